@@ -1,0 +1,108 @@
+//! Command-line arguments as typed by the user ("low args"); `cli::mod` turns them into
+//! validated settings.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sageflow",
+    version,
+    about = "Analyse Amazon VPC Flow Logs to prove where Amazon SageMaker traffic goes",
+    long_about = "Analyse Amazon VPC Flow Logs to prove where Amazon SageMaker traffic goes.\n\n\
+        Reads flow logs in every shape AWS writes them (default and custom formats v2-v11, \
+        Transit Gateway fields, gzip text with header lines, Parquet, {\"message\": ...} \
+        wrappers) into one typed table, `flows`, and queries it with SQL.\n\n\
+        Exit codes: 0 success, 1 findings, 2 usage or input errors.",
+    after_help = "Examples:\n  sageflow query sample-logs --sql \"SELECT action, count(*) FROM flows GROUP BY 1\"\n  sageflow query 'logs/**/*.log.gz' --since 24h --format csv --file report.sql\n  sageflow schema"
+)]
+pub struct Cli {
+    /// More logging on stderr (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run SQL over flow logs (the table is `flows`); without --sql or --file, an interactive shell.
+    Query(QueryArgs),
+    /// Print the `flows` table schema and the flow-log field catalogue.
+    Schema(SchemaArgs),
+}
+
+/// Where flow logs come from and how to read them.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Flow-log sources: files, directories (read recursively) or quoted globs.
+    #[arg(required = true, value_name = "SOURCE")]
+    pub sources: Vec<String>,
+
+    /// Record format, when objects have no header line: AWS syntax ('${version} ${srcaddr} ...')
+    /// or space-separated field names (hyphens or underscores). Overrides header lines.
+    #[arg(long, value_name = "FORMAT")]
+    pub log_format: Option<String>,
+
+    /// Only records that end at or after this time: RFC 3339 (2026-11-20T10:00:00Z), a date
+    /// (2026-11-20), or an age such as 24h, 30m, 7d.
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Only records that start at or before this time (same forms as --since).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// Write every rejected record as NDJSON (object, line, field, value, reason) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
+
+    /// Fail (exit 2) on the first record that does not fit its format.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// No progress bar and no summary on stderr (rejects are still reported in one line).
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// SQL to run; several statements may be separated by `;`.
+    #[arg(long, conflicts_with = "file")]
+    pub sql: Option<String>,
+
+    /// Read the SQL from a file.
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Csv,
+    Json,
+    Ndjson,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = SchemaFormat::Table)]
+    pub format: SchemaFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaFormat {
+    Table,
+    Json,
+}

@@ -1,0 +1,319 @@
+//! The commands. `main.rs` parses arguments and maps errors to exit codes; everything
+//! else happens here.
+
+pub mod args;
+mod output;
+mod progress;
+mod shell;
+
+use std::io::{IsTerminal, Read, Write};
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use datafusion::execution::context::SQLOptions;
+use datafusion::prelude::SessionContext;
+use datafusion::sql::parser::{DFParser, Statement};
+
+pub use args::{Cli, Command};
+use args::{InputArgs, OutputFormat, QueryArgs, SchemaArgs, SchemaFormat};
+
+use crate::decode::{RejectSink, ScanStats, TimeWindow};
+use crate::engine::{self, BATCH_SIZE, ScanConfig};
+use crate::error::{Error, Result};
+use crate::format::{FIELDS, FlowSchema, Layout, kind_name};
+use crate::source;
+
+/// Exit code for success.
+pub const EXIT_OK: u8 = 0;
+/// Exit code when a scan found something (used by `scan`).
+pub const EXIT_FINDINGS: u8 = 1;
+/// Exit code for usage and input errors.
+pub const EXIT_ERROR: u8 = 2;
+
+/// Runs a parsed command line; returns the exit code.
+pub async fn run(cli: Cli) -> Result<u8> {
+    match cli.command {
+        Command::Query(a) => query(a).await,
+        Command::Schema(a) => schema(a),
+    }
+}
+
+/// A prepared run over the inputs: session, counters, timer.
+struct Run {
+    ctx: SessionContext,
+    rejects: Arc<RejectSink>,
+    stats: Arc<ScanStats>,
+    quiet: bool,
+    began: Instant,
+    ignored: usize,
+}
+
+fn prepare(input: &InputArgs) -> Result<Run> {
+    let now = Utc::now();
+    let window = TimeWindow {
+        since: input.since.as_deref().map(|s| parse_time(s, now)).transpose()?,
+        until: input.until.as_deref().map(|s| parse_time(s, now)).transpose()?,
+    };
+    if let (Some(s), Some(u)) = (window.since, window.until)
+        && s > u
+    {
+        return Err(Error::Usage("--since is later than --until".into()));
+    }
+    let log_format = input.log_format.as_deref().map(Layout::parse).transpose()?;
+    let rejects_out: Option<Box<dyn Write + Send>> = match &input.rejects {
+        Some(p) => Some(Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).map_err(|e| Error::io(p, e))?,
+        ))),
+        None => None,
+    };
+    let rejects = Arc::new(RejectSink::new(input.strict, rejects_out));
+    let stats = Arc::new(ScanStats::default());
+    let discovery = source::discover(&input.sources, &window)?;
+    ScanStats::add(&stats.objects_pruned, discovery.pruned);
+    for p in &discovery.ignored {
+        tracing::info!(path = %p.display(), "not a flow-log file name; skipped (name it explicitly to read it)");
+    }
+    let ignored = discovery.ignored.len();
+    if discovery.objects.is_empty() && discovery.pruned == 0 {
+        return Err(Error::source(
+            input.sources.join(" "),
+            "no flow-log objects found (directories are searched for *.log, *.gz, *.parquet, *.txt)",
+        ));
+    }
+    let config = ScanConfig {
+        log_format,
+        window,
+        batch_size: BATCH_SIZE,
+        rejects: rejects.clone(),
+        stats: stats.clone(),
+    };
+    let (ctx, _) = engine::session(discovery, config)?;
+    Ok(Run {
+        ctx,
+        rejects,
+        stats,
+        quiet: input.quiet,
+        began: Instant::now(),
+        ignored,
+    })
+}
+
+impl Run {
+    /// The end-of-run report on stderr. Rejects are always mentioned, even with --quiet.
+    fn summary(&self) -> Result<()> {
+        self.rejects.flush()?;
+        let g = |c: &std::sync::atomic::AtomicU64| ScanStats::get(c);
+        let s = &self.stats;
+        let rejected = self.rejects.count();
+        let mut err = std::io::stderr().lock();
+        if !self.quiet {
+            let mut line = format!(
+                "sageflow: {} objects read ({} bytes), {} records: {} rows, {} rejected",
+                g(&s.objects_done),
+                g(&s.bytes),
+                g(&s.records),
+                g(&s.rows),
+                rejected
+            );
+            if g(&s.outside_window) > 0 {
+                line += &format!(", {} outside --since/--until", g(&s.outside_window));
+            }
+            if g(&s.objects_pruned) > 0 {
+                line += &format!("; {} objects/prefixes skipped by time", g(&s.objects_pruned));
+            }
+            if self.ignored > 0 {
+                line += &format!("; {} non-log files ignored", self.ignored);
+            }
+            line += &format!("; {:.2}s", self.began.elapsed().as_secs_f64());
+            let _ = writeln!(err, "{line}");
+        }
+        if rejected > 0 {
+            if self.quiet {
+                let _ = writeln!(err, "sageflow: {rejected} records rejected");
+            } else {
+                let first = self.rejects.first();
+                for r in &first {
+                    let _ = writeln!(err, "  rejected {r}");
+                }
+                if rejected as usize > first.len() {
+                    let _ = writeln!(
+                        err,
+                        "  … and {} more (write them all with --rejects FILE)",
+                        rejected as usize - first.len()
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn query(a: QueryArgs) -> Result<u8> {
+    let sql = match (&a.sql, &a.file) {
+        (Some(s), _) => Some(s.clone()),
+        (None, Some(f)) => Some(std::fs::read_to_string(f).map_err(|e| Error::io(f, e))?),
+        (None, None) if !std::io::stdin().is_terminal() => {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .map_err(|e| Error::io("standard input", e))?;
+            Some(s)
+        }
+        (None, None) => None,
+    };
+    let run = prepare(&a.input)?;
+    match sql {
+        Some(sql) => {
+            let progress = progress::Progress::start(run.stats.clone(), run.quiet);
+            let result = run_sql(&run.ctx, &sql, a.format, &mut std::io::BufWriter::new(std::io::stdout())).await;
+            drop(progress);
+            run.summary()?;
+            result?;
+        }
+        None => shell::repl(&run.ctx, a.format).await?,
+    }
+    Ok(EXIT_OK)
+}
+
+/// Statements users may run: queries, `EXPLAIN`, `SHOW`, `SET`; nothing that writes.
+pub fn sql_options() -> SQLOptions {
+    SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(true)
+}
+
+/// Runs every statement in `sql`, printing each result.
+pub async fn run_sql(
+    ctx: &SessionContext,
+    sql: &str,
+    format: OutputFormat,
+    out: &mut (dyn Write + Send),
+) -> Result<()> {
+    let statements = DFParser::parse_sql(sql).map_err(|e| Error::DataFusion(e.into()))?;
+    if statements.is_empty() {
+        return Err(Error::Usage("no SQL statement given".into()));
+    }
+    let options = sql_options();
+    for stmt in statements {
+        run_statement(ctx, stmt, format, &options, out).await?;
+    }
+    Ok(())
+}
+
+async fn run_statement(
+    ctx: &SessionContext,
+    stmt: Statement,
+    format: OutputFormat,
+    options: &SQLOptions,
+    out: &mut (dyn Write + Send),
+) -> Result<usize> {
+    let state = ctx.state();
+    let plan = state
+        .statement_to_plan(stmt)
+        .await
+        .map_err(Error::from_datafusion)?;
+    options.verify_plan(&plan).map_err(Error::from_datafusion)?;
+    let df = ctx
+        .execute_logical_plan(plan)
+        .await
+        .map_err(Error::from_datafusion)?;
+    let stream = df.execute_stream().await.map_err(Error::from_datafusion)?;
+    output::write_stream(stream, format, out).await
+}
+
+/// `--since`/`--until` values: RFC 3339, a date, or an age before `now`.
+pub fn parse_time(s: &str, now: DateTime<Utc>) -> Result<i64> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.timestamp());
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(d.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp());
+    }
+    if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S") {
+        return Ok(t.and_utc().timestamp());
+    }
+    if let Ok(age) = humantime::parse_duration(s) {
+        return Ok(now.timestamp() - age.as_secs() as i64);
+    }
+    Err(Error::Usage(format!(
+        "`{s}` is not a time: use RFC 3339 (2026-11-20T10:00:00Z), a date (2026-11-20) or an age (24h, 30m, 7d)"
+    )))
+}
+
+fn schema(a: SchemaArgs) -> Result<u8> {
+    let schema = FlowSchema::default();
+    let mut out = std::io::stdout().lock();
+    let w = |e| Error::io("standard output", e);
+    match a.format {
+        SchemaFormat::Json => {
+            let columns: Vec<serde_json::Value> = schema
+                .arrow()
+                .fields()
+                .iter()
+                .map(|f| serde_json::json!({"column": f.name(), "type": f.data_type().to_string()}))
+                .collect();
+            let fields: Vec<serde_json::Value> = FIELDS
+                .iter()
+                .map(|f| {
+                    serde_json::json!({"field": f.name, "column": f.column, "version": f.version,
+                        "type": kind_name(f.kind), "meaning": f.meaning})
+                })
+                .collect();
+            let doc = serde_json::json!({"table": "flows", "columns": columns, "fields": fields});
+            writeln!(out, "{}", serde_json::to_string_pretty(&doc).expect("json")).map_err(w)?;
+        }
+        SchemaFormat::Table => {
+            writeln!(out, "Table `flows` ({} columns)\n", schema.arrow().fields().len()).map_err(w)?;
+            writeln!(out, "{:<28} TYPE", "COLUMN").map_err(w)?;
+            for f in schema.arrow().fields() {
+                writeln!(out, "{:<28} {}", f.name(), f.data_type()).map_err(w)?;
+            }
+            writeln!(
+                out,
+                "\nField catalogue (VPC flow-log versions 2-11; version 6 = Transit Gateway fields)\n"
+            )
+            .map_err(w)?;
+            writeln!(out, "{:<28} {:>3}  {:<20} MEANING", "FIELD", "VER", "TYPE").map_err(w)?;
+            for f in FIELDS {
+                writeln!(
+                    out,
+                    "{:<28} {:>3}  {:<20} {}",
+                    f.name,
+                    f.version,
+                    kind_name(f.kind),
+                    f.meaning
+                )
+                .map_err(w)?;
+            }
+            writeln!(
+                out,
+                "\n`-` is NULL in every column. start_time/end_time are start/end as UTC timestamps;\n\
+                 start/end written in milliseconds are normalised to seconds. Unknown fields in a\n\
+                 header line or --log-format become text columns."
+            )
+            .map_err(w)?;
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times() {
+        let now = DateTime::parse_from_rfc3339("2026-11-27T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(parse_time("24h", now).unwrap(), now.timestamp() - 86_400);
+        assert_eq!(
+            parse_time("2026-11-20", now).unwrap(),
+            parse_time("2026-11-20T00:00:00Z", now).unwrap()
+        );
+        assert!(parse_time("yesterday-ish", now).is_err());
+    }
+}

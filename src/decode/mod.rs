@@ -1,0 +1,169 @@
+//! Bytes → Arrow record batches, with no IO: text records ([`text`]) and Parquet batches
+//! as AWS writes them ([`parquet`]), both into the canonical [`FlowSchema`].
+
+pub mod parquet;
+mod rejects;
+pub mod text;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use datafusion::arrow::datatypes::{Schema, SchemaRef};
+
+pub use rejects::{Reject, RejectSink};
+pub use text::TextDecoder;
+
+use crate::format::{FlowSchema, Layout};
+
+/// Epoch values at or above this are taken as milliseconds (in seconds it is year 5138).
+const MILLIS_THRESHOLD: i64 = 100_000_000_000;
+
+/// Some writers put `start`/`end` in milliseconds; sageflow always stores seconds.
+pub fn normalise_epoch(v: i64) -> i64 {
+    if v >= MILLIS_THRESHOLD { v / 1000 } else { v }
+}
+
+/// A time window in unix seconds; either bound may be open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimeWindow {
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+}
+
+impl TimeWindow {
+    pub fn is_open(&self) -> bool {
+        self.since.is_none() && self.until.is_none()
+    }
+
+    /// Whether a record spanning `start..=end` overlaps the window. A record with no
+    /// times (unusual) is kept: dropping it would hide it.
+    pub fn overlaps(&self, start: Option<i64>, end: Option<i64>) -> bool {
+        let lo = start.or(end);
+        let hi = end.or(start);
+        if let (Some(since), Some(hi)) = (self.since, hi)
+            && hi < since
+        {
+            return false;
+        }
+        if let (Some(until), Some(lo)) = (self.until, lo)
+            && lo > until
+        {
+            return false;
+        }
+        true
+    }
+
+    /// Whether the interval `[lo, hi]` (e.g. what a file may hold) overlaps the window.
+    pub fn overlaps_range(&self, lo: i64, hi: i64) -> bool {
+        self.overlaps(Some(lo), Some(hi))
+    }
+
+    /// The intersection of two windows.
+    pub fn intersect(&self, other: &TimeWindow) -> TimeWindow {
+        let max = |a: Option<i64>, b: Option<i64>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        let min = |a: Option<i64>, b: Option<i64>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        TimeWindow {
+            since: max(self.since, other.since),
+            until: min(self.until, other.until),
+        }
+    }
+}
+
+/// Everything a decoder needs to know about the run, shared by all decoders.
+#[derive(Debug)]
+pub struct DecodeOptions {
+    pub schema: FlowSchema,
+    /// Table columns to produce, in output order.
+    pub projection: Vec<usize>,
+    pub output_schema: SchemaRef,
+    pub batch_size: usize,
+    /// Rows outside this window are counted and dropped (`--since`/`--until`).
+    pub window: Option<TimeWindow>,
+    /// `--log-format`: overrides header lines and the default format.
+    pub log_format: Option<Layout>,
+    pub rejects: Arc<RejectSink>,
+}
+
+impl DecodeOptions {
+    pub fn new(
+        schema: FlowSchema,
+        projection: Option<Vec<usize>>,
+        batch_size: usize,
+        window: Option<TimeWindow>,
+        log_format: Option<Layout>,
+        rejects: Arc<RejectSink>,
+    ) -> Self {
+        let projection =
+            projection.unwrap_or_else(|| (0..schema.arrow().fields().len()).collect());
+        let output_schema = Arc::new(Schema::new(
+            projection
+                .iter()
+                .map(|&i| schema.arrow().field(i).clone())
+                .collect::<Vec<_>>(),
+        ));
+        DecodeOptions {
+            schema,
+            projection,
+            output_schema,
+            batch_size: batch_size.max(1),
+            window: window.filter(|w| !w.is_open()),
+            log_format,
+            rejects,
+        }
+    }
+}
+
+/// Run-wide counters, updated by every source and read by the progress bar and summary.
+/// Invariant at the end of a run: `records == rows + rejected + outside_window`.
+#[derive(Debug, Default)]
+pub struct ScanStats {
+    pub objects_total: AtomicU64,
+    pub objects_done: AtomicU64,
+    /// Objects skipped without being opened because their key lies outside the window.
+    pub objects_pruned: AtomicU64,
+    /// Bytes read from sources (compressed size).
+    pub bytes: AtomicU64,
+    pub records: AtomicU64,
+    pub rows: AtomicU64,
+    pub outside_window: AtomicU64,
+}
+
+impl ScanStats {
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn millisecond_epochs_become_seconds() {
+        assert_eq!(normalise_epoch(1512564058000), 1512564058);
+        assert_eq!(normalise_epoch(1512564058), 1512564058);
+    }
+
+    #[test]
+    fn window_overlap() {
+        let w = TimeWindow {
+            since: Some(100),
+            until: Some(200),
+        };
+        assert!(w.overlaps(Some(90), Some(110)));
+        assert!(w.overlaps(Some(150), Some(160)));
+        assert!(!w.overlaps(Some(10), Some(99)));
+        assert!(!w.overlaps(Some(201), Some(300)));
+        assert!(w.overlaps(None, None));
+    }
+}

@@ -1,0 +1,337 @@
+//! Parquet flow logs → the canonical schema.
+//!
+//! AWS writes underscore column names with INT_32/INT_64/STRING types, but other writers
+//! (pandas, Firehose conversions) use other types: account ids as integers, ports as
+//! strings, `-` instead of NULL. Each column is coerced to its canonical type; a value that
+//! cannot be (a non-numeric port) rejects its row, exactly as in text.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Int32Array, Int64Array, RecordBatch,
+    RecordBatchOptions, StringViewArray, TimestampSecondArray,
+};
+use datafusion::arrow::compute::{cast, filter_record_batch};
+use datafusion::arrow::datatypes::{DataType, Int64Type, Schema};
+
+use super::{DecodeOptions, Reject, normalise_epoch};
+use crate::error::{Error, Result};
+use crate::format::{ColumnSource, FIELDS, Kind, column_name, lookup};
+
+/// How one Parquet object maps onto the table.
+#[derive(Debug)]
+pub struct ParquetPlan {
+    /// Root column indices of the file to read.
+    pub read: Vec<usize>,
+    /// For each output column: the position in `read`, or the time column's source.
+    outputs: Vec<Out>,
+    /// Positions in `read` of integer columns stored as text: they are parsed (and may
+    /// reject rows) whether or not they are projected.
+    checks: Vec<usize>,
+    /// Kind and AWS name per position in `read`.
+    read_kinds: Vec<(Kind, String)>,
+    start: Option<usize>,
+    end: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Out {
+    Col(usize),
+    Time(Option<usize>),
+    Null,
+}
+
+impl ParquetPlan {
+    pub fn new(file_schema: &Schema, opts: &DecodeOptions, object: &str) -> Result<Self> {
+        let sources = opts.schema.sources();
+        // Which file column feeds which table source.
+        let mut by_source: Vec<(ColumnSource, usize, Kind, String)> = Vec::new();
+        for (i, f) in file_schema.fields().iter().enumerate() {
+            let name = column_name(f.name());
+            match lookup(&name) {
+                Some(k) => {
+                    if !is_supported(f.data_type()) {
+                        return Err(Error::Parquet {
+                            object: object.to_string(),
+                            message: format!(
+                                "column `{}` has type {}, which cannot hold a flow-log field",
+                                f.name(),
+                                f.data_type()
+                            ),
+                        });
+                    }
+                    by_source.push((
+                        ColumnSource::Known(k),
+                        i,
+                        FIELDS[k].kind,
+                        FIELDS[k].name.to_string(),
+                    ))
+                }
+                None => by_source.push((ColumnSource::Unknown(name.clone()), i, Kind::Str, name)),
+            }
+        }
+        let mut read = Vec::new();
+        let mut read_kinds = Vec::new();
+        let mut read_pos = |file_idx: usize, kind: Kind, name: &str| -> usize {
+            if let Some(p) = read.iter().position(|&r| r == file_idx) {
+                return p;
+            }
+            read.push(file_idx);
+            read_kinds.push((kind, name.to_string()));
+            read.len() - 1
+        };
+        let find = |src: &ColumnSource| by_source.iter().find(|(s, ..)| s == src);
+        let known = |col: &str| ColumnSource::Known(lookup(col).expect("known column"));
+
+        let mut checks = Vec::new();
+        for (src, file_idx, kind, name) in &by_source {
+            let numeric_kind = matches!(kind, Kind::Int32 | Kind::Int64 | Kind::Epoch);
+            let dt = file_schema.field(*file_idx).data_type();
+            if numeric_kind && !dt.is_integer() && sources.contains(src) {
+                checks.push(read_pos(*file_idx, *kind, name));
+            }
+        }
+        let need_times = opts.window.is_some()
+            || opts
+                .projection
+                .iter()
+                .any(|&c| matches!(sources[c], ColumnSource::Time { .. }));
+        let mut start = None;
+        let mut end = None;
+        if need_times {
+            if let Some((_, i, k, n)) = find(&known("start")) {
+                start = Some(read_pos(*i, *k, n));
+            }
+            if let Some((_, i, k, n)) = find(&known("end")) {
+                end = Some(read_pos(*i, *k, n));
+            }
+        }
+        let mut outputs = Vec::with_capacity(opts.projection.len());
+        for &c in &opts.projection {
+            let out = match &sources[c] {
+                ColumnSource::Time { end: is_end } => Out::Time(if *is_end { end } else { start }),
+                src => match find(src) {
+                    Some((_, i, k, n)) => Out::Col(read_pos(*i, *k, n)),
+                    None => Out::Null,
+                },
+            };
+            outputs.push(out);
+        }
+        Ok(ParquetPlan {
+            read,
+            outputs,
+            checks,
+            read_kinds,
+            start,
+            end,
+        })
+    }
+
+    /// Converts the `read` columns (in that order, `n` rows) to the output schema.
+    /// `first_row` is the 0-based row number of the batch's first row in the object.
+    pub fn normalise(
+        &self,
+        read_columns: &[ArrayRef],
+        n: usize,
+        first_row: u64,
+        object: &str,
+        opts: &DecodeOptions,
+    ) -> Result<NormalisedBatch> {
+        let mut keep = vec![true; n];
+        let mut rejected = 0u64;
+        let mut typed: Vec<Option<ArrayRef>> = vec![None; self.read.len()];
+
+        // Integer columns first: they decide which rows are rejected.
+        let mut int_positions: Vec<usize> = self.checks.clone();
+        for out in &self.outputs {
+            if let Out::Col(p) = out
+                && matches!(self.read_kinds[*p].0, Kind::Int32 | Kind::Int64 | Kind::Epoch)
+            {
+                int_positions.push(*p);
+            }
+        }
+        int_positions.extend(self.start.iter().chain(self.end.iter()).copied());
+        int_positions.sort_unstable();
+        int_positions.dedup();
+        for p in int_positions {
+            let (kind, name) = &self.read_kinds[p];
+            let (values, bad) = to_i64(&read_columns[p], *kind)?;
+            for (row, value, reason) in bad {
+                if keep[row] {
+                    keep[row] = false;
+                    rejected += 1;
+                    opts.rejects.reject(Reject {
+                        object: object.to_string(),
+                        line: first_row + row as u64 + 1,
+                        field: Some(name.clone()),
+                        value: Some(value),
+                        reason: reason.into(),
+                        record: String::new(),
+                    })?;
+                }
+            }
+            typed[p] = Some(Arc::new(values));
+        }
+
+        let mut outside = 0u64;
+        if let Some(w) = &opts.window {
+            let starts = self.start.and_then(|p| typed[p].clone());
+            let ends = self.end.and_then(|p| typed[p].clone());
+            let get = |a: &Option<ArrayRef>, i: usize| {
+                a.as_ref().and_then(|a| {
+                    let a = a.as_primitive::<Int64Type>();
+                    a.is_valid(i).then(|| a.value(i))
+                })
+            };
+            for (i, k) in keep.iter_mut().enumerate() {
+                if *k && !w.overlaps(get(&starts, i), get(&ends, i)) {
+                    *k = false;
+                    outside += 1;
+                }
+            }
+        }
+
+        let mut columns = Vec::with_capacity(self.outputs.len());
+        for (out, field) in self.outputs.iter().zip(opts.output_schema.fields()) {
+            let col: ArrayRef = match *out {
+                Out::Null => datafusion::arrow::array::new_null_array(field.data_type(), n),
+                Out::Time(None) => datafusion::arrow::array::new_null_array(field.data_type(), n),
+                Out::Time(Some(p)) => {
+                    let secs = typed[p].as_ref().expect("time columns are typed");
+                    let secs = secs.as_primitive::<Int64Type>();
+                    Arc::new(
+                        TimestampSecondArray::new(secs.values().clone(), secs.nulls().cloned())
+                            .with_timezone("UTC"),
+                    )
+                }
+                Out::Col(p) => match self.read_kinds[p].0 {
+                    Kind::Int32 => {
+                        let v = typed[p].as_ref().expect("int columns are typed");
+                        let v = v.as_primitive::<Int64Type>();
+                        // Out-of-range values were rejected by `to_i64`; keep the rest.
+                        Arc::new(Int32Array::from_iter(
+                            v.iter().map(|x| x.and_then(|x| i32::try_from(x).ok())),
+                        ))
+                    }
+                    Kind::Int64 | Kind::Epoch => typed[p].clone().expect("int columns are typed"),
+                    Kind::Str | Kind::Ip => to_text(&read_columns[p])?,
+                },
+            };
+            columns.push(col);
+        }
+        let out = RecordBatch::try_new_with_options(
+            opts.output_schema.clone(),
+            columns,
+            &RecordBatchOptions::new().with_row_count(Some(n)),
+        )?;
+        let batch = if keep.iter().all(|k| *k) {
+            out
+        } else {
+            filter_record_batch(&out, &BooleanArray::from(keep))?
+        };
+        Ok(NormalisedBatch {
+            batch,
+            rejected,
+            outside_window: outside,
+        })
+    }
+}
+
+pub struct NormalisedBatch {
+    pub batch: RecordBatch,
+    pub rejected: u64,
+    pub outside_window: u64,
+}
+
+fn is_supported(dt: &DataType) -> bool {
+    dt.is_integer()
+        || matches!(
+            dt,
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null
+        )
+        || matches!(dt, DataType::Dictionary(_, v) if matches!(**v, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View))
+}
+
+type Bad = Vec<(usize, String, &'static str)>;
+
+/// Any integer or text column → Int64, with `-` as NULL; values that are not integers
+/// (or do not fit an Int32 field) are reported as bad rows.
+fn to_i64(a: &ArrayRef, kind: Kind) -> Result<(Int64Array, Bad)> {
+    let mut bad = Vec::new();
+    let limit_i32 = kind == Kind::Int32;
+    let check = |i: usize, v: i64, bad: &mut Bad| -> Option<i64> {
+        if limit_i32 && i32::try_from(v).is_err() {
+            bad.push((i, v.to_string(), "not a 32-bit integer"));
+            return None;
+        }
+        Some(if kind == Kind::Epoch {
+            normalise_epoch(v)
+        } else {
+            v
+        })
+    };
+    let dt = a.data_type();
+    let values: Int64Array = if dt.is_integer() {
+        let wide = cast(a, &DataType::Int64)?;
+        let wide = wide.as_primitive::<Int64Type>();
+        (0..wide.len())
+            .map(|i| {
+                if wide.is_null(i) {
+                    None
+                } else {
+                    check(i, wide.value(i), &mut bad)
+                }
+            })
+            .collect()
+    } else if matches!(dt, DataType::Null) {
+        Int64Array::new_null(a.len())
+    } else {
+        let text = cast(a, &DataType::Utf8View)?;
+        let text = text.as_string_view();
+        (0..text.len())
+            .map(|i| {
+                if text.is_null(i) {
+                    return None;
+                }
+                let s = text.value(i).trim();
+                if is_null_text(s) {
+                    return None;
+                }
+                match s.parse::<i64>() {
+                    Ok(v) => check(i, v, &mut bad),
+                    Err(_) => {
+                        bad.push((
+                            i,
+                            s.to_string(),
+                            if limit_i32 {
+                                "not a 32-bit integer"
+                            } else {
+                                "not a 64-bit integer"
+                            },
+                        ));
+                        None
+                    }
+                }
+            })
+            .collect()
+    };
+    Ok((values, bad))
+}
+
+/// Text that stands for "no value": AWS's `-`, and what dataframe writers put in string
+/// columns for missing values (`None`, `nan`).
+fn is_null_text(s: &str) -> bool {
+    matches!(s, "-" | "" | "None" | "nan" | "NaN" | "null" | "NULL")
+}
+
+/// Any column → Utf8View with null stand-ins as NULL.
+fn to_text(a: &ArrayRef) -> Result<ArrayRef> {
+    let text = cast(a, &DataType::Utf8View)?;
+    let view = text.as_string_view();
+    if !view.iter().any(|v| v.is_some_and(is_null_text)) {
+        return Ok(text);
+    }
+    Ok(Arc::new(StringViewArray::from_iter(
+        view.iter().map(|v| v.filter(|s| !is_null_text(s))),
+    )))
+}

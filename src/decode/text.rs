@@ -1,0 +1,489 @@
+//! Text flow-log records (plain lines, header lines, `{"message": …}` wrappers) → Arrow.
+//!
+//! The decoder is push-based and does no IO: callers hand it byte chunks
+//! ([`TextDecoder::decode`]) or single lines ([`TextDecoder::decode_line`]) and take
+//! batches with [`TextDecoder::flush`]. Every field of every record is checked, whether
+//! or not its column is projected, so the set of accepted rows never depends on the query.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    ArrayRef, Int32Builder, Int64Builder, RecordBatch, RecordBatchOptions, StringViewBuilder,
+    TimestampSecondBuilder,
+};
+
+use super::{DecodeOptions, Reject, normalise_epoch};
+use crate::error::Result;
+use crate::format::{ColumnSource, FIELDS, Kind, Layout, Slot};
+
+/// Longest line accepted; longer ones are rejected without being buffered whole.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+enum Builder {
+    Str(StringViewBuilder),
+    I32(Int32Builder),
+    I64(Int64Builder),
+    Ts(TimestampSecondBuilder),
+}
+
+impl Builder {
+    fn for_source(source: &ColumnSource, capacity: usize) -> Self {
+        let kind = match source {
+            ColumnSource::Known(i) => FIELDS[*i].kind,
+            ColumnSource::Unknown(_) => Kind::Str,
+            ColumnSource::Time { .. } => {
+                return Builder::Ts(TimestampSecondBuilder::with_capacity(capacity));
+            }
+        };
+        match kind {
+            Kind::Str | Kind::Ip => Builder::Str(StringViewBuilder::with_capacity(capacity)),
+            Kind::Int32 => Builder::I32(Int32Builder::with_capacity(capacity)),
+            Kind::Int64 | Kind::Epoch => Builder::I64(Int64Builder::with_capacity(capacity)),
+        }
+    }
+
+    fn append_null(&mut self) {
+        match self {
+            Builder::Str(b) => b.append_null(),
+            Builder::I32(b) => b.append_null(),
+            Builder::I64(b) => b.append_null(),
+            Builder::Ts(b) => b.append_null(),
+        }
+    }
+
+    fn append(&mut self, v: &Val, text: &str) {
+        match (self, v) {
+            (b, Val::Null) => b.append_null(),
+            (Builder::Str(b), Val::Str(s, e)) => b.append_value(&text[*s as usize..*e as usize]),
+            (Builder::I32(b), Val::Int(i)) => b.append_value(*i as i32),
+            (Builder::I64(b), Val::Int(i)) => b.append_value(*i),
+            (Builder::Ts(b), Val::Int(i)) => b.append_value(*i),
+            (b, _) => b.append_null(),
+        }
+    }
+
+    fn finish(&mut self) -> ArrayRef {
+        match self {
+            Builder::Str(b) => Arc::new(b.finish()),
+            Builder::I32(b) => Arc::new(b.finish()),
+            Builder::I64(b) => Arc::new(b.finish()),
+            Builder::Ts(b) => Arc::new(b.finish().with_timezone("UTC")),
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Val {
+    Null,
+    Int(i64),
+    /// Byte range of the token in the record text.
+    Str(u32, u32),
+}
+
+/// Where one token position of the current layout goes.
+struct SlotPlan {
+    kind: Kind,
+    /// Builder receiving the value, when the column is projected.
+    out: Option<usize>,
+    /// Builder of `start_time`/`end_time` fed by this `start`/`end` slot.
+    time_out: Option<usize>,
+    /// AWS field name, for reject messages.
+    name: String,
+}
+
+struct Plan {
+    slots: Vec<SlotPlan>,
+    /// Projected builders no slot of the layout feeds: always NULL.
+    missing: Vec<usize>,
+    start_pos: Option<usize>,
+    end_pos: Option<usize>,
+}
+
+/// Decodes the text records of one object.
+pub struct TextDecoder {
+    opts: Arc<DecodeOptions>,
+    object: String,
+    layout: Layout,
+    /// True when `--log-format` fixed the layout; header lines are then only skipped.
+    forced: bool,
+    plan: Plan,
+    builders: Vec<Builder>,
+    rows: usize,
+    line_no: u64,
+    /// Records seen (rows + rejected + outside the time window).
+    pub records: u64,
+    pub outside_window: u64,
+    pub rejected: u64,
+    warned_header: bool,
+    tokens: Vec<(u32, u32)>,
+    vals: Vec<Val>,
+}
+
+impl TextDecoder {
+    pub fn new(opts: Arc<DecodeOptions>, object: impl Into<String>) -> Self {
+        let (layout, forced) = match &opts.log_format {
+            Some(l) => (l.clone(), true),
+            None => (Layout::default_v2(), false),
+        };
+        let builders = opts
+            .projection
+            .iter()
+            .map(|&c| Builder::for_source(&opts.schema.sources()[c], opts.batch_size))
+            .collect();
+        let plan = make_plan(&opts, &layout);
+        TextDecoder {
+            opts,
+            object: object.into(),
+            layout,
+            forced,
+            plan,
+            builders,
+            rows: 0,
+            line_no: 0,
+            records: 0,
+            outside_window: 0,
+            rejected: 0,
+            warned_header: false,
+            tokens: Vec::with_capacity(64),
+            vals: Vec::with_capacity(64),
+        }
+    }
+
+    /// Rows buffered and not yet flushed.
+    pub fn buffered(&self) -> usize {
+        self.rows
+    }
+
+    /// Lines seen so far (1-based number of the last line).
+    pub fn line(&self) -> u64 {
+        self.line_no
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.rows >= self.opts.batch_size
+    }
+
+    /// Decodes complete lines from `buf`, stopping early when a batch is full. Returns the
+    /// bytes consumed; an incomplete last line is left for the next call unless `eof`.
+    pub fn decode(&mut self, buf: &[u8], eof: bool) -> Result<usize> {
+        let mut pos = 0;
+        while pos < buf.len() && !self.is_full() {
+            match memchr::memchr(b'\n', &buf[pos..]) {
+                Some(n) => {
+                    self.decode_line(&buf[pos..pos + n])?;
+                    pos += n + 1;
+                }
+                None if eof => {
+                    self.decode_line(&buf[pos..])?;
+                    pos = buf.len();
+                }
+                None => break,
+            }
+        }
+        Ok(pos)
+    }
+
+    /// Counts a line that was too long to buffer, and rejects it.
+    pub fn reject_long_line(&mut self, len: u64) -> Result<()> {
+        self.line_no += 1;
+        self.records += 1;
+        self.reject(
+            None,
+            None,
+            format!("line is {len} bytes long, over the {MAX_LINE_BYTES}-byte limit"),
+            "",
+        )
+    }
+
+    /// Decodes one line (without its newline).
+    pub fn decode_line(&mut self, line: &[u8]) -> Result<()> {
+        self.line_no += 1;
+        let line = match line.last() {
+            Some(b'\r') => &line[..line.len() - 1],
+            _ => line,
+        };
+        let text = match std::str::from_utf8(line) {
+            Ok(t) => t,
+            Err(e) => {
+                self.records += 1;
+                let shown = String::from_utf8_lossy(line).into_owned();
+                return self.reject(
+                    None,
+                    None,
+                    format!("not UTF-8 text (invalid byte at column {})", e.valid_up_to() + 1),
+                    &shown,
+                );
+            }
+        };
+        let trimmed = text.trim_start();
+        if trimmed.is_empty() {
+            return Ok(());
+        }
+        if trimmed.starts_with('{') {
+            return self.decode_json(trimmed);
+        }
+        self.decode_text(text)
+    }
+
+    /// `{"message": "…"}` wrappers, several per line when a delivery concatenated them.
+    fn decode_json(&mut self, text: &str) -> Result<()> {
+        let stream = serde_json::Deserializer::from_str(text).into_iter::<serde_json::Value>();
+        for value in stream {
+            match value {
+                Ok(serde_json::Value::Object(map)) => match map.get("message") {
+                    Some(serde_json::Value::String(msg)) => {
+                        let msg = msg.clone();
+                        self.decode_text(&msg)?;
+                    }
+                    _ => {
+                        self.records += 1;
+                        return self.reject(
+                            Some("message".into()),
+                            None,
+                            "JSON object has no `message` string".into(),
+                            text,
+                        );
+                    }
+                },
+                Ok(_) | Err(_) => {
+                    self.records += 1;
+                    return self.reject(
+                        None,
+                        None,
+                        "line starts with `{` but is not a JSON object".into(),
+                        text,
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn decode_text(&mut self, text: &str) -> Result<()> {
+        let first = text.trim_start().as_bytes().first().copied().unwrap_or(b' ');
+        if first.is_ascii_lowercase()
+            && let Some(layout) = Layout::from_header(text)
+        {
+            self.header(layout);
+            return Ok(());
+        }
+        self.records += 1;
+        self.tokens.clear();
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            while i < bytes.len() && (bytes[i] == b' ' || bytes[i] == b'\t') {
+                i += 1;
+            }
+            if i == bytes.len() {
+                break;
+            }
+            let s = i;
+            while i < bytes.len() && bytes[i] != b' ' && bytes[i] != b'\t' {
+                i += 1;
+            }
+            self.tokens.push((s as u32, i as u32));
+        }
+        let expected = self.plan.slots.len();
+        if self.tokens.len() != expected {
+            let reason = format!(
+                "expected {expected} fields ({}), found {}",
+                if self.forced { "--log-format" } else if self.layout == Layout::default_v2() { "default v2 format" } else { "header line" },
+                self.tokens.len()
+            );
+            return self.reject(None, None, reason, text);
+        }
+        self.vals.clear();
+        for (pos, &(s, e)) in self.tokens.iter().enumerate() {
+            let tok = &text[s as usize..e as usize];
+            if tok == "-" {
+                self.vals.push(Val::Null);
+                continue;
+            }
+            let slot = &self.plan.slots[pos];
+            let v = match slot.kind {
+                Kind::Str => Val::Str(s, e),
+                Kind::Ip => {
+                    if tok.parse::<IpAddr>().is_err() {
+                        let name = slot.name.clone();
+                        return self.reject(
+                            Some(name),
+                            Some(tok.to_string()),
+                            "not an IPv4 or IPv6 address".into(),
+                            text,
+                        );
+                    }
+                    Val::Str(s, e)
+                }
+                Kind::Int32 => match tok.parse::<i32>() {
+                    Ok(n) => Val::Int(n as i64),
+                    Err(_) => {
+                        let name = slot.name.clone();
+                        return self.reject(
+                            Some(name),
+                            Some(tok.to_string()),
+                            "not a 32-bit integer".into(),
+                            text,
+                        );
+                    }
+                },
+                Kind::Int64 | Kind::Epoch => match tok.parse::<i64>() {
+                    Ok(n) if slot.kind == Kind::Epoch => Val::Int(normalise_epoch(n)),
+                    Ok(n) => Val::Int(n),
+                    Err(_) => {
+                        let name = slot.name.clone();
+                        return self.reject(
+                            Some(name),
+                            Some(tok.to_string()),
+                            "not a 64-bit integer".into(),
+                            text,
+                        );
+                    }
+                },
+            };
+            self.vals.push(v);
+        }
+        if let Some(w) = &self.opts.window {
+            let start = self.plan.start_pos.and_then(|p| int_of(self.vals[p]));
+            let end = self.plan.end_pos.and_then(|p| int_of(self.vals[p]));
+            if !w.overlaps(start, end) {
+                self.outside_window += 1;
+                return Ok(());
+            }
+        }
+        for (pos, v) in self.vals.iter().enumerate() {
+            let slot = &self.plan.slots[pos];
+            if let Some(b) = slot.out {
+                self.builders[b].append(v, text);
+            }
+            if let Some(b) = slot.time_out {
+                self.builders[b].append(v, text);
+            }
+        }
+        for &b in &self.plan.missing {
+            self.builders[b].append_null();
+        }
+        self.rows += 1;
+        Ok(())
+    }
+
+    fn header(&mut self, layout: Layout) {
+        if self.forced {
+            if layout != self.layout && !self.warned_header {
+                self.warned_header = true;
+                tracing::warn!(
+                    object = %self.object,
+                    line = self.line_no,
+                    "header line differs from --log-format; using --log-format"
+                );
+            }
+            return;
+        }
+        if layout != self.layout {
+            for name in layout.unknown() {
+                if self.opts.schema.index_of(&name).is_none() {
+                    tracing::warn!(object = %self.object, field = %name, "unknown field in header line; it is not a column of this table");
+                }
+            }
+            self.plan = make_plan(&self.opts, &layout);
+            self.layout = layout;
+        }
+    }
+
+    fn reject(
+        &mut self,
+        field: Option<String>,
+        value: Option<String>,
+        reason: String,
+        record: &str,
+    ) -> Result<()> {
+        self.rejected += 1;
+        self.opts.rejects.reject(Reject {
+            object: self.object.clone(),
+            line: self.line_no,
+            field,
+            value,
+            reason,
+            record: record.to_string(),
+        })
+    }
+
+    /// Takes the buffered rows as a batch.
+    pub fn flush(&mut self) -> Result<Option<RecordBatch>> {
+        if self.rows == 0 {
+            return Ok(None);
+        }
+        let rows = std::mem::take(&mut self.rows);
+        let columns: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
+        let batch = RecordBatch::try_new_with_options(
+            self.opts.output_schema.clone(),
+            columns,
+            &RecordBatchOptions::new().with_row_count(Some(rows)),
+        )?;
+        Ok(Some(batch))
+    }
+}
+
+fn int_of(v: Val) -> Option<i64> {
+    match v {
+        Val::Int(i) => Some(i),
+        _ => None,
+    }
+}
+
+fn make_plan(opts: &DecodeOptions, layout: &Layout) -> Plan {
+    let sources = opts.schema.sources();
+    let out_of = |source: &ColumnSource| {
+        opts.projection
+            .iter()
+            .position(|&c| &sources[c] == source)
+    };
+    let mut fed = vec![false; opts.projection.len()];
+    let mut slots = Vec::with_capacity(layout.slots.len());
+    let mut start_pos = None;
+    let mut end_pos = None;
+    for (pos, slot) in layout.slots.iter().enumerate() {
+        let (source, name) = match slot {
+            Slot::Known(i) => (ColumnSource::Known(*i), FIELDS[*i].name.to_string()),
+            Slot::Unknown(c) => (ColumnSource::Unknown(c.clone()), c.replace('_', "-")),
+        };
+        let out = out_of(&source);
+        let mut time_out = None;
+        if let Slot::Known(i) = slot {
+            match FIELDS[*i].column {
+                "start" => {
+                    start_pos = Some(pos);
+                    time_out = out_of(&ColumnSource::Time { end: false });
+                }
+                "end" => {
+                    end_pos = Some(pos);
+                    time_out = out_of(&ColumnSource::Time { end: true });
+                }
+                _ => {}
+            }
+        }
+        for b in out.iter().chain(time_out.iter()) {
+            fed[*b] = true;
+        }
+        slots.push(SlotPlan {
+            kind: slot.kind(),
+            out,
+            time_out,
+            name,
+        });
+    }
+    let missing = fed
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| !**f)
+        .map(|(i, _)| i)
+        .collect();
+    Plan {
+        slots,
+        missing,
+        start_pos,
+        end_pos,
+    }
+}
+

@@ -1,0 +1,64 @@
+//! DataFusion session set-up: the `flows` table over the sources.
+
+pub mod table;
+
+use std::sync::Arc;
+
+use datafusion::execution::SessionStateBuilder;
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+use crate::error::Result;
+use crate::format::FlowSchema;
+use crate::source::{Discovery, SourceObject};
+pub use table::{FlowsTable, ScanConfig};
+
+/// Rows per decoded batch.
+pub const BATCH_SIZE: usize = 8192;
+
+/// Unknown field names found in the inputs (header lines and Parquet columns), so the
+/// table can show them as columns. Only the head of each object is read.
+pub fn unknown_fields(objects: &[SourceObject], config: &ScanConfig) -> Vec<String> {
+    let mut names = Vec::new();
+    if let Some(l) = &config.log_format {
+        names.extend(l.unknown());
+        return names;
+    }
+    for o in objects {
+        match crate::source::local::peek_unknown_fields(o) {
+            Ok(found) => {
+                for name in found {
+                    if !names.contains(&name) {
+                        tracing::warn!(object = %o.name, field = %name, "unknown flow-log field; kept as a text column");
+                        names.push(name);
+                    }
+                }
+            }
+            // The real read reports the problem with full context.
+            Err(e) => tracing::debug!(object = %o.name, error = %e, "could not peek at object"),
+        }
+    }
+    names
+}
+
+/// A session whose `flows` table reads `discovery`'s objects.
+pub fn session(discovery: Discovery, config: ScanConfig) -> Result<(SessionContext, FlowSchema)> {
+    let extra = unknown_fields(&discovery.objects, &config);
+    let schema = FlowSchema::new(&extra);
+    let ctx = new_context();
+    let table = FlowsTable::new(schema.clone(), discovery.objects, config);
+    ctx.register_table("flows", Arc::new(table))?;
+    Ok((ctx, schema))
+}
+
+/// A bare session configured for sageflow (all cores, UTC, information_schema for `SHOW`).
+pub fn new_context() -> SessionContext {
+    let config = SessionConfig::new()
+        .with_information_schema(true)
+        .with_batch_size(BATCH_SIZE)
+        .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let state = SessionStateBuilder::new()
+        .with_config(config)
+        .with_default_features()
+        .build();
+    SessionContext::new_with_state(state)
+}

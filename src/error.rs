@@ -1,0 +1,124 @@
+//! The library's one error type. Every variant says what went wrong *and* where, and
+//! [`Error::hint`] says what the user can do next; the binary prints both once.
+
+use std::path::PathBuf;
+
+use datafusion::arrow::error::ArrowError;
+use datafusion::error::DataFusionError;
+
+/// Result alias used throughout the library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A source path, directory or glob that cannot be used.
+    #[error("source {source_name}: {message}")]
+    Source { source_name: String, message: String },
+
+    /// An IO error while reading or writing a named object.
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A flow-log record that does not fit its format, raised under `--strict`.
+    #[error("rejected record at {0}")]
+    Rejected(Box<crate::decode::Reject>),
+
+    /// A `--log-format` string or header line that cannot be used.
+    #[error("log format: {0}")]
+    Format(String),
+
+    /// A Parquet object that cannot be read as flow logs.
+    #[error("{object}: {message}")]
+    Parquet { object: String, message: String },
+
+    /// Bad command-line input (time window, option values).
+    #[error("{0}")]
+    Usage(String),
+
+    #[error(transparent)]
+    Arrow(#[from] ArrowError),
+
+    #[error(transparent)]
+    DataFusion(#[from] DataFusionError),
+}
+
+impl Error {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub fn source(source_name: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Source {
+            source_name: source_name.into(),
+            message: message.into(),
+        }
+    }
+
+    /// What the user can try next, if there is anything useful to say.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            Error::Source { .. } => Some(
+                "pass a file, a directory (read recursively) or a quoted glob such as 'logs/**/*.log.gz'",
+            ),
+            Error::Io { .. } => Some("check that the path exists and is readable"),
+            Error::Rejected { .. } => Some(
+                "drop --strict to skip malformed records (they are counted and can be saved with --rejects FILE), or pass the flow log's format with --log-format",
+            ),
+            Error::Format(_) => Some(
+                "give the format as AWS prints it ('${version} ${account-id} ...') or as space-separated field names; `sageflow schema` lists every known field",
+            ),
+            Error::Parquet { .. } => Some(
+                "sageflow reads Parquet as AWS delivers it (underscore column names); check the object is a complete Parquet file",
+            ),
+            Error::Usage(_) => Some("see `sageflow --help`"),
+            Error::DataFusion(e) => datafusion_hint(e),
+            Error::Arrow(_) => None,
+        }
+    }
+
+    /// Unwraps errors that DataFusion wrapped around ours, so the user sees our message and hint.
+    pub fn from_datafusion(e: DataFusionError) -> Self {
+        match e {
+            DataFusionError::External(boxed) => match boxed.downcast::<Error>() {
+                Ok(ours) => *ours,
+                Err(other) => Error::DataFusion(DataFusionError::External(other)),
+            },
+            DataFusionError::Context(ctx, inner) => match Error::from_datafusion(*inner) {
+                Error::DataFusion(inner) => {
+                    Error::DataFusion(DataFusionError::Context(ctx, Box::new(inner)))
+                }
+                ours => ours,
+            },
+            DataFusionError::Shared(shared) => match std::sync::Arc::try_unwrap(shared) {
+                Ok(inner) => Error::from_datafusion(inner),
+                Err(shared) => Error::DataFusion(DataFusionError::Shared(shared)),
+            },
+            other => Error::DataFusion(other),
+        }
+    }
+}
+
+fn datafusion_hint(e: &DataFusionError) -> Option<&'static str> {
+    match e {
+        DataFusionError::SQL(..) | DataFusionError::Plan(_) | DataFusionError::SchemaError(..) => {
+            Some("the table is `flows` and `sageflow schema` lists its columns; quote column names that are SQL words, as in \"end\"")
+        }
+        _ => None,
+    }
+}
+
+impl From<Error> for DataFusionError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::DataFusion(inner) => inner,
+            other => DataFusionError::External(Box::new(other)),
+        }
+    }
+}

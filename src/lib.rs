@@ -1,0 +1,15 @@
+//! sageflow: analyse Amazon VPC Flow Logs to prove where Amazon SageMaker traffic goes.
+//!
+//! The pipeline, one module per stage:
+//! [`format`] (field catalogue, record formats) → [`decode`] (bytes → Arrow, no IO) →
+//! [`source`] (local files; key layouts and time pruning) → [`engine`] (the DataFusion
+//! `flows` table) → [`cli`] (commands, output).
+
+pub mod cli;
+pub mod decode;
+pub mod engine;
+pub mod error;
+pub mod format;
+pub mod source;
+
+pub use error::{Error, Result};

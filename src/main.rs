@@ -1,0 +1,66 @@
+//! The `sageflow` binary: parse arguments, set up logging, run, map errors to exit codes.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use sageflow::cli::{self, Cli};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(cli::EXIT_ERROR);
+        }
+    };
+    match runtime.block_on(cli::run(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            report(&e);
+            ExitCode::from(cli::EXIT_ERROR)
+        }
+    }
+}
+
+/// Prints an error once: its message, each cause not already in it, and a hint.
+fn report(e: &sageflow::Error) {
+    if matches!(e, sageflow::Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
+    {
+        return;
+    }
+    let message = e.to_string();
+    eprintln!("error: {message}");
+    // DataFusion's own errors repeat their cause in their message.
+    let mut cause = match e {
+        sageflow::Error::DataFusion(_) => None,
+        _ => std::error::Error::source(e),
+    };
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !message.contains(&text) {
+            eprintln!("  caused by: {text}");
+        }
+        cause = c.source();
+    }
+    if let Some(h) = e.hint() {
+        eprintln!("hint: {h}");
+    }
+}
+
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("sageflow={default},warn")));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .init();
+}

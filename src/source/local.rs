@@ -1,0 +1,318 @@
+//! Reading one local object: the content decides how (gzip, Parquet or plain text by
+//! magic bytes), whatever the file is called.
+
+use std::fs::File;
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, RecordBatch};
+use datafusion::parquet::arrow::ProjectionMask;
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use super::SourceObject;
+use crate::decode::parquet::ParquetPlan;
+use crate::decode::text::MAX_LINE_BYTES;
+use crate::decode::{DecodeOptions, ScanStats, TextDecoder};
+use crate::error::{Error, Result};
+
+/// How an object's bytes are encoded, from its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Plain,
+    Gzip,
+    Parquet,
+    Zstd,
+    Bzip2,
+}
+
+pub fn sniff(head: &[u8]) -> Encoding {
+    match head {
+        [0x1f, 0x8b, ..] => Encoding::Gzip,
+        [b'P', b'A', b'R', b'1', ..] => Encoding::Parquet,
+        [0x28, 0xb5, 0x2f, 0xfd, ..] => Encoding::Zstd,
+        [b'B', b'Z', b'h', ..] => Encoding::Bzip2,
+        _ => Encoding::Plain,
+    }
+}
+
+/// Receives decoded batches; returns `false` when the consumer has gone away.
+pub type Emit<'a> = dyn FnMut(RecordBatch) -> bool + 'a;
+
+/// Counts bytes as they are read, for progress and for error offsets.
+struct Counting<R> {
+    inner: R,
+    read: u64,
+    stats: Arc<ScanStats>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        ScanStats::add(&self.stats.bytes, n as u64);
+        Ok(n)
+    }
+}
+
+/// Decodes one object, handing batches to `emit`. Returns `false` if `emit` asked to stop.
+pub fn read_object(
+    obj: &SourceObject,
+    opts: &Arc<DecodeOptions>,
+    stats: &Arc<ScanStats>,
+    emit: &mut Emit<'_>,
+) -> Result<bool> {
+    let mut file = File::open(&obj.path).map_err(|e| Error::io(&obj.path, e))?;
+    let mut head = [0u8; 4];
+    let n = read_up_to(&mut file, &mut head).map_err(|e| Error::io(&obj.path, e))?;
+    file.seek(SeekFrom::Start(0))
+        .map_err(|e| Error::io(&obj.path, e))?;
+    let go_on = match sniff(&head[..n]) {
+        Encoding::Parquet => read_parquet(obj, file, opts, stats, emit)?,
+        Encoding::Plain => {
+            let counted = Counting {
+                inner: file,
+                read: 0,
+                stats: stats.clone(),
+            };
+            read_text(obj, counted, opts, stats, emit, |_| None)?
+        }
+        Encoding::Gzip => {
+            let counted = Counting {
+                inner: file,
+                read: 0,
+                stats: stats.clone(),
+            };
+            let gz = flate2::bufread::MultiGzDecoder::new(BufReader::with_capacity(
+                256 * 1024,
+                counted,
+            ));
+            read_text(obj, gz, opts, stats, emit, |gz| {
+                Some(gz.get_ref().get_ref().read)
+            })?
+        }
+        enc @ (Encoding::Zstd | Encoding::Bzip2) => {
+            return Err(Error::source(
+                &obj.name,
+                format!("{enc:?}-compressed objects are not supported; AWS delivers gzip or Parquet"),
+            ));
+        }
+    };
+    ScanStats::add(&stats.objects_done, 1);
+    Ok(go_on)
+}
+
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// Reads lines from `reader` in large chunks. `offset` reports how far into the
+/// compressed input a failure happened, for error messages.
+fn read_text<R: Read>(
+    obj: &SourceObject,
+    mut reader: R,
+    opts: &Arc<DecodeOptions>,
+    stats: &Arc<ScanStats>,
+    emit: &mut Emit<'_>,
+    offset: impl Fn(&R) -> Option<u64>,
+) -> Result<bool> {
+    const CHUNK: usize = 1 << 20;
+    let mut dec = TextDecoder::new(opts.clone(), obj.name.clone());
+    let mut counted = Counted::default();
+    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK * 2);
+    let mut start = 0usize;
+    let mut eof = false;
+    // Bytes of an over-long line being skipped (it is never buffered whole).
+    let mut skipping: Option<u64> = None;
+    loop {
+        // Decode what is buffered.
+        loop {
+            if let Some(skipped) = skipping {
+                match buf[start..].iter().position(|&b| b == b'\n') {
+                    Some(i) => {
+                        dec.reject_long_line(skipped + i as u64)?;
+                        start += i + 1;
+                        skipping = None;
+                    }
+                    None => {
+                        skipping = Some(skipped + (buf.len() - start) as u64);
+                        start = buf.len();
+                        break;
+                    }
+                }
+            }
+            let used = dec.decode(&buf[start..], eof)?;
+            start += used;
+            if dec.is_full() {
+                if !flush(&mut dec, &mut counted, stats, emit)? {
+                    return Ok(false);
+                }
+                continue;
+            }
+            break;
+        }
+        if eof {
+            if let Some(skipped) = skipping {
+                dec.reject_long_line(skipped)?;
+            }
+            break;
+        }
+        // Keep the partial line; drop it from the buffer if it is already too long.
+        buf.drain(..start);
+        start = 0;
+        if skipping.is_none() && buf.len() >= MAX_LINE_BYTES {
+            skipping = Some(buf.len() as u64);
+            buf.clear();
+        }
+        let old = buf.len();
+        buf.resize(old + CHUNK, 0);
+        let n = loop {
+            match reader.read(&mut buf[old..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    // Keep what was decoded before the damage, then fail naming the place.
+                    flush(&mut dec, &mut counted, stats, emit)?;
+                    let at = match offset(&reader) {
+                        Some(off) => format!(
+                            "compressed data is corrupt near byte offset {off} (after line {})",
+                            dec.line()
+                        ),
+                        None => format!("read failed after line {}", dec.line()),
+                    };
+                    return Err(Error::io(
+                        &obj.path,
+                        std::io::Error::new(e.kind(), format!("{at}: {e}")),
+                    ));
+                }
+            }
+        };
+        buf.truncate(old + n);
+        if n == 0 {
+            eof = true;
+        }
+    }
+    flush(&mut dec, &mut counted, stats, emit)
+}
+
+/// What a decoder's counters were at the last flush, so stats get deltas.
+#[derive(Default)]
+struct Counted {
+    records: u64,
+    outside: u64,
+}
+
+fn flush(
+    dec: &mut TextDecoder,
+    counted: &mut Counted,
+    stats: &Arc<ScanStats>,
+    emit: &mut Emit<'_>,
+) -> Result<bool> {
+    ScanStats::add(&stats.records, dec.records - counted.records);
+    ScanStats::add(&stats.outside_window, dec.outside_window - counted.outside);
+    counted.records = dec.records;
+    counted.outside = dec.outside_window;
+    match dec.flush()? {
+        Some(batch) => {
+            ScanStats::add(&stats.rows, batch.num_rows() as u64);
+            Ok(emit(batch))
+        }
+        None => Ok(true),
+    }
+}
+
+fn read_parquet(
+    obj: &SourceObject,
+    file: File,
+    opts: &Arc<DecodeOptions>,
+    stats: &Arc<ScanStats>,
+    emit: &mut Emit<'_>,
+) -> Result<bool> {
+    let perr = |e: &dyn std::fmt::Display| Error::Parquet {
+        object: obj.name.clone(),
+        message: e.to_string(),
+    };
+    ScanStats::add(&stats.bytes, obj.size);
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| perr(&e))?;
+    let plan = ParquetPlan::new(builder.schema(), opts, &obj.name)?;
+    let mut sorted = plan.read.clone();
+    sorted.sort_unstable();
+    let positions: Vec<usize> = plan
+        .read
+        .iter()
+        .map(|r| sorted.iter().position(|s| s == r).expect("read column is in mask"))
+        .collect();
+    let mask = ProjectionMask::roots(builder.parquet_schema(), sorted.iter().copied());
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(opts.batch_size)
+        .build()
+        .map_err(|e| perr(&e))?;
+    let mut row = 0u64;
+    for batch in reader {
+        let batch = batch.map_err(|e| perr(&format!("after row {row}: {e}")))?;
+        let n = batch.num_rows();
+        let cols: Vec<ArrayRef> = positions.iter().map(|&p| batch.column(p).clone()).collect();
+        let out = plan.normalise(&cols, n, row, &obj.name, opts)?;
+        row += n as u64;
+        ScanStats::add(&stats.records, n as u64);
+        ScanStats::add(&stats.outside_window, out.outside_window);
+        ScanStats::add(&stats.rows, out.batch.num_rows() as u64);
+        if out.batch.num_rows() > 0 && !emit(out.batch) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Unknown field names an object declares: in its header line (text) or its columns
+/// (Parquet). Reads only the head of the object.
+pub fn peek_unknown_fields(obj: &SourceObject) -> Result<Vec<String>> {
+    use std::io::BufRead;
+    let mut file = File::open(&obj.path).map_err(|e| Error::io(&obj.path, e))?;
+    let mut head = [0u8; 4];
+    let n = read_up_to(&mut file, &mut head).map_err(|e| Error::io(&obj.path, e))?;
+    file.seek(SeekFrom::Start(0))
+        .map_err(|e| Error::io(&obj.path, e))?;
+    let mut line = Vec::new();
+    let limit = 64 * 1024;
+    match sniff(&head[..n]) {
+        Encoding::Parquet => {
+            let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| {
+                Error::Parquet {
+                    object: obj.name.clone(),
+                    message: e.to_string(),
+                }
+            })?;
+            return Ok(builder
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| crate::format::column_name(f.name()))
+                .filter(|c| crate::format::lookup(c).is_none())
+                .collect());
+        }
+        Encoding::Gzip => {
+            let gz = flate2::read::MultiGzDecoder::new(file);
+            BufReader::new(gz.take(limit))
+                .read_until(b'\n', &mut line)
+                .map_err(|e| Error::io(&obj.path, e))?;
+        }
+        Encoding::Plain => {
+            BufReader::new(file.take(limit))
+                .read_until(b'\n', &mut line)
+                .map_err(|e| Error::io(&obj.path, e))?;
+        }
+        Encoding::Zstd | Encoding::Bzip2 => return Ok(Vec::new()),
+    }
+    let text = String::from_utf8_lossy(&line);
+    Ok(crate::format::Layout::from_header(text.trim())
+        .map(|l| l.unknown())
+        .unwrap_or_default())
+}
