@@ -13,7 +13,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// A source path, directory or glob that cannot be used.
     #[error("source {source_name}: {message}")]
-    Source { source_name: String, message: String },
+    Source {
+        source_name: String,
+        message: String,
+    },
 
     /// An IO error while reading or writing a named object.
     #[error("{path}: {source}")]
@@ -98,9 +101,41 @@ impl Error {
             },
             DataFusionError::Shared(shared) => match std::sync::Arc::try_unwrap(shared) {
                 Ok(inner) => Error::from_datafusion(inner),
-                Err(shared) => Error::DataFusion(DataFusionError::Shared(shared)),
+                Err(shared) => match shared.as_ref() {
+                    DataFusionError::External(boxed) => match boxed.downcast_ref::<Error>() {
+                        Some(ours) => ours.duplicate(),
+                        None => Error::DataFusion(DataFusionError::Shared(shared)),
+                    },
+                    _ => Error::DataFusion(DataFusionError::Shared(shared)),
+                },
             },
             other => Error::DataFusion(other),
+        }
+    }
+}
+
+impl Error {
+    /// A copy of an error that is shared (DataFusion hands the same error to every
+    /// consumer of a stream); foreign payloads are kept as their message.
+    fn duplicate(&self) -> Error {
+        match self {
+            Error::Source {
+                source_name,
+                message,
+            } => Error::source(source_name.clone(), message.clone()),
+            Error::Io { path, source } => Error::io(
+                path.clone(),
+                std::io::Error::new(source.kind(), source.to_string()),
+            ),
+            Error::Rejected(r) => Error::Rejected(r.clone()),
+            Error::Format(m) => Error::Format(m.clone()),
+            Error::Parquet { object, message } => Error::Parquet {
+                object: object.clone(),
+                message: message.clone(),
+            },
+            Error::Usage(m) => Error::Usage(m.clone()),
+            Error::Arrow(e) => Error::DataFusion(DataFusionError::Execution(e.to_string())),
+            Error::DataFusion(e) => Error::DataFusion(DataFusionError::Execution(e.to_string())),
         }
     }
 }
@@ -108,7 +143,9 @@ impl Error {
 fn datafusion_hint(e: &DataFusionError) -> Option<&'static str> {
     match e {
         DataFusionError::SQL(..) | DataFusionError::Plan(_) | DataFusionError::SchemaError(..) => {
-            Some("the table is `flows` and `sageflow schema` lists its columns; quote column names that are SQL words, as in \"end\"")
+            Some(
+                "the table is `flows` and `sageflow schema` lists its columns; quote column names that are SQL words, as in \"end\"",
+            )
         }
         _ => None,
     }

@@ -45,6 +45,8 @@ struct Run {
     rejects: Arc<RejectSink>,
     stats: Arc<ScanStats>,
     quiet: bool,
+    /// Under --strict the failing reject is the error itself; the summary does not repeat it.
+    strict: bool,
     began: Instant,
     ignored: usize,
 }
@@ -52,8 +54,16 @@ struct Run {
 fn prepare(input: &InputArgs) -> Result<Run> {
     let now = Utc::now();
     let window = TimeWindow {
-        since: input.since.as_deref().map(|s| parse_time(s, now)).transpose()?,
-        until: input.until.as_deref().map(|s| parse_time(s, now)).transpose()?,
+        since: input
+            .since
+            .as_deref()
+            .map(|s| parse_time(s, now))
+            .transpose()?,
+        until: input
+            .until
+            .as_deref()
+            .map(|s| parse_time(s, now))
+            .transpose()?,
     };
     if let (Some(s), Some(u)) = (window.since, window.until)
         && s > u
@@ -94,6 +104,7 @@ fn prepare(input: &InputArgs) -> Result<Run> {
         rejects,
         stats,
         quiet: input.quiet,
+        strict: input.strict,
         began: Instant::now(),
         ignored,
     })
@@ -120,7 +131,10 @@ impl Run {
                 line += &format!(", {} outside --since/--until", g(&s.outside_window));
             }
             if g(&s.objects_pruned) > 0 {
-                line += &format!("; {} objects/prefixes skipped by time", g(&s.objects_pruned));
+                line += &format!(
+                    "; {} objects/prefixes skipped by time",
+                    g(&s.objects_pruned)
+                );
             }
             if self.ignored > 0 {
                 line += &format!("; {} non-log files ignored", self.ignored);
@@ -131,7 +145,7 @@ impl Run {
         if rejected > 0 {
             if self.quiet {
                 let _ = writeln!(err, "sageflow: {rejected} records rejected");
-            } else {
+            } else if !self.strict {
                 let first = self.rejects.first();
                 for r in &first {
                     let _ = writeln!(err, "  rejected {r}");
@@ -166,7 +180,13 @@ async fn query(a: QueryArgs) -> Result<u8> {
     match sql {
         Some(sql) => {
             let progress = progress::Progress::start(run.stats.clone(), run.quiet);
-            let result = run_sql(&run.ctx, &sql, a.format, &mut std::io::BufWriter::new(std::io::stdout())).await;
+            let result = run_sql(
+                &run.ctx,
+                &sql,
+                a.format,
+                &mut std::io::BufWriter::new(std::io::stdout()),
+            )
+            .await;
             drop(progress);
             run.summary()?;
             result?;
@@ -191,7 +211,7 @@ pub async fn run_sql(
     format: OutputFormat,
     out: &mut (dyn Write + Send),
 ) -> Result<()> {
-    let statements = DFParser::parse_sql(sql).map_err(|e| Error::DataFusion(e.into()))?;
+    let statements = DFParser::parse_sql(sql).map_err(Error::DataFusion)?;
     if statements.is_empty() {
         return Err(Error::Usage("no SQL statement given".into()));
     }
@@ -230,7 +250,11 @@ pub fn parse_time(s: &str, now: DateTime<Utc>) -> Result<i64> {
         return Ok(t.timestamp());
     }
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Ok(d.and_hms_opt(0, 0, 0).expect("midnight").and_utc().timestamp());
+        return Ok(d
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight")
+            .and_utc()
+            .timestamp());
     }
     if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S") {
         return Ok(t.and_utc().timestamp());
@@ -266,7 +290,12 @@ fn schema(a: SchemaArgs) -> Result<u8> {
             writeln!(out, "{}", serde_json::to_string_pretty(&doc).expect("json")).map_err(w)?;
         }
         SchemaFormat::Table => {
-            writeln!(out, "Table `flows` ({} columns)\n", schema.arrow().fields().len()).map_err(w)?;
+            writeln!(
+                out,
+                "Table `flows` ({} columns)\n",
+                schema.arrow().fields().len()
+            )
+            .map_err(w)?;
             writeln!(out, "{:<28} TYPE", "COLUMN").map_err(w)?;
             for f in schema.arrow().fields() {
                 writeln!(out, "{:<28} {}", f.name(), f.data_type()).map_err(w)?;

@@ -10,10 +10,16 @@ use crate::error::{Error, Result};
 pub async fn repl(ctx: &datafusion::prelude::SessionContext, format: OutputFormat) -> Result<()> {
     let mut editor = DefaultEditor::new()
         .map_err(|e| Error::Usage(format!("cannot start the interactive shell: {e}")))?;
-    eprintln!("sageflow SQL shell: the table is `flows`. End statements with `;`, \\d for columns, \\q to quit.");
+    eprintln!(
+        "sageflow SQL shell: the table is `flows`. End statements with `;`, \\d for columns, \\q to quit."
+    );
     let mut pending = String::new();
     loop {
-        let prompt = if pending.is_empty() { "sageflow> " } else { "      ..> " };
+        let prompt = if pending.is_empty() {
+            "sageflow> "
+        } else {
+            "      ..> "
+        };
         match editor.readline(prompt) {
             Ok(line) => {
                 let trimmed = line.trim();
@@ -45,7 +51,11 @@ pub async fn repl(ctx: &datafusion::prelude::SessionContext, format: OutputForma
 }
 
 /// In the shell an error ends the statement, not the session.
-async fn run_and_report(ctx: &datafusion::prelude::SessionContext, sql: &str, format: OutputFormat) {
+async fn run_and_report(
+    ctx: &datafusion::prelude::SessionContext,
+    sql: &str,
+    format: OutputFormat,
+) {
     let began = std::time::Instant::now();
     let mut out = std::io::BufWriter::new(std::io::stdout());
     match super::run_sql(ctx, sql, format, &mut out).await {

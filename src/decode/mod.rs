@@ -99,8 +99,7 @@ impl DecodeOptions {
         log_format: Option<Layout>,
         rejects: Arc<RejectSink>,
     ) -> Self {
-        let projection =
-            projection.unwrap_or_else(|| (0..schema.arrow().fields().len()).collect());
+        let projection = projection.unwrap_or_else(|| (0..schema.arrow().fields().len()).collect());
         let output_schema = Arc::new(Schema::new(
             projection
                 .iter()

@@ -145,7 +145,10 @@ impl ParquetPlan {
         let mut int_positions: Vec<usize> = self.checks.clone();
         for out in &self.outputs {
             if let Out::Col(p) = out
-                && matches!(self.read_kinds[*p].0, Kind::Int32 | Kind::Int64 | Kind::Epoch)
+                && matches!(
+                    self.read_kinds[*p].0,
+                    Kind::Int32 | Kind::Int64 | Kind::Epoch
+                )
             {
                 int_positions.push(*p);
             }

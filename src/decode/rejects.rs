@@ -89,12 +89,12 @@ impl RejectSink {
             let line = serde_json::to_string(&r).expect("reject serialises");
             writeln!(w, "{line}").map_err(|e| Error::io("--rejects file", e))?;
         }
-        if self.strict {
-            return Err(Error::Rejected(Box::new(r)));
-        }
         let mut first = self.first.lock().unwrap_or_else(|e| e.into_inner());
         if first.len() < KEEP {
-            first.push(r);
+            first.push(r.clone());
+        }
+        if self.strict {
+            return Err(Error::Rejected(Box::new(r)));
         }
         Ok(())
     }

@@ -81,6 +81,25 @@ enum Val {
     Str(u32, u32),
 }
 
+/// Where the current layout came from, for reject messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// `--log-format`: header lines are then only skipped.
+    LogFormat,
+    Header,
+    Default,
+}
+
+impl Origin {
+    fn describe(self) -> &'static str {
+        match self {
+            Origin::LogFormat => "--log-format",
+            Origin::Header => "header line",
+            Origin::Default => "default v2 format",
+        }
+    }
+}
+
 /// Where one token position of the current layout goes.
 struct SlotPlan {
     kind: Kind,
@@ -105,8 +124,7 @@ pub struct TextDecoder {
     opts: Arc<DecodeOptions>,
     object: String,
     layout: Layout,
-    /// True when `--log-format` fixed the layout; header lines are then only skipped.
-    forced: bool,
+    origin: Origin,
     plan: Plan,
     builders: Vec<Builder>,
     rows: usize,
@@ -122,9 +140,9 @@ pub struct TextDecoder {
 
 impl TextDecoder {
     pub fn new(opts: Arc<DecodeOptions>, object: impl Into<String>) -> Self {
-        let (layout, forced) = match &opts.log_format {
-            Some(l) => (l.clone(), true),
-            None => (Layout::default_v2(), false),
+        let (layout, origin) = match &opts.log_format {
+            Some(l) => (l.clone(), Origin::LogFormat),
+            None => (Layout::default_v2(), Origin::Default),
         };
         let builders = opts
             .projection
@@ -136,7 +154,7 @@ impl TextDecoder {
             opts,
             object: object.into(),
             layout,
-            forced,
+            origin,
             plan,
             builders,
             rows: 0,
@@ -211,7 +229,10 @@ impl TextDecoder {
                 return self.reject(
                     None,
                     None,
-                    format!("not UTF-8 text (invalid byte at column {})", e.valid_up_to() + 1),
+                    format!(
+                        "not UTF-8 text (invalid byte at column {})",
+                        e.valid_up_to() + 1
+                    ),
                     &shown,
                 );
             }
@@ -261,7 +282,12 @@ impl TextDecoder {
     }
 
     fn decode_text(&mut self, text: &str) -> Result<()> {
-        let first = text.trim_start().as_bytes().first().copied().unwrap_or(b' ');
+        let first = text
+            .trim_start()
+            .as_bytes()
+            .first()
+            .copied()
+            .unwrap_or(b' ');
         if first.is_ascii_lowercase()
             && let Some(layout) = Layout::from_header(text)
         {
@@ -289,7 +315,7 @@ impl TextDecoder {
         if self.tokens.len() != expected {
             let reason = format!(
                 "expected {expected} fields ({}), found {}",
-                if self.forced { "--log-format" } else if self.layout == Layout::default_v2() { "default v2 format" } else { "header line" },
+                self.origin.describe(),
                 self.tokens.len()
             );
             return self.reject(None, None, reason, text);
@@ -369,7 +395,7 @@ impl TextDecoder {
     }
 
     fn header(&mut self, layout: Layout) {
-        if self.forced {
+        if self.origin == Origin::LogFormat {
             if layout != self.layout && !self.warned_header {
                 self.warned_header = true;
                 tracing::warn!(
@@ -389,6 +415,7 @@ impl TextDecoder {
             self.plan = make_plan(&self.opts, &layout);
             self.layout = layout;
         }
+        self.origin = Origin::Header;
     }
 
     fn reject(
@@ -434,11 +461,8 @@ fn int_of(v: Val) -> Option<i64> {
 
 fn make_plan(opts: &DecodeOptions, layout: &Layout) -> Plan {
     let sources = opts.schema.sources();
-    let out_of = |source: &ColumnSource| {
-        opts.projection
-            .iter()
-            .position(|&c| &sources[c] == source)
-    };
+    let out_of =
+        |source: &ColumnSource| opts.projection.iter().position(|&c| &sources[c] == source);
     let mut fed = vec![false; opts.projection.len()];
     let mut slots = Vec::with_capacity(layout.slots.len());
     let mut start_pos = None;
@@ -487,3 +511,175 @@ fn make_plan(opts: &DecodeOptions, layout: &Layout) -> Plan {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::{RejectSink, TimeWindow};
+    use crate::format::FlowSchema;
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::datatypes::Int64Type;
+
+    fn decoder(
+        format: Option<&str>,
+        projection: Option<Vec<&str>>,
+        window: Option<TimeWindow>,
+        strict: bool,
+    ) -> (TextDecoder, Arc<RejectSink>) {
+        let schema = FlowSchema::default();
+        let projection = projection.map(|cols| {
+            cols.iter()
+                .map(|c| schema.index_of(c).expect("column"))
+                .collect()
+        });
+        let sink = Arc::new(RejectSink::new(strict, None));
+        let opts = DecodeOptions::new(
+            schema,
+            projection,
+            100,
+            window,
+            format.map(|f| Layout::parse(f).unwrap()),
+            sink.clone(),
+        );
+        (TextDecoder::new(Arc::new(opts), "test.log"), sink)
+    }
+
+    const GOOD: &str =
+        "2 123456789010 eni-1 10.0.0.1 10.0.0.2 443 49152 6 10 840 1439387263 1439387264 ACCEPT OK";
+
+    #[test]
+    fn dash_is_null_everywhere_and_unknown_account_is_text() {
+        let (mut d, sink) = decoder(None, None, None, false);
+        d.decode_line(b"2 unknown eni-1 - - - - - - - 1431280876 1431280934 - NODATA")
+            .unwrap();
+        let b = d.flush().unwrap().unwrap();
+        assert_eq!(sink.count(), 0);
+        assert_eq!(
+            b.column_by_name("account_id")
+                .unwrap()
+                .as_string_view()
+                .value(0),
+            "unknown"
+        );
+        for c in [
+            "srcaddr", "srcport", "protocol", "packets", "bytes", "action",
+        ] {
+            assert!(b.column_by_name(c).unwrap().is_null(0), "{c}");
+        }
+        assert!(b.column_by_name("start_time").unwrap().is_valid(0));
+    }
+
+    #[test]
+    fn malformed_lines_are_rejected_with_line_field_and_value() {
+        let (mut d, sink) = decoder(None, None, None, false);
+        let input = format!(
+            "{GOOD}\n2 123456789010 eni-1 10.0.0.1 not-an-ip 443 49152 6 10 840 1 2 ACCEPT OK\n\n{GOOD}\n2 1 eni-1 10.0.0.1 10.0.0.2 443 x 6 10 840 1 2 ACCEPT OK\ntoo few fields\n2 1 eni-1 10.0.0.1 10.0.0.2 99999999999 1 6 10 840 1 2 ACCEPT OK\n"
+        );
+        let used = d.decode(input.as_bytes(), true).unwrap();
+        assert_eq!(used, input.len());
+        assert_eq!(d.flush().unwrap().unwrap().num_rows(), 2);
+        assert_eq!(sink.count(), 4);
+        assert_eq!(d.records, 6);
+        let r = sink.first();
+        assert_eq!(
+            (r[0].line, r[0].field.as_deref(), r[0].value.as_deref()),
+            (2, Some("dstaddr"), Some("not-an-ip"))
+        );
+        assert_eq!((r[1].line, r[1].field.as_deref()), (5, Some("dstport")));
+        assert_eq!((r[2].line, r[2].field.as_deref()), (6, None));
+        assert!(
+            r[2].reason.contains("expected 14 fields"),
+            "{}",
+            r[2].reason
+        );
+        assert_eq!((r[3].line, r[3].field.as_deref()), (7, Some("srcport")));
+    }
+
+    #[test]
+    fn strict_turns_the_first_reject_into_an_error() {
+        let (mut d, _) = decoder(None, None, None, true);
+        d.decode_line(GOOD.as_bytes()).unwrap();
+        let e = d.decode_line(b"bogus").unwrap_err();
+        assert!(e.to_string().contains("test.log:2"), "{e}");
+    }
+
+    #[test]
+    fn header_sets_layout_and_repeated_header_is_skipped() {
+        let (mut d, sink) = decoder(None, Some(vec!["srcaddr", "dstport", "bytes"]), None, false);
+        let input = "dstport srcaddr bytes\n443 10.0.0.9 5\ndstport srcaddr bytes\n22 10.0.0.8 6\nbytes dstport srcaddr\n7 80 10.0.0.7\n";
+        d.decode(input.as_bytes(), true).unwrap();
+        let b = d.flush().unwrap().unwrap();
+        assert_eq!(sink.count(), 0);
+        assert_eq!(b.num_rows(), 3);
+        let bytes: Vec<i64> = b.column(2).as_primitive::<Int64Type>().values().to_vec();
+        assert_eq!(bytes, vec![5, 6, 7]);
+        assert_eq!(b.column(0).as_string_view().value(2), "10.0.0.7");
+    }
+
+    #[test]
+    fn log_format_overrides_header() {
+        let (mut d, sink) = decoder(Some("${srcaddr} ${dstport}"), None, None, false);
+        d.decode(b"dstport srcaddr\n10.0.0.1 443\n", true).unwrap();
+        let b = d.flush().unwrap().unwrap();
+        assert_eq!(sink.count(), 0);
+        assert_eq!(
+            b.column_by_name("srcaddr")
+                .unwrap()
+                .as_string_view()
+                .value(0),
+            "10.0.0.1"
+        );
+    }
+
+    #[test]
+    fn json_message_wrappers_and_crlf() {
+        let (mut d, sink) = decoder(None, Some(vec!["interface_id"]), None, false);
+        let wrapped = format!(
+            "{{\"message\": \"{GOOD}\"}}\r\n{{\"timestamp\":1,\"message\":\"{GOOD}\"}}{{\"message\":\"{GOOD}\"}}\n{{\"nomessage\":1}}\n{GOOD}\r\n"
+        );
+        d.decode(wrapped.as_bytes(), true).unwrap();
+        assert_eq!(d.flush().unwrap().unwrap().num_rows(), 4);
+        assert_eq!(sink.count(), 1);
+    }
+
+    #[test]
+    fn projection_does_not_change_which_rows_are_accepted() {
+        let input = format!("{GOOD}\n2 1 eni-1 10.0.0.1 10.0.0.2 443 x 6 10 840 1 2 ACCEPT OK\n");
+        let (mut all, _) = decoder(None, None, None, false);
+        all.decode(input.as_bytes(), true).unwrap();
+        let (mut none, sink) = decoder(None, Some(vec![]), None, false);
+        none.decode(input.as_bytes(), true).unwrap();
+        let b = none.flush().unwrap().unwrap();
+        assert_eq!(b.num_columns(), 0);
+        assert_eq!(b.num_rows(), all.flush().unwrap().unwrap().num_rows());
+        assert_eq!(sink.count(), 1);
+    }
+
+    #[test]
+    fn window_drops_and_counts_rows_outside() {
+        let w = TimeWindow {
+            since: Some(1439387264),
+            until: None,
+        };
+        let (mut d, _) = decoder(None, None, Some(w), false);
+        d.decode_line(GOOD.as_bytes()).unwrap();
+        d.decode_line(b"2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 100 200 ACCEPT OK")
+            .unwrap();
+        assert_eq!(d.flush().unwrap().unwrap().num_rows(), 1);
+        assert_eq!((d.records, d.outside_window), (2, 1));
+    }
+
+    #[test]
+    fn batches_are_bounded_by_batch_size() {
+        let (mut d, _) = decoder(None, Some(vec!["bytes"]), None, false);
+        let input: String = (0..250).map(|_| format!("{GOOD}\n")).collect();
+        let mut pos = 0;
+        let mut sizes = Vec::new();
+        while pos < input.len() {
+            pos += d.decode(&input.as_bytes()[pos..], true).unwrap();
+            if let Some(b) = d.flush().unwrap() {
+                sizes.push(b.num_rows());
+            }
+        }
+        assert_eq!(sizes, vec![100, 100, 50]);
+    }
+}

@@ -122,8 +122,17 @@ impl TableProvider for FlowsTable {
             self.config.log_format.clone(),
             self.config.rejects.clone(),
         ));
-        let n = state.config().target_partitions().max(1).min(objects.len().max(1));
-        Ok(Arc::new(FlowsExec::new(objects, n, opts, self.config.stats.clone())))
+        let n = state
+            .config()
+            .target_partitions()
+            .max(1)
+            .min(objects.len().max(1));
+        Ok(Arc::new(FlowsExec::new(
+            objects,
+            n,
+            opts,
+            self.config.stats.clone(),
+        )))
     }
 }
 
@@ -177,7 +186,9 @@ fn time_bound(e: &Expr) -> Option<TimeWindow> {
 
 fn column_of(e: &Expr) -> Option<&str> {
     match e {
-        Expr::Column(c) if matches!(c.name.as_str(), "start_time" | "end_time" | "start" | "end") => {
+        Expr::Column(c)
+            if matches!(c.name.as_str(), "start_time" | "end_time" | "start" | "end") =>
+        {
             Some(c.name.as_str())
         }
         Expr::Cast(c) => column_of(&c.expr),

@@ -405,7 +405,13 @@ mod tests {
         assert_eq!(s.arrow().fields().len(), FIELDS.len() + 1 + 2);
         assert!(s.index_of("x_extra").is_some());
         assert!(s.index_of("start_time").is_some());
-        assert_eq!(s.arrow().field_with_name("srcport").unwrap().data_type(), &DataType::Int32);
-        assert_eq!(s.arrow().field_with_name("bytes").unwrap().data_type(), &DataType::Int64);
+        assert_eq!(
+            s.arrow().field_with_name("srcport").unwrap().data_type(),
+            &DataType::Int32
+        );
+        assert_eq!(
+            s.arrow().field_with_name("bytes").unwrap().data_type(),
+            &DataType::Int64
+        );
     }
 }

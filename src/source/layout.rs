@@ -71,7 +71,11 @@ pub fn parse_key(key: &str) -> KeyInfo {
 fn partition_range(parts: &[&str]) -> Option<(i64, i64)> {
     let nums: Vec<u32> = parts
         .iter()
-        .map_while(|p| (p.len() <= 4 && !p.is_empty()).then(|| p.parse::<u32>().ok()).flatten())
+        .map_while(|p| {
+            (p.len() <= 4 && !p.is_empty())
+                .then(|| p.parse::<u32>().ok())
+                .flatten()
+        })
         .collect();
     let (start, end) = match nums.as_slice() {
         [] => return None,
@@ -141,7 +145,9 @@ mod tests {
         assert_eq!(k.account.as_deref(), Some("123456789012"));
         assert_eq!(k.region.as_deref(), Some("eu-west-1"));
         assert_eq!(k.range.unwrap().0, ts("2026-02-28T23:00:00Z") - DIR_MARGIN);
-        let k = parse_key("AWSLogs/aws-account-id=1/aws-service=vpcflowlogs/aws-region=r/year=2026/month=12");
+        let k = parse_key(
+            "AWSLogs/aws-account-id=1/aws-service=vpcflowlogs/aws-region=r/year=2026/month=12",
+        );
         assert_eq!(k.range.unwrap().1, ts("2027-01-01T00:00:00Z") + DIR_MARGIN);
     }
 
@@ -158,6 +164,9 @@ mod tests {
     #[test]
     fn unrelated_paths_have_no_range() {
         assert_eq!(parse_key("logs/today/flows.log").range, None);
-        assert_eq!(parse_key("AWSLogs/123/vpcflowlogs/us-east-1/notadate").range, None);
+        assert_eq!(
+            parse_key("AWSLogs/123/vpcflowlogs/us-east-1/notadate").range,
+            None
+        );
     }
 }

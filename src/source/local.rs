@@ -82,10 +82,8 @@ pub fn read_object(
                 read: 0,
                 stats: stats.clone(),
             };
-            let gz = flate2::bufread::MultiGzDecoder::new(BufReader::with_capacity(
-                256 * 1024,
-                counted,
-            ));
+            let gz =
+                flate2::bufread::MultiGzDecoder::new(BufReader::with_capacity(256 * 1024, counted));
             read_text(obj, gz, opts, stats, emit, |gz| {
                 Some(gz.get_ref().get_ref().read)
             })?
@@ -93,7 +91,9 @@ pub fn read_object(
         enc @ (Encoding::Zstd | Encoding::Bzip2) => {
             return Err(Error::source(
                 &obj.name,
-                format!("{enc:?}-compressed objects are not supported; AWS delivers gzip or Parquet"),
+                format!(
+                    "{enc:?}-compressed objects are not supported; AWS delivers gzip or Parquet"
+                ),
             ));
         }
     };
@@ -246,7 +246,12 @@ fn read_parquet(
     let positions: Vec<usize> = plan
         .read
         .iter()
-        .map(|r| sorted.iter().position(|s| s == r).expect("read column is in mask"))
+        .map(|r| {
+            sorted
+                .iter()
+                .position(|s| s == r)
+                .expect("read column is in mask")
+        })
         .collect();
     let mask = ProjectionMask::roots(builder.parquet_schema(), sorted.iter().copied());
     let reader = builder
@@ -284,12 +289,11 @@ pub fn peek_unknown_fields(obj: &SourceObject) -> Result<Vec<String>> {
     let limit = 64 * 1024;
     match sniff(&head[..n]) {
         Encoding::Parquet => {
-            let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| {
-                Error::Parquet {
+            let builder =
+                ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| Error::Parquet {
                     object: obj.name.clone(),
                     message: e.to_string(),
-                }
-            })?;
+                })?;
             return Ok(builder
                 .schema()
                 .fields()

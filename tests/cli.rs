@@ -1,0 +1,351 @@
+//! Tests of the real `sageflow` binary: outputs are compared with snapshots in
+//! `tests/snapshots/` (regenerate with `UPDATE_SNAPSHOTS=1 cargo test`), exit codes and
+//! stderr reports are asserted directly.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn sageflow() -> Command {
+    let mut c = Command::cargo_bin("sageflow").unwrap();
+    c.current_dir(root());
+    c.env_remove("RUST_LOG");
+    c
+}
+
+/// Compares `actual` with `tests/snapshots/<name>`; writes it when UPDATE_SNAPSHOTS is set.
+fn snapshot(name: &str, actual: &str) {
+    let path = root().join("tests/snapshots").join(name);
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "missing snapshot {}; run with UPDATE_SNAPSHOTS=1",
+            path.display()
+        )
+    });
+    assert_eq!(
+        actual, expected,
+        "snapshot {name} differs (UPDATE_SNAPSHOTS=1 to accept)"
+    );
+}
+
+fn stdout_of(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "command failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn schema_snapshot() {
+    snapshot("schema.txt", &stdout_of(sageflow().arg("schema")));
+    let json: Value =
+        serde_json::from_str(&stdout_of(sageflow().args(["schema", "--format", "json"]))).unwrap();
+    assert_eq!(json["table"], "flows");
+    assert!(json["fields"].as_array().unwrap().len() >= 70);
+}
+
+#[test]
+fn query_conformance_files_snapshot() {
+    let out = stdout_of(sageflow().args([
+        "query",
+        "tests/data/conformance/flowlogs",
+        "--quiet",
+        "--sql",
+        "SELECT interface_id, srcaddr, dstaddr, srcport, dstport, protocol, bytes, start_time, action, log_status, tcp_flags, flow_direction, traffic_path, pkt_dst_aws_service \
+         FROM flows ORDER BY start_time, interface_id, srcaddr, dstaddr, srcport, bytes",
+    ]));
+    snapshot("query-conformance.txt", &out);
+}
+
+#[test]
+fn output_formats() {
+    let base = [
+        "query",
+        "tests/data/conformance/flowlogs/aws-docs/default-v2-examples.log",
+        "--quiet",
+        "--sql",
+        "SELECT action, count(*) AS n, sum(bytes) AS bytes FROM flows GROUP BY 1 ORDER BY 1 NULLS LAST",
+    ];
+    for fmt in ["table", "csv", "json", "ndjson"] {
+        let out = stdout_of(sageflow().args(base).args(["--format", fmt]));
+        snapshot(&format!("formats.{fmt}"), &out);
+    }
+    let json: Value =
+        serde_json::from_str(&stdout_of(sageflow().args(base).args(["--format", "json"]))).unwrap();
+    assert_eq!(json[2]["action"], Value::Null, "NULL is written explicitly");
+}
+
+#[test]
+fn malformed_lines_are_kept_out_reported_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let rejects = dir.path().join("rejects.ndjson");
+    let out = sageflow()
+        .args([
+            "query",
+            "tests/data/malformed/mixed.log",
+            "--format",
+            "csv",
+            "--sql",
+            "SELECT action, count(*) AS n FROM flows GROUP BY 1 ORDER BY 1 NULLS LAST",
+            "--rejects",
+        ])
+        .arg(&rejects)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "action,n\nACCEPT,2\nREJECT,1\n,1\n"
+    );
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("7 records: 4 rows, 3 rejected"), "{err}");
+    assert!(
+        err.contains(
+            "mixed.log:3: not an IPv4 or IPv6 address (field `dstaddr`, value `10.0.2.999`)"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("mixed.log:6: not a 32-bit integer (field `protocol`, value `six`)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("mixed.log:7: expected 14 fields (header line), found 11"),
+        "{err}"
+    );
+    let lines: Vec<Value> = std::fs::read_to_string(&rejects)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    let mut at: Vec<u64> = lines.iter().map(|l| l["line"].as_u64().unwrap()).collect();
+    at.sort();
+    assert_eq!(at, vec![3, 6, 7]);
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["object"].as_str().unwrap().ends_with("mixed.log"))
+    );
+}
+
+#[test]
+fn strict_fails_on_first_reject() {
+    let out = sageflow()
+        .args([
+            "query",
+            "tests/data/malformed/mixed.log",
+            "--strict",
+            "--sql",
+            "SELECT count(*) FROM flows",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("rejected record at tests/data/malformed/mixed.log:3"),
+        "{err}"
+    );
+    assert!(err.contains("hint:"), "{err}");
+    assert_eq!(err.matches("error:").count(), 1, "printed once: {err}");
+}
+
+#[test]
+fn usage_and_input_errors_exit_2() {
+    let out = sageflow()
+        .args(["query", "no/such/dir", "--sql", "SELECT 1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/dir"));
+    let out = sageflow()
+        .args([
+            "query",
+            "tests/data/malformed/mixed.log",
+            "--sql",
+            "SELEC nothing",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = sageflow()
+        .args(["query", "tests/data/malformed/mixed.log", "--since", "soon"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = sageflow().args(["query", "--bogus-flag"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn user_sql_cannot_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("out.csv");
+    for sql in [
+        format!("COPY (SELECT * FROM flows) TO '{}'", target.display()),
+        format!(
+            "CREATE EXTERNAL TABLE t STORED AS CSV LOCATION '{}'",
+            target.display()
+        ),
+        "INSERT INTO flows SELECT * FROM flows".to_string(),
+    ] {
+        let out = sageflow()
+            .args([
+                "query",
+                "tests/data/malformed/mixed.log",
+                "--quiet",
+                "--sql",
+                &sql,
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{sql} must be refused");
+    }
+    assert!(!target.exists());
+}
+
+/// Content decides the encoding: a multi-member gzip named `.log`, a plain file named
+/// `.gz`, a glob over both.
+#[test]
+fn encodings_are_sniffed_and_globs_expand() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n";
+    let rec = "2 123456789010 eni-1 10.0.0.1 10.0.0.2 443 49152 6 10 840 1763632800 1763632860 ACCEPT OK\n";
+    let mut gz = Vec::new();
+    for part in [format!("{header}{rec}"), rec.repeat(2)] {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(part.as_bytes()).unwrap();
+        gz.extend(e.finish().unwrap());
+    }
+    std::fs::write(dir.path().join("a.log"), &gz).unwrap();
+    std::fs::write(dir.path().join("b.gz"), format!("{header}{rec}")).unwrap();
+    let glob = format!("{}/*", dir.path().display());
+    let out = stdout_of(sageflow().args([
+        "query",
+        &glob,
+        "--quiet",
+        "--format",
+        "csv",
+        "--sql",
+        "SELECT count(*) AS n FROM flows",
+    ]));
+    assert_eq!(out, "n\n4\n");
+}
+
+/// --since/--until skip objects by their key without opening them, and drop rows
+/// outside the window.
+#[test]
+fn time_window_prunes_objects_by_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let day = dir
+        .path()
+        .join("AWSLogs/123456789012/vpcflowlogs/us-east-1/2026/11");
+    for (d, ts) in [("18", 1794960000), ("20", 1795132800)] {
+        let p = day.join(d);
+        std::fs::create_dir_all(&p).unwrap();
+        let name = format!("123456789012_vpcflowlogs_us-east-1_fl-1_202611{d}T0000Z_abcd1234.log");
+        std::fs::write(
+            p.join(name),
+            format!(
+                "2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 {ts} {} ACCEPT OK\n",
+                ts + 60
+            ),
+        )
+        .unwrap();
+    }
+    // A corrupt file in the pruned day proves it is never opened.
+    std::fs::write(day.join("18/garbage.log"), "not a flow log\n").unwrap();
+    let out = sageflow()
+        .args(["query"])
+        .arg(dir.path())
+        .args([
+            "--since",
+            "2026-11-20T00:00:00Z",
+            "--format",
+            "csv",
+            "--sql",
+            "SELECT count(*) AS n FROM flows",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "n\n1\n");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("0 rejected"), "{err}");
+    assert!(err.contains("skipped by time"), "{err}");
+}
+
+#[test]
+fn sql_time_filters_prune_objects() {
+    let out = sageflow()
+        .args([
+            "query",
+            "sample-logs/v2-default",
+            "--sql",
+            "SELECT count(*) FROM flows WHERE start_time >= '2030-01-01T00:00:00Z'",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("0 objects read"), "{err}");
+}
+
+/// The README's first example: actions over the bundled sample, per shape and in all,
+/// against the counts the generator wrote.
+#[test]
+fn sample_logs_action_counts() {
+    let counts: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("sample-logs/expected/counts.json")).unwrap(),
+    )
+    .unwrap();
+    let actions = |source: &str| -> Value {
+        let out = stdout_of(sageflow().args([
+            "query",
+            source,
+            "--quiet",
+            "--format",
+            "json",
+            "--sql",
+            "SELECT coalesce(action, 'null') AS action, count(*) AS n FROM flows GROUP BY 1",
+        ]));
+        let rows: Vec<Value> = serde_json::from_str(&out).unwrap();
+        rows.iter()
+            .map(|r| (r["action"].as_str().unwrap().to_string(), r["n"].clone()))
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    };
+    let mut total = 0;
+    for shape in ["v2-default", "v5-custom", "parquet-hive"] {
+        let got = actions(&format!("sample-logs/{shape}"));
+        assert_eq!(got, counts[shape]["by_action"], "{shape}");
+        total += counts[shape]["records"].as_u64().unwrap();
+    }
+    let all = actions("sample-logs");
+    let sum: u64 = all
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(sum, total);
+}
