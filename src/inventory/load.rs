@@ -1,0 +1,1 @@
+//! Reading AWS CLI JSON documents into an [`super::Inventory`].

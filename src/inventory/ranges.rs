@@ -1,0 +1,1 @@
+//! AWS ip-ranges.json: which AWS service code an address belongs to.

@@ -1,0 +1,1 @@
+//! `sageflow inventory show`: what was understood, and what was not.
