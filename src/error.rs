@@ -42,6 +42,10 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
+    /// An inventory file (AWS CLI JSON output or ip-ranges.json) that cannot be read.
+    #[error("{file}: {message}")]
+    Inventory { file: String, message: String },
+
     #[error(transparent)]
     Arrow(#[from] ArrowError),
 
@@ -81,6 +85,9 @@ impl Error {
                 "sageflow reads Parquet as AWS delivers it (underscore column names); check the object is a complete Parquet file",
             ),
             Error::Usage(_) => Some("see `sageflow --help`"),
+            Error::Inventory { .. } => Some(
+                "save the unmodified JSON output of the AWS CLI (aws ec2 describe-… / aws sagemaker describe-…) into the --inventory directory; `sageflow inventory show` lists what was understood",
+            ),
             Error::DataFusion(e) => datafusion_hint(e),
             Error::Arrow(_) => None,
         }
@@ -134,6 +141,10 @@ impl Error {
                 message: message.clone(),
             },
             Error::Usage(m) => Error::Usage(m.clone()),
+            Error::Inventory { file, message } => Error::Inventory {
+                file: file.clone(),
+                message: message.clone(),
+            },
             Error::Arrow(e) => Error::DataFusion(DataFusionError::Execution(e.to_string())),
             Error::DataFusion(e) => Error::DataFusion(DataFusionError::Execution(e.to_string())),
         }

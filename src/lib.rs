@@ -8,8 +8,11 @@
 pub mod cli;
 pub mod decode;
 pub mod engine;
+pub mod enrich;
 pub mod error;
 pub mod format;
+pub mod inventory;
+pub mod scan;
 pub mod source;
 
 pub use error::{Error, Result};

@@ -15,7 +15,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
         Transit Gateway fields, gzip text with header lines, Parquet, {\"message\": ...} \
         wrappers) into one typed table, `flows`, and queries it with SQL.\n\n\
         Exit codes: 0 success, 1 findings, 2 usage or input errors.",
-    after_help = "Examples:\n  sageflow query sample-logs --sql \"SELECT action, count(*) FROM flows GROUP BY 1\"\n  sageflow query 'logs/**/*.log.gz' --since 24h --format csv --file report.sql\n  sageflow schema"
+    after_help = "Examples:\n  sageflow query sample-logs --sql \"SELECT action, count(*) FROM flows GROUP BY 1\"\n  sageflow query 'logs/**/*.log.gz' --since 24h --format csv --file report.sql\n  sageflow scan sample-logs/v5-custom --inventory sample-logs/inventory\n  sageflow schema"
 )]
 pub struct Cli {
     /// More logging on stderr (-v info, -vv debug); RUST_LOG overrides.
@@ -30,8 +30,70 @@ pub struct Cli {
 pub enum Command {
     /// Run SQL over flow logs (the table is `flows`); without --sql or --file, an interactive shell.
     Query(QueryArgs),
+    /// Run the compliance rules; exit 1 when there are findings.
+    Scan(ScanArgs),
+    /// List the compliance rules and reports (bundled and from --rules DIR).
+    Rules(RulesArgs),
+    /// Inspect the inventory (AWS CLI JSON) that attribution uses.
+    #[command(subcommand)]
+    Inventory(InventoryCommand),
     /// Print the `flows` table schema and the flow-log field catalogue.
     Schema(SchemaArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InventoryCommand {
+    /// Print what was understood from --inventory, and warn about what was not.
+    Show(InventoryShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InventoryShowArgs {
+    #[command(flatten)]
+    pub inventory: InventorySource,
+}
+
+/// Where the account facts come from.
+#[derive(Debug, Args, Clone)]
+pub struct InventorySource {
+    /// AWS CLI JSON output (describe-network-interfaces, describe-vpc-endpoints, describe-vpcs,
+    /// describe-nat-gateways, prefix lists, route tables, describe-flow-logs, sagemaker
+    /// describe-*): a file or a directory of them.
+    #[arg(long, value_name = "PATH")]
+    pub inventory: Option<PathBuf>,
+
+    /// AWS ip-ranges.json to use instead of the built-in snapshot.
+    #[arg(long, value_name = "FILE")]
+    pub ip_ranges: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// A directory of extra rules (*.sql); a rule with a bundled rule's name replaces it.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+
+    /// Output format of the findings.
+    #[arg(long, value_enum, default_value_t = crate::scan::FindingFormat::Table)]
+    pub format: crate::scan::FindingFormat,
+
+    /// Write the findings to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Accepted findings to leave out (TOML: [[suppress]] rule, match, reason, expires).
+    #[arg(long, value_name = "FILE")]
+    pub suppress: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// A directory of extra rules (*.sql).
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
 }
 
 /// Where flow logs come from and how to read them.
@@ -66,6 +128,9 @@ pub struct InputArgs {
     /// No progress bar and no summary on stderr (rejects are still reported in one line).
     #[arg(short, long)]
     pub quiet: bool,
+
+    #[command(flatten)]
+    pub inventory: InventorySource,
 }
 
 #[derive(Debug, Args)]

@@ -16,12 +16,17 @@ use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::{DFParser, Statement};
 
 pub use args::{Cli, Command};
-use args::{InputArgs, OutputFormat, QueryArgs, SchemaArgs, SchemaFormat};
+use args::{
+    InputArgs, InventoryCommand, InventorySource, OutputFormat, QueryArgs, RulesArgs, ScanArgs,
+    SchemaArgs, SchemaFormat,
+};
 
-use crate::decode::{RejectSink, ScanStats, TimeWindow};
+use crate::decode::{RejectSink, ScanStats, StatsSnapshot, TimeWindow};
 use crate::engine::{self, BATCH_SIZE, ScanConfig};
+use crate::enrich::Enricher;
 use crate::error::{Error, Result};
 use crate::format::{FIELDS, FlowSchema, Layout, kind_name};
+use crate::inventory::{Inventory, IpRanges};
 use crate::source;
 
 /// Exit code for success.
@@ -35,6 +40,9 @@ pub const EXIT_ERROR: u8 = 2;
 pub async fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Query(a) => query(a).await,
+        Command::Scan(a) => scan(a).await,
+        Command::Rules(a) => list_rules(a),
+        Command::Inventory(InventoryCommand::Show(a)) => inventory_show(&a.inventory),
         Command::Schema(a) => schema(a),
     }
 }
@@ -78,6 +86,8 @@ fn prepare(input: &InputArgs) -> Result<Run> {
         None => None,
     };
     let rejects = Arc::new(RejectSink::new(input.strict, rejects_out));
+    let inventory = load_inventory(&input.inventory)?;
+    let enricher = Arc::new(Enricher::new(Arc::new(inventory)));
     let stats = Arc::new(ScanStats::default());
     let discovery = source::discover(&input.sources, &window)?;
     ScanStats::add(&stats.objects_pruned, discovery.pruned);
@@ -97,6 +107,7 @@ fn prepare(input: &InputArgs) -> Result<Run> {
         batch_size: BATCH_SIZE,
         rejects: rejects.clone(),
         stats: stats.clone(),
+        enricher,
     };
     let (ctx, _) = engine::session(discovery, config)?;
     Ok(Run {
@@ -113,28 +124,28 @@ fn prepare(input: &InputArgs) -> Result<Run> {
 impl Run {
     /// The end-of-run report on stderr. Rejects are always mentioned, even with --quiet.
     fn summary(&self) -> Result<()> {
+        self.summary_of(self.stats.snapshot())
+    }
+
+    fn summary_of(&self, s: StatsSnapshot) -> Result<()> {
         self.rejects.flush()?;
-        let g = |c: &std::sync::atomic::AtomicU64| ScanStats::get(c);
-        let s = &self.stats;
+        let g = |v: u64| v;
         let rejected = self.rejects.count();
         let mut err = std::io::stderr().lock();
         if !self.quiet {
             let mut line = format!(
                 "sageflow: {} objects read ({} bytes), {} records: {} rows, {} rejected",
-                g(&s.objects_done),
-                g(&s.bytes),
-                g(&s.records),
-                g(&s.rows),
+                g(s.objects_done),
+                g(s.bytes),
+                g(s.records),
+                g(s.rows),
                 rejected
             );
-            if g(&s.outside_window) > 0 {
-                line += &format!(", {} outside --since/--until", g(&s.outside_window));
+            if g(s.outside_window) > 0 {
+                line += &format!(", {} outside --since/--until", g(s.outside_window));
             }
-            if g(&s.objects_pruned) > 0 {
-                line += &format!(
-                    "; {} objects/prefixes skipped by time",
-                    g(&s.objects_pruned)
-                );
+            if g(s.objects_pruned) > 0 {
+                line += &format!("; {} objects/prefixes skipped by time", g(s.objects_pruned));
             }
             if self.ignored > 0 {
                 line += &format!("; {} non-log files ignored", self.ignored);
@@ -241,6 +252,158 @@ async fn run_statement(
         .map_err(Error::from_datafusion)?;
     let stream = df.execute_stream().await.map_err(Error::from_datafusion)?;
     output::write_stream(stream, format, out).await
+}
+
+/// The inventory of `--inventory` (or none) with ip-ranges (built-in or `--ip-ranges`).
+/// Everything it could not use is logged as a warning.
+fn load_inventory(src: &InventorySource) -> Result<Inventory> {
+    let inv = match &src.inventory {
+        Some(path) => crate::inventory::load::load(path, src.ip_ranges.as_deref())?,
+        None => {
+            let ip_ranges = match &src.ip_ranges {
+                Some(p) => {
+                    let bytes = std::fs::read(p).map_err(|e| Error::io(p, e))?;
+                    IpRanges::from_json(&bytes, &p.display().to_string())?
+                }
+                None => IpRanges::builtin(),
+            };
+            Inventory {
+                ip_ranges,
+                ..Inventory::default()
+            }
+        }
+    };
+    for w in &inv.warnings {
+        tracing::warn!("inventory: {w}");
+    }
+    Ok(inv)
+}
+
+fn inventory_show(src: &InventorySource) -> Result<u8> {
+    if src.inventory.is_none() {
+        return Err(Error::Usage("inventory show needs --inventory PATH".into()));
+    }
+    let inv = Arc::new(load_inventory(src)?);
+    let enricher = Enricher::new(inv.clone());
+    let source = src.ip_ranges.as_ref().map_or_else(
+        || "built-in snapshot".to_string(),
+        |p| p.display().to_string(),
+    );
+    let text = crate::inventory::show::render(&inv, &source, &|eni| {
+        enricher
+            .owner(&eni.id)
+            .map_or_else(|| "unknown".to_string(), |o| o.describe())
+    });
+    let mut out = std::io::stdout().lock();
+    write!(out, "{text}").map_err(|e| Error::io("standard output", e))?;
+    Ok(EXIT_OK)
+}
+
+fn list_rules(a: RulesArgs) -> Result<u8> {
+    let rules = crate::scan::rules::load(a.rules.as_deref())?;
+    let mut out = std::io::stdout().lock();
+    let w = |e| Error::io("standard output", e);
+    writeln!(
+        out,
+        "{:<32} {:<7} {:<9} DESCRIPTION",
+        "NAME", "KIND", "SEVERITY"
+    )
+    .map_err(w)?;
+    for r in &rules {
+        writeln!(
+            out,
+            "{:<32} {:<7} {:<9} {}",
+            r.name,
+            if r.is_report { "report" } else { "rule" },
+            r.severity,
+            r.description
+        )
+        .map_err(w)?;
+    }
+    Ok(EXIT_OK)
+}
+
+async fn scan(a: ScanArgs) -> Result<u8> {
+    let rules = crate::scan::rules::load(a.rules.as_deref())?;
+    let suppressions = match &a.suppress {
+        Some(p) => crate::scan::load_suppressions(p)?,
+        None => Vec::new(),
+    };
+    if a.input.inventory.inventory.is_none() {
+        tracing::warn!(
+            "no --inventory: no ENI can be attributed to SageMaker, so the rules cannot find anything"
+        );
+    }
+    let run = prepare(&a.input)?;
+    let progress = progress::Progress::start(run.stats.clone(), run.quiet);
+    let mut findings = Vec::new();
+    let mut per_rule: Vec<(String, usize)> = Vec::new();
+    let mut first_pass: Option<StatsSnapshot> = None;
+    for rule in rules.iter().filter(|r| !r.is_report) {
+        let found = crate::scan::run_rule(&run.ctx, rule).await?;
+        per_rule.push((rule.name.clone(), found.len()));
+        findings.extend(found);
+        // Every rule reads the same input; count it, and its rejects, once.
+        if first_pass.is_none() && run.stats.snapshot().objects_done > 0 {
+            first_pass = Some(run.stats.snapshot());
+            run.rejects.mute();
+        }
+    }
+    drop(progress);
+
+    let today = Utc::now().date_naive();
+    let mut removed = vec![0usize; suppressions.len()];
+    findings.retain(|f| {
+        for (i, s) in suppressions.iter().enumerate() {
+            if !s.expired(today) && s.matches(f) {
+                removed[i] += 1;
+                return false;
+            }
+        }
+        true
+    });
+
+    let mut out: Box<dyn Write> = match &a.output {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).map_err(|e| Error::io(p, e))?,
+        )),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    crate::scan::write(&findings, &rules, a.format, &mut out)?;
+    drop(out);
+
+    run.summary_of(first_pass.unwrap_or_else(|| run.stats.snapshot()))?;
+    if !run.quiet {
+        let mut err = std::io::stderr().lock();
+        let remaining = |name: &str| {
+            findings
+                .iter()
+                .filter(|f| f.get("rule").and_then(|v| v.as_str()) == Some(name))
+                .count()
+        };
+        let _ = writeln!(err, "sageflow: {} findings", findings.len());
+        for (name, _) in &per_rule {
+            let _ = writeln!(err, "  {name:<32} {}", remaining(name));
+        }
+        for (s, n) in suppressions.iter().zip(&removed) {
+            if s.expired(today) {
+                let _ = writeln!(
+                    err,
+                    "  suppression for {} expired on {} ({}): no longer applied",
+                    s.rule,
+                    s.expires.as_deref().unwrap_or("?"),
+                    s.reason
+                );
+            } else if *n > 0 {
+                let _ = writeln!(err, "  suppressed {n} {} findings: {}", s.rule, s.reason);
+            }
+        }
+    }
+    Ok(if findings.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_FINDINGS
+    })
 }
 
 /// `--since`/`--until` values: RFC 3339, a date, or an age before `now`.

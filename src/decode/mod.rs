@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
 
 pub use rejects::{Reject, RejectSink};
+
 pub use text::TextDecoder;
 
 use crate::format::{FlowSchema, Layout};
@@ -133,7 +134,31 @@ pub struct ScanStats {
     pub outside_window: AtomicU64,
 }
 
+/// The counters at one moment.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct StatsSnapshot {
+    pub objects_total: u64,
+    pub objects_done: u64,
+    pub objects_pruned: u64,
+    pub bytes: u64,
+    pub records: u64,
+    pub rows: u64,
+    pub outside_window: u64,
+}
+
 impl ScanStats {
+    pub fn snapshot(&self) -> StatsSnapshot {
+        StatsSnapshot {
+            objects_total: Self::get(&self.objects_total),
+            objects_done: Self::get(&self.objects_done),
+            objects_pruned: Self::get(&self.objects_pruned),
+            bytes: Self::get(&self.bytes),
+            records: Self::get(&self.records),
+            rows: Self::get(&self.rows),
+            outside_window: Self::get(&self.outside_window),
+        }
+    }
+
     pub fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
     }

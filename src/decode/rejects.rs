@@ -50,6 +50,9 @@ impl std::fmt::Display for Reject {
 pub struct RejectSink {
     count: AtomicU64,
     strict: bool,
+    /// Set once the input has been read in full: later passes over the same input (one
+    /// per rule) would report the same rejects again.
+    muted: std::sync::atomic::AtomicBool,
     first: Mutex<Vec<Reject>>,
     out: Option<Mutex<Box<dyn Write + Send>>>,
 }
@@ -68,6 +71,7 @@ impl RejectSink {
         RejectSink {
             count: AtomicU64::new(0),
             strict,
+            muted: std::sync::atomic::AtomicBool::new(false),
             first: Mutex::new(Vec::new()),
             out: out.map(Mutex::new),
         }
@@ -75,6 +79,9 @@ impl RejectSink {
 
     /// Records a reject. Under `--strict` it becomes the run's error.
     pub fn reject(&self, mut r: Reject) -> Result<()> {
+        if self.muted.load(Ordering::Relaxed) {
+            return Ok(());
+        }
         if r.record.len() > MAX_RECORD_CHARS {
             let mut cut = MAX_RECORD_CHARS;
             while !r.record.is_char_boundary(cut) {
@@ -97,6 +104,11 @@ impl RejectSink {
             return Err(Error::Rejected(Box::new(r)));
         }
         Ok(())
+    }
+
+    /// Stops recording: the input has been read once already.
+    pub fn mute(&self) {
+        self.muted.store(true, Ordering::Relaxed);
     }
 
     pub fn count(&self) -> u64 {

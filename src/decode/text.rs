@@ -31,7 +31,8 @@ impl Builder {
     fn for_source(source: &ColumnSource, capacity: usize) -> Self {
         let kind = match source {
             ColumnSource::Known(i) => FIELDS[*i].kind,
-            ColumnSource::Unknown(_) => Kind::Str,
+            // Enrichment columns are never decoded; they come from the enrich stage.
+            ColumnSource::Unknown(_) | ColumnSource::Enriched(_) => Kind::Str,
             ColumnSource::Time { .. } => {
                 return Builder::Ts(TimestampSecondBuilder::with_capacity(capacity));
             }

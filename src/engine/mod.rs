@@ -1,6 +1,7 @@
 //! DataFusion session set-up: the `flows` table over the sources.
 
 pub mod table;
+pub mod tables;
 
 use std::sync::Arc;
 
@@ -45,6 +46,7 @@ pub fn session(discovery: Discovery, config: ScanConfig) -> Result<(SessionConte
     let extra = unknown_fields(&discovery.objects, &config);
     let schema = FlowSchema::new(&extra);
     let ctx = new_context();
+    tables::register(&ctx, &config.enricher)?;
     let table = FlowsTable::new(schema.clone(), discovery.objects, config);
     ctx.register_table("flows", Arc::new(table))?;
     Ok((ctx, schema))

@@ -23,8 +23,12 @@ use datafusion::physical_plan::{
     PlanProperties, ReplaceChildrenOptions, SendableRecordBatchStream,
 };
 
+use datafusion::arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions};
+use datafusion::arrow::datatypes::Schema;
+
 use crate::decode::{DecodeOptions, RejectSink, ScanStats, TimeWindow};
-use crate::format::{FlowSchema, Layout};
+use crate::enrich::Enricher;
+use crate::format::{ColumnSource, FlowSchema, Layout};
 use crate::source::SourceObject;
 use crate::source::local::read_object;
 
@@ -37,6 +41,7 @@ pub struct ScanConfig {
     pub batch_size: usize,
     pub rejects: Arc<RejectSink>,
     pub stats: Arc<ScanStats>,
+    pub enricher: Arc<Enricher>,
 }
 
 /// The `flows` table.
@@ -114,9 +119,13 @@ impl TableProvider for FlowsTable {
         ScanStats::add(&self.config.stats.objects_pruned, pruned as u64);
         ScanStats::add(&self.config.stats.objects_total, objects.len() as u64);
 
+        let projection: Vec<usize> = projection
+            .cloned()
+            .unwrap_or_else(|| (0..self.schema.arrow().fields().len()).collect());
+        let (decode, post) = plan_enrichment(&self.schema, &projection, &self.config.enricher);
         let opts = Arc::new(DecodeOptions::new(
             self.schema.clone(),
-            projection.cloned(),
+            Some(decode),
             state.config().batch_size().min(self.config.batch_size),
             Some(self.config.window),
             self.config.log_format.clone(),
@@ -131,9 +140,85 @@ impl TableProvider for FlowsTable {
             objects,
             n,
             opts,
+            post.map(Arc::new),
             self.config.stats.clone(),
         )))
     }
+}
+
+/// How a decoded batch becomes the projected output when enrichment columns are asked for.
+#[derive(Debug)]
+struct PostProcess {
+    enricher: Arc<Enricher>,
+    /// Per output column: a decoded column position, or an enrichment column index.
+    outputs: Vec<Result<usize, usize>>,
+    schema: SchemaRef,
+}
+
+impl PostProcess {
+    fn apply(&self, batch: RecordBatch) -> crate::error::Result<RecordBatch> {
+        let enriched = self.enricher.enrich(&batch)?;
+        let columns: Vec<ArrayRef> = self
+            .outputs
+            .iter()
+            .map(|o| match o {
+                Ok(p) => batch.column(*p).clone(),
+                Err(k) => enriched[*k].clone(),
+            })
+            .collect();
+        Ok(RecordBatch::try_new_with_options(
+            self.schema.clone(),
+            columns,
+            &RecordBatchOptions::new().with_row_count(Some(batch.num_rows())),
+        )?)
+    }
+}
+
+/// Splits a projection into the columns to decode and, when enrichment columns are
+/// projected, the post-processing that adds them (decoding their inputs too).
+fn plan_enrichment(
+    schema: &FlowSchema,
+    projection: &[usize],
+    enricher: &Arc<Enricher>,
+) -> (Vec<usize>, Option<PostProcess>) {
+    let sources = schema.sources();
+    let is_enriched = |c: &usize| matches!(sources[*c], ColumnSource::Enriched(_));
+    let mut decode: Vec<usize> = projection
+        .iter()
+        .copied()
+        .filter(|c| !is_enriched(c))
+        .collect();
+    if decode.len() == projection.len() {
+        return (decode, None);
+    }
+    for name in crate::enrich::INPUTS {
+        if let Some(i) = schema.index_of(name)
+            && !decode.contains(&i)
+        {
+            decode.push(i);
+        }
+    }
+    let outputs = projection
+        .iter()
+        .map(|c| match sources[*c] {
+            ColumnSource::Enriched(k) => Err(k),
+            _ => Ok(decode.iter().position(|d| d == c).expect("decoded")),
+        })
+        .collect();
+    let out_schema = Arc::new(Schema::new(
+        projection
+            .iter()
+            .map(|&i| schema.arrow().field(i).clone())
+            .collect::<Vec<_>>(),
+    ));
+    (
+        decode,
+        Some(PostProcess {
+            enricher: enricher.clone(),
+            outputs,
+            schema: out_schema,
+        }),
+    )
 }
 
 /// Extracts a time window from a filter on `start_time`, `end_time`, `start` or `end`.
@@ -215,6 +300,8 @@ fn seconds_of(e: &Expr) -> Option<i64> {
 pub struct FlowsExec {
     partitions: Vec<Vec<SourceObject>>,
     opts: Arc<DecodeOptions>,
+    post: Option<Arc<PostProcess>>,
+    schema: SchemaRef,
     stats: Arc<ScanStats>,
     properties: Arc<PlanProperties>,
 }
@@ -232,6 +319,7 @@ impl FlowsExec {
         mut objects: Vec<SourceObject>,
         n: usize,
         opts: Arc<DecodeOptions>,
+        post: Option<Arc<PostProcess>>,
         stats: Arc<ScanStats>,
     ) -> Self {
         // Largest first onto the least-loaded partition balances work by bytes.
@@ -252,8 +340,11 @@ impl FlowsExec {
                 v
             })
             .collect();
+        let schema = post
+            .as_ref()
+            .map_or_else(|| opts.output_schema.clone(), |p| p.schema.clone());
         let properties = Arc::new(PlanProperties::new(
-            EquivalenceProperties::new(opts.output_schema.clone()),
+            EquivalenceProperties::new(schema.clone()),
             Partitioning::UnknownPartitioning(partitions.len()),
             EmissionType::Incremental,
             Boundedness::Bounded,
@@ -261,6 +352,8 @@ impl FlowsExec {
         FlowsExec {
             partitions,
             opts,
+            post,
+            schema,
             stats,
             properties,
         }
@@ -274,8 +367,7 @@ impl DisplayAs for FlowsExec {
             f,
             "FlowsExec: objects={objects}, partitions={}, projection=[{}]",
             self.partitions.len(),
-            self.opts
-                .output_schema
+            self.schema
                 .fields()
                 .iter()
                 .map(|f| f.name().as_str())
@@ -334,14 +426,25 @@ impl ExecutionPlan for FlowsExec {
             .cloned()
             .ok_or_else(|| DataFusionError::Internal(format!("no partition {partition}")))?;
         let opts = self.opts.clone();
+        let post = self.post.clone();
         let stats = self.stats.clone();
         // Two batches in flight per partition: decoding runs ahead of the query a little,
         // never a whole object.
-        let mut builder = RecordBatchReceiverStream::builder(opts.output_schema.clone(), 2);
+        let mut builder = RecordBatchReceiverStream::builder(self.schema.clone(), 2);
         let tx = builder.tx();
         builder.spawn_blocking(move || {
             for obj in &objects {
-                let mut emit = |batch| tx.blocking_send(Ok(batch)).is_ok();
+                let mut emit = |batch: RecordBatch| match &post {
+                    Some(p) => match p.apply(batch) {
+                        Ok(b) => tx.blocking_send(Ok(b)).is_ok(),
+                        Err(e) => {
+                            // The consumer sees the error; nothing more is decoded.
+                            let _ = tx.blocking_send(Err(DataFusionError::from(e)));
+                            false
+                        }
+                    },
+                    None => tx.blocking_send(Ok(batch)).is_ok(),
+                };
                 match read_object(obj, &opts, &stats, &mut emit) {
                     Ok(true) => {}
                     Ok(false) => return Ok(()),

@@ -182,10 +182,12 @@ pub enum ColumnSource {
     Unknown(String),
     /// `start_time` (false) or `end_time` (true).
     Time { end: bool },
+    /// An enrichment column, by index into [`crate::enrich::COLUMNS`].
+    Enriched(usize),
 }
 
 /// The table schema: every known field, then unknown fields met in the inputs, then
-/// `start_time`/`end_time`.
+/// `start_time`/`end_time`, then the enrichment columns.
 #[derive(Debug, Clone)]
 pub struct FlowSchema {
     schema: SchemaRef,
@@ -213,6 +215,10 @@ impl FlowSchema {
         for (name, end) in [(START_TIME, false), (END_TIME, true)] {
             fields.push(Field::new(name, timestamp_type(), true));
             sources.push(ColumnSource::Time { end });
+        }
+        for (i, f) in crate::enrich::fields().into_iter().enumerate() {
+            fields.push(f);
+            sources.push(ColumnSource::Enriched(i));
         }
         FlowSchema {
             schema: Arc::new(Schema::new(fields)),
@@ -402,7 +408,10 @@ mod tests {
     #[test]
     fn schema_has_every_field_and_times() {
         let s = FlowSchema::new(&["x-extra".into(), "srcaddr".into()]);
-        assert_eq!(s.arrow().fields().len(), FIELDS.len() + 1 + 2);
+        assert_eq!(
+            s.arrow().fields().len(),
+            FIELDS.len() + 1 + 2 + crate::enrich::COLUMNS.len()
+        );
         assert!(s.index_of("x_extra").is_some());
         assert!(s.index_of("start_time").is_some());
         assert_eq!(

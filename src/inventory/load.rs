@@ -1,1 +1,1813 @@
 //! Reading AWS CLI JSON documents into an [`super::Inventory`].
+//!
+//! Documents are recognised by their top-level keys (`NetworkInterfaces`, `Vpcs`, …) or,
+//! for SageMaker `describe-*` output, by their name keys (`TrainingJobName`, …). Parsing
+//! is lenient about what is absent (the CLI omits empty fields) and loud about what is
+//! present but unusable: every skipped document or field becomes a warning naming the
+//! file.
+
+use std::fmt::{Debug, Display};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDateTime};
+use ipnet::IpNet;
+use serde_json::{Map, Value};
+
+use super::{
+    Domain, EndpointConfig, EndpointType, Eni, FlowLogConfig, Inventory, IpRanges, Job, JobKind,
+    Model, NatGateway, Notebook, PrefixList, Route, RouteDestination, RouteTable,
+    SageMakerEndpoint, Vpc, VpcEndpoint,
+};
+use crate::error::{Error, Result};
+
+type Obj = Map<String, Value>;
+
+/// Loads a file or directory (recursive; every *.json file; others skipped) of AWS CLI
+/// output, plus ip-ranges: `ip_ranges` overrides the built-in snapshot. A directory or
+/// file that does not exist, or a file that is not JSON, is an Error::Inventory naming
+/// it. A document that is JSON but not recognised, or a field of a recognised document
+/// that cannot be used (bad CIDR, bad address, unparseable time), becomes a warning in
+/// `Inventory::warnings` naming the file and what was skipped — never a silent drop.
+pub fn load(path: &Path, ip_ranges: Option<&Path>) -> Result<Inventory> {
+    let mut inv = Inventory {
+        ip_ranges: match ip_ranges {
+            Some(p) => IpRanges::from_json(&read(p)?, &p.display().to_string())?,
+            None => IpRanges::builtin(),
+        },
+        ..Inventory::default()
+    };
+
+    let meta = std::fs::metadata(path).map_err(|e| missing(path, &e))?;
+    let mut files = Vec::new();
+    if meta.is_dir() {
+        walk(path, &mut files, &mut inv.warnings)?;
+    } else {
+        // A file named explicitly is read whatever its extension.
+        files.push(path.to_path_buf());
+    }
+
+    for f in files {
+        let name = f.display().to_string();
+        let values = parse_json(&read(&f)?).map_err(|message| Error::Inventory {
+            file: name.clone(),
+            message,
+        })?;
+        inv.files.push(name.clone());
+        for v in values {
+            add_document(&mut inv, &name, v);
+        }
+    }
+    finish(&mut inv);
+    Ok(inv)
+}
+
+/// Adds one parsed JSON value (a document or an array of documents) read from `file` to
+/// `inv`.
+pub fn add_document(inv: &mut Inventory, file: &str, value: Value) {
+    match value {
+        Value::Object(o) => add_object(inv, file, String::new(), &o),
+        Value::Array(items) => {
+            for (i, item) in items.into_iter().enumerate() {
+                let at = format!("[{i}]");
+                match item {
+                    Value::Object(o) => add_object(inv, file, at, &o),
+                    other => inv.warnings.push(format!(
+                        "{file}{at}: {} is not an AWS CLI document; skipped",
+                        kind(&other)
+                    )),
+                }
+            }
+        }
+        other => inv.warnings.push(format!(
+            "{file}: {} is not an AWS CLI document; skipped",
+            kind(&other)
+        )),
+    }
+}
+
+/// Call after all documents are added: resolves prefix-list entries to their lists, fills
+/// NAT gateway ENI ids/IPs into the model, sorts for deterministic output.
+pub fn finish(inv: &mut Inventory) {
+    resolve_unassigned_entries(inv);
+    link_nat_gateways(inv);
+    check_route_prefix_lists(inv);
+
+    inv.vpcs.sort_by(|a, b| a.id.cmp(&b.id));
+    inv.vpc_endpoints.sort_by(|a, b| a.id.cmp(&b.id));
+    inv.nat_gateways.sort_by(|a, b| a.id.cmp(&b.id));
+    inv.route_tables.sort_by(|a, b| a.id.cmp(&b.id));
+    inv.flow_logs.sort_by(|a, b| a.id.cmp(&b.id));
+    inv.notebooks.sort_by(|a, b| a.name.cmp(&b.name));
+    inv.domains.sort_by(|a, b| a.id.cmp(&b.id));
+    inv.jobs.sort_by(|a, b| {
+        a.name
+            .cmp(&b.name)
+            .then(kind_rank(a.kind).cmp(&kind_rank(b.kind)))
+    });
+    inv.models.sort_by(|a, b| a.name.cmp(&b.name));
+    inv.endpoint_configs.sort_by(|a, b| a.name.cmp(&b.name));
+    inv.endpoints.sort_by(|a, b| a.name.cmp(&b.name));
+}
+
+// ---------------------------------------------------------------------------------------
+// Files
+
+fn missing(path: &Path, e: &std::io::Error) -> Error {
+    Error::Inventory {
+        file: path.display().to_string(),
+        message: if e.kind() == std::io::ErrorKind::NotFound {
+            "no such file or directory".to_string()
+        } else {
+            e.to_string()
+        },
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            missing(path, &e)
+        } else {
+            Error::io(path, e)
+        }
+    })
+}
+
+/// Collects `*.json` files under `dir`, sorted so that output does not depend on the
+/// order the file system lists them in.
+fn walk(dir: &Path, files: &mut Vec<PathBuf>, warnings: &mut Vec<String>) -> Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .map(|e| e.map(|e| e.path()).map_err(|err| Error::io(dir, err)))
+        .collect::<Result<_>>()?;
+    entries.sort();
+    for p in entries {
+        let hidden = p
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        if hidden {
+            // .DS_Store, editor swap files, .git: never inventory.
+            continue;
+        }
+        // `metadata` follows symbolic links, so linked files and directories are read.
+        let meta = std::fs::metadata(&p).map_err(|e| Error::io(&p, e))?;
+        if meta.is_dir() {
+            walk(&p, files, warnings)?;
+        } else if p
+            .extension()
+            .is_some_and(|x| x.eq_ignore_ascii_case("json"))
+        {
+            files.push(p);
+        } else {
+            // `aws … > vpcs.txt` would otherwise vanish without a trace.
+            warnings.push(format!("{}: not a *.json file; skipped", p.display()));
+        }
+    }
+    Ok(())
+}
+
+/// The JSON values in a file: usually one, several if output was appended with `>>`.
+fn parse_json(bytes: &[u8]) -> std::result::Result<Vec<Value>, String> {
+    let text = decode_text(bytes)?;
+    let mut values = Vec::new();
+    for v in serde_json::Deserializer::from_str(&text).into_iter::<Value>() {
+        values.push(v.map_err(|e| format!("not JSON: {e}"))?);
+    }
+    if values.is_empty() {
+        return Err("empty file, not JSON".to_string());
+    }
+    Ok(values)
+}
+
+/// Windows PowerShell 5 redirects (`aws … > x.json`) write UTF-16 with a byte-order mark,
+/// and some editors add a UTF-8 one; serde_json accepts neither.
+fn decode_text(bytes: &[u8]) -> std::result::Result<std::borrow::Cow<'_, str>, String> {
+    let utf16 = |rest: &[u8], le: bool| -> std::result::Result<String, String> {
+        let units = rest.chunks(2).map(|c| match (c, le) {
+            ([a, b], true) => u16::from_le_bytes([*a, *b]),
+            ([a, b], false) => u16::from_be_bytes([*a, *b]),
+            _ => 0xfffd,
+        });
+        char::decode_utf16(units)
+            .collect::<std::result::Result<String, _>>()
+            .map_err(|_| "not valid UTF-16 text".to_string())
+    };
+    match bytes {
+        [0xef, 0xbb, 0xbf, rest @ ..] => std::str::from_utf8(rest)
+            .map(std::borrow::Cow::Borrowed)
+            .map_err(|_| "not valid UTF-8 text".to_string()),
+        [0xff, 0xfe, rest @ ..] => utf16(rest, true).map(std::borrow::Cow::Owned),
+        [0xfe, 0xff, rest @ ..] => utf16(rest, false).map(std::borrow::Cow::Owned),
+        _ => std::str::from_utf8(bytes)
+            .map(std::borrow::Cow::Borrowed)
+            .map_err(|_| "not JSON: not valid UTF-8 text".to_string()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Documents
+
+/// Where warnings are collected while one document is read; they are appended to the
+/// inventory afterwards so that the parsers can borrow the inventory mutably.
+struct Doc<'a> {
+    file: &'a str,
+    /// `[i]` inside a JSON array, else empty.
+    at: String,
+    warnings: Vec<String>,
+}
+
+impl Doc<'_> {
+    fn warn(&mut self, what: impl Display) {
+        self.warnings
+            .push(format!("{}{}: {what}", self.file, self.at));
+    }
+
+    /// An id-like string field; `what` names the item in a warning when it is missing.
+    fn required(&mut self, o: &Obj, key: &str, what: &str) -> Option<String> {
+        match o.get(key) {
+            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+            Some(Value::String(_)) | None | Some(Value::Null) => {
+                self.warn(format_args!("{what}: no {key}; skipped"));
+                None
+            }
+            Some(other) => {
+                self.warn(format_args!(
+                    "{what}: {key} is {}, not a string; skipped",
+                    kind(other)
+                ));
+                None
+            }
+        }
+    }
+
+    /// An optional string field; a value of the wrong type is reported and ignored.
+    fn opt_str(&mut self, o: &Obj, key: &str, owner: &str) -> Option<String> {
+        match o.get(key)? {
+            Value::String(s) if s.is_empty() => None,
+            Value::String(s) => Some(s.clone()),
+            Value::Null => None,
+            other => {
+                self.warn(format_args!(
+                    "{owner}: {key} is {}, not a string; ignored",
+                    kind(other)
+                ));
+                None
+            }
+        }
+    }
+
+    fn opt_bool(&mut self, o: &Obj, key: &str, owner: &str) -> Option<bool> {
+        match o.get(key)? {
+            Value::Bool(b) => Some(*b),
+            Value::Null => None,
+            other => {
+                self.warn(format_args!(
+                    "{owner}: {key} is {}, not true/false; ignored",
+                    kind(other)
+                ));
+                None
+            }
+        }
+    }
+
+    /// The objects of an array field (absent means empty).
+    fn objects<'o>(&mut self, o: &'o Obj, key: &str, owner: &str) -> Vec<&'o Obj> {
+        match o.get(key) {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) => {
+                let mut out = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    match item {
+                        Value::Object(x) => out.push(x),
+                        other => self.warn(format_args!(
+                            "{owner}: {key}[{i}] is {}, not an object; skipped",
+                            kind(other)
+                        )),
+                    }
+                }
+                out
+            }
+            Some(other) => {
+                self.warn(format_args!(
+                    "{owner}: {key} is {}, not a list; skipped",
+                    kind(other)
+                ));
+                Vec::new()
+            }
+        }
+    }
+
+    /// The strings of an array field (absent means empty).
+    fn strings(&mut self, o: &Obj, key: &str, owner: &str) -> Vec<String> {
+        match o.get(key) {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) => {
+                let mut out = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    match item {
+                        Value::String(s) => push_unique(&mut out, s.clone()),
+                        other => self.warn(format_args!(
+                            "{owner}: {key}[{i}] is {}, not a string; skipped",
+                            kind(other)
+                        )),
+                    }
+                }
+                out
+            }
+            Some(other) => {
+                self.warn(format_args!(
+                    "{owner}: {key} is {}, not a list; skipped",
+                    kind(other)
+                ));
+                Vec::new()
+            }
+        }
+    }
+
+    /// A nested object field (absent means None).
+    fn object<'o>(&mut self, o: &'o Obj, key: &str, owner: &str) -> Option<&'o Obj> {
+        match o.get(key)? {
+            Value::Object(x) => Some(x),
+            Value::Null => None,
+            other => {
+                self.warn(format_args!(
+                    "{owner}: {key} is {}, not an object; ignored",
+                    kind(other)
+                ));
+                None
+            }
+        }
+    }
+
+    fn ip(&mut self, o: &Obj, key: &str, owner: &str, field: &str) -> Option<IpAddr> {
+        let s = self.opt_str(o, key, owner)?;
+        match s.parse() {
+            Ok(ip) => Some(ip),
+            Err(_) => {
+                self.warn(format_args!(
+                    "{owner}: {field} {s:?} is not an IP address; skipped"
+                ));
+                None
+            }
+        }
+    }
+
+    fn net(&mut self, o: &Obj, key: &str, owner: &str, field: &str) -> Option<IpNet> {
+        let s = self.opt_str(o, key, owner)?;
+        match s.parse::<IpNet>() {
+            Ok(n) => Some(n.trunc()),
+            Err(_) => {
+                self.warn(format_args!(
+                    "{owner}: {field} {s:?} is not a CIDR; skipped"
+                ));
+                None
+            }
+        }
+    }
+
+    fn time(&mut self, o: &Obj, key: &str, owner: &str, round: Round) -> Option<i64> {
+        let v = o.get(key)?;
+        if v.is_null() {
+            return None;
+        }
+        let t = parse_time(v, round);
+        if t.is_none() {
+            self.warn(format_args!(
+                "{owner}: {key} {v} is not a time (ISO 8601 or epoch seconds); ignored"
+            ));
+        }
+        t
+    }
+
+    /// Adds `item` unless an item with the same key is already known. A repeat is normal
+    /// (overlapping describe calls); a repeat that disagrees is worth a warning.
+    fn add_unique<T: Debug>(
+        &mut self,
+        list: &mut Vec<T>,
+        item: T,
+        key: impl Fn(&T) -> &str,
+        what: &str,
+    ) {
+        if let Some(existing) = list.iter().find(|x| key(x) == key(&item)) {
+            if format!("{existing:?}") != format!("{item:?}") {
+                self.warn(format_args!(
+                    "{what} was already loaded from another document with different details; keeping the first"
+                ));
+            }
+            return;
+        }
+        list.push(item);
+    }
+}
+
+/// The EC2 list keys, in the order they are read when one object carries several.
+const EC2_KEYS: [&str; 8] = [
+    "Vpcs",
+    "NetworkInterfaces",
+    "VpcEndpoints",
+    "NatGateways",
+    "PrefixLists",
+    "Entries",
+    "RouteTables",
+    "FlowLogs",
+];
+
+fn add_object(inv: &mut Inventory, file: &str, at: String, o: &Obj) {
+    let mut doc = Doc {
+        file,
+        at,
+        warnings: Vec::new(),
+    };
+    let mut recognised = false;
+    for key in EC2_KEYS {
+        let Some(list) = o.get(key) else { continue };
+        recognised = true;
+        let items = match list {
+            Value::Array(items) => items,
+            other => {
+                doc.warn(format_args!(
+                    "{key} is {}, not a list; skipped",
+                    kind(other)
+                ));
+                continue;
+            }
+        };
+        if key == "Entries" {
+            add_entries(inv, &mut doc, items);
+            continue;
+        }
+        for (i, item) in items.iter().enumerate() {
+            let what = format!("{key}[{i}]");
+            let Value::Object(x) = item else {
+                doc.warn(format_args!(
+                    "{what} is {}, not an object; skipped",
+                    kind(item)
+                ));
+                continue;
+            };
+            match key {
+                "Vpcs" => add_vpc(inv, &mut doc, x, &what),
+                "NetworkInterfaces" => add_eni(inv, &mut doc, x, &what),
+                "VpcEndpoints" => add_vpc_endpoint(inv, &mut doc, x, &what),
+                "NatGateways" => add_nat_gateway(inv, &mut doc, x, &what),
+                "PrefixLists" => add_prefix_list(inv, &mut doc, x, &what),
+                "RouteTables" => add_route_table(inv, &mut doc, x, &what),
+                "FlowLogs" => add_flow_log(inv, &mut doc, x, &what),
+                _ => {}
+            }
+        }
+    }
+    if !recognised {
+        recognised = add_sagemaker(inv, &mut doc, o);
+    }
+    if !recognised {
+        let mut keys: Vec<&str> = o.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        let shown = keys.iter().take(8).copied().collect::<Vec<_>>().join(", ");
+        let more = if keys.len() > 8 { ", …" } else { "" };
+        doc.warn(format_args!(
+            "not a recognised AWS CLI document (top-level keys: {shown}{more}); skipped"
+        ));
+    }
+    inv.warnings.append(&mut doc.warnings);
+}
+
+fn add_vpc(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what: &str) {
+    let Some(id) = doc.required(o, "VpcId", what) else {
+        return;
+    };
+    let mut cidrs = Vec::new();
+    if let Some(n) = doc.net(o, "CidrBlock", &id, "CidrBlock") {
+        push_unique(&mut cidrs, n);
+    }
+    for (set, key, state) in [
+        ("CidrBlockAssociationSet", "CidrBlock", "CidrBlockState"),
+        (
+            "Ipv6CidrBlockAssociationSet",
+            "Ipv6CidrBlock",
+            "Ipv6CidrBlockState",
+        ),
+    ] {
+        for (i, a) in doc.objects(o, set, &id).into_iter().enumerate() {
+            // Disassociated and failed CIDRs no longer belong to the VPC; a missing state
+            // is taken as associated.
+            let st = a
+                .get(state)
+                .and_then(|s| s.get("State"))
+                .and_then(Value::as_str);
+            if st.is_some_and(|s| s != "associated") {
+                continue;
+            }
+            if let Some(n) = doc.net(a, key, &id, &format!("{set}[{i}].{key}")) {
+                push_unique(&mut cidrs, n);
+            }
+        }
+    }
+    let vpc = Vpc { id, cidrs };
+    let label = format!("VPC {}", vpc.id);
+    doc.add_unique(&mut inv.vpcs, vpc, |v| &v.id, &label);
+}
+
+fn add_eni(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what: &str) {
+    let Some(id) = doc.required(o, "NetworkInterfaceId", what) else {
+        return;
+    };
+    let owner = id.as_str();
+    let mut eni = Eni {
+        id: id.clone(),
+        vpc_id: doc.opt_str(o, "VpcId", owner),
+        subnet_id: doc.opt_str(o, "SubnetId", owner),
+        description: doc.opt_str(o, "Description", owner).unwrap_or_default(),
+        // Plain ENIs are `interface`; older API output omitted the field for them.
+        interface_type: doc
+            .opt_str(o, "InterfaceType", owner)
+            .unwrap_or_else(|| "interface".to_string()),
+        requester_managed: doc.opt_bool(o, "RequesterManaged", owner).unwrap_or(false),
+        requester_id: doc.opt_str(o, "RequesterId", owner),
+        ..Eni::default()
+    };
+
+    let mut private = doc.objects(o, "PrivateIpAddresses", owner);
+    // The primary address is the one flow logs show in srcaddr/dstaddr; keep it first.
+    private.sort_by_key(|p| p.get("Primary").and_then(Value::as_bool) != Some(true));
+    for (i, p) in private.iter().enumerate() {
+        let field = format!("PrivateIpAddresses[{i}].PrivateIpAddress");
+        if let Some(ip) = doc.ip(p, "PrivateIpAddress", owner, &field) {
+            push_unique(&mut eni.addresses, ip);
+        }
+    }
+    if eni.addresses.is_empty()
+        && let Some(ip) = doc.ip(o, "PrivateIpAddress", owner, "PrivateIpAddress")
+    {
+        eni.addresses.push(ip);
+    }
+    for (i, p) in doc.objects(o, "Ipv6Addresses", owner).iter().enumerate() {
+        let field = format!("Ipv6Addresses[{i}].Ipv6Address");
+        if let Some(ip) = doc.ip(p, "Ipv6Address", owner, &field) {
+            push_unique(&mut eni.addresses, ip);
+        }
+    }
+    for (set, key) in [
+        ("Ipv4Prefixes", "Ipv4Prefix"),
+        ("Ipv6Prefixes", "Ipv6Prefix"),
+    ] {
+        for (i, p) in doc.objects(o, set, owner).iter().enumerate() {
+            if let Some(n) = doc.net(p, key, owner, &format!("{set}[{i}].{key}")) {
+                push_unique(&mut eni.prefixes, n);
+            }
+        }
+    }
+    if let Some(a) = doc.object(o, "Association", owner) {
+        eni.public_ip = doc.ip(a, "PublicIp", owner, "Association.PublicIp");
+    }
+    if let Some(a) = doc.object(o, "Attachment", owner) {
+        eni.attachment_id = doc.opt_str(a, "AttachmentId", owner);
+        eni.instance_id = doc.opt_str(a, "InstanceId", owner);
+        eni.instance_owner_id = doc.opt_str(a, "InstanceOwnerId", owner);
+    }
+    for g in doc.objects(o, "Groups", owner) {
+        if let Some(gid) = doc.opt_str(g, "GroupId", owner) {
+            eni.security_group_ids.push(gid);
+        }
+        if let Some(name) = doc.opt_str(g, "GroupName", owner) {
+            eni.security_group_names.push(name);
+        }
+    }
+    for t in doc.objects(o, "TagSet", owner) {
+        if let Some(k) = doc.opt_str(t, "Key", owner) {
+            let v = doc.opt_str(t, "Value", owner).unwrap_or_default();
+            eni.tags.push((k, v));
+        }
+    }
+
+    match inv.enis.get(&id) {
+        Some(existing) => {
+            if format!("{existing:?}") != format!("{eni:?}") {
+                doc.warn(format_args!(
+                    "ENI {id} was already loaded from another document with different details; keeping the first"
+                ));
+            }
+        }
+        None => {
+            inv.enis.insert(id, eni);
+        }
+    }
+}
+
+fn add_vpc_endpoint(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what: &str) {
+    let Some(id) = doc.required(o, "VpcEndpointId", what) else {
+        return;
+    };
+    let owner = id.as_str();
+    let endpoint_type = match doc.opt_str(o, "VpcEndpointType", owner).as_deref() {
+        Some("Interface") => EndpointType::Interface,
+        Some("Gateway") => EndpointType::Gateway,
+        _ => EndpointType::Other,
+    };
+    let ep = VpcEndpoint {
+        vpc_id: doc.opt_str(o, "VpcId", owner).unwrap_or_default(),
+        service_name: doc.opt_str(o, "ServiceName", owner).unwrap_or_default(),
+        endpoint_type,
+        eni_ids: doc.strings(o, "NetworkInterfaceIds", owner),
+        route_table_ids: doc.strings(o, "RouteTableIds", owner),
+        private_dns_enabled: doc.opt_bool(o, "PrivateDnsEnabled", owner),
+        id,
+    };
+    let label = format!("VPC endpoint {}", ep.id);
+    doc.add_unique(&mut inv.vpc_endpoints, ep, |e| &e.id, &label);
+}
+
+fn add_nat_gateway(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what: &str) {
+    let Some(id) = doc.required(o, "NatGatewayId", what) else {
+        return;
+    };
+    let owner = id.as_str();
+    let mut nat = NatGateway {
+        id: id.clone(),
+        vpc_id: doc.opt_str(o, "VpcId", owner).unwrap_or_default(),
+        subnet_id: doc.opt_str(o, "SubnetId", owner),
+        // Only public NAT gateways existed before the field was introduced.
+        connectivity: doc
+            .opt_str(o, "ConnectivityType", owner)
+            .unwrap_or_else(|| "public".to_string()),
+        ..NatGateway::default()
+    };
+    for (i, a) in doc
+        .objects(o, "NatGatewayAddresses", owner)
+        .into_iter()
+        .enumerate()
+    {
+        if let Some(eni) = doc.opt_str(a, "NetworkInterfaceId", owner) {
+            push_unique(&mut nat.eni_ids, eni);
+        }
+        let field = format!("NatGatewayAddresses[{i}].PrivateIp");
+        if let Some(ip) = doc.ip(a, "PrivateIp", owner, &field) {
+            push_unique(&mut nat.private_ips, ip);
+        }
+        let field = format!("NatGatewayAddresses[{i}].PublicIp");
+        if let Some(ip) = doc.ip(a, "PublicIp", owner, &field) {
+            push_unique(&mut nat.public_ips, ip);
+        }
+    }
+    let label = format!("NAT gateway {id}");
+    doc.add_unique(&mut inv.nat_gateways, nat, |n| &n.id, &label);
+}
+
+fn add_prefix_list(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what: &str) {
+    let Some(id) = doc.required(o, "PrefixListId", what) else {
+        return;
+    };
+    let owner = id.as_str();
+    let name = doc.opt_str(o, "PrefixListName", owner);
+    // describe-prefix-lists (the older call) lists the CIDRs inline.
+    let mut cidrs = Vec::new();
+    for (i, c) in doc.strings(o, "Cidrs", owner).into_iter().enumerate() {
+        match c.parse::<IpNet>() {
+            Ok(n) => push_unique(&mut cidrs, n.trunc()),
+            Err(_) => doc.warn(format_args!(
+                "{owner}: Cidrs[{i}] {c:?} is not a CIDR; skipped"
+            )),
+        }
+    }
+    let pl = inv
+        .prefix_lists
+        .entry(id.clone())
+        .or_insert_with(|| PrefixList {
+            id,
+            ..PrefixList::default()
+        });
+    if let Some(name) = name
+        && pl.name.is_empty()
+    {
+        pl.name = name;
+    }
+    for n in cidrs {
+        push_unique(&mut pl.cidrs, n);
+    }
+}
+
+/// get-managed-prefix-list-entries prints only `Entries`, so the list id has to come
+/// from the file name.
+fn add_entries(inv: &mut Inventory, doc: &mut Doc, items: &[Value]) {
+    let mut cidrs = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let what = format!("Entries[{i}]");
+        let Value::Object(e) = item else {
+            doc.warn(format_args!(
+                "{what} is {}, not an object; skipped",
+                kind(item)
+            ));
+            continue;
+        };
+        if !e.contains_key("Cidr") {
+            doc.warn(format_args!("{what}: no Cidr; skipped"));
+            continue;
+        }
+        if let Some(n) = doc.net(e, "Cidr", &what, "Cidr") {
+            push_unique(&mut cidrs, n);
+        }
+    }
+    match prefix_list_id_in(doc.file) {
+        Some(id) => {
+            let pl = inv
+                .prefix_lists
+                .entry(id.clone())
+                .or_insert_with(|| PrefixList {
+                    id,
+                    ..PrefixList::default()
+                });
+            for n in cidrs {
+                push_unique(&mut pl.cidrs, n);
+            }
+        }
+        None => {
+            let file = format!("{}{}", doc.file, doc.at);
+            inv.unassigned_prefix_list_entries.push((file, cidrs));
+        }
+    }
+}
+
+/// A `pl-<hex>` id in the file name (else anywhere in the path), standing alone so that
+/// words such as `template-…` do not count.
+fn prefix_list_id_in(file: &str) -> Option<String> {
+    let path = Path::new(file);
+    let name = path.file_name().map(|n| n.to_string_lossy());
+    name.as_deref()
+        .and_then(find_prefix_list_id)
+        .or_else(|| find_prefix_list_id(file))
+}
+
+fn find_prefix_list_id(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut from = 0;
+    while let Some(pos) = s[from..].find("pl-") {
+        let start = from + pos;
+        from = start + 3;
+        if start > 0 && b[start - 1].is_ascii_alphanumeric() {
+            continue;
+        }
+        let hex = b[start + 3..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(*c))
+            .count();
+        let end = start + 3 + hex;
+        // Real ids have 8 or 17 hex digits.
+        if hex >= 8 && b.get(end).is_none_or(|c| !c.is_ascii_alphanumeric()) {
+            return Some(s[start..end].to_string());
+        }
+    }
+    None
+}
+
+/// Route targets, most specific first; an instance route also names its ENI, which is
+/// what flow logs show.
+const ROUTE_TARGETS: [&str; 11] = [
+    "GatewayId",
+    "NatGatewayId",
+    "TransitGatewayId",
+    "VpcPeeringConnectionId",
+    "NetworkInterfaceId",
+    "LocalGatewayId",
+    "CarrierGatewayId",
+    "EgressOnlyInternetGatewayId",
+    "InstanceId",
+    "CoreNetworkArn",
+    "OdbNetworkArn",
+];
+
+fn add_route_table(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what: &str) {
+    let Some(id) = doc.required(o, "RouteTableId", what) else {
+        return;
+    };
+    let owner = id.as_str();
+    let mut rt = RouteTable {
+        id: id.clone(),
+        vpc_id: doc.opt_str(o, "VpcId", owner).unwrap_or_default(),
+        ..RouteTable::default()
+    };
+    for a in doc.objects(o, "Associations", owner) {
+        let state = a
+            .get("AssociationState")
+            .and_then(|s| s.get("State"))
+            .and_then(Value::as_str);
+        if state.is_some_and(|s| s != "associated") {
+            continue;
+        }
+        if doc.opt_bool(a, "Main", owner) == Some(true) {
+            rt.main = true;
+        }
+        if let Some(subnet) = doc.opt_str(a, "SubnetId", owner) {
+            push_unique(&mut rt.subnet_ids, subnet);
+        }
+    }
+    for (i, r) in doc.objects(o, "Routes", owner).into_iter().enumerate() {
+        let at = format!("Routes[{i}]");
+        let destination = if r.contains_key("DestinationCidrBlock") {
+            let field = format!("{at}.DestinationCidrBlock");
+            doc.net(r, "DestinationCidrBlock", owner, &field)
+                .map(RouteDestination::Cidr)
+        } else if r.contains_key("DestinationIpv6CidrBlock") {
+            let field = format!("{at}.DestinationIpv6CidrBlock");
+            doc.net(r, "DestinationIpv6CidrBlock", owner, &field)
+                .map(RouteDestination::Cidr)
+        } else if let Some(pl) = doc.opt_str(r, "DestinationPrefixListId", owner) {
+            Some(RouteDestination::PrefixList(pl))
+        } else {
+            doc.warn(format_args!("{owner}: {at} has no destination; skipped"));
+            None
+        };
+        let Some(destination) = destination else {
+            continue;
+        };
+        let target = ROUTE_TARGETS.iter().find_map(|k| doc.opt_str(r, k, owner));
+        match target {
+            Some(target) => rt.routes.push(Route {
+                destination,
+                target,
+            }),
+            None => doc.warn(format_args!("{owner}: {at} has no target; skipped")),
+        }
+    }
+    let label = format!("route table {id}");
+    doc.add_unique(&mut inv.route_tables, rt, |r| &r.id, &label);
+}
+
+fn add_flow_log(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what: &str) {
+    let Some(id) = doc.required(o, "FlowLogId", what) else {
+        return;
+    };
+    let owner = id.as_str();
+    let fl = FlowLogConfig {
+        resource_id: doc.opt_str(o, "ResourceId", owner).unwrap_or_default(),
+        log_format: doc.opt_str(o, "LogFormat", owner),
+        log_group_name: doc.opt_str(o, "LogGroupName", owner),
+        destination_type: doc.opt_str(o, "LogDestinationType", owner),
+        destination: doc.opt_str(o, "LogDestination", owner),
+        id,
+    };
+    let label = format!("flow log {}", fl.id);
+    doc.add_unique(&mut inv.flow_logs, fl, |f| &f.id, &label);
+}
+
+/// SageMaker `describe-*` output is a bare object; returns whether `o` was one.
+fn add_sagemaker(inv: &mut Inventory, doc: &mut Doc, o: &Obj) -> bool {
+    let has = |k: &str| o.contains_key(k);
+    if has("NotebookInstanceName") {
+        add_notebook(inv, doc, o);
+    } else if has("DomainId") && (has("DomainName") || has("AppNetworkAccessType")) {
+        // describe-user-profile, -space and -app also carry DomainId; only
+        // describe-domain has the domain's own fields.
+        add_domain(inv, doc, o);
+    } else if has("TrainingJobName") {
+        add_job(inv, doc, o, JobKind::Training);
+    } else if has("ProcessingJobName") {
+        add_job(inv, doc, o, JobKind::Processing);
+    } else if has("TransformJobName") {
+        add_job(inv, doc, o, JobKind::Transform);
+    } else if has("EndpointName") {
+        add_endpoint(inv, doc, o);
+    } else if has("EndpointConfigName") {
+        add_endpoint_config(inv, doc, o);
+    } else if has("ModelName") && (has("VpcConfig") || has("PrimaryContainer") || has("Containers"))
+    {
+        add_model(inv, doc, o);
+    } else {
+        return false;
+    }
+    true
+}
+
+fn add_notebook(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
+    let Some(name) = doc.required(o, "NotebookInstanceName", "notebook instance") else {
+        return;
+    };
+    let owner = format!("notebook instance {name}");
+    let nb = Notebook {
+        eni_id: doc.opt_str(o, "NetworkInterfaceId", &owner),
+        subnet_id: doc.opt_str(o, "SubnetId", &owner),
+        security_group_ids: doc.strings(o, "SecurityGroups", &owner),
+        direct_internet_access: doc.opt_str(o, "DirectInternetAccess", &owner).as_deref()
+            == Some("Enabled"),
+        name,
+    };
+    doc.add_unique(&mut inv.notebooks, nb, |n| &n.name, &owner);
+}
+
+fn add_domain(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
+    let Some(id) = doc.required(o, "DomainId", "domain") else {
+        return;
+    };
+    let owner = format!("domain {id}");
+    let security_group_ids = match doc.object(o, "DefaultUserSettings", &owner) {
+        Some(s) => doc.strings(s, "SecurityGroups", &owner),
+        None => Vec::new(),
+    };
+    let d = Domain {
+        name: doc.opt_str(o, "DomainName", &owner).unwrap_or_default(),
+        app_network_access_type: doc
+            .opt_str(o, "AppNetworkAccessType", &owner)
+            .unwrap_or_default(),
+        vpc_id: doc.opt_str(o, "VpcId", &owner),
+        subnet_ids: doc.strings(o, "SubnetIds", &owner),
+        security_group_ids,
+        id,
+    };
+    doc.add_unique(&mut inv.domains, d, |d| &d.id, &owner);
+}
+
+fn add_job(inv: &mut Inventory, doc: &mut Doc, o: &Obj, kind: JobKind) {
+    let (name_key, start_key, end_key, label) = match kind {
+        JobKind::Training => (
+            "TrainingJobName",
+            "TrainingStartTime",
+            "TrainingEndTime",
+            "training job",
+        ),
+        JobKind::Processing => (
+            "ProcessingJobName",
+            "ProcessingStartTime",
+            "ProcessingEndTime",
+            "processing job",
+        ),
+        JobKind::Transform => (
+            "TransformJobName",
+            "TransformStartTime",
+            "TransformEndTime",
+            "transform job",
+        ),
+    };
+    let Some(name) = doc.required(o, name_key, label) else {
+        return;
+    };
+    let owner = format!("{label} {name}");
+    let vpc = match kind {
+        JobKind::Training => doc.object(o, "VpcConfig", &owner),
+        JobKind::Processing => doc
+            .object(o, "NetworkConfig", &owner)
+            .and_then(|n| doc.object(n, "VpcConfig", &owner)),
+        // Batch transform runs in the model's VpcConfig.
+        JobKind::Transform => None,
+    };
+    let (security_group_ids, subnets) = match vpc {
+        Some(v) => (
+            doc.strings(v, "SecurityGroupIds", &owner),
+            doc.strings(v, "Subnets", &owner),
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
+    let job = Job {
+        kind,
+        // Widen to whole seconds on both sides: flow-log times are whole seconds and a
+        // record at the job's last instant must still fall inside the window.
+        start: doc.time(o, start_key, &owner, Round::Down),
+        end: doc.time(o, end_key, &owner, Round::Up),
+        security_group_ids,
+        subnets,
+        model_name: match kind {
+            JobKind::Transform => doc.opt_str(o, "ModelName", &owner),
+            _ => None,
+        },
+        name,
+    };
+    let kinds_match = |a: &Job, b: &Job| a.kind == b.kind && a.name == b.name;
+    if let Some(existing) = inv.jobs.iter().find(|j| kinds_match(j, &job)) {
+        if format!("{existing:?}") != format!("{job:?}") {
+            doc.warn(format_args!(
+                "{owner} was already loaded from another document with different details; keeping the first"
+            ));
+        }
+        return;
+    }
+    inv.jobs.push(job);
+}
+
+fn add_endpoint(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
+    let Some(name) = doc.required(o, "EndpointName", "endpoint") else {
+        return;
+    };
+    let owner = format!("endpoint {name}");
+    let ep = SageMakerEndpoint {
+        config_name: doc
+            .opt_str(o, "EndpointConfigName", &owner)
+            .unwrap_or_default(),
+        name,
+    };
+    doc.add_unique(&mut inv.endpoints, ep, |e| &e.name, &owner);
+}
+
+fn add_endpoint_config(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
+    let Some(name) = doc.required(o, "EndpointConfigName", "endpoint config") else {
+        return;
+    };
+    let owner = format!("endpoint config {name}");
+    let mut model_names = Vec::new();
+    // Shadow variants run on their own instances, with their own ENIs.
+    for key in ["ProductionVariants", "ShadowProductionVariants"] {
+        for v in doc.objects(o, key, &owner) {
+            // Serverless and inference-component variants may name no model.
+            if let Some(m) = doc.opt_str(v, "ModelName", &owner) {
+                push_unique(&mut model_names, m);
+            }
+        }
+    }
+    let cfg = EndpointConfig { name, model_names };
+    doc.add_unique(&mut inv.endpoint_configs, cfg, |c| &c.name, &owner);
+}
+
+fn add_model(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
+    let Some(name) = doc.required(o, "ModelName", "model") else {
+        return;
+    };
+    let owner = format!("model {name}");
+    let (security_group_ids, subnets) = match doc.object(o, "VpcConfig", &owner) {
+        Some(v) => (
+            doc.strings(v, "SecurityGroupIds", &owner),
+            doc.strings(v, "Subnets", &owner),
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
+    let m = Model {
+        name,
+        security_group_ids,
+        subnets,
+    };
+    doc.add_unique(&mut inv.models, m, |m| &m.name, &owner);
+}
+
+// ---------------------------------------------------------------------------------------
+// Cross-document fixes
+
+fn resolve_unassigned_entries(inv: &mut Inventory) {
+    let pending = std::mem::take(&mut inv.unassigned_prefix_list_entries);
+    if pending.is_empty() {
+        return;
+    }
+    if inv.prefix_lists.len() == 1
+        && let Some(pl) = inv.prefix_lists.values_mut().next()
+    {
+        for (_, cidrs) in pending {
+            for n in cidrs {
+                push_unique(&mut pl.cidrs, n);
+            }
+        }
+        return;
+    }
+    let known = inv.prefix_lists.len();
+    for (file, cidrs) in pending {
+        inv.warnings.push(format!(
+            "{file}: {} prefix-list entries, but the file name names no prefix list (pl-…) and {known} prefix lists are known; put the id in the file name (e.g. get-managed-prefix-list-entries-pl-63a5400a.json); skipped",
+            cidrs.len()
+        ));
+    }
+}
+
+/// describe-nat-gateways and describe-network-interfaces describe the same ENIs from two
+/// sides; each may have been saved without the other.
+fn link_nat_gateways(inv: &mut Inventory) {
+    for nat in &inv.nat_gateways {
+        for (i, eni_id) in nat.eni_ids.iter().enumerate() {
+            if let Some(eni) = inv.enis.get_mut(eni_id) {
+                if eni.public_ip.is_none() {
+                    eni.public_ip = nat.public_ips.get(i).copied();
+                }
+                if let Some(&ip) = nat.private_ips.get(i)
+                    && !eni.addresses.contains(&ip)
+                {
+                    eni.addresses.push(ip);
+                }
+            }
+        }
+    }
+
+    let mut nat_enis: Vec<&Eni> = inv
+        .enis
+        .values()
+        .filter(|e| e.interface_type == "nat_gateway")
+        .collect();
+    nat_enis.sort_by(|a, b| a.id.cmp(&b.id));
+    for eni in nat_enis {
+        // The ENI's description is the only link from its side.
+        let Some(nat_id) = eni
+            .description
+            .strip_prefix("Interface for NAT Gateway ")
+            .map(str::trim)
+            .filter(|s| s.starts_with("nat-"))
+        else {
+            continue;
+        };
+        let ipv4 = eni.addresses.iter().filter(|a| a.is_ipv4());
+        match inv.nat_gateways.iter_mut().find(|n| n.id == nat_id) {
+            Some(nat) => {
+                if !nat.eni_ids.contains(&eni.id) {
+                    nat.eni_ids.push(eni.id.clone());
+                    for &ip in ipv4 {
+                        push_unique(&mut nat.private_ips, ip);
+                    }
+                    if let Some(ip) = eni.public_ip {
+                        push_unique(&mut nat.public_ips, ip);
+                    }
+                }
+            }
+            None => inv.nat_gateways.push(NatGateway {
+                id: nat_id.to_string(),
+                vpc_id: eni.vpc_id.clone().unwrap_or_default(),
+                subnet_id: eni.subnet_id.clone(),
+                eni_ids: vec![eni.id.clone()],
+                private_ips: ipv4.copied().collect(),
+                public_ips: eni.public_ip.into_iter().collect(),
+                // Without describe-nat-gateways, an Elastic IP is the best evidence.
+                connectivity: if eni.public_ip.is_some() {
+                    "public"
+                } else {
+                    "private"
+                }
+                .to_string(),
+            }),
+        }
+    }
+}
+
+/// A gateway-endpoint route whose prefix list has no known CIDRs cannot be matched
+/// against flow records, which changes what "left the VPC" means; say so once per list.
+fn check_route_prefix_lists(inv: &mut Inventory) {
+    let mut reported: Vec<&str> = Vec::new();
+    let mut tables: Vec<&RouteTable> = inv.route_tables.iter().collect();
+    tables.sort_by(|a, b| a.id.cmp(&b.id));
+    for rt in tables {
+        for r in &rt.routes {
+            let RouteDestination::PrefixList(pl) = &r.destination else {
+                continue;
+            };
+            let known = inv
+                .prefix_lists
+                .get(pl)
+                .is_some_and(|p| !p.cidrs.is_empty());
+            if known || reported.contains(&pl.as_str()) {
+                continue;
+            }
+            reported.push(pl);
+            inv.warnings.push(format!(
+                "route table {}: route to prefix list {pl} via {}, but its CIDRs are unknown; save `aws ec2 get-managed-prefix-list-entries --prefix-list-id {pl} > get-managed-prefix-list-entries-{pl}.json` into the inventory",
+                rt.id, r.target
+            ));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Values
+
+#[derive(Clone, Copy)]
+enum Round {
+    Down,
+    Up,
+}
+
+/// ISO 8601 (the CLI's default, e.g. `2026-11-20T10:00:00.318000+00:00`) or epoch
+/// seconds (`cli_timestamp_format = none`), to whole Unix seconds.
+fn parse_time(v: &Value, round: Round) -> Option<i64> {
+    match v {
+        Value::String(s) => {
+            let s = s.trim();
+            let dt = DateTime::parse_from_rfc3339(s)
+                .or_else(|_| DateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f%:z"))
+                .map(|d| d.to_utc())
+                .or_else(|_| {
+                    // No offset: the API's times are UTC.
+                    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").map(|n| n.and_utc())
+                })
+                .ok()?;
+            let secs = dt.timestamp();
+            match round {
+                Round::Up if dt.timestamp_subsec_nanos() > 0 => secs.checked_add(1),
+                _ => Some(secs),
+            }
+        }
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                return Some(i);
+            }
+            let f = n.as_f64()?;
+            // Beyond ±2^53 seconds a float cannot name a second anyway.
+            if !f.is_finite() || f.abs() > 9.0e15 {
+                return None;
+            }
+            Some(match round {
+                Round::Down => f.floor() as i64,
+                Round::Up => f.ceil() as i64,
+            })
+        }
+        _ => None,
+    }
+}
+
+fn push_unique<T: PartialEq>(v: &mut Vec<T>, x: T) {
+    if !v.contains(&x) {
+        v.push(x);
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn kind_rank(k: JobKind) -> u8 {
+    match k {
+        JobKind::Training => 0,
+        JobKind::Processing => 1,
+        JobKind::Transform => 2,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::IpAddr;
+
+    use serde_json::json;
+
+    use super::*;
+
+    fn sample_dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs/inventory")
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().expect("test address")
+    }
+
+    fn net(s: &str) -> IpNet {
+        s.parse().expect("test net")
+    }
+
+    fn ts(s: &str) -> i64 {
+        DateTime::parse_from_rfc3339(s)
+            .expect("test time")
+            .timestamp()
+    }
+
+    fn empty() -> Inventory {
+        Inventory::default()
+    }
+
+    #[test]
+    fn loads_the_sample_inventory() {
+        let inv = load(&sample_dir(), None).expect("sample loads");
+        assert!(inv.warnings.is_empty(), "{:#?}", inv.warnings);
+        assert_eq!(inv.files.len(), 18);
+
+        assert_eq!(inv.vpcs.len(), 2);
+        assert_eq!(inv.vpcs[0].id, "vpc-0a1b2c3d4e5f60001");
+        assert_eq!(
+            inv.vpcs[0].cidrs,
+            vec![
+                net("10.20.0.0/16"),
+                net("10.21.0.0/16"),
+                net("2600:1f18:4a1b:c200::/56")
+            ]
+        );
+        assert_eq!(inv.vpcs[1].id, "vpc-0ffff00000000002");
+        assert_eq!(inv.vpcs[1].cidrs, vec![net("10.99.0.0/16")]);
+
+        assert_eq!(inv.enis.len(), 16);
+        let train = &inv.enis["eni-07c690cc407310f14"];
+        assert_eq!(train.addresses, vec![ip("10.20.1.30"), ip("10.20.1.31")]);
+        assert!(train.requester_managed);
+        assert_eq!(
+            train.attachment_id.as_deref(),
+            Some("ela-attach-0a5ff5d2cc97d4eb6")
+        );
+        assert_eq!(train.security_group_ids, vec!["sg-0train0000000001"]);
+        assert_eq!(train.subnet_id.as_deref(), Some("subnet-0sm000000000000a1"));
+        let alice = &inv.enis["eni-090c59fc3872ef3a7"];
+        assert_eq!(alice.tags.len(), 1);
+        assert_eq!(alice.tags[0].0, "ManagedByAmazonSageMakerResource");
+        assert_eq!(
+            alice.security_group_names,
+            vec![
+                "sagemaker-studio-d-sample12345",
+                "security-group-for-outbound-nfs-d-sample12345"
+            ]
+        );
+        let nat_eni = &inv.enis["eni-058c7e05a713cb4eb"];
+        assert_eq!(nat_eni.interface_type, "nat_gateway");
+        assert_eq!(nat_eni.public_ip, Some(ip("44.200.10.10")));
+        let ec2 = &inv.enis["eni-031f66b9f7187a70d"];
+        assert_eq!(ec2.instance_id.as_deref(), Some("i-0a7e3c2b1d4f56789"));
+
+        assert_eq!(inv.vpc_endpoints.len(), 4);
+        let api = inv
+            .vpc_endpoints
+            .iter()
+            .find(|e| e.id == "vpce-0api0000000000001")
+            .expect("api endpoint");
+        assert_eq!(api.endpoint_type, EndpointType::Interface);
+        assert_eq!(api.eni_ids, vec!["eni-0c5bde740a6b7c1ba"]);
+        assert_eq!(api.private_dns_enabled, Some(true));
+        let s3 = inv
+            .vpc_endpoints
+            .iter()
+            .find(|e| e.id == "vpce-0s3gw000000000001")
+            .expect("s3 endpoint");
+        assert_eq!(s3.endpoint_type, EndpointType::Gateway);
+        assert_eq!(s3.route_table_ids, vec!["rtb-0priv000000000001"]);
+
+        assert_eq!(inv.nat_gateways.len(), 1);
+        let nat = &inv.nat_gateways[0];
+        assert_eq!(nat.id, "nat-0a1b2c3d4e5f60001");
+        assert_eq!(nat.eni_ids, vec!["eni-058c7e05a713cb4eb"]);
+        assert_eq!(nat.private_ips, vec![ip("10.20.0.50")]);
+        assert_eq!(nat.public_ips, vec![ip("44.200.10.10")]);
+        assert_eq!(nat.connectivity, "public");
+
+        assert_eq!(inv.prefix_lists.len(), 2);
+        let pl = &inv.prefix_lists["pl-63a5400a"];
+        assert_eq!(pl.name, "com.amazonaws.us-east-1.s3");
+        assert_eq!(
+            pl.cidrs,
+            vec![
+                net("52.216.0.0/15"),
+                net("54.231.0.0/16"),
+                net("16.182.0.0/16"),
+                net("3.5.0.0/19")
+            ]
+        );
+        assert!(inv.prefix_lists["pl-02cd2c6b"].cidrs.is_empty());
+
+        assert_eq!(inv.route_tables.len(), 3);
+        let private = inv
+            .route_tables
+            .iter()
+            .find(|r| r.id == "rtb-0priv000000000001")
+            .expect("private table");
+        assert!(private.main);
+        assert_eq!(private.subnet_ids.len(), 3);
+        assert_eq!(private.routes.len(), 6);
+        assert!(private.routes.iter().any(|r| matches!(
+            &r.destination,
+            RouteDestination::PrefixList(p) if p == "pl-63a5400a"
+        ) && r.target == "vpce-0s3gw000000000001"));
+        assert!(
+            private
+                .routes
+                .iter()
+                .any(|r| r.target == "pcx-0a1b2c3d4e5f60001")
+        );
+        assert!(
+            private
+                .routes
+                .iter()
+                .any(|r| r.target == "nat-0a1b2c3d4e5f60001")
+        );
+
+        assert_eq!(inv.flow_logs.len(), 3);
+        let ids: Vec<&str> = inv.flow_logs.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            vec![
+                "fl-0aaa1111bbbb22220",
+                "fl-0ccc3333dddd44440",
+                "fl-0eee5555ffff66660"
+            ]
+        );
+        assert!(
+            inv.flow_logs[0]
+                .log_format
+                .as_deref()
+                .is_some_and(|f| f.ends_with("${action} ${log-status}"))
+        );
+        assert!(
+            inv.flow_logs[1]
+                .log_format
+                .as_deref()
+                .is_some_and(|f| f.ends_with("${flow-direction} ${traffic-path}"))
+        );
+        assert_eq!(inv.flow_logs[2].log_format, inv.flow_logs[1].log_format);
+        assert_eq!(inv.flow_logs[2].resource_id, "vpc-0a1b2c3d4e5f60001");
+        assert_eq!(inv.flow_logs[2].destination_type.as_deref(), Some("s3"));
+
+        assert_eq!(inv.notebooks.len(), 2);
+        assert_eq!(inv.notebooks[0].name, "nb-analyst");
+        assert_eq!(
+            inv.notebooks[0].eni_id.as_deref(),
+            Some("eni-05aec870f7b234ef9")
+        );
+        assert!(!inv.notebooks[0].direct_internet_access);
+        assert!(inv.notebooks[1].direct_internet_access);
+
+        assert_eq!(inv.domains.len(), 2);
+        assert_eq!(inv.domains[0].id, "d-public0000");
+        assert_eq!(inv.domains[0].app_network_access_type, "PublicInternetOnly");
+        assert_eq!(
+            inv.domains[1].security_group_ids,
+            vec!["sg-0studio000000001"]
+        );
+        assert_eq!(inv.domains[1].subnet_ids.len(), 2);
+
+        assert_eq!(inv.jobs.len(), 3);
+        let a = inv
+            .jobs
+            .iter()
+            .find(|j| j.name == "train-a")
+            .expect("train-a");
+        assert_eq!(a.kind, JobKind::Training);
+        assert_eq!(a.start, Some(ts("2026-11-20T10:00:00Z")));
+        assert_eq!(a.end, Some(ts("2026-11-20T10:40:01Z")));
+        assert_eq!(a.security_group_ids, vec!["sg-0train0000000001"]);
+        assert_eq!(a.subnets.len(), 2);
+        let p = inv
+            .jobs
+            .iter()
+            .find(|j| j.name == "proc-1")
+            .expect("proc-1");
+        assert_eq!(p.kind, JobKind::Processing);
+        assert_eq!(p.subnets, vec!["subnet-0sm000000000000c3"]);
+        assert_eq!(p.end, Some(ts("2026-11-20T12:00:01Z")));
+
+        assert_eq!(inv.endpoints.len(), 1);
+        assert_eq!(inv.endpoints[0].name, "ep-x");
+        assert_eq!(inv.endpoints[0].config_name, "epc-x");
+        assert_eq!(inv.endpoint_configs.len(), 1);
+        assert_eq!(inv.endpoint_configs[0].name, "epc-x");
+        assert_eq!(inv.endpoint_configs[0].model_names, vec!["model-x"]);
+        assert_eq!(inv.models.len(), 1);
+        assert_eq!(inv.models[0].name, "model-x");
+        assert_eq!(
+            inv.models[0].security_group_ids,
+            vec!["sg-0model0000000001"]
+        );
+
+        assert!(!inv.ip_ranges.is_empty());
+    }
+
+    #[test]
+    fn a_json_file_that_is_not_json_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("vpcs.json"), r#"{"Vpcs": []}"#).expect("write");
+        std::fs::write(
+            dir.path().join("broken.json"),
+            "An error occurred (Unauthorized)",
+        )
+        .expect("write");
+        let e = load(dir.path(), None).unwrap_err();
+        match &e {
+            Error::Inventory { file, message } => {
+                assert!(file.ends_with("broken.json"), "{file}");
+                assert!(message.contains("not JSON"), "{message}");
+            }
+            other => panic!("unexpected error {other:?}"),
+        }
+        assert!(e.hint().is_some());
+    }
+
+    #[test]
+    fn missing_paths_are_errors_naming_them() {
+        let e = load(Path::new("/nonexistent/inventory"), None).unwrap_err();
+        assert!(
+            matches!(&e, Error::Inventory { file, .. } if file == "/nonexistent/inventory"),
+            "{e:?}"
+        );
+        let e = load(
+            &sample_dir(),
+            Some(Path::new("/nonexistent/ip-ranges.json")),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&e, Error::Inventory { file, .. } if file.ends_with("ip-ranges.json")),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn other_files_and_empty_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("notes.txt"), "hello").expect("write");
+        std::fs::write(dir.path().join(".DS_Store"), "x").expect("write");
+        let inv = load(dir.path(), None).expect("loads");
+        assert!(inv.files.is_empty());
+        assert_eq!(inv.warnings.len(), 1, "{:?}", inv.warnings);
+        assert!(inv.warnings[0].contains("notes.txt"));
+
+        std::fs::write(dir.path().join("empty.json"), "  \n").expect("write");
+        let e = load(dir.path(), None).unwrap_err();
+        assert!(e.to_string().contains("empty.json"), "{e}");
+    }
+
+    #[test]
+    fn a_single_file_nested_dirs_bom_and_concatenated_output() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let sub = dir.path().join("ec2/us-east-1");
+        std::fs::create_dir_all(&sub).expect("mkdir");
+        let mut bytes = vec![0xef, 0xbb, 0xbf];
+        bytes.extend_from_slice(br#"{"Vpcs":[{"VpcId":"vpc-1","CidrBlock":"10.0.0.0/16"}]}"#);
+        bytes.extend_from_slice(br#"{"Vpcs":[{"VpcId":"vpc-2","CidrBlock":"10.1.0.0/16"}]}"#);
+        std::fs::write(sub.join("vpcs.json"), &bytes).expect("write");
+        // PowerShell 5 redirection: UTF-16LE with a byte-order mark.
+        let mut utf16 = vec![0xff, 0xfe];
+        for u in r#"{"FlowLogs":[{"FlowLogId":"fl-1","ResourceId":"vpc-1"}]}"#.encode_utf16() {
+            utf16.extend_from_slice(&u.to_le_bytes());
+        }
+        std::fs::write(dir.path().join("flow-logs.json"), &utf16).expect("write");
+
+        let inv = load(dir.path(), None).expect("loads");
+        assert!(inv.warnings.is_empty(), "{:?}", inv.warnings);
+        assert_eq!(inv.vpcs.len(), 2);
+        assert_eq!(inv.flow_logs.len(), 1);
+        assert_eq!(inv.flow_logs[0].log_format, None);
+
+        let one = load(&sub.join("vpcs.json"), None).expect("loads a file");
+        assert_eq!(one.files.len(), 1);
+        assert_eq!(one.vpcs.len(), 2);
+    }
+
+    #[test]
+    fn unknown_documents_become_warnings() {
+        let mut inv = empty();
+        add_document(
+            &mut inv,
+            "users.json",
+            json!({"Users": [{"UserName": "alice"}], "IsTruncated": false}),
+        );
+        add_document(&mut inv, "n.json", json!(42));
+        add_document(
+            &mut inv,
+            "profile.json",
+            json!({"DomainId": "d-1", "UserProfileName": "alice"}),
+        );
+        finish(&mut inv);
+        assert_eq!(inv.warnings.len(), 3, "{:#?}", inv.warnings);
+        assert!(inv.warnings[0].starts_with("users.json: not a recognised AWS CLI document"));
+        assert!(inv.warnings[0].contains("IsTruncated, Users"));
+        assert!(inv.warnings[1].starts_with("n.json: a number"));
+        assert!(inv.warnings[2].starts_with("profile.json: not a recognised"));
+        assert!(inv.domains.is_empty());
+    }
+
+    #[test]
+    fn unusable_fields_become_warnings() {
+        let mut inv = empty();
+        add_document(
+            &mut inv,
+            "bad.json",
+            json!({
+                "Vpcs": [
+                    {"VpcId": "vpc-1", "CidrBlock": "10.0.0.0/33",
+                     "CidrBlockAssociationSet": [
+                        {"CidrBlock": "10.0.0.0/16", "CidrBlockState": {"State": "associated"}},
+                        {"CidrBlock": "10.9.0.0/16", "CidrBlockState": {"State": "disassociated"}}
+                     ]},
+                    {"CidrBlock": "10.1.0.0/16"}
+                ],
+                "NetworkInterfaces": [
+                    {"NetworkInterfaceId": "eni-1",
+                     "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.0.300", "Primary": true},
+                                            {"PrivateIpAddress": "10.0.0.5"}]}
+                ]
+            }),
+        );
+        add_document(
+            &mut inv,
+            "job.json",
+            json!({"TrainingJobName": "t", "TrainingStartTime": "yesterday",
+                   "TrainingEndTime": "2026-11-20T10:40:00+00:00"}),
+        );
+        finish(&mut inv);
+        let w = inv.warnings.join("\n");
+        assert_eq!(inv.warnings.len(), 4, "{w}");
+        assert!(
+            w.contains("bad.json: vpc-1: CidrBlock \"10.0.0.0/33\" is not a CIDR"),
+            "{w}"
+        );
+        assert!(w.contains("bad.json: Vpcs[1]: no VpcId; skipped"), "{w}");
+        assert!(
+            w.contains("eni-1: PrivateIpAddresses[0].PrivateIpAddress \"10.0.0.300\""),
+            "{w}"
+        );
+        assert!(
+            w.contains("job.json: training job t: TrainingStartTime \"yesterday\""),
+            "{w}"
+        );
+        assert_eq!(inv.vpcs.len(), 1);
+        assert_eq!(inv.vpcs[0].cidrs, vec![net("10.0.0.0/16")]);
+        assert_eq!(inv.enis["eni-1"].addresses, vec![ip("10.0.0.5")]);
+        assert_eq!(inv.jobs[0].start, None);
+        assert_eq!(inv.jobs[0].end, Some(ts("2026-11-20T10:40:00Z")));
+    }
+
+    #[test]
+    fn an_array_of_sagemaker_documents() {
+        let mut inv = empty();
+        add_document(
+            &mut inv,
+            "jobs.json",
+            json!([
+                {"TrainingJobName": "t1", "TrainingStartTime": "2026-11-20T10:00:00Z",
+                 "VpcConfig": {"SecurityGroupIds": ["sg-1"], "Subnets": ["subnet-1"]}},
+                {"TransformJobName": "x1", "ModelName": "m1",
+                 "TransformStartTime": "2026-11-20T11:00:00.5+01:00"},
+                "not a document"
+            ]),
+        );
+        finish(&mut inv);
+        assert_eq!(inv.jobs.len(), 2);
+        assert_eq!(inv.jobs[0].name, "t1");
+        assert_eq!(inv.jobs[0].security_group_ids, vec!["sg-1"]);
+        assert_eq!(inv.jobs[0].end, None);
+        assert_eq!(inv.jobs[1].kind, JobKind::Transform);
+        assert_eq!(inv.jobs[1].model_name.as_deref(), Some("m1"));
+        assert_eq!(inv.jobs[1].start, Some(ts("2026-11-20T10:00:00Z")));
+        assert_eq!(
+            inv.warnings,
+            vec!["jobs.json[2]: a string is not an AWS CLI document; skipped"]
+        );
+    }
+
+    #[test]
+    fn epoch_number_times() {
+        let mut inv = empty();
+        add_document(
+            &mut inv,
+            "p.json",
+            json!({"ProcessingJobName": "p", "ProcessingStartTime": 1_795_687_200.318_f64,
+                   "ProcessingEndTime": 1_795_689_600.775_f64,
+                   "NetworkConfig": {"VpcConfig": {"SecurityGroupIds": ["sg-p"], "Subnets": []}}}),
+        );
+        add_document(
+            &mut inv,
+            "q.json",
+            json!({"ProcessingJobName": "q", "ProcessingStartTime": 1_795_687_200_i64,
+                   "ProcessingEndTime": 1_795_689_600_i64}),
+        );
+        finish(&mut inv);
+        assert!(inv.warnings.is_empty(), "{:?}", inv.warnings);
+        assert_eq!(inv.jobs[0].start, Some(1_795_687_200));
+        assert_eq!(inv.jobs[0].end, Some(1_795_689_601));
+        assert_eq!(inv.jobs[0].security_group_ids, vec!["sg-p"]);
+        assert_eq!(inv.jobs[1].start, Some(1_795_687_200));
+        assert_eq!(inv.jobs[1].end, Some(1_795_689_600));
+    }
+
+    #[test]
+    fn prefix_list_entries_without_an_id_in_the_file_name() {
+        let entries = json!({"Entries": [{"Cidr": "52.216.0.0/15"}, {"Cidr": "bogus"}]});
+
+        let mut inv = empty();
+        add_document(
+            &mut inv,
+            "pl.json",
+            json!({"PrefixLists": [{"PrefixListId": "pl-63a5400a",
+                                    "PrefixListName": "com.amazonaws.us-east-1.s3"}]}),
+        );
+        add_document(&mut inv, "entries.json", entries.clone());
+        finish(&mut inv);
+        assert_eq!(
+            inv.prefix_lists["pl-63a5400a"].cidrs,
+            vec![net("52.216.0.0/15")]
+        );
+        assert_eq!(inv.warnings.len(), 1, "{:?}", inv.warnings);
+        assert!(inv.warnings[0].contains("\"bogus\" is not a CIDR"));
+
+        let mut inv = empty();
+        add_document(
+            &mut inv,
+            "pl.json",
+            json!({"PrefixLists": [{"PrefixListId": "pl-63a5400a"}, {"PrefixListId": "pl-02cd2c6b"}]}),
+        );
+        add_document(&mut inv, "entries.json", entries.clone());
+        finish(&mut inv);
+        assert!(inv.prefix_lists.values().all(|p| p.cidrs.is_empty()));
+        assert!(
+            inv.warnings
+                .iter()
+                .any(|w| w.starts_with("entries.json: 1 prefix-list entries")),
+            "{:?}",
+            inv.warnings
+        );
+
+        let mut inv = empty();
+        add_document(&mut inv, "dir/pl-0123456789abcdef0/entries.json", entries);
+        finish(&mut inv);
+        assert_eq!(
+            inv.prefix_lists["pl-0123456789abcdef0"].cidrs,
+            vec![net("52.216.0.0/15")]
+        );
+    }
+
+    #[test]
+    fn prefix_list_ids_in_file_names() {
+        assert_eq!(
+            find_prefix_list_id("get-managed-prefix-list-entries-pl-63a5400a.json").as_deref(),
+            Some("pl-63a5400a")
+        );
+        assert_eq!(
+            find_prefix_list_id("pl-63a5400a").as_deref(),
+            Some("pl-63a5400a")
+        );
+        assert_eq!(find_prefix_list_id("template-deadbeef0.json"), None);
+        assert_eq!(find_prefix_list_id("pl-63a5400ax.json"), None);
+        assert_eq!(find_prefix_list_id("pl-1234.json"), None);
+    }
+
+    #[test]
+    fn older_describe_prefix_lists_and_routes_to_unknown_lists() {
+        let mut inv = empty();
+        add_document(
+            &mut inv,
+            "pl.json",
+            json!({"PrefixLists": [{"PrefixListId": "pl-63a5400a",
+                                    "PrefixListName": "com.amazonaws.us-east-1.s3",
+                                    "Cidrs": ["52.216.0.0/15", "3.5.0.0/19"]}]}),
+        );
+        add_document(
+            &mut inv,
+            "rt.json",
+            json!({"RouteTables": [{"RouteTableId": "rtb-1", "VpcId": "vpc-1",
+            "Associations": [{"Main": true}],
+            "Routes": [
+                {"DestinationPrefixListId": "pl-63a5400a", "GatewayId": "vpce-1"},
+                {"DestinationPrefixListId": "pl-02cd2c6b", "GatewayId": "vpce-2"},
+                {"DestinationCidrBlock": "0.0.0.0/0", "State": "blackhole"}
+            ]}]}),
+        );
+        finish(&mut inv);
+        assert_eq!(inv.prefix_lists["pl-63a5400a"].cidrs.len(), 2);
+        assert_eq!(inv.route_tables[0].routes.len(), 2);
+        assert!(inv.route_tables[0].main);
+        assert_eq!(inv.warnings.len(), 2, "{:#?}", inv.warnings);
+        assert!(inv.warnings[0].contains("Routes[2] has no target"));
+        assert!(inv.warnings[1].contains("pl-02cd2c6b"));
+    }
+
+    #[test]
+    fn nat_gateways_are_linked_from_either_side() {
+        let mut inv = empty();
+        add_document(
+            &mut inv,
+            "enis.json",
+            json!({"NetworkInterfaces": [{
+                "NetworkInterfaceId": "eni-nat", "VpcId": "vpc-1",
+                "InterfaceType": "nat_gateway",
+                "Description": "Interface for NAT Gateway nat-9",
+                "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.0.9", "Primary": true}],
+                "Association": {"PublicIp": "198.51.100.9"}}]}),
+        );
+        finish(&mut inv);
+        assert_eq!(inv.nat_gateways.len(), 1);
+        let nat = &inv.nat_gateways[0];
+        assert_eq!(nat.id, "nat-9");
+        assert_eq!(nat.eni_ids, vec!["eni-nat"]);
+        assert_eq!(nat.private_ips, vec![ip("10.0.0.9")]);
+        assert_eq!(nat.public_ips, vec![ip("198.51.100.9")]);
+        assert_eq!(nat.connectivity, "public");
+    }
+
+    #[test]
+    fn repeated_resources_are_kept_once() {
+        let mut inv = empty();
+        let vpc = json!({"Vpcs": [{"VpcId": "vpc-1", "CidrBlock": "10.0.0.0/16"}]});
+        add_document(&mut inv, "a.json", vpc.clone());
+        add_document(&mut inv, "b.json", vpc);
+        add_document(
+            &mut inv,
+            "c.json",
+            json!({"Vpcs": [{"VpcId": "vpc-1", "CidrBlock": "10.7.0.0/16"}]}),
+        );
+        finish(&mut inv);
+        assert_eq!(inv.vpcs.len(), 1);
+        assert_eq!(inv.vpcs[0].cidrs, vec![net("10.0.0.0/16")]);
+        assert_eq!(inv.warnings.len(), 1, "{:?}", inv.warnings);
+        assert!(inv.warnings[0].starts_with("c.json: VPC vpc-1 was already loaded"));
+    }
+
+    #[test]
+    fn times() {
+        let t = |v: Value, r| parse_time(&v, r);
+        assert_eq!(
+            t(json!("2026-11-20T10:00:00.318000+00:00"), Round::Down),
+            Some(ts("2026-11-20T10:00:00Z"))
+        );
+        assert_eq!(
+            t(json!("2026-11-20T10:40:00.775000+00:00"), Round::Up),
+            Some(ts("2026-11-20T10:40:01Z"))
+        );
+        assert_eq!(
+            t(json!("2026-11-20T10:40:00+00:00"), Round::Up),
+            Some(ts("2026-11-20T10:40:00Z"))
+        );
+        assert_eq!(
+            t(json!("2026-11-20T10:40:00.5"), Round::Down),
+            Some(ts("2026-11-20T10:40:00Z"))
+        );
+        assert_eq!(t(json!(-1.5), Round::Down), Some(-2));
+        assert_eq!(t(json!(-1.5), Round::Up), Some(-1));
+        assert_eq!(t(json!(true), Round::Up), None);
+        assert_eq!(t(json!("2026-13-01T00:00:00Z"), Round::Up), None);
+    }
+}

@@ -43,6 +43,10 @@ pub struct Inventory {
     pub warnings: Vec<String>,
     /// Files read.
     pub files: Vec<String>,
+    /// `get-managed-prefix-list-entries` output whose list id is not known yet (the CLI
+    /// output carries none and the file name did not give one), as (file, CIDRs);
+    /// [`load::finish`] assigns them to the only known prefix list or reports them.
+    pub unassigned_prefix_list_entries: Vec<(String, Vec<IpNet>)>,
 }
 
 #[derive(Debug, Clone, Default)]

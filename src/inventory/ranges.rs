@@ -1,1 +1,292 @@
 //! AWS ip-ranges.json: which AWS service code an address belongs to.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, OnceLock};
+
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use serde::Deserialize;
+
+use super::PrefixMap;
+use crate::error::{Error, Result};
+
+/// The snapshot compiled into the binary, so that classification works offline.
+static BUILTIN_JSON: &[u8] = include_bytes!("../../data/ip-ranges.json");
+
+/// The published ip-ranges, ready for lookups. Cloning is cheap (the table is shared).
+#[derive(Debug, Clone, Default)]
+pub struct IpRanges {
+    /// `createDate` as published (`YYYY-MM-DD-hh-mm-ss`, UTC).
+    pub create_date: String,
+    /// `syncToken`: the publication time in epoch seconds.
+    pub sync_token: String,
+    /// Entries in `prefixes` (a CIDR listed under several services counts once per entry).
+    pub ipv4_prefixes: usize,
+    /// Entries in `ipv6_prefixes`.
+    pub ipv6_prefixes: usize,
+    table: Arc<Table>,
+}
+
+/// Service codes are interned: millions of lookups return borrowed names.
+#[derive(Default)]
+struct Table {
+    map: PrefixMap<u16>,
+    services: Vec<String>,
+}
+
+impl std::fmt::Debug for Table {
+    // Thousands of prefixes would drown any `{:?}` of an inventory.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Table")
+            .field("prefixes", &self.map.len())
+            .field("services", &self.services)
+            .finish()
+    }
+}
+
+#[derive(Deserialize)]
+struct Doc<'a> {
+    #[serde(rename = "syncToken", default)]
+    sync_token: Option<serde_json::Value>,
+    #[serde(rename = "createDate", default)]
+    create_date: Option<serde_json::Value>,
+    #[serde(borrow)]
+    prefixes: Vec<V4Entry<'a>>,
+    #[serde(borrow, default)]
+    ipv6_prefixes: Vec<V6Entry<'a>>,
+}
+
+#[derive(Deserialize)]
+struct V4Entry<'a> {
+    #[serde(borrow)]
+    ip_prefix: Cow<'a, str>,
+    #[serde(borrow)]
+    service: Cow<'a, str>,
+}
+
+#[derive(Deserialize)]
+struct V6Entry<'a> {
+    #[serde(borrow)]
+    ipv6_prefix: Cow<'a, str>,
+    #[serde(borrow)]
+    service: Cow<'a, str>,
+}
+
+impl IpRanges {
+    /// The snapshot built into the binary: include_bytes!("../../data/ip-ranges.json"),
+    /// parsed on first use.
+    pub fn builtin() -> IpRanges {
+        static BUILTIN: OnceLock<IpRanges> = OnceLock::new();
+        BUILTIN
+            .get_or_init(|| {
+                IpRanges::from_json(BUILTIN_JSON, "built-in ip-ranges.json").unwrap_or_else(|e| {
+                    // Only a broken build gets here (the snapshot is tested); degrade to
+                    // "no AWS service known" rather than abort an analysis.
+                    tracing::error!("{e}");
+                    IpRanges::default()
+                })
+            })
+            .clone()
+    }
+
+    /// Parses an ip-ranges.json document; `source` names it in errors.
+    pub fn from_json(bytes: &[u8], source: &str) -> Result<IpRanges> {
+        let fail = |message: String| Error::Inventory {
+            file: source.to_string(),
+            message,
+        };
+        let doc: Doc = serde_json::from_slice(bytes)
+            .map_err(|e| fail(format!("not an AWS ip-ranges.json document: {e}")))?;
+
+        let mut services: Vec<String> = Vec::new();
+        let mut codes: HashMap<String, u16> = HashMap::new();
+        let mut map = PrefixMap::new();
+        let mut intern = |service: &str| -> Result<(u16, u8)> {
+            let code = match codes.get(service) {
+                Some(&c) => c,
+                None => {
+                    let c = u16::try_from(services.len())
+                        .map_err(|_| fail("more than 65535 service codes".to_string()))?;
+                    codes.insert(service.to_string(), c);
+                    services.push(service.to_string());
+                    c
+                }
+            };
+            Ok((code, priority(service)))
+        };
+
+        for (i, e) in doc.prefixes.iter().enumerate() {
+            let net: Ipv4Net = e.ip_prefix.parse().map_err(|_| {
+                fail(format!(
+                    "prefixes[{i}].ip_prefix {:?} is not an IPv4 CIDR",
+                    e.ip_prefix
+                ))
+            })?;
+            let (code, prio) = intern(&e.service)?;
+            map.insert(IpNet::V4(net), code, prio);
+        }
+        for (i, e) in doc.ipv6_prefixes.iter().enumerate() {
+            let net: Ipv6Net = e.ipv6_prefix.parse().map_err(|_| {
+                fail(format!(
+                    "ipv6_prefixes[{i}].ipv6_prefix {:?} is not an IPv6 CIDR",
+                    e.ipv6_prefix
+                ))
+            })?;
+            let (code, prio) = intern(&e.service)?;
+            map.insert(IpNet::V6(net), code, prio);
+        }
+        map.build();
+
+        Ok(IpRanges {
+            create_date: text(doc.create_date),
+            sync_token: text(doc.sync_token),
+            ipv4_prefixes: doc.prefixes.len(),
+            ipv6_prefixes: doc.ipv6_prefixes.len(),
+            table: Arc::new(Table { map, services }),
+        })
+    }
+
+    /// The ip-ranges service code of an address: the longest matching prefix; among
+    /// equal-length prefixes a specific code (S3, EC2, DYNAMODB, …) wins over AMAZON.
+    pub fn service(&self, ip: IpAddr) -> Option<&str> {
+        let code = *self.table.map.lookup(ip)?;
+        self.table
+            .services
+            .get(usize::from(code))
+            .map(String::as_str)
+    }
+
+    /// Like [`IpRanges::service`], also returning the published prefix that matched.
+    pub fn service_prefix(&self, ip: IpAddr) -> Option<(IpNet, &str)> {
+        let (net, &code) = self.table.map.lookup_prefix(ip)?;
+        let name = self.table.services.get(usize::from(code))?;
+        Some((net, name.as_str()))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.table.map.is_empty()
+    }
+}
+
+/// AMAZON covers every other code, so it must lose ties. EC2 (customer instances) also
+/// overlaps service ranges at the same length (3.5.140.0/22 is AMAZON, EC2 and S3); the
+/// service-specific code is the more telling one, above all S3 and DYNAMODB, which decide
+/// whether a gateway endpoint should have carried the traffic.
+fn priority(service: &str) -> u8 {
+    match service {
+        "AMAZON" => 0,
+        "EC2" => 1,
+        _ => 2,
+    }
+}
+
+/// `syncToken` is a string in every published file; accept a number too.
+fn text(v: Option<serde_json::Value>) -> String {
+    match v {
+        Some(serde_json::Value::String(s)) => s,
+        Some(serde_json::Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().expect("test address")
+    }
+
+    #[test]
+    fn builtin_snapshot_parses() {
+        let t = Instant::now();
+        let r = IpRanges::from_json(BUILTIN_JSON, "built-in").expect("builtin parses");
+        eprintln!("parsing the built-in ip-ranges.json took {:?}", t.elapsed());
+        assert!(!r.is_empty());
+        assert_eq!(r.create_date, "2026-08-22-21-17-05");
+        assert_eq!(r.sync_token, "1787433425");
+        assert_eq!(r.ipv4_prefixes, 10666);
+        assert_eq!(r.ipv6_prefixes, 6160);
+        let b = IpRanges::builtin();
+        assert_eq!(b.ipv4_prefixes, r.ipv4_prefixes);
+    }
+
+    #[test]
+    fn specific_codes_win_over_amazon_at_equal_length() {
+        let r = IpRanges::builtin();
+        // 3.5.140.0/22 is listed as AMAZON, EC2 and S3.
+        let s = r.service(ip("3.5.140.1"));
+        assert!(matches!(s, Some(c) if c != "AMAZON"), "{s:?}");
+        assert_eq!(s, Some("S3"));
+    }
+
+    #[test]
+    fn s3_us_east_1() {
+        let r = IpRanges::builtin();
+        assert_eq!(r.service(ip("52.217.44.196")), Some("S3"));
+        assert_eq!(r.service(ip("52.216.0.1")), Some("S3"));
+        assert_eq!(r.service(ip("::ffff:52.217.44.196")), Some("S3"));
+    }
+
+    #[test]
+    fn amazon_only_addresses() {
+        let r = IpRanges::builtin();
+        // 54.239.16.0/20 and 54.240.216.0/22 carry only AMAZON (the sample flow logs use
+        // them for the SageMaker API).
+        assert_eq!(r.service(ip("54.239.29.17")), Some("AMAZON"));
+        assert_eq!(r.service(ip("54.240.217.13")), Some("AMAZON"));
+        // 3.4.12.4/32 is the first entry of the file.
+        assert_eq!(
+            r.service_prefix(ip("3.4.12.4")),
+            Some(("3.4.12.4/32".parse().expect("net"), "AMAZON"))
+        );
+    }
+
+    #[test]
+    fn addresses_outside_aws() {
+        let r = IpRanges::builtin();
+        assert_eq!(r.service(ip("10.0.0.1")), None);
+        assert_eq!(r.service(ip("8.8.8.8")), None);
+        assert_eq!(r.service(ip("203.0.113.50")), None);
+        assert_eq!(r.service(ip("fd00::1")), None);
+    }
+
+    #[test]
+    fn ipv6_s3() {
+        let r = IpRanges::builtin();
+        // 2600:1fa0:8000::/39 is S3 (and AMAZON) in us-east-1.
+        assert_eq!(r.service(ip("2600:1fa0:80c0::1")), Some("S3"));
+    }
+
+    #[test]
+    fn bad_documents_are_inventory_errors_naming_the_source() {
+        let e = IpRanges::from_json(b"{\"prefixes\": 3}", "my-ranges.json").unwrap_err();
+        assert!(matches!(&e, Error::Inventory { file, .. } if file == "my-ranges.json"));
+        let e = IpRanges::from_json(
+            br#"{"syncToken":"1","createDate":"x","prefixes":[{"ip_prefix":"1.2.3.0/33","region":"r","service":"S3","network_border_group":"r"}]}"#,
+            "r.json",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("1.2.3.0/33"), "{e}");
+    }
+
+    #[test]
+    fn small_document() {
+        let r = IpRanges::from_json(
+            br#"{"syncToken":"1","createDate":"2020-01-01-00-00-00",
+                "prefixes":[{"ip_prefix":"1.0.0.0/8","service":"AMAZON"},
+                            {"ip_prefix":"1.2.0.0/16","service":"AMAZON"},
+                            {"ip_prefix":"1.2.0.0/16","service":"DYNAMODB"}],
+                "ipv6_prefixes":[]}"#,
+            "t",
+        )
+        .expect("parses");
+        assert_eq!(r.service(ip("1.2.3.4")), Some("DYNAMODB"));
+        assert_eq!(r.service(ip("1.3.3.4")), Some("AMAZON"));
+        assert_eq!(r.ipv4_prefixes, 3);
+        assert_eq!(r.ipv6_prefixes, 0);
+    }
+}

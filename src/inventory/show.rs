@@ -1,1 +1,417 @@
 //! `sageflow inventory show`: what was understood, and what was not.
+//!
+//! Every section is printed even when empty ("none"), because a missing describe call is
+//! exactly what the user needs to notice.
+
+use std::fmt::Write;
+
+use chrono::{DateTime, SecondsFormat};
+
+use super::{EndpointType, Eni, Inventory, JobKind, RouteDestination, VpcEndpoint};
+
+/// Human report of an inventory for `sageflow inventory show`. `owner` describes an ENI's
+/// owner (given by the enrichment stage, e.g. "sagemaker notebook_instance nb-analyst" or
+/// "nat_gateway").
+pub fn render(inv: &Inventory, ip_ranges_source: &str, owner: &dyn Fn(&Eni) -> String) -> String {
+    let mut out = String::new();
+    // Writing to a String cannot fail.
+    let _ = write_report(&mut out, inv, ip_ranges_source, owner);
+    out
+}
+
+fn write_report(
+    out: &mut String,
+    inv: &Inventory,
+    ip_ranges_source: &str,
+    owner: &dyn Fn(&Eni) -> String,
+) -> std::fmt::Result {
+    heading(out, "Files read", inv.files.len())?;
+    for f in &inv.files {
+        writeln!(out, "  {f}")?;
+    }
+
+    heading(out, "VPCs", inv.vpcs.len())?;
+    for v in &inv.vpcs {
+        writeln!(out, "  {}  {}", v.id, list(&v.cidrs))?;
+    }
+
+    let of_type = |t: EndpointType| -> Vec<&VpcEndpoint> {
+        let mut v: Vec<&VpcEndpoint> = inv
+            .vpc_endpoints
+            .iter()
+            .filter(|e| e.endpoint_type == t)
+            .collect();
+        v.sort_by(|a, b| a.id.cmp(&b.id));
+        v
+    };
+    let interface = of_type(EndpointType::Interface);
+    heading(out, "Interface endpoints", interface.len())?;
+    for e in interface {
+        let dns = match e.private_dns_enabled {
+            Some(true) => "private DNS on",
+            Some(false) => "private DNS off",
+            None => "private DNS unknown",
+        };
+        writeln!(out, "  {}  {}  {}  {dns}", e.id, e.service_name, e.vpc_id)?;
+        for id in &e.eni_ids {
+            writeln!(out, "    {id}  {}", eni_ips(inv, id))?;
+        }
+    }
+
+    let gateway = of_type(EndpointType::Gateway);
+    heading(out, "Gateway endpoints", gateway.len())?;
+    for e in gateway {
+        writeln!(
+            out,
+            "  {}  {}  {}  route tables: {}",
+            e.id,
+            e.service_name,
+            e.vpc_id,
+            or_none(&e.route_table_ids.join(", "))
+        )?;
+        for pl in gateway_prefix_lists(inv, e) {
+            match inv.prefix_lists.get(&pl) {
+                Some(p) if !p.cidrs.is_empty() => {
+                    writeln!(out, "    {pl}: {}", list(&p.cidrs))?;
+                }
+                _ => writeln!(out, "    {pl}: CIDRs unknown")?,
+            }
+        }
+    }
+
+    let other = of_type(EndpointType::Other);
+    if !other.is_empty() {
+        heading(out, "Other endpoints", other.len())?;
+        for e in other {
+            writeln!(out, "  {}  {}  {}", e.id, e.service_name, e.vpc_id)?;
+        }
+    }
+
+    heading(out, "NAT gateways", inv.nat_gateways.len())?;
+    for n in &inv.nat_gateways {
+        writeln!(
+            out,
+            "  {}  {}  {}  {}",
+            n.id,
+            or_none(&n.connectivity),
+            or_none(&n.vpc_id),
+            n.subnet_id.as_deref().unwrap_or("-")
+        )?;
+        writeln!(
+            out,
+            "    ENIs: {}  private: {}  public: {}",
+            or_none(&n.eni_ids.join(", ")),
+            or_none(&list(&n.private_ips)),
+            or_none(&list(&n.public_ips))
+        )?;
+    }
+
+    let mut pls: Vec<_> = inv.prefix_lists.values().collect();
+    pls.sort_by(|a, b| a.id.cmp(&b.id));
+    heading(out, "Prefix lists", pls.len())?;
+    for p in pls {
+        let name = or_none(&p.name);
+        if p.cidrs.is_empty() {
+            writeln!(out, "  {}  {name}  entries unknown", p.id)?;
+        } else {
+            writeln!(
+                out,
+                "  {}  {name}  {} CIDRs: {}",
+                p.id,
+                p.cidrs.len(),
+                list(&p.cidrs)
+            )?;
+        }
+    }
+
+    heading(out, "Route tables", inv.route_tables.len())?;
+    for r in &inv.route_tables {
+        let main = if r.main { "main, " } else { "" };
+        writeln!(
+            out,
+            "  {}  {}  {} routes  {main}subnets: {}",
+            r.id,
+            or_none(&r.vpc_id),
+            r.routes.len(),
+            or_none(&r.subnet_ids.join(", "))
+        )?;
+    }
+
+    heading(out, "Flow logs", inv.flow_logs.len())?;
+    for f in &inv.flow_logs {
+        let dest = f
+            .destination
+            .as_deref()
+            .or(f.log_group_name.as_deref())
+            .unwrap_or("-");
+        writeln!(
+            out,
+            "  {}  {}  -> {} {dest}",
+            f.id,
+            or_none(&f.resource_id),
+            f.destination_type.as_deref().unwrap_or("-")
+        )?;
+        writeln!(
+            out,
+            "    format: {}",
+            f.log_format.as_deref().unwrap_or("default")
+        )?;
+    }
+
+    let mut enis: Vec<&Eni> = inv.enis.values().collect();
+    enis.sort_by(|a, b| a.id.cmp(&b.id));
+    heading(out, "ENIs", enis.len())?;
+    for e in enis {
+        let mut ips = list(&e.addresses);
+        if !e.prefixes.is_empty() {
+            let _ = write!(ips, " (prefixes {})", list(&e.prefixes));
+        }
+        if let Some(p) = e.public_ip {
+            let _ = write!(ips, " public {p}");
+        }
+        let who = owner(e);
+        writeln!(
+            out,
+            "  {}  {}  {}  {}  {}",
+            e.id,
+            or_none(&ips),
+            e.subnet_id.as_deref().unwrap_or("-"),
+            or_none(&e.interface_type),
+            if who.is_empty() { "-" } else { who.as_str() }
+        )?;
+    }
+
+    heading(out, "SageMaker notebook instances", inv.notebooks.len())?;
+    for n in &inv.notebooks {
+        let access = if n.direct_internet_access {
+            "Enabled"
+        } else {
+            "Disabled"
+        };
+        writeln!(
+            out,
+            "  {}  {}  {}  DirectInternetAccess {access}",
+            n.name,
+            n.eni_id.as_deref().unwrap_or("-"),
+            n.subnet_id.as_deref().unwrap_or("-")
+        )?;
+    }
+
+    heading(out, "SageMaker domains", inv.domains.len())?;
+    for d in &inv.domains {
+        writeln!(
+            out,
+            "  {} ({})  {}  {}  subnets: {}  security groups: {}",
+            d.id,
+            or_none(&d.name),
+            or_none(&d.app_network_access_type),
+            d.vpc_id.as_deref().unwrap_or("-"),
+            or_none(&d.subnet_ids.join(", ")),
+            or_none(&d.security_group_ids.join(", "))
+        )?;
+    }
+
+    heading(out, "SageMaker jobs", inv.jobs.len())?;
+    for j in &inv.jobs {
+        let kind = match j.kind {
+            JobKind::Training => "training",
+            JobKind::Processing => "processing",
+            JobKind::Transform => "transform",
+        };
+        write!(
+            out,
+            "  {kind} {}  {} .. {}",
+            j.name,
+            time(j.start, "not started"),
+            time(j.end, "not ended")
+        )?;
+        if let Some(m) = &j.model_name {
+            write!(out, "  model {m}")?;
+        }
+        if j.kind != JobKind::Transform || !j.security_group_ids.is_empty() {
+            write!(
+                out,
+                "  security groups: {}  subnets: {}",
+                or_none(&j.security_group_ids.join(", ")),
+                or_none(&j.subnets.join(", "))
+            )?;
+        }
+        writeln!(out)?;
+    }
+
+    heading(out, "SageMaker models", inv.models.len())?;
+    for m in &inv.models {
+        writeln!(
+            out,
+            "  {}  security groups: {}  subnets: {}",
+            m.name,
+            or_none(&m.security_group_ids.join(", ")),
+            or_none(&m.subnets.join(", "))
+        )?;
+    }
+
+    heading(
+        out,
+        "SageMaker endpoint configs",
+        inv.endpoint_configs.len(),
+    )?;
+    for c in &inv.endpoint_configs {
+        writeln!(
+            out,
+            "  {}  models: {}",
+            c.name,
+            or_none(&c.model_names.join(", "))
+        )?;
+    }
+
+    heading(out, "SageMaker endpoints", inv.endpoints.len())?;
+    for e in &inv.endpoints {
+        writeln!(out, "  {}  config {}", e.name, or_none(&e.config_name))?;
+    }
+
+    let r = &inv.ip_ranges;
+    if r.is_empty() {
+        writeln!(out, "ip-ranges: {ip_ranges_source}, empty")?;
+    } else {
+        writeln!(
+            out,
+            "ip-ranges: {ip_ranges_source}, createDate {}, syncToken {}, {} IPv4 and {} IPv6 prefixes",
+            or_none(&r.create_date),
+            or_none(&r.sync_token),
+            r.ipv4_prefixes,
+            r.ipv6_prefixes
+        )?;
+    }
+
+    for w in &inv.warnings {
+        writeln!(out, "warning: {w}")?;
+    }
+    Ok(())
+}
+
+fn heading(out: &mut String, title: &str, n: usize) -> std::fmt::Result {
+    if n == 0 {
+        writeln!(out, "{title}: none")
+    } else {
+        writeln!(out, "{title} ({n}):")
+    }
+}
+
+fn list<T: std::fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn or_none(s: &str) -> &str {
+    if s.is_empty() { "-" } else { s }
+}
+
+fn eni_ips(inv: &Inventory, id: &str) -> String {
+    match inv.enis.get(id) {
+        Some(e) if !e.addresses.is_empty() => list(&e.addresses),
+        Some(_) => "no addresses".to_string(),
+        None => "not in describe-network-interfaces".to_string(),
+    }
+}
+
+/// The prefix lists a gateway endpoint serves: those its route tables route to it, and
+/// the AWS-managed list named after its service (present even when no route was saved).
+fn gateway_prefix_lists(inv: &Inventory, e: &VpcEndpoint) -> Vec<String> {
+    let mut ids: Vec<String> = inv
+        .route_tables
+        .iter()
+        .flat_map(|r| &r.routes)
+        .filter(|r| r.target == e.id)
+        .filter_map(|r| match &r.destination {
+            RouteDestination::PrefixList(pl) => Some(pl.clone()),
+            RouteDestination::Cidr(_) => None,
+        })
+        .collect();
+    ids.extend(
+        inv.prefix_lists
+            .values()
+            .filter(|p| !e.service_name.is_empty() && p.name == e.service_name)
+            .map(|p| p.id.clone()),
+    );
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+fn time(t: Option<i64>, missing: &str) -> String {
+    match t {
+        Some(secs) => DateTime::from_timestamp(secs, 0)
+            .map(|d| d.to_rfc3339_opts(SecondsFormat::Secs, true))
+            .unwrap_or_else(|| format!("@{secs}")),
+        None => missing.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn renders_the_sample_inventory() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs/inventory");
+        let inv = super::super::load::load(&dir, None).expect("sample loads");
+        let owner = |e: &Eni| format!("owner-of-{}", e.id);
+        let text = render(&inv, "built-in", &owner);
+
+        for id in inv.enis.keys() {
+            assert!(text.contains(id.as_str()), "missing {id}\n{text}");
+            assert!(
+                text.contains(&format!("owner-of-{id}")),
+                "missing owner of {id}"
+            );
+        }
+        assert!(
+            text.contains("eni-0c5bde740a6b7c1ba  10.20.1.100"),
+            "{text}"
+        );
+        assert!(text.contains("com.amazonaws.us-east-1.sagemaker.api"));
+        assert!(text.contains("44.200.10.10"));
+        assert!(text.contains("PublicInternetOnly"));
+        assert!(text.contains("DirectInternetAccess Enabled"));
+        assert!(
+            text.contains("pl-63a5400a: 52.216.0.0/15, 54.231.0.0/16, 16.182.0.0/16, 3.5.0.0/19")
+        );
+        assert!(text.contains("train-a  2026-11-20T10:00:00Z .. 2026-11-20T10:40:01Z"));
+        assert!(text.contains("ip-ranges: built-in, createDate 2026-08-22-21-17-05"));
+        assert!(!text.contains("warning: "));
+
+        // ENIs are listed in id order.
+        let section = text
+            .split_once("ENIs (16):\n")
+            .and_then(|(_, rest)| rest.split_once("SageMaker notebook"))
+            .map(|(s, _)| s)
+            .expect("ENI section");
+        let listed: Vec<&str> = section
+            .lines()
+            .filter_map(|l| l.split_whitespace().next())
+            .collect();
+        let mut ids: Vec<&str> = inv.enis.keys().map(String::as_str).collect();
+        ids.sort_unstable();
+        assert_eq!(listed, ids);
+
+        // Deterministic: the same inventory renders the same text.
+        let again = super::super::load::load(&dir, None).expect("sample loads");
+        assert_eq!(render(&again, "built-in", &owner), text);
+    }
+
+    #[test]
+    fn empty_inventory_and_warnings() {
+        let mut inv = Inventory::default();
+        inv.warnings.push("x.json: something; skipped".to_string());
+        let text = render(&inv, "/tmp/ip-ranges.json", &|_| String::new());
+        assert!(text.contains("VPCs: none"));
+        assert!(text.contains("ENIs: none"));
+        assert!(text.contains("ip-ranges: /tmp/ip-ranges.json, empty"));
+        assert!(text.ends_with("warning: x.json: something; skipped\n"));
+    }
+}

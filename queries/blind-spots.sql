@@ -1,0 +1,12 @@
+-- rule: blind-spots
+-- severity: medium
+-- description: SageMaker traffic your flow logs cannot see: notebook instances with DirectInternetAccess Enabled and Studio domains in PublicInternetOnly mode (their internet traffic leaves through a SageMaker-owned VPC), and SageMaker ENIs in subnets or VPCs no flow log covers.
+SELECT CAST(NULL AS VARCHAR) AS interface_id, resource_type AS sagemaker_resource_type,
+       resource AS sagemaker_resource, reason
+FROM sagemaker_resources
+WHERE direct_internet_access OR app_network_access_type = 'PublicInternetOnly'
+UNION ALL
+SELECT interface_id, sagemaker_resource_type, sagemaker_resource,
+       'SageMaker ENI not covered by any flow log (' || coalesce(vpc_id, 'unknown VPC') || ')'
+FROM enis
+WHERE eni_owner_kind = 'sagemaker' AND NOT flow_logged

@@ -1,0 +1,17 @@
+-- rule: log-gaps
+-- severity: medium
+-- description: Windows in which a SageMaker ENI's traffic was not recorded (SKIPDATA: records lost; NODATA: nothing captured), and SageMaker ENIs covered by a flow log that have no record at all in the scanned data.
+SELECT interface_id, srcaddr, dstaddr, srcport, dstport, protocol, start, action,
+       sagemaker_resource_type, sagemaker_resource, sagemaker_user_profile,
+       log_status
+FROM flows
+WHERE eni_owner_kind = 'sagemaker'
+  AND log_status IN ('NODATA', 'SKIPDATA')
+UNION ALL
+SELECT e.interface_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       e.sagemaker_resource_type, e.sagemaker_resource, e.sagemaker_user_profile,
+       'NO RECORDS'
+FROM enis e
+WHERE e.eni_owner_kind = 'sagemaker'
+  AND e.flow_logged
+  AND e.interface_id NOT IN (SELECT interface_id FROM flows WHERE interface_id IS NOT NULL)

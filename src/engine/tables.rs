@@ -1,0 +1,132 @@
+//! Inventory facts as SQL tables, for rules that are about configuration rather than
+//! traffic: `enis` (every ENI with its attribution and flow-log coverage) and
+//! `sagemaker_resources` (notebooks and domains with their internet-access settings).
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, BooleanArray, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::datasource::MemTable;
+use datafusion::prelude::SessionContext;
+
+use crate::enrich::Enricher;
+use crate::error::Result;
+
+pub fn register(ctx: &SessionContext, enricher: &Enricher) -> Result<()> {
+    let inv = enricher.inventory();
+    let covered = |eni: &crate::inventory::Eni| {
+        inv.flow_logs.iter().any(|f| {
+            f.resource_id == eni.id
+                || Some(&f.resource_id) == eni.subnet_id.as_ref()
+                || Some(&f.resource_id) == eni.vpc_id.as_ref()
+        })
+    };
+    let mut enis: Vec<&crate::inventory::Eni> = inv.enis.values().collect();
+    enis.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut cols: Vec<Vec<Option<String>>> = vec![Vec::new(); 8];
+    let mut logged = Vec::new();
+    for eni in &enis {
+        let owner = enricher.owner(&eni.id);
+        let resource = owner.and_then(|o| o.resource_at(None, None));
+        let vals = [
+            Some(eni.id.clone()),
+            eni.vpc_id.clone(),
+            eni.subnet_id.clone(),
+            Some(eni.interface_type.clone()),
+            Some(owner.map_or("unknown", |o| o.kind()).to_string()),
+            resource.as_ref().map(|r| r.rtype.to_string()),
+            resource.as_ref().and_then(|r| r.name.clone()),
+            resource.as_ref().and_then(|r| r.user_profile.clone()),
+        ];
+        for (c, v) in cols.iter_mut().zip(vals) {
+            c.push(v);
+        }
+        logged.push(covered(eni));
+    }
+    let names = [
+        "interface_id",
+        "vpc_id",
+        "subnet_id",
+        "interface_type",
+        "eni_owner_kind",
+        "sagemaker_resource_type",
+        "sagemaker_resource",
+        "sagemaker_user_profile",
+    ];
+    let mut fields: Vec<Field> = names
+        .iter()
+        .map(|n| Field::new(*n, DataType::Utf8, true))
+        .collect();
+    fields.push(Field::new("flow_logged", DataType::Boolean, false));
+    let mut arrays: Vec<ArrayRef> = cols
+        .into_iter()
+        .map(|c| Arc::new(StringArray::from(c)) as ArrayRef)
+        .collect();
+    arrays.push(Arc::new(BooleanArray::from(logged)));
+    register_batch(ctx, "enis", fields, arrays)?;
+
+    let mut rtype = Vec::new();
+    let mut name = Vec::new();
+    let mut vpc = Vec::new();
+    let mut direct = Vec::new();
+    let mut access = Vec::new();
+    let mut reason = Vec::new();
+    for nb in &inv.notebooks {
+        rtype.push("notebook_instance".to_string());
+        name.push(nb.name.clone());
+        vpc.push(None::<String>);
+        direct.push(nb.direct_internet_access);
+        access.push(None::<String>);
+        reason.push(if nb.direct_internet_access {
+            "DirectInternetAccess is Enabled: internet and S3/DynamoDB traffic bypasses your VPC and its flow logs"
+        } else {
+            "DirectInternetAccess is Disabled"
+        }.to_string());
+    }
+    for d in &inv.domains {
+        rtype.push("studio_domain".to_string());
+        name.push(d.id.clone());
+        vpc.push(d.vpc_id.clone());
+        direct.push(false);
+        access.push(Some(d.app_network_access_type.clone()));
+        reason.push(format!(
+            "AppNetworkAccessType is {}{}",
+            d.app_network_access_type,
+            if d.app_network_access_type == "PublicInternetOnly" {
+                ": internet and AWS API traffic leaves through a SageMaker-managed VPC your flow logs do not see"
+            } else {
+                ""
+            }
+        ));
+    }
+    let fields = vec![
+        Field::new("resource_type", DataType::Utf8, false),
+        Field::new("resource", DataType::Utf8, false),
+        Field::new("vpc_id", DataType::Utf8, true),
+        Field::new("direct_internet_access", DataType::Boolean, false),
+        Field::new("app_network_access_type", DataType::Utf8, true),
+        Field::new("reason", DataType::Utf8, false),
+    ];
+    let arrays: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from(rtype)),
+        Arc::new(StringArray::from(name)),
+        Arc::new(StringArray::from(vpc)),
+        Arc::new(BooleanArray::from(direct)),
+        Arc::new(StringArray::from(access)),
+        Arc::new(StringArray::from(reason)),
+    ];
+    register_batch(ctx, "sagemaker_resources", fields, arrays)
+}
+
+fn register_batch(
+    ctx: &SessionContext,
+    name: &str,
+    fields: Vec<Field>,
+    arrays: Vec<ArrayRef>,
+) -> Result<()> {
+    let schema = Arc::new(Schema::new(fields));
+    let batch = RecordBatch::try_new(schema.clone(), arrays)?;
+    let table = MemTable::try_new(schema, vec![vec![batch]])?;
+    ctx.register_table(name, Arc::new(table))?;
+    Ok(())
+}
