@@ -449,7 +449,12 @@ fn schema(a: SchemaArgs) -> Result<u8> {
                         "type": kind_name(f.kind), "meaning": f.meaning})
                 })
                 .collect();
-            let doc = serde_json::json!({"table": "flows", "columns": columns, "fields": fields});
+            let enrichment: Vec<serde_json::Value> = crate::enrich::COLUMNS
+                .iter()
+                .map(|(c, m)| serde_json::json!({"column": c, "meaning": m}))
+                .collect();
+            let doc = serde_json::json!({"table": "flows", "columns": columns, "fields": fields,
+                "enrichment": enrichment});
             writeln!(out, "{}", serde_json::to_string_pretty(&doc).expect("json")).map_err(w)?;
         }
         SchemaFormat::Table => {
@@ -479,6 +484,14 @@ fn schema(a: SchemaArgs) -> Result<u8> {
                     f.meaning
                 )
                 .map_err(w)?;
+            }
+            writeln!(
+                out,
+                "\nEnrichment columns (computed at ingest from --inventory and ip-ranges)\n"
+            )
+            .map_err(w)?;
+            for (name, meaning) in crate::enrich::COLUMNS {
+                writeln!(out, "{name:<28} {meaning}").map_err(w)?;
             }
             writeln!(
                 out,

@@ -14,7 +14,7 @@ pub use rejects::{Reject, RejectSink};
 
 pub use text::TextDecoder;
 
-use crate::format::{FlowSchema, Layout};
+use crate::format::{ColumnSource, FlowSchema, Layout};
 
 /// Epoch values at or above this are taken as milliseconds (in seconds it is year 5138).
 const MILLIS_THRESHOLD: i64 = 100_000_000_000;
@@ -100,7 +100,12 @@ impl DecodeOptions {
         log_format: Option<Layout>,
         rejects: Arc<RejectSink>,
     ) -> Self {
-        let projection = projection.unwrap_or_else(|| (0..schema.arrow().fields().len()).collect());
+        // Enrichment columns are not decoded: by default every decoded column is produced.
+        let projection = projection.unwrap_or_else(|| {
+            (0..schema.arrow().fields().len())
+                .filter(|&i| !matches!(schema.sources()[i], ColumnSource::Enriched(_)))
+                .collect()
+        });
         let output_schema = Arc::new(Schema::new(
             projection
                 .iter()
