@@ -448,3 +448,69 @@ fn every_attribution_path() {
         assert!(seen_paths.contains(name), "{name} was not exercised");
     }
 }
+
+/// `--rules DIR` adds rules and replaces bundled ones by name; `--output` writes findings
+/// to a file.
+#[test]
+fn custom_rules_and_output_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    std::fs::write(
+        rules.join("leaves-vpc.sql"),
+        "-- rule: leaves-vpc\n-- severity: low\n-- description: only the proc-1 part\nSELECT interface_id, start FROM flows WHERE leaves_vpc AND sagemaker_resource = 'proc-1'\n",
+    )
+    .unwrap();
+    std::fs::write(
+        rules.join("ssh-anywhere.sql"),
+        "-- rule: ssh-anywhere\n-- severity: critical\n-- description: SSH from SageMaker ENIs to outside the VPC\nSELECT interface_id, srcaddr, dstaddr, dstport FROM flows WHERE eni_owner_kind = 'sagemaker' AND direction = 'egress' AND dstport = 22 AND remote_kind <> 'same_vpc'\n",
+    )
+    .unwrap();
+    let out_file = dir.path().join("findings.ndjson");
+    let out = sageflow()
+        .args([
+            "scan",
+            "sample-logs/v2-default",
+            "--inventory",
+            "sample-logs/inventory",
+            "--quiet",
+            "--format",
+            "ndjson",
+            "--rules",
+        ])
+        .arg(&rules)
+        .arg("--output")
+        .arg(&out_file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let findings: Vec<Value> = std::fs::read_to_string(&out_file)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let leaves: Vec<_> = findings
+        .iter()
+        .filter(|f| f["rule"] == "leaves-vpc")
+        .collect();
+    assert_eq!(leaves.len(), 2);
+    assert!(leaves.iter().all(|f| f["severity"] == "low"));
+    let ssh: Vec<_> = findings
+        .iter()
+        .filter(|f| f["rule"] == "ssh-anywhere")
+        .collect();
+    assert_eq!(ssh.len(), 1, "the rejected SSH attempt of proc-1");
+    assert_eq!(ssh[0]["severity"], "critical");
+
+    let bad = dir.path().join("bad");
+    std::fs::create_dir(&bad).unwrap();
+    std::fs::write(bad.join("x.sql"), "SELECT 1\n").unwrap();
+    let out = sageflow()
+        .args(["rules", "--rules"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("x.sql"));
+}
