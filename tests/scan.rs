@@ -514,3 +514,54 @@ fn custom_rules_and_output_file() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("x.sql"));
 }
+
+/// An object without a header line whose key names a flow log is read with that flow
+/// log's `LogFormat` from `describe-flow-logs` (the inventory), not the default format.
+#[test]
+fn headerless_objects_use_the_flow_log_format_from_the_inventory() {
+    use std::io::Read;
+    let src = std::fs::read_dir(
+        root()
+            .join("sample-logs/v5-custom/AWSLogs/111122223333/vpcflowlogs/us-east-1/2026/11/20/10"),
+    )
+    .unwrap()
+    .map(|e| e.unwrap().path())
+    .min()
+    .unwrap();
+    let mut text = String::new();
+    flate2::read::MultiGzDecoder::new(std::fs::File::open(&src).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    let body: String = text.lines().skip(1).map(|l| format!("{l}\n")).collect();
+    let records = body.lines().count();
+    let dir = tempfile::tempdir().unwrap();
+    let name = src
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .trim_end_matches(".gz")
+        .to_string();
+    std::fs::write(dir.path().join(&name), &body).unwrap();
+    let run = |with_inventory: bool| {
+        let mut c = sageflow();
+        c.arg("query").arg(dir.path());
+        if with_inventory {
+            c.args(["--inventory", "sample-logs/inventory"]);
+        }
+        let out = c
+            .args(["--sql", "SELECT count(*) FROM flows"])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let with = run(true);
+    assert!(
+        with.contains(&format!("{records} records: {records} rows, 0 rejected")),
+        "{with}"
+    );
+    let without = run(false);
+    assert!(
+        without.contains(&format!("{records} rejected")),
+        "{without}"
+    );
+}

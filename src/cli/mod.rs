@@ -87,6 +87,17 @@ fn prepare(input: &InputArgs) -> Result<Run> {
     };
     let rejects = Arc::new(RejectSink::new(input.strict, rejects_out));
     let inventory = load_inventory(&input.inventory)?;
+    let mut flow_log_formats = std::collections::HashMap::new();
+    for fl in &inventory.flow_logs {
+        if let Some(f) = &fl.log_format {
+            match Layout::parse(f) {
+                Ok(l) => {
+                    flow_log_formats.insert(fl.id.clone(), l);
+                }
+                Err(e) => tracing::warn!("inventory: flow log {}: {e}", fl.id),
+            }
+        }
+    }
     let enricher = Arc::new(Enricher::new(Arc::new(inventory)));
     let stats = Arc::new(ScanStats::default());
     let discovery = source::discover(&input.sources, &window)?;
@@ -103,6 +114,7 @@ fn prepare(input: &InputArgs) -> Result<Run> {
     }
     let config = ScanConfig {
         log_format,
+        flow_log_formats: Arc::new(flow_log_formats),
         window,
         batch_size: BATCH_SIZE,
         rejects: rejects.clone(),

@@ -88,6 +88,9 @@ pub struct DecodeOptions {
     pub window: Option<TimeWindow>,
     /// `--log-format`: overrides header lines and the default format.
     pub log_format: Option<Layout>,
+    /// Formats of flow logs by id (from `describe-flow-logs`), for objects whose key names
+    /// the flow log and that have no header line.
+    pub flow_log_formats: Arc<std::collections::HashMap<String, Layout>>,
     pub rejects: Arc<RejectSink>,
 }
 
@@ -119,6 +122,7 @@ impl DecodeOptions {
             batch_size: batch_size.max(1),
             window: window.filter(|w| !w.is_open()),
             log_format,
+            flow_log_formats: Arc::default(),
             rejects,
         }
     }

@@ -88,6 +88,8 @@ enum Origin {
     /// `--log-format`: header lines are then only skipped.
     LogFormat,
     Header,
+    /// The flow log's `LogFormat` in `describe-flow-logs`, for the flow-log id in the key.
+    FlowLog,
     Default,
 }
 
@@ -96,6 +98,7 @@ impl Origin {
         match self {
             Origin::LogFormat => "--log-format",
             Origin::Header => "header line",
+            Origin::FlowLog => "LogFormat of the flow log in describe-flow-logs",
             Origin::Default => "default v2 format",
         }
     }
@@ -167,6 +170,19 @@ impl TextDecoder {
             tokens: Vec::with_capacity(64),
             vals: Vec::with_capacity(64),
         }
+    }
+
+    /// Starts from the format of flow log `id` (from the object's key) when the inventory
+    /// has it and `--log-format` was not given; a header line still takes precedence.
+    pub fn with_flow_log(mut self, id: Option<&str>) -> Self {
+        if self.origin == Origin::Default
+            && let Some(layout) = id.and_then(|id| self.opts.flow_log_formats.get(id))
+        {
+            self.plan = make_plan(&self.opts, layout);
+            self.layout = layout.clone();
+            self.origin = Origin::FlowLog;
+        }
+        self
     }
 
     /// Rows buffered and not yet flushed.

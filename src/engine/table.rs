@@ -36,6 +36,8 @@ use crate::source::local::read_object;
 #[derive(Debug, Clone)]
 pub struct ScanConfig {
     pub log_format: Option<Layout>,
+    /// Record formats by flow-log id, from the inventory's `describe-flow-logs`.
+    pub flow_log_formats: Arc<std::collections::HashMap<String, Layout>>,
     /// `--since`/`--until`: prunes objects and drops rows outside it.
     pub window: TimeWindow,
     pub batch_size: usize,
@@ -123,14 +125,16 @@ impl TableProvider for FlowsTable {
             .cloned()
             .unwrap_or_else(|| (0..self.schema.arrow().fields().len()).collect());
         let (decode, post) = plan_enrichment(&self.schema, &projection, &self.config.enricher);
-        let opts = Arc::new(DecodeOptions::new(
+        let mut opts = DecodeOptions::new(
             self.schema.clone(),
             Some(decode),
             state.config().batch_size().min(self.config.batch_size),
             Some(self.config.window),
             self.config.log_format.clone(),
             self.config.rejects.clone(),
-        ));
+        );
+        opts.flow_log_formats = self.config.flow_log_formats.clone();
+        let opts = Arc::new(opts);
         let n = state
             .config()
             .target_partitions()

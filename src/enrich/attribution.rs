@@ -291,6 +291,148 @@ fn own_kind(eni: &Eni) -> &'static str {
 mod tests {
     use super::*;
 
+    use crate::inventory::{Eni, Inventory, Job, JobKind, Model, Notebook};
+
+    fn eni(id: &str) -> Eni {
+        Eni {
+            id: id.into(),
+            subnet_id: Some("subnet-1".into()),
+            interface_type: "interface".into(),
+            security_group_ids: vec!["sg-b".into(), "sg-a".into()],
+            ..Eni::default()
+        }
+    }
+
+    fn name(o: &Owner, t: i64) -> (String, Option<String>) {
+        let r = o.resource_at(Some(t), Some(t + 60)).expect("sagemaker");
+        (r.rtype.to_string(), r.name)
+    }
+
+    #[test]
+    fn first_hit_wins_in_order() {
+        let mut inv = Inventory::default();
+        inv.notebooks.push(Notebook {
+            name: "nb".into(),
+            eni_id: Some("eni-nb".into()),
+            ..Notebook::default()
+        });
+        // a. the notebook join wins over a Studio description on the same ENI
+        let mut e = eni("eni-nb");
+        e.description = format!("{STUDIO_PREFIX}d-1) - abc");
+        assert_eq!(
+            name(&attribute(&e, &inv), 0),
+            (NOTEBOOK_INSTANCE.into(), Some("nb".into()))
+        );
+        // b. description, with the profile from the tag
+        let mut e = eni("eni-s");
+        e.description = format!("{STUDIO_PREFIX}d-abc) - 0123");
+        e.tags.push((
+            SAGEMAKER_TAG.into(),
+            "arn:aws:sagemaker:r:1:node/d-abc/bob/x".into(),
+        ));
+        let o = attribute(&e, &inv);
+        let r = o.resource_at(None, None).unwrap();
+        assert_eq!(
+            (r.rtype, r.name.as_deref(), r.user_profile.as_deref()),
+            (STUDIO_DOMAIN, Some("d-abc"), Some("bob"))
+        );
+        // b. tag alone: a HyperPod cluster
+        let mut e = eni("eni-h");
+        e.tags.push((
+            SAGEMAKER_TAG.into(),
+            "arn:aws:sagemaker:r:1:cluster/hp-1".into(),
+        ));
+        assert_eq!(
+            name(&attribute(&e, &inv), 0),
+            (HYPERPOD_CLUSTER.into(), Some("hp-1".into()))
+        );
+        // c. notebook description, any case, name or ARN
+        let mut e = eni("eni-c");
+        e.description = "[DO NOT DELETE] Network Interface created to access resources in your VPC for SageMaker Notebook Instance arn:aws:sagemaker:r:1:notebook-instance/Legacy-NB".into();
+        assert_eq!(
+            name(&attribute(&e, &inv), 0),
+            (NOTEBOOK_INSTANCE.into(), Some("Legacy-NB".into()))
+        );
+    }
+
+    #[test]
+    fn vpc_config_correlation_by_time_and_model() {
+        let mut inv = Inventory::default();
+        for (n, s, e) in [("early", 100, 200), ("late", 300, 400)] {
+            inv.jobs.push(Job {
+                name: n.into(),
+                kind: JobKind::Training,
+                start: Some(s),
+                end: Some(e),
+                security_group_ids: vec!["sg-a".into(), "sg-b".into()],
+                subnets: vec!["subnet-1".into()],
+                model_name: None,
+            });
+        }
+        inv.models.push(Model {
+            name: "m".into(),
+            security_group_ids: vec!["sg-m".into()],
+            subnets: vec!["subnet-1".into()],
+        });
+        inv.jobs.push(Job {
+            name: "batch".into(),
+            kind: JobKind::Transform,
+            start: Some(1000),
+            end: Some(2000),
+            security_group_ids: vec![],
+            subnets: vec![],
+            model_name: Some("m".into()),
+        });
+        let mut e = eni("eni-j");
+        e.requester_managed = true;
+        let o = attribute(&e, &inv);
+        assert_eq!(o.kind(), "sagemaker");
+        assert_eq!(name(&o, 150), (TRAINING_JOB.into(), Some("early".into())));
+        assert_eq!(name(&o, 350), (TRAINING_JOB.into(), Some("late".into())));
+        assert_eq!(
+            name(&o, 230),
+            (TRAINING_JOB.into(), None),
+            "between jobs: no job"
+        );
+        // A subset of the groups is not the same set.
+        let mut partial = e.clone();
+        partial.security_group_ids.pop();
+        assert_eq!(attribute(&partial, &inv).kind(), "aws_managed");
+        // Transform jobs use their model's VpcConfig.
+        let mut t = eni("eni-t");
+        t.requester_managed = true;
+        t.security_group_ids = vec!["sg-m".into()];
+        assert_eq!(
+            name(&attribute(&t, &inv), 1500),
+            (TRANSFORM_JOB.into(), Some("batch".into()))
+        );
+        // An ENI attached to one of the account's instances is never a job's.
+        let mut ec2 = e.clone();
+        ec2.requester_managed = false;
+        ec2.instance_id = Some("i-1".into());
+        ec2.attachment_id = Some("eni-attach-1".into());
+        ec2.instance_owner_id = Some("111122223333".into());
+        assert_eq!(attribute(&ec2, &inv).kind(), "ec2");
+    }
+
+    #[test]
+    fn own_kinds() {
+        let inv = Inventory::default();
+        let mut e = eni("x");
+        for (t, want) in [
+            ("vpc_endpoint", "vpc_endpoint"),
+            ("nat_gateway", "nat_gateway"),
+            ("efs", "efs"),
+            ("lambda", "lambda"),
+        ] {
+            e.interface_type = t.into();
+            assert_eq!(attribute(&e, &inv).kind(), want);
+        }
+        e.interface_type = "interface".into();
+        e.attachment_id = Some("ela-attach-1".into());
+        assert_eq!(attribute(&e, &inv).kind(), "aws_managed");
+    }
+
     #[test]
     fn arns() {
         let r = from_arn("arn:aws:sagemaker:us-east-1:1:node/d-g7djlrunxivy/default-20230916t105232/system-jupyterserverorkernelgateway").unwrap();

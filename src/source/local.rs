@@ -123,7 +123,8 @@ fn read_text<R: Read>(
     offset: impl Fn(&R) -> Option<u64>,
 ) -> Result<bool> {
     const CHUNK: usize = 1 << 20;
-    let mut dec = TextDecoder::new(opts.clone(), obj.name.clone());
+    let mut dec = TextDecoder::new(opts.clone(), obj.name.clone())
+        .with_flow_log(obj.key.flow_log_id.as_deref());
     let mut counted = Counted::default();
     let mut buf: Vec<u8> = Vec::with_capacity(CHUNK * 2);
     let mut start = 0usize;
