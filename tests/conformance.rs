@@ -45,14 +45,22 @@ fn read_file(path: &Path) -> (Vec<RecordBatch>, u64, Arc<ScanStats>) {
         name: path.display().to_string(),
         size: std::fs::metadata(path).unwrap().len(),
         key: parse_key(&path.to_string_lossy()),
+        s3: None,
+        cw: None,
     };
     let mut batches = Vec::new();
     let mut emit = |b: RecordBatch| {
         batches.push(b);
         true
     };
-    sageflow::source::local::read_object(&obj, &options(None, sink.clone()), &stats, &mut emit)
-        .expect("file reads");
+    sageflow::source::local::read_object(
+        &obj,
+        &options(None, sink.clone()),
+        &stats,
+        None,
+        &mut emit,
+    )
+    .expect("file reads");
     (batches, sink.count(), stats)
 }
 

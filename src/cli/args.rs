@@ -99,7 +99,8 @@ pub struct RulesArgs {
 /// Where flow logs come from and how to read them.
 #[derive(Debug, Args)]
 pub struct InputArgs {
-    /// Flow-log sources: files, directories (read recursively) or quoted globs.
+    /// Flow-log sources: files, directories (read recursively), quoted globs, or
+    /// s3://bucket/prefix.
     #[arg(required = true, value_name = "SOURCE")]
     pub sources: Vec<String>,
 
@@ -131,6 +132,21 @@ pub struct InputArgs {
 
     #[command(flatten)]
     pub inventory: InventorySource,
+
+    /// Objects read at once from S3 (and log streams from CloudWatch Logs).
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub concurrency: usize,
+
+    /// Only these accounts' flow logs (S3 AWSLogs layout); repeatable.
+    #[arg(long = "account", value_name = "ID")]
+    pub accounts: Vec<String>,
+
+    /// Only flow logs of these regions (S3 AWSLogs layout); repeatable.
+    #[arg(long = "log-region", value_name = "REGION")]
+    pub log_regions: Vec<String>,
+
+    #[command(flatten)]
+    pub aws: crate::source::aws::AwsOptions,
 }
 
 #[derive(Debug, Args)]

@@ -59,7 +59,7 @@ struct Run {
     ignored: usize,
 }
 
-fn prepare(input: &InputArgs) -> Result<Run> {
+async fn prepare(input: &InputArgs) -> Result<Run> {
     let now = Utc::now();
     let window = TimeWindow {
         since: input
@@ -98,9 +98,34 @@ fn prepare(input: &InputArgs) -> Result<Run> {
             }
         }
     }
-    let enricher = Arc::new(Enricher::new(Arc::new(inventory)));
     let stats = Arc::new(ScanStats::default());
-    let discovery = source::discover(&input.sources, &window)?;
+    let wants_s3 = input.sources.iter().any(|s| s.starts_with("s3://"));
+    let groups: Vec<String> = input
+        .sources
+        .iter()
+        .filter(|s| s.starts_with("cwlogs://"))
+        .map(|s| source::cloudwatch::parse_url(s).map(|(g, _)| g))
+        .collect::<Result<_>>()?;
+    let remote = if wants_s3 || !groups.is_empty() {
+        let sdk = source::aws::sdk_config(&input.aws).await;
+        if !groups.is_empty() && log_format.is_none() {
+            group_formats(&sdk, &inventory, &groups, &mut flow_log_formats).await?;
+        }
+        Some(source::Remote {
+            s3: wants_s3.then(|| source::aws::s3_client(&sdk, &input.aws)),
+            logs: (!groups.is_empty()).then(|| aws_sdk_cloudwatchlogs::Client::new(&sdk)),
+            handle: tokio::runtime::Handle::current(),
+        })
+    } else {
+        None
+    };
+    let filter = source::s3::ListFilter {
+        window,
+        accounts: input.accounts.clone(),
+        regions: input.log_regions.clone(),
+    };
+    let enricher = Arc::new(Enricher::new(Arc::new(inventory)));
+    let discovery = source::discover(&input.sources, &filter, remote.as_ref()).await?;
     ScanStats::add(&stats.objects_pruned, discovery.pruned);
     for p in &discovery.ignored {
         tracing::info!(path = %p.display(), "not a flow-log file name; skipped (name it explicitly to read it)");
@@ -120,6 +145,8 @@ fn prepare(input: &InputArgs) -> Result<Run> {
         rejects: rejects.clone(),
         stats: stats.clone(),
         enricher,
+        remote,
+        concurrency: input.concurrency,
     };
     let (ctx, _) = engine::session(discovery, config)?;
     Ok(Run {
@@ -199,7 +226,7 @@ async fn query(a: QueryArgs) -> Result<u8> {
         }
         (None, None) => None,
     };
-    let run = prepare(&a.input)?;
+    let run = prepare(&a.input).await?;
     match sql {
         Some(sql) => {
             let progress = progress::Progress::start(run.stats.clone(), run.quiet);
@@ -264,6 +291,61 @@ async fn run_statement(
         .map_err(Error::from_datafusion)?;
     let stream = df.execute_stream().await.map_err(Error::from_datafusion)?;
     output::write_stream(stream, format, out).await
+}
+
+/// Record formats of CloudWatch log groups: the `LogFormat` of the flow log that writes to
+/// the group, from the inventory's `describe-flow-logs`, else from the live DescribeFlowLogs;
+/// a group no flow log names is read in the default format.
+async fn group_formats(
+    sdk: &aws_config::SdkConfig,
+    inventory: &Inventory,
+    groups: &[String],
+    formats: &mut std::collections::HashMap<String, Layout>,
+) -> Result<()> {
+    for group in groups {
+        let key = source::cloudwatch::format_key(group);
+        let mut format = inventory
+            .flow_logs
+            .iter()
+            .find(|f| f.log_group_name.as_deref() == Some(group.as_str()))
+            .map(|f| f.log_format.clone());
+        if format.is_none() {
+            let ec2 = aws_sdk_ec2::Client::new(sdk);
+            let resp = ec2
+                .describe_flow_logs()
+                .filter(
+                    aws_sdk_ec2::types::Filter::builder()
+                        .name("log-group-name")
+                        .values(group)
+                        .build(),
+                )
+                .send()
+                .await;
+            match resp {
+                Ok(r) => {
+                    format = r
+                        .flow_logs()
+                        .iter()
+                        .find(|f| f.log_group_name() == Some(group.as_str()))
+                        .map(|f| f.log_format().map(str::to_string));
+                }
+                Err(e) => tracing::warn!(
+                    group = %group,
+                    error = %aws_sdk_ec2::error::DisplayErrorContext(e),
+                    "DescribeFlowLogs failed; reading the group in the default format unless --log-format is given"
+                ),
+            }
+        }
+        match format.flatten() {
+            Some(f) => {
+                let layout = Layout::parse(&f)?;
+                tracing::info!(group = %group, format = %f, "record format from describe-flow-logs");
+                formats.insert(key, layout);
+            }
+            None => tracing::info!(group = %group, "no flow log names this group; default format"),
+        }
+    }
+    Ok(())
 }
 
 /// The inventory of `--inventory` (or none) with ip-ranges (built-in or `--ip-ranges`).
@@ -346,7 +428,7 @@ async fn scan(a: ScanArgs) -> Result<u8> {
             "no --inventory: no ENI can be attributed to SageMaker, so the rules cannot find anything"
         );
     }
-    let run = prepare(&a.input)?;
+    let run = prepare(&a.input).await?;
     let progress = progress::Progress::start(run.stats.clone(), run.quiet);
     let mut findings = Vec::new();
     let mut per_rule: Vec<(String, usize)> = Vec::new();

@@ -119,6 +119,8 @@ struct Plan {
     slots: Vec<SlotPlan>,
     /// Projected builders no slot of the layout feeds: always NULL.
     missing: Vec<usize>,
+    /// The builder of a projected `interface_id` the layout does not feed.
+    interface_out: Option<usize>,
     start_pos: Option<usize>,
     end_pos: Option<usize>,
 }
@@ -140,6 +142,8 @@ pub struct TextDecoder {
     warned_header: bool,
     tokens: Vec<(u32, u32)>,
     vals: Vec<Val>,
+    /// `interface_id` for layouts without the field (a CloudWatch stream is one ENI's).
+    default_interface: Option<String>,
 }
 
 impl TextDecoder {
@@ -169,6 +173,7 @@ impl TextDecoder {
             warned_header: false,
             tokens: Vec::with_capacity(64),
             vals: Vec::with_capacity(64),
+            default_interface: None,
         }
     }
 
@@ -182,6 +187,12 @@ impl TextDecoder {
             self.layout = layout.clone();
             self.origin = Origin::FlowLog;
         }
+        self
+    }
+
+    /// Fills `interface_id` with `eni` when the record format has no `interface-id`.
+    pub fn with_default_interface(mut self, eni: Option<&str>) -> Self {
+        self.default_interface = eni.map(str::to_string);
         self
     }
 
@@ -405,7 +416,14 @@ impl TextDecoder {
             }
         }
         for &b in &self.plan.missing {
-            self.builders[b].append_null();
+            match (&self.default_interface, self.plan.interface_out) {
+                (Some(eni), Some(i)) if i == b => {
+                    if let Builder::Str(s) = &mut self.builders[b] {
+                        s.append_value(eni);
+                    }
+                }
+                _ => self.builders[b].append_null(),
+            }
         }
         self.rows += 1;
         Ok(())
@@ -520,9 +538,14 @@ fn make_plan(opts: &DecodeOptions, layout: &Layout) -> Plan {
         .filter(|(_, f)| !**f)
         .map(|(i, _)| i)
         .collect();
+    let interface_out = crate::format::lookup("interface_id").and_then(|k| {
+        let b = out_of(&ColumnSource::Known(k))?;
+        (!fed[b]).then_some(b)
+    });
     Plan {
         slots,
         missing,
+        interface_out,
         start_pos,
         end_pos,
     }

@@ -44,6 +44,10 @@ pub struct ScanConfig {
     pub rejects: Arc<RejectSink>,
     pub stats: Arc<ScanStats>,
     pub enricher: Arc<Enricher>,
+    /// Clients for remote objects.
+    pub remote: Option<crate::source::Remote>,
+    /// Objects read at once from remote stores (`--concurrency`).
+    pub concurrency: usize,
 }
 
 /// The `flows` table.
@@ -135,17 +139,20 @@ impl TableProvider for FlowsTable {
         );
         opts.flow_log_formats = self.config.flow_log_formats.clone();
         let opts = Arc::new(opts);
-        let n = state
-            .config()
-            .target_partitions()
-            .max(1)
-            .min(objects.len().max(1));
+        // Remote objects wait on the network: more of them in flight than cores.
+        let lanes = if objects.iter().any(|o| o.s3.is_some()) {
+            self.config.concurrency.max(1)
+        } else {
+            state.config().target_partitions().max(1)
+        };
+        let n = lanes.min(objects.len().max(1));
         Ok(Arc::new(FlowsExec::new(
             objects,
             n,
             opts,
             post.map(Arc::new),
             self.config.stats.clone(),
+            self.config.remote.clone(),
         )))
     }
 }
@@ -306,6 +313,7 @@ pub struct FlowsExec {
     opts: Arc<DecodeOptions>,
     post: Option<Arc<PostProcess>>,
     schema: SchemaRef,
+    remote: Option<crate::source::Remote>,
     stats: Arc<ScanStats>,
     properties: Arc<PlanProperties>,
 }
@@ -325,6 +333,7 @@ impl FlowsExec {
         opts: Arc<DecodeOptions>,
         post: Option<Arc<PostProcess>>,
         stats: Arc<ScanStats>,
+        remote: Option<crate::source::Remote>,
     ) -> Self {
         // Largest first onto the least-loaded partition balances work by bytes.
         objects.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.path.cmp(&b.path)));
@@ -334,7 +343,7 @@ impl FlowsExec {
                 .iter_mut()
                 .min_by_key(|(load, _)| *load)
                 .expect("at least one partition");
-            p.0 += o.size;
+            p.0 += o.size.max(1);
             p.1.push(o);
         }
         let partitions: Vec<Vec<SourceObject>> = partitions
@@ -358,6 +367,7 @@ impl FlowsExec {
             opts,
             post,
             schema,
+            remote,
             stats,
             properties,
         }
@@ -432,6 +442,7 @@ impl ExecutionPlan for FlowsExec {
         let opts = self.opts.clone();
         let post = self.post.clone();
         let stats = self.stats.clone();
+        let remote = self.remote.clone();
         // Two batches in flight per partition: decoding runs ahead of the query a little,
         // never a whole object.
         let mut builder = RecordBatchReceiverStream::builder(self.schema.clone(), 2);
@@ -449,7 +460,7 @@ impl ExecutionPlan for FlowsExec {
                     },
                     None => tx.blocking_send(Ok(batch)).is_ok(),
                 };
-                match read_object(obj, &opts, &stats, &mut emit) {
+                match read_object(obj, &opts, &stats, remote.as_ref(), &mut emit) {
                     Ok(true) => {}
                     Ok(false) => return Ok(()),
                     Err(e) => return Err(DataFusionError::from(e)),

@@ -41,7 +41,7 @@ pub fn load(path: &Path, ip_ranges: Option<&Path>) -> Result<Inventory> {
     let meta = std::fs::metadata(path).map_err(|e| missing(path, &e))?;
     let mut files = Vec::new();
     if meta.is_dir() {
-        walk(path, &mut files, &mut inv.warnings)?;
+        walk(path, 0, &mut files, &mut inv.warnings)?;
     } else {
         // A file named explicitly is read whatever its extension.
         files.push(path.to_path_buf());
@@ -134,9 +134,25 @@ fn read(path: &Path) -> Result<Vec<u8>> {
     })
 }
 
+const MAX_DEPTH: usize = 32;
+
 /// Collects `*.json` files under `dir`, sorted so that output does not depend on the
 /// order the file system lists them in.
-fn walk(dir: &Path, files: &mut Vec<PathBuf>, warnings: &mut Vec<String>) -> Result<()> {
+fn walk(
+    dir: &Path,
+    depth: usize,
+    files: &mut Vec<PathBuf>,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    // Symbolic links are followed, so a link to an ancestor would recurse forever.
+    if depth > MAX_DEPTH {
+        return Err(Error::Inventory {
+            file: dir.display().to_string(),
+            message: format!(
+                "directories nested more than {MAX_DEPTH} deep (a symbolic link loop?)"
+            ),
+        });
+    }
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| Error::io(dir, e))?
         .map(|e| e.map(|e| e.path()).map_err(|err| Error::io(dir, err)))
@@ -153,7 +169,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, warnings: &mut Vec<String>) -> Res
         // `metadata` follows symbolic links, so linked files and directories are read.
         let meta = std::fs::metadata(&p).map_err(|e| Error::io(&p, e))?;
         if meta.is_dir() {
-            walk(&p, files, warnings)?;
+            walk(&p, depth + 1, files, warnings)?;
         } else if p
             .extension()
             .is_some_and(|x| x.eq_ignore_ascii_case("json"))
@@ -1147,10 +1163,14 @@ fn check_route_prefix_lists(inv: &mut Inventory) {
                 continue;
             }
             reported.push(pl);
-            inv.warnings.push(format!(
+            let warning = format!(
                 "route table {}: route to prefix list {pl} via {}, but its CIDRs are unknown; save `aws ec2 get-managed-prefix-list-entries --prefix-list-id {pl} > get-managed-prefix-list-entries-{pl}.json` into the inventory",
                 rt.id, r.target
-            ));
+            );
+            // `finish` may run again after more documents were added.
+            if !inv.warnings.contains(&warning) {
+                inv.warnings.push(warning);
+            }
         }
     }
 }

@@ -7,6 +7,7 @@
 //! name keys, e.g. `TrainingJobName`), one document per file or a JSON array of them.
 //! Anything that cannot be used is reported as a warning, never silently ignored.
 
+pub mod collect;
 pub mod load;
 pub mod prefix;
 pub mod ranges;

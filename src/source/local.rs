@@ -9,7 +9,8 @@ use datafusion::arrow::array::{ArrayRef, RecordBatch};
 use datafusion::parquet::arrow::ProjectionMask;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use super::SourceObject;
+use super::s3::{BodyReader, ParquetRanges, S3Location};
+use super::{Remote, SourceObject};
 use crate::decode::parquet::ParquetPlan;
 use crate::decode::text::MAX_LINE_BYTES;
 use crate::decode::{DecodeOptions, ScanStats, TextDecoder};
@@ -55,12 +56,30 @@ impl<R: Read> Read for Counting<R> {
 }
 
 /// Decodes one object, handing batches to `emit`. Returns `false` if `emit` asked to stop.
+/// Remote objects need `remote`.
 pub fn read_object(
     obj: &SourceObject,
     opts: &Arc<DecodeOptions>,
     stats: &Arc<ScanStats>,
+    remote: Option<&Remote>,
     emit: &mut Emit<'_>,
 ) -> Result<bool> {
+    if let Some(loc) = &obj.cw {
+        let (client, handle) = remote
+            .and_then(|r| r.logs.clone().map(|c| (c, r.handle.clone())))
+            .ok_or_else(|| Error::source(&obj.name, "no CloudWatch Logs client was configured"))?;
+        let go_on = read_cw_stream(obj, loc, &client, &handle, opts, stats, emit)?;
+        ScanStats::add(&stats.objects_done, 1);
+        return Ok(go_on);
+    }
+    if let Some(loc) = &obj.s3 {
+        let remote = remote
+            .and_then(|r| r.s3.clone().map(|c| (c, r.handle.clone())))
+            .ok_or_else(|| Error::source(&obj.name, "no S3 client was configured"))?;
+        let go_on = read_s3_object(obj, loc, remote.0, &remote.1, opts, stats, emit)?;
+        ScanStats::add(&stats.objects_done, 1);
+        return Ok(go_on);
+    }
     let mut file = File::open(&obj.path).map_err(|e| Error::io(&obj.path, e))?;
     let mut head = [0u8; 4];
     let n = read_up_to(&mut file, &mut head).map_err(|e| Error::io(&obj.path, e))?;
@@ -99,6 +118,184 @@ pub fn read_object(
     };
     ScanStats::add(&stats.objects_done, 1);
     Ok(go_on)
+}
+
+/// Decodes a log stream's events, one record per event message.
+fn read_cw_stream(
+    obj: &SourceObject,
+    loc: &super::cloudwatch::CwLocation,
+    client: &aws_sdk_cloudwatchlogs::Client,
+    handle: &tokio::runtime::Handle,
+    opts: &Arc<DecodeOptions>,
+    stats: &Arc<ScanStats>,
+    emit: &mut Emit<'_>,
+) -> Result<bool> {
+    use futures::StreamExt;
+    let mut dec = TextDecoder::new(opts.clone(), obj.name.clone())
+        .with_flow_log(obj.key.flow_log_id.as_deref())
+        .with_default_interface(loc.stream_eni());
+    let mut counted = Counted::default();
+    let window = opts.window.unwrap_or_default();
+    let mut pages = Box::pin(super::cloudwatch::pages(client, loc, &window));
+    while let Some(page) = handle.block_on(pages.next()) {
+        for (_, _, message) in page? {
+            ScanStats::add(&stats.bytes, message.len() as u64);
+            dec.decode_line(message.as_bytes())?;
+            if dec.is_full() && !flush(&mut dec, &mut counted, stats, emit)? {
+                return Ok(false);
+            }
+        }
+    }
+    flush(&mut dec, &mut counted, stats, emit)
+}
+
+fn read_s3_object(
+    obj: &SourceObject,
+    loc: &S3Location,
+    client: aws_sdk_s3::Client,
+    handle: &tokio::runtime::Handle,
+    opts: &Arc<DecodeOptions>,
+    stats: &Arc<ScanStats>,
+    emit: &mut Emit<'_>,
+) -> Result<bool> {
+    if obj.name.ends_with(".parquet") {
+        return read_s3_parquet(obj, loc, client, handle, opts, stats, emit);
+    }
+    let mut body = BodyReader::open(client.clone(), loc, handle);
+    let mut head = [0u8; 4];
+    let n = read_up_to(&mut body, &mut head).map_err(|e| Error::io(&obj.path, e))?;
+    let whole = std::io::Cursor::new(head[..n].to_vec()).chain(body);
+    match sniff(&head[..n]) {
+        Encoding::Parquet => read_s3_parquet(obj, loc, client, handle, opts, stats, emit),
+        Encoding::Plain => {
+            let counted = Counting {
+                inner: whole,
+                read: 0,
+                stats: stats.clone(),
+            };
+            read_text(obj, counted, opts, stats, emit, |_| None)
+        }
+        Encoding::Gzip => {
+            let counted = Counting {
+                inner: whole,
+                read: 0,
+                stats: stats.clone(),
+            };
+            let gz =
+                flate2::bufread::MultiGzDecoder::new(BufReader::with_capacity(256 * 1024, counted));
+            read_text(obj, gz, opts, stats, emit, |gz| {
+                Some(gz.get_ref().get_ref().read)
+            })
+        }
+        enc @ (Encoding::Zstd | Encoding::Bzip2) => Err(Error::source(
+            &obj.name,
+            format!("{enc:?}-compressed objects are not supported; AWS delivers gzip or Parquet"),
+        )),
+    }
+}
+
+fn read_s3_parquet(
+    obj: &SourceObject,
+    loc: &S3Location,
+    client: aws_sdk_s3::Client,
+    handle: &tokio::runtime::Handle,
+    opts: &Arc<DecodeOptions>,
+    stats: &Arc<ScanStats>,
+    emit: &mut Emit<'_>,
+) -> Result<bool> {
+    use datafusion::parquet::arrow::ParquetRecordBatchStreamBuilder;
+    use futures::StreamExt;
+    let perr = |e: &dyn std::fmt::Display| Error::Parquet {
+        object: obj.name.clone(),
+        message: e.to_string(),
+    };
+    let fetched = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let ranges = ParquetRanges {
+        client,
+        loc: loc.clone(),
+        size: obj.size,
+        fetched: fetched.clone(),
+    };
+    let builder = handle
+        .block_on(ParquetRecordBatchStreamBuilder::new(ranges))
+        .map_err(|e| perr(&e))?;
+    let plan = ParquetPlan::new(builder.schema(), opts, &obj.name)?;
+    let (mask, positions) = parquet_projection(&plan, builder.parquet_schema());
+    let mut stream = builder
+        .with_projection(mask)
+        .with_batch_size(opts.batch_size)
+        .build()
+        .map_err(|e| perr(&e))?;
+    let result = parquet_batches(
+        obj,
+        &plan,
+        &positions,
+        || handle.block_on(stream.next()),
+        opts,
+        stats,
+        emit,
+    );
+    ScanStats::add(
+        &stats.bytes,
+        fetched.load(std::sync::atomic::Ordering::Relaxed),
+    );
+    result
+}
+
+/// The projection mask for a plan's columns, and where each lands in the read batches
+/// (they come back in file order).
+fn parquet_projection(
+    plan: &ParquetPlan,
+    schema: &datafusion::parquet::schema::types::SchemaDescriptor,
+) -> (ProjectionMask, Vec<usize>) {
+    let mut sorted = plan.read.clone();
+    sorted.sort_unstable();
+    let positions = plan
+        .read
+        .iter()
+        .map(|r| {
+            sorted
+                .iter()
+                .position(|s| s == r)
+                .expect("read column is in mask")
+        })
+        .collect();
+    (
+        ProjectionMask::roots(schema, sorted.iter().copied()),
+        positions,
+    )
+}
+
+/// Normalises and emits Parquet batches from `next` until it runs out.
+fn parquet_batches(
+    obj: &SourceObject,
+    plan: &ParquetPlan,
+    positions: &[usize],
+    mut next: impl FnMut() -> Option<
+        std::result::Result<RecordBatch, datafusion::parquet::errors::ParquetError>,
+    >,
+    opts: &Arc<DecodeOptions>,
+    stats: &Arc<ScanStats>,
+    emit: &mut Emit<'_>,
+) -> Result<bool> {
+    let mut row = 0u64;
+    while let Some(batch) = next() {
+        let batch = batch.map_err(|e| Error::Parquet {
+            object: obj.name.clone(),
+            message: format!("after row {row}: {e}"),
+        })?;
+        let n = batch.num_rows();
+        let cols: Vec<ArrayRef> = positions.iter().map(|&p| batch.column(p).clone()).collect();
+        let out = plan.normalise(&cols, n, row, &obj.name, opts)?;
+        row += n as u64;
+        ScanStats::add(&stats.records, n as u64);
+        ScanStats::add(&stats.outside_window, out.outside_window);
+        ScanStats::add(&stats.rows, out.batch.num_rows() as u64);
+        if out.batch.num_rows() > 0 && !emit(out.batch) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -242,45 +439,31 @@ fn read_parquet(
     ScanStats::add(&stats.bytes, obj.size);
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| perr(&e))?;
     let plan = ParquetPlan::new(builder.schema(), opts, &obj.name)?;
-    let mut sorted = plan.read.clone();
-    sorted.sort_unstable();
-    let positions: Vec<usize> = plan
-        .read
-        .iter()
-        .map(|r| {
-            sorted
-                .iter()
-                .position(|s| s == r)
-                .expect("read column is in mask")
-        })
-        .collect();
-    let mask = ProjectionMask::roots(builder.parquet_schema(), sorted.iter().copied());
-    let reader = builder
+    let (mask, positions) = parquet_projection(&plan, builder.parquet_schema());
+    let mut reader = builder
         .with_projection(mask)
         .with_batch_size(opts.batch_size)
         .build()
         .map_err(|e| perr(&e))?;
-    let mut row = 0u64;
-    for batch in reader {
-        let batch = batch.map_err(|e| perr(&format!("after row {row}: {e}")))?;
-        let n = batch.num_rows();
-        let cols: Vec<ArrayRef> = positions.iter().map(|&p| batch.column(p).clone()).collect();
-        let out = plan.normalise(&cols, n, row, &obj.name, opts)?;
-        row += n as u64;
-        ScanStats::add(&stats.records, n as u64);
-        ScanStats::add(&stats.outside_window, out.outside_window);
-        ScanStats::add(&stats.rows, out.batch.num_rows() as u64);
-        if out.batch.num_rows() > 0 && !emit(out.batch) {
-            return Ok(false);
-        }
-    }
-    Ok(true)
+    parquet_batches(
+        obj,
+        &plan,
+        &positions,
+        || reader.next().map(|r| r.map_err(Into::into)),
+        opts,
+        stats,
+        emit,
+    )
 }
 
 /// Unknown field names an object declares: in its header line (text) or its columns
 /// (Parquet). Reads only the head of the object.
 pub fn peek_unknown_fields(obj: &SourceObject) -> Result<Vec<String>> {
     use std::io::BufRead;
+    if obj.s3.is_some() {
+        // Not worth a request per object before the query; --log-format names them.
+        return Ok(Vec::new());
+    }
     let mut file = File::open(&obj.path).map_err(|e| Error::io(&obj.path, e))?;
     let mut head = [0u8; 4];
     let n = read_up_to(&mut file, &mut head).map_err(|e| Error::io(&obj.path, e))?;

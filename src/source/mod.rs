@@ -2,8 +2,11 @@
 //! recursively) or a glob. Objects whose key layout puts them outside the time window are
 //! skipped without being opened.
 
+pub mod aws;
+pub mod cloudwatch;
 pub mod layout;
 pub mod local;
+pub mod s3;
 
 use std::path::{Path, PathBuf};
 
@@ -20,6 +23,18 @@ pub struct SourceObject {
     pub name: String,
     pub size: u64,
     pub key: KeyInfo,
+    /// Set for objects in S3; `path` then holds the `s3://` URL.
+    pub s3: Option<s3::S3Location>,
+    /// Set for CloudWatch Logs streams; `path` then holds `cwlogs://group/stream`.
+    pub cw: Option<cloudwatch::CwLocation>,
+}
+
+/// Clients and runtime for remote sources, shared by every partition of a scan.
+#[derive(Debug, Clone)]
+pub struct Remote {
+    pub s3: Option<aws_sdk_s3::Client>,
+    pub logs: Option<aws_sdk_cloudwatchlogs::Client>,
+    pub handle: tokio::runtime::Handle,
 }
 
 /// What discovery found.
@@ -32,15 +47,37 @@ pub struct Discovery {
     pub ignored: Vec<PathBuf>,
 }
 
-/// Expands source arguments into objects, pruning by `window`.
-pub fn discover(args: &[String], window: &TimeWindow) -> Result<Discovery> {
+/// Expands source arguments into objects, pruning by the filter's window. `s3://` sources
+/// are listed with `s3`, which the caller must provide when there are any.
+pub async fn discover(
+    args: &[String],
+    filter: &s3::ListFilter,
+    remote: Option<&Remote>,
+) -> Result<Discovery> {
+    let s3 = remote.and_then(|r| r.s3.as_ref());
+    let logs = remote.and_then(|r| r.logs.as_ref());
+    let window = &filter.window;
     let mut d = Discovery::default();
     for arg in args {
-        if arg.starts_with("s3://") || arg.starts_with("cwlogs://") {
-            return Err(Error::source(
-                arg,
-                "S3 and CloudWatch Logs sources are not available in this build yet",
-            ));
+        if arg.starts_with("s3://") {
+            let client = s3.ok_or_else(|| Error::source(arg, "no S3 client was configured"))?;
+            let listing = s3::list(client, arg, filter).await?;
+            for p in &listing.prefixes {
+                tracing::debug!(prefix = %p, "listed");
+            }
+            d.pruned += listing.pruned;
+            d.objects.extend(listing.objects);
+            continue;
+        }
+        if arg.starts_with("cwlogs://") {
+            let client =
+                logs.ok_or_else(|| Error::source(arg, "no CloudWatch Logs client was configured"))?;
+            let streams = cloudwatch::list(client, arg, window).await?;
+            if streams.is_empty() {
+                tracing::warn!(source = %arg, "the log group has no stream in the time window");
+            }
+            d.objects.extend(streams);
+            continue;
         }
         if arg.contains(['*', '?', '[']) {
             let paths = glob::glob(arg)
@@ -95,6 +132,8 @@ fn add_path(p: &Path, explicit: bool, window: &TimeWindow, d: &mut Discovery) ->
             name: p.display().to_string(),
             size: meta.len(),
             key,
+            s3: None,
+            cw: None,
         });
     }
     Ok(())
@@ -102,7 +141,7 @@ fn add_path(p: &Path, explicit: bool, window: &TimeWindow, d: &mut Discovery) ->
 
 /// In a directory walk, which files are read. Files named on the command line are always
 /// read; inside directories, documentation, scripts and inventory JSON are passed over.
-fn looks_like_flow_log(p: &Path) -> bool {
+pub(crate) fn looks_like_flow_log(p: &Path) -> bool {
     let name = p
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())

@@ -1,0 +1,193 @@
+//! CloudWatch Logs sources: `cwlogs://<log-group-name>[?stream-prefix=…]`. Everything
+//! after `cwlogs://` up to `?` is the group name, slashes included. Each log stream is
+//! one object of the scan (streams are read in parallel); its events come from
+//! FilterLogEvents over the time window, page by page.
+
+use aws_sdk_cloudwatchlogs::Client;
+use aws_sdk_cloudwatchlogs::error::DisplayErrorContext;
+
+use super::{KeyInfo, SourceObject};
+use crate::decode::TimeWindow;
+use crate::error::{Error, Result};
+
+/// Events are stamped with the record's `start`; a record that ends inside the window may
+/// start up to one aggregation interval (10 min) before it.
+const START_MARGIN_SECS: i64 = 15 * 60;
+
+/// A log stream of a group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CwLocation {
+    pub group: String,
+    pub stream: String,
+}
+
+impl CwLocation {
+    /// The ENI a flow-log stream is named after (`eni-0123…-all` → `eni-0123…`).
+    pub fn stream_eni(&self) -> Option<&str> {
+        let s = self.stream.as_str();
+        if !s.starts_with("eni-") {
+            return None;
+        }
+        Some(s.rsplit_once('-').map_or(s, |(eni, _)| eni))
+    }
+}
+
+/// `cwlogs://group?stream-prefix=p` → (group, stream prefix).
+pub fn parse_url(url: &str) -> Result<(String, Option<String>)> {
+    let rest = url
+        .strip_prefix("cwlogs://")
+        .ok_or_else(|| Error::source(url, "not a cwlogs:// URL"))?;
+    let (group, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if group.is_empty() {
+        return Err(Error::source(
+            url,
+            "the URL names no log group (cwlogs://<log-group-name>)",
+        ));
+    }
+    let mut prefix = None;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some(("stream-prefix", v)) => prefix = Some(v.to_string()),
+            _ => {
+                return Err(Error::source(
+                    url,
+                    format!("unknown parameter `{pair}` (only stream-prefix=… is understood)"),
+                ));
+            }
+        }
+    }
+    Ok((group.to_string(), prefix))
+}
+
+/// The key under which a group's record format is looked up (see `flow_log_formats`).
+pub fn format_key(group: &str) -> String {
+    format!("log-group:{group}")
+}
+
+/// Lists the streams of a group (with the optional prefix) that can hold events of the
+/// window, one object each.
+pub async fn list(client: &Client, url: &str, window: &TimeWindow) -> Result<Vec<SourceObject>> {
+    let (group, prefix) = parse_url(url)?;
+    let mut req = client.describe_log_streams().log_group_name(&group);
+    if let Some(p) = &prefix {
+        req = req.log_stream_name_prefix(p);
+    }
+    let mut pages = req.into_paginator().send();
+    let mut out = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| {
+            Error::source(
+                url,
+                format!("DescribeLogStreams failed: {}", DisplayErrorContext(e)),
+            )
+        })?;
+        for s in page.log_streams() {
+            let Some(name) = s.log_stream_name() else {
+                continue;
+            };
+            let first = s.first_event_timestamp().map(|t| t / 1000);
+            let last = s.last_event_timestamp().map(|t| t / 1000);
+            if let (Some(lo), Some(hi)) = (first, last)
+                && !window.overlaps_range(lo - START_MARGIN_SECS, hi + START_MARGIN_SECS)
+            {
+                continue;
+            }
+            let loc = CwLocation {
+                group: group.clone(),
+                stream: name.to_string(),
+            };
+            let url = format!("cwlogs://{group}/{name}");
+            out.push(SourceObject {
+                path: url.clone().into(),
+                name: url,
+                // Streams report no size (storedBytes is always 0 since 2019).
+                size: 0,
+                key: KeyInfo {
+                    flow_log_id: Some(format_key(&group)),
+                    ..KeyInfo::default()
+                },
+                s3: None,
+                cw: Some(loc),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// One page of a stream's events: (timestamp ms, event id, message).
+pub type Page = Vec<(i64, String, String)>;
+
+/// Pages of FilterLogEvents for one stream over the window (with the start margin).
+pub fn pages(
+    client: &Client,
+    loc: &CwLocation,
+    window: &TimeWindow,
+) -> impl futures::Stream<Item = Result<Page>> + use<> {
+    let mut req = client
+        .filter_log_events()
+        .log_group_name(&loc.group)
+        .log_stream_names(&loc.stream);
+    if let Some(since) = window.since {
+        req = req.start_time((since - START_MARGIN_SECS).max(0) * 1000);
+    }
+    if let Some(until) = window.until {
+        req = req.end_time(until * 1000 + 999);
+    }
+    let name = format!("cwlogs://{}/{}", loc.group, loc.stream);
+    let paginator = req.into_paginator().send();
+    futures::stream::unfold((paginator, name), |(mut p, name)| async move {
+        let page = p.next().await?;
+        let item = page
+            .map(|page| {
+                page.events()
+                    .iter()
+                    .map(|e| {
+                        (
+                            e.timestamp().unwrap_or(0),
+                            e.event_id().unwrap_or_default().to_string(),
+                            e.message().unwrap_or_default().to_string(),
+                        )
+                    })
+                    .collect()
+            })
+            .map_err(|e| {
+                Error::source(
+                    &name,
+                    format!("FilterLogEvents failed: {}", DisplayErrorContext(e)),
+                )
+            });
+        Some((item, (p, name)))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            parse_url("cwlogs:///aws/vpc/flowlogs").unwrap(),
+            ("/aws/vpc/flowlogs".into(), None)
+        );
+        assert_eq!(
+            parse_url("cwlogs://g/x?stream-prefix=eni-0").unwrap(),
+            ("g/x".into(), Some("eni-0".into()))
+        );
+        assert!(parse_url("cwlogs://").is_err());
+        assert!(parse_url("cwlogs://g?bogus=1").is_err());
+    }
+
+    #[test]
+    fn stream_names_give_the_eni() {
+        let l = |s: &str| CwLocation {
+            group: "g".into(),
+            stream: s.into(),
+        };
+        assert_eq!(
+            l("eni-0c19436730cc350ae-all").stream_eni(),
+            Some("eni-0c19436730cc350ae")
+        );
+        assert_eq!(l("log_0").stream_eni(), None);
+    }
+}

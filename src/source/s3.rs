@@ -1,0 +1,447 @@
+//! S3 sources (`s3://bucket/prefix`): listing that follows the AWSLogs key layout so that
+//! only the day prefixes of the time window are listed, and object bodies streamed into
+//! the decoder through a bounded channel, resumed with a range request when a body breaks.
+
+use std::io::Read;
+use std::ops::Range;
+use std::sync::Arc;
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::error::DisplayErrorContext;
+use bytes::Bytes;
+use chrono::{Duration, NaiveDate, Utc};
+use datafusion::parquet::arrow::arrow_reader::ArrowReaderOptions;
+use datafusion::parquet::arrow::async_reader::AsyncFileReader;
+use datafusion::parquet::errors::ParquetError;
+use datafusion::parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use tokio::runtime::Handle;
+use tokio::sync::mpsc;
+
+use super::{SourceObject, looks_like_flow_log, parse_key};
+use crate::decode::TimeWindow;
+use crate::error::{Error, Result};
+
+/// Where an S3 object is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Location {
+    pub bucket: String,
+    pub key: String,
+    pub etag: Option<String>,
+}
+
+/// `s3://bucket/prefix` → (bucket, prefix).
+pub fn parse_url(url: &str) -> Result<(String, String)> {
+    let rest = url
+        .strip_prefix("s3://")
+        .ok_or_else(|| Error::source(url, "not an s3:// URL"))?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    if bucket.is_empty() {
+        return Err(Error::source(
+            url,
+            "the URL names no bucket (s3://bucket/prefix)",
+        ));
+    }
+    Ok((bucket.to_string(), prefix.to_string()))
+}
+
+/// Narrows a listing: the time window and `--account`/`--log-region`.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub window: TimeWindow,
+    pub accounts: Vec<String>,
+    pub regions: Vec<String>,
+}
+
+/// What a listing found.
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub objects: Vec<SourceObject>,
+    /// Keys listed but skipped by their time.
+    pub pruned: u64,
+    /// Prefixes listed (each a ListObjectsV2 sequence), for tests and logs.
+    pub prefixes: Vec<String>,
+}
+
+fn s3_err(op: &str, url: &str, e: impl std::error::Error) -> Error {
+    Error::source(url, format!("S3 {op} failed: {}", DisplayErrorContext(e)))
+}
+
+async fn list_dirs(client: &Client, bucket: &str, prefix: &str) -> Result<Vec<String>> {
+    let mut dirs = Vec::new();
+    let mut pages = client
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .delimiter("/")
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page =
+            page.map_err(|e| s3_err("ListObjectsV2", &format!("s3://{bucket}/{prefix}"), e))?;
+        for p in page.common_prefixes() {
+            if let Some(p) = p.prefix() {
+                dirs.push(p.to_string());
+            }
+        }
+    }
+    Ok(dirs)
+}
+
+async fn list_all(
+    client: &Client,
+    bucket: &str,
+    prefix: &str,
+    filter: &ListFilter,
+    out: &mut Listing,
+) -> Result<()> {
+    out.prefixes.push(prefix.to_string());
+    let mut pages = client
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page =
+            page.map_err(|e| s3_err("ListObjectsV2", &format!("s3://{bucket}/{prefix}"), e))?;
+        for o in page.contents() {
+            let Some(key) = o.key() else { continue };
+            if key.ends_with('/') || !looks_like_flow_log(std::path::Path::new(key)) {
+                continue;
+            }
+            let info = parse_key(key);
+            if let Some((lo, hi)) = info.range
+                && !filter.window.overlaps_range(lo, hi)
+            {
+                out.pruned += 1;
+                continue;
+            }
+            if !filter.accounts.is_empty()
+                && info
+                    .account
+                    .as_ref()
+                    .is_some_and(|a| !filter.accounts.contains(a))
+            {
+                continue;
+            }
+            if !filter.regions.is_empty()
+                && info
+                    .region
+                    .as_ref()
+                    .is_some_and(|r| !filter.regions.contains(r))
+            {
+                continue;
+            }
+            let url = format!("s3://{bucket}/{key}");
+            out.objects.push(SourceObject {
+                path: url.clone().into(),
+                name: url,
+                size: o.size().unwrap_or(0).max(0) as u64,
+                key: info,
+                s3: Some(S3Location {
+                    bucket: bucket.to_string(),
+                    key: key.to_string(),
+                    etag: o.e_tag().map(str::to_string),
+                }),
+                cw: None,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Lists the flow-log objects under `s3://bucket/prefix`. When the prefix leads to an
+/// `AWSLogs/` tree, accounts and regions are listed by delimiter and, with a time window,
+/// only the day prefixes of the window are listed; otherwise everything under the prefix.
+pub async fn list(client: &Client, url: &str, filter: &ListFilter) -> Result<Listing> {
+    let (bucket, prefix) = parse_url(url)?;
+    let mut out = Listing::default();
+    let root = match prefix.find("AWSLogs/") {
+        Some(i) if prefix[i + 8..].is_empty() => Some(prefix.clone()),
+        Some(_) => None,
+        None => {
+            let base = if prefix.is_empty() || prefix.ends_with('/') {
+                prefix.clone()
+            } else {
+                format!("{prefix}/")
+            };
+            let dirs = list_dirs(client, &bucket, &base).await?;
+            let root = format!("{base}AWSLogs/");
+            dirs.contains(&root).then_some(root)
+        }
+    };
+    let Some(root) = root else {
+        // A prefix inside the layout (or no layout at all): list it whole; keys still
+        // prune by their own date and file name.
+        list_all(client, &bucket, &prefix, filter, &mut out).await?;
+        return Ok(out);
+    };
+    for acct_dir in list_dirs(client, &bucket, &root).await? {
+        let seg = acct_dir[root.len()..].trim_end_matches('/');
+        let (acct, hive) = match seg.strip_prefix("aws-account-id=") {
+            Some(a) => (a.to_string(), true),
+            None => (seg.to_string(), false),
+        };
+        if !filter.accounts.is_empty() && !filter.accounts.contains(&acct) {
+            continue;
+        }
+        let service = if hive {
+            format!("{acct_dir}aws-service=vpcflowlogs/")
+        } else {
+            format!("{acct_dir}vpcflowlogs/")
+        };
+        for region_dir in list_dirs(client, &bucket, &service).await? {
+            let seg = region_dir[service.len()..].trim_end_matches('/');
+            let region = seg.strip_prefix("aws-region=").unwrap_or(seg);
+            if !filter.regions.is_empty() && !filter.regions.iter().any(|r| r == region) {
+                continue;
+            }
+            match days(&filter.window) {
+                Some(days) => {
+                    for d in days {
+                        let p = if hive {
+                            format!("{region_dir}{}", d.format("year=%Y/month=%m/day=%d/"))
+                        } else {
+                            format!("{region_dir}{}", d.format("%Y/%m/%d/"))
+                        };
+                        list_all(client, &bucket, &p, filter, &mut out).await?;
+                    }
+                }
+                None => list_all(client, &bucket, &region_dir, filter, &mut out).await?,
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The days whose partitions may hold records of the window, one day of margin each
+/// side (files are partitioned by delivery time); `None` without a lower bound.
+fn days(w: &TimeWindow) -> Option<Vec<NaiveDate>> {
+    let since = w.since?;
+    let until = w.until.unwrap_or_else(|| Utc::now().timestamp());
+    let first = chrono::DateTime::from_timestamp(since, 0)?.date_naive() - Duration::days(1);
+    let last = chrono::DateTime::from_timestamp(until, 0)?.date_naive() + Duration::days(1);
+    if (last - first).num_days() > 3660 {
+        return None;
+    }
+    let mut v = Vec::new();
+    let mut d = first;
+    while d <= last {
+        v.push(d);
+        d += Duration::days(1);
+    }
+    Some(v)
+}
+
+/// How many times a broken body is resumed before the object fails.
+const RESUMES: u32 = 5;
+/// Chunks buffered between the download task and the decoder.
+const CHANNEL_CHUNKS: usize = 8;
+
+/// A blocking reader over an object body that a task on `handle` downloads. A body that
+/// breaks mid-stream is resumed from the byte it stopped at (range request pinned to the
+/// ETag); a failure after the resumes surfaces as a read error naming the object.
+pub struct BodyReader {
+    rx: mpsc::Receiver<std::io::Result<Bytes>>,
+    current: Bytes,
+    done: bool,
+}
+
+impl BodyReader {
+    pub fn open(client: Client, loc: &S3Location, handle: &Handle) -> BodyReader {
+        let (tx, rx) = mpsc::channel(CHANNEL_CHUNKS);
+        let loc = loc.clone();
+        handle.spawn(async move {
+            let mut offset: u64 = 0;
+            let mut attempt = 0;
+            loop {
+                let mut req = client.get_object().bucket(&loc.bucket).key(&loc.key);
+                if offset > 0 {
+                    req = req.range(format!("bytes={offset}-"));
+                    if let Some(etag) = &loc.etag {
+                        req = req.if_match(etag);
+                    }
+                }
+                let url = format!("s3://{}/{}", loc.bucket, loc.key);
+                let resp = match req.send().await {
+                    Ok(r) => r,
+                    Err(e) => {
+                        let _ = tx
+                            .send(Err(std::io::Error::other(format!(
+                                "GetObject {url} failed: {}",
+                                DisplayErrorContext(e)
+                            ))))
+                            .await;
+                        return;
+                    }
+                };
+                let mut body = resp.body;
+                let broke = loop {
+                    match body.try_next().await {
+                        Ok(Some(chunk)) => {
+                            offset += chunk.len() as u64;
+                            if tx.send(Ok(chunk)).await.is_err() {
+                                return; // the reader went away
+                            }
+                        }
+                        Ok(None) => return,
+                        Err(e) => break e,
+                    }
+                };
+                attempt += 1;
+                tracing::warn!(object = %url, offset, attempt, error = %broke, "S3 body broke; resuming with a range request");
+                if attempt > RESUMES {
+                    let _ = tx
+                        .send(Err(std::io::Error::other(format!(
+                            "body of {url} broke at byte {offset} {RESUMES} times: {broke}"
+                        ))))
+                        .await;
+                    return;
+                }
+            }
+        });
+        BodyReader {
+            rx,
+            current: Bytes::new(),
+            done: false,
+        }
+    }
+}
+
+impl Read for BodyReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            if self.done {
+                return Ok(0);
+            }
+            match self.rx.blocking_recv() {
+                Some(Ok(chunk)) => self.current = chunk,
+                Some(Err(e)) => return Err(e),
+                None => {
+                    self.done = true;
+                    return Ok(0);
+                }
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current.split_to(n));
+        Ok(n)
+    }
+}
+
+/// Range reads of a Parquet object: the footer first, then only the column chunks the
+/// query needs.
+pub struct ParquetRanges {
+    pub client: Client,
+    pub loc: S3Location,
+    pub size: u64,
+    pub fetched: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl ParquetRanges {
+    async fn range(&self, range: Range<u64>) -> std::result::Result<Bytes, ParquetError> {
+        if range.is_empty() {
+            return Ok(Bytes::new());
+        }
+        let mut req = self
+            .client
+            .get_object()
+            .bucket(&self.loc.bucket)
+            .key(&self.loc.key)
+            .range(format!("bytes={}-{}", range.start, range.end - 1));
+        if let Some(etag) = &self.loc.etag {
+            req = req.if_match(etag);
+        }
+        let resp = req.send().await.map_err(|e| {
+            ParquetError::External(
+                format!("GetObject range failed: {}", DisplayErrorContext(e)).into(),
+            )
+        })?;
+        let data = resp
+            .body
+            .collect()
+            .await
+            .map_err(|e| ParquetError::External(Box::new(e)))?
+            .into_bytes();
+        if data.len() as u64 != range.end - range.start {
+            return Err(ParquetError::EOF(format!(
+                "asked for {} bytes at {}, got {}",
+                range.end - range.start,
+                range.start,
+                data.len()
+            )));
+        }
+        self.fetched
+            .fetch_add(data.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(data)
+    }
+}
+
+impl AsyncFileReader for ParquetRanges {
+    fn get_bytes(
+        &mut self,
+        range: Range<u64>,
+    ) -> BoxFuture<'_, datafusion::parquet::errors::Result<Bytes>> {
+        async move { self.range(range).await }.boxed()
+    }
+
+    fn get_metadata<'a>(
+        &'a mut self,
+        options: Option<&'a ArrowReaderOptions>,
+    ) -> BoxFuture<'a, datafusion::parquet::errors::Result<Arc<ParquetMetaData>>> {
+        async move {
+            let size = self.size;
+            let meta = ParquetMetaDataReader::new()
+                .with_arrow_reader_options(options)
+                .load_and_finish(&mut *self, size)
+                .await?;
+            Ok(Arc::new(meta))
+        }
+        .boxed()
+    }
+}
+
+/// The first bytes of an object (to tell gzip, Parquet and text apart by content).
+pub async fn head_bytes(client: &Client, loc: &S3Location, n: u64) -> Result<Vec<u8>> {
+    let url = format!("s3://{}/{}", loc.bucket, loc.key);
+    let resp = client
+        .get_object()
+        .bucket(&loc.bucket)
+        .key(&loc.key)
+        .range(format!("bytes=0-{}", n.saturating_sub(1)))
+        .send()
+        .await
+        .map_err(|e| s3_err("GetObject", &url, e))?;
+    let data = resp
+        .body
+        .collect()
+        .await
+        .map_err(|e| Error::source(&url, format!("reading the first bytes failed: {e}")))?;
+    Ok(data.into_bytes().to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(parse_url("s3://b/x/y").unwrap(), ("b".into(), "x/y".into()));
+        assert_eq!(parse_url("s3://b").unwrap(), ("b".into(), "".into()));
+        assert!(parse_url("s3:///x").is_err());
+    }
+
+    #[test]
+    fn day_prefixes_cover_the_window_with_margin() {
+        let w = TimeWindow {
+            since: Some(1795132800), // 2026-11-20
+            until: Some(1795132800 + 3600),
+        };
+        let d = days(&w).unwrap();
+        assert_eq!(d.first().unwrap().to_string(), "2026-11-19");
+        assert_eq!(d.last().unwrap().to_string(), "2026-11-21");
+        assert!(days(&TimeWindow::default()).is_none());
+    }
+}

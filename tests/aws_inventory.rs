@@ -1,0 +1,405 @@
+//! Live inventory against moto: `inventory::collect::collect` turns EC2 and SageMaker API
+//! answers into AWS-CLI-shaped documents that `inventory::load` reads back to the same
+//! facts as the documents fed straight to `add_document`, and that match what was seeded.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use sageflow::inventory::collect::collect;
+use sageflow::inventory::{EndpointType, Inventory, JobKind, RouteDestination, load};
+use serde_json::Value;
+use support::moto;
+
+/// Seeds moto with a SageMaker VPC and a second, unrelated VPC; prints the ids as JSON.
+const SEED: &str = r#"
+import json, os, boto3
+E = os.environ["ENDPOINT"]
+ec2 = boto3.client("ec2", endpoint_url=E)
+sm = boto3.client("sagemaker", endpoint_url=E)
+s3 = boto3.client("s3", endpoint_url=E)
+logs = boto3.client("logs", endpoint_url=E)
+
+vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+ec2.associate_vpc_cidr_block(VpcId=vpc, CidrBlock="100.64.0.0/16")
+sub_a = ec2.create_subnet(VpcId=vpc, CidrBlock="10.20.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+sub_b = ec2.create_subnet(VpcId=vpc, CidrBlock="100.64.1.0/24", AvailabilityZone="us-east-1b")["Subnet"]["SubnetId"]
+sg = ec2.create_security_group(GroupName="sagemaker", Description="sagemaker", VpcId=vpc)["GroupId"]
+
+studio_desc = "[DO NOT DELETE] ENI managed by SageMaker for Studio Domain(d-abc123) - 0123456789abcdef0123456789abcdef"
+studio_eni = ec2.create_network_interface(
+    SubnetId=sub_a, Description=studio_desc, Groups=[sg],
+    PrivateIpAddresses=[{"PrivateIpAddress": "10.20.1.10", "Primary": True},
+                        {"PrivateIpAddress": "10.20.1.11", "Primary": False}],
+    TagSpecifications=[{"ResourceType": "network-interface", "Tags": [
+        {"Key": "ManagedByAmazonSageMakerResource",
+         "Value": "arn:aws:sagemaker:us-east-1:123456789012:domain/d-abc123"}]}],
+)["NetworkInterface"]["NetworkInterfaceId"]
+training_eni = ec2.create_network_interface(
+    SubnetId=sub_b, Description="[DO NOT DELETE] ENI managed by SageMaker for training job tj-vpc", Groups=[sg],
+)["NetworkInterface"]["NetworkInterfaceId"]
+
+rtb = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+ec2.associate_route_table(RouteTableId=rtb, SubnetId=sub_a)
+api = ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.us-east-1.sagemaker.api",
+    VpcEndpointType="Interface", SubnetIds=[sub_a], SecurityGroupIds=[sg], PrivateDnsEnabled=True)["VpcEndpoint"]
+s3_gw = ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.us-east-1.s3",
+    VpcEndpointType="Gateway", RouteTableIds=[rtb])["VpcEndpoint"]["VpcEndpointId"]
+eip = ec2.allocate_address(Domain="vpc")
+nat = ec2.create_nat_gateway(SubnetId=sub_b, AllocationId=eip["AllocationId"])["NatGateway"]["NatGatewayId"]
+
+s3.create_bucket(Bucket="flow-logs")
+fmt = "${version} ${interface-id} ${srcaddr} ${dstaddr} ${dstport} ${action} ${pkt-dst-aws-service} ${traffic-path}"
+fl_s3 = ec2.create_flow_logs(ResourceIds=[vpc], ResourceType="VPC", TrafficType="ALL",
+    LogDestinationType="s3", LogDestination="arn:aws:s3:::flow-logs", LogFormat=fmt)
+assert not fl_s3["Unsuccessful"], fl_s3["Unsuccessful"]
+logs.create_log_group(logGroupName="vpc-flow-logs")
+fl_cw = ec2.create_flow_logs(ResourceIds=[vpc], ResourceType="VPC", TrafficType="REJECT",
+    LogGroupName="vpc-flow-logs", DeliverLogsPermissionArn="arn:aws:iam::123456789012:role/flow-logs")
+assert not fl_cw["Unsuccessful"], fl_cw["Unsuccessful"]
+
+role = "arn:aws:iam::123456789012:role/sagemaker"
+vpc_config = {"SecurityGroupIds": [sg], "Subnets": [sub_a, sub_b]}
+sm.create_notebook_instance(NotebookInstanceName="nb-vpc", InstanceType="ml.t3.medium", RoleArn=role,
+    SubnetId=sub_a, SecurityGroupIds=[sg], DirectInternetAccess="Disabled")
+sm.create_model(ModelName="model-vpc", ExecutionRoleArn=role,
+    PrimaryContainer={"Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/m:1", "ModelDataUrl": "s3://b/m.tar.gz"},
+    VpcConfig=vpc_config)
+sm.create_endpoint_config(EndpointConfigName="epc-vpc", ProductionVariants=[
+    {"VariantName": "v1", "ModelName": "model-vpc", "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}])
+sm.create_endpoint(EndpointName="ep-vpc", EndpointConfigName="epc-vpc")
+sm.create_training_job(TrainingJobName="tj-vpc",
+    AlgorithmSpecification={"TrainingImage": "123456789012.dkr.ecr.us-east-1.amazonaws.com/t:1", "TrainingInputMode": "File"},
+    RoleArn=role, OutputDataConfig={"S3OutputPath": "s3://b/out"},
+    ResourceConfig={"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10},
+    StoppingCondition={"MaxRuntimeInSeconds": 3600}, VpcConfig=vpc_config)
+sm.create_processing_job(ProcessingJobName="pj-vpc",
+    ProcessingResources={"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeSizeInGB": 10}},
+    AppSpecification={"ImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/p:1"}, RoleArn=role,
+    NetworkConfig={"VpcConfig": vpc_config})
+sm.create_transform_job(TransformJobName="xj-vpc", ModelName="model-vpc",
+    TransformInput={"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://b/in"}}},
+    TransformOutput={"S3OutputPath": "s3://b/o"},
+    TransformResources={"InstanceType": "ml.m5.large", "InstanceCount": 1})
+domain = sm.create_domain(DomainName="studio", AuthMode="IAM", VpcId=vpc, SubnetIds=[sub_a, sub_b],
+    DefaultUserSettings={"ExecutionRole": role, "SecurityGroups": [sg]}, AppNetworkAccessType="VpcOnly")
+domain_id = domain["DomainArn"].rsplit("/", 1)[1]
+
+other = ec2.create_vpc(CidrBlock="172.31.0.0/16")["Vpc"]["VpcId"]
+other_sub = ec2.create_subnet(VpcId=other, CidrBlock="172.31.0.0/20")["Subnet"]["SubnetId"]
+other_eni = ec2.create_network_interface(SubnetId=other_sub, Description="web server")["NetworkInterface"]["NetworkInterfaceId"]
+
+print(json.dumps({
+    "vpc": vpc, "sub_a": sub_a, "sub_b": sub_b, "sg": sg, "rtb": rtb,
+    "studio_eni": studio_eni, "training_eni": training_eni,
+    "api": api["VpcEndpointId"], "api_enis": api["NetworkInterfaceIds"], "s3_gw": s3_gw,
+    "nat": nat, "eip": eip["PublicIp"], "flow_log": fl_s3["FlowLogIds"][0], "format": fmt,
+    "domain": domain_id, "other": other, "other_eni": other_eni,
+}))
+"#;
+
+/// Client configuration for moto, built without touching the process environment.
+async fn sdk(endpoint: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .credentials_provider(aws_sdk_ec2::config::Credentials::new(
+            "testing", "testing", None, None, "test",
+        ))
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .load()
+        .await
+}
+
+fn collect_all(endpoint: &str, vpc: Option<&str>) -> Vec<(String, Value)> {
+    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+    rt.block_on(async {
+        let sdk = sdk(endpoint).await;
+        collect(&sdk, vpc).await
+    })
+    .unwrap_or_else(|e| panic!("collect failed: {e}"))
+}
+
+/// Everything `load` derives from the documents except ip-ranges, file names and the
+/// order of the ENI map, printed for comparison.
+fn facts(inv: &Inventory) -> String {
+    let enis: BTreeMap<_, _> = inv.enis.iter().collect();
+    let prefix_lists: BTreeMap<_, _> = inv.prefix_lists.iter().collect();
+    format!(
+        "vpcs {:#?}\nenis {enis:#?}\nvpc endpoints {:#?}\nnat {:#?}\nprefix lists {prefix_lists:#?}\n\
+         route tables {:#?}\nflow logs {:#?}\nnotebooks {:#?}\ndomains {:#?}\njobs {:#?}\n\
+         models {:#?}\nendpoint configs {:#?}\nendpoints {:#?}\nunassigned {:#?}",
+        inv.vpcs,
+        inv.vpc_endpoints,
+        inv.nat_gateways,
+        inv.route_tables,
+        inv.flow_logs,
+        inv.notebooks,
+        inv.domains,
+        inv.jobs,
+        inv.models,
+        inv.endpoint_configs,
+        inv.endpoints,
+        inv.unassigned_prefix_list_entries,
+    )
+}
+
+fn write_docs(dir: &Path, docs: &[(String, Value)]) {
+    for (name, doc) in docs {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        let text = serde_json::to_string_pretty(doc).expect("json");
+        std::fs::write(&path, text).expect("write");
+    }
+}
+
+fn s<'a>(ids: &'a Value, key: &str) -> &'a str {
+    ids[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("seed printed no {key}"))
+}
+
+#[test]
+fn collected_documents_load_back_to_the_seeded_inventory() {
+    let m = moto();
+    let _guard = m.lock();
+    let ids: Value = serde_json::from_str(m.run_python(SEED).trim()).expect("seed ids");
+
+    let docs = collect_all(&m.endpoint, None);
+    let names: Vec<&str> = docs.iter().map(|(n, _)| n.as_str()).collect();
+    for expected in [
+        "describe-vpcs.json",
+        "describe-network-interfaces.json",
+        "describe-vpc-endpoints.json",
+        "describe-nat-gateways.json",
+        "describe-managed-prefix-lists.json",
+        "describe-route-tables.json",
+        "describe-flow-logs.json",
+        "sagemaker/describe-notebook-instance-nb-vpc.json",
+        "sagemaker/describe-training-job-tj-vpc.json",
+        "sagemaker/describe-processing-job-pj-vpc.json",
+        "sagemaker/describe-transform-job-xj-vpc.json",
+        "sagemaker/describe-model-model-vpc.json",
+        "sagemaker/describe-endpoint-config-epc-vpc.json",
+        "sagemaker/describe-endpoint-ep-vpc.json",
+    ] {
+        assert!(names.contains(&expected), "no {expected} in {names:?}");
+    }
+    let domain_doc = format!("sagemaker/describe-domain-{}.json", s(&ids, "domain"));
+    assert!(names.contains(&domain_doc.as_str()), "{names:?}");
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("get-managed-prefix-list-entries-pl-")),
+        "{names:?}"
+    );
+
+    // The round trip: files on disk read by `load` = documents fed to `add_document`.
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_docs(dir.path(), &docs);
+    let loaded = load::load(dir.path(), None).expect("load");
+    assert!(loaded.warnings.is_empty(), "{:#?}", loaded.warnings);
+    assert_eq!(loaded.files.len(), docs.len());
+    let mut direct = Inventory::default();
+    for (name, doc) in &docs {
+        load::add_document(&mut direct, name, doc.clone());
+    }
+    load::finish(&mut direct);
+    assert!(direct.warnings.is_empty(), "{:#?}", direct.warnings);
+    assert_eq!(facts(&loaded), facts(&direct));
+
+    // ... and both say what was seeded.
+    let inv = &loaded;
+    let vpc = s(&ids, "vpc");
+    let v = inv.vpcs.iter().find(|v| v.id == vpc).expect("seeded VPC");
+    let cidrs: Vec<String> = v.cidrs.iter().map(ToString::to_string).collect();
+    assert_eq!(cidrs, vec!["10.20.0.0/16", "100.64.0.0/16"]);
+
+    let studio = &inv.enis[s(&ids, "studio_eni")];
+    assert_eq!(
+        studio.description,
+        "[DO NOT DELETE] ENI managed by SageMaker for Studio Domain(d-abc123) - 0123456789abcdef0123456789abcdef"
+    );
+    assert_eq!(studio.vpc_id.as_deref(), Some(vpc));
+    assert_eq!(studio.subnet_id.as_deref(), Some(s(&ids, "sub_a")));
+    assert_eq!(studio.interface_type, "interface");
+    let addrs: Vec<String> = studio.addresses.iter().map(ToString::to_string).collect();
+    assert_eq!(addrs, vec!["10.20.1.10", "10.20.1.11"]);
+    assert_eq!(studio.security_group_ids, vec![s(&ids, "sg")]);
+    assert_eq!(studio.security_group_names, vec!["sagemaker"]);
+    assert_eq!(
+        studio.tags,
+        vec![(
+            "ManagedByAmazonSageMakerResource".to_string(),
+            "arn:aws:sagemaker:us-east-1:123456789012:domain/d-abc123".to_string()
+        )]
+    );
+    let training = &inv.enis[s(&ids, "training_eni")];
+    assert!(
+        training.description.ends_with("for training job tj-vpc"),
+        "{}",
+        training.description
+    );
+    assert!(inv.enis.contains_key(s(&ids, "other_eni")));
+
+    let api = inv
+        .vpc_endpoints
+        .iter()
+        .find(|e| e.id == s(&ids, "api"))
+        .expect("interface endpoint");
+    assert_eq!(api.service_name, "com.amazonaws.us-east-1.sagemaker.api");
+    assert_eq!(api.endpoint_type, EndpointType::Interface);
+    assert_eq!(api.vpc_id, vpc);
+    assert_eq!(api.private_dns_enabled, Some(true));
+    let api_enis: Vec<&str> = ids["api_enis"]
+        .as_array()
+        .expect("api enis")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(api.eni_ids, api_enis);
+    assert!(api.eni_ids.iter().all(|e| inv.enis.contains_key(e)));
+    let gw = inv
+        .vpc_endpoints
+        .iter()
+        .find(|e| e.id == s(&ids, "s3_gw"))
+        .expect("gateway endpoint");
+    assert_eq!(gw.endpoint_type, EndpointType::Gateway);
+    assert_eq!(gw.service_name, "com.amazonaws.us-east-1.s3");
+    assert_eq!(gw.route_table_ids, vec![s(&ids, "rtb")]);
+
+    // The gateway endpoint's route leads to a prefix list whose CIDRs were fetched.
+    let rt = inv
+        .route_tables
+        .iter()
+        .find(|r| r.id == s(&ids, "rtb"))
+        .expect("route table");
+    assert_eq!(rt.subnet_ids, vec![s(&ids, "sub_a")]);
+    let pl = rt
+        .routes
+        .iter()
+        .find_map(|r| match &r.destination {
+            RouteDestination::PrefixList(pl) if r.target == s(&ids, "s3_gw") => Some(pl),
+            _ => None,
+        })
+        .expect("route to the S3 prefix list");
+    let s3_list = &inv.prefix_lists[pl];
+    assert_eq!(s3_list.name, "com.amazonaws.us-east-1.s3");
+    assert!(!s3_list.cidrs.is_empty());
+
+    let nat = inv
+        .nat_gateways
+        .iter()
+        .find(|n| n.id == s(&ids, "nat"))
+        .expect("NAT gateway");
+    let public: Vec<String> = nat.public_ips.iter().map(ToString::to_string).collect();
+    assert_eq!(public, vec![s(&ids, "eip")]);
+    assert_eq!(nat.eni_ids.len(), 1);
+    assert_eq!(nat.private_ips.len(), 1);
+    assert_eq!(nat.vpc_id, vpc);
+    assert_eq!(nat.subnet_id.as_deref(), Some(s(&ids, "sub_b")));
+
+    let fl = inv
+        .flow_logs
+        .iter()
+        .find(|f| f.id == s(&ids, "flow_log"))
+        .expect("S3 flow log");
+    assert_eq!(fl.log_format.as_deref(), Some(s(&ids, "format")));
+    assert_eq!(fl.resource_id, vpc);
+    assert_eq!(fl.destination_type.as_deref(), Some("s3"));
+    assert_eq!(fl.destination.as_deref(), Some("arn:aws:s3:::flow-logs"));
+    let cw = inv
+        .flow_logs
+        .iter()
+        .find(|f| f.destination_type.as_deref() == Some("cloud-watch-logs"))
+        .expect("CloudWatch flow log");
+    assert_eq!(cw.log_group_name.as_deref(), Some("vpc-flow-logs"));
+    assert!(cw.log_format.is_some());
+
+    assert_eq!(inv.notebooks.len(), 1);
+    let nb = &inv.notebooks[0];
+    assert_eq!(nb.name, "nb-vpc");
+    assert_eq!(nb.subnet_id.as_deref(), Some(s(&ids, "sub_a")));
+    assert_eq!(nb.security_group_ids, vec![s(&ids, "sg")]);
+    assert!(!nb.direct_internet_access);
+
+    assert_eq!(inv.domains.len(), 1);
+    let d = &inv.domains[0];
+    assert_eq!(d.id, s(&ids, "domain"));
+    assert_eq!(d.name, "studio");
+    assert_eq!(d.app_network_access_type, "VpcOnly");
+    assert_eq!(d.vpc_id.as_deref(), Some(vpc));
+    assert_eq!(d.subnet_ids, vec![s(&ids, "sub_a"), s(&ids, "sub_b")]);
+    assert_eq!(d.security_group_ids, vec![s(&ids, "sg")]);
+
+    let subnets = vec![s(&ids, "sub_a"), s(&ids, "sub_b")];
+    assert_eq!(inv.models.len(), 1);
+    assert_eq!(inv.models[0].name, "model-vpc");
+    assert_eq!(inv.models[0].security_group_ids, vec![s(&ids, "sg")]);
+    assert_eq!(inv.models[0].subnets, subnets);
+    assert_eq!(inv.endpoint_configs.len(), 1);
+    assert_eq!(inv.endpoint_configs[0].name, "epc-vpc");
+    assert_eq!(inv.endpoint_configs[0].model_names, vec!["model-vpc"]);
+    assert_eq!(inv.endpoints.len(), 1);
+    assert_eq!(inv.endpoints[0].name, "ep-vpc");
+    assert_eq!(inv.endpoints[0].config_name, "epc-vpc");
+
+    let job = |kind: JobKind| {
+        inv.jobs
+            .iter()
+            .find(|j| j.kind == kind)
+            .unwrap_or_else(|| panic!("no {kind:?} job in {:#?}", inv.jobs))
+    };
+    let tj = job(JobKind::Training);
+    assert_eq!(tj.name, "tj-vpc");
+    assert_eq!(tj.subnets, subnets);
+    assert_eq!(tj.security_group_ids, vec![s(&ids, "sg")]);
+    assert!(tj.start.is_some() && tj.end.is_some(), "{tj:?}");
+    let pj = job(JobKind::Processing);
+    assert_eq!(pj.name, "pj-vpc");
+    assert_eq!(pj.subnets, subnets);
+    assert!(pj.end.is_some(), "{pj:?}");
+    let xj = job(JobKind::Transform);
+    assert_eq!(xj.name, "xj-vpc");
+    assert_eq!(xj.model_name.as_deref(), Some("model-vpc"));
+    assert!(xj.start.is_some(), "{xj:?}");
+
+    // Times are printed as the CLI prints them.
+    let (_, tj_doc) = docs
+        .iter()
+        .find(|(n, _)| n == "sagemaker/describe-training-job-tj-vpc.json")
+        .expect("training job document");
+    let start = tj_doc["TrainingStartTime"].as_str().expect("a string time");
+    assert!(
+        start.len() >= "2026-11-20T10:00:00+00:00".len() && start.ends_with("+00:00"),
+        "{start}"
+    );
+}
+
+#[test]
+fn a_vpc_restricts_the_ec2_documents() {
+    let m = moto();
+    let _guard = m.lock();
+    let ids: Value = serde_json::from_str(m.run_python(SEED).trim()).expect("seed ids");
+    let other = s(&ids, "other");
+
+    let docs = collect_all(&m.endpoint, Some(other));
+    let mut inv = Inventory::default();
+    for (name, doc) in &docs {
+        load::add_document(&mut inv, name, doc.clone());
+    }
+    load::finish(&mut inv);
+
+    let vpcs: Vec<&str> = inv.vpcs.iter().map(|v| v.id.as_str()).collect();
+    assert_eq!(vpcs, vec![other]);
+    let enis: Vec<&str> = inv.enis.keys().map(String::as_str).collect();
+    assert_eq!(enis, vec![s(&ids, "other_eni")]);
+    assert!(!inv.enis.contains_key(s(&ids, "studio_eni")));
+    assert!(inv.vpc_endpoints.is_empty(), "{:?}", inv.vpc_endpoints);
+    assert!(inv.nat_gateways.is_empty(), "{:?}", inv.nat_gateways);
+    assert!(inv.route_tables.iter().all(|r| r.vpc_id == other));
+    // SageMaker resources are not filtered by VPC.
+    assert_eq!(inv.notebooks.len(), 1);
+    assert!(inv.warnings.is_empty(), "{:#?}", inv.warnings);
+}

@@ -1,0 +1,374 @@
+//! A local AWS for integration tests: a moto server (PyPI `moto[server]`, version
+//! [`MOTO_VERSION`]) on 127.0.0.1, shared by the tests of one test binary.
+//!
+//! Include with `mod support;` and call [`moto()`]. On first use the harness:
+//! 1. makes sure a Python venv with the pinned moto exists: `$SAGEFLOW_MOTO_VENV` if set,
+//!    else `target/moto-venv`. A venv whose moto has the pinned version is reused;
+//!    otherwise it is built with `python3 -m venv` + `pip install` in a temporary
+//!    directory beside it and renamed into place, all under an exclusive lock on
+//!    `<venv>.lock`, so test binaries running in parallel install it once;
+//! 2. starts `tests/support/moto_server.py` from that venv on a free port (the server
+//!    picks it and reports it) and keeps the child's stdin pipe open in a static. When
+//!    the test binary exits, however it exits, the pipe closes and the server stops.
+//!
+//! Nothing is skipped: if Python, the install or the server fails, every test that uses
+//! moto panics saying what failed. Tests never reach real AWS: every client gets the
+//! local endpoint and fake credentials from [`Moto::env`].
+
+#![allow(dead_code)]
+
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError, mpsc};
+use std::time::{Duration, Instant};
+
+/// The moto release the tests are written against.
+pub const MOTO_VERSION: &str = "5.1.22";
+
+/// How long the server may take to report that it listens.
+const START_TIMEOUT: Duration = Duration::from_secs(120);
+
+pub struct Moto {
+    /// `http://127.0.0.1:<port>`.
+    pub endpoint: String,
+    port: u16,
+    python: PathBuf,
+    /// The server and the write end of its stdin; never dropped, so the pipe closes
+    /// only when the process exits.
+    _child: Mutex<(Child, ChildStdin)>,
+}
+
+static MOTO: OnceLock<Result<Moto, String>> = OnceLock::new();
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// The shared server of this test binary (started on first use).
+pub fn moto() -> &'static Moto {
+    match MOTO.get_or_init(start) {
+        Ok(m) => m,
+        Err(e) => panic!("moto test server unavailable: {e}"),
+    }
+}
+
+impl Moto {
+    /// Serialises tests that use moto (they share one server) and resets its state (POST
+    /// /moto-api/reset). Hold the guard for the whole test.
+    pub fn lock(&self) -> MutexGuard<'static, ()> {
+        // A test that panicked while holding the lock does not make the others fail.
+        let guard = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+        self.reset();
+        guard
+    }
+
+    /// The venv's python (has boto3, which moto installs), for seeding scripts.
+    pub fn python(&self) -> PathBuf {
+        self.python.clone()
+    }
+
+    /// Environment for a sageflow command or SDK client: fake credentials, us-east-1, no
+    /// profile or config files, no instance metadata, no proxy for 127.0.0.1.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        [
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_DEFAULT_REGION", "us-east-1"),
+            ("AWS_CONFIG_FILE", "/dev/null"),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("NO_PROXY", "127.0.0.1,localhost"),
+            ("no_proxy", "127.0.0.1,localhost"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k, v.to_string()))
+        .collect()
+    }
+
+    /// A sageflow command with [`Moto::env`] applied (and every other inherited `AWS_*`
+    /// variable removed); `--endpoint-url <endpoint>` is NOT added (callers add it).
+    pub fn sageflow(&self) -> assert_cmd::Command {
+        let mut c = assert_cmd::Command::cargo_bin("sageflow").expect("the sageflow binary");
+        for k in inherited_aws_vars() {
+            c.env_remove(k);
+        }
+        c.env_remove("RUST_LOG");
+        c.envs(self.env());
+        c
+    }
+
+    /// Runs `python -c <code>` (or `python <code>` when `code` is the path of a file) in
+    /// the venv with [`Moto::env`] and `ENDPOINT` set; returns its stdout. Panics with its
+    /// stderr on failure.
+    pub fn run_python(&self, code: &str) -> String {
+        let mut cmd = Command::new(&self.python);
+        if !code.contains('\n') && Path::new(code).is_file() {
+            cmd.arg(code);
+        } else {
+            cmd.arg("-c").arg(code);
+        }
+        for k in inherited_aws_vars() {
+            cmd.env_remove(k);
+        }
+        cmd.envs(self.env())
+            .env("ENDPOINT", &self.endpoint)
+            .env("PYTHONUNBUFFERED", "1")
+            .stdin(Stdio::null());
+        let out = cmd
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", self.python.display()));
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        if !out.status.success() {
+            panic!(
+                "seeding script failed ({}):\n--- stderr ---\n{}\n--- stdout ---\n{stdout}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        stdout
+    }
+
+    /// Forgets every resource created so far.
+    fn reset(&self) {
+        let response = self.post("/moto-api/reset");
+        assert!(
+            response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200"),
+            "moto reset failed: {}",
+            response.lines().next().unwrap_or("no response")
+        );
+    }
+
+    fn post(&self, path: &str) -> String {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port))
+            .unwrap_or_else(|e| panic!("cannot connect to moto at {}: {e}", self.endpoint));
+        s.set_read_timeout(Some(Duration::from_secs(60))).ok();
+        write!(
+            s,
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            self.port
+        )
+        .unwrap_or_else(|e| panic!("cannot write to moto at {}: {e}", self.endpoint));
+        let mut response = String::new();
+        s.read_to_string(&mut response)
+            .unwrap_or_else(|e| panic!("cannot read from moto at {}: {e}", self.endpoint));
+        response
+    }
+}
+
+/// `AWS_*` variables of the environment the tests run in (a developer's profile, a
+/// session token, endpoint overrides): removed from every child so that nothing points
+/// anywhere but moto.
+fn inherited_aws_vars() -> Vec<OsString> {
+    std::env::vars_os()
+        .map(|(k, _)| k)
+        .filter(|k| k.to_string_lossy().starts_with("AWS_"))
+        .collect()
+}
+
+fn start() -> Result<Moto, String> {
+    let python = ensure_venv(&venv_dir())?;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/moto_server.py");
+    let log_path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "moto-server-{}.log",
+        std::env::current_exe()
+            .ok()
+            .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "tests".to_string())
+    ));
+    let log = std::fs::File::create(&log_path)
+        .map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
+
+    let mut cmd = Command::new(&python);
+    cmd.arg(&script).arg("0");
+    for k in inherited_aws_vars() {
+        cmd.env_remove(k);
+    }
+    let mut child = cmd
+        .env("PYTHONUNBUFFERED", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(log))
+        .spawn()
+        .map_err(|e| {
+            format!(
+                "cannot start {} {}: {e}",
+                python.display(),
+                script.display()
+            )
+        })?;
+    let stdin = child.stdin.take().expect("piped stdin");
+    let stdout = child.stdout.take().expect("piped stdout");
+
+    // Read the ready line on another thread so that a server that hangs cannot hang the
+    // tests; keep draining stdout afterwards so that the server never writes to a closed
+    // pipe.
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        let first = lines.next();
+        let _ = tx.send(first);
+        for _ in lines {}
+    });
+    let log_text = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    let line = match rx.recv_timeout(START_TIMEOUT) {
+        Ok(Some(Ok(line))) => line,
+        Ok(_) => {
+            let status = child.wait().map(|s| s.to_string()).unwrap_or_default();
+            return Err(format!(
+                "moto server exited before it was ready ({status}); its log ({}):\n{}",
+                log_path.display(),
+                log_text()
+            ));
+        }
+        Err(_) => {
+            let _ = child.kill();
+            return Err(format!(
+                "moto server did not report readiness within {START_TIMEOUT:?}; its log ({}):\n{}",
+                log_path.display(),
+                log_text()
+            ));
+        }
+    };
+    let port: u16 = line
+        .strip_prefix("MOTO_READY ")
+        .and_then(|p| p.trim().parse().ok())
+        .ok_or_else(|| format!("unexpected first line from the moto server: {line:?}"))?;
+    Ok(Moto {
+        endpoint: format!("http://127.0.0.1:{port}"),
+        port,
+        python,
+        _child: Mutex::new((child, stdin)),
+    })
+}
+
+/// `$SAGEFLOW_MOTO_VENV`, else `target/moto-venv`.
+fn venv_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("SAGEFLOW_MOTO_VENV").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    // CARGO_TARGET_TMPDIR is <target>/tmp.
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    tmp.parent().unwrap_or(tmp).join("moto-venv")
+}
+
+/// The venv's python, after installing the pinned moto into `dir` if needed.
+fn ensure_venv(dir: &Path) -> Result<PathBuf, String> {
+    let python = dir.join("bin").join("python");
+    if has_pinned_moto(&python) {
+        return Ok(python);
+    }
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent)
+        .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "moto-venv".to_string());
+
+    // Test binaries run in parallel: the first one installs, the others wait here and
+    // then find the venv ready.
+    let lock_path = parent.join(format!("{name}.lock"));
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| format!("cannot open {}: {e}", lock_path.display()))?;
+    lock.lock()
+        .map_err(|e| format!("cannot lock {}: {e}", lock_path.display()))?;
+    if has_pinned_moto(&python) {
+        return Ok(python);
+    }
+
+    // Leftovers of an interrupted install; nobody else installs while we hold the lock.
+    let tmp_prefix = format!(".{name}.tmp-");
+    if let Ok(entries) = std::fs::read_dir(parent) {
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().starts_with(&tmp_prefix) {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+    let tmp = parent.join(format!("{tmp_prefix}{}", std::process::id()));
+    let started = Instant::now();
+    eprintln!(
+        "installing moto[server]=={MOTO_VERSION} into {} (first run only; needs python3 with venv and access to PyPI)",
+        dir.display()
+    );
+    run(
+        Command::new("python3").arg("-m").arg("venv").arg(&tmp),
+        "python3 -m venv",
+    )?;
+    let tmp_python = tmp.join("bin").join("python");
+    run(
+        Command::new(&tmp_python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--disable-pip-version-check",
+                "--quiet",
+            ])
+            .arg(format!("moto[server]=={MOTO_VERSION}")),
+        &format!("pip install moto[server]=={MOTO_VERSION}"),
+    )?;
+    if !has_pinned_moto(&tmp_python) {
+        return Err(format!(
+            "moto {MOTO_VERSION} was installed into {} but cannot be imported",
+            tmp.display()
+        ));
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(dir)
+            .map_err(|e| format!("cannot remove the outdated {}: {e}", dir.display()))?;
+    }
+    std::fs::rename(&tmp, dir)
+        .map_err(|e| format!("cannot rename {} to {}: {e}", tmp.display(), dir.display()))?;
+    eprintln!("installed moto {MOTO_VERSION} in {:.0?}", started.elapsed());
+    if !has_pinned_moto(&python) {
+        return Err(format!(
+            "moto {MOTO_VERSION} cannot be imported from {} after the install",
+            python.display()
+        ));
+    }
+    drop(lock);
+    Ok(python)
+}
+
+/// Whether `python` exists and imports moto's server, at the pinned version, and boto3.
+fn has_pinned_moto(python: &Path) -> bool {
+    if !python.exists() {
+        return false;
+    }
+    Command::new(python)
+        .args([
+            "-c",
+            "import boto3, moto, moto.server; print(moto.__version__)",
+        ])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .is_ok_and(|o| {
+            o.status.success() && String::from_utf8_lossy(&o.stdout).trim() == MOTO_VERSION
+        })
+}
+
+fn run(cmd: &mut Command, what: &str) -> Result<(), String> {
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("{what}: cannot run: {e}"))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    Err(format!(
+        "{what} failed ({}):\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    ))
+}
