@@ -403,3 +403,85 @@ fn a_vpc_restricts_the_ec2_documents() {
     assert_eq!(inv.notebooks.len(), 1);
     assert!(inv.warnings.is_empty(), "{:#?}", inv.warnings);
 }
+
+/// A stand-in for AWS that answers every request with `status` and a body in the
+/// service's error format (JSON for SageMaker, whose requests carry X-Amz-Target; XML
+/// for EC2); returns its endpoint.
+fn fake_aws(status: &'static str, json_body: &'static str, xml_body: &'static str) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(&stream);
+                let (mut length, mut json) = (0usize, false);
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    let lower = line.to_ascii_lowercase();
+                    if let Some(v) = lower.strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                    json |= lower.starts_with("x-amz-target:");
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                let (kind, text) = if json {
+                    ("application/x-amz-json-1.1", json_body)
+                } else {
+                    ("text/xml", xml_body)
+                };
+                let _ = write!(
+                    &stream,
+                    "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                    text.len()
+                );
+            });
+        }
+    });
+    endpoint
+}
+
+#[test]
+fn calls_the_endpoint_does_not_implement_are_skipped() {
+    let endpoint = fake_aws("501 Not Implemented", "{}", "");
+    let docs = collect_all(&endpoint, None);
+    assert!(docs.is_empty(), "{docs:?}");
+
+    let endpoint = fake_aws(
+        "400 Bad Request",
+        r#"{"__type": "UnknownOperationException", "message": "Unknown operation"}"#,
+        "<Response><Errors><Error><Code>InvalidAction</Code><Message>The action is not valid for this web service.</Message></Error></Errors><RequestID>r</RequestID></Response>",
+    );
+    let docs = collect_all(&endpoint, None);
+    assert!(docs.is_empty(), "{docs:?}");
+}
+
+#[test]
+fn other_errors_fail_naming_the_call() {
+    let endpoint = fake_aws(
+        "403 Forbidden",
+        r#"{"__type": "AccessDeniedException", "message": "User is not authorized to perform sagemaker:List"}"#,
+        "<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized to perform this operation.</Message></Error></Errors><RequestID>r</RequestID></Response>",
+    );
+    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let err = rt
+        .block_on(async { collect(&sdk(&endpoint).await, None).await })
+        .expect_err("access denied must fail");
+    match &err {
+        sageflow::Error::Source {
+            source_name,
+            message,
+        } => {
+            assert!(
+                source_name.starts_with("ec2:") || source_name.starts_with("sagemaker:"),
+                "{source_name}"
+            );
+            assert!(message.contains("not authorized"), "{message}");
+        }
+        other => panic!("unexpected error {other:?}"),
+    }
+}

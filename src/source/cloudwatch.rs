@@ -65,8 +65,12 @@ pub fn format_key(group: &str) -> String {
 }
 
 /// Lists the streams of a group (with the optional prefix) that can hold events of the
-/// window, one object each.
-pub async fn list(client: &Client, url: &str, window: &TimeWindow) -> Result<Vec<SourceObject>> {
+/// window, one object each; also returns how many streams the window excluded.
+pub async fn list(
+    client: &Client,
+    url: &str,
+    window: &TimeWindow,
+) -> Result<(Vec<SourceObject>, u64)> {
     let (group, prefix) = parse_url(url)?;
     let mut req = client.describe_log_streams().log_group_name(&group);
     if let Some(p) = &prefix {
@@ -74,6 +78,7 @@ pub async fn list(client: &Client, url: &str, window: &TimeWindow) -> Result<Vec
     }
     let mut pages = req.into_paginator().send();
     let mut out = Vec::new();
+    let mut pruned = 0;
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| {
             Error::source(
@@ -90,6 +95,7 @@ pub async fn list(client: &Client, url: &str, window: &TimeWindow) -> Result<Vec
             if let (Some(lo), Some(hi)) = (first, last)
                 && !window.overlaps_range(lo - START_MARGIN_SECS, hi + START_MARGIN_SECS)
             {
+                pruned += 1;
                 continue;
             }
             let loc = CwLocation {
@@ -111,7 +117,7 @@ pub async fn list(client: &Client, url: &str, window: &TimeWindow) -> Result<Vec
             });
         }
     }
-    Ok(out)
+    Ok((out, pruned))
 }
 
 /// One page of a stream's events: (timestamp ms, event id, message).

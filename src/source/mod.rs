@@ -72,10 +72,11 @@ pub async fn discover(
         if arg.starts_with("cwlogs://") {
             let client =
                 logs.ok_or_else(|| Error::source(arg, "no CloudWatch Logs client was configured"))?;
-            let streams = cloudwatch::list(client, arg, window).await?;
-            if streams.is_empty() {
-                tracing::warn!(source = %arg, "the log group has no stream in the time window");
+            let (streams, pruned) = cloudwatch::list(client, arg, window).await?;
+            if streams.is_empty() && pruned == 0 {
+                return Err(Error::source(arg, "the log group has no log stream"));
             }
+            d.pruned += pruned;
             d.objects.extend(streams);
             continue;
         }
