@@ -45,12 +45,31 @@ pub enum Command {
 pub enum InventoryCommand {
     /// Print what was understood from --inventory, and warn about what was not.
     Show(InventoryShowArgs),
+    /// Call the EC2 and SageMaker APIs and write AWS-CLI-shaped JSON for --inventory DIR.
+    Collect(CollectArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct InventoryShowArgs {
     #[command(flatten)]
     pub inventory: InventorySource,
+
+    #[command(flatten)]
+    pub aws: crate::source::aws::AwsOptions,
+}
+
+#[derive(Debug, Args)]
+pub struct CollectArgs {
+    /// Directory to write the documents to (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Only this VPC's EC2 resources.
+    #[arg(long, value_name = "VPC_ID")]
+    pub vpc: Option<String>,
+
+    #[command(flatten)]
+    pub aws: crate::source::aws::AwsOptions,
 }
 
 /// Where the account facts come from.
@@ -58,7 +77,7 @@ pub struct InventoryShowArgs {
 pub struct InventorySource {
     /// AWS CLI JSON output (describe-network-interfaces, describe-vpc-endpoints, describe-vpcs,
     /// describe-nat-gateways, prefix lists, route tables, describe-flow-logs, sagemaker
-    /// describe-*): a file or a directory of them.
+    /// describe-*): a file or a directory of them; `live` calls the APIs instead.
     #[arg(long, value_name = "PATH")]
     pub inventory: Option<PathBuf>,
 
@@ -87,6 +106,11 @@ pub struct ScanArgs {
     /// Accepted findings to leave out (TOML: [[suppress]] rule, match, reason, expires).
     #[arg(long, value_name = "FILE")]
     pub suppress: Option<PathBuf>,
+
+    /// Incremental scan: read only objects and log events that earlier runs with this state
+    /// (a local file or s3://bucket/key) did not; the state is updated when the run completes.
+    #[arg(long, value_name = "FILE|S3_URL")]
+    pub state: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -27,6 +27,7 @@ use crate::enrich::Enricher;
 use crate::error::{Error, Result};
 use crate::format::{FIELDS, FlowSchema, Layout, kind_name};
 use crate::inventory::{Inventory, IpRanges};
+use crate::scan::state::ScanState;
 use crate::source;
 
 /// Exit code for success.
@@ -42,13 +43,19 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Query(a) => query(a).await,
         Command::Scan(a) => scan(a).await,
         Command::Rules(a) => list_rules(a),
-        Command::Inventory(InventoryCommand::Show(a)) => inventory_show(&a.inventory),
+        Command::Inventory(InventoryCommand::Show(a)) => inventory_show(&a.inventory, &a.aws).await,
+        Command::Inventory(InventoryCommand::Collect(a)) => inventory_collect(a).await,
         Command::Schema(a) => schema(a),
     }
 }
 
 /// A prepared run over the inputs: session, counters, timer.
 struct Run {
+    /// The objects this run reads (for `--state`).
+    objects: Vec<source::SourceObject>,
+    ledger: crate::scan::state::CwLedger,
+    /// Objects skipped because an earlier run (`--state`) read them unchanged.
+    already: usize,
     ctx: SessionContext,
     rejects: Arc<RejectSink>,
     stats: Arc<ScanStats>,
@@ -59,7 +66,7 @@ struct Run {
     ignored: usize,
 }
 
-async fn prepare(input: &InputArgs) -> Result<Run> {
+async fn prepare(input: &InputArgs, state: Option<&ScanState>) -> Result<Run> {
     let now = Utc::now();
     let window = TimeWindow {
         since: input
@@ -86,7 +93,7 @@ async fn prepare(input: &InputArgs) -> Result<Run> {
         None => None,
     };
     let rejects = Arc::new(RejectSink::new(input.strict, rejects_out));
-    let inventory = load_inventory(&input.inventory)?;
+    let inventory = load_inventory(&input.inventory, &input.aws).await?;
     let mut flow_log_formats = std::collections::HashMap::new();
     for fl in &inventory.flow_logs {
         if let Some(f) = &fl.log_format {
@@ -115,6 +122,7 @@ async fn prepare(input: &InputArgs) -> Result<Run> {
             s3: wants_s3.then(|| source::aws::s3_client(&sdk, &input.aws)),
             logs: (!groups.is_empty()).then(|| aws_sdk_cloudwatchlogs::Client::new(&sdk)),
             handle: tokio::runtime::Handle::current(),
+            ledger: Default::default(),
         })
     } else {
         None
@@ -125,13 +133,25 @@ async fn prepare(input: &InputArgs) -> Result<Run> {
         regions: input.log_regions.clone(),
     };
     let enricher = Arc::new(Enricher::new(Arc::new(inventory)));
-    let discovery = source::discover(&input.sources, &filter, remote.as_ref()).await?;
+    let mut discovery = source::discover(&input.sources, &filter, remote.as_ref()).await?;
+    let mut already = 0;
+    if let Some(state) = state {
+        let before = discovery.objects.len();
+        discovery.objects.retain(|o| !state.seen(o));
+        already = before - discovery.objects.len();
+        for o in &mut discovery.objects {
+            if let (Some(cw), Some((from, skip))) = (o.cw.as_mut(), state.resume(&o.name)) {
+                cw.resume_from_ms = Some(from);
+                cw.skip = Arc::new(skip);
+            }
+        }
+    }
     ScanStats::add(&stats.objects_pruned, discovery.pruned);
     for p in &discovery.ignored {
         tracing::info!(path = %p.display(), "not a flow-log file name; skipped (name it explicitly to read it)");
     }
     let ignored = discovery.ignored.len();
-    if discovery.objects.is_empty() && discovery.pruned == 0 {
+    if discovery.objects.is_empty() && discovery.pruned == 0 && already == 0 {
         return Err(Error::source(
             input.sources.join(" "),
             "no flow-log objects found (directories are searched for *.log, *.gz, *.parquet, *.txt)",
@@ -148,8 +168,17 @@ async fn prepare(input: &InputArgs) -> Result<Run> {
         remote,
         concurrency: input.concurrency,
     };
+    let objects = discovery.objects.clone();
+    let ledger = config
+        .remote
+        .as_ref()
+        .map(|r| r.ledger.clone())
+        .unwrap_or_default();
     let (ctx, _) = engine::session(discovery, config)?;
     Ok(Run {
+        objects,
+        ledger,
+        already,
         ctx,
         rejects,
         stats,
@@ -185,6 +214,9 @@ impl Run {
             }
             if g(s.objects_pruned) > 0 {
                 line += &format!("; {} objects/prefixes skipped by time", g(s.objects_pruned));
+            }
+            if self.already > 0 {
+                line += &format!("; {} objects already scanned (--state)", self.already);
             }
             if self.ignored > 0 {
                 line += &format!("; {} non-log files ignored", self.ignored);
@@ -226,7 +258,7 @@ async fn query(a: QueryArgs) -> Result<u8> {
         }
         (None, None) => None,
     };
-    let run = prepare(&a.input).await?;
+    let run = prepare(&a.input, None).await?;
     match sql {
         Some(sql) => {
             let progress = progress::Progress::start(run.stats.clone(), run.quiet);
@@ -350,22 +382,36 @@ async fn group_formats(
 
 /// The inventory of `--inventory` (or none) with ip-ranges (built-in or `--ip-ranges`).
 /// Everything it could not use is logged as a warning.
-fn load_inventory(src: &InventorySource) -> Result<Inventory> {
-    let inv = match &src.inventory {
-        Some(path) => crate::inventory::load::load(path, src.ip_ranges.as_deref())?,
-        None => {
-            let ip_ranges = match &src.ip_ranges {
-                Some(p) => {
-                    let bytes = std::fs::read(p).map_err(|e| Error::io(p, e))?;
-                    IpRanges::from_json(&bytes, &p.display().to_string())?
-                }
-                None => IpRanges::builtin(),
-            };
-            Inventory {
-                ip_ranges,
-                ..Inventory::default()
+/// `--inventory live` collects it from the EC2 and SageMaker APIs instead.
+async fn load_inventory(src: &InventorySource, aws: &source::aws::AwsOptions) -> Result<Inventory> {
+    let ip_ranges = || -> Result<IpRanges> {
+        match &src.ip_ranges {
+            Some(p) => {
+                let bytes = std::fs::read(p).map_err(|e| Error::io(p, e))?;
+                IpRanges::from_json(&bytes, &p.display().to_string())
             }
+            None => Ok(IpRanges::builtin()),
         }
+    };
+    let inv = match &src.inventory {
+        Some(path) if path.as_os_str() == "live" => {
+            let sdk = source::aws::sdk_config(aws).await;
+            let docs = crate::inventory::collect::collect(&sdk, None).await?;
+            let mut inv = Inventory {
+                ip_ranges: ip_ranges()?,
+                ..Inventory::default()
+            };
+            for (name, doc) in docs {
+                crate::inventory::load::add_document(&mut inv, &format!("live:{name}"), doc);
+            }
+            crate::inventory::load::finish(&mut inv);
+            inv
+        }
+        Some(path) => crate::inventory::load::load(path, src.ip_ranges.as_deref())?,
+        None => Inventory {
+            ip_ranges: ip_ranges()?,
+            ..Inventory::default()
+        },
     };
     for w in &inv.warnings {
         tracing::warn!("inventory: {w}");
@@ -373,11 +419,13 @@ fn load_inventory(src: &InventorySource) -> Result<Inventory> {
     Ok(inv)
 }
 
-fn inventory_show(src: &InventorySource) -> Result<u8> {
+async fn inventory_show(src: &InventorySource, aws: &source::aws::AwsOptions) -> Result<u8> {
     if src.inventory.is_none() {
-        return Err(Error::Usage("inventory show needs --inventory PATH".into()));
+        return Err(Error::Usage(
+            "inventory show needs --inventory PATH (or live)".into(),
+        ));
     }
-    let inv = Arc::new(load_inventory(src)?);
+    let inv = Arc::new(load_inventory(src, aws).await?);
     let enricher = Enricher::new(inv.clone());
     let source = src.ip_ranges.as_ref().map_or_else(
         || "built-in snapshot".to_string(),
@@ -390,6 +438,26 @@ fn inventory_show(src: &InventorySource) -> Result<u8> {
     });
     let mut out = std::io::stdout().lock();
     write!(out, "{text}").map_err(|e| Error::io("standard output", e))?;
+    Ok(EXIT_OK)
+}
+
+/// Writes the live inventory as AWS-CLI-shaped JSON that `--inventory DIR` reads back.
+async fn inventory_collect(a: args::CollectArgs) -> Result<u8> {
+    let sdk = source::aws::sdk_config(&a.aws).await;
+    let docs = crate::inventory::collect::collect(&sdk, a.vpc.as_deref()).await?;
+    for (name, doc) in &docs {
+        let path = a.out.join(name);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        let text = serde_json::to_string_pretty(doc).expect("json");
+        std::fs::write(&path, text + "\n").map_err(|e| Error::io(&path, e))?;
+    }
+    eprintln!(
+        "sageflow: wrote {} documents to {}",
+        docs.len(),
+        a.out.display()
+    );
     Ok(EXIT_OK)
 }
 
@@ -428,7 +496,16 @@ async fn scan(a: ScanArgs) -> Result<u8> {
             "no --inventory: no ENI can be attributed to SageMaker, so the rules cannot find anything"
         );
     }
-    let run = prepare(&a.input).await?;
+    let state_store = match &a.state {
+        Some(loc) => Some(StateStore::open(loc, &a.input.aws).await?),
+        None => None,
+    };
+    let mut state = match &state_store {
+        Some(s) => s.load().await?,
+        None => ScanState::default(),
+    };
+    let run = prepare(&a.input, state_store.as_ref().map(|_| &state)).await?;
+    crate::engine::tables::register_context(&run.ctx, state_store.is_some())?;
     let progress = progress::Progress::start(run.stats.clone(), run.quiet);
     let mut findings = Vec::new();
     let mut per_rule: Vec<(String, usize)> = Vec::new();
@@ -457,6 +534,10 @@ async fn scan(a: ScanArgs) -> Result<u8> {
         true
     });
 
+    if state_store.is_some() {
+        findings.retain(|f| state.report(f));
+    }
+
     let mut out: Box<dyn Write> = match &a.output {
         Some(p) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(p).map_err(|e| Error::io(p, e))?,
@@ -466,6 +547,11 @@ async fn scan(a: ScanArgs) -> Result<u8> {
     crate::scan::write(&findings, &rules, a.format, &mut out)?;
     drop(out);
 
+    // Only a complete run moves the state forward: a failed one is read again next time.
+    if let Some(store) = &state_store {
+        state.record(&run.objects, &run.ledger);
+        store.save(&state).await?;
+    }
     run.summary_of(first_pass.unwrap_or_else(|| run.stats.snapshot()))?;
     if !run.quiet {
         let mut err = std::io::stderr().lock();
@@ -498,6 +584,105 @@ async fn scan(a: ScanArgs) -> Result<u8> {
     } else {
         EXIT_FINDINGS
     })
+}
+
+/// Where `--state` lives: a local file (written atomically) or an S3 object.
+enum StateStore {
+    Local(std::path::PathBuf),
+    S3 {
+        client: aws_sdk_s3::Client,
+        bucket: String,
+        key: String,
+    },
+}
+
+impl StateStore {
+    async fn open(loc: &str, aws: &source::aws::AwsOptions) -> Result<StateStore> {
+        if loc.starts_with("s3://") {
+            let (bucket, key) = source::s3::parse_url(loc)?;
+            if key.is_empty() {
+                return Err(Error::Usage(format!(
+                    "--state {loc}: name an object, not a bucket"
+                )));
+            }
+            let sdk = source::aws::sdk_config(aws).await;
+            Ok(StateStore::S3 {
+                client: source::aws::s3_client(&sdk, aws),
+                bucket,
+                key,
+            })
+        } else {
+            Ok(StateStore::Local(loc.into()))
+        }
+    }
+
+    async fn load(&self) -> Result<ScanState> {
+        match self {
+            StateStore::Local(p) => match std::fs::read_to_string(p) {
+                Ok(text) => ScanState::parse(&text, &p.display().to_string()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ScanState::default()),
+                Err(e) => Err(Error::io(p, e)),
+            },
+            StateStore::S3 {
+                client,
+                bucket,
+                key,
+            } => {
+                let url = format!("s3://{bucket}/{key}");
+                match client.get_object().bucket(bucket).key(key).send().await {
+                    Ok(resp) => {
+                        let body = resp.body.collect().await.map_err(|e| {
+                            Error::source(&url, format!("reading the state failed: {e}"))
+                        })?;
+                        ScanState::parse(&String::from_utf8_lossy(&body.into_bytes()), &url)
+                    }
+                    Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => {
+                        Ok(ScanState::default())
+                    }
+                    Err(e) => Err(Error::source(
+                        &url,
+                        format!(
+                            "reading the state failed: {}",
+                            aws_sdk_s3::error::DisplayErrorContext(e)
+                        ),
+                    )),
+                }
+            }
+        }
+    }
+
+    async fn save(&self, state: &ScanState) -> Result<()> {
+        let json = state.to_json();
+        match self {
+            StateStore::Local(p) => {
+                let tmp = p.with_extension("tmp");
+                std::fs::write(&tmp, json).map_err(|e| Error::io(&tmp, e))?;
+                std::fs::rename(&tmp, p).map_err(|e| Error::io(p, e))
+            }
+            StateStore::S3 {
+                client,
+                bucket,
+                key,
+            } => client
+                .put_object()
+                .bucket(bucket)
+                .key(key)
+                .body(json.into_bytes().into())
+                .content_type("application/json")
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| {
+                    Error::source(
+                        format!("s3://{bucket}/{key}"),
+                        format!(
+                            "writing the state failed: {}",
+                            aws_sdk_s3::error::DisplayErrorContext(e)
+                        ),
+                    )
+                }),
+        }
+    }
 }
 
 /// `--since`/`--until` values: RFC 3339, a date, or an age before `now`.

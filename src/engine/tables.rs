@@ -12,7 +12,20 @@ use datafusion::prelude::SessionContext;
 use crate::enrich::Enricher;
 use crate::error::Result;
 
+/// `scan_context(incremental)`: whether this run reads only new data (`scan --state`), for
+/// rules whose meaning needs the whole data set.
+pub fn register_context(ctx: &SessionContext, incremental: bool) -> Result<()> {
+    let _ = ctx.deregister_table("scan_context")?;
+    register_batch(
+        ctx,
+        "scan_context",
+        vec![Field::new("incremental", DataType::Boolean, false)],
+        vec![Arc::new(BooleanArray::from(vec![incremental]))],
+    )
+}
+
 pub fn register(ctx: &SessionContext, enricher: &Enricher) -> Result<()> {
+    register_context(ctx, false)?;
     let inv = enricher.inventory();
     let covered = |eni: &crate::inventory::Eni| {
         inv.flow_logs.iter().any(|f| {

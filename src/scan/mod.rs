@@ -2,6 +2,7 @@
 //! writes the findings as a table, JSON, NDJSON, CSV or SARIF.
 
 pub mod rules;
+pub mod state;
 
 use std::io::Write;
 

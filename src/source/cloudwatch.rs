@@ -19,6 +19,10 @@ const START_MARGIN_SECS: i64 = 15 * 60;
 pub struct CwLocation {
     pub group: String,
     pub stream: String,
+    /// Incremental scans: read events from this time (ms) on…
+    pub resume_from_ms: Option<i64>,
+    /// …except these (`<timestamp>:<event id>`), already read by the previous run.
+    pub skip: std::sync::Arc<std::collections::BTreeSet<String>>,
 }
 
 impl CwLocation {
@@ -101,6 +105,8 @@ pub async fn list(
             let loc = CwLocation {
                 group: group.clone(),
                 stream: name.to_string(),
+                resume_from_ms: None,
+                skip: Default::default(),
             };
             let url = format!("cwlogs://{group}/{name}");
             out.push(SourceObject {
@@ -133,8 +139,13 @@ pub fn pages(
         .filter_log_events()
         .log_group_name(&loc.group)
         .log_stream_names(&loc.stream);
-    if let Some(since) = window.since {
-        req = req.start_time((since - START_MARGIN_SECS).max(0) * 1000);
+    let since = window.since.map(|s| (s - START_MARGIN_SECS).max(0) * 1000);
+    let start = match (since, loc.resume_from_ms) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    };
+    if let Some(start) = start {
+        req = req.start_time(start);
     }
     if let Some(until) = window.until {
         req = req.end_time(until * 1000 + 999);
@@ -189,6 +200,8 @@ mod tests {
         let l = |s: &str| CwLocation {
             group: "g".into(),
             stream: s.into(),
+            resume_from_ms: None,
+            skip: Default::default(),
         };
         assert_eq!(
             l("eni-0c19436730cc350ae-all").stream_eni(),

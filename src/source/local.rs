@@ -68,7 +68,8 @@ pub fn read_object(
         let (client, handle) = remote
             .and_then(|r| r.logs.clone().map(|c| (c, r.handle.clone())))
             .ok_or_else(|| Error::source(&obj.name, "no CloudWatch Logs client was configured"))?;
-        let go_on = read_cw_stream(obj, loc, &client, &handle, opts, stats, emit)?;
+        let ledger = remote.map(|r| r.ledger.clone()).unwrap_or_default();
+        let go_on = read_cw_stream(obj, loc, &client, &handle, &ledger, opts, stats, emit)?;
         ScanStats::add(&stats.objects_done, 1);
         return Ok(go_on);
     }
@@ -126,6 +127,7 @@ fn read_cw_stream(
     loc: &super::cloudwatch::CwLocation,
     client: &aws_sdk_cloudwatchlogs::Client,
     handle: &tokio::runtime::Handle,
+    ledger: &crate::scan::state::CwLedger,
     opts: &Arc<DecodeOptions>,
     stats: &Arc<ScanStats>,
     emit: &mut Emit<'_>,
@@ -138,7 +140,11 @@ fn read_cw_stream(
     let window = opts.window.unwrap_or_default();
     let mut pages = Box::pin(super::cloudwatch::pages(client, loc, &window));
     while let Some(page) = handle.block_on(pages.next()) {
-        for (_, _, message) in page? {
+        for (ts, id, message) in page? {
+            if !loc.skip.is_empty() && loc.skip.contains(&format!("{ts}:{id}")) {
+                continue;
+            }
+            crate::scan::state::note_event(ledger, &obj.name, ts, &id);
             ScanStats::add(&stats.bytes, message.len() as u64);
             dec.decode_line(message.as_bytes())?;
             if dec.is_full() && !flush(&mut dec, &mut counted, stats, emit)? {

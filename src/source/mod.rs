@@ -35,6 +35,8 @@ pub struct Remote {
     pub s3: Option<aws_sdk_s3::Client>,
     pub logs: Option<aws_sdk_cloudwatchlogs::Client>,
     pub handle: tokio::runtime::Handle,
+    /// What was read from CloudWatch streams, for `scan --state`.
+    pub ledger: crate::scan::state::CwLedger,
 }
 
 /// What discovery found.

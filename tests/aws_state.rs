@@ -1,0 +1,276 @@
+//! Scheduled (incremental) scans against moto: `scan --state` reads only new S3 objects
+//! (including one delivered late for an earlier window) and only new CloudWatch events;
+//! together the runs flag exactly what one full scan flags. Also the live inventory
+//! through the CLI: `inventory collect` then `--inventory DIR` equals `--inventory live`.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+const BUCKET: &str = "state-bucket";
+
+fn run(moto: &support::Moto, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = moto
+        .sageflow()
+        .args(args)
+        .args(["--endpoint-url", &moto.endpoint])
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// Flow findings (those of a record) as comparable strings. The per-ENI summary of
+/// unattributed ENIs aggregates each run's records, so it is left out.
+fn flow_findings(json: &str) -> BTreeSet<String> {
+    let v: Vec<Value> = serde_json::from_str(json).unwrap();
+    v.into_iter()
+        .filter(|f| !f["start"].is_null() && f["rule"] != "unattributed-aws-managed-enis")
+        .map(|f| f.to_string())
+        .collect()
+}
+
+/// Uploads the v2 sample files whose window starts in `hours` (e.g. "T10").
+fn upload(moto: &support::Moto, hours: &str) {
+    let root = env!("CARGO_MANIFEST_DIR");
+    moto.run_python(&format!(
+        r#"
+import os, glob, boto3
+s3 = boto3.client("s3", endpoint_url=os.environ["ENDPOINT"])
+try:
+    s3.create_bucket(Bucket="{BUCKET}")
+except s3.exceptions.BucketAlreadyOwnedByYou:
+    pass
+base = "{root}/sample-logs/v2-default"
+for p in sorted(glob.glob(base + "/**/*.log.gz", recursive=True)):
+    if "_20261120{hours}" in p:
+        s3.upload_file(p, "{BUCKET}", "logs/" + os.path.relpath(p, base))
+"#
+    ));
+}
+
+#[test]
+fn s3_state_reads_only_new_objects() {
+    let moto = support::moto();
+    let _guard = moto.lock();
+    let full = {
+        let out = assert_cmd::Command::cargo_bin("sageflow")
+            .unwrap()
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args([
+                "scan",
+                "sample-logs/v2-default",
+                "--inventory",
+                "sample-logs/inventory",
+                "--format",
+                "json",
+                "--quiet",
+            ])
+            .output()
+            .unwrap();
+        flow_findings(&String::from_utf8(out.stdout).unwrap())
+    };
+    let state = format!("s3://{BUCKET}/state/sageflow.json");
+    let scan = |moto: &support::Moto| {
+        run(
+            moto,
+            &[
+                "scan",
+                &format!("s3://{BUCKET}/logs/"),
+                "--inventory",
+                "sample-logs/inventory",
+                "--format",
+                "json",
+                "--state",
+                &state,
+            ],
+        )
+    };
+    upload(moto, "T10");
+    let (code, first, err) = scan(moto);
+    assert!(matches!(code, Some(0 | 1)), "{err}");
+    assert!(err.contains("12 objects read"), "{err}");
+    let first_flows = flow_findings(&first);
+    let first_all: Vec<Value> = serde_json::from_str(&first).unwrap();
+    assert!(
+        first_all.iter().any(|f| f["rule"] == "blind-spots"),
+        "configuration findings are reported once"
+    );
+
+    upload(moto, "T11");
+    let (_, second, err) = scan(moto);
+    assert!(err.contains("12 objects read"), "{err}");
+    assert!(err.contains("12 objects already scanned"), "{err}");
+    let second_all: Vec<Value> = serde_json::from_str(&second).unwrap();
+    assert!(
+        !second_all.iter().any(|f| f["rule"] == "blind-spots"),
+        "not again: {second}"
+    );
+    let second_flows = flow_findings(&second);
+    assert!(
+        first_flows.is_disjoint(&second_flows),
+        "findings only from new data"
+    );
+    let union: BTreeSet<String> = first_flows.union(&second_flows).cloned().collect();
+    assert_eq!(
+        union, full,
+        "the runs together flag what one full scan flags"
+    );
+
+    // An object delivered late for an earlier window is new too.
+    moto.run_python(&format!(
+        r#"
+import os, gzip, boto3
+s3 = boto3.client("s3", endpoint_url=os.environ["ENDPOINT"])
+hdr = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
+rec = "2 111122223333 eni-07c690cc407310f14 10.20.1.30 198.51.100.200 40000 443 6 5 500 1795169100 1795169130 ACCEPT OK\n"
+s3.put_object(Bucket="{BUCKET}", Key="logs/AWSLogs/111122223333/vpcflowlogs/us-east-1/2026/11/20/111122223333_vpcflowlogs_us-east-1_fl-0aaa1111bbbb22220_20261120T1005Z_1a7e1a7e.log.gz", Body=gzip.compress((hdr + rec).encode()))
+"#
+    ));
+    let (code, third, err) = scan(moto);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("1 objects read"), "{err}");
+    let third: Vec<Value> = serde_json::from_str(&third).unwrap();
+    assert_eq!(third.len(), 1, "{third:?}");
+    assert_eq!(third[0]["rule"], "leaves-vpc");
+    assert_eq!(third[0]["dstaddr"], "198.51.100.200");
+    assert_eq!(third[0]["sagemaker_resource"], "train-a");
+
+    // Nothing new: no findings, exit 0.
+    let (code, fourth, err) = scan(moto);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        serde_json::from_str::<Vec<Value>>(&fourth).unwrap().len(),
+        0
+    );
+}
+
+#[test]
+fn cloudwatch_state_reads_only_new_events() {
+    let moto = support::moto();
+    let _guard = moto.lock();
+    let put = |moto: &support::Moto, events: &[(i64, &str)]| {
+        let list: Vec<String> = events
+            .iter()
+            .map(|(t, m)| format!("{{\"timestamp\": {}, \"message\": {m:?}}}", t * 1000))
+            .collect();
+        moto.run_python(&format!(
+            r#"
+import os, boto3
+logs = boto3.client("logs", endpoint_url=os.environ["ENDPOINT"])
+try:
+    logs.create_log_group(logGroupName="g")
+    logs.create_log_stream(logGroupName="g", logStreamName="eni-07c690cc407310f14-all")
+except logs.exceptions.ResourceAlreadyExistsException:
+    pass
+logs.put_log_events(logGroupName="g", logStreamName="eni-07c690cc407310f14-all", logEvents=[{}])
+"#,
+            list.join(", ")
+        ));
+    };
+    let rec = |dst: &str, t: i64| {
+        format!(
+            "2 111122223333 eni-07c690cc407310f14 10.20.1.30 {dst} 40000 443 6 5 500 {t} {} ACCEPT OK",
+            t + 30
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let scan = |moto: &support::Moto| {
+        run(
+            moto,
+            &[
+                "scan",
+                "cwlogs://g",
+                "--inventory",
+                "sample-logs/inventory",
+                "--format",
+                "json",
+                "--state",
+                state.to_str().unwrap(),
+            ],
+        )
+    };
+    let t0 = 1795169100; // 10:05, train-a running
+    let (a, b) = (rec("198.51.100.1", t0), rec("198.51.100.2", t0 + 60));
+    put(moto, &[(t0, &a), (t0 + 60, &b)]);
+    let (_, out, err) = scan(moto);
+    assert!(err.contains("2 records"), "{err}");
+    assert_eq!(flow_findings(&out).len(), 2);
+    // A new event, and a late one stamped before the newest event already read.
+    let (c, late) = (rec("198.51.100.3", t0 + 120), rec("198.51.100.4", t0 + 30));
+    put(moto, &[(t0 + 30, &late), (t0 + 120, &c)]);
+    let (_, out, err) = scan(moto);
+    assert!(err.contains("2 records"), "only the two new events: {err}");
+    let got: BTreeSet<String> = serde_json::from_str::<Vec<Value>>(&out)
+        .unwrap()
+        .iter()
+        .filter(|f| !f["start"].is_null())
+        .map(|f| f["dstaddr"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        got,
+        BTreeSet::from(["198.51.100.3".to_string(), "198.51.100.4".to_string()])
+    );
+}
+
+#[test]
+fn inventory_collect_round_trip_through_the_cli() {
+    let moto = support::moto();
+    let _guard = moto.lock();
+    moto.run_python(
+        r#"
+import os, boto3
+ep = os.environ["ENDPOINT"]
+ec2 = boto3.client("ec2", endpoint_url=ep)
+vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+sub = ec2.create_subnet(VpcId=vpc, CidrBlock="10.20.1.0/24")["Subnet"]["SubnetId"]
+ec2.create_network_interface(SubnetId=sub, PrivateIpAddress="10.20.1.20",
+    Description="[DO NOT DELETE] ENI managed by SageMaker for Studio Domain(d-live12345) - 0123456789abcdef0123456789abcdef")
+ec2.create_flow_logs(ResourceIds=[vpc], ResourceType="VPC", TrafficType="ALL", LogDestinationType="cloud-watch-logs",
+    LogGroupName="/aws/vpc/flowlogs", DeliverLogsPermissionArn="arn:aws:iam::123456789012:role/fl", LogFormat="${version} ${interface-id} ${srcaddr}")
+"#,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(
+        moto,
+        &[
+            "inventory",
+            "collect",
+            "--out",
+            dir.path().to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let (code, from_dir, err) = run(
+        moto,
+        &[
+            "inventory",
+            "show",
+            "--inventory",
+            dir.path().to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let (code, live, err) = run(moto, &["inventory", "show", "--inventory", "live"]);
+    assert_eq!(code, Some(0), "{err}");
+    // The files-read section differs (paths vs live:); everything after it is the same.
+    let body = |s: &str| {
+        s.lines()
+            .skip_while(|l| !l.starts_with("VPCs"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert!(!body(&from_dir).is_empty(), "{from_dir}");
+    assert_eq!(body(&from_dir), body(&live));
+    assert!(from_dir.contains("studio_domain d-live12345"), "{from_dir}");
+    assert!(
+        from_dir.contains("${version} ${interface-id} ${srcaddr}"),
+        "{from_dir}"
+    );
+}
