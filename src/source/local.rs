@@ -65,11 +65,10 @@ pub fn read_object(
     emit: &mut Emit<'_>,
 ) -> Result<bool> {
     if let Some(loc) = &obj.cw {
-        let (client, handle) = remote
-            .and_then(|r| r.logs.clone().map(|c| (c, r.handle.clone())))
+        let remote = remote
+            .filter(|r| r.logs.is_some())
             .ok_or_else(|| Error::source(&obj.name, "no CloudWatch Logs client was configured"))?;
-        let ledger = remote.map(|r| r.ledger.clone()).unwrap_or_default();
-        let go_on = read_cw_stream(obj, loc, &client, &handle, &ledger, opts, stats, emit)?;
+        let go_on = read_cw_stream(obj, loc, remote, opts, stats, emit)?;
         ScanStats::add(&stats.objects_done, 1);
         return Ok(go_on);
     }
@@ -125,9 +124,7 @@ pub fn read_object(
 fn read_cw_stream(
     obj: &SourceObject,
     loc: &super::cloudwatch::CwLocation,
-    client: &aws_sdk_cloudwatchlogs::Client,
-    handle: &tokio::runtime::Handle,
-    ledger: &crate::scan::state::CwLedger,
+    remote: &Remote,
     opts: &Arc<DecodeOptions>,
     stats: &Arc<ScanStats>,
     emit: &mut Emit<'_>,
@@ -138,13 +135,14 @@ fn read_cw_stream(
         .with_default_interface(loc.stream_eni());
     let mut counted = Counted::default();
     let window = opts.window.unwrap_or_default();
+    let client = remote.logs.as_ref().expect("checked by the caller");
     let mut pages = Box::pin(super::cloudwatch::pages(client, loc, &window));
-    while let Some(page) = handle.block_on(pages.next()) {
+    while let Some(page) = remote.handle.block_on(pages.next()) {
         for (ts, id, message) in page? {
             if !loc.skip.is_empty() && loc.skip.contains(&format!("{ts}:{id}")) {
                 continue;
             }
-            crate::scan::state::note_event(ledger, &obj.name, ts, &id);
+            crate::scan::state::note_event(&remote.ledger, &obj.name, ts, &id);
             ScanStats::add(&stats.bytes, message.len() as u64);
             dec.decode_line(message.as_bytes())?;
             if dec.is_full() && !flush(&mut dec, &mut counted, stats, emit)? {
