@@ -10,6 +10,7 @@ pub mod decode;
 pub mod engine;
 pub mod enrich;
 pub mod error;
+pub mod export;
 pub mod format;
 pub mod inventory;
 pub mod scan;

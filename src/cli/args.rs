@@ -32,6 +32,8 @@ pub enum Command {
     Query(QueryArgs),
     /// Run the compliance rules; exit 1 when there are findings.
     Scan(ScanArgs),
+    /// Write the enriched flows as Hive-partitioned Parquet (or print a CREATE TABLE for it).
+    Export(ExportArgs),
     /// List the compliance rules and reports (bundled and from --rules DIR).
     Rules(RulesArgs),
     /// Inspect the inventory (AWS CLI JSON) that attribution uses.
@@ -114,6 +116,32 @@ pub struct ScanArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Output: a directory or s3://bucket/prefix. Re-runs add only new source data.
+    #[arg(long, value_name = "DIR|S3_URL")]
+    pub out: Option<String>,
+
+    /// Partition folders: year=/month=/day= (day) or also hour= (hour).
+    #[arg(long, value_enum, default_value_t = crate::export::PartitionBy::Day)]
+    pub partition_by: crate::export::PartitionBy,
+
+    /// Rebuild the whole export instead of adding new source data.
+    #[arg(long)]
+    pub full: bool,
+
+    /// Print the CREATE TABLE that reads the export at --out, and exit.
+    #[arg(long, value_enum, value_name = "DIALECT")]
+    pub ddl: Option<crate::export::ddl::Dialect>,
+
+    /// Table name for --ddl.
+    #[arg(long, default_value = "flows")]
+    pub table: String,
+}
+
+#[derive(Debug, Args)]
 pub struct RulesArgs {
     /// A directory of extra rules (*.sql).
     #[arg(long, value_name = "DIR")]
@@ -125,7 +153,7 @@ pub struct RulesArgs {
 pub struct InputArgs {
     /// Flow-log sources: files, directories (read recursively), quoted globs, or
     /// s3://bucket/prefix.
-    #[arg(required = true, value_name = "SOURCE")]
+    #[arg(value_name = "SOURCE")]
     pub sources: Vec<String>,
 
     /// Record format, when objects have no header line: AWS syntax ('${version} ${srcaddr} ...')

@@ -42,6 +42,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Query(a) => query(a).await,
         Command::Scan(a) => scan(a).await,
+        Command::Export(a) => export(a).await,
         Command::Rules(a) => list_rules(a),
         Command::Inventory(InventoryCommand::Show(a)) => inventory_show(&a.inventory, &a.aws).await,
         Command::Inventory(InventoryCommand::Collect(a)) => inventory_collect(a).await,
@@ -67,6 +68,11 @@ struct Run {
 }
 
 async fn prepare(input: &InputArgs, state: Option<&ScanState>) -> Result<Run> {
+    if input.sources.is_empty() {
+        return Err(Error::Usage(
+            "give at least one SOURCE (a file, directory, glob, s3:// or cwlogs:// URL)".into(),
+        ));
+    }
     let now = Utc::now();
     let window = TimeWindow {
         since: input
@@ -216,7 +222,7 @@ impl Run {
                 line += &format!("; {} objects/prefixes skipped by time", g(s.objects_pruned));
             }
             if self.already > 0 {
-                line += &format!("; {} objects already scanned (--state)", self.already);
+                line += &format!("; {} objects already done by an earlier run", self.already);
             }
             if self.ignored > 0 {
                 line += &format!("; {} non-log files ignored", self.ignored);
@@ -458,6 +464,87 @@ async fn inventory_collect(a: args::CollectArgs) -> Result<u8> {
         docs.len(),
         a.out.display()
     );
+    Ok(EXIT_OK)
+}
+
+async fn export(a: args::ExportArgs) -> Result<u8> {
+    use crate::export::{self as ex, Store};
+    let out = a
+        .out
+        .as_deref()
+        .ok_or_else(|| Error::Usage("export needs --out DIR or --out s3://bucket/prefix".into()))?;
+    let store = if out.starts_with("s3://") {
+        let (bucket, prefix) = source::s3::parse_url(out)?;
+        let prefix = if prefix.is_empty() || prefix.ends_with('/') {
+            prefix
+        } else {
+            format!("{prefix}/")
+        };
+        let sdk = source::aws::sdk_config(&a.input.aws).await;
+        Store::S3 {
+            client: source::aws::s3_client(&sdk, &a.input.aws),
+            bucket,
+            prefix,
+        }
+    } else {
+        Store::Local(out.into())
+    };
+    if let Some(dialect) = a.ddl {
+        let schema = FlowSchema::default();
+        print!(
+            "{}",
+            ex::ddl::create_table(
+                schema.arrow(),
+                &store.root(),
+                a.partition_by,
+                &a.table,
+                dialect
+            )
+        );
+        return Ok(EXIT_OK);
+    }
+    let rolled = ex::recover(&store).await?;
+    let mut manifest = match ex::load_manifest(&store).await? {
+        Some(m) if a.full => {
+            let n = ex::clear(&store).await?;
+            tracing::info!(files = n, "--full: removed the previous export");
+            let _ = m;
+            ex::Manifest::default()
+        }
+        Some(m) => m,
+        None => ex::Manifest::default(),
+    };
+    let layout = format!("{:?}", a.partition_by).to_lowercase();
+    if !manifest.partition_by.is_empty() && manifest.partition_by != layout {
+        return Err(Error::Usage(format!(
+            "the export at {out} is partitioned by {}; use the same --partition-by, or --full to rebuild it",
+            manifest.partition_by
+        )));
+    }
+    let run = prepare(&a.input, Some(&manifest.sources)).await?;
+    let progress = progress::Progress::start(run.stats.clone(), run.quiet);
+    let summary = if run.objects.is_empty() {
+        ex::Summary::default()
+    } else {
+        manifest.sources.record(&run.objects, &run.ledger);
+        ex::export(&run.ctx, &store, a.partition_by, manifest).await?
+    };
+    drop(progress);
+    run.summary()?;
+    if !run.quiet {
+        eprintln!(
+            "sageflow: exported {} rows in {} files ({} bytes) to {}{}",
+            summary.rows,
+            summary.files,
+            summary.bytes,
+            store.root(),
+            if rolled > 0 {
+                format!("; finished {rolled} interrupted run(s)")
+            } else {
+                String::new()
+            }
+        );
+    }
     Ok(EXIT_OK)
 }
 

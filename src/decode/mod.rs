@@ -91,6 +91,9 @@ pub struct DecodeOptions {
     /// Formats of flow logs by id (from `describe-flow-logs`), for objects whose key names
     /// the flow log and that have no header line.
     pub flow_log_formats: Arc<std::collections::HashMap<String, Layout>>,
+    /// The window of the query's time filters and `--since`/`--until`: Parquet row groups
+    /// whose statistics lie outside it are not read.
+    pub prune: Option<TimeWindow>,
     pub rejects: Arc<RejectSink>,
 }
 
@@ -123,6 +126,7 @@ impl DecodeOptions {
             window: window.filter(|w| !w.is_open()),
             log_format,
             flow_log_formats: Arc::default(),
+            prune: None,
             rejects,
         }
     }

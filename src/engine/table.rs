@@ -138,6 +138,7 @@ impl TableProvider for FlowsTable {
             self.config.rejects.clone(),
         );
         opts.flow_log_formats = self.config.flow_log_formats.clone();
+        opts.prune = Some(prune).filter(|w| !w.is_open());
         let opts = Arc::new(opts);
         // Remote objects wait on the network: more of them in flight than cores.
         let lanes = if objects.iter().any(|o| o.s3.is_some()) {

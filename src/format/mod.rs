@@ -168,6 +168,12 @@ pub fn lookup(name: &str) -> Option<usize> {
     index.get(&name.to_ascii_lowercase()).copied()
 }
 
+/// Columns sageflow derives (times, enrichment) rather than reads: found in a file (an
+/// export), they are recomputed, not taken as unknown fields.
+pub fn is_derived_column(name: &str) -> bool {
+    name == START_TIME || name == END_TIME || crate::enrich::COLUMNS.iter().any(|(c, _)| *c == name)
+}
+
 /// The column name an unknown field gets: lower case, hyphens as underscores.
 pub fn column_name(name: &str) -> String {
     name.trim().to_ascii_lowercase().replace('-', "_")

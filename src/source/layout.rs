@@ -58,6 +58,19 @@ pub fn parse_key(key: &str) -> KeyInfo {
         info.region = region;
         info.range = partition_range(&date_parts);
     }
+    if info.range.is_none() {
+        // sageflow's own exports (and other Hive-partitioned copies): year=/month=/day=/hour=.
+        let mut d = Vec::new();
+        for key in ["year=", "month=", "day=", "hour="] {
+            match parts.iter().find_map(|p| p.strip_prefix(key)) {
+                Some(v) => d.push(v),
+                None => break,
+            }
+        }
+        if !d.is_empty() {
+            info.range = partition_range(&d);
+        }
+    }
     if let Some(name) = parts.last()
         && let Some((flid, t)) = parse_object_name(name)
     {
@@ -159,6 +172,14 @@ mod tests {
         assert_eq!(k.flow_log_id.as_deref(), Some("fl-1234abcd"));
         let t = ts("2018-06-20T16:20:00Z");
         assert_eq!(k.range, Some((t - FILE_MARGIN, t + 300 + FILE_MARGIN)));
+    }
+
+    #[test]
+    fn export_partitions() {
+        let k = parse_key("out/year=2026/month=11/day=20/part-1.parquet");
+        assert_eq!(k.range.unwrap().0, ts("2026-11-20T00:00:00Z") - DIR_MARGIN);
+        let k = parse_key("out/year=2026/month=11/day=20/hour=07/part-1.parquet");
+        assert_eq!(k.range.unwrap().1, ts("2026-11-20T08:00:00Z") + DIR_MARGIN);
     }
 
     #[test]

@@ -225,6 +225,11 @@ fn read_s3_parquet(
         .map_err(|e| perr(&e))?;
     let plan = ParquetPlan::new(builder.schema(), opts, &obj.name)?;
     let (mask, positions) = parquet_projection(&plan, builder.parquet_schema());
+    let groups = row_groups(builder.metadata(), opts.prune.as_ref());
+    let builder = match groups {
+        Some(g) => builder.with_row_groups(g),
+        None => builder,
+    };
     let mut stream = builder
         .with_projection(mask)
         .with_batch_size(opts.batch_size)
@@ -244,6 +249,53 @@ fn read_s3_parquet(
         fetched.load(std::sync::atomic::Ordering::Relaxed),
     );
     result
+}
+
+/// Row groups whose `start`/`end` statistics can overlap the window; `None` to read all.
+fn row_groups(
+    meta: &datafusion::parquet::file::metadata::ParquetMetaData,
+    window: Option<&crate::decode::TimeWindow>,
+) -> Option<Vec<usize>> {
+    use datafusion::parquet::file::statistics::Statistics;
+    let w = window?;
+    let schema = meta.file_metadata().schema_descr();
+    let col = |name: &str| {
+        (0..schema.num_columns())
+            .find(|&i| crate::format::column_name(schema.column(i).name()) == name)
+    };
+    let (s, e) = (col("start"), col("end"));
+    if s.is_none() && e.is_none() {
+        return None;
+    }
+    let groups = (0..meta.num_row_groups())
+        .filter(|&rg| {
+            let g = meta.row_group(rg);
+            let stat = |c: Option<usize>, min: bool| {
+                let st = g.column(c?).statistics()?;
+                let v = match st {
+                    Statistics::Int64(v) => {
+                        if min {
+                            v.min_opt().copied()
+                        } else {
+                            v.max_opt().copied()
+                        }
+                    }
+                    Statistics::Int32(v) => {
+                        (if min { v.min_opt() } else { v.max_opt() }).map(|x| i64::from(*x))
+                    }
+                    _ => None,
+                }?;
+                Some(crate::decode::normalise_epoch(v))
+            };
+            let lo = stat(s, true).or(stat(e, true));
+            let hi = stat(e, false).or(stat(s, false));
+            match (lo, hi) {
+                (Some(lo), Some(hi)) => w.overlaps_range(lo, hi),
+                _ => true,
+            }
+        })
+        .collect();
+    Some(groups)
 }
 
 /// The projection mask for a plan's columns, and where each lands in the read batches
@@ -444,6 +496,11 @@ fn read_parquet(
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| perr(&e))?;
     let plan = ParquetPlan::new(builder.schema(), opts, &obj.name)?;
     let (mask, positions) = parquet_projection(&plan, builder.parquet_schema());
+    let groups = row_groups(builder.metadata(), opts.prune.as_ref());
+    let builder = match groups {
+        Some(g) => builder.with_row_groups(g),
+        None => builder,
+    };
     let mut reader = builder
         .with_projection(mask)
         .with_batch_size(opts.batch_size)
@@ -487,7 +544,9 @@ pub fn peek_unknown_fields(obj: &SourceObject) -> Result<Vec<String>> {
                 .fields()
                 .iter()
                 .map(|f| crate::format::column_name(f.name()))
-                .filter(|c| crate::format::lookup(c).is_none())
+                .filter(|c| {
+                    crate::format::lookup(c).is_none() && !crate::format::is_derived_column(c)
+                })
                 .collect());
         }
         Encoding::Gzip => {

@@ -117,6 +117,14 @@ fn add_path(p: &Path, explicit: bool, window: &TimeWindow, d: &mut Discovery) ->
         return Ok(());
     }
     if meta.is_dir() {
+        // `_…` and `.…` folders hold metadata and staging (sageflow's `_sageflow`, Spark's
+        // `_temporary`), never data.
+        let hidden = p
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with(['_', '.']));
+        if !explicit && hidden {
+            return Ok(());
+        }
         let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
             .map_err(|e| Error::io(p, e))?
             .map(|e| e.map(|e| e.path()).map_err(|e| Error::io(p, e)))

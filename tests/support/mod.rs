@@ -27,6 +27,8 @@ use std::time::{Duration, Instant};
 
 /// The moto release the tests are written against.
 pub const MOTO_VERSION: &str = "5.1.22";
+/// DuckDB for the tests that check other engines read sageflow's exports.
+pub const DUCKDB_VERSION: &str = "2.0.1";
 
 /// How long the server may take to report that it listens.
 const START_TIMEOUT: Duration = Duration::from_secs(120);
@@ -243,6 +245,16 @@ fn start() -> Result<Moto, String> {
 }
 
 /// `$SAGEFLOW_MOTO_VENV`, else `target/moto-venv`.
+/// The venv's python (boto3, moto, duckdb) without starting the moto server.
+#[allow(dead_code)]
+pub fn python() -> PathBuf {
+    static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    match PYTHON.get_or_init(|| ensure_venv(&venv_dir())) {
+        Ok(p) => p.clone(),
+        Err(e) => panic!("python test environment unavailable: {e}"),
+    }
+}
+
 fn venv_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("SAGEFLOW_MOTO_VENV").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir);
@@ -313,8 +325,9 @@ fn ensure_venv(dir: &Path) -> Result<PathBuf, String> {
                 "--disable-pip-version-check",
                 "--quiet",
             ])
-            .arg(format!("moto[server]=={MOTO_VERSION}")),
-        &format!("pip install moto[server]=={MOTO_VERSION}"),
+            .arg(format!("moto[server]=={MOTO_VERSION}"))
+            .arg(format!("duckdb=={DUCKDB_VERSION}")),
+        &format!("pip install moto[server]=={MOTO_VERSION} duckdb=={DUCKDB_VERSION}"),
     )?;
     if !has_pinned_moto(&tmp_python) {
         return Err(format!(
@@ -347,13 +360,15 @@ fn has_pinned_moto(python: &Path) -> bool {
     Command::new(python)
         .args([
             "-c",
-            "import boto3, moto, moto.server; print(moto.__version__)",
+            "import boto3, duckdb, moto, moto.server; print(moto.__version__, duckdb.__version__)",
         ])
         .stdin(Stdio::null())
         .stderr(Stdio::null())
         .output()
         .is_ok_and(|o| {
-            o.status.success() && String::from_utf8_lossy(&o.stdout).trim() == MOTO_VERSION
+            o.status.success()
+                && String::from_utf8_lossy(&o.stdout).trim()
+                    == format!("{MOTO_VERSION} {DUCKDB_VERSION}")
         })
 }
 

@@ -1,0 +1,107 @@
+//! CREATE TABLE statements that read an export exactly as it is written: the `flows`
+//! columns with their Parquet types, and the Hive partition columns.
+
+use datafusion::arrow::datatypes::{DataType, Schema};
+
+use super::PartitionBy;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Dialect {
+    Athena,
+    Duckdb,
+    Trino,
+}
+
+fn sql_type(dt: &DataType, d: Dialect) -> &'static str {
+    match (dt, d) {
+        (DataType::Int32, Dialect::Athena) => "int",
+        (DataType::Int32, _) => "INTEGER",
+        (DataType::Int64, Dialect::Athena) => "bigint",
+        (DataType::Int64, _) => "BIGINT",
+        (DataType::Boolean, Dialect::Athena) => "boolean",
+        (DataType::Boolean, _) => "BOOLEAN",
+        // Parquet has no second unit: the writer stores milliseconds, UTC-adjusted.
+        (DataType::Timestamp(..), Dialect::Athena) => "timestamp",
+        (DataType::Timestamp(..), Dialect::Duckdb) => "TIMESTAMPTZ",
+        (DataType::Timestamp(..), Dialect::Trino) => "TIMESTAMP(3)",
+        (_, Dialect::Athena) => "string",
+        (_, _) => "VARCHAR",
+    }
+}
+
+fn quote(name: &str, d: Dialect) -> String {
+    match d {
+        Dialect::Athena => format!("`{name}`"),
+        _ => format!("\"{name}\""),
+    }
+}
+
+/// The statement for `dialect`, reading `location` (a directory or `s3://…/` prefix).
+pub fn create_table(
+    schema: &Schema,
+    location: &str,
+    partition_by: PartitionBy,
+    table: &str,
+    d: Dialect,
+) -> String {
+    let cols: Vec<String> = schema
+        .fields()
+        .iter()
+        .map(|f| format!("  {} {}", quote(f.name(), d), sql_type(f.data_type(), d)))
+        .collect();
+    let parts = partition_by.columns();
+    let location = location.trim_end_matches('/');
+    match d {
+        Dialect::Athena => {
+            let mut s = format!(
+                "CREATE EXTERNAL TABLE IF NOT EXISTS {table} (\n{}\n)\nPARTITIONED BY ({})\nSTORED AS PARQUET\nLOCATION '{location}/'\nTBLPROPERTIES (\n  'parquet.compression' = 'ZSTD',\n  'projection.enabled' = 'true',\n  'projection.year.type' = 'integer',\n  'projection.year.range' = '2015,2100',\n  'projection.month.type' = 'integer',\n  'projection.month.range' = '1,12',\n  'projection.month.digits' = '2',\n  'projection.day.type' = 'integer',\n  'projection.day.range' = '1,31',\n  'projection.day.digits' = '2',\n",
+                cols.join(",\n"),
+                parts
+                    .iter()
+                    .map(|p| format!("`{p}` int"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
+            if partition_by == PartitionBy::Hour {
+                s += "  'projection.hour.type' = 'integer',\n  'projection.hour.range' = '0,23',\n  'projection.hour.digits' = '2',\n";
+            }
+            let template = parts
+                .iter()
+                .map(|p| format!("{p}=${{{p}}}"))
+                .collect::<Vec<_>>()
+                .join("/");
+            s += &format!("  'storage.location.template' = '{location}/{template}/'\n);\n");
+            s
+        }
+        Dialect::Duckdb => {
+            let glob = format!("{location}/{}/*.parquet", vec!["*"; parts.len()].join("/"));
+            let types = parts
+                .iter()
+                .map(|p| format!("{p}: INTEGER"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!(
+                "-- Columns as written: {}\nCREATE VIEW {table} AS\nSELECT * FROM read_parquet('{glob}', hive_partitioning = true, hive_types = {{{types}}});\n",
+                schema
+                    .fields()
+                    .iter()
+                    .map(|f| format!("{} {}", f.name(), sql_type(f.data_type(), d)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+        Dialect::Trino => {
+            let mut all = cols.clone();
+            all.extend(parts.iter().map(|p| format!("  \"{p}\" INTEGER")));
+            format!(
+                "CREATE TABLE hive.default.{table} (\n{}\n)\nWITH (\n  format = 'PARQUET',\n  external_location = '{location}/',\n  partitioned_by = ARRAY[{}]\n);\n-- then: CALL hive.system.sync_partition_metadata('default', '{table}', 'ADD');\n",
+                all.join(",\n"),
+                parts
+                    .iter()
+                    .map(|p| format!("'{p}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    }
+}

@@ -1,0 +1,377 @@
+//! `sageflow export`: the enriched `flows` table as Hive-partitioned Parquet
+//! (`year=/month=/day=[/hour=]`), zstd, with statistics and page indexes, rows sorted by
+//! time then interface inside each file.
+//!
+//! Commit protocol, so that readers never see a partial file and an interrupted run is
+//! finished by the next one:
+//! 1. files are written under `_sageflow/staging/<run>/…` (engines skip `_` folders);
+//! 2. a run record `_sageflow/runs/<run>.json` lists them and the new manifest;
+//! 3. each file is moved to its partition (rename; copy + delete on S3);
+//! 4. the manifest `_sageflow/manifest.json` (what source data is exported) is replaced and
+//!    the run record removed.
+//!
+//! A run that dies before step 2 leaves only staging, which the next run deletes (its
+//! sources are not in the manifest, so they are exported again); one that dies after
+//! step 2 is rolled forward by the next run.
+
+pub mod ddl;
+pub mod store;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, Timelike};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::{SchemaRef, TimestampSecondType};
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::file::metadata::SortingColumn;
+use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
+use datafusion::prelude::SessionContext;
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+
+pub use store::Store;
+
+use crate::error::{Error, Result};
+use crate::scan::state::ScanState;
+
+pub const MANIFEST: &str = "_sageflow/manifest.json";
+const RUNS: &str = "_sageflow/runs/";
+const STAGING: &str = "_sageflow/staging/";
+
+/// Rows per row group: large enough for scans, small enough to buffer (~tens of MB).
+pub const ROW_GROUP_ROWS: usize = 256 * 1024;
+/// Rows per file before a new one is started in the same partition.
+pub const FILE_ROWS: usize = 4 * ROW_GROUP_ROWS;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum PartitionBy {
+    #[default]
+    Day,
+    Hour,
+}
+
+impl PartitionBy {
+    pub fn columns(self) -> &'static [&'static str] {
+        match self {
+            PartitionBy::Day => &["year", "month", "day"],
+            PartitionBy::Hour => &["year", "month", "day", "hour"],
+        }
+    }
+
+    fn path(self, t: i64) -> String {
+        let d = DateTime::from_timestamp(t, 0).unwrap_or_default();
+        match self {
+            PartitionBy::Day => format!(
+                "year={:04}/month={:02}/day={:02}",
+                d.year(),
+                d.month(),
+                d.day()
+            ),
+            PartitionBy::Hour => format!(
+                "year={:04}/month={:02}/day={:02}/hour={:02}",
+                d.year(),
+                d.month(),
+                d.day(),
+                d.hour()
+            ),
+        }
+    }
+}
+
+/// The output's manifest: the incremental state of the sources already exported, plus
+/// the layout it was written with (a re-run must not mix layouts).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Manifest {
+    pub partition_by: String,
+    pub sources: ScanState,
+    /// Data files written, relative to the output root.
+    pub files: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct RunRecord {
+    run: String,
+    /// (staged name, final name)
+    moves: Vec<(String, String)>,
+    manifest: Manifest,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Summary {
+    pub rows: u64,
+    pub files: u64,
+    pub bytes: u64,
+}
+
+pub async fn load_manifest(store: &Store) -> Result<Option<Manifest>> {
+    match store.read(MANIFEST).await? {
+        None => Ok(None),
+        Some(b) => serde_json::from_slice(&b).map(Some).map_err(|e| {
+            Error::Usage(format!(
+                "{}: not a sageflow manifest: {e}",
+                store.describe(MANIFEST)
+            ))
+        }),
+    }
+}
+
+/// Finishes runs that were interrupted after their commit record, and deletes what runs
+/// interrupted before it left in staging. Returns how many runs were rolled forward.
+pub async fn recover(store: &Store) -> Result<usize> {
+    let mut rolled = 0;
+    for rec in store.list(RUNS).await? {
+        let data = store.read(&rec).await?.unwrap_or_default();
+        let record: RunRecord = serde_json::from_slice(&data).map_err(|e| {
+            Error::Usage(format!("{}: damaged run record: {e}", store.describe(&rec)))
+        })?;
+        commit(store, &record).await?;
+        tracing::warn!(run = %record.run, "finished an export run that had been interrupted");
+        rolled += 1;
+    }
+    for stale in store.list(STAGING).await? {
+        store.delete(&stale).await?;
+    }
+    if let Store::Local(root) = store {
+        let _ = std::fs::remove_dir_all(root.join(STAGING));
+    }
+    Ok(rolled)
+}
+
+async fn commit(store: &Store, record: &RunRecord) -> Result<()> {
+    for (i, (from, to)) in record.moves.iter().enumerate() {
+        fault("commit", i);
+        store.rename(from, to).await?;
+    }
+    let json = serde_json::to_vec_pretty(&record.manifest).expect("manifest serialises");
+    store.write(MANIFEST, &json).await?;
+    store.delete(&format!("{RUNS}{}.json", record.run)).await
+}
+
+/// Deletes every data file of the output (for `--full`).
+pub async fn clear(store: &Store) -> Result<u64> {
+    let mut n = 0;
+    for f in store.list("").await? {
+        if !f.starts_with('_') && f.ends_with(".parquet") {
+            store.delete(&f).await?;
+            n += 1;
+        }
+    }
+    store.delete(MANIFEST).await?;
+    Ok(n)
+}
+
+/// Test hook: `SAGEFLOW_FAULT=<phase>:<n>` aborts the process at the n-th step of a phase
+/// (`staging` files written, `commit` files moved), to prove interrupted runs are safe.
+fn fault(phase: &str, step: usize) {
+    if let Ok(spec) = std::env::var("SAGEFLOW_FAULT")
+        && let Some((p, n)) = spec.split_once(':')
+        && p == phase
+        && n.parse::<usize>().ok() == Some(step)
+    {
+        eprintln!("sageflow: SAGEFLOW_FAULT={spec}: aborting");
+        std::process::abort();
+    }
+}
+
+fn writer_props(sort_cols: &[usize]) -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(
+            ZstdLevel::try_new(3).expect("valid level"),
+        ))
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_statistics_enabled(EnabledStatistics::Page)
+        .set_sorting_columns(Some(
+            sort_cols
+                .iter()
+                .map(|&c| SortingColumn {
+                    column_idx: c as i32,
+                    descending: false,
+                    nulls_first: false,
+                })
+                .collect(),
+        ))
+        .set_created_by(format!("sageflow {}", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+struct OpenFile {
+    rel: String,
+    local: std::path::PathBuf,
+    writer: ArrowWriter<std::fs::File>,
+    rows: usize,
+}
+
+/// Writes the result of `SELECT * FROM flows ORDER BY start_time, interface_id` as staged
+/// files, then commits them with `manifest` as the new manifest.
+pub async fn export(
+    ctx: &SessionContext,
+    store: &Store,
+    partition_by: PartitionBy,
+    mut manifest: Manifest,
+) -> Result<Summary> {
+    let run = format!(
+        "{}-{:08x}",
+        chrono::Utc::now().format("%Y%m%dT%H%M%SZ"),
+        std::process::id()
+    );
+    let staging_local = match store {
+        Store::Local(root) => root.join(STAGING).join(&run),
+        Store::S3 { .. } => std::env::temp_dir().join(format!("sageflow-export-{run}")),
+    };
+    let df = ctx
+        .sql("SELECT * FROM flows ORDER BY start_time, interface_id")
+        .await
+        .map_err(Error::from_datafusion)?;
+    let mut stream = df.execute_stream().await.map_err(Error::from_datafusion)?;
+    let schema: SchemaRef = stream.schema();
+    let time_idx = schema.index_of("start_time").expect("start_time");
+    let end_idx = schema.index_of("end_time").expect("end_time");
+    let sort_cols = [
+        time_idx,
+        schema.index_of("interface_id").expect("interface_id"),
+    ];
+    let props = writer_props(&sort_cols);
+
+    let mut summary = Summary::default();
+    let mut moves: Vec<(String, String)> = Vec::new();
+    let mut open: Option<(String, OpenFile)> = None;
+    let mut seq = 0usize;
+
+    while let Some(batch) = stream.next().await {
+        let batch = batch.map_err(Error::from_datafusion)?;
+        let starts = batch.column(time_idx).as_primitive::<TimestampSecondType>();
+        let ends = batch.column(end_idx).as_primitive::<TimestampSecondType>();
+        let key_of = |i: usize| {
+            let t = if starts.is_valid(i) {
+                starts.value(i)
+            } else if ends.is_valid(i) {
+                ends.value(i)
+            } else {
+                0
+            };
+            partition_by.path(t)
+        };
+        let mut i = 0;
+        while i < batch.num_rows() {
+            let key = key_of(i);
+            let mut j = i + 1;
+            while j < batch.num_rows() && key_of(j) == key {
+                j += 1;
+            }
+            let mut slice = batch.slice(i, j - i);
+            while slice.num_rows() > 0 {
+                let roll = match &open {
+                    Some((k, f)) => *k != key || f.rows >= FILE_ROWS,
+                    None => true,
+                };
+                if roll {
+                    if let Some((_, f)) = open.take() {
+                        finish(store, &run, f, &mut moves, &mut summary).await?;
+                    }
+                    let rel = format!("{key}/part-{run}-{seq:05}.parquet");
+                    seq += 1;
+                    let local = staging_local.join(&rel);
+                    if let Some(d) = local.parent() {
+                        std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
+                    }
+                    let file = std::fs::File::create(&local).map_err(|e| Error::io(&local, e))?;
+                    let writer = ArrowWriter::try_new(file, schema.clone(), Some(props.clone()))
+                        .map_err(|e| Error::Parquet {
+                            object: local.display().to_string(),
+                            message: e.to_string(),
+                        })?;
+                    open = Some((
+                        key.clone(),
+                        OpenFile {
+                            rel,
+                            local,
+                            writer,
+                            rows: 0,
+                        },
+                    ));
+                }
+                let (_, f) = open.as_mut().expect("a file is open");
+                let take = slice
+                    .num_rows()
+                    .min(FILE_ROWS - f.rows.min(FILE_ROWS))
+                    .max(1);
+                let part = slice.slice(0, take);
+                f.writer.write(&part).map_err(|e| Error::Parquet {
+                    object: f.local.display().to_string(),
+                    message: e.to_string(),
+                })?;
+                f.rows += take;
+                summary.rows += take as u64;
+                slice = slice.slice(take, slice.num_rows() - take);
+            }
+            i = j;
+        }
+    }
+    if let Some((_, f)) = open.take() {
+        finish(store, &run, f, &mut moves, &mut summary).await?;
+    }
+
+    manifest
+        .files
+        .extend(moves.iter().map(|(_, to)| to.clone()));
+    manifest.files.sort();
+    manifest.partition_by = format!("{partition_by:?}").to_lowercase();
+    let record = RunRecord {
+        run: run.clone(),
+        moves,
+        manifest,
+    };
+    store
+        .write(
+            &format!("{RUNS}{run}.json"),
+            &serde_json::to_vec_pretty(&record).expect("record serialises"),
+        )
+        .await?;
+    commit(store, &record).await?;
+    match store {
+        Store::Local(root) => {
+            let _ = std::fs::remove_dir_all(root.join(STAGING).join(&run));
+        }
+        Store::S3 { .. } => {
+            let _ = std::fs::remove_dir_all(&staging_local);
+        }
+    }
+    Ok(summary)
+}
+
+async fn finish(
+    store: &Store,
+    run: &str,
+    f: OpenFile,
+    moves: &mut Vec<(String, String)>,
+    summary: &mut Summary,
+) -> Result<()> {
+    f.writer.close().map_err(|e| Error::Parquet {
+        object: f.local.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let size = std::fs::metadata(&f.local).map(|m| m.len()).unwrap_or(0);
+    let staged = format!("{STAGING}{run}/{}", f.rel);
+    if let Store::S3 { .. } = store {
+        store.put_file(&f.local, &staged).await?;
+        let _ = std::fs::remove_file(&f.local);
+    }
+    fault("staging", moves.len());
+    moves.push((staged, f.rel));
+    summary.files += 1;
+    summary.bytes += size;
+    Ok(())
+}
+
+/// Time-sorted batch check used by tests: every file's rows are in `start_time` order.
+pub fn is_time_sorted(batch: &RecordBatch) -> bool {
+    let Ok(i) = batch.schema().index_of("start_time") else {
+        return true;
+    };
+    let t = batch.column(i).as_primitive::<TimestampSecondType>();
+    (1..t.len()).all(|k| t.is_null(k) || (t.is_valid(k - 1) && t.value(k - 1) <= t.value(k)))
+}
+
+/// For `Arc` users.
+pub type SharedStore = Arc<Store>;

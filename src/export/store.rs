@@ -1,0 +1,278 @@
+//! Where an export is written: a local directory or an S3 prefix, behind the few
+//! operations the commit protocol needs (put a finished file, move it, read and write small
+//! JSON documents, list and delete).
+
+use std::path::{Path, PathBuf};
+
+use aws_sdk_s3::error::DisplayErrorContext;
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone)]
+pub enum Store {
+    Local(PathBuf),
+    S3 {
+        client: aws_sdk_s3::Client,
+        bucket: String,
+        /// Key prefix, empty or ending in `/`.
+        prefix: String,
+    },
+}
+
+impl Store {
+    pub fn describe(&self, rel: &str) -> String {
+        match self {
+            Store::Local(root) => root.join(rel).display().to_string(),
+            Store::S3 { bucket, prefix, .. } => format!("s3://{bucket}/{prefix}{rel}"),
+        }
+    }
+
+    /// The location other engines read (`LOCATION` in DDL).
+    pub fn root(&self) -> String {
+        match self {
+            Store::Local(root) => {
+                let abs = std::fs::canonicalize(root).unwrap_or_else(|_| root.clone());
+                abs.display().to_string()
+            }
+            Store::S3 { bucket, prefix, .. } => format!("s3://{bucket}/{prefix}"),
+        }
+    }
+
+    fn s3_err(&self, op: &str, rel: &str, e: impl std::error::Error) -> Error {
+        Error::source(
+            self.describe(rel),
+            format!("S3 {op} failed: {}", DisplayErrorContext(e)),
+        )
+    }
+
+    /// Stores a complete local file under `rel` (a single PUT: visible only once whole).
+    pub async fn put_file(&self, local: &Path, rel: &str) -> Result<()> {
+        match self {
+            Store::Local(root) => {
+                let dest = root.join(rel);
+                if let Some(d) = dest.parent() {
+                    std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
+                }
+                std::fs::rename(local, &dest)
+                    .or_else(|_| std::fs::copy(local, &dest).map(|_| ()))
+                    .map_err(|e| Error::io(&dest, e))
+            }
+            Store::S3 {
+                client,
+                bucket,
+                prefix,
+            } => {
+                let body = aws_sdk_s3::primitives::ByteStream::from_path(local)
+                    .await
+                    .map_err(|e| Error::source(local.display().to_string(), e.to_string()))?;
+                client
+                    .put_object()
+                    .bucket(bucket)
+                    .key(format!("{prefix}{rel}"))
+                    .body(body)
+                    .send()
+                    .await
+                    .map_err(|e| self.s3_err("PutObject", rel, e))?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Moves `from` to `to` (a rename locally; copy then delete on S3). A missing `from`
+    /// whose `to` exists counts as done, so an interrupted commit can be replayed.
+    pub async fn rename(&self, from: &str, to: &str) -> Result<()> {
+        match self {
+            Store::Local(root) => {
+                let (src, dest) = (root.join(from), root.join(to));
+                if !src.exists() && dest.exists() {
+                    return Ok(());
+                }
+                if let Some(d) = dest.parent() {
+                    std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
+                }
+                std::fs::rename(&src, &dest).map_err(|e| Error::io(&src, e))
+            }
+            Store::S3 {
+                client,
+                bucket,
+                prefix,
+            } => {
+                if !self.exists(from).await? && self.exists(to).await? {
+                    return Ok(());
+                }
+                client
+                    .copy_object()
+                    .bucket(bucket)
+                    .copy_source(format!("{bucket}/{prefix}{from}"))
+                    .key(format!("{prefix}{to}"))
+                    .send()
+                    .await
+                    .map_err(|e| self.s3_err("CopyObject", from, e))?;
+                self.delete(from).await
+            }
+        }
+    }
+
+    pub async fn exists(&self, rel: &str) -> Result<bool> {
+        match self {
+            Store::Local(root) => Ok(root.join(rel).exists()),
+            Store::S3 {
+                client,
+                bucket,
+                prefix,
+            } => {
+                match client
+                    .head_object()
+                    .bucket(bucket)
+                    .key(format!("{prefix}{rel}"))
+                    .send()
+                    .await
+                {
+                    Ok(_) => Ok(true),
+                    Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(false),
+                    Err(e) => Err(self.s3_err("HeadObject", rel, e)),
+                }
+            }
+        }
+    }
+
+    pub async fn read(&self, rel: &str) -> Result<Option<Vec<u8>>> {
+        match self {
+            Store::Local(root) => match std::fs::read(root.join(rel)) {
+                Ok(b) => Ok(Some(b)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(Error::io(root.join(rel), e)),
+            },
+            Store::S3 {
+                client,
+                bucket,
+                prefix,
+            } => {
+                match client
+                    .get_object()
+                    .bucket(bucket)
+                    .key(format!("{prefix}{rel}"))
+                    .send()
+                    .await
+                {
+                    Ok(r) => {
+                        let b = r.body.collect().await.map_err(|e| {
+                            Error::source(self.describe(rel), format!("reading failed: {e}"))
+                        })?;
+                        Ok(Some(b.into_bytes().to_vec()))
+                    }
+                    Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+                    Err(e) => Err(self.s3_err("GetObject", rel, e)),
+                }
+            }
+        }
+    }
+
+    /// Writes a small document atomically (temp file + rename locally; one PUT on S3).
+    pub async fn write(&self, rel: &str, data: &[u8]) -> Result<()> {
+        match self {
+            Store::Local(root) => {
+                let dest = root.join(rel);
+                if let Some(d) = dest.parent() {
+                    std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
+                }
+                let tmp = dest.with_extension("tmp");
+                std::fs::write(&tmp, data).map_err(|e| Error::io(&tmp, e))?;
+                std::fs::rename(&tmp, &dest).map_err(|e| Error::io(&dest, e))
+            }
+            Store::S3 {
+                client,
+                bucket,
+                prefix,
+            } => {
+                client
+                    .put_object()
+                    .bucket(bucket)
+                    .key(format!("{prefix}{rel}"))
+                    .body(data.to_vec().into())
+                    .send()
+                    .await
+                    .map_err(|e| self.s3_err("PutObject", rel, e))?;
+                Ok(())
+            }
+        }
+    }
+
+    pub async fn delete(&self, rel: &str) -> Result<()> {
+        match self {
+            Store::Local(root) => match std::fs::remove_file(root.join(rel)) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(Error::io(root.join(rel), e)),
+            },
+            Store::S3 {
+                client,
+                bucket,
+                prefix,
+            } => {
+                client
+                    .delete_object()
+                    .bucket(bucket)
+                    .key(format!("{prefix}{rel}"))
+                    .send()
+                    .await
+                    .map_err(|e| self.s3_err("DeleteObject", rel, e))?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Relative names of every object under `rel_prefix` (recursive).
+    pub async fn list(&self, rel_prefix: &str) -> Result<Vec<String>> {
+        match self {
+            Store::Local(root) => {
+                let mut out = Vec::new();
+                let base = root.join(rel_prefix);
+                if base.is_dir() {
+                    walk(&base, &mut |p| {
+                        if let Ok(r) = p.strip_prefix(root) {
+                            out.push(r.to_string_lossy().replace('\\', "/"));
+                        }
+                    })?;
+                }
+                out.sort();
+                Ok(out)
+            }
+            Store::S3 {
+                client,
+                bucket,
+                prefix,
+            } => {
+                let mut out = Vec::new();
+                let mut pages = client
+                    .list_objects_v2()
+                    .bucket(bucket)
+                    .prefix(format!("{prefix}{rel_prefix}"))
+                    .into_paginator()
+                    .send();
+                while let Some(page) = pages.next().await {
+                    let page = page.map_err(|e| self.s3_err("ListObjectsV2", rel_prefix, e))?;
+                    for o in page.contents() {
+                        if let Some(k) = o.key().and_then(|k| k.strip_prefix(prefix.as_str())) {
+                            out.push(k.to_string());
+                        }
+                    }
+                }
+                out.sort();
+                Ok(out)
+            }
+        }
+    }
+}
+
+fn walk(dir: &Path, f: &mut dyn FnMut(&Path)) -> Result<()> {
+    for e in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let p = e.map_err(|e| Error::io(dir, e))?.path();
+        if p.is_dir() {
+            walk(&p, f)?;
+        } else {
+            f(&p);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,414 @@
+//! `sageflow export`: Parquet layout and properties, the export as a source (same
+//! findings as the logs), DuckDB reading it with the printed DDL, incremental re-runs,
+//! interrupted runs, and export to S3 (moto).
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn sageflow() -> Command {
+    let mut c = Command::cargo_bin("sageflow").unwrap();
+    c.current_dir(root());
+    c.env_remove("RUST_LOG");
+    c.env_remove("SAGEFLOW_FAULT");
+    c
+}
+
+fn ok(cmd: &mut Command) -> (String, String) {
+    let out = cmd.output().unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{err}");
+    (String::from_utf8(out.stdout).unwrap(), err)
+}
+
+fn parquet_files(dir: &Path) -> Vec<PathBuf> {
+    let mut v = Vec::new();
+    fn walk(d: &Path, v: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, v);
+            } else if p.extension().is_some_and(|x| x == "parquet") {
+                v.push(p);
+            }
+        }
+    }
+    walk(dir, &mut v);
+    v.sort();
+    v
+}
+
+/// Data files other engines would see (not under `_…` folders).
+fn visible(dir: &Path) -> Vec<PathBuf> {
+    parquet_files(dir)
+        .into_iter()
+        .filter(|p| {
+            !p.strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .starts_with('_')
+        })
+        .collect()
+}
+
+fn export(out: &Path, sources: &[&str], extra: &[&str]) -> Command {
+    let mut c = sageflow();
+    c.arg("export")
+        .args(sources)
+        .args(["--inventory", "sample-logs/inventory", "--out"])
+        .arg(out)
+        .args(extra);
+    c
+}
+
+fn count(source: &Path) -> u64 {
+    let (out, _) = ok(sageflow().arg("query").arg(source).args([
+        "--quiet",
+        "--format",
+        "csv",
+        "--sql",
+        "SELECT count(*) AS n FROM flows",
+    ]));
+    out.lines().nth(1).unwrap().parse().unwrap()
+}
+
+fn scan_json(sources: &[&str]) -> Vec<Value> {
+    let out = sageflow()
+        .arg("scan")
+        .args(sources)
+        .args([
+            "--inventory",
+            "sample-logs/inventory",
+            "--format",
+            "json",
+            "--quiet",
+        ])
+        .output()
+        .unwrap();
+    let mut v: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    v.sort_by_key(|f| f.to_string());
+    v
+}
+
+#[test]
+fn export_layout_properties_and_same_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("export");
+    let (_, err) = ok(&mut export(
+        &out,
+        &["sample-logs/v2-default", "sample-logs/parquet-hive"],
+        &[],
+    ));
+    assert!(err.contains("exported 2439 rows"), "{err}");
+    let files = visible(&out);
+    let names: Vec<String> = files
+        .iter()
+        .map(|p| p.strip_prefix(&out).unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("year=2026/month=11/day=20/part-")),
+        "{names:?}"
+    );
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("year=2026/month=11/day=21/part-")),
+        "{names:?}"
+    );
+    for f in &files {
+        let reader = SerializedFileReader::new(std::fs::File::open(f).unwrap()).unwrap();
+        let meta = reader.metadata();
+        let rg = meta.row_group(0);
+        let schema = meta.file_metadata().schema_descr();
+        let col = |name: &str| {
+            (0..schema.num_columns())
+                .find(|&i| schema.column(i).name() == name)
+                .unwrap()
+        };
+        for c in [
+            "start_time",
+            "interface_id",
+            "sagemaker_resource",
+            "leaves_vpc",
+            "bytes",
+        ] {
+            let cc = rg.column(col(c));
+            assert!(cc.statistics().is_some(), "{c}: statistics");
+            assert_eq!(
+                format!("{:?}", cc.compression()).split('(').next().unwrap(),
+                "ZSTD"
+            );
+            assert!(cc.column_index_offset().is_some(), "{c}: page index");
+        }
+        let sorting = rg.sorting_columns().expect("sorting columns recorded");
+        assert_eq!(sorting[0].column_idx as usize, col("start_time"));
+        // Rows are in time order inside each file.
+        let starts: Vec<i64> = {
+            let b =
+                datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+                    std::fs::File::open(f).unwrap(),
+                )
+                .unwrap()
+                .build()
+                .unwrap();
+            b.flat_map(|batch| {
+                let batch = batch.unwrap();
+                let i = batch.schema().index_of("start").unwrap();
+                use datafusion::arrow::array::AsArray;
+                batch
+                    .column(i)
+                    .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
+                    .values()
+                    .to_vec()
+            })
+            .collect()
+        };
+        assert!(
+            starts.windows(2).all(|w| w[0] <= w[1]),
+            "{}: not sorted",
+            f.display()
+        );
+    }
+    assert_eq!(count(&out), 2439);
+    // The export is itself a source: scanning it flags what scanning the logs flags.
+    let from_logs = scan_json(&["sample-logs/v2-default", "sample-logs/parquet-hive"]);
+    let from_export = scan_json(&[out.to_str().unwrap()]);
+    assert_eq!(from_export, from_logs);
+    // A time filter prunes partitions: the 21st is not even opened…
+    let (_, err) = ok(sageflow().arg("query").arg(&out).args([
+        "--sql",
+        "SELECT count(*) FROM flows WHERE start_time <= '2026-11-20T12:00:00Z'",
+    ]));
+    assert!(
+        err.contains("1 objects read") && err.contains("2222 records"),
+        "{err}"
+    );
+    // …and row-group statistics skip the 20th's rows for a filter near the day boundary.
+    let (_, err) = ok(sageflow().arg("query").arg(&out).args([
+        "--sql",
+        "SELECT count(*) FROM flows WHERE start_time >= '2026-11-21T00:00:00Z'",
+    ]));
+    assert!(err.contains("217 records"), "{err}");
+}
+
+#[test]
+fn duckdb_reads_the_export_with_the_printed_ddl() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("export");
+    ok(&mut export(
+        &out,
+        &["sample-logs/v5-custom"],
+        &["--partition-by", "hour"],
+    ));
+    let (ddl, _) = ok(sageflow()
+        .args([
+            "export",
+            "--ddl",
+            "duckdb",
+            "--partition-by",
+            "hour",
+            "--out",
+        ])
+        .arg(&out));
+    let py = support::python();
+    let script = format!(
+        "import duckdb\ncon = duckdb.connect()\ncon.execute({ddl:?})\nprint(con.execute('SELECT count(*), count(DISTINCT hour), sum(bytes), count(*) FILTER (WHERE leaves_vpc) FROM flows').fetchone())\n"
+    );
+    let o = std::process::Command::new(py)
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (ours, _) = ok(sageflow().arg("query").arg(&out).args([
+        "--quiet",
+        "--inventory",
+        "sample-logs/inventory",
+        "--format",
+        "csv",
+        "--sql",
+        "SELECT count(*), sum(bytes), count(*) FILTER (WHERE leaves_vpc) FROM flows",
+    ]));
+    let ours: Vec<&str> = ours.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!(
+        String::from_utf8(o.stdout).unwrap().trim(),
+        format!("({}, 2, {}, {})", ours[0], ours[1], ours[2])
+    );
+    assert_eq!(ours[0], "2222");
+    // Athena and Trino statements name every column and the partitions.
+    for d in ["athena", "trino"] {
+        let (s, _) = ok(sageflow().args(["export", "--ddl", d, "--out", "s3://bucket/flows"]));
+        assert!(
+            s.contains("sagemaker_resource")
+                && s.contains("s3://bucket/flows/")
+                && s.contains("year"),
+            "{s}"
+        );
+    }
+}
+
+#[test]
+fn re_runs_export_only_new_objects_and_interrupted_runs_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("logs");
+    let files = walkdir(&root().join("sample-logs/v2-default"));
+    let copy = |pred: &dyn Fn(&str) -> bool| {
+        for f in &files {
+            let name = f.file_name().unwrap().to_string_lossy().into_owned();
+            if pred(&name) {
+                let rel = f
+                    .strip_prefix(root().join("sample-logs/v2-default"))
+                    .unwrap();
+                let dest = src.join(rel);
+                std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+                std::fs::copy(f, dest).unwrap();
+            }
+        }
+    };
+    let out = dir.path().join("export");
+    let src_s = src.to_str().unwrap().to_string();
+    copy(&|n| n.contains("20261120T10"));
+    let (_, err) = ok(&mut export(&out, &[&src_s], &["--partition-by", "hour"]));
+    assert!(err.contains("12 objects read"), "{err}");
+    let first = visible(&out).len();
+    assert_eq!(count(&out), count(&src));
+
+    // New objects arrive: only they are exported.
+    copy(&|n| n.contains("20261120T11"));
+    let (_, err) = ok(&mut export(&out, &[&src_s], &["--partition-by", "hour"]));
+    assert!(
+        err.contains("12 objects read") && err.contains("12 objects already done"),
+        "{err}"
+    );
+    assert!(visible(&out).len() > first);
+    assert_eq!(count(&out), 2222, "no duplicates, no gaps");
+
+    // A run killed while writing leaves nothing visible; the next run does the work.
+    let out2 = dir.path().join("export2");
+    let o = export(&out2, &[&src_s], &["--partition-by", "hour"])
+        .env("SAGEFLOW_FAULT", "staging:1")
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(visible(&out2).is_empty(), "{:?}", visible(&out2));
+    ok(&mut export(&out2, &[&src_s], &["--partition-by", "hour"]));
+    assert_eq!(count(&out2), 2222);
+
+    // A run killed while committing is finished by the next one, without duplicates.
+    let out3 = dir.path().join("export3");
+    let o = export(&out3, &[&src_s], &["--partition-by", "hour"])
+        .env("SAGEFLOW_FAULT", "commit:1")
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let (_, err) = ok(&mut export(&out3, &[&src_s], &["--partition-by", "hour"]));
+    assert!(err.contains("finished 1 interrupted run"), "{err}");
+    assert!(err.contains("exported 0 rows"), "{err}");
+    assert_eq!(count(&out3), 2222);
+
+    // --full rebuilds; a different layout without --full is refused.
+    let (_, err) = ok(&mut export(
+        &out3,
+        &[&src_s],
+        &["--partition-by", "hour", "--full"],
+    ));
+    assert!(err.contains("exported 2222 rows"), "{err}");
+    let o = export(&out3, &[&src_s], &["--partition-by", "day"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
+
+fn walkdir(d: &Path) -> Vec<PathBuf> {
+    let mut v = Vec::new();
+    for e in std::fs::read_dir(d).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            v.extend(walkdir(&p));
+        } else {
+            v.push(p);
+        }
+    }
+    v.sort();
+    v
+}
+
+#[test]
+fn export_to_s3_and_scan_it() {
+    let moto = support::moto();
+    let _guard = moto.lock();
+    moto.run_python(
+        r#"
+import os, boto3
+boto3.client("s3", endpoint_url=os.environ["ENDPOINT"]).create_bucket(Bucket="exports")
+"#,
+    );
+    let run = |args: &[&str]| {
+        let out = moto
+            .sageflow()
+            .args(args)
+            .args(["--endpoint-url", &moto.endpoint])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (code, _, err) = run(&[
+        "export",
+        "sample-logs/v5-custom",
+        "--inventory",
+        "sample-logs/inventory",
+        "--out",
+        "s3://exports/flows",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("exported 2222 rows"), "{err}");
+    let (code, out, err) = run(&[
+        "scan",
+        "s3://exports/flows/",
+        "--inventory",
+        "sample-logs/inventory",
+        "--format",
+        "json",
+        "--quiet",
+    ]);
+    assert_eq!(code, Some(1), "{err}");
+    let mut from_s3: Vec<Value> = serde_json::from_str(&out).unwrap();
+    from_s3.sort_by_key(|f| f.to_string());
+    assert_eq!(from_s3, scan_json(&["sample-logs/v5-custom"]));
+    // Nothing was left in staging, and a re-run exports nothing.
+    let listing = moto.run_python(
+        r#"
+import os, boto3
+s3 = boto3.client("s3", endpoint_url=os.environ["ENDPOINT"])
+print("\n".join(o["Key"] for o in s3.list_objects_v2(Bucket="exports").get("Contents", [])))
+"#,
+    );
+    assert!(!listing.contains("staging"), "{listing}");
+    assert!(
+        listing.contains("flows/_sageflow/manifest.json"),
+        "{listing}"
+    );
+    let (_, _, err) = run(&[
+        "export",
+        "sample-logs/v5-custom",
+        "--inventory",
+        "sample-logs/inventory",
+        "--out",
+        "s3://exports/flows",
+    ]);
+    assert!(err.contains("exported 0 rows"), "{err}");
+}
