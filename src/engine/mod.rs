@@ -13,6 +13,9 @@ use crate::format::FlowSchema;
 use crate::source::{Discovery, SourceObject};
 pub use table::{FlowsTable, ScanConfig};
 
+/// Memory for query operators (sorts, joins, aggregations) before they spill.
+pub const MEMORY_LIMIT: usize = 1 << 30;
+
 /// Rows per decoded batch.
 pub const BATCH_SIZE: usize = 8192;
 
@@ -58,8 +61,15 @@ pub fn new_context() -> SessionContext {
         .with_information_schema(true)
         .with_batch_size(BATCH_SIZE)
         .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()));
+    // Sorts (export) and large aggregations spill to disk past this, so memory stays bounded
+    // whatever the input size.
+    let runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
+        .with_memory_limit(MEMORY_LIMIT, 1.0)
+        .build_arc()
+        .expect("runtime with a memory pool and the default disk manager");
     let state = SessionStateBuilder::new()
         .with_config(config)
+        .with_runtime_env(runtime)
         .with_default_features()
         .build();
     SessionContext::new_with_state(state)
