@@ -208,9 +208,9 @@ impl Run {
         let mut err = std::io::stderr().lock();
         if !self.quiet {
             let mut line = format!(
-                "sageflow: {} objects read ({} bytes), {} records: {} rows, {} rejected",
+                "sageflow: {} objects read ({}), {} records: {} rows, {} rejected",
                 g(s.objects_done),
-                g(s.bytes),
+                indicatif::HumanBytes(g(s.bytes)),
                 g(s.records),
                 g(s.rows),
                 rejected
@@ -533,10 +533,10 @@ async fn export(a: args::ExportArgs) -> Result<u8> {
     run.summary()?;
     if !run.quiet {
         eprintln!(
-            "sageflow: exported {} rows in {} files ({} bytes) to {}{}",
+            "sageflow: exported {} rows in {} files ({}) to {}{}",
             summary.rows,
             summary.files,
-            summary.bytes,
+            indicatif::HumanBytes(summary.bytes),
             store.root(),
             if rolled > 0 {
                 format!("; finished {rolled} interrupted run(s)")
