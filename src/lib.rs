@@ -12,6 +12,7 @@ pub mod enrich;
 pub mod error;
 pub mod export;
 pub mod format;
+pub mod generate;
 pub mod inventory;
 pub mod scan;
 pub mod source;

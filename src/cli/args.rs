@@ -41,6 +41,45 @@ pub enum Command {
     Inventory(InventoryCommand),
     /// Print the `flows` table schema and the flow-log field catalogue.
     Schema(SchemaArgs),
+    /// Write deterministic synthetic flow logs (S3 layout, gzip, header) and an inventory.
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Output directory (AWSLogs/… and inventory/ are created in it).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Records in all.
+    #[arg(long, default_value_t = 4_000_000)]
+    pub records: u64,
+
+    /// Objects (5-minute files) to spread them over.
+    #[arg(long, default_value_t = 8)]
+    pub objects: u64,
+
+    /// Record format: the default v2 or the v5 custom format.
+    #[arg(long, value_enum, default_value_t = GenFormat::V5)]
+    pub format: GenFormat,
+
+    /// Network interfaces the records belong to.
+    #[arg(long, default_value_t = 200)]
+    pub enis: u32,
+
+    /// Seed: the same seed gives the same bytes.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// Time of the first object's window.
+    #[arg(long, default_value = "2026-11-20T00:00:00Z")]
+    pub start: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GenFormat {
+    V2,
+    V5,
 }
 
 #[derive(Debug, Subcommand)]

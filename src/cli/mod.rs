@@ -47,6 +47,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Inventory(InventoryCommand::Show(a)) => inventory_show(&a.inventory, &a.aws).await,
         Command::Inventory(InventoryCommand::Collect(a)) => inventory_collect(a).await,
         Command::Schema(a) => schema(a),
+        Command::Generate(a) => generate(a),
     }
 }
 
@@ -545,6 +546,33 @@ async fn export(a: args::ExportArgs) -> Result<u8> {
             }
         );
     }
+    Ok(EXIT_OK)
+}
+
+fn generate(a: args::GenerateArgs) -> Result<u8> {
+    let spec = crate::generate::Spec {
+        records: a.records,
+        objects: a.objects,
+        v5: a.format == args::GenFormat::V5,
+        enis: a.enis,
+        seed: a.seed,
+        start: parse_time(&a.start, Utc::now())?,
+    };
+    let began = Instant::now();
+    let paths = crate::generate::generate(&a.out, &spec)?;
+    let bytes: u64 = paths
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    eprintln!(
+        "sageflow: wrote {} records in {} objects ({}) and an inventory to {} in {:.1}s",
+        spec.records,
+        paths.len(),
+        indicatif::HumanBytes(bytes),
+        a.out.display(),
+        began.elapsed().as_secs_f64()
+    );
     Ok(EXIT_OK)
 }
 
