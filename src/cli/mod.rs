@@ -624,16 +624,17 @@ async fn scan(a: ScanArgs) -> Result<u8> {
     let progress = progress::Progress::start(run.stats.clone(), run.quiet);
     let mut findings = Vec::new();
     let mut per_rule: Vec<(String, usize)> = Vec::new();
-    let mut first_pass: Option<StatsSnapshot> = None;
+    // The sources are read once; the rules run over a temporary columnar copy.
+    let temp = tempfile::Builder::new()
+        .prefix("sageflow-scan-")
+        .tempdir()
+        .map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    crate::scan::materialize(&run.ctx, temp.path()).await?;
+    let read = run.stats.snapshot();
     for rule in rules.iter().filter(|r| !r.is_report) {
         let found = crate::scan::run_rule(&run.ctx, rule).await?;
         per_rule.push((rule.name.clone(), found.len()));
         findings.extend(found);
-        // Every rule reads the same input; count it, and its rejects, once.
-        if first_pass.is_none() && run.stats.snapshot().objects_done > 0 {
-            first_pass = Some(run.stats.snapshot());
-            run.rejects.mute();
-        }
     }
     drop(progress);
 
@@ -667,7 +668,7 @@ async fn scan(a: ScanArgs) -> Result<u8> {
         state.record(&run.objects, &run.ledger);
         store.save(&state).await?;
     }
-    run.summary_of(first_pass.unwrap_or_else(|| run.stats.snapshot()))?;
+    run.summary_of(read)?;
     if !run.quiet {
         let mut err = std::io::stderr().lock();
         let remaining = |name: &str| {

@@ -50,9 +50,6 @@ impl std::fmt::Display for Reject {
 pub struct RejectSink {
     count: AtomicU64,
     strict: bool,
-    /// Set once the input has been read in full: later passes over the same input (one
-    /// per rule) would report the same rejects again.
-    muted: std::sync::atomic::AtomicBool,
     first: Mutex<Vec<Reject>>,
     out: Option<Mutex<Box<dyn Write + Send>>>,
 }
@@ -71,7 +68,6 @@ impl RejectSink {
         RejectSink {
             count: AtomicU64::new(0),
             strict,
-            muted: std::sync::atomic::AtomicBool::new(false),
             first: Mutex::new(Vec::new()),
             out: out.map(Mutex::new),
         }
@@ -79,9 +75,6 @@ impl RejectSink {
 
     /// Records a reject. Under `--strict` it becomes the run's error.
     pub fn reject(&self, mut r: Reject) -> Result<()> {
-        if self.muted.load(Ordering::Relaxed) {
-            return Ok(());
-        }
         if r.record.len() > MAX_RECORD_CHARS {
             let mut cut = MAX_RECORD_CHARS;
             while !r.record.is_char_boundary(cut) {
@@ -104,11 +97,6 @@ impl RejectSink {
             return Err(Error::Rejected(Box::new(r)));
         }
         Ok(())
-    }
-
-    /// Stops recording: the input has been read once already.
-    pub fn mute(&self) {
-        self.muted.store(true, Ordering::Relaxed);
     }
 
     pub fn count(&self) -> u64 {

@@ -35,6 +35,60 @@ pub const KEY_COLUMNS: &[&str] = &[
 
 pub type Finding = Map<String, Value>;
 
+/// Reads the sources once, with every column and the enrichment, into a temporary
+/// Parquet copy under `dir`, and points `flows` at it: each rule is then a cheap columnar
+/// scan instead of another pass over (compressed, text) sources, and rejects and counters
+/// are those of the one pass. Partitions are written in parallel; memory stays bounded.
+pub async fn materialize(ctx: &SessionContext, dir: &std::path::Path) -> Result<()> {
+    use datafusion::parquet::arrow::ArrowWriter;
+    use datafusion::parquet::basic::{Compression, ZstdLevel};
+    use datafusion::parquet::file::properties::WriterProperties;
+    let df = ctx.table("flows").await.map_err(Error::from_datafusion)?;
+    let streams = df
+        .execute_stream_partitioned()
+        .await
+        .map_err(Error::from_datafusion)?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(
+            ZstdLevel::try_new(1).expect("valid level"),
+        ))
+        .set_max_row_group_row_count(Some(128 * 1024))
+        .build();
+    let mut tasks = Vec::new();
+    for (i, mut stream) in streams.into_iter().enumerate() {
+        let path = dir.join(format!("part-{i:04}.parquet"));
+        let props = props.clone();
+        tasks.push(tokio::spawn(async move {
+            let file = std::fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
+            let perr = |e: datafusion::parquet::errors::ParquetError| Error::Parquet {
+                object: path.display().to_string(),
+                message: e.to_string(),
+            };
+            let mut w = ArrowWriter::try_new(file, stream.schema(), Some(props)).map_err(perr)?;
+            while let Some(batch) = stream.next().await {
+                let batch = batch.map_err(Error::from_datafusion)?;
+                w.write(&batch).map_err(perr)?;
+            }
+            w.close().map_err(perr)?;
+            Ok::<(), Error>(())
+        }));
+    }
+    for t in tasks {
+        t.await
+            .map_err(|e| Error::Usage(format!("materialising the flows failed: {e}")))??;
+    }
+    ctx.deregister_table("flows")
+        .map_err(Error::from_datafusion)?;
+    ctx.register_parquet(
+        "flows",
+        dir.to_string_lossy().as_ref(),
+        datafusion::prelude::ParquetReadOptions::default(),
+    )
+    .await
+    .map_err(Error::from_datafusion)?;
+    Ok(())
+}
+
 /// Runs one rule; its rows become findings tagged with the rule and severity.
 pub async fn run_rule(ctx: &SessionContext, rule: &Rule) -> Result<Vec<Finding>> {
     let statements = datafusion::sql::parser::DFParser::parse_sql(&rule.sql)
