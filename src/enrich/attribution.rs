@@ -29,6 +29,14 @@ pub struct Resource {
     pub user_profile: Option<String>,
 }
 
+/// A borrowed [`Resource`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResourceRef<'a> {
+    pub rtype: &'static str,
+    pub name: Option<&'a str>,
+    pub user_profile: Option<&'a str>,
+}
+
 /// A job an ENI may serve, with its running window.
 #[derive(Debug, Clone)]
 pub struct JobWindow {
@@ -53,6 +61,33 @@ impl Owner {
         match self {
             Owner::SageMaker(_) | Owner::Jobs(_) => "sagemaker",
             Owner::Kind(k) => k,
+        }
+    }
+
+    /// Like [`Owner::resource_at`], borrowing: this runs once per record.
+    pub fn resource_ref(&self, start: Option<i64>, end: Option<i64>) -> Option<ResourceRef<'_>> {
+        match self {
+            Owner::SageMaker(r) => Some(ResourceRef {
+                rtype: r.rtype,
+                name: r.name.as_deref(),
+                user_profile: r.user_profile.as_deref(),
+            }),
+            Owner::Jobs(jobs) => {
+                let t0 = start.or(end);
+                let t1 = end.or(start);
+                let hit = jobs.iter().find(|j| {
+                    let (Some(t0), Some(t1)) = (t0, t1) else {
+                        return false;
+                    };
+                    j.start.is_none_or(|s| t1 >= s) && j.end.is_none_or(|e| t0 <= e)
+                });
+                Some(ResourceRef {
+                    rtype: hit.map_or(jobs[0].rtype, |j| j.rtype),
+                    name: hit.map(|j| j.name.as_str()),
+                    user_profile: None,
+                })
+            }
+            Owner::Kind(_) => None,
         }
     }
 

@@ -96,6 +96,14 @@ pub const INPUTS: &[&str] = &[
     "pkt_dst_aws_service",
 ];
 
+#[derive(Debug)]
+struct EniEntry {
+    owner: Owner,
+    vpc: Option<String>,
+    subnet: Option<String>,
+    addrs: Vec<IpAddr>,
+}
+
 #[derive(Debug, Clone)]
 enum Special {
     InterfaceEndpoint(Arc<str>),
@@ -121,13 +129,11 @@ struct VpcIndex {
 #[derive(Debug)]
 pub struct Enricher {
     inventory: Arc<Inventory>,
-    owners: HashMap<String, Owner>,
-    eni_vpc: HashMap<String, String>,
-    eni_subnet: HashMap<String, String>,
-    eni_addrs: HashMap<String, Vec<IpAddr>>,
+    /// Per ENI id: its owner and what classification needs, in one lookup per record.
+    enis: foldhash::HashMap<String, EniEntry>,
     /// Address → owning ENI id, for attributing NAT-gateway legs by packet address.
     addr_owner: PrefixMap<Arc<str>>,
-    vpcs: HashMap<String, VpcIndex>,
+    vpcs: foldhash::HashMap<String, VpcIndex>,
     /// Used when a record's VPC is unknown: every VPC merged.
     any_vpc: VpcIndex,
     /// Route table per subnet, for traffic-path 2 / absent.
@@ -139,20 +145,18 @@ pub struct Enricher {
 impl Enricher {
     pub fn new(inventory: Arc<Inventory>) -> Self {
         let inv = &inventory;
-        let mut owners = HashMap::new();
-        let mut eni_vpc = HashMap::new();
-        let mut eni_subnet = HashMap::new();
-        let mut eni_addrs = HashMap::new();
+        let mut enis = foldhash::HashMap::default();
         let mut addr_owner = PrefixMap::new();
         for (id, eni) in &inv.enis {
-            owners.insert(id.clone(), attribution::attribute(eni, inv));
-            if let Some(v) = &eni.vpc_id {
-                eni_vpc.insert(id.clone(), v.clone());
-            }
-            if let Some(s) = &eni.subnet_id {
-                eni_subnet.insert(id.clone(), s.clone());
-            }
-            eni_addrs.insert(id.clone(), eni.addresses.clone());
+            enis.insert(
+                id.clone(),
+                EniEntry {
+                    owner: attribution::attribute(eni, inv),
+                    vpc: eni.vpc_id.clone(),
+                    subnet: eni.subnet_id.clone(),
+                    addrs: eni.addresses.clone(),
+                },
+            );
             let owner: Arc<str> = Arc::from(id.as_str());
             for a in &eni.addresses {
                 addr_owner.insert(ipnet::IpNet::from(*a), owner.clone(), 0);
@@ -163,9 +167,9 @@ impl Enricher {
         }
         addr_owner.build();
 
-        let mut vpcs: HashMap<String, VpcIndex> = HashMap::new();
+        let mut vpcs: foldhash::HashMap<String, VpcIndex> = foldhash::HashMap::default();
         let mut any_vpc = VpcIndex::default();
-        let add_inside = |vpcs: &mut HashMap<String, VpcIndex>,
+        let add_inside = |vpcs: &mut foldhash::HashMap<String, VpcIndex>,
                           any: &mut VpcIndex,
                           vpc: &str,
                           net: ipnet::IpNet| {
@@ -302,10 +306,7 @@ impl Enricher {
 
         Enricher {
             inventory,
-            owners,
-            eni_vpc,
-            eni_subnet,
-            eni_addrs,
+            enis,
             addr_owner,
             vpcs,
             any_vpc,
@@ -321,7 +322,7 @@ impl Enricher {
 
     /// The owner of an ENI id, `None` when the inventory does not know it.
     pub fn owner(&self, eni: &str) -> Option<&Owner> {
-        self.owners.get(eni)
+        self.enis.get(eni).map(|e| &e.owner)
     }
 
     /// Computes the enrichment columns for `batch`, which must hold the [`INPUTS`]
@@ -385,14 +386,14 @@ impl Enricher {
             let e = self.enrich_record(&rec);
             let vals = [
                 Some(e.owner_kind),
-                e.resource.as_ref().map(|r| r.rtype),
-                e.resource.as_ref().and_then(|r| r.name.as_deref()),
-                e.resource.as_ref().and_then(|r| r.user_profile.as_deref()),
+                e.resource.map(|r| r.rtype),
+                e.resource.and_then(|r| r.name),
+                e.resource.and_then(|r| r.user_profile),
                 e.direction,
-                e.local.as_deref(),
-                e.remote.as_deref(),
+                e.local,
+                e.remote,
                 e.remote_kind,
-                e.remote_service.as_deref(),
+                e.remote_service,
             ];
             for (builder, v) in b.iter_mut().zip(vals) {
                 builder.append_option(v);
@@ -409,13 +410,14 @@ impl Enricher {
         Ok(out)
     }
 
-    fn enrich_record(&self, r: &Record<'_>) -> Enriched {
+    fn enrich_record<'a>(&'a self, r: &Record<'a>) -> Enriched<'a> {
         let mut e = Enriched::default();
         let eni = r.eni.unwrap_or("");
-        let owner = self.owners.get(eni);
+        let entry = self.enis.get(eni);
+        let owner = entry.map(|x| &x.owner);
         e.owner_kind = owner.map_or("unknown", Owner::kind);
-        e.resource = owner.and_then(|o| o.resource_at(r.start, r.end));
-        let vpc = r.vpc.or_else(|| self.eni_vpc.get(eni).map(String::as_str));
+        e.resource = owner.and_then(|o| o.resource_ref(r.start, r.end));
+        let vpc = r.vpc.or_else(|| entry.and_then(|x| x.vpc.as_deref()));
         let orig_src = r.pkt_src.or(r.src);
         let orig_dst = r.pkt_dst.or(r.dst);
 
@@ -431,14 +433,14 @@ impl Enricher {
                 let Some(owner_eni) = self.addr_owner.lookup(ip) else {
                     continue;
                 };
-                let Some(o) = self.owners.get(owner_eni.as_ref()) else {
+                let Some(o) = self.enis.get(owner_eni.as_ref()).map(|x| &x.owner) else {
                     continue;
                 };
                 if o.kind() == "sagemaker" {
-                    e.resource = o.resource_at(r.start, r.end);
+                    e.resource = o.resource_ref(r.start, r.end);
                     e.direction = Some(dir);
-                    e.local = addr.map(str::to_string);
-                    e.remote = other.map(str::to_string);
+                    e.local = addr;
+                    e.remote = other;
                     let svc = if dir == "egress" {
                         r.dst_service
                     } else {
@@ -450,7 +452,7 @@ impl Enricher {
             }
         }
 
-        let own = self.eni_addrs.get(eni);
+        let own = entry.map(|x| x.addrs.as_slice());
         let is_own = |a: Option<&str>| {
             a.and_then(|a| a.parse::<IpAddr>().ok())
                 .is_some_and(|ip| own.is_some_and(|v| v.contains(&ip)))
@@ -467,8 +469,8 @@ impl Enricher {
             Some("ingress") => (orig_dst, orig_src, r.src_service),
             _ => (orig_src, orig_dst, r.dst_service),
         };
-        e.local = local.map(str::to_string);
-        e.remote = remote.map(str::to_string);
+        e.local = local;
+        e.remote = remote;
         if direction.is_some() {
             self.classify(&mut e, vpc, eni, r.traffic_path, svc);
         }
@@ -483,15 +485,15 @@ impl Enricher {
     }
 
     /// Sets `remote_kind`/`remote_service` from the remote address.
-    fn classify(
-        &self,
-        e: &mut Enriched,
+    fn classify<'a>(
+        &'a self,
+        e: &mut Enriched<'a>,
         vpc: Option<&str>,
         eni: &str,
         traffic_path: Option<i32>,
-        record_service: Option<&str>,
+        record_service: Option<&'a str>,
     ) {
-        let Some(ip) = e.remote.as_deref().and_then(|a| a.parse::<IpAddr>().ok()) else {
+        let Some(ip) = e.remote.and_then(|a| a.parse::<IpAddr>().ok()) else {
             return;
         };
         let index = vpc.and_then(|v| self.vpcs.get(v)).unwrap_or(&self.any_vpc);
@@ -499,7 +501,7 @@ impl Enricher {
             match sp {
                 Special::InterfaceEndpoint(svc) => {
                     e.remote_kind = Some("interface_endpoint");
-                    e.remote_service = Some(svc.to_string());
+                    e.remote_service = Some(svc);
                 }
                 Special::NatGateway => e.remote_kind = Some("nat_gateway"),
             }
@@ -513,12 +515,10 @@ impl Enricher {
             && self.through_gateway(g, eni, traffic_path)
         {
             e.remote_kind = Some("gateway_endpoint");
-            e.remote_service = Some(g.service.to_string());
+            e.remote_service = Some(&g.service);
             return;
         }
-        let service = record_service
-            .map(str::to_string)
-            .or_else(|| self.inventory.ip_ranges.service(ip).map(str::to_string));
+        let service = record_service.or_else(|| self.inventory.ip_ranges.service(ip));
         if let Some(svc) = service {
             e.remote_kind = Some("aws_service");
             e.remote_service = Some(svc);
@@ -545,11 +545,15 @@ impl Enricher {
         if self.inventory.route_tables.is_empty() {
             return true;
         }
-        let table = self
-            .eni_subnet
-            .get(eni)
+        let entry = self.enis.get(eni);
+        let table = entry
+            .and_then(|e| e.subnet.as_ref())
             .and_then(|s| self.subnet_routes.get(s))
-            .or_else(|| self.eni_vpc.get(eni).and_then(|v| self.main_routes.get(v)));
+            .or_else(|| {
+                entry
+                    .and_then(|e| e.vpc.as_ref())
+                    .and_then(|v| self.main_routes.get(v))
+            });
         match table {
             Some(&t) => self.inventory.route_tables[t].routes.iter().any(|r| {
                 matches!(&r.destination, RouteDestination::PrefixList(pl) if *pl == g.prefix_list_id)
@@ -585,14 +589,14 @@ struct Record<'a> {
 }
 
 #[derive(Default)]
-struct Enriched {
+struct Enriched<'a> {
     owner_kind: &'static str,
-    resource: Option<Resource>,
+    resource: Option<attribution::ResourceRef<'a>>,
     direction: Option<&'static str>,
-    local: Option<String>,
-    remote: Option<String>,
+    local: Option<&'a str>,
+    remote: Option<&'a str>,
     remote_kind: Option<&'static str>,
-    remote_service: Option<String>,
+    remote_service: Option<&'a str>,
     leaves_vpc: bool,
     endpoint_bypass: bool,
 }
