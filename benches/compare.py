@@ -72,6 +72,8 @@ def main():
     large_records = int(sys.argv[6])
     inv = os.path.join(corpus, "inventory")
     sf = [SAGEFLOW]
+    # DataFusion's listing does not recurse: give it the folder that holds the objects.
+    csv_dir = next(d for d, _, fs in os.walk(os.path.join(corpus, "AWSLogs")) if any(f.endswith(".log.gz") for f in fs))
     results = {}
 
     print("floor: gzip decompression alone, one thread", flush=True)
@@ -82,13 +84,13 @@ def main():
     results["a"] = median_runs({
         "sageflow": sf + ["query", corpus, "--quiet", "--format", "csv", "--sql", "SELECT count(*) FROM flows"],
         "duckdb": duckdb_cmd(python, corpus, "SELECT count(*) FROM {src}"),
-        "datafusion-csv": [DFCSV, corpus, "a", str(THREADS)],
+        "datafusion-csv": [DFCSV, csv_dir, "a", str(THREADS)],
     })
     print("(b) egress bytes per interface, ACCEPT, destination outside 10.0.0.0/8", flush=True)
     results["b"] = median_runs({
         "sageflow": sf + ["query", corpus, "--quiet", "--format", "csv", "--inventory", inv, "--sql", Q_B_SAGEFLOW],
         "duckdb": duckdb_cmd(python, corpus, Q_B_DUCKDB),
-        "datafusion-csv": [DFCSV, corpus, "b", str(THREADS)],
+        "datafusion-csv": [DFCSV, csv_dir, "b", str(THREADS)],
     })
     print("(c) scan with the bundled rules vs leaves-vpc as SQL", flush=True)
     results["c"] = median_runs({
@@ -96,7 +98,7 @@ def main():
         "sageflow leaves-vpc SQL": sf + ["query", corpus, "--quiet", "--format", "csv", "--inventory", inv,
                                         "--sql", "SELECT count(*) FROM flows WHERE leaves_vpc"],
         "duckdb": duckdb_cmd(python, corpus, Q_C_DUCKDB),
-        "datafusion-csv": [DFCSV, corpus, "c", str(THREADS)],
+        "datafusion-csv": [DFCSV, csv_dir, "c", str(THREADS)],
     })
     print("single thread: query (b) with enrichment, pinned to one core", flush=True)
     results["b1"] = median_runs({
