@@ -629,7 +629,7 @@ async fn scan(a: ScanArgs) -> Result<u8> {
         .prefix("sageflow-scan-")
         .tempdir()
         .map_err(|e| Error::io(std::env::temp_dir(), e))?;
-    crate::scan::materialize(&run.ctx, temp.path()).await?;
+    crate::scan::materialize(&run.ctx, temp.path(), &rules).await?;
     let read = run.stats.snapshot();
     for rule in rules.iter().filter(|r| !r.is_report) {
         let found = crate::scan::run_rule(&run.ctx, rule).await?;

@@ -39,11 +39,23 @@ pub type Finding = Map<String, Value>;
 /// Parquet copy under `dir`, and points `flows` at it: each rule is then a cheap columnar
 /// scan instead of another pass over (compressed, text) sources, and rejects and counters
 /// are those of the one pass. Partitions are written in parallel; memory stays bounded.
-pub async fn materialize(ctx: &SessionContext, dir: &std::path::Path) -> Result<()> {
+/// Only the columns the rules read are copied; nothing is copied when no rule reads `flows`.
+pub async fn materialize(
+    ctx: &SessionContext,
+    dir: &std::path::Path,
+    rules: &[Rule],
+) -> Result<()> {
     use datafusion::parquet::arrow::ArrowWriter;
     use datafusion::parquet::basic::{Compression, ZstdLevel};
     use datafusion::parquet::file::properties::WriterProperties;
-    let df = ctx.table("flows").await.map_err(Error::from_datafusion)?;
+    let Some(columns) = columns_read(ctx, rules).await? else {
+        return Ok(());
+    };
+    let df = ctx
+        .table("flows")
+        .await
+        .and_then(|df| df.select_columns(&columns.iter().map(String::as_str).collect::<Vec<_>>()))
+        .map_err(Error::from_datafusion)?;
     let streams = df
         .execute_stream_partitioned()
         .await
@@ -87,6 +99,57 @@ pub async fn materialize(ctx: &SessionContext, dir: &std::path::Path) -> Result<
     .await
     .map_err(Error::from_datafusion)?;
     Ok(())
+}
+
+/// The `flows` columns the rules read (`None` when none reads `flows`).
+async fn columns_read(ctx: &SessionContext, rules: &[Rule]) -> Result<Option<Vec<String>>> {
+    use datafusion::common::tree_node::TreeNodeRecursion;
+    use datafusion::logical_expr::LogicalPlan;
+    let all: Vec<String> = ctx
+        .table("flows")
+        .await
+        .map_err(Error::from_datafusion)?
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let mut used = std::collections::BTreeSet::new();
+    let mut any = false;
+    for rule in rules.iter().filter(|r| !r.is_report) {
+        let statements = datafusion::sql::parser::DFParser::parse_sql(&rule.sql)
+            .map_err(|e| Error::Usage(format!("{}: {e}", rule.origin)))?;
+        for stmt in statements {
+            let plan = ctx.state().statement_to_plan(stmt).await.map_err(|e| {
+                Error::Usage(format!("{}: {}", rule.origin, Error::from_datafusion(e)))
+            })?;
+            let plan = ctx
+                .state()
+                .optimize(&plan)
+                .map_err(Error::from_datafusion)?;
+            plan.apply_with_subqueries(|node| {
+                if let LogicalPlan::TableScan(scan) = node
+                    && scan.table_name.table() == "flows"
+                {
+                    any = true;
+                    match &scan.projection {
+                        Some(p) => used.extend(p.iter().map(|&i| all[i].clone())),
+                        None => used.extend(all.iter().cloned()),
+                    }
+                }
+                Ok(TreeNodeRecursion::Continue)
+            })
+            .map_err(Error::from_datafusion)?;
+        }
+    }
+    Ok(any.then(|| {
+        // Keep the table's column order; a rule counting rows needs at least one column.
+        let mut cols: Vec<String> = all.into_iter().filter(|c| used.contains(c)).collect();
+        if cols.is_empty() {
+            cols.push("interface_id".into());
+        }
+        cols
+    }))
 }
 
 /// Runs one rule; its rows become findings tagged with the rule and severity.
