@@ -94,32 +94,11 @@ impl Owner {
     /// The resource for a record spanning `start..=end`. A job ENI outside every job's
     /// window is still SageMaker's, but of no known job: the type is kept, the name is NULL.
     pub fn resource_at(&self, start: Option<i64>, end: Option<i64>) -> Option<Resource> {
-        match self {
-            Owner::SageMaker(r) => Some(r.clone()),
-            Owner::Jobs(jobs) => {
-                let t0 = start.or(end);
-                let t1 = end.or(start);
-                let hit = jobs.iter().find(|j| {
-                    let (Some(t0), Some(t1)) = (t0, t1) else {
-                        return false;
-                    };
-                    j.start.is_none_or(|s| t1 >= s) && j.end.is_none_or(|e| t0 <= e)
-                });
-                Some(match hit {
-                    Some(j) => Resource {
-                        rtype: j.rtype,
-                        name: Some(j.name.clone()),
-                        user_profile: None,
-                    },
-                    None => Resource {
-                        rtype: jobs[0].rtype,
-                        name: None,
-                        user_profile: None,
-                    },
-                })
-            }
-            Owner::Kind(_) => None,
-        }
+        self.resource_ref(start, end).map(|r| Resource {
+            rtype: r.rtype,
+            name: r.name.map(str::to_string),
+            user_profile: r.user_profile.map(str::to_string),
+        })
     }
 
     /// A description for `inventory show`.

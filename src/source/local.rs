@@ -223,18 +223,8 @@ fn read_s3_parquet(
     let builder = handle
         .block_on(ParquetRecordBatchStreamBuilder::new(ranges))
         .map_err(|e| perr(&e))?;
-    let plan = ParquetPlan::new(builder.schema(), opts, &obj.name)?;
-    let (mask, positions) = parquet_projection(&plan, builder.parquet_schema());
-    let groups = row_groups(builder.metadata(), opts.prune.as_ref());
-    let builder = match groups {
-        Some(g) => builder.with_row_groups(g),
-        None => builder,
-    };
-    let mut stream = builder
-        .with_projection(mask)
-        .with_batch_size(opts.batch_size)
-        .build()
-        .map_err(|e| perr(&e))?;
+    let (builder, plan, positions) = configure(builder, obj, opts)?;
+    let mut stream = builder.build().map_err(|e| perr(&e))?;
     let result = parquet_batches(
         obj,
         &plan,
@@ -249,6 +239,32 @@ fn read_s3_parquet(
         fetched.load(std::sync::atomic::Ordering::Relaxed),
     );
     result
+}
+
+/// Maps a Parquet object onto the table and sets up its reader (sync or async alike): the
+/// columns to read, the row groups the time window keeps, the batch size.
+fn configure<T>(
+    builder: datafusion::parquet::arrow::arrow_reader::ArrowReaderBuilder<T>,
+    obj: &SourceObject,
+    opts: &DecodeOptions,
+) -> Result<(
+    datafusion::parquet::arrow::arrow_reader::ArrowReaderBuilder<T>,
+    ParquetPlan,
+    Vec<usize>,
+)> {
+    let plan = ParquetPlan::new(builder.schema(), opts, &obj.name)?;
+    let (mask, positions) = parquet_projection(&plan, builder.parquet_schema());
+    let builder = match row_groups(builder.metadata(), opts.prune.as_ref()) {
+        Some(g) => builder.with_row_groups(g),
+        None => builder,
+    };
+    Ok((
+        builder
+            .with_projection(mask)
+            .with_batch_size(opts.batch_size),
+        plan,
+        positions,
+    ))
 }
 
 /// Row groups whose `start`/`end` statistics can overlap the window; `None` to read all.
@@ -494,18 +510,8 @@ fn read_parquet(
     };
     ScanStats::add(&stats.bytes, obj.size);
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| perr(&e))?;
-    let plan = ParquetPlan::new(builder.schema(), opts, &obj.name)?;
-    let (mask, positions) = parquet_projection(&plan, builder.parquet_schema());
-    let groups = row_groups(builder.metadata(), opts.prune.as_ref());
-    let builder = match groups {
-        Some(g) => builder.with_row_groups(g),
-        None => builder,
-    };
-    let mut reader = builder
-        .with_projection(mask)
-        .with_batch_size(opts.batch_size)
-        .build()
-        .map_err(|e| perr(&e))?;
+    let (builder, plan, positions) = configure(builder, obj, opts)?;
+    let mut reader = builder.build().map_err(|e| perr(&e))?;
     parquet_batches(
         obj,
         &plan,
