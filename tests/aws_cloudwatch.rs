@@ -45,20 +45,6 @@ if fmt:
     ));
 }
 
-fn run(moto: &support::Moto, args: &[&str]) -> (Option<i32>, String, String) {
-    let out = moto
-        .sageflow()
-        .args(args)
-        .args(["--endpoint-url", &moto.endpoint])
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
-
 fn sorted(stdout: &str) -> Vec<Value> {
     let mut v: Vec<Value> = serde_json::from_str(stdout).unwrap();
     v.sort_by_key(|f| f.to_string());
@@ -95,9 +81,7 @@ fn cloudwatch_groups_give_the_same_findings_as_local_files() {
         ("v2-default", "cwlogs:///aws/vpc/flowlogs-v2"),
         ("v5-custom", "cwlogs:///aws/vpc/flowlogs-v5"),
     ] {
-        let (code, out, err) = run(
-            moto,
-            &[
+        let (code, out, err) = moto.run(&[
                 "scan",
                 group,
                 "--inventory",
@@ -116,9 +100,7 @@ fn cloudwatch_groups_give_the_same_findings_as_local_files() {
         );
     }
     // The v5 group's format came from DescribeFlowLogs: without it the records would not parse.
-    let (code, _, err) = run(
-        moto,
-        &[
+    let (code, _, err) = moto.run(&[
             "query",
             "cwlogs:///aws/vpc/flowlogs-v5",
             "--log-format",
@@ -161,7 +143,7 @@ for i in range(0, len(events), 5000):
             "SELECT count(*) AS n, count(DISTINCT interface_id) AS enis, min(interface_id) AS eni FROM flows",
         ];
         args.extend_from_slice(extra);
-        run(moto, &args)
+        moto.run(&args)
     };
     let (code, out, err) = q(&[]);
     assert_eq!(code, Some(0), "{err}");

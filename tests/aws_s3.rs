@@ -42,20 +42,6 @@ fn url() -> String {
     format!("s3://{BUCKET}/{PREFIX}")
 }
 
-fn run(moto: &support::Moto, args: &[&str]) -> (Option<i32>, String, String) {
-    let out = moto
-        .sageflow()
-        .args(args)
-        .args(["--endpoint-url", &moto.endpoint])
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
-
 fn findings(stdout: &str) -> Vec<Value> {
     let mut v: Vec<Value> = serde_json::from_str(stdout).unwrap();
     v.sort_by_key(|f| f.to_string());
@@ -69,9 +55,7 @@ fn s3_listing_pagination_pruning_and_same_findings_as_local() {
     seed(moto, 1100);
 
     // Everything: the 1,100 extra objects need a second ListObjectsV2 page.
-    let (code, out, err) = run(
-        moto,
-        &[
+    let (code, out, err) = moto.run(&[
             "query",
             &url(),
             "--format",
@@ -89,9 +73,7 @@ fn s3_listing_pagination_pruning_and_same_findings_as_local() {
 
     // A window on 2026-11-20 lists only the day prefixes around it: the 2026-11-18
     // prefix is never listed and its objects never fetched.
-    let (code, out, err) = run(
-        moto,
-        &[
+    let (code, out, err) = moto.run(&[
             "query",
             &url(),
             "-vv",
@@ -125,9 +107,7 @@ fn s3_listing_pagination_pruning_and_same_findings_as_local() {
             "json",
             "--quiet",
         ]);
-        let (code, remote, err) = run(
-            moto,
-            &[
+        let (code, remote, err) = moto.run(&[
                 "scan",
                 &format!("s3://{BUCKET}/{prefix}"),
                 "--inventory",
@@ -165,9 +145,7 @@ fn s3_parquet_objects_are_read_by_range() {
     let moto = support::moto();
     let _guard = moto.lock();
     seed(moto, 0);
-    let (code, out, err) = run(
-        moto,
-        &[
+    let (code, out, err) = moto.run(&[
             "query",
             &format!("s3://{BUCKET}/{PREFIX}/AWSLogs/aws-account-id=111122223333/"),
             "--format",
@@ -205,9 +183,7 @@ data = open(src, "rb").read()
 s3.put_object(Bucket="{BUCKET}", Key="cut/111122223333_vpcflowlogs_us-east-1_fl-1_20261120T1000Z_deadbeef.log.gz", Body=data[: len(data) // 2])
 "#
     ));
-    let (code, _, err) = run(
-        moto,
-        &[
+    let (code, _, err) = moto.run(&[
             "query",
             &format!("s3://{BUCKET}/cut/"),
             "--sql",

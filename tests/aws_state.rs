@@ -11,20 +11,6 @@ use serde_json::Value;
 
 const BUCKET: &str = "state-bucket";
 
-fn run(moto: &support::Moto, args: &[&str]) -> (Option<i32>, String, String) {
-    let out = moto
-        .sageflow()
-        .args(args)
-        .args(["--endpoint-url", &moto.endpoint])
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
-
 /// Flow findings (those of a record) as comparable strings. The per-ENI summary of
 /// unattributed ENIs aggregates each run's records, so it is left out.
 fn flow_findings(json: &str) -> BTreeSet<String> {
@@ -77,9 +63,7 @@ fn s3_state_reads_only_new_objects() {
     };
     let state = format!("s3://{BUCKET}/state/sageflow.json");
     let scan = |moto: &support::Moto| {
-        run(
-            moto,
-            &[
+        moto.run(&[
                 "scan",
                 &format!("s3://{BUCKET}/logs/"),
                 "--inventory",
@@ -185,9 +169,7 @@ logs.put_log_events(logGroupName="g", logStreamName="eni-07c690cc407310f14-all",
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state.json");
     let scan = |moto: &support::Moto| {
-        run(
-            moto,
-            &[
+        moto.run(&[
                 "scan",
                 "cwlogs://g",
                 "--inventory",
@@ -240,9 +222,7 @@ ec2.create_flow_logs(ResourceIds=[vpc], ResourceType="VPC", TrafficType="ALL", L
 "#,
     );
     let dir = tempfile::tempdir().unwrap();
-    let (code, _, err) = run(
-        moto,
-        &[
+    let (code, _, err) = moto.run(&[
             "inventory",
             "collect",
             "--out",
@@ -250,9 +230,7 @@ ec2.create_flow_logs(ResourceIds=[vpc], ResourceType="VPC", TrafficType="ALL", L
         ],
     );
     assert_eq!(code, Some(0), "{err}");
-    let (code, from_dir, err) = run(
-        moto,
-        &[
+    let (code, from_dir, err) = moto.run(&[
             "inventory",
             "show",
             "--inventory",
@@ -260,7 +238,7 @@ ec2.create_flow_logs(ResourceIds=[vpc], ResourceType="VPC", TrafficType="ALL", L
         ],
     );
     assert_eq!(code, Some(0), "{err}");
-    let (code, live, err) = run(moto, &["inventory", "show", "--inventory", "live"]);
+    let (code, live, err) = moto.run(&["inventory", "show", "--inventory", "live"]);
     assert_eq!(code, Some(0), "{err}");
     // The files-read section differs (paths vs live:); everything after it is the same.
     let body = |s: &str| {

@@ -353,19 +353,7 @@ import os, boto3
 boto3.client("s3", endpoint_url=os.environ["ENDPOINT"]).create_bucket(Bucket="exports")
 "#,
     );
-    let run = |args: &[&str]| {
-        let out = moto
-            .sageflow()
-            .args(args)
-            .args(["--endpoint-url", &moto.endpoint])
-            .output()
-            .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8(out.stdout).unwrap(),
-            String::from_utf8(out.stderr).unwrap(),
-        )
-    };
+    let run = |args: &[&str]| moto.run(args);
     let (code, _, err) = run(&[
         "export",
         "sample-logs/v5-custom",

@@ -100,6 +100,23 @@ impl Moto {
         c
     }
 
+    /// Runs sageflow against this server (`--endpoint-url` added); returns the exit code,
+    /// stdout and stderr.
+    #[allow(dead_code)]
+    pub fn run(&self, args: &[&str]) -> (Option<i32>, String, String) {
+        let out = self
+            .sageflow()
+            .args(args)
+            .args(["--endpoint-url", &self.endpoint])
+            .output()
+            .expect("sageflow runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
     /// Runs `python -c <code>` (or `python <code>` when `code` is the path of a file) in
     /// the venv with [`Moto::env`] and `ENDPOINT` set; returns its stdout. Panics with its
     /// stderr on failure.
