@@ -14,7 +14,7 @@ use crate::source::{Discovery, SourceObject};
 pub use table::{FlowsTable, ScanConfig};
 
 /// Memory for query operators (sorts, joins, aggregations) before they spill.
-pub const MEMORY_LIMIT: usize = 256 << 20;
+pub const MEMORY_LIMIT: usize = 1 << 30;
 
 /// Rows per decoded batch.
 pub const BATCH_SIZE: usize = 8192;
