@@ -82,15 +82,14 @@ fn cloudwatch_groups_give_the_same_findings_as_local_files() {
         ("v5-custom", "cwlogs:///aws/vpc/flowlogs-v5"),
     ] {
         let (code, out, err) = moto.run(&[
-                "scan",
-                group,
-                "--inventory",
-                "sample-logs/inventory",
-                "--format",
-                "json",
-                "-v",
-            ],
-        );
+            "scan",
+            group,
+            "--inventory",
+            "sample-logs/inventory",
+            "--format",
+            "json",
+            "-v",
+        ]);
         assert_eq!(code, Some(1), "{err}");
         assert!(err.contains("2222 records: 2222 rows, 0 rejected"), "{err}");
         assert_eq!(
@@ -101,14 +100,13 @@ fn cloudwatch_groups_give_the_same_findings_as_local_files() {
     }
     // The v5 group's format came from DescribeFlowLogs: without it the records would not parse.
     let (code, _, err) = moto.run(&[
-            "query",
-            "cwlogs:///aws/vpc/flowlogs-v5",
-            "--log-format",
-            sageflow::format::DEFAULT_FORMAT,
-            "--sql",
-            "SELECT count(*) FROM flows",
-        ],
-    );
+        "query",
+        "cwlogs:///aws/vpc/flowlogs-v5",
+        "--log-format",
+        sageflow::format::DEFAULT_FORMAT,
+        "--sql",
+        "SELECT count(*) FROM flows",
+    ]);
     assert_eq!(code, Some(0));
     assert!(err.contains("2222 rejected"), "{err}");
 }

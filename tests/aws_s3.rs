@@ -56,14 +56,13 @@ fn s3_listing_pagination_pruning_and_same_findings_as_local() {
 
     // Everything: the 1,100 extra objects need a second ListObjectsV2 page.
     let (code, out, err) = moto.run(&[
-            "query",
-            &url(),
-            "--format",
-            "csv",
-            "--sql",
-            "SELECT count(*) AS n FROM flows",
-        ],
-    );
+        "query",
+        &url(),
+        "--format",
+        "csv",
+        "--sql",
+        "SELECT count(*) AS n FROM flows",
+    ]);
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(out, format!("n\n{}\n", 2222 + 217 + 1100), "{err}");
     assert!(
@@ -74,19 +73,18 @@ fn s3_listing_pagination_pruning_and_same_findings_as_local() {
     // A window on 2026-11-20 lists only the day prefixes around it: the 2026-11-18
     // prefix is never listed and its objects never fetched.
     let (code, out, err) = moto.run(&[
-            "query",
-            &url(),
-            "-vv",
-            "--since",
-            "2026-11-20T10:00:00Z",
-            "--until",
-            "2026-11-20T12:00:00Z",
-            "--format",
-            "csv",
-            "--sql",
-            "SELECT count(*) AS n FROM flows",
-        ],
-    );
+        "query",
+        &url(),
+        "-vv",
+        "--since",
+        "2026-11-20T10:00:00Z",
+        "--until",
+        "2026-11-20T12:00:00Z",
+        "--format",
+        "csv",
+        "--sql",
+        "SELECT count(*) AS n FROM flows",
+    ]);
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(out, "n\n2222\n", "{err}");
     assert!(
@@ -108,19 +106,18 @@ fn s3_listing_pagination_pruning_and_same_findings_as_local() {
             "--quiet",
         ]);
         let (code, remote, err) = moto.run(&[
-                "scan",
-                &format!("s3://{BUCKET}/{prefix}"),
-                "--inventory",
-                "sample-logs/inventory",
-                "--format",
-                "json",
-                "--quiet",
-                "--since",
-                "2026-11-20T00:00:00Z",
-                "--until",
-                "2026-11-20T23:59:59Z",
-            ],
-        );
+            "scan",
+            &format!("s3://{BUCKET}/{prefix}"),
+            "--inventory",
+            "sample-logs/inventory",
+            "--format",
+            "json",
+            "--quiet",
+            "--since",
+            "2026-11-20T00:00:00Z",
+            "--until",
+            "2026-11-20T23:59:59Z",
+        ]);
         assert_eq!(code, Some(1), "{err}");
         assert_eq!(
             findings(&remote),
@@ -146,14 +143,13 @@ fn s3_parquet_objects_are_read_by_range() {
     let _guard = moto.lock();
     seed(moto, 0);
     let (code, out, err) = moto.run(&[
-            "query",
-            &format!("s3://{BUCKET}/{PREFIX}/AWSLogs/aws-account-id=111122223333/"),
-            "--format",
-            "csv",
-            "--sql",
-            "SELECT count(*) AS n, sum(bytes) AS b FROM flows",
-        ],
-    );
+        "query",
+        &format!("s3://{BUCKET}/{PREFIX}/AWSLogs/aws-account-id=111122223333/"),
+        "--format",
+        "csv",
+        "--sql",
+        "SELECT count(*) AS n, sum(bytes) AS b FROM flows",
+    ]);
     assert_eq!(code, Some(0), "{err}");
     let local = sageflow_local(&[
         "query",
@@ -184,12 +180,11 @@ s3.put_object(Bucket="{BUCKET}", Key="cut/111122223333_vpcflowlogs_us-east-1_fl-
 "#
     ));
     let (code, _, err) = moto.run(&[
-            "query",
-            &format!("s3://{BUCKET}/cut/"),
-            "--sql",
-            "SELECT count(*) FROM flows",
-        ],
-    );
+        "query",
+        &format!("s3://{BUCKET}/cut/"),
+        "--sql",
+        "SELECT count(*) FROM flows",
+    ]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("s3://flow-logs-bucket/cut/111122223333_vpcflowlogs_us-east-1_fl-1_20261120T1000Z_deadbeef.log.gz"), "{err}");
 }

@@ -64,16 +64,15 @@ fn s3_state_reads_only_new_objects() {
     let state = format!("s3://{BUCKET}/state/sageflow.json");
     let scan = |moto: &support::Moto| {
         moto.run(&[
-                "scan",
-                &format!("s3://{BUCKET}/logs/"),
-                "--inventory",
-                "sample-logs/inventory",
-                "--format",
-                "json",
-                "--state",
-                &state,
-            ],
-        )
+            "scan",
+            &format!("s3://{BUCKET}/logs/"),
+            "--inventory",
+            "sample-logs/inventory",
+            "--format",
+            "json",
+            "--state",
+            &state,
+        ])
     };
     upload(moto, "T10");
     let (code, first, err) = scan(moto);
@@ -170,16 +169,15 @@ logs.put_log_events(logGroupName="g", logStreamName="eni-07c690cc407310f14-all",
     let state = dir.path().join("state.json");
     let scan = |moto: &support::Moto| {
         moto.run(&[
-                "scan",
-                "cwlogs://g",
-                "--inventory",
-                "sample-logs/inventory",
-                "--format",
-                "json",
-                "--state",
-                state.to_str().unwrap(),
-            ],
-        )
+            "scan",
+            "cwlogs://g",
+            "--inventory",
+            "sample-logs/inventory",
+            "--format",
+            "json",
+            "--state",
+            state.to_str().unwrap(),
+        ])
     };
     let t0 = 1795169100; // 10:05, train-a running
     let (a, b) = (rec("198.51.100.1", t0), rec("198.51.100.2", t0 + 60));
@@ -223,20 +221,18 @@ ec2.create_flow_logs(ResourceIds=[vpc], ResourceType="VPC", TrafficType="ALL", L
     );
     let dir = tempfile::tempdir().unwrap();
     let (code, _, err) = moto.run(&[
-            "inventory",
-            "collect",
-            "--out",
-            dir.path().to_str().unwrap(),
-        ],
-    );
+        "inventory",
+        "collect",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
     assert_eq!(code, Some(0), "{err}");
     let (code, from_dir, err) = moto.run(&[
-            "inventory",
-            "show",
-            "--inventory",
-            dir.path().to_str().unwrap(),
-        ],
-    );
+        "inventory",
+        "show",
+        "--inventory",
+        dir.path().to_str().unwrap(),
+    ]);
     assert_eq!(code, Some(0), "{err}");
     let (code, live, err) = moto.run(&["inventory", "show", "--inventory", "live"]);
     assert_eq!(code, Some(0), "{err}");
