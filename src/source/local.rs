@@ -87,34 +87,7 @@ pub fn read_object(
         .map_err(|e| Error::io(&obj.path, e))?;
     let go_on = match sniff(&head[..n]) {
         Encoding::Parquet => read_parquet(obj, file, opts, stats, emit)?,
-        Encoding::Plain => {
-            let counted = Counting {
-                inner: file,
-                read: 0,
-                stats: stats.clone(),
-            };
-            read_text(obj, counted, opts, stats, emit, |_| None)?
-        }
-        Encoding::Gzip => {
-            let counted = Counting {
-                inner: file,
-                read: 0,
-                stats: stats.clone(),
-            };
-            let gz =
-                flate2::bufread::MultiGzDecoder::new(BufReader::with_capacity(256 * 1024, counted));
-            read_text(obj, gz, opts, stats, emit, |gz| {
-                Some(gz.get_ref().get_ref().read)
-            })?
-        }
-        enc @ (Encoding::Zstd | Encoding::Bzip2) => {
-            return Err(Error::source(
-                &obj.name,
-                format!(
-                    "{enc:?}-compressed objects are not supported; AWS delivers gzip or Parquet"
-                ),
-            ));
-        }
+        enc => read_encoded(obj, enc, file, opts, stats, emit)?,
     };
     ScanStats::add(&stats.objects_done, 1);
     Ok(go_on)
@@ -171,30 +144,7 @@ fn read_s3_object(
     let whole = std::io::Cursor::new(head[..n].to_vec()).chain(body);
     match sniff(&head[..n]) {
         Encoding::Parquet => read_s3_parquet(obj, loc, client, handle, opts, stats, emit),
-        Encoding::Plain => {
-            let counted = Counting {
-                inner: whole,
-                read: 0,
-                stats: stats.clone(),
-            };
-            read_text(obj, counted, opts, stats, emit, |_| None)
-        }
-        Encoding::Gzip => {
-            let counted = Counting {
-                inner: whole,
-                read: 0,
-                stats: stats.clone(),
-            };
-            let gz =
-                flate2::bufread::MultiGzDecoder::new(BufReader::with_capacity(256 * 1024, counted));
-            read_text(obj, gz, opts, stats, emit, |gz| {
-                Some(gz.get_ref().get_ref().read)
-            })
-        }
-        enc @ (Encoding::Zstd | Encoding::Bzip2) => Err(Error::source(
-            &obj.name,
-            format!("{enc:?}-compressed objects are not supported; AWS delivers gzip or Parquet"),
-        )),
+        enc => read_encoded(obj, enc, whole, opts, stats, emit),
     }
 }
 
@@ -368,6 +318,41 @@ fn parquet_batches(
         }
     }
     Ok(true)
+}
+
+/// Decodes text, plain or gzip, from `reader` (Parquet is read by the callers, by ranges
+/// or from the file).
+fn read_encoded<R: Read>(
+    obj: &SourceObject,
+    enc: Encoding,
+    reader: R,
+    opts: &Arc<DecodeOptions>,
+    stats: &Arc<ScanStats>,
+    emit: &mut Emit<'_>,
+) -> Result<bool> {
+    let counted = Counting {
+        inner: reader,
+        read: 0,
+        stats: stats.clone(),
+    };
+    match enc {
+        Encoding::Plain => read_text(obj, counted, opts, stats, emit, |_| None),
+        Encoding::Gzip => {
+            let gz =
+                flate2::bufread::MultiGzDecoder::new(BufReader::with_capacity(256 * 1024, counted));
+            read_text(obj, gz, opts, stats, emit, |gz| {
+                Some(gz.get_ref().get_ref().read)
+            })
+        }
+        Encoding::Parquet => Err(Error::source(
+            &obj.name,
+            "a Parquet object cannot be read as text",
+        )),
+        Encoding::Zstd | Encoding::Bzip2 => Err(Error::source(
+            &obj.name,
+            format!("{enc:?}-compressed objects are not supported; AWS delivers gzip or Parquet"),
+        )),
+    }
 }
 
 fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
