@@ -622,7 +622,6 @@ async fn scan(a: ScanArgs) -> Result<u8> {
     let run = prepare(&a.input, state_store.as_ref().map(|_| &state)).await?;
     crate::engine::tables::register_context(&run.ctx, state_store.is_some())?;
     let progress = progress::Progress::start(run.stats.clone(), run.quiet);
-    let mut findings = Vec::new();
     let mut per_rule: Vec<(String, usize)> = Vec::new();
     // The sources are read once; the rules run over a temporary columnar copy.
     let temp = tempfile::Builder::new()
@@ -631,28 +630,27 @@ async fn scan(a: ScanArgs) -> Result<u8> {
         .map_err(|e| Error::io(std::env::temp_dir(), e))?;
     crate::scan::materialize(&run.ctx, temp.path(), &rules).await?;
     let read = run.stats.snapshot();
-    for rule in rules.iter().filter(|r| !r.is_report) {
-        let found = crate::scan::run_rule(&run.ctx, rule).await?;
-        per_rule.push((rule.name.clone(), found.len()));
-        findings.extend(found);
-    }
-    drop(progress);
-
     let today = Utc::now().date_naive();
     let mut removed = vec![0usize; suppressions.len()];
-    findings.retain(|f| {
-        for (i, s) in suppressions.iter().enumerate() {
-            if !s.expired(today) && s.matches(f) {
-                removed[i] += 1;
-                return false;
+    let mut spool = crate::scan::Spool::create(temp.path())?;
+    let incremental = state_store.is_some();
+    for rule in rules.iter().filter(|r| !r.is_report) {
+        let found = crate::scan::run_rule(&run.ctx, rule, |f| {
+            for (i, s) in suppressions.iter().enumerate() {
+                if !s.expired(today) && s.matches(&f) {
+                    removed[i] += 1;
+                    return Ok(());
+                }
             }
-        }
-        true
-    });
-
-    if state_store.is_some() {
-        findings.retain(|f| state.report(f));
+            if incremental && !state.report(&f) {
+                return Ok(());
+            }
+            spool.push(&f)
+        })
+        .await?;
+        per_rule.push((rule.name.clone(), found));
     }
+    drop(progress);
 
     let mut out: Box<dyn Write> = match &a.output {
         Some(p) => Box::new(std::io::BufWriter::new(
@@ -660,7 +658,7 @@ async fn scan(a: ScanArgs) -> Result<u8> {
         )),
         None => Box::new(std::io::stdout().lock()),
     };
-    crate::scan::write(&findings, &rules, a.format, &mut out)?;
+    crate::scan::write(&mut spool, &rules, a.format, &mut out)?;
     drop(out);
 
     // Only a complete run moves the state forward: a failed one is read again next time.
@@ -671,15 +669,9 @@ async fn scan(a: ScanArgs) -> Result<u8> {
     run.summary_of(read)?;
     if !run.quiet {
         let mut err = std::io::stderr().lock();
-        let remaining = |name: &str| {
-            findings
-                .iter()
-                .filter(|f| f.get("rule").and_then(|v| v.as_str()) == Some(name))
-                .count()
-        };
-        let _ = writeln!(err, "sageflow: {} findings", findings.len());
+        let _ = writeln!(err, "sageflow: {} findings", spool.len());
         for (name, _) in &per_rule {
-            let _ = writeln!(err, "  {name:<32} {}", remaining(name));
+            let _ = writeln!(err, "  {name:<32} {}", spool.count_of(name));
         }
         for (s, n) in suppressions.iter().zip(&removed) {
             if s.expired(today) {
@@ -695,7 +687,7 @@ async fn scan(a: ScanArgs) -> Result<u8> {
             }
         }
     }
-    Ok(if findings.is_empty() {
+    Ok(if spool.is_empty() {
         EXIT_OK
     } else {
         EXIT_FINDINGS

@@ -6,6 +6,7 @@ pub mod state;
 
 use std::io::Write;
 
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 use serde::Deserialize;
@@ -104,7 +105,6 @@ pub async fn materialize(
 /// The `flows` columns the rules read (`None` when none reads `flows`).
 async fn columns_read(ctx: &SessionContext, rules: &[Rule]) -> Result<Option<Vec<String>>> {
     use datafusion::common::tree_node::TreeNodeRecursion;
-    use datafusion::logical_expr::LogicalPlan;
     let all: Vec<String> = ctx
         .table("flows")
         .await
@@ -152,11 +152,16 @@ async fn columns_read(ctx: &SessionContext, rules: &[Rule]) -> Result<Option<Vec
     }))
 }
 
-/// Runs one rule; its rows become findings tagged with the rule and severity.
-pub async fn run_rule(ctx: &SessionContext, rule: &Rule) -> Result<Vec<Finding>> {
+/// Runs one rule; its rows become findings tagged with the rule and severity, handed to
+/// `emit` one at a time. Returns how many there were.
+pub async fn run_rule(
+    ctx: &SessionContext,
+    rule: &Rule,
+    mut emit: impl FnMut(Finding) -> Result<()>,
+) -> Result<usize> {
     let statements = datafusion::sql::parser::DFParser::parse_sql(&rule.sql)
         .map_err(|e| Error::Usage(format!("{}: {e}", rule.origin)))?;
-    let mut findings = Vec::new();
+    let mut found = 0;
     let options = crate::cli::sql_options();
     for stmt in statements {
         let plan =
@@ -164,10 +169,14 @@ pub async fn run_rule(ctx: &SessionContext, rule: &Rule) -> Result<Vec<Finding>>
                 Error::Usage(format!("{}: {}", rule.origin, Error::from_datafusion(e)))
             })?;
         options.verify_plan(&plan).map_err(Error::from_datafusion)?;
-        let df = ctx
+        let ordered = matches!(plan, LogicalPlan::Sort(_));
+        let mut df = ctx
             .execute_logical_plan(plan)
             .await
             .map_err(Error::from_datafusion)?;
+        if !ordered {
+            df = in_finding_order(df)?;
+        }
         let mut stream = df.execute_stream().await.map_err(Error::from_datafusion)?;
         while let Some(batch) = stream.next().await {
             let batch = batch.map_err(Error::from_datafusion)?;
@@ -192,11 +201,121 @@ pub async fn run_rule(ctx: &SessionContext, rule: &Rule) -> Result<Vec<Finding>>
                 for (k, v) in row {
                     f.entry(k).or_insert(v);
                 }
-                findings.push(f);
+                found += 1;
+                emit(f)?;
             }
         }
     }
-    Ok(findings)
+    Ok(found)
+}
+
+/// Sorts a rule's rows by the finding columns, then by its other columns, so two scans of
+/// the same logs print the same findings in the same order (parallel partitions otherwise
+/// deliver them in any order), and scan outputs can be diffed. A rule whose SQL ends in
+/// ORDER BY keeps its own order.
+fn in_finding_order(
+    df: datafusion::dataframe::DataFrame,
+) -> Result<datafusion::dataframe::DataFrame> {
+    use datafusion::common::Column;
+    use datafusion::logical_expr::Expr;
+    let names: Vec<String> = df
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let key = |n: &String| {
+        KEY_COLUMNS
+            .iter()
+            .position(|k| k == n)
+            .unwrap_or(usize::MAX)
+    };
+    let mut order = names.clone();
+    order.sort_by_key(key);
+    let sorts = order
+        .into_iter()
+        .map(|n| Expr::Column(Column::new_unqualified(n)).sort(true, true))
+        .collect();
+    df.sort(sorts).map_err(Error::from_datafusion)
+}
+
+/// The findings of a scan, spooled as NDJSON to a file in the scan's temporary directory:
+/// a scan that flags millions of flows holds one finding in memory at a time, and every
+/// output format is written from the spool.
+pub struct Spool {
+    path: std::path::PathBuf,
+    file: std::io::BufWriter<std::fs::File>,
+    count: usize,
+    per_rule: std::collections::HashMap<String, usize>,
+}
+
+impl Spool {
+    pub fn create(dir: &std::path::Path) -> Result<Spool> {
+        let path = dir.join("findings.ndjson");
+        let file = std::fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
+        Ok(Spool {
+            path,
+            file: std::io::BufWriter::new(file),
+            count: 0,
+            per_rule: Default::default(),
+        })
+    }
+
+    pub fn push(&mut self, f: &Finding) -> Result<()> {
+        let io = |e: std::io::Error| Error::io(&self.path, e);
+        serde_json::to_writer(&mut self.file, f)
+            .map_err(std::io::Error::from)
+            .map_err(io)?;
+        self.file.write_all(b"\n").map_err(io)?;
+        self.count += 1;
+        let rule = f.get("rule").and_then(Value::as_str).unwrap_or_default();
+        *self.per_rule.entry(rule.to_string()).or_default() += 1;
+        Ok(())
+    }
+
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Findings kept for `rule`.
+    pub fn count_of(&self, rule: &str) -> usize {
+        self.per_rule.get(rule).copied().unwrap_or(0)
+    }
+
+    /// Reads the findings back, in the order they were pushed.
+    pub fn iter(&mut self) -> Result<impl Iterator<Item = Result<Finding>> + use<>> {
+        use std::io::BufRead;
+        let path = self.path.clone();
+        self.file.flush().map_err(|e| Error::io(&path, e))?;
+        let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
+        Ok(std::io::BufReader::new(file).lines().map(move |line| {
+            let line = line.map_err(|e| Error::io(&path, e))?;
+            serde_json::from_str(&line)
+                .map_err(|e| Error::Usage(format!("{}: damaged finding: {e}", path.display())))
+        }))
+    }
+}
+
+/// Serialises the spooled findings as a JSON array, one element at a time.
+struct Streamed<'a, F> {
+    spool: std::cell::RefCell<&'a mut Spool>,
+    map: F,
+}
+
+impl<F: Fn(Finding) -> Value> serde::Serialize for Streamed<'_, F> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::{Error as _, SerializeSeq};
+        let mut spool = self.spool.borrow_mut();
+        let mut seq = s.serialize_seq(Some(spool.len()))?;
+        for f in spool.iter().map_err(S::Error::custom)? {
+            seq.serialize_element(&(self.map)(f.map_err(S::Error::custom)?))?;
+        }
+        seq.end()
+    }
 }
 
 /// One accepted finding pattern from the `--suppress` file.
@@ -272,9 +391,9 @@ pub enum FindingFormat {
     Sarif,
 }
 
-/// Writes findings in `format`.
+/// Writes the spooled findings in `format`.
 pub fn write(
-    findings: &[Finding],
+    spool: &mut Spool,
     rules: &[Rule],
     format: FindingFormat,
     out: &mut dyn Write,
@@ -282,14 +401,18 @@ pub fn write(
     let w = |e| Error::io("output", e);
     match format {
         FindingFormat::Json => {
-            serde_json::to_writer_pretty(&mut *out, findings)
+            let all = Streamed {
+                spool: std::cell::RefCell::new(spool),
+                map: |f: Finding| Value::Object(f),
+            };
+            serde_json::to_writer_pretty(&mut *out, &all)
                 .map_err(std::io::Error::from)
                 .map_err(w)?;
             writeln!(out).map_err(w)?;
         }
         FindingFormat::Ndjson => {
-            for f in findings {
-                serde_json::to_writer(&mut *out, f)
+            for f in spool.iter()? {
+                serde_json::to_writer(&mut *out, &f?)
                     .map_err(std::io::Error::from)
                     .map_err(w)?;
                 writeln!(out).map_err(w)?;
@@ -297,30 +420,24 @@ pub fn write(
         }
         FindingFormat::Csv => {
             writeln!(out, "{}", KEY_COLUMNS.join(",")).map_err(w)?;
-            for f in findings {
+            for f in spool.iter()? {
+                let f = f?;
                 let row: Vec<String> = KEY_COLUMNS.iter().map(|k| csv_cell(f.get(*k))).collect();
                 writeln!(out, "{}", row.join(",")).map_err(w)?;
             }
         }
         FindingFormat::Table => {
-            if findings.is_empty() {
+            if spool.is_empty() {
                 writeln!(out, "No findings.").map_err(w)?;
             } else {
-                let rows: Vec<Vec<String>> = findings
-                    .iter()
-                    .map(|f| KEY_COLUMNS.iter().map(|k| plain(f.get(*k))).collect())
-                    .collect();
-                let widths: Vec<usize> = KEY_COLUMNS
-                    .iter()
-                    .enumerate()
-                    .map(|(i, k)| {
-                        rows.iter()
-                            .map(|r| r[i].len())
-                            .max()
-                            .unwrap_or(0)
-                            .max(k.len())
-                    })
-                    .collect();
+                // Two passes over the spool: column widths, then the rows.
+                let mut widths: Vec<usize> = KEY_COLUMNS.iter().map(|k| k.len()).collect();
+                for f in spool.iter()? {
+                    let f = f?;
+                    for (width, k) in widths.iter_mut().zip(KEY_COLUMNS) {
+                        *width = (*width).max(plain(f.get(*k)).len());
+                    }
+                }
                 let line = |cells: Vec<String>| {
                     cells
                         .iter()
@@ -337,13 +454,15 @@ pub fn write(
                     line(KEY_COLUMNS.iter().map(|s| s.to_uppercase()).collect())
                 )
                 .map_err(w)?;
-                for r in rows {
-                    writeln!(out, "{}", line(r)).map_err(w)?;
+                for f in spool.iter()? {
+                    let f = f?;
+                    let cells = KEY_COLUMNS.iter().map(|k| plain(f.get(*k))).collect();
+                    writeln!(out, "{}", line(cells)).map_err(w)?;
                 }
             }
         }
         FindingFormat::Sarif => {
-            serde_json::to_writer_pretty(&mut *out, &sarif(findings, rules))
+            serde_json::to_writer_pretty(&mut *out, &sarif(spool, rules))
                 .map_err(std::io::Error::from)
                 .map_err(w)?;
             writeln!(out).map_err(w)?;
@@ -369,67 +488,89 @@ fn csv_cell(v: Option<&Value>) -> String {
     }
 }
 
-/// SARIF 2.1.0: one result per finding; flow findings are located at the ENI.
-fn sarif(findings: &[Finding], rules: &[Rule]) -> Value {
-    let level = |sev: &str| match sev {
+/// SARIF 2.1.0 document; its fields are in key order, as `json!` objects print theirs.
+#[derive(serde::Serialize)]
+#[serde(bound = "F: Fn(Finding) -> Value")]
+struct Sarif<'a, F> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    runs: [SarifRun<'a, F>; 1],
+    version: &'static str,
+}
+
+#[derive(serde::Serialize)]
+#[serde(bound = "F: Fn(Finding) -> Value")]
+struct SarifRun<'a, F> {
+    results: Streamed<'a, F>,
+    tool: Value,
+}
+
+fn sarif_level(sev: &str) -> &'static str {
+    match sev {
         "critical" | "high" => "error",
         "medium" => "warning",
         _ => "note",
-    };
+    }
+}
+
+/// SARIF 2.1.0: one result per finding; flow findings are located at the ENI.
+fn sarif<'a>(spool: &'a mut Spool, rules: &[Rule]) -> Sarif<'a, impl Fn(Finding) -> Value> {
     let used: Vec<&Rule> = rules.iter().filter(|r| !r.is_report).collect();
-    let results: Vec<Value> = findings
+    let names: Vec<String> = used.iter().map(|r| r.name.clone()).collect();
+    let result = move |f: Finding| {
+        let rule = plain(f.get("rule"));
+        let sev = plain(f.get("severity"));
+        let what = [
+            "sagemaker_resource_type",
+            "sagemaker_resource",
+            "interface_id",
+            "srcaddr",
+            "dstaddr",
+            "dstport",
+            "remote_kind",
+            "remote_service",
+        ]
         .iter()
-        .map(|f| {
-            let rule = plain(f.get("rule"));
-            let sev = plain(f.get("severity"));
-            let what = [
-                "sagemaker_resource_type",
-                "sagemaker_resource",
-                "interface_id",
-                "srcaddr",
-                "dstaddr",
-                "dstport",
-                "remote_kind",
-                "remote_service",
-            ]
-            .iter()
-            .filter_map(|k| {
-                let v = plain(f.get(*k));
-                (!v.is_empty()).then(|| format!("{k}={v}"))
-            })
-            .collect::<Vec<_>>()
-            .join(" ");
-            let location = plain(f.get("interface_id"));
-            let location = if location.is_empty() {
-                plain(f.get("sagemaker_resource"))
-            } else {
-                location
-            };
-            serde_json::json!({
-                "ruleId": rule,
-                "ruleIndex": used.iter().position(|r| r.name == rule),
-                "level": level(&sev),
-                "message": {"text": format!("{rule}: {what}")},
-                "locations": [{"logicalLocations": [{"name": location, "kind": "resource"}]}],
-                "properties": f,
-            })
+        .filter_map(|k| {
+            let v = plain(f.get(*k));
+            (!v.is_empty()).then(|| format!("{k}={v}"))
         })
-        .collect();
-    serde_json::json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "sageflow",
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": used.iter().map(|r| serde_json::json!({
-                    "id": r.name,
-                    "shortDescription": {"text": r.description},
-                    "defaultConfiguration": {"level": level(&r.severity)},
-                    "properties": {"severity": r.severity},
-                })).collect::<Vec<_>>(),
-            }},
-            "results": results,
+        .collect::<Vec<_>>()
+        .join(" ");
+        let location = plain(f.get("interface_id"));
+        let location = if location.is_empty() {
+            plain(f.get("sagemaker_resource"))
+        } else {
+            location
+        };
+        serde_json::json!({
+            "ruleId": rule,
+            "ruleIndex": names.iter().position(|n| *n == rule),
+            "level": sarif_level(&sev),
+            "message": {"text": format!("{rule}: {what}")},
+            "locations": [{"logicalLocations": [{"name": location, "kind": "resource"}]}],
+            "properties": f,
+        })
+    };
+    let tool = serde_json::json!({"driver": {
+        "name": "sageflow",
+        "version": env!("CARGO_PKG_VERSION"),
+        "rules": used.iter().map(|r| serde_json::json!({
+            "id": r.name,
+            "shortDescription": {"text": r.description},
+            "defaultConfiguration": {"level": sarif_level(&r.severity)},
+            "properties": {"severity": r.severity},
+        })).collect::<Vec<_>>(),
+    }});
+    Sarif {
+        schema: "https://json.schemastore.org/sarif-2.1.0.json",
+        runs: [SarifRun {
+            results: Streamed {
+                spool: std::cell::RefCell::new(spool),
+                map: result,
+            },
+            tool,
         }],
-    })
+        version: "2.1.0",
+    }
 }
