@@ -158,6 +158,10 @@ fn datafusion_hint(e: &DataFusionError) -> Option<&'static str> {
                 "the table is `flows` and `sageflow schema` lists its columns; quote column names that are SQL words, as in \"end\"",
             )
         }
+        DataFusionError::ResourcesExhausted(_) => Some(
+            "the query needed more than --memory-limit even after spilling to disk; raise it (e.g. --memory-limit 2G)",
+        ),
+        DataFusionError::Context(_, inner) => datafusion_hint(inner),
         _ => None,
     }
 }

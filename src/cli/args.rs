@@ -228,6 +228,11 @@ pub struct InputArgs {
     #[arg(long, value_name = "N", default_value_t = 16)]
     pub concurrency: usize,
 
+    /// Memory for sorts, joins and aggregations (export's sort, the rules); past it they
+    /// spill to the temporary directory. Decoding itself needs about 40 MB per core on top.
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
+    pub memory_limit: usize,
+
     /// Only these accounts' flow logs (S3 AWSLogs layout); repeatable.
     #[arg(long = "account", value_name = "ID")]
     pub accounts: Vec<String>,
@@ -277,4 +282,43 @@ pub struct SchemaArgs {
 pub enum SchemaFormat {
     Table,
     Json,
+}
+
+/// `512M`, `2G`, `1.5GiB`, `300MB` or plain bytes.
+fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size such as 512M or 2G"))?;
+    let mult: f64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" | "kib" => 1024.0,
+        "m" | "mb" | "mib" => 1024.0 * 1024.0,
+        "g" | "gb" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        _ => return Err(format!("`{s}`: unknown unit `{unit}` (use K, M or G)")),
+    };
+    let bytes = n * mult;
+    if !(bytes >= 64.0 * 1024.0 * 1024.0) || !bytes.is_finite() {
+        return Err(format!("`{s}` is below the 64M minimum"));
+    }
+    Ok(bytes as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("512M"), Ok(512 << 20));
+        assert_eq!(parse_size("2G"), Ok(2 << 30));
+        assert_eq!(parse_size("1.5GiB"), Ok(3 << 29));
+        assert_eq!(parse_size("134217728"), Ok(128 << 20));
+        assert!(parse_size("1M").is_err());
+        assert!(parse_size("12X").is_err());
+        assert!(parse_size("M").is_err());
+    }
 }

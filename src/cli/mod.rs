@@ -174,6 +174,7 @@ async fn prepare(input: &InputArgs, state: Option<&ScanState>) -> Result<Run> {
         enricher,
         remote,
         concurrency: input.concurrency,
+        memory_limit: input.memory_limit,
     };
     let objects = discovery.objects.clone();
     let ledger = config

@@ -13,9 +13,6 @@ use crate::format::FlowSchema;
 use crate::source::{Discovery, SourceObject};
 pub use table::{FlowsTable, ScanConfig};
 
-/// Memory for query operators (sorts, joins, aggregations) before they spill.
-pub const MEMORY_LIMIT: usize = 1 << 30;
-
 /// Rows per decoded batch.
 pub const BATCH_SIZE: usize = 8192;
 
@@ -48,7 +45,7 @@ pub fn unknown_fields(objects: &[SourceObject], config: &ScanConfig) -> Vec<Stri
 pub fn session(discovery: Discovery, config: ScanConfig) -> Result<(SessionContext, FlowSchema)> {
     let extra = unknown_fields(&discovery.objects, &config);
     let schema = FlowSchema::new(&extra);
-    let ctx = new_context();
+    let ctx = new_context(config.memory_limit);
     tables::register(&ctx, &config.enricher)?;
     let table = FlowsTable::new(schema.clone(), discovery.objects, config);
     ctx.register_table("flows", Arc::new(table))?;
@@ -56,15 +53,25 @@ pub fn session(discovery: Discovery, config: ScanConfig) -> Result<(SessionConte
 }
 
 /// A bare session configured for sageflow (all cores, UTC, information_schema for `SHOW`).
-pub fn new_context() -> SessionContext {
-    let config = SessionConfig::new()
+pub fn new_context(memory_limit: usize) -> SessionContext {
+    let mut config = SessionConfig::new()
         .with_information_schema(true)
         .with_batch_size(BATCH_SIZE)
         .with_target_partitions(std::thread::available_parallelism().map_or(2, |n| n.get()));
+    // A sort that spilled merges its runs with this much held back from the pool; the 10 MB
+    // default runs out when export's wide batches merge many runs.
+    config.options_mut().execution.sort_spill_reservation_bytes = memory_limit / 16;
     // Sorts (export) and large aggregations spill to disk past this, so memory stays bounded
     // whatever the input size.
+    // A fair pool: with the greedy one, one partition's sorter took the whole pool and the
+    // other's first batch failed instead of spilling.
+    let pool = datafusion::execution::memory_pool::FairSpillPool::new(memory_limit);
+    let pool = datafusion::execution::memory_pool::TrackConsumersPool::new(
+        pool,
+        std::num::NonZeroUsize::new(5).expect("non-zero"),
+    );
     let runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
-        .with_memory_limit(MEMORY_LIMIT, 1.0)
+        .with_memory_pool(Arc::new(pool))
         .build_arc()
         .expect("runtime with a memory pool and the default disk manager");
     let state = SessionStateBuilder::new()

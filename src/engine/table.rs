@@ -48,6 +48,8 @@ pub struct ScanConfig {
     pub remote: Option<crate::source::Remote>,
     /// Objects read at once from remote stores (`--concurrency`).
     pub concurrency: usize,
+    /// Bytes of the operators' memory pool (`--memory-limit`).
+    pub memory_limit: usize,
 }
 
 /// The `flows` table.
