@@ -301,7 +301,7 @@ fn parse_size(s: &str) -> Result<usize, String> {
         _ => return Err(format!("`{s}`: unknown unit `{unit}` (use K, M or G)")),
     };
     let bytes = n * mult;
-    if !(bytes >= 64.0 * 1024.0 * 1024.0) || !bytes.is_finite() {
+    if bytes.is_nan() || bytes < 64.0 * 1024.0 * 1024.0 || !bytes.is_finite() {
         return Err(format!("`{s}` is below the 64M minimum"));
     }
     Ok(bytes as usize)
