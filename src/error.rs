@@ -74,6 +74,16 @@ impl Error {
             Error::Source { .. } => Some(
                 "pass a file, a directory (read recursively) or a quoted glob such as 'logs/**/*.log.gz'",
             ),
+            Error::Io { source, .. }
+                if matches!(
+                    source.kind(),
+                    std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof
+                ) =>
+            {
+                Some(
+                    "the object is damaged: replace it with an intact copy (for S3, an earlier version) or leave it out of the inputs; a run that meets damage never reports its result as complete",
+                )
+            }
             Error::Io { .. } => Some("check that the path exists and is readable"),
             Error::Rejected { .. } => Some(
                 "drop --strict to skip malformed records (they are counted and can be saved with --rejects FILE), or pass the flow log's format with --log-format",

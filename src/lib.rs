@@ -12,6 +12,8 @@ pub mod enrich;
 pub mod error;
 pub mod export;
 pub mod format;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod generate;
 pub mod inventory;
 pub mod scan;

@@ -4,6 +4,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use sageflow::cli::{self, Cli};
+use tracing::Level;
+use tracing_subscriber::filter::{FilterExt, filter_fn};
+use tracing_subscriber::prelude::*;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -60,11 +63,22 @@ fn init_tracing(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("sageflow={default},warn")));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_target(false)
         .without_time()
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        .with_filter(filter.and(filter_fn(|meta| {
+            !(*meta.level() == Level::TRACE && is_transport(meta.target()))
+        })));
+    tracing_subscriber::registry().with(layer).init();
+}
+
+/// The AWS SDK and HTTP crates, whose TRACE events print request and response bodies:
+/// an AWS answer to a bad signature echoes the session token and the signature. Whatever
+/// RUST_LOG asks for, they log at DEBUG at most.
+fn is_transport(target: &str) -> bool {
+    ["aws_", "hyper", "h2", "rustls"]
+        .iter()
+        .any(|p| target.starts_with(p))
 }

@@ -188,3 +188,43 @@ s3.put_object(Bucket="{BUCKET}", Key="cut/111122223333_vpcflowlogs_us-east-1_fl-
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("s3://flow-logs-bucket/cut/111122223333_vpcflowlogs_us-east-1_fl-1_20261120T1000Z_deadbeef.log.gz"), "{err}");
 }
+
+/// The S3 body path decodes gzip as the local one does: a damaged member in the middle of
+/// an object fails the run naming the object and the member's byte offset.
+#[test]
+fn damaged_gzip_member_in_s3_object_names_key_and_offset() {
+    let moto = support::moto();
+    let _guard = moto.lock();
+    let offset = moto.run_python(&format!(
+        r#"
+import os, gzip, boto3
+s3 = boto3.client("s3", endpoint_url=os.environ["ENDPOINT"])
+s3.create_bucket(Bucket="{BUCKET}")
+hdr = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
+rec = "2 123456789010 eni-1 10.0.0.1 10.0.0.2 443 49152 6 10 840 1763632800 1763632860 ACCEPT OK\n"
+good = gzip.compress((hdr + rec * 100).encode(), mtime=0) + gzip.compress((rec * 100).encode(), mtime=0)
+bad = bytearray(gzip.compress((rec * 1000).encode(), mtime=0))
+bad[2] = 7  # not deflate: the member cannot be decoded
+body = good + bytes(bad) + gzip.compress((rec * 100).encode(), mtime=0)
+s3.put_object(Bucket="{BUCKET}", Key="damaged/111122223333_vpcflowlogs_us-east-1_fl-1_20261120T1000Z_0badbad0.log.gz", Body=body)
+print(len(good), len(body))
+"#
+    ));
+    let (offset, size) = offset.trim().split_once(' ').unwrap();
+    let (code, out, err) = moto.run(&[
+        "query",
+        &format!("s3://{BUCKET}/damaged/"),
+        "--sql",
+        "SELECT count(*) FROM flows",
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.contains(&format!(
+            "s3://{BUCKET}/damaged/111122223333_vpcflowlogs_us-east-1_fl-1_20261120T1000Z_0badbad0.log.gz: gzip member 3 at byte offset {offset} (of {size}) is corrupt"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("stopped after line 201;"), "{err}");
+    assert!(err.contains("200 records: 200 rows, 0 rejected"), "{err}");
+}

@@ -349,3 +349,96 @@ fn sample_logs_action_counts() {
         .sum();
     assert_eq!(sum, total);
 }
+
+/// Multi-member gzip with its third member damaged (`damage` gets the member's bytes);
+/// returns the file's bytes and the damaged member's offset. The first member has the
+/// header and 100 records, the others 100 records each (the damaged one 1000).
+fn gzip_with_damaged_third_member(damage: impl Fn(&mut Vec<u8>)) -> (Vec<u8>, usize) {
+    let header = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n";
+    let rec = "2 123456789010 eni-1 10.0.0.1 10.0.0.2 443 49152 6 10 840 1763632800 1763632860 ACCEPT OK\n";
+    let gz = |text: &str| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(text.as_bytes()).unwrap();
+        e.finish().unwrap()
+    };
+    let mut data = gz(&format!("{header}{}", rec.repeat(100)));
+    data.extend(gz(&rec.repeat(100)));
+    let at = data.len();
+    let mut third = gz(&rec.repeat(1000));
+    damage(&mut third);
+    data.extend(third);
+    data.extend(gz(&rec.repeat(100)));
+    (data, at)
+}
+
+/// `records: rows, rejected` from the summary line.
+fn summary_counts(err: &str) -> (u64, u64, u64) {
+    let line = err
+        .lines()
+        .find(|l| l.contains(" records: "))
+        .unwrap_or_else(|| panic!("no summary: {err}"));
+    let num = |s: &str| s.trim().split(' ').next().unwrap().parse::<u64>().unwrap();
+    let (_, rest) = line.split_once("), ").unwrap();
+    let (records, rest) = rest.split_once(" records: ").unwrap();
+    let (rows, rest) = rest.split_once(" rows, ").unwrap();
+    (num(records), num(rows), num(rest))
+}
+
+/// A damaged gzip member fails the run naming the file and the member's byte offset,
+/// after the rows before it were read and counted; the summary still adds up.
+#[test]
+fn damaged_gzip_member_fails_naming_file_and_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    type Damage = Box<dyn Fn(&mut Vec<u8>)>;
+    let cases: [(&str, Damage); 2] = [
+        ("header", Box::new(|m: &mut Vec<u8>| m[2] = 7)),
+        (
+            "data",
+            Box::new(|m: &mut Vec<u8>| {
+                let mid = m.len() / 2;
+                m[mid..mid + 8].fill(0xff);
+            }),
+        ),
+    ];
+    for (what, damage) in cases {
+        let (data, at) = gzip_with_damaged_third_member(damage);
+        let path = dir.path().join(format!("damaged-{what}.log.gz"));
+        std::fs::write(&path, &data).unwrap();
+        let out = sageflow()
+            .args(["query"])
+            .arg(&path)
+            .args(["--sql", "SELECT count(*) FROM flows"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{what}");
+        assert!(out.stdout.is_empty(), "{what}: no result is printed");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.contains(&format!(
+                "error: {}: gzip member 3 at byte offset {at} (of {}) is corrupt: ",
+                path.display(),
+                data.len()
+            )),
+            "{what}: {err}"
+        );
+        assert!(
+            err.contains("the rest of the object is not read"),
+            "{what}: {err}"
+        );
+        assert!(err.contains("hint: the object is damaged"), "{what}: {err}");
+        assert_eq!(err.matches("error:").count(), 1, "printed once: {err}");
+        let (records, rows, rejected) = summary_counts(&err);
+        assert_eq!(records, rows + rejected, "{what}: {err}");
+        if what == "header" {
+            // Nothing of the damaged member was decoded: exactly the rows before it.
+            assert!(err.contains("stopped after line 201;"), "{err}");
+            assert_eq!((records, rows, rejected), (200, 200, 0), "{err}");
+        } else {
+            assert!(rows >= 200, "{err}");
+            assert!(
+                err.contains("(lines 202 on came from that member)"),
+                "{err}"
+            );
+        }
+    }
+}

@@ -369,11 +369,23 @@ async fn group_formats(
                         .find(|f| f.log_group_name() == Some(group.as_str()))
                         .map(|f| f.log_format().map(str::to_string));
                 }
-                Err(e) => tracing::warn!(
+                // Without the permission (or on an endpoint without the call) the default
+                // format is a reasonable guess; after a failure that retries did not cure,
+                // it is not: a custom-format group would come back as all rejects.
+                Err(e) if flow_logs_unavailable(&e) => tracing::warn!(
                     group = %group,
-                    error = %aws_sdk_ec2::error::DisplayErrorContext(e),
+                    error = %source::aws::error_text(&e),
                     "DescribeFlowLogs failed; reading the group in the default format unless --log-format is given"
                 ),
+                Err(e) => {
+                    return Err(Error::source(
+                        format!("cwlogs://{group}"),
+                        format!(
+                            "DescribeFlowLogs failed, so the group's record format is unknown (give it with --log-format): {}",
+                            source::aws::error_text(&e)
+                        ),
+                    ));
+                }
             }
         }
         match format.flatten() {
@@ -386,6 +398,28 @@ async fn group_formats(
         }
     }
     Ok(())
+}
+
+/// Whether DescribeFlowLogs is denied to the caller or missing from the endpoint, as
+/// opposed to failing.
+fn flow_logs_unavailable<R>(
+    e: &aws_sdk_ec2::error::SdkError<
+        aws_sdk_ec2::operation::describe_flow_logs::DescribeFlowLogsError,
+        R,
+    >,
+) -> bool {
+    use aws_sdk_ec2::error::ProvideErrorMetadata;
+    matches!(
+        e.code(),
+        Some(
+            "UnauthorizedOperation"
+                | "AccessDenied"
+                | "AccessDeniedException"
+                | "InvalidAction"
+                | "UnknownOperation"
+                | "NotImplemented"
+        )
+    )
 }
 
 /// The inventory of `--inventory` (or none) with ip-ranges (built-in or `--ip-ranges`).
@@ -750,10 +784,7 @@ impl StateStore {
                     }
                     Err(e) => Err(Error::source(
                         &url,
-                        format!(
-                            "reading the state failed: {}",
-                            aws_sdk_s3::error::DisplayErrorContext(e)
-                        ),
+                        format!("reading the state failed: {}", source::aws::error_text(&e)),
                     )),
                 }
             }
@@ -784,10 +815,7 @@ impl StateStore {
                 .map_err(|e| {
                     Error::source(
                         format!("s3://{bucket}/{key}"),
-                        format!(
-                            "writing the state failed: {}",
-                            aws_sdk_s3::error::DisplayErrorContext(e)
-                        ),
+                        format!("writing the state failed: {}", source::aws::error_text(&e)),
                     )
                 }),
         }

@@ -6,13 +6,15 @@
 //! finished by the next one:
 //! 1. files are written under `_sageflow/staging/<run>/…` (engines skip `_` folders);
 //! 2. a run record `_sageflow/runs/<run>.json` lists them and the new manifest;
-//! 3. each file is moved to its partition (rename; copy + delete on S3);
+//! 3. each file is put in its partition (a rename; on S3 a copy), then the staged copies
+//!    are deleted;
 //! 4. the manifest `_sageflow/manifest.json` (what source data is exported) is replaced and
 //!    the run record removed.
 //!
 //! A run that dies before step 2 leaves only staging, which the next run deletes (its
 //! sources are not in the manifest, so they are exported again); one that dies after
-//! step 2 is rolled forward by the next run.
+//! step 2 is rolled forward by the next run. A run whose step 3 fails with an error (not a
+//! crash) first withdraws the files it had put in place, so that no reader sees part of it.
 
 pub mod ddl;
 pub mod store;
@@ -138,13 +140,59 @@ pub async fn recover(store: &Store) -> Result<usize> {
     Ok(rolled)
 }
 
+/// Every file is placed before any staged original is deleted, so that when placing one
+/// fails the files placed before it can be withdrawn: readers then see none of the run,
+/// and the run record, still valid, lets the next run finish it.
 async fn commit(store: &Store, record: &RunRecord) -> Result<()> {
+    let unfinished = |e: Error, state: &str| {
+        Error::source(
+            store.describe(&format!("{RUNS}{}.json", record.run)),
+            format!(
+                "export run {} not committed: {e}; {state}, and the next export to {} finishes the run",
+                record.run,
+                store.root()
+            ),
+        )
+    };
+    let mut placed = Vec::new();
+    // Whether an earlier, interrupted attempt already moved files (their staged originals
+    // are gone): those cannot be withdrawn, so withdrawing the others would not hide the
+    // run. On S3 it means that attempt had placed every file and begun deleting.
+    let mut moved_before = false;
     for (i, (from, to)) in record.moves.iter().enumerate() {
         fault("commit", i);
-        store.rename(from, to).await?;
+        match store.place(from, to).await {
+            Ok(true) => placed.push((from, to)),
+            Ok(false) => moved_before = true,
+            Err(e) => {
+                let mut withdrawn = !moved_before;
+                for (from, to) in placed.into_iter().filter(|_| !moved_before) {
+                    if let Err(undo) = store.unplace(from, to).await {
+                        withdrawn = false;
+                        tracing::warn!(file = %store.describe(to), error = %undo, "could not withdraw a file of the failed commit");
+                    }
+                }
+                let state = if withdrawn {
+                    "no file of it is visible"
+                } else {
+                    "some of its files are visible"
+                };
+                return Err(unfinished(e, state));
+            }
+        }
+    }
+    let in_place = "all its files are in place but not yet in the manifest";
+    for (from, _) in &record.moves {
+        store
+            .delete(from)
+            .await
+            .map_err(|e| unfinished(e, in_place))?;
     }
     let json = serde_json::to_vec_pretty(&record.manifest).expect("manifest serialises");
-    store.write(MANIFEST, &json).await?;
+    store
+        .write(MANIFEST, &json)
+        .await
+        .map_err(|e| unfinished(e, in_place))?;
     store.delete(&format!("{RUNS}{}.json", record.run)).await
 }
 
@@ -215,9 +263,17 @@ pub async fn export(
         chrono::Utc::now().format("%Y%m%dT%H%M%SZ"),
         std::process::id()
     );
-    let staging_local = match store {
-        Store::Local(root) => root.join(STAGING).join(&run),
-        Store::S3 { .. } => std::env::temp_dir().join(format!("sageflow-export-{run}")),
+    // Files bound for S3 are written locally first; the guard removes them however the
+    // run ends (a failed run used to leave them in the temp directory).
+    let (staging_local, _local_copies) = match store {
+        Store::Local(root) => (root.join(STAGING).join(&run), None),
+        Store::S3 { .. } => {
+            let dir = tempfile::Builder::new()
+                .prefix(&format!("sageflow-export-{run}-"))
+                .tempdir()
+                .map_err(|e| Error::io(std::env::temp_dir(), e))?;
+            (dir.path().to_path_buf(), Some(dir))
+        }
     };
     let df = ctx
         .sql("SELECT * FROM flows ORDER BY start_time, interface_id")
@@ -329,13 +385,8 @@ pub async fn export(
         )
         .await?;
     commit(store, &record).await?;
-    match store {
-        Store::Local(root) => {
-            let _ = std::fs::remove_dir_all(root.join(STAGING).join(&run));
-        }
-        Store::S3 { .. } => {
-            let _ = std::fs::remove_dir_all(&staging_local);
-        }
+    if let Store::Local(root) = store {
+        let _ = std::fs::remove_dir_all(root.join(STAGING).join(&run));
     }
     Ok(summary)
 }

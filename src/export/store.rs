@@ -4,9 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
-use aws_sdk_s3::error::DisplayErrorContext;
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 
 use crate::error::{Error, Result};
+use crate::source::aws::error_text;
 
 #[derive(Debug, Clone)]
 pub enum Store {
@@ -38,10 +40,13 @@ impl Store {
         }
     }
 
-    fn s3_err(&self, op: &str, rel: &str, e: impl std::error::Error) -> Error {
+    fn s3_err<E>(&self, op: &str, rel: &str, e: SdkError<E, HttpResponse>) -> Error
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
         Error::source(
             self.describe(rel),
-            format!("S3 {op} failed: {}", DisplayErrorContext(e)),
+            format!("S3 {op} failed: {}", error_text(&e)),
         )
     }
 
@@ -78,19 +83,22 @@ impl Store {
         }
     }
 
-    /// Moves `from` to `to` (a rename locally; copy then delete on S3). A missing `from`
-    /// whose `to` exists counts as done, so an interrupted commit can be replayed.
-    pub async fn rename(&self, from: &str, to: &str) -> Result<()> {
+    /// Puts the staged file `from` at `to`: a rename locally; on S3, which cannot rename, a
+    /// copy, the staged original staying until it is deleted. Returns `false` when an
+    /// earlier, interrupted commit already moved it (`from` gone, `to` present), so that a
+    /// commit can be replayed.
+    pub async fn place(&self, from: &str, to: &str) -> Result<bool> {
         match self {
             Store::Local(root) => {
                 let (src, dest) = (root.join(from), root.join(to));
                 if !src.exists() && dest.exists() {
-                    return Ok(());
+                    return Ok(false);
                 }
                 if let Some(d) = dest.parent() {
                     std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
                 }
-                std::fs::rename(&src, &dest).map_err(|e| Error::io(&src, e))
+                std::fs::rename(&src, &dest).map_err(|e| Error::io(&src, e))?;
+                Ok(true)
             }
             Store::S3 {
                 client,
@@ -98,7 +106,7 @@ impl Store {
                 prefix,
             } => {
                 if !self.exists(from).await? && self.exists(to).await? {
-                    return Ok(());
+                    return Ok(false);
                 }
                 client
                     .copy_object()
@@ -108,8 +116,20 @@ impl Store {
                     .send()
                     .await
                     .map_err(|e| self.s3_err("CopyObject", from, e))?;
-                self.delete(from).await
+                Ok(true)
             }
+        }
+    }
+
+    /// Undoes [`Store::place`]: the file goes back to `from` (locally) or its copy at `to`
+    /// is deleted (S3, where `from` is still there).
+    pub async fn unplace(&self, from: &str, to: &str) -> Result<()> {
+        match self {
+            Store::Local(root) => {
+                let (src, dest) = (root.join(from), root.join(to));
+                std::fs::rename(&dest, &src).map_err(|e| Error::io(&dest, e))
+            }
+            Store::S3 { .. } => self.delete(to).await,
         }
     }
 

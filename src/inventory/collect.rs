@@ -19,13 +19,14 @@ use std::collections::BTreeSet;
 
 use aws_config::SdkConfig;
 use aws_sdk_ec2::config::http::HttpResponse;
-use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ec2::primitives::DateTime;
 use aws_sdk_ec2::types::Filter;
 use futures::StreamExt;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
+use crate::source::aws::error_text;
 
 /// AWS-managed prefix lists are all fetched (not only those that routes and gateway
 /// endpoints reference) when a region has at most this many.
@@ -77,11 +78,11 @@ where
             if not_implemented(e.code(), status) {
                 tracing::warn!(
                     "{op} is not implemented by this endpoint ({}); its inventory document is skipped",
-                    DisplayErrorContext(&e)
+                    error_text(&e)
                 );
                 Ok(None)
             } else {
-                Err(Error::source(op, DisplayErrorContext(&e).to_string()))
+                Err(Error::source(op, error_text(&e)))
             }
         }
     }

@@ -48,18 +48,25 @@ pub fn load(path: &Path, ip_ranges: Option<&Path>) -> Result<Inventory> {
     }
 
     for f in files {
-        let name = f.display().to_string();
-        let values = parse_json(&read(&f)?).map_err(|message| Error::Inventory {
-            file: name.clone(),
-            message,
-        })?;
-        inv.files.push(name.clone());
-        for v in values {
-            add_document(&mut inv, &name, v);
-        }
+        add_file(&mut inv, &f.display().to_string(), &read(&f)?)?;
     }
     finish(&mut inv);
     Ok(inv)
+}
+
+/// Adds the documents of one file's bytes, named `file` (its name also carries prefix-list
+/// ids): what [`load`] does for each file, without the file system, so that saved output
+/// can come from anywhere (and be fuzzed). Call [`finish`] once every file is added.
+pub fn add_file(inv: &mut Inventory, file: &str, bytes: &[u8]) -> Result<()> {
+    let values = parse_json(bytes).map_err(|message| Error::Inventory {
+        file: file.to_string(),
+        message,
+    })?;
+    inv.files.push(file.to_string());
+    for v in values {
+        add_document(inv, file, v);
+    }
+    Ok(())
 }
 
 /// Adds one parsed JSON value (a document or an array of documents) read from `file` to
@@ -1545,6 +1552,23 @@ mod tests {
         let one = load(&sub.join("vpcs.json"), None).expect("loads a file");
         assert_eq!(one.files.len(), 1);
         assert_eq!(one.vpcs.len(), 2);
+    }
+
+    #[test]
+    fn bytes_from_anywhere_load_like_a_file() {
+        let mut inv = empty();
+        let mut utf16 = vec![0xfe, 0xff];
+        for u in r#"{"Vpcs":[{"VpcId":"vpc-1","CidrBlock":"10.0.0.0/16"}]}"#.encode_utf16() {
+            utf16.extend_from_slice(&u.to_be_bytes());
+        }
+        add_file(&mut inv, "s3://bucket/vpcs.json", &utf16).expect("UTF-16BE loads");
+        assert_eq!(inv.vpcs.len(), 1);
+        assert_eq!(inv.files, vec!["s3://bucket/vpcs.json".to_string()]);
+        let e = add_file(&mut inv, "s3://bucket/broken.json", b"\xef\xbb\xbf{").unwrap_err();
+        assert!(
+            matches!(&e, Error::Inventory { file, message } if file == "s3://bucket/broken.json" && message.contains("not JSON")),
+            "{e:?}"
+        );
     }
 
     #[test]

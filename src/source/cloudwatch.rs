@@ -4,8 +4,8 @@
 //! FilterLogEvents over the time window, page by page.
 
 use aws_sdk_cloudwatchlogs::Client;
-use aws_sdk_cloudwatchlogs::error::DisplayErrorContext;
 
+use super::aws::error_text;
 use super::{KeyInfo, SourceObject};
 use crate::decode::TimeWindow;
 use crate::error::{Error, Result};
@@ -87,7 +87,7 @@ pub async fn list(
         let page = page.map_err(|e| {
             Error::source(
                 url,
-                format!("DescribeLogStreams failed: {}", DisplayErrorContext(e)),
+                format!("DescribeLogStreams failed: {}", error_text(&e)),
             )
         })?;
         for s in page.log_streams() {
@@ -168,10 +168,7 @@ pub fn pages(
                     .collect()
             })
             .map_err(|e| {
-                Error::source(
-                    &name,
-                    format!("FilterLogEvents failed: {}", DisplayErrorContext(e)),
-                )
+                Error::source(&name, format!("FilterLogEvents failed: {}", error_text(&e)))
             });
         Some((item, (p, name)))
     })

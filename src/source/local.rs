@@ -44,15 +44,180 @@ struct Counting<R> {
     inner: R,
     read: u64,
     stats: Arc<ScanStats>,
+    /// Set when the source itself failed (disk, network), so that a failure is not
+    /// blamed on the compressed data.
+    failed: bool,
 }
 
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
+        let n = self.inner.read(buf).inspect_err(|e| {
+            self.failed = e.kind() != std::io::ErrorKind::Interrupted;
+        })?;
         self.read += n as u64;
         ScanStats::add(&self.stats.bytes, n as u64);
         Ok(n)
     }
+}
+
+/// A gzip object decoded one member at a time (what `MultiGzDecoder` accepts, it accepts),
+/// remembering where each member starts in the compressed bytes: gzip cannot resume after
+/// a damaged member, so its offset is what tells the user which part of the object is lost.
+struct GzMembers<R: Read> {
+    member: Option<flate2::bufread::GzDecoder<BufReader<Counting<R>>>>,
+    /// The input once the last member has ended.
+    done: Option<BufReader<Counting<R>>>,
+    /// 0-based number of the member being decoded, and its compressed offset.
+    index: u64,
+    start: u64,
+    /// A decoder that failed reads as ended afterwards; this keeps a retry from skipping
+    /// on to the next member as if the damaged one were complete.
+    broken: bool,
+}
+
+impl<R: Read> GzMembers<R> {
+    fn new(input: BufReader<Counting<R>>) -> Self {
+        GzMembers {
+            member: Some(flate2::bufread::GzDecoder::new(input)),
+            done: None,
+            index: 0,
+            start: 0,
+            broken: false,
+        }
+    }
+
+    /// The compressed input, held by the member being decoded or, after the last, `done`.
+    fn source(&self) -> Option<&Counting<R>> {
+        match (&self.member, &self.done) {
+            (Some(m), _) => Some(m.get_ref().get_ref()),
+            (None, d) => d.as_ref().map(BufReader::get_ref),
+        }
+    }
+}
+
+impl<R: Read> Read for GzMembers<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use std::io::BufRead;
+        if self.broken {
+            return Err(std::io::Error::other("the gzip stream failed earlier"));
+        }
+        loop {
+            let Some(member) = &mut self.member else {
+                return Ok(0);
+            };
+            let n = member.read(buf).inspect_err(|e| {
+                self.broken = e.kind() != std::io::ErrorKind::Interrupted;
+            })?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            let mut input = self.member.take().expect("checked above").into_inner();
+            let at_end = match input.fill_buf() {
+                Ok(rest) => rest.is_empty(),
+                Err(e) => {
+                    self.done = Some(input);
+                    self.broken = e.kind() != std::io::ErrorKind::Interrupted;
+                    return Err(e);
+                }
+            };
+            if at_end {
+                self.done = Some(input);
+                return Ok(0);
+            }
+            self.index += 1;
+            self.start = input.get_ref().read - input.buffer().len() as u64;
+            self.member = Some(flate2::bufread::GzDecoder::new(input));
+        }
+    }
+}
+
+/// Text input that can say where a failed read was.
+trait TextInput: Read {
+    /// Counts the independently decoded parts (gzip members) begun so far.
+    fn part(&self) -> u64;
+
+    /// Where a read failed: in the source itself, or in the data of one gzip member.
+    fn locate(&self, size: u64) -> Located;
+}
+
+enum Located {
+    Source { offset: u64 },
+    Member { index: u64, start: u64, size: u64 },
+}
+
+impl<R: Read> TextInput for Counting<R> {
+    fn part(&self) -> u64 {
+        0
+    }
+
+    fn locate(&self, _size: u64) -> Located {
+        Located::Source { offset: self.read }
+    }
+}
+
+impl<R: Read> TextInput for GzMembers<R> {
+    fn part(&self) -> u64 {
+        self.index
+    }
+
+    fn locate(&self, size: u64) -> Located {
+        if let Some(source) = self.source().filter(|s| s.failed) {
+            return Located::Source {
+                offset: source.read,
+            };
+        }
+        Located::Member {
+            index: self.index,
+            start: self.start,
+            size,
+        }
+    }
+}
+
+/// The error for a read that failed after line `line`; the lines from `member_line` on
+/// came from the member the failure is in.
+fn read_failure(
+    obj: &SourceObject,
+    at: Located,
+    e: std::io::Error,
+    line: u64,
+    member_line: u64,
+) -> Error {
+    let (kind, message) = match at {
+        Located::Source { offset } => (
+            e.kind(),
+            format!("read failed at byte offset {offset}: {e}; stopped after line {line}"),
+        ),
+        Located::Member { index, start, size } => {
+            let truncated = e.kind() == std::io::ErrorKind::UnexpectedEof;
+            let of = if size > start {
+                format!(" (of {size})")
+            } else {
+                String::new()
+            };
+            let mut m = format!(
+                "gzip member {} at byte offset {start}{of} is {}: {e}; stopped after line {line}",
+                index + 1,
+                if truncated { "truncated" } else { "corrupt" },
+            );
+            if member_line <= line {
+                m += &format!(" (lines {member_line} on came from that member)");
+            }
+            m += if truncated {
+                "; the object ends inside that member"
+            } else {
+                "; the rest of the object is not read"
+            };
+            // Damage gets kinds of its own, for the hint.
+            let kind = if truncated {
+                std::io::ErrorKind::UnexpectedEof
+            } else {
+                std::io::ErrorKind::InvalidData
+            };
+            (kind, m)
+        }
+    };
+    Error::io(&obj.path, std::io::Error::new(kind, message))
 }
 
 /// Decodes one object, handing batches to `emit`. Returns `false` if `emit` asked to stop.
@@ -321,8 +486,8 @@ fn parquet_batches(
 }
 
 /// Decodes text, plain or gzip, from `reader` (Parquet is read by the callers, by ranges
-/// or from the file).
-fn read_encoded<R: Read>(
+/// or from the file). Crate-visible so that the fuzz harness drives this very path.
+pub(crate) fn read_encoded<R: Read>(
     obj: &SourceObject,
     enc: Encoding,
     reader: R,
@@ -334,15 +499,13 @@ fn read_encoded<R: Read>(
         inner: reader,
         read: 0,
         stats: stats.clone(),
+        failed: false,
     };
     match enc {
-        Encoding::Plain => read_text(obj, counted, opts, stats, emit, |_| None),
+        Encoding::Plain => read_text(obj, counted, opts, stats, emit),
         Encoding::Gzip => {
-            let gz =
-                flate2::bufread::MultiGzDecoder::new(BufReader::with_capacity(256 * 1024, counted));
-            read_text(obj, gz, opts, stats, emit, |gz| {
-                Some(gz.get_ref().get_ref().read)
-            })
+            let gz = GzMembers::new(BufReader::with_capacity(256 * 1024, counted));
+            read_text(obj, gz, opts, stats, emit)
         }
         Encoding::Parquet => Err(Error::source(
             &obj.name,
@@ -366,15 +529,18 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n)
 }
 
-/// Reads lines from `reader` in large chunks. `offset` reports how far into the
-/// compressed input a failure happened, for error messages.
-fn read_text<R: Read>(
+/// Reads lines from `reader` in large chunks.
+///
+/// A failed read ends the object with an error, after the rows decoded before it have been
+/// emitted and counted: nothing after the damage can be trusted or even found (gzip has no
+/// resynchronisation points), and corrupt deflate data can decode to plausible records
+/// before its checksum fails, so the run must not present a result as complete.
+fn read_text<R: TextInput>(
     obj: &SourceObject,
     mut reader: R,
     opts: &Arc<DecodeOptions>,
     stats: &Arc<ScanStats>,
     emit: &mut Emit<'_>,
-    offset: impl Fn(&R) -> Option<u64>,
 ) -> Result<bool> {
     const CHUNK: usize = 1 << 20;
     let mut dec = TextDecoder::new(opts.clone(), obj.name.clone())
@@ -385,11 +551,14 @@ fn read_text<R: Read>(
     let mut eof = false;
     // Bytes of an over-long line being skipped (it is never buffered whole).
     let mut skipping: Option<u64> = None;
+    // The gzip member being read, and the first line that (partly) came from it.
+    let mut part = reader.part();
+    let mut part_line = 1;
     loop {
         // Decode what is buffered.
         loop {
             if let Some(skipped) = skipping {
-                match buf[start..].iter().position(|&b| b == b'\n') {
+                match memchr::memchr(b'\n', &buf[start..]) {
                     Some(i) => {
                         dec.reject_long_line(skipped + i as u64)?;
                         start += i + 1;
@@ -427,25 +596,25 @@ fn read_text<R: Read>(
         }
         let old = buf.len();
         buf.resize(old + CHUNK, 0);
-        let n = loop {
+        let result = loop {
             match reader.read(&mut buf[old..]) {
-                Ok(n) => break n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    // Keep what was decoded before the damage, then fail naming the place.
-                    flush(&mut dec, &mut counted, stats, emit)?;
-                    let at = match offset(&reader) {
-                        Some(off) => format!(
-                            "compressed data is corrupt near byte offset {off} (after line {})",
-                            dec.line()
-                        ),
-                        None => format!("read failed after line {}", dec.line()),
-                    };
-                    return Err(Error::io(
-                        &obj.path,
-                        std::io::Error::new(e.kind(), format!("{at}: {e}")),
-                    ));
-                }
+                r => break r,
+            }
+        };
+        // Everything buffered before this read was decoded but a partial line, so a member
+        // that began with this read began with the next line.
+        if reader.part() != part {
+            part = reader.part();
+            part_line = dec.line() + 1;
+        }
+        let n = match result {
+            Ok(n) => n,
+            Err(e) => {
+                // Keep what was decoded before the damage, then fail naming the place.
+                flush(&mut dec, &mut counted, stats, emit)?;
+                let at = reader.locate(obj.size);
+                return Err(read_failure(obj, at, e, dec.line(), part_line));
             }
         };
         buf.truncate(old + n);
@@ -482,9 +651,11 @@ fn flush(
     }
 }
 
-fn read_parquet(
+/// Generic over the input so that the fuzz harness reads in-memory bytes through the
+/// same reader set-up as a local file.
+pub(crate) fn read_parquet<T: datafusion::parquet::file::reader::ChunkReader + 'static>(
     obj: &SourceObject,
-    file: File,
+    file: T,
     opts: &Arc<DecodeOptions>,
     stats: &Arc<ScanStats>,
     emit: &mut Emit<'_>,
@@ -557,4 +728,252 @@ pub fn peek_unknown_fields(obj: &SourceObject) -> Result<Vec<String>> {
     Ok(crate::format::Layout::from_header(text.trim())
         .map(|l| l.unknown())
         .unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+    use crate::decode::RejectSink;
+    use crate::format::FlowSchema;
+
+    const HEADER: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n";
+    const REC: &str = "2 123456789010 eni-1 10.0.0.1 10.0.0.2 443 49152 6 10 840 1763632800 1763632860 ACCEPT OK\n";
+
+    fn gz(text: &str) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(text.as_bytes()).unwrap();
+        e.finish().unwrap()
+    }
+
+    /// Delivers its bytes a few at a time and cannot seek, as an S3 body does; fails with
+    /// a source error at `fail_at` when set.
+    struct Trickle {
+        data: Vec<u8>,
+        pos: usize,
+        fail_at: Option<usize>,
+    }
+
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.fail_at.is_some_and(|f| self.pos >= f) {
+                return Err(std::io::Error::other("connection reset"));
+            }
+            let end = (self.pos + 997)
+                .min(self.data.len())
+                .min(self.fail_at.unwrap_or(usize::MAX))
+                .min(self.pos + buf.len());
+            let n = end - self.pos;
+            buf[..n].copy_from_slice(&self.data[self.pos..end]);
+            self.pos = end;
+            Ok(n)
+        }
+    }
+
+    struct Outcome {
+        result: Result<bool>,
+        rows: u64,
+        records: u64,
+        rejected: u64,
+    }
+
+    fn read(data: Vec<u8>, fail_at: Option<usize>) -> Outcome {
+        let name = "s3://bucket/AWSLogs/x.log.gz";
+        let obj = SourceObject {
+            path: name.into(),
+            name: name.into(),
+            size: data.len() as u64,
+            key: crate::source::parse_key(name),
+            s3: None,
+            cw: None,
+        };
+        let sink = Arc::new(RejectSink::new(false, None));
+        let opts = Arc::new(DecodeOptions::new(
+            FlowSchema::default(),
+            None,
+            64,
+            None,
+            None,
+            sink.clone(),
+        ));
+        let stats = Arc::new(ScanStats::default());
+        let mut rows = 0u64;
+        let mut emit = |b: RecordBatch| {
+            rows += b.num_rows() as u64;
+            true
+        };
+        let input = Trickle {
+            data,
+            pos: 0,
+            fail_at,
+        };
+        let result = read_encoded(&obj, Encoding::Gzip, input, &opts, &stats, &mut emit);
+        let snap = stats.snapshot();
+        assert_eq!(snap.rows, rows, "every emitted row is counted");
+        Outcome {
+            result,
+            rows,
+            records: snap.records,
+            rejected: sink.count(),
+        }
+    }
+
+    /// Three good members of 100 records around a damaged third one; returns the bytes
+    /// and the offset of the damaged member.
+    fn with_damaged_third(damage: impl Fn(&mut Vec<u8>)) -> (Vec<u8>, usize) {
+        let mut third = gz(&REC.repeat(1000));
+        damage(&mut third);
+        let mut data = gz(&format!("{HEADER}{}", REC.repeat(100)));
+        data.extend(gz(&REC.repeat(100)));
+        let at = data.len();
+        data.extend(third);
+        data.extend(gz(&REC.repeat(100)));
+        (data, at)
+    }
+
+    fn message(r: &Result<bool>) -> (std::io::ErrorKind, String) {
+        match r {
+            Err(Error::Io { path, source }) => {
+                assert_eq!(path.to_string_lossy(), "s3://bucket/AWSLogs/x.log.gz");
+                (source.kind(), source.to_string())
+            }
+            other => panic!("expected an IO error naming the object, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn damaged_member_header_fails_at_its_offset_after_the_rows_before_it() {
+        let (data, at) = with_damaged_third(|m| m[2] = 7); // compression method
+        let total = data.len();
+        let o = read(data, None);
+        let (kind, msg) = message(&o.result);
+        assert_eq!(kind, std::io::ErrorKind::InvalidData);
+        assert!(
+            msg.starts_with(&format!(
+                "gzip member 3 at byte offset {at} (of {total}) is corrupt: "
+            )),
+            "{msg}"
+        );
+        assert!(msg.contains("stopped after line 201;"), "{msg}");
+        assert!(msg.ends_with("the rest of the object is not read"), "{msg}");
+        assert_eq!((o.rows, o.records, o.rejected), (200, 200, 0));
+    }
+
+    #[test]
+    fn damaged_deflate_data_is_blamed_on_its_member_and_counted_honestly() {
+        let (data, at) = with_damaged_third(|m| {
+            let mid = m.len() / 2;
+            m[mid..mid + 8].fill(0xff);
+        });
+        let o = read(data, None);
+        let (kind, msg) = message(&o.result);
+        assert_eq!(kind, std::io::ErrorKind::InvalidData);
+        assert!(
+            msg.starts_with(&format!("gzip member 3 at byte offset {at} ")),
+            "{msg}"
+        );
+        // What the damaged member decoded to before the damage was found is counted (and
+        // mostly rejected), never dropped.
+        assert!(o.rows >= 200, "{}", o.rows);
+        assert_eq!(o.records, o.rows + o.rejected);
+    }
+
+    #[test]
+    fn checksum_failure_says_which_lines_came_from_the_member() {
+        let (data, at) = with_damaged_third(|m| {
+            let crc = m.len() - 8;
+            m[crc] ^= 1;
+        });
+        let o = read(data, None);
+        let (_, msg) = message(&o.result);
+        assert!(
+            msg.contains(&format!("gzip member 3 at byte offset {at} ")),
+            "{msg}"
+        );
+        assert!(msg.contains("checksum"), "{msg}");
+        assert!(
+            msg.contains("stopped after line 1201 (lines 202 on came from that member)"),
+            "{msg}"
+        );
+        assert_eq!((o.rows, o.records, o.rejected), (1200, 1200, 0));
+    }
+
+    #[test]
+    fn truncated_member_is_reported_as_truncated() {
+        let (mut data, at) = with_damaged_third(|_| {});
+        data.truncate(at + 40);
+        let o = read(data, None);
+        let (kind, msg) = message(&o.result);
+        assert_eq!(kind, std::io::ErrorKind::UnexpectedEof);
+        assert!(
+            msg.starts_with(&format!(
+                "gzip member 3 at byte offset {at} (of {}) is truncated",
+                at + 40
+            )),
+            "{msg}"
+        );
+        assert!(msg.ends_with("the object ends inside that member"), "{msg}");
+        assert_eq!(o.records, o.rows + o.rejected);
+    }
+
+    #[test]
+    fn source_failures_are_not_blamed_on_the_data() {
+        let (data, at) = with_damaged_third(|_| {});
+        let o = read(data, Some(at + 100));
+        let (kind, msg) = message(&o.result);
+        assert_eq!(kind, std::io::ErrorKind::Other);
+        assert!(
+            msg.starts_with(&format!(
+                "read failed at byte offset {}: connection reset",
+                at + 100
+            )),
+            "{msg}"
+        );
+        assert!(o.rows >= 200);
+        assert_eq!(o.records, o.rows + o.rejected);
+    }
+
+    #[test]
+    fn members_read_as_multigzdecoder_reads_them() {
+        // Members cut mid-line, empty members, a member of one byte.
+        let text = format!("{HEADER}{}", REC.repeat(300));
+        let mut data = Vec::new();
+        for cut in text.as_bytes().chunks(1777) {
+            data.extend(gz(""));
+            data.extend(gz(std::str::from_utf8(cut).unwrap()));
+        }
+        data.extend(gz("\n"));
+        let mut want = Vec::new();
+        flate2::read::MultiGzDecoder::new(&data[..])
+            .read_to_end(&mut want)
+            .unwrap();
+        let mut got = Vec::new();
+        let mut members = GzMembers::new(BufReader::new(Counting {
+            inner: &data[..],
+            read: 0,
+            stats: Arc::default(),
+            failed: false,
+        }));
+        members.read_to_end(&mut got).unwrap();
+        assert_eq!(got, want);
+        let o = read(data, None);
+        assert!(o.result.unwrap());
+        assert_eq!((o.rows, o.records, o.rejected), (300, 300, 0));
+    }
+
+    #[test]
+    fn a_failed_member_is_not_skipped_on_retry() {
+        let (data, _) = with_damaged_third(|m| m[2] = 7);
+        let mut members = GzMembers::new(BufReader::new(Counting {
+            inner: &data[..],
+            read: 0,
+            stats: Arc::default(),
+            failed: false,
+        }));
+        let mut sink = Vec::new();
+        assert!(members.read_to_end(&mut sink).is_err());
+        let mut buf = [0u8; 64];
+        assert!(members.read(&mut buf).is_err());
+    }
 }

@@ -7,7 +7,8 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use aws_sdk_s3::Client;
-use aws_sdk_s3::error::DisplayErrorContext;
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use bytes::Bytes;
 use chrono::{Duration, NaiveDate, Utc};
 use datafusion::parquet::arrow::arrow_reader::ArrowReaderOptions;
@@ -19,6 +20,7 @@ use futures::future::BoxFuture;
 use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 
+use super::aws::{causes, error_text};
 use super::{SourceObject, looks_like_flow_log, parse_key};
 use crate::decode::TimeWindow;
 use crate::error::{Error, Result};
@@ -64,8 +66,11 @@ pub struct Listing {
     pub prefixes: Vec<String>,
 }
 
-fn s3_err(op: &str, url: &str, e: impl std::error::Error) -> Error {
-    Error::source(url, format!("S3 {op} failed: {}", DisplayErrorContext(e)))
+fn s3_err<E>(op: &str, url: &str, e: SdkError<E, HttpResponse>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    Error::source(url, format!("S3 {op} failed: {}", error_text(&e)))
 }
 
 async fn list_dirs(client: &Client, bucket: &str, prefix: &str) -> Result<Vec<String>> {
@@ -109,6 +114,18 @@ async fn list_all(
         for o in page.contents() {
             let Some(key) = o.key() else { continue };
             if key.ends_with('/') || !looks_like_flow_log(std::path::Path::new(key)) {
+                continue;
+            }
+            // As in local directory walks, `_…` and `.…` folders below the listed prefix
+            // hold metadata and staging, never data: an export's `_sageflow/staging/` files
+            // are rows that are (or will be) in its partitions too.
+            let below = key.strip_prefix(prefix).unwrap_or(key);
+            if below
+                .split('/')
+                .rev()
+                .skip(1)
+                .any(|dir| dir.starts_with(['_', '.']))
+            {
                 continue;
             }
             let info = parse_key(key);
@@ -271,12 +288,28 @@ impl BodyReader {
                         let _ = tx
                             .send(Err(std::io::Error::other(format!(
                                 "GetObject {url} failed: {}",
-                                DisplayErrorContext(e)
+                                error_text(&e)
                             ))))
                             .await;
                         return;
                     }
                 };
+                // A server or cache that ignores Range answers with the whole object:
+                // appending it would repeat the first `offset` bytes (duplicate records in
+                // plain text), so anything but the requested range fails the object.
+                if offset > 0
+                    && !resp
+                        .content_range()
+                        .is_some_and(|r| r.starts_with(&format!("bytes {offset}-")))
+                {
+                    let _ = tx
+                        .send(Err(std::io::Error::other(format!(
+                            "resuming {url} at byte {offset}: the answer is not that range (Content-Range: {})",
+                            resp.content_range().unwrap_or("none")
+                        ))))
+                        .await;
+                    return;
+                }
                 let mut body = resp.body;
                 let broke = loop {
                     match body.try_next().await {
@@ -291,15 +324,16 @@ impl BodyReader {
                     }
                 };
                 attempt += 1;
-                tracing::warn!(object = %url, offset, attempt, error = %broke, "S3 body broke; resuming with a range request");
+                let broke = causes(&broke);
                 if attempt > RESUMES {
                     let _ = tx
                         .send(Err(std::io::Error::other(format!(
-                            "body of {url} broke at byte {offset} {RESUMES} times: {broke}"
+                            "body of {url} broke {attempt} times, the last at byte {offset}: {broke}"
                         ))))
                         .await;
                     return;
                 }
+                tracing::warn!(object = %url, offset, attempt, error = %broke, "S3 body broke; resuming with a range request");
             }
         });
         BodyReader {
@@ -354,17 +388,30 @@ impl ParquetRanges {
         if let Some(etag) = &self.loc.etag {
             req = req.if_match(etag);
         }
-        let resp = req.send().await.map_err(|e| {
-            ParquetError::External(
-                format!("GetObject range failed: {}", DisplayErrorContext(e)).into(),
-            )
-        })?;
-        let data = resp
-            .body
-            .collect()
-            .await
-            .map_err(|e| ParquetError::External(Box::new(e)))?
-            .into_bytes();
+        let what = format!("bytes {}-{}", range.start, range.end - 1);
+        // The SDK retries failed requests, not bodies that break after the headers: those
+        // are asked for again here, as `BodyReader` resumes text objects.
+        let mut attempt = 0;
+        let data = loop {
+            let resp = req.clone().send().await.map_err(|e| {
+                ParquetError::External(
+                    format!("GetObject {what} failed: {}", error_text(&e)).into(),
+                )
+            })?;
+            match resp.body.collect().await {
+                Ok(d) => break d.into_bytes(),
+                Err(e) => {
+                    attempt += 1;
+                    let e = causes(&e);
+                    if attempt > RESUMES {
+                        return Err(ParquetError::External(
+                            format!("GetObject {what}: the body broke {attempt} times: {e}").into(),
+                        ));
+                    }
+                    tracing::warn!(object = %format!("s3://{}/{}", self.loc.bucket, self.loc.key), range = %what, attempt, error = %e, "S3 body broke; asking for the range again");
+                }
+            }
+        };
         if data.len() as u64 != range.end - range.start {
             return Err(ParquetError::EOF(format!(
                 "asked for {} bytes at {}, got {}",

@@ -17,6 +17,8 @@
 
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

@@ -1,0 +1,248 @@
+//! Memory stays bounded whatever the input: a 256 MiB line with no newline (plain, gzip in
+//! one member, gzip in many) and a gigabyte of records (plain and multi-member gzip, read
+//! in parallel). CI-sized versions of `benches/limits.sh`.
+//!
+//! The real binary runs as a child and its peak RSS comes from `wait4(2)`, so tests that
+//! run at the same time cannot blur each other's figures. Bounds are over the peak of the
+//! same binary on a one-line input (the debug binary alone is ~100 MiB, most of it
+//! mapped code): what a run adds must not grow with the input. Times are printed, never
+//! asserted.
+
+use std::ffi::OsStr;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+const MIB: u64 = 1 << 20;
+
+/// What a run over a line with no end may add: one partition reads it, holding at most
+/// the 1 MiB line limit plus a 1 MiB read chunk, the 256 KiB gzip input buffer and the
+/// inflate window; the rest is slack for the allocator.
+const LONG_LINE_HEADROOM: u64 = 32 * MIB;
+
+/// What a run over many records may add, per partition (one per core, at most one per
+/// file): the read buffers above (~2.5 MiB) and four batches in flight (the decoder's
+/// builders, the channel of two, the one the query holds) of 8192 v5 records, ~2.5 MiB
+/// each, so ~12.5 MiB; the bound allows 16.
+const PER_PARTITION: u64 = 16 * MIB;
+
+/// And once per run: DataFusion's aggregation state (200 groups here) and allocator slack.
+/// With two cores this makes 96 MiB in all: room for the allocator's ways, none for
+/// anything that grows with the input.
+const PER_RUN: u64 = 64 * MIB;
+
+struct Run {
+    code: Option<i32>,
+    peak_rss: u64,
+    secs: f64,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs the binary to completion and reaps it with `wait4`, which reports its peak RSS.
+fn run(args: &[&OsStr]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, err) = (dir.path().join("out"), dir.path().join("err"));
+    let began = Instant::now();
+    let child = Command::new(env!("CARGO_BIN_EXE_sageflow"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(&err).unwrap())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: rusage is plain data; wait4 fills it for our own child, which std has not
+    // reaped (dropping a `Child` neither waits nor kills).
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let reaped = loop {
+        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        if r == -1 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+            continue;
+        }
+        break r;
+    };
+    assert_eq!(reaped, pid, "wait4: {}", std::io::Error::last_os_error());
+    drop(child);
+    Run {
+        code: libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)),
+        // Linux reports ru_maxrss in KiB.
+        peak_rss: usage.ru_maxrss as u64 * 1024,
+        secs: began.elapsed().as_secs_f64(),
+        stdout: std::fs::read_to_string(out).unwrap(),
+        stderr: std::fs::read_to_string(err).unwrap(),
+    }
+}
+
+fn query(sources: &[&Path], sql: &str) -> Run {
+    let mut args: Vec<&OsStr> = vec![OsStr::new("query")];
+    args.extend(sources.iter().map(|p| p.as_os_str()));
+    args.extend(["--format", "csv", "--sql", sql].map(OsStr::new));
+    run(&args)
+}
+
+/// Peak RSS of the binary on a one-line input: what it costs before any data.
+fn baseline(dir: &Path, sql: &str) -> u64 {
+    let p = dir.join("one.log");
+    std::fs::write(
+        &p,
+        "2 123456789010 eni-1 10.0.0.1 10.0.0.2 443 49152 6 10 840 1763632800 1763632860 ACCEPT OK\n",
+    )
+    .unwrap();
+    let r = query(&[&p], sql);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    r.peak_rss
+}
+
+fn gz(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+fn mib(b: u64) -> f64 {
+    b as f64 / MIB as f64
+}
+
+#[test]
+fn a_line_with_no_newline_is_skipped_in_bounded_memory() {
+    const LEN: u64 = 256 * MIB;
+    let dir = tempfile::tempdir().unwrap();
+    let chunk = vec![b'a'; MIB as usize];
+    let member = gz(&chunk);
+    let plain = dir.path().join("long.log");
+    let one = dir.path().join("long-one-member.log.gz");
+    let many = dir.path().join("long-members.log.gz");
+    {
+        let mut p = std::io::BufWriter::new(std::fs::File::create(&plain).unwrap());
+        let mut o = flate2::write::GzEncoder::new(
+            std::io::BufWriter::new(std::fs::File::create(&one).unwrap()),
+            flate2::Compression::fast(),
+        );
+        let mut m = std::io::BufWriter::new(std::fs::File::create(&many).unwrap());
+        for _ in 0..LEN / MIB {
+            p.write_all(&chunk).unwrap();
+            o.write_all(&chunk).unwrap();
+            // Members end mid-line: the line goes on across all of them.
+            m.write_all(&member).unwrap();
+        }
+        p.flush().unwrap();
+        o.finish().unwrap().flush().unwrap();
+        m.flush().unwrap();
+    }
+    let sql = "SELECT count(*) AS n FROM flows";
+    let base = baseline(dir.path(), sql);
+    for path in [&plain, &one, &many] {
+        let r = query(&[path], sql);
+        let name = path.file_name().unwrap().to_string_lossy();
+        eprintln!(
+            "{name}: peak RSS {:.1} MiB (baseline {:.1} MiB), {:.1}s",
+            mib(r.peak_rss),
+            mib(base),
+            r.secs
+        );
+        assert_eq!(r.code, Some(0), "{name}: {}", r.stderr);
+        assert_eq!(r.stdout, "n\n0\n", "{name}");
+        assert!(
+            r.stderr.contains("1 records: 0 rows, 1 rejected"),
+            "{name}: {}",
+            r.stderr
+        );
+        assert!(
+            r.stderr.contains(&format!(
+                "{name}:1: line is {LEN} bytes long, over the 1048576-byte limit"
+            )),
+            "{name}: {}",
+            r.stderr
+        );
+        assert!(
+            r.peak_rss < base + LONG_LINE_HEADROOM,
+            "{name}: peak RSS {:.1} MiB, over the baseline {:.1} MiB + {:.0} MiB",
+            mib(r.peak_rss),
+            mib(base),
+            mib(LONG_LINE_HEADROOM)
+        );
+    }
+}
+
+#[test]
+fn a_gigabyte_of_records_is_read_in_bounded_memory() {
+    // Two plain files and a multi-member gzip one, 1 GiB of text in all, over two
+    // partitions. Less of it is gzip because inflating is slow in a debug build.
+    const PLAIN: u64 = 384 * MIB;
+    const GZIP: u64 = 256 * MIB;
+    let dir = tempfile::tempdir().unwrap();
+    // A block of realistic v5 records from the generator, repeated.
+    let spec = sageflow::generate::Spec {
+        records: 20_000,
+        objects: 1,
+        v5: true,
+        enis: 200,
+        seed: 7,
+        start: 1_795_132_800,
+    };
+    let gen_dir = dir.path().join("gen");
+    let objects = sageflow::generate::generate(&gen_dir, &spec).unwrap();
+    let mut text = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::MultiGzDecoder::new(std::fs::File::open(&objects[0]).unwrap()),
+        &mut text,
+    )
+    .unwrap();
+    std::fs::remove_dir_all(&gen_dir).unwrap();
+    let header_end = text.iter().position(|&b| b == b'\n').unwrap() + 1;
+    let (header, body) = text.split_at(header_end);
+    let blocks = |size: u64| size.div_ceil(body.len() as u64);
+    let mut files = Vec::new();
+    for name in ["records-1.log", "records-2.log"] {
+        let path = dir.path().join(name);
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        w.write_all(header).unwrap();
+        for _ in 0..blocks(PLAIN) {
+            w.write_all(body).unwrap();
+        }
+        w.flush().unwrap();
+        files.push(path);
+    }
+    let path = dir.path().join("records.log.gz");
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    w.write_all(&gz(&text)).unwrap();
+    let body_gz = gz(body);
+    for _ in 1..blocks(GZIP) {
+        w.write_all(&body_gz).unwrap();
+    }
+    w.flush().unwrap();
+    files.push(path);
+    let records = (2 * blocks(PLAIN) + blocks(GZIP)) * spec.records;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
+    let headroom = PER_RUN + PER_PARTITION * cores.min(files.len() as u64);
+    let sql = "SELECT count(*) AS n, count(DISTINCT interface_id) AS enis FROM flows";
+    let base = baseline(dir.path(), sql);
+    let sources: Vec<&Path> = files.iter().map(|p| p.as_path()).collect();
+    let r = query(&sources, sql);
+    eprintln!(
+        "{} MiB of records ({records}) in 3 files: peak RSS {:.1} MiB (baseline {:.1} MiB), {:.1}s",
+        (2 * PLAIN + GZIP) / MIB,
+        mib(r.peak_rss),
+        mib(base),
+        r.secs
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(r.stdout, format!("n,enis\n{records},200\n"));
+    assert!(
+        r.stderr
+            .contains(&format!("{records} records: {records} rows, 0 rejected")),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.peak_rss < base + headroom,
+        "peak RSS {:.1} MiB, over the baseline {:.1} MiB + {:.0} MiB",
+        mib(r.peak_rss),
+        mib(base),
+        mib(headroom)
+    );
+}
