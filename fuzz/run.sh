@@ -4,11 +4,12 @@
 #
 #   bash fuzz/run.sh [SECONDS] [TARGET...]
 #
-# Works on a stable toolchain: no sanitizer (ASan needs nightly; the library has no
-# unsafe code of its own) and RUSTC_BOOTSTRAP=1 for the one nightly-only flag cargo-fuzz
-# passes. Environment: FUZZ_BUILD_FLAGS adds `cargo fuzz build` flags (e.g. `--dev` or
-# `--sanitizer address` on nightly); FUZZ_JOBS runs that many libFuzzer jobs per target
-# (default 1, to leave the other core alone).
+# Works on a stable toolchain: with `--sanitizer none` cargo-fuzz passes rustc only stable
+# flags (coverage instrumentation is `-C passes`/`-C llvm-args`); AddressSanitizer would need
+# nightly, and the library has no unsafe code of its own. Environment: FUZZ_BUILD_FLAGS adds
+# `cargo fuzz build` flags (`--dev` for a quick build, `--sanitizer address` on nightly);
+# FUZZ_JOBS runs that many libFuzzer jobs per target (default 1, to leave the other core
+# alone).
 #
 # New inputs the fuzzer finds go to fuzz/target/corpus/<target> (not committed); a crash,
 # timeout or out-of-memory input goes to fuzz/artifacts/<target>/. Exit status 1 when any
@@ -23,10 +24,12 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
   echo "installing cargo-fuzz" >&2
   cargo install cargo-fuzz --locked
 fi
-export RUSTC_BOOTSTRAP=1
 # shellcheck disable=SC2206 # word splitting of the flag list is wanted
 build=(--sanitizer none ${FUZZ_BUILD_FLAGS:-})
 jobs="${FUZZ_JOBS:-1}"
+parallel=()
+# One job runs in-process; -jobs=1 would fork a child and log everything twice.
+[ "$jobs" -gt 1 ] && parallel=(-jobs="$jobs" -workers="$jobs")
 
 if [ "$#" -gt 0 ]; then
   targets=("$@")
@@ -48,21 +51,27 @@ for t in "${targets[@]}"; do
   [ -d "fuzz/regressions/$t" ] && corpora+=("fuzz/regressions/$t")
   dict=()
   [ -f "fuzz/dicts/$t.dict" ] && dict=("-dict=fuzz/dicts/$t.dict")
-  before=$(find "$artifacts" -type f | wc -l)
+  before=$(find "$artifacts" -type f ! -name 'slow-unit-*' | wc -l)
   log="fuzz/target/$t.log"
   t0=$(date +%s)
   status=0
   # The first corpus directory receives new inputs, so the committed seeds stay as they are.
   cargo fuzz run "${build[@]}" "$t" "${corpora[@]}" -- \
     -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
-    -jobs="$jobs" -workers="$jobs" -print_final_stats=1 -artifact_prefix="$artifacts/" \
-    "${dict[@]}" >"$log" 2>&1 || status=$?
+    -print_final_stats=1 -artifact_prefix="$artifacts/" "${parallel[@]}" "${dict[@]}" \
+    >"$log" 2>&1 || status=$?
   took=$(($(date +%s) - t0))
   # With -jobs the stats are in fuzz-N.log files in the working directory.
-  execs=$(cat "$log" fuzz-*.log 2>/dev/null | sed -n 's/^stat::number_of_executed_units: *//p' |
-    awk '{s += $1} END {print s + 0}')
-  rm -f fuzz-*.log
-  new=$(($(find "$artifacts" -type f | wc -l) - before))
+  if [ "$jobs" -gt 1 ]; then
+    execs=$(cat fuzz-*.log 2>/dev/null | sed -n 's/^stat::number_of_executed_units: *//p' |
+      awk '{s += $1} END {print s + 0}')
+    rm -f fuzz-*.log
+  else
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | awk '{s += $1} END {print s + 0}')
+  fi
+  # slow-unit-* files are only reports (libFuzzer keeps the slowest input seen); a unit
+  # over -timeout is written again as timeout-*.
+  new=$(($(find "$artifacts" -type f ! -name 'slow-unit-*' | wc -l) - before))
   if [ "$status" -ne 0 ] || [ "$new" -gt 0 ]; then
     found=1
     echo "== $t: FOUND something (exit $status); log $log" >&2

@@ -57,6 +57,14 @@ pub const FORMATS: &[Option<&str>] = &[
     Some("${version} ${srcaddr} ${dstaddr} ${brand-new-field} ${bytes} ${start} ${end} ${action}"),
 ];
 
+/// For the `parquet` target: the library turns panics inside the Parquet decoder into
+/// errors, but libFuzzer's panic hook aborts before any `catch_unwind` is reached, so the
+/// default hook is put back. A panic nothing catches still ends the run: libfuzzer-sys
+/// aborts on any panic that gets back to it.
+pub fn let_decoder_panics_unwind() {
+    drop(std::panic::take_hook());
+}
+
 fn schema_for(unknown: &[String]) -> FlowSchema {
     static DEFAULT: OnceLock<FlowSchema> = OnceLock::new();
     if unknown.is_empty() {

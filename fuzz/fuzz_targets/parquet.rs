@@ -1,3 +1,6 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| sageflow::fuzzing::parquet(data));
+libfuzzer_sys::fuzz_target!(
+    init: sageflow::fuzzing::let_decoder_panics_unwind(),
+    |data: &[u8]| sageflow::fuzzing::parquet(data)
+);

@@ -165,7 +165,10 @@ pub fn lookup(name: &str) -> Option<usize> {
     if let Some(i) = index.get(name) {
         return Some(*i);
     }
-    index.get(&name.to_ascii_lowercase()).copied()
+    // Mixed separators (`tgw-src_subnet-id`) name a known field too: as an unknown field
+    // its column would be the known one's, which the table cannot hold twice, so its
+    // values were lost.
+    index.get(&column_name(name)).copied()
 }
 
 /// Columns sageflow derives (times, enrichment) rather than reads: found in a file (an
@@ -395,6 +398,19 @@ mod tests {
         assert!(Layout::parse("srcaddr srcaddr").is_err());
         assert!(Layout::parse("srcaddr 10.0.0.1").is_err());
         assert!(Layout::parse("   ").is_err());
+    }
+
+    #[test]
+    fn mixed_separators_name_the_known_field() {
+        // Found by fuzzing (fuzz/regressions/log_format/mixed-separator-field-name).
+        let mixed = Layout::parse("version tgw-src_subnet-id pkt_src-aws-service").unwrap();
+        assert_eq!(
+            mixed,
+            Layout::parse("version tgw-src-subnet-id pkt-src-aws-service").unwrap()
+        );
+        assert!(mixed.unknown().is_empty());
+        assert_eq!(Layout::parse(&mixed.to_aws_format()).unwrap(), mixed);
+        assert!(Layout::parse("tgw-src_subnet-id tgw_src-subnet_id").is_err());
     }
 
     #[test]

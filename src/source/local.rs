@@ -11,7 +11,7 @@ use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::s3::{BodyReader, ParquetRanges, S3Location};
 use super::{Remote, SourceObject};
-use crate::decode::parquet::ParquetPlan;
+use crate::decode::parquet::{BoundedReads, ParquetPlan, catch_decoder_panic};
 use crate::decode::text::MAX_LINE_BYTES;
 use crate::decode::{DecodeOptions, ScanStats, TextDecoder};
 use crate::error::{Error, Result};
@@ -344,7 +344,7 @@ fn read_s3_parquet(
         obj,
         &plan,
         &positions,
-        || handle.block_on(stream.next()),
+        || catch_decoder_panic(|| handle.block_on(stream.next())).unwrap_or_else(|e| Some(Err(e))),
         opts,
         stats,
         emit,
@@ -665,14 +665,20 @@ pub(crate) fn read_parquet<T: datafusion::parquet::file::reader::ChunkReader + '
         message: e.to_string(),
     };
     ScanStats::add(&stats.bytes, obj.size);
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| perr(&e))?;
+    let builder =
+        catch_decoder_panic(|| ParquetRecordBatchReaderBuilder::try_new(BoundedReads(file)))
+            .and_then(|b| b)
+            .map_err(|e| perr(&e))?;
     let (builder, plan, positions) = configure(builder, obj, opts)?;
     let mut reader = builder.build().map_err(|e| perr(&e))?;
     parquet_batches(
         obj,
         &plan,
         &positions,
-        || reader.next().map(|r| r.map_err(Into::into)),
+        || {
+            catch_decoder_panic(|| reader.next().map(|r| r.map_err(Into::into)))
+                .unwrap_or_else(|e| Some(Err(e)))
+        },
         opts,
         stats,
         emit,
