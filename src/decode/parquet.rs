@@ -17,6 +17,7 @@ use datafusion::arrow::datatypes::{DataType, Int64Type, Schema};
 use datafusion::parquet::errors::ParquetError;
 use datafusion::parquet::file::reader::{ChunkReader, Length};
 
+use super::text::valid_ip;
 use super::{DecodeOptions, Reject, normalise_epoch};
 use crate::error::{Error, Result};
 use crate::format::{ColumnSource, FIELDS, Kind, column_name, lookup};
@@ -100,6 +101,9 @@ pub struct ParquetPlan {
     /// Positions in `read` of integer columns stored as text: they are parsed (and may
     /// reject rows) whether or not they are projected.
     checks: Vec<usize>,
+    /// Positions in `read` of address columns, checked like the text decoder checks them
+    /// whether or not they are projected.
+    ip_checks: Vec<usize>,
     /// Kind and AWS name per position in `read`.
     read_kinds: Vec<(Kind, String)>,
     start: Option<usize>,
@@ -114,7 +118,15 @@ enum Out {
 }
 
 impl ParquetPlan {
-    pub fn new(file_schema: &Schema, opts: &DecodeOptions, object: &str) -> Result<Self> {
+    /// `validated`: the file was written by `sageflow export`, whose rows went through the
+    /// decoder's checks already, so its addresses are not checked again (reading four more
+    /// columns would double the time of a query over an export).
+    pub fn new(
+        file_schema: &Schema,
+        opts: &DecodeOptions,
+        object: &str,
+        validated: bool,
+    ) -> Result<Self> {
         let sources = opts.schema.sources();
         // Which file column feeds which table source.
         let mut by_source: Vec<(ColumnSource, usize, Kind, String)> = Vec::new();
@@ -163,6 +175,15 @@ impl ParquetPlan {
                 checks.push(read_pos(*file_idx, *kind, name));
             }
         }
+        let mut ip_checks = Vec::new();
+        if !validated {
+            for (src, file_idx, kind, name) in &by_source {
+                let dt = file_schema.field(*file_idx).data_type();
+                if *kind == Kind::Ip && !matches!(dt, DataType::Null) && sources.contains(src) {
+                    ip_checks.push(read_pos(*file_idx, *kind, name));
+                }
+            }
+        }
         let need_times = opts.window.is_some()
             || opts
                 .projection
@@ -193,6 +214,7 @@ impl ParquetPlan {
             read,
             outputs,
             checks,
+            ip_checks,
             read_kinds,
             start,
             end,
@@ -246,6 +268,25 @@ impl ParquetPlan {
                 }
             }
             typed[p] = Some(Arc::new(values));
+        }
+        for &p in &self.ip_checks {
+            let text = cast(&read_columns[p], &DataType::Utf8View)?;
+            let text = text.as_string_view();
+            for (row, value) in text.iter().enumerate() {
+                let Some(value) = value else { continue };
+                if keep[row] && !is_null_text(value) && !valid_ip(value) {
+                    keep[row] = false;
+                    rejected += 1;
+                    opts.rejects.reject(Reject {
+                        object: object.to_string(),
+                        line: first_row + row as u64 + 1,
+                        field: Some(self.read_kinds[p].1.clone()),
+                        value: Some(value.to_string()),
+                        reason: "not an IPv4 or IPv6 address".into(),
+                        record: String::new(),
+                    })?;
+                }
+            }
         }
 
         let mut outside = 0u64;

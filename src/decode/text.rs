@@ -656,7 +656,7 @@ fn dotted_quad_end(b: &[u8], mut i: usize) -> Option<usize> {
 
 /// Whether `s` is an IPv4 or IPv6 address. Dotted quads (nearly every record) are checked
 /// by hand: this runs two to four times per record.
-fn valid_ip(s: &str) -> bool {
+pub(super) fn valid_ip(s: &str) -> bool {
     valid_ip_bytes(s.as_bytes())
 }
 

@@ -41,6 +41,9 @@ pub const MANIFEST: &str = "_sageflow/manifest.json";
 const RUNS: &str = "_sageflow/runs/";
 const STAGING: &str = "_sageflow/staging/";
 
+/// How an export's files name their writer; readers skip the checks its rows passed.
+pub const CREATED_BY_PREFIX: &str = "sageflow ";
+
 /// Rows per row group: large enough for scans, small enough to buffer (~tens of MB).
 pub const ROW_GROUP_ROWS: usize = 256 * 1024;
 /// Rows per file before a new one is started in the same partition.
@@ -239,7 +242,7 @@ fn writer_props(sort_cols: &[usize]) -> WriterProperties {
                 })
                 .collect(),
         ))
-        .set_created_by(format!("sageflow {}", env!("CARGO_PKG_VERSION")))
+        .set_created_by(format!("{CREATED_BY_PREFIX}{}", env!("CARGO_PKG_VERSION")))
         .build()
 }
 

@@ -335,9 +335,10 @@ fn read_s3_parquet(
         size: obj.size,
         fetched: fetched.clone(),
     };
-    let builder = handle
-        .block_on(ParquetRecordBatchStreamBuilder::new(ranges))
-        .map_err(|e| perr(&e))?;
+    let builder =
+        catch_decoder_panic(|| handle.block_on(ParquetRecordBatchStreamBuilder::new(ranges)))
+            .and_then(|b| b)
+            .map_err(|e| perr(&e))?;
     let (builder, plan, positions) = configure(builder, obj, opts)?;
     let mut stream = builder.build().map_err(|e| perr(&e))?;
     let result = parquet_batches(
@@ -367,7 +368,12 @@ fn configure<T>(
     ParquetPlan,
     Vec<usize>,
 )> {
-    let plan = ParquetPlan::new(builder.schema(), opts, &obj.name)?;
+    let validated = builder
+        .metadata()
+        .file_metadata()
+        .created_by()
+        .is_some_and(|c| c.starts_with(crate::export::CREATED_BY_PREFIX));
+    let plan = ParquetPlan::new(builder.schema(), opts, &obj.name, validated)?;
     let (mask, positions) = parquet_projection(&plan, builder.parquet_schema());
     let builder = match row_groups(builder.metadata(), opts.prune.as_ref()) {
         Some(g) => builder.with_row_groups(g),
