@@ -11,6 +11,14 @@ use tracing_subscriber::prelude::*;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.verbose);
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if sageflow::decode::parquet::in_decoder_call() {
+            tracing::debug!("caught in the Parquet decoder: {info}");
+        } else {
+            default_hook(info);
+        }
+    }));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -386,6 +386,33 @@ fn summary_counts(err: &str) -> (u64, u64, u64) {
 
 /// A damaged gzip member fails the run naming the file and the member's byte offset,
 /// after the rows before it were read and counted; the summary still adds up.
+/// A Parquet file on which parquet 59 panics (found by fuzzing): the run fails naming the
+/// file, and no "thread panicked" message makes it look like a crash.
+#[test]
+fn parquet_decoder_panic_is_an_error_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("damaged.parquet");
+    std::fs::copy(
+        root().join("fuzz/regressions/parquet/dictionary-page-without-values"),
+        &path,
+    )
+    .unwrap();
+    let out = sageflow()
+        .args(["query"])
+        .arg(&path)
+        .args(["--sql", "SELECT * FROM flows"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains(&format!("{}: ", path.display()))
+            && err.contains("the Parquet decoder failed on damaged data"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
+
 #[test]
 fn damaged_gzip_member_fails_naming_file_and_offset() {
     let dir = tempfile::tempdir().unwrap();

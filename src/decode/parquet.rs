@@ -74,12 +74,26 @@ impl<R: std::io::Read> std::io::Read for EofLimited<R> {
     }
 }
 
+thread_local! {
+    static IN_DECODER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread is inside [`catch_decoder_panic`]. The binary's panic hook logs such
+/// panics at debug level instead of printing them: they become an error naming the object,
+/// and a "thread panicked" message before it would read as a crash.
+pub fn in_decoder_call() -> bool {
+    IN_DECODER.with(|c| c.get())
+}
+
 /// Runs a call into the Parquet decoder, turning a panic into an error. parquet 59 still
 /// panics on some damaged files (a dictionary page that declares no values but holds bytes
 /// divides by zero), and one damaged object must fail naming itself, not take the query
 /// down. Only calls into the decoder are wrapped, so sageflow's own bugs still panic.
 pub fn catch_decoder_panic<T>(f: impl FnOnce() -> T) -> std::result::Result<T, ParquetError> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
+    let outer = IN_DECODER.with(|c| c.replace(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    IN_DECODER.with(|c| c.set(outer));
+    result.map_err(|payload| {
         let what = payload
             .downcast_ref::<&str>()
             .map(|s| s.to_string())
