@@ -81,7 +81,7 @@ impl Error {
                 ) =>
             {
                 Some(
-                    "the object is damaged: replace it with an intact copy (for S3, an earlier version) or leave it out of the inputs; a run that meets damage never reports its result as complete",
+                    "the object is damaged: its rows before the damage were read, the rest cannot be (a query or scan result holds them, but the run exits 2 and moves no --state; export commits nothing); replace it with an intact copy (for S3, an earlier version) or leave it out of the inputs",
                 )
             }
             Error::Io { .. } => Some("check that the path exists and is readable"),

@@ -592,6 +592,8 @@ fn read_object_bytes(
     } else {
         read_encoded(&obj, enc, data, &opts, &stats, &mut emit)
     };
+    // A damaged gzip member keeps the rows before it and ends the run with its error.
+    let result = result.and_then(|go_on| stats.damage().map(|()| go_on));
     let snap = stats.snapshot();
     assert_eq!(snap.rows, rows, "rows counted differ from rows emitted");
     let counts = Counts {

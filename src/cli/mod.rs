@@ -280,8 +280,9 @@ async fn query(a: QueryArgs) -> Result<u8> {
             drop(progress);
             run.summary()?;
             result?;
+            run.stats.damage()?;
         }
-        None => shell::repl(&run.ctx, a.format).await?,
+        None => shell::repl(&run.ctx, &run.stats, a.format).await?,
     }
     Ok(EXIT_OK)
 }
@@ -563,7 +564,10 @@ async fn export(a: args::ExportArgs) -> Result<u8> {
         ex::Summary::default()
     } else {
         manifest.sources.record(&run.objects, &run.ledger);
-        ex::export(&run.ctx, &store, a.partition_by, manifest).await?
+        ex::export(&run.ctx, &store, a.partition_by, manifest, || {
+            run.stats.damage()
+        })
+        .await?
     };
     drop(progress);
     run.summary()?;
@@ -696,8 +700,10 @@ async fn scan(a: ScanArgs) -> Result<u8> {
     crate::scan::write(&mut spool, &rules, a.format, &mut out)?;
     drop(out);
 
-    // Only a complete run moves the state forward: a failed one is read again next time.
-    if let Some(store) = &state_store {
+    // Only a complete run moves the state forward: a failed one (a damaged object too) is
+    // read again next time.
+    let damage = run.stats.damage();
+    if let (Some(store), Ok(())) = (&state_store, &damage) {
         state.record(&run.objects, &run.ledger);
         store.save(&state).await?;
     }
@@ -722,6 +728,7 @@ async fn scan(a: ScanArgs) -> Result<u8> {
             }
         }
     }
+    damage?;
     Ok(if spool.is_empty() {
         EXIT_OK
     } else {

@@ -7,7 +7,11 @@ use rustyline::error::ReadlineError;
 use super::args::OutputFormat;
 use crate::error::{Error, Result};
 
-pub async fn repl(ctx: &datafusion::prelude::SessionContext, format: OutputFormat) -> Result<()> {
+pub async fn repl(
+    ctx: &datafusion::prelude::SessionContext,
+    stats: &crate::decode::ScanStats,
+    format: OutputFormat,
+) -> Result<()> {
     let mut editor = DefaultEditor::new()
         .map_err(|e| Error::Usage(format!("cannot start the interactive shell: {e}")))?;
     eprintln!(
@@ -27,7 +31,7 @@ pub async fn repl(ctx: &datafusion::prelude::SessionContext, format: OutputForma
                     match trimmed {
                         "\\q" | "quit" | "exit" => break,
                         "\\d" => {
-                            run_and_report(ctx, "DESCRIBE flows", format).await;
+                            run_and_report(ctx, stats, "DESCRIBE flows", format).await;
                             continue;
                         }
                         "" => continue,
@@ -39,7 +43,7 @@ pub async fn repl(ctx: &datafusion::prelude::SessionContext, format: OutputForma
                 if trimmed.ends_with(';') {
                     let _ = editor.add_history_entry(pending.trim());
                     let sql = std::mem::take(&mut pending);
-                    run_and_report(ctx, &sql, format).await;
+                    run_and_report(ctx, stats, &sql, format).await;
                 }
             }
             Err(ReadlineError::Interrupted) => pending.clear(),
@@ -51,14 +55,18 @@ pub async fn repl(ctx: &datafusion::prelude::SessionContext, format: OutputForma
 }
 
 /// In the shell an error ends the statement, not the session.
+/// A damaged object is reported after the result that holds its rows before the damage.
 async fn run_and_report(
     ctx: &datafusion::prelude::SessionContext,
+    stats: &crate::decode::ScanStats,
     sql: &str,
     format: OutputFormat,
 ) {
     let began = std::time::Instant::now();
     let mut out = std::io::BufWriter::new(std::io::stdout());
-    match super::run_sql(ctx, sql, format, &mut out).await {
+    let result = super::run_sql(ctx, sql, format, &mut out).await;
+    drop(out);
+    match result.and_then(|()| stats.damage()) {
         Ok(()) => eprintln!("({:.3}s)", began.elapsed().as_secs_f64()),
         Err(e) => {
             eprintln!("error: {e}");

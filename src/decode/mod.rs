@@ -145,6 +145,10 @@ pub struct ScanStats {
     pub records: AtomicU64,
     pub rows: AtomicU64,
     pub outside_window: AtomicU64,
+    /// Objects damaged at rest (a corrupt or truncated gzip member): their rows before the
+    /// damage are kept and the unreadable rest is one rejected record, but the run must end
+    /// with these errors ([`ScanStats::damage`]), never as a complete result.
+    pub damaged: std::sync::Mutex<Vec<crate::error::Error>>,
 }
 
 /// The counters at one moment.
@@ -170,6 +174,29 @@ impl ScanStats {
             rows: Self::get(&self.rows),
             outside_window: Self::get(&self.outside_window),
         }
+    }
+
+    /// Records an object damaged at rest.
+    pub fn note_damaged(&self, e: crate::error::Error) {
+        self.damaged
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(e);
+    }
+
+    /// Fails with the damage found, if any (every damaged object but the last is printed
+    /// here; the last is the error returned). Called once a run's results are out, and before
+    /// anything that would mark its objects as done (scan state, export commit).
+    pub fn damage(&self) -> crate::error::Result<()> {
+        let mut found =
+            std::mem::take(&mut *self.damaged.lock().unwrap_or_else(|p| p.into_inner()));
+        let Some(last) = found.pop() else {
+            return Ok(());
+        };
+        for e in found {
+            eprintln!("error: {e}");
+        }
+        Err(last)
     }
 
     pub fn add(counter: &AtomicU64, n: u64) {

@@ -250,6 +250,14 @@ impl TextDecoder {
         )
     }
 
+    /// Counts the unreadable rest of a damaged object as one rejected record, at the line
+    /// after the last one read.
+    pub fn reject_unreadable_rest(&mut self, reason: String) -> Result<()> {
+        self.line_no += 1;
+        self.records += 1;
+        self.reject(None, None, reason, "")
+    }
+
     /// Decodes one line (without its newline).
     pub fn decode_line(&mut self, line: &[u8]) -> Result<()> {
         self.line_no += 1;

@@ -254,12 +254,15 @@ struct OpenFile {
 }
 
 /// Writes the result of `SELECT * FROM flows ORDER BY start_time, interface_id` as staged
-/// files, then commits them with `manifest` as the new manifest.
+/// files, then commits them with `manifest` as the new manifest, unless `complete` (called
+/// once every row is written) fails: a damaged source object, whose rows could only be
+/// exported in part, leaves the export as it was.
 pub async fn export(
     ctx: &SessionContext,
     store: &Store,
     partition_by: PartitionBy,
     mut manifest: Manifest,
+    complete: impl FnOnce() -> Result<()>,
 ) -> Result<Summary> {
     let run = format!(
         "{}-{:08x}",
@@ -369,6 +372,12 @@ pub async fn export(
     }
     if let Some((_, f)) = open.take() {
         finish(store, &run, f, &mut moves, &mut summary).await?;
+    }
+    if let Err(e) = complete() {
+        if let Store::Local(root) = store {
+            let _ = std::fs::remove_dir_all(root.join(STAGING).join(&run));
+        }
+        return Err(e);
     }
 
     manifest

@@ -537,10 +537,13 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
 
 /// Reads lines from `reader` in large chunks.
 ///
-/// A failed read ends the object with an error, after the rows decoded before it have been
-/// emitted and counted: nothing after the damage can be trusted or even found (gzip has no
-/// resynchronisation points), and corrupt deflate data can decode to plausible records
-/// before its checksum fails, so the run must not present a result as complete.
+/// A failed read ends the object, after the rows decoded before it have been emitted and
+/// counted: nothing after the damage can be found (gzip has no resynchronisation points).
+/// A failing source is an error at once. A damaged gzip member is recorded in
+/// [`ScanStats::damaged`] and the run goes on, so the rows before it are kept in the
+/// result; the command then ends with the damage as its error (corrupt deflate data can
+/// decode to plausible records before its checksum fails, so the result is never presented
+/// as complete).
 fn read_text<R: TextInput>(
     obj: &SourceObject,
     mut reader: R,
@@ -617,9 +620,23 @@ fn read_text<R: TextInput>(
         let n = match result {
             Ok(n) => n,
             Err(e) => {
-                // Keep what was decoded before the damage, then fail naming the place.
-                flush(&mut dec, &mut counted, stats, emit)?;
                 let at = reader.locate(obj.size);
+                if let Located::Member { .. } = at {
+                    // Damaged at rest: nothing after it can be found (gzip cannot resync),
+                    // and re-reading will not help. The rows before it are kept, the rest is
+                    // one rejected record, and the run ends with this error.
+                    let failure = read_failure(obj, at, e, dec.line(), part_line);
+                    let reason = match &failure {
+                        Error::Io { source, .. } => source.to_string(),
+                        other => other.to_string(),
+                    };
+                    dec.reject_unreadable_rest(reason)?;
+                    let go_on = flush(&mut dec, &mut counted, stats, emit)?;
+                    stats.note_damaged(failure);
+                    return Ok(go_on);
+                }
+                // A failing source: keep what was decoded, then fail naming the place.
+                flush(&mut dec, &mut counted, stats, emit)?;
                 return Err(read_failure(obj, at, e, dec.line(), part_line));
             }
         };
@@ -785,6 +802,8 @@ mod tests {
 
     struct Outcome {
         result: Result<bool>,
+        /// What the run ends with after its results: the damage found, if any.
+        damage: Result<()>,
         rows: u64,
         records: u64,
         rejected: u64,
@@ -825,6 +844,7 @@ mod tests {
         assert_eq!(snap.rows, rows, "every emitted row is counted");
         Outcome {
             result,
+            damage: stats.damage(),
             rows,
             records: snap.records,
             rejected: sink.count(),
@@ -844,7 +864,7 @@ mod tests {
         (data, at)
     }
 
-    fn message(r: &Result<bool>) -> (std::io::ErrorKind, String) {
+    fn message<T: std::fmt::Debug>(r: &Result<T>) -> (std::io::ErrorKind, String) {
         match r {
             Err(Error::Io { path, source }) => {
                 assert_eq!(path.to_string_lossy(), "s3://bucket/AWSLogs/x.log.gz");
@@ -859,7 +879,8 @@ mod tests {
         let (data, at) = with_damaged_third(|m| m[2] = 7); // compression method
         let total = data.len();
         let o = read(data, None);
-        let (kind, msg) = message(&o.result);
+        assert!(matches!(o.result, Ok(true)), "the rows before are kept");
+        let (kind, msg) = message(&o.damage);
         assert_eq!(kind, std::io::ErrorKind::InvalidData);
         assert!(
             msg.starts_with(&format!(
@@ -869,7 +890,8 @@ mod tests {
         );
         assert!(msg.contains("stopped after line 201;"), "{msg}");
         assert!(msg.ends_with("the rest of the object is not read"), "{msg}");
-        assert_eq!((o.rows, o.records, o.rejected), (200, 200, 0));
+        // The unreadable rest is one rejected record.
+        assert_eq!((o.rows, o.records, o.rejected), (200, 201, 1));
     }
 
     #[test]
@@ -879,7 +901,8 @@ mod tests {
             m[mid..mid + 8].fill(0xff);
         });
         let o = read(data, None);
-        let (kind, msg) = message(&o.result);
+        assert!(matches!(o.result, Ok(true)), "the rows before are kept");
+        let (kind, msg) = message(&o.damage);
         assert_eq!(kind, std::io::ErrorKind::InvalidData);
         assert!(
             msg.starts_with(&format!("gzip member 3 at byte offset {at} ")),
@@ -898,7 +921,8 @@ mod tests {
             m[crc] ^= 1;
         });
         let o = read(data, None);
-        let (_, msg) = message(&o.result);
+        assert!(matches!(o.result, Ok(true)), "the rows before are kept");
+        let (_, msg) = message(&o.damage);
         assert!(
             msg.contains(&format!("gzip member 3 at byte offset {at} ")),
             "{msg}"
@@ -908,7 +932,7 @@ mod tests {
             msg.contains("stopped after line 1201 (lines 202 on came from that member)"),
             "{msg}"
         );
-        assert_eq!((o.rows, o.records, o.rejected), (1200, 1200, 0));
+        assert_eq!((o.rows, o.records, o.rejected), (1200, 1201, 1));
     }
 
     #[test]
@@ -916,7 +940,8 @@ mod tests {
         let (mut data, at) = with_damaged_third(|_| {});
         data.truncate(at + 40);
         let o = read(data, None);
-        let (kind, msg) = message(&o.result);
+        assert!(matches!(o.result, Ok(true)), "the rows before are kept");
+        let (kind, msg) = message(&o.damage);
         assert_eq!(kind, std::io::ErrorKind::UnexpectedEof);
         assert!(
             msg.starts_with(&format!(
@@ -933,6 +958,7 @@ mod tests {
     fn source_failures_are_not_blamed_on_the_data() {
         let (data, at) = with_damaged_third(|_| {});
         let o = read(data, Some(at + 100));
+        assert!(o.damage.is_ok(), "a failing source is not damage");
         let (kind, msg) = message(&o.result);
         assert_eq!(kind, std::io::ErrorKind::Other);
         assert!(
