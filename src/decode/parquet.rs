@@ -247,6 +247,7 @@ impl ParquetPlan {
     ) -> Result<NormalisedBatch> {
         let mut keep = vec![true; n];
         let mut rejected = 0u64;
+        // Each `read` column converted once: integers to Int64, checked addresses to text.
         let mut typed: Vec<Option<ArrayRef>> = vec![None; self.read.len()];
 
         // Integer columns first: they decide which rows are rejected.
@@ -284,11 +285,10 @@ impl ParquetPlan {
             typed[p] = Some(Arc::new(values));
         }
         for &p in &self.ip_checks {
-            let text = cast(&read_columns[p], &DataType::Utf8View)?;
-            let text = text.as_string_view();
-            for (row, value) in text.iter().enumerate() {
+            let text = to_text(&read_columns[p])?;
+            for (row, value) in text.as_string_view().iter().enumerate() {
                 let Some(value) = value else { continue };
-                if keep[row] && !is_null_text(value) && !valid_ip(value) {
+                if keep[row] && !valid_ip(value) {
                     keep[row] = false;
                     rejected += 1;
                     opts.rejects.reject(Reject {
@@ -301,6 +301,8 @@ impl ParquetPlan {
                     })?;
                 }
             }
+            // A projected address column is output as this text.
+            typed[p] = Some(text);
         }
 
         let mut outside = 0u64;
@@ -344,7 +346,10 @@ impl ParquetPlan {
                         ))
                     }
                     Kind::Int64 | Kind::Epoch => typed[p].clone().expect("int columns are typed"),
-                    Kind::Str | Kind::Ip => to_text(&read_columns[p])?,
+                    Kind::Str | Kind::Ip => match &typed[p] {
+                        Some(text) => text.clone(),
+                        None => to_text(&read_columns[p])?,
+                    },
                 },
             };
             columns.push(col);
