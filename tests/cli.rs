@@ -2,6 +2,8 @@
 //! `tests/snapshots/` (regenerate with `UPDATE_SNAPSHOTS=1 cargo test`), exit codes and
 //! stderr reports are asserted directly.
 
+mod support;
+
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -392,17 +394,7 @@ fn damaged_gzip_member_is_not_exported_nor_recorded_in_scan_state() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("gzip member 3 at byte offset"), "{err}");
-    fn files(d: &std::path::Path, found: &mut Vec<PathBuf>) {
-        for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
-            if e.path().is_dir() {
-                files(&e.path(), found);
-            } else {
-                found.push(e.path());
-            }
-        }
-    }
-    let mut written = Vec::new();
-    files(&export, &mut written);
+    let written = support::files_under(&export);
     assert!(written.is_empty(), "export left {written:?}");
 
     let state = dir.path().join("state.json");

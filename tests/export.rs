@@ -30,20 +30,10 @@ fn ok(cmd: &mut Command) -> (String, String) {
 }
 
 fn parquet_files(dir: &Path) -> Vec<PathBuf> {
-    let mut v = Vec::new();
-    fn walk(d: &Path, v: &mut Vec<PathBuf>) {
-        for e in std::fs::read_dir(d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk(&p, v);
-            } else if p.extension().is_some_and(|x| x == "parquet") {
-                v.push(p);
-            }
-        }
-    }
-    walk(dir, &mut v);
-    v.sort();
-    v
+    support::files_under(dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .collect()
 }
 
 /// Data files other engines would see (not under `_…` folders).
@@ -261,7 +251,7 @@ fn duckdb_reads_the_export_with_the_printed_ddl() {
 fn re_runs_export_only_new_objects_and_interrupted_runs_complete() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("logs");
-    let files = walkdir(&root().join("sample-logs/v2-default"));
+    let files = support::files_under(&root().join("sample-logs/v2-default"));
     let copy = |pred: &dyn Fn(&str) -> bool| {
         for f in &files {
             let name = f.file_name().unwrap().to_string_lossy().into_owned();
@@ -327,20 +317,6 @@ fn re_runs_export_only_new_objects_and_interrupted_runs_complete() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
-}
-
-fn walkdir(d: &Path) -> Vec<PathBuf> {
-    let mut v = Vec::new();
-    for e in std::fs::read_dir(d).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            v.extend(walkdir(&p));
-        } else {
-            v.push(p);
-        }
-    }
-    v.sort();
-    v
 }
 
 #[test]

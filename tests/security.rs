@@ -127,21 +127,6 @@ fn run(
     }
 }
 
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut v = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                v.extend(files_under(&p));
-            } else {
-                v.push(p);
-            }
-        }
-    }
-    v
-}
-
 // ---------------------------------------------------------------------------------------
 // Canary credentials
 
@@ -366,7 +351,7 @@ fn canary_credentials_never_reach_any_output() {
         outputs.push((format!("stdout of `{what}`"), out.stdout.into_bytes()));
         outputs.push((format!("stderr of `{what}`"), out.stderr.into_bytes()));
     }
-    for f in files_under(w) {
+    for f in support::files_under(w) {
         outputs.push((f.display().to_string(), std::fs::read(&f).unwrap()));
     }
     assert!(
@@ -786,7 +771,7 @@ fn user_sql_cannot_write_or_create_anything() {
             assert!(err.contains("error:"), "{how} `{sql}`: {err}");
         }
     }
-    let written: Vec<PathBuf> = files_under(d);
+    let written: Vec<PathBuf> = support::files_under(d);
     assert!(written.is_empty(), "files were created: {written:?}");
     // The same session still answers queries.
     let out = sageflow()
