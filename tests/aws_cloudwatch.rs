@@ -10,39 +10,7 @@ use serde_json::Value;
 /// VPC Flow Logs names them), each event stamped with its record's `start`. With
 /// `flow_log_format`, also creates the flow log that writes to the group.
 fn seed_group(moto: &support::Moto, shape: &str, group: &str, flow_log_format: Option<&str>) {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let fmt = flow_log_format.map_or("None".to_string(), |f| format!("{f:?}"));
-    moto.run_python(&format!(
-        r#"
-import os, gzip, glob, boto3, collections
-ep = os.environ["ENDPOINT"]
-logs = boto3.client("logs", endpoint_url=ep)
-ec2 = boto3.client("ec2", endpoint_url=ep)
-group = {group:?}
-logs.create_log_group(logGroupName=group)
-by_stream = collections.defaultdict(list)
-for f in sorted(glob.glob("{root}/sample-logs/{shape}/**/*.log.gz", recursive=True)):
-    lines = gzip.open(f, "rt").read().splitlines()
-    header = lines[0].split()
-    for line in lines[1:]:
-        if line.startswith("version "):
-            continue
-        rec = dict(zip(header, line.split()))
-        by_stream[rec["interface-id"] + "-all"].append((int(rec["start"]) * 1000, line))
-for stream, events in by_stream.items():
-    logs.create_log_stream(logGroupName=group, logStreamName=stream)
-    events.sort()
-    for i in range(0, len(events), 5000):
-        logs.put_log_events(logGroupName=group, logStreamName=stream,
-            logEvents=[{{"timestamp": t, "message": m}} for t, m in events[i:i + 5000]])
-fmt = {fmt}
-if fmt:
-    vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
-    ec2.create_flow_logs(ResourceIds=[vpc], ResourceType="VPC", TrafficType="ALL",
-        LogDestinationType="cloud-watch-logs", LogGroupName=group,
-        DeliverLogsPermissionArn="arn:aws:iam::111122223333:role/flow-logs", LogFormat=fmt)
-"#
-    ));
+    moto.run_python(&support::log_group_seed(shape, group, flow_log_format));
 }
 
 fn sorted(stdout: &str) -> Vec<Value> {

@@ -53,49 +53,17 @@ for shape in ("v2-default", "parquet-hive"):
     ));
 }
 
-fn log_group_seed(shape: &str, group: &str, flow_log_format: Option<&str>) -> String {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let fmt = flow_log_format.map_or("None".to_string(), |f| format!("{f:?}"));
-    format!(
-        r#"
-import os, gzip, glob, boto3, collections
-ep = os.environ["ENDPOINT"]
-logs = boto3.client("logs", endpoint_url=ep)
-ec2 = boto3.client("ec2", endpoint_url=ep)
-group = {group:?}
-logs.create_log_group(logGroupName=group)
-by_stream = collections.defaultdict(list)
-for f in sorted(glob.glob("{root}/sample-logs/{shape}/**/*.log.gz", recursive=True)):
-    lines = gzip.open(f, "rt").read().splitlines()
-    header = lines[0].split()
-    for line in lines[1:]:
-        if line.startswith("version "):
-            continue
-        rec = dict(zip(header, line.split()))
-        by_stream[rec["interface-id"] + "-all"].append((int(rec["start"]) * 1000, line))
-for stream, events in by_stream.items():
-    logs.create_log_stream(logGroupName=group, logStreamName=stream)
-    events.sort()
-    for i in range(0, len(events), 5000):
-        logs.put_log_events(logGroupName=group, logStreamName=stream,
-            logEvents=[{{"timestamp": t, "message": m}} for t, m in events[i:i + 5000]])
-fmt = {fmt}
-if fmt:
-    vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
-    ec2.create_flow_logs(ResourceIds=[vpc], ResourceType="VPC", TrafficType="ALL",
-        LogDestinationType="cloud-watch-logs", LogGroupName=group,
-        DeliverLogsPermissionArn="arn:aws:iam::111122223333:role/flow-logs", LogFormat=fmt)
-"#
-    )
-}
-
 const V5_FORMAT: &str = "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status} ${vpc-id} ${subnet-id} ${instance-id} ${tcp-flags} ${type} ${pkt-srcaddr} ${pkt-dstaddr} ${region} ${az-id} ${pkt-src-aws-service} ${pkt-dst-aws-service} ${flow-direction} ${traffic-path}";
 
 /// The v2 sample as `/aws/vpc/flowlogs-v2` (one stream per ENI, default format) and the
 /// v5 sample as `/aws/vpc/flowlogs-v5`, with the flow log that gives its format.
 fn seed_cloudwatch(moto: &support::Moto) {
-    moto.run_python(&log_group_seed("v2-default", "/aws/vpc/flowlogs-v2", None));
-    moto.run_python(&log_group_seed(
+    moto.run_python(&support::log_group_seed(
+        "v2-default",
+        "/aws/vpc/flowlogs-v2",
+        None,
+    ));
+    moto.run_python(&support::log_group_seed(
         "v5-custom",
         "/aws/vpc/flowlogs-v5",
         Some(V5_FORMAT),

@@ -423,3 +423,43 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     v.sort();
     v
 }
+
+/// A Python script (for [`Moto::run_python`]) that puts the records of a sample shape into
+/// the log group `group`, one stream per ENI (`<eni>-all`, as VPC Flow Logs names them),
+/// each event stamped with its record's `start`. With `flow_log_format`, it also creates
+/// the flow log that writes to the group.
+pub fn log_group_seed(shape: &str, group: &str, flow_log_format: Option<&str>) -> String {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let fmt = flow_log_format.map_or("None".to_string(), |f| format!("{f:?}"));
+    format!(
+        r#"
+import os, gzip, glob, boto3, collections
+ep = os.environ["ENDPOINT"]
+logs = boto3.client("logs", endpoint_url=ep)
+ec2 = boto3.client("ec2", endpoint_url=ep)
+group = {group:?}
+logs.create_log_group(logGroupName=group)
+by_stream = collections.defaultdict(list)
+for f in sorted(glob.glob("{root}/sample-logs/{shape}/**/*.log.gz", recursive=True)):
+    lines = gzip.open(f, "rt").read().splitlines()
+    header = lines[0].split()
+    for line in lines[1:]:
+        if line.startswith("version "):
+            continue
+        rec = dict(zip(header, line.split()))
+        by_stream[rec["interface-id"] + "-all"].append((int(rec["start"]) * 1000, line))
+for stream, events in by_stream.items():
+    logs.create_log_stream(logGroupName=group, logStreamName=stream)
+    events.sort()
+    for i in range(0, len(events), 5000):
+        logs.put_log_events(logGroupName=group, logStreamName=stream,
+            logEvents=[{{"timestamp": t, "message": m}} for t, m in events[i:i + 5000]])
+fmt = {fmt}
+if fmt:
+    vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    ec2.create_flow_logs(ResourceIds=[vpc], ResourceType="VPC", TrafficType="ALL",
+        LogDestinationType="cloud-watch-logs", LogGroupName=group,
+        DeliverLogsPermissionArn="arn:aws:iam::111122223333:role/flow-logs", LogFormat=fmt)
+"#
+    )
+}
