@@ -384,30 +384,24 @@ fn damaged_gzip_member_is_not_exported_nor_recorded_in_scan_state() {
     std::fs::write(logs.join("damaged.log.gz"), &data).unwrap();
 
     let export = dir.path().join("export");
-    let out = sageflow()
-        .arg("export")
-        .arg(&logs)
-        .arg("--out")
-        .arg(&export)
-        .output()
-        .unwrap();
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("gzip member 3 at byte offset"), "{err}");
+    let state = dir.path().join("state.json");
+    for (command, option, target) in [("export", "--out", &export), ("scan", "--state", &state)] {
+        let out = sageflow()
+            .arg(command)
+            .arg(&logs)
+            .arg(option)
+            .arg(target)
+            .output()
+            .unwrap();
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{command}: {err}");
+        assert!(
+            err.contains("gzip member 3 at byte offset"),
+            "{command}: {err}"
+        );
+    }
     let written = support::files_under(&export);
     assert!(written.is_empty(), "export left {written:?}");
-
-    let state = dir.path().join("state.json");
-    let out = sageflow()
-        .arg("scan")
-        .arg(&logs)
-        .arg("--state")
-        .arg(&state)
-        .output()
-        .unwrap();
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    assert!(err.contains("gzip member 3 at byte offset"), "{err}");
     assert!(!state.exists(), "the state moved past a damaged object");
 }
 
