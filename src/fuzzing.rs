@@ -556,14 +556,7 @@ pub fn inventory(data: &[u8]) {
 }
 
 fn object(name: &str, size: usize) -> SourceObject {
-    SourceObject {
-        path: name.into(),
-        name: name.to_string(),
-        size: size as u64,
-        key: KeyInfo::default(),
-        s3: None,
-        cw: None,
-    }
+    SourceObject::local(std::path::Path::new(name), size as u64, KeyInfo::default())
 }
 
 /// Runs one object through the local reader's decoding path, checking every batch.

@@ -40,14 +40,11 @@ fn decode_lines(format: Option<&str>, lines: &[&str]) -> (Option<RecordBatch>, u
 fn read_file(path: &Path) -> (Vec<RecordBatch>, u64, Arc<ScanStats>) {
     let sink = Arc::new(RejectSink::new(false, None));
     let stats = Arc::new(ScanStats::default());
-    let obj = SourceObject {
-        path: path.to_path_buf(),
-        name: path.display().to_string(),
-        size: std::fs::metadata(path).unwrap().len(),
-        key: parse_key(&path.to_string_lossy()),
-        s3: None,
-        cw: None,
-    };
+    let obj = SourceObject::local(
+        path,
+        std::fs::metadata(path).unwrap().len(),
+        parse_key(&path.to_string_lossy()),
+    );
     let mut batches = Vec::new();
     let mut emit = |b: RecordBatch| {
         batches.push(b);

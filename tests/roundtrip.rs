@@ -266,14 +266,11 @@ fn read(path: &Path, log_format: Option<Layout>, batch_size: usize, slack: usize
         log_format,
         sink.clone(),
     ));
-    let obj = SourceObject {
-        path: path.to_path_buf(),
-        name: path.display().to_string(),
-        size: std::fs::metadata(path).unwrap().len(),
-        key: parse_key(&path.to_string_lossy()),
-        s3: None,
-        cw: None,
-    };
+    let obj = SourceObject::local(
+        path,
+        std::fs::metadata(path).unwrap().len(),
+        parse_key(&path.to_string_lossy()),
+    );
     let mut batches = Vec::new();
     let mut emit = |b: RecordBatch| {
         batches.push(b);

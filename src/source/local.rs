@@ -811,14 +811,11 @@ mod tests {
 
     fn read(data: Vec<u8>, fail_at: Option<usize>) -> Outcome {
         let name = "s3://bucket/AWSLogs/x.log.gz";
-        let obj = SourceObject {
-            path: name.into(),
-            name: name.into(),
-            size: data.len() as u64,
-            key: crate::source::parse_key(name),
-            s3: None,
-            cw: None,
-        };
+        let obj = SourceObject::local(
+            std::path::Path::new(name),
+            data.len() as u64,
+            crate::source::parse_key(name),
+        );
         let sink = Arc::new(RejectSink::new(false, None));
         let opts = Arc::new(DecodeOptions::new(
             FlowSchema::default(),

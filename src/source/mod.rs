@@ -29,6 +29,20 @@ pub struct SourceObject {
     pub cw: Option<cloudwatch::CwLocation>,
 }
 
+impl SourceObject {
+    /// A file on local disk (or bytes standing for one), named by its path.
+    pub fn local(path: &Path, size: u64, key: KeyInfo) -> Self {
+        SourceObject {
+            path: path.to_path_buf(),
+            name: path.display().to_string(),
+            size,
+            key,
+            s3: None,
+            cw: None,
+        }
+    }
+}
+
 /// Clients and runtime for remote sources, shared by every partition of a scan.
 #[derive(Debug, Clone)]
 pub struct Remote {
@@ -138,14 +152,7 @@ fn add_path(p: &Path, explicit: bool, window: &TimeWindow, d: &mut Discovery) ->
             d.ignored.push(p.to_path_buf());
             return Ok(());
         }
-        d.objects.push(SourceObject {
-            path: p.to_path_buf(),
-            name: p.display().to_string(),
-            size: meta.len(),
-            key,
-            s3: None,
-            cw: None,
-        });
+        d.objects.push(SourceObject::local(p, meta.len(), key));
     }
     Ok(())
 }
