@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Int32Array, Int64Array, RecordBatch,
-    RecordBatchOptions, StringViewArray, TimestampSecondArray,
+    Array, ArrayRef, AsArray, BooleanArray, Int64Array, RecordBatch, RecordBatchOptions,
+    StringViewArray, TimestampSecondArray,
 };
 use datafusion::arrow::compute::{cast, filter_record_batch};
 use datafusion::arrow::datatypes::{DataType, Int64Type, Schema};
@@ -122,6 +122,9 @@ pub struct ParquetPlan {
     read_kinds: Vec<(Kind, String)>,
     start: Option<usize>,
     end: Option<usize>,
+    /// Written by `sageflow export`: its NULLs are real NULLs, so text columns are taken as
+    /// they are instead of being searched for stand-ins like `-` or `None`.
+    validated: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -232,6 +235,7 @@ impl ParquetPlan {
             read_kinds,
             start,
             end,
+            validated,
         })
     }
 
@@ -285,7 +289,7 @@ impl ParquetPlan {
             typed[p] = Some(Arc::new(values));
         }
         for &p in &self.ip_checks {
-            let text = to_text(&read_columns[p])?;
+            let text = to_text(&read_columns[p], false)?;
             for (row, value) in text.as_string_view().iter().enumerate() {
                 let Some(value) = value else { continue };
                 if keep[row] && !valid_ip(value) {
@@ -337,18 +341,15 @@ impl ParquetPlan {
                     )
                 }
                 Out::Col(p) => match self.read_kinds[p].0 {
-                    Kind::Int32 => {
-                        let v = typed[p].as_ref().expect("int columns are typed");
-                        let v = v.as_primitive::<Int64Type>();
-                        // Out-of-range values were rejected by `to_i64`; keep the rest.
-                        Arc::new(Int32Array::from_iter(
-                            v.iter().map(|x| x.and_then(|x| i32::try_from(x).ok())),
-                        ))
-                    }
+                    // Out-of-range values were rejected (and made NULL) by `to_i64`.
+                    Kind::Int32 => cast(
+                        typed[p].as_ref().expect("int columns are typed"),
+                        &DataType::Int32,
+                    )?,
                     Kind::Int64 | Kind::Epoch => typed[p].clone().expect("int columns are typed"),
                     Kind::Str | Kind::Ip => match &typed[p] {
                         Some(text) => text.clone(),
-                        None => to_text(&read_columns[p])?,
+                        None => to_text(&read_columns[p], self.validated)?,
                     },
                 },
             };
@@ -406,6 +407,34 @@ fn to_i64(a: &ArrayRef, kind: Kind) -> Result<(Int64Array, Bad)> {
         })
     };
     let dt = a.data_type();
+    // Whole-column paths for the types a value cannot be out of range in (every column of
+    // an export): the per-row path below costs a third of a query over Parquet.
+    let fits = match kind {
+        Kind::Int32 => matches!(
+            dt,
+            DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::UInt8 | DataType::UInt16
+        ),
+        _ => matches!(
+            dt,
+            DataType::Int8
+                | DataType::Int16
+                | DataType::Int32
+                | DataType::Int64
+                | DataType::UInt8
+                | DataType::UInt16
+                | DataType::UInt32
+        ),
+    };
+    if fits {
+        let wide = cast(a, &DataType::Int64)?;
+        let wide = wide.as_primitive::<Int64Type>().clone();
+        let values = if kind == Kind::Epoch {
+            wide.unary(normalise_epoch)
+        } else {
+            wide
+        };
+        return Ok((values, bad));
+    }
     let values: Int64Array = if dt.is_integer() {
         let wide = cast(a, &DataType::Int64)?;
         let wide = wide.as_primitive::<Int64Type>();
@@ -459,9 +488,13 @@ fn is_null_text(s: &str) -> bool {
     matches!(s, "-" | "" | "None" | "nan" | "NaN" | "null" | "NULL")
 }
 
-/// Any column → Utf8View with null stand-ins as NULL.
-fn to_text(a: &ArrayRef) -> Result<ArrayRef> {
+/// Any column → Utf8View with null stand-ins as NULL (unless `validated`: then the file's
+/// NULLs are the only ones).
+fn to_text(a: &ArrayRef, validated: bool) -> Result<ArrayRef> {
     let text = cast(a, &DataType::Utf8View)?;
+    if validated {
+        return Ok(text);
+    }
     let view = text.as_string_view();
     if !view.iter().any(|v| v.is_some_and(is_null_text)) {
         return Ok(text);
