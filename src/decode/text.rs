@@ -119,6 +119,9 @@ struct SlotPlan {
     out: Option<usize>,
     /// Builder of `start_time`/`end_time` fed by this `start`/`end` slot.
     time_out: Option<usize>,
+    /// Whether the value is used (output, or the time window): only then is it computed
+    /// and stored; the others are only checked.
+    needed: bool,
     /// AWS field name, for reject messages.
     name: String,
 }
@@ -467,8 +470,9 @@ impl TextDecoder {
         let sep = |c: u8| c == b' ' || c == b'\t';
         let n = b.len();
         let mut i = 0;
-        self.vals.clear();
-        for slot in &self.plan.slots {
+        // Values are stored by position; unneeded positions keep stale values, never read.
+        self.vals.resize(self.plan.slots.len(), Val::Null);
+        for (pos, slot) in self.plan.slots.iter().enumerate() {
             while i < n && sep(b[i]) {
                 i += 1;
             }
@@ -476,6 +480,42 @@ impl TextDecoder {
                 return false;
             }
             let s = i;
+            if !slot.needed {
+                match slot.kind {
+                    Kind::Int32 | Kind::Int64 | Kind::Epoch => {
+                        i = digits_end(b, s);
+                        let len = i - s;
+                        if i < n && !sep(b[i]) {
+                            if len == 0 && b[i] == b'-' && (i + 1 == n || sep(b[i + 1])) {
+                                i += 1;
+                                continue;
+                            }
+                            return false;
+                        }
+                        // Nine digits always fit an i32; ten may not.
+                        if len == 0
+                            || len > 18
+                            || (slot.kind == Kind::Int32
+                                && len > 9
+                                && scan_digits(b, s).1 > i32::MAX as u64)
+                        {
+                            return false;
+                        }
+                    }
+                    Kind::Ip => match dotted_quad_end(b, s) {
+                        Some(e) => i = e,
+                        None => {
+                            i = token_end(b, s);
+                            let tok = &b[s..i];
+                            if tok != b"-" && !valid_ip_bytes(tok) {
+                                return false;
+                            }
+                        }
+                    },
+                    Kind::Str => i = token_end(b, s),
+                }
+                continue;
+            }
             let v = match slot.kind {
                 Kind::Int32 | Kind::Int64 | Kind::Epoch => {
                     let (e, v) = scan_digits(b, s);
@@ -486,7 +526,7 @@ impl TextDecoder {
                     if i < n && !sep(b[i]) {
                         if len == 0 && b[i] == b'-' && (i + 1 == n || sep(b[i + 1])) {
                             i += 1;
-                            self.vals.push(Val::Null);
+                            self.vals[pos] = Val::Null;
                             continue;
                         }
                         return false;
@@ -527,7 +567,7 @@ impl TextDecoder {
                     }
                 }
             };
-            self.vals.push(v);
+            self.vals[pos] = v;
         }
         while i < n && sep(b[i]) {
             i += 1;
@@ -680,6 +720,24 @@ fn scan_digits(b: &[u8], s: usize) -> (usize, u64) {
     (i, v)
 }
 
+/// Where the digits starting at `s` end ([`scan_digits`] without the value, for fields
+/// that are only checked).
+fn digits_end(b: &[u8], s: usize) -> usize {
+    let mut i = s;
+    while i + 8 <= b.len() {
+        let w = u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+        let k = (non_digits(w).trailing_zeros() / 8) as usize;
+        i += k;
+        if k < 8 {
+            return i;
+        }
+    }
+    while i < b.len() && b[i].is_ascii_digit() {
+        i += 1;
+    }
+    i
+}
+
 /// High bit set in each byte of `w` that is not an ASCII digit (exact per byte: no carry
 /// or borrow crosses bytes, as in "hasbetween" of the Bit Twiddling Hacks).
 fn non_digits(w: u64) -> u64 {
@@ -818,15 +876,18 @@ fn make_plan(opts: &DecodeOptions, layout: &Layout) -> Plan {
         };
         let out = out_of(&source);
         let mut time_out = None;
+        let mut needed = out.is_some();
         if let Slot::Known(i) = slot {
             match FIELDS[*i].column {
                 "start" => {
                     start_pos = Some(pos);
                     time_out = out_of(&ColumnSource::Time { end: false });
+                    needed = true;
                 }
                 "end" => {
                     end_pos = Some(pos);
                     time_out = out_of(&ColumnSource::Time { end: true });
+                    needed = true;
                 }
                 _ => {}
             }
@@ -838,6 +899,7 @@ fn make_plan(opts: &DecodeOptions, layout: &Layout) -> Plan {
             kind: slot.kind(),
             out,
             time_out,
+            needed,
             name,
         });
     }
@@ -1170,6 +1232,7 @@ mod tests {
                         end += 1;
                     }
                     assert_eq!(scan_digits(b, pad), (end, v), "{text:?}");
+                    assert_eq!(digits_end(b, pad), end, "{text:?}");
                 }
             }
         }
@@ -1195,12 +1258,23 @@ mod tests {
             "2 123456789010 eni-1 10.0.0.1 10.0.0.2 4-3 49152 6 10 840 1 2 ACCEPT OK",
             "2 123456789010 eni-1 10.0.0.1 10.0.0.2 -1 49152 6 10 840 1 2 ACCEPT OK",
             "2 123456789010 eni-1 10.0.0.1 10.0.0.2 443 49152 6 10 1234567890123456789 1 2 ACCEPT OK",
+            "2 123456789010 eni-1 10.0.0.1 10.0.0.2 443 4294967296 6 10 840 1 2 ACCEPT OK",
+            "2 123456789010 eni-1 10.0.0.1 10.0.0.2 443 2147483648 6 10 840 1 2 ACCEPT OK",
+            "2 123456789010 eni-1 10.0.0.1 10.0.0.2 443 2147483647 6 10 840 1 2 ACCEPT OK",
+            "2 123456789010 eni-1 10.0.0.1 10.0.0.2 443 999999999 6 10 840 1 2 ACCEPT OK",
+            "2 123456789010 eni-1 10.0.0.1 10.0.0.256 443 80 6 10 840 1 2 ACCEPT OK",
+            "2 123456789010 eni-1 10.0.0.1 - 443 80 6 10 840 1 2 ACCEPT OK",
+            "2 123456789010 eni-1 10.0.0.1 10.0.0.2 443 80 6 10 840 - 2 ACCEPT OK",
+            "2 123456789010 eni-1 10.0.0.1 10.0.0.2 443 80 6 10 840 1x 2 ACCEPT OK",
         ];
         for r in records {
             let (mut fast, _) = decoder(None, None, None, false);
             let (mut checked, _) = decoder(None, None, None, false);
             let fast_ok = fast.fast_fields(r.as_bytes());
             let checked_ok = checked.checked_fields(r).unwrap();
+            // Unprojected fields are checked without computing their values: same verdict.
+            let (mut unprojected, _) = decoder(None, Some(vec![]), None, false);
+            assert_eq!(unprojected.fast_fields(r.as_bytes()), fast_ok, "{r}");
             if fast_ok {
                 assert!(
                     checked_ok,
