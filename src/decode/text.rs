@@ -803,8 +803,13 @@ fn dotted_quad_end(b: &[u8], s: usize) -> Option<usize> {
     for octet in 0..4 {
         let w = u64::from_le_bytes(b[p..p + 8].try_into().expect("8 bytes"));
         let k = (non_digits(w).trailing_zeros() / 8) as usize;
-        // No leading zeros, as std's parser.
-        if k == 0 || k > 3 || (k > 1 && w as u8 == b'0') || leading_digits_value(w, k) > 255 {
+        // No leading zeros, as std's parser. Three digits are at most "255" compared as
+        // big-endian bytes (fewer always fit), which costs less than their value.
+        if k == 0
+            || k > 3
+            || (k > 1 && w as u8 == b'0')
+            || (k == 3 && (w.swap_bytes() >> 40) > 0x32_3535)
+        {
             return None;
         }
         p += k;
@@ -914,12 +919,10 @@ fn make_plan(opts: &DecodeOptions, layout: &Layout) -> Plan {
                 "start" => {
                     start_pos = Some(pos);
                     time_out = out_of(&ColumnSource::Time { end: false });
-                    needed = true;
                 }
                 "end" => {
                     end_pos = Some(pos);
                     time_out = out_of(&ColumnSource::Time { end: true });
-                    needed = true;
                 }
                 _ => {}
             }
@@ -927,6 +930,9 @@ fn make_plan(opts: &DecodeOptions, layout: &Layout) -> Plan {
         for b in out.iter().chain(time_out.iter()) {
             fed[*b] = true;
         }
+        // The time window reads `start` and `end`.
+        let is_time = start_pos == Some(pos) || end_pos == Some(pos);
+        needed |= time_out.is_some() || (is_time && opts.window.is_some());
         slots.push(SlotPlan {
             kind: slot.kind(),
             out,
@@ -1114,12 +1120,15 @@ mod tests {
             since: Some(1439387264),
             until: None,
         };
-        let (mut d, _) = decoder(None, None, Some(w), false);
-        d.decode_line(GOOD.as_bytes()).unwrap();
-        d.decode_line(b"2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 100 200 ACCEPT OK")
-            .unwrap();
-        assert_eq!(d.flush().unwrap().unwrap().num_rows(), 1);
-        assert_eq!((d.records, d.outside_window), (2, 1));
+        // Also when no output column reads the times: the window still does.
+        for projection in [None, Some(vec![]), Some(vec!["action"])] {
+            let (mut d, _) = decoder(None, projection, Some(w), false);
+            d.decode_line(GOOD.as_bytes()).unwrap();
+            d.decode_line(b"2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 100 200 ACCEPT OK")
+                .unwrap();
+            assert_eq!(d.flush().unwrap().unwrap().num_rows(), 1);
+            assert_eq!((d.records, d.outside_window), (2, 1));
+        }
     }
 
     #[test]
