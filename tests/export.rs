@@ -1,6 +1,6 @@
 //! `sageflow export`: Parquet layout and properties, the export as a source (same
 //! findings as the logs), DuckDB reading it with the printed DDL, incremental re-runs,
-//! interrupted runs, and export to S3 (moto).
+//! interrupted runs, export to S3 (moto), and values spelled like NULL stand-ins kept as text.
 
 mod support;
 
@@ -375,4 +375,33 @@ print("\n".join(o["Key"] for o in s3.list_objects_v2(Bucket="exports").get("Cont
         "s3://exports/flows",
     ]);
     assert!(err.contains("exported 0 rows"), "{err}");
+}
+
+/// Text that Parquet writers from dataframes use for missing values (`None`, `nan`) is a
+/// NULL in other tools' files, but in an export it is a value the flow log carried.
+#[test]
+fn values_spelled_like_null_stand_ins_survive_the_export() {
+    let tmp = tempfile::tempdir().unwrap();
+    let logs = tmp.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::write(
+        logs.join("flows.log"),
+        "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n\
+         2 123456789010 eni-1 10.0.0.1 10.0.0.2 443 49152 6 10 840 1763630000 1763630060 ACCEPT None\n\
+         2 123456789010 eni-1 10.0.0.1 10.0.0.2 443 49152 6 10 840 1763630000 1763630060 ACCEPT nan\n\
+         2 123456789010 eni-1 10.0.0.1 10.0.0.2 443 49152 6 10 840 1763630000 1763630060 ACCEPT -\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("export");
+    ok(&mut export(&out, &[logs.to_str().unwrap()], &["--quiet"]));
+    let sql = "SELECT coalesce(log_status, 'NULL') AS s FROM flows ORDER BY s";
+    let query = |source: &Path| {
+        ok(sageflow()
+            .arg("query")
+            .arg(source)
+            .args(["--quiet", "--format", "csv", "--sql", sql]))
+        .0
+    };
+    assert_eq!(query(&logs), "s\nNULL\nNone\nnan\n");
+    assert_eq!(query(&out), query(&logs));
 }
