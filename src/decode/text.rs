@@ -322,12 +322,7 @@ impl TextDecoder {
     fn decode_str(&mut self, text: &str) -> Result<()> {
         self.line_no += 1;
         let text = text.strip_suffix('\r').unwrap_or(text);
-        // Records start with a digit: `trim_start` decodes characters, so it is skipped then.
-        let trimmed = if text.as_bytes().first().is_some_and(u8::is_ascii_digit) {
-            text
-        } else {
-            text.trim_start()
-        };
+        let trimmed = trim_record_start(text);
         if trimmed.is_empty() {
             return Ok(());
         }
@@ -372,15 +367,11 @@ impl TextDecoder {
     }
 
     fn decode_text(&mut self, text: &str) -> Result<()> {
-        let first = match text.as_bytes().first() {
-            Some(&c) if c.is_ascii_digit() => c,
-            _ => text
-                .trim_start()
-                .as_bytes()
-                .first()
-                .copied()
-                .unwrap_or(b' '),
-        };
+        let first = trim_record_start(text)
+            .as_bytes()
+            .first()
+            .copied()
+            .unwrap_or(b' ');
         if first.is_ascii_lowercase()
             && let Some(layout) = Layout::from_header(text)
         {
@@ -672,6 +663,16 @@ impl TextDecoder {
             &RecordBatchOptions::new().with_row_count(Some(rows)),
         )?;
         Ok(Some(batch))
+    }
+}
+
+/// `text` without leading whitespace. Records start with a digit, and `trim_start` decodes
+/// characters, so it is skipped for them.
+fn trim_record_start(text: &str) -> &str {
+    if text.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+        text
+    } else {
+        text.trim_start()
     }
 }
 
