@@ -59,14 +59,17 @@ fn export(out: &Path, sources: &[&str], extra: &[&str]) -> Command {
     c
 }
 
+/// The CSV output of `sql` over `source`.
+fn query_csv(source: &Path, sql: &str) -> String {
+    ok(sageflow()
+        .arg("query")
+        .arg(source)
+        .args(["--quiet", "--format", "csv", "--sql", sql]))
+    .0
+}
+
 fn count(source: &Path) -> u64 {
-    let (out, _) = ok(sageflow().arg("query").arg(source).args([
-        "--quiet",
-        "--format",
-        "csv",
-        "--sql",
-        "SELECT count(*) AS n FROM flows",
-    ]));
+    let out = query_csv(source, "SELECT count(*) AS n FROM flows");
     out.lines().nth(1).unwrap().parse().unwrap()
 }
 
@@ -395,13 +398,6 @@ fn values_spelled_like_null_stand_ins_survive_the_export() {
     let out = tmp.path().join("export");
     ok(&mut export(&out, &[logs.to_str().unwrap()], &["--quiet"]));
     let sql = "SELECT coalesce(log_status, 'NULL') AS s FROM flows ORDER BY s";
-    let query = |source: &Path| {
-        ok(sageflow()
-            .arg("query")
-            .arg(source)
-            .args(["--quiet", "--format", "csv", "--sql", sql]))
-        .0
-    };
-    assert_eq!(query(&logs), "s\nNULL\nNone\nnan\n");
-    assert_eq!(query(&out), query(&logs));
+    assert_eq!(query_csv(&logs, sql), "s\nNULL\nNone\nnan\n");
+    assert_eq!(query_csv(&out, sql), query_csv(&logs, sql));
 }
