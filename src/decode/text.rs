@@ -124,6 +124,10 @@ struct SlotPlan {
     needed: bool,
     /// AWS field name, for reject messages.
     name: String,
+    /// For `pkt-srcaddr`/`pkt-dstaddr`: the position of `srcaddr`/`dstaddr` when it comes
+    /// earlier. They hold the same address unless traffic went through an intermediate
+    /// layer, and a token equal to one already checked needs no check of its own.
+    same_as: Option<usize>,
 }
 
 struct Plan {
@@ -493,7 +497,8 @@ impl TextDecoder {
         let sep = |c: u8| c == b' ' || c == b'\t';
         let n = b.len();
         let mut i = 0;
-        // Values are stored by position; unneeded positions keep stale values, never read.
+        // Values are stored by position; unneeded positions keep stale values, never read
+        // (but addresses, always stored for `same_as`).
         self.vals.resize(self.plan.slots.len(), Val::Null);
         for (pos, slot) in self.plan.slots.iter().enumerate() {
             while i < n && sep(b[i]) {
@@ -503,7 +508,8 @@ impl TextDecoder {
                 return false;
             }
             let s = i;
-            if !slot.needed {
+            // Unneeded addresses take the path below: they are stored for `same_as`.
+            if !slot.needed && slot.kind != Kind::Ip {
                 match slot.kind {
                     Kind::Int32 | Kind::Int64 | Kind::Epoch => {
                         i = digits_end(b, s);
@@ -525,17 +531,7 @@ impl TextDecoder {
                             return false;
                         }
                     }
-                    Kind::Ip => match dotted_quad_end(b, s) {
-                        Some(e) => i = e,
-                        None => {
-                            i = token_end(b, s);
-                            let tok = &b[s..i];
-                            if tok != b"-" && !valid_ip_bytes(tok) {
-                                return false;
-                            }
-                        }
-                    },
-                    Kind::Str => i = token_end(b, s),
+                    _ => i = token_end(b, s),
                 }
                 continue;
             }
@@ -564,7 +560,13 @@ impl TextDecoder {
                         _ => Val::Int(v),
                     }
                 }
-                Kind::Ip => match dotted_quad_end(b, s) {
+                // Addresses are stored whether needed or not: a later `pkt-` field may be
+                // the same token.
+                Kind::Ip => match slot
+                    .same_as
+                    .and_then(|p| same_token(b, s, self.vals[p]))
+                    .or_else(|| dotted_quad_end(b, s))
+                {
                     Some(e) => {
                         i = e;
                         Val::Str(s as u32, e as u32)
@@ -712,6 +714,30 @@ fn token_end(b: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// The end of the token at `s` when it is the same as the earlier token `earlier`
+/// (an address already checked in this record), followed by a separator or the record's end.
+fn same_token(b: &[u8], s: usize, earlier: Val) -> Option<usize> {
+    let Val::Str(ps, pe) = earlier else {
+        return None;
+    };
+    let (ps, len) = (ps as usize, (pe - ps) as usize);
+    let e = s + len;
+    // A dotted quad is compared as one 16-byte word.
+    let same = match (b.get(s..s + 16), b.get(ps..ps + 16)) {
+        (Some(x), Some(y)) if len < 16 => {
+            let x = u128::from_le_bytes(x.try_into().expect("16 bytes"));
+            let y = u128::from_le_bytes(y.try_into().expect("16 bytes"));
+            (x ^ y) & ((1u128 << (8 * len)) - 1) == 0
+        }
+        _ => b.get(s..e) == Some(&b[ps..ps + len]),
+    };
+    match b.get(e) {
+        _ if !same => None,
+        None | Some(b' ' | b'\t') => Some(e),
+        _ => None,
+    }
+}
+
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGH: u64 = 0x8080_8080_8080_8080;
 
@@ -797,34 +823,31 @@ fn leading_digits_value(w: u64, k: usize) -> u64 {
 /// AWS's records, where a byte loop mispredicts the end of every octet.
 fn dotted_quad_end(b: &[u8], s: usize) -> Option<usize> {
     // The fourth octet starts at most 12 bytes in and is loaded whole.
-    if s + 20 > b.len() {
+    let Some(t) = b.get(s..s + 20) else {
         return dotted_quad_end_bytes(b, s);
-    }
-    let mut p = s;
+    };
+    let mut p = 0;
+    let mut bad = false;
     for octet in 0..4 {
-        let w = u64::from_le_bytes(b[p..p + 8].try_into().expect("8 bytes"));
+        // `p` is at most 12 here; the bound lets the loads go unchecked.
+        let at = p.min(12);
+        let w = u64::from_le_bytes(t[at..at + 8].try_into().expect("8 bytes"));
         let k = (non_digits(w).trailing_zeros() / 8) as usize;
-        // No leading zeros, as std's parser. Three digits are at most "255" compared as
-        // big-endian bytes (fewer always fit), which costs less than their value.
-        if k == 0
-            || k > 3
-            || (k > 1 && w as u8 == b'0')
-            || (k == 3 && (w.swap_bytes() >> 40) > 0x32_3535)
-        {
-            return None;
-        }
-        p += k;
-        let next = b[p];
-        if octet < 3 {
-            if next != b'.' {
-                return None;
-            }
-            p += 1;
-        } else if next != b' ' && next != b'\t' {
-            return None;
-        }
+        let next = (w >> (8 * k.min(7))) as u8;
+        // One to three digits, no leading zero (as std's parser), three digits at most
+        // "255" compared as big-endian bytes (which costs less than their value), then a
+        // dot, or a separator after the fourth.
+        bad |= k.wrapping_sub(1) >= 3;
+        bad |= (k > 1) & (w as u8 == b'0');
+        bad |= (k == 3) & ((w.swap_bytes() >> 40) > 0x32_3535);
+        bad |= if octet < 3 {
+            next != b'.'
+        } else {
+            (next != b' ') & (next != b'\t')
+        };
+        p += k + 1;
     }
-    Some(p)
+    (!bad).then_some(s + p - 1)
 }
 
 fn dotted_quad_end_bytes(b: &[u8], mut i: usize) -> Option<usize> {
@@ -934,12 +957,26 @@ fn make_plan(opts: &DecodeOptions, layout: &Layout) -> Plan {
         // The time window reads `start` and `end`.
         let is_time = start_pos == Some(pos) || end_pos == Some(pos);
         needed |= time_out.is_some() || (is_time && opts.window.is_some());
+        let same_as = match slot {
+            Slot::Known(i) => match FIELDS[*i].column {
+                "pkt_srcaddr" => Some("srcaddr"),
+                "pkt_dstaddr" => Some("dstaddr"),
+                _ => None,
+            },
+            Slot::Unknown(_) => None,
+        }
+        .and_then(|column| {
+            layout.slots[..pos]
+                .iter()
+                .position(|s| matches!(s, Slot::Known(k) if FIELDS[*k].column == column))
+        });
         slots.push(SlotPlan {
             kind: slot.kind(),
             out,
             time_out,
             needed,
             name,
+            same_as,
         });
     }
     let appends = slots
@@ -1328,6 +1365,63 @@ mod tests {
                     "{r}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn packet_addresses_equal_to_checked_ones_are_not_trusted_blindly() {
+        // `pkt-srcaddr`/`pkt-dstaddr` equal to `srcaddr`/`dstaddr` skip their own check;
+        // anything else, however close, is checked in full.
+        let format = "${srcaddr} ${pkt-srcaddr} ${dstaddr} ${pkt-dstaddr} ${bytes}";
+        let cases: [(&str, bool); 16] = [
+            ("10.0.0.1 10.0.0.1 10.0.0.2 10.0.0.2 5", true),
+            ("10.0.0.1 10.0.0.12 10.0.0.2 10.0.0.2 5", true),
+            ("10.0.0.12 10.0.0.1 10.0.0.2 10.0.0.2 5", true),
+            ("10.0.0.1 10.0.0.1x 10.0.0.2 10.0.0.2 5", false),
+            ("10.0.0.1 10.0.0.1.1 10.0.0.2 10.0.0.2 5", false),
+            ("10.0.0.1 10.0.0.256 10.0.0.2 10.0.0.2 5", false),
+            ("10.0.0.1 - 10.0.0.2 - 5", true),
+            ("- - - - 5", true),
+            ("- 10.0.0.1 - 10.0.0.300 5", false),
+            ("2001:db8::1 2001:db8::1 ::1 ::1 5", true),
+            ("2001:db8::1 2001:db8::1g ::1 ::1 5", false),
+            ("10.0.0.1 10.0.0.1 10.0.0.2 10.0.0.2", false),
+            ("10.0.0.1 10.0.0.1 10.0.0.2 10.0.0.2 5 6", false),
+            ("10.0.0.1 10.0.0.1 10.0.0.2 10.0.0.2\t5", true),
+            ("255.255.255.255 255.255.255.255 1.1.1.1 1.1.1.1 5", true),
+            ("1.1.1.1 1.1.1.1 1.1.1.1 1.1.1.1 5", true),
+        ];
+        for (r, ok) in cases {
+            for projection in [None, Some(vec![]), Some(vec!["dstaddr", "bytes"])] {
+                let (mut fast, _) = decoder(Some(format), projection.clone(), None, false);
+                let (mut checked, _) = decoder(Some(format), projection, None, false);
+                assert_eq!(fast.fast_fields(r.as_bytes()), ok, "{r}");
+                assert_eq!(checked.checked_fields(r).unwrap(), ok, "{r}");
+            }
+            // The address, at the end of a record: the equality check cannot read past it.
+            let end = r.rsplit_once(' ').map_or(r, |(head, _)| head);
+            let (mut fast, _) = decoder(Some(&format.replace(" ${bytes}", "")), None, None, false);
+            let (mut checked, _) =
+                decoder(Some(&format.replace(" ${bytes}", "")), None, None, false);
+            assert_eq!(
+                fast.fast_fields(end.as_bytes()),
+                checked.checked_fields(end).unwrap(),
+                "{end}"
+            );
+        }
+        // The values stored are the record's own tokens.
+        let (mut dec, _) = decoder(Some(format), None, None, false);
+        dec.decode_line(b"10.0.0.1 10.0.0.1 10.0.0.2 10.0.0.2 5")
+            .unwrap();
+        let batch = dec.flush().unwrap().unwrap();
+        for column in ["srcaddr", "pkt_srcaddr", "dstaddr", "pkt_dstaddr"] {
+            let c = batch.column_by_name(column).unwrap().as_string_view();
+            let want = if column.ends_with("srcaddr") {
+                "10.0.0.1"
+            } else {
+                "10.0.0.2"
+            };
+            assert_eq!(c.value(0), want, "{column}");
         }
     }
 
