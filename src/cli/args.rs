@@ -229,7 +229,8 @@ pub struct InputArgs {
     pub concurrency: usize,
 
     /// Memory for sorts, joins and aggregations (export's sort, the rules); past it they
-    /// spill to the temporary directory. Decoding itself needs about 40 MB per core on top.
+    /// spill to the temporary directory. Decoding itself needs about 40 MB per core on top;
+    /// export's Parquet writer and the allocator hold several hundred MB more.
     #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
     pub memory_limit: usize,
 
