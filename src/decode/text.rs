@@ -120,7 +120,7 @@ struct SlotPlan {
     /// Builder of `start_time`/`end_time` fed by this `start`/`end` slot.
     time_out: Option<usize>,
     /// Whether the value is used (output, or the time window): only then is it computed
-    /// and stored; the others are only checked.
+    /// and stored; the others are only checked (but addresses are stored for `same_as`).
     needed: bool,
     /// AWS field name, for reject messages.
     name: String,
@@ -819,8 +819,9 @@ fn leading_digits_value(w: u64, k: usize) -> u64 {
 
 /// End of a canonical dotted quad starting at `s` (what `Ipv4Addr`'s parser accepts)
 /// that is followed by a separator or the end of the record; `None` for anything else.
-/// Each octet is one eight-byte load: branch-free but for checks that always pass on
-/// AWS's records, where a byte loop mispredicts the end of every octet.
+/// Each octet is one eight-byte load from a 20-byte window, so no load is bounds-checked,
+/// and the dot or separator after it is a byte of the same load; a byte loop mispredicts
+/// the end of every octet.
 fn dotted_quad_end(b: &[u8], s: usize) -> Option<usize> {
     // The fourth octet starts at most 12 bytes in and is loaded whole.
     let Some(t) = b.get(s..s + 20) else {
