@@ -73,15 +73,15 @@ fn count(source: &Path) -> u64 {
     out.lines().nth(1).unwrap().parse().unwrap()
 }
 
-/// The `start` values of an exported file, in file order.
-fn starts_of(f: &Path) -> Vec<i64> {
+/// Fails unless the rows of an exported file are in time order.
+fn assert_time_sorted(f: &Path) {
     use datafusion::arrow::array::AsArray;
     use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(f).unwrap())
         .unwrap()
         .build()
         .unwrap();
-    reader
+    let starts: Vec<i64> = reader
         .flat_map(|batch| {
             let batch = batch.unwrap();
             let i = batch.schema().index_of("start").unwrap();
@@ -91,7 +91,12 @@ fn starts_of(f: &Path) -> Vec<i64> {
                 .values()
                 .to_vec()
         })
-        .collect()
+        .collect();
+    assert!(
+        starts.windows(2).all(|w| w[0] <= w[1]),
+        "{}: not sorted",
+        f.display()
+    );
 }
 
 fn scan_json(sources: &[&str]) -> Vec<Value> {
@@ -167,12 +172,7 @@ fn export_layout_properties_and_same_findings() {
         let sorting = rg.sorting_columns().expect("sorting columns recorded");
         assert_eq!(sorting[0].column_idx as usize, col("start_time"));
         // Rows are in time order inside each file.
-        let starts = starts_of(f);
-        assert!(
-            starts.windows(2).all(|w| w[0] <= w[1]),
-            "{}: not sorted",
-            f.display()
-        );
+        assert_time_sorted(f);
     }
     assert_eq!(count(&out), 2439);
     // The export is itself a source: scanning it flags what scanning the logs flags.
@@ -405,7 +405,7 @@ fn values_spelled_like_null_stand_ins_survive_the_export() {
 }
 
 #[test]
-fn export_sorts_within_a_small_memory_limit() {
+fn export_and_query_sorts_stay_within_a_small_memory_limit() {
     // Sorting spills past --memory-limit. With one sort per partition merged afterwards, the
     // per-partition merges held the pool and the final merge failed, even at the default
     // 1 GB on the benchmark corpus; one sort over all partitions keeps to the limit.
@@ -429,11 +429,22 @@ fn export_sorts_within_a_small_memory_limit() {
     ok(&mut cmd);
     assert_eq!(count(&out), 400_000);
     for f in visible(&out) {
-        let starts = starts_of(&f);
-        assert!(
-            starts.windows(2).all(|w| w[0] <= w[1]),
-            "{}: not sorted",
-            f.display()
-        );
+        assert_time_sorted(&f);
     }
+    // The same holds for a query's `ORDER BY`, which shares the session's sort settings.
+    let (sorted, _) = ok(sageflow()
+        .arg("query")
+        .arg(&logs)
+        .arg("--inventory")
+        .arg(logs.join("inventory"))
+        .args([
+            "--memory-limit",
+            "64M",
+            "--quiet",
+            "--format",
+            "csv",
+            "--sql",
+        ])
+        .arg("SELECT * FROM flows ORDER BY start_time, interface_id"));
+    assert_eq!(sorted.lines().count(), 400_001);
 }

@@ -281,12 +281,6 @@ pub async fn export(
             (dir.path().to_path_buf(), Some(dir))
         }
     };
-    // One sort over all partitions: per-partition sorts merged afterwards each held their
-    // merge buffers in the pool, and the final merge then failed for want of memory (seen
-    // on 4 M records with the default 1 GB), whatever the spilling.
-    ctx.sql("SET datafusion.optimizer.repartition_sorts = false")
-        .await
-        .map_err(Error::from_datafusion)?;
     let df = ctx
         .sql("SELECT * FROM flows ORDER BY start_time, interface_id")
         .await
