@@ -280,7 +280,7 @@ fn push_chunks<'a>(
 fn counts(dec: &TextDecoder, rows: u64) -> Counts {
     Counts {
         records: dec.records,
-        rows,
+        rows: rows + dec.filtered,
         rejected: dec.rejected,
         outside: dec.outside_window,
     }

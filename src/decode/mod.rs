@@ -1,6 +1,7 @@
 //! Bytes → Arrow record batches, with no IO: text records ([`text`]) and Parquet batches
 //! as AWS writes them ([`parquet`]), both into the canonical [`FlowSchema`].
 
+pub mod filter;
 pub mod parquet;
 mod rejects;
 pub mod text;
@@ -94,6 +95,9 @@ pub struct DecodeOptions {
     /// The window of the query's time filters and `--since`/`--until`: Parquet row groups
     /// whose statistics lie outside it are not read.
     pub prune: Option<TimeWindow>,
+    /// The query's filters that decoders apply exactly (see [`filter`]): their columns are
+    /// read whether or not they are projected.
+    pub filters: Vec<filter::Predicate>,
     pub rejects: Arc<RejectSink>,
 }
 
@@ -127,6 +131,7 @@ impl DecodeOptions {
             log_format,
             flow_log_formats: Arc::default(),
             prune: None,
+            filters: Vec::new(),
             rejects,
         }
     }
@@ -143,6 +148,8 @@ pub struct ScanStats {
     /// Bytes read from sources (compressed size).
     pub bytes: AtomicU64,
     pub records: AtomicU64,
+    /// Records that decoded, including those the query's pushed-down filters then dropped
+    /// (as the query's `WHERE` would have): they are valid rows, not rejects.
     pub rows: AtomicU64,
     pub outside_window: AtomicU64,
     /// Objects damaged at rest (a corrupt or truncated gzip member): their rows before the

@@ -12,11 +12,13 @@ use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Int64Array, RecordBatch, RecordBatchOptions,
     StringViewArray, TimestampSecondArray,
 };
+use datafusion::arrow::buffer::BooleanBuffer;
 use datafusion::arrow::compute::{cast, filter_record_batch};
 use datafusion::arrow::datatypes::{DataType, Int64Type, Schema};
 use datafusion::parquet::errors::ParquetError;
 use datafusion::parquet::file::reader::{ChunkReader, Length};
 
+use super::filter::Test;
 use super::text::valid_ip;
 use super::{DecodeOptions, Reject, normalise_epoch};
 use crate::error::{Error, Result};
@@ -122,6 +124,9 @@ pub struct ParquetPlan {
     read_kinds: Vec<(Kind, String)>,
     start: Option<usize>,
     end: Option<usize>,
+    /// Pushed-down filters: the position in `read` of their column (`None`: the file has
+    /// no such column, so the value is NULL and fails the test).
+    filters: Vec<(Option<usize>, Test)>,
     /// Written by `sageflow export`: its NULLs are real NULLs, so text columns are taken as
     /// they are instead of being searched for stand-ins like `-` or `None`.
     validated: bool,
@@ -216,6 +221,14 @@ impl ParquetPlan {
                 end = Some(read_pos(*i, *k, n));
             }
         }
+        let filters = opts
+            .filters
+            .iter()
+            .map(|f| {
+                let at = find(&sources[f.column]).map(|(_, i, k, n)| read_pos(*i, *k, n));
+                (at, f.test.clone())
+            })
+            .collect();
         let mut outputs = Vec::with_capacity(opts.projection.len());
         for &c in &opts.projection {
             let out = match &sources[c] {
@@ -235,6 +248,7 @@ impl ParquetPlan {
             read_kinds,
             start,
             end,
+            filters,
             validated,
         })
     }
@@ -267,6 +281,13 @@ impl ParquetPlan {
             }
         }
         int_positions.extend(self.start.iter().chain(self.end.iter()).copied());
+        for (at, test) in &self.filters {
+            if let Some(p) = at
+                && test.is_int()
+            {
+                int_positions.push(*p);
+            }
+        }
         int_positions.sort_unstable();
         int_positions.dedup();
         for p in int_positions {
@@ -327,6 +348,27 @@ impl ParquetPlan {
             }
         }
 
+        // Word-wise from here: a loop over rows costs more than the filters' kernels.
+        let mut keep = BooleanBuffer::from(keep.as_slice());
+        let kept = keep.count_set_bits() as u64;
+        for (at, test) in &self.filters {
+            let Some(p) = *at else {
+                // No such column: NULL, which fails.
+                keep = BooleanBuffer::new_unset(n);
+                break;
+            };
+            if typed[p].is_none() {
+                typed[p] = Some(to_text(&read_columns[p], self.validated)?);
+            }
+            let pass = test.array(typed[p].as_ref().expect("typed above"))?;
+            // A NULL result (NULL value) fails, as in a `WHERE` clause.
+            keep = &keep & pass.values();
+            if let Some(nulls) = pass.nulls() {
+                keep = &keep & nulls.inner();
+            }
+        }
+        let filtered = kept - keep.count_set_bits() as u64;
+
         let mut columns = Vec::with_capacity(self.outputs.len());
         for (out, field) in self.outputs.iter().zip(opts.output_schema.fields()) {
             let col: ArrayRef = match *out {
@@ -360,15 +402,16 @@ impl ParquetPlan {
             columns,
             &RecordBatchOptions::new().with_row_count(Some(n)),
         )?;
-        let batch = if keep.iter().all(|k| *k) {
+        let batch = if keep.count_set_bits() == n {
             out
         } else {
-            filter_record_batch(&out, &BooleanArray::from(keep))?
+            filter_record_batch(&out, &BooleanArray::new(keep, None))?
         };
         Ok(NormalisedBatch {
             batch,
             rejected,
             outside_window: outside,
+            filtered,
         })
     }
 }
@@ -377,6 +420,8 @@ pub struct NormalisedBatch {
     pub batch: RecordBatch,
     pub rejected: u64,
     pub outside_window: u64,
+    /// Valid rows the pushed-down filters dropped.
+    pub filtered: u64,
 }
 
 fn is_supported(dt: &DataType) -> bool {

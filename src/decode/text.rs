@@ -13,6 +13,7 @@ use datafusion::arrow::array::{
     TimestampSecondBuilder,
 };
 
+use super::filter::Test;
 use super::{DecodeOptions, Reject, normalise_epoch};
 use crate::error::Result;
 use crate::format::{ColumnSource, FIELDS, Kind, Layout, Slot};
@@ -130,8 +131,19 @@ struct SlotPlan {
     same_as: Option<usize>,
 }
 
+/// Where a pushed-down filter finds its value.
+#[derive(Debug, Clone, Copy)]
+enum FilterAt {
+    Slot(usize),
+    /// `interface_id` in a layout without it: the object's ENI, when it is known.
+    DefaultInterface,
+    /// A field the layout does not have: NULL, which fails every filter.
+    Null,
+}
+
 struct Plan {
     slots: Vec<SlotPlan>,
+    filters: Vec<(FilterAt, Test)>,
     /// (token position, builder) for every projected value, so a record's append loop
     /// visits only those, not every field of the layout.
     appends: Vec<(usize, usize)>,
@@ -156,6 +168,8 @@ pub struct TextDecoder {
     /// Records seen (rows + rejected + outside the time window).
     pub records: u64,
     pub outside_window: u64,
+    /// Valid records the pushed-down filters dropped (counted as rows in the run's stats).
+    pub filtered: u64,
     pub rejected: u64,
     warned_header: bool,
     tokens: Vec<(u32, u32)>,
@@ -187,6 +201,7 @@ impl TextDecoder {
             line_no: 0,
             records: 0,
             outside_window: 0,
+            filtered: 0,
             rejected: 0,
             warned_header: false,
             tokens: Vec::with_capacity(64),
@@ -394,6 +409,10 @@ impl TextDecoder {
                 return Ok(());
             }
         }
+        if !self.plan.filters.is_empty() && !self.passes(text) {
+            self.filtered += 1;
+            return Ok(());
+        }
         for &(pos, b) in &self.plan.appends {
             self.builders[b].append(&self.vals[pos], text);
         }
@@ -409,6 +428,21 @@ impl TextDecoder {
         }
         self.rows += 1;
         Ok(())
+    }
+
+    /// Whether the decoded record passes every pushed-down filter.
+    fn passes(&self, text: &str) -> bool {
+        self.plan.filters.iter().all(|(at, test)| match *at {
+            FilterAt::Slot(p) => match self.vals[p] {
+                Val::Null => false,
+                Val::Int(i) => test.int(Some(i)),
+                Val::Str(s, e) => test.text(Some(&text.as_bytes()[s as usize..e as usize])),
+            },
+            FilterAt::DefaultInterface => {
+                test.text(self.default_interface.as_deref().map(str::as_bytes))
+            }
+            FilterAt::Null => false,
+        })
     }
 
     /// The general path: every token checked with the exact rules and, when one fails, the
@@ -1000,8 +1034,31 @@ fn make_plan(opts: &DecodeOptions, layout: &Layout) -> Plan {
         let b = out_of(&ColumnSource::Known(k))?;
         (!fed[b]).then_some(b)
     });
+    let filters = opts
+        .filters
+        .iter()
+        .map(|f| {
+            let source = &sources[f.column];
+            let at = match layout
+                .slots
+                .iter()
+                .position(|s| matches!(s, Slot::Known(k) if *source == ColumnSource::Known(*k)))
+            {
+                Some(pos) => {
+                    slots[pos].needed = true;
+                    FilterAt::Slot(pos)
+                }
+                None if matches!(source, ColumnSource::Known(k) if FIELDS[*k].column == "interface_id") => {
+                    FilterAt::DefaultInterface
+                }
+                None => FilterAt::Null,
+            };
+            (at, f.test.clone())
+        })
+        .collect();
     Plan {
         slots,
+        filters,
         appends,
         missing,
         interface_out,
@@ -1151,6 +1208,64 @@ mod tests {
         assert_eq!(b.num_columns(), 0);
         assert_eq!(b.num_rows(), all.flush().unwrap().unwrap().num_rows());
         assert_eq!(sink.count(), 1);
+    }
+
+    #[test]
+    fn filters_read_unprojected_fields_count_rows_and_see_the_streams_eni() {
+        use crate::decode::filter::{CmpOp, Predicate, Test};
+        let schema = FlowSchema::default();
+        let pred = |column: &str, test: Test| Predicate {
+            column: schema.index_of(column).unwrap(),
+            test,
+            shown: String::new(),
+        };
+        let filters = vec![
+            pred("action", Test::In(vec!["ACCEPT".into()])),
+            pred("dstport", Test::Int(CmpOp::Lt, 50000)),
+            pred("interface_id", Test::In(vec!["eni-stream".into()])),
+        ];
+        // A CloudWatch stream's layout without `interface-id`: the stream's ENI stands in.
+        let layout = "${version} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${action}";
+        for (eni, rows) in [(Some("eni-stream"), 1), (Some("eni-other"), 0), (None, 0)] {
+            let mut opts = DecodeOptions::new(
+                schema.clone(),
+                Some(vec![schema.index_of("srcaddr").unwrap()]),
+                100,
+                None,
+                Some(Layout::parse(layout).unwrap()),
+                Arc::new(RejectSink::new(false, None)),
+            );
+            opts.filters = filters.clone();
+            let mut d = TextDecoder::new(Arc::new(opts), "test.log").with_default_interface(eni);
+            let input = "2 10.0.0.1 10.0.0.2 443 49152 ACCEPT\n\
+                         2 10.0.0.3 10.0.0.2 443 49153 REJECT\n\
+                         2 10.0.0.4 10.0.0.2 443 60000 ACCEPT\n\
+                         2 10.0.0.5 10.0.0.2 443 - ACCEPT\n\
+                         2 10.0.0.6 10.0.0.2 443 x ACCEPT\n";
+            d.decode(input.as_bytes(), true).unwrap();
+            let b = d.flush().unwrap();
+            let got: Vec<String> = b
+                .iter()
+                .flat_map(|b| {
+                    b.column(0)
+                        .as_string_view()
+                        .iter()
+                        .map(|v| v.unwrap().to_string())
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            let expected: Vec<String> = ["10.0.0.1"]
+                .iter()
+                .take(rows)
+                .map(|s| s.to_string())
+                .collect();
+            assert_eq!(got, expected, "{eni:?}");
+            // Filtered records are valid rows; the `x` port is still a reject.
+            assert_eq!(
+                (d.records, d.filtered + got.len() as u64, d.rejected),
+                (5, 4, 1)
+            );
+        }
     }
 
     #[test]

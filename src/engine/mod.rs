@@ -1,5 +1,6 @@
 //! DataFusion session set-up: the `flows` table over the sources.
 
+mod pushdown;
 pub mod table;
 pub mod tables;
 

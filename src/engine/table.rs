@@ -94,6 +94,8 @@ impl TableProvider for FlowsTable {
             .map(|f| {
                 if time_bound(f).is_some() {
                     TableProviderFilterPushDown::Inexact
+                } else if super::pushdown::compile(f, &self.schema).is_some() {
+                    TableProviderFilterPushDown::Exact
                 } else {
                     TableProviderFilterPushDown::Unsupported
                 }
@@ -141,6 +143,11 @@ impl TableProvider for FlowsTable {
         );
         opts.flow_log_formats = self.config.flow_log_formats.clone();
         opts.prune = Some(prune).filter(|w| !w.is_open());
+        opts.filters = filters
+            .iter()
+            .filter(|f| time_bound(f).is_none())
+            .filter_map(|f| super::pushdown::compile(f, &self.schema))
+            .collect();
         let opts = Arc::new(opts);
         // Remote objects wait on the network: more of them in flight than cores.
         let lanes = if objects.iter().any(|o| o.s3.is_some()) {
@@ -390,7 +397,12 @@ impl DisplayAs for FlowsExec {
                 .map(|f| f.name().as_str())
                 .collect::<Vec<_>>()
                 .join(", ")
-        )
+        )?;
+        if !self.opts.filters.is_empty() {
+            let shown: Vec<&str> = self.opts.filters.iter().map(|p| p.shown.as_str()).collect();
+            write!(f, ", filters=[{}]", shown.join(", "))?;
+        }
+        Ok(())
     }
 }
 

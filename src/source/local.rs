@@ -483,7 +483,7 @@ fn parquet_batches(
         row += n as u64;
         ScanStats::add(&stats.records, n as u64);
         ScanStats::add(&stats.outside_window, out.outside_window);
-        ScanStats::add(&stats.rows, out.batch.num_rows() as u64);
+        ScanStats::add(&stats.rows, out.batch.num_rows() as u64 + out.filtered);
         if out.batch.num_rows() > 0 && !emit(out.batch) {
             return Ok(false);
         }
@@ -653,6 +653,7 @@ fn read_text<R: TextInput>(
 struct Counted {
     records: u64,
     outside: u64,
+    filtered: u64,
 }
 
 fn flush(
@@ -663,8 +664,10 @@ fn flush(
 ) -> Result<bool> {
     ScanStats::add(&stats.records, dec.records - counted.records);
     ScanStats::add(&stats.outside_window, dec.outside_window - counted.outside);
+    ScanStats::add(&stats.rows, dec.filtered - counted.filtered);
     counted.records = dec.records;
     counted.outside = dec.outside_window;
+    counted.filtered = dec.filtered;
     match dec.flush()? {
         Some(batch) => {
             ScanStats::add(&stats.rows, batch.num_rows() as u64);
