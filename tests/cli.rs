@@ -521,15 +521,10 @@ fn damaged_gzip_member_fails_naming_file_and_offset() {
 fn pushed_down_filters_match_sql_semantics() {
     let dir = tempfile::tempdir().unwrap();
     let export = dir.path().join("export");
-    let out = sageflow()
-        .args(["export", "sample-logs/v5-custom", "--quiet", "--out"])
-        .arg(&export)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    stdout_of(
+        sageflow()
+            .args(["export", "sample-logs/v5-custom", "--quiet", "--out"])
+            .arg(&export),
     );
     // (predicate, whether the scan applies it)
     let predicates = [
