@@ -367,7 +367,8 @@ impl ParquetPlan {
                 keep = &keep & nulls.inner();
             }
         }
-        let filtered = kept - keep.count_set_bits() as u64;
+        let left = keep.count_set_bits();
+        let filtered = kept - left as u64;
 
         let mut columns = Vec::with_capacity(self.outputs.len());
         for (out, field) in self.outputs.iter().zip(opts.output_schema.fields()) {
@@ -402,7 +403,7 @@ impl ParquetPlan {
             columns,
             &RecordBatchOptions::new().with_row_count(Some(n)),
         )?;
-        let batch = if keep.count_set_bits() == n {
+        let batch = if left == n {
             out
         } else {
             filter_record_batch(&out, &BooleanArray::new(keep, None))?

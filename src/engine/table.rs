@@ -72,6 +72,15 @@ impl FlowsTable {
     pub fn flow_schema(&self) -> &FlowSchema {
         &self.schema
     }
+
+    /// The decoders' form of a filter this table answers `Exact` for; `scan` gets the same
+    /// filters back and must apply exactly those. Time filters only prune (`Inexact`).
+    fn exact_filter(&self, f: &Expr) -> Option<crate::decode::filter::Predicate> {
+        if time_bound(f).is_some() {
+            return None;
+        }
+        super::pushdown::compile(f, &self.schema)
+    }
 }
 
 #[async_trait]
@@ -94,7 +103,7 @@ impl TableProvider for FlowsTable {
             .map(|f| {
                 if time_bound(f).is_some() {
                     TableProviderFilterPushDown::Inexact
-                } else if super::pushdown::compile(f, &self.schema).is_some() {
+                } else if self.exact_filter(f).is_some() {
                     TableProviderFilterPushDown::Exact
                 } else {
                     TableProviderFilterPushDown::Unsupported
@@ -145,8 +154,7 @@ impl TableProvider for FlowsTable {
         opts.prune = Some(prune).filter(|w| !w.is_open());
         opts.filters = filters
             .iter()
-            .filter(|f| time_bound(f).is_none())
-            .filter_map(|f| super::pushdown::compile(f, &self.schema))
+            .filter_map(|f| self.exact_filter(f))
             .collect();
         let opts = Arc::new(opts);
         // Remote objects wait on the network: more of them in flight than cores.
