@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, RecordBatch};
 use datafusion::parquet::arrow::ProjectionMask;
-use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::parquet::arrow::arrow_reader::{
+    ArrowReaderBuilder, ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
 
 use super::s3::{BodyReader, ParquetRanges, S3Location};
 use super::{Remote, SourceObject};
@@ -335,16 +337,25 @@ fn read_s3_parquet(
         size: obj.size,
         fetched: fetched.clone(),
     };
-    let builder =
-        catch_decoder_panic(|| handle.block_on(ParquetRecordBatchStreamBuilder::new(ranges)))
-            .and_then(|b| b)
-            .map_err(|e| perr(&e))?;
-    let (builder, plan, positions) = configure(builder, obj, opts)?;
+    let mut ranges = ranges;
+    let meta = catch_decoder_panic(|| {
+        handle.block_on(ArrowReaderMetadata::load_async(
+            &mut ranges,
+            ArrowReaderOptions::new(),
+        ))
+    })
+    .and_then(|m| m)
+    .map_err(|e| perr(&e))?;
+    let setup = configure(meta, obj, opts)?;
+    let builder = setup.apply(ParquetRecordBatchStreamBuilder::new_with_metadata(
+        ranges,
+        setup.meta.clone(),
+    ));
     let mut stream = builder.build().map_err(|e| perr(&e))?;
     let result = parquet_batches(
         obj,
-        &plan,
-        &positions,
+        &setup.plan,
+        &setup.positions,
         || catch_decoder_panic(|| handle.block_on(stream.next())).unwrap_or_else(|e| Some(Err(e))),
         opts,
         stats,
@@ -357,35 +368,139 @@ fn read_s3_parquet(
     result
 }
 
-/// Maps a Parquet object onto the table and sets up its reader (sync or async alike): the
-/// columns to read, the row groups the time window keeps, the batch size.
-fn configure<T>(
-    builder: datafusion::parquet::arrow::arrow_reader::ArrowReaderBuilder<T>,
+/// How one Parquet object is read: its plan, and the reader's settings (sync or async
+/// alike).
+struct ParquetSetup {
+    /// The file's metadata, with text columns only filters read asked for as dictionaries.
+    meta: ArrowReaderMetadata,
+    plan: ParquetPlan,
+    /// Where each of the plan's `read` columns lands in the read batches.
+    positions: Vec<usize>,
+    mask: ProjectionMask,
+    /// The row groups the time window keeps (`None`: all).
+    row_groups: Option<Vec<usize>>,
+    batch_size: usize,
+}
+
+impl ParquetSetup {
+    fn apply<T>(&self, builder: ArrowReaderBuilder<T>) -> ArrowReaderBuilder<T> {
+        let builder = match &self.row_groups {
+            Some(g) => builder.with_row_groups(g.clone()),
+            None => builder,
+        };
+        builder
+            .with_projection(self.mask.clone())
+            .with_batch_size(self.batch_size)
+    }
+}
+
+/// Maps a Parquet object onto the table: the columns to read and in which form, the row
+/// groups the time window keeps.
+fn configure(
+    meta: ArrowReaderMetadata,
     obj: &SourceObject,
     opts: &DecodeOptions,
-) -> Result<(
-    datafusion::parquet::arrow::arrow_reader::ArrowReaderBuilder<T>,
-    ParquetPlan,
-    Vec<usize>,
-)> {
-    let validated = builder
+) -> Result<ParquetSetup> {
+    let validated = meta
         .metadata()
         .file_metadata()
         .created_by()
         .is_some_and(|c| c.starts_with(crate::export::CREATED_BY_PREFIX));
-    let plan = ParquetPlan::new(builder.schema(), opts, &obj.name, validated)?;
-    let (mask, positions) = parquet_projection(&plan, builder.parquet_schema());
-    let builder = match row_groups(builder.metadata(), opts.prune.as_ref()) {
-        Some(g) => builder.with_row_groups(g),
-        None => builder,
-    };
-    Ok((
-        builder
-            .with_projection(mask)
-            .with_batch_size(opts.batch_size),
+    let plan = ParquetPlan::new(meta.schema(), opts, &obj.name, validated)?;
+    let row_groups = row_groups(meta.metadata(), opts.prune.as_ref());
+    let meta = with_dictionaries(meta, &plan, row_groups.as_deref(), obj)?;
+    let (mask, positions) = parquet_projection(&plan, meta.parquet_schema());
+    Ok(ParquetSetup {
+        meta,
         plan,
         positions,
-    ))
+        mask,
+        row_groups,
+        batch_size: opts.batch_size,
+    })
+}
+
+/// Asks for the text columns that only filters read as `Dictionary(Int32, Utf8)` where
+/// every page of them is dictionary-encoded (in the row groups read), so that the filter
+/// is tested per dictionary value and the rows' text is never materialised. A chunk with
+/// plain pages would instead be re-interned into a dictionary, which costs more than it
+/// saves, so such columns are read as text.
+fn with_dictionaries(
+    meta: ArrowReaderMetadata,
+    plan: &ParquetPlan,
+    row_groups: Option<&[usize]>,
+    obj: &SourceObject,
+) -> Result<ArrowReaderMetadata> {
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::parquet::basic::{Encoding as PageEncoding, PageType};
+    let md = meta.metadata();
+    let schema = md.file_metadata().schema_descr();
+    let all: Vec<usize> = (0..md.num_row_groups()).collect();
+    let groups = row_groups.unwrap_or(&all);
+    let dictionary_only = |root: usize| {
+        // Flow-log files are flat: one leaf per root column.
+        let leaves: Vec<usize> = (0..schema.num_columns())
+            .filter(|&l| schema.get_column_root_idx(l) == root)
+            .collect();
+        let [leaf] = leaves[..] else { return false };
+        groups.iter().all(|&g| {
+            let c = md.row_group(g).column(leaf);
+            let is_dict = |e: PageEncoding| {
+                matches!(
+                    e,
+                    PageEncoding::RLE_DICTIONARY | PageEncoding::PLAIN_DICTIONARY
+                )
+            };
+            c.dictionary_page_offset().is_some()
+                && match (c.page_encoding_stats_mask(), c.page_encoding_stats()) {
+                    (Some(mask), _) => {
+                        mask.is_only(PageEncoding::RLE_DICTIONARY)
+                            || mask.is_only(PageEncoding::PLAIN_DICTIONARY)
+                    }
+                    (None, Some(stats)) => stats
+                        .iter()
+                        .filter(|s| s.page_type != PageType::DICTIONARY_PAGE)
+                        .all(|s| is_dict(s.encoding)),
+                    (None, None) => false,
+                }
+        })
+    };
+    let arrow = meta.schema();
+    let wanted: Vec<usize> = plan
+        .filter_only_text_columns()
+        .into_iter()
+        .filter(|&c| {
+            matches!(
+                arrow.field(c).data_type(),
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+            ) && dictionary_only(c)
+        })
+        .collect();
+    if wanted.is_empty() {
+        return Ok(meta);
+    }
+    let fields: Vec<Field> = arrow
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            if wanted.contains(&i) {
+                f.as_ref().clone().with_data_type(DataType::Dictionary(
+                    Box::new(DataType::Int32),
+                    Box::new(DataType::Utf8),
+                ))
+            } else {
+                f.as_ref().clone()
+            }
+        })
+        .collect();
+    let hint = Arc::new(Schema::new_with_metadata(fields, arrow.metadata().clone()));
+    ArrowReaderMetadata::try_new(md.clone(), ArrowReaderOptions::new().with_schema(hint)).map_err(
+        |e| Error::Parquet {
+            object: obj.name.clone(),
+            message: e.to_string(),
+        },
+    )
 }
 
 /// Row groups whose `start`/`end` statistics can overlap the window; `None` to read all.
@@ -691,16 +806,20 @@ pub(crate) fn read_parquet<T: datafusion::parquet::file::reader::ChunkReader + '
         message: e.to_string(),
     };
     ScanStats::add(&stats.bytes, obj.size);
-    let builder =
-        catch_decoder_panic(|| ParquetRecordBatchReaderBuilder::try_new(BoundedReads(file)))
-            .and_then(|b| b)
-            .map_err(|e| perr(&e))?;
-    let (builder, plan, positions) = configure(builder, obj, opts)?;
+    let input = BoundedReads(file);
+    let meta = catch_decoder_panic(|| ArrowReaderMetadata::load(&input, ArrowReaderOptions::new()))
+        .and_then(|m| m)
+        .map_err(|e| perr(&e))?;
+    let setup = configure(meta, obj, opts)?;
+    let builder = setup.apply(ParquetRecordBatchReaderBuilder::new_with_metadata(
+        input,
+        setup.meta.clone(),
+    ));
     let mut reader = builder.build().map_err(|e| perr(&e))?;
     parquet_batches(
         obj,
-        &plan,
-        &positions,
+        &setup.plan,
+        &setup.positions,
         || {
             catch_decoder_panic(|| reader.next().map(|r| r.map_err(Into::into)))
                 .unwrap_or_else(|e| Some(Err(e)))
@@ -1013,5 +1132,150 @@ mod tests {
         assert!(members.read_to_end(&mut sink).is_err());
         let mut buf = [0u8; 64];
         assert!(members.read(&mut buf).is_err());
+    }
+
+    /// A Parquet file of `ROWS` rows in row groups of 50, whose `action` dictionaries list
+    /// their values in a different order in each row group, with NULLs and (unless
+    /// `validated`) AWS's `-`. `dictionary_dstaddr: false` writes `dstaddr` plain.
+    fn filter_test_file(validated: bool, dictionary_dstaddr: bool) -> bytes::Bytes {
+        use datafusion::arrow::array::{Int32Array, Int64Array, StringArray};
+        use datafusion::arrow::datatypes::{DataType, Field, Schema};
+        use datafusion::parquet::arrow::ArrowWriter;
+        use datafusion::parquet::file::properties::WriterProperties;
+        use datafusion::parquet::schema::types::ColumnPath;
+        let n = FILTER_TEST_ROWS;
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("version", DataType::Int32, false),
+            Field::new("interface_id", DataType::Utf8, false),
+            Field::new("dstaddr", DataType::Utf8, false),
+            Field::new("action", DataType::Utf8, true),
+            Field::new("bytes", DataType::Int64, false),
+        ]));
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(Int32Array::from(vec![2; n])),
+            Arc::new(StringArray::from_iter_values(
+                (0..n).map(|i| format!("eni-{i}")),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                (0..n).map(|i| format!("{}.0.0.{}", [10, 52, 100][i % 3], i % 7)),
+            )),
+            Arc::new(StringArray::from_iter(
+                (0..n).map(|i| filter_test_action(i, validated)),
+            )),
+            Arc::new(Int64Array::from_iter_values((0..n).map(|i| i as i64))),
+        ];
+        let batch = RecordBatch::try_new(schema.clone(), columns).unwrap();
+        let mut props = WriterProperties::builder()
+            .set_max_row_group_row_count(Some(50))
+            .set_column_dictionary_enabled(ColumnPath::from("dstaddr"), dictionary_dstaddr);
+        if validated {
+            props = props.set_created_by(format!("{}test", crate::export::CREATED_BY_PREFIX));
+        }
+        let mut out = Vec::new();
+        let mut w = ArrowWriter::try_new(&mut out, schema, Some(props.build())).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        bytes::Bytes::from(out)
+    }
+
+    const FILTER_TEST_ROWS: usize = 200;
+
+    fn filter_test_action(i: usize, validated: bool) -> Option<&'static str> {
+        // Row group g starts with REJECT when g is odd, so its dictionary is [REJECT, ACCEPT].
+        let g = i / 50;
+        match (i % 50, i % 11, i % 13) {
+            (0, ..) => Some(if g % 2 == 1 { "REJECT" } else { "ACCEPT" }),
+            (_, 0, _) => None,
+            (_, _, 0) if !validated => Some("-"),
+            _ => Some(if i.is_multiple_of(4) {
+                "REJECT"
+            } else {
+                "ACCEPT"
+            }),
+        }
+    }
+
+    #[test]
+    fn dictionary_read_filter_columns_give_the_text_result() {
+        use datafusion::arrow::array::AsArray;
+
+        use crate::decode::filter::{Predicate, Test};
+        let schema = FlowSchema::default();
+        let pred = |column: &str, test: Test| Predicate {
+            column: schema.index_of(column).unwrap(),
+            test,
+            shown: String::new(),
+        };
+        for validated in [true, false] {
+            for dictionary_dstaddr in [true, false] {
+                let file = filter_test_file(validated, dictionary_dstaddr);
+                let mut opts = DecodeOptions::new(
+                    schema.clone(),
+                    Some(vec![schema.index_of("interface_id").unwrap()]),
+                    16,
+                    None,
+                    None,
+                    Arc::new(RejectSink::new(false, None)),
+                );
+                opts.filters = vec![
+                    pred("action", Test::NotIn(vec!["REJECT".into()])),
+                    pred("dstaddr", Test::NotPrefix("10.".into())),
+                ];
+                let opts = Arc::new(opts);
+                let obj = SourceObject::local(
+                    std::path::Path::new("test.parquet"),
+                    file.len() as u64,
+                    Default::default(),
+                );
+
+                // Which columns are read as dictionaries: `action` is only filtered; an
+                // unvalidated file's `dstaddr` is also checked as an address, and a plain
+                // `dstaddr` would have to be re-interned.
+                let meta = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()).unwrap();
+                let setup = configure(meta, &obj, &opts).unwrap();
+                let is_dict = |c: &str| {
+                    matches!(
+                        setup.meta.schema().field_with_name(c).unwrap().data_type(),
+                        datafusion::arrow::datatypes::DataType::Dictionary(..)
+                    )
+                };
+                let case =
+                    format!("validated {validated}, dictionary dstaddr {dictionary_dstaddr}");
+                assert!(is_dict("action"), "{case}");
+                assert_eq!(
+                    is_dict("dstaddr"),
+                    validated && dictionary_dstaddr,
+                    "{case}"
+                );
+                assert!(!is_dict("interface_id"), "{case}");
+
+                let stats = Arc::new(ScanStats::default());
+                let mut got = Vec::new();
+                let mut emit = |b: RecordBatch| {
+                    got.extend(
+                        b.column(0)
+                            .as_string_view()
+                            .iter()
+                            .map(|v| v.unwrap().to_string()),
+                    );
+                    true
+                };
+                assert!(read_parquet(&obj, file, &opts, &stats, &mut emit).unwrap());
+                let want: Vec<String> = (0..FILTER_TEST_ROWS)
+                    .filter(|&i| {
+                        filter_test_action(i, validated).is_some_and(|a| a == "ACCEPT")
+                            && i % 3 != 0
+                    })
+                    .map(|i| format!("eni-{i}"))
+                    .collect();
+                assert_eq!(got, want, "{case}");
+                let snap = stats.snapshot();
+                assert_eq!(
+                    (snap.records, snap.rows, opts.rejects.count()),
+                    (FILTER_TEST_ROWS as u64, FILTER_TEST_ROWS as u64, 0),
+                    "{case}"
+                );
+            }
+        }
     }
 }
