@@ -133,8 +133,8 @@ pub struct ParquetPlan {
     validated: bool,
     /// Per filter: the dictionary it was last tested on and the verdict per value. A
     /// column chunk's batches share one dictionary, so each value is tested once per chunk
-    /// instead of once per row (an export's `dstaddr` has ~0.7 values per 1 row, `action` 2
-    /// per 262,144).
+    /// instead of once per row (in the benchmark's export, `action` has 2 values per row
+    /// group of 262,144 rows).
     verdicts: Vec<Mutex<Option<Verdicts>>>,
 }
 

@@ -331,13 +331,12 @@ fn read_s3_parquet(
         message: e.to_string(),
     };
     let fetched = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let ranges = ParquetRanges {
+    let mut ranges = ParquetRanges {
         client,
         loc: loc.clone(),
         size: obj.size,
         fetched: fetched.clone(),
     };
-    let mut ranges = ranges;
     let meta = catch_decoder_panic(|| {
         handle.block_on(ArrowReaderMetadata::load_async(
             &mut ranges,
@@ -408,7 +407,7 @@ fn configure(
         .is_some_and(|c| c.starts_with(crate::export::CREATED_BY_PREFIX));
     let plan = ParquetPlan::new(meta.schema(), opts, &obj.name, validated)?;
     let row_groups = row_groups(meta.metadata(), opts.prune.as_ref());
-    let meta = with_dictionaries(meta, &plan, row_groups.as_deref(), obj)?;
+    let meta = with_dictionaries(meta, &plan, row_groups.as_deref(), obj);
     let (mask, positions) = parquet_projection(&plan, meta.parquet_schema());
     Ok(ParquetSetup {
         meta,
@@ -430,7 +429,7 @@ fn with_dictionaries(
     plan: &ParquetPlan,
     row_groups: Option<&[usize]>,
     obj: &SourceObject,
-) -> Result<ArrowReaderMetadata> {
+) -> ArrowReaderMetadata {
     use datafusion::arrow::datatypes::{DataType, Field, Schema};
     use datafusion::parquet::basic::{Encoding as PageEncoding, PageType};
     let md = meta.metadata();
@@ -477,7 +476,7 @@ fn with_dictionaries(
         })
         .collect();
     if wanted.is_empty() {
-        return Ok(meta);
+        return meta;
     }
     let fields: Vec<Field> = arrow
         .fields()
@@ -495,12 +494,15 @@ fn with_dictionaries(
         })
         .collect();
     let hint = Arc::new(Schema::new_with_metadata(fields, arrow.metadata().clone()));
-    ArrowReaderMetadata::try_new(md.clone(), ArrowReaderOptions::new().with_schema(hint)).map_err(
-        |e| Error::Parquet {
-            object: obj.name.clone(),
-            message: e.to_string(),
-        },
-    )
+    // Only a speed-up: a file whose columns the reader will not take as dictionaries is
+    // read as it was.
+    match ArrowReaderMetadata::try_new(md.clone(), ArrowReaderOptions::new().with_schema(hint)) {
+        Ok(hinted) => hinted,
+        Err(e) => {
+            tracing::debug!(object = %obj.name, "filter columns read as text: {e}");
+            meta
+        }
+    }
 }
 
 /// Row groups whose `start`/`end` statistics can overlap the window; `None` to read all.
