@@ -125,6 +125,19 @@ pub struct Predicate {
 }
 
 #[cfg(test)]
+impl Predicate {
+    /// `test` on the default schema's column named `column`, for decoder tests.
+    pub fn on(column: &str, test: Test) -> Self {
+        let schema = crate::format::FlowSchema::default();
+        Predicate {
+            column: schema.index_of(column).expect("a table column"),
+            test,
+            shown: String::new(),
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -1214,11 +1214,7 @@ mod tests {
     fn filters_read_unprojected_fields_count_rows_and_see_the_streams_eni() {
         use crate::decode::filter::{CmpOp, Predicate, Test};
         let schema = FlowSchema::default();
-        let pred = |column: &str, test: Test| Predicate {
-            column: schema.index_of(column).unwrap(),
-            test,
-            shown: String::new(),
-        };
+        let pred = Predicate::on;
         let filters = vec![
             pred("action", Test::In(vec!["ACCEPT".into()])),
             pred("dstport", Test::Int(CmpOp::Lt, 50000)),

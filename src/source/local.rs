@@ -1203,11 +1203,7 @@ mod tests {
 
         use crate::decode::filter::{Predicate, Test};
         let schema = FlowSchema::default();
-        let pred = |column: &str, test: Test| Predicate {
-            column: schema.index_of(column).unwrap(),
-            test,
-            shown: String::new(),
-        };
+        let pred = Predicate::on;
         for validated in [true, false] {
             for dictionary_dstaddr in [true, false] {
                 let file = filter_test_file(validated, dictionary_dstaddr);
