@@ -422,8 +422,8 @@ fn configure(
 /// Asks for the text columns that only filters read as `Dictionary(Int32, Utf8)` where
 /// every page of them is dictionary-encoded (in the row groups read), so that the filter
 /// is tested per dictionary value and the rows' text is never materialised. A chunk with
-/// plain pages would instead be re-interned into a dictionary, which costs more than it
-/// saves, so such columns are read as text.
+/// plain pages would instead be re-interned into a dictionary by the reader, row by row,
+/// so such columns are read as text.
 fn with_dictionaries(
     meta: ArrowReaderMetadata,
     plan: &ParquetPlan,
