@@ -1,6 +1,6 @@
 -- rule: blind-spots
 -- severity: medium
--- description: SageMaker traffic your flow logs cannot see: notebook instances with DirectInternetAccess Enabled and Studio domains in PublicInternetOnly mode (their internet traffic leaves through a SageMaker-owned VPC), and SageMaker ENIs in subnets or VPCs no flow log covers.
+-- description: SageMaker traffic your flow logs cannot see: notebook instances with DirectInternetAccess Enabled and Studio domains in PublicInternetOnly mode (their internet traffic leaves through a SageMaker-owned VPC), SageMaker ENIs in subnets or VPCs no flow log covers, and SageMaker ENIs covered only by flow logs of rejected traffic (TrafficType REJECT), whose accepted traffic is never logged.
 SELECT CAST(NULL AS VARCHAR) AS interface_id, resource_type AS sagemaker_resource_type,
        resource AS sagemaker_resource, reason
 FROM sagemaker_resources
@@ -10,3 +10,8 @@ SELECT interface_id, sagemaker_resource_type, sagemaker_resource,
        'SageMaker ENI not covered by any flow log (' || coalesce(vpc_id, 'unknown VPC') || ')'
 FROM enis
 WHERE eni_owner_kind = 'sagemaker' AND NOT flow_logged
+UNION ALL
+SELECT interface_id, sagemaker_resource_type, sagemaker_resource,
+       'SageMaker ENI covered only by flow logs with TrafficType REJECT: its accepted traffic is not logged'
+FROM enis
+WHERE eni_owner_kind = 'sagemaker' AND flow_logged AND NOT accepted_logged

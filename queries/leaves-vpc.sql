@@ -1,8 +1,9 @@
 -- rule: leaves-vpc
 -- severity: high
--- description: Accepted traffic of a SageMaker ENI whose remote address is outside its VPC and not reached through an interface or gateway endpoint (internet, NAT gateway, public AWS service, peering/TGW/VPN). Both directions.
+-- description: Accepted traffic of a SageMaker workload whose remote address is outside its VPC and not reached through an interface or gateway endpoint (internet, NAT gateway, public AWS service, peering/TGW/VPN). Both directions. Flagged on the workload's own ENI; on a NAT gateway's ENI (eni_owner_kind nat_gateway, attribution packet_address) only when no flow log records the workload's ENI.
 SELECT interface_id, srcaddr, dstaddr, srcport, dstport, protocol, start, action,
        sagemaker_resource_type, sagemaker_resource, sagemaker_user_profile,
-       direction, remote_addr, remote_kind, remote_service, bytes
+       sagemaker_candidates, eni_owner_kind, attribution,
+       direction, remote_addr, remote_kind, remote_service, remote_vpc, bytes
 FROM flows
 WHERE leaves_vpc

@@ -1,6 +1,6 @@
 -- rule: log-gaps
 -- severity: medium
--- description: Windows in which a SageMaker ENI's traffic was not recorded (SKIPDATA: records lost; NODATA: nothing captured), and SageMaker ENIs covered by a flow log that have no record at all in the scanned data (full scans only: an incremental run sees only new data).
+-- description: Windows in which a SageMaker ENI's traffic was not recorded (SKIPDATA: records lost; NODATA: nothing captured), and SageMaker ENIs covered by a flow log of accepted traffic that have no record at all in the scanned data (full scans only: an incremental run sees only new data).
 SELECT interface_id, srcaddr, dstaddr, srcport, dstport, protocol, start, action,
        sagemaker_resource_type, sagemaker_resource, sagemaker_user_profile,
        log_status
@@ -13,6 +13,6 @@ SELECT e.interface_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
        'NO RECORDS'
 FROM enis e
 WHERE e.eni_owner_kind = 'sagemaker'
-  AND e.flow_logged
+  AND e.accepted_logged
   AND e.interface_id NOT IN (SELECT interface_id FROM flows WHERE interface_id IS NOT NULL)
   AND NOT EXISTS (SELECT 1 FROM scan_context WHERE incremental)

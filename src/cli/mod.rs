@@ -66,6 +66,7 @@ struct Run {
     strict: bool,
     began: Instant,
     ignored: usize,
+    enricher: Arc<Enricher>,
 }
 
 async fn prepare(input: &InputArgs, state: Option<&ScanState>) -> Result<Run> {
@@ -171,7 +172,7 @@ async fn prepare(input: &InputArgs, state: Option<&ScanState>) -> Result<Run> {
         batch_size: BATCH_SIZE,
         rejects: rejects.clone(),
         stats: stats.clone(),
-        enricher,
+        enricher: enricher.clone(),
         remote,
         concurrency: input.concurrency,
         memory_limit: input.memory_limit,
@@ -194,6 +195,7 @@ async fn prepare(input: &InputArgs, state: Option<&ScanState>) -> Result<Run> {
         strict: input.strict,
         began: Instant::now(),
         ignored,
+        enricher,
     })
 }
 
@@ -667,8 +669,12 @@ async fn scan(a: ScanArgs) -> Result<u8> {
         .prefix("sageflow-scan-")
         .tempdir()
         .map_err(|e| Error::io(std::env::temp_dir(), e))?;
-    crate::scan::materialize(&run.ctx, temp.path(), &rules).await?;
+    let unknown_report = crate::scan::rules::bundled("unknown-enis")?;
+    let mut used: Vec<&crate::scan::Rule> = rules.iter().filter(|r| !r.is_report).collect();
+    used.push(&unknown_report);
+    crate::scan::materialize(&run.ctx, temp.path(), &used).await?;
     let read = run.stats.snapshot();
+    let unknown = crate::scan::UnknownEnis::of(&run.ctx, &unknown_report).await?;
     let today = Utc::now().date_naive();
     let mut removed = vec![0usize; suppressions.len()];
     let mut spool = crate::scan::Spool::create(temp.path())?;
@@ -727,6 +733,34 @@ async fn scan(a: ScanArgs) -> Result<u8> {
                 let _ = writeln!(err, "  suppressed {n} {} findings: {}", s.rule, s.reason);
             }
         }
+        let read_from: Vec<String> = run
+            .objects
+            .iter()
+            .filter_map(|o| o.key.flow_log_id.clone())
+            .collect();
+        for note in crate::scan::coverage_notes(&run.enricher, &read_from) {
+            let _ = writeln!(err, "note: {note}");
+        }
+    }
+    if unknown.records > 0 {
+        // A trust problem, not a detail: printed even with --quiet.
+        let attributed = if unknown.attributed > 0 {
+            format!(
+                " ({} of them attributed to a workload by the record's subnet and time)",
+                unknown.attributed
+            )
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "sageflow: warning: {} records ({}) on {} ENIs that no inventory document names{attributed}; \
+             their workloads are unknown and findings on them may be missed. List them with \
+             `sageflow query … --file queries/report-unknown-enis.sql`, and save \
+             describe-network-interfaces while the workloads run (job ENIs are deleted when jobs end)",
+            unknown.records,
+            indicatif::HumanBytes(unknown.bytes),
+            unknown.enis,
+        );
     }
     damage?;
     Ok(if spool.is_empty() {

@@ -1,5 +1,6 @@
 //! Inventory facts as SQL tables, for rules that are about configuration rather than
-//! traffic: `enis` (every ENI with its attribution and flow-log coverage) and
+//! traffic: `enis` (every ENI with its attribution and flow-log coverage: by any flow log,
+//! and by one that records accepted traffic) and
 //! `sagemaker_resources` (notebooks and domains with their internet-access settings).
 
 use std::sync::Arc;
@@ -27,34 +28,32 @@ pub fn register_context(ctx: &SessionContext, incremental: bool) -> Result<()> {
 pub fn register(ctx: &SessionContext, enricher: &Enricher) -> Result<()> {
     register_context(ctx, false)?;
     let inv = enricher.inventory();
-    let covered = |eni: &crate::inventory::Eni| {
-        inv.flow_logs.iter().any(|f| {
-            f.resource_id == eni.id
-                || Some(&f.resource_id) == eni.subnet_id.as_ref()
-                || Some(&f.resource_id) == eni.vpc_id.as_ref()
-        })
-    };
     let mut enis: Vec<&crate::inventory::Eni> = inv.enis.values().collect();
     enis.sort_by(|a, b| a.id.cmp(&b.id));
-    let mut cols: Vec<Vec<Option<String>>> = vec![Vec::new(); 8];
+    let mut cols: Vec<Vec<Option<String>>> = vec![Vec::new(); 9];
     let mut logged = Vec::new();
+    let mut accepted = Vec::new();
     for eni in &enis {
         let owner = enricher.owner(&eni.id);
-        let resource = owner.and_then(|o| o.resource_at(None, None));
+        let resource = owner.and_then(|o| o.resource_any_time());
+        let text = |v: Option<&str>| v.map(str::to_string);
         let vals = [
             Some(eni.id.clone()),
             eni.vpc_id.clone(),
             eni.subnet_id.clone(),
             Some(eni.interface_type.clone()),
             Some(owner.map_or("unknown", |o| o.kind()).to_string()),
-            resource.as_ref().map(|r| r.rtype.to_string()),
-            resource.as_ref().and_then(|r| r.name.clone()),
-            resource.as_ref().and_then(|r| r.user_profile.clone()),
+            text(resource.as_ref().and_then(|r| r.rtype)),
+            text(resource.as_ref().and_then(|r| r.name)),
+            text(resource.as_ref().and_then(|r| r.user_profile)),
+            text(resource.as_ref().and_then(|r| r.candidates.as_deref())),
         ];
         for (c, v) in cols.iter_mut().zip(vals) {
             c.push(v);
         }
-        logged.push(covered(eni));
+        let covering: Vec<_> = inv.flow_logs.iter().filter(|f| f.covers(eni)).collect();
+        logged.push(!covering.is_empty());
+        accepted.push(covering.iter().any(|f| f.logs_accepted()));
     }
     let names = [
         "interface_id",
@@ -65,17 +64,20 @@ pub fn register(ctx: &SessionContext, enricher: &Enricher) -> Result<()> {
         "sagemaker_resource_type",
         "sagemaker_resource",
         "sagemaker_user_profile",
+        "sagemaker_candidates",
     ];
     let mut fields: Vec<Field> = names
         .iter()
         .map(|n| Field::new(*n, DataType::Utf8, true))
         .collect();
     fields.push(Field::new("flow_logged", DataType::Boolean, false));
+    fields.push(Field::new("accepted_logged", DataType::Boolean, false));
     let mut arrays: Vec<ArrayRef> = cols
         .into_iter()
         .map(|c| Arc::new(StringArray::from(c)) as ArrayRef)
         .collect();
     arrays.push(Arc::new(BooleanArray::from(logged)));
+    arrays.push(Arc::new(BooleanArray::from(accepted)));
     register_batch(ctx, "enis", fields, arrays)?;
 
     let mut rtype = Vec::new();

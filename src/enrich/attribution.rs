@@ -1,16 +1,26 @@
-//! Which workload owns an ENI. The rules are ordered and the first hit wins:
+//! Which workload owns an ENI.
+//!
+//! An ENI of another service is never SageMaker's: one a VPC endpoint or NAT gateway
+//! lists, an `InterfaceType` SageMaker does not use (`vpc_endpoint`, `lambda`,
+//! `network_load_balancer`, …), or a description or attachment owner naming another
+//! service gets that kind (a default security group shared with a job must not make an
+//! NLB a training job). Otherwise the rules are ordered and the first hit wins:
 //!
 //! a. a notebook instance's `NetworkInterfaceId` (exact join);
 //! b. the Studio description `[DO NOT DELETE] ENI managed by SageMaker for Studio Domain(<id>)`,
 //!    or a `ManagedByAmazonSageMakerResource` tag whose ARN names the resource;
 //! c. the notebook-instance description prefix (case-insensitive);
-//! d. VpcConfig correlation for service-managed ENIs: same security-group set and a
-//!    subnet of the job/model → training/processing/transform job (by time) or endpoint;
+//! d. VpcConfig correlation for service-managed ENIs: the same security-group set and a
+//!    subnet of a workload's VpcConfig. Every workload that fits is kept with the window
+//!    in which it ran (jobs; endpoints and the transform jobs of their models, whose
+//!    VpcConfig is the model's or the endpoint config's), and each record goes to the one
+//!    running at its time ([`VpcMatch`]);
 //! e. otherwise the ENI's own kind.
 
-use std::collections::BTreeSet;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 
-use crate::inventory::{Eni, Inventory, JobKind};
+use crate::inventory::{Eni, Inventory, JobKind, Window};
 
 /// `sagemaker_resource_type` values.
 pub const STUDIO_DOMAIN: &str = "studio_domain";
@@ -21,7 +31,7 @@ pub const TRANSFORM_JOB: &str = "transform_job";
 pub const ENDPOINT: &str = "endpoint";
 pub const HYPERPOD_CLUSTER: &str = "hyperpod_cluster";
 
-/// A SageMaker resource an ENI (or a record) belongs to.
+/// A SageMaker resource an ENI belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resource {
     pub rtype: &'static str,
@@ -29,76 +39,218 @@ pub struct Resource {
     pub user_profile: Option<String>,
 }
 
-/// A borrowed [`Resource`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a record (or an ENI) is attributed to. `rtype` is NULL only when several
+/// workloads of different types fit; `candidates` lists them when more than one does.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ResourceRef<'a> {
-    pub rtype: &'static str,
+    pub rtype: Option<&'static str>,
     pub name: Option<&'a str>,
     pub user_profile: Option<&'a str>,
+    /// `type:name` of every fitting workload, comma-separated, when the name is not unique.
+    pub candidates: Option<Cow<'a, str>>,
 }
 
-/// A job an ENI may serve, with its running window.
-#[derive(Debug, Clone)]
-pub struct JobWindow {
+/// A SageMaker workload that runs in a VpcConfig, and when it ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workload {
     pub rtype: &'static str,
     pub name: String,
-    pub start: Option<i64>,
-    pub end: Option<i64>,
+    /// `None`: nothing bounds when it ran, so it matches no record.
+    pub window: Option<Window>,
+    /// When its ENIs can have been attached, to choose between workloads that overlap.
+    pub attach_window: Option<Window>,
+    /// Each VpcConfig it runs in: sorted security-group ids, subnets.
+    configs: Vec<(Vec<String>, Vec<String>)>,
+}
+
+impl Workload {
+    fn label(&self) -> String {
+        format!("{}:{}", self.rtype, self.name)
+    }
+
+    fn fits(&self, t0: i64, t1: i64) -> bool {
+        self.window.is_some_and(|w| w.overlaps(t0, t1))
+    }
+
+    fn attached_in(&self, t: i64) -> bool {
+        self.attach_window.is_some_and(|w| w.contains(t))
+    }
+
+    fn runs_in(&self, groups: &[String], subnet: &str) -> bool {
+        self.configs
+            .iter()
+            .any(|(g, s)| g.as_slice() == groups && s.iter().any(|x| x == subnet))
+    }
+
+    fn in_subnet(&self, subnet: &str) -> bool {
+        self.configs
+            .iter()
+            .any(|(_, s)| s.iter().any(|x| x == subnet))
+    }
+}
+
+/// The workloads whose VpcConfig an ENI (or a record's subnet) matches. Each record is
+/// attributed to the one running at its time; when several are, the one whose ENIs can
+/// have been attached at the ENI's `AttachTime`; when still several, to none of them by
+/// name: `sagemaker_resource` is NULL, the type is their common type and
+/// `sagemaker_candidates` lists them. A record no workload's window covers is SageMaker's
+/// but of no known workload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VpcMatch {
+    /// Sorted by start, then name.
+    pub workloads: Vec<Workload>,
+    /// The ENI's `Attachment.AttachTime`.
+    pub attach_time: Option<i64>,
+    /// The type when no workload fits the record's time: their common type, if any.
+    pub fallback_type: Option<&'static str>,
+}
+
+/// How many workloads fit a record, without allocating for the usual one.
+enum Fit<'w> {
+    None,
+    One(&'w Workload),
+    Several(Vec<&'w Workload>),
+}
+
+impl VpcMatch {
+    fn new(
+        mut workloads: Vec<Workload>,
+        attach_time: Option<i64>,
+        extra_type: Option<&'static str>,
+    ) -> Self {
+        workloads.sort_by(|a, b| {
+            let from = |w: &Workload| w.window.map(|x| x.from);
+            from(a).cmp(&from(b)).then_with(|| a.name.cmp(&b.name))
+        });
+        let fallback_type = common_type(workloads.iter().map(|w| w.rtype).chain(extra_type));
+        VpcMatch {
+            workloads,
+            attach_time,
+            fallback_type,
+        }
+    }
+
+    fn fit(&self, start: Option<i64>, end: Option<i64>) -> Fit<'_> {
+        let (Some(t0), Some(t1)) = (start.or(end), end.or(start)) else {
+            return Fit::None;
+        };
+        let mut fitting = self.workloads.iter().filter(|w| w.fits(t0, t1));
+        let Some(first) = fitting.next() else {
+            return Fit::None;
+        };
+        let Some(second) = fitting.next() else {
+            return Fit::One(first);
+        };
+        let mut all = vec![first, second];
+        all.extend(fitting);
+        if let Some(t) = self.attach_time {
+            let attached: Vec<&Workload> =
+                all.iter().copied().filter(|w| w.attached_in(t)).collect();
+            match attached.len() {
+                1 => return Fit::One(attached[0]),
+                0 => {}
+                _ => all = attached,
+            }
+        }
+        Fit::Several(all)
+    }
+
+    /// The workload of a record spanning `start..=end`.
+    pub fn at(&self, start: Option<i64>, end: Option<i64>) -> ResourceRef<'_> {
+        match self.fit(start, end) {
+            Fit::None => ResourceRef {
+                rtype: self.fallback_type,
+                ..ResourceRef::default()
+            },
+            Fit::One(w) => named(w),
+            Fit::Several(ws) => ambiguous(&ws),
+        }
+    }
+
+    /// Like [`VpcMatch::at`], but `None` when no workload fits the record's time: for
+    /// records whose ENI is not in the inventory, only a workload running then says the
+    /// record is SageMaker's at all.
+    pub fn fitting(&self, start: Option<i64>, end: Option<i64>) -> Option<ResourceRef<'_>> {
+        match self.fit(start, end) {
+            Fit::None => None,
+            Fit::One(w) => Some(named(w)),
+            Fit::Several(ws) => Some(ambiguous(&ws)),
+        }
+    }
+
+    /// Regardless of time (the inventory's view of the ENI): the workload when only one
+    /// matches, else their common type and all of them as candidates.
+    pub fn any_time(&self) -> ResourceRef<'_> {
+        match self.workloads.as_slice() {
+            [w] => named(w),
+            [] => ResourceRef {
+                rtype: self.fallback_type,
+                ..ResourceRef::default()
+            },
+            ws => ambiguous(&ws.iter().collect::<Vec<_>>()),
+        }
+    }
+}
+
+fn named(w: &Workload) -> ResourceRef<'_> {
+    ResourceRef {
+        rtype: Some(w.rtype),
+        name: Some(&w.name),
+        ..ResourceRef::default()
+    }
+}
+
+fn ambiguous<'w>(ws: &[&'w Workload]) -> ResourceRef<'w> {
+    let mut labels: Vec<String> = ws.iter().map(|w| w.label()).collect();
+    labels.sort_unstable();
+    labels.dedup();
+    ResourceRef {
+        rtype: common_type(ws.iter().map(|w| w.rtype)),
+        candidates: Some(Cow::Owned(labels.join(","))),
+        ..ResourceRef::default()
+    }
+}
+
+fn common_type(mut types: impl Iterator<Item = &'static str>) -> Option<&'static str> {
+    let first = types.next()?;
+    types.all(|t| t == first).then_some(first)
 }
 
 /// The static part of an ENI's attribution.
 #[derive(Debug, Clone)]
 pub enum Owner {
     SageMaker(Resource),
-    /// Matched one or more jobs by VpcConfig; the record time picks one.
-    Jobs(Vec<JobWindow>),
-    /// Not SageMaker: `vpc_endpoint`, `nat_gateway`, `efs`, `lambda`, `ec2`, `aws_managed`, `unknown`.
+    /// Matched one or more workloads by VpcConfig; the record time picks one.
+    VpcConfig(VpcMatch),
+    /// Not SageMaker: `vpc_endpoint`, `nat_gateway`, `efs`, `lambda`, `other_service`,
+    /// `ec2`, `aws_managed`, `unknown`.
     Kind(&'static str),
 }
 
 impl Owner {
     pub fn kind(&self) -> &'static str {
         match self {
-            Owner::SageMaker(_) | Owner::Jobs(_) => "sagemaker",
+            Owner::SageMaker(_) | Owner::VpcConfig(_) => "sagemaker",
             Owner::Kind(k) => k,
         }
     }
 
-    /// Like [`Owner::resource_at`], borrowing: this runs once per record.
+    /// The resource of a record spanning `start..=end`; this runs once per record.
     pub fn resource_ref(&self, start: Option<i64>, end: Option<i64>) -> Option<ResourceRef<'_>> {
         match self {
-            Owner::SageMaker(r) => Some(ResourceRef {
-                rtype: r.rtype,
-                name: r.name.as_deref(),
-                user_profile: r.user_profile.as_deref(),
-            }),
-            Owner::Jobs(jobs) => {
-                let t0 = start.or(end);
-                let t1 = end.or(start);
-                let hit = jobs.iter().find(|j| {
-                    let (Some(t0), Some(t1)) = (t0, t1) else {
-                        return false;
-                    };
-                    j.start.is_none_or(|s| t1 >= s) && j.end.is_none_or(|e| t0 <= e)
-                });
-                Some(ResourceRef {
-                    rtype: hit.map_or(jobs[0].rtype, |j| j.rtype),
-                    name: hit.map(|j| j.name.as_str()),
-                    user_profile: None,
-                })
-            }
+            Owner::SageMaker(r) => Some(fixed(r)),
+            Owner::VpcConfig(m) => Some(m.at(start, end)),
             Owner::Kind(_) => None,
         }
     }
 
-    /// The resource for a record spanning `start..=end`. A job ENI outside every job's
-    /// window is still SageMaker's, but of no known job: the type is kept, the name is NULL.
-    pub fn resource_at(&self, start: Option<i64>, end: Option<i64>) -> Option<Resource> {
-        self.resource_ref(start, end).map(|r| Resource {
-            rtype: r.rtype,
-            name: r.name.map(str::to_string),
-            user_profile: r.user_profile.map(str::to_string),
-        })
+    /// The resource regardless of time, for inventory views (`enis`, `inventory show`).
+    pub fn resource_any_time(&self) -> Option<ResourceRef<'_>> {
+        match self {
+            Owner::SageMaker(r) => Some(fixed(r)),
+            Owner::VpcConfig(m) => Some(m.any_time()),
+            Owner::Kind(_) => None,
+        }
     }
 
     /// A description for `inventory show`.
@@ -111,10 +263,15 @@ impl Owner {
                 }
                 s
             }
-            Owner::Jobs(jobs) => format!(
+            Owner::VpcConfig(m) if m.workloads.is_empty() => format!(
+                "sagemaker by VpcConfig: {} of no known workload (a model no endpoint serves)",
+                m.fallback_type.unwrap_or("?")
+            ),
+            Owner::VpcConfig(m) => format!(
                 "sagemaker by VpcConfig: {}",
-                jobs.iter()
-                    .map(|j| format!("{} {}", j.rtype, j.name))
+                m.workloads
+                    .iter()
+                    .map(|w| format!("{} {} ({})", w.rtype, w.name, window_text(w.window)))
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
@@ -123,100 +280,335 @@ impl Owner {
     }
 }
 
+fn fixed(r: &Resource) -> ResourceRef<'_> {
+    ResourceRef {
+        rtype: Some(r.rtype),
+        name: r.name.as_deref(),
+        user_profile: r.user_profile.as_deref(),
+        candidates: None,
+    }
+}
+
+fn window_text(w: Option<Window>) -> String {
+    let t = |s: i64| {
+        chrono::DateTime::from_timestamp(s, 0)
+            .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_else(|| format!("@{s}"))
+    };
+    match w {
+        None => "no usable time: matches no record".to_string(),
+        Some(Window { from, to: None }) => format!("{} ..", t(from)),
+        Some(Window { from, to: Some(e) }) => format!("{} .. {}", t(from), t(e)),
+    }
+}
+
 const STUDIO_PREFIX: &str = "[DO NOT DELETE] ENI managed by SageMaker for Studio Domain(";
 const NOTEBOOK_PREFIX: &str = "[do not delete] network interface created to access resources in your vpc for sagemaker notebook instance";
 const SAGEMAKER_TAG: &str = "ManagedByAmazonSageMakerResource";
 
-/// Attributes one ENI.
-pub fn attribute(eni: &Eni, inv: &Inventory) -> Owner {
-    // a. notebook instance join
-    if let Some(nb) = inv
-        .notebooks
-        .iter()
-        .find(|n| n.eni_id.as_deref() == Some(eni.id.as_str()))
-    {
-        return sagemaker(NOTEBOOK_INSTANCE, Some(nb.name.clone()), None);
+/// `InterfaceType`s a SageMaker workload's ENI can have; every other type belongs to
+/// another service. EFA instances (distributed training, HyperPod) get `efa`/`efa-only`.
+const SAGEMAKER_INTERFACE_TYPES: &[&str] = &["interface", "efa", "efa-only"];
+
+/// Descriptions other AWS services give the ENIs they create in a customer VPC (ELB,
+/// RDS, ElastiCache, EKS, Directory Service, DMS, Redshift, ECS tasks, Route 53
+/// Resolver, Transit Gateway), and the kind each means.
+const OTHER_SERVICE_DESCRIPTIONS: &[(&str, &str)] = &[
+    ("VPC Endpoint Interface", "vpc_endpoint"),
+    ("Interface for NAT Gateway", "nat_gateway"),
+    ("EFS mount target", "efs"),
+    ("AWS Lambda VPC ENI", "lambda"),
+    ("ELB ", "other_service"),
+    ("RDSNetworkInterface", "other_service"),
+    ("ElastiCache ", "other_service"),
+    ("Amazon EKS ", "other_service"),
+    (
+        "AWS created network interface for directory",
+        "other_service",
+    ),
+    ("DMSNetworkInterface", "other_service"),
+    ("RedshiftNetworkInterface", "other_service"),
+    ("arn:aws:ecs:", "other_service"),
+    ("Route 53 Resolver", "other_service"),
+    (
+        "Network Interface for Transit Gateway Attachment",
+        "other_service",
+    ),
+];
+
+/// `RequesterId` / `Attachment.InstanceOwnerId` aliases of other services.
+const OTHER_SERVICE_OWNERS: &[&str] = &["amazon-elb", "amazon-rds", "amazon-redshift"];
+
+/// Attributes ENIs; built once per inventory.
+#[derive(Debug)]
+pub struct Attributor<'i> {
+    inv: &'i Inventory,
+    workloads: Vec<Workload>,
+    /// Sorted security-group set → the workloads with a VpcConfig of exactly that set.
+    by_groups: HashMap<Vec<String>, Vec<usize>>,
+    /// Models with a VpcConfig that no endpoint serves and no transform job uses: an ENI
+    /// matching only them is SageMaker's (an endpoint missing from the inventory, most
+    /// likely) but of no known workload; they never win over a served model.
+    unserved: Vec<(Vec<String>, Vec<String>)>,
+    endpoint_enis: HashSet<&'i str>,
+    nat_enis: HashSet<&'i str>,
+}
+
+fn sorted(groups: &[String]) -> Vec<String> {
+    let mut g = groups.to_vec();
+    g.sort_unstable();
+    g.dedup();
+    g
+}
+
+fn vpc_config(groups: &[String], subnets: &[String]) -> Option<(Vec<String>, Vec<String>)> {
+    (!groups.is_empty()).then(|| (sorted(groups), subnets.to_vec()))
+}
+
+impl<'i> Attributor<'i> {
+    pub fn new(inv: &'i Inventory) -> Self {
+        let models: HashMap<&str, &crate::inventory::Model> =
+            inv.models.iter().map(|m| (m.name.as_str(), m)).collect();
+        let model = |name: &str| models.get(name).copied();
+        let mut workloads = Vec::new();
+        let mut served: HashSet<&str> = HashSet::new();
+        for j in &inv.jobs {
+            let config = match (j.kind, &j.model_name) {
+                (JobKind::Transform, Some(m)) => {
+                    served.insert(m.as_str());
+                    model(m).and_then(|m| vpc_config(&m.security_group_ids, &m.subnets))
+                }
+                (JobKind::Transform, None) => None,
+                _ => vpc_config(&j.security_group_ids, &j.subnets),
+            };
+            let Some(config) = config else { continue };
+            workloads.push(Workload {
+                rtype: match j.kind {
+                    JobKind::Training => TRAINING_JOB,
+                    JobKind::Processing => PROCESSING_JOB,
+                    JobKind::Transform => TRANSFORM_JOB,
+                },
+                name: j.name.clone(),
+                window: j.window(),
+                attach_window: j.attach_window(),
+                configs: vec![config],
+            });
+        }
+        for e in &inv.endpoints {
+            let Some(cfg) = inv
+                .endpoint_configs
+                .iter()
+                .find(|c| c.name == e.config_name)
+            else {
+                continue;
+            };
+            // The config's own VpcConfig (inference components) applies to every variant;
+            // otherwise each variant runs in its model's.
+            let configs: Vec<_> = match vpc_config(&cfg.security_group_ids, &cfg.subnets) {
+                Some(c) => vec![c],
+                None => cfg
+                    .model_names
+                    .iter()
+                    .inspect(|m| {
+                        served.insert(m.as_str());
+                    })
+                    .filter_map(|m| model(m))
+                    .filter_map(|m| vpc_config(&m.security_group_ids, &m.subnets))
+                    .collect(),
+            };
+            if configs.is_empty() {
+                continue;
+            }
+            workloads.push(Workload {
+                rtype: ENDPOINT,
+                name: e.name.clone(),
+                window: e.window(),
+                attach_window: e.attach_window(),
+                configs,
+            });
+        }
+        let unserved = inv
+            .models
+            .iter()
+            .filter(|m| !served.contains(m.name.as_str()))
+            .filter_map(|m| vpc_config(&m.security_group_ids, &m.subnets))
+            .collect();
+        let mut by_groups: HashMap<Vec<String>, Vec<usize>> = HashMap::new();
+        for (i, w) in workloads.iter().enumerate() {
+            for (g, _) in &w.configs {
+                let list = by_groups.entry(g.clone()).or_default();
+                if !list.contains(&i) {
+                    list.push(i);
+                }
+            }
+        }
+        let endpoint_enis = inv
+            .vpc_endpoints
+            .iter()
+            .flat_map(|e| &e.eni_ids)
+            .map(String::as_str)
+            .collect();
+        let nat_enis = inv
+            .nat_gateways
+            .iter()
+            .flat_map(|n| &n.eni_ids)
+            .map(String::as_str)
+            .collect();
+        Attributor {
+            inv,
+            workloads,
+            by_groups,
+            unserved,
+            endpoint_enis,
+            nat_enis,
+        }
     }
-    // b. Studio description or the SageMaker resource tag
-    if let Some(rest) = eni.description.strip_prefix(STUDIO_PREFIX)
-        && let Some(id) = rest.split(')').next().filter(|s| !s.is_empty())
-    {
-        let profile = eni
+
+    /// The workloads whose VpcConfig includes `subnet`, for records of ENIs the inventory
+    /// does not describe (attributed by the record's `subnet-id` and time).
+    pub fn in_subnet(&self, subnet: &str) -> Option<VpcMatch> {
+        let ws: Vec<Workload> = self
+            .workloads
+            .iter()
+            .filter(|w| w.in_subnet(subnet))
+            .cloned()
+            .collect();
+        (!ws.is_empty()).then(|| VpcMatch::new(ws, None, None))
+    }
+
+    /// Every subnet some workload's VpcConfig names.
+    pub fn subnets(&self) -> Vec<&str> {
+        let mut s: Vec<&str> = self
+            .workloads
+            .iter()
+            .flat_map(|w| &w.configs)
+            .flat_map(|(_, s)| s)
+            .map(String::as_str)
+            .collect();
+        s.sort_unstable();
+        s.dedup();
+        s
+    }
+
+    /// Attributes one ENI.
+    pub fn attribute(&self, eni: &Eni) -> Owner {
+        let inv = self.inv;
+        // Another service's ENI, whatever else matches.
+        if let Some(kind) = self.other_service(eni) {
+            return Owner::Kind(kind);
+        }
+        // a. notebook instance join
+        if let Some(nb) = inv
+            .notebooks
+            .iter()
+            .find(|n| n.eni_id.as_deref() == Some(eni.id.as_str()))
+        {
+            return sagemaker(NOTEBOOK_INSTANCE, Some(nb.name.clone()), None);
+        }
+        // b. Studio description or the SageMaker resource tag
+        if let Some(rest) = eni.description.strip_prefix(STUDIO_PREFIX)
+            && let Some(id) = rest.split(')').next().filter(|s| !s.is_empty())
+        {
+            let profile = eni
+                .tags
+                .iter()
+                .find(|(k, _)| k == SAGEMAKER_TAG)
+                .and_then(|(_, v)| from_arn(v))
+                .and_then(|r| r.user_profile);
+            return sagemaker(STUDIO_DOMAIN, Some(id.to_string()), profile);
+        }
+        if let Some(r) = eni
             .tags
             .iter()
             .find(|(k, _)| k == SAGEMAKER_TAG)
             .and_then(|(_, v)| from_arn(v))
-            .and_then(|r| r.user_profile);
-        return sagemaker(STUDIO_DOMAIN, Some(id.to_string()), profile);
+        {
+            return Owner::SageMaker(r);
+        }
+        // c. notebook description
+        let lower = eni.description.to_ascii_lowercase();
+        if let Some(rest) = lower.strip_prefix(NOTEBOOK_PREFIX) {
+            // Keep the original case of the name; the prefix is ASCII so offsets agree.
+            let name = eni.description[eni.description.len() - rest.len()..].trim();
+            let name = name.rsplit('/').next().unwrap_or(name);
+            return sagemaker(
+                NOTEBOOK_INSTANCE,
+                (!name.is_empty()).then(|| name.to_string()),
+                None,
+            );
+        }
+        // d. VpcConfig correlation, only for ENIs no instance of the account owns
+        if service_managed(eni)
+            && let Some(m) = self.vpc_match(eni)
+        {
+            return Owner::VpcConfig(m);
+        }
+        // e. the ENI's own kind
+        Owner::Kind(own_kind(eni))
     }
-    if let Some(r) = eni
-        .tags
-        .iter()
-        .find(|(k, _)| k == SAGEMAKER_TAG)
-        .and_then(|(_, v)| from_arn(v))
-    {
-        return Owner::SageMaker(r);
+
+    fn vpc_match(&self, eni: &Eni) -> Option<VpcMatch> {
+        let subnet = eni.subnet_id.as_deref()?;
+        let groups = sorted(&eni.security_group_ids);
+        if groups.is_empty() {
+            return None;
+        }
+        let ws: Vec<Workload> = self
+            .by_groups
+            .get(&groups)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.workloads[i])
+            .filter(|w| w.runs_in(&groups, subnet))
+            .cloned()
+            .collect();
+        let unserved = self
+            .unserved
+            .iter()
+            .any(|(g, s)| *g == groups && s.iter().any(|x| x == subnet));
+        if ws.is_empty() && !unserved {
+            return None;
+        }
+        Some(VpcMatch::new(
+            ws,
+            eni.attach_time,
+            unserved.then_some(ENDPOINT),
+        ))
     }
-    // c. notebook description
-    let lower = eni.description.to_ascii_lowercase();
-    if let Some(rest) = lower.strip_prefix(NOTEBOOK_PREFIX) {
-        // Keep the original case of the name; the prefix is ASCII so offsets agree.
-        let name = eni.description[eni.description.len() - rest.len()..].trim();
-        let name = name.rsplit('/').next().unwrap_or(name);
-        return sagemaker(
-            NOTEBOOK_INSTANCE,
-            (!name.is_empty()).then(|| name.to_string()),
-            None,
-        );
-    }
-    // d. VpcConfig correlation, only for ENIs no instance of the account owns
-    if service_managed(eni) && !eni.security_group_ids.is_empty() {
-        let sgs: BTreeSet<&str> = eni.security_group_ids.iter().map(String::as_str).collect();
-        let subnet = eni.subnet_id.as_deref();
-        let fits = |groups: &[String], subnets: &[String]| {
-            let g: BTreeSet<&str> = groups.iter().map(String::as_str).collect();
-            g == sgs && subnet.is_some_and(|s| subnets.iter().any(|x| x == s))
+
+    /// The kind of an ENI that belongs to another service, from EC2's own documents.
+    fn other_service(&self, eni: &Eni) -> Option<&'static str> {
+        if self.endpoint_enis.contains(eni.id.as_str()) {
+            return Some("vpc_endpoint");
+        }
+        if self.nat_enis.contains(eni.id.as_str()) {
+            return Some("nat_gateway");
+        }
+        match eni.interface_type.as_str() {
+            "vpc_endpoint" | "gateway_load_balancer_endpoint" => return Some("vpc_endpoint"),
+            "nat_gateway" | "regional_nat_gateway" => return Some("nat_gateway"),
+            "efs" => return Some("efs"),
+            "lambda" => return Some("lambda"),
+            t if !t.is_empty() && !SAGEMAKER_INTERFACE_TYPES.contains(&t) => {
+                return Some("other_service");
+            }
+            _ => {}
+        }
+        if let Some((_, kind)) = OTHER_SERVICE_DESCRIPTIONS
+            .iter()
+            .find(|(prefix, _)| eni.description.starts_with(prefix))
+        {
+            return Some(kind);
+        }
+        let owner_is_other = |o: &Option<String>| {
+            o.as_deref()
+                .is_some_and(|o| OTHER_SERVICE_OWNERS.contains(&o))
         };
-        let mut jobs: Vec<JobWindow> = Vec::new();
-        for j in &inv.jobs {
-            let (groups, subnets) = match (j.kind, &j.model_name) {
-                (JobKind::Transform, Some(m)) => match inv.models.iter().find(|x| &x.name == m) {
-                    Some(model) => (&model.security_group_ids, &model.subnets),
-                    None => continue,
-                },
-                _ => (&j.security_group_ids, &j.subnets),
-            };
-            if fits(groups, subnets) {
-                jobs.push(JobWindow {
-                    rtype: match j.kind {
-                        JobKind::Training => TRAINING_JOB,
-                        JobKind::Processing => PROCESSING_JOB,
-                        JobKind::Transform => TRANSFORM_JOB,
-                    },
-                    name: j.name.clone(),
-                    start: j.start,
-                    end: j.end,
-                });
-            }
+        if owner_is_other(&eni.requester_id) || owner_is_other(&eni.instance_owner_id) {
+            return Some("other_service");
         }
-        if !jobs.is_empty() {
-            jobs.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.name.cmp(&b.name)));
-            return Owner::Jobs(jobs);
-        }
-        for m in &inv.models {
-            if !fits(&m.security_group_ids, &m.subnets) {
-                continue;
-            }
-            let endpoint = inv.endpoints.iter().find(|e| {
-                inv.endpoint_configs
-                    .iter()
-                    .any(|c| c.name == e.config_name && c.model_names.contains(&m.name))
-            });
-            return sagemaker(ENDPOINT, endpoint.map(|e| e.name.clone()), None);
-        }
+        None
     }
-    // e. the ENI's own kind
-    Owner::Kind(own_kind(eni))
 }
 
 fn sagemaker(rtype: &'static str, name: Option<String>, user_profile: Option<String>) -> Owner {
@@ -269,24 +661,9 @@ fn service_managed(eni: &Eni) -> bool {
         || eni.instance_id.is_none()
 }
 
+/// The kind of an ENI that is neither SageMaker's nor recognisably another service's.
 fn own_kind(eni: &Eni) -> &'static str {
-    let d = eni.description.as_str();
-    match eni.interface_type.as_str() {
-        "vpc_endpoint" | "gateway_load_balancer_endpoint" => return "vpc_endpoint",
-        "nat_gateway" => return "nat_gateway",
-        "efs" => return "efs",
-        "lambda" => return "lambda",
-        _ => {}
-    }
-    if d.starts_with("VPC Endpoint Interface") {
-        "vpc_endpoint"
-    } else if d.starts_with("Interface for NAT Gateway") {
-        "nat_gateway"
-    } else if d.starts_with("EFS mount target") {
-        "efs"
-    } else if d.starts_with("AWS Lambda VPC ENI") {
-        "lambda"
-    } else if eni.instance_id.is_some()
+    if eni.instance_id.is_some()
         && !eni.requester_managed
         && eni
             .instance_owner_id
@@ -305,7 +682,9 @@ fn own_kind(eni: &Eni) -> &'static str {
 mod tests {
     use super::*;
 
-    use crate::inventory::{Eni, Inventory, Job, JobKind, Model, Notebook};
+    use crate::inventory::{
+        EndpointConfig, Eni, Inventory, Job, JobKind, Model, Notebook, SageMakerEndpoint,
+    };
 
     fn eni(id: &str) -> Eni {
         Eni {
@@ -317,9 +696,28 @@ mod tests {
         }
     }
 
+    fn attribute(e: &Eni, inv: &Inventory) -> Owner {
+        Attributor::new(inv).attribute(e)
+    }
+
     fn name(o: &Owner, t: i64) -> (String, Option<String>) {
-        let r = o.resource_at(Some(t), Some(t + 60)).expect("sagemaker");
-        (r.rtype.to_string(), r.name)
+        let r = o.resource_ref(Some(t), Some(t + 60)).expect("sagemaker");
+        (
+            r.rtype.unwrap_or_default().to_string(),
+            r.name.map(str::to_string),
+        )
+    }
+
+    fn job(name: &str, kind: JobKind, start: i64, end: i64, groups: &[&str]) -> Job {
+        Job {
+            name: name.into(),
+            kind,
+            start: Some(start),
+            end: Some(end),
+            security_group_ids: groups.iter().map(|g| g.to_string()).collect(),
+            subnets: vec!["subnet-1".into()],
+            ..Job::default()
+        }
     }
 
     #[test]
@@ -345,10 +743,10 @@ mod tests {
             "arn:aws:sagemaker:r:1:node/d-abc/bob/x".into(),
         ));
         let o = attribute(&e, &inv);
-        let r = o.resource_at(None, None).unwrap();
+        let r = o.resource_ref(None, None).unwrap();
         assert_eq!(
-            (r.rtype, r.name.as_deref(), r.user_profile.as_deref()),
-            (STUDIO_DOMAIN, Some("d-abc"), Some("bob"))
+            (r.rtype, r.name, r.user_profile),
+            (Some(STUDIO_DOMAIN), Some("d-abc"), Some("bob"))
         );
         // b. tag alone: a HyperPod cluster
         let mut e = eni("eni-h");
@@ -373,30 +771,17 @@ mod tests {
     fn vpc_config_correlation_by_time_and_model() {
         let mut inv = Inventory::default();
         for (n, s, e) in [("early", 100, 200), ("late", 300, 400)] {
-            inv.jobs.push(Job {
-                name: n.into(),
-                kind: JobKind::Training,
-                start: Some(s),
-                end: Some(e),
-                security_group_ids: vec!["sg-a".into(), "sg-b".into()],
-                subnets: vec!["subnet-1".into()],
-                model_name: None,
-            });
+            inv.jobs
+                .push(job(n, JobKind::Training, s, e, &["sg-a", "sg-b"]));
         }
         inv.models.push(Model {
             name: "m".into(),
             security_group_ids: vec!["sg-m".into()],
             subnets: vec!["subnet-1".into()],
         });
-        inv.jobs.push(Job {
-            name: "batch".into(),
-            kind: JobKind::Transform,
-            start: Some(1000),
-            end: Some(2000),
-            security_group_ids: vec![],
-            subnets: vec![],
-            model_name: Some("m".into()),
-        });
+        let mut batch = job("batch", JobKind::Transform, 1000, 2000, &[]);
+        batch.model_name = Some("m".into());
+        inv.jobs.push(batch);
         let mut e = eni("eni-j");
         e.requester_managed = true;
         let o = attribute(&e, &inv);
@@ -429,6 +814,113 @@ mod tests {
         assert_eq!(attribute(&ec2, &inv).kind(), "ec2");
     }
 
+    /// Overlapping windows: the ENI's attach time chooses; when it cannot, the name is
+    /// NULL, the type the common one, and every candidate listed.
+    #[test]
+    fn overlapping_workloads_are_never_picked_silently() {
+        let mut inv = Inventory::default();
+        for (n, created, start, end) in [
+            ("hpo-001", 900, 1000, 5000),
+            ("hpo-002", 1900, 2000, 6000),
+            ("hpo-003", 1905, 2005, 6000),
+        ] {
+            let mut j = job(n, JobKind::Training, start, end, &["sg-a", "sg-b"]);
+            j.created = Some(created);
+            inv.jobs.push(j);
+        }
+        let mut e = eni("eni-1");
+        e.requester_managed = true;
+        // Attached while hpo-001 started: its records are hpo-001's while it runs.
+        e.attach_time = Some(950);
+        let o = attribute(&e, &inv);
+        assert_eq!(
+            name(&o, 3000),
+            (TRAINING_JOB.into(), Some("hpo-001".into()))
+        );
+        // Attached while both later jobs started: no choice is made.
+        e.attach_time = Some(1950);
+        let o = attribute(&e, &inv);
+        let r = o.resource_ref(Some(3000), Some(3060)).unwrap();
+        assert_eq!(r.rtype, Some(TRAINING_JOB));
+        assert_eq!(r.name, None);
+        assert_eq!(
+            r.candidates.as_deref(),
+            Some("training_job:hpo-002,training_job:hpo-003")
+        );
+        // A managed spot job may attach ENIs until it ends (it resumes on new instances).
+        inv.jobs[0].spot = true;
+        let o = attribute(&e, &inv);
+        let r = o.resource_ref(Some(3000), Some(3060)).unwrap();
+        assert_eq!(
+            r.candidates.as_deref(),
+            Some("training_job:hpo-001,training_job:hpo-002,training_job:hpo-003")
+        );
+        // Before any of them: SageMaker's, of no job.
+        assert_eq!(name(&o, 100), (TRAINING_JOB.into(), None));
+    }
+
+    /// An endpoint serves from its creation; a model no endpoint serves never wins.
+    #[test]
+    fn endpoints_follow_every_model() {
+        let mut inv = Inventory::default();
+        for m in ["a-unserved", "b-served"] {
+            inv.models.push(Model {
+                name: m.into(),
+                security_group_ids: vec!["sg-a".into(), "sg-b".into()],
+                subnets: vec!["subnet-1".into()],
+            });
+        }
+        inv.endpoint_configs.push(EndpointConfig {
+            name: "cfg".into(),
+            model_names: vec!["b-served".into()],
+            ..EndpointConfig::default()
+        });
+        inv.endpoints.push(SageMakerEndpoint {
+            name: "ep".into(),
+            config_name: "cfg".into(),
+            created: Some(100),
+            last_modified: Some(200),
+            status: Some("InService".into()),
+        });
+        let mut e = eni("eni-ep");
+        e.requester_managed = true;
+        let o = attribute(&e, &inv);
+        assert_eq!(name(&o, 0), (ENDPOINT.into(), None), "before it existed");
+        assert_eq!(name(&o, 10_000), (ENDPOINT.into(), Some("ep".into())));
+        // Inference components: the VpcConfig is the endpoint config's.
+        inv.endpoint_configs[0].model_names.clear();
+        inv.endpoint_configs[0].security_group_ids = vec!["sg-ic".into()];
+        inv.endpoint_configs[0].subnets = vec!["subnet-1".into()];
+        let mut ic = eni("eni-ic");
+        ic.requester_managed = true;
+        ic.security_group_ids = vec!["sg-ic".into()];
+        assert_eq!(
+            name(&attribute(&ic, &inv), 10_000),
+            (ENDPOINT.into(), Some("ep".into()))
+        );
+    }
+
+    #[test]
+    fn jobs_without_times_match_no_record() {
+        let mut inv = Inventory::default();
+        let mut pending = job("pending", JobKind::Training, 0, 0, &["sg-a", "sg-b"]);
+        pending.start = None;
+        pending.end = None;
+        pending.status = Some("InProgress".into());
+        let mut timeless = pending.clone();
+        timeless.name = "timeless".into();
+        pending.created = Some(10_000);
+        inv.jobs.extend([pending, timeless]);
+        let mut e = eni("eni-p");
+        e.requester_managed = true;
+        let o = attribute(&e, &inv);
+        assert_eq!(name(&o, 500), (TRAINING_JOB.into(), None));
+        assert_eq!(
+            name(&o, 20_000),
+            (TRAINING_JOB.into(), Some("pending".into()))
+        );
+    }
+
     #[test]
     fn own_kinds() {
         let inv = Inventory::default();
@@ -438,6 +930,8 @@ mod tests {
             ("nat_gateway", "nat_gateway"),
             ("efs", "efs"),
             ("lambda", "lambda"),
+            ("network_load_balancer", "other_service"),
+            ("transit_gateway", "other_service"),
         ] {
             e.interface_type = t.into();
             assert_eq!(attribute(&e, &inv).kind(), want);
@@ -445,6 +939,35 @@ mod tests {
         e.interface_type = "interface".into();
         e.attachment_id = Some("ela-attach-1".into());
         assert_eq!(attribute(&e, &inv).kind(), "aws_managed");
+        e.description = "ELB net/my-nlb/50dc6c495c0c9188".into();
+        assert_eq!(attribute(&e, &inv).kind(), "other_service");
+    }
+
+    /// Another service's ENI sharing a job's security groups and subnet is not the job's.
+    #[test]
+    fn other_services_are_never_matched_by_vpc_config() {
+        let mut inv = Inventory::default();
+        inv.jobs
+            .push(job("train", JobKind::Training, 100, 200, &["sg-a", "sg-b"]));
+        inv.vpc_endpoints.push(crate::inventory::VpcEndpoint {
+            id: "vpce-1".into(),
+            vpc_id: "vpc-1".into(),
+            service_name: "com.amazonaws.us-east-1.sts".into(),
+            endpoint_type: crate::inventory::EndpointType::Interface,
+            eni_ids: vec!["eni-listed".into()],
+            route_table_ids: vec![],
+            private_dns_enabled: Some(true),
+        });
+        let mut listed = eni("eni-listed");
+        listed.requester_managed = true;
+        assert_eq!(attribute(&listed, &inv).kind(), "vpc_endpoint");
+        let mut lambda = eni("eni-lambda");
+        lambda.requester_managed = true;
+        lambda.description = "AWS Lambda VPC ENI-fn-0c6f9e2b".into();
+        assert_eq!(attribute(&lambda, &inv).kind(), "lambda");
+        let mut job_eni = eni("eni-job");
+        job_eni.requester_managed = true;
+        assert_eq!(attribute(&job_eni, &inv).kind(), "sagemaker");
     }
 
     #[test]

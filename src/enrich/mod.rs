@@ -15,7 +15,7 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Int64Type, Schema};
 
-pub use attribution::{Owner, Resource};
+pub use attribution::{Attributor, Owner, Resource, ResourceRef, VpcMatch};
 
 use crate::error::Result;
 use crate::inventory::{EndpointType, Inventory, PrefixMap, RouteDestination};
@@ -24,19 +24,27 @@ use crate::inventory::{EndpointType, Inventory, PrefixMap, RouteDestination};
 pub const COLUMNS: &[(&str, &str)] = &[
     (
         "eni_owner_kind",
-        "sagemaker, vpc_endpoint, nat_gateway, efs, lambda, ec2, aws_managed or unknown",
+        "sagemaker, vpc_endpoint, nat_gateway, efs, lambda, other_service, ec2, aws_managed, or unknown (also: an ENI no inventory document names)",
     ),
     (
         "sagemaker_resource_type",
-        "studio_domain, notebook_instance, training_job, processing_job, transform_job, endpoint, hyperpod_cluster",
+        "studio_domain, notebook_instance, training_job, processing_job, transform_job, endpoint, hyperpod_cluster (NULL when candidates of different types fit)",
     ),
     (
         "sagemaker_resource",
-        "domain id, notebook name, job name or endpoint name",
+        "domain id, notebook name, job name or endpoint name; NULL unless exactly one workload fits",
     ),
     (
         "sagemaker_user_profile",
         "Studio user profile, when the ENI names one",
+    ),
+    (
+        "sagemaker_candidates",
+        "type:name of every workload that fits the record, comma-separated, when more than one does",
+    ),
+    (
+        "attribution",
+        "eni (the record's ENI is in the inventory), packet_address (a NAT gateway leg, by the workload address in the packet), vpc_config_by_record (an ENI missing from the inventory, by the record's subnet and time); NULL: no inventory document names the ENI",
     ),
     ("direction", "egress or ingress relative to the workload"),
     (
@@ -49,27 +57,39 @@ pub const COLUMNS: &[(&str, &str)] = &[
     ),
     (
         "remote_kind",
-        "same_vpc, interface_endpoint, gateway_endpoint, nat_gateway, aws_service, private_other or internet",
+        "same_vpc, interface_endpoint, gateway_endpoint, nat_gateway, aws_service, private_other or internet (EC2 and Global Accelerator addresses, which customers hold, are internet)",
     ),
     (
         "remote_service",
         "endpoint service name, s3/dynamodb for gateway endpoints, or the ip-ranges service code",
     ),
     (
+        "remote_vpc",
+        "the VPC the remote address is in, when the inventory places it (own VPC, an interface endpoint's VPC, a peer VPC)",
+    ),
+    (
+        "initiator",
+        "local or remote: which side opened the TCP connection, from this record's SYN or SYN-ACK flag",
+    ),
+    (
         "leaves_vpc",
-        "ACCEPT traffic of a SageMaker ENI whose remote is outside its VPC and not behind an endpoint",
+        "ACCEPT traffic of a SageMaker workload whose remote is outside its VPC and not behind an endpoint",
     ),
     (
         "endpoint_bypass",
-        "ACCEPT egress of a SageMaker ENI to a public AWS service address, not through a gateway endpoint",
+        "ACCEPT egress of a SageMaker workload to a public AWS service address, not through a gateway endpoint",
     ),
 ];
+
+/// The number of text enrichment columns (all but the two flags, which come last).
+const TEXT_COLUMNS: usize = 13;
 
 pub fn fields() -> Vec<Field> {
     COLUMNS
         .iter()
-        .map(|(name, _)| {
-            let dt = if name.starts_with("leaves") || name.starts_with("endpoint_bypass") {
+        .enumerate()
+        .map(|(i, (name, _))| {
+            let dt = if i >= TEXT_COLUMNS {
                 DataType::Boolean
             } else {
                 DataType::Utf8View
@@ -88,13 +108,21 @@ pub const INPUTS: &[&str] = &[
     "pkt_dstaddr",
     "flow_direction",
     "vpc_id",
+    "subnet_id",
     "start",
     "end",
     "action",
+    "protocol",
+    "tcp_flags",
     "traffic_path",
     "pkt_src_aws_service",
     "pkt_dst_aws_service",
 ];
+
+/// ip-ranges codes of address space that customers hold (instance public and Elastic IPs,
+/// Global Accelerator static addresses), not AWS service endpoints: reaching one is
+/// reaching someone's server on the internet, not bypassing a VPC endpoint.
+pub const CUSTOMER_ADDRESS_CODES: &[&str] = &["EC2", "GLOBALACCELERATOR"];
 
 #[derive(Debug)]
 struct EniEntry {
@@ -102,20 +130,28 @@ struct EniEntry {
     vpc: Option<String>,
     subnet: Option<String>,
     addrs: Vec<IpAddr>,
+    /// The inventory lists flow logs and none that records accepted traffic covers this
+    /// ENI: its NAT-gateway legs are the only evidence of its traffic.
+    unlogged: bool,
 }
 
 #[derive(Debug, Clone)]
 enum Special {
-    InterfaceEndpoint(Arc<str>),
-    NatGateway,
+    InterfaceEndpoint { service: Arc<str>, vpc: Arc<str> },
+    NatGateway { vpc: Arc<str> },
 }
 
+/// An interface endpoint's service and VPC, for an address of one of its ENIs.
+#[derive(Debug, Clone)]
+struct EndpointAddr {
+    service: Arc<str>,
+    vpc: Arc<str>,
+}
+
+/// A gateway endpoint's service (`s3`, `dynamodb`) for an address in its prefix list.
 #[derive(Debug, Clone)]
 struct Gateway {
-    /// `s3` or `dynamodb`.
     service: Arc<str>,
-    endpoint_id: String,
-    prefix_list_id: String,
 }
 
 #[derive(Debug, Default)]
@@ -123,38 +159,72 @@ struct VpcIndex {
     inside: PrefixMap<()>,
     special: PrefixMap<Special>,
     gateways: PrefixMap<Gateway>,
+    /// Its gateway endpoints' services as (ip-ranges code, region, service): an address
+    /// ip-ranges gives that code and region stands in for prefix-list entries that are
+    /// missing or stale.
+    gateway_services: Vec<(String, String, Arc<str>)>,
 }
 
 /// Everything the per-record work needs, built once from the inventory.
 #[derive(Debug)]
 pub struct Enricher {
     inventory: Arc<Inventory>,
-    /// Per ENI id: its owner and what classification needs, in one lookup per record.
+    /// Per ENI id named by any inventory document: its owner and what classification
+    /// needs, in one lookup per record.
     enis: foldhash::HashMap<String, EniEntry>,
+    /// Subnet → the workloads whose VpcConfig names it, for records of ENIs the inventory
+    /// does not know.
+    by_subnet: foldhash::HashMap<String, VpcMatch>,
     /// Address → owning ENI id, for attributing NAT-gateway legs by packet address.
     addr_owner: PrefixMap<Arc<str>>,
     vpcs: foldhash::HashMap<String, VpcIndex>,
     /// Used when a record's VPC is unknown: every VPC merged.
     any_vpc: VpcIndex,
+    /// Interface-endpoint ENI addresses of every VPC (centralised endpoints in a shared
+    /// VPC): `None` where two endpoints share the address, which then says nothing.
+    endpoint_addrs: foldhash::HashMap<IpAddr, Option<EndpointAddr>>,
+    /// VPC CIDRs → the VPC (`None` where VPCs overlap).
+    vpc_of: PrefixMap<Option<Arc<str>>>,
+    /// Gateway endpoint id → its service (`s3`), and route table id → the services of the
+    /// gateway endpoints associated with it.
+    gateway_endpoints: HashMap<String, Arc<str>>,
+    gateway_tables: HashMap<String, Vec<Arc<str>>>,
     /// Route table per subnet, for traffic-path 2 / absent.
     subnet_routes: HashMap<String, usize>,
     main_routes: HashMap<String, usize>,
     private: PrefixMap<()>,
 }
 
+/// `com.amazonaws.<region>.<service>` → (region, service).
+fn split_service_name(name: &str) -> Option<(&str, &str)> {
+    let rest = name.strip_prefix("com.amazonaws.")?;
+    let (region, service) = rest.split_once('.')?;
+    (!service.contains('.')).then_some((region, service))
+}
+
 impl Enricher {
     pub fn new(inventory: Arc<Inventory>) -> Self {
         let inv = &inventory;
+        let attributor = Attributor::new(inv);
+        let has_flow_logs = !inv.flow_logs.is_empty();
+        let unlogged = |eni: &crate::inventory::Eni| {
+            has_flow_logs
+                && !inv
+                    .flow_logs
+                    .iter()
+                    .any(|f| f.logs_accepted() && f.covers(eni))
+        };
         let mut enis = foldhash::HashMap::default();
         let mut addr_owner = PrefixMap::new();
         for (id, eni) in &inv.enis {
             enis.insert(
                 id.clone(),
                 EniEntry {
-                    owner: attribution::attribute(eni, inv),
+                    owner: attributor.attribute(eni),
                     vpc: eni.vpc_id.clone(),
                     subnet: eni.subnet_id.clone(),
                     addrs: eni.addresses.clone(),
+                    unlogged: unlogged(eni),
                 },
             );
             let owner: Arc<str> = Arc::from(id.as_str());
@@ -166,6 +236,65 @@ impl Enricher {
             }
         }
         addr_owner.build();
+        // ENIs other documents name but describe-network-interfaces did not list: their
+        // records are still attributed, from what those documents say.
+        let mut named = |id: &str, eni: crate::inventory::Eni, owner: Owner| {
+            if !enis.contains_key(id) {
+                enis.insert(
+                    id.to_string(),
+                    EniEntry {
+                        owner,
+                        unlogged: unlogged(&eni),
+                        vpc: eni.vpc_id,
+                        subnet: eni.subnet_id,
+                        addrs: eni.addresses,
+                    },
+                );
+            }
+        };
+        for nb in &inv.notebooks {
+            if let Some(id) = &nb.eni_id {
+                let eni = crate::inventory::Eni {
+                    id: id.clone(),
+                    subnet_id: nb.subnet_id.clone(),
+                    ..Default::default()
+                };
+                let owner = Owner::SageMaker(Resource {
+                    rtype: attribution::NOTEBOOK_INSTANCE,
+                    name: Some(nb.name.clone()),
+                    user_profile: None,
+                });
+                named(id, eni, owner);
+            }
+        }
+        for ep in &inv.vpc_endpoints {
+            for id in &ep.eni_ids {
+                let eni = crate::inventory::Eni {
+                    id: id.clone(),
+                    vpc_id: Some(ep.vpc_id.clone()).filter(|v| !v.is_empty()),
+                    ..Default::default()
+                };
+                named(id, eni, Owner::Kind("vpc_endpoint"));
+            }
+        }
+        for nat in &inv.nat_gateways {
+            for (i, id) in nat.eni_ids.iter().enumerate() {
+                let eni = crate::inventory::Eni {
+                    id: id.clone(),
+                    vpc_id: Some(nat.vpc_id.clone()).filter(|v| !v.is_empty()),
+                    subnet_id: nat.subnet_id.clone(),
+                    addresses: nat.private_ips.get(i).copied().into_iter().collect(),
+                    ..Default::default()
+                };
+                named(id, eni, Owner::Kind("nat_gateway"));
+            }
+        }
+        let mut by_subnet = foldhash::HashMap::default();
+        for subnet in attributor.subnets() {
+            if let Some(m) = attributor.in_subnet(subnet) {
+                by_subnet.insert(subnet.to_string(), m);
+            }
+        }
 
         let mut vpcs: foldhash::HashMap<String, VpcIndex> = foldhash::HashMap::default();
         let mut any_vpc = VpcIndex::default();
@@ -179,11 +308,25 @@ impl Enricher {
                 .insert(net, (), 0);
             any.inside.insert(net, (), 0);
         };
+        let mut cidr_vpcs: HashMap<ipnet::IpNet, Vec<&str>> = HashMap::new();
         for v in &inv.vpcs {
             for c in &v.cidrs {
                 add_inside(&mut vpcs, &mut any_vpc, &v.id, *c);
+                let list = cidr_vpcs.entry(*c).or_default();
+                if !list.contains(&v.id.as_str()) {
+                    list.push(&v.id);
+                }
             }
         }
+        let mut vpc_of = PrefixMap::new();
+        for (net, ids) in cidr_vpcs {
+            let v = match ids.as_slice() {
+                [one] => Some(Arc::from(*one)),
+                _ => None,
+            };
+            vpc_of.insert(net, v, 0);
+        }
+        vpc_of.build();
         for eni in inv.enis.values() {
             if let Some(v) = &eni.vpc_id {
                 for a in &eni.addresses {
@@ -191,10 +334,15 @@ impl Enricher {
                 }
             }
         }
+        let mut endpoint_addrs: foldhash::HashMap<IpAddr, Option<EndpointAddr>> =
+            foldhash::HashMap::default();
+        let mut gateway_endpoints = HashMap::new();
+        let mut gateway_tables: HashMap<String, Vec<Arc<str>>> = HashMap::new();
         for ep in &inv.vpc_endpoints {
             match ep.endpoint_type {
                 EndpointType::Interface | EndpointType::Other => {
                     let service: Arc<str> = Arc::from(ep.service_name.as_str());
+                    let vpc: Arc<str> = Arc::from(ep.vpc_id.as_str());
                     for id in &ep.eni_ids {
                         for a in inv
                             .enis
@@ -203,24 +351,52 @@ impl Enricher {
                             .unwrap_or(&[])
                         {
                             let net = ipnet::IpNet::from(*a);
-                            let s = Special::InterfaceEndpoint(service.clone());
+                            let s = Special::InterfaceEndpoint {
+                                service: service.clone(),
+                                vpc: vpc.clone(),
+                            };
                             vpcs.entry(ep.vpc_id.clone()).or_default().special.insert(
                                 net,
                                 s.clone(),
                                 1,
                             );
                             any_vpc.special.insert(net, s, 1);
+                            let this = EndpointAddr {
+                                service: service.clone(),
+                                vpc: vpc.clone(),
+                            };
+                            endpoint_addrs
+                                .entry(*a)
+                                .and_modify(|known| {
+                                    if known.as_ref().is_some_and(|k| k.vpc != this.vpc) {
+                                        *known = None;
+                                    }
+                                })
+                                .or_insert(Some(this));
                         }
                     }
                 }
                 EndpointType::Gateway => {
-                    let short: Arc<str> = Arc::from(
-                        ep.service_name
-                            .rsplit('.')
-                            .next()
-                            .unwrap_or(&ep.service_name),
-                    );
-                    // The endpoint's prefix list: same name, or routed to this endpoint.
+                    let (region, short) = split_service_name(&ep.service_name)
+                        .unwrap_or(("", ep.service_name.as_str()));
+                    let short: Arc<str> = Arc::from(short);
+                    gateway_endpoints.insert(ep.id.clone(), short.clone());
+                    for rt in &ep.route_table_ids {
+                        gateway_tables
+                            .entry(rt.clone())
+                            .or_default()
+                            .push(short.clone());
+                    }
+                    let index = vpcs.entry(ep.vpc_id.clone()).or_default();
+                    let code = short.to_ascii_uppercase();
+                    let entry = (code, region.to_string(), short.clone());
+                    if !index.gateway_services.contains(&entry) {
+                        index.gateway_services.push(entry.clone());
+                        any_vpc.gateway_services.push(entry);
+                    }
+                    // The endpoint's prefix lists: same name, or routed to this endpoint.
+                    // Several endpoints of one service (one per route table) share the
+                    // list; it is entered once, and the route table decides per subnet.
                     let mut lists: Vec<&str> = inv
                         .prefix_lists
                         .values()
@@ -242,17 +418,12 @@ impl Enricher {
                         let Some(list) = inv.prefix_lists.get(pl) else {
                             continue;
                         };
+                        let index = vpcs.entry(ep.vpc_id.clone()).or_default();
                         for c in &list.cidrs {
                             let g = Gateway {
                                 service: short.clone(),
-                                endpoint_id: ep.id.clone(),
-                                prefix_list_id: pl.to_string(),
                             };
-                            vpcs.entry(ep.vpc_id.clone()).or_default().gateways.insert(
-                                *c,
-                                g.clone(),
-                                0,
-                            );
+                            index.gateways.insert(*c, g.clone(), 0);
                             any_vpc.gateways.insert(*c, g, 0);
                         }
                     }
@@ -260,14 +431,15 @@ impl Enricher {
             }
         }
         for nat in &inv.nat_gateways {
+            let vpc: Arc<str> = Arc::from(nat.vpc_id.as_str());
             for a in &nat.private_ips {
                 let net = ipnet::IpNet::from(*a);
-                vpcs.entry(nat.vpc_id.clone()).or_default().special.insert(
-                    net,
-                    Special::NatGateway,
-                    0,
-                );
-                any_vpc.special.insert(net, Special::NatGateway, 0);
+                let s = Special::NatGateway { vpc: vpc.clone() };
+                vpcs.entry(nat.vpc_id.clone())
+                    .or_default()
+                    .special
+                    .insert(net, s.clone(), 0);
+                any_vpc.special.insert(net, s, 0);
             }
         }
         for v in vpcs.values_mut() {
@@ -303,13 +475,19 @@ impl Enricher {
             private.insert(net.parse().expect("valid CIDR"), (), 0);
         }
         private.build();
+        drop(attributor);
 
         Enricher {
             inventory,
             enis,
+            by_subnet,
             addr_owner,
             vpcs,
             any_vpc,
+            endpoint_addrs,
+            vpc_of,
+            gateway_endpoints,
+            gateway_tables,
             subnet_routes,
             main_routes,
             private,
@@ -320,7 +498,7 @@ impl Enricher {
         &self.inventory
     }
 
-    /// The owner of an ENI id, `None` when the inventory does not know it.
+    /// The owner of an ENI id, `None` when no inventory document names it.
     pub fn owner(&self, eni: &str) -> Option<&Owner> {
         self.enis.get(eni).map(|e| &e.owner)
     }
@@ -335,7 +513,7 @@ impl Enricher {
                 .map(|c| datafusion::arrow::compute::cast(c, &DataType::Utf8View))
                 .transpose()
         };
-        let (eni_c, src_c, dst_c, psrc_c, pdst_c, dir_c, vpc_c, act_c, ssvc_c, dsvc_c) = (
+        let (eni_c, src_c, dst_c, psrc_c, pdst_c, dir_c, vpc_c, subnet_c, act_c, ssvc_c, dsvc_c) = (
             text("interface_id")?,
             text("srcaddr")?,
             text("dstaddr")?,
@@ -343,6 +521,7 @@ impl Enricher {
             text("pkt_dstaddr")?,
             text("flow_direction")?,
             text("vpc_id")?,
+            text("subnet_id")?,
             text("action")?,
             text("pkt_src_aws_service")?,
             text("pkt_dst_aws_service")?,
@@ -352,18 +531,25 @@ impl Enricher {
                 .column_by_name(name)
                 .map(|c| c.as_primitive::<Int64Type>().clone())
         };
+        let int32 = |name: &str| {
+            batch
+                .column_by_name(name)
+                .map(|c| c.as_primitive::<Int32Type>().clone())
+        };
         let (start_c, end_c) = (int64("start"), int64("end"));
-        let path_c = batch
-            .column_by_name("traffic_path")
-            .map(|c| c.as_primitive::<Int32Type>().clone());
+        let (path_c, proto_c, flags_c) =
+            (int32("traffic_path"), int32("protocol"), int32("tcp_flags"));
 
-        let mut b: Vec<StringViewBuilder> = (0..9)
+        let mut b: Vec<StringViewBuilder> = (0..TEXT_COLUMNS)
             .map(|_| StringViewBuilder::with_capacity(n))
             .collect();
         let mut leaves = BooleanBuilder::with_capacity(n);
         let mut bypass = BooleanBuilder::with_capacity(n);
         for i in 0..n {
             let get_i64 = |c: &Option<datafusion::arrow::array::Int64Array>| {
+                c.as_ref().and_then(|a| a.is_valid(i).then(|| a.value(i)))
+            };
+            let get_i32 = |c: &Option<datafusion::arrow::array::Int32Array>| {
                 c.as_ref().and_then(|a| a.is_valid(i).then(|| a.value(i)))
             };
             let rec = Record {
@@ -374,26 +560,32 @@ impl Enricher {
                 pkt_dst: s(&pdst_c, i),
                 direction: s(&dir_c, i),
                 vpc: s(&vpc_c, i),
+                subnet: s(&subnet_c, i),
                 action: s(&act_c, i),
                 src_service: s(&ssvc_c, i),
                 dst_service: s(&dsvc_c, i),
                 start: get_i64(&start_c),
                 end: get_i64(&end_c),
-                traffic_path: path_c
-                    .as_ref()
-                    .and_then(|a| a.is_valid(i).then(|| a.value(i))),
+                traffic_path: get_i32(&path_c),
+                protocol: get_i32(&proto_c),
+                tcp_flags: get_i32(&flags_c),
             };
             let e = self.enrich_record(&rec);
-            let vals = [
+            let resource = e.resource.as_ref();
+            let vals: [Option<&str>; TEXT_COLUMNS] = [
                 Some(e.owner_kind),
-                e.resource.map(|r| r.rtype),
-                e.resource.and_then(|r| r.name),
-                e.resource.and_then(|r| r.user_profile),
+                resource.and_then(|r| r.rtype),
+                resource.and_then(|r| r.name),
+                resource.and_then(|r| r.user_profile),
+                resource.and_then(|r| r.candidates.as_deref()),
+                e.attribution,
                 e.direction,
                 e.local,
                 e.remote,
                 e.remote_kind,
                 e.remote_service,
+                e.remote_vpc,
+                e.initiator,
             ];
             for (builder, v) in b.iter_mut().zip(vals) {
                 builder.append_option(v);
@@ -412,12 +604,29 @@ impl Enricher {
 
     fn enrich_record<'a>(&'a self, r: &Record<'a>) -> Enriched<'a> {
         let mut e = Enriched::default();
-        let eni = r.eni.unwrap_or("");
-        let entry = self.enis.get(eni);
-        let owner = entry.map(|x| &x.owner);
-        e.owner_kind = owner.map_or("unknown", Owner::kind);
-        e.resource = owner.and_then(|o| o.resource_ref(r.start, r.end));
+        let entry = r.eni.and_then(|id| self.enis.get(id));
+        match entry {
+            Some(x) => {
+                e.owner_kind = x.owner.kind();
+                e.resource = x.owner.resource_ref(r.start, r.end);
+                e.attribution = Some("eni");
+            }
+            None => {
+                e.owner_kind = "unknown";
+                // An ENI no document names (a job's, deleted when it ended): the workload
+                // whose VpcConfig has the record's subnet and which ran then.
+                if r.eni.is_some()
+                    && let Some(m) = r.subnet.and_then(|s| self.by_subnet.get(s))
+                    && let Some(res) = m.fitting(r.start, r.end)
+                {
+                    e.owner_kind = "sagemaker";
+                    e.resource = Some(res);
+                    e.attribution = Some("vpc_config_by_record");
+                }
+            }
+        }
         let vpc = r.vpc.or_else(|| entry.and_then(|x| x.vpc.as_deref()));
+        let subnet = r.subnet.or_else(|| entry.and_then(|x| x.subnet.as_deref()));
         let orig_src = r.pkt_src.or(r.src);
         let orig_dst = r.pkt_dst.or(r.dst);
 
@@ -433,11 +642,12 @@ impl Enricher {
                 let Some(owner_eni) = self.addr_owner.lookup(ip) else {
                     continue;
                 };
-                let Some(o) = self.enis.get(owner_eni.as_ref()).map(|x| &x.owner) else {
+                let Some(w) = self.enis.get(owner_eni.as_ref()) else {
                     continue;
                 };
-                if o.kind() == "sagemaker" {
-                    e.resource = o.resource_ref(r.start, r.end);
+                if w.owner.kind() == "sagemaker" {
+                    e.resource = w.owner.resource_ref(r.start, r.end);
+                    e.attribution = Some("packet_address");
                     e.direction = Some(dir);
                     e.local = addr;
                     e.remote = other;
@@ -446,7 +656,13 @@ impl Enricher {
                     } else {
                         r.src_service
                     };
-                    self.classify(&mut e, vpc, owner_eni.as_ref(), r.traffic_path, svc);
+                    self.classify(&mut e, vpc, w.subnet.as_deref(), r.traffic_path, svc);
+                    e.initiator = initiator(r, dir);
+                    // One connection is flagged once, on the workload's own record; when
+                    // no flow log records the workload's ENI, these legs are all there is.
+                    if w.unlogged {
+                        e.set_flags(r.action);
+                    }
                     return e;
                 }
             }
@@ -471,25 +687,22 @@ impl Enricher {
         };
         e.local = local;
         e.remote = remote;
-        if direction.is_some() {
-            self.classify(&mut e, vpc, eni, r.traffic_path, svc);
+        if let Some(dir) = direction {
+            self.classify(&mut e, vpc, subnet, r.traffic_path, svc);
+            e.initiator = initiator(r, dir);
         }
-        if e.owner_kind == "sagemaker" && r.action == Some("ACCEPT") {
-            e.leaves_vpc = matches!(
-                e.remote_kind,
-                Some("nat_gateway" | "aws_service" | "private_other" | "internet")
-            );
-            e.endpoint_bypass = direction == Some("egress") && e.remote_kind == Some("aws_service");
+        if e.owner_kind == "sagemaker" {
+            e.set_flags(r.action);
         }
         e
     }
 
-    /// Sets `remote_kind`/`remote_service` from the remote address.
+    /// Sets `remote_kind`, `remote_service` and `remote_vpc` from the remote address.
     fn classify<'a>(
         &'a self,
         e: &mut Enriched<'a>,
-        vpc: Option<&str>,
-        eni: &str,
+        vpc: Option<&'a str>,
+        subnet: Option<&str>,
         traffic_path: Option<i32>,
         record_service: Option<&'a str>,
     ) {
@@ -499,70 +712,156 @@ impl Enricher {
         let index = vpc.and_then(|v| self.vpcs.get(v)).unwrap_or(&self.any_vpc);
         if let Some(sp) = index.special.lookup(ip) {
             match sp {
-                Special::InterfaceEndpoint(svc) => {
+                Special::InterfaceEndpoint { service, vpc } => {
                     e.remote_kind = Some("interface_endpoint");
-                    e.remote_service = Some(svc);
+                    e.remote_service = Some(service);
+                    e.remote_vpc = Some(vpc);
                 }
-                Special::NatGateway => e.remote_kind = Some("nat_gateway"),
+                Special::NatGateway { vpc } => {
+                    e.remote_kind = Some("nat_gateway");
+                    e.remote_vpc = Some(vpc);
+                }
             }
             return;
         }
         if index.inside.lookup(ip).is_some() {
             e.remote_kind = Some("same_vpc");
+            e.remote_vpc = vpc.or_else(|| self.vpc_of(ip));
             return;
         }
-        if let Some(g) = index.gateways.lookup(ip)
-            && self.through_gateway(g, eni, traffic_path)
+        // A centralised interface endpoint in another VPC (shared services over a transit
+        // gateway or peering), when exactly one endpoint has the address.
+        if let Some(Some(ep)) = self.endpoint_addrs.get(&ip) {
+            e.remote_kind = Some("interface_endpoint");
+            e.remote_service = Some(&ep.service);
+            e.remote_vpc = Some(&ep.vpc);
+            return;
+        }
+        let ranges = &self.inventory.ip_ranges;
+        let gateway = index.gateways.lookup(ip).map(|g| &g.service).or_else(|| {
+            // Prefix-list entries missing or stale: ip-ranges says the address is the
+            // gateway endpoint's service in its region.
+            let (code, region) = ranges.service_region(ip)?;
+            index
+                .gateway_services
+                .iter()
+                .find(|(c, r, _)| c == code && r == region)
+                .map(|(_, _, s)| s)
+        });
+        if let Some(service) = gateway
+            && self.through_gateway(service, vpc, subnet, traffic_path)
         {
             e.remote_kind = Some("gateway_endpoint");
-            e.remote_service = Some(&g.service);
+            e.remote_service = Some(service);
             return;
         }
-        let service = record_service.or_else(|| self.inventory.ip_ranges.service(ip));
+        let service = record_service.or_else(|| ranges.service(ip));
+        // traffic-path 7 says the packet went through a gateway endpoint, whatever the
+        // inventory's prefix lists say.
+        if traffic_path == Some(7) {
+            e.remote_kind = Some("gateway_endpoint");
+            e.remote_service = match service {
+                Some("S3") => Some("s3"),
+                Some("DYNAMODB") => Some("dynamodb"),
+                _ => match index.gateway_services.as_slice() {
+                    [(_, _, only)] => Some(only),
+                    _ => None,
+                },
+            };
+            return;
+        }
         if let Some(svc) = service {
-            e.remote_kind = Some("aws_service");
             e.remote_service = Some(svc);
+            e.remote_kind = Some(if CUSTOMER_ADDRESS_CODES.contains(&svc) {
+                "internet"
+            } else {
+                "aws_service"
+            });
             return;
         }
-        e.remote_kind = Some(if self.private.lookup(ip).is_some() {
-            "private_other"
+        if self.private.lookup(ip).is_some() {
+            e.remote_kind = Some("private_other");
+            e.remote_vpc = self.vpc_of(ip);
         } else {
-            "internet"
-        });
+            e.remote_kind = Some("internet");
+        }
     }
 
-    /// Whether traffic to a gateway endpoint's prefix really used it: traffic-path 7 says
-    /// yes, 8 (internet gateway) says no; absent or 2 is ambiguous, and then the ENI's
-    /// subnet route table decides when the inventory has route tables (else the endpoint
-    /// is assumed).
-    fn through_gateway(&self, g: &Gateway, eni: &str, traffic_path: Option<i32>) -> bool {
+    fn vpc_of(&self, ip: IpAddr) -> Option<&str> {
+        self.vpc_of.lookup(ip).and_then(|v| v.as_deref())
+    }
+
+    /// Whether traffic to a gateway endpoint's service really used it: traffic-path 7 says
+    /// yes, 8 (internet gateway) says no; absent or 2 is ambiguous, and then the route table
+    /// of the subnet decides when the inventory has route tables (else the endpoint is
+    /// assumed): it must route a prefix list to a gateway endpoint of that service. With
+    /// one endpoint per route table, each subnet's own table names its endpoint.
+    fn through_gateway(
+        &self,
+        service: &str,
+        vpc: Option<&str>,
+        subnet: Option<&str>,
+        traffic_path: Option<i32>,
+    ) -> bool {
         match traffic_path {
             Some(7) => return true,
             Some(8) => return false,
             Some(2) | None => {}
             Some(_) => return false,
         }
-        if self.inventory.route_tables.is_empty() {
+        let inv = &self.inventory;
+        if inv.route_tables.is_empty() {
             return true;
         }
-        let entry = self.enis.get(eni);
-        let table = entry
-            .and_then(|e| e.subnet.as_ref())
+        let table = subnet
             .and_then(|s| self.subnet_routes.get(s))
-            .or_else(|| {
-                entry
-                    .and_then(|e| e.vpc.as_ref())
-                    .and_then(|v| self.main_routes.get(v))
-            });
-        match table {
-            Some(&t) => self.inventory.route_tables[t].routes.iter().any(|r| {
-                matches!(&r.destination, RouteDestination::PrefixList(pl) if *pl == g.prefix_list_id)
-                    && r.target == g.endpoint_id
-            }),
-            // An ENI whose subnet has no known table: nothing contradicts the endpoint.
-            None => true,
-        }
+            .or_else(|| vpc.and_then(|v| self.main_routes.get(v)));
+        let Some(&t) = table else {
+            // A subnet with no known table: nothing contradicts the endpoint.
+            return true;
+        };
+        let rt = &inv.route_tables[t];
+        let routed = rt.routes.iter().any(|r| {
+            let RouteDestination::PrefixList(pl) = &r.destination else {
+                return false;
+            };
+            match self.gateway_endpoints.get(&r.target) {
+                Some(s) => s.as_ref() == service,
+                // A route to an endpoint describe-vpc-endpoints did not list: its
+                // prefix list's name says the service.
+                None => {
+                    r.target.starts_with("vpce-")
+                        && inv.prefix_lists.get(pl).is_some_and(|p| {
+                            split_service_name(&p.name).is_some_and(|(_, s)| s == service)
+                        })
+                }
+            }
+        });
+        routed
+            || self
+                .gateway_tables
+                .get(&rt.id)
+                .is_some_and(|s| s.iter().any(|x| x.as_ref() == service))
     }
+}
+
+/// Which side opened a TCP connection, from one record's flags: a SYN without ACK is sent
+/// by the side that opens it, a SYN-ACK by the side that answers. The sender is the
+/// workload on egress and the remote on ingress.
+fn initiator(r: &Record, direction: &str) -> Option<&'static str> {
+    if r.protocol != Some(6) {
+        return None;
+    }
+    let flags = r.tcp_flags?;
+    let local_sent = direction == "egress";
+    let local_opened = if flags & 18 == 18 {
+        !local_sent
+    } else if flags & 2 != 0 {
+        local_sent
+    } else {
+        return None;
+    };
+    Some(if local_opened { "local" } else { "remote" })
 }
 
 fn s(c: &Option<ArrayRef>, i: usize) -> Option<&str> {
@@ -580,25 +879,46 @@ struct Record<'a> {
     pkt_dst: Option<&'a str>,
     direction: Option<&'a str>,
     vpc: Option<&'a str>,
+    subnet: Option<&'a str>,
     action: Option<&'a str>,
     src_service: Option<&'a str>,
     dst_service: Option<&'a str>,
     start: Option<i64>,
     end: Option<i64>,
     traffic_path: Option<i32>,
+    protocol: Option<i32>,
+    tcp_flags: Option<i32>,
 }
 
 #[derive(Default)]
 struct Enriched<'a> {
     owner_kind: &'static str,
-    resource: Option<attribution::ResourceRef<'a>>,
+    resource: Option<ResourceRef<'a>>,
+    attribution: Option<&'static str>,
     direction: Option<&'static str>,
     local: Option<&'a str>,
     remote: Option<&'a str>,
     remote_kind: Option<&'static str>,
     remote_service: Option<&'a str>,
+    remote_vpc: Option<&'a str>,
+    initiator: Option<&'static str>,
     leaves_vpc: bool,
     endpoint_bypass: bool,
+}
+
+impl Enriched<'_> {
+    /// The compliance flags of accepted SageMaker traffic, from the remote's kind.
+    fn set_flags(&mut self, action: Option<&str>) {
+        if action != Some("ACCEPT") {
+            return;
+        }
+        self.leaves_vpc = matches!(
+            self.remote_kind,
+            Some("nat_gateway" | "aws_service" | "private_other" | "internet")
+        );
+        self.endpoint_bypass =
+            self.direction == Some("egress") && self.remote_kind == Some("aws_service");
+    }
 }
 
 /// The schema of [`COLUMNS`].

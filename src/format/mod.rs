@@ -340,6 +340,14 @@ impl Layout {
         Layout::parse(line).ok()
     }
 
+    /// Whether the layout has the field `name` (`pkt-srcaddr` or `pkt_srcaddr`).
+    pub fn has(&self, name: &str) -> bool {
+        let Some(i) = lookup(name) else {
+            return false;
+        };
+        self.slots.contains(&Slot::Known(i))
+    }
+
     /// Unknown field names in this layout, as column names.
     pub fn unknown(&self) -> Vec<String> {
         self.slots

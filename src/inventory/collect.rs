@@ -851,6 +851,10 @@ fn training_job_json(
             "EnableInterContainerTrafficEncryption",
             o.enable_inter_container_traffic_encryption(),
         )
+        .b(
+            "EnableManagedSpotTraining",
+            o.enable_managed_spot_training(),
+        )
         .done()
 }
 

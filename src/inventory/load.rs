@@ -99,6 +99,7 @@ pub fn finish(inv: &mut Inventory) {
     resolve_unassigned_entries(inv);
     link_nat_gateways(inv);
     check_route_prefix_lists(inv);
+    check_workload_times(inv);
 
     inv.vpcs.sort_by(|a, b| a.id.cmp(&b.id));
     inv.vpc_endpoints.sort_by(|a, b| a.id.cmp(&b.id));
@@ -588,6 +589,7 @@ fn add_eni(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what: &str) {
         eni.attachment_id = doc.opt_str(a, "AttachmentId", owner);
         eni.instance_id = doc.opt_str(a, "InstanceId", owner);
         eni.instance_owner_id = doc.opt_str(a, "InstanceOwnerId", owner);
+        eni.attach_time = doc.time(a, "AttachTime", owner, Round::Down);
     }
     for g in doc.objects(o, "Groups", owner) {
         if let Some(gid) = doc.opt_str(g, "GroupId", owner) {
@@ -867,6 +869,7 @@ fn add_flow_log(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what: &str) {
         log_group_name: doc.opt_str(o, "LogGroupName", owner),
         destination_type: doc.opt_str(o, "LogDestinationType", owner),
         destination: doc.opt_str(o, "LogDestination", owner),
+        traffic_type: doc.opt_str(o, "TrafficType", owner),
         id,
     };
     let label = format!("flow log {}", fl.id);
@@ -940,23 +943,26 @@ fn add_domain(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
 }
 
 fn add_job(inv: &mut Inventory, doc: &mut Doc, o: &Obj, kind: JobKind) {
-    let (name_key, start_key, end_key, label) = match kind {
+    let (name_key, start_key, end_key, status_key, label) = match kind {
         JobKind::Training => (
             "TrainingJobName",
             "TrainingStartTime",
             "TrainingEndTime",
+            "TrainingJobStatus",
             "training job",
         ),
         JobKind::Processing => (
             "ProcessingJobName",
             "ProcessingStartTime",
             "ProcessingEndTime",
+            "ProcessingJobStatus",
             "processing job",
         ),
         JobKind::Transform => (
             "TransformJobName",
             "TransformStartTime",
             "TransformEndTime",
+            "TransformJobStatus",
             "transform job",
         ),
     };
@@ -985,6 +991,12 @@ fn add_job(inv: &mut Inventory, doc: &mut Doc, o: &Obj, kind: JobKind) {
         // record at the job's last instant must still fall inside the window.
         start: doc.time(o, start_key, &owner, Round::Down),
         end: doc.time(o, end_key, &owner, Round::Up),
+        created: doc.time(o, "CreationTime", &owner, Round::Down),
+        last_modified: doc.time(o, "LastModifiedTime", &owner, Round::Up),
+        status: doc.opt_str(o, status_key, &owner),
+        spot: doc
+            .opt_bool(o, "EnableManagedSpotTraining", &owner)
+            .unwrap_or(false),
         security_group_ids,
         subnets,
         model_name: match kind {
@@ -1014,6 +1026,9 @@ fn add_endpoint(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
         config_name: doc
             .opt_str(o, "EndpointConfigName", &owner)
             .unwrap_or_default(),
+        created: doc.time(o, "CreationTime", &owner, Round::Down),
+        last_modified: doc.time(o, "LastModifiedTime", &owner, Round::Up),
+        status: doc.opt_str(o, "EndpointStatus", &owner),
         name,
     };
     doc.add_unique(&mut inv.endpoints, ep, |e| &e.name, &owner);
@@ -1034,7 +1049,20 @@ fn add_endpoint_config(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
             }
         }
     }
-    let cfg = EndpointConfig { name, model_names };
+    // Endpoints with inference components carry the VpcConfig here, not on a model.
+    let (security_group_ids, subnets) = match doc.object(o, "VpcConfig", &owner) {
+        Some(v) => (
+            doc.strings(v, "SecurityGroupIds", &owner),
+            doc.strings(v, "Subnets", &owner),
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
+    let cfg = EndpointConfig {
+        name,
+        model_names,
+        security_group_ids,
+        subnets,
+    };
     doc.add_unique(&mut inv.endpoint_configs, cfg, |c| &c.name, &owner);
 }
 
@@ -1151,10 +1179,61 @@ fn link_nat_gateways(inv: &mut Inventory) {
     }
 }
 
-/// A gateway-endpoint route whose prefix list has no known CIDRs cannot be matched
-/// against flow records, which changes what "left the VPC" means; say so once per list.
+/// A gateway endpoint or gateway-endpoint route whose prefix list has no known CIDRs
+/// cannot be matched against flow records, which changes what "left the VPC" means; say
+/// so once per endpoint or list.
 fn check_route_prefix_lists(inv: &mut Inventory) {
     let mut reported: Vec<&str> = Vec::new();
+    let mut endpoints: Vec<&VpcEndpoint> = inv
+        .vpc_endpoints
+        .iter()
+        .filter(|e| e.endpoint_type == EndpointType::Gateway)
+        .collect();
+    endpoints.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut new_warnings = Vec::new();
+    for ep in endpoints {
+        let mut lists: Vec<&str> = inv
+            .prefix_lists
+            .values()
+            .filter(|p| !ep.service_name.is_empty() && p.name == ep.service_name)
+            .map(|p| p.id.as_str())
+            .collect();
+        for r in inv.route_tables.iter().flat_map(|t| &t.routes) {
+            if let RouteDestination::PrefixList(pl) = &r.destination
+                && r.target == ep.id
+            {
+                lists.push(pl);
+            }
+        }
+        lists.sort_unstable();
+        lists.dedup();
+        let known = lists.iter().any(|pl| {
+            inv.prefix_lists
+                .get(*pl)
+                .is_some_and(|p| !p.cidrs.is_empty())
+        });
+        if known {
+            continue;
+        }
+        let named = if lists.is_empty() {
+            "its prefix list is not in the inventory".to_string()
+        } else {
+            format!("the CIDRs of {} are unknown", lists.join(", "))
+        };
+        let fetch = match lists.first() {
+            Some(pl) => format!(
+                "`aws ec2 get-managed-prefix-list-entries --prefix-list-id {pl} > get-managed-prefix-list-entries-{pl}.json`"
+            ),
+            None => "`aws ec2 describe-managed-prefix-lists > describe-managed-prefix-lists.json` and `aws ec2 get-managed-prefix-list-entries --prefix-list-id pl-… > get-managed-prefix-list-entries-pl-….json`".to_string(),
+        };
+        new_warnings.push(format!(
+            "gateway endpoint {} ({}) in {}: {named}, so only records with traffic-path 7 are known to use it and others to its service count as leaving the VPC; save {fetch} into the inventory",
+            ep.id,
+            or_dash(&ep.service_name),
+            or_dash(&ep.vpc_id),
+        ));
+        reported.extend(lists);
+    }
     let mut tables: Vec<&RouteTable> = inv.route_tables.iter().collect();
     tables.sort_by(|a, b| a.id.cmp(&b.id));
     for rt in tables {
@@ -1170,16 +1249,61 @@ fn check_route_prefix_lists(inv: &mut Inventory) {
                 continue;
             }
             reported.push(pl);
-            let warning = format!(
+            new_warnings.push(format!(
                 "route table {}: route to prefix list {pl} via {}, but its CIDRs are unknown; save `aws ec2 get-managed-prefix-list-entries --prefix-list-id {pl} > get-managed-prefix-list-entries-{pl}.json` into the inventory",
                 rt.id, r.target
-            );
-            // `finish` may run again after more documents were added.
-            if !inv.warnings.contains(&warning) {
-                inv.warnings.push(warning);
-            }
+            ));
         }
     }
+    for warning in new_warnings {
+        // `finish` may run again after more documents were added.
+        if !inv.warnings.contains(&warning) {
+            inv.warnings.push(warning);
+        }
+    }
+}
+
+/// A workload with a VpcConfig but no time to bound it cannot be matched to flow records
+/// (attribution picks the workload running at the record's time); say which.
+fn check_workload_times(inv: &mut Inventory) {
+    let mut new_warnings = Vec::new();
+    for j in &inv.jobs {
+        let in_vpc = match (&j.model_name, j.kind) {
+            (Some(m), JobKind::Transform) => inv
+                .models
+                .iter()
+                .any(|x| &x.name == m && !x.security_group_ids.is_empty()),
+            _ => !j.security_group_ids.is_empty(),
+        };
+        if in_vpc && j.window().is_none() {
+            let label = match j.kind {
+                JobKind::Training => "training job",
+                JobKind::Processing => "processing job",
+                JobKind::Transform => "transform job",
+            };
+            new_warnings.push(format!(
+                "{label} {}: no start, end or CreationTime/LastModifiedTime that bounds when it ran, so no flow record is attributed to it; save the unmodified describe output",
+                j.name
+            ));
+        }
+    }
+    for e in &inv.endpoints {
+        if e.window().is_none() {
+            new_warnings.push(format!(
+                "endpoint {}: no CreationTime (or a Failed endpoint without LastModifiedTime), so no flow record is attributed to it; save the unmodified `aws sagemaker describe-endpoint` output",
+                e.name
+            ));
+        }
+    }
+    for warning in new_warnings {
+        if !inv.warnings.contains(&warning) {
+            inv.warnings.push(warning);
+        }
+    }
+}
+
+fn or_dash(s: &str) -> &str {
+    if s.is_empty() { "-" } else { s }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -69,6 +69,8 @@ pub struct Eni {
     pub requester_id: Option<String>,
     /// `eni-attach-…` or a service `ela-attach-…`.
     pub attachment_id: Option<String>,
+    /// `Attachment.AttachTime`, Unix seconds: when the ENI was (last) attached.
+    pub attach_time: Option<i64>,
     pub instance_id: Option<String>,
     pub instance_owner_id: Option<String>,
     /// Every private IPv4 (primary first) and every IPv6 address.
@@ -155,6 +157,27 @@ pub struct FlowLogConfig {
     /// `cloud-watch-logs`, `s3`, `kinesis-data-firehose`.
     pub destination_type: Option<String>,
     pub destination: Option<String>,
+    /// `ALL`, `ACCEPT` or `REJECT`; `None` (not saved) is taken as `ALL`.
+    pub traffic_type: Option<String>,
+}
+
+impl FlowLogConfig {
+    /// Whether it records accepted traffic (`TrafficType` `ALL` or `ACCEPT`).
+    pub fn logs_accepted(&self) -> bool {
+        self.traffic_type.as_deref() != Some("REJECT")
+    }
+
+    /// Whether it records rejected traffic (`TrafficType` `ALL` or `REJECT`).
+    pub fn logs_rejected(&self) -> bool {
+        self.traffic_type.as_deref() != Some("ACCEPT")
+    }
+
+    /// Whether it captures `eni`: the flow log is on the ENI, its subnet or its VPC.
+    pub fn covers(&self, eni: &Eni) -> bool {
+        self.resource_id == eni.id
+            || Some(&self.resource_id) == eni.subnet_id.as_ref()
+            || Some(&self.resource_id) == eni.vpc_id.as_ref()
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -178,24 +201,118 @@ pub struct Domain {
     pub security_group_ids: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum JobKind {
+    #[default]
     Training,
     Processing,
     Transform,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Job {
     pub name: String,
     pub kind: JobKind,
     /// Unix seconds (ISO 8601 strings and epoch numbers are both accepted on input).
     pub start: Option<i64>,
     pub end: Option<i64>,
+    /// `CreationTime`: a job still starting has no start time yet.
+    pub created: Option<i64>,
+    pub last_modified: Option<i64>,
+    /// `TrainingJobStatus` / `ProcessingJobStatus` / `TransformJobStatus`.
+    pub status: Option<String>,
+    /// `EnableManagedSpotTraining`: an interrupted job resumes on new instances.
+    pub spot: bool,
     pub security_group_ids: Vec<String>,
     pub subnets: Vec<String>,
     /// Transform jobs reuse their model's VpcConfig.
     pub model_name: Option<String>,
+}
+
+/// When a workload ran: from `from` to `to` (`None`: still running), whole Unix seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub from: i64,
+    pub to: Option<i64>,
+}
+
+impl Window {
+    /// Whether the window overlaps the record time `t0..=t1`.
+    pub fn overlaps(&self, t0: i64, t1: i64) -> bool {
+        t1 >= self.from && self.to.is_none_or(|e| t0 <= e)
+    }
+
+    pub fn contains(&self, t: i64) -> bool {
+        self.overlaps(t, t)
+    }
+}
+
+/// How long after a job's start its ENIs may still be attached, in seconds: AWS documents
+/// no order between the two, so a margin rather than an exact bound.
+pub const ATTACH_SLACK: i64 = 600;
+
+/// Job statuses after which a job runs no more.
+fn finished(status: Option<&str>) -> bool {
+    matches!(status, Some("Completed" | "Failed" | "Stopped"))
+}
+
+impl Job {
+    /// When the job ran: from its start (a job still starting has none: from its
+    /// creation) to its end (a finished job without one: its last modification; a job in
+    /// progress: open). `None` when no time bounds it, so that it never matches a record.
+    pub fn window(&self) -> Option<Window> {
+        let from = self.start.or(self.created)?;
+        let to = match self.end {
+            Some(e) => Some(e),
+            None if finished(self.status.as_deref()) => Some(self.last_modified?),
+            None => None,
+        };
+        Some(Window { from, to })
+    }
+
+    /// When its ENIs can have been attached: while it starts, from its creation to a
+    /// little after its start (its instances, and their ENIs, come up before training
+    /// does). A managed spot job resumes on new instances, and a job not started yet is
+    /// still starting: until its end.
+    pub fn attach_window(&self) -> Option<Window> {
+        let w = self.window()?;
+        let from = self.created.map_or(w.from, |c| c.min(w.from));
+        let to = match self.start {
+            Some(s) if !self.spot => {
+                Some(w.to.map_or(s + ATTACH_SLACK, |e| e.min(s + ATTACH_SLACK)))
+            }
+            _ => w.to,
+        };
+        Some(Window { from, to })
+    }
+}
+
+impl SageMakerEndpoint {
+    /// While it exists: from its creation, open (a failed endpoint: until its last
+    /// modification). `None` without a creation time.
+    pub fn window(&self) -> Option<Window> {
+        let from = self.created?;
+        let to = match self.status.as_deref() {
+            Some("Failed") => Some(self.last_modified?),
+            _ => None,
+        };
+        Some(Window { from, to })
+    }
+
+    /// When its current ENIs can have been attached: its instances are provisioned
+    /// between its creation and its last modification (creation, update, scaling); while
+    /// it is still being provisioned, open.
+    pub fn attach_window(&self) -> Option<Window> {
+        let from = self.created?;
+        let settled = matches!(
+            self.status.as_deref(),
+            Some("InService" | "Failed" | "OutOfService")
+        );
+        Some(Window {
+            from,
+            to: if settled { self.last_modified } else { None },
+        })
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -209,10 +326,20 @@ pub struct Model {
 pub struct EndpointConfig {
     pub name: String,
     pub model_names: Vec<String>,
+    /// The config's own `VpcConfig` (endpoints with inference components carry it here,
+    /// not on a model).
+    pub security_group_ids: Vec<String>,
+    pub subnets: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct SageMakerEndpoint {
     pub name: String,
     pub config_name: String,
+    /// `CreationTime`, Unix seconds.
+    pub created: Option<i64>,
+    /// `LastModifiedTime`: the end of its last provisioning (creation, update, scaling).
+    pub last_modified: Option<i64>,
+    /// `EndpointStatus` (`InService`, `Creating`, `Updating`, `Failed`, …).
+    pub status: Option<String>,
 }

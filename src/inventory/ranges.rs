@@ -28,11 +28,11 @@ pub struct IpRanges {
     table: Arc<Table>,
 }
 
-/// Service codes are interned: millions of lookups return borrowed names.
+/// (service code, region) pairs are interned: millions of lookups return borrowed names.
 #[derive(Default)]
 struct Table {
     map: PrefixMap<u16>,
-    services: Vec<String>,
+    services: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for Table {
@@ -40,7 +40,7 @@ impl std::fmt::Debug for Table {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Table")
             .field("prefixes", &self.map.len())
-            .field("services", &self.services)
+            .field("service_regions", &self.services.len())
             .finish()
     }
 }
@@ -63,6 +63,8 @@ struct V4Entry<'a> {
     ip_prefix: Cow<'a, str>,
     #[serde(borrow)]
     service: Cow<'a, str>,
+    #[serde(borrow, default)]
+    region: Cow<'a, str>,
 }
 
 #[derive(Deserialize)]
@@ -71,6 +73,8 @@ struct V6Entry<'a> {
     ipv6_prefix: Cow<'a, str>,
     #[serde(borrow)]
     service: Cow<'a, str>,
+    #[serde(borrow, default)]
+    region: Cow<'a, str>,
 }
 
 impl IpRanges {
@@ -99,17 +103,19 @@ impl IpRanges {
         let doc: Doc = serde_json::from_slice(bytes)
             .map_err(|e| fail(format!("not an AWS ip-ranges.json document: {e}")))?;
 
-        let mut services: Vec<String> = Vec::new();
-        let mut codes: HashMap<String, u16> = HashMap::new();
+        let mut services: Vec<(String, String)> = Vec::new();
+        let mut codes: HashMap<(String, String), u16> = HashMap::new();
         let mut map = PrefixMap::new();
-        let mut intern = |service: &str| -> Result<(u16, u8)> {
-            let code = match codes.get(service) {
+        let mut intern = |service: &str, region: &str| -> Result<(u16, u8)> {
+            let key = (service.to_string(), region.to_string());
+            let code = match codes.get(&key) {
                 Some(&c) => c,
                 None => {
-                    let c = u16::try_from(services.len())
-                        .map_err(|_| fail("more than 65535 service codes".to_string()))?;
-                    codes.insert(service.to_string(), c);
-                    services.push(service.to_string());
+                    let c = u16::try_from(services.len()).map_err(|_| {
+                        fail("more than 65535 service and region pairs".to_string())
+                    })?;
+                    codes.insert(key.clone(), c);
+                    services.push(key);
                     c
                 }
             };
@@ -123,7 +129,7 @@ impl IpRanges {
                     e.ip_prefix
                 ))
             })?;
-            let (code, prio) = intern(&e.service)?;
+            let (code, prio) = intern(&e.service, &e.region)?;
             map.insert(IpNet::V4(net), code, prio);
         }
         for (i, e) in doc.ipv6_prefixes.iter().enumerate() {
@@ -133,7 +139,7 @@ impl IpRanges {
                     e.ipv6_prefix
                 ))
             })?;
-            let (code, prio) = intern(&e.service)?;
+            let (code, prio) = intern(&e.service, &e.region)?;
             map.insert(IpNet::V6(net), code, prio);
         }
         map.build();
@@ -150,17 +156,20 @@ impl IpRanges {
     /// The ip-ranges service code of an address: the longest matching prefix; among
     /// equal-length prefixes a specific code (S3, EC2, DYNAMODB, …) wins over AMAZON.
     pub fn service(&self, ip: IpAddr) -> Option<&str> {
+        self.service_region(ip).map(|(s, _)| s)
+    }
+
+    /// Like [`IpRanges::service`], with the entry's `region` (`us-east-1`, `GLOBAL`).
+    pub fn service_region(&self, ip: IpAddr) -> Option<(&str, &str)> {
         let code = *self.table.map.lookup(ip)?;
-        self.table
-            .services
-            .get(usize::from(code))
-            .map(String::as_str)
+        let (s, r) = self.table.services.get(usize::from(code))?;
+        Some((s.as_str(), r.as_str()))
     }
 
     /// Like [`IpRanges::service`], also returning the published prefix that matched.
     pub fn service_prefix(&self, ip: IpAddr) -> Option<(IpNet, &str)> {
         let (net, &code) = self.table.map.lookup_prefix(ip)?;
-        let name = self.table.services.get(usize::from(code))?;
+        let (name, _) = self.table.services.get(usize::from(code))?;
         Some((net, name.as_str()))
     }
 

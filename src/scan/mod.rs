@@ -40,11 +40,12 @@ pub type Finding = Map<String, Value>;
 /// Parquet copy under `dir`, and points `flows` at it: each rule is then a cheap columnar
 /// scan instead of another pass over (compressed, text) sources, and rejects and counters
 /// are those of the one pass. Partitions are written in parallel; memory stays bounded.
-/// Only the columns the rules read are copied; nothing is copied when no rule reads `flows`.
+/// Only the columns the rules (and reports) given read are copied; nothing is copied when
+/// none reads `flows`.
 pub async fn materialize(
     ctx: &SessionContext,
     dir: &std::path::Path,
-    rules: &[Rule],
+    rules: &[&Rule],
 ) -> Result<()> {
     use datafusion::parquet::arrow::ArrowWriter;
     use datafusion::parquet::basic::{Compression, ZstdLevel};
@@ -103,7 +104,7 @@ pub async fn materialize(
 }
 
 /// The `flows` columns the rules read (`None` when none reads `flows`).
-async fn columns_read(ctx: &SessionContext, rules: &[Rule]) -> Result<Option<Vec<String>>> {
+async fn columns_read(ctx: &SessionContext, rules: &[&Rule]) -> Result<Option<Vec<String>>> {
     use datafusion::common::tree_node::TreeNodeRecursion;
     let all: Vec<String> = ctx
         .table("flows")
@@ -116,7 +117,7 @@ async fn columns_read(ctx: &SessionContext, rules: &[Rule]) -> Result<Option<Vec
         .collect();
     let mut used = std::collections::BTreeSet::new();
     let mut any = false;
-    for rule in rules.iter().filter(|r| !r.is_report) {
+    for rule in rules {
         let statements = datafusion::sql::parser::DFParser::parse_sql(&rule.sql)
             .map_err(|e| Error::Usage(format!("{}: {e}", rule.origin)))?;
         for stmt in statements {
@@ -151,6 +152,157 @@ async fn columns_read(ctx: &SessionContext, rules: &[Rule]) -> Result<Option<Vec
         cols
     }))
 }
+
+/// Records on ENIs that no inventory document names, for the scan summary (from the
+/// `unknown-enis` report).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct UnknownEnis {
+    pub enis: u64,
+    pub records: u64,
+    pub bytes: u64,
+    /// Of `records`, those attributed by the record's subnet and time.
+    pub attributed: u64,
+}
+
+impl UnknownEnis {
+    /// Runs `report` (the `unknown-enis` report) and totals it.
+    pub async fn of(ctx: &SessionContext, report: &Rule) -> Result<UnknownEnis> {
+        let sql = format!(
+            "SELECT count(*), coalesce(sum(records), 0), coalesce(sum(bytes), 0), \
+             coalesce(sum(attributed_records), 0) FROM ({}\n) AS r",
+            report.sql.trim().trim_end_matches(';')
+        );
+        let batches = ctx
+            .sql(&sql)
+            .await
+            .map_err(Error::from_datafusion)?
+            .collect()
+            .await
+            .map_err(Error::from_datafusion)?;
+        let mut out = UnknownEnis::default();
+        for b in &batches {
+            if b.num_rows() == 0 {
+                continue;
+            }
+            let col = |i: usize| -> u64 {
+                use datafusion::arrow::array::{Array, AsArray};
+                use datafusion::arrow::datatypes::{DataType, UInt64Type};
+                datafusion::arrow::compute::cast(b.column(i), &DataType::UInt64)
+                    .ok()
+                    .and_then(|a| {
+                        let a = a.as_primitive::<UInt64Type>();
+                        a.is_valid(0).then(|| a.value(0))
+                    })
+                    .unwrap_or(0)
+            };
+            out = UnknownEnis {
+                enis: col(0),
+                records: col(1),
+                bytes: col(2),
+                attributed: col(3),
+            };
+        }
+        Ok(out)
+    }
+}
+
+/// What the inventory's flow logs cannot show, for the scan summary: flow logs of only
+/// rejected or only accepted traffic, and record formats without fields some rules use.
+/// `read` names the flow logs (ids) and log groups the scanned objects came from; when
+/// none is known, every flow log that covers a SageMaker ENI is considered.
+pub fn coverage_notes(enricher: &crate::enrich::Enricher, read: &[String]) -> Vec<String> {
+    use crate::format::Layout;
+    let inv = enricher.inventory();
+    let sagemaker: Vec<&crate::inventory::Eni> = {
+        let mut v: Vec<_> = inv
+            .enis
+            .values()
+            .filter(|e| {
+                enricher
+                    .owner(&e.id)
+                    .is_some_and(|o| o.kind() == "sagemaker")
+            })
+            .collect();
+        v.sort_by(|a, b| a.id.cmp(&b.id));
+        v
+    };
+    let named = |f: &crate::inventory::FlowLogConfig| {
+        read.iter().any(|r| {
+            *r == f.id
+                || f.log_group_name
+                    .as_deref()
+                    .is_some_and(|g| *r == crate::source::cloudwatch::format_key(g))
+        })
+    };
+    let any_named = inv.flow_logs.iter().any(named);
+    let mut notes = Vec::new();
+    for f in &inv.flow_logs {
+        let covered = sagemaker.iter().filter(|e| f.covers(e)).count();
+        if covered == 0 || (any_named && !named(f)) {
+            continue;
+        }
+        match f.traffic_type.as_deref() {
+            Some("REJECT") => notes.push(format!(
+                "flow log {} records only rejected traffic (TrafficType REJECT): the accepted traffic of the {covered} SageMaker ENIs it covers is unseen (blind-spots lists those no other flow log covers)",
+                f.id
+            )),
+            Some("ACCEPT") => notes.push(format!(
+                "flow log {} records only accepted traffic (TrafficType ACCEPT): rejected-sagemaker-egress cannot see the {covered} SageMaker ENIs it covers",
+                f.id
+            )),
+            _ => {}
+        }
+        let layout = match &f.log_format {
+            Some(fmt) => match Layout::parse(fmt) {
+                Ok(l) => l,
+                Err(_) => continue,
+            },
+            None => Layout::default_v2(),
+        };
+        let missing: Vec<String> = FIELD_USES
+            .iter()
+            .filter(|(fields, _)| fields.iter().any(|n| !layout.has(n)))
+            .map(|(fields, why)| format!("{}: {why}", fields.join(", ")))
+            .collect();
+        if !missing.is_empty() {
+            notes.push(format!(
+                "flow log {} ({}) lacks fields rules use, so:\n    {}",
+                f.id,
+                if f.log_format.is_some() {
+                    "custom format"
+                } else {
+                    "default format"
+                },
+                missing.join("\n    ")
+            ));
+        }
+    }
+    notes
+}
+
+/// Optional flow-log fields and what the rules do without them.
+const FIELD_USES: &[(&[&str], &str)] = &[
+    (
+        &["pkt-srcaddr", "pkt-dstaddr"],
+        "NAT-gateway legs cannot be attributed to the workload, and secondary addresses read as the primary one",
+    ),
+    (
+        &["flow-direction"],
+        "direction comes from the ENI's addresses in the inventory",
+    ),
+    (
+        &["traffic-path"],
+        "whether S3/DynamoDB traffic used the gateway endpoint comes from route tables, not from the record",
+    ),
+    (
+        &["tcp-flags"],
+        "internet-ingress decides who opened a connection from its ports",
+    ),
+    (
+        &["subnet-id"],
+        "records of ENIs missing from the inventory cannot be attributed by VpcConfig",
+    ),
+];
 
 /// Runs one rule; its rows become findings tagged with the rule and severity, handed to
 /// `emit` one at a time. Returns how many there were.
@@ -523,6 +675,7 @@ fn sarif<'a>(spool: &'a mut Spool, rules: &[Rule]) -> Sarif<'a, impl Fn(Finding)
         let what = [
             "sagemaker_resource_type",
             "sagemaker_resource",
+            "sagemaker_candidates",
             "interface_id",
             "srcaddr",
             "dstaddr",

@@ -36,6 +36,7 @@ bundled!(
     "blind-spots.sql",
     "report-bytes-per-resource.sql",
     "report-top-external-destinations.sql",
+    "report-unknown-enis.sql",
 );
 
 /// Parses one rule file.
@@ -98,6 +99,20 @@ pub fn parse(text: &str, origin: &str) -> Result<Rule> {
         sql: text.to_string(),
         origin: origin.to_string(),
     })
+}
+
+/// A bundled rule or report by name (the scan's own summary uses `unknown-enis`, whatever
+/// `--rules` replaces).
+pub fn bundled(name: &str) -> Result<Rule> {
+    for (file, text) in BUNDLED {
+        let rule = parse(text, &format!("built-in {file}"))?;
+        if rule.name == name {
+            return Ok(rule);
+        }
+    }
+    Err(Error::Usage(format!(
+        "no built-in rule or report named {name}"
+    )))
 }
 
 /// The bundled rules, then those of `dir` (a rule of the same name replaces the bundled one).

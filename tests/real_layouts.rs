@@ -1,0 +1,1593 @@
+//! Attribution and classification in the account layouts real SageMaker users have
+//! (issue 15): several workloads sharing one VpcConfig, pending jobs, overlapping tuning
+//! jobs, inference components, other services sharing a default security group, deleted
+//! job ENIs, one gateway endpoint per route table, missing prefix-list entries, customer
+//! address space in ip-ranges, who opened a connection, REJECT-only flow logs,
+//! centralised interface endpoints and NAT legs of unlogged workloads.
+//!
+//! Each test writes an inventory in the shape the AWS CLI prints it (`aws ec2 describe-…`,
+//! `aws sagemaker describe-…`, unmodified field names and nesting, ISO 8601 times with
+//! microseconds) plus a few flow records, and runs the real binary.
+
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+use serde_json::{Value, json};
+
+const ACCOUNT: &str = "111122223333";
+const VPC: &str = "vpc-0c1a2b3c4d5e6f701";
+const SUBNET_A: &str = "subnet-0aa11bb22cc33dd41";
+const SUBNET_B: &str = "subnet-0aa11bb22cc33dd42";
+const SG_JOB: &str = "sg-0f1e2d3c4b5a69781";
+const ROLE: &str =
+    "arn:aws:iam::111122223333:role/service-role/AmazonSageMaker-ExecutionRole-20261001T120000";
+
+/// The v5 custom format every test's records use (a flow log's `LogFormat`).
+const FORMAT: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status vpc-id subnet-id instance-id tcp-flags type pkt-srcaddr pkt-dstaddr region az-id pkt-src-aws-service pkt-dst-aws-service flow-direction traffic-path";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn sageflow() -> Command {
+    let mut c = Command::cargo_bin("sageflow").unwrap();
+    c.current_dir(root());
+    c.env_remove("RUST_LOG");
+    c
+}
+
+/// `HH:MM[:SS]` on 2026-11-25, UTC, as Unix seconds.
+fn at(hm: &str) -> i64 {
+    let full = if hm.len() == 5 {
+        format!("{hm}:00")
+    } else {
+        hm.to_string()
+    };
+    chrono::DateTime::parse_from_rfc3339(&format!("2026-11-25T{full}Z"))
+        .unwrap()
+        .timestamp()
+}
+
+/// The CLI's time format for SageMaker (microseconds) and EC2 (seconds).
+fn sm_time(hm: &str) -> String {
+    let t = chrono::DateTime::from_timestamp(at(hm), 0).unwrap();
+    t.format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string()
+}
+
+fn ec2_time(hm: &str) -> String {
+    let t = chrono::DateTime::from_timestamp(at(hm), 0).unwrap();
+    t.format("%Y-%m-%dT%H:%M:%S+00:00").to_string()
+}
+
+/// An inventory directory and a log directory, written by a test.
+struct World {
+    dir: tempfile::TempDir,
+    records: Vec<String>,
+}
+
+impl World {
+    fn new() -> World {
+        let w = World {
+            dir: tempfile::tempdir().unwrap(),
+            records: Vec::new(),
+        };
+        std::fs::create_dir_all(w.inventory().join("sagemaker")).unwrap();
+        std::fs::create_dir_all(w.logs()).unwrap();
+        w
+    }
+
+    fn inventory(&self) -> PathBuf {
+        self.dir.path().join("inventory")
+    }
+
+    fn logs(&self) -> PathBuf {
+        self.dir.path().join("logs")
+    }
+
+    /// Writes one AWS CLI output document, pretty-printed as the CLI prints it.
+    fn doc(&self, name: &str, v: Value) {
+        let path = self.inventory().join(name);
+        std::fs::write(path, serde_json::to_string_pretty(&v).unwrap() + "\n").unwrap();
+    }
+
+    fn enis(&self, enis: Vec<Value>) {
+        self.doc(
+            "describe-network-interfaces.json",
+            json!({ "NetworkInterfaces": enis }),
+        );
+    }
+
+    fn vpcs(&self, vpcs: &[(&str, &str)]) {
+        let list: Vec<Value> = vpcs
+            .iter()
+            .map(|(id, cidr)| {
+                json!({
+                    "OwnerId": ACCOUNT,
+                    "InstanceTenancy": "default",
+                    "CidrBlockAssociationSet": [{
+                        "AssociationId": format!("vpc-cidr-assoc-{}", &id[4..]),
+                        "CidrBlock": cidr,
+                        "CidrBlockState": {"State": "associated"}
+                    }],
+                    "IsDefault": false,
+                    "Tags": [],
+                    "VpcId": id,
+                    "State": "available",
+                    "CidrBlock": cidr,
+                    "DhcpOptionsId": "dopt-0a1b2c3d4e5f60718"
+                })
+            })
+            .collect();
+        self.doc("describe-vpcs.json", json!({ "Vpcs": list }));
+    }
+
+    /// One flow log on the VPC with every field this file's records have.
+    fn flow_logs(&self, logs: Vec<Value>) {
+        self.doc("describe-flow-logs.json", json!({ "FlowLogs": logs }));
+    }
+
+    fn sagemaker(&self, name: &str, v: Value) {
+        self.doc(&format!("sagemaker/{name}.json"), v);
+    }
+
+    fn record(&mut self, r: Rec) {
+        self.records.push(r.line());
+    }
+
+    /// Writes the records as one S3-named object of flow log `fl-0v5`, with the header.
+    fn write_logs(&self, format: &str) -> PathBuf {
+        let path = self.logs().join(format!(
+            "{ACCOUNT}_vpcflowlogs_us-east-1_fl-0b1c2d3e4f5a6b7c8_20261125T1000Z_0a1b2c3d.log"
+        ));
+        let fields: Vec<&str> = format.split(' ').collect();
+        let all: Vec<&str> = FORMAT.split(' ').collect();
+        let mut text = format!("{format}\n");
+        for line in &self.records {
+            let values: Vec<&str> = line.split(' ').collect();
+            let picked: Vec<&str> = fields
+                .iter()
+                .map(|f| values[all.iter().position(|a| a == f).unwrap()])
+                .collect();
+            text += &picked.join(" ");
+            text.push('\n');
+        }
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// Every record with its enrichment, in file order.
+    fn query(&self) -> Vec<Value> {
+        self.query_format(FORMAT)
+    }
+
+    fn query_format(&self, format: &str) -> Vec<Value> {
+        let logs = self.write_logs(format);
+        let out = sageflow()
+            .arg("query")
+            .arg(&logs)
+            .arg("--inventory")
+            .arg(self.inventory())
+            .args(["--quiet", "--format", "json", "--sql"])
+            .arg(
+                "SELECT interface_id, start, srcaddr, dstaddr, srcport, dstport, eni_owner_kind, \
+                 sagemaker_resource_type, sagemaker_resource, sagemaker_candidates, attribution, \
+                 direction, remote_kind, remote_service, remote_vpc, initiator, leaves_vpc, \
+                 endpoint_bypass FROM flows",
+            )
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "query failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    fn scan(&self) -> (i32, Vec<Value>, String) {
+        self.scan_format(FORMAT)
+    }
+
+    fn scan_format(&self, format: &str) -> (i32, Vec<Value>, String) {
+        let logs = self.write_logs(format);
+        let out = sageflow()
+            .arg("scan")
+            .arg(&logs)
+            .arg("--inventory")
+            .arg(self.inventory())
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        let findings: Vec<Value> =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+        (out.status.code().unwrap(), findings, stderr)
+    }
+
+    fn show(&self) -> String {
+        let out = sageflow()
+            .args(["inventory", "show", "--inventory"])
+            .arg(self.inventory())
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap() + &String::from_utf8(out.stderr).unwrap()
+    }
+}
+
+/// The row of `eni` whose record starts at `hm`.
+fn row<'a>(rows: &'a [Value], eni: &str, hm: &str) -> &'a Value {
+    let t = at(hm);
+    rows.iter()
+        .find(|r| r["interface_id"] == eni && r["start"] == t)
+        .unwrap_or_else(|| panic!("no record of {eni} at {hm} in {rows:#?}"))
+}
+
+fn text(v: &Value) -> &str {
+    v.as_str().unwrap_or("")
+}
+
+/// (type, name, candidates) of a row, empty strings for NULL.
+fn who(r: &Value) -> (&str, &str, &str) {
+    (
+        text(&r["sagemaker_resource_type"]),
+        text(&r["sagemaker_resource"]),
+        text(&r["sagemaker_candidates"]),
+    )
+}
+
+fn findings_of<'a>(findings: &'a [Value], rule: &str) -> Vec<&'a Value> {
+    findings.iter().filter(|f| f["rule"] == rule).collect()
+}
+
+/// One flow record, built field by field (v5 custom format, `-` for NULL).
+#[derive(Clone)]
+struct Rec {
+    eni: String,
+    src: String,
+    dst: String,
+    sport: u16,
+    dport: u16,
+    protocol: u8,
+    start: i64,
+    action: &'static str,
+    subnet: String,
+    flags: String,
+    pkt_src: String,
+    pkt_dst: String,
+    direction: &'static str,
+    path: String,
+    bytes: u64,
+}
+
+impl Rec {
+    /// An accepted TCP egress record of `eni` at `hm`, in subnet A.
+    fn egress(eni: &str, hm: &str, src: &str, dst: &str, sport: u16, dport: u16) -> Rec {
+        Rec {
+            eni: eni.into(),
+            src: src.into(),
+            dst: dst.into(),
+            sport,
+            dport,
+            protocol: 6,
+            start: at(hm),
+            action: "ACCEPT",
+            subnet: SUBNET_A.into(),
+            flags: "3".into(),
+            pkt_src: src.into(),
+            pkt_dst: dst.into(),
+            direction: "egress",
+            path: "-".into(),
+            bytes: 4200,
+        }
+    }
+
+    fn ingress(eni: &str, hm: &str, src: &str, dst: &str, sport: u16, dport: u16) -> Rec {
+        Rec {
+            direction: "ingress",
+            flags: "19".into(),
+            ..Rec::egress(eni, hm, src, dst, sport, dport)
+        }
+    }
+
+    fn subnet(mut self, s: &str) -> Rec {
+        self.subnet = s.into();
+        self
+    }
+
+    fn flags(mut self, f: &str) -> Rec {
+        self.flags = f.into();
+        self
+    }
+
+    fn path(mut self, p: &str) -> Rec {
+        self.path = p.into();
+        self
+    }
+
+    fn pkt(mut self, src: &str, dst: &str) -> Rec {
+        self.pkt_src = src.into();
+        self.pkt_dst = dst.into();
+        self
+    }
+
+    fn line(&self) -> String {
+        format!(
+            "5 {ACCOUNT} {} {} {} {} {} {} 10 {} {} {} {} OK {VPC} {} - {} IPv4 {} {} us-east-1 use1-az1 - - {} {}",
+            self.eni,
+            self.src,
+            self.dst,
+            self.sport,
+            self.dport,
+            self.protocol,
+            self.bytes,
+            self.start,
+            self.start + 45,
+            self.action,
+            self.subnet,
+            self.flags,
+            self.pkt_src,
+            self.pkt_dst,
+            self.direction,
+            self.path,
+        )
+    }
+}
+
+/// A SageMaker-managed ENI as describe-network-interfaces prints it: requester-managed,
+/// attached by the service (`ela-attach-…`, owner `amazon-aws`), no description.
+fn sagemaker_eni(id: &str, ip: &str, subnet: &str, groups: &[&str], attached: &str) -> Value {
+    eni_json(
+        id,
+        ip,
+        subnet,
+        groups,
+        "interface",
+        "",
+        true,
+        Some(attached),
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn eni_json(
+    id: &str,
+    ip: &str,
+    subnet: &str,
+    groups: &[&str],
+    interface_type: &str,
+    description: &str,
+    requester_managed: bool,
+    attached: Option<&str>,
+) -> Value {
+    let dns = format!("ip-{}.ec2.internal", ip.replace('.', "-"));
+    let mut v = json!({
+        "AvailabilityZone": "us-east-1a",
+        "AvailabilityZoneId": "use1-az1",
+        "Description": description,
+        "Groups": groups.iter().map(|g| json!({"GroupId": g, "GroupName": format!("{g}-name")})).collect::<Vec<_>>(),
+        "InterfaceType": interface_type,
+        "Ipv6Addresses": [],
+        "MacAddress": "0e:5f:aa:bb:cc:01",
+        "NetworkInterfaceId": id,
+        "OwnerId": ACCOUNT,
+        "PrivateDnsName": dns,
+        "PrivateIpAddress": ip,
+        "PrivateIpAddresses": [{"Primary": true, "PrivateDnsName": dns, "PrivateIpAddress": ip}],
+        "RequesterId": "AROAXSAGEMAKEREXAMPLE:SageMaker",
+        "RequesterManaged": requester_managed,
+        "SourceDestCheck": true,
+        "Status": "in-use",
+        "SubnetId": subnet,
+        "TagSet": [],
+        "VpcId": VPC
+    });
+    if let Some(t) = attached {
+        v["Attachment"] = json!({
+            "AttachTime": ec2_time(t),
+            "AttachmentId": format!("ela-attach-{}", &id[4..]),
+            "DeleteOnTermination": false,
+            "DeviceIndex": 1,
+            "NetworkCardIndex": 0,
+            "InstanceOwnerId": "amazon-aws",
+            "Status": "attached"
+        });
+    }
+    v
+}
+
+fn vpc_config(groups: &[&str], subnets: &[&str]) -> Value {
+    json!({"SecurityGroupIds": groups, "Subnets": subnets})
+}
+
+/// `aws sagemaker describe-training-job`; `None` times are left out, as the CLI does.
+fn training_job(
+    name: &str,
+    status: &str,
+    created: &str,
+    start: Option<&str>,
+    end: Option<&str>,
+) -> Value {
+    let mut v = json!({
+        "TrainingJobName": name,
+        "TrainingJobArn": format!("arn:aws:sagemaker:us-east-1:{ACCOUNT}:training-job/{name}"),
+        "TrainingJobStatus": status,
+        "SecondaryStatus": if status == "InProgress" { "Starting" } else { status },
+        "HyperParameters": {"epochs": "10"},
+        "AlgorithmSpecification": {
+            "TrainingImage": "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:2.5-gpu-py311",
+            "TrainingInputMode": "File",
+            "EnableSageMakerMetricsTimeSeries": false
+        },
+        "RoleArn": ROLE,
+        "ResourceConfig": {"InstanceType": "ml.g5.2xlarge", "InstanceCount": 1, "VolumeSizeInGB": 50},
+        "VpcConfig": vpc_config(&[SG_JOB], &[SUBNET_A, SUBNET_B]),
+        "StoppingCondition": {"MaxRuntimeInSeconds": 86400},
+        "CreationTime": sm_time(created),
+        "LastModifiedTime": sm_time(end.or(start).unwrap_or(created)),
+        "EnableNetworkIsolation": false,
+        "EnableInterContainerTrafficEncryption": false,
+        "EnableManagedSpotTraining": false
+    });
+    if let Some(s) = start {
+        v["TrainingStartTime"] = json!(sm_time(s));
+    }
+    if let Some(e) = end {
+        v["TrainingEndTime"] = json!(sm_time(e));
+    }
+    v
+}
+
+fn model(name: &str, vpc: Option<Value>) -> Value {
+    let mut v = json!({
+        "ModelName": name,
+        "PrimaryContainer": {
+            "Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
+            "Mode": "SingleModel",
+            "ModelDataUrl": format!("s3://ml-artifacts-{ACCOUNT}/{name}/model.tar.gz"),
+            "Environment": {}
+        },
+        "ExecutionRoleArn": ROLE,
+        "CreationTime": sm_time("09:05"),
+        "ModelArn": format!("arn:aws:sagemaker:us-east-1:{ACCOUNT}:model/{name}"),
+        "EnableNetworkIsolation": false
+    });
+    if let Some(c) = vpc {
+        v["VpcConfig"] = c;
+    }
+    v
+}
+
+fn endpoint_config(name: &str, model: &str) -> Value {
+    json!({
+        "EndpointConfigName": name,
+        "EndpointConfigArn": format!("arn:aws:sagemaker:us-east-1:{ACCOUNT}:endpoint-config/{name}"),
+        "ProductionVariants": [{
+            "VariantName": "AllTraffic",
+            "ModelName": model,
+            "InitialInstanceCount": 1,
+            "InstanceType": "ml.m5.large",
+            "InitialVariantWeight": 1.0
+        }],
+        "CreationTime": sm_time("09:06"),
+        "EnableNetworkIsolation": false
+    })
+}
+
+fn endpoint(name: &str, config: &str, created: &str, modified: &str) -> Value {
+    json!({
+        "EndpointName": name,
+        "EndpointArn": format!("arn:aws:sagemaker:us-east-1:{ACCOUNT}:endpoint/{name}"),
+        "EndpointConfigName": config,
+        "ProductionVariants": [{
+            "VariantName": "AllTraffic",
+            "CurrentWeight": 1.0,
+            "DesiredWeight": 1.0,
+            "CurrentInstanceCount": 1,
+            "DesiredInstanceCount": 1
+        }],
+        "EndpointStatus": "InService",
+        "CreationTime": sm_time(created),
+        "LastModifiedTime": sm_time(modified)
+    })
+}
+
+fn transform_job(name: &str, model: &str, created: &str, start: &str, end: &str) -> Value {
+    json!({
+        "TransformJobName": name,
+        "TransformJobArn": format!("arn:aws:sagemaker:us-east-1:{ACCOUNT}:transform-job/{name}"),
+        "TransformJobStatus": "Completed",
+        "ModelName": model,
+        "MaxConcurrentTransforms": 1,
+        "BatchStrategy": "MultiRecord",
+        "TransformInput": {
+            "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": format!("s3://ml-data-{ACCOUNT}/batch/")}},
+            "ContentType": "text/csv",
+            "CompressionType": "None",
+            "SplitType": "Line"
+        },
+        "TransformOutput": {"S3OutputPath": format!("s3://ml-artifacts-{ACCOUNT}/batch-out/")},
+        "TransformResources": {"InstanceType": "ml.m5.large", "InstanceCount": 1},
+        "CreationTime": sm_time(created),
+        "TransformStartTime": sm_time(start),
+        "TransformEndTime": sm_time(end)
+    })
+}
+
+fn flow_log(id: &str, resource: &str, traffic: &str, format: &str) -> Value {
+    json!({
+        "CreationTime": "2026-10-02T14:20:31.118000+00:00",
+        "DeliverLogsStatus": "SUCCESS",
+        "FlowLogId": id,
+        "FlowLogStatus": "ACTIVE",
+        "ResourceId": resource,
+        "TrafficType": traffic,
+        "LogDestinationType": "s3",
+        "LogDestination": format!("arn:aws:s3:::flow-logs-{ACCOUNT}"),
+        "LogFormat": format.split(' ').map(|f| format!("${{{f}}}")).collect::<Vec<_>>().join(" "),
+        "Tags": [],
+        "MaxAggregationInterval": 60,
+        "DestinationOptions": {"FileFormat": "plain-text", "HiveCompatiblePartitions": false, "PerHourPartition": false}
+    })
+}
+
+/// The base account: one VPC with a flow log of every field.
+fn world() -> World {
+    let w = World::new();
+    w.vpcs(&[(VPC, "10.0.0.0/16")]);
+    w.flow_logs(vec![flow_log("fl-0b1c2d3e4f5a6b7c8", VPC, "ALL", FORMAT)]);
+    w
+}
+
+const INTERNET: &str = "198.51.100.23";
+
+/// 1. A training job, the endpoint serving its model and a later batch transform of that
+///    model share one VpcConfig (the SageMaker Python SDK's default): each record goes to
+///    the workload running then, and on an overlap the ENI's attach time decides.
+#[test]
+fn one_vpc_config_for_a_training_job_its_endpoint_and_batch_transform() {
+    let mut w = world();
+    w.enis(vec![
+        sagemaker_eni(
+            "eni-0e9d00000000000a1",
+            "10.0.1.20",
+            SUBNET_A,
+            &[SG_JOB],
+            "09:15",
+        ),
+        sagemaker_eni(
+            "eni-0e9d00000000000b1",
+            "10.0.1.30",
+            SUBNET_A,
+            &[SG_JOB],
+            "12:02",
+        ),
+    ]);
+    let vpc = vpc_config(&[SG_JOB], &[SUBNET_A, SUBNET_B]);
+    w.sagemaker(
+        "describe-training-job-train-1",
+        training_job(
+            "train-1",
+            "Completed",
+            "08:00",
+            Some("08:02"),
+            Some("09:00"),
+        ),
+    );
+    w.sagemaker("describe-model-model-1", model("model-1", Some(vpc)));
+    w.sagemaker(
+        "describe-endpoint-config-cfg-1",
+        endpoint_config("cfg-1", "model-1"),
+    );
+    w.sagemaker(
+        "describe-endpoint-ep-1",
+        endpoint("ep-1", "cfg-1", "09:10", "09:18"),
+    );
+    w.sagemaker(
+        "describe-transform-job-bt-1",
+        transform_job("bt-1", "model-1", "12:00", "12:03", "12:30"),
+    );
+    let ep = "eni-0e9d00000000000a1";
+    let bt = "eni-0e9d00000000000b1";
+    w.record(Rec::egress(ep, "11:00", "10.0.1.20", INTERNET, 40000, 443));
+    w.record(Rec::egress(ep, "12:10", "10.0.1.20", INTERNET, 40001, 443));
+    w.record(Rec::egress(bt, "12:10", "10.0.1.30", INTERNET, 40002, 443));
+    w.record(Rec::egress(bt, "13:00", "10.0.1.30", INTERNET, 40003, 443));
+    let rows = w.query();
+    // Hours after the training job ended: the endpoint, which exists.
+    assert_eq!(who(row(&rows, ep, "11:00")), ("endpoint", "ep-1", ""));
+    // During the transform job: the endpoint ENI was attached when the endpoint was
+    // provisioned, the transform ENI while the job started.
+    assert_eq!(who(row(&rows, ep, "12:10")), ("endpoint", "ep-1", ""));
+    assert_eq!(who(row(&rows, bt, "12:10")), ("transform_job", "bt-1", ""));
+    // After the transform job only the endpoint runs in that VpcConfig.
+    assert_eq!(who(row(&rows, bt, "13:00")), ("endpoint", "ep-1", ""));
+    for r in &rows {
+        assert_eq!(r["eni_owner_kind"], "sagemaker");
+        assert_eq!(r["attribution"], "eni");
+    }
+}
+
+/// 2. Several models share one VpcConfig; only one is deployed. The record belongs to the
+///    endpoint that serves a matching model, not to the first model by name.
+#[test]
+fn several_models_share_a_vpc_config_and_only_one_is_served() {
+    let mut w = world();
+    let eni = "eni-0e9d00000000000c1";
+    w.enis(vec![sagemaker_eni(
+        eni,
+        "10.0.1.40",
+        SUBNET_A,
+        &[SG_JOB],
+        "09:15",
+    )]);
+    let vpc = vpc_config(&[SG_JOB], &[SUBNET_A]);
+    for m in ["a-candidate-model", "b-retired-model", "c-prod-model"] {
+        w.sagemaker(&format!("describe-model-{m}"), model(m, Some(vpc.clone())));
+    }
+    w.sagemaker(
+        "describe-endpoint-config-prod-cfg",
+        endpoint_config("prod-cfg", "c-prod-model"),
+    );
+    w.sagemaker(
+        "describe-endpoint-prod",
+        endpoint("churn-prod", "prod-cfg", "09:10", "09:18"),
+    );
+    w.record(Rec::egress(eni, "11:00", "10.0.1.40", INTERNET, 40000, 443));
+    let rows = w.query();
+    assert_eq!(
+        who(row(&rows, eni, "11:00")),
+        ("endpoint", "churn-prod", "")
+    );
+}
+
+/// 3. A job still starting has no start or end time: its CreationTime bounds it, and a job
+///    with no usable time at all matches no record (and is reported).
+#[test]
+fn pending_jobs_are_bounded_by_their_creation_time() {
+    let mut w = world();
+    let eni = "eni-0e9d00000000000d1";
+    w.enis(vec![sagemaker_eni(
+        eni,
+        "10.0.1.50",
+        SUBNET_A,
+        &[SG_JOB],
+        "09:58",
+    )]);
+    w.sagemaker(
+        "describe-training-job-done",
+        training_job("done", "Completed", "09:57", Some("10:00"), Some("11:00")),
+    );
+    w.sagemaker(
+        "describe-training-job-pending",
+        training_job("pending", "InProgress", "12:00", None, None),
+    );
+    // Hand-trimmed output with nothing that says when it ran.
+    w.sagemaker(
+        "describe-training-job-timeless",
+        json!({"TrainingJobName": "timeless", "TrainingJobStatus": "InProgress",
+               "VpcConfig": vpc_config(&[SG_JOB], &[SUBNET_A])}),
+    );
+    for hm in ["10:30", "11:30", "12:30"] {
+        w.record(Rec::egress(eni, hm, "10.0.1.50", INTERNET, 40000, 443));
+    }
+    let rows = w.query();
+    assert_eq!(who(row(&rows, eni, "10:30")), ("training_job", "done", ""));
+    assert_eq!(who(row(&rows, eni, "11:30")), ("training_job", "", ""));
+    assert_eq!(
+        who(row(&rows, eni, "12:30")),
+        ("training_job", "pending", "")
+    );
+    let shown = w.show();
+    assert!(
+        shown.contains("training job timeless: no start, end or CreationTime"),
+        "{shown}"
+    );
+}
+
+/// 4. Hyperparameter tuning runs jobs in parallel in one VpcConfig: the ENI's attach time
+///    picks the job when it can; otherwise the name is NULL and the candidates are listed.
+#[test]
+fn overlapping_tuning_jobs_are_never_picked_silently() {
+    let mut w = world();
+    let first = "eni-0e9d00000000000e1";
+    let third = "eni-0e9d00000000000e3";
+    w.enis(vec![
+        sagemaker_eni(first, "10.0.1.61", SUBNET_A, &[SG_JOB], "10:01:50"),
+        sagemaker_eni(third, "10.0.1.63", SUBNET_A, &[SG_JOB], "10:51:10"),
+    ]);
+    for (name, created, start, end) in [
+        ("tune-001", "10:00", "10:02:30", "10:55"),
+        ("tune-002", "10:00:01", "10:02:40", "11:05"),
+        ("tune-003", "10:50", "10:52", "11:40"),
+    ] {
+        let mut job = training_job(name, "Completed", created, Some(start), Some(end));
+        job["TuningJobArn"] = json!(format!(
+            "arn:aws:sagemaker:us-east-1:{ACCOUNT}:hyper-parameter-tuning-job/tune"
+        ));
+        w.sagemaker(&format!("describe-training-job-{name}"), job);
+    }
+    w.record(Rec::egress(
+        first,
+        "10:30",
+        "10.0.1.61",
+        INTERNET,
+        40000,
+        443,
+    ));
+    w.record(Rec::egress(
+        first,
+        "10:53",
+        "10.0.1.61",
+        INTERNET,
+        40001,
+        443,
+    ));
+    w.record(Rec::egress(
+        first,
+        "11:01",
+        "10.0.1.61",
+        INTERNET,
+        40002,
+        443,
+    ));
+    w.record(Rec::egress(
+        third,
+        "10:53",
+        "10.0.1.63",
+        INTERNET,
+        40003,
+        443,
+    ));
+    let rows = w.query();
+    // Both ran and both could have attached the ENI.
+    assert_eq!(
+        who(row(&rows, first, "10:30")),
+        (
+            "training_job",
+            "",
+            "training_job:tune-001,training_job:tune-002"
+        )
+    );
+    // tune-003 runs too at 10:53, but started long after the ENI was attached.
+    assert_eq!(
+        who(row(&rows, first, "10:53")),
+        (
+            "training_job",
+            "",
+            "training_job:tune-001,training_job:tune-002"
+        )
+    );
+    // Only tune-002 and tune-003 run at 11:01; only tune-002 could have attached it.
+    assert_eq!(
+        who(row(&rows, first, "11:01")),
+        ("training_job", "tune-002", "")
+    );
+    assert_eq!(
+        who(row(&rows, third, "10:53")),
+        ("training_job", "tune-003", "")
+    );
+    // The findings carry the candidates too.
+    let (code, findings, _) = w.scan();
+    assert_eq!(code, 1);
+    let leaves = findings_of(&findings, "leaves-vpc");
+    assert_eq!(leaves.len(), 4);
+    assert!(leaves.iter().any(|f| f["sagemaker_resource"].is_null()
+        && f["sagemaker_candidates"] == "training_job:tune-001,training_job:tune-002"));
+}
+
+/// 5. Endpoints with inference components carry their VpcConfig on the endpoint config.
+#[test]
+fn an_endpoint_config_vpc_config_attributes_inference_components() {
+    let mut w = world();
+    let eni = "eni-0e9d00000000000f1";
+    let sg = "sg-0f1e2d3c4b5a69799";
+    w.enis(vec![sagemaker_eni(
+        eni,
+        "10.0.1.70",
+        SUBNET_B,
+        &[sg],
+        "09:20",
+    )]);
+    // The model has no VpcConfig; the config has, and its variant names no model.
+    w.sagemaker("describe-model-llm", model("llm", None));
+    w.sagemaker(
+        "describe-endpoint-config-ic-cfg",
+        json!({
+            "EndpointConfigName": "ic-cfg",
+            "EndpointConfigArn": format!("arn:aws:sagemaker:us-east-1:{ACCOUNT}:endpoint-config/ic-cfg"),
+            "ProductionVariants": [{
+                "VariantName": "AllTraffic",
+                "InitialInstanceCount": 1,
+                "InstanceType": "ml.g5.12xlarge",
+                "ManagedInstanceScaling": {"Status": "ENABLED", "MinInstanceCount": 1, "MaxInstanceCount": 2},
+                "RoutingConfig": {"RoutingStrategy": "LEAST_OUTSTANDING_REQUESTS"}
+            }],
+            "CreationTime": sm_time("09:05"),
+            "ExecutionRoleArn": ROLE,
+            "VpcConfig": vpc_config(&[sg], &[SUBNET_B]),
+            "EnableNetworkIsolation": false
+        }),
+    );
+    w.sagemaker(
+        "describe-endpoint-llm",
+        endpoint("llm-endpoint", "ic-cfg", "09:10", "09:30"),
+    );
+    w.record(Rec::egress(eni, "11:00", "10.0.1.70", INTERNET, 40000, 443).subnet(SUBNET_B));
+    let rows = w.query();
+    let r = row(&rows, eni, "11:00");
+    assert_eq!(r["eni_owner_kind"], "sagemaker");
+    assert_eq!(who(r), ("endpoint", "llm-endpoint", ""));
+}
+
+/// 6. Other services' ENIs share the job's (default) security group and subnet: none of
+///    them is SageMaker's, and `inventory show` never lists one as both.
+#[test]
+fn other_services_sharing_the_security_group_are_not_sagemaker() {
+    let mut w = world();
+    let sg = "sg-0default000000001";
+    let vpce_listed = "eni-0a0000000000000a1";
+    let vpce_typed = "eni-0a0000000000000a2";
+    let lambda = "eni-0a0000000000000a3";
+    let nlb = "eni-0a0000000000000a4";
+    let job_eni = "eni-0a0000000000000a5";
+    w.enis(vec![
+        // Older describe output: an endpoint ENI with InterfaceType `interface`, known as
+        // the endpoint's only from describe-vpc-endpoints.
+        eni_json(
+            vpce_listed,
+            "10.0.1.101",
+            SUBNET_A,
+            &[sg],
+            "interface",
+            "",
+            true,
+            None,
+        ),
+        eni_json(
+            vpce_typed,
+            "10.0.1.102",
+            SUBNET_A,
+            &[sg],
+            "vpc_endpoint",
+            "VPC Endpoint Interface vpce-0e1d2c3b4a5968702",
+            true,
+            None,
+        ),
+        eni_json(
+            lambda,
+            "10.0.1.103",
+            SUBNET_A,
+            &[sg],
+            "lambda",
+            "AWS Lambda VPC ENI-ingest-fn-7d1e0b3c-2a4f-4a7e-9a62-1c0d5e6f7a8b",
+            true,
+            Some("09:00"),
+        ),
+        eni_json(
+            nlb,
+            "10.0.1.104",
+            SUBNET_A,
+            &[sg],
+            "network_load_balancer",
+            "ELB net/internal-nlb/50dc6c495c0c9188",
+            true,
+            None,
+        ),
+        sagemaker_eni(job_eni, "10.0.1.105", SUBNET_A, &[sg], "09:58"),
+    ]);
+    w.doc(
+        "describe-vpc-endpoints.json",
+        json!({"VpcEndpoints": [
+            {"VpcEndpointId": "vpce-0e1d2c3b4a5968701", "VpcEndpointType": "Interface", "VpcId": VPC,
+             "ServiceName": "com.amazonaws.us-east-1.sts", "State": "available",
+             "PolicyDocument": "{\"Statement\":[{\"Action\":\"*\",\"Effect\":\"Allow\",\"Principal\":\"*\",\"Resource\":\"*\"}]}",
+             "RouteTableIds": [], "SubnetIds": [SUBNET_A], "Groups": [{"GroupId": sg, "GroupName": "default"}],
+             "IpAddressType": "ipv4", "PrivateDnsEnabled": true, "RequesterManaged": false,
+             "NetworkInterfaceIds": [vpce_listed], "DnsEntries": [],
+             "CreationTimestamp": "2026-10-01T12:00:00+00:00", "Tags": [], "OwnerId": ACCOUNT},
+            {"VpcEndpointId": "vpce-0e1d2c3b4a5968702", "VpcEndpointType": "Interface", "VpcId": VPC,
+             "ServiceName": "com.amazonaws.us-east-1.logs", "State": "available",
+             "RouteTableIds": [], "SubnetIds": [SUBNET_A], "Groups": [{"GroupId": sg, "GroupName": "default"}],
+             "IpAddressType": "ipv4", "PrivateDnsEnabled": true, "RequesterManaged": false,
+             "NetworkInterfaceIds": [vpce_typed], "DnsEntries": [],
+             "CreationTimestamp": "2026-10-01T12:00:00+00:00", "Tags": [], "OwnerId": ACCOUNT}
+        ]}),
+    );
+    let mut job = training_job(
+        "train-default-sg",
+        "Completed",
+        "09:57",
+        Some("10:00"),
+        Some("11:00"),
+    );
+    job["VpcConfig"] = vpc_config(&[sg], &[SUBNET_A]);
+    w.sagemaker("describe-training-job-train-default-sg", job);
+    for (eni, ip) in [
+        (vpce_listed, "10.0.1.101"),
+        (vpce_typed, "10.0.1.102"),
+        (lambda, "10.0.1.103"),
+        (nlb, "10.0.1.104"),
+        (job_eni, "10.0.1.105"),
+    ] {
+        w.record(Rec::egress(eni, "10:30", ip, INTERNET, 40000, 443));
+    }
+    let rows = w.query();
+    let kind = |eni| text(&row(&rows, eni, "10:30")["eni_owner_kind"]).to_string();
+    assert_eq!(kind(vpce_listed), "vpc_endpoint");
+    assert_eq!(kind(vpce_typed), "vpc_endpoint");
+    assert_eq!(kind(lambda), "lambda");
+    assert_eq!(kind(nlb), "other_service");
+    assert_eq!(kind(job_eni), "sagemaker");
+    assert_eq!(
+        who(row(&rows, job_eni, "10:30")),
+        ("training_job", "train-default-sg", "")
+    );
+    let shown = w.show();
+    let line = shown
+        .lines()
+        .find(|l| l.trim_start().starts_with(vpce_listed) && l.contains("interface"))
+        .unwrap_or_else(|| panic!("{shown}"));
+    assert!(line.ends_with("vpc_endpoint"), "{line}");
+    // One ENI is SageMaker's, the job's own; the endpoint's is listed only as the endpoint's.
+    assert_eq!(
+        shown.matches("sagemaker by VpcConfig").count(),
+        1,
+        "{shown}"
+    );
+    // Only the job's own record is a finding.
+    let (_, findings, _) = w.scan();
+    let leaves = findings_of(&findings, "leaves-vpc");
+    assert_eq!(leaves.len(), 1, "{leaves:#?}");
+    assert_eq!(leaves[0]["interface_id"], job_eni);
+}
+
+/// 7. A job's ENIs are deleted when it ends, so today's inventory lacks them: their
+///    records are counted and reported, and a record whose subnet and time match exactly
+///    one workload's VpcConfig is attributed to it.
+#[test]
+fn records_of_enis_missing_from_the_inventory_are_reported_and_attributed() {
+    let mut w = world();
+    // The notebook's ENI is the only one describe-network-interfaces still lists.
+    let nb = "eni-0b0000000000000b1";
+    w.enis(vec![eni_json(
+        nb,
+        "10.0.2.10",
+        SUBNET_B,
+        &["sg-0nb00000000000001"],
+        "interface",
+        "",
+        false,
+        Some("08:00"),
+    )]);
+    w.sagemaker(
+        "describe-training-job-nightly",
+        training_job(
+            "nightly",
+            "Completed",
+            "09:57",
+            Some("10:00"),
+            Some("11:00"),
+        ),
+    );
+    let gone = "eni-0b0000000000000b2";
+    let stranger = "eni-0b0000000000000b3";
+    w.record(Rec::egress(
+        gone,
+        "10:30",
+        "10.0.1.80",
+        INTERNET,
+        40000,
+        443,
+    ));
+    w.record(Rec::ingress(
+        gone,
+        "10:30",
+        INTERNET,
+        "10.0.1.80",
+        443,
+        40000,
+    ));
+    // After the job ended: a workload ENI no more.
+    w.record(Rec::egress(
+        gone,
+        "11:30",
+        "10.0.1.80",
+        INTERNET,
+        40001,
+        443,
+    ));
+    // A subnet no workload uses.
+    w.record(
+        Rec::egress(stranger, "10:30", "10.0.3.9", INTERNET, 40002, 443)
+            .subnet("subnet-0aa11bb22cc33dd49"),
+    );
+    let rows = w.query();
+    let r = row(&rows, gone, "10:30");
+    assert_eq!(r["eni_owner_kind"], "sagemaker");
+    assert_eq!(r["attribution"], "vpc_config_by_record");
+    assert_eq!(who(r), ("training_job", "nightly", ""));
+    assert_eq!(r["leaves_vpc"], true);
+    let late = row(&rows, gone, "11:30");
+    assert_eq!(late["eni_owner_kind"], "unknown");
+    assert!(late["attribution"].is_null());
+    assert_eq!(row(&rows, stranger, "10:30")["eni_owner_kind"], "unknown");
+
+    let (code, findings, stderr) = w.scan();
+    assert_eq!(code, 1);
+    let leaves = findings_of(&findings, "leaves-vpc");
+    assert_eq!(leaves.len(), 2, "{leaves:#?}");
+    assert!(leaves.iter().all(
+        |f| f["sagemaker_resource"] == "nightly" && f["attribution"] == "vpc_config_by_record"
+    ));
+    assert!(
+        stderr.contains("warning: 4 records (16.41 KiB) on 2 ENIs that no inventory document names (2 of them attributed to a workload by the record's subnet and time)"),
+        "{stderr}"
+    );
+    // The report lists them per ENI.
+    let out = sageflow()
+        .arg("query")
+        .arg(w.logs())
+        .arg("--inventory")
+        .arg(w.inventory())
+        .args([
+            "--quiet",
+            "--format",
+            "json",
+            "--file",
+            "queries/report-unknown-enis.sql",
+        ])
+        .output()
+        .unwrap();
+    let report: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report.len(), 2, "{report:#?}");
+    assert_eq!(report[0]["interface_id"], gone);
+    assert_eq!(report[0]["records"], 3);
+    assert_eq!(report[0]["attributed_records"], 2);
+    assert_eq!(report[0]["subnet_id"], SUBNET_A);
+    assert_eq!(report[1]["interface_id"], stranger);
+}
+
+/// The route tables and S3 gateway endpoints of tests 8 and 9.
+fn route_table(id: &str, subnet: &str, endpoint: &str, main: bool) -> Value {
+    json!({
+        "Associations": [{
+            "Main": main,
+            "RouteTableAssociationId": format!("rtbassoc-{}", &id[4..]),
+            "RouteTableId": id,
+            "SubnetId": subnet,
+            "AssociationState": {"State": "associated"}
+        }],
+        "PropagatingVgws": [],
+        "RouteTableId": id,
+        "Routes": [
+            {"DestinationCidrBlock": "10.0.0.0/16", "GatewayId": "local", "Origin": "CreateRouteTable", "State": "active"},
+            {"DestinationPrefixListId": "pl-63a5400a", "GatewayId": endpoint, "Origin": "CreateRoute", "State": "active"},
+            {"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": "nat-0a1b2c3d4e5f60718", "Origin": "CreateRoute", "State": "active"}
+        ],
+        "Tags": [],
+        "VpcId": VPC,
+        "OwnerId": ACCOUNT
+    })
+}
+
+fn s3_gateway(id: &str, table: &str) -> Value {
+    json!({
+        "VpcEndpointId": id, "VpcEndpointType": "Gateway", "VpcId": VPC,
+        "ServiceName": "com.amazonaws.us-east-1.s3", "State": "available",
+        "PolicyDocument": "{\"Version\":\"2008-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"*\",\"Resource\":\"*\"}]}",
+        "RouteTableIds": [table], "SubnetIds": [], "Groups": [],
+        "PrivateDnsEnabled": false, "RequesterManaged": false,
+        "NetworkInterfaceIds": [], "DnsEntries": [],
+        "CreationTimestamp": "2026-10-01T12:00:00+00:00", "Tags": [], "OwnerId": ACCOUNT
+    })
+}
+
+fn s3_prefix_list(w: &World) {
+    w.doc(
+        "describe-managed-prefix-lists.json",
+        json!({"PrefixLists": [{
+            "PrefixListId": "pl-63a5400a", "AddressFamily": "IPv4", "State": "create-complete",
+            "PrefixListArn": "arn:aws:ec2:us-east-1:aws:prefix-list/pl-63a5400a",
+            "PrefixListName": "com.amazonaws.us-east-1.s3", "Tags": [], "OwnerId": "AWS"
+        }]}),
+    );
+}
+
+fn notebook(w: &World, name: &str, eni: &str, subnet: &str) {
+    w.sagemaker(
+        &format!("describe-notebook-instance-{name}"),
+        json!({
+            "NotebookInstanceArn": format!("arn:aws:sagemaker:us-east-1:{ACCOUNT}:notebook-instance/{name}"),
+            "NotebookInstanceName": name,
+            "NotebookInstanceStatus": "InService",
+            "Url": format!("{name}.notebook.us-east-1.sagemaker.aws"),
+            "InstanceType": "ml.t3.medium",
+            "SubnetId": subnet,
+            "SecurityGroups": ["sg-0nb00000000000001"],
+            "RoleArn": ROLE,
+            "NetworkInterfaceId": eni,
+            "LastModifiedTime": "2026-11-01T08:05:00.000000+00:00",
+            "CreationTime": "2026-11-01T08:00:00.000000+00:00",
+            "DirectInternetAccess": "Disabled",
+            "VolumeSizeInGB": 5,
+            "RootAccess": "Enabled",
+            "PlatformIdentifier": "notebook-al2-v3"
+        }),
+    );
+}
+
+fn notebook_eni(id: &str, ip: &str, subnet: &str) -> Value {
+    eni_json(
+        id,
+        ip,
+        subnet,
+        &["sg-0nb00000000000001"],
+        "interface",
+        "",
+        false,
+        Some("08:00"),
+    )
+}
+
+/// 8. One S3 gateway endpoint per route table: each subnet's table decides which endpoint
+///    carries its traffic, and neither endpoint's prefix list shadows the other's.
+#[test]
+fn one_gateway_endpoint_per_route_table() {
+    let mut w = world();
+    let (nb_a, nb_b) = ("eni-0c0000000000000c1", "eni-0c0000000000000c2");
+    w.enis(vec![
+        notebook_eni(nb_a, "10.0.1.10", SUBNET_A),
+        notebook_eni(nb_b, "10.0.2.10", SUBNET_B),
+    ]);
+    notebook(&w, "nb-a", nb_a, SUBNET_A);
+    notebook(&w, "nb-b", nb_b, SUBNET_B);
+    s3_prefix_list(&w);
+    w.doc(
+        "get-managed-prefix-list-entries-pl-63a5400a.json",
+        json!({"Entries": [{"Cidr": "52.216.0.0/15"}, {"Cidr": "3.5.0.0/19"}]}),
+    );
+    w.doc(
+        "describe-route-tables.json",
+        json!({"RouteTables": [
+            route_table("rtb-0a00000000000000a", SUBNET_A, "vpce-0s3aaaaaaaaaaaaa1", false),
+            route_table("rtb-0b00000000000000b", SUBNET_B, "vpce-0s3bbbbbbbbbbbbb2", false)
+        ]}),
+    );
+    w.doc(
+        "describe-vpc-endpoints.json",
+        json!({"VpcEndpoints": [
+            s3_gateway("vpce-0s3aaaaaaaaaaaaa1", "rtb-0a00000000000000a"),
+            s3_gateway("vpce-0s3bbbbbbbbbbbbb2", "rtb-0b00000000000000b")
+        ]}),
+    );
+    for (eni, ip, subnet) in [(nb_a, "10.0.1.10", SUBNET_A), (nb_b, "10.0.2.10", SUBNET_B)] {
+        w.record(Rec::egress(eni, "10:30", ip, "52.216.10.1", 40000, 443).subnet(subnet));
+        w.record(Rec::ingress(eni, "10:30", "52.216.10.1", ip, 443, 40000).subnet(subnet));
+    }
+    // The default format: no traffic-path, so the route tables decide.
+    let rows = w.query_format(
+        "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status",
+    );
+    assert_eq!(rows.len(), 4);
+    for r in &rows {
+        assert_eq!(r["remote_kind"], "gateway_endpoint", "{r}");
+        assert_eq!(r["remote_service"], "s3", "{r}");
+        assert_eq!(r["leaves_vpc"], false, "{r}");
+        assert_eq!(r["endpoint_bypass"], false, "{r}");
+    }
+}
+
+/// 9. traffic-path 7 proves the gateway endpoint carried the traffic (8 that it did not),
+///    even when the prefix list's entries were never saved; the scan warns once.
+#[test]
+fn traffic_path_7_proves_the_gateway_endpoint_without_prefix_list_entries() {
+    let mut w = world();
+    let nb = "eni-0c0000000000000d1";
+    w.enis(vec![notebook_eni(nb, "10.0.1.10", SUBNET_A)]);
+    notebook(&w, "nb-d", nb, SUBNET_A);
+    s3_prefix_list(&w);
+    w.doc(
+        "describe-route-tables.json",
+        json!({"RouteTables": [route_table("rtb-0a00000000000000a", SUBNET_A, "vpce-0s3aaaaaaaaaaaaa1", true)]}),
+    );
+    w.doc(
+        "describe-vpc-endpoints.json",
+        json!({"VpcEndpoints": [s3_gateway("vpce-0s3aaaaaaaaaaaaa1", "rtb-0a00000000000000a")]}),
+    );
+    w.record(Rec::egress(nb, "10:30", "10.0.1.10", "52.216.10.1", 40000, 443).path("7"));
+    w.record(Rec::ingress(
+        nb,
+        "10:30",
+        "52.216.10.1",
+        "10.0.1.10",
+        443,
+        40000,
+    ));
+    w.record(Rec::egress(nb, "10:40", "10.0.1.10", "52.217.20.2", 40001, 443).path("8"));
+    let rows = w.query();
+    let through = row(&rows, nb, "10:30");
+    assert_eq!(through["remote_kind"], "gateway_endpoint");
+    assert_eq!(through["remote_service"], "s3");
+    let reply = rows.iter().find(|r| r["direction"] == "ingress").unwrap();
+    assert_eq!(reply["remote_kind"], "gateway_endpoint", "{reply}");
+    let bypass = row(&rows, nb, "10:40");
+    assert_eq!(bypass["remote_kind"], "aws_service");
+    assert_eq!(bypass["endpoint_bypass"], true);
+
+    let (code, findings, stderr) = w.scan();
+    assert_eq!(code, 1);
+    assert_eq!(findings_of(&findings, "endpoint-bypass").len(), 1);
+    assert_eq!(findings_of(&findings, "leaves-vpc").len(), 1);
+    let warning = "gateway endpoint vpce-0s3aaaaaaaaaaaaa1 (com.amazonaws.us-east-1.s3)";
+    assert_eq!(stderr.matches(warning).count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("the CIDRs of pl-63a5400a are unknown"),
+        "{stderr}"
+    );
+}
+
+/// 10. ip-ranges' EC2 code covers addresses customers hold: reaching one is not an
+///     endpoint bypass, and a connection from one is internet ingress.
+#[test]
+fn customer_address_space_in_ip_ranges_is_the_internet() {
+    let mut w = world();
+    let nb = "eni-0c0000000000000e1";
+    let ep = "eni-0c0000000000000e2";
+    let sg = "sg-0f1e2d3c4b5a69711";
+    w.enis(vec![
+        notebook_eni(nb, "10.0.1.10", SUBNET_A),
+        sagemaker_eni(ep, "10.0.1.20", SUBNET_A, &[sg], "09:15"),
+    ]);
+    notebook(&w, "nb-e", nb, SUBNET_A);
+    w.sagemaker(
+        "describe-model-m",
+        model("m", Some(vpc_config(&[sg], &[SUBNET_A]))),
+    );
+    w.sagemaker("describe-endpoint-config-c", endpoint_config("c", "m"));
+    w.sagemaker("describe-endpoint-e", endpoint("e", "c", "09:10", "09:18"));
+    // 3.84.10.20 is EC2 (and AMAZON) in us-east-1; 54.239.29.17 only AMAZON.
+    w.record(Rec::egress(
+        nb,
+        "10:30",
+        "10.0.1.10",
+        "3.84.10.20",
+        40000,
+        443,
+    ));
+    w.record(Rec::egress(
+        nb,
+        "10:31",
+        "10.0.1.10",
+        "54.239.29.17",
+        40001,
+        443,
+    ));
+    w.record(Rec::ingress(ep, "10:32", "3.84.10.20", "10.0.1.20", 51515, 8080).flags("2"));
+    let rows = w.query();
+    let ec2 = row(&rows, nb, "10:30");
+    assert_eq!(ec2["remote_kind"], "internet");
+    assert_eq!(ec2["remote_service"], "EC2");
+    assert_eq!(ec2["endpoint_bypass"], false);
+    assert_eq!(ec2["leaves_vpc"], true);
+    assert_eq!(row(&rows, nb, "10:31")["remote_kind"], "aws_service");
+    let (_, findings, _) = w.scan();
+    let bypass = findings_of(&findings, "endpoint-bypass");
+    assert_eq!(bypass.len(), 1);
+    assert_eq!(bypass[0]["dstaddr"], "54.239.29.17");
+    let ingress = findings_of(&findings, "internet-ingress");
+    assert_eq!(ingress.len(), 1, "{findings:#?}");
+    assert_eq!(ingress[0]["srcaddr"], "3.84.10.20");
+    assert_eq!(ingress[0]["remote_service"], "EC2");
+}
+
+/// 11. Who opened a connection comes from the TCP flags where the logs have them; the
+///     port heuristic is only the fallback.
+#[test]
+fn tcp_flags_decide_who_opened_the_connection() {
+    let mut w = world();
+    let ep = "eni-0c0000000000000f1";
+    let nb = "eni-0c0000000000000f2";
+    let sg = "sg-0f1e2d3c4b5a69722";
+    w.enis(vec![
+        sagemaker_eni(ep, "10.0.1.20", SUBNET_A, &[sg], "09:15"),
+        notebook_eni(nb, "10.0.1.10", SUBNET_A),
+    ]);
+    notebook(&w, "nb-f", nb, SUBNET_A);
+    w.sagemaker(
+        "describe-model-m",
+        model("m", Some(vpc_config(&[sg], &[SUBNET_A]))),
+    );
+    w.sagemaker("describe-endpoint-config-c", endpoint_config("c", "m"));
+    w.sagemaker("describe-endpoint-e", endpoint("e", "c", "09:10", "09:18"));
+    // A client on port 3000 opens a connection to the endpoint's 8080.
+    w.record(Rec::ingress(ep, "10:30", "198.51.100.7", "10.0.1.20", 3000, 8080).flags("2"));
+    w.record(Rec::egress(ep, "10:30", "10.0.1.20", "198.51.100.7", 8080, 3000).flags("18"));
+    // The notebook opens a gRPC connection to an internet server on 50051; the server's
+    // SYN-ACK, and later records of the long-lived connection, are not ingress.
+    w.record(Rec::egress(nb, "10:40", "10.0.1.10", "198.51.100.8", 45000, 50051).flags("2"));
+    w.record(Rec::ingress(nb, "10:40", "198.51.100.8", "10.0.1.10", 50051, 45000).flags("18"));
+    w.record(Rec::ingress(nb, "10:45", "198.51.100.8", "10.0.1.10", 50051, 45000).flags("0"));
+    let rows = w.query();
+    assert_eq!(row(&rows, ep, "10:30")["initiator"], "remote");
+    let (_, findings, _) = w.scan();
+    let ingress = findings_of(&findings, "internet-ingress");
+    assert_eq!(ingress.len(), 1, "{ingress:#?}");
+    assert_eq!(ingress[0]["interface_id"], ep);
+    assert_eq!(ingress[0]["srcport"], 3000);
+
+    // Without tcp-flags (the default format) the ports decide, as documented: the
+    // 8080 connection is missed and the 50051 replies are taken for ingress.
+    let (_, findings, _) = w.scan_format(
+        "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status",
+    );
+    let ingress = findings_of(&findings, "internet-ingress");
+    assert_eq!(ingress.len(), 2, "{ingress:#?}");
+    assert!(ingress.iter().all(|f| f["srcport"] == 50051));
+}
+
+/// 12. A flow log of rejected traffic only does not show accepted traffic: an ENI covered
+///     only by one is a blind spot; a format without fields rules use is mentioned.
+#[test]
+fn reject_only_flow_logs_are_blind_spots() {
+    let mut w = world();
+    let (nb_a, nb_b) = ("eni-0d0000000000000a1", "eni-0d0000000000000a2");
+    w.enis(vec![
+        notebook_eni(nb_a, "10.0.1.10", SUBNET_A),
+        notebook_eni(nb_b, "10.0.2.10", SUBNET_B),
+    ]);
+    notebook(&w, "nb-a", nb_a, SUBNET_A);
+    notebook(&w, "nb-b", nb_b, SUBNET_B);
+    let v2 = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status";
+    w.flow_logs(vec![
+        flow_log("fl-0b1c2d3e4f5a6b7c8", SUBNET_A, "REJECT", FORMAT),
+        flow_log("fl-0b1c2d3e4f5a6b7c9", SUBNET_B, "ALL", v2),
+    ]);
+    w.record(Rec::egress(nb_b, "10:30", "10.0.2.10", "10.0.1.10", 40000, 22).subnet(SUBNET_B));
+    let (_, findings, stderr) = w.scan();
+    let blind = findings_of(&findings, "blind-spots");
+    assert_eq!(blind.len(), 1, "{blind:#?}");
+    assert_eq!(blind[0]["interface_id"], nb_a);
+    assert!(text(&blind[0]["reason"]).contains("TrafficType REJECT"));
+    // Nothing was expected of the REJECT-only ENI, so no "no records" gap is reported.
+    assert!(
+        findings_of(&findings, "log-gaps")
+            .iter()
+            .all(|f| f["interface_id"] != nb_a)
+    );
+    assert!(
+        stderr.contains("flow log fl-0b1c2d3e4f5a6b7c8 records only rejected traffic"),
+        "{stderr}"
+    );
+    // The objects read are fl-…c8's, so fl-…c9's missing fields are not this scan's.
+    assert!(!stderr.contains("fl-0b1c2d3e4f5a6b7c9"), "{stderr}");
+    let path = w.write_logs(v2);
+    std::fs::rename(
+        &path,
+        w.logs().join(format!(
+            "{ACCOUNT}_vpcflowlogs_us-east-1_fl-0b1c2d3e4f5a6b7c9_20261125T1000Z_0a1b2c3d.log"
+        )),
+    )
+    .unwrap();
+    let out = sageflow()
+        .arg("scan")
+        .arg(w.logs().join(format!(
+            "{ACCOUNT}_vpcflowlogs_us-east-1_fl-0b1c2d3e4f5a6b7c9_20261125T1000Z_0a1b2c3d.log"
+        )))
+        .arg("--inventory")
+        .arg(w.inventory())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("flow log fl-0b1c2d3e4f5a6b7c9 (custom format) lacks fields rules use"),
+        "{stderr}"
+    );
+    assert!(
+        stderr
+            .contains("tcp-flags: internet-ingress decides who opened a connection from its ports"),
+        "{stderr}"
+    );
+}
+
+/// 13. Interface endpoints in a shared-services VPC, reached over a transit gateway:
+///     traffic to one is to the endpoint, not private space outside the VPC.
+#[test]
+fn centralised_interface_endpoints_in_a_shared_vpc() {
+    let mut w = world();
+    let shared = "vpc-0517a4ed5e7b1c2d3";
+    w.vpcs(&[(VPC, "10.0.0.0/16"), (shared, "10.100.0.0/16")]);
+    let nb = "eni-0e0000000000000a1";
+    let mut sts_eni = eni_json(
+        "eni-0e0000000000000a2",
+        "10.100.1.50",
+        "subnet-0517a4ed5e7b1c2d4",
+        &["sg-0517a4ed5e7b1c2d5"],
+        "vpc_endpoint",
+        "VPC Endpoint Interface vpce-0517a4ed5e7b1c2d6",
+        true,
+        None,
+    );
+    sts_eni["VpcId"] = json!(shared);
+    w.enis(vec![notebook_eni(nb, "10.0.1.10", SUBNET_A), sts_eni]);
+    notebook(&w, "nb-c", nb, SUBNET_A);
+    w.doc(
+        "describe-vpc-endpoints.json",
+        json!({"VpcEndpoints": [{
+            "VpcEndpointId": "vpce-0517a4ed5e7b1c2d6", "VpcEndpointType": "Interface", "VpcId": shared,
+            "ServiceName": "com.amazonaws.us-east-1.sts", "State": "available",
+            "RouteTableIds": [], "SubnetIds": ["subnet-0517a4ed5e7b1c2d4"],
+            "Groups": [{"GroupId": "sg-0517a4ed5e7b1c2d5", "GroupName": "endpoints"}],
+            "IpAddressType": "ipv4", "PrivateDnsEnabled": false, "RequesterManaged": false,
+            "NetworkInterfaceIds": ["eni-0e0000000000000a2"],
+            "DnsEntries": [{"DnsName": "vpce-0517a4ed5e7b1c2d6-abcdefgh.sts.us-east-1.vpce.amazonaws.com", "HostedZoneId": "Z7HUB22UULQXV"}],
+            "CreationTimestamp": "2026-10-01T12:00:00+00:00", "Tags": [], "OwnerId": ACCOUNT
+        }]}),
+    );
+    w.record(Rec::egress(
+        nb,
+        "10:30",
+        "10.0.1.10",
+        "10.100.1.50",
+        40000,
+        443,
+    ));
+    w.record(Rec::ingress(
+        nb,
+        "10:30",
+        "10.100.1.50",
+        "10.0.1.10",
+        443,
+        40000,
+    ));
+    // A peer address that is no endpoint is still private space outside the VPC.
+    w.record(Rec::egress(
+        nb,
+        "10:40",
+        "10.0.1.10",
+        "10.100.7.7",
+        40001,
+        5432,
+    ));
+    let rows = w.query();
+    let r = row(&rows, nb, "10:30");
+    assert_eq!(r["remote_kind"], "interface_endpoint");
+    assert_eq!(r["remote_service"], "com.amazonaws.us-east-1.sts");
+    assert_eq!(r["remote_vpc"], shared);
+    assert_eq!(r["leaves_vpc"], false);
+    let peer = row(&rows, nb, "10:40");
+    assert_eq!(peer["remote_kind"], "private_other");
+    assert_eq!(peer["remote_vpc"], shared);
+    let (_, findings, _) = w.scan();
+    let leaves = findings_of(&findings, "leaves-vpc");
+    assert_eq!(leaves.len(), 1, "{leaves:#?}");
+    assert_eq!(leaves[0]["dstaddr"], "10.100.7.7");
+}
+
+/// 14. When no flow log records the workload's ENI but one records the NAT gateway's, the
+///     NAT legs are the only evidence: they are flagged, attributed through pkt-*.
+#[test]
+fn nat_legs_are_flagged_when_the_workload_eni_is_not_logged() {
+    let mut w = world();
+    let public = "subnet-0aa11bb22cc33dd4f";
+    let job = "eni-0f0000000000000a1";
+    let mut nat = eni_json(
+        "eni-0f0000000000000a2",
+        "10.0.0.50",
+        public,
+        &[],
+        "nat_gateway",
+        "Interface for NAT Gateway nat-0a1b2c3d4e5f60718",
+        true,
+        Some("08:00"),
+    );
+    nat["Association"] = json!({"IpOwnerId": "amazon", "PublicDnsName": "ec2-44-200-10-10.compute-1.amazonaws.com", "PublicIp": "44.200.10.10"});
+    w.enis(vec![
+        sagemaker_eni(job, "10.0.1.30", SUBNET_A, &[SG_JOB], "09:58"),
+        nat,
+    ]);
+    w.sagemaker(
+        "describe-training-job-etl",
+        training_job("etl", "Completed", "09:57", Some("10:00"), Some("11:00")),
+    );
+    // Only the public subnet has a flow log.
+    w.flow_logs(vec![flow_log(
+        "fl-0b1c2d3e4f5a6b7c8",
+        public,
+        "ALL",
+        FORMAT,
+    )]);
+    let n = "eni-0f0000000000000a2";
+    let dest = "203.0.113.50";
+    // The four legs of one connection on the NAT ENI (AWS's documented example shape).
+    w.record(
+        Rec::ingress(n, "10:20", "10.0.1.30", "10.0.0.50", 48211, 443)
+            .pkt("10.0.1.30", dest)
+            .flags("3")
+            .subnet(public),
+    );
+    w.record(
+        Rec::egress(n, "10:20", "10.0.0.50", dest, 48211, 443)
+            .path("8")
+            .subnet(public),
+    );
+    w.record(Rec::ingress(n, "10:20", dest, "10.0.0.50", 443, 48211).subnet(public));
+    w.record(
+        Rec::egress(n, "10:20", "10.0.0.50", "10.0.1.30", 443, 48211)
+            .pkt(dest, "10.0.1.30")
+            .flags("19")
+            .path("1")
+            .subnet(public),
+    );
+    let (code, findings, _) = w.scan();
+    assert_eq!(code, 1);
+    let leaves = findings_of(&findings, "leaves-vpc");
+    assert_eq!(leaves.len(), 2, "{leaves:#?}");
+    for f in &leaves {
+        assert_eq!(f["interface_id"], n);
+        assert_eq!(f["eni_owner_kind"], "nat_gateway");
+        assert_eq!(f["attribution"], "packet_address");
+        assert_eq!(f["sagemaker_resource"], "etl");
+        assert_eq!(f["remote_addr"], dest);
+    }
+    // A blind spot too: nothing logs the job's ENI.
+    assert!(
+        findings_of(&findings, "blind-spots")
+            .iter()
+            .any(|f| f["interface_id"] == job)
+    );
+
+    // With the workload's ENI logged, its own records carry the findings, not the NAT's.
+    w.flow_logs(vec![flow_log("fl-0b1c2d3e4f5a6b7c8", VPC, "ALL", FORMAT)]);
+    let (_, findings, _) = w.scan();
+    assert!(
+        findings_of(&findings, "leaves-vpc").is_empty(),
+        "{findings:#?}"
+    );
+}
+
+/// The inventory of this file's tests is what `aws` prints: check one loads without
+/// warnings, so a test's result never rests on a document the loader skipped.
+#[test]
+fn the_inventories_here_load_cleanly() {
+    let w = world();
+    w.enis(vec![sagemaker_eni(
+        "eni-0e9d00000000000a1",
+        "10.0.1.20",
+        SUBNET_A,
+        &[SG_JOB],
+        "09:15",
+    )]);
+    w.sagemaker(
+        "describe-training-job-train-1",
+        training_job(
+            "train-1",
+            "Completed",
+            "08:00",
+            Some("08:02"),
+            Some("09:00"),
+        ),
+    );
+    w.sagemaker(
+        "describe-model-model-1",
+        model("model-1", Some(vpc_config(&[SG_JOB], &[SUBNET_A]))),
+    );
+    w.sagemaker(
+        "describe-endpoint-config-cfg-1",
+        endpoint_config("cfg-1", "model-1"),
+    );
+    w.sagemaker(
+        "describe-endpoint-ep-1",
+        endpoint("ep-1", "cfg-1", "09:10", "09:18"),
+    );
+    w.sagemaker(
+        "describe-transform-job-bt-1",
+        transform_job("bt-1", "model-1", "12:00", "12:03", "12:30"),
+    );
+    let shown = w.show();
+    assert!(!shown.contains("warning"), "{shown}");
+    assert!(
+        shown.contains("endpoint ep-1 (2026-11-25T09:10:00Z ..)"),
+        "{shown}"
+    );
+}
