@@ -9,10 +9,12 @@
 //! `aws sagemaker describe-…`, unmodified field names and nesting, ISO 8601 times with
 //! microseconds) plus a few flow records, and runs the real binary.
 
+mod support;
+
 use std::path::PathBuf;
 
-use assert_cmd::Command;
 use serde_json::{Value, json};
+use support::sageflow;
 
 const ACCOUNT: &str = "111122223333";
 const VPC: &str = "vpc-0c1a2b3c4d5e6f701";
@@ -24,17 +26,6 @@ const ROLE: &str =
 
 /// The v5 custom format every test's records use (a flow log's `LogFormat`).
 const FORMAT: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status vpc-id subnet-id instance-id tcp-flags type pkt-srcaddr pkt-dstaddr region az-id pkt-src-aws-service pkt-dst-aws-service flow-direction traffic-path";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn sageflow() -> Command {
-    let mut c = Command::cargo_bin("sageflow").unwrap();
-    c.current_dir(root());
-    c.env_remove("RUST_LOG");
-    c
-}
 
 /// `HH:MM[:SS]` on 2026-11-25, UTC, as Unix seconds.
 fn at(hm: &str) -> i64 {
@@ -531,6 +522,16 @@ fn flow_log(id: &str, resource: &str, traffic: &str, format: &str) -> Value {
     })
 }
 
+/// Model `m` in VpcConfig (`sg`, subnet A), served by endpoint `e` since 09:10.
+fn serving_endpoint(w: &World, sg: &str) {
+    w.sagemaker(
+        "describe-model-m",
+        model("m", Some(vpc_config(&[sg], &[SUBNET_A]))),
+    );
+    w.sagemaker("describe-endpoint-config-c", endpoint_config("c", "m"));
+    w.sagemaker("describe-endpoint-e", endpoint("e", "c", "09:10", "09:18"));
+}
+
 /// The base account: one VPC with a flow log of every field.
 fn world() -> World {
     let w = World::new();
@@ -606,6 +607,13 @@ fn one_vpc_config_for_a_training_job_its_endpoint_and_batch_transform() {
         assert_eq!(r["eni_owner_kind"], "sagemaker");
         assert_eq!(r["attribution"], "eni");
     }
+    // The inventory is what `aws` prints: nothing in it was skipped.
+    let shown = w.show();
+    assert!(!shown.contains("warning"), "{shown}");
+    assert!(
+        shown.contains("endpoint ep-1 (2026-11-25T09:10:00Z ..)"),
+        "{shown}"
+    );
 }
 
 /// 2. Several models share one VpcConfig; only one is deployed. The record belongs to the
@@ -1240,12 +1248,7 @@ fn customer_address_space_in_ip_ranges_is_the_internet() {
         sagemaker_eni(ep, "10.0.1.20", SUBNET_A, &[sg], "09:15"),
     ]);
     notebook(&w, "nb-e", nb, SUBNET_A);
-    w.sagemaker(
-        "describe-model-m",
-        model("m", Some(vpc_config(&[sg], &[SUBNET_A]))),
-    );
-    w.sagemaker("describe-endpoint-config-c", endpoint_config("c", "m"));
-    w.sagemaker("describe-endpoint-e", endpoint("e", "c", "09:10", "09:18"));
+    serving_endpoint(&w, sg);
     // 3.84.10.20 is EC2 (and AMAZON) in us-east-1; 54.239.29.17 only AMAZON.
     w.record(Rec::egress(
         nb,
@@ -1294,12 +1297,7 @@ fn tcp_flags_decide_who_opened_the_connection() {
         notebook_eni(nb, "10.0.1.10", SUBNET_A),
     ]);
     notebook(&w, "nb-f", nb, SUBNET_A);
-    w.sagemaker(
-        "describe-model-m",
-        model("m", Some(vpc_config(&[sg], &[SUBNET_A]))),
-    );
-    w.sagemaker("describe-endpoint-config-c", endpoint_config("c", "m"));
-    w.sagemaker("describe-endpoint-e", endpoint("e", "c", "09:10", "09:18"));
+    serving_endpoint(&w, sg);
     // A client on port 3000 opens a connection to the endpoint's 8080.
     w.record(Rec::ingress(ep, "10:30", "198.51.100.7", "10.0.1.20", 3000, 8080).flags("2"));
     w.record(Rec::egress(ep, "10:30", "10.0.1.20", "198.51.100.7", 8080, 3000).flags("18"));
@@ -1543,51 +1541,5 @@ fn nat_legs_are_flagged_when_the_workload_eni_is_not_logged() {
     assert!(
         findings_of(&findings, "leaves-vpc").is_empty(),
         "{findings:#?}"
-    );
-}
-
-/// The inventory of this file's tests is what `aws` prints: check one loads without
-/// warnings, so a test's result never rests on a document the loader skipped.
-#[test]
-fn the_inventories_here_load_cleanly() {
-    let w = world();
-    w.enis(vec![sagemaker_eni(
-        "eni-0e9d00000000000a1",
-        "10.0.1.20",
-        SUBNET_A,
-        &[SG_JOB],
-        "09:15",
-    )]);
-    w.sagemaker(
-        "describe-training-job-train-1",
-        training_job(
-            "train-1",
-            "Completed",
-            "08:00",
-            Some("08:02"),
-            Some("09:00"),
-        ),
-    );
-    w.sagemaker(
-        "describe-model-model-1",
-        model("model-1", Some(vpc_config(&[SG_JOB], &[SUBNET_A]))),
-    );
-    w.sagemaker(
-        "describe-endpoint-config-cfg-1",
-        endpoint_config("cfg-1", "model-1"),
-    );
-    w.sagemaker(
-        "describe-endpoint-ep-1",
-        endpoint("ep-1", "cfg-1", "09:10", "09:18"),
-    );
-    w.sagemaker(
-        "describe-transform-job-bt-1",
-        transform_job("bt-1", "model-1", "12:00", "12:03", "12:30"),
-    );
-    let shown = w.show();
-    assert!(!shown.contains("warning"), "{shown}");
-    assert!(
-        shown.contains("endpoint ep-1 (2026-11-25T09:10:00Z ..)"),
-        "{shown}"
     );
 }

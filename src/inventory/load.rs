@@ -349,6 +349,17 @@ impl Doc<'_> {
         }
     }
 
+    /// A SageMaker `VpcConfig` object's security groups and subnets (empty without one).
+    fn vpc_config(&mut self, vpc: Option<&Obj>, owner: &str) -> (Vec<String>, Vec<String>) {
+        match vpc {
+            Some(v) => (
+                self.strings(v, "SecurityGroupIds", owner),
+                self.strings(v, "Subnets", owner),
+            ),
+            None => (Vec::new(), Vec::new()),
+        }
+    }
+
     /// A nested object field (absent means None).
     fn object<'o>(&mut self, o: &'o Obj, key: &str, owner: &str) -> Option<&'o Obj> {
         match o.get(key)? {
@@ -978,13 +989,7 @@ fn add_job(inv: &mut Inventory, doc: &mut Doc, o: &Obj, kind: JobKind) {
         // Batch transform runs in the model's VpcConfig.
         JobKind::Transform => None,
     };
-    let (security_group_ids, subnets) = match vpc {
-        Some(v) => (
-            doc.strings(v, "SecurityGroupIds", &owner),
-            doc.strings(v, "Subnets", &owner),
-        ),
-        None => (Vec::new(), Vec::new()),
-    };
+    let (security_group_ids, subnets) = doc.vpc_config(vpc, &owner);
     let job = Job {
         kind,
         // Widen to whole seconds on both sides: flow-log times are whole seconds and a
@@ -1050,13 +1055,8 @@ fn add_endpoint_config(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
         }
     }
     // Endpoints with inference components carry the VpcConfig here, not on a model.
-    let (security_group_ids, subnets) = match doc.object(o, "VpcConfig", &owner) {
-        Some(v) => (
-            doc.strings(v, "SecurityGroupIds", &owner),
-            doc.strings(v, "Subnets", &owner),
-        ),
-        None => (Vec::new(), Vec::new()),
-    };
+    let vpc = doc.object(o, "VpcConfig", &owner);
+    let (security_group_ids, subnets) = doc.vpc_config(vpc, &owner);
     let cfg = EndpointConfig {
         name,
         model_names,
@@ -1071,13 +1071,8 @@ fn add_model(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
         return;
     };
     let owner = format!("model {name}");
-    let (security_group_ids, subnets) = match doc.object(o, "VpcConfig", &owner) {
-        Some(v) => (
-            doc.strings(v, "SecurityGroupIds", &owner),
-            doc.strings(v, "Subnets", &owner),
-        ),
-        None => (Vec::new(), Vec::new()),
-    };
+    let vpc = doc.object(o, "VpcConfig", &owner);
+    let (security_group_ids, subnets) = doc.vpc_config(vpc, &owner);
     let m = Model {
         name,
         security_group_ids,

@@ -45,6 +45,19 @@ pub struct Moto {
     _child: Mutex<(Child, ChildStdin)>,
 }
 
+/// The repository root: tests run the binary from here, as the README's commands do.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The sageflow binary, run from the repository root, with no `RUST_LOG` inherited.
+pub fn sageflow() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("sageflow").expect("the sageflow binary");
+    c.current_dir(root());
+    c.env_remove("RUST_LOG");
+    c
+}
+
 static MOTO: OnceLock<Result<Moto, String>> = OnceLock::new();
 static SERIAL: Mutex<()> = Mutex::new(());
 
