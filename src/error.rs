@@ -42,6 +42,12 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
+    /// A run whose result would mean nothing (no inventory to attribute with, no record
+    /// read, every record rejected, a suppression that cannot match): refused, never
+    /// reported as a clean result.
+    #[error("{message}")]
+    Config { message: String, hint: &'static str },
+
     /// An inventory file (AWS CLI JSON output or ip-ranges.json) that cannot be read.
     #[error("{file}: {message}")]
     Inventory { file: String, message: String },
@@ -54,6 +60,13 @@ pub enum Error {
 }
 
 impl Error {
+    pub fn config(message: impl Into<String>, hint: &'static str) -> Self {
+        Error::Config {
+            message: message.into(),
+            hint,
+        }
+    }
+
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
@@ -95,6 +108,7 @@ impl Error {
                 "sageflow reads Parquet as AWS delivers it (underscore column names); check the object is a complete Parquet file",
             ),
             Error::Usage(_) => Some("see `sageflow --help`"),
+            Error::Config { hint, .. } => Some(hint),
             Error::Inventory { .. } => Some(
                 "save the unmodified JSON output of the AWS CLI (aws ec2 describe-… / aws sagemaker describe-…) into the --inventory directory; `sageflow inventory show` lists what was understood",
             ),
@@ -151,6 +165,10 @@ impl Error {
                 message: message.clone(),
             },
             Error::Usage(m) => Error::Usage(m.clone()),
+            Error::Config { message, hint } => Error::Config {
+                message: message.clone(),
+                hint,
+            },
             Error::Inventory { file, message } => Error::Inventory {
                 file: file.clone(),
                 message: message.clone(),

@@ -75,7 +75,7 @@ fn cloudwatch_groups_give_the_same_findings_as_local_files() {
         "--sql",
         "SELECT count(*) FROM flows",
     ]);
-    assert_eq!(code, Some(0));
+    assert_eq!(code, Some(2), "every record rejected is an error: {err}");
     assert!(err.contains("2222 rejected"), "{err}");
 }
 

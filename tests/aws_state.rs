@@ -127,8 +127,22 @@ s3.put_object(Bucket="{BUCKET}", Key="logs/AWSLogs/111122223333/vpcflowlogs/us-e
     assert_eq!(third[0]["dstaddr"], "198.51.100.200");
     assert_eq!(third[0]["sagemaker_resource"], "train-a");
 
-    // Nothing new: no findings, exit 0.
-    let (code, fourth, err) = scan(moto);
+    // Nothing new: an error (delivery may have stopped) unless a quiet interval is
+    // expected; then no findings, exit 0.
+    let (code, _, err) = scan(moto);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("the sources yielded no flow record"), "{err}");
+    let (code, fourth, err) = moto.run(&[
+        "scan",
+        &format!("s3://{BUCKET}/logs/"),
+        "--inventory",
+        "sample-logs/inventory",
+        "--format",
+        "json",
+        "--state",
+        &state,
+        "--allow-empty",
+    ]);
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(
         serde_json::from_str::<Vec<Value>>(&fourth).unwrap().len(),

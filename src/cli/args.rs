@@ -152,6 +152,13 @@ pub struct ScanArgs {
     /// (a local file or s3://bucket/key) did not; the state is updated when the run completes.
     #[arg(long, value_name = "FILE|S3_URL")]
     pub state: Option<String>,
+
+    /// Scan even when nothing can be attributed (no --inventory, or one without
+    /// describe-network-interfaces or any SageMaker resource) or the sources yield no
+    /// record (an incremental scan with nothing new); without it such a scan fails
+    /// (exit 2) instead of reporting no findings.
+    #[arg(long)]
+    pub allow_empty: bool,
 }
 
 #[derive(Debug, Args)]
@@ -199,6 +206,12 @@ pub struct InputArgs {
     /// or space-separated field names (hyphens or underscores). Overrides header lines.
     #[arg(long, value_name = "FORMAT")]
     pub log_format: Option<String>,
+
+    /// Keep field names the catalogue does not know (in --log-format or a header line) as
+    /// text columns, for fields AWS added after this version; without it such a name is an
+    /// error, since it is far more often a typo.
+    #[arg(long)]
+    pub allow_unknown_fields: bool,
 
     /// Only records that end at or after this time: RFC 3339 (2026-11-20T10:00:00Z), a date
     /// (2026-11-20), or an age such as 24h, 30m, 7d.

@@ -94,6 +94,11 @@ async fn prepare(input: &InputArgs, state: Option<&ScanState>) -> Result<Run> {
         return Err(Error::Usage("--since is later than --until".into()));
     }
     let log_format = input.log_format.as_deref().map(Layout::parse).transpose()?;
+    if let Some(l) = &log_format
+        && !input.allow_unknown_fields
+    {
+        l.check_known("--log-format")?;
+    }
     let rejects_out: Option<Box<dyn Write + Send>> = match &input.rejects {
         Some(p) => Some(Box::new(std::io::BufWriter::new(
             std::fs::File::create(p).map_err(|e| Error::io(p, e))?,
@@ -176,6 +181,7 @@ async fn prepare(input: &InputArgs, state: Option<&ScanState>) -> Result<Run> {
         remote,
         concurrency: input.concurrency,
         memory_limit: input.memory_limit,
+        allow_unknown_fields: input.allow_unknown_fields,
     };
     let objects = discovery.objects.clone();
     let ledger = config
@@ -199,7 +205,87 @@ async fn prepare(input: &InputArgs, state: Option<&ScanState>) -> Result<Run> {
     })
 }
 
+/// How to get an inventory, for the errors that say one is missing or useless.
+const INVENTORY_HINT: &str = "collect one with `sageflow inventory collect --out inventory/` (or save the output of `aws ec2 describe-network-interfaces`, describe-vpc-endpoints, describe-vpcs, describe-flow-logs, … and `aws sagemaker describe-*` as the README shows) and pass --inventory inventory/, or use --inventory live; --allow-empty scans anyway";
+
+/// Refuses a scan whose inventory cannot attribute any ENI to a SageMaker workload: its
+/// "no findings" would say nothing.
+fn attributable(src: &InventorySource, enricher: &Enricher) -> Result<()> {
+    let inv = enricher.inventory();
+    let path = src
+        .inventory
+        .as_ref()
+        .map_or_else(|| "(none)".to_string(), |p| p.display().to_string());
+    let sagemaker_docs = inv.notebooks.len()
+        + inv.domains.len()
+        + inv.jobs.len()
+        + inv.endpoints.len()
+        + inv.models.len();
+    let recognised = sagemaker_docs
+        + inv.vpcs.len()
+        + inv.enis.len()
+        + inv.vpc_endpoints.len()
+        + inv.nat_gateways.len()
+        + inv.prefix_lists.len()
+        + inv.route_tables.len()
+        + inv.flow_logs.len();
+    let message = if inv.files.is_empty() {
+        format!("--inventory {path} holds no AWS CLI JSON output (*.json files)")
+    } else if recognised == 0 {
+        format!(
+            "--inventory {path}: none of its {} files is a recognised AWS CLI document (the warnings above say what each is)",
+            inv.files.len()
+        )
+    } else if inv.enis.is_empty() {
+        format!(
+            "--inventory {path} has no describe-network-interfaces output, so no ENI can be attributed to a SageMaker workload"
+        )
+    } else if sagemaker_docs == 0
+        && !inv
+            .enis
+            .keys()
+            .any(|id| enricher.owner(id).is_some_and(|o| o.kind() == "sagemaker"))
+    {
+        format!(
+            "--inventory {path} describes {} ENIs but no SageMaker resource: none of them is a SageMaker workload's, and no notebook, domain, job, model or endpoint is described (an inventory of another account, region or VPC?)",
+            inv.enis.len()
+        )
+    } else {
+        return Ok(());
+    };
+    Err(Error::config(message, INVENTORY_HINT))
+}
+
 impl Run {
+    /// Refuses a result over nothing: every record rejected (the format does not fit), or
+    /// no record read at all unless `allow_empty`.
+    fn read_something(&self, s: StatsSnapshot, allow_empty: bool) -> Result<()> {
+        let rejected = self.rejects.count();
+        if s.rows == 0 && rejected > 0 {
+            return Err(Error::config(
+                format!(
+                    "every one of the {rejected} records read was rejected: nothing was analysed"
+                ),
+                "the records do not fit their format: pass the flow log's format with --log-format (or check the object's header line); the rejects listed above say which field failed",
+            ));
+        }
+        if s.rows == 0 && !allow_empty {
+            let outside = if s.outside_window > 0 {
+                format!(", {} outside --since/--until", s.outside_window)
+            } else {
+                String::new()
+            };
+            return Err(Error::config(
+                format!(
+                    "the sources yielded no flow record ({} objects read{outside}): there was nothing to check",
+                    s.objects_done
+                ),
+                "check the sources and the time window (--since/--until); --allow-empty accepts a run with nothing to read (an incremental scan with nothing new)",
+            ));
+        }
+        Ok(())
+    }
+
     /// The end-of-run report on stderr. Rejects are always mentioned, even with --quiet.
     fn summary(&self) -> Result<()> {
         self.summary_of(self.stats.snapshot())
@@ -283,6 +369,7 @@ async fn query(a: QueryArgs) -> Result<u8> {
             run.summary()?;
             result?;
             run.stats.damage()?;
+            run.read_something(run.stats.snapshot(), true)?;
         }
         None => shell::repl(&run.ctx, &run.stats, a.format).await?,
     }
@@ -566,8 +653,11 @@ async fn export(a: args::ExportArgs) -> Result<u8> {
         ex::Summary::default()
     } else {
         manifest.sources.record(&run.objects, &run.ledger);
+        // Checked before the commit: an object whose records were all rejected must not be
+        // marked exported, so that a run with the right --log-format reads it again.
         ex::export(&run.ctx, &store, a.partition_by, manifest, || {
-            run.stats.damage()
+            run.stats.damage()?;
+            run.read_something(run.stats.snapshot(), true)
         })
         .await?
     };
@@ -647,10 +737,11 @@ async fn scan(a: ScanArgs) -> Result<u8> {
         Some(p) => crate::scan::load_suppressions(p)?,
         None => Vec::new(),
     };
-    if a.input.inventory.inventory.is_none() {
-        tracing::warn!(
-            "no --inventory: no ENI can be attributed to SageMaker, so the rules cannot find anything"
-        );
+    if a.input.inventory.inventory.is_none() && !a.allow_empty {
+        return Err(Error::config(
+            "scan needs --inventory: without one no ENI can be attributed to a SageMaker workload, so every rule would find nothing",
+            INVENTORY_HINT,
+        ));
     }
     let state_store = match &a.state {
         Some(loc) => Some(StateStore::open(loc, &a.input.aws).await?),
@@ -661,6 +752,13 @@ async fn scan(a: ScanArgs) -> Result<u8> {
         None => ScanState::default(),
     };
     let run = prepare(&a.input, state_store.as_ref().map(|_| &state)).await?;
+    if !a.allow_empty {
+        attributable(&a.input.inventory, &run.enricher)?;
+    }
+    if let Some(p) = &a.suppress {
+        crate::scan::check_suppressions(&run.ctx, &rules, &suppressions, &p.display().to_string())
+            .await?;
+    }
     crate::engine::tables::register_context(&run.ctx, state_store.is_some())?;
     let progress = progress::Progress::start(run.stats.clone(), run.quiet);
     let mut per_rule: Vec<(String, usize)> = Vec::new();
@@ -670,11 +768,19 @@ async fn scan(a: ScanArgs) -> Result<u8> {
         .tempdir()
         .map_err(|e| Error::io(std::env::temp_dir(), e))?;
     let unknown_report = crate::scan::rules::bundled("unknown-enis")?;
+    let summary_query = crate::scan::Coverage::query(&unknown_report);
+    // The report itself too: planning it inside the summary prunes the columns the
+    // summary does not total, but they must exist in the copy for it to plan at all.
     let mut used: Vec<&crate::scan::Rule> = rules.iter().filter(|r| !r.is_report).collect();
-    used.push(&unknown_report);
+    used.extend([&unknown_report, &summary_query]);
     crate::scan::materialize(&run.ctx, temp.path(), &used).await?;
     let read = run.stats.snapshot();
-    let unknown = crate::scan::UnknownEnis::of(&run.ctx, &unknown_report).await?;
+    if let Err(e) = run.read_something(read, a.allow_empty) {
+        drop(progress);
+        run.summary_of(read)?;
+        return Err(e);
+    }
+    let coverage = crate::scan::Coverage::of(&run.ctx, &summary_query).await?;
     let today = Utc::now().date_naive();
     let mut removed = vec![0usize; suppressions.len()];
     let mut spool = crate::scan::Spool::create(temp.path())?;
@@ -716,6 +822,11 @@ async fn scan(a: ScanArgs) -> Result<u8> {
     run.summary_of(read)?;
     if !run.quiet {
         let mut err = std::io::stderr().lock();
+        let _ = writeln!(
+            err,
+            "sageflow: {} records of SageMaker workloads; {} ENIs with records unknown to the inventory",
+            coverage.sagemaker_records, coverage.unknown_enis
+        );
         let _ = writeln!(err, "sageflow: {} findings", spool.len());
         for (name, _) in &per_rule {
             let _ = writeln!(err, "  {name:<32} {}", spool.count_of(name));
@@ -731,6 +842,12 @@ async fn scan(a: ScanArgs) -> Result<u8> {
                 );
             } else if *n > 0 {
                 let _ = writeln!(err, "  suppressed {n} {} findings: {}", s.rule, s.reason);
+            } else {
+                let _ = writeln!(
+                    err,
+                    "  suppression for {} ({}) matched no finding: check its match, or remove it",
+                    s.rule, s.reason
+                );
             }
         }
         let read_from: Vec<String> = run
@@ -742,12 +859,12 @@ async fn scan(a: ScanArgs) -> Result<u8> {
             let _ = writeln!(err, "note: {note}");
         }
     }
-    if unknown.records > 0 {
+    if coverage.unknown_records > 0 {
         // A trust problem, not a detail: printed even with --quiet.
-        let attributed = if unknown.attributed > 0 {
+        let attributed = if coverage.attributed > 0 {
             format!(
                 " ({} of them attributed to a workload by the record's subnet and time)",
-                unknown.attributed
+                coverage.attributed
             )
         } else {
             String::new()
@@ -757,9 +874,9 @@ async fn scan(a: ScanArgs) -> Result<u8> {
              their workloads are unknown and findings on them may be missed. List them with \
              `sageflow query … --file queries/report-unknown-enis.sql`, and save \
              describe-network-interfaces while the workloads run (job ENIs are deleted when jobs end)",
-            unknown.records,
-            indicatif::HumanBytes(unknown.bytes),
-            unknown.enis,
+            coverage.unknown_records,
+            indicatif::HumanBytes(coverage.unknown_bytes),
+            coverage.unknown_enis,
         );
     }
     damage?;
@@ -953,8 +1070,9 @@ fn schema(a: SchemaArgs) -> Result<u8> {
             writeln!(
                 out,
                 "\n`-` is NULL in every column. start_time/end_time are start/end as UTC timestamps;\n\
-                 start/end written in milliseconds are normalised to seconds. Unknown fields in a\n\
-                 header line or --log-format become text columns."
+                 start/end written in milliseconds are normalised to seconds. A field name the\n\
+                 catalogue does not know, in a header line or --log-format, is an error (a typo,\n\
+                 most often); --allow-unknown-fields keeps it as a text column."
             )
             .map_err(w)?;
         }

@@ -99,6 +99,9 @@ pub struct DecodeOptions {
     /// read whether or not they are projected.
     pub filters: Vec<filter::Predicate>,
     pub rejects: Arc<RejectSink>,
+    /// Whether a header line may name fields the catalogue does not know (they become no
+    /// column); when not, such a header is an error naming the object and line.
+    pub allow_unknown_fields: bool,
 }
 
 impl DecodeOptions {
@@ -133,6 +136,7 @@ impl DecodeOptions {
             prune: None,
             filters: Vec::new(),
             rejects,
+            allow_unknown_fields: true,
         }
     }
 }

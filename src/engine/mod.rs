@@ -18,16 +18,28 @@ pub use table::{FlowsTable, ScanConfig};
 pub const BATCH_SIZE: usize = 8192;
 
 /// Unknown field names found in the inputs (header lines and Parquet columns), so the
-/// table can show them as columns. Only the head of each object is read.
-pub fn unknown_fields(objects: &[SourceObject], config: &ScanConfig) -> Vec<String> {
+/// table can show them as columns. Only the head of each object is read. A header line
+/// naming a field the catalogue does not know is an error unless `--allow-unknown-fields`
+/// (a typo would otherwise be an empty column); Parquet columns are AWS's own, kept with
+/// a warning.
+pub fn unknown_fields(objects: &[SourceObject], config: &ScanConfig) -> Result<Vec<String>> {
+    use crate::source::local::Declared;
     let mut names = Vec::new();
     if let Some(l) = &config.log_format {
         names.extend(l.unknown());
-        return names;
+        return Ok(names);
     }
     for o in objects {
         match crate::source::local::peek_unknown_fields(o) {
-            Ok(found) => {
+            Ok((found, declared)) => {
+                if let (Some(name), Declared::Header, false) =
+                    (found.first(), declared, config.allow_unknown_fields)
+                {
+                    return Err(crate::format::unknown_field(
+                        &format!("{}, header line", o.name),
+                        &name.replace('_', "-"),
+                    ));
+                }
                 for name in found {
                     if !names.contains(&name) {
                         tracing::warn!(object = %o.name, field = %name, "unknown flow-log field; kept as a text column");
@@ -39,12 +51,12 @@ pub fn unknown_fields(objects: &[SourceObject], config: &ScanConfig) -> Vec<Stri
             Err(e) => tracing::debug!(object = %o.name, error = %e, "could not peek at object"),
         }
     }
-    names
+    Ok(names)
 }
 
 /// A session whose `flows` table reads `discovery`'s objects.
 pub fn session(discovery: Discovery, config: ScanConfig) -> Result<(SessionContext, FlowSchema)> {
-    let extra = unknown_fields(&discovery.objects, &config);
+    let extra = unknown_fields(&discovery.objects, &config)?;
     let schema = FlowSchema::new(&extra);
     let ctx = new_context(config.memory_limit);
     tables::register(&ctx, &config.enricher)?;

@@ -50,6 +50,8 @@ pub struct ScanConfig {
     pub concurrency: usize,
     /// Bytes of the operators' memory pool (`--memory-limit`).
     pub memory_limit: usize,
+    /// `--allow-unknown-fields`: header lines may name fields the catalogue does not know.
+    pub allow_unknown_fields: bool,
 }
 
 /// The `flows` table.
@@ -151,6 +153,7 @@ impl TableProvider for FlowsTable {
             self.config.rejects.clone(),
         );
         opts.flow_log_formats = self.config.flow_log_formats.clone();
+        opts.allow_unknown_fields = self.config.allow_unknown_fields;
         opts.prune = Some(prune).filter(|w| !w.is_open());
         opts.filters = filters
             .iter()

@@ -5,6 +5,8 @@
 //! A record's layout is always *named*: it comes from `--log-format`, a header line, or
 //! the default v2 format. It is never guessed from how many tokens a line has.
 
+pub mod suggest;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -340,6 +342,15 @@ impl Layout {
         Layout::parse(line).ok()
     }
 
+    /// Refuses a layout with a field the catalogue does not know: a typo would otherwise
+    /// become an empty column of its own. `origin` names where the layout came from.
+    pub fn check_known(&self, origin: &str) -> Result<()> {
+        match self.unknown().first() {
+            Some(name) => Err(unknown_field(origin, &name.replace('_', "-"))),
+            None => Ok(()),
+        }
+    }
+
     /// Whether the layout has the field `name` (`pkt-srcaddr` or `pkt_srcaddr`).
     pub fn has(&self, name: &str) -> bool {
         let Some(i) = lookup(name) else {
@@ -370,6 +381,14 @@ impl Layout {
             .collect::<Vec<_>>()
             .join(" ")
     }
+}
+
+/// The error for a field name the catalogue does not know, with the closest known one.
+pub fn unknown_field(origin: &str, name: &str) -> Error {
+    Error::Format(format!(
+        "{origin}: `{name}` is not a flow-log field{}; if it is a field AWS added after this version of sageflow, pass --allow-unknown-fields to keep it as a text column",
+        suggest::did_you_mean(name, FIELDS.iter().map(|f| f.name))
+    ))
 }
 
 fn is_field_name(s: &str) -> bool {

@@ -153,56 +153,65 @@ async fn columns_read(ctx: &SessionContext, rules: &[&Rule]) -> Result<Option<Ve
     }))
 }
 
-/// Records on ENIs that no inventory document names, for the scan summary (from the
+/// What the scanned records were attributed to, for the scan summary: records of
+/// SageMaker workloads, and records on ENIs that no inventory document names (from the
 /// `unknown-enis` report).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct UnknownEnis {
-    pub enis: u64,
-    pub records: u64,
-    pub bytes: u64,
-    /// Of `records`, those attributed by the record's subnet and time.
+pub struct Coverage {
+    pub sagemaker_records: u64,
+    pub unknown_enis: u64,
+    pub unknown_records: u64,
+    pub unknown_bytes: u64,
+    /// Of `unknown_records`, those attributed by the record's subnet and time.
     pub attributed: u64,
 }
 
-impl UnknownEnis {
-    /// Runs `report` (the `unknown-enis` report) and totals it.
-    pub async fn of(ctx: &SessionContext, report: &Rule) -> Result<UnknownEnis> {
-        let sql = format!(
-            "SELECT count(*), coalesce(sum(records), 0), coalesce(sum(bytes), 0), \
-             coalesce(sum(attributed_records), 0) FROM ({}\n) AS r",
-            report.sql.trim().trim_end_matches(';')
-        );
+impl Coverage {
+    /// The summary query over `flows`, built on the `unknown-enis` report; [`materialize`]
+    /// must be given it so that the columns it reads are copied.
+    pub fn query(unknown_enis: &Rule) -> Rule {
+        Rule {
+            name: "scan-summary".into(),
+            is_report: true,
+            severity: "info".into(),
+            description: String::new(),
+            sql: format!(
+                "SELECT (SELECT count(*) FROM flows WHERE eni_owner_kind = 'sagemaker') AS sagemaker_records, \
+                 count(*) AS unknown_enis, coalesce(sum(records), 0) AS unknown_records, \
+                 coalesce(sum(bytes), 0) AS unknown_bytes, \
+                 coalesce(sum(attributed_records), 0) AS attributed FROM ({}\n) AS r",
+                unknown_enis.sql.trim().trim_end_matches(';')
+            ),
+            origin: format!("scan summary over {}", unknown_enis.origin),
+        }
+    }
+
+    /// Runs [`Coverage::query`].
+    pub async fn of(ctx: &SessionContext, query: &Rule) -> Result<Coverage> {
+        use datafusion::arrow::array::{Array, AsArray};
+        use datafusion::arrow::datatypes::{DataType, UInt64Type};
         let batches = ctx
-            .sql(&sql)
+            .sql(&query.sql)
             .await
             .map_err(Error::from_datafusion)?
             .collect()
             .await
             .map_err(Error::from_datafusion)?;
-        let mut out = UnknownEnis::default();
-        for b in &batches {
-            if b.num_rows() == 0 {
-                continue;
+        let mut v = [0u64; 5];
+        for b in batches.iter().filter(|b| b.num_rows() > 0) {
+            for (i, slot) in v.iter_mut().enumerate() {
+                let a = datafusion::arrow::compute::cast(b.column(i), &DataType::UInt64)?;
+                let a = a.as_primitive::<UInt64Type>();
+                *slot = if a.is_valid(0) { a.value(0) } else { 0 };
             }
-            let col = |i: usize| -> u64 {
-                use datafusion::arrow::array::{Array, AsArray};
-                use datafusion::arrow::datatypes::{DataType, UInt64Type};
-                datafusion::arrow::compute::cast(b.column(i), &DataType::UInt64)
-                    .ok()
-                    .and_then(|a| {
-                        let a = a.as_primitive::<UInt64Type>();
-                        a.is_valid(0).then(|| a.value(0))
-                    })
-                    .unwrap_or(0)
-            };
-            out = UnknownEnis {
-                enis: col(0),
-                records: col(1),
-                bytes: col(2),
-                attributed: col(3),
-            };
         }
-        Ok(out)
+        Ok(Coverage {
+            sagemaker_records: v[0],
+            unknown_enis: v[1],
+            unknown_records: v[2],
+            unknown_bytes: v[3],
+            attributed: v[4],
+        })
     }
 }
 
@@ -532,6 +541,75 @@ pub fn load_suppressions(path: &std::path::Path) -> Result<Vec<Suppression>> {
         }
     }
     Ok(file.suppress)
+}
+
+/// Refuses suppressions that cannot do what they say: a rule that does not exist, no
+/// `match` (it would accept every finding of the rule), or a column the rule's findings
+/// do not have (it would never match). `file` names the suppression file in errors.
+pub async fn check_suppressions(
+    ctx: &SessionContext,
+    rules: &[Rule],
+    suppressions: &[Suppression],
+    file: &str,
+) -> Result<()> {
+    const HINT: &str = "`sageflow rules` lists the rules; a finding's columns are the ones `scan --format json` prints for it";
+    for (i, s) in suppressions.iter().enumerate() {
+        let at = format!("{file}: suppression {} (rule {})", i + 1, s.rule);
+        let Some(rule) = rules.iter().find(|r| !r.is_report && r.name == s.rule) else {
+            return Err(Error::config(
+                format!(
+                    "{at}: no such rule{}",
+                    crate::format::suggest::did_you_mean(
+                        &s.rule,
+                        rules
+                            .iter()
+                            .filter(|r| !r.is_report)
+                            .map(|r| r.name.as_str())
+                    )
+                ),
+                HINT,
+            ));
+        };
+        if s.matches.is_empty() {
+            return Err(Error::config(
+                format!(
+                    "{at}: no `match`, so it would accept every finding of the rule; name what to accept, e.g. match = {{ sagemaker_resource = \"train-*\" }}"
+                ),
+                HINT,
+            ));
+        }
+        let columns = finding_columns(ctx, rule).await?;
+        for key in s.matches.keys() {
+            if !columns.iter().any(|c| c == key) {
+                return Err(Error::config(
+                    format!(
+                        "{at}: `{key}` is not a column of its findings, so it would never match{}",
+                        crate::format::suggest::did_you_mean(
+                            key,
+                            columns.iter().map(String::as_str)
+                        )
+                    ),
+                    HINT,
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The columns a rule's findings carry: the key columns and what its SQL selects.
+async fn finding_columns(ctx: &SessionContext, rule: &Rule) -> Result<Vec<String>> {
+    let mut columns: Vec<String> = KEY_COLUMNS.iter().map(|c| c.to_string()).collect();
+    let statements = datafusion::sql::parser::DFParser::parse_sql(&rule.sql)
+        .map_err(|e| Error::Usage(format!("{}: {e}", rule.origin)))?;
+    for stmt in statements {
+        let plan =
+            ctx.state().statement_to_plan(stmt).await.map_err(|e| {
+                Error::Usage(format!("{}: {}", rule.origin, Error::from_datafusion(e)))
+            })?;
+        columns.extend(plan.schema().fields().iter().map(|f| f.name().clone()));
+    }
+    Ok(columns)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -31,7 +31,7 @@ pub struct ScanState {
     /// `s3://bucket/key` → ETag.
     #[serde(default)]
     pub s3: BTreeMap<String, String>,
-    /// Local path → (size, modification time in ns since the epoch).
+    /// Local file (canonical path) → (size, modification time in ns since the epoch).
     #[serde(default)]
     pub files: BTreeMap<String, (u64, i128)>,
     /// `cwlogs://group/stream` → what was read.
@@ -98,7 +98,10 @@ impl ScanState {
         if o.cw.is_some() {
             return false; // streams are resumed, not skipped
         }
-        file_stamp(o).is_some_and(|st| self.files.get(&o.name) == Some(&st))
+        // States written before files were keyed by canonical path name them as given.
+        file_stamp(o).is_some_and(|st| {
+            self.files.get(&o.identity()) == Some(&st) || self.files.get(&o.name) == Some(&st)
+        })
     }
 
     /// Where to resume a stream: events from this time (ms), minus ids already read.
@@ -133,7 +136,8 @@ impl ScanState {
             } else if o.cw.is_none()
                 && let Some(st) = file_stamp(o)
             {
-                self.files.insert(o.name.clone(), st);
+                self.files.remove(&o.name);
+                self.files.insert(o.identity(), st);
             }
         }
         let l = ledger.lock().unwrap_or_else(|e| e.into_inner());

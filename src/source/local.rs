@@ -832,13 +832,23 @@ pub(crate) fn read_parquet<T: datafusion::parquet::file::reader::ChunkReader + '
     )
 }
 
+/// Where [`peek_unknown_fields`] found the names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Declared {
+    /// A text object's header line, as AWS writes it from the flow log's format (or as
+    /// a user typed it).
+    Header,
+    /// A Parquet object's columns.
+    Columns,
+}
+
 /// Unknown field names an object declares: in its header line (text) or its columns
 /// (Parquet). Reads only the head of the object.
-pub fn peek_unknown_fields(obj: &SourceObject) -> Result<Vec<String>> {
+pub fn peek_unknown_fields(obj: &SourceObject) -> Result<(Vec<String>, Declared)> {
     use std::io::BufRead;
     if obj.s3.is_some() {
         // Not worth a request per object before the query; --log-format names them.
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Declared::Header));
     }
     let mut file = File::open(&obj.path).map_err(|e| Error::io(&obj.path, e))?;
     let mut head = [0u8; 4];
@@ -854,7 +864,7 @@ pub fn peek_unknown_fields(obj: &SourceObject) -> Result<Vec<String>> {
                     object: obj.name.clone(),
                     message: e.to_string(),
                 })?;
-            return Ok(builder
+            let names = builder
                 .schema()
                 .fields()
                 .iter()
@@ -862,7 +872,8 @@ pub fn peek_unknown_fields(obj: &SourceObject) -> Result<Vec<String>> {
                 .filter(|c| {
                     crate::format::lookup(c).is_none() && !crate::format::is_derived_column(c)
                 })
-                .collect());
+                .collect();
+            return Ok((names, Declared::Columns));
         }
         Encoding::Gzip => {
             let gz = flate2::read::MultiGzDecoder::new(file);
@@ -875,12 +886,13 @@ pub fn peek_unknown_fields(obj: &SourceObject) -> Result<Vec<String>> {
                 .read_until(b'\n', &mut line)
                 .map_err(|e| Error::io(&obj.path, e))?;
         }
-        Encoding::Zstd | Encoding::Bzip2 => return Ok(Vec::new()),
+        Encoding::Zstd | Encoding::Bzip2 => return Ok((Vec::new(), Declared::Header)),
     }
     let text = String::from_utf8_lossy(&line);
-    Ok(crate::format::Layout::from_header(text.trim())
+    let names = crate::format::Layout::from_header(text.trim())
         .map(|l| l.unknown())
-        .unwrap_or_default())
+        .unwrap_or_default();
+    Ok((names, Declared::Header))
 }
 
 #[cfg(test)]

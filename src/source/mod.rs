@@ -30,6 +30,18 @@ pub struct SourceObject {
 }
 
 impl SourceObject {
+    /// What makes two objects the same: the canonical path of a local file (so `logs/x` and
+    /// `/home/me/logs/x` are one file), else the URL.
+    pub fn identity(&self) -> String {
+        if self.s3.is_none()
+            && self.cw.is_none()
+            && let Ok(p) = std::fs::canonicalize(&self.path)
+        {
+            return p.display().to_string();
+        }
+        self.path.display().to_string()
+    }
+
     /// A file on local disk (or bytes standing for one), named by its path.
     pub fn local(path: &Path, size: u64, key: KeyInfo) -> Self {
         SourceObject {
@@ -117,7 +129,9 @@ pub async fn discover(
         }
     }
     d.objects.sort_by(|a, b| a.path.cmp(&b.path));
-    d.objects.dedup_by(|a, b| a.path == b.path);
+    // The same file named twice (relative and absolute, or through a link) is read once.
+    let mut seen = std::collections::HashSet::new();
+    d.objects.retain(|o| seen.insert(o.identity()));
     Ok(d)
 }
 
