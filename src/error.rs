@@ -74,6 +74,28 @@ impl Error {
         }
     }
 
+    /// Whether this is a write to a closed pipe (`sageflow query … | head`): the reader
+    /// has what it wanted, which is not a failure.
+    pub fn is_broken_pipe(&self) -> bool {
+        let pipe = |e: &std::io::Error| e.kind() == std::io::ErrorKind::BrokenPipe;
+        match self {
+            Error::Io { source, .. } => pipe(source),
+            Error::Arrow(ArrowError::IoError(_, e)) => pipe(e),
+            Error::Arrow(ArrowError::ExternalError(e)) => {
+                e.downcast_ref::<std::io::Error>().is_some_and(pipe)
+            }
+            Error::DataFusion(DataFusionError::IoError(e)) => pipe(e),
+            Error::DataFusion(DataFusionError::ArrowError(a, _)) => {
+                matches!(a.as_ref(), ArrowError::IoError(_, e) if pipe(e))
+            }
+            // The CSV and JSON writers keep only the io::Error's message.
+            Error::Arrow(ArrowError::CsvError(m) | ArrowError::JsonError(m)) => {
+                m.contains("Broken pipe")
+            }
+            _ => false,
+        }
+    }
+
     pub fn source(source_name: impl Into<String>, message: impl Into<String>) -> Self {
         Error::Source {
             source_name: source_name.into(),

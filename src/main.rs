@@ -10,7 +10,7 @@ use tracing_subscriber::prelude::*;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.verbose);
+    init_tracing(cli.verbose, colours(cli.color));
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         if sageflow::decode::parquet::in_decoder_call() {
@@ -31,6 +31,8 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(cli::run(cli)) {
         Ok(code) => ExitCode::from(code),
+        // `| head` closed the pipe: the reader has what it wanted, as with other tools.
+        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
             report(&e);
             ExitCode::from(cli::EXIT_ERROR)
@@ -40,10 +42,6 @@ fn main() -> ExitCode {
 
 /// Prints an error once: its message, each cause not already in it, and a hint.
 fn report(e: &sageflow::Error) {
-    if matches!(e, sageflow::Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
-    {
-        return;
-    }
     let message = e.to_string();
     eprintln!("error: {message}");
     // DataFusion's own errors repeat their cause in their message.
@@ -63,7 +61,20 @@ fn report(e: &sageflow::Error) {
     }
 }
 
-fn init_tracing(verbose: u8) {
+/// Whether stderr gets ANSI colours: `--color`, else `NO_COLOR` (any non-empty value
+/// turns them off, as no-color.org asks), else whether stderr is a terminal.
+fn colours(choice: cli::args::ColorChoice) -> bool {
+    match choice {
+        cli::args::ColorChoice::Always => true,
+        cli::args::ColorChoice::Never => false,
+        cli::args::ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::IsTerminal::is_terminal(&std::io::stderr())
+        }
+    }
+}
+
+fn init_tracing(verbose: u8, ansi: bool) {
     let default = match verbose {
         0 => "warn",
         1 => "info",
@@ -75,7 +86,7 @@ fn init_tracing(verbose: u8) {
         .with_writer(std::io::stderr)
         .with_target(false)
         .without_time()
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_ansi(ansi)
         .with_filter(filter.and(filter_fn(|meta| {
             !(*meta.level() == Level::TRACE && is_transport(meta.target()))
         })));

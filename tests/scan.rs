@@ -605,3 +605,62 @@ fn findings_are_printed_in_the_same_order_every_run() {
     sorted.sort_by_key(|r| r.split(',').nth(2).unwrap().to_string());
     assert_eq!(leaves, sorted);
 }
+
+/// CSV and the table keep every column a rule selects; the table shows times in ISO 8601
+/// UTC and protocols by name, CSV the raw values.
+#[test]
+fn csv_and_table_keep_every_column_the_rules_select() {
+    let run = |format: &str| {
+        let out = sageflow()
+            .args([
+                "scan",
+                "sample-logs/v5-custom",
+                "--inventory",
+                "sample-logs/inventory",
+                "--quiet",
+                "--format",
+                format,
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let csv = run("csv");
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    for c in [
+        "reason",
+        "log_status",
+        "sagemaker_user_profile",
+        "direction",
+        "bytes",
+        "tcp_flags",
+        "initiator",
+    ] {
+        assert!(header.contains(&c), "{c} missing from {header:?}");
+    }
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let alice = lines
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .find(|r| r[col("sagemaker_user_profile")] == "alice")
+        .expect("alice's finding");
+    assert_eq!(alice[col("start")], "1795172860");
+    assert_eq!(alice[col("protocol")], "6");
+    assert_eq!(alice[col("bytes")], "3342");
+
+    let table = run("table");
+    assert!(table.contains("leaves-vpc (high): 11 findings"), "{table}");
+    assert!(
+        table.contains("blind-spots (medium): 3 findings"),
+        "{table}"
+    );
+    assert!(table.contains("REASON"), "{table}");
+    assert!(table.contains("LOG_STATUS"), "{table}");
+    assert!(table.contains("2026-11-20T11:07:40Z"), "{table}");
+    let rejected = table
+        .lines()
+        .find(|l| l.contains("8.8.8.8") && l.contains("REJECT"))
+        .unwrap();
+    assert!(rejected.contains(" udp "), "{rejected}");
+}

@@ -22,8 +22,20 @@ pub struct Cli {
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
 
+    /// Colours in messages on stderr: auto (when stderr is a terminal and NO_COLOR is not
+    /// set), always or never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -43,6 +55,17 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Write deterministic synthetic flow logs (S3 layout, gzip, header) and an inventory.
     Generate(GenerateArgs),
+    /// Print a shell completion script (e.g. `sageflow completions bash > /etc/bash_completion.d/sageflow`).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), e.g. `sageflow man > sageflow.1`.
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -218,7 +241,8 @@ pub struct InputArgs {
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
 
-    /// Only records that start at or before this time (same forms as --since).
+    /// Only records that start at or before this time (same forms as --since; a bare date
+    /// means the end of that day).
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
 
@@ -269,12 +293,34 @@ pub struct QueryArgs {
     pub sql: Option<String>,
 
     /// Read the SQL from a file.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "report")]
     pub file: Option<PathBuf>,
 
-    /// Output format.
+    /// Run a bundled report by name (`sageflow rules` lists them), e.g. unknown-enis.
+    #[arg(long, value_name = "NAME", conflicts_with = "sql")]
+    pub report: Option<String>,
+
+    /// Output format. With several statements, json prints one array per statement, each
+    /// on its own line.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
+
+    /// Write the results to FILE (in --format) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Rows a table shows at most (the rest are counted, not held); `inf` for all.
+    #[arg(long, value_name = "N|inf", default_value = "40", value_parser = parse_max_rows)]
+    pub maxrows: usize,
+}
+
+fn parse_max_rows(s: &str) -> Result<usize, String> {
+    match s.trim() {
+        "inf" | "unlimited" => Ok(usize::MAX),
+        n => n
+            .parse()
+            .map_err(|_| format!("`{s}` is not a number of rows (or `inf`)")),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

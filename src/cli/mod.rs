@@ -48,6 +48,18 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Inventory(InventoryCommand::Collect(a)) => inventory_collect(a).await,
         Command::Schema(a) => schema(a),
         Command::Generate(a) => generate(a),
+        Command::Completions(a) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(a.shell, &mut cmd, "sageflow", &mut std::io::stdout());
+            Ok(EXIT_OK)
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd)
+                .render(&mut std::io::stdout())
+                .map_err(|e| Error::io("standard output", e))?;
+            Ok(EXIT_OK)
+        }
     }
 }
 
@@ -85,7 +97,7 @@ async fn prepare(input: &InputArgs, state: Option<&ScanState>) -> Result<Run> {
         until: input
             .until
             .as_deref()
-            .map(|s| parse_time(s, now))
+            .map(|s| parse_until(s, now))
             .transpose()?,
     };
     if let (Some(s), Some(u)) = (window.since, window.until)
@@ -342,38 +354,78 @@ impl Run {
 }
 
 async fn query(a: QueryArgs) -> Result<u8> {
-    let sql = match (&a.sql, &a.file) {
-        (Some(s), _) => Some(s.clone()),
-        (None, Some(f)) => Some(std::fs::read_to_string(f).map_err(|e| Error::io(f, e))?),
-        (None, None) if !std::io::stdin().is_terminal() => {
+    if let Some(out) = &a.output {
+        refuse_format_as_output(out)?;
+    }
+    let sql = match (&a.sql, &a.file, &a.report) {
+        (Some(s), ..) => Some(s.clone()),
+        (None, Some(f), _) => Some(std::fs::read_to_string(f).map_err(|e| Error::io(f, e))?),
+        (None, None, Some(name)) => Some(report_sql(name)?),
+        (None, None, None) if !std::io::stdin().is_terminal() => {
             let mut s = String::new();
             std::io::stdin()
                 .read_to_string(&mut s)
                 .map_err(|e| Error::io("standard input", e))?;
             Some(s)
         }
-        (None, None) => None,
+        (None, None, None) => None,
     };
     let run = prepare(&a.input, None).await?;
+    let printing = Printing {
+        format: a.format,
+        max_rows: a.maxrows,
+    };
     match sql {
         Some(sql) => {
-            let progress = progress::Progress::start(run.stats.clone(), run.quiet);
-            let result = run_sql(
-                &run.ctx,
-                &sql,
-                a.format,
-                &mut std::io::BufWriter::new(std::io::stdout()),
-            )
-            .await;
+            let mut out: Box<dyn Write + Send> = match &a.output {
+                Some(p) => Box::new(std::io::BufWriter::new(
+                    std::fs::File::create(p).map_err(|e| Error::io(p, e))?,
+                )),
+                None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+            };
+            let mut progress = progress::Progress::start(run.stats.clone(), run.quiet);
+            let result =
+                run_sql(&run.ctx, &sql, printing, &mut out, &mut || progress.clear()).await;
+            drop(out);
             drop(progress);
             run.summary()?;
             result?;
             run.stats.damage()?;
             run.read_something(run.stats.snapshot(), true)?;
         }
-        None => shell::repl(&run.ctx, &run.stats, a.format).await?,
+        None => shell::repl(&run.ctx, &run.stats, printing).await?,
     }
     Ok(EXIT_OK)
+}
+
+/// `--output json` is an AWS CLI habit: the file would be named `json` and hold a table.
+fn refuse_format_as_output(out: &std::path::Path) -> Result<()> {
+    let name = out.to_string_lossy();
+    if ["table", "csv", "json", "ndjson", "sarif", "text"].contains(&name.as_ref()) {
+        return Err(Error::Usage(format!(
+            "--output {name} names a file called `{name}`; the output format is chosen with --format {}, and --output FILE writes it to FILE",
+            if name == "text" { "table" } else { &name }
+        )));
+    }
+    Ok(())
+}
+
+/// A bundled report's SQL, by name (`sageflow rules` lists them).
+fn report_sql(name: &str) -> Result<String> {
+    let rules = crate::scan::rules::load(None)?;
+    let reports: Vec<&crate::scan::Rule> = rules.iter().filter(|r| r.is_report).collect();
+    match reports.iter().find(|r| r.name == name) {
+        Some(r) => Ok(r.sql.clone()),
+        None => Err(Error::Usage(format!(
+            "no report named `{name}`{}; the reports are: {}",
+            crate::format::suggest::did_you_mean(name, reports.iter().map(|r| r.name.as_str())),
+            reports
+                .iter()
+                .map(|r| r.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
 }
 
 /// Statements users may run: queries, `EXPLAIN`, `SHOW`, `SET`; nothing that writes.
@@ -384,12 +436,21 @@ pub fn sql_options() -> SQLOptions {
         .with_allow_statements(true)
 }
 
-/// Runs every statement in `sql`, printing each result.
+/// How results are printed: the format, and how many rows a table shows.
+#[derive(Debug, Clone, Copy)]
+pub struct Printing {
+    pub format: OutputFormat,
+    pub max_rows: usize,
+}
+
+/// Runs every statement in `sql`, printing each result; `before_output` runs before a
+/// result is printed (it clears the progress line).
 pub async fn run_sql(
     ctx: &SessionContext,
     sql: &str,
-    format: OutputFormat,
+    printing: Printing,
     out: &mut (dyn Write + Send),
+    before_output: &mut (dyn FnMut() + Send),
 ) -> Result<()> {
     let statements = DFParser::parse_sql(sql).map_err(Error::DataFusion)?;
     if statements.is_empty() {
@@ -397,7 +458,7 @@ pub async fn run_sql(
     }
     let options = sql_options();
     for stmt in statements {
-        run_statement(ctx, stmt, format, &options, out).await?;
+        run_statement(ctx, stmt, printing, &options, out, before_output).await?;
     }
     Ok(())
 }
@@ -405,22 +466,99 @@ pub async fn run_sql(
 async fn run_statement(
     ctx: &SessionContext,
     stmt: Statement,
-    format: OutputFormat,
+    printing: Printing,
     options: &SQLOptions,
     out: &mut (dyn Write + Send),
+    before_output: &mut (dyn FnMut() + Send),
 ) -> Result<usize> {
     let state = ctx.state();
     let plan = state
         .statement_to_plan(stmt)
         .await
-        .map_err(Error::from_datafusion)?;
+        .map_err(|e| planning_error(ctx, e))?;
     options.verify_plan(&plan).map_err(Error::from_datafusion)?;
     let df = ctx
         .execute_logical_plan(plan)
         .await
         .map_err(Error::from_datafusion)?;
     let stream = df.execute_stream().await.map_err(Error::from_datafusion)?;
-    output::write_stream(stream, format, out).await
+    output::write_stream(
+        stream,
+        printing.format,
+        printing.max_rows,
+        out,
+        before_output,
+    )
+    .await
+}
+
+/// The tables of the session (`flows` and the inventory tables).
+fn table_names(ctx: &SessionContext) -> Vec<String> {
+    let mut names = ctx
+        .catalog("datafusion")
+        .and_then(|c| c.schema("public"))
+        .map(|s| s.table_names())
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// A planning error in the user's terms: an unknown column with the closest names (not
+/// the whole catalogue), an unknown table with the tables there are.
+fn planning_error(ctx: &SessionContext, e: datafusion::error::DataFusionError) -> Error {
+    use datafusion::common::SchemaError;
+    use datafusion::error::DataFusionError;
+    match e.find_root() {
+        DataFusionError::SchemaError(boxed, _)
+            if matches!(boxed.as_ref(), SchemaError::FieldNotFound { .. }) =>
+        {
+            let SchemaError::FieldNotFound {
+                field,
+                valid_fields,
+            } = boxed.as_ref()
+            else {
+                unreachable!("matched above")
+            };
+            let names: Vec<&str> = valid_fields.iter().map(|c| c.name.as_str()).collect();
+            let mut close: Vec<&str> = names
+                .iter()
+                .copied()
+                .filter(|n| {
+                    strsim::levenshtein(n, &field.name) <= 2 || n.contains(field.name.as_str())
+                })
+                .collect();
+            close.sort_unstable();
+            close.dedup();
+            close.truncate(5);
+            let hint = if close.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (did you mean {}?)",
+                    close
+                        .iter()
+                        .map(|c| format!("`{c}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            Error::Usage(format!(
+                "no column `{}`{hint}; `sageflow schema` lists the columns of flows (quote names that are SQL words: \"end\")",
+                field.name
+            ))
+        }
+        DataFusionError::Plan(m) if m.starts_with("table '") && m.ends_with("' not found") => {
+            let full = &m["table '".len()..m.len() - "' not found".len()];
+            let name = full.rsplit('.').next().unwrap_or(full);
+            let tables = table_names(ctx);
+            Error::Usage(format!(
+                "no table `{name}`{}; the tables are {}",
+                crate::format::suggest::did_you_mean(name, tables.iter().map(String::as_str)),
+                tables.join(", ")
+            ))
+        }
+        _ => Error::from_datafusion(e),
+    }
 }
 
 /// Record formats of CloudWatch log groups: the `LogFormat` of the flow log that writes to
@@ -732,6 +870,9 @@ fn list_rules(a: RulesArgs) -> Result<u8> {
 }
 
 async fn scan(a: ScanArgs) -> Result<u8> {
+    if let Some(out) = &a.output {
+        refuse_format_as_output(out)?;
+    }
     let rules = crate::scan::rules::load(a.rules.as_deref())?;
     let suppressions = match &a.suppress {
         Some(p) => crate::scan::load_suppressions(p)?,
@@ -980,6 +1121,17 @@ impl StateStore {
     }
 }
 
+/// `--until`: like [`parse_time`], but a bare date means the end of that day, so that
+/// `--since 2026-11-20 --until 2026-11-20` is that whole day.
+pub fn parse_until(s: &str, now: DateTime<Utc>) -> Result<i64> {
+    let t = parse_time(s, now)?;
+    Ok(if NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").is_ok() {
+        t + 86_399
+    } else {
+        t
+    })
+}
+
 /// `--since`/`--until` values: RFC 3339, a date, or an age before `now`.
 pub fn parse_time(s: &str, now: DateTime<Utc>) -> Result<i64> {
     let s = s.trim();
@@ -1095,5 +1247,14 @@ mod tests {
             parse_time("2026-11-20T00:00:00Z", now).unwrap()
         );
         assert!(parse_time("yesterday-ish", now).is_err());
+        // A bare date for --until is that whole day.
+        assert_eq!(
+            parse_until("2026-11-20", now).unwrap(),
+            parse_time("2026-11-20T23:59:59Z", now).unwrap()
+        );
+        assert_eq!(
+            parse_until("2026-11-20T10:00:00Z", now).unwrap(),
+            parse_time("2026-11-20T10:00:00Z", now).unwrap()
+        );
     }
 }

@@ -11,25 +11,45 @@ use futures::StreamExt;
 use super::args::OutputFormat;
 use crate::error::{Error, Result};
 
-/// Writes a result stream in `format`; returns the number of rows.
+/// Writes a result stream in `format`; returns the number of rows. The table format
+/// holds at most `max_rows` rows (and counts the rest), so it stays bounded whatever the
+/// result; the machine formats stream everything. `before_output` runs once, before the
+/// first byte is written (it clears the progress line).
 pub async fn write_stream(
     mut stream: SendableRecordBatchStream,
     format: OutputFormat,
+    max_rows: usize,
     out: &mut (dyn Write + Send),
+    before_output: &mut (dyn FnMut() + Send),
 ) -> Result<usize> {
     let schema = stream.schema();
     let mut rows = 0;
     match format {
         OutputFormat::Table => {
             let mut batches = Vec::new();
+            let mut held = 0;
             while let Some(b) = stream.next().await {
                 let b = b.map_err(Error::from_datafusion)?;
                 rows += b.num_rows();
-                batches.push(b);
+                if held < max_rows {
+                    let take = b.num_rows().min(max_rows - held);
+                    held += take;
+                    batches.push(b.slice(0, take));
+                }
             }
+            before_output();
             write_table(&schema, &batches, out)?;
+            if rows > held {
+                writeln!(
+                    out,
+                    "{} more rows not shown (--maxrows N or inf shows more; csv, json and ndjson print every row)",
+                    rows - held
+                )
+                .map_err(stdout_err)?;
+            }
         }
         OutputFormat::Csv => {
+            before_output();
             let mut w = datafusion::arrow::csv::WriterBuilder::new()
                 .with_header(true)
                 .build(&mut *out);
@@ -45,6 +65,9 @@ pub async fn write_stream(
             }
         }
         OutputFormat::Json => {
+            before_output();
+            // One JSON array per statement, on one line: several statements print one
+            // document per line, which a reader parses line by line.
             let mut w = datafusion::arrow::json::WriterBuilder::new()
                 .with_explicit_nulls(true)
                 .build::<_, datafusion::arrow::json::writer::JsonArray>(&mut *out);
@@ -61,6 +84,7 @@ pub async fn write_stream(
             writeln!(out).map_err(stdout_err)?;
         }
         OutputFormat::Ndjson => {
+            before_output();
             let mut w = datafusion::arrow::json::WriterBuilder::new()
                 .with_explicit_nulls(true)
                 .build::<_, datafusion::arrow::json::writer::LineDelimited>(&mut *out);

@@ -1,21 +1,30 @@
 //! The interactive SQL shell of `sageflow query` when no SQL is given. Statements end
-//! with `;`; `\q` quits, `\d` lists the columns of `flows`.
+//! with `;`; `\q` quits, `\d [TABLE]` lists columns, `\dt` tables, `\?` helps.
 
 use rustyline::DefaultEditor;
 use rustyline::error::ReadlineError;
 
-use super::args::OutputFormat;
+use super::Printing;
 use crate::error::{Error, Result};
+
+const HELP: &str = "\
+Statements end with `;` and may span lines. The table is `flows`; with --inventory,
+`enis` and `sagemaker_resources` describe the inventory.
+  \\d          columns of flows
+  \\d TABLE    columns of TABLE
+  \\dt         the tables
+  \\? help     this text
+  \\q          quit (also Ctrl-D)";
 
 pub async fn repl(
     ctx: &datafusion::prelude::SessionContext,
     stats: &crate::decode::ScanStats,
-    format: OutputFormat,
+    printing: Printing,
 ) -> Result<()> {
     let mut editor = DefaultEditor::new()
         .map_err(|e| Error::Usage(format!("cannot start the interactive shell: {e}")))?;
     eprintln!(
-        "sageflow SQL shell: the table is `flows`. End statements with `;`, \\d for columns, \\q to quit."
+        "sageflow SQL shell: the table is `flows`. End statements with `;`; \\? for help, \\q to quit."
     );
     let mut pending = String::new();
     loop {
@@ -28,13 +37,28 @@ pub async fn repl(
             Ok(line) => {
                 let trimmed = line.trim();
                 if pending.is_empty() {
-                    match trimmed {
-                        "\\q" | "quit" | "exit" => break,
-                        "\\d" => {
-                            run_and_report(ctx, stats, "DESCRIBE flows", format).await;
+                    match trimmed.split_whitespace().collect::<Vec<_>>().as_slice() {
+                        ["\\q"] | ["quit"] | ["exit"] => break,
+                        ["\\?"] | ["help"] | ["\\h"] => {
+                            eprintln!("{HELP}");
                             continue;
                         }
-                        "" => continue,
+                        ["\\dt"] => {
+                            let sql = "SELECT table_name FROM information_schema.tables \
+                                       WHERE table_schema = 'public' ORDER BY table_name";
+                            run_and_report(ctx, stats, sql, printing).await;
+                            continue;
+                        }
+                        ["\\d"] => {
+                            run_and_report(ctx, stats, "DESCRIBE flows", printing).await;
+                            continue;
+                        }
+                        ["\\d", table] => {
+                            let sql = format!("DESCRIBE \"{}\"", table.replace('"', "\"\""));
+                            run_and_report(ctx, stats, &sql, printing).await;
+                            continue;
+                        }
+                        [] => continue,
                         _ => {}
                     }
                 }
@@ -43,7 +67,7 @@ pub async fn repl(
                 if trimmed.ends_with(';') {
                     let _ = editor.add_history_entry(pending.trim());
                     let sql = std::mem::take(&mut pending);
-                    run_and_report(ctx, stats, &sql, format).await;
+                    run_and_report(ctx, stats, &sql, printing).await;
                 }
             }
             Err(ReadlineError::Interrupted) => pending.clear(),
@@ -60,11 +84,11 @@ async fn run_and_report(
     ctx: &datafusion::prelude::SessionContext,
     stats: &crate::decode::ScanStats,
     sql: &str,
-    format: OutputFormat,
+    printing: Printing,
 ) {
     let began = std::time::Instant::now();
     let mut out = std::io::BufWriter::new(std::io::stdout());
-    let result = super::run_sql(ctx, sql, format, &mut out).await;
+    let result = super::run_sql(ctx, sql, printing, &mut out, &mut || {}).await;
     drop(out);
     match result.and_then(|()| stats.damage()) {
         Ok(()) => eprintln!("({:.3}s)", began.elapsed().as_secs_f64()),

@@ -408,6 +408,9 @@ pub struct Spool {
     file: std::io::BufWriter<std::fs::File>,
     count: usize,
     per_rule: std::collections::HashMap<String, usize>,
+    /// Per rule, in the order rules were first met: the columns beyond [`KEY_COLUMNS`]
+    /// its findings carry, in the order first met, so the table and CSV keep them.
+    columns: Vec<(String, Vec<String>)>,
 }
 
 impl Spool {
@@ -419,6 +422,7 @@ impl Spool {
             file: std::io::BufWriter::new(file),
             count: 0,
             per_rule: Default::default(),
+            columns: Vec::new(),
         })
     }
 
@@ -431,7 +435,31 @@ impl Spool {
         self.count += 1;
         let rule = f.get("rule").and_then(Value::as_str).unwrap_or_default();
         *self.per_rule.entry(rule.to_string()).or_default() += 1;
+        let at = match self.columns.iter().position(|(r, _)| r == rule) {
+            Some(i) => i,
+            None => {
+                self.columns.push((rule.to_string(), Vec::new()));
+                self.columns.len() - 1
+            }
+        };
+        let cols = &mut self.columns[at].1;
+        for k in f.keys() {
+            if !KEY_COLUMNS.contains(&k.as_str()) && !cols.contains(k) {
+                cols.push(k.clone());
+            }
+        }
         Ok(())
+    }
+
+    /// Every column of every finding: [`KEY_COLUMNS`], then the others as first met.
+    pub fn all_columns(&self) -> Vec<String> {
+        let mut all: Vec<String> = KEY_COLUMNS.iter().map(|c| c.to_string()).collect();
+        for c in self.columns.iter().flat_map(|(_, cols)| cols) {
+            if !all.contains(c) {
+                all.push(c.clone());
+            }
+        }
+        all
     }
 
     pub fn len(&self) -> usize {
@@ -649,10 +677,11 @@ pub fn write(
             }
         }
         FindingFormat::Csv => {
-            writeln!(out, "{}", KEY_COLUMNS.join(",")).map_err(w)?;
+            let columns = spool.all_columns();
+            writeln!(out, "{}", columns.join(",")).map_err(w)?;
             for f in spool.iter()? {
                 let f = f?;
-                let row: Vec<String> = KEY_COLUMNS.iter().map(|k| csv_cell(f.get(*k))).collect();
+                let row: Vec<String> = columns.iter().map(|k| csv_cell(f.get(k))).collect();
                 writeln!(out, "{}", row.join(",")).map_err(w)?;
             }
         }
@@ -660,35 +689,7 @@ pub fn write(
             if spool.is_empty() {
                 writeln!(out, "No findings.").map_err(w)?;
             } else {
-                // Two passes over the spool: column widths, then the rows.
-                let mut widths: Vec<usize> = KEY_COLUMNS.iter().map(|k| k.len()).collect();
-                for f in spool.iter()? {
-                    let f = f?;
-                    for (width, k) in widths.iter_mut().zip(KEY_COLUMNS) {
-                        *width = (*width).max(plain(f.get(*k)).len());
-                    }
-                }
-                let line = |cells: Vec<String>| {
-                    cells
-                        .iter()
-                        .zip(&widths)
-                        .map(|(c, w)| format!("{c:<w$}"))
-                        .collect::<Vec<_>>()
-                        .join("  ")
-                        .trim_end()
-                        .to_string()
-                };
-                writeln!(
-                    out,
-                    "{}",
-                    line(KEY_COLUMNS.iter().map(|s| s.to_uppercase()).collect())
-                )
-                .map_err(w)?;
-                for f in spool.iter()? {
-                    let f = f?;
-                    let cells = KEY_COLUMNS.iter().map(|k| plain(f.get(*k))).collect();
-                    writeln!(out, "{}", line(cells)).map_err(w)?;
-                }
+                write_tables(spool, rules, out)?;
             }
         }
         FindingFormat::Sarif => {
@@ -699,6 +700,107 @@ pub fn write(
         }
     }
     out.flush().map_err(w)
+}
+
+/// The table format: one table per rule (its findings are contiguous in the spool), with
+/// the key columns and every column the rule selects, less those empty in all of its
+/// findings; times in ISO 8601 UTC and protocols by name, for people (CSV and JSON keep the
+/// raw values).
+fn write_tables(spool: &mut Spool, rules: &[Rule], out: &mut dyn Write) -> Result<()> {
+    let w = |e| Error::io("output", e);
+    let blocks = spool.columns.clone();
+    for (n, (rule, extra)) in blocks.iter().enumerate() {
+        let columns: Vec<String> = KEY_COLUMNS[2..]
+            .iter()
+            .map(|c| c.to_string())
+            .chain(extra.iter().cloned())
+            .collect();
+        // Two passes over the spool: widths (and which columns hold anything), then rows.
+        let mut widths: Vec<usize> = columns.iter().map(|k| k.len()).collect();
+        let mut used = vec![false; columns.len()];
+        for f in spool.iter()? {
+            let f = f?;
+            if f.get("rule").and_then(Value::as_str) != Some(rule.as_str()) {
+                continue;
+            }
+            for (i, k) in columns.iter().enumerate() {
+                let cell = shown(k, f.get(k));
+                used[i] |= !cell.is_empty();
+                widths[i] = widths[i].max(cell.len());
+            }
+        }
+        let line = |cells: Vec<String>| {
+            cells
+                .iter()
+                .zip(&widths)
+                .zip(&used)
+                .filter(|(_, used)| **used)
+                .map(|((c, w), _)| format!("{c:<w$}"))
+                .collect::<Vec<_>>()
+                .join("  ")
+                .trim_end()
+                .to_string()
+        };
+        let severity = rules
+            .iter()
+            .find(|r| &r.name == rule)
+            .map_or("", |r| r.severity.as_str());
+        if n > 0 {
+            writeln!(out).map_err(w)?;
+        }
+        writeln!(
+            out,
+            "{rule} ({severity}): {} findings",
+            spool.count_of(rule)
+        )
+        .map_err(w)?;
+        writeln!(
+            out,
+            "{}",
+            line(columns.iter().map(|s| s.to_uppercase()).collect())
+        )
+        .map_err(w)?;
+        for f in spool.iter()? {
+            let f = f?;
+            if f.get("rule").and_then(Value::as_str) != Some(rule.as_str()) {
+                continue;
+            }
+            let cells = columns.iter().map(|k| shown(k, f.get(k))).collect();
+            writeln!(out, "{}", line(cells)).map_err(w)?;
+        }
+    }
+    Ok(())
+}
+
+/// A cell of the table format: Unix-second times as ISO 8601 UTC, IANA protocol numbers
+/// by name.
+fn shown(column: &str, v: Option<&Value>) -> String {
+    const TIMES: &[&str] = &[
+        "start",
+        "end",
+        "first_start",
+        "last_end",
+        "first_seen",
+        "last_seen",
+    ];
+    match (column, v) {
+        (c, Some(Value::Number(n))) if TIMES.contains(&c) => n
+            .as_i64()
+            .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+            .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_else(|| n.to_string()),
+        ("protocol", Some(Value::Number(n))) => match n.as_i64() {
+            Some(1) => "icmp".into(),
+            Some(6) => "tcp".into(),
+            Some(17) => "udp".into(),
+            Some(47) => "gre".into(),
+            Some(50) => "esp".into(),
+            Some(58) => "icmpv6".into(),
+            Some(132) => "sctp".into(),
+            _ => n.to_string(),
+        },
+        _ => plain(v),
+    }
 }
 
 fn plain(v: Option<&Value>) -> String {
