@@ -106,6 +106,15 @@ impl Error {
     /// What the user can try next, if there is anything useful to say.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
+            Error::Source { source_name, .. }
+                if ["s3://", "cwlogs://", "http://", "https://"]
+                    .iter()
+                    .any(|p| source_name.starts_with(p)) =>
+            {
+                Some(
+                    "check the name, --region and the credentials (`aws sts get-caller-identity --profile …`); behind a proxy or TLS inspection set HTTPS_PROXY and AWS_CA_BUNDLE",
+                )
+            }
             Error::Source { .. } => Some(
                 "pass a file, a directory (read recursively) or a quoted glob such as 'logs/**/*.log.gz'",
             ),

@@ -80,8 +80,16 @@ fn init_tracing(verbose: u8, ansi: bool) {
         1 => "info",
         _ => "debug",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("sageflow={default},warn")));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        // Off EC2, a missing region makes aws-config ask IMDS and log each refusal with
+        // the raw response; sageflow says in one line how to set the region instead.
+        let imds = if verbose == 0 {
+            ",aws_config::imds=error"
+        } else {
+            ""
+        };
+        tracing_subscriber::EnvFilter::new(format!("sageflow={default},warn{imds}"))
+    });
     let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_target(false)

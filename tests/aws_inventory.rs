@@ -103,6 +103,7 @@ print(json.dumps({
 /// Client configuration for moto, built without touching the process environment.
 async fn sdk(endpoint: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(sageflow::source::aws::http_client().expect("HTTP client"))
         .credentials_provider(aws_sdk_ec2::config::Credentials::new(
             "testing", "testing", None, None, "test",
         ))
@@ -116,7 +117,7 @@ fn collect_all(endpoint: &str, vpc: Option<&str>) -> Vec<(String, Value)> {
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
     rt.block_on(async {
         let sdk = sdk(endpoint).await;
-        collect(&sdk, vpc).await
+        collect(&sdk, vpc, None).await
     })
     .unwrap_or_else(|e| panic!("collect failed: {e}"))
 }
@@ -469,7 +470,7 @@ fn other_errors_fail_naming_the_call() {
     );
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
     let err = rt
-        .block_on(async { collect(&sdk(&endpoint).await, None).await })
+        .block_on(async { collect(&sdk(&endpoint).await, None, None).await })
         .expect_err("access denied must fail");
     match &err {
         sageflow::Error::Source {
@@ -484,4 +485,149 @@ fn other_errors_fail_naming_the_call() {
         }
         other => panic!("unexpected error {other:?}"),
     }
+}
+
+/// `--since`: the jobs modified in the window and those still running, no others.
+#[test]
+fn since_describes_only_the_jobs_of_the_window() {
+    let m = moto();
+    let _guard = m.lock();
+    m.run_python(SEED);
+    let now = chrono::Utc::now().timestamp();
+    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let jobs = |since: Option<i64>| -> Vec<(String, String)> {
+        let docs = rt
+            .block_on(async { collect(&sdk(&m.endpoint).await, None, since).await })
+            .expect("collect");
+        let mut jobs: Vec<(String, String)> = docs
+            .iter()
+            .filter(|(n, _)| n.contains("-job-"))
+            .map(|(n, d)| {
+                let status = [
+                    "TrainingJobStatus",
+                    "ProcessingJobStatus",
+                    "TransformJobStatus",
+                ]
+                .iter()
+                .find_map(|k| d[*k].as_str())
+                .unwrap_or("")
+                .to_string();
+                (n.clone(), status)
+            })
+            .collect();
+        jobs.sort();
+        jobs
+    };
+    let all = jobs(None);
+    assert_eq!(all.len(), 3, "{all:?}");
+    assert_eq!(
+        jobs(Some(now - 86_400)),
+        all,
+        "all three ran in the last day"
+    );
+    let running: Vec<(String, String)> = all
+        .iter()
+        .filter(|(_, s)| s == "InProgress")
+        .cloned()
+        .collect();
+    assert_eq!(
+        jobs(Some(now + 86_400)),
+        running,
+        "from tomorrow on: only what still runs"
+    );
+}
+
+/// `inventory collect` saves the current ip-ranges.json next to the documents, and the
+/// inventory then uses it instead of the built-in snapshot; offline it says how to get it.
+#[test]
+fn collect_saves_ip_ranges_and_the_inventory_uses_them() {
+    use std::io::BufRead;
+    let m = moto();
+    let _guard = m.lock();
+    m.run_python(SEED);
+    let site = tempfile::tempdir().unwrap();
+    std::fs::write(
+        site.path().join("ip-ranges.json"),
+        r#"{"syncToken":"1","createDate":"2099-01-01-00-00-00",
+            "prefixes":[{"ip_prefix":"198.51.100.0/24","region":"us-east-1","service":"S3","network_border_group":"us-east-1"}],
+            "ipv6_prefixes":[]}"#,
+    )
+    .unwrap();
+    let mut server = std::process::Command::new(m.python())
+        .args(["-u", "-m", "http.server", "--bind", "127.0.0.1", "0"])
+        .current_dir(site.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(server.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line
+        .split("port ")
+        .nth(1)
+        .and_then(|p| p.split_whitespace().next())
+        .unwrap_or_else(|| panic!("http.server said {line:?}"));
+    let out_dir = tempfile::tempdir().unwrap();
+    let inv = out_dir.path().join("inventory");
+    let out = m
+        .sageflow()
+        .env(
+            "SAGEFLOW_IP_RANGES_URL",
+            format!("http://127.0.0.1:{port}/ip-ranges.json"),
+        )
+        .args([
+            "inventory",
+            "collect",
+            "--endpoint-url",
+            &m.endpoint,
+            "--out",
+        ])
+        .arg(&inv)
+        .output()
+        .unwrap();
+    let _ = server.kill();
+    let _ = server.wait();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("(createDate 2099-01-01-00-00-00)"), "{err}");
+    let out = m
+        .sageflow()
+        .args(["inventory", "show", "--inventory"])
+        .arg(&inv)
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        shown.contains("ip-ranges.json, createDate 2099-01-01-00-00-00"),
+        "{shown}"
+    );
+    assert!(!shown.contains("warning:"), "{shown}");
+    // Offline: a warning with the command that fetches it, and the rest is collected.
+    let offline = out_dir.path().join("offline");
+    let out = m
+        .sageflow()
+        .env(
+            "SAGEFLOW_IP_RANGES_URL",
+            "http://127.0.0.1:1/ip-ranges.json",
+        )
+        .args([
+            "inventory",
+            "collect",
+            "--endpoint-url",
+            &m.endpoint,
+            "--out",
+        ])
+        .arg(&offline)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("curl -o") && err.contains("https://ip-ranges.amazonaws.com/ip-ranges.json"),
+        "{err}"
+    );
+    assert!(!offline.join("ip-ranges.json").exists());
+    assert!(offline.join("describe-vpcs.json").exists());
 }

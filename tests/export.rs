@@ -448,3 +448,71 @@ fn export_and_query_sorts_stay_within_a_small_memory_limit() {
         .arg("SELECT * FROM flows ORDER BY start_time, interface_id"));
     assert_eq!(sorted.lines().count(), 400_001);
 }
+
+/// The export's types are the ones its DDL declares (issue 16, B6): DuckDB, reading through
+/// the printed DDL, sees every column with the declared type; timestamps are Parquet
+/// microseconds adjusted to UTC (not nanoseconds, which older Spark cannot read); and a
+/// time window on `start_time` selects what sageflow's own does.
+#[test]
+fn the_export_types_are_the_ones_its_ddl_declares() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("export");
+    ok(&mut export(&out, &["sample-logs/v5-custom"], &[]));
+    let (ddl, _) = ok(sageflow()
+        .args(["export", "--ddl", "duckdb", "--out"])
+        .arg(&out));
+    let declared: Vec<(String, String)> = ddl
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("-- Columns as written: "))
+        .expect("the DDL lists the columns")
+        .split(", ")
+        .map(|c| {
+            let (name, ty) = c.split_once(' ').unwrap();
+            (name.to_string(), ty.to_string())
+        })
+        .collect();
+    assert!(declared.len() > 80, "{declared:?}");
+    let file = parquet_files(&out).into_iter().next().unwrap();
+    let script = format!(
+        "import duckdb, json\ncon = duckdb.connect()\ncon.execute({ddl:?})\n\
+         described = [[r[0], r[1]] for r in con.execute('DESCRIBE flows').fetchall()]\n\
+         lt = con.execute(\"SELECT logical_type FROM parquet_schema('{}') WHERE name = 'start_time'\").fetchone()[0]\n\
+         window = con.execute(\"SELECT count(*) FROM flows WHERE start_time >= TIMESTAMPTZ '2026-11-20 10:30:00+00' AND start_time < TIMESTAMPTZ '2026-11-20 11:00:00+00'\").fetchone()[0]\n\
+         print(json.dumps({{'described': described, 'logical_type': str(lt), 'window': window}}))\n",
+        file.display()
+    );
+    let o = std::process::Command::new(support::python())
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let got: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let described: Vec<(String, String)> = got["described"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r[0].as_str().unwrap().into(), r[1].as_str().unwrap().into()))
+        .collect();
+    for (name, ty) in &declared {
+        let seen = described
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("DuckDB has no {name}: {described:?}"));
+        assert_eq!(&seen.1, ty, "{name}");
+    }
+    let lt = got["logical_type"].as_str().unwrap();
+    assert!(lt.contains("MICROS=MicroSeconds()"), "{lt}");
+    assert!(
+        lt.contains("isAdjustedToUTC=1") || lt.contains("isAdjustedToUTC=True"),
+        "{lt}"
+    );
+    let ours = query_csv(
+        &out,
+        "SELECT count(*) AS n FROM flows WHERE start_time >= '2026-11-20T10:30:00Z' AND start_time < '2026-11-20T11:00:00Z'",
+    );
+    let ours: u64 = ours.lines().nth(1).unwrap().parse().unwrap();
+    assert!(ours > 0);
+    assert_eq!(got["window"].as_u64(), Some(ours));
+}

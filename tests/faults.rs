@@ -617,6 +617,7 @@ fn s3(moto: &support::Moto) -> (tokio::runtime::Runtime, aws_sdk_s3::Client) {
         .region(aws_sdk_s3::config::Region::new("us-east-1"))
         .endpoint_url(&moto.endpoint)
         .force_path_style(true)
+        .http_client(sageflow::source::aws::http_client().expect("an HTTP client"))
         .build();
     (rt, aws_sdk_s3::Client::from_conf(conf))
 }

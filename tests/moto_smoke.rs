@@ -21,6 +21,7 @@ fn bucket_names(endpoint: &str) -> Vec<String> {
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
     rt.block_on(async {
         let sdk = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(sageflow::source::aws::http_client().expect("HTTP client"))
             .credentials_provider(aws_sdk_s3::config::Credentials::new(
                 "testing", "testing", None, None, "test",
             ))

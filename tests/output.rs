@@ -195,7 +195,13 @@ fn output_names_a_file_and_never_a_format() {
 /// line editor switches modes).
 #[test]
 fn the_shell_lists_tables_describes_them_and_helps() {
-    let commands = ["\\dt", "\\d enis", "SELECT srcadr FROM flows;", "\\?", "\\q"];
+    let commands = [
+        "\\dt",
+        "\\d enis",
+        "SELECT srcadr FROM flows;",
+        "\\?",
+        "\\q",
+    ];
     let feed = commands
         .iter()
         .map(|c| format!("sleep 2; printf '%s\\n' '{c}';"))
@@ -226,11 +232,20 @@ fn the_shell_lists_tables_describes_them_and_helps() {
 fn misspelt_tables_and_columns_get_the_closest_names() {
     let (code, _, err) = run(&["query", V2, "--sql", "SELECT srcadr FROM flows"]);
     assert_eq!(code, 2);
-    assert!(err.contains("no column `srcadr` (did you mean `srcaddr`?)"), "{err}");
-    assert!(!err.contains("tgw_src_vpc_id"), "not the whole catalogue: {err}");
+    assert!(
+        err.contains("no column `srcadr` (did you mean `srcaddr`?)"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("tgw_src_vpc_id"),
+        "not the whole catalogue: {err}"
+    );
     let (code, _, err) = run(&["query", V2, "--sql", "SELECT * FROM flow"]);
     assert_eq!(code, 2);
-    assert!(err.contains("no table `flow` (did you mean `flows`?)"), "{err}");
+    assert!(
+        err.contains("no table `flow` (did you mean `flows`?)"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -263,4 +278,84 @@ fn until_a_date_means_the_end_of_that_day() {
     ]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("2222 records: 2222 rows"), "{err}");
+}
+
+/// The summary warns when the ip-ranges in use are more than 90 days old.
+#[test]
+fn stale_ip_ranges_are_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, date: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(
+            &p,
+            format!(
+                r#"{{"syncToken":"1","createDate":"{date}","prefixes":[{{"ip_prefix":"3.5.0.0/19","region":"us-east-1","service":"S3","network_border_group":"us-east-1"}}],"ipv6_prefixes":[]}}"#
+            ),
+        )
+        .unwrap();
+        p
+    };
+    let today = chrono::Utc::now().format("%Y-%m-%d-00-00-00").to_string();
+    let fresh = write("fresh.json", &today);
+    let old = write("old.json", "2020-01-01-00-00-00");
+    let sql = ["--sql", "SELECT count(*) FROM flows"];
+    let (_, _, err) = run(&[
+        "query",
+        V2,
+        "--ip-ranges",
+        fresh.to_str().unwrap(),
+        sql[0],
+        sql[1],
+    ]);
+    assert!(!err.contains("warning"), "{err}");
+    let (_, _, err) = run(&[
+        "query",
+        V2,
+        "--ip-ranges",
+        old.to_str().unwrap(),
+        sql[0],
+        sql[1],
+    ]);
+    assert!(
+        err.contains("warning: the ip-ranges.json in use (")
+            && err.contains(") is from 2020-01-01"),
+        "{err}"
+    );
+}
+
+/// Several statements read the sources several times; the summary and the rejects file
+/// count each object, record and reject once (the first statement's read).
+#[test]
+fn the_summary_counts_each_source_once_over_several_statements() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("a.log");
+    std::fs::write(
+        &log,
+        "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n\
+         2 111122223333 eni-0a1 10.0.0.1 10.0.0.2 1000 443 6 1 100 1795169100 1795169130 ACCEPT OK\n\
+         2 111122223333 eni-0a1 10.0.0.1 10.0.0.2 1001 443 6 1 100 1795169100 1795169130 ACCEPT OK\n\
+         2 111122223333 eni-0a1 10.0.0.1 10.0.0.2 1002 443 6 1 100 1795169100 1795169130 REJECT OK\n\
+         2 111122223333 eni-0a1 10.0.0.1 not-an-address 1003 443 6 1 100 1795169100 1795169130 ACCEPT OK\n",
+    )
+    .unwrap();
+    let rejects = dir.path().join("rejects.ndjson");
+    let out = sageflow()
+        .args(["query", log.to_str().unwrap(), "--format", "csv", "--rejects"])
+        .arg(&rejects)
+        .args([
+            "--sql",
+            "SELECT count(*) AS n FROM flows; SELECT count(*) AS n FROM flows WHERE action = 'ACCEPT'; SELECT 1 AS one",
+        ])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stdout, "n\n3\nn\n2\none\n1\n", "{stderr}");
+    assert!(
+        stderr.contains("1 objects read (") && stderr.contains("4 records: 3 rows, 1 rejected"),
+        "{stderr}"
+    );
+    let written = std::fs::read_to_string(&rejects).unwrap();
+    assert_eq!(written.lines().count(), 1, "{written}");
 }

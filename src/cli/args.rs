@@ -132,6 +132,12 @@ pub struct CollectArgs {
     #[arg(long, value_name = "VPC_ID")]
     pub vpc: Option<String>,
 
+    /// Only training, processing and transform jobs that ran since TIME (modified since,
+    /// or still running): RFC 3339, a date, or an age such as 7d. Accounts keep every job
+    /// ever run; a scan of a week of logs needs that week's.
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
     #[command(flatten)]
     pub aws: crate::source::aws::AwsOptions,
 }
@@ -220,8 +226,9 @@ pub struct RulesArgs {
 /// Where flow logs come from and how to read them.
 #[derive(Debug, Args)]
 pub struct InputArgs {
-    /// Flow-log sources: files, directories (read recursively), quoted globs, or
-    /// s3://bucket/prefix.
+    /// Flow-log sources: files, directories (read recursively), quoted globs,
+    /// s3://bucket/prefix (text, gzip or Parquet objects; sageflow exports too) or
+    /// cwlogs://LOG-GROUP[?stream-prefix=…] (CloudWatch Logs).
     #[arg(value_name = "SOURCE")]
     pub sources: Vec<String>,
 

@@ -139,7 +139,7 @@ async fn prepare(input: &InputArgs, state: Option<&ScanState>) -> Result<Run> {
         .map(|s| source::cloudwatch::parse_url(s).map(|(g, _)| g))
         .collect::<Result<_>>()?;
     let remote = if wants_s3 || !groups.is_empty() {
-        let sdk = source::aws::sdk_config(&input.aws).await;
+        let sdk = source::aws::sdk_config(&input.aws).await?;
         if !groups.is_empty() && log_format.is_none() {
             group_formats(&sdk, &inventory, &groups, &mut flow_log_formats).await?;
         }
@@ -216,6 +216,9 @@ async fn prepare(input: &InputArgs, state: Option<&ScanState>) -> Result<Run> {
         enricher,
     })
 }
+
+/// ip-ranges.json older than this is worth a warning.
+const IP_RANGES_STALE_DAYS: i64 = 90;
 
 /// How to get an inventory, for the errors that say one is missing or useless.
 const INVENTORY_HINT: &str = "collect one with `sageflow inventory collect --out inventory/` (or save the output of `aws ec2 describe-network-interfaces`, describe-vpc-endpoints, describe-vpcs, describe-flow-logs, … and `aws sagemaker describe-*` as the README shows) and pass --inventory inventory/, or use --inventory live; --allow-empty scans anyway";
@@ -331,6 +334,23 @@ impl Run {
             }
             line += &format!("; {:.2}s", self.began.elapsed().as_secs_f64());
             let _ = writeln!(err, "{line}");
+            let inv = self.enricher.inventory();
+            if let Some(age) = inv
+                .ip_ranges_age_days(Utc::now().timestamp())
+                .filter(|&d| d > IP_RANGES_STALE_DAYS)
+            {
+                let _ = writeln!(
+                    err,
+                    "sageflow: warning: the ip-ranges.json in use ({}) is from {} ({age} days old): AWS adds address ranges every week, so some AWS service addresses may read as internet. `sageflow inventory collect` saves a current one into the inventory, or: curl -o ip-ranges.json {IP_RANGES_URL} and --ip-ranges ip-ranges.json",
+                    inv.ip_ranges_source
+                        .as_deref()
+                        .unwrap_or("built-in snapshot"),
+                    inv.ip_ranges
+                        .create_date
+                        .get(..10)
+                        .unwrap_or(&inv.ip_ranges.create_date),
+                );
+            }
         }
         if rejected > 0 {
             if self.quiet {
@@ -384,8 +404,15 @@ async fn query(a: QueryArgs) -> Result<u8> {
                 None => Box::new(std::io::BufWriter::new(std::io::stdout())),
             };
             let mut progress = progress::Progress::start(run.stats.clone(), run.quiet);
-            let result =
-                run_sql(&run.ctx, &sql, printing, &mut out, &mut || progress.clear()).await;
+            let result = run_sql(
+                &run.ctx,
+                &sql,
+                printing,
+                Some(&run.stats),
+                &mut out,
+                &mut || progress.clear(),
+            )
+            .await;
             drop(out);
             drop(progress);
             run.summary()?;
@@ -444,11 +471,14 @@ pub struct Printing {
 }
 
 /// Runs every statement in `sql`, printing each result; `before_output` runs before a
-/// result is printed (it clears the progress line).
+/// result is printed (it clears the progress line). With `settle`, the run's counters are
+/// those of the first statement that read the sources, so that a summary after several
+/// statements counts each source once.
 pub async fn run_sql(
     ctx: &SessionContext,
     sql: &str,
     printing: Printing,
+    settle: Option<&ScanStats>,
     out: &mut (dyn Write + Send),
     before_output: &mut (dyn FnMut() + Send),
 ) -> Result<()> {
@@ -459,6 +489,9 @@ pub async fn run_sql(
     let options = sql_options();
     for stmt in statements {
         run_statement(ctx, stmt, printing, &options, out, before_output).await?;
+        if let Some(stats) = settle {
+            stats.settle();
+        }
     }
     Ok(())
 }
@@ -665,10 +698,12 @@ async fn load_inventory(src: &InventorySource, aws: &source::aws::AwsOptions) ->
     };
     let inv = match &src.inventory {
         Some(path) if path.as_os_str() == "live" => {
-            let sdk = source::aws::sdk_config(aws).await;
-            let docs = crate::inventory::collect::collect(&sdk, None).await?;
+            let sdk = source::aws::sdk_config(aws).await?;
+            let docs = crate::inventory::collect::collect(&sdk, None, None).await?;
             let mut inv = Inventory {
                 ip_ranges: ip_ranges()?,
+                ip_ranges_source: src.ip_ranges.as_ref().map(|p| p.display().to_string()),
+                ip_ranges_pinned: src.ip_ranges.is_some(),
                 ..Inventory::default()
             };
             for (name, doc) in docs {
@@ -680,6 +715,8 @@ async fn load_inventory(src: &InventorySource, aws: &source::aws::AwsOptions) ->
         Some(path) => crate::inventory::load::load(path, src.ip_ranges.as_deref())?,
         None => Inventory {
             ip_ranges: ip_ranges()?,
+            ip_ranges_source: src.ip_ranges.as_ref().map(|p| p.display().to_string()),
+            ip_ranges_pinned: src.ip_ranges.is_some(),
             ..Inventory::default()
         },
     };
@@ -697,10 +734,10 @@ async fn inventory_show(src: &InventorySource, aws: &source::aws::AwsOptions) ->
     }
     let inv = Arc::new(load_inventory(src, aws).await?);
     let enricher = Enricher::new(inv.clone());
-    let source = src.ip_ranges.as_ref().map_or_else(
-        || "built-in snapshot".to_string(),
-        |p| p.display().to_string(),
-    );
+    let source = inv
+        .ip_ranges_source
+        .clone()
+        .unwrap_or_else(|| "built-in snapshot".to_string());
     let text = crate::inventory::show::render(&inv, &source, &|eni| {
         enricher
             .owner(&eni.id)
@@ -713,8 +750,13 @@ async fn inventory_show(src: &InventorySource, aws: &source::aws::AwsOptions) ->
 
 /// Writes the live inventory as AWS-CLI-shaped JSON that `--inventory DIR` reads back.
 async fn inventory_collect(a: args::CollectArgs) -> Result<u8> {
-    let sdk = source::aws::sdk_config(&a.aws).await;
-    let docs = crate::inventory::collect::collect(&sdk, a.vpc.as_deref()).await?;
+    let sdk = source::aws::sdk_config(&a.aws).await?;
+    let since = a
+        .since
+        .as_deref()
+        .map(|s| parse_time(s, Utc::now()))
+        .transpose()?;
+    let docs = crate::inventory::collect::collect(&sdk, a.vpc.as_deref(), since).await?;
     for (name, doc) in &docs {
         let path = a.out.join(name);
         if let Some(dir) = path.parent() {
@@ -728,8 +770,32 @@ async fn inventory_collect(a: args::CollectArgs) -> Result<u8> {
         docs.len(),
         a.out.display()
     );
+    // Current AWS address ranges next to the inventory, which reads them in place of the
+    // built-in snapshot.
+    let url = std::env::var("SAGEFLOW_IP_RANGES_URL").unwrap_or_else(|_| IP_RANGES_URL.into());
+    let path = a.out.join("ip-ranges.json");
+    match source::aws::fetch(&url).await.and_then(|bytes| {
+        let ranges = IpRanges::from_json(&bytes, &url)?;
+        Ok((bytes, ranges))
+    }) {
+        Ok((bytes, ranges)) => {
+            std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;
+            eprintln!(
+                "sageflow: wrote {} (createDate {})",
+                path.display(),
+                ranges.create_date
+            );
+        }
+        Err(e) => tracing::warn!(
+            "could not fetch {url} ({e}); without it the built-in ip-ranges snapshot is used. Where this machine cannot reach it, fetch it elsewhere: curl -o {} {IP_RANGES_URL}",
+            path.display()
+        ),
+    }
     Ok(EXIT_OK)
 }
+
+/// Where AWS publishes its address ranges.
+const IP_RANGES_URL: &str = "https://ip-ranges.amazonaws.com/ip-ranges.json";
 
 async fn export(a: args::ExportArgs) -> Result<u8> {
     use crate::export::{self as ex, Store};
@@ -737,36 +803,41 @@ async fn export(a: args::ExportArgs) -> Result<u8> {
         .out
         .as_deref()
         .ok_or_else(|| Error::Usage("export needs --out DIR or --out s3://bucket/prefix".into()))?;
-    let store = if out.starts_with("s3://") {
+    let s3 = if out.starts_with("s3://") {
         let (bucket, prefix) = source::s3::parse_url(out)?;
         let prefix = if prefix.is_empty() || prefix.ends_with('/') {
             prefix
         } else {
             format!("{prefix}/")
         };
-        let sdk = source::aws::sdk_config(&a.input.aws).await;
-        Store::S3 {
-            client: source::aws::s3_client(&sdk, &a.input.aws),
-            bucket,
-            prefix,
-        }
+        Some((bucket, prefix))
     } else {
-        Store::Local(out.into())
+        None
     };
     if let Some(dialect) = a.ddl {
+        // The DDL names the location; it needs no credentials, region or request.
+        let root = match &s3 {
+            Some((bucket, prefix)) => format!("s3://{bucket}/{prefix}"),
+            None => Store::Local(out.into()).root(),
+        };
         let schema = FlowSchema::default();
         print!(
             "{}",
-            ex::ddl::create_table(
-                schema.arrow(),
-                &store.root(),
-                a.partition_by,
-                &a.table,
-                dialect
-            )
+            ex::ddl::create_table(schema.arrow(), &root, a.partition_by, &a.table, dialect)
         );
         return Ok(EXIT_OK);
     }
+    let store = match s3 {
+        Some((bucket, prefix)) => {
+            let sdk = source::aws::sdk_config(&a.input.aws).await?;
+            Store::S3 {
+                client: source::aws::s3_client(&sdk, &a.input.aws),
+                bucket,
+                prefix,
+            }
+        }
+        None => Store::Local(out.into()),
+    };
     let rolled = ex::recover(&store).await?;
     let mut manifest = match ex::load_manifest(&store).await? {
         Some(m) if a.full => {
@@ -1047,7 +1118,7 @@ impl StateStore {
                     "--state {loc}: name an object, not a bucket"
                 )));
             }
-            let sdk = source::aws::sdk_config(aws).await;
+            let sdk = source::aws::sdk_config(aws).await?;
             Ok(StateStore::S3 {
                 client: source::aws::s3_client(&sdk, aws),
                 bucket,

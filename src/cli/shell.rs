@@ -88,7 +88,7 @@ async fn run_and_report(
 ) {
     let began = std::time::Instant::now();
     let mut out = std::io::BufWriter::new(std::io::stdout());
-    let result = super::run_sql(ctx, sql, printing, &mut out, &mut || {}).await;
+    let result = super::run_sql(ctx, sql, printing, None, &mut out, &mut || {}).await;
     drop(out);
     match result.and_then(|()| stats.damage()) {
         Ok(()) => eprintln!("({:.3}s)", began.elapsed().as_secs_f64()),

@@ -160,6 +160,9 @@ pub struct ScanStats {
     /// damage are kept and the unreadable rest is one rejected record, but the run must end
     /// with these errors ([`ScanStats::damage`]), never as a complete result.
     pub damaged: std::sync::Mutex<Vec<crate::error::Error>>,
+    /// Set once a statement has read the sources: the next statements of the same run read
+    /// them again, and the summary must count each object once ([`ScanStats::settle`]).
+    settled: std::sync::atomic::AtomicBool,
 }
 
 /// The counters at one moment.
@@ -185,6 +188,18 @@ impl ScanStats {
             rows: Self::get(&self.rows),
             outside_window: Self::get(&self.outside_window),
         }
+    }
+
+    /// Marks the counters final when something was read: later reads of the run (the next
+    /// statements of a `--file`) count into a throwaway set and report no reject twice.
+    pub fn settle(&self) {
+        if Self::get(&self.objects_done) > 0 || Self::get(&self.objects_pruned) > 0 {
+            self.settled.store(true, Ordering::Relaxed);
+        }
+    }
+
+    pub fn is_settled(&self) -> bool {
+        self.settled.load(Ordering::Relaxed)
     }
 
     /// Records an object damaged at rest.

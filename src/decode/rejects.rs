@@ -73,6 +73,12 @@ impl RejectSink {
         }
     }
 
+    /// A sink for a re-read of sources whose rejects were already reported: it counts
+    /// nothing anyone sees and writes nothing, but `--strict` still fails.
+    pub fn rereading(&self) -> Self {
+        RejectSink::new(self.strict, None)
+    }
+
     /// Records a reject. Under `--strict` it becomes the run's error.
     pub fn reject(&self, mut r: Reject) -> Result<()> {
         if r.record.len() > MAX_RECORD_CHARS {

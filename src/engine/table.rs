@@ -136,9 +136,19 @@ impl TableProvider for FlowsTable {
             })
             .cloned()
             .collect();
+        // A later statement of the run reads the objects again; its counts and rejects are
+        // not the run's (the first statement's already are).
+        let (stats, rejects) = if self.config.stats.is_settled() {
+            (
+                Arc::new(ScanStats::default()),
+                Arc::new(self.config.rejects.rereading()),
+            )
+        } else {
+            (self.config.stats.clone(), self.config.rejects.clone())
+        };
         let pruned = self.objects.len() - objects.len();
-        ScanStats::add(&self.config.stats.objects_pruned, pruned as u64);
-        ScanStats::add(&self.config.stats.objects_total, objects.len() as u64);
+        ScanStats::add(&stats.objects_pruned, pruned as u64);
+        ScanStats::add(&stats.objects_total, objects.len() as u64);
 
         let projection: Vec<usize> = projection
             .cloned()
@@ -150,7 +160,7 @@ impl TableProvider for FlowsTable {
             state.config().batch_size().min(self.config.batch_size),
             Some(self.config.window),
             self.config.log_format.clone(),
-            self.config.rejects.clone(),
+            rejects,
         );
         opts.flow_log_formats = self.config.flow_log_formats.clone();
         opts.allow_unknown_fields = self.config.allow_unknown_fields;
@@ -172,7 +182,7 @@ impl TableProvider for FlowsTable {
             n,
             opts,
             post.map(Arc::new),
-            self.config.stats.clone(),
+            stats,
             self.config.remote.clone(),
         )))
     }

@@ -20,10 +20,10 @@ fn sql_type(dt: &DataType, d: Dialect) -> &'static str {
         (DataType::Int64, _) => "BIGINT",
         (DataType::Boolean, Dialect::Athena) => "boolean",
         (DataType::Boolean, _) => "BOOLEAN",
-        // Parquet has no second unit: the writer stores milliseconds, UTC-adjusted.
+        // Written as microseconds, UTC-adjusted (`export::written_time_type`).
         (DataType::Timestamp(..), Dialect::Athena) => "timestamp",
-        (DataType::Timestamp(..), Dialect::Duckdb) => "TIMESTAMPTZ",
-        (DataType::Timestamp(..), Dialect::Trino) => "TIMESTAMP(3)",
+        (DataType::Timestamp(..), Dialect::Duckdb) => "TIMESTAMP WITH TIME ZONE",
+        (DataType::Timestamp(..), Dialect::Trino) => "TIMESTAMP(6)",
         (_, Dialect::Athena) => "string",
         (_, _) => "VARCHAR",
     }

@@ -246,6 +246,53 @@ fn writer_props(sort_cols: &[usize]) -> WriterProperties {
         .build()
 }
 
+/// The type timestamps are written with (and the DDL declares).
+pub fn written_time_type() -> datafusion::arrow::datatypes::DataType {
+    datafusion::arrow::datatypes::DataType::Timestamp(
+        datafusion::arrow::datatypes::TimeUnit::Microsecond,
+        Some("UTC".into()),
+    )
+}
+
+/// The schema of the written files: the table's, with timestamps in microseconds.
+pub fn written_schema(schema: &SchemaRef) -> SchemaRef {
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    std::sync::Arc::new(Schema::new(
+        schema
+            .fields()
+            .iter()
+            .map(|f| match f.data_type() {
+                DataType::Timestamp(..) => {
+                    Field::new(f.name(), written_time_type(), f.is_nullable())
+                }
+                _ => f.as_ref().clone(),
+            })
+            .collect::<Vec<Field>>(),
+    ))
+}
+
+fn as_written(
+    batch: &datafusion::arrow::array::RecordBatch,
+    written: &SchemaRef,
+) -> Result<datafusion::arrow::array::RecordBatch> {
+    let columns = batch
+        .columns()
+        .iter()
+        .zip(written.fields())
+        .map(|(c, f)| {
+            if c.data_type() == f.data_type() {
+                Ok(c.clone())
+            } else {
+                datafusion::arrow::compute::cast(c, f.data_type())
+            }
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(datafusion::arrow::array::RecordBatch::try_new(
+        written.clone(),
+        columns,
+    )?)
+}
+
 struct OpenFile {
     rel: String,
     local: std::path::PathBuf,
@@ -289,6 +336,9 @@ pub async fn export(
     let schema: SchemaRef = stream.schema();
     let time_idx = schema.index_of("start_time").expect("start_time");
     let end_idx = schema.index_of("end_time").expect("end_time");
+    // Written as microseconds, UTC: Parquet has no seconds unit, and nanoseconds (which a
+    // DataFusion cast would give) are beyond older Spark and Hive readers.
+    let written = written_schema(&schema);
     let sort_cols = [
         time_idx,
         schema.index_of("interface_id").expect("interface_id"),
@@ -338,11 +388,11 @@ pub async fn export(
                         std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
                     }
                     let file = std::fs::File::create(&local).map_err(|e| Error::io(&local, e))?;
-                    let writer = ArrowWriter::try_new(file, schema.clone(), Some(props.clone()))
+                    let writer = ArrowWriter::try_new(file, written.clone(), Some(props.clone()))
                         .map_err(|e| Error::Parquet {
-                            object: local.display().to_string(),
-                            message: e.to_string(),
-                        })?;
+                        object: local.display().to_string(),
+                        message: e.to_string(),
+                    })?;
                     open = Some((
                         key.clone(),
                         OpenFile {
@@ -358,7 +408,7 @@ pub async fn export(
                     .num_rows()
                     .min(FILE_ROWS - f.rows.min(FILE_ROWS))
                     .max(1);
-                let part = slice.slice(0, take);
+                let part = as_written(&slice.slice(0, take), &written)?;
                 f.writer.write(&part).map_err(|e| Error::Parquet {
                     object: f.local.display().to_string(),
                     message: e.to_string(),

@@ -47,13 +47,19 @@ const DESCRIBE_CONCURRENCY: usize = 8;
 /// endpoint (list-* then describe-*). `vpc` restricts the EC2 calls that have a `vpc-id`
 /// filter (VPCs, ENIs, VPC endpoints, NAT gateways, route tables); prefix lists, flow
 /// logs and SageMaker resources are not filtered.
-pub async fn collect(sdk: &SdkConfig, vpc: Option<&str>) -> Result<Vec<(String, Value)>> {
+/// `since` (Unix seconds) limits training, processing and transform jobs to those that ran
+/// in the window (modified since, or still running).
+pub async fn collect(
+    sdk: &SdkConfig,
+    vpc: Option<&str>,
+    since: Option<i64>,
+) -> Result<Vec<(String, Value)>> {
     let ec2 = aws_sdk_ec2::Client::new(sdk);
     let sm = aws_sdk_sagemaker::Client::new(sdk);
     let filters = vpc.map(|v| vec![Filter::builder().name("vpc-id").values(v).build()]);
 
     let (ec2_docs, sm_docs) =
-        futures::try_join!(collect_ec2(&ec2, filters), collect_sagemaker(&sm))?;
+        futures::try_join!(collect_ec2(&ec2, filters), collect_sagemaker(&sm, since))?;
     let mut docs = ec2_docs;
     docs.extend(sm_docs);
     Ok(docs)
@@ -591,7 +597,28 @@ fn flow_log_json(f: &aws_sdk_ec2::types::FlowLog) -> Value {
 // ---------------------------------------------------------------------------------------
 // SageMaker
 
-async fn collect_sagemaker(sm: &aws_sdk_sagemaker::Client) -> Result<Vec<(String, Value)>> {
+/// Two listings' names, each once, in order (`None`: the list call is not implemented).
+fn merge(
+    a: Option<Vec<Option<String>>>,
+    b: Option<Vec<Option<String>>>,
+) -> Option<Vec<Option<String>>> {
+    let mut out = a?;
+    for n in b.into_iter().flatten() {
+        if !out.contains(&n) {
+            out.push(n);
+        }
+    }
+    Some(out)
+}
+
+/// `since` (Unix seconds): only the jobs that ran in the window, those modified since
+/// (started, ended or changed status) and those still running; other resources whatever
+/// their age.
+async fn collect_sagemaker(
+    sm: &aws_sdk_sagemaker::Client,
+    since: Option<i64>,
+) -> Result<Vec<(String, Value)>> {
+    let since = since.map(aws_sdk_sagemaker::primitives::DateTime::from_secs);
     let (notebooks, domains, training, processing, transform, models, configs, endpoints) = futures::try_join!(
         async {
             let names = all_pages!(
@@ -623,10 +650,21 @@ async fn collect_sagemaker(sm: &aws_sdk_sagemaker::Client) -> Result<Vec<(String
         async {
             let names = all_pages!(
                 "sagemaker:ListTrainingJobs",
-                sm.list_training_jobs(),
+                sm.list_training_jobs().set_last_modified_time_after(since),
                 training_job_summaries,
                 |s| s.training_job_name().map(str::to_string)
             );
+            let running = match since {
+                Some(_) => all_pages!(
+                    "sagemaker:ListTrainingJobs",
+                    sm.list_training_jobs()
+                        .status_equals(aws_sdk_sagemaker::types::TrainingJobStatus::InProgress),
+                    training_job_summaries,
+                    |s| s.training_job_name().map(str::to_string)
+                ),
+                None => None,
+            };
+            let names = merge(names, running);
             describe_each("training-job", names, |name| async move {
                 let out = sm
                     .describe_training_job()
@@ -640,10 +678,22 @@ async fn collect_sagemaker(sm: &aws_sdk_sagemaker::Client) -> Result<Vec<(String
         async {
             let names = all_pages!(
                 "sagemaker:ListProcessingJobs",
-                sm.list_processing_jobs(),
+                sm.list_processing_jobs()
+                    .set_last_modified_time_after(since),
                 processing_job_summaries,
                 |s| s.processing_job_name().map(str::to_string)
             );
+            let running = match since {
+                Some(_) => all_pages!(
+                    "sagemaker:ListProcessingJobs",
+                    sm.list_processing_jobs()
+                        .status_equals(aws_sdk_sagemaker::types::ProcessingJobStatus::InProgress),
+                    processing_job_summaries,
+                    |s| s.processing_job_name().map(str::to_string)
+                ),
+                None => None,
+            };
+            let names = merge(names, running);
             describe_each("processing-job", names, |name| async move {
                 let out = sm
                     .describe_processing_job()
@@ -658,10 +708,21 @@ async fn collect_sagemaker(sm: &aws_sdk_sagemaker::Client) -> Result<Vec<(String
         async {
             let names = all_pages!(
                 "sagemaker:ListTransformJobs",
-                sm.list_transform_jobs(),
+                sm.list_transform_jobs().set_last_modified_time_after(since),
                 transform_job_summaries,
                 |s| s.transform_job_name().map(str::to_string)
             );
+            let running = match since {
+                Some(_) => all_pages!(
+                    "sagemaker:ListTransformJobs",
+                    sm.list_transform_jobs()
+                        .status_equals(aws_sdk_sagemaker::types::TransformJobStatus::InProgress),
+                    transform_job_summaries,
+                    |s| s.transform_job_name().map(str::to_string)
+                ),
+                None => None,
+            };
+            let names = merge(names, running);
             describe_each("transform-job", names, |name| async move {
                 let out = sm
                     .describe_transform_job()

@@ -35,6 +35,8 @@ pub fn load(path: &Path, ip_ranges: Option<&Path>) -> Result<Inventory> {
             Some(p) => IpRanges::from_json(&read(p)?, &p.display().to_string())?,
             None => IpRanges::builtin(),
         },
+        ip_ranges_source: ip_ranges.map(|p| p.display().to_string()),
+        ip_ranges_pinned: ip_ranges.is_some(),
         ..Inventory::default()
     };
 
@@ -63,8 +65,32 @@ pub fn add_file(inv: &mut Inventory, file: &str, bytes: &[u8]) -> Result<()> {
         message,
     })?;
     inv.files.push(file.to_string());
+    if let [Value::Object(o)] = values.as_slice()
+        && o.contains_key("prefixes")
+        && (o.contains_key("syncToken") || o.contains_key("createDate"))
+    {
+        add_ip_ranges(inv, file, bytes)?;
+        return Ok(());
+    }
     for v in values {
         add_document(inv, file, v);
+    }
+    Ok(())
+}
+
+/// An ip-ranges.json saved in the inventory (`inventory collect` fetches one): the newest
+/// by `createDate`, the built-in snapshot included, is used, unless `--ip-ranges` was
+/// given.
+fn add_ip_ranges(inv: &mut Inventory, file: &str, bytes: &[u8]) -> Result<()> {
+    let text = decode_text(bytes).map_err(|message| Error::Inventory {
+        file: file.to_string(),
+        message,
+    })?;
+    let ranges = IpRanges::from_json(text.as_bytes(), file)?;
+    // `createDate` (YYYY-MM-DD-hh-mm-ss) sorts as text.
+    if !inv.ip_ranges_pinned && ranges.create_date > inv.ip_ranges.create_date {
+        inv.ip_ranges = ranges;
+        inv.ip_ranges_source = Some(file.to_string());
     }
     Ok(())
 }

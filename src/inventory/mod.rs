@@ -40,6 +40,11 @@ pub struct Inventory {
     pub endpoint_configs: Vec<EndpointConfig>,
     pub endpoints: Vec<SageMakerEndpoint>,
     pub ip_ranges: IpRanges,
+    /// Where `ip_ranges` came from: `--ip-ranges`, an ip-ranges.json in the inventory (the
+    /// newest, as `inventory collect` saves it), or `None` for the built-in snapshot.
+    pub ip_ranges_source: Option<String>,
+    /// `--ip-ranges` was given: it wins over any ip-ranges.json in the inventory.
+    pub ip_ranges_pinned: bool,
     /// Documents and fields that could not be used, each naming the file.
     pub warnings: Vec<String>,
     /// Files read.
@@ -48,6 +53,18 @@ pub struct Inventory {
     /// output carries none and the file name did not give one), as (file, CIDRs);
     /// [`load::finish`] assigns them to the only known prefix list or reports them.
     pub unassigned_prefix_list_entries: Vec<(String, Vec<IpNet>)>,
+}
+
+impl Inventory {
+    /// Days between the ip-ranges `createDate` and `now` (Unix seconds), when known.
+    pub fn ip_ranges_age_days(&self, now: i64) -> Option<i64> {
+        let created =
+            chrono::NaiveDateTime::parse_from_str(&self.ip_ranges.create_date, "%Y-%m-%d-%H-%M-%S")
+                .ok()?
+                .and_utc()
+                .timestamp();
+        Some((now - created) / 86_400)
+    }
 }
 
 #[derive(Debug, Clone, Default)]

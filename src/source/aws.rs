@@ -52,8 +52,103 @@ fn retry_config() -> RetryConfig {
     config
 }
 
-pub async fn sdk_config(opts: &AwsOptions) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry_config());
+/// The HTTPS client of every AWS call: hyper 1 and rustls over ring (one TLS stack; the
+/// SDK's default would add aws-lc, a C library), the platform's root certificates plus
+/// those of the PEM bundle `AWS_CA_BUNDLE` names (a TLS-inspecting proxy's, say), and the
+/// proxy of `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY`, as the AWS CLI honours them.
+pub fn http_client() -> crate::error::Result<aws_sdk_s3::config::SharedHttpClient> {
+    let context = tls_context()?;
+    Ok(
+        aws_smithy_http_client::Builder::new().build_with_connector_fn(
+            move |settings, components| {
+                connector(
+                    &context,
+                    settings.cloned(),
+                    components.and_then(|c| c.sleep_impl()),
+                )
+            },
+        ),
+    )
+}
+
+/// The trust store: the platform's roots and `AWS_CA_BUNDLE`'s certificates.
+const CERT_MARKER: &str = "-----BEGIN CERTIFICATE-----";
+
+fn tls_context() -> crate::error::Result<aws_smithy_http_client::tls::TlsContext> {
+    use aws_smithy_http_client::tls;
+    let mut trust = tls::TrustStore::default();
+    if let Some(path) = std::env::var_os("AWS_CA_BUNDLE").filter(|p| !p.is_empty()) {
+        let pem = std::fs::read(&path).map_err(|e| crate::error::Error::io(&path, e))?;
+        // The TLS stack skips what it cannot parse; a bundle without one certificate
+        // would then fail every request with an unhelpful "unknown issuer".
+        if !pem
+            .windows(CERT_MARKER.len())
+            .any(|w| w == CERT_MARKER.as_bytes())
+        {
+            return Err(crate::error::Error::Usage(format!(
+                "AWS_CA_BUNDLE={}: no PEM certificate in it (expected `{CERT_MARKER}` blocks); \
+                 point it at your organisation's CA bundle, or unset it",
+                std::path::Path::new(&path).display()
+            )));
+        }
+        trust = trust.with_pem_certificate(pem);
+    }
+    tls::TlsContext::builder()
+        .with_trust_store(trust)
+        .build()
+        .map_err(|e| {
+            crate::error::Error::Usage(format!(
+                "AWS_CA_BUNDLE: not a usable PEM certificate bundle: {}",
+                causes(&e)
+            ))
+        })
+}
+
+fn connector(
+    context: &aws_smithy_http_client::tls::TlsContext,
+    settings: Option<aws_smithy_runtime_api::client::http::HttpConnectorSettings>,
+    sleep: Option<aws_sdk_s3::config::SharedAsyncSleep>,
+) -> aws_smithy_http_client::Connector {
+    use aws_smithy_http_client::proxy::ProxyConfig;
+    use aws_smithy_http_client::{ConnectorBuilder, tls};
+    let mut conn = ConnectorBuilder::default()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .tls_context(context.clone());
+    conn.set_proxy_config(Some(ProxyConfig::from_env()));
+    conn.set_connector_settings(settings);
+    conn.set_sleep_impl(sleep);
+    conn.build()
+}
+
+/// GETs `url` with the AWS calls' client (trust store and proxy included), for public
+/// AWS documents such as ip-ranges.json.
+pub async fn fetch(url: &str) -> crate::error::Result<Vec<u8>> {
+    use aws_smithy_runtime_api::client::http::HttpConnector;
+    let fail = |m: String| crate::error::Error::source(url, m);
+    let request = aws_smithy_runtime_api::http::Request::get(url)
+        .map_err(|e| fail(format!("not a URL: {e}")))?;
+    let response = connector(&tls_context()?, None, None)
+        .call(request)
+        .await
+        .map_err(|e| fail(causes(&e)))?;
+    let status = response.status().as_u16();
+    let body = aws_smithy_types::byte_stream::ByteStream::new(response.into_body())
+        .collect()
+        .await
+        .map_err(|e| fail(causes(&e)))?
+        .into_bytes();
+    if !(200..300).contains(&status) {
+        return Err(fail(format!("HTTP {status}")));
+    }
+    Ok(body.to_vec())
+}
+
+pub async fn sdk_config(opts: &AwsOptions) -> crate::error::Result<SdkConfig> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(retry_config())
+        .http_client(http_client()?);
     if let Some(p) = &opts.profile {
         loader = loader.profile_name(p);
     }
@@ -63,7 +158,42 @@ pub async fn sdk_config(opts: &AwsOptions) -> SdkConfig {
     if let Some(u) = &opts.endpoint_url {
         loader = loader.endpoint_url(u);
     }
-    loader.load().await
+    if let Some(p) = &opts.profile {
+        check_profile(p).await?;
+    }
+    let sdk = loader.load().await;
+    if sdk.region().is_none() {
+        return Err(crate::error::Error::Usage(
+            "no AWS region is configured: pass --region REGION, set AWS_REGION, or add `region = …` to the profile in ~/.aws/config".into(),
+        ));
+    }
+    Ok(sdk)
+}
+
+/// Refuses a `--profile` that no config or credentials file defines: the SDK would fail
+/// later with a credentials error that does not name it.
+async fn check_profile(name: &str) -> crate::error::Result<()> {
+    use aws_types::os_shim_internal::{Env, Fs};
+    let set = aws_config::profile::load(&Fs::real(), &Env::real(), &Default::default(), None)
+        .await
+        .map_err(|e| {
+            crate::error::Error::Usage(format!(
+                "--profile {name}: the AWS config files cannot be read: {e}"
+            ))
+        })?;
+    if set.get_profile(name).is_some() {
+        return Ok(());
+    }
+    let known: Vec<&str> = set.profiles().collect();
+    Err(crate::error::Error::Usage(format!(
+        "--profile {name}: no such profile in the AWS config or credentials file{}; the profiles are: {}",
+        crate::format::suggest::did_you_mean(name, known.iter().copied()),
+        if known.is_empty() {
+            "none".to_string()
+        } else {
+            known.join(", ")
+        }
+    )))
 }
 
 /// An S3 client; custom endpoints get path-style addressing (emulators and most

@@ -220,6 +220,9 @@ fn start() -> Result<Moto, String> {
     }
     let mut child = cmd
         .env("PYTHONUNBUFFERED", "1")
+        // sageflow sends path-style requests to an --endpoint-url; without this, moto reads
+        // a host name such as `s3.sageflow.test` (tests/aws_network.rs) as a bucket.
+        .env("S3_IGNORE_SUBDOMAIN_BUCKETNAME", "true")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::from(log))
@@ -276,7 +279,6 @@ fn start() -> Result<Moto, String> {
     })
 }
 
-/// `$SAGEFLOW_MOTO_VENV`, else `target/moto-venv`.
 /// The venv's python (boto3, moto, duckdb) without starting the moto server.
 #[allow(dead_code)]
 pub fn python() -> PathBuf {
@@ -287,6 +289,7 @@ pub fn python() -> PathBuf {
     }
 }
 
+/// `$SAGEFLOW_MOTO_VENV`, else `target/moto-venv`.
 fn venv_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("SAGEFLOW_MOTO_VENV").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir);
