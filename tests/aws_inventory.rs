@@ -571,22 +571,22 @@ fn collect_saves_ip_ranges_and_the_inventory_uses_them() {
         .unwrap_or_else(|| panic!("http.server said {line:?}"));
     let out_dir = tempfile::tempdir().unwrap();
     let inv = out_dir.path().join("inventory");
-    let out = m
-        .sageflow()
-        .env(
-            "SAGEFLOW_IP_RANGES_URL",
-            format!("http://127.0.0.1:{port}/ip-ranges.json"),
-        )
-        .args([
-            "inventory",
-            "collect",
-            "--endpoint-url",
-            &m.endpoint,
-            "--out",
-        ])
-        .arg(&inv)
-        .output()
-        .unwrap();
+    // `inventory collect` into `out`, fetching ip-ranges.json from `url`.
+    let collect = |url: &str, out: &std::path::Path| {
+        m.sageflow()
+            .env("SAGEFLOW_IP_RANGES_URL", url)
+            .args([
+                "inventory",
+                "collect",
+                "--endpoint-url",
+                &m.endpoint,
+                "--out",
+            ])
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+    let out = collect(&format!("http://127.0.0.1:{port}/ip-ranges.json"), &inv);
     let _ = server.kill();
     let _ = server.wait();
     let err = String::from_utf8_lossy(&out.stderr).to_string();
@@ -606,22 +606,7 @@ fn collect_saves_ip_ranges_and_the_inventory_uses_them() {
     assert!(!shown.contains("warning:"), "{shown}");
     // Offline: a warning with the command that fetches it, and the rest is collected.
     let offline = out_dir.path().join("offline");
-    let out = m
-        .sageflow()
-        .env(
-            "SAGEFLOW_IP_RANGES_URL",
-            "http://127.0.0.1:1/ip-ranges.json",
-        )
-        .args([
-            "inventory",
-            "collect",
-            "--endpoint-url",
-            &m.endpoint,
-            "--out",
-        ])
-        .arg(&offline)
-        .output()
-        .unwrap();
+    let out = collect("http://127.0.0.1:1/ip-ranges.json", &offline);
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(

@@ -516,3 +516,56 @@ fn the_export_types_are_the_ones_its_ddl_declares() {
     assert!(ours > 0);
     assert_eq!(got["window"].as_u64(), Some(ours));
 }
+
+/// Issue 16, A5: an export queried without `--inventory` returns the enrichment it was
+/// written with (filters on it included), not columns recomputed from no inventory; with
+/// `--inventory` they are recomputed from it.
+#[test]
+fn an_export_without_inventory_keeps_its_enrichment() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("flows");
+    ok(&mut export(&out, &["sample-logs/v5-custom"], &["--quiet"]));
+    let sql = "SELECT sagemaker_resource_type, sagemaker_resource, attribution, remote_kind, remote_service, \
+               count(*) AS n, count(*) FILTER (WHERE leaves_vpc) AS leaves, count(*) FILTER (WHERE endpoint_bypass) AS bypass \
+               FROM flows GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5";
+    let with_inventory = |source: &str| {
+        ok(sageflow()
+            .args(["query", source, "--quiet", "--format", "csv"])
+            .args(["--inventory", "sample-logs/inventory", "--sql", sql]))
+        .0
+    };
+    let logs = with_inventory("sample-logs/v5-custom");
+    assert!(logs.contains("notebook_instance,nb-analyst,eni,"), "{logs}");
+    assert_eq!(query_csv(&out, sql), logs);
+    // A filter on an enrichment column, and a column never enriched alongside.
+    let filtered = query_csv(
+        &out,
+        "SELECT count(*) AS n, count(DISTINCT interface_id) AS enis FROM flows WHERE sagemaker_resource = 'nb-analyst'",
+    );
+    let expected = ok(sageflow()
+        .args(["query", "sample-logs/v5-custom", "--quiet", "--format", "csv"])
+        .args(["--inventory", "sample-logs/inventory", "--sql"])
+        .arg("SELECT count(*) AS n, count(DISTINCT interface_id) AS enis FROM flows WHERE sagemaker_resource = 'nb-analyst'"))
+    .0;
+    assert_eq!(filtered, expected);
+    assert_ne!(filtered, "n,enis\n0,0\n");
+    // With --inventory the export's enrichment is recomputed: an empty inventory names
+    // no workload.
+    let empty = tempfile::tempdir().unwrap();
+    std::fs::write(
+        empty.path().join("describe-network-interfaces.json"),
+        r#"{"NetworkInterfaces": []}"#,
+    )
+    .unwrap();
+    let recomputed = ok(sageflow()
+        .arg("query")
+        .arg(&out)
+        .args(["--quiet", "--format", "csv", "--inventory"])
+        .arg(empty.path())
+        .args([
+            "--sql",
+            "SELECT count(sagemaker_resource) AS named FROM flows",
+        ]))
+    .0;
+    assert_eq!(recomputed, "named\n0\n");
+}

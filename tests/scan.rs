@@ -567,25 +567,29 @@ fn headerless_objects_use_the_flow_log_format_from_the_inventory() {
     );
 }
 
+/// The output of a quiet scan of the v5 sample with its inventory in `format`; the sample
+/// has findings, so the scan exits 1.
+fn scan_sample(format: &str) -> Vec<u8> {
+    let out = sageflow()
+        .args([
+            "scan",
+            "sample-logs/v5-custom",
+            "--inventory",
+            "sample-logs/inventory",
+            "--quiet",
+            "--format",
+            format,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    out.stdout
+}
+
 #[test]
 fn findings_are_printed_in_the_same_order_every_run() {
     // Rules run over parallel partitions; the output must still be diffable run to run.
-    let run = |format: &str| {
-        let out = sageflow()
-            .args([
-                "scan",
-                "sample-logs/v5-custom",
-                "--inventory",
-                "sample-logs/inventory",
-                "--quiet",
-                "--format",
-                format,
-            ])
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(1));
-        out.stdout
-    };
+    let run = scan_sample;
     for format in ["table", "csv", "json", "sarif"] {
         let first = run(format);
         for _ in 0..3 {
@@ -610,22 +614,7 @@ fn findings_are_printed_in_the_same_order_every_run() {
 /// UTC and protocols by name, CSV the raw values.
 #[test]
 fn csv_and_table_keep_every_column_the_rules_select() {
-    let run = |format: &str| {
-        let out = sageflow()
-            .args([
-                "scan",
-                "sample-logs/v5-custom",
-                "--inventory",
-                "sample-logs/inventory",
-                "--quiet",
-                "--format",
-                format,
-            ])
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(1));
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let run = |format: &str| String::from_utf8(scan_sample(format)).unwrap();
     let csv = run("csv");
     let mut lines = csv.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();

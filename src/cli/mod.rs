@@ -194,6 +194,7 @@ async fn prepare(input: &InputArgs, state: Option<&ScanState>) -> Result<Run> {
         concurrency: input.concurrency,
         memory_limit: input.memory_limit,
         allow_unknown_fields: input.allow_unknown_fields,
+        exported_enrichment: input.inventory.inventory.is_none(),
     };
     let objects = discovery.objects.clone();
     let ledger = config

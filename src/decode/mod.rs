@@ -102,6 +102,11 @@ pub struct DecodeOptions {
     /// Whether a header line may name fields the catalogue does not know (they become no
     /// column); when not, such a header is an error naming the object and line.
     pub allow_unknown_fields: bool,
+    /// For a run without an inventory, the options that read a sageflow export's
+    /// enrichment columns as it wrote them (its projection includes them): an export is
+    /// enriched already, and recomputing without an inventory would make every column
+    /// empty. Other objects use these options and are enriched after decoding.
+    pub materialised: Option<Arc<DecodeOptions>>,
 }
 
 impl DecodeOptions {
@@ -137,6 +142,7 @@ impl DecodeOptions {
             filters: Vec::new(),
             rejects,
             allow_unknown_fields: true,
+            materialised: None,
         }
     }
 }

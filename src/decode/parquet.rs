@@ -144,6 +144,9 @@ type Verdicts = (ArrayData, Vec<bool>);
 #[derive(Debug, Clone, Copy)]
 enum Out {
     Col(usize),
+    /// An enrichment column as a sageflow export wrote it (see
+    /// [`DecodeOptions::materialised`](super::DecodeOptions::materialised)).
+    Enriched(usize),
     Time(Option<usize>),
     Null,
 }
@@ -243,6 +246,15 @@ impl ParquetPlan {
         for &c in &opts.projection {
             let out = match &sources[c] {
                 ColumnSource::Time { end: is_end } => Out::Time(if *is_end { end } else { start }),
+                // Only an export's own columns are trusted as enrichment; in any other
+                // file a column of that name is not sageflow's.
+                ColumnSource::Enriched(_) if validated => {
+                    let name = opts.schema.arrow().field(c).name();
+                    match file_schema.index_of(name) {
+                        Ok(i) => Out::Enriched(read_pos(i, Kind::Str, name)),
+                        Err(_) => Out::Null,
+                    }
+                }
                 src => match find(src) {
                     Some((_, i, k, n)) => Out::Col(read_pos(*i, *k, n)),
                     None => Out::Null,
@@ -278,7 +290,7 @@ impl ParquetPlan {
                     && !self
                         .outputs
                         .iter()
-                        .any(|o| matches!(o, Out::Col(c) if c == p))
+                        .any(|o| matches!(o, Out::Col(c) | Out::Enriched(c) if c == p))
             })
             .map(|p| self.read[p])
             .collect();
@@ -467,6 +479,7 @@ impl ParquetPlan {
                             .with_timezone("UTC"),
                     )
                 }
+                Out::Enriched(p) => cast(&read_columns[p], field.data_type())?,
                 Out::Col(p) => match self.read_kinds[p].0 {
                     // Out-of-range values were rejected (and made NULL) by `to_i64`.
                     Kind::Int32 => cast(

@@ -52,6 +52,9 @@ pub struct ScanConfig {
     pub memory_limit: usize,
     /// `--allow-unknown-fields`: header lines may name fields the catalogue does not know.
     pub allow_unknown_fields: bool,
+    /// No `--inventory` was given: sageflow exports among the sources keep the enrichment
+    /// they were written with, instead of one recomputed from nothing.
+    pub exported_enrichment: bool,
 }
 
 /// The `flows` table.
@@ -154,21 +157,28 @@ impl TableProvider for FlowsTable {
             .cloned()
             .unwrap_or_else(|| (0..self.schema.arrow().fields().len()).collect());
         let (decode, post) = plan_enrichment(&self.schema, &projection, &self.config.enricher);
-        let mut opts = DecodeOptions::new(
-            self.schema.clone(),
-            Some(decode),
-            state.config().batch_size().min(self.config.batch_size),
-            Some(self.config.window),
-            self.config.log_format.clone(),
-            rejects,
-        );
-        opts.flow_log_formats = self.config.flow_log_formats.clone();
-        opts.allow_unknown_fields = self.config.allow_unknown_fields;
-        opts.prune = Some(prune).filter(|w| !w.is_open());
-        opts.filters = filters
-            .iter()
-            .filter_map(|f| self.exact_filter(f))
-            .collect();
+        let options = |projection: Vec<usize>| {
+            let mut opts = DecodeOptions::new(
+                self.schema.clone(),
+                Some(projection),
+                state.config().batch_size().min(self.config.batch_size),
+                Some(self.config.window),
+                self.config.log_format.clone(),
+                rejects.clone(),
+            );
+            opts.flow_log_formats = self.config.flow_log_formats.clone();
+            opts.allow_unknown_fields = self.config.allow_unknown_fields;
+            opts.prune = Some(prune).filter(|w| !w.is_open());
+            opts.filters = filters
+                .iter()
+                .filter_map(|f| self.exact_filter(f))
+                .collect();
+            opts
+        };
+        let mut opts = options(decode);
+        if self.config.exported_enrichment && post.is_some() {
+            opts.materialised = Some(Arc::new(options(projection.clone())));
+        }
         let opts = Arc::new(opts);
         // Remote objects wait on the network: more of them in flight than cores.
         let lanes = if objects.iter().any(|o| o.s3.is_some()) {
@@ -199,6 +209,10 @@ struct PostProcess {
 
 impl PostProcess {
     fn apply(&self, batch: RecordBatch) -> crate::error::Result<RecordBatch> {
+        // A sageflow export read with its own enrichment arrives complete.
+        if batch.schema().fields() == self.schema.fields() {
+            return Ok(batch);
+        }
         let enriched = self.enricher.enrich(&batch)?;
         let columns: Vec<ArrayRef> = self
             .outputs

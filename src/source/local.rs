@@ -356,7 +356,7 @@ fn read_s3_parquet(
         &setup.plan,
         &setup.positions,
         || catch_decoder_panic(|| handle.block_on(stream.next())).unwrap_or_else(|e| Some(Err(e))),
-        opts,
+        &setup.opts,
         stats,
         emit,
     );
@@ -379,6 +379,8 @@ struct ParquetSetup {
     /// The row groups the time window keeps (`None`: all).
     row_groups: Option<Vec<usize>>,
     batch_size: usize,
+    /// The options this object is decoded with (an export's own enrichment, or not).
+    opts: Arc<DecodeOptions>,
 }
 
 impl ParquetSetup {
@@ -398,14 +400,18 @@ impl ParquetSetup {
 fn configure(
     meta: ArrowReaderMetadata,
     obj: &SourceObject,
-    opts: &DecodeOptions,
+    opts: &Arc<DecodeOptions>,
 ) -> Result<ParquetSetup> {
     let validated = meta
         .metadata()
         .file_metadata()
         .created_by()
         .is_some_and(|c| c.starts_with(crate::export::CREATED_BY_PREFIX));
-    let plan = ParquetPlan::new(meta.schema(), opts, &obj.name, validated)?;
+    let opts = match &opts.materialised {
+        Some(m) if validated => m.clone(),
+        _ => opts.clone(),
+    };
+    let plan = ParquetPlan::new(meta.schema(), &opts, &obj.name, validated)?;
     let row_groups = row_groups(meta.metadata(), opts.prune.as_ref());
     let meta = with_dictionaries(meta, &plan, row_groups.as_deref(), obj);
     let (mask, positions) = parquet_projection(&plan, meta.parquet_schema());
@@ -416,6 +422,7 @@ fn configure(
         mask,
         row_groups,
         batch_size: opts.batch_size,
+        opts,
     })
 }
 
@@ -826,7 +833,7 @@ pub(crate) fn read_parquet<T: datafusion::parquet::file::reader::ChunkReader + '
             catch_decoder_panic(|| reader.next().map(|r| r.map_err(Into::into)))
                 .unwrap_or_else(|e| Some(Err(e)))
         },
-        opts,
+        &setup.opts,
         stats,
         emit,
     )
