@@ -62,18 +62,22 @@ fn s3_state_reads_only_new_objects() {
         flow_findings(&String::from_utf8(out.stdout).unwrap())
     };
     let state = format!("s3://{BUCKET}/state/sageflow.json");
-    let scan = |moto: &support::Moto| {
-        moto.run(&[
-            "scan",
-            &format!("s3://{BUCKET}/logs/"),
-            "--inventory",
-            "sample-logs/inventory",
-            "--format",
-            "json",
-            "--state",
-            &state,
-        ])
+    let scan_with = |moto: &support::Moto, extra: &[&str]| {
+        let mut args = vec![
+            "scan".to_string(),
+            format!("s3://{BUCKET}/logs/"),
+            "--inventory".into(),
+            "sample-logs/inventory".into(),
+            "--format".into(),
+            "json".into(),
+            "--state".into(),
+            state.clone(),
+        ];
+        args.extend(extra.iter().map(|a| a.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        moto.run(&args)
     };
+    let scan = |moto: &support::Moto| scan_with(moto, &[]);
     upload(moto, "T10");
     let (code, first, err) = scan(moto);
     assert!(matches!(code, Some(0 | 1)), "{err}");
@@ -132,17 +136,7 @@ s3.put_object(Bucket="{BUCKET}", Key="logs/AWSLogs/111122223333/vpcflowlogs/us-e
     let (code, _, err) = scan(moto);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("the sources yielded no flow record"), "{err}");
-    let (code, fourth, err) = moto.run(&[
-        "scan",
-        &format!("s3://{BUCKET}/logs/"),
-        "--inventory",
-        "sample-logs/inventory",
-        "--format",
-        "json",
-        "--state",
-        &state,
-        "--allow-empty",
-    ]);
+    let (code, fourth, err) = scan_with(moto, &["--allow-empty"]);
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(
         serde_json::from_str::<Vec<Value>>(&fourth).unwrap().len(),

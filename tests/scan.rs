@@ -226,20 +226,7 @@ fn no_findings_exits_0_and_formats() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "No findings.\n");
-    let out = sageflow()
-        .args([
-            "scan",
-            "sample-logs/v5-custom",
-            "--inventory",
-            "sample-logs/inventory",
-            "--quiet",
-            "--format",
-            "sarif",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sarif: Value = serde_json::from_slice(&scan_sample("sarif")).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
     assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 23);
     assert!(

@@ -71,9 +71,9 @@ pub fn http_client() -> crate::error::Result<aws_sdk_s3::config::SharedHttpClien
     )
 }
 
-/// The trust store: the platform's roots and `AWS_CA_BUNDLE`'s certificates.
 const CERT_MARKER: &str = "-----BEGIN CERTIFICATE-----";
 
+/// The trust store: the platform's roots and `AWS_CA_BUNDLE`'s certificates.
 fn tls_context() -> crate::error::Result<aws_smithy_http_client::tls::TlsContext> {
     use aws_smithy_http_client::tls;
     let mut trust = tls::TrustStore::default();
@@ -122,6 +122,8 @@ fn connector(
     conn.build()
 }
 
+const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// GETs `url` with the AWS calls' client (trust store and proxy included), for public
 /// AWS documents such as ip-ranges.json.
 pub async fn fetch(url: &str) -> crate::error::Result<Vec<u8>> {
@@ -129,16 +131,25 @@ pub async fn fetch(url: &str) -> crate::error::Result<Vec<u8>> {
     let fail = |m: String| crate::error::Error::source(url, m);
     let request = aws_smithy_runtime_api::http::Request::get(url)
         .map_err(|e| fail(format!("not a URL: {e}")))?;
-    let response = connector(&tls_context()?, None, None)
-        .call(request)
+    let connector = connector(&tls_context()?, None, None);
+    let get = async {
+        let response = connector
+            .call(request)
+            .await
+            .map_err(|e| fail(causes(&e)))?;
+        let status = response.status().as_u16();
+        let body = aws_smithy_types::byte_stream::ByteStream::new(response.into_body())
+            .collect()
+            .await
+            .map_err(|e| fail(causes(&e)))?
+            .into_bytes();
+        Ok::<_, crate::error::Error>((status, body))
+    };
+    // A network that drops packets to the internet would otherwise hold the command for
+    // the system's TCP timeout; the caller carries on without the document.
+    let (status, body) = tokio::time::timeout(FETCH_TIMEOUT, get)
         .await
-        .map_err(|e| fail(causes(&e)))?;
-    let status = response.status().as_u16();
-    let body = aws_smithy_types::byte_stream::ByteStream::new(response.into_body())
-        .collect()
-        .await
-        .map_err(|e| fail(causes(&e)))?
-        .into_bytes();
+        .map_err(|_| fail(format!("no answer within {} s", FETCH_TIMEOUT.as_secs())))??;
     if !(200..300).contains(&status) {
         return Err(fail(format!("HTTP {status}")));
     }
