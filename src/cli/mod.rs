@@ -540,59 +540,37 @@ fn table_names(ctx: &SessionContext) -> Vec<String> {
 /// A planning error in the user's terms: an unknown column with the closest names (not
 /// the whole catalogue), an unknown table with the tables there are.
 fn planning_error(ctx: &SessionContext, e: datafusion::error::DataFusionError) -> Error {
+    use crate::format::suggest;
     use datafusion::common::SchemaError;
     use datafusion::error::DataFusionError;
-    match e.find_root() {
-        DataFusionError::SchemaError(boxed, _)
-            if matches!(boxed.as_ref(), SchemaError::FieldNotFound { .. }) =>
-        {
-            let SchemaError::FieldNotFound {
-                field,
-                valid_fields,
-            } = boxed.as_ref()
-            else {
-                unreachable!("matched above")
-            };
-            let names: Vec<&str> = valid_fields.iter().map(|c| c.name.as_str()).collect();
-            let mut close: Vec<&str> = names
-                .iter()
-                .copied()
-                .filter(|n| {
-                    strsim::levenshtein(n, &field.name) <= 2 || n.contains(field.name.as_str())
-                })
-                .collect();
-            close.sort_unstable();
-            close.dedup();
-            close.truncate(5);
-            let hint = if close.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    " (did you mean {}?)",
-                    close
-                        .iter()
-                        .map(|c| format!("`{c}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            };
-            Error::Usage(format!(
-                "no column `{}`{hint}; `sageflow schema` lists the columns of flows (quote names that are SQL words: \"end\")",
-                field.name
-            ))
-        }
-        DataFusionError::Plan(m) if m.starts_with("table '") && m.ends_with("' not found") => {
-            let full = &m["table '".len()..m.len() - "' not found".len()];
-            let name = full.rsplit('.').next().unwrap_or(full);
-            let tables = table_names(ctx);
-            Error::Usage(format!(
-                "no table `{name}`{}; the tables are {}",
-                crate::format::suggest::did_you_mean(name, tables.iter().map(String::as_str)),
-                tables.join(", ")
-            ))
-        }
-        _ => Error::from_datafusion(e),
+    let root = e.find_root();
+    if let DataFusionError::SchemaError(boxed, _) = root
+        && let SchemaError::FieldNotFound {
+            field,
+            valid_fields,
+        } = boxed.as_ref()
+    {
+        let hint =
+            suggest::did_you_mean_any(&field.name, valid_fields.iter().map(|c| c.name.as_str()), 5);
+        return Error::Usage(format!(
+            "no column `{}`{hint}; `sageflow schema` lists the columns of flows (quote names that are SQL words: \"end\")",
+            field.name
+        ));
     }
+    if let DataFusionError::Plan(m) = root
+        && let Some(full) = m
+            .strip_prefix("table '")
+            .and_then(|m| m.strip_suffix("' not found"))
+    {
+        let name = full.rsplit('.').next().unwrap_or(full);
+        let tables = table_names(ctx);
+        return Error::Usage(format!(
+            "no table `{name}`{}; the tables are {}",
+            suggest::did_you_mean(name, tables.iter().map(String::as_str)),
+            tables.join(", ")
+        ));
+    }
+    Error::from_datafusion(e)
 }
 
 /// Record formats of CloudWatch log groups: the `LogFormat` of the flow log that writes to
@@ -688,38 +666,20 @@ fn flow_logs_unavailable<R>(
 /// Everything it could not use is logged as a warning.
 /// `--inventory live` collects it from the EC2 and SageMaker APIs instead.
 async fn load_inventory(src: &InventorySource, aws: &source::aws::AwsOptions) -> Result<Inventory> {
-    let ip_ranges = || -> Result<IpRanges> {
-        match &src.ip_ranges {
-            Some(p) => {
-                let bytes = std::fs::read(p).map_err(|e| Error::io(p, e))?;
-                IpRanges::from_json(&bytes, &p.display().to_string())
-            }
-            None => Ok(IpRanges::builtin()),
-        }
-    };
+    use crate::inventory::load;
     let inv = match &src.inventory {
         Some(path) if path.as_os_str() == "live" => {
             let sdk = source::aws::sdk_config(aws).await?;
             let docs = crate::inventory::collect::collect(&sdk, None, None).await?;
-            let mut inv = Inventory {
-                ip_ranges: ip_ranges()?,
-                ip_ranges_source: src.ip_ranges.as_ref().map(|p| p.display().to_string()),
-                ip_ranges_pinned: src.ip_ranges.is_some(),
-                ..Inventory::default()
-            };
+            let mut inv = load::empty(src.ip_ranges.as_deref())?;
             for (name, doc) in docs {
-                crate::inventory::load::add_document(&mut inv, &format!("live:{name}"), doc);
+                load::add_document(&mut inv, &format!("live:{name}"), doc);
             }
-            crate::inventory::load::finish(&mut inv);
+            load::finish(&mut inv);
             inv
         }
-        Some(path) => crate::inventory::load::load(path, src.ip_ranges.as_deref())?,
-        None => Inventory {
-            ip_ranges: ip_ranges()?,
-            ip_ranges_source: src.ip_ranges.as_ref().map(|p| p.display().to_string()),
-            ip_ranges_pinned: src.ip_ranges.is_some(),
-            ..Inventory::default()
-        },
+        Some(path) => load::load(path, src.ip_ranges.as_deref())?,
+        None => load::empty(src.ip_ranges.as_deref())?,
     };
     for w in &inv.warnings {
         tracing::warn!("inventory: {w}");

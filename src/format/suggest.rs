@@ -25,6 +25,28 @@ pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str
         .unwrap_or_default()
 }
 
+/// ` (did you mean `a`, `b`?)` with up to `max` candidates near `word` (within two edits,
+/// or containing it), sorted, or nothing: for a misspelt column among a hundred, where one
+/// guess is too few and the whole list too many.
+pub fn did_you_mean_any<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    max: usize,
+) -> String {
+    let mut close: Vec<&str> = candidates
+        .into_iter()
+        .filter(|n| strsim::levenshtein(n, word) <= 2 || n.contains(word))
+        .collect();
+    close.sort_unstable();
+    close.dedup();
+    close.truncate(max);
+    if close.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = close.iter().map(|c| format!("`{c}`")).collect();
+    format!(" (did you mean {}?)", names.join(", "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -38,5 +60,19 @@ mod tests {
         assert_eq!(closest("brand-new-field", fields), None);
         assert_eq!(did_you_mean("srcadr", fields), " (did you mean `srcaddr`?)");
         assert_eq!(did_you_mean("zzz", fields), "");
+    }
+
+    #[test]
+    fn several_close_columns_are_listed_sorted_and_bounded() {
+        let columns = ["srcaddr", "pkt_srcaddr", "dstaddr", "srcport", "bytes"];
+        assert_eq!(
+            did_you_mean_any("srcadr", columns, 5),
+            " (did you mean `srcaddr`?)"
+        );
+        assert_eq!(
+            did_you_mean_any("addr", columns, 2),
+            " (did you mean `dstaddr`, `pkt_srcaddr`?)"
+        );
+        assert_eq!(did_you_mean_any("zzzzzz", columns, 5), "");
     }
 }

@@ -30,15 +30,7 @@ type Obj = Map<String, Value>;
 /// that cannot be used (bad CIDR, bad address, unparseable time), becomes a warning in
 /// `Inventory::warnings` naming the file and what was skipped — never a silent drop.
 pub fn load(path: &Path, ip_ranges: Option<&Path>) -> Result<Inventory> {
-    let mut inv = Inventory {
-        ip_ranges: match ip_ranges {
-            Some(p) => IpRanges::from_json(&read(p)?, &p.display().to_string())?,
-            None => IpRanges::builtin(),
-        },
-        ip_ranges_source: ip_ranges.map(|p| p.display().to_string()),
-        ip_ranges_pinned: ip_ranges.is_some(),
-        ..Inventory::default()
-    };
+    let mut inv = empty(ip_ranges)?;
 
     let meta = std::fs::metadata(path).map_err(|e| missing(path, &e))?;
     let mut files = Vec::new();
@@ -54,6 +46,20 @@ pub fn load(path: &Path, ip_ranges: Option<&Path>) -> Result<Inventory> {
     }
     finish(&mut inv);
     Ok(inv)
+}
+
+/// An inventory with no document yet: the address ranges of `ip_ranges` (`--ip-ranges`,
+/// which then wins over any ip-ranges.json among the documents) or the built-in snapshot.
+pub fn empty(ip_ranges: Option<&Path>) -> Result<Inventory> {
+    Ok(Inventory {
+        ip_ranges: match ip_ranges {
+            Some(p) => IpRanges::from_json(&read(p)?, &p.display().to_string())?,
+            None => IpRanges::builtin(),
+        },
+        ip_ranges_source: ip_ranges.map(|p| p.display().to_string()),
+        ip_ranges_pinned: ip_ranges.is_some(),
+        ..Inventory::default()
+    })
 }
 
 /// Adds the documents of one file's bytes, named `file` (its name also carries prefix-list

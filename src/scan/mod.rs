@@ -118,12 +118,8 @@ async fn columns_read(ctx: &SessionContext, rules: &[&Rule]) -> Result<Option<Ve
     let mut used = std::collections::BTreeSet::new();
     let mut any = false;
     for rule in rules {
-        let statements = datafusion::sql::parser::DFParser::parse_sql(&rule.sql)
-            .map_err(|e| Error::Usage(format!("{}: {e}", rule.origin)))?;
-        for stmt in statements {
-            let plan = ctx.state().statement_to_plan(stmt).await.map_err(|e| {
-                Error::Usage(format!("{}: {}", rule.origin, Error::from_datafusion(e)))
-            })?;
+        for stmt in statements(rule)? {
+            let plan = plan(ctx, rule, stmt).await?;
             let plan = ctx
                 .state()
                 .optimize(&plan)
@@ -313,6 +309,25 @@ const FIELD_USES: &[(&[&str], &str)] = &[
     ),
 ];
 
+/// A rule's SQL statements; errors name the rule's file.
+fn statements(rule: &Rule) -> Result<Vec<datafusion::sql::parser::Statement>> {
+    datafusion::sql::parser::DFParser::parse_sql(&rule.sql)
+        .map(Into::into)
+        .map_err(|e| Error::Usage(format!("{}: {e}", rule.origin)))
+}
+
+/// Plans one of a rule's statements; errors name the rule's file.
+async fn plan(
+    ctx: &SessionContext,
+    rule: &Rule,
+    stmt: datafusion::sql::parser::Statement,
+) -> Result<LogicalPlan> {
+    ctx.state()
+        .statement_to_plan(stmt)
+        .await
+        .map_err(|e| Error::Usage(format!("{}: {}", rule.origin, Error::from_datafusion(e))))
+}
+
 /// Runs one rule; its rows become findings tagged with the rule and severity, handed to
 /// `emit` one at a time. Returns how many there were.
 pub async fn run_rule(
@@ -320,15 +335,10 @@ pub async fn run_rule(
     rule: &Rule,
     mut emit: impl FnMut(Finding) -> Result<()>,
 ) -> Result<usize> {
-    let statements = datafusion::sql::parser::DFParser::parse_sql(&rule.sql)
-        .map_err(|e| Error::Usage(format!("{}: {e}", rule.origin)))?;
     let mut found = 0;
     let options = crate::cli::sql_options();
-    for stmt in statements {
-        let plan =
-            ctx.state().statement_to_plan(stmt).await.map_err(|e| {
-                Error::Usage(format!("{}: {}", rule.origin, Error::from_datafusion(e)))
-            })?;
+    for stmt in statements(rule)? {
+        let plan = plan(ctx, rule, stmt).await?;
         options.verify_plan(&plan).map_err(Error::from_datafusion)?;
         let ordered = matches!(plan, LogicalPlan::Sort(_));
         let mut df = ctx
@@ -628,13 +638,8 @@ pub async fn check_suppressions(
 /// The columns a rule's findings carry: the key columns and what its SQL selects.
 async fn finding_columns(ctx: &SessionContext, rule: &Rule) -> Result<Vec<String>> {
     let mut columns: Vec<String> = KEY_COLUMNS.iter().map(|c| c.to_string()).collect();
-    let statements = datafusion::sql::parser::DFParser::parse_sql(&rule.sql)
-        .map_err(|e| Error::Usage(format!("{}: {e}", rule.origin)))?;
-    for stmt in statements {
-        let plan =
-            ctx.state().statement_to_plan(stmt).await.map_err(|e| {
-                Error::Usage(format!("{}: {}", rule.origin, Error::from_datafusion(e)))
-            })?;
+    for stmt in statements(rule)? {
+        let plan = plan(ctx, rule, stmt).await?;
         columns.extend(plan.schema().fields().iter().map(|f| f.name().clone()));
     }
     Ok(columns)
