@@ -64,9 +64,7 @@ impl Progress {
             handle: Some(handle),
         }
     }
-}
 
-impl Progress {
     /// Stops and erases the line, so that results printed next are not mixed with it.
     pub fn clear(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
