@@ -2,16 +2,18 @@
 -- severity: medium
 -- description: SageMaker traffic your flow logs cannot see: notebook instances with DirectInternetAccess Enabled and Studio domains in PublicInternetOnly mode (their internet traffic leaves through a SageMaker-owned VPC), SageMaker ENIs in subnets or VPCs no flow log covers, and SageMaker ENIs covered only by flow logs of rejected traffic (TrafficType REJECT), whose accepted traffic is never logged.
 SELECT CAST(NULL AS VARCHAR) AS interface_id, resource_type AS sagemaker_resource_type,
-       resource AS sagemaker_resource, reason
+       resource AS sagemaker_resource, reason, document AS attribution_document
 FROM sagemaker_resources
 WHERE direct_internet_access OR app_network_access_type = 'PublicInternetOnly'
 UNION ALL
 SELECT interface_id, sagemaker_resource_type, sagemaker_resource,
-       'SageMaker ENI not covered by any flow log (' || coalesce(vpc_id, 'unknown VPC') || ')'
+       'SageMaker ENI not covered by any flow log (' || coalesce(vpc_id, 'unknown VPC') || ')',
+       attribution_document
 FROM enis
 WHERE eni_owner_kind = 'sagemaker' AND NOT flow_logged
 UNION ALL
 SELECT interface_id, sagemaker_resource_type, sagemaker_resource,
-       'SageMaker ENI covered only by flow logs with TrafficType REJECT: its accepted traffic is not logged'
+       'SageMaker ENI covered only by flow logs with TrafficType REJECT: its accepted traffic is not logged',
+       attribution_document
 FROM enis
 WHERE eni_owner_kind = 'sagemaker' AND flow_logged AND NOT accepted_logged

@@ -16,7 +16,9 @@ WITH handshakes AS (
 SELECT f.interface_id, f.srcaddr, f.dstaddr, f.srcport, f.dstport, f.protocol, f.start, f.action,
        f.sagemaker_resource_type, f.sagemaker_resource, f.sagemaker_user_profile,
        f.sagemaker_candidates, f.direction, f.remote_addr, f.remote_kind, f.remote_service,
-       f.tcp_flags, f.initiator, f.bytes
+       f.tcp_flags, f.initiator, f.bytes,
+       f."end", f.attribution_rule, f.attribution_document, f.remote_evidence, f.source_object,
+       f.source_line
 FROM flows f
 LEFT JOIN handshakes h
   ON h.interface_id = f.interface_id AND h.local_addr = f.local_addr

@@ -3,14 +3,14 @@
 -- description: Windows in which a SageMaker ENI's traffic was not recorded (SKIPDATA: records lost; NODATA: nothing captured), and SageMaker ENIs covered by a flow log of accepted traffic that have no record at all in the scanned data (full scans only: an incremental run sees only new data).
 SELECT interface_id, srcaddr, dstaddr, srcport, dstport, protocol, start, action,
        sagemaker_resource_type, sagemaker_resource, sagemaker_user_profile,
-       log_status
+       log_status, "end", attribution_rule, attribution_document, source_object, source_line
 FROM flows
 WHERE eni_owner_kind = 'sagemaker'
   AND log_status IN ('NODATA', 'SKIPDATA')
 UNION ALL
 SELECT e.interface_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
        e.sagemaker_resource_type, e.sagemaker_resource, e.sagemaker_user_profile,
-       'NO RECORDS'
+       'NO RECORDS', NULL, e.attribution_rule, e.attribution_document, NULL, NULL
 FROM enis e
 WHERE e.eni_owner_kind = 'sagemaker'
   AND e.accepted_logged

@@ -194,7 +194,17 @@ fn check_batch(batch: &RecordBatch, opts: &DecodeOptions, text: bool, wrappers: 
                 }
             }
             ColumnSource::Time { end } => times[usize::from(*end)] = Some(out),
-            ColumnSource::Unknown(_) | ColumnSource::Enriched(_) => {}
+            ColumnSource::Provenance { line: true } => {
+                let lines = col.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+                assert_eq!(lines.null_count(), 0, "source_line has NULLs");
+                assert!(
+                    lines.values().iter().all(|&l| l >= 1),
+                    "source_line below 1"
+                );
+            }
+            ColumnSource::Unknown(_)
+            | ColumnSource::Enriched(_)
+            | ColumnSource::Provenance { line: false } => {}
         }
     }
     for (epoch, time) in epochs.into_iter().zip(times) {

@@ -4,19 +4,11 @@
 
 mod support;
 
-use serde_json::Value;
-
 /// Puts the records of a sample shape into `group`, one stream per ENI (`<eni>-all`, as
 /// VPC Flow Logs names them), each event stamped with its record's `start`. With
 /// `flow_log_format`, also creates the flow log that writes to the group.
 fn seed_group(moto: &support::Moto, shape: &str, group: &str, flow_log_format: Option<&str>) {
     moto.run_python(&support::log_group_seed(shape, group, flow_log_format));
-}
-
-fn sorted(stdout: &str) -> Vec<Value> {
-    let mut v: Vec<Value> = serde_json::from_str(stdout).unwrap();
-    v.sort_by_key(|f| f.to_string());
-    v
 }
 
 fn local_scan(shape: &str) -> String {
@@ -61,8 +53,8 @@ fn cloudwatch_groups_give_the_same_findings_as_local_files() {
         assert_eq!(code, Some(1), "{err}");
         assert!(err.contains("2222 records: 2222 rows, 0 rejected"), "{err}");
         assert_eq!(
-            sorted(&out),
-            sorted(&local_scan(shape)),
+            support::findings_read_from(&out, group),
+            support::findings_read_from(&local_scan(shape), "sample-logs/"),
             "{shape}: CloudWatch findings differ from local"
         );
     }

@@ -5,8 +5,6 @@
 
 mod support;
 
-use serde_json::Value;
-
 const BUCKET: &str = "flow-logs-bucket";
 const PREFIX: &str = "any/prefix";
 const V5_PREFIX: &str = "v5/elsewhere";
@@ -40,12 +38,6 @@ for i in range({extra}):
 
 fn url() -> String {
     format!("s3://{BUCKET}/{PREFIX}")
-}
-
-fn findings(stdout: &str) -> Vec<Value> {
-    let mut v: Vec<Value> = serde_json::from_str(stdout).unwrap();
-    v.sort_by_key(|f| f.to_string());
-    v
 }
 
 #[test]
@@ -120,8 +112,8 @@ fn s3_listing_pagination_pruning_and_same_findings_as_local() {
         ]);
         assert_eq!(code, Some(1), "{err}");
         assert_eq!(
-            findings(&remote),
-            findings(&local),
+            support::findings_read_from(&remote, &format!("s3://{BUCKET}/{prefix}")),
+            support::findings_read_from(&local, "sample-logs/"),
             "{shape}: S3 findings differ from local"
         );
     }

@@ -473,7 +473,7 @@ fn the_export_types_are_the_ones_its_ddl_declares() {
         })
         .collect();
     assert!(declared.len() > 80, "{declared:?}");
-    let file = parquet_files(&out).into_iter().next().unwrap();
+    let file = visible(&out).into_iter().next().unwrap();
     let script = format!(
         "import duckdb, json\ncon = duckdb.connect()\ncon.execute({ddl:?})\n\
          described = [[r[0], r[1]] for r in con.execute('DESCRIBE flows').fetchall()]\n\

@@ -95,9 +95,21 @@ fn the_readme_tour_runs_as_written() {
         ("remote_addr", "54.240.217.13"),
         ("remote_kind", "aws_service"),
         ("remote_service", "AMAZON"),
+        ("attribution_rule", "notebook_network_interface_id"),
+        (
+            "attribution_document",
+            "sample-logs/inventory/sagemaker/describe-notebook-instance-nb-analyst.json",
+        ),
+        ("remote_evidence", "pkt-*-aws-service AMAZON"),
     ] {
         assert_eq!(first[k], v, "{k} in {first}");
     }
+    // One connection: the request and its reply, read from the line the finding names.
+    assert_eq!(first["records"], 2, "{first}");
+    let object = first["source_object"].as_str().unwrap();
+    assert!(object.starts_with("sample-logs/v5-custom/"), "{object}");
+    assert!(first["source_line"].as_u64().unwrap() >= 1, "{first}");
+    assert_eq!(first["finding_id"].as_str().unwrap().len(), 32, "{first}");
     assert!(
         readme.contains("`nb-analyst`") && readme.contains("`eni-05aec870f7b234ef9`"),
         "the README names the finding it describes"

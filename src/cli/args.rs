@@ -175,6 +175,15 @@ pub struct ScanArgs {
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// How flow records become findings: `connection` (a request and its reply and every
+    /// record of the same 5-tuple on the same ENI are one finding, with first_seen,
+    /// last_seen, records and summed bytes; other columns are the first record's),
+    /// `resource` (one per SageMaker workload and remote kind/service, with the number of
+    /// ENIs and remote addresses) or `flow` (one per record). Rules whose rows are not flow
+    /// records are not grouped. Suppressions match the grouped findings.
+    #[arg(long, value_enum, default_value_t = crate::scan::GroupBy::Connection)]
+    pub group_by: crate::scan::GroupBy,
+
     /// Accepted findings to leave out (TOML: [[suppress]] rule, match, reason, expires).
     #[arg(long, value_name = "FILE")]
     pub suppress: Option<PathBuf>,
@@ -209,7 +218,10 @@ pub struct ExportArgs {
     #[arg(long)]
     pub full: bool,
 
-    /// Print the CREATE TABLE that reads the export at --out, and exit.
+    /// Print the statements that read the export at --out, and exit: the flows table, the
+    /// inventory tables an export with --inventory writes under _sageflow/tables/ (enis,
+    /// sagemaker_resources) and a scan_context view, so that the bundled rules run unchanged
+    /// on that engine.
     #[arg(long, value_enum, value_name = "DIALECT")]
     pub ddl: Option<crate::export::ddl::Dialect>,
 

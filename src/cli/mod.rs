@@ -786,6 +786,7 @@ async fn export(a: args::ExportArgs) -> Result<u8> {
             "{}",
             ex::ddl::create_table(schema.arrow(), &root, a.partition_by, &a.table, dialect)
         );
+        print!("{}", ex::ddl::inventory_tables(&root, dialect)?);
         return Ok(EXIT_OK);
     }
     let store = match s3 {
@@ -832,6 +833,9 @@ async fn export(a: args::ExportArgs) -> Result<u8> {
         .await?
     };
     drop(progress);
+    if a.input.inventory.inventory.is_some() {
+        ex::write_tables(&store, crate::engine::tables::batches(&run.enricher)?).await?;
+    }
     run.summary()?;
     if !run.quiet {
         eprintln!(
@@ -929,8 +933,14 @@ async fn scan(a: ScanArgs) -> Result<u8> {
         attributable(&a.input.inventory, &run.enricher)?;
     }
     if let Some(p) = &a.suppress {
-        crate::scan::check_suppressions(&run.ctx, &rules, &suppressions, &p.display().to_string())
-            .await?;
+        crate::scan::check_suppressions(
+            &run.ctx,
+            &rules,
+            &suppressions,
+            &p.display().to_string(),
+            a.group_by,
+        )
+        .await?;
     }
     crate::engine::tables::register_context(&run.ctx, state_store.is_some())?;
     let progress = progress::Progress::start(run.stats.clone(), run.quiet);
@@ -959,7 +969,7 @@ async fn scan(a: ScanArgs) -> Result<u8> {
     let mut spool = crate::scan::Spool::create(temp.path())?;
     let incremental = state_store.is_some();
     for rule in rules.iter().filter(|r| !r.is_report) {
-        let found = crate::scan::run_rule(&run.ctx, rule, |f| {
+        let found = crate::scan::run_rule(&run.ctx, rule, a.group_by, |f| {
             for (i, s) in suppressions.iter().enumerate() {
                 if !s.expired(today) && s.matches(&f) {
                     removed[i] += 1;
@@ -1045,7 +1055,7 @@ async fn scan(a: ScanArgs) -> Result<u8> {
         eprintln!(
             "sageflow: warning: {} records ({}) on {} ENIs that no inventory document names{attributed}; \
              their workloads are unknown and findings on them may be missed. List them with \
-             `sageflow query … --file queries/report-unknown-enis.sql`, and save \
+             `sageflow query … --report unknown-enis`, and save \
              describe-network-interfaces while the workloads run (job ENIs are deleted when jobs end)",
             coverage.unknown_records,
             indicatif::HumanBytes(coverage.unknown_bytes),
@@ -1256,7 +1266,10 @@ fn schema(a: SchemaArgs) -> Result<u8> {
                 "\n`-` is NULL in every column. start_time/end_time are start/end as UTC timestamps;\n\
                  start/end written in milliseconds are normalised to seconds. A field name the\n\
                  catalogue does not know, in a header line or --log-format, is an error (a typo,\n\
-                 most often); --allow-unknown-fields keeps it as a text column."
+                 most often); --allow-unknown-fields keeps it as a text column. source_object and\n\
+                 source_line name where each record was read: the file, S3 URL or cwlogs://group/stream\n\
+                 and its line (a Parquet object's row, a log stream's event number as read); an\n\
+                 export keeps those of the objects it was made from."
             )
             .map_err(w)?;
         }

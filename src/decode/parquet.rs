@@ -148,6 +148,10 @@ enum Out {
     /// [`DecodeOptions::materialised`](super::DecodeOptions::materialised)).
     Enriched(usize),
     Time(Option<usize>),
+    /// The object's name, for `source_object` of a file that is not an export.
+    Object,
+    /// The row number, for `source_line` of a file that is not an export.
+    Line,
     Null,
 }
 
@@ -253,6 +257,19 @@ impl ParquetPlan {
                     match file_schema.index_of(name) {
                         Ok(i) => Out::Enriched(read_pos(i, Kind::Str, name)),
                         Err(_) => Out::Null,
+                    }
+                }
+                // An export's provenance is that of the objects it was made from.
+                ColumnSource::Provenance { line } => {
+                    let name = opts.schema.arrow().field(c).name();
+                    match file_schema.index_of(name) {
+                        Ok(i) if validated => Out::Col(read_pos(
+                            i,
+                            if *line { Kind::Int64 } else { Kind::Str },
+                            name,
+                        )),
+                        _ if *line => Out::Line,
+                        _ => Out::Object,
                     }
                 }
                 src => match find(src) {
@@ -480,6 +497,12 @@ impl ParquetPlan {
                     )
                 }
                 Out::Enriched(p) => cast(&read_columns[p], field.data_type())?,
+                Out::Object => Arc::new(StringViewArray::from_iter_values(std::iter::repeat_n(
+                    object, n,
+                ))),
+                Out::Line => Arc::new(Int64Array::from_iter_values(
+                    (first_row as i64 + 1..).take(n),
+                )),
                 Out::Col(p) => match self.read_kinds[p].0 {
                     // Out-of-range values were rejected (and made NULL) by `to_i64`.
                     Kind::Int32 => cast(

@@ -40,6 +40,8 @@ impl Builder {
             ColumnSource::Time { .. } => {
                 return Builder::Ts(TimestampSecondBuilder::with_capacity(capacity));
             }
+            ColumnSource::Provenance { line: false } => Kind::Str,
+            ColumnSource::Provenance { line: true } => Kind::Int64,
         };
         match kind {
             // Fixed blocks: the builder lives across batches, and its default doubling
@@ -151,6 +153,9 @@ struct Plan {
     missing: Vec<usize>,
     /// The builder of a projected `interface_id` the layout does not feed.
     interface_out: Option<usize>,
+    /// The builders of projected `source_object` and `source_line`.
+    object_out: Option<usize>,
+    line_out: Option<usize>,
     start_pos: Option<usize>,
     end_pos: Option<usize>,
 }
@@ -424,6 +429,16 @@ impl TextDecoder {
                 }
                 _ => self.builders[b].append_null(),
             }
+        }
+        if let Some(b) = self.plan.object_out
+            && let Builder::Str(s) = &mut self.builders[b]
+        {
+            s.append_value(&self.object);
+        }
+        if let Some(b) = self.plan.line_out
+            && let Builder::I64(l) = &mut self.builders[b]
+        {
+            l.append_value(self.line_no as i64);
         }
         self.rows += 1;
         Ok(())
@@ -965,6 +980,11 @@ fn make_plan(opts: &DecodeOptions, layout: &Layout) -> Plan {
     let out_of =
         |source: &ColumnSource| opts.projection.iter().position(|&c| &sources[c] == source);
     let mut fed = vec![false; opts.projection.len()];
+    let object_out = out_of(&ColumnSource::Provenance { line: false });
+    let line_out = out_of(&ColumnSource::Provenance { line: true });
+    for b in object_out.iter().chain(line_out.iter()) {
+        fed[*b] = true;
+    }
     let mut slots = Vec::with_capacity(layout.slots.len());
     let mut start_pos = None;
     let mut end_pos = None;
@@ -1065,6 +1085,8 @@ fn make_plan(opts: &DecodeOptions, layout: &Layout) -> Plan {
         appends,
         missing,
         interface_out,
+        object_out,
+        line_out,
         start_pos,
         end_pos,
     }

@@ -205,6 +205,8 @@ struct PostProcess {
     /// Per output column: a decoded column position, or an enrichment column index.
     outputs: Vec<Result<usize, usize>>,
     schema: SchemaRef,
+    /// `remote_evidence` is projected (it costs a string per record).
+    evidence: bool,
 }
 
 impl PostProcess {
@@ -213,7 +215,7 @@ impl PostProcess {
         if batch.schema().fields() == self.schema.fields() {
             return Ok(batch);
         }
-        let enriched = self.enricher.enrich(&batch)?;
+        let enriched = self.enricher.enrich(&batch, self.evidence)?;
         let columns: Vec<ArrayRef> = self
             .outputs
             .iter()
@@ -254,13 +256,14 @@ fn plan_enrichment(
             decode.push(i);
         }
     }
-    let outputs = projection
+    let outputs: Vec<Result<usize, usize>> = projection
         .iter()
         .map(|c| match sources[*c] {
             ColumnSource::Enriched(k) => Err(k),
             _ => Ok(decode.iter().position(|d| d == c).expect("decoded")),
         })
         .collect();
+    let evidence = outputs.contains(&Err(crate::enrich::REMOTE_EVIDENCE));
     let out_schema = Arc::new(Schema::new(
         projection
             .iter()
@@ -273,6 +276,7 @@ fn plan_enrichment(
             enricher: enricher.clone(),
             outputs,
             schema: out_schema,
+            evidence,
         }),
     )
 }

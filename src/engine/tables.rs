@@ -27,10 +27,20 @@ pub fn register_context(ctx: &SessionContext, incremental: bool) -> Result<()> {
 
 pub fn register(ctx: &SessionContext, enricher: &Enricher) -> Result<()> {
     register_context(ctx, false)?;
+    for (name, batch) in batches(enricher)? {
+        let table = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
+        ctx.register_table(name, Arc::new(table))?;
+    }
+    Ok(())
+}
+
+/// The inventory tables, by name: `enis` and `sagemaker_resources` (registered for
+/// rules, and written next to an export so that other engines can run the same rules).
+pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> {
     let inv = enricher.inventory();
     let mut enis: Vec<&crate::inventory::Eni> = inv.enis.values().collect();
     enis.sort_by(|a, b| a.id.cmp(&b.id));
-    let mut cols: Vec<Vec<Option<String>>> = vec![Vec::new(); 9];
+    let mut cols: Vec<Vec<Option<String>>> = vec![Vec::new(); 11];
     let mut logged = Vec::new();
     let mut accepted = Vec::new();
     for eni in &enis {
@@ -47,6 +57,8 @@ pub fn register(ctx: &SessionContext, enricher: &Enricher) -> Result<()> {
             text(resource.as_ref().and_then(|r| r.name)),
             text(resource.as_ref().and_then(|r| r.user_profile)),
             text(resource.as_ref().and_then(|r| r.candidates.as_deref())),
+            text(enricher.attribution_rule(&eni.id)),
+            text(enricher.attribution_document(&eni.id)),
         ];
         for (c, v) in cols.iter_mut().zip(vals) {
             c.push(v);
@@ -65,6 +77,8 @@ pub fn register(ctx: &SessionContext, enricher: &Enricher) -> Result<()> {
         "sagemaker_resource",
         "sagemaker_user_profile",
         "sagemaker_candidates",
+        "attribution_rule",
+        "attribution_document",
     ];
     let mut fields: Vec<Field> = names
         .iter()
@@ -78,7 +92,7 @@ pub fn register(ctx: &SessionContext, enricher: &Enricher) -> Result<()> {
         .collect();
     arrays.push(Arc::new(BooleanArray::from(logged)));
     arrays.push(Arc::new(BooleanArray::from(accepted)));
-    register_batch(ctx, "enis", fields, arrays)?;
+    let enis = batch(fields, arrays)?;
 
     let mut rtype = Vec::new();
     let mut name = Vec::new();
@@ -86,7 +100,12 @@ pub fn register(ctx: &SessionContext, enricher: &Enricher) -> Result<()> {
     let mut direct = Vec::new();
     let mut access = Vec::new();
     let mut reason = Vec::new();
+    let mut document = Vec::new();
     for nb in &inv.notebooks {
+        document.push(
+            inv.document(&format!("notebook:{}", nb.name))
+                .map(str::to_string),
+        );
         rtype.push("notebook_instance".to_string());
         name.push(nb.name.clone());
         vpc.push(None::<String>);
@@ -99,6 +118,10 @@ pub fn register(ctx: &SessionContext, enricher: &Enricher) -> Result<()> {
         }.to_string());
     }
     for d in &inv.domains {
+        document.push(
+            inv.document(&format!("domain:{}", d.id))
+                .map(str::to_string),
+        );
         rtype.push("studio_domain".to_string());
         name.push(d.id.clone());
         vpc.push(d.vpc_id.clone());
@@ -121,6 +144,7 @@ pub fn register(ctx: &SessionContext, enricher: &Enricher) -> Result<()> {
         Field::new("direct_internet_access", DataType::Boolean, false),
         Field::new("app_network_access_type", DataType::Utf8, true),
         Field::new("reason", DataType::Utf8, false),
+        Field::new("document", DataType::Utf8, true),
     ];
     let arrays: Vec<ArrayRef> = vec![
         Arc::new(StringArray::from(rtype)),
@@ -129,8 +153,12 @@ pub fn register(ctx: &SessionContext, enricher: &Enricher) -> Result<()> {
         Arc::new(BooleanArray::from(direct)),
         Arc::new(StringArray::from(access)),
         Arc::new(StringArray::from(reason)),
+        Arc::new(StringArray::from(document)),
     ];
-    register_batch(ctx, "sagemaker_resources", fields, arrays)
+    Ok(vec![
+        ("enis", enis),
+        ("sagemaker_resources", batch(fields, arrays)?),
+    ])
 }
 
 fn register_batch(
@@ -139,9 +167,12 @@ fn register_batch(
     fields: Vec<Field>,
     arrays: Vec<ArrayRef>,
 ) -> Result<()> {
-    let schema = Arc::new(Schema::new(fields));
-    let batch = RecordBatch::try_new(schema.clone(), arrays)?;
-    let table = MemTable::try_new(schema, vec![vec![batch]])?;
+    let batch = batch(fields, arrays)?;
+    let table = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
     ctx.register_table(name, Arc::new(table))?;
     Ok(())
+}
+
+fn batch(fields: Vec<Field>, arrays: Vec<ArrayRef>) -> Result<RecordBatch> {
+    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?)
 }

@@ -31,6 +31,22 @@ pub const TRANSFORM_JOB: &str = "transform_job";
 pub const ENDPOINT: &str = "endpoint";
 pub const HYPERPOD_CLUSTER: &str = "hyperpod_cluster";
 
+/// `attribution_rule` values of the attribution paths that name their document.
+pub const NOTEBOOK_ENI: &str = "notebook_network_interface_id";
+pub const VPC_CONFIG: &str = "vpc_config";
+
+/// An ENI's owner, the rule that decided it and the inventory file it read.
+#[derive(Debug, Clone)]
+pub struct Attribution {
+    pub owner: Owner,
+    /// `notebook_network_interface_id`, `studio_description`, `sagemaker_resource_tag`,
+    /// `notebook_description`, `vpc_config`; for other services' ENIs
+    /// `vpc_endpoint_network_interface_ids`, `nat_gateway_network_interface_id`,
+    /// `interface_type`, `description`, `requester_id`; else `eni_attachment`.
+    pub rule: &'static str,
+    pub document: Option<String>,
+}
+
 /// A SageMaker resource an ENI belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resource {
@@ -48,6 +64,8 @@ pub struct ResourceRef<'a> {
     pub user_profile: Option<&'a str>,
     /// `type:name` of every fitting workload, comma-separated, when the name is not unique.
     pub candidates: Option<Cow<'a, str>>,
+    /// The inventory file whose VpcConfig names the workload, when one workload fits.
+    pub document: Option<&'a str>,
 }
 
 /// A SageMaker workload that runs in a VpcConfig, and when it ran.
@@ -61,6 +79,8 @@ pub struct Workload {
     pub attach_window: Option<Window>,
     /// Each VpcConfig it runs in: sorted security-group ids, subnets.
     configs: Vec<(Vec<String>, Vec<String>)>,
+    /// The inventory file of its (first) VpcConfig.
+    document: Option<String>,
 }
 
 impl Workload {
@@ -196,6 +216,7 @@ fn named(w: &Workload) -> ResourceRef<'_> {
     ResourceRef {
         rtype: Some(w.rtype),
         name: Some(&w.name),
+        document: w.document.as_deref(),
         ..ResourceRef::default()
     }
 }
@@ -286,6 +307,7 @@ fn fixed(r: &Resource) -> ResourceRef<'_> {
         name: r.name.as_deref(),
         user_profile: r.user_profile.as_deref(),
         candidates: None,
+        document: None,
     }
 }
 
@@ -372,14 +394,21 @@ impl<'i> Attributor<'i> {
         let model = |name: &str| models.get(name).copied();
         let mut workloads = Vec::new();
         let mut served: HashSet<&str> = HashSet::new();
+        let document = |key: String| inv.document(&key).map(str::to_string);
         for j in &inv.jobs {
-            let config = match (j.kind, &j.model_name) {
+            let (config, key) = match (j.kind, &j.model_name) {
                 (JobKind::Transform, Some(m)) => {
                     served.insert(m.as_str());
-                    model(m).and_then(|m| vpc_config(&m.security_group_ids, &m.subnets))
+                    (
+                        model(m).and_then(|m| vpc_config(&m.security_group_ids, &m.subnets)),
+                        format!("model:{m}"),
+                    )
                 }
-                (JobKind::Transform, None) => None,
-                _ => vpc_config(&j.security_group_ids, &j.subnets),
+                (JobKind::Transform, None) => (None, String::new()),
+                _ => (
+                    vpc_config(&j.security_group_ids, &j.subnets),
+                    format!("{:?}:{}", j.kind, j.name),
+                ),
             };
             let Some(config) = config else { continue };
             workloads.push(Workload {
@@ -392,6 +421,7 @@ impl<'i> Attributor<'i> {
                 window: j.window(),
                 attach_window: j.attach_window(),
                 configs: vec![config],
+                document: document(key),
             });
         }
         for e in &inv.endpoints {
@@ -404,8 +434,12 @@ impl<'i> Attributor<'i> {
             };
             // The config's own VpcConfig (inference components) applies to every variant;
             // otherwise each variant runs in its model's.
+            let mut doc = None;
             let configs: Vec<_> = match vpc_config(&cfg.security_group_ids, &cfg.subnets) {
-                Some(c) => vec![c],
+                Some(c) => {
+                    doc = document(format!("endpoint_config:{}", cfg.name));
+                    vec![c]
+                }
                 None => cfg
                     .model_names
                     .iter()
@@ -413,7 +447,11 @@ impl<'i> Attributor<'i> {
                         served.insert(m.as_str());
                     })
                     .filter_map(|m| model(m))
-                    .filter_map(|m| vpc_config(&m.security_group_ids, &m.subnets))
+                    .filter_map(|m| {
+                        let c = vpc_config(&m.security_group_ids, &m.subnets)?;
+                        doc = doc.take().or_else(|| document(format!("model:{}", m.name)));
+                        Some(c)
+                    })
                     .collect(),
             };
             if configs.is_empty() {
@@ -425,6 +463,7 @@ impl<'i> Attributor<'i> {
                 window: e.window(),
                 attach_window: e.attach_window(),
                 configs,
+                document: doc,
             });
         }
         let unserved = inv
@@ -492,10 +531,30 @@ impl<'i> Attributor<'i> {
 
     /// Attributes one ENI.
     pub fn attribute(&self, eni: &Eni) -> Owner {
+        self.attribute_why(eni).owner
+    }
+
+    /// Attributes one ENI, saying by which rule and from which inventory file.
+    pub fn attribute_why(&self, eni: &Eni) -> Attribution {
+        let (owner, rule) = self.decide(eni);
+        let key = match (&owner, rule) {
+            (Owner::SageMaker(r), NOTEBOOK_ENI) => {
+                format!("notebook:{}", r.name.as_deref().unwrap_or(""))
+            }
+            _ => format!("eni:{}", eni.id),
+        };
+        Attribution {
+            owner,
+            rule,
+            document: self.inv.document(&key).map(str::to_string),
+        }
+    }
+
+    fn decide(&self, eni: &Eni) -> (Owner, &'static str) {
         let inv = self.inv;
         // Another service's ENI, whatever else matches.
-        if let Some(kind) = self.other_service(eni) {
-            return Owner::Kind(kind);
+        if let Some((kind, rule)) = self.other_service(eni) {
+            return (Owner::Kind(kind), rule);
         }
         // a. notebook instance join
         if let Some(nb) = inv
@@ -503,7 +562,10 @@ impl<'i> Attributor<'i> {
             .iter()
             .find(|n| n.eni_id.as_deref() == Some(eni.id.as_str()))
         {
-            return sagemaker(NOTEBOOK_INSTANCE, Some(nb.name.clone()), None);
+            return (
+                sagemaker(NOTEBOOK_INSTANCE, Some(nb.name.clone()), None),
+                NOTEBOOK_ENI,
+            );
         }
         // b. Studio description or the SageMaker resource tag
         if let Some(rest) = eni.description.strip_prefix(STUDIO_PREFIX)
@@ -515,7 +577,10 @@ impl<'i> Attributor<'i> {
                 .find(|(k, _)| k == SAGEMAKER_TAG)
                 .and_then(|(_, v)| from_arn(v))
                 .and_then(|r| r.user_profile);
-            return sagemaker(STUDIO_DOMAIN, Some(id.to_string()), profile);
+            return (
+                sagemaker(STUDIO_DOMAIN, Some(id.to_string()), profile),
+                "studio_description",
+            );
         }
         if let Some(r) = eni
             .tags
@@ -523,7 +588,7 @@ impl<'i> Attributor<'i> {
             .find(|(k, _)| k == SAGEMAKER_TAG)
             .and_then(|(_, v)| from_arn(v))
         {
-            return Owner::SageMaker(r);
+            return (Owner::SageMaker(r), "sagemaker_resource_tag");
         }
         // c. notebook description
         let lower = eni.description.to_ascii_lowercase();
@@ -531,20 +596,23 @@ impl<'i> Attributor<'i> {
             // Keep the original case of the name; the prefix is ASCII so offsets agree.
             let name = eni.description[eni.description.len() - rest.len()..].trim();
             let name = name.rsplit('/').next().unwrap_or(name);
-            return sagemaker(
-                NOTEBOOK_INSTANCE,
-                (!name.is_empty()).then(|| name.to_string()),
-                None,
+            return (
+                sagemaker(
+                    NOTEBOOK_INSTANCE,
+                    (!name.is_empty()).then(|| name.to_string()),
+                    None,
+                ),
+                "notebook_description",
             );
         }
         // d. VpcConfig correlation, only for ENIs no instance of the account owns
         if service_managed(eni)
             && let Some(m) = self.vpc_match(eni)
         {
-            return Owner::VpcConfig(m);
+            return (Owner::VpcConfig(m), VPC_CONFIG);
         }
         // e. the ENI's own kind
-        Owner::Kind(own_kind(eni))
+        (Owner::Kind(own_kind(eni)), "eni_attachment")
     }
 
     fn vpc_match(&self, eni: &Eni) -> Option<VpcMatch> {
@@ -577,35 +645,37 @@ impl<'i> Attributor<'i> {
     }
 
     /// The kind of an ENI that belongs to another service, from EC2's own documents.
-    fn other_service(&self, eni: &Eni) -> Option<&'static str> {
+    /// With the rule that decided it.
+    fn other_service(&self, eni: &Eni) -> Option<(&'static str, &'static str)> {
         if self.endpoint_enis.contains(eni.id.as_str()) {
-            return Some("vpc_endpoint");
+            return Some(("vpc_endpoint", "vpc_endpoint_network_interface_ids"));
         }
         if self.nat_enis.contains(eni.id.as_str()) {
-            return Some("nat_gateway");
+            return Some(("nat_gateway", "nat_gateway_network_interface_id"));
         }
-        match eni.interface_type.as_str() {
-            "vpc_endpoint" | "gateway_load_balancer_endpoint" => return Some("vpc_endpoint"),
-            "nat_gateway" | "regional_nat_gateway" => return Some("nat_gateway"),
-            "efs" => return Some("efs"),
-            "lambda" => return Some("lambda"),
-            t if !t.is_empty() && !SAGEMAKER_INTERFACE_TYPES.contains(&t) => {
-                return Some("other_service");
-            }
-            _ => {}
+        let kind = match eni.interface_type.as_str() {
+            "vpc_endpoint" | "gateway_load_balancer_endpoint" => Some("vpc_endpoint"),
+            "nat_gateway" | "regional_nat_gateway" => Some("nat_gateway"),
+            "efs" => Some("efs"),
+            "lambda" => Some("lambda"),
+            t if !t.is_empty() && !SAGEMAKER_INTERFACE_TYPES.contains(&t) => Some("other_service"),
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            return Some((kind, "interface_type"));
         }
         if let Some((_, kind)) = OTHER_SERVICE_DESCRIPTIONS
             .iter()
             .find(|(prefix, _)| eni.description.starts_with(prefix))
         {
-            return Some(kind);
+            return Some((kind, "description"));
         }
         let owner_is_other = |o: &Option<String>| {
             o.as_deref()
                 .is_some_and(|o| OTHER_SERVICE_OWNERS.contains(&o))
         };
         if owner_is_other(&eni.requester_id) || owner_is_other(&eni.instance_owner_id) {
-            return Some("other_service");
+            return Some(("other_service", "requester_id"));
         }
         None
     }

@@ -46,6 +46,14 @@ pub const COLUMNS: &[(&str, &str)] = &[
         "attribution",
         "eni (the record's ENI is in the inventory), packet_address (a NAT gateway leg, by the workload address in the packet), vpc_config_by_record (an ENI missing from the inventory, by the record's subnet and time); NULL: no inventory document names the ENI",
     ),
+    (
+        "attribution_rule",
+        "the rule that attributed the ENI: notebook_network_interface_id, studio_description, sagemaker_resource_tag, notebook_description or vpc_config for SageMaker; vpc_endpoint_network_interface_ids, nat_gateway_network_interface_id, interface_type, description, requester_id or eni_attachment otherwise",
+    ),
+    (
+        "attribution_document",
+        "the inventory file that rule read (the workload's describe-* file for vpc_config, else the file describing the ENI or notebook)",
+    ),
     ("direction", "egress or ingress relative to the workload"),
     (
         "local_addr",
@@ -68,6 +76,10 @@ pub const COLUMNS: &[(&str, &str)] = &[
         "the VPC the remote address is in, when the inventory places it (own VPC, an interface endpoint's VPC, a peer VPC)",
     ),
     (
+        "remote_evidence",
+        "what classified the remote: the interface endpoint, NAT gateway or VPC CIDR, the gateway endpoint's prefix list or route, traffic-path 7, pkt-*-aws-service, the ip-ranges.json prefix and service, or the private range",
+    ),
+    (
         "initiator",
         "local or remote: which side opened the TCP connection, from this record's SYN or SYN-ACK flag",
     ),
@@ -82,7 +94,10 @@ pub const COLUMNS: &[(&str, &str)] = &[
 ];
 
 /// The number of text enrichment columns (all but the two flags, which come last).
-const TEXT_COLUMNS: usize = 13;
+const TEXT_COLUMNS: usize = 16;
+
+/// The index in [`COLUMNS`] of `remote_evidence`, which is only computed when wanted.
+pub const REMOTE_EVIDENCE: usize = 14;
 
 pub fn fields() -> Vec<Field> {
     COLUMNS
@@ -127,6 +142,9 @@ pub const CUSTOMER_ADDRESS_CODES: &[&str] = &["EC2", "GLOBALACCELERATOR"];
 #[derive(Debug)]
 struct EniEntry {
     owner: Owner,
+    /// `attribution_rule` and `attribution_document`.
+    rule: &'static str,
+    document: Option<Arc<str>>,
     vpc: Option<String>,
     subnet: Option<String>,
     addrs: Vec<IpAddr>,
@@ -137,13 +155,21 @@ struct EniEntry {
 
 #[derive(Debug, Clone)]
 enum Special {
-    InterfaceEndpoint { service: Arc<str>, vpc: Arc<str> },
-    NatGateway { vpc: Arc<str> },
+    InterfaceEndpoint {
+        id: Arc<str>,
+        service: Arc<str>,
+        vpc: Arc<str>,
+    },
+    NatGateway {
+        id: Arc<str>,
+        vpc: Arc<str>,
+    },
 }
 
 /// An interface endpoint's service and VPC, for an address of one of its ENIs.
 #[derive(Debug, Clone)]
 struct EndpointAddr {
+    id: Arc<str>,
     service: Arc<str>,
     vpc: Arc<str>,
 }
@@ -152,6 +178,8 @@ struct EndpointAddr {
 #[derive(Debug, Clone)]
 struct Gateway {
     service: Arc<str>,
+    /// The prefix list the address is in.
+    list: Arc<str>,
 }
 
 #[derive(Debug, Default)]
@@ -217,10 +245,13 @@ impl Enricher {
         let mut enis = foldhash::HashMap::default();
         let mut addr_owner = PrefixMap::new();
         for (id, eni) in &inv.enis {
+            let why = attributor.attribute_why(eni);
             enis.insert(
                 id.clone(),
                 EniEntry {
-                    owner: attributor.attribute(eni),
+                    owner: why.owner,
+                    rule: why.rule,
+                    document: why.document.map(Arc::from),
                     vpc: eni.vpc_id.clone(),
                     subnet: eni.subnet_id.clone(),
                     addrs: eni.addresses.clone(),
@@ -238,12 +269,18 @@ impl Enricher {
         addr_owner.build();
         // ENIs other documents name but describe-network-interfaces did not list: their
         // records are still attributed, from what those documents say.
-        let mut named = |id: &str, eni: crate::inventory::Eni, owner: Owner| {
+        let mut named = |id: &str,
+                         eni: crate::inventory::Eni,
+                         owner: Owner,
+                         rule: &'static str,
+                         document: &str| {
             if !enis.contains_key(id) {
                 enis.insert(
                     id.to_string(),
                     EniEntry {
                         owner,
+                        rule,
+                        document: inv.document(document).map(Arc::from),
                         unlogged: unlogged(&eni),
                         vpc: eni.vpc_id,
                         subnet: eni.subnet_id,
@@ -264,7 +301,13 @@ impl Enricher {
                     name: Some(nb.name.clone()),
                     user_profile: None,
                 });
-                named(id, eni, owner);
+                named(
+                    id,
+                    eni,
+                    owner,
+                    attribution::NOTEBOOK_ENI,
+                    &format!("notebook:{}", nb.name),
+                );
             }
         }
         for ep in &inv.vpc_endpoints {
@@ -274,7 +317,13 @@ impl Enricher {
                     vpc_id: Some(ep.vpc_id.clone()).filter(|v| !v.is_empty()),
                     ..Default::default()
                 };
-                named(id, eni, Owner::Kind("vpc_endpoint"));
+                named(
+                    id,
+                    eni,
+                    Owner::Kind("vpc_endpoint"),
+                    "vpc_endpoint_network_interface_ids",
+                    &format!("vpce:{}", ep.id),
+                );
             }
         }
         for nat in &inv.nat_gateways {
@@ -286,7 +335,13 @@ impl Enricher {
                     addresses: nat.private_ips.get(i).copied().into_iter().collect(),
                     ..Default::default()
                 };
-                named(id, eni, Owner::Kind("nat_gateway"));
+                named(
+                    id,
+                    eni,
+                    Owner::Kind("nat_gateway"),
+                    "nat_gateway_network_interface_id",
+                    &format!("nat:{}", nat.id),
+                );
             }
         }
         let mut by_subnet = foldhash::HashMap::default();
@@ -343,6 +398,7 @@ impl Enricher {
                 EndpointType::Interface | EndpointType::Other => {
                     let service: Arc<str> = Arc::from(ep.service_name.as_str());
                     let vpc: Arc<str> = Arc::from(ep.vpc_id.as_str());
+                    let ep_id: Arc<str> = Arc::from(ep.id.as_str());
                     for id in &ep.eni_ids {
                         for a in inv
                             .enis
@@ -352,6 +408,7 @@ impl Enricher {
                         {
                             let net = ipnet::IpNet::from(*a);
                             let s = Special::InterfaceEndpoint {
+                                id: ep_id.clone(),
                                 service: service.clone(),
                                 vpc: vpc.clone(),
                             };
@@ -362,6 +419,7 @@ impl Enricher {
                             );
                             any_vpc.special.insert(net, s, 1);
                             let this = EndpointAddr {
+                                id: ep_id.clone(),
                                 service: service.clone(),
                                 vpc: vpc.clone(),
                             };
@@ -422,6 +480,7 @@ impl Enricher {
                         for c in &list.cidrs {
                             let g = Gateway {
                                 service: short.clone(),
+                                list: Arc::from(pl),
                             };
                             index.gateways.insert(*c, g.clone(), 0);
                             any_vpc.gateways.insert(*c, g, 0);
@@ -432,9 +491,13 @@ impl Enricher {
         }
         for nat in &inv.nat_gateways {
             let vpc: Arc<str> = Arc::from(nat.vpc_id.as_str());
+            let id: Arc<str> = Arc::from(nat.id.as_str());
             for a in &nat.private_ips {
                 let net = ipnet::IpNet::from(*a);
-                let s = Special::NatGateway { vpc: vpc.clone() };
+                let s = Special::NatGateway {
+                    id: id.clone(),
+                    vpc: vpc.clone(),
+                };
                 vpcs.entry(nat.vpc_id.clone())
                     .or_default()
                     .special
@@ -498,14 +561,25 @@ impl Enricher {
         &self.inventory
     }
 
+    /// The rule that attributed an ENI (`attribution_rule`).
+    pub fn attribution_rule(&self, eni: &str) -> Option<&'static str> {
+        self.enis.get(eni).map(|e| e.rule)
+    }
+
+    /// The inventory file that rule read (`attribution_document`).
+    pub fn attribution_document(&self, eni: &str) -> Option<&str> {
+        self.enis.get(eni).and_then(|e| e.document.as_deref())
+    }
+
     /// The owner of an ENI id, `None` when no inventory document names it.
     pub fn owner(&self, eni: &str) -> Option<&Owner> {
         self.enis.get(eni).map(|e| &e.owner)
     }
 
     /// Computes the enrichment columns for `batch`, which must hold the [`INPUTS`]
-    /// columns it has (missing ones count as NULL). Returns them in [`COLUMNS`] order.
-    pub fn enrich(&self, batch: &RecordBatch) -> Result<Vec<ArrayRef>> {
+    /// columns it has (missing ones count as NULL). Returns them in [`COLUMNS`] order;
+    /// `remote_evidence` is text made per record, so it is NULL unless `evidence`.
+    pub fn enrich(&self, batch: &RecordBatch, evidence: bool) -> Result<Vec<ArrayRef>> {
         let n = batch.num_rows();
         let text = |name: &str| {
             batch
@@ -545,6 +619,7 @@ impl Enricher {
             .collect();
         let mut leaves = BooleanBuilder::with_capacity(n);
         let mut bypass = BooleanBuilder::with_capacity(n);
+        let mut text = String::new();
         for i in 0..n {
             let get_i64 = |c: &Option<datafusion::arrow::array::Int64Array>| {
                 c.as_ref().and_then(|a| a.is_valid(i).then(|| a.value(i)))
@@ -572,6 +647,10 @@ impl Enricher {
             };
             let e = self.enrich_record(&rec);
             let resource = e.resource.as_ref();
+            text.clear();
+            if evidence {
+                e.remote_evidence.write(&mut text);
+            }
             let vals: [Option<&str>; TEXT_COLUMNS] = [
                 Some(e.owner_kind),
                 resource.and_then(|r| r.rtype),
@@ -579,12 +658,15 @@ impl Enricher {
                 resource.and_then(|r| r.user_profile),
                 resource.and_then(|r| r.candidates.as_deref()),
                 e.attribution,
+                e.rule,
+                resource.and_then(|r| r.document).or(e.document),
                 e.direction,
                 e.local,
                 e.remote,
                 e.remote_kind,
                 e.remote_service,
                 e.remote_vpc,
+                (!text.is_empty()).then_some(text.as_str()),
                 e.initiator,
             ];
             for (builder, v) in b.iter_mut().zip(vals) {
@@ -610,6 +692,8 @@ impl Enricher {
                 e.owner_kind = x.owner.kind();
                 e.resource = x.owner.resource_ref(r.start, r.end);
                 e.attribution = Some("eni");
+                e.rule = Some(x.rule);
+                e.document = x.document.as_deref();
             }
             None => {
                 e.owner_kind = "unknown";
@@ -622,6 +706,7 @@ impl Enricher {
                     e.owner_kind = "sagemaker";
                     e.resource = Some(res);
                     e.attribution = Some("vpc_config_by_record");
+                    e.rule = Some(attribution::VPC_CONFIG);
                 }
             }
         }
@@ -648,6 +733,8 @@ impl Enricher {
                 if w.owner.kind() == "sagemaker" {
                     e.resource = w.owner.resource_ref(r.start, r.end);
                     e.attribution = Some("packet_address");
+                    e.rule = Some(w.rule);
+                    e.document = w.document.as_deref();
                     e.direction = Some(dir);
                     e.local = addr;
                     e.remote = other;
@@ -712,21 +799,24 @@ impl Enricher {
         let index = vpc.and_then(|v| self.vpcs.get(v)).unwrap_or(&self.any_vpc);
         if let Some(sp) = index.special.lookup(ip) {
             match sp {
-                Special::InterfaceEndpoint { service, vpc } => {
+                Special::InterfaceEndpoint { id, service, vpc } => {
                     e.remote_kind = Some("interface_endpoint");
                     e.remote_service = Some(service);
                     e.remote_vpc = Some(vpc);
+                    e.remote_evidence = Evidence::Endpoint(id);
                 }
-                Special::NatGateway { vpc } => {
+                Special::NatGateway { id, vpc } => {
                     e.remote_kind = Some("nat_gateway");
                     e.remote_vpc = Some(vpc);
+                    e.remote_evidence = Evidence::Nat(id);
                 }
             }
             return;
         }
-        if index.inside.lookup(ip).is_some() {
+        if let Some((net, ())) = index.inside.lookup_prefix(ip) {
             e.remote_kind = Some("same_vpc");
             e.remote_vpc = vpc.or_else(|| self.vpc_of(ip));
+            e.remote_evidence = Evidence::Vpc(net);
             return;
         }
         // A centralised interface endpoint in another VPC (shared services over a transit
@@ -735,30 +825,39 @@ impl Enricher {
             e.remote_kind = Some("interface_endpoint");
             e.remote_service = Some(&ep.service);
             e.remote_vpc = Some(&ep.vpc);
+            e.remote_evidence = Evidence::Endpoint(&ep.id);
             return;
         }
         let ranges = &self.inventory.ip_ranges;
-        let gateway = index.gateways.lookup(ip).map(|g| &g.service).or_else(|| {
+        let gateway = match index.gateways.lookup(ip) {
+            Some(g) => Some((&g.service, Evidence::PrefixList(&g.list))),
             // Prefix-list entries missing or stale: ip-ranges says the address is the
             // gateway endpoint's service in its region.
-            let (code, region) = ranges.service_region(ip)?;
-            index
-                .gateway_services
-                .iter()
-                .find(|(c, r, _)| c == code && r == region)
-                .map(|(_, _, s)| s)
-        });
-        if let Some(service) = gateway
+            None => ranges.service_region(ip).and_then(|(code, region)| {
+                index
+                    .gateway_services
+                    .iter()
+                    .find(|(c, r, _)| c == code && r == region)
+                    .map(|(_, _, s)| (s, Evidence::of_ranges(ranges, ip)))
+            }),
+        };
+        if let Some((service, why)) = gateway
             && self.through_gateway(service, vpc, subnet, traffic_path)
         {
             e.remote_kind = Some("gateway_endpoint");
             e.remote_service = Some(service);
+            e.remote_evidence = why;
             return;
         }
         let service = record_service.or_else(|| ranges.service(ip));
+        e.remote_evidence = match record_service {
+            Some(s) => Evidence::RecordService(s),
+            None => Evidence::of_ranges(ranges, ip),
+        };
         // traffic-path 7 says the packet went through a gateway endpoint, whatever the
         // inventory's prefix lists say.
         if traffic_path == Some(7) {
+            e.remote_evidence = Evidence::TrafficPath7;
             e.remote_kind = Some("gateway_endpoint");
             e.remote_service = match service {
                 Some("S3") => Some("s3"),
@@ -779,11 +878,13 @@ impl Enricher {
             });
             return;
         }
-        if self.private.lookup(ip).is_some() {
+        if let Some((net, ())) = self.private.lookup_prefix(ip) {
             e.remote_kind = Some("private_other");
             e.remote_vpc = self.vpc_of(ip);
+            e.remote_evidence = Evidence::Private(net);
         } else {
             e.remote_kind = Some("internet");
+            e.remote_evidence = Evidence::Unlisted;
         }
     }
 
@@ -890,11 +991,61 @@ struct Record<'a> {
     tcp_flags: Option<i32>,
 }
 
+/// What classified a remote address; made into `remote_evidence` text only when asked.
+#[derive(Default, Clone, Copy)]
+enum Evidence<'a> {
+    #[default]
+    None,
+    Endpoint(&'a str),
+    Nat(&'a str),
+    Vpc(ipnet::IpNet),
+    PrefixList(&'a str),
+    TrafficPath7,
+    RecordService(&'a str),
+    IpRanges(ipnet::IpNet, &'a str),
+    Private(ipnet::IpNet),
+    /// In no VPC, endpoint, ip-ranges prefix or private range the inventory knows.
+    Unlisted,
+}
+
+impl<'a> Evidence<'a> {
+    fn of_ranges(ranges: &'a crate::inventory::IpRanges, ip: IpAddr) -> Self {
+        match ranges.service_prefix(ip) {
+            Some((net, code)) => Evidence::IpRanges(net, code),
+            None => Evidence::Unlisted,
+        }
+    }
+
+    fn write(self, out: &mut String) {
+        use std::fmt::Write;
+        let _ = match self {
+            Evidence::None => Ok(()),
+            Evidence::Endpoint(id) => write!(out, "interface endpoint {id}"),
+            Evidence::Nat(id) => write!(out, "NAT gateway {id}"),
+            Evidence::Vpc(net) => write!(out, "inside the VPC: {net}"),
+            Evidence::PrefixList(pl) => write!(out, "gateway endpoint prefix list {pl}"),
+            Evidence::TrafficPath7 => write!(out, "traffic-path 7 (through a gateway endpoint)"),
+            Evidence::RecordService(s) => write!(out, "pkt-*-aws-service {s}"),
+            Evidence::IpRanges(net, code) => write!(out, "ip-ranges.json {net} {code}"),
+            Evidence::Private(net) => write!(out, "private range {net}"),
+            Evidence::Unlisted => {
+                write!(
+                    out,
+                    "in no VPC, endpoint, ip-ranges.json prefix or private range"
+                )
+            }
+        };
+    }
+}
+
 #[derive(Default)]
 struct Enriched<'a> {
     owner_kind: &'static str,
     resource: Option<ResourceRef<'a>>,
     attribution: Option<&'static str>,
+    rule: Option<&'static str>,
+    document: Option<&'a str>,
+    remote_evidence: Evidence<'a>,
     direction: Option<&'static str>,
     local: Option<&'a str>,
     remote: Option<&'a str>,

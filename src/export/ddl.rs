@@ -36,6 +36,46 @@ fn quote(name: &str, d: Dialect) -> String {
     }
 }
 
+/// The statements for the inventory tables an export holds (`_sageflow/tables/`) and the
+/// `scan_context` rules read (a full scan: not incremental), so that every bundled rule
+/// runs unchanged over the export.
+pub fn inventory_tables(location: &str, d: Dialect) -> crate::error::Result<String> {
+    let empty =
+        crate::enrich::Enricher::new(std::sync::Arc::new(crate::inventory::Inventory::default()));
+    let location = location.trim_end_matches('/');
+    let mut out = String::new();
+    for (name, batch) in crate::engine::tables::batches(&empty)? {
+        let dir = format!("{location}/{}{name}", super::TABLES);
+        let cols: Vec<String> = batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| format!("  {} {}", quote(f.name(), d), sql_type(f.data_type(), d)))
+            .collect();
+        out += &match d {
+            Dialect::Athena => format!(
+                "CREATE EXTERNAL TABLE IF NOT EXISTS {name} (\n{}\n)\nSTORED AS PARQUET\nLOCATION '{dir}/';\n",
+                cols.join(",\n")
+            ),
+            Dialect::Duckdb => {
+                format!("CREATE VIEW {name} AS\nSELECT * FROM read_parquet('{dir}/*.parquet');\n")
+            }
+            Dialect::Trino => format!(
+                "CREATE TABLE hive.default.{name} (\n{}\n)\nWITH (\n  format = 'PARQUET',\n  external_location = '{dir}/'\n);\n",
+                cols.join(",\n")
+            ),
+        };
+    }
+    out += match d {
+        Dialect::Trino => {
+            "CREATE OR REPLACE VIEW hive.default.scan_context AS SELECT false AS incremental;\n"
+        }
+        Dialect::Athena => "CREATE OR REPLACE VIEW scan_context AS SELECT false AS incremental;\n",
+        Dialect::Duckdb => "CREATE VIEW scan_context AS SELECT false AS incremental;\n",
+    };
+    Ok(out)
+}
+
 /// The statement for `dialect`, reading `location` (a directory or `s3://…/` prefix).
 pub fn create_table(
     schema: &Schema,
@@ -74,7 +114,15 @@ pub fn create_table(
             s
         }
         Dialect::Duckdb => {
-            let glob = format!("{location}/{}/*.parquet", vec!["*"; parts.len()].join("/"));
+            // Partition folders only: `_sageflow/tables/` holds the inventory tables.
+            let glob = format!(
+                "{location}/{}/*.parquet",
+                parts
+                    .iter()
+                    .map(|p| format!("{p}=*"))
+                    .collect::<Vec<_>>()
+                    .join("/")
+            );
             let types = parts
                 .iter()
                 .map(|p| format!("{p}: INTEGER"))

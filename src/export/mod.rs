@@ -38,6 +38,9 @@ use crate::error::{Error, Result};
 use crate::scan::state::ScanState;
 
 pub const MANIFEST: &str = "_sageflow/manifest.json";
+/// The inventory tables rules join (`enis`, `sagemaker_resources`), one folder each:
+/// `_sageflow/tables/<name>/<name>.parquet` (engines skip `_` folders under the flows).
+pub const TABLES: &str = "_sageflow/tables/";
 const RUNS: &str = "_sageflow/runs/";
 const STAGING: &str = "_sageflow/staging/";
 
@@ -451,6 +454,30 @@ pub async fn export(
         let _ = std::fs::remove_dir_all(root.join(STAGING).join(&run));
     }
     Ok(summary)
+}
+
+/// Writes the inventory tables of the run's inventory next to the flows, replacing those of
+/// an earlier run, so that every rule runs on other engines over the export (`export
+/// --ddl` declares them).
+pub async fn write_tables(store: &Store, tables: Vec<(&str, RecordBatch)>) -> Result<()> {
+    for (name, batch) in tables {
+        let rel = format!("{TABLES}{name}/{name}.parquet");
+        let perr = |e: datafusion::parquet::errors::ParquetError| Error::Parquet {
+            object: store.describe(&rel),
+            message: e.to_string(),
+        };
+        let mut buf = Vec::new();
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(
+                ZstdLevel::try_new(3).expect("valid level"),
+            ))
+            .build();
+        let mut w = ArrowWriter::try_new(&mut buf, batch.schema(), Some(props)).map_err(perr)?;
+        w.write(&batch).map_err(perr)?;
+        w.close().map_err(perr)?;
+        store.write(&rel, &buf).await?;
+    }
+    Ok(())
 }
 
 async fn finish(

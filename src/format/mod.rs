@@ -176,8 +176,18 @@ pub fn lookup(name: &str) -> Option<usize> {
 /// Columns sageflow derives (times, enrichment) rather than reads: found in a file (an
 /// export), they are recomputed, not taken as unknown fields.
 pub fn is_derived_column(name: &str) -> bool {
-    name == START_TIME || name == END_TIME || crate::enrich::COLUMNS.iter().any(|(c, _)| *c == name)
+    name == START_TIME
+        || name == END_TIME
+        || name == SOURCE_OBJECT
+        || name == SOURCE_LINE
+        || crate::enrich::COLUMNS.iter().any(|(c, _)| *c == name)
 }
+
+/// Provenance columns: the object a record was read from and its line in it (1-based; a
+/// Parquet object's row number, a CloudWatch stream's event number as read). An export
+/// keeps the values of the objects it was made from.
+pub const SOURCE_OBJECT: &str = "source_object";
+pub const SOURCE_LINE: &str = "source_line";
 
 /// The column name an unknown field gets: lower case, hyphens as underscores.
 pub fn column_name(name: &str) -> String {
@@ -195,10 +205,13 @@ pub enum ColumnSource {
     Time { end: bool },
     /// An enrichment column, by index into [`crate::enrich::COLUMNS`].
     Enriched(usize),
+    /// `source_object` (false) or `source_line` (true).
+    Provenance { line: bool },
 }
 
 /// The table schema: every known field, then unknown fields met in the inputs, then
-/// `start_time`/`end_time`, then the enrichment columns.
+/// `start_time`/`end_time`, then the enrichment columns, then `source_object` and
+/// `source_line`.
 #[derive(Debug, Clone)]
 pub struct FlowSchema {
     schema: SchemaRef,
@@ -231,6 +244,10 @@ impl FlowSchema {
             fields.push(f);
             sources.push(ColumnSource::Enriched(i));
         }
+        fields.push(Field::new(SOURCE_OBJECT, DataType::Utf8View, true));
+        sources.push(ColumnSource::Provenance { line: false });
+        fields.push(Field::new(SOURCE_LINE, DataType::Int64, true));
+        sources.push(ColumnSource::Provenance { line: true });
         FlowSchema {
             schema: Arc::new(Schema::new(fields)),
             sources: Arc::new(sources),
@@ -459,7 +476,7 @@ mod tests {
         let s = FlowSchema::new(&["x-extra".into(), "srcaddr".into()]);
         assert_eq!(
             s.arrow().fields().len(),
-            FIELDS.len() + 1 + 2 + crate::enrich::COLUMNS.len()
+            FIELDS.len() + 1 + 2 + crate::enrich::COLUMNS.len() + 2
         );
         assert!(s.index_of("x_extra").is_some());
         assert!(s.index_of("start_time").is_some());

@@ -49,6 +49,10 @@ pub struct Inventory {
     pub warnings: Vec<String>,
     /// Files read.
     pub files: Vec<String>,
+    /// The file that first described each item, by `eni:ID`, `vpce:ID`, `nat:ID`,
+    /// `notebook:NAME`, `Training:NAME` (a job, by its kind), `model:NAME` and
+    /// `endpoint_config:NAME`: the evidence a finding's attribution names.
+    pub documents: HashMap<String, String>,
     /// `get-managed-prefix-list-entries` output whose list id is not known yet (the CLI
     /// output carries none and the file name did not give one), as (file, CIDRs);
     /// [`load::finish`] assigns them to the only known prefix list or reports them.
@@ -56,6 +60,16 @@ pub struct Inventory {
 }
 
 impl Inventory {
+    pub fn note_document(&mut self, key: String, file: &str) {
+        self.documents
+            .entry(key)
+            .or_insert_with(|| file.to_string());
+    }
+
+    /// The file that described an item (see [`Inventory::documents`]).
+    pub fn document(&self, key: &str) -> Option<&str> {
+        self.documents.get(key).map(String::as_str)
+    }
     /// Days between the ip-ranges `createDate` and `now` (Unix seconds), when known.
     pub fn ip_ranges_age_days(&self, now: i64) -> Option<i64> {
         let created =

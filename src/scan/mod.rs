@@ -1,6 +1,7 @@
 //! `sageflow scan`: runs every rule, removes accepted findings (suppressions), and
 //! writes the findings as a table, JSON, NDJSON, CSV or SARIF.
 
+pub mod group;
 pub mod rules;
 pub mod state;
 
@@ -12,6 +13,7 @@ use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+pub use group::GroupBy;
 pub use rules::Rule;
 
 use crate::error::{Error, Result};
@@ -328,11 +330,12 @@ async fn plan(
         .map_err(|e| Error::Usage(format!("{}: {}", rule.origin, Error::from_datafusion(e))))
 }
 
-/// Runs one rule; its rows become findings tagged with the rule and severity, handed to
-/// `emit` one at a time. Returns how many there were.
+/// Runs one rule; its rows, grouped `by`, become findings tagged with the rule, severity
+/// and a stable `finding_id`, handed to `emit` one at a time. Returns how many there were.
 pub async fn run_rule(
     ctx: &SessionContext,
     rule: &Rule,
+    by: GroupBy,
     mut emit: impl FnMut(Finding) -> Result<()>,
 ) -> Result<usize> {
     let mut found = 0;
@@ -341,11 +344,17 @@ pub async fn run_rule(
         let plan = plan(ctx, rule, stmt).await?;
         options.verify_plan(&plan).map_err(Error::from_datafusion)?;
         let ordered = matches!(plan, LogicalPlan::Sort(_));
-        let mut df = ctx
-            .execute_logical_plan(plan)
-            .await
-            .map_err(Error::from_datafusion)?;
-        if !ordered {
+        let (mut df, grouped) = match group::grouped(ctx, plan.clone(), by).await {
+            Ok(Some(df)) => (df, true),
+            Ok(None) => (
+                ctx.execute_logical_plan(plan)
+                    .await
+                    .map_err(Error::from_datafusion)?,
+                false,
+            ),
+            Err(e) => return Err(Error::Usage(format!("{}: {e}", rule.origin))),
+        };
+        if !ordered || grouped {
             df = in_finding_order(df)?;
         }
         let mut stream = df.execute_stream().await.map_err(Error::from_datafusion)?;
@@ -372,6 +381,8 @@ pub async fn run_rule(
                 for (k, v) in row {
                     f.entry(k).or_insert(v);
                 }
+                let id = group::finding_id(&rule.name, by, grouped, &f);
+                f.insert("finding_id".into(), Value::from(id));
                 found += 1;
                 emit(f)?;
             }
@@ -499,18 +510,20 @@ impl Spool {
     }
 }
 
-/// Serialises the spooled findings as a JSON array, one element at a time.
+/// Serialises the spooled findings (the first `limit`) as a JSON array, one element at a
+/// time.
 struct Streamed<'a, F> {
     spool: std::cell::RefCell<&'a mut Spool>,
     map: F,
+    limit: usize,
 }
 
 impl<F: Fn(Finding) -> Value> serde::Serialize for Streamed<'_, F> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         use serde::ser::{Error as _, SerializeSeq};
         let mut spool = self.spool.borrow_mut();
-        let mut seq = s.serialize_seq(Some(spool.len()))?;
-        for f in spool.iter().map_err(S::Error::custom)? {
+        let mut seq = s.serialize_seq(Some(spool.len().min(self.limit)))?;
+        for f in spool.iter().map_err(S::Error::custom)?.take(self.limit) {
             seq.serialize_element(&(self.map)(f.map_err(S::Error::custom)?))?;
         }
         seq.end()
@@ -589,6 +602,7 @@ pub async fn check_suppressions(
     rules: &[Rule],
     suppressions: &[Suppression],
     file: &str,
+    by: GroupBy,
 ) -> Result<()> {
     const HINT: &str = "`sageflow rules` lists the rules; a finding's columns are the ones `scan --format json` prints for it";
     for (i, s) in suppressions.iter().enumerate() {
@@ -616,7 +630,7 @@ pub async fn check_suppressions(
                 HINT,
             ));
         }
-        let columns = finding_columns(ctx, rule).await?;
+        let columns = finding_columns(ctx, rule, by).await?;
         for key in s.matches.keys() {
             if !columns.iter().any(|c| c == key) {
                 return Err(Error::config(
@@ -635,12 +649,18 @@ pub async fn check_suppressions(
     Ok(())
 }
 
-/// The columns a rule's findings carry: the key columns and what its SQL selects.
-async fn finding_columns(ctx: &SessionContext, rule: &Rule) -> Result<Vec<String>> {
+/// The columns a rule's findings carry: the key columns, `finding_id` and what its SQL
+/// selects, grouped `by`.
+async fn finding_columns(ctx: &SessionContext, rule: &Rule, by: GroupBy) -> Result<Vec<String>> {
     let mut columns: Vec<String> = KEY_COLUMNS.iter().map(|c| c.to_string()).collect();
+    columns.push("finding_id".into());
     for stmt in statements(rule)? {
         let plan = plan(ctx, rule, stmt).await?;
-        columns.extend(plan.schema().fields().iter().map(|f| f.name().clone()));
+        let schema = match group::grouped(ctx, plan.clone(), by).await? {
+            Some(df) => df.schema().as_arrow().clone(),
+            None => plan.schema().as_arrow().clone(),
+        };
+        columns.extend(schema.fields().iter().map(|f| f.name().clone()));
     }
     Ok(columns)
 }
@@ -667,6 +687,7 @@ pub fn write(
             let all = Streamed {
                 spool: std::cell::RefCell::new(spool),
                 map: |f: Finding| Value::Object(f),
+                limit: usize::MAX,
             };
             serde_json::to_writer_pretty(&mut *out, &all)
                 .map_err(std::io::Error::from)
@@ -698,6 +719,12 @@ pub fn write(
             }
         }
         FindingFormat::Sarif => {
+            if spool.len() > SARIF_MAX_RESULTS {
+                tracing::warn!(
+                    "{} findings, of which SARIF output holds the first {SARIF_MAX_RESULTS} (GitHub code scanning's limit per run): use --group-by connection or resource, or --format json for all of them",
+                    spool.len()
+                );
+            }
             serde_json::to_writer_pretty(&mut *out, &sarif(spool, rules))
                 .map_err(std::io::Error::from)
                 .map_err(w)?;
@@ -838,8 +865,58 @@ struct Sarif<'a, F> {
 #[derive(serde::Serialize)]
 #[serde(bound = "F: Fn(Finding) -> Value")]
 struct SarifRun<'a, F> {
+    invocations: Value,
     results: Streamed<'a, F>,
     tool: Value,
+}
+
+/// Results GitHub code scanning accepts in one run; the rest are left out, and the run
+/// says how many.
+pub const SARIF_MAX_RESULTS: usize = 25_000;
+
+/// GitHub's `security-severity` (0.0–10.0; over 9.0 critical, 7.0 high, 4.0 medium, else
+/// low) of a rule severity.
+fn security_severity(sev: &str) -> &'static str {
+    match sev {
+        "critical" => "9.5",
+        "high" => "8.0",
+        "medium" => "5.5",
+        "low" => "3.0",
+        _ => "1.0",
+    }
+}
+
+/// An object name as a SARIF `artifactLocation.uri`: URLs (`s3://`, `cwlogs://`) and
+/// relative paths as URI references, absolute paths as `file://` URLs, with every byte a
+/// URI path cannot hold percent-encoded.
+fn artifact_uri(name: &str) -> String {
+    fn encode(s: &str, colon: bool) -> String {
+        let mut out = String::with_capacity(s.len());
+        for b in s.bytes() {
+            let keep = b.is_ascii_alphanumeric()
+                || b"-._~/!$&'()*+,;=@".contains(&b)
+                || (colon && b == b':');
+            if keep {
+                out.push(b as char);
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+        out
+    }
+    if let Some((scheme, rest)) = name.split_once("://")
+        && !scheme.is_empty()
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+    {
+        return format!("{scheme}://{}", encode(rest, true));
+    }
+    if name.starts_with('/') {
+        return format!("file://{}", encode(name, true));
+    }
+    // A relative reference: a colon in it would read as a scheme.
+    encode(name, false)
 }
 
 fn sarif_level(sev: &str) -> &'static str {
@@ -850,10 +927,22 @@ fn sarif_level(sev: &str) -> &'static str {
     }
 }
 
-/// SARIF 2.1.0: one result per finding; flow findings are located at the ENI.
+/// SARIF 2.1.0 as GitHub code scanning takes it: one result per finding (at most
+/// [`SARIF_MAX_RESULTS`]), located at the source object and line of its (first) record,
+/// or at the inventory document of a finding about configuration; `finding_id` as the
+/// partial fingerprint; rules with `security-severity`.
 fn sarif<'a>(spool: &'a mut Spool, rules: &[Rule]) -> Sarif<'a, impl Fn(Finding) -> Value> {
     let used: Vec<&Rule> = rules.iter().filter(|r| !r.is_report).collect();
     let names: Vec<String> = used.iter().map(|r| r.name.clone()).collect();
+    // A rule's file, for findings no data or inventory file locates (`built-in X` is the
+    // bundled queries/X).
+    let files: Vec<String> = used
+        .iter()
+        .map(|r| match r.origin.strip_prefix("built-in ") {
+            Some(f) => format!("queries/{f}"),
+            None => r.origin.clone(),
+        })
+        .collect();
     let result = move |f: Finding| {
         let rule = plain(f.get("rule"));
         let sev = plain(f.get("severity"));
@@ -881,12 +970,40 @@ fn sarif<'a>(spool: &'a mut Spool, rules: &[Rule]) -> Sarif<'a, impl Fn(Finding)
         } else {
             location
         };
+        let (artifact, line) = match (plain(f.get("source_object")), f.get("source_line")) {
+            (o, l) if !o.is_empty() => (o, l.and_then(Value::as_u64).unwrap_or(1)),
+            _ => match plain(f.get("attribution_document")) {
+                d if !d.is_empty() => (d, 1),
+                // Nothing names a file: the rule's own.
+                _ => (
+                    names
+                        .iter()
+                        .position(|n| *n == rule)
+                        .map_or_else(|| format!("queries/{rule}.sql"), |i| files[i].clone()),
+                    1,
+                ),
+            },
+        };
+        let mut physical = serde_json::json!({
+            "artifactLocation": {"uri": artifact_uri(&artifact)},
+            "region": {"startLine": line.max(1)},
+        });
+        if location.is_empty() {
+            physical = serde_json::json!({"physicalLocation": physical});
+        } else {
+            physical = serde_json::json!({
+                "physicalLocation": physical,
+                "logicalLocations": [{"name": location, "kind": "resource"}],
+            });
+        }
+        let id = plain(f.get("finding_id"));
         serde_json::json!({
             "ruleId": rule,
             "ruleIndex": names.iter().position(|n| *n == rule),
             "level": sarif_level(&sev),
             "message": {"text": format!("{rule}: {what}")},
-            "locations": [{"logicalLocations": [{"name": location, "kind": "resource"}]}],
+            "locations": [physical],
+            "partialFingerprints": {"sageflowFindingId/v1": id},
             "properties": f,
         })
     };
@@ -895,17 +1012,42 @@ fn sarif<'a>(spool: &'a mut Spool, rules: &[Rule]) -> Sarif<'a, impl Fn(Finding)
         "version": env!("CARGO_PKG_VERSION"),
         "rules": used.iter().map(|r| serde_json::json!({
             "id": r.name,
-            "shortDescription": {"text": r.description},
+            "name": r.name,
+            "shortDescription": {"text": r.name},
+            "fullDescription": {"text": r.description},
+            "help": {"text": r.description},
             "defaultConfiguration": {"level": sarif_level(&r.severity)},
-            "properties": {"severity": r.severity},
+            "properties": {
+                "severity": r.severity,
+                "security-severity": security_severity(&r.severity),
+                "tags": ["security", "sagemaker", "vpc-flow-logs"],
+            },
         })).collect::<Vec<_>>(),
     }});
+    let left_out = spool.len().saturating_sub(SARIF_MAX_RESULTS);
+    let notifications: Vec<Value> = (left_out > 0)
+        .then(|| {
+            serde_json::json!({
+                "level": "warning",
+                "message": {"text": format!(
+                    "{left_out} of {} findings are not in this file: GitHub code scanning accepts {SARIF_MAX_RESULTS} results per run. Group them (scan --group-by connection or resource) or write them all with --format json",
+                    spool.len()
+                )},
+            })
+        })
+        .into_iter()
+        .collect();
     Sarif {
         schema: "https://json.schemastore.org/sarif-2.1.0.json",
         runs: [SarifRun {
+            invocations: serde_json::json!([{
+                "executionSuccessful": true,
+                "toolExecutionNotifications": notifications,
+            }]),
             results: Streamed {
                 spool: std::cell::RefCell::new(spool),
                 map: result,
+                limit: SARIF_MAX_RESULTS,
             },
             tool,
         }],

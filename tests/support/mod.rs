@@ -479,3 +479,23 @@ if fmt:
 "#
     )
 }
+
+/// Findings of `scan --format json`, sorted, without the columns that name where each
+/// record was read (`source_object`, `source_line`): the same logs from another source
+/// must give these equal. `source` is the start every `source_object` must have.
+#[allow(dead_code)]
+pub fn findings_read_from(stdout: &str, source: &str) -> Vec<serde_json::Value> {
+    let mut v: Vec<serde_json::Value> = serde_json::from_str(stdout).unwrap();
+    for f in &mut v {
+        let f = f.as_object_mut().expect("a finding is an object");
+        if let Some(o) = f.remove("source_object").filter(|o| !o.is_null()) {
+            let o = o.as_str().expect("source_object is text");
+            assert!(o.starts_with(source), "{o} was not read from {source}");
+            let line = f.get("source_line").and_then(serde_json::Value::as_u64);
+            assert!(line.is_some_and(|l| l >= 1), "{f:?}");
+        }
+        f.remove("source_line");
+    }
+    v.sort_by_key(|f| f.to_string());
+    v
+}

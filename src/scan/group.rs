@@ -1,0 +1,273 @@
+//! Grouped findings (`scan --group-by`) and stable finding ids.
+//!
+//! A rule selects flow records; one connection is usually many of them (the request and
+//! its reply, and a record per aggregation interval while it lasts), so a per-record list
+//! buries the one fact an auditor needs under its repeats. Grouping wraps each rule's rows
+//! in SQL aggregation, so memory stays that of the groups, not of the records.
+
+use datafusion::dataframe::DataFrame;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::prelude::SessionContext;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum GroupBy {
+    /// One finding per flow record.
+    Flow,
+    /// One finding per connection: both directions and every record of the same
+    /// 5-tuple on the same ENI, with first/last seen, records and bytes.
+    #[default]
+    Connection,
+    /// One finding per SageMaker workload and remote kind/service.
+    Resource,
+}
+
+/// Columns the grouping adds, when the rule does not select a column of that name.
+pub const ADDED: &[&str] = &["first_seen", "last_seen", "records"];
+
+/// Columns summed over a group; every other column is the first record's.
+const SUMMED: &[&str] = &["bytes", "packets"];
+
+/// The view the grouping reads a rule's rows from.
+const ROWS: &str = "sageflow_rule_rows";
+
+fn quote(c: &str) -> String {
+    format!("\"{}\"", c.replace('"', "\"\""))
+}
+
+/// One side of a connection as text: address and port.
+fn endpoint(addr: &str, port: &str) -> String {
+    format!(
+        "concat(coalesce(CAST({addr} AS VARCHAR), ''), '|', coalesce(CAST({port} AS VARCHAR), ''))"
+    )
+}
+
+/// `plan`'s rows grouped `by`, or `None` when they are not flow records (or `by` is
+/// `flow`).
+pub async fn grouped(
+    ctx: &SessionContext,
+    plan: LogicalPlan,
+    by: GroupBy,
+) -> Result<Option<DataFrame>> {
+    let columns: Vec<String> = plan
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let has = |c: &str| columns.iter().any(|x| x == c);
+    // The finding columns from `interface_id` to `start` make a rule's rows flow records,
+    // which can be grouped; the rows of other rules (an aggregate of their own, inventory
+    // facts) are findings as they are.
+    let record_columns = &super::KEY_COLUMNS[2..9];
+    let groupable = record_columns.iter().all(|c| has(c))
+        && (by != GroupBy::Resource || has("sagemaker_resource_type") && has("sagemaker_resource"));
+    if by == GroupBy::Flow || !groupable {
+        return Ok(None);
+    }
+    let keys: Vec<String> = match by {
+        GroupBy::Connection => vec![
+            quote("interface_id"),
+            quote("protocol"),
+            format!(
+                "least({a}, {b})",
+                a = endpoint("srcaddr", "srcport"),
+                b = endpoint("dstaddr", "dstport")
+            ),
+            format!(
+                "greatest({a}, {b})",
+                a = endpoint("srcaddr", "srcport"),
+                b = endpoint("dstaddr", "dstport")
+            ),
+        ],
+        _ => {
+            let mut k: Vec<String> = ["sagemaker_resource_type", "sagemaker_resource"]
+                .into_iter()
+                .chain(
+                    ["sagemaker_candidates", "remote_kind", "remote_service"]
+                        .into_iter()
+                        .filter(|c| has(c)),
+                )
+                .map(quote)
+                .collect();
+            // A workload of no known name is told apart by its ENI.
+            k.push(
+                "CASE WHEN \"sagemaker_resource\" IS NULL THEN \"interface_id\" END".to_string(),
+            );
+            k
+        }
+    };
+    let is_key = |c: &str| match by {
+        GroupBy::Connection => c == "interface_id" || c == "protocol",
+        _ => [
+            "sagemaker_resource_type",
+            "sagemaker_resource",
+            "sagemaker_candidates",
+            "remote_kind",
+            "remote_service",
+        ]
+        .contains(&c),
+    };
+    // The first record: at equal times, the one sent from the higher port, which is the
+    // client's request rather than the server's reply.
+    let first = "ORDER BY \"start\" ASC NULLS LAST, \"srcport\" DESC NULLS LAST, \"srcaddr\" ASC NULLS LAST";
+    let mut select: Vec<String> = columns
+        .iter()
+        .map(|c| {
+            let q = quote(c);
+            if is_key(c) {
+                q
+            } else if c == "start" {
+                format!("min({q}) AS {q}")
+            } else if c == "end" {
+                format!("max({q}) AS {q}")
+            } else if SUMMED.contains(&c.as_str()) {
+                format!("sum({q}) AS {q}")
+            } else {
+                format!("first_value({q} {first}) AS {q}")
+            }
+        })
+        .collect();
+    let last = if has("end") {
+        "max(coalesce(\"end\", \"start\"))"
+    } else {
+        "max(\"start\")"
+    };
+    for (name, expr) in [
+        ("first_seen", "min(\"start\")".to_string()),
+        ("last_seen", last.to_string()),
+        ("records", "count(*)".to_string()),
+    ] {
+        if !has(name) {
+            select.push(format!("{expr} AS {name}"));
+        }
+    }
+    if by == GroupBy::Resource {
+        for (name, expr) in [
+            ("interfaces", "count(DISTINCT \"interface_id\")"),
+            ("remotes", "count(DISTINCT \"remote_addr\")"),
+        ] {
+            if !has(name) && (name != "remotes" || has("remote_addr")) {
+                select.push(format!("{expr} AS {name}"));
+            }
+        }
+    }
+    let sql = format!(
+        "SELECT {} FROM {ROWS} GROUP BY {}",
+        select.join(", "),
+        keys.join(", ")
+    );
+    let rows = DataFrame::new(ctx.state(), plan).into_view();
+    let _ = ctx.deregister_table(ROWS).map_err(Error::from_datafusion)?;
+    ctx.register_table(ROWS, rows)
+        .map_err(Error::from_datafusion)?;
+    // The plan holds the view itself, so the name is free again once it is planned.
+    let df = ctx.sql(&sql).await;
+    ctx.deregister_table(ROWS).map_err(Error::from_datafusion)?;
+    Ok(Some(df.map_err(Error::from_datafusion)?))
+}
+
+/// A finding's id, stable across runs: a hash of the rule and what identifies the finding
+/// at its grouping — the record (ENI, 5-tuple, start, action), the connection (ENI,
+/// protocol, both ends in either order) or the workload and remote kind/service. Findings
+/// of rules whose rows are not flow records are identified by the rule and their key
+/// columns.
+pub fn finding_id(
+    rule: &str,
+    by: GroupBy,
+    grouped: bool,
+    f: &serde_json::Map<String, Value>,
+) -> String {
+    let text = |k: &str| match f.get(k) {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+    };
+    let mut parts: Vec<String> = vec![rule.to_string()];
+    match (grouped, by) {
+        (true, GroupBy::Connection) => {
+            parts.push("connection".into());
+            parts.extend(["interface_id", "protocol"].map(text));
+            let mut ends = [
+                format!("{}|{}", text("srcaddr"), text("srcport")),
+                format!("{}|{}", text("dstaddr"), text("dstport")),
+            ];
+            ends.sort();
+            parts.extend(ends);
+        }
+        (true, GroupBy::Resource) => {
+            parts.push("resource".into());
+            parts.extend(
+                [
+                    "sagemaker_resource_type",
+                    "sagemaker_resource",
+                    "sagemaker_candidates",
+                    "remote_kind",
+                    "remote_service",
+                ]
+                .map(text),
+            );
+            if f.get("sagemaker_resource").is_none_or(Value::is_null) {
+                parts.push(text("interface_id"));
+            }
+        }
+        _ => {
+            parts.push("record".into());
+            parts.extend(super::KEY_COLUMNS[2..].iter().map(|k| text(k)));
+            for k in ["reason", "log_status"] {
+                parts.push(text(k));
+            }
+        }
+    }
+    let mut h = Sha256::new();
+    for p in &parts {
+        h.update(p.as_bytes());
+        h.update([0u8]);
+    }
+    let digest = h.finalize();
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(pairs: &[(&str, Value)]) -> serde_json::Map<String, Value> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn a_connection_has_one_id_in_both_directions() {
+        let request = finding(&[
+            ("interface_id", "eni-1".into()),
+            ("protocol", 6.into()),
+            ("srcaddr", "10.0.0.1".into()),
+            ("srcport", 50000.into()),
+            ("dstaddr", "52.1.1.1".into()),
+            ("dstport", 443.into()),
+            ("start", 100.into()),
+        ]);
+        let mut reply = request.clone();
+        reply.insert("srcaddr".into(), "52.1.1.1".into());
+        reply.insert("srcport".into(), 443.into());
+        reply.insert("dstaddr".into(), "10.0.0.1".into());
+        reply.insert("dstport".into(), 50000.into());
+        reply.insert("start".into(), 160.into());
+        let id = |f| finding_id("leaves-vpc", GroupBy::Connection, true, f);
+        assert_eq!(id(&request), id(&reply));
+        assert_eq!(id(&request).len(), 32);
+        assert_ne!(
+            id(&request),
+            finding_id("endpoint-bypass", GroupBy::Connection, true, &request)
+        );
+        // Per record, the two are different findings.
+        let flow = |f| finding_id("leaves-vpc", GroupBy::Flow, false, f);
+        assert_ne!(flow(&request), flow(&reply));
+    }
+}
