@@ -569,3 +569,74 @@ fn an_export_without_inventory_keeps_its_enrichment() {
     .0;
     assert_eq!(recomputed, "named\n0\n");
 }
+
+/// Issue 17, 1: a run that dies between writing its run record (`runs/<run>.tmp`) and
+/// renaming it never committed: the next export discards it and exports its sources
+/// again, and no later export replays it (which put back its old manifest and exported
+/// again everything since). A stray file in `runs/` is warned about and left alone.
+#[test]
+fn an_uncommitted_run_record_is_discarded_not_replayed() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("logs");
+    let base = root().join("sample-logs/v2-default");
+    let copy = |hours: &str| {
+        for f in support::files_under(&base) {
+            if f.file_name().unwrap().to_string_lossy().contains(hours) {
+                let dest = src.join(f.strip_prefix(&base).unwrap());
+                std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+                std::fs::copy(&f, dest).unwrap();
+            }
+        }
+    };
+    let out = dir.path().join("export");
+    let src_s = src.to_str().unwrap().to_string();
+    let runs = out.join("_sageflow/runs");
+    let listed = |d: &Path| -> Vec<String> {
+        std::fs::read_dir(d)
+            .map(|r| {
+                r.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // Every record exported once: as many rows as distinct (object, line) pairs.
+    let exact = |want: u64| {
+        let csv = query_csv(
+            &out,
+            "SELECT count(*) AS n, count(DISTINCT source_object || ':' || CAST(source_line AS VARCHAR)) AS d FROM flows",
+        );
+        assert_eq!(csv.lines().nth(1).unwrap(), format!("{want},{want}"));
+    };
+
+    copy("20261120T10");
+    let o = export(&out, &[&src_s], &[])
+        .env("SAGEFLOW_FAULT", "publish:0")
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let left = listed(&runs);
+    assert!(
+        left.len() == 1 && left[0].ends_with(".tmp"),
+        "the crash left the record unrenamed: {left:?}"
+    );
+    assert!(visible(&out).is_empty());
+
+    copy("20261120T11");
+    let (_, err) = ok(&mut export(&out, &[&src_s], &[]));
+    assert!(err.contains("stopped before committing"), "{err}");
+    assert_eq!(listed(&runs), Vec::<String>::new());
+    exact(2222);
+    for _ in 0..2 {
+        ok(&mut export(&out, &[&src_s], &[]));
+        exact(2222);
+    }
+
+    std::fs::write(runs.join(".DS_Store"), b"\0\0\0\x01Bud1").unwrap();
+    let (_, err) = ok(&mut export(&out, &[&src_s], &[]));
+    assert!(
+        err.contains(".DS_Store") && err.contains("ignored"),
+        "{err}"
+    );
+    assert!(runs.join(".DS_Store").exists());
+    exact(2222);
+}

@@ -126,9 +126,26 @@ pub async fn load_manifest(store: &Store) -> Result<Option<Manifest>> {
 
 /// Finishes runs that were interrupted after their commit record, and deletes what runs
 /// interrupted before it left in staging. Returns how many runs were rolled forward.
+///
+/// Only complete records, `<run>.json`, are runs: a `<run>.tmp` is a record whose run
+/// died before committing (its rename is the commit), perhaps half-written on a full disk;
+/// replaying it would put back its manifest, older than the ones committed since, and
+/// export again everything exported after it. It is deleted with the run's staging (its
+/// sources are not in the manifest, so they are exported again). Other files are not
+/// sageflow's and are left alone.
 pub async fn recover(store: &Store) -> Result<usize> {
     let mut rolled = 0;
     for rec in store.list(RUNS).await? {
+        let name = rec.strip_prefix(RUNS).unwrap_or(&rec);
+        if name.ends_with(".tmp") {
+            tracing::warn!(file = %store.describe(&rec), "discarding the record of an export run that stopped before committing; its sources are exported again");
+            store.delete(&rec).await?;
+            continue;
+        }
+        if !name.ends_with(".json") || name.contains('/') {
+            tracing::warn!(file = %store.describe(&rec), "not an export run record; ignored (remove it)");
+            continue;
+        }
         let data = store.read(&rec).await?.unwrap_or_default();
         let record: RunRecord = serde_json::from_slice(&data).map_err(|e| {
             Error::Usage(format!("{}: damaged run record: {e}", store.describe(&rec)))
@@ -216,7 +233,8 @@ pub async fn clear(store: &Store) -> Result<u64> {
 }
 
 /// Test hook: `SAGEFLOW_FAULT=<phase>:<n>` aborts the process at the n-th step of a phase
-/// (`staging` files written, `commit` files moved), to prove interrupted runs are safe.
+/// (`staging` files written, `commit` files moved, `publish` local documents written but
+/// not yet renamed: 0 is the run record), to prove interrupted runs are safe.
 fn fault(phase: &str, step: usize) {
     if let Ok(spec) = std::env::var("SAGEFLOW_FAULT")
         && let Some((p, n)) = spec.split_once(':')

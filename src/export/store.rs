@@ -3,12 +3,17 @@
 //! JSON documents, list and delete).
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 
 use crate::error::{Error, Result};
 use crate::source::aws::error_text;
+
+/// Local documents written by this process, for the `publish` failpoint (a crash between
+/// a document's temporary file and its rename).
+static WRITES: AtomicUsize = AtomicUsize::new(0);
 
 #[derive(Debug, Clone)]
 pub enum Store {
@@ -198,6 +203,7 @@ impl Store {
                 }
                 let tmp = dest.with_extension("tmp");
                 std::fs::write(&tmp, data).map_err(|e| Error::io(&tmp, e))?;
+                super::fault("publish", WRITES.fetch_add(1, Ordering::Relaxed));
                 std::fs::rename(&tmp, &dest).map_err(|e| Error::io(&dest, e))
             }
             Store::S3 {
