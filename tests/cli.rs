@@ -631,3 +631,28 @@ fn pushed_down_filters_match_sql_semantics() {
     assert_eq!(scans(false), expected);
     assert_eq!(scans(true), vec![false; predicates.len()]);
 }
+
+/// Issue 17, 12: a symlinked directory inside a source (`latest -> AWSLogs`) names the same
+/// objects again; they are read once.
+#[test]
+fn symlinked_directories_inside_a_source_are_read_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("logs");
+    for f in support::files_under(&root().join("sample-logs/v2-default")) {
+        let dest = src.join(
+            f.strip_prefix(root().join("sample-logs/v2-default"))
+                .unwrap(),
+        );
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::copy(&f, dest).unwrap();
+    }
+    std::os::unix::fs::symlink("AWSLogs", src.join("latest")).unwrap();
+    let out = stdout_of(sageflow().arg("query").arg(&src).args([
+        "--quiet",
+        "--format",
+        "csv",
+        "--sql",
+        "SELECT count(*) AS n FROM flows",
+    ]));
+    assert_eq!(out, "n\n2222\n");
+}

@@ -640,3 +640,33 @@ fn an_uncommitted_run_record_is_discarded_not_replayed() {
     assert!(runs.join(".DS_Store").exists());
     exact(2222);
 }
+
+/// Issue 17, 12: the DDL quotes paths and names, so an output named `it's` (and a table
+/// named with a space) still gives statements that run.
+#[test]
+fn ddl_quotes_paths_and_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("it's out");
+    ok(&mut export(&out, &["sample-logs/v5-custom"], &[]));
+    let (ddl, _) = ok(sageflow()
+        .args(["export", "--ddl", "duckdb", "--table", "my flows", "--out"])
+        .arg(&out));
+    let script = format!(
+        "import duckdb\ncon = duckdb.connect()\ncon.execute({ddl:?})\nprint(con.execute('SELECT count(*) FROM \"my flows\"').fetchone()[0], con.execute('SELECT count(*) FROM enis').fetchone()[0] > 0)\n"
+    );
+    let o = std::process::Command::new(support::python())
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "2222 True");
+    for (d, table) in [("athena", "`my flows`"), ("trino", "\"my flows\"")] {
+        let (s, _) = ok(sageflow()
+            .args(["export", "--ddl", d, "--table", "my flows", "--out"])
+            .arg("s3://bucket/it's/"));
+        assert!(s.contains("s3://bucket/it''s/"), "{s}");
+        assert!(!s.contains("it's"), "{s}");
+        assert!(s.contains(table), "{s}");
+    }
+}

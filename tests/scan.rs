@@ -651,3 +651,33 @@ fn csv_and_table_keep_every_column_the_rules_select() {
         .unwrap();
     assert!(rejected.contains(" udp "), "{rejected}");
 }
+
+/// Issue 17, 12: a `--rules` file that turns a bundled rule into a report (or back) says
+/// so: a scan silently losing a rule reads as compliance.
+#[test]
+fn a_rules_file_turning_a_rule_into_a_report_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("leaves-vpc.sql"),
+        "-- report: leaves-vpc\n-- description: bytes that left\nSELECT sum(bytes) FROM flows WHERE leaves_vpc\n",
+    )
+    .unwrap();
+    let out = sageflow()
+        .args(["rules", "--rules"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("replaces the bundled rule leaves-vpc with a report: scan no longer runs it"),
+        "{err}"
+    );
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with("leaves-vpc") && l.contains("report")),
+        "{listed}"
+    );
+}

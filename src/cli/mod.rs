@@ -1191,7 +1191,16 @@ pub fn parse_time(s: &str, now: DateTime<Utc>) -> Result<i64> {
         return Ok(t.and_utc().timestamp());
     }
     if let Ok(age) = humantime::parse_duration(s) {
-        return Ok(now.timestamp() - age.as_secs() as i64);
+        // An age past 1970 is a typo (a wrapped or negative time would select everything).
+        return i64::try_from(age.as_secs())
+            .ok()
+            .and_then(|a| now.timestamp().checked_sub(a))
+            .filter(|t| *t >= 0)
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "`{s}` reaches back before 1970: give a shorter age or a date (2026-11-20)"
+                ))
+            });
     }
     Err(Error::Usage(format!(
         "`{s}` is not a time: use RFC 3339 (2026-11-20T10:00:00Z), a date (2026-11-20) or an age (24h, 30m, 7d)"
@@ -1292,6 +1301,10 @@ mod tests {
             parse_time("2026-11-20T00:00:00Z", now).unwrap()
         );
         assert!(parse_time("yesterday-ish", now).is_err());
+        for huge in ["99999999999999d", "600000000000000000s", "60y"] {
+            let e = parse_time(huge, now).unwrap_err().to_string();
+            assert!(e.contains("before 1970"), "{huge}: {e}");
+        }
         // A bare date for --until is that whole day.
         assert_eq!(
             parse_until("2026-11-20", now).unwrap(),

@@ -31,9 +31,14 @@ fn sql_type(dt: &DataType, d: Dialect) -> &'static str {
 
 fn quote(name: &str, d: Dialect) -> String {
     match d {
-        Dialect::Athena => format!("`{name}`"),
-        _ => format!("\"{name}\""),
+        Dialect::Athena => format!("`{}`", name.replace('`', "``")),
+        _ => format!("\"{}\"", name.replace('"', "\"\"")),
     }
+}
+
+/// `s` inside a single-quoted SQL string literal.
+fn literal(s: &str) -> String {
+    s.replace('\'', "''")
 }
 
 /// The statements for the inventory tables an export holds (`_sageflow/tables/`) and the
@@ -42,7 +47,7 @@ fn quote(name: &str, d: Dialect) -> String {
 pub fn inventory_tables(location: &str, d: Dialect) -> crate::error::Result<String> {
     let empty =
         crate::enrich::Enricher::new(std::sync::Arc::new(crate::inventory::Inventory::default()));
-    let location = location.trim_end_matches('/');
+    let location = literal(location.trim_end_matches('/'));
     let mut out = String::new();
     for (name, batch) in crate::engine::tables::batches(&empty)? {
         let dir = format!("{location}/{}{name}", super::TABLES);
@@ -90,7 +95,11 @@ pub fn create_table(
         .map(|f| format!("  {} {}", quote(f.name(), d), sql_type(f.data_type(), d)))
         .collect();
     let parts = partition_by.columns();
-    let location = location.trim_end_matches('/');
+    // Paths and names go into string literals and identifiers quoted for the dialect: an
+    // output named `it's` must not end the literal.
+    let location = literal(location.trim_end_matches('/'));
+    let table_literal = literal(table);
+    let table = &quote(table, d);
     match d {
         Dialect::Athena => {
             let mut s = format!(
@@ -142,7 +151,7 @@ pub fn create_table(
             let mut all = cols.clone();
             all.extend(parts.iter().map(|p| format!("  \"{p}\" INTEGER")));
             format!(
-                "CREATE TABLE hive.default.{table} (\n{}\n)\nWITH (\n  format = 'PARQUET',\n  external_location = '{location}/',\n  partitioned_by = ARRAY[{}]\n);\n-- then: CALL hive.system.sync_partition_metadata('default', '{table}', 'ADD');\n",
+                "CREATE TABLE hive.default.{table} (\n{}\n)\nWITH (\n  format = 'PARQUET',\n  external_location = '{location}/',\n  partitioned_by = ARRAY[{}]\n);\n-- then: CALL hive.system.sync_partition_metadata('default', '{table_literal}', 'ADD');\n",
                 all.join(",\n"),
                 parts
                     .iter()

@@ -233,7 +233,70 @@ fn parse_json(bytes: &[u8]) -> std::result::Result<Vec<Value>, String> {
     if values.is_empty() {
         return Err("empty file, not JSON".to_string());
     }
+    for v in serde_json::Deserializer::from_str(&text).into_iter::<UniqueKeys>() {
+        v.map_err(|e| e.to_string())?;
+    }
     Ok(values)
+}
+
+/// A JSON document whose documents (the top-level object, or each object of a top-level
+/// array) name no key twice. The AWS CLI never writes a repeated key, but output merged
+/// by hand can, and a JSON parser keeps the last value: `"NetworkInterfaces": [...]`
+/// followed by `"NetworkInterfaces": []` would silently leave no ENI to attribute.
+struct UniqueKeys;
+
+impl<'de> serde::Deserialize<'de> for UniqueKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        use serde::de::{Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
+        struct Keys;
+        impl<'de> Visitor<'de> for Keys {
+            type Value = UniqueKeys;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON document")
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> std::result::Result<UniqueKeys, A::Error> {
+                let mut seen = std::collections::HashSet::new();
+                while let Some(k) = m.next_key::<String>()? {
+                    if !seen.insert(k.clone()) {
+                        return Err(A::Error::custom(format!(
+                            "the key `{k}` appears twice in one document, and only one of its values could be used; save the AWS CLI output unmodified, one command per file"
+                        )));
+                    }
+                    m.next_value::<IgnoredAny>()?;
+                }
+                Ok(UniqueKeys)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(
+                self,
+                mut s: A,
+            ) -> std::result::Result<UniqueKeys, A::Error> {
+                while s.next_element::<UniqueKeys>()?.is_some() {}
+                Ok(UniqueKeys)
+            }
+            fn visit_bool<E>(self, _: bool) -> std::result::Result<UniqueKeys, E> {
+                Ok(UniqueKeys)
+            }
+            fn visit_i64<E>(self, _: i64) -> std::result::Result<UniqueKeys, E> {
+                Ok(UniqueKeys)
+            }
+            fn visit_u64<E>(self, _: u64) -> std::result::Result<UniqueKeys, E> {
+                Ok(UniqueKeys)
+            }
+            fn visit_f64<E>(self, _: f64) -> std::result::Result<UniqueKeys, E> {
+                Ok(UniqueKeys)
+            }
+            fn visit_str<E>(self, _: &str) -> std::result::Result<UniqueKeys, E> {
+                Ok(UniqueKeys)
+            }
+            fn visit_unit<E>(self) -> std::result::Result<UniqueKeys, E> {
+                Ok(UniqueKeys)
+            }
+        }
+        d.deserialize_any(Keys)
+    }
 }
 
 /// Windows PowerShell 5 redirects (`aws … > x.json`) write UTF-16 with a byte-order mark,
@@ -1423,6 +1486,36 @@ mod tests {
 
     fn sample_dir() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-logs/inventory")
+    }
+
+    /// Issue 17, 12: a repeated key would keep only its last value (here: no ENI at all).
+    #[test]
+    fn a_document_with_a_repeated_key_is_refused() {
+        let mut inv = Inventory::default();
+        let merged = br#"{"NetworkInterfaces": [{"NetworkInterfaceId": "eni-1"}],
+            "NetworkInterfaces": []}"#;
+        let e = add_file(&mut inv, "enis.json", merged)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("enis.json"), "{e}");
+        assert!(
+            e.contains("the key `NetworkInterfaces` appears twice"),
+            "{e}"
+        );
+        assert!(e.contains("line 2"), "{e}");
+        // In an array of documents, and in the second of two concatenated documents.
+        for text in [
+            &br#"[{"Vpcs": []}, {"Vpcs": [], "Vpcs": []}]"#[..],
+            br#"{"Vpcs": []} {"FlowLogs": [], "FlowLogs": []}"#,
+        ] {
+            let e = add_file(&mut Inventory::default(), "x.json", text).unwrap_err();
+            assert!(e.to_string().contains("appears twice"), "{e}");
+        }
+        // The same key in different objects is not a repeat.
+        let fine = br#"{"NetworkInterfaces": [{"NetworkInterfaceId": "eni-1", "Groups": []},
+            {"NetworkInterfaceId": "eni-2", "Groups": []}]}"#;
+        add_file(&mut inv, "enis.json", fine).unwrap();
+        assert_eq!(inv.enis.len(), 2);
     }
 
     fn ip(s: &str) -> IpAddr {

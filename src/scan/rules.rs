@@ -132,7 +132,21 @@ pub fn load(dir: Option<&Path>) -> Result<Vec<Rule>> {
             let text = std::fs::read_to_string(&f).map_err(|e| Error::io(&f, e))?;
             let rule = parse(&text, &f.display().to_string())?;
             match rules.iter_mut().find(|r| r.name == rule.name) {
-                Some(existing) => *existing = rule,
+                Some(existing) => {
+                    if existing.is_report != rule.is_report {
+                        let (was, now) = if rule.is_report {
+                            ("rule", "report: scan no longer runs it")
+                        } else {
+                            ("report", "rule: scan now runs it")
+                        };
+                        tracing::warn!(
+                            "{}: replaces the bundled {was} {} with a {now}",
+                            rule.origin,
+                            rule.name
+                        );
+                    }
+                    *existing = rule;
+                }
                 None => rules.push(rule),
             }
         }
