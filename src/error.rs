@@ -128,7 +128,27 @@ impl Error {
                     "the object is damaged: its rows before the damage were read, the rest cannot be (a query or scan result holds them, but the run exits 2 and moves no --state; export commits nothing); replace it with an intact copy (for S3, an earlier version) or leave it out of the inputs",
                 )
             }
-            Error::Io { .. } => Some("check that the path exists and is readable"),
+            // The CSV and JSON writers keep only the io::Error's message.
+            Error::Arrow(ArrowError::CsvError(m) | ArrowError::JsonError(m))
+                if m.contains("No space left on device") =>
+            {
+                Some(
+                    "the disk is full: free space, or write elsewhere (--output; TMPDIR for spill files)",
+                )
+            }
+            Error::Io { source, .. } => Some(match source.kind() {
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+                    "the disk is full (or over quota): free space, or write elsewhere (--output, --out; TMPDIR for a scan's temporary copy and spill files)"
+                }
+                std::io::ErrorKind::PermissionDenied => {
+                    "permission denied: check the permissions of the path, and of its directory when a file is created there"
+                }
+                std::io::ErrorKind::ReadOnlyFilesystem => {
+                    "the file system is read-only: write elsewhere (--output, --out; TMPDIR for temporary files)"
+                }
+                std::io::ErrorKind::NotFound => "check that the path exists",
+                _ => "check that the path exists and is readable (writable, for an output)",
+            }),
             Error::Rejected { .. } => Some(
                 "drop --strict to skip malformed records (they are counted and can be saved with --rejects FILE), or pass the flow log's format with --log-format",
             ),
@@ -231,5 +251,26 @@ impl From<Error> for DataFusionError {
             Error::DataFusion(inner) => inner,
             other => DataFusionError::External(Box::new(other)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_hints_say_what_went_wrong() {
+        let hint = |kind: std::io::ErrorKind| {
+            Error::io("/x", std::io::Error::from(kind))
+                .hint()
+                .unwrap_or_default()
+        };
+        assert!(hint(std::io::ErrorKind::StorageFull).contains("disk is full"));
+        assert!(hint(std::io::ErrorKind::PermissionDenied).contains("permission denied"));
+        assert!(hint(std::io::ErrorKind::ReadOnlyFilesystem).contains("read-only"));
+        assert_eq!(
+            hint(std::io::ErrorKind::NotFound),
+            "check that the path exists"
+        );
     }
 }

@@ -18,5 +18,6 @@ pub mod generate;
 pub mod inventory;
 pub mod scan;
 pub mod source;
+pub mod terminal;
 
 pub use error::{Error, Result};

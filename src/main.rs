@@ -42,8 +42,9 @@ fn main() -> ExitCode {
 
 /// Prints an error once: its message, each cause not already in it, and a hint.
 fn report(e: &sageflow::Error) {
+    use sageflow::terminal::printable;
     let message = e.to_string();
-    eprintln!("error: {message}");
+    eprintln!("error: {}", printable(&message));
     // DataFusion's own errors repeat their cause in their message.
     let mut cause = match e {
         sageflow::Error::DataFusion(_) => None,
@@ -52,7 +53,7 @@ fn report(e: &sageflow::Error) {
     while let Some(c) = cause {
         let text = c.to_string();
         if !message.contains(&text) {
-            eprintln!("  caused by: {text}");
+            eprintln!("  caused by: {}", printable(&text));
         }
         cause = c.source();
     }
@@ -91,7 +92,9 @@ fn init_tracing(verbose: u8, ansi: bool) {
         tracing_subscriber::EnvFilter::new(format!("sageflow={default},warn{imds}"))
     });
     let layer = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
+        // Object names in warnings come from the data: no escape sequence of theirs
+        // reaches the terminal.
+        .with_writer(move || sageflow::terminal::Printable::new(std::io::stderr(), ansi))
         .with_target(false)
         .without_time()
         .with_ansi(ansi)

@@ -656,3 +656,74 @@ fn symlinked_directories_inside_a_source_are_read_once() {
     ]));
     assert_eq!(out, "n\n2222\n");
 }
+
+/// Issue 17, 12: an output that cannot be written says why and what to do (here: a full
+/// disk), naming the file.
+#[test]
+fn a_full_disk_is_named_with_a_hint() {
+    let out = sageflow()
+        .args([
+            "scan",
+            "sample-logs/v5-custom",
+            "--inventory",
+            "sample-logs/inventory",
+        ])
+        .args(["--quiet", "--output", "/dev/full"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("error: /dev/full: No space left"), "{err}");
+    assert!(err.contains("hint: the disk is full"), "{err}");
+    let out = sageflow()
+        .args([
+            "query",
+            "sample-logs/v5-custom",
+            "--quiet",
+            "--format",
+            "csv",
+        ])
+        .args(["--sql", "SELECT * FROM flows", "--output", "/dev/full"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("hint: the disk is full"), "{err}");
+}
+
+/// Issue 17, 12: names from the data reach the terminal escaped: a file named with escape
+/// sequences (a title change, BEL) is shown with `\u{..}` in rejects and errors.
+#[test]
+fn file_names_reach_the_terminal_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "bad\u{1b}]0;pwned\u{7}.log";
+    std::fs::write(
+        dir.path().join(name),
+        "2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1795169100 1795169130 ACCEPT OK\nnot a record\n",
+    )
+    .unwrap();
+    let out = sageflow()
+        .arg("query")
+        .arg(dir.path())
+        .args([
+            "--format",
+            "csv",
+            "--sql",
+            "SELECT count(*) AS n FROM flows",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad\\u{1b}]0;pwned\\u{7}.log:2"), "{err}");
+    assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
+    let out = sageflow()
+        .arg("query")
+        .arg(dir.path().join("gone\u{1b}[2J"))
+        .args(["--sql", "SELECT 1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("gone\\u{1b}"), "{err}");
+    assert!(!err.contains('\u{1b}'), "{err:?}");
+}

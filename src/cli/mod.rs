@@ -359,7 +359,11 @@ impl Run {
             } else if !self.strict {
                 let first = self.rejects.first();
                 for r in &first {
-                    let _ = writeln!(err, "  rejected {r}");
+                    let _ = writeln!(
+                        err,
+                        "  rejected {}",
+                        crate::terminal::printable(&r.to_string())
+                    );
                 }
                 if rejected as usize > first.len() {
                     let _ = writeln!(
@@ -992,7 +996,13 @@ async fn scan(a: ScanArgs) -> Result<u8> {
         )),
         None => Box::new(std::io::stdout().lock()),
     };
-    crate::scan::write(&mut spool, &rules, a.format, &mut out)?;
+    crate::scan::write(&mut spool, &rules, a.format, &mut out).map_err(|e| {
+        match (e, &a.output) {
+            // Name the file the findings could not be written to.
+            (Error::Io { source, .. }, Some(p)) => Error::io(p, source),
+            (e, _) => e,
+        }
+    })?;
     drop(out);
 
     // Only a complete run moves the state forward: a failed one (a damaged object too) is
