@@ -670,3 +670,78 @@ fn ddl_quotes_paths_and_names() {
         assert!(s.contains(table), "{s}");
     }
 }
+
+/// Issue 17, 4: `export --full` builds the new export beside the old one and removes the
+/// old files only once the new manifest is written: a run that fails or is killed leaves
+/// the previous export whole, one killed after its commit is finished by the next run,
+/// and a full run with no source touches nothing.
+#[test]
+fn a_failed_full_export_leaves_the_previous_one_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("logs");
+    let base = root().join("sample-logs/v2-default");
+    let copy = |hours: &str| {
+        for f in support::files_under(&base) {
+            if f.file_name().unwrap().to_string_lossy().contains(hours) {
+                let dest = src.join(f.strip_prefix(&base).unwrap());
+                std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+                std::fs::copy(&f, dest).unwrap();
+            }
+        }
+    };
+    let out = dir.path().join("export");
+    let src_s = src.to_str().unwrap().to_string();
+    let exact = |want: u64| {
+        let csv = query_csv(
+            &out,
+            "SELECT count(*) AS n, count(DISTINCT source_object || ':' || CAST(source_line AS VARCHAR)) AS d FROM flows",
+        );
+        assert_eq!(csv.lines().nth(1).unwrap(), format!("{want},{want}"));
+    };
+    copy("20261120T1");
+    ok(&mut export(&out, &[&src_s], &[]));
+    exact(2222);
+
+    // Killed while writing the new export: the old one is untouched.
+    let o = export(&out, &[&src_s], &["--full"])
+        .env("SAGEFLOW_FAULT", "staging:0")
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    exact(2222);
+    assert!(out.join("_sageflow/manifest.json").exists());
+
+    // Nothing to rebuild from: an error, and the old export stays.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let o = export(&out, &[empty.to_str().unwrap()], &["--full"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    exact(2222);
+
+    // A full run over fewer sources replaces the export: their rows only, once.
+    std::fs::remove_dir_all(&src).unwrap();
+    copy("20261120T10");
+    let (_, err) = ok(&mut export(&out, &[&src_s], &["--full"]));
+    assert!(err.contains("12 objects read"), "{err}");
+    let t10 = count(&src);
+    assert!(t10 > 0 && t10 < 2222);
+    exact(t10);
+
+    // Killed after the commit, before the old files were deleted: the next run finishes.
+    copy("20261120T11");
+    let o = export(&out, &[&src_s], &["--full"])
+        .env("SAGEFLOW_FAULT", "obsolete:0")
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let (_, err) = ok(&mut export(&out, &[&src_s], &[]));
+    assert!(err.contains("finished 1 interrupted run"), "{err}");
+    exact(2222);
+}

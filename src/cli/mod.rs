@@ -805,15 +805,12 @@ async fn export(a: args::ExportArgs) -> Result<u8> {
         None => Store::Local(out.into()),
     };
     let rolled = ex::recover(&store).await?;
-    let mut manifest = match ex::load_manifest(&store).await? {
-        Some(m) if a.full => {
-            let n = ex::clear(&store).await?;
-            tracing::info!(files = n, "--full: removed the previous export");
-            let _ = m;
-            ex::Manifest::default()
-        }
-        Some(m) => m,
-        None => ex::Manifest::default(),
+    // `--full` builds the new export beside the old one, which it replaces only when the
+    // new one commits: a failed run leaves the old one whole.
+    let (mut manifest, obsolete) = match ex::load_manifest(&store).await? {
+        _ if a.full => (ex::Manifest::default(), ex::data_files(&store).await?),
+        Some(m) => (m, Vec::new()),
+        None => (ex::Manifest::default(), Vec::new()),
     };
     let layout = format!("{:?}", a.partition_by).to_lowercase();
     if !manifest.partition_by.is_empty() && manifest.partition_by != layout {
@@ -824,13 +821,19 @@ async fn export(a: args::ExportArgs) -> Result<u8> {
     }
     let run = prepare(&a.input, Some(&manifest.sources)).await?;
     let progress = progress::Progress::start(run.stats.clone(), run.quiet);
+    if a.full && run.objects.is_empty() {
+        return Err(Error::config(
+            "export --full found no source object to rebuild the export from; the previous export is left as it is",
+            "check the sources and --since/--until",
+        ));
+    }
     let summary = if run.objects.is_empty() {
         ex::Summary::default()
     } else {
         manifest.sources.record(&run.objects, &run.ledger);
         // Checked before the commit: an object whose records were all rejected must not be
         // marked exported, so that a run with the right --log-format reads it again.
-        ex::export(&run.ctx, &store, a.partition_by, manifest, || {
+        ex::export(&run.ctx, &store, a.partition_by, manifest, obsolete, || {
             run.stats.damage()?;
             run.read_something(run.stats.snapshot(), true)
         })

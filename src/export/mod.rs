@@ -103,6 +103,10 @@ struct RunRecord {
     /// (staged name, final name)
     moves: Vec<(String, String)>,
     manifest: Manifest,
+    /// Data files of the export this run replaces (`--full`), deleted once its manifest
+    /// is written: until then the previous export stays whole.
+    #[serde(default)]
+    obsolete: Vec<String>,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -216,25 +220,28 @@ async fn commit(store: &Store, record: &RunRecord) -> Result<()> {
         .write(MANIFEST, &json)
         .await
         .map_err(|e| unfinished(e, in_place))?;
+    let replaced = "it is committed, but files of the export it replaces are still there";
+    for (i, f) in record.obsolete.iter().enumerate() {
+        fault("obsolete", i);
+        store.delete(f).await.map_err(|e| unfinished(e, replaced))?;
+    }
     store.delete(&format!("{RUNS}{}.json", record.run)).await
 }
 
-/// Deletes every data file of the output (for `--full`).
-pub async fn clear(store: &Store) -> Result<u64> {
-    let mut n = 0;
-    for f in store.list("").await? {
-        if !f.starts_with('_') && f.ends_with(".parquet") {
-            store.delete(&f).await?;
-            n += 1;
-        }
-    }
-    store.delete(MANIFEST).await?;
-    Ok(n)
+/// The data files of the output (what `--full` replaces).
+pub async fn data_files(store: &Store) -> Result<Vec<String>> {
+    Ok(store
+        .list("")
+        .await?
+        .into_iter()
+        .filter(|f| !f.starts_with('_') && f.ends_with(".parquet"))
+        .collect())
 }
 
 /// Test hook: `SAGEFLOW_FAULT=<phase>:<n>` aborts the process at the n-th step of a phase
 /// (`staging` files written, `commit` files moved, `publish` local documents written but
-/// not yet renamed: 0 is the run record), to prove interrupted runs are safe.
+/// not yet renamed: 0 is the run record, `obsolete` files of a replaced export deleted),
+/// to prove interrupted runs are safe.
 fn fault(phase: &str, step: usize) {
     if let Ok(spec) = std::env::var("SAGEFLOW_FAULT")
         && let Some((p, n)) = spec.split_once(':')
@@ -324,12 +331,14 @@ struct OpenFile {
 /// Writes the result of `SELECT * FROM flows ORDER BY start_time, interface_id` as staged
 /// files, then commits them with `manifest` as the new manifest, unless `complete` (called
 /// once every row is written) fails: a damaged source object, whose rows could only be
-/// exported in part, leaves the export as it was.
+/// exported in part, leaves the export as it was. `obsolete` (the data files of the export
+/// a `--full` run replaces) are deleted after the commit, not before.
 pub async fn export(
     ctx: &SessionContext,
     store: &Store,
     partition_by: PartitionBy,
     mut manifest: Manifest,
+    obsolete: Vec<String>,
     complete: impl FnOnce() -> Result<()>,
 ) -> Result<Summary> {
     let run = format!(
@@ -460,6 +469,7 @@ pub async fn export(
         run: run.clone(),
         moves,
         manifest,
+        obsolete,
     };
     store
         .write(

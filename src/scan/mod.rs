@@ -805,8 +805,13 @@ fn write_tables(spool: &mut Spool, rules: &[Rule], out: &mut dyn Write) -> Resul
 }
 
 /// A cell of the table format: Unix-second times as ISO 8601 UTC, IANA protocol numbers
-/// by name.
+/// by name, control characters (in object names, say) escaped for the terminal.
 fn shown(column: &str, v: Option<&Value>) -> String {
+    let cell = shown_raw(column, v);
+    crate::terminal::printable(&cell).into_owned()
+}
+
+fn shown_raw(column: &str, v: Option<&Value>) -> String {
     const TIMES: &[&str] = &[
         "start",
         "end",
