@@ -745,3 +745,70 @@ fn a_failed_full_export_leaves_the_previous_one_whole() {
     assert!(err.contains("finished 1 interrupted run"), "{err}");
     exact(2222);
 }
+
+/// Issue 17, 3: symbolic links inside `--out` never lead outside it. A link under
+/// `_sageflow/staging/` is removed, not followed (its target's files used to be deleted);
+/// a linked `_sageflow/`, `staging/` or partition folder is refused with an error; a
+/// linked `manifest.tmp` is replaced, its target untouched.
+#[test]
+fn symbolic_links_inside_the_output_are_never_followed() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let victim = dir.path().join("victim");
+    std::fs::create_dir_all(victim.join("staging")).unwrap();
+    std::fs::write(victim.join("keep.txt"), "precious").unwrap();
+    std::fs::write(victim.join("staging/keep.txt"), "precious").unwrap();
+    let intact = || {
+        assert_eq!(
+            std::fs::read_to_string(victim.join("keep.txt")).unwrap(),
+            "precious"
+        );
+        assert_eq!(
+            std::fs::read_to_string(victim.join("staging/keep.txt")).unwrap(),
+            "precious"
+        );
+        let files = support::files_under(&victim);
+        assert_eq!(files.len(), 2, "{files:?}");
+    };
+    let src = ["sample-logs/v5-custom"];
+    let refused = |out: &Path, what: &str| {
+        let o = export(out, &src, &[]).output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{what}: {err}");
+        assert!(
+            err.contains("is a symbolic link inside the export"),
+            "{what}: {err}"
+        );
+        intact();
+    };
+
+    // A link in staging: removed with the staging, its target untouched.
+    let out = dir.path().join("a");
+    ok(&mut export(&out, &src, &[]));
+    std::fs::create_dir_all(out.join("_sageflow/staging")).unwrap();
+    symlink(&victim, out.join("_sageflow/staging/evil")).unwrap();
+    ok(&mut export(&out, &src, &[]));
+    intact();
+    assert!(std::fs::symlink_metadata(out.join("_sageflow/staging/evil")).is_err());
+
+    // A linked manifest.tmp: the manifest is written, the link's target is not.
+    symlink(victim.join("keep.txt"), out.join("_sageflow/manifest.tmp")).unwrap();
+    ok(&mut export(&out, &src, &["--full"]));
+    intact();
+    let manifest = std::fs::symlink_metadata(out.join("_sageflow/manifest.json")).unwrap();
+    assert!(manifest.file_type().is_file());
+
+    // Linked control folders and partition folders are refused.
+    let b = dir.path().join("b");
+    std::fs::create_dir_all(&b).unwrap();
+    symlink(&victim, b.join("_sageflow")).unwrap();
+    refused(&b, "_sageflow");
+    let c = dir.path().join("c");
+    std::fs::create_dir_all(c.join("_sageflow")).unwrap();
+    symlink(victim.join("staging"), c.join("_sageflow/staging")).unwrap();
+    refused(&c, "staging");
+    let d = dir.path().join("d");
+    std::fs::create_dir_all(&d).unwrap();
+    symlink(&victim, d.join("year=2026")).unwrap();
+    refused(&d, "partition");
+}

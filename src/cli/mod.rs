@@ -804,6 +804,7 @@ async fn export(a: args::ExportArgs) -> Result<u8> {
         }
         None => Store::Local(out.into()),
     };
+    store.check_links()?;
     let rolled = ex::recover(&store).await?;
     // `--full` builds the new export beside the old one, which it replaces only when the
     // new one commits: a failed run leaves the old one whole.

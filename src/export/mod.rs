@@ -413,7 +413,12 @@ pub async fn export(
                     }
                     let rel = format!("{key}/part-{run}-{seq:05}.parquet");
                     seq += 1;
-                    let local = staging_local.join(&rel);
+                    let local = match store {
+                        Store::Local(root) => {
+                            store::local_path(root, &format!("{STAGING}{run}/{rel}"))?
+                        }
+                        Store::S3 { .. } => staging_local.join(&rel),
+                    };
                     if let Some(d) = local.parent() {
                         std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
                     }

@@ -55,11 +55,26 @@ impl Store {
         )
     }
 
+    /// Refuses an output whose control folders (`_sageflow/`, its `staging/`, `runs/`,
+    /// `tables/`) are symbolic links, before anything is read, written or deleted there.
+    pub fn check_links(&self) -> Result<()> {
+        if let Store::Local(root) = self {
+            for probe in [
+                "_sageflow/staging/x",
+                "_sageflow/runs/x",
+                "_sageflow/tables/x/x",
+            ] {
+                local_path(root, probe)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Stores a complete local file under `rel` (a single PUT: visible only once whole).
     pub async fn put_file(&self, local: &Path, rel: &str) -> Result<()> {
         match self {
             Store::Local(root) => {
-                let dest = root.join(rel);
+                let dest = local_path(root, rel)?;
                 if let Some(d) = dest.parent() {
                     std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
                 }
@@ -95,7 +110,7 @@ impl Store {
     pub async fn place(&self, from: &str, to: &str) -> Result<bool> {
         match self {
             Store::Local(root) => {
-                let (src, dest) = (root.join(from), root.join(to));
+                let (src, dest) = (local_path(root, from)?, local_path(root, to)?);
                 if !src.exists() && dest.exists() {
                     return Ok(false);
                 }
@@ -131,7 +146,7 @@ impl Store {
     pub async fn unplace(&self, from: &str, to: &str) -> Result<()> {
         match self {
             Store::Local(root) => {
-                let (src, dest) = (root.join(from), root.join(to));
+                let (src, dest) = (local_path(root, from)?, local_path(root, to)?);
                 std::fs::rename(&dest, &src).map_err(|e| Error::io(&dest, e))
             }
             Store::S3 { .. } => self.delete(to).await,
@@ -163,7 +178,7 @@ impl Store {
 
     pub async fn read(&self, rel: &str) -> Result<Option<Vec<u8>>> {
         match self {
-            Store::Local(root) => match std::fs::read(root.join(rel)) {
+            Store::Local(root) => match std::fs::read(local_path(root, rel)?) {
                 Ok(b) => Ok(Some(b)),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
                 Err(e) => Err(Error::io(root.join(rel), e)),
@@ -197,12 +212,16 @@ impl Store {
     pub async fn write(&self, rel: &str, data: &[u8]) -> Result<()> {
         match self {
             Store::Local(root) => {
-                let dest = root.join(rel);
+                let dest = local_path(root, rel)?;
                 if let Some(d) = dest.parent() {
                     std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
                 }
                 let tmp = dest.with_extension("tmp");
-                std::fs::write(&tmp, data).map_err(|e| Error::io(&tmp, e))?;
+                {
+                    use std::io::Write as _;
+                    let mut f = create_new(&tmp)?;
+                    f.write_all(data).map_err(|e| Error::io(&tmp, e))?;
+                }
                 super::fault("publish", WRITES.fetch_add(1, Ordering::Relaxed));
                 std::fs::rename(&tmp, &dest).map_err(|e| Error::io(&dest, e))
             }
@@ -226,7 +245,7 @@ impl Store {
 
     pub async fn delete(&self, rel: &str) -> Result<()> {
         match self {
-            Store::Local(root) => match std::fs::remove_file(root.join(rel)) {
+            Store::Local(root) => match std::fs::remove_file(local_path(root, rel)?) {
                 Ok(()) => Ok(()),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
                 Err(e) => Err(Error::io(root.join(rel), e)),
@@ -291,14 +310,53 @@ impl Store {
     }
 }
 
+/// Every file below `dir`, symbolic links included as entries of their own: a link is
+/// never followed, so deleting what is listed never reaches outside the output.
 fn walk(dir: &Path, f: &mut dyn FnMut(&Path)) -> Result<()> {
     for e in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
-        let p = e.map_err(|e| Error::io(dir, e))?.path();
-        if p.is_dir() {
+        let e = e.map_err(|e| Error::io(dir, e))?;
+        let p = e.path();
+        if e.file_type().map_err(|err| Error::io(&p, err))?.is_dir() {
             walk(&p, f)?;
         } else {
             f(&p);
         }
     }
     Ok(())
+}
+
+/// `root/rel`, refusing a symbolic link in any folder of `rel` below `root`: a link in
+/// the output (`_sageflow/`, a staging or partition folder) would send its writes and
+/// deletes elsewhere. The last component may be a link: renames, deletes and the
+/// no-follow create replace or remove the link itself.
+pub fn local_path(root: &Path, rel: &str) -> Result<PathBuf> {
+    let mut at = root.to_path_buf();
+    let parts: Vec<&str> = rel.split('/').filter(|p| !p.is_empty()).collect();
+    for part in parts.iter().take(parts.len().saturating_sub(1)) {
+        at.push(part);
+        if std::fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(Error::config(
+                format!(
+                    "{} is a symbolic link inside the export; sageflow never follows links there, since its writes and deletes would land outside the output",
+                    at.display()
+                ),
+                "remove the link (or export to the directory it points to)",
+            ));
+        }
+    }
+    Ok(root.join(rel))
+}
+
+/// Creates `path` anew for writing, never through a link or file already there.
+fn create_new(path: &Path) -> Result<std::fs::File> {
+    match std::fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(Error::io(path, e)),
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| Error::io(path, e))
 }
