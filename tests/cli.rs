@@ -727,3 +727,42 @@ fn file_names_reach_the_terminal_escaped() {
     assert!(err.contains("gone\\u{1b}"), "{err}");
     assert!(!err.contains('\u{1b}'), "{err:?}");
 }
+
+/// Issue 17, 10: user SQL cannot change the run's resource limits or file locations
+/// (`SET datafusion.runtime.memory_limit` lifted `--memory-limit`); other settings stay
+/// open to it.
+#[test]
+fn user_sql_cannot_change_runtime_settings() {
+    for sql in [
+        "SET datafusion.runtime.memory_limit = '64G'; SELECT count(*) FROM flows",
+        "SET datafusion.runtime.temp_directory = '/etc'",
+        "RESET datafusion.runtime.memory_limit",
+    ] {
+        let out = sageflow()
+            .args([
+                "query",
+                "sample-logs/v2-default",
+                "--memory-limit",
+                "64M",
+                "--sql",
+                sql,
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{sql}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("cannot be changed from SQL"), "{sql}: {err}");
+        assert!(err.contains("--memory-limit"), "{sql}: {err}");
+        assert!(out.stdout.is_empty(), "{sql}");
+    }
+    let out = stdout_of(sageflow().args([
+        "query",
+        "sample-logs/v2-default",
+        "--quiet",
+        "--format",
+        "csv",
+        "--sql",
+        "SET datafusion.execution.batch_size = 1024; SELECT count(*) AS n FROM flows",
+    ]));
+    assert!(out.ends_with("n\n2222\n"), "{out}");
+}

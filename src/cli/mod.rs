@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use datafusion::execution::context::SQLOptions;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::{DFParser, Statement};
 
@@ -460,14 +459,6 @@ fn report_sql(name: &str) -> Result<String> {
     }
 }
 
-/// Statements users may run: queries, `EXPLAIN`, `SHOW`, `SET`; nothing that writes.
-pub fn sql_options() -> SQLOptions {
-    SQLOptions::new()
-        .with_allow_ddl(false)
-        .with_allow_dml(false)
-        .with_allow_statements(true)
-}
-
 /// How results are printed: the format, and how many rows a table shows.
 #[derive(Debug, Clone, Copy)]
 pub struct Printing {
@@ -491,9 +482,8 @@ pub async fn run_sql(
     if statements.is_empty() {
         return Err(Error::Usage("no SQL statement given".into()));
     }
-    let options = sql_options();
     for stmt in statements {
-        run_statement(ctx, stmt, printing, &options, out, before_output).await?;
+        run_statement(ctx, stmt, printing, out, before_output).await?;
         if let Some(stats) = settle {
             stats.settle();
         }
@@ -505,7 +495,6 @@ async fn run_statement(
     ctx: &SessionContext,
     stmt: Statement,
     printing: Printing,
-    options: &SQLOptions,
     out: &mut (dyn Write + Send),
     before_output: &mut (dyn FnMut() + Send),
 ) -> Result<usize> {
@@ -514,7 +503,7 @@ async fn run_statement(
         .statement_to_plan(stmt)
         .await
         .map_err(|e| planning_error(ctx, e))?;
-    options.verify_plan(&plan).map_err(Error::from_datafusion)?;
+    crate::engine::policy::verify(&plan)?;
     let df = ctx
         .execute_logical_plan(plan)
         .await

@@ -1,5 +1,6 @@
 //! DataFusion session set-up: the `flows` table over the sources.
 
+pub mod policy;
 mod pushdown;
 pub mod table;
 pub mod tables;

@@ -339,10 +339,9 @@ pub async fn run_rule(
     mut emit: impl FnMut(Finding) -> Result<()>,
 ) -> Result<usize> {
     let mut found = 0;
-    let options = crate::cli::sql_options();
     for stmt in statements(rule)? {
         let plan = plan(ctx, rule, stmt).await?;
-        options.verify_plan(&plan).map_err(Error::from_datafusion)?;
+        crate::engine::policy::verify(&plan)?;
         let ordered = matches!(plan, LogicalPlan::Sort(_));
         let (mut df, grouped) = match group::grouped(ctx, plan.clone(), by).await {
             Ok(Some(df)) => (df, true),
