@@ -166,7 +166,12 @@ impl ScanState {
     }
 }
 
+/// The size and modification time of a local file as it was listed (before it was read:
+/// records appended during the read are not marked read), else as it is now.
 fn file_stamp(o: &SourceObject) -> Option<(u64, i128)> {
+    if let Some(mtime) = o.mtime_ns {
+        return Some((o.size, mtime));
+    }
     let meta = std::fs::metadata(&o.path).ok()?;
     let mtime = meta
         .modified()
@@ -180,6 +185,26 @@ fn file_stamp(o: &SourceObject) -> Option<(u64, i128)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 17, 7: the state records a file as it was listed, before it was read: a file
+    /// that grew during the read is read again by the next run.
+    #[test]
+    fn files_are_stamped_as_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.log");
+        std::fs::write(&path, "one\n").unwrap();
+        let meta = std::fs::metadata(&path).unwrap();
+        let key = crate::source::parse_key("a.log");
+        let listed = SourceObject::local(&path, meta.len(), key.clone()).listed_at(&meta);
+        // Appended while it was read; the run then saves its state.
+        std::fs::write(&path, "one\ntwo\n").unwrap();
+        let mut st = ScanState::default();
+        st.record(std::slice::from_ref(&listed), &CwLedger::default());
+        assert!(st.seen(&listed));
+        let meta = std::fs::metadata(&path).unwrap();
+        let next = SourceObject::local(&path, meta.len(), key).listed_at(&meta);
+        assert!(!st.seen(&next), "the appended records are read next time");
+    }
 
     #[test]
     fn ledger_keeps_only_the_overlap() {

@@ -120,6 +120,7 @@ pub async fn list(
                 },
                 s3: None,
                 cw: Some(loc),
+                mtime_ns: None,
             });
         }
     }

@@ -254,10 +254,44 @@ pub fn read_object(
         .map_err(|e| Error::io(&obj.path, e))?;
     let go_on = match sniff(&head[..n]) {
         Encoding::Parquet => read_parquet(obj, file, opts, stats, emit)?,
-        enc => read_encoded(obj, enc, file, opts, stats, emit)?,
+        enc => {
+            // No further than the file was listed: what is appended meanwhile is the next
+            // run's (its stamp changes). A line cut off at that size is not read either.
+            let limit = listed_length(obj, enc, &mut file)?;
+            read_encoded(obj, enc, file.take(limit), opts, stats, emit)?
+        }
     };
     ScanStats::add(&stats.objects_done, 1);
     Ok(go_on)
+}
+
+/// How much of a local file to read: its listed size; for a plain-text file that has grown
+/// since, only the whole lines within it.
+fn listed_length(obj: &SourceObject, enc: Encoding, file: &mut File) -> Result<u64> {
+    let io = |e| Error::io(&obj.path, e);
+    let now = file.metadata().map_err(io)?.len();
+    if obj.mtime_ns.is_none() || now <= obj.size {
+        return Ok(now.max(obj.size));
+    }
+    if enc != Encoding::Plain {
+        return Ok(obj.size);
+    }
+    // The last newline at or before the listed size.
+    let mut end = obj.size;
+    let mut buf = vec![0u8; 64 * 1024];
+    while end > 0 {
+        let start = end.saturating_sub(buf.len() as u64);
+        let chunk = &mut buf[..(end - start) as usize];
+        file.seek(SeekFrom::Start(start)).map_err(io)?;
+        file.read_exact(chunk).map_err(io)?;
+        if let Some(i) = memchr::memrchr(b'\n', chunk) {
+            end = start + i as u64 + 1;
+            break;
+        }
+        end = start;
+    }
+    file.seek(SeekFrom::Start(0)).map_err(io)?;
+    Ok(end)
 }
 
 /// Decodes a log stream's events, one record per event message.
@@ -1158,6 +1192,53 @@ mod tests {
     /// A Parquet file of `ROWS` rows in row groups of 50, whose `action` dictionaries list
     /// their values in a different order in each row group, with NULLs and (unless
     /// `validated`) AWS's `-`. `dictionary_dstaddr: false` writes `dstaddr` plain.
+    /// Issue 17, 7: a file is read no further than it was listed; a line cut off there is
+    /// not read at all (it would have been a record with a truncated field).
+    #[test]
+    fn a_file_is_read_only_as_far_as_it_was_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("flows.log");
+        let line = |i: u32| {
+            format!(
+                "2 1 eni-1 10.0.0.1 10.0.0.2 {i} 443 6 1 4454 1795169100 1795169130 ACCEPT OK\n"
+            )
+        };
+        std::fs::write(&path, format!("{}{}", line(1), line(2))).unwrap();
+        let listed = std::fs::metadata(&path).unwrap();
+        let rows = |obj: &SourceObject| {
+            let sink = Arc::new(RejectSink::new(false, None));
+            let opts = Arc::new(DecodeOptions::new(
+                FlowSchema::default(),
+                None,
+                64,
+                None,
+                None,
+                sink.clone(),
+            ));
+            let stats = Arc::new(ScanStats::default());
+            let mut rows = 0;
+            let mut emit = |b: RecordBatch| {
+                rows += b.num_rows();
+                true
+            };
+            read_object(obj, &opts, &stats, None, &mut emit).unwrap();
+            assert_eq!(sink.count(), 0, "nothing rejected");
+            rows
+        };
+        let key = crate::source::parse_key("flows.log");
+        let obj = SourceObject::local(&path, listed.len(), key.clone()).listed_at(&listed);
+        // Appended after the listing: not this run's.
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        std::io::Write::write_all(&mut f, line(3).as_bytes()).unwrap();
+        assert_eq!(rows(&obj), 2);
+        // Listed in the middle of the third line: the two whole lines only.
+        let mid = SourceObject::local(&path, listed.len() + 20, key).listed_at(&listed);
+        assert_eq!(rows(&mid), 2);
+    }
+
     fn filter_test_file(validated: bool, dictionary_dstaddr: bool) -> bytes::Bytes {
         use datafusion::arrow::array::{Int32Array, Int64Array, StringArray};
         use datafusion::arrow::datatypes::{DataType, Field, Schema};

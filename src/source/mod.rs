@@ -27,6 +27,11 @@ pub struct SourceObject {
     pub s3: Option<s3::S3Location>,
     /// Set for CloudWatch Logs streams; `path` then holds `cwlogs://group/stream`.
     pub cw: Option<cloudwatch::CwLocation>,
+    /// A local file's modification time when it was listed (nanoseconds since 1970): with
+    /// `size`, the stamp `--state` and the export manifest record. A file is read no
+    /// further than the `size` it was listed with, so records appended while it is read
+    /// are left for the next run, which sees a new stamp.
+    pub mtime_ns: Option<i128>,
 }
 
 impl SourceObject {
@@ -51,7 +56,18 @@ impl SourceObject {
             key,
             s3: None,
             cw: None,
+            mtime_ns: None,
         }
+    }
+
+    /// With the modification time of `meta`, taken with its size when the file was listed.
+    pub fn listed_at(mut self, meta: &std::fs::Metadata) -> Self {
+        self.mtime_ns = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_nanos() as i128);
+        self
     }
 }
 
@@ -166,7 +182,8 @@ fn add_path(p: &Path, explicit: bool, window: &TimeWindow, d: &mut Discovery) ->
             d.ignored.push(p.to_path_buf());
             return Ok(());
         }
-        d.objects.push(SourceObject::local(p, meta.len(), key));
+        d.objects
+            .push(SourceObject::local(p, meta.len(), key).listed_at(&meta));
     }
     Ok(())
 }

@@ -163,6 +163,7 @@ async fn list_all(
                     etag: o.e_tag().map(str::to_string),
                 }),
                 cw: None,
+                mtime_ns: None,
             });
         }
     }
