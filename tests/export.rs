@@ -812,3 +812,82 @@ fn symbolic_links_inside_the_output_are_never_followed() {
     symlink(&victim, d.join("year=2026")).unwrap();
     refused(&d, "partition");
 }
+
+/// Issue 17, 2: one export at a time per output. Locally an OS lock on `_sageflow/lock`
+/// (here held by the test, as a running export would); on S3 a lock object created only
+/// if absent, which a killed run leaves behind until `--break-lock`. The second run fails
+/// with exit 2 naming the holder, and exports nothing.
+#[test]
+fn a_second_export_to_the_same_output_fails_naming_the_holder() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("export");
+    std::fs::create_dir_all(out.join("_sageflow")).unwrap();
+    let mut held = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(out.join("_sageflow/lock"))
+        .unwrap();
+    held.try_lock().unwrap();
+    held.write_all(
+        br#"{"user": "ci", "host": "runner-7", "pid": 4242, "started": "2026-12-02T09:00:00Z"}"#,
+    )
+    .unwrap();
+    let o = export(&out, &["sample-logs/v5-custom"], &[])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("another export to this output is running: process 4242 of ci on runner-7"),
+        "{err}"
+    );
+    assert!(visible(&out).is_empty());
+    drop(held);
+    ok(&mut export(&out, &["sample-logs/v5-custom"], &[]));
+    assert_eq!(count(&out), 2222);
+
+    let moto = support::moto();
+    let _guard = moto.lock();
+    moto.run_python(
+        r#"
+import os, boto3
+s3 = boto3.client("s3", endpoint_url=os.environ["ENDPOINT"])
+s3.create_bucket(Bucket="locked")
+s3.put_object(Bucket="locked", Key="flows/_sageflow/lock.json",
+              Body=b'{"user": "cron", "host": "etl-1", "pid": 99, "started": "2026-12-01T03:00:00Z"}')
+"#,
+    );
+    let args = |extra: &[&'static str]| {
+        let mut a = vec![
+            "export",
+            "sample-logs/v5-custom",
+            "--inventory",
+            "sample-logs/inventory",
+            "--out",
+            "s3://locked/flows",
+        ];
+        a.extend_from_slice(extra);
+        a
+    };
+    let (code, _, err) = moto.run(&args(&[]));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("process 99 of cron on etl-1"), "{err}");
+    assert!(err.contains("--break-lock"), "{err}");
+    let (code, _, err) = moto.run(&args(&["--break-lock"]));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("exported 2222 rows"), "{err}");
+    let keys = moto.run_python(
+        r#"
+import os, boto3
+s3 = boto3.client("s3", endpoint_url=os.environ["ENDPOINT"])
+print("\n".join(o["Key"] for o in s3.list_objects_v2(Bucket="locked").get("Contents", [])))
+"#,
+    );
+    assert!(!keys.contains("lock.json"), "the lock is released: {keys}");
+    // With no lock left, the next run takes and releases it again.
+    let (code, _, err) = moto.run(&args(&[]));
+    assert_eq!(code, Some(0), "{err}");
+}

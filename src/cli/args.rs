@@ -218,6 +218,12 @@ pub struct ExportArgs {
     #[arg(long)]
     pub full: bool,
 
+    /// Take over the export lock of an S3 output (`_sageflow/lock.json`) left by a run
+    /// that was killed. One export at a time runs per output: a second one fails (exit 2)
+    /// naming the holder. Local outputs use an OS lock, which ends with its process.
+    #[arg(long)]
+    pub break_lock: bool,
+
     /// Print the statements that read the export at --out, and exit: the flows table, the
     /// inventory tables an export with --inventory writes under _sageflow/tables/ (enis,
     /// sagemaker_resources) and a scan_context view, so that the bundled rules run unchanged

@@ -794,6 +794,16 @@ async fn export(a: args::ExportArgs) -> Result<u8> {
         None => Store::Local(out.into()),
     };
     store.check_links()?;
+    let lock = ex::lock::Lock::take(&store, a.break_lock).await?;
+    let result = export_locked(&a, &store).await;
+    lock.release(&store).await?;
+    result
+}
+
+/// The export, once its lock is held.
+async fn export_locked(a: &args::ExportArgs, store: &crate::export::Store) -> Result<u8> {
+    use crate::export as ex;
+    let out = a.out.as_deref().unwrap_or_default();
     let rolled = ex::recover(&store).await?;
     // `--full` builds the new export beside the old one, which it replaces only when the
     // new one commits: a failed run leaves the old one whole.

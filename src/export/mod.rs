@@ -17,6 +17,7 @@
 //! crash) first withdraws the files it had put in place, so that no reader sees part of it.
 
 pub mod ddl;
+pub mod lock;
 pub mod store;
 
 use std::sync::Arc;
