@@ -804,11 +804,11 @@ async fn export(a: args::ExportArgs) -> Result<u8> {
 async fn export_locked(a: &args::ExportArgs, store: &crate::export::Store) -> Result<u8> {
     use crate::export as ex;
     let out = a.out.as_deref().unwrap_or_default();
-    let rolled = ex::recover(&store).await?;
+    let rolled = ex::recover(store).await?;
     // `--full` builds the new export beside the old one, which it replaces only when the
     // new one commits: a failed run leaves the old one whole.
-    let (mut manifest, obsolete) = match ex::load_manifest(&store).await? {
-        _ if a.full => (ex::Manifest::default(), ex::data_files(&store).await?),
+    let (mut manifest, obsolete) = match ex::load_manifest(store).await? {
+        _ if a.full => (ex::Manifest::default(), ex::data_files(store).await?),
         Some(m) => (m, Vec::new()),
         None => (ex::Manifest::default(), Vec::new()),
     };
@@ -833,7 +833,7 @@ async fn export_locked(a: &args::ExportArgs, store: &crate::export::Store) -> Re
         manifest.sources.record(&run.objects, &run.ledger);
         // Checked before the commit: an object whose records were all rejected must not be
         // marked exported, so that a run with the right --log-format reads it again.
-        ex::export(&run.ctx, &store, a.partition_by, manifest, obsolete, || {
+        ex::export(&run.ctx, store, a.partition_by, manifest, obsolete, || {
             run.stats.damage()?;
             run.read_something(run.stats.snapshot(), true)
         })
@@ -841,7 +841,7 @@ async fn export_locked(a: &args::ExportArgs, store: &crate::export::Store) -> Re
     };
     drop(progress);
     if a.input.inventory.inventory.is_some() {
-        ex::write_tables(&store, crate::engine::tables::batches(&run.enricher)?).await?;
+        ex::write_tables(store, crate::engine::tables::batches(&run.enricher)?).await?;
     }
     run.summary()?;
     if !run.quiet {
