@@ -359,13 +359,7 @@ boto3.client("s3", endpoint_url=os.environ["ENDPOINT"]).create_bucket(Bucket="ex
     from_s3.sort_by_key(|f| f.to_string());
     assert_eq!(from_s3, scan_json(&["sample-logs/v5-custom"]));
     // Nothing was left in staging, and a re-run exports nothing.
-    let listing = moto.run_python(
-        r#"
-import os, boto3
-s3 = boto3.client("s3", endpoint_url=os.environ["ENDPOINT"])
-print("\n".join(o["Key"] for o in s3.list_objects_v2(Bucket="exports").get("Contents", [])))
-"#,
-    );
+    let listing = bucket_keys(moto, "exports");
     assert!(!listing.contains("staging"), "{listing}");
     assert!(
         listing.contains("flows/_sageflow/manifest.json"),
@@ -570,6 +564,39 @@ fn an_export_without_inventory_keeps_its_enrichment() {
     assert_eq!(recomputed, "named\n0\n");
 }
 
+/// The keys in an S3 bucket of the moto server, one a line.
+fn bucket_keys(moto: &support::Moto, bucket: &str) -> String {
+    moto.run_python(&format!(
+        r#"
+import os, boto3
+s3 = boto3.client("s3", endpoint_url=os.environ["ENDPOINT"])
+print("\n".join(o["Key"] for o in s3.list_objects_v2(Bucket="{bucket}").get("Contents", [])))
+"#
+    ))
+}
+
+/// Copies the v2 sample objects whose names contain `hours` (e.g. `20261120T10`) to `src`.
+fn copy_sample_hours(src: &Path, hours: &str) {
+    let base = root().join("sample-logs/v2-default");
+    for f in support::files_under(&base) {
+        if f.file_name().unwrap().to_string_lossy().contains(hours) {
+            let dest = src.join(f.strip_prefix(&base).unwrap());
+            std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+            std::fs::copy(&f, dest).unwrap();
+        }
+    }
+}
+
+/// The export at `out` holds `want` rows, each a different record (source object and
+/// line): nothing exported twice.
+fn assert_each_record_once(out: &Path, want: u64) {
+    let csv = query_csv(
+        out,
+        "SELECT count(*) AS n, count(DISTINCT source_object || ':' || CAST(source_line AS VARCHAR)) AS d FROM flows",
+    );
+    assert_eq!(csv.lines().nth(1).unwrap(), format!("{want},{want}"));
+}
+
 /// Issue 17, 1: a run that dies between writing its run record (`runs/<run>.tmp`) and
 /// renaming it never committed: the next export discards it and exports its sources
 /// again, and no later export replays it (which put back its old manifest and exported
@@ -578,16 +605,7 @@ fn an_export_without_inventory_keeps_its_enrichment() {
 fn an_uncommitted_run_record_is_discarded_not_replayed() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("logs");
-    let base = root().join("sample-logs/v2-default");
-    let copy = |hours: &str| {
-        for f in support::files_under(&base) {
-            if f.file_name().unwrap().to_string_lossy().contains(hours) {
-                let dest = src.join(f.strip_prefix(&base).unwrap());
-                std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
-                std::fs::copy(&f, dest).unwrap();
-            }
-        }
-    };
+    let copy = |hours: &str| copy_sample_hours(&src, hours);
     let out = dir.path().join("export");
     let src_s = src.to_str().unwrap().to_string();
     let runs = out.join("_sageflow/runs");
@@ -600,13 +618,7 @@ fn an_uncommitted_run_record_is_discarded_not_replayed() {
             .unwrap_or_default()
     };
     // Every record exported once: as many rows as distinct (object, line) pairs.
-    let exact = |want: u64| {
-        let csv = query_csv(
-            &out,
-            "SELECT count(*) AS n, count(DISTINCT source_object || ':' || CAST(source_line AS VARCHAR)) AS d FROM flows",
-        );
-        assert_eq!(csv.lines().nth(1).unwrap(), format!("{want},{want}"));
-    };
+    let exact = |want: u64| assert_each_record_once(&out, want);
 
     copy("20261120T10");
     let o = export(&out, &[&src_s], &[])
@@ -679,25 +691,10 @@ fn ddl_quotes_paths_and_names() {
 fn a_failed_full_export_leaves_the_previous_one_whole() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("logs");
-    let base = root().join("sample-logs/v2-default");
-    let copy = |hours: &str| {
-        for f in support::files_under(&base) {
-            if f.file_name().unwrap().to_string_lossy().contains(hours) {
-                let dest = src.join(f.strip_prefix(&base).unwrap());
-                std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
-                std::fs::copy(&f, dest).unwrap();
-            }
-        }
-    };
+    let copy = |hours: &str| copy_sample_hours(&src, hours);
     let out = dir.path().join("export");
     let src_s = src.to_str().unwrap().to_string();
-    let exact = |want: u64| {
-        let csv = query_csv(
-            &out,
-            "SELECT count(*) AS n, count(DISTINCT source_object || ':' || CAST(source_line AS VARCHAR)) AS d FROM flows",
-        );
-        assert_eq!(csv.lines().nth(1).unwrap(), format!("{want},{want}"));
-    };
+    let exact = |want: u64| assert_each_record_once(&out, want);
     copy("20261120T1");
     ok(&mut export(&out, &[&src_s], &[]));
     exact(2222);
@@ -879,13 +876,7 @@ s3.put_object(Bucket="locked", Key="flows/_sageflow/lock.json",
     let (code, _, err) = moto.run(&args(&["--break-lock"]));
     assert_eq!(code, Some(0), "{err}");
     assert!(err.contains("exported 2222 rows"), "{err}");
-    let keys = moto.run_python(
-        r#"
-import os, boto3
-s3 = boto3.client("s3", endpoint_url=os.environ["ENDPOINT"])
-print("\n".join(o["Key"] for o in s3.list_objects_v2(Bucket="locked").get("Contents", [])))
-"#,
-    );
+    let keys = bucket_keys(moto, "locked");
     assert!(!keys.contains("lock.json"), "the lock is released: {keys}");
     // With no lock left, the next run takes and releases it again.
     let (code, _, err) = moto.run(&args(&[]));

@@ -994,14 +994,7 @@ mod tests {
             crate::source::parse_key(name),
         );
         let sink = Arc::new(RejectSink::new(false, None));
-        let opts = Arc::new(DecodeOptions::new(
-            FlowSchema::default(),
-            None,
-            64,
-            None,
-            None,
-            sink.clone(),
-        ));
+        let opts = options_for(&sink);
         let stats = Arc::new(ScanStats::default());
         let mut rows = 0u64;
         let mut emit = |b: RecordBatch| {
@@ -1192,6 +1185,18 @@ mod tests {
     /// A Parquet file of `ROWS` rows in row groups of 50, whose `action` dictionaries list
     /// their values in a different order in each row group, with NULLs and (unless
     /// `validated`) AWS's `-`. `dictionary_dstaddr: false` writes `dstaddr` plain.
+    /// Decoding options of these tests: the whole table, batches of 64, rejects to `sink`.
+    fn options_for(sink: &Arc<RejectSink>) -> Arc<DecodeOptions> {
+        Arc::new(DecodeOptions::new(
+            FlowSchema::default(),
+            None,
+            64,
+            None,
+            None,
+            sink.clone(),
+        ))
+    }
+
     /// Issue 17, 7: a file is read no further than it was listed; a line cut off there is
     /// not read at all (it would have been a record with a truncated field).
     #[test]
@@ -1207,14 +1212,7 @@ mod tests {
         let listed = std::fs::metadata(&path).unwrap();
         let rows = |obj: &SourceObject| {
             let sink = Arc::new(RejectSink::new(false, None));
-            let opts = Arc::new(DecodeOptions::new(
-                FlowSchema::default(),
-                None,
-                64,
-                None,
-                None,
-                sink.clone(),
-            ));
+            let opts = options_for(&sink);
             let stats = Arc::new(ScanStats::default());
             let mut rows = 0;
             let mut emit = |b: RecordBatch| {
