@@ -17,6 +17,7 @@ pub mod fuzzing;
 pub mod generate;
 pub mod inventory;
 pub mod scan;
+pub mod scratch;
 pub mod source;
 pub mod terminal;
 

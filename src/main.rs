@@ -29,7 +29,25 @@ fn main() -> ExitCode {
             return ExitCode::from(cli::EXIT_ERROR);
         }
     };
-    match runtime.block_on(cli::run(cli)) {
+    // SIGINT and SIGTERM end the run without its destructors: the scratch folder (the
+    // scan's copy, export staging, spill files) is removed here instead.
+    #[cfg(unix)]
+    runtime.spawn(async {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut term) = signal(SignalKind::terminate()) else {
+            return;
+        };
+        let code = tokio::select! {
+            _ = tokio::signal::ctrl_c() => 130,
+            _ = term.recv() => 143,
+        };
+        sageflow::scratch::remove();
+        eprintln!("sageflow: stopped by a signal; its temporary files are removed");
+        std::process::exit(code);
+    });
+    let result = runtime.block_on(cli::run(cli));
+    sageflow::scratch::remove();
+    match result {
         Ok(code) => ExitCode::from(code),
         // `| head` closed the pipe: the reader has what it wanted, as with other tools.
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,

@@ -953,10 +953,7 @@ async fn scan(a: ScanArgs) -> Result<u8> {
     let progress = progress::Progress::start(run.stats.clone(), run.quiet);
     let mut per_rule: Vec<(String, usize)> = Vec::new();
     // The sources are read once; the rules run over a temporary columnar copy.
-    let temp = tempfile::Builder::new()
-        .prefix("sageflow-scan-")
-        .tempdir()
-        .map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    let temp = crate::scratch::subdir("scan-")?;
     let unknown_report = crate::scan::rules::bundled("unknown-enis")?;
     let summary_query = crate::scan::Coverage::query(&unknown_report);
     // The report itself too: planning it inside the summary prunes the columns the

@@ -89,10 +89,19 @@ pub fn new_context(memory_limit: usize) -> SessionContext {
         pool,
         std::num::NonZeroUsize::new(5).expect("non-zero"),
     );
-    let runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
-        .with_memory_pool(Arc::new(pool))
+    // Spill files go to the run's scratch folder, which is removed however the run ends.
+    let mut runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
+        .with_memory_pool(Arc::new(pool));
+    if let Ok(dir) = crate::scratch::dir() {
+        use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+        runtime = runtime.with_disk_manager_builder(
+            DiskManagerBuilder::default()
+                .with_mode(DiskManagerMode::Directories(vec![dir.to_path_buf()])),
+        );
+    }
+    let runtime = runtime
         .build_arc()
-        .expect("runtime with a memory pool and the default disk manager");
+        .expect("runtime with a memory pool and a disk manager");
     let state = SessionStateBuilder::new()
         .with_config(config)
         .with_runtime_env(runtime)

@@ -352,10 +352,7 @@ pub async fn export(
     let (staging_local, _local_copies) = match store {
         Store::Local(root) => (root.join(STAGING).join(&run), None),
         Store::S3 { .. } => {
-            let dir = tempfile::Builder::new()
-                .prefix(&format!("sageflow-export-{run}-"))
-                .tempdir()
-                .map_err(|e| Error::io(std::env::temp_dir(), e))?;
+            let dir = crate::scratch::subdir(&format!("export-{run}-"))?;
             (dir.path().to_path_buf(), Some(dir))
         }
     };
