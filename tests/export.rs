@@ -881,4 +881,28 @@ s3.put_object(Bucket="locked", Key="flows/_sageflow/lock.json",
     // With no lock left, the next run takes and releases it again.
     let (code, _, err) = moto.run(&args(&[]));
     assert_eq!(code, Some(0), "{err}");
+
+    // A lock left on this host by a process that no longer runs (pid 4194304 is above
+    // Linux's highest) is taken over without --break-lock.
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_string())
+        })
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "an unknown host".into());
+    moto.run_python(&format!(
+        r#"
+import os, boto3
+s3 = boto3.client("s3", endpoint_url=os.environ["ENDPOINT"])
+s3.put_object(Bucket="locked", Key="flows/_sageflow/lock.json",
+              Body=b'{{"user": "me", "host": "{host}", "pid": 4194304, "started": "2026-12-01T03:00:00Z"}}')
+"#
+    ));
+    let (code, _, err) = moto.run(&args(&[]));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("is no longer running"), "{err}");
 }

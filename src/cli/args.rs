@@ -219,8 +219,10 @@ pub struct ExportArgs {
     pub full: bool,
 
     /// Take over the export lock of an S3 output (`_sageflow/lock.json`) left by a run
-    /// that was killed. One export at a time runs per output: a second one fails (exit 2)
-    /// naming the holder. Local outputs use an OS lock, which ends with its process.
+    /// on another host that was killed. One export at a time runs per output: a second one
+    /// fails (exit 2) naming the holder. A lock left on this host by a process that no
+    /// longer runs is taken over without it; local outputs use an OS lock, which ends with
+    /// its process.
     #[arg(long)]
     pub break_lock: bool,
 

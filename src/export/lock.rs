@@ -5,8 +5,9 @@
 //! killed run leaves no stale lock. On S3 it is the object `_sageflow/lock.json`, created
 //! only if absent (`PutObject` with `If-None-Match: *`) and deleted when the run ends; it
 //! names its holder (user, host, process, start time). A run killed on S3 leaves it behind:
-//! the next run fails naming that holder, and `--break-lock`, once the holder is known to
-//! be gone, takes it over.
+//! the next run on the same host takes it over when that process no longer runs; from
+//! another host the run fails naming the holder, and `--break-lock`, once the holder is
+//! known to be gone, takes it over.
 
 use std::io::{Read, Seek, Write};
 
@@ -46,6 +47,12 @@ impl Holder {
             pid: std::process::id(),
             started: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         }
+    }
+
+    /// Whether its process still runs on this host (unknown, so yes, without `/proc`).
+    fn running_here(&self) -> bool {
+        !std::path::Path::new("/proc/self").exists()
+            || std::path::Path::new(&format!("/proc/{}", self.pid)).exists()
     }
 
     fn describe(&self) -> String {
@@ -107,10 +114,17 @@ impl Lock {
                 if !store.create_if_absent(REMOTE, &text).await? {
                     let held = store.read(REMOTE).await?.unwrap_or_default();
                     let held = String::from_utf8_lossy(&held).into_owned();
-                    if !break_lock {
+                    let gone = serde_json::from_str::<Holder>(&held)
+                        .is_ok_and(|h| h.host == me.host && !h.running_here());
+                    if !break_lock && !gone {
                         return Err(locked(&store.describe(REMOTE), &held, true));
                     }
-                    tracing::warn!(lock = %store.describe(REMOTE), holder = %held.trim(), "--break-lock: taking over the export lock");
+                    let why = if gone {
+                        "its holder, on this host, is no longer running"
+                    } else {
+                        "--break-lock"
+                    };
+                    tracing::warn!(lock = %store.describe(REMOTE), holder = %held.trim(), "taking over the export lock: {why}");
                     store.write(REMOTE, &text).await?;
                 }
                 Ok(Lock {
