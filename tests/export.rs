@@ -884,16 +884,7 @@ s3.put_object(Bucket="locked", Key="flows/_sageflow/lock.json",
 
     // A lock left on this host by a process that no longer runs (pid 4194304 is above
     // Linux's highest) is taken over without --break-lock.
-    let host = std::env::var("HOSTNAME")
-        .ok()
-        .filter(|h| !h.is_empty())
-        .or_else(|| {
-            std::fs::read_to_string("/etc/hostname")
-                .ok()
-                .map(|h| h.trim().to_string())
-        })
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "an unknown host".into());
+    let host = sageflow::export::lock::this_host();
     moto.run_python(&format!(
         r#"
 import os, boto3

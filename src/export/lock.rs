@@ -29,21 +29,25 @@ pub struct Holder {
     pub started: String,
 }
 
+/// This machine's name as a lock names its holder's: `HOSTNAME`, else `/etc/hostname`.
+pub fn this_host() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_string())
+        })
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "an unknown host".into())
+}
+
 impl Holder {
     fn me() -> Holder {
-        let host = std::env::var("HOSTNAME")
-            .ok()
-            .filter(|h| !h.is_empty())
-            .or_else(|| {
-                std::fs::read_to_string("/etc/hostname")
-                    .ok()
-                    .map(|h| h.trim().to_string())
-            })
-            .filter(|h| !h.is_empty())
-            .unwrap_or_else(|| "an unknown host".into());
         Holder {
             user: std::env::var("USER").unwrap_or_else(|_| "?".into()),
-            host,
+            host: this_host(),
             pid: std::process::id(),
             started: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         }
