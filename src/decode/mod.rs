@@ -20,6 +20,15 @@ use crate::format::{ColumnSource, FlowSchema, Layout};
 /// Epoch values at or above this are taken as milliseconds (in seconds it is year 5138).
 const MILLIS_THRESHOLD: i64 = 100_000_000_000;
 
+/// `source_object` for `n` rows of one object: the name stored once and `n` views of it,
+/// not `n` copies (a path is ~180 bytes, and every row of a scan's copy carries it).
+pub fn repeated_name(name: &str, n: usize) -> datafusion::arrow::array::ArrayRef {
+    use datafusion::arrow::array::{StringViewArray, UInt32Array};
+    let one = StringViewArray::from(vec![name]);
+    datafusion::arrow::compute::take(&one, &UInt32Array::from(vec![0u32; n]), None)
+        .expect("index 0 of a one-row array")
+}
+
 /// Some writers put `start`/`end` in milliseconds; sageflow always stores seconds.
 pub fn normalise_epoch(v: i64) -> i64 {
     if v >= MILLIS_THRESHOLD { v / 1000 } else { v }

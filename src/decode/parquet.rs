@@ -497,9 +497,7 @@ impl ParquetPlan {
                     )
                 }
                 Out::Enriched(p) => cast(&read_columns[p], field.data_type())?,
-                Out::Object => Arc::new(StringViewArray::from_iter_values(std::iter::repeat_n(
-                    object, n,
-                ))),
+                Out::Object => super::repeated_name(object, n),
                 Out::Line => Arc::new(Int64Array::from_iter_values(
                     (first_row as i64 + 1..).take(n),
                 )),

@@ -153,7 +153,8 @@ struct Plan {
     missing: Vec<usize>,
     /// The builder of a projected `interface_id` the layout does not feed.
     interface_out: Option<usize>,
-    /// The builders of projected `source_object` and `source_line`.
+    /// The builders of projected `source_object` (made whole at flush: one name for every
+    /// row) and `source_line`.
     object_out: Option<usize>,
     line_out: Option<usize>,
     start_pos: Option<usize>,
@@ -430,11 +431,6 @@ impl TextDecoder {
                 _ => self.builders[b].append_null(),
             }
         }
-        if let Some(b) = self.plan.object_out
-            && let Builder::Str(s) = &mut self.builders[b]
-        {
-            s.append_value(&self.object);
-        }
         if let Some(b) = self.plan.line_out
             && let Builder::I64(l) = &mut self.builders[b]
         {
@@ -710,7 +706,10 @@ impl TextDecoder {
             return Ok(None);
         }
         let rows = std::mem::take(&mut self.rows);
-        let columns: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
+        let mut columns: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
+        if let Some(b) = self.plan.object_out {
+            columns[b] = super::repeated_name(&self.object, rows);
+        }
         let batch = RecordBatch::try_new_with_options(
             self.opts.output_schema.clone(),
             columns,
