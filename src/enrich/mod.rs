@@ -828,17 +828,21 @@ impl Enricher {
             e.remote_evidence = Evidence::Endpoint(&ep.id);
             return;
         }
-        let ranges = &self.inventory.ip_ranges;
+        let listed = self.inventory.ip_ranges.entry(ip);
+        let in_ranges = match listed {
+            Some(l) => Evidence::IpRanges(l.prefix, l.service),
+            None => Evidence::Unlisted,
+        };
         let gateway = match index.gateways.lookup(ip) {
             Some(g) => Some((&g.service, Evidence::PrefixList(&g.list))),
             // Prefix-list entries missing or stale: ip-ranges says the address is the
             // gateway endpoint's service in its region.
-            None => ranges.service_region(ip).and_then(|(code, region)| {
+            None => listed.and_then(|l| {
                 index
                     .gateway_services
                     .iter()
-                    .find(|(c, r, _)| c == code && r == region)
-                    .map(|(_, _, s)| (s, Evidence::of_ranges(ranges, ip)))
+                    .find(|(c, r, _)| c == l.service && r == l.region)
+                    .map(|(_, _, s)| (s, in_ranges))
             }),
         };
         if let Some((service, why)) = gateway
@@ -849,10 +853,10 @@ impl Enricher {
             e.remote_evidence = why;
             return;
         }
-        let service = record_service.or_else(|| ranges.service(ip));
+        let service = record_service.or(listed.map(|l| l.service));
         e.remote_evidence = match record_service {
             Some(s) => Evidence::RecordService(s),
-            None => Evidence::of_ranges(ranges, ip),
+            None => in_ranges,
         };
         // traffic-path 7 says the packet went through a gateway endpoint, whatever the
         // inventory's prefix lists say.
@@ -1008,14 +1012,7 @@ enum Evidence<'a> {
     Unlisted,
 }
 
-impl<'a> Evidence<'a> {
-    fn of_ranges(ranges: &'a crate::inventory::IpRanges, ip: IpAddr) -> Self {
-        match ranges.service_prefix(ip) {
-            Some((net, code)) => Evidence::IpRanges(net, code),
-            None => Evidence::Unlisted,
-        }
-    }
-
+impl Evidence<'_> {
     fn write(self, out: &mut String) {
         use std::fmt::Write;
         let _ = match self {

@@ -161,21 +161,32 @@ impl IpRanges {
 
     /// Like [`IpRanges::service`], with the entry's `region` (`us-east-1`, `GLOBAL`).
     pub fn service_region(&self, ip: IpAddr) -> Option<(&str, &str)> {
-        let code = *self.table.map.lookup(ip)?;
-        let (s, r) = self.table.services.get(usize::from(code))?;
-        Some((s.as_str(), r.as_str()))
+        self.entry(ip).map(|e| (e.service, e.region))
     }
 
-    /// Like [`IpRanges::service`], also returning the published prefix that matched.
-    pub fn service_prefix(&self, ip: IpAddr) -> Option<(IpNet, &str)> {
-        let (net, &code) = self.table.map.lookup_prefix(ip)?;
-        let (name, _) = self.table.services.get(usize::from(code))?;
-        Some((net, name.as_str()))
+    /// The published entry an address is in: the prefix that matched, its service code
+    /// and region (one lookup gives what enrichment asks of an address).
+    pub fn entry(&self, ip: IpAddr) -> Option<Entry<'_>> {
+        let (prefix, &code) = self.table.map.lookup_prefix(ip)?;
+        let (service, region) = self.table.services.get(usize::from(code))?;
+        Some(Entry {
+            prefix,
+            service,
+            region,
+        })
     }
 
     pub fn is_empty(&self) -> bool {
         self.table.map.is_empty()
     }
+}
+
+/// An address's entry in ip-ranges.json (see [`IpRanges::entry`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Entry<'a> {
+    pub prefix: IpNet,
+    pub service: &'a str,
+    pub region: &'a str,
 }
 
 /// AMAZON covers every other code, so it must lose ties. EC2 (customer instances) also
@@ -249,7 +260,7 @@ mod tests {
         assert_eq!(r.service(ip("54.240.217.13")), Some("AMAZON"));
         // 3.4.12.4/32 is the first entry of the file.
         assert_eq!(
-            r.service_prefix(ip("3.4.12.4")),
+            r.entry(ip("3.4.12.4")).map(|e| (e.prefix, e.service)),
             Some(("3.4.12.4/32".parse().expect("net"), "AMAZON"))
         );
     }
