@@ -12,6 +12,7 @@ use datafusion::prelude::SessionContext;
 
 use crate::enrich::Enricher;
 use crate::error::Result;
+use crate::inventory::Item;
 
 /// `scan_context(incremental)`: whether this run reads only new data (`scan --state`), for
 /// rules whose meaning needs the whole data set.
@@ -102,10 +103,7 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
     let mut reason = Vec::new();
     let mut document = Vec::new();
     for nb in &inv.notebooks {
-        document.push(
-            inv.document(&format!("notebook:{}", nb.name))
-                .map(str::to_string),
-        );
+        document.push(inv.document(Item::Notebook(&nb.name)).map(str::to_string));
         rtype.push("notebook_instance".to_string());
         name.push(nb.name.clone());
         vpc.push(None::<String>);
@@ -118,10 +116,7 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
         }.to_string());
     }
     for d in &inv.domains {
-        document.push(
-            inv.document(&format!("domain:{}", d.id))
-                .map(str::to_string),
-        );
+        document.push(inv.document(Item::Domain(&d.id)).map(str::to_string));
         rtype.push("studio_domain".to_string());
         name.push(d.id.clone());
         vpc.push(d.vpc_id.clone());

@@ -20,7 +20,7 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
-use crate::inventory::{Eni, Inventory, JobKind, Window};
+use crate::inventory::{Eni, Inventory, Item, JobKind, Window};
 
 /// `sagemaker_resource_type` values.
 pub const STUDIO_DOMAIN: &str = "studio_domain";
@@ -33,6 +33,8 @@ pub const HYPERPOD_CLUSTER: &str = "hyperpod_cluster";
 
 /// `attribution_rule` values of the attribution paths that name their document.
 pub const NOTEBOOK_ENI: &str = "notebook_network_interface_id";
+pub const VPC_ENDPOINT_ENI: &str = "vpc_endpoint_network_interface_ids";
+pub const NAT_GATEWAY_ENI: &str = "nat_gateway_network_interface_id";
 pub const VPC_CONFIG: &str = "vpc_config";
 
 /// An ENI's owner, the rule that decided it and the inventory file it read.
@@ -394,20 +396,20 @@ impl<'i> Attributor<'i> {
         let model = |name: &str| models.get(name).copied();
         let mut workloads = Vec::new();
         let mut served: HashSet<&str> = HashSet::new();
-        let document = |key: String| inv.document(&key).map(str::to_string);
+        let document = |item: Item| inv.document(item).map(str::to_string);
         for j in &inv.jobs {
-            let (config, key) = match (j.kind, &j.model_name) {
+            let (config, item) = match (j.kind, &j.model_name) {
                 (JobKind::Transform, Some(m)) => {
                     served.insert(m.as_str());
                     (
                         model(m).and_then(|m| vpc_config(&m.security_group_ids, &m.subnets)),
-                        format!("model:{m}"),
+                        Item::Model(m),
                     )
                 }
-                (JobKind::Transform, None) => (None, String::new()),
+                (JobKind::Transform, None) => continue,
                 _ => (
                     vpc_config(&j.security_group_ids, &j.subnets),
-                    format!("{:?}:{}", j.kind, j.name),
+                    Item::Job(j.kind, &j.name),
                 ),
             };
             let Some(config) = config else { continue };
@@ -421,7 +423,7 @@ impl<'i> Attributor<'i> {
                 window: j.window(),
                 attach_window: j.attach_window(),
                 configs: vec![config],
-                document: document(key),
+                document: document(item),
             });
         }
         for e in &inv.endpoints {
@@ -437,7 +439,7 @@ impl<'i> Attributor<'i> {
             let mut doc = None;
             let configs: Vec<_> = match vpc_config(&cfg.security_group_ids, &cfg.subnets) {
                 Some(c) => {
-                    doc = document(format!("endpoint_config:{}", cfg.name));
+                    doc = document(Item::EndpointConfig(&cfg.name));
                     vec![c]
                 }
                 None => cfg
@@ -449,7 +451,7 @@ impl<'i> Attributor<'i> {
                     .filter_map(|m| model(m))
                     .filter_map(|m| {
                         let c = vpc_config(&m.security_group_ids, &m.subnets)?;
-                        doc = doc.take().or_else(|| document(format!("model:{}", m.name)));
+                        doc = doc.take().or_else(|| document(Item::Model(&m.name)));
                         Some(c)
                     })
                     .collect(),
@@ -537,16 +539,15 @@ impl<'i> Attributor<'i> {
     /// Attributes one ENI, saying by which rule and from which inventory file.
     pub fn attribute_why(&self, eni: &Eni) -> Attribution {
         let (owner, rule) = self.decide(eni);
-        let key = match (&owner, rule) {
-            (Owner::SageMaker(r), NOTEBOOK_ENI) => {
-                format!("notebook:{}", r.name.as_deref().unwrap_or(""))
-            }
-            _ => format!("eni:{}", eni.id),
+        let item = match (&owner, rule) {
+            (Owner::SageMaker(r), NOTEBOOK_ENI) => Item::Notebook(r.name.as_deref().unwrap_or("")),
+            _ => Item::Eni(&eni.id),
         };
+        let document = self.inv.document(item).map(str::to_string);
         Attribution {
             owner,
             rule,
-            document: self.inv.document(&key).map(str::to_string),
+            document,
         }
     }
 
@@ -648,10 +649,10 @@ impl<'i> Attributor<'i> {
     /// With the rule that decided it.
     fn other_service(&self, eni: &Eni) -> Option<(&'static str, &'static str)> {
         if self.endpoint_enis.contains(eni.id.as_str()) {
-            return Some(("vpc_endpoint", "vpc_endpoint_network_interface_ids"));
+            return Some(("vpc_endpoint", VPC_ENDPOINT_ENI));
         }
         if self.nat_enis.contains(eni.id.as_str()) {
-            return Some(("nat_gateway", "nat_gateway_network_interface_id"));
+            return Some(("nat_gateway", NAT_GATEWAY_ENI));
         }
         let kind = match eni.interface_type.as_str() {
             "vpc_endpoint" | "gateway_load_balancer_endpoint" => Some("vpc_endpoint"),

@@ -18,7 +18,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Int64Type, Schema
 pub use attribution::{Attributor, Owner, Resource, ResourceRef, VpcMatch};
 
 use crate::error::Result;
-use crate::inventory::{EndpointType, Inventory, PrefixMap, RouteDestination};
+use crate::inventory::{EndpointType, Inventory, Item, PrefixMap, RouteDestination};
 
 /// The enrichment columns, in table order.
 pub const COLUMNS: &[(&str, &str)] = &[
@@ -273,7 +273,7 @@ impl Enricher {
                          eni: crate::inventory::Eni,
                          owner: Owner,
                          rule: &'static str,
-                         document: &str| {
+                         document: Item| {
             if !enis.contains_key(id) {
                 enis.insert(
                     id.to_string(),
@@ -306,7 +306,7 @@ impl Enricher {
                     eni,
                     owner,
                     attribution::NOTEBOOK_ENI,
-                    &format!("notebook:{}", nb.name),
+                    Item::Notebook(&nb.name),
                 );
             }
         }
@@ -321,8 +321,8 @@ impl Enricher {
                     id,
                     eni,
                     Owner::Kind("vpc_endpoint"),
-                    "vpc_endpoint_network_interface_ids",
-                    &format!("vpce:{}", ep.id),
+                    attribution::VPC_ENDPOINT_ENI,
+                    Item::VpcEndpoint(&ep.id),
                 );
             }
         }
@@ -339,8 +339,8 @@ impl Enricher {
                     id,
                     eni,
                     Owner::Kind("nat_gateway"),
-                    "nat_gateway_network_interface_id",
-                    &format!("nat:{}", nat.id),
+                    attribution::NAT_GATEWAY_ENI,
+                    Item::NatGateway(&nat.id),
                 );
             }
         }

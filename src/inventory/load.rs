@@ -15,8 +15,8 @@ use ipnet::IpNet;
 use serde_json::{Map, Value};
 
 use super::{
-    Domain, EndpointConfig, EndpointType, Eni, FlowLogConfig, Inventory, IpRanges, Job, JobKind,
-    Model, NatGateway, Notebook, PrefixList, Route, RouteDestination, RouteTable,
+    Domain, EndpointConfig, EndpointType, Eni, FlowLogConfig, Inventory, IpRanges, Item, Job,
+    JobKind, Model, NatGateway, Notebook, PrefixList, Route, RouteDestination, RouteTable,
     SageMakerEndpoint, Vpc, VpcEndpoint,
 };
 use crate::error::{Error, Result};
@@ -712,7 +712,7 @@ fn add_eni(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what: &str) {
         }
     }
 
-    inv.note_document(format!("eni:{id}"), doc.file);
+    inv.note_document(Item::Eni(&id), doc.file);
     match inv.enis.get(&id) {
         Some(existing) => {
             if format!("{existing:?}") != format!("{eni:?}") {
@@ -737,7 +737,7 @@ fn add_vpc_endpoint(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what: &str) {
         Some("Gateway") => EndpointType::Gateway,
         _ => EndpointType::Other,
     };
-    inv.note_document(format!("vpce:{id}"), doc.file);
+    inv.note_document(Item::VpcEndpoint(&id), doc.file);
     let ep = VpcEndpoint {
         vpc_id: doc.opt_str(o, "VpcId", owner).unwrap_or_default(),
         service_name: doc.opt_str(o, "ServiceName", owner).unwrap_or_default(),
@@ -756,7 +756,7 @@ fn add_nat_gateway(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what: &str) {
         return;
     };
     let owner = id.as_str();
-    inv.note_document(format!("nat:{id}"), doc.file);
+    inv.note_document(Item::NatGateway(&id), doc.file);
     let mut nat = NatGateway {
         id: id.clone(),
         vpc_id: doc.opt_str(o, "VpcId", owner).unwrap_or_default(),
@@ -1018,7 +1018,7 @@ fn add_notebook(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
         return;
     };
     let owner = format!("notebook instance {name}");
-    inv.note_document(format!("notebook:{name}"), doc.file);
+    inv.note_document(Item::Notebook(&name), doc.file);
     let nb = Notebook {
         eni_id: doc.opt_str(o, "NetworkInterfaceId", &owner),
         subnet_id: doc.opt_str(o, "SubnetId", &owner),
@@ -1035,7 +1035,7 @@ fn add_domain(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
         return;
     };
     let owner = format!("domain {id}");
-    inv.note_document(format!("domain:{id}"), doc.file);
+    inv.note_document(Item::Domain(&id), doc.file);
     let security_group_ids = match doc.object(o, "DefaultUserSettings", &owner) {
         Some(s) => doc.strings(s, "SecurityGroups", &owner),
         None => Vec::new(),
@@ -1110,7 +1110,7 @@ fn add_job(inv: &mut Inventory, doc: &mut Doc, o: &Obj, kind: JobKind) {
         },
         name,
     };
-    inv.note_document(format!("{:?}:{}", job.kind, job.name), doc.file);
+    inv.note_document(Item::Job(job.kind, &job.name), doc.file);
     let kinds_match = |a: &Job, b: &Job| a.kind == b.kind && a.name == b.name;
     if let Some(existing) = inv.jobs.iter().find(|j| kinds_match(j, &job)) {
         if format!("{existing:?}") != format!("{job:?}") {
@@ -1158,7 +1158,7 @@ fn add_endpoint_config(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
     // Endpoints with inference components carry the VpcConfig here, not on a model.
     let vpc = doc.object(o, "VpcConfig", &owner);
     let (security_group_ids, subnets) = doc.vpc_config(vpc, &owner);
-    inv.note_document(format!("endpoint_config:{name}"), doc.file);
+    inv.note_document(Item::EndpointConfig(&name), doc.file);
     let cfg = EndpointConfig {
         name,
         model_names,
@@ -1175,7 +1175,7 @@ fn add_model(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
     let owner = format!("model {name}");
     let vpc = doc.object(o, "VpcConfig", &owner);
     let (security_group_ids, subnets) = doc.vpc_config(vpc, &owner);
-    inv.note_document(format!("model:{name}"), doc.file);
+    inv.note_document(Item::Model(&name), doc.file);
     let m = Model {
         name,
         security_group_ids,

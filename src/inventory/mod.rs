@@ -49,9 +49,8 @@ pub struct Inventory {
     pub warnings: Vec<String>,
     /// Files read.
     pub files: Vec<String>,
-    /// The file that first described each item, by `eni:ID`, `vpce:ID`, `nat:ID`,
-    /// `notebook:NAME`, `Training:NAME` (a job, by its kind), `model:NAME` and
-    /// `endpoint_config:NAME`: the evidence a finding's attribution names.
+    /// The file that first described each [`Item`] (by [`Item::key`]): the evidence a
+    /// finding's attribution names.
     pub documents: HashMap<String, String>,
     /// `get-managed-prefix-list-entries` output whose list id is not known yet (the CLI
     /// output carries none and the file name did not give one), as (file, CIDRs);
@@ -59,16 +58,45 @@ pub struct Inventory {
     pub unassigned_prefix_list_entries: Vec<(String, Vec<IpNet>)>,
 }
 
+/// An item of the inventory whose describing file is recorded.
+#[derive(Debug, Clone, Copy)]
+pub enum Item<'a> {
+    Eni(&'a str),
+    VpcEndpoint(&'a str),
+    NatGateway(&'a str),
+    Notebook(&'a str),
+    Domain(&'a str),
+    Job(JobKind, &'a str),
+    Model(&'a str),
+    EndpointConfig(&'a str),
+}
+
+impl Item<'_> {
+    fn key(self) -> String {
+        match self {
+            Item::Eni(id) => format!("eni:{id}"),
+            Item::VpcEndpoint(id) => format!("vpce:{id}"),
+            Item::NatGateway(id) => format!("nat:{id}"),
+            Item::Notebook(name) => format!("notebook:{name}"),
+            Item::Domain(id) => format!("domain:{id}"),
+            Item::Job(kind, name) => format!("{kind:?}:{name}"),
+            Item::Model(name) => format!("model:{name}"),
+            Item::EndpointConfig(name) => format!("endpoint_config:{name}"),
+        }
+    }
+}
+
 impl Inventory {
-    pub fn note_document(&mut self, key: String, file: &str) {
+    /// Records `file` as the one that described `item`, unless another did first.
+    pub fn note_document(&mut self, item: Item, file: &str) {
         self.documents
-            .entry(key)
+            .entry(item.key())
             .or_insert_with(|| file.to_string());
     }
 
-    /// The file that described an item (see [`Inventory::documents`]).
-    pub fn document(&self, key: &str) -> Option<&str> {
-        self.documents.get(key).map(String::as_str)
+    /// The file that described `item`.
+    pub fn document(&self, item: Item) -> Option<&str> {
+        self.documents.get(&item.key()).map(String::as_str)
     }
     /// Days between the ip-ranges `createDate` and `now` (Unix seconds), when known.
     pub fn ip_ranges_age_days(&self, now: i64) -> Option<i64> {
