@@ -114,8 +114,32 @@ impl Lock {
                     remote: false,
                 })
             }
-            Store::S3 { .. } => {
-                if !store.create_if_absent(REMOTE, &text).await? {
+            Store::S3 {
+                client,
+                bucket,
+                prefix,
+            } => {
+                // Created only if absent, so that of two runs exactly one wins: 412 says
+                // it exists, 409 that a concurrent conditional write won.
+                let created = match client
+                    .put_object()
+                    .bucket(bucket)
+                    .key(format!("{prefix}{REMOTE}"))
+                    .if_none_match("*")
+                    .body(text.clone().into())
+                    .send()
+                    .await
+                {
+                    Ok(_) => true,
+                    Err(e)
+                        if e.raw_response()
+                            .is_some_and(|r| matches!(r.status().as_u16(), 409 | 412)) =>
+                    {
+                        false
+                    }
+                    Err(e) => return Err(store.s3_err("PutObject", REMOTE, e)),
+                };
+                if !created {
                     let held = store.read(REMOTE).await?.unwrap_or_default();
                     let held = String::from_utf8_lossy(&held).into_owned();
                     let gone = serde_json::from_str::<Holder>(&held)

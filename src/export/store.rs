@@ -45,7 +45,7 @@ impl Store {
         }
     }
 
-    fn s3_err<E>(&self, op: &str, rel: &str, e: SdkError<E, HttpResponse>) -> Error
+    pub(super) fn s3_err<E>(&self, op: &str, rel: &str, e: SdkError<E, HttpResponse>) -> Error
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
@@ -239,57 +239,6 @@ impl Store {
                     .await
                     .map_err(|e| self.s3_err("PutObject", rel, e))?;
                 Ok(())
-            }
-        }
-    }
-
-    /// Creates the small document `rel` unless it exists; `false` when it does. On S3 a
-    /// conditional PUT (`If-None-Match: *`), so that of two writers exactly one wins.
-    pub async fn create_if_absent(&self, rel: &str, data: &[u8]) -> Result<bool> {
-        match self {
-            Store::Local(root) => {
-                let path = local_path(root, rel)?;
-                if let Some(d) = path.parent() {
-                    std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
-                }
-                match std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .open(&path)
-                {
-                    Ok(mut f) => {
-                        use std::io::Write as _;
-                        f.write_all(data).map_err(|e| Error::io(&path, e))?;
-                        Ok(true)
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
-                    Err(e) => Err(Error::io(&path, e)),
-                }
-            }
-            Store::S3 {
-                client,
-                bucket,
-                prefix,
-            } => {
-                let sent = client
-                    .put_object()
-                    .bucket(bucket)
-                    .key(format!("{prefix}{rel}"))
-                    .if_none_match("*")
-                    .body(data.to_vec().into())
-                    .send()
-                    .await;
-                match sent {
-                    Ok(_) => Ok(true),
-                    // 412: it exists; 409: a concurrent conditional write won.
-                    Err(e)
-                        if e.raw_response()
-                            .is_some_and(|r| matches!(r.status().as_u16(), 409 | 412)) =>
-                    {
-                        Ok(false)
-                    }
-                    Err(e) => Err(self.s3_err("PutObject", rel, e)),
-                }
             }
         }
     }
