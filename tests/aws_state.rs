@@ -20,10 +20,8 @@ fn flow_findings(json: &str) -> BTreeSet<String> {
     v.into_iter()
         .filter(|f| !f["start"].is_null() && f["rule"] != "unattributed-aws-managed-enis")
         .map(|mut f| {
-            let f = f.as_object_mut().unwrap();
-            f.remove("source_object");
-            f.remove("source_line");
-            Value::Object(f.clone()).to_string()
+            support::without_provenance(&mut f);
+            f.to_string()
         })
         .collect()
 }

@@ -150,9 +150,8 @@ fn case(name: &'static str, rules: Vec<Rule>, expect: Expect) -> Case {
 fn sorted_json(stdout: &str) -> String {
     match serde_json::from_str::<Vec<Value>>(stdout) {
         Ok(mut v) => {
-            for f in v.iter_mut().filter_map(Value::as_object_mut) {
-                f.remove("source_object");
-                f.remove("source_line");
+            for f in &mut v {
+                support::without_provenance(f);
             }
             v.sort_by_key(|f| f.to_string());
             serde_json::to_string_pretty(&v).unwrap()
