@@ -603,7 +603,15 @@ fn read_object_bytes(
         let bytes = bytes::Bytes::copy_from_slice(data);
         read_parquet(&obj, bytes, &opts, &stats, &mut emit)
     } else {
-        read_encoded(&obj, enc, data, &opts, &stats, &mut emit)
+        read_encoded(
+            &obj,
+            enc,
+            data,
+            &opts,
+            &stats,
+            &mut emit,
+            &mut Default::default(),
+        )
     };
     // A damaged gzip member keeps the rows before it and ends the run with its error.
     let result = result.and_then(|go_on| stats.damage().map(|()| go_on));

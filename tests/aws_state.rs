@@ -269,3 +269,114 @@ ec2.create_flow_logs(ResourceIds=[vpc], ResourceType="VPC", TrafficType="ALL", L
         "{from_dir}"
     );
 }
+
+/// Issue 17, 9: an event that reaches CloudWatch stamped earlier than the overlap before
+/// the newest event read is missed by incremental runs with the default --cw-overlap
+/// (30m); a wider --cw-overlap reads it, and so does a `--full-coverage` run, which also
+/// reports the SageMaker ENIs with no record at all (never seen by incremental runs).
+#[test]
+fn cloudwatch_events_later_than_the_overlap_are_found_by_a_wider_overlap_or_full_coverage() {
+    let moto = support::moto();
+    let _guard = moto.lock();
+    let put = |moto: &support::Moto, events: &[(i64, String)]| {
+        let list: Vec<String> = events
+            .iter()
+            .map(|(t, m)| format!("{{\"timestamp\": {}, \"message\": {m:?}}}", t * 1000))
+            .collect();
+        moto.run_python(&format!(
+            r#"
+import os, boto3
+logs = boto3.client("logs", endpoint_url=os.environ["ENDPOINT"])
+try:
+    logs.create_log_group(logGroupName="late")
+    logs.create_log_stream(logGroupName="late", logStreamName="eni-07c690cc407310f14-all")
+except logs.exceptions.ResourceAlreadyExistsException:
+    pass
+logs.put_log_events(logGroupName="late", logStreamName="eni-07c690cc407310f14-all", logEvents=[{}])
+"#,
+            list.join(", ")
+        ));
+    };
+    let rec = |dst: &str, t: i64| {
+        format!(
+            "2 111122223333 eni-07c690cc407310f14 10.20.1.30 {dst} 40000 443 6 5 500 {t} {} ACCEPT OK",
+            t + 30
+        )
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let scan = |moto: &support::Moto, state: &std::path::Path, extra: &[&str]| {
+        let mut args = vec![
+            "scan",
+            "cwlogs://late",
+            "--inventory",
+            "sample-logs/inventory",
+            "--format",
+            "json",
+            "--allow-empty",
+            "--state",
+            state.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let (code, out, err) = moto.run(&args);
+        assert!(matches!(code, Some(0 | 1)), "{err}");
+        let v: Vec<Value> = serde_json::from_str(&out).unwrap();
+        let dsts: BTreeSet<String> = v
+            .iter()
+            .filter(|f| !f["start"].is_null() && f["rule"] == "leaves-vpc")
+            .map(|f| f["dstaddr"].as_str().unwrap().to_string())
+            .collect();
+        let gaps = v.iter().filter(|f| f["rule"] == "log-gaps").count();
+        (dsts, gaps, err)
+    };
+    let t0 = 1795169100; // 10:05, train-a running
+    put(
+        moto,
+        &[
+            (t0, rec("198.51.100.1", t0)),
+            (t0 + 3600, rec("198.51.100.2", t0 + 3600)),
+        ],
+    );
+    let (dsts, gaps, err) = scan(moto, &state, &[]);
+    assert_eq!(dsts.len(), 2, "{err}");
+    assert_eq!(
+        gaps, 0,
+        "an incremental run cannot tell an ENI without records: {err}"
+    );
+    // A state kept with a 1-hour overlap from the start.
+    let wide = dir.path().join("wide.json");
+    let (dsts, _, err) = scan(moto, &wide, &["--cw-overlap", "1h"]);
+    assert_eq!(dsts.len(), 2, "{err}");
+    // Arrives stamped 50 minutes before the newest event read, with a new one.
+    put(
+        moto,
+        &[
+            (t0 + 600, rec("198.51.100.3", t0 + 600)),
+            (t0 + 3660, rec("198.51.100.4", t0 + 3660)),
+        ],
+    );
+    let full = dir.path().join("full.json");
+    std::fs::copy(&state, &full).unwrap();
+
+    let (dsts, _, err) = scan(moto, &state, &[]);
+    assert_eq!(dsts, BTreeSet::from(["198.51.100.4".to_string()]), "{err}");
+    let (dsts, _, err) = scan(moto, &wide, &["--cw-overlap", "1h"]);
+    assert_eq!(
+        dsts,
+        BTreeSet::from(["198.51.100.3".to_string(), "198.51.100.4".to_string()]),
+        "{err}"
+    );
+    let (dsts, gaps, err) = scan(moto, &full, &["--full-coverage"]);
+    assert_eq!(dsts.len(), 4, "every event of the window: {err}");
+    assert!(gaps > 0, "SageMaker ENIs with no record at all: {err}");
+    // The state moved forward: the next incremental run has nothing new.
+    let (dsts, _, err) = scan(moto, &full, &[]);
+    assert!(dsts.is_empty(), "{err}");
+
+    let (code, _, err) = moto.run(&["scan", "cwlogs://late", "--cw-overlap", "25h"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("longer than 24h"), "{err}");
+    let (code, _, err) = moto.run(&["scan", "cwlogs://late", "--full-coverage"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--state"), "{err}");
+}

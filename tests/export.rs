@@ -897,3 +897,248 @@ s3.put_object(Bucket="locked", Key="flows/_sageflow/lock.json",
     assert_eq!(code, Some(0), "{err}");
     assert!(err.contains("is no longer running"), "{err}");
 }
+
+/// Issue 17, 5: a run killed before each rename of its commit: sageflow's readers see the
+/// earlier run whole and nothing of this one (its files are not in the manifest yet), and
+/// the next export finishes it with every record once.
+#[test]
+fn a_run_killed_at_each_rename_shows_none_of_it_and_recovers_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("logs");
+    let first = dir.path().join("first");
+    let src_s = src.to_str().unwrap().to_string();
+    copy_sample_hours(&src, "20261120T100");
+    ok(&mut export(&first, &[&src_s], &["--partition-by", "hour"]));
+    let before = count(&first);
+    assert!(before > 0);
+    copy_sample_hours(&src, "20261120T1");
+    // With the Parquet sample (another day), the run places three files or more.
+    let parquet = root().join("sample-logs/parquet-hive");
+    let sources = [src_s.as_str(), parquet.to_str().unwrap()];
+    let mut crashed = 0;
+    for k in 0.. {
+        let out = dir.path().join(format!("out{k}"));
+        let copied = std::process::Command::new("cp")
+            .arg("-a")
+            .arg(&first)
+            .arg(&out)
+            .status()
+            .unwrap();
+        assert!(copied.success());
+        let fault = format!("commit:{k}");
+        let o = export(&out, &sources, &["--partition-by", "hour"])
+            .env("SAGEFLOW_FAULT", &fault)
+            .output()
+            .unwrap();
+        if o.status.success() {
+            break; // k is past the last rename
+        }
+        crashed += 1;
+        let (stdout, err) = ok(sageflow().arg("query").arg(&out).args([
+            "--format",
+            "csv",
+            "--sql",
+            "SELECT count(*) AS n FROM flows",
+        ]));
+        assert_eq!(stdout, format!("n\n{before}\n"), "{fault}: {err}");
+        if k > 0 {
+            assert!(err.contains("not in its manifest"), "{fault}: {err}");
+        }
+        let (_, err) = ok(&mut export(&out, &sources, &["--partition-by", "hour"]));
+        assert!(err.contains("finished 1 interrupted run"), "{fault}: {err}");
+        assert!(err.contains("exported 0 rows"), "{fault}: {err}");
+        assert_each_record_once(&out, 2222 + 217);
+    }
+    assert!(crashed >= 3, "only {crashed} renames were tried");
+}
+
+/// Issue 17, 6: local sources are known by content, not by spelling or modification
+/// time: the same directory named three ways, or a touched file, exports nothing again;
+/// an appended file exports only its new records; a rewritten one is refused, naming it,
+/// and the export stays as it was until `--full` rebuilds it.
+#[test]
+fn local_sources_are_exported_by_content() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("src");
+    let d = logs.join("AWSLogs/111122223333/vpcflowlogs/us-east-1/2026/11/20");
+    std::fs::create_dir_all(&d).unwrap();
+    let file = d.join(
+        "111122223333_vpcflowlogs_us-east-1_fl-0aaa1111bbbb22220_20261120T1100Z_1a7e0002.log",
+    );
+    let header = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n";
+    let rec = |port: u32| {
+        format!(
+            "2 111122223333 eni-05aec870f7b234ef9 10.20.1.10 203.0.113.77 {port} 443 6 5 500 1795172400 1795172430 ACCEPT OK\n"
+        )
+    };
+    let first: String = std::iter::once(header.to_string())
+        .chain((0..5).map(|i| rec(40000 + i)))
+        .collect();
+    std::fs::write(&file, &first).unwrap();
+    let out = dir.path().join("export");
+    let run = |source: &str| {
+        let mut c = sageflow();
+        c.current_dir(dir.path())
+            .arg("export")
+            .arg(source)
+            .args(["--inventory"])
+            .arg(root().join("sample-logs/inventory"))
+            .arg("--out")
+            .arg(&out);
+        c
+    };
+    let (_, err) = ok(&mut run("src"));
+    assert!(err.contains("exported 5 rows"), "{err}");
+    let absolute = logs.to_str().unwrap().to_string();
+    for spelling in ["./src", "src/", absolute.as_str()] {
+        let (_, err) = ok(&mut run(spelling));
+        assert!(err.contains("exported 0 rows"), "{spelling}: {err}");
+    }
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(&file, &first).unwrap(); // touched
+    let (_, err) = ok(&mut run("src"));
+    assert!(err.contains("exported 0 rows"), "{err}");
+    assert_each_record_once(&out, 5);
+
+    let grown = format!("{first}{}{}", rec(40005), rec(40006));
+    std::fs::write(&file, &grown).unwrap();
+    let (_, err) = ok(&mut run("src"));
+    assert!(err.contains("exported 2 rows"), "{err}");
+    assert_each_record_once(&out, 7);
+    let lines = query_csv(
+        &out,
+        "SELECT min(source_line) AS lo, max(source_line) AS hi FROM flows",
+    );
+    assert_eq!(lines, "lo,hi\n2,8\n", "the file's own line numbers");
+
+    let rewritten = format!("{header}{}", rec(49999));
+    std::fs::write(&file, &rewritten).unwrap();
+    let o = run("src").output().unwrap();
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("1a7e0002.log") && err.contains("shorter than when it was read"),
+        "{err}"
+    );
+    assert!(err.contains("--full"), "{err}");
+    assert_each_record_once(&out, 7);
+    let (_, err) = ok(run("src").arg("--full"));
+    assert!(err.contains("exported 1 rows"), "{err}");
+    assert_each_record_once(&out, 1);
+}
+
+/// Issue 17, 5: what a rename publishes is on disk first, so that a power loss cannot
+/// leave a run record or manifest naming files that are gone: each staged file and its
+/// folders are flushed (`fsync`) before the run record that names them, every document
+/// before its rename, and the folders of the placed files before the manifest. Checked on
+/// the system calls themselves (strace).
+#[test]
+fn files_reach_the_disk_before_the_renames_that_publish_them() {
+    let strace = support::debian_tool("strace", "strace");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("export");
+    let trace = dir.path().join("trace.txt");
+    let status = std::process::Command::new(&strace)
+        .args([
+            "-f",
+            "-qq",
+            "-y",
+            "-e",
+            "trace=fsync,fdatasync,rename,renameat,renameat2",
+            "-o",
+        ])
+        .arg(&trace)
+        .arg(assert_cmd::cargo::cargo_bin("sageflow"))
+        .current_dir(root())
+        .args([
+            "export",
+            "sample-logs/v2-default",
+            "sample-logs/parquet-hive",
+            "--partition-by",
+            "hour",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .env_remove("SAGEFLOW_FAULT")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    enum Call {
+        Sync(String),
+        Rename(String, String),
+    }
+    let calls: Vec<Call> = std::fs::read_to_string(&trace)
+        .unwrap()
+        .lines()
+        .filter_map(|l| {
+            if l.contains("sync(") {
+                let path = l.split_once('<')?.1.split_once('>')?.0;
+                Some(Call::Sync(path.to_string()))
+            } else if l.contains("rename") {
+                let quoted: Vec<&str> = l.split('"').skip(1).step_by(2).collect();
+                Some(Call::Rename(quoted[0].to_string(), quoted[1].to_string()))
+            } else {
+                None
+            }
+        })
+        .collect();
+    let synced_between = |path: &str, from: usize, to: usize| {
+        calls[from..to]
+            .iter()
+            .any(|c| matches!(c, Call::Sync(p) if p == path))
+    };
+    let parent = |p: &str| p.rsplit_once('/').unwrap().0.to_string();
+    let renames: Vec<(usize, &str, &str)> = calls
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| match c {
+            Call::Rename(a, b) => Some((i, a.as_str(), b.as_str())),
+            _ => None,
+        })
+        .collect();
+    let record = renames
+        .iter()
+        .find(|(_, _, to)| to.contains("/_sageflow/runs/"))
+        .expect("the run record is renamed into place")
+        .0;
+    let manifest = renames
+        .iter()
+        .find(|(_, _, to)| to.ends_with("/_sageflow/manifest.json"))
+        .expect("the manifest is renamed into place")
+        .0;
+    let placed: Vec<_> = renames
+        .iter()
+        .filter(|(_, from, _)| from.contains("/_sageflow/staging/"))
+        .collect();
+    assert!(placed.len() >= 3, "{} files placed", placed.len());
+    for (i, from, _) in &renames {
+        assert!(
+            synced_between(from, 0, *i),
+            "{from} renamed before it was flushed"
+        );
+    }
+    for (i, from, to) in &placed {
+        assert!(
+            synced_between(from, 0, record),
+            "{from}: not on disk before the run record"
+        );
+        assert!(
+            synced_between(&parent(from), 0, record),
+            "the folder of {from}: not on disk before the run record"
+        );
+        assert!(record < *i && *i < manifest);
+        assert!(
+            synced_between(&parent(to), *i, manifest),
+            "the rename to {to}: not on disk before the manifest"
+        );
+    }
+    assert!(
+        synced_between(
+            &format!("{}/_sageflow", out.display()),
+            manifest,
+            calls.len()
+        ),
+        "the manifest's rename is flushed"
+    );
+}

@@ -914,12 +914,9 @@ fn s3_exports_under_faults_leave_no_partial_output_and_finish_on_the_next_run() 
                     shown.is_empty() || shown == run,
                     "part of the run is visible: {shown:?} of {run:?}; {ctx}"
                 );
-                let seen = read_back();
-                if shown.is_empty() {
-                    assert_eq!(seen, "", "{ctx}");
-                } else {
-                    assert_eq!(seen, expected, "{ctx}");
-                }
+                // Issue 17, 5: sageflow reads an export's files through its manifest,
+                // which the commit writes last: none of the run, placed or not.
+                assert_eq!(read_back(), "", "{ctx}");
             }
         }
         // The next run, without faults, finishes the work: every row once, nothing left
@@ -993,6 +990,11 @@ fn s3_export_recovery_that_fails_again_leaves_all_or_nothing_visible() {
     assert_ne!(out.code, Some(0), "{}", out.stderr);
     let after = keys(moto, "crashed");
     assert_eq!(visible(&after).len(), 1, "{after:#?}");
+    assert_eq!(
+        read_back("crashed"),
+        "",
+        "the placed file is not in the manifest"
+    );
     let proxy = Proxy::start(
         &moto.endpoint,
         vec![
@@ -1041,6 +1043,11 @@ fn s3_export_recovery_that_fails_again_leaves_all_or_nothing_visible() {
     let after = keys(moto, "deleting");
     let run = pending(moto, "deleting", &after);
     assert_eq!(visible(&after), run, "{after:#?}");
+    assert_eq!(
+        read_back("deleting"),
+        "",
+        "placed, but not in the manifest yet"
+    );
     let proxy = Proxy::start(
         &moto.endpoint,
         vec![
@@ -1060,7 +1067,7 @@ fn s3_export_recovery_that_fails_again_leaves_all_or_nothing_visible() {
     );
     let after = keys(moto, "deleting");
     assert_eq!(visible(&after), run, "{after:#?}");
-    assert_eq!(read_back("deleting"), expected);
+    assert_eq!(read_back("deleting"), "");
     let out = run_via(moto, &moto.endpoint, &args, &[]);
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert!(
@@ -1075,4 +1082,72 @@ fn s3_export_recovery_that_fails_again_leaves_all_or_nothing_visible() {
         "{end:#?}"
     );
     assert_eq!(read_back("deleting"), expected);
+}
+
+/// Issue 17, 5: an S3 export run killed before each of its copies into place: sageflow's
+/// readers see none of it (its files are not in the manifest yet), and the next run
+/// finishes it with every record once.
+#[test]
+fn s3_export_killed_at_each_copy_shows_none_of_the_run_and_recovers_exactly() {
+    let moto = support::moto();
+    let _guard = moto.lock();
+    seed_s3(moto);
+    let expected = local_query(&["sample-logs/v2-default", "sample-logs/parquet-hive"]);
+    let mut crashed = 0;
+    for k in 0.. {
+        let prefix = format!("copy{k}");
+        let out_url = format!("s3://{EXPORTS}/{prefix}");
+        let args = [
+            "export",
+            "sample-logs/v2-default",
+            "sample-logs/parquet-hive",
+            "--inventory",
+            "sample-logs/inventory",
+            "--partition-by",
+            "hour",
+            "--out",
+            &out_url,
+        ];
+        let fault = format!("commit:{k}");
+        let out = run_via(moto, &moto.endpoint, &args, &[("SAGEFLOW_FAULT", &fault)]);
+        if out.code == Some(0) {
+            break; // k is past the last copy
+        }
+        crashed += 1;
+        let after = keys(moto, &prefix);
+        assert_eq!(visible(&after).len(), k, "{fault}: {after:#?}");
+        let read_back = || {
+            let out = run_via(
+                moto,
+                &moto.endpoint,
+                &[
+                    "query",
+                    &format!("{out_url}/"),
+                    "--format",
+                    "csv",
+                    "--quiet",
+                    "--sql",
+                    SQL,
+                ],
+                &[],
+            );
+            if out.stderr.contains("no flow-log objects found") {
+                String::new()
+            } else {
+                assert_eq!(out.code, Some(0), "{}", out.stderr);
+                out.stdout
+            }
+        };
+        assert_eq!(read_back(), "", "{fault}: part of the run is readable");
+        let again = run_via(moto, &moto.endpoint, &args, &[]);
+        assert_eq!(again.code, Some(0), "{fault}: {}", again.stderr);
+        assert!(
+            again.stderr.contains("finished 1 interrupted run")
+                && again.stderr.contains("exported 0 rows"),
+            "{fault}: {}",
+            again.stderr
+        );
+        assert_eq!(read_back(), expected, "{fault}");
+    }
+    assert!(crashed >= 3, "only {crashed} copies were tried");
 }

@@ -1,10 +1,12 @@
 //! A configuration mistake is an error with a hint, never a quiet "clean" result (issue
 //! 16, part A): scans that cannot attribute anything or read nothing, runs whose every
 //! record was rejected, typos in field names and suppressions, and the same files named
-//! twice.
+//! twice. Also incremental scans that lose nothing and repeat nothing (issue 17): late
+//! objects straddling --since, appended, touched and rewritten files.
 
 mod support;
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use serde_json::Value;
@@ -287,4 +289,167 @@ fn the_same_files_by_relative_and_absolute_path_are_read_once() {
         "{err}"
     );
     assert!(err.contains("0 records"), "{err}");
+}
+
+const HEADER: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n";
+
+/// A record of notebook nb-analyst leaving the VPC at `t`, from source port `port`.
+fn leaving(port: u32, t: i64) -> String {
+    format!(
+        "2 111122223333 eni-05aec870f7b234ef9 10.20.1.10 203.0.113.77 {port} 443 6 5 500 {t} {} ACCEPT OK\n",
+        t + 30
+    )
+}
+
+/// A plain-text object named for 11:00 in the AWS layout under `dir/logs`.
+fn object_at_1100(dir: &Path, body: &str) -> std::path::PathBuf {
+    let d = dir.join("logs/AWSLogs/111122223333/vpcflowlogs/us-east-1/2026/11/20");
+    std::fs::create_dir_all(&d).unwrap();
+    let f = d.join(
+        "111122223333_vpcflowlogs_us-east-1_fl-0aaa1111bbbb22220_20261120T1100Z_1a7e0001.log",
+    );
+    std::fs::write(&f, body).unwrap();
+    f
+}
+
+/// The source ports of the leaves-vpc findings (one per record with --group-by flow).
+fn leaving_ports(json: &str) -> Vec<i64> {
+    let v: Vec<Value> = serde_json::from_str(json).unwrap();
+    let mut ports: Vec<i64> = v
+        .iter()
+        .filter(|f| f["rule"] == "leaves-vpc" && f["dstaddr"] == "203.0.113.77")
+        .map(|f| f["srcport"].as_i64().unwrap())
+        .collect();
+    ports.sort();
+    ports
+}
+
+const ELEVEN: i64 = 1795172400; // 2026-11-20T11:00:00Z
+
+/// Issue 17, 8: an object AWS delivered late, named inside the window but holding records
+/// from before --since, is read whole by an incremental scan (its early records are new
+/// data), so that marking it done loses nothing; a later run with a wider window finds
+/// nothing new. A scan without --state keeps to the window.
+#[test]
+fn a_late_object_straddling_since_is_reported_whole_by_an_incremental_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "{HEADER}{}{}",
+        leaving(40001, ELEVEN - 600),
+        leaving(40002, ELEVEN + 300)
+    );
+    object_at_1100(dir.path(), &body);
+    let logs = dir.path().join("logs");
+    let state = dir.path().join("state.json");
+    let scan = |since: &str, state_args: &[&str]| {
+        let mut args = vec![
+            "scan",
+            path(&logs),
+            "--inventory",
+            INV,
+            "--format",
+            "json",
+            "--group-by",
+            "flow",
+            "--since",
+            since,
+            "--until",
+            "2026-11-20T12:00:00Z",
+        ];
+        args.extend_from_slice(state_args);
+        run(&args)
+    };
+    let (code, out, err) = scan("2026-11-20T11:00:00Z", &[]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        leaving_ports(&out),
+        vec![40002],
+        "a plain scan keeps to its window"
+    );
+    assert!(err.contains("1 outside --since/--until"), "{err}");
+
+    let (code, out, err) = scan("2026-11-20T11:00:00Z", &["--state", path(&state)]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(leaving_ports(&out), vec![40001, 40002], "{err}");
+    let (code, out, err) = scan(
+        "2026-11-20T10:00:00Z",
+        &["--state", path(&state), "--allow-empty"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("1 objects already done"), "{err}");
+    assert_eq!(leaving_ports(&out), Vec::<i64>::new());
+}
+
+/// Issue 17, 6: an incremental scan knows local files by content: a touched file is not
+/// read again, an appended one only from its new lines (with the file's line numbers),
+/// and a rewritten one is read whole again with a warning.
+#[test]
+fn incremental_scans_read_appended_lines_once_and_ignore_touched_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = format!("{HEADER}{}", leaving(40001, ELEVEN));
+    let file = object_at_1100(dir.path(), &first);
+    let logs = dir.path().join("logs");
+    let state = dir.path().join("state.json");
+    let scan = || {
+        run(&[
+            "scan",
+            path(&logs),
+            "--inventory",
+            INV,
+            "--format",
+            "json",
+            "--group-by",
+            "flow",
+            "--state",
+            path(&state),
+            "--allow-empty",
+        ])
+    };
+    let (_, out, err) = scan();
+    assert_eq!(leaving_ports(&out), vec![40001], "{err}");
+
+    // Touched: the same bytes, a later modification time.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(&file, &first).unwrap();
+    let (code, out, err) = scan();
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("1 objects already done"), "{err}");
+    assert_eq!(leaving_ports(&out), Vec::<i64>::new());
+
+    // Appended: only the new records, numbered as lines of the file.
+    let grown = format!(
+        "{first}{}{}",
+        leaving(40002, ELEVEN + 60),
+        leaving(40003, ELEVEN + 120)
+    );
+    std::fs::write(&file, &grown).unwrap();
+    let (code, out, err) = scan();
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("2 records"), "{err}");
+    assert_eq!(leaving_ports(&out), vec![40002, 40003]);
+    let v: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let lines: BTreeSet<i64> = v
+        .iter()
+        .filter(|f| f["dstaddr"] == "203.0.113.77")
+        .map(|f| f["source_line"].as_i64().unwrap())
+        .collect();
+    assert_eq!(lines, BTreeSet::from([3, 4]), "{out}");
+    let (_, out, _) = scan();
+    assert_eq!(leaving_ports(&out), Vec::<i64>::new(), "nothing new");
+
+    // Rewritten: read whole again, with a warning.
+    let rewritten = format!(
+        "{HEADER}{}{}{}",
+        leaving(40009, ELEVEN),
+        leaving(40002, ELEVEN + 60),
+        leaving(40010, ELEVEN + 60)
+    );
+    std::fs::write(&file, &rewritten).unwrap();
+    let (code, out, err) = scan();
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("its content changed since it was read"),
+        "{err}"
+    );
+    assert_eq!(leaving_ports(&out), vec![40002, 40009, 40010]);
 }

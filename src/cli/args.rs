@@ -199,6 +199,14 @@ pub struct ScanArgs {
     /// (exit 2) instead of reporting no findings.
     #[arg(long)]
     pub allow_empty: bool,
+
+    /// With --state: read every object and log event the window selects, as a scan without
+    /// state would, and report every finding (those of earlier runs too), including
+    /// SageMaker ENIs with no record at all, which incremental runs cannot see; then update
+    /// the state. Run it periodically (e.g. daily with --since 1d): it also reports
+    /// CloudWatch events that arrived later than --cw-overlap.
+    #[arg(long, requires = "state")]
+    pub full_coverage: bool,
 }
 
 #[derive(Debug, Args)]
@@ -266,7 +274,9 @@ pub struct InputArgs {
     pub allow_unknown_fields: bool,
 
     /// Only records that end at or after this time: RFC 3339 (2026-11-20T10:00:00Z), a date
-    /// (2026-11-20), or an age such as 24h, 30m, 7d.
+    /// (2026-11-20), or an age such as 24h, 30m, 7d. Incremental runs (scan --state,
+    /// export) use the window to choose the objects and log events to read, and keep every
+    /// record of those: the earlier records of an object delivered late are new data.
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
 
@@ -299,6 +309,15 @@ pub struct InputArgs {
     /// export's Parquet writer and the allocator hold several hundred MB more.
     #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
     pub memory_limit: usize,
+
+    /// Incremental runs (scan --state, export) re-read each CloudWatch stream from this long
+    /// before the newest event an earlier run read, skipping the events already read: an
+    /// event that reaches CloudWatch Logs stamped earlier than that is missed until a
+    /// `scan --state --full-coverage` run. At most 24h. Keep it from run to run: the run
+    /// that widens it reads again events whose ids the state did not keep, and reports them
+    /// again.
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_overlap)]
+    pub cw_overlap: i64,
 
     /// Only these accounts' flow logs (S3 AWSLogs layout); repeatable.
     #[arg(long = "account", value_name = "ID")]
@@ -394,6 +413,19 @@ fn parse_size(s: &str) -> Result<usize, String> {
         return Err(format!("`{s}` is below the 64M minimum"));
     }
     Ok(bytes as usize)
+}
+
+/// `--cw-overlap`: a duration up to the bound the state keeps event ids for, in ms.
+fn parse_overlap(s: &str) -> Result<i64, String> {
+    let d = humantime::parse_duration(s.trim())
+        .map_err(|e| format!("`{s}` is not a duration such as 30m or 2h: {e}"))?;
+    let ms = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+    if ms > crate::source::cloudwatch::MAX_OVERLAP_MS {
+        return Err(format!(
+            "`{s}` is longer than 24h, the most the state keeps event ids for; run `scan --state --full-coverage` periodically instead"
+        ));
+    }
+    Ok(ms)
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ use crate::enrich::Enricher;
 use crate::error::{Error, Result};
 use crate::format::{FIELDS, FlowSchema, Layout, kind_name};
 use crate::inventory::{Inventory, IpRanges};
-use crate::scan::state::ScanState;
+use crate::scan::state::{OnRewrite, ScanState};
 use crate::source;
 
 /// Exit code for success.
@@ -66,7 +66,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
 struct Run {
     /// The objects this run reads (for `--state`).
     objects: Vec<source::SourceObject>,
-    ledger: crate::scan::state::CwLedger,
+    ledger: source::cloudwatch::CwLedger,
     /// Objects skipped because an earlier run (`--state`) read them unchanged.
     already: usize,
     ctx: SessionContext,
@@ -80,7 +80,8 @@ struct Run {
     enricher: Arc<Enricher>,
 }
 
-async fn prepare(input: &InputArgs, state: Option<&ScanState>) -> Result<Run> {
+/// With `state`, an incremental run: only what earlier runs did not read.
+async fn prepare(input: &InputArgs, state: Option<(&ScanState, OnRewrite)>) -> Result<Run> {
     if input.sources.is_empty() {
         return Err(Error::Usage(
             "give at least one SOURCE (a file, directory, glob, s3:// or cwlogs:// URL)".into(),
@@ -146,7 +147,7 @@ async fn prepare(input: &InputArgs, state: Option<&ScanState>) -> Result<Run> {
             s3: wants_s3.then(|| source::aws::s3_client(&sdk, &input.aws)),
             logs: (!groups.is_empty()).then(|| aws_sdk_cloudwatchlogs::Client::new(&sdk)),
             handle: tokio::runtime::Handle::current(),
-            ledger: Default::default(),
+            ledger: source::cloudwatch::CwLedger::new(input.cw_overlap),
         })
     } else {
         None
@@ -159,12 +160,12 @@ async fn prepare(input: &InputArgs, state: Option<&ScanState>) -> Result<Run> {
     let enricher = Arc::new(Enricher::new(Arc::new(inventory)));
     let mut discovery = source::discover(&input.sources, &filter, remote.as_ref()).await?;
     let mut already = 0;
-    if let Some(state) = state {
-        let before = discovery.objects.len();
-        discovery.objects.retain(|o| !state.seen(o));
-        already = before - discovery.objects.len();
+    if let Some((state, on_rewrite)) = state {
+        already = state.select(&mut discovery.objects, on_rewrite)?;
         for o in &mut discovery.objects {
-            if let (Some(cw), Some((from, skip))) = (o.cw.as_mut(), state.resume(&o.name)) {
+            if let (Some(cw), Some((from, skip))) =
+                (o.cw.as_mut(), state.resume(&o.name, input.cw_overlap))
+            {
                 cw.resume_from_ms = Some(from);
                 cw.skip = Arc::new(skip);
             }
@@ -184,7 +185,14 @@ async fn prepare(input: &InputArgs, state: Option<&ScanState>) -> Result<Run> {
     let config = ScanConfig {
         log_format,
         flow_log_formats: Arc::new(flow_log_formats),
-        window,
+        // An incremental run (`scan --state`, export) reads the objects the window selects
+        // whole: a late object's records from before --since are new data all the same,
+        // and the object is marked done, so a record dropped here would never be reported.
+        window: if state.is_some() {
+            TimeWindow::default()
+        } else {
+            window
+        },
         batch_size: BATCH_SIZE,
         rejects: rejects.clone(),
         stats: stats.clone(),
@@ -807,7 +815,7 @@ async fn export_locked(a: &args::ExportArgs, store: &crate::export::Store) -> Re
     let rolled = ex::recover(store).await?;
     // `--full` builds the new export beside the old one, which it replaces only when the
     // new one commits: a failed run leaves the old one whole.
-    let (mut manifest, obsolete) = match ex::load_manifest(store).await? {
+    let (manifest, obsolete) = match ex::load_manifest(store).await? {
         _ if a.full => (ex::Manifest::default(), ex::data_files(store).await?),
         Some(m) => (m, Vec::new()),
         None => (ex::Manifest::default(), Vec::new()),
@@ -819,7 +827,7 @@ async fn export_locked(a: &args::ExportArgs, store: &crate::export::Store) -> Re
             manifest.partition_by
         )));
     }
-    let run = prepare(&a.input, Some(&manifest.sources)).await?;
+    let run = prepare(&a.input, Some((&manifest.sources, OnRewrite::Refuse))).await?;
     let progress = progress::Progress::start(run.stats.clone(), run.quiet);
     if a.full && run.objects.is_empty() {
         return Err(Error::config(
@@ -830,12 +838,15 @@ async fn export_locked(a: &args::ExportArgs, store: &crate::export::Store) -> Re
     let summary = if run.objects.is_empty() {
         ex::Summary::default()
     } else {
-        manifest.sources.record(&run.objects, &run.ledger);
         // Checked before the commit: an object whose records were all rejected must not be
-        // marked exported, so that a run with the right --log-format reads it again.
-        ex::export(&run.ctx, store, a.partition_by, manifest, obsolete, || {
+        // marked exported, so that a run with the right --log-format reads it again. What
+        // was read is known once the rows are written (how far each file was read, the
+        // newest event of each stream).
+        ex::export(&run.ctx, store, a.partition_by, manifest, obsolete, |m| {
             run.stats.damage()?;
-            run.read_something(run.stats.snapshot(), true)
+            run.read_something(run.stats.snapshot(), true)?;
+            m.sources.record(&run.objects, &run.ledger);
+            Ok(())
         })
         .await?
     };
@@ -935,7 +946,19 @@ async fn scan(a: ScanArgs) -> Result<u8> {
         Some(s) => s.load().await?,
         None => ScanState::default(),
     };
-    let run = prepare(&a.input, state_store.as_ref().map(|_| &state)).await?;
+    // A full-coverage run reads as if no earlier run had (every object and event of the
+    // window), whole as incremental runs read, and then moves the state forward.
+    let nothing_read = ScanState::default();
+    let known = if a.full_coverage {
+        &nothing_read
+    } else {
+        &state
+    };
+    let run = prepare(
+        &a.input,
+        state_store.as_ref().map(|_| (known, OnRewrite::ReadAgain)),
+    )
+    .await?;
     if !a.allow_empty {
         attributable(&a.input.inventory, &run.enricher)?;
     }
@@ -949,7 +972,8 @@ async fn scan(a: ScanArgs) -> Result<u8> {
         )
         .await?;
     }
-    crate::engine::tables::register_context(&run.ctx, state_store.is_some())?;
+    let incremental = state_store.is_some() && !a.full_coverage;
+    crate::engine::tables::register_context(&run.ctx, incremental)?;
     let progress = progress::Progress::start(run.stats.clone(), run.quiet);
     let mut per_rule: Vec<(String, usize)> = Vec::new();
     // The sources are read once; the rules run over a temporary columnar copy.
@@ -971,7 +995,6 @@ async fn scan(a: ScanArgs) -> Result<u8> {
     let today = Utc::now().date_naive();
     let mut removed = vec![0usize; suppressions.len()];
     let mut spool = crate::scan::Spool::create(temp.path())?;
-    let incremental = state_store.is_some();
     for rule in rules.iter().filter(|r| !r.is_report) {
         let found = crate::scan::run_rule(&run.ctx, rule, a.group_by, |f| {
             for (i, s) in suppressions.iter().enumerate() {
@@ -980,7 +1003,8 @@ async fn scan(a: ScanArgs) -> Result<u8> {
                     return Ok(());
                 }
             }
-            if incremental && !state.report(&f) {
+            // A full-coverage run reports them all again, and remembers them.
+            if state_store.is_some() && !state.report(&f) && !a.full_coverage {
                 return Ok(());
             }
             spool.push(&f)
@@ -1050,6 +1074,15 @@ async fn scan(a: ScanArgs) -> Result<u8> {
             .collect();
         for note in crate::scan::coverage_notes(&run.enricher, &read_from) {
             let _ = writeln!(err, "note: {note}");
+        }
+        if incremental {
+            let _ = writeln!(
+                err,
+                "note: an incremental run sees only new data: SageMaker ENIs with no record at all, and CloudWatch events that arrive stamped more than {} before the newest one read (--cw-overlap), are found by `--full-coverage` runs; run one periodically",
+                humantime::format_duration(std::time::Duration::from_millis(
+                    a.input.cw_overlap as u64
+                ))
+            );
         }
     }
     if coverage.unknown_records > 0 {

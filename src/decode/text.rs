@@ -182,6 +182,8 @@ pub struct TextDecoder {
     vals: Vec<Val>,
     /// `interface_id` for layouts without the field (a CloudWatch stream is one ENI's).
     default_interface: Option<String>,
+    /// The last header line read, which a later read of the rest of the file starts from.
+    last_header: Option<String>,
 }
 
 impl TextDecoder {
@@ -213,6 +215,7 @@ impl TextDecoder {
             tokens: Vec::with_capacity(64),
             vals: Vec::with_capacity(64),
             default_interface: None,
+            last_header: None,
         }
     }
 
@@ -233,6 +236,21 @@ impl TextDecoder {
     pub fn with_default_interface(mut self, eni: Option<&str>) -> Self {
         self.default_interface = eni.map(str::to_string);
         self
+    }
+
+    /// Takes up a file after its first `lines` lines (read by an earlier run), with the
+    /// header line that was in force there: line numbers and columns are the file's.
+    pub fn resume(&mut self, header: Option<&str>, lines: u64) -> Result<()> {
+        if let Some(h) = header {
+            self.decode_str(h)?;
+        }
+        self.line_no = lines;
+        Ok(())
+    }
+
+    /// The last header line read.
+    pub fn last_header(&self) -> Option<&str> {
+        self.last_header.as_deref()
     }
 
     /// Rows buffered and not yet flushed.
@@ -400,6 +418,7 @@ impl TextDecoder {
         if first.is_ascii_lowercase()
             && let Some(layout) = Layout::from_header(text)
         {
+            self.last_header = Some(text.to_string());
             return self.header(layout);
         }
         self.records += 1;

@@ -38,15 +38,12 @@ pub use store::Store;
 use crate::error::{Error, Result};
 use crate::scan::state::ScanState;
 
-pub const MANIFEST: &str = "_sageflow/manifest.json";
+pub use crate::source::committed::{CREATED_BY_PREFIX, MANIFEST};
 /// The inventory tables rules join (`enis`, `sagemaker_resources`), one folder each:
 /// `_sageflow/tables/<name>/<name>.parquet` (engines skip `_` folders under the flows).
 pub const TABLES: &str = "_sageflow/tables/";
 const RUNS: &str = "_sageflow/runs/";
 const STAGING: &str = "_sageflow/staging/";
-
-/// How an export's files name their writer; readers skip the checks its rows passed.
-pub const CREATED_BY_PREFIX: &str = "sageflow ";
 
 /// Rows per row group: large enough for scans, small enough to buffer (~tens of MB).
 pub const ROW_GROUP_ROWS: usize = 256 * 1024;
@@ -210,6 +207,11 @@ async fn commit(store: &Store, record: &RunRecord) -> Result<()> {
         }
     }
     let in_place = "all its files are in place but not yet in the manifest";
+    // The manifest is what publishes the files to sageflow's readers: the renames first
+    // reach the disk.
+    store
+        .sync(record.moves.iter().map(|(_, to)| to.as_str()))
+        .map_err(|e| unfinished(e, in_place))?;
     for (from, _) in &record.moves {
         store
             .delete(from)
@@ -331,7 +333,7 @@ struct OpenFile {
 
 /// Writes the result of `SELECT * FROM flows ORDER BY start_time, interface_id` as staged
 /// files, then commits them with `manifest` as the new manifest, unless `complete` (called
-/// once every row is written) fails: a damaged source object, whose rows could only be
+/// once every row is written, to add what was read to the manifest) fails: a damaged source object, whose rows could only be
 /// exported in part, leaves the export as it was. `obsolete` (the data files of the export
 /// a `--full` run replaces) are deleted after the commit, not before.
 pub async fn export(
@@ -340,7 +342,7 @@ pub async fn export(
     partition_by: PartitionBy,
     mut manifest: Manifest,
     obsolete: Vec<String>,
-    complete: impl FnOnce() -> Result<()>,
+    complete: impl FnOnce(&mut Manifest) -> Result<()>,
 ) -> Result<Summary> {
     let run = format!(
         "{}-{:08x}",
@@ -456,7 +458,7 @@ pub async fn export(
     if let Some((_, f)) = open.take() {
         finish(store, &run, f, &mut moves, &mut summary).await?;
     }
-    if let Err(e) = complete() {
+    if let Err(e) = complete(&mut manifest) {
         if let Store::Local(root) = store {
             let _ = std::fs::remove_dir_all(root.join(STAGING).join(&run));
         }
@@ -468,6 +470,8 @@ pub async fn export(
         .extend(moves.iter().map(|(_, to)| to.clone()));
     manifest.files.sort();
     manifest.partition_by = format!("{partition_by:?}").to_lowercase();
+    // The run record names the staged files: they must outlive a power loss before it does.
+    store.sync(moves.iter().map(|(from, _)| from.as_str()))?;
     let record = RunRecord {
         run: run.clone(),
         moves,

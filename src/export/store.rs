@@ -70,6 +70,28 @@ impl Store {
         Ok(())
     }
 
+    /// Makes the local files `rels` and the folders that lead to them durable (`fsync`),
+    /// before a rename or a document publishes them: after a power loss, what a run record
+    /// or manifest names must still be there. On S3 a completed request already is.
+    pub fn sync<'a>(&self, rels: impl IntoIterator<Item = &'a str>) -> Result<()> {
+        let Store::Local(root) = self else {
+            return Ok(());
+        };
+        let mut dirs = std::collections::BTreeSet::new();
+        for rel in rels {
+            let path = local_path(root, rel)?;
+            sync_path(&path)?;
+            let mut dir = path.parent();
+            while let Some(d) = dir.filter(|d| d.starts_with(root)) {
+                if !dirs.insert(d.to_path_buf()) {
+                    break;
+                }
+                dir = d.parent();
+            }
+        }
+        dirs.iter().try_for_each(|d| sync_path(d))
+    }
+
     /// Stores a complete local file under `rel` (a single PUT: visible only once whole).
     pub async fn put_file(&self, local: &Path, rel: &str) -> Result<()> {
         match self {
@@ -221,9 +243,15 @@ impl Store {
                     use std::io::Write as _;
                     let mut f = create_new(&tmp)?;
                     f.write_all(data).map_err(|e| Error::io(&tmp, e))?;
+                    // Whole on disk before the rename publishes it (power loss).
+                    f.sync_all().map_err(|e| Error::io(&tmp, e))?;
                 }
                 super::fault("publish", WRITES.fetch_add(1, Ordering::Relaxed));
-                std::fs::rename(&tmp, &dest).map_err(|e| Error::io(&dest, e))
+                std::fs::rename(&tmp, &dest).map_err(|e| Error::io(&dest, e))?;
+                match dest.parent() {
+                    Some(d) => sync_path(d),
+                    None => Ok(()),
+                }
             }
             Store::S3 {
                 client,
@@ -345,6 +373,13 @@ pub fn local_path(root: &Path, rel: &str) -> Result<PathBuf> {
         }
     }
     Ok(root.join(rel))
+}
+
+/// `fsync` of a file or folder (opened read-only: Linux flushes the inode either way).
+fn sync_path(path: &Path) -> Result<()> {
+    std::fs::File::open(path)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| Error::io(path, e))
 }
 
 /// Creates `path` anew for writing, never through a link or file already there.

@@ -14,6 +14,84 @@ use crate::error::{Error, Result};
 /// start up to one aggregation interval (10 min) before it.
 const START_MARGIN_SECS: i64 = 15 * 60;
 
+/// How far back an incremental run re-reads a CloudWatch stream by default
+/// (`--cw-overlap`): CloudWatch Logs accepts events stamped in the past, and flow logs
+/// reach it about five minutes after their window. An event that arrives stamped more than
+/// the overlap before the newest event an earlier run read is not read by incremental
+/// runs; `scan --state --full-coverage` reads the window whole.
+pub const DEFAULT_OVERLAP_MS: i64 = 30 * 60 * 1000;
+/// The largest `--cw-overlap`: the ids of the events read within it are kept in the state.
+pub const MAX_OVERLAP_MS: i64 = 24 * 3600 * 1000;
+
+/// What an incremental run knows of a stream it read.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct StreamState {
+    /// Newest event timestamp read (ms).
+    pub until_ms: i64,
+    /// Ids (`<timestamp>:<event id>`) of events read with timestamps within the overlap
+    /// before `until_ms`.
+    pub seen: std::collections::BTreeSet<String>,
+}
+
+impl StreamState {
+    /// The timestamp of a `seen` entry.
+    pub fn stamp(seen: &str) -> Option<i64> {
+        seen.split(':').next().and_then(|t| t.parse().ok())
+    }
+}
+
+/// Event times and ids read from CloudWatch streams during a run, by stream URL, for the
+/// state an incremental run saves. Shared by the partitions reading streams.
+#[derive(Debug, Clone)]
+pub struct CwLedger {
+    overlap_ms: i64,
+    streams: std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<String, StreamState>>>,
+}
+
+impl Default for CwLedger {
+    fn default() -> Self {
+        CwLedger::new(DEFAULT_OVERLAP_MS)
+    }
+}
+
+impl CwLedger {
+    pub fn new(overlap_ms: i64) -> Self {
+        CwLedger {
+            overlap_ms,
+            streams: Default::default(),
+        }
+    }
+
+    pub fn overlap_ms(&self) -> i64 {
+        self.overlap_ms
+    }
+
+    /// What was read, by stream.
+    pub fn streams(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<String, StreamState>> {
+        self.streams.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records an event read from a stream, keeping only ids within the overlap.
+    pub fn note(&self, stream: &str, ts: i64, id: &str) {
+        let mut l = self.streams();
+        let s = l.entry(stream.to_string()).or_default();
+        if ts > s.until_ms {
+            s.until_ms = ts;
+        }
+        let floor = s.until_ms - self.overlap_ms;
+        if ts >= floor {
+            s.seen.insert(format!("{ts}:{id}"));
+        }
+        // Ids fall out of the overlap as newer events arrive; trim now and then.
+        if s.seen.len() > 4096 {
+            s.seen
+                .retain(|k| StreamState::stamp(k).is_some_and(|t| t >= floor));
+        }
+    }
+}
+
 /// A log stream of a group.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CwLocation {
@@ -23,6 +101,9 @@ pub struct CwLocation {
     pub resume_from_ms: Option<i64>,
     /// …except these (`<timestamp>:<event id>`), already read by the previous run.
     pub skip: std::sync::Arc<std::collections::BTreeSet<String>>,
+    /// The events asked for (`--since`/`--until`, by event time): the listing's window,
+    /// which an incremental run does not apply to the records themselves.
+    pub window: TimeWindow,
 }
 
 impl CwLocation {
@@ -107,6 +188,7 @@ pub async fn list(
                 stream: name.to_string(),
                 resume_from_ms: None,
                 skip: Default::default(),
+                window: *window,
             };
             let url = format!("cwlogs://{group}/{name}");
             out.push(SourceObject {
@@ -121,6 +203,8 @@ pub async fn list(
                 s3: None,
                 cw: Some(loc),
                 mtime_ns: None,
+                resume: None,
+                read: Default::default(),
             });
         }
     }
@@ -200,6 +284,7 @@ mod tests {
             stream: s.into(),
             resume_from_ms: None,
             skip: Default::default(),
+            window: TimeWindow::default(),
         };
         assert_eq!(
             l("eni-0c19436730cc350ae-all").stream_eni(),

@@ -252,17 +252,54 @@ pub fn read_object(
     let n = read_up_to(&mut file, &mut head).map_err(|e| Error::io(&obj.path, e))?;
     file.seek(SeekFrom::Start(0))
         .map_err(|e| Error::io(&obj.path, e))?;
-    let go_on = match sniff(&head[..n]) {
+    let io = |e| Error::io(&obj.path, e);
+    let enc = sniff(&head[..n]);
+    // No further than the file was listed: what is appended meanwhile is the next run's
+    // (its stamp changes). A line cut off at that size is not read either.
+    let limit = match enc {
+        Encoding::Parquet => file.metadata().map_err(io)?.len(),
+        enc => listed_length(obj, enc, &mut file)?,
+    };
+    let (head, tail) = super::content_samples(&file, limit).map_err(io)?;
+    let mut end = TextEnd::default();
+    let go_on = match enc {
         Encoding::Parquet => read_parquet(obj, file, opts, stats, emit)?,
         enc => {
-            // No further than the file was listed: what is appended meanwhile is the next
-            // run's (its stamp changes). A line cut off at that size is not read either.
-            let limit = listed_length(obj, enc, &mut file)?;
-            read_encoded(obj, enc, file.take(limit), opts, stats, emit)?
+            // An appended text file: from the first line an earlier run did not read.
+            let from = match &obj.resume {
+                Some(r) if enc == Encoding::Plain => r.from.min(limit),
+                _ => 0,
+            };
+            file.seek(SeekFrom::Start(from)).map_err(io)?;
+            read_encoded(
+                obj,
+                enc,
+                file.take(limit - from),
+                opts,
+                stats,
+                emit,
+                &mut end,
+            )?
         }
     };
+    if go_on {
+        let _ = obj.read.set(super::ReadMark {
+            read_to: limit,
+            lines: end.lines,
+            header: end.header,
+            head,
+            tail,
+        });
+    }
     ScanStats::add(&stats.objects_done, 1);
     Ok(go_on)
+}
+
+/// Where a text read ended: its last line number and the header line then in force.
+#[derive(Debug, Default)]
+pub(crate) struct TextEnd {
+    pub lines: u64,
+    pub header: Option<String>,
 }
 
 /// How much of a local file to read: its listed size; for a plain-text file that has grown
@@ -308,15 +345,14 @@ fn read_cw_stream(
         .with_flow_log(obj.key.flow_log_id.as_deref())
         .with_default_interface(loc.stream_eni());
     let mut counted = Counted::default();
-    let window = opts.window.unwrap_or_default();
     let client = remote.logs.as_ref().expect("checked by the caller");
-    let mut pages = Box::pin(super::cloudwatch::pages(client, loc, &window));
+    let mut pages = Box::pin(super::cloudwatch::pages(client, loc, &loc.window));
     while let Some(page) = remote.handle.block_on(pages.next()) {
         for (ts, id, message) in page? {
             if !loc.skip.is_empty() && loc.skip.contains(&format!("{ts}:{id}")) {
                 continue;
             }
-            crate::scan::state::note_event(&remote.ledger, &obj.name, ts, &id);
+            remote.ledger.note(&obj.name, ts, &id);
             ScanStats::add(&stats.bytes, message.len() as u64);
             dec.decode_line(message.as_bytes())?;
             if dec.is_full() && !flush(&mut dec, &mut counted, stats, emit)? {
@@ -345,7 +381,7 @@ fn read_s3_object(
     let whole = std::io::Cursor::new(head[..n].to_vec()).chain(body);
     match sniff(&head[..n]) {
         Encoding::Parquet => read_s3_parquet(obj, loc, client, handle, opts, stats, emit),
-        enc => read_encoded(obj, enc, whole, opts, stats, emit),
+        enc => read_encoded(obj, enc, whole, opts, stats, emit, &mut TextEnd::default()),
     }
 }
 
@@ -440,7 +476,7 @@ fn configure(
         .metadata()
         .file_metadata()
         .created_by()
-        .is_some_and(|c| c.starts_with(crate::export::CREATED_BY_PREFIX));
+        .is_some_and(|c| c.starts_with(super::committed::CREATED_BY_PREFIX));
     let opts = match &opts.materialised {
         Some(m) if validated => m.clone(),
         _ => opts.clone(),
@@ -658,6 +694,7 @@ pub(crate) fn read_encoded<R: Read>(
     opts: &Arc<DecodeOptions>,
     stats: &Arc<ScanStats>,
     emit: &mut Emit<'_>,
+    end: &mut TextEnd,
 ) -> Result<bool> {
     let counted = Counting {
         inner: reader,
@@ -666,10 +703,10 @@ pub(crate) fn read_encoded<R: Read>(
         failed: false,
     };
     match enc {
-        Encoding::Plain => read_text(obj, counted, opts, stats, emit),
+        Encoding::Plain => read_text(obj, counted, opts, stats, emit, end),
         Encoding::Gzip => {
             let gz = GzMembers::new(BufReader::with_capacity(256 * 1024, counted));
-            read_text(obj, gz, opts, stats, emit)
+            read_text(obj, gz, opts, stats, emit, end)
         }
         Encoding::Parquet => Err(Error::source(
             &obj.name,
@@ -708,10 +745,14 @@ fn read_text<R: TextInput>(
     opts: &Arc<DecodeOptions>,
     stats: &Arc<ScanStats>,
     emit: &mut Emit<'_>,
+    end: &mut TextEnd,
 ) -> Result<bool> {
     const CHUNK: usize = 1 << 20;
     let mut dec = TextDecoder::new(opts.clone(), obj.name.clone())
         .with_flow_log(obj.key.flow_log_id.as_deref());
+    if let Some(r) = &obj.resume {
+        dec.resume(r.header.as_deref(), r.lines)?;
+    }
     let mut counted = Counted::default();
     let mut buf: Vec<u8> = Vec::with_capacity(CHUNK * 2);
     let mut start = 0usize;
@@ -803,7 +844,10 @@ fn read_text<R: TextInput>(
             eof = true;
         }
     }
-    flush(&mut dec, &mut counted, stats, emit)
+    let go_on = flush(&mut dec, &mut counted, stats, emit)?;
+    end.lines = dec.line();
+    end.header = dec.last_header().map(str::to_string);
+    Ok(go_on)
 }
 
 /// What a decoder's counters were at the last flush, so stats get deltas.
@@ -1006,7 +1050,15 @@ mod tests {
             pos: 0,
             fail_at,
         };
-        let result = read_encoded(&obj, Encoding::Gzip, input, &opts, &stats, &mut emit);
+        let result = read_encoded(
+            &obj,
+            Encoding::Gzip,
+            input,
+            &opts,
+            &stats,
+            &mut emit,
+            &mut TextEnd::default(),
+        );
         let snap = stats.snapshot();
         assert_eq!(snap.rows, rows, "every emitted row is counted");
         Outcome {
@@ -1269,7 +1321,10 @@ mod tests {
             .set_max_row_group_row_count(Some(50))
             .set_column_dictionary_enabled(ColumnPath::from("dstaddr"), dictionary_dstaddr);
         if validated {
-            props = props.set_created_by(format!("{}test", crate::export::CREATED_BY_PREFIX));
+            props = props.set_created_by(format!(
+                "{}test",
+                crate::source::committed::CREATED_BY_PREFIX
+            ));
         }
         let mut out = Vec::new();
         let mut w = ArrowWriter::try_new(&mut out, schema, Some(props.build())).unwrap();

@@ -4,11 +4,13 @@
 
 pub mod aws;
 pub mod cloudwatch;
+pub mod committed;
 pub mod layout;
 pub mod local;
 pub mod s3;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use crate::decode::TimeWindow;
 use crate::error::{Error, Result};
@@ -32,6 +34,55 @@ pub struct SourceObject {
     /// further than the `size` it was listed with, so records appended while it is read
     /// are left for the next run, which sees a new stamp.
     pub mtime_ns: Option<i128>,
+    /// A local text file that grew since an earlier run read it: only what follows is read.
+    pub resume: Option<Resume>,
+    /// How much of a local file the read took, set by the reader (clones share it): what
+    /// `--state` and the export manifest record to tell an appended file from a rewritten one.
+    pub read: Arc<OnceLock<ReadMark>>,
+}
+
+/// Where to take up a local text file an earlier run read part of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resume {
+    /// Byte offset of the first line not read.
+    pub from: u64,
+    /// Lines before it, so that `source_line` and errors still give the file's line numbers.
+    pub lines: u64,
+    /// The header line in force at `from` (the file's columns), if any.
+    pub header: Option<String>,
+}
+
+/// What reading a local file covered, and samples of its content to recognise it by.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReadMark {
+    /// Bytes read from the start (whole lines of a file that was growing).
+    pub read_to: u64,
+    /// Lines in those bytes (text files; 0 otherwise).
+    pub lines: u64,
+    /// The last header line among them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header: Option<String>,
+    /// SHA-256 of the first and of the last 4 KiB of those bytes.
+    pub head: String,
+    pub tail: String,
+}
+
+/// How many bytes at each end of what was read identify a local file's content.
+pub const SAMPLE_BYTES: u64 = 4096;
+
+/// The SHA-256 samples of `file`'s bytes `[0, end)`: (first 4 KiB, last 4 KiB).
+pub fn content_samples(file: &std::fs::File, end: u64) -> std::io::Result<(String, String)> {
+    use sha2::{Digest, Sha256};
+    use std::os::unix::fs::FileExt;
+    let hash = |from: u64, to: u64| -> std::io::Result<String> {
+        let mut buf = vec![0u8; (to - from) as usize];
+        file.read_exact_at(&mut buf, from)?;
+        Ok(format!("{:x}", Sha256::digest(&buf)))
+    };
+    Ok((
+        hash(0, end.min(SAMPLE_BYTES))?,
+        hash(end.saturating_sub(SAMPLE_BYTES), end)?,
+    ))
 }
 
 impl SourceObject {
@@ -57,6 +108,8 @@ impl SourceObject {
             s3: None,
             cw: None,
             mtime_ns: None,
+            resume: None,
+            read: Default::default(),
         }
     }
 
@@ -78,7 +131,7 @@ pub struct Remote {
     pub logs: Option<aws_sdk_cloudwatchlogs::Client>,
     pub handle: tokio::runtime::Handle,
     /// What was read from CloudWatch streams, for `scan --state`.
-    pub ledger: crate::scan::state::CwLedger,
+    pub ledger: cloudwatch::CwLedger,
 }
 
 /// What discovery found.
@@ -143,6 +196,11 @@ pub async fn discover(
             }
             add_path(p, true, window, &mut d)?;
         }
+    }
+    // Inside a sageflow export, only what its manifest commits is read.
+    committed::filter_local(&mut d.objects)?.warn();
+    if let Some(client) = s3 {
+        committed::filter_s3(client, &mut d.objects).await?.warn();
     }
     d.objects.sort_by(|a, b| a.path.cmp(&b.path));
     // The same file named twice (relative and absolute, or through a link) is read once.

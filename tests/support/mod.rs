@@ -506,3 +506,38 @@ pub fn without_provenance(f: &mut serde_json::Value) -> Option<serde_json::Value
     f.remove("source_line");
     f.remove("source_object")
 }
+
+/// The path of the Debian tool `name`, installed with apt-get (package `package`) when it
+/// is missing: tests that need it run everywhere, never skipped.
+#[allow(dead_code)]
+pub fn debian_tool(name: &str, package: &str) -> PathBuf {
+    let find = || {
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join(name))
+                .find(|p| p.is_file())
+        })
+    };
+    if let Some(p) = find() {
+        return p;
+    }
+    static INSTALL: Mutex<()> = Mutex::new(());
+    let _once = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = find() {
+        return p;
+    }
+    let apt = |args: &[&str]| {
+        std::process::Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let installed = apt(&["install", "-y", "--no-install-recommends", package])
+        || (apt(&["update"]) && apt(&["install", "-y", "--no-install-recommends", package]));
+    assert!(
+        installed,
+        "could not install the Debian package {package} (needed for {name})"
+    );
+    find().unwrap_or_else(|| panic!("{name} is not on PATH after installing {package}"))
+}
