@@ -28,7 +28,7 @@ pub enum Error {
 
     /// A flow-log record that does not fit its format, raised under `--strict`.
     #[error("rejected record at {0}")]
-    Rejected(Box<crate::decode::Reject>),
+    Rejected(Box<Reject>),
 
     /// A `--log-format` string or header line that cannot be used.
     #[error("log format: {0}")]
@@ -251,6 +251,36 @@ impl From<Error> for DataFusionError {
             Error::DataFusion(inner) => inner,
             other => DataFusionError::External(Box::new(other)),
         }
+    }
+}
+
+/// One rejected record.
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
+pub struct Reject {
+    /// File or object name.
+    pub object: String,
+    /// 1-based physical line number (for Parquet: 1-based row number).
+    pub line: u64,
+    /// The field that did not fit, when one did.
+    pub field: Option<String>,
+    /// The offending value, when there is one.
+    pub value: Option<String>,
+    pub reason: String,
+    /// The record text, elided when long.
+    pub record: String,
+}
+
+impl std::fmt::Display for Reject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.object, self.line, self.reason)?;
+        if let Some(field) = &self.field {
+            write!(f, " (field `{field}`")?;
+            if let Some(v) = &self.value {
+                write!(f, ", value `{v}`")?;
+            }
+            write!(f, ")")?;
+        }
+        Ok(())
     }
 }
 

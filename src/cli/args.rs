@@ -119,7 +119,7 @@ pub struct InventoryShowArgs {
     pub inventory: InventorySource,
 
     #[command(flatten)]
-    pub aws: crate::source::aws::AwsOptions,
+    pub aws: crate::aws::AwsOptions,
 }
 
 #[derive(Debug, Args)]
@@ -139,7 +139,7 @@ pub struct CollectArgs {
     pub since: Option<String>,
 
     #[command(flatten)]
-    pub aws: crate::source::aws::AwsOptions,
+    pub aws: crate::aws::AwsOptions,
 }
 
 /// Where the account facts come from.
@@ -328,7 +328,7 @@ pub struct InputArgs {
     pub log_regions: Vec<String>,
 
     #[command(flatten)]
-    pub aws: crate::source::aws::AwsOptions,
+    pub aws: crate::aws::AwsOptions,
 }
 
 #[derive(Debug, Args)]
@@ -420,7 +420,7 @@ fn parse_overlap(s: &str) -> Result<i64, String> {
     let d = humantime::parse_duration(s.trim())
         .map_err(|e| format!("`{s}` is not a duration such as 30m or 2h: {e}"))?;
     let ms = i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
-    if ms > crate::source::cloudwatch::MAX_OVERLAP_MS {
+    if ms > crate::source::ledger::MAX_OVERLAP_MS {
         return Err(format!(
             "`{s}` is longer than 24h, the most the state keeps event ids for; run `scan --state --full-coverage` periodically instead"
         ));

@@ -26,8 +26,9 @@ use crate::enrich::Enricher;
 use crate::error::{Error, Result};
 use crate::format::{FIELDS, FlowSchema, Layout, kind_name};
 use crate::inventory::{Inventory, IpRanges};
-use crate::scan::state::{OnRewrite, ScanState};
+use crate::scan::state::ScanState;
 use crate::source;
+use crate::source::ledger::{OnRewrite, ReadLedger};
 
 /// Exit code for success.
 pub const EXIT_OK: u8 = 0;
@@ -66,7 +67,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
 struct Run {
     /// The objects this run reads (for `--state`).
     objects: Vec<source::SourceObject>,
-    ledger: source::cloudwatch::CwLedger,
+    ledger: source::ledger::CwLedger,
     /// Objects skipped because an earlier run (`--state`) read them unchanged.
     already: usize,
     ctx: SessionContext,
@@ -81,7 +82,7 @@ struct Run {
 }
 
 /// With `state`, an incremental run: only what earlier runs did not read.
-async fn prepare(input: &InputArgs, state: Option<(&ScanState, OnRewrite)>) -> Result<Run> {
+async fn prepare(input: &InputArgs, state: Option<(&ReadLedger, OnRewrite)>) -> Result<Run> {
     if input.sources.is_empty() {
         return Err(Error::Usage(
             "give at least one SOURCE (a file, directory, glob, s3:// or cwlogs:// URL)".into(),
@@ -139,15 +140,15 @@ async fn prepare(input: &InputArgs, state: Option<(&ScanState, OnRewrite)>) -> R
         .map(|s| source::cloudwatch::parse_url(s).map(|(g, _)| g))
         .collect::<Result<_>>()?;
     let remote = if wants_s3 || !groups.is_empty() {
-        let sdk = source::aws::sdk_config(&input.aws).await?;
+        let sdk = crate::aws::sdk_config(&input.aws).await?;
         if !groups.is_empty() && log_format.is_none() {
             group_formats(&sdk, &inventory, &groups, &mut flow_log_formats).await?;
         }
         Some(source::Remote {
-            s3: wants_s3.then(|| source::aws::s3_client(&sdk, &input.aws)),
+            s3: wants_s3.then(|| crate::aws::s3_client(&sdk, &input.aws)),
             logs: (!groups.is_empty()).then(|| aws_sdk_cloudwatchlogs::Client::new(&sdk)),
             handle: tokio::runtime::Handle::current(),
-            ledger: source::cloudwatch::CwLedger::new(input.cw_overlap),
+            ledger: source::ledger::CwLedger::new(input.cw_overlap),
         })
     } else {
         None
@@ -615,7 +616,7 @@ async fn group_formats(
                 // it is not: a custom-format group would come back as all rejects.
                 Err(e) if flow_logs_unavailable(&e) => tracing::warn!(
                     group = %group,
-                    error = %source::aws::error_text(&e),
+                    error = %crate::aws::error_text(&e),
                     "DescribeFlowLogs failed; reading the group in the default format unless --log-format is given"
                 ),
                 Err(e) => {
@@ -623,7 +624,7 @@ async fn group_formats(
                         format!("cwlogs://{group}"),
                         format!(
                             "DescribeFlowLogs failed, so the group's record format is unknown (give it with --log-format): {}",
-                            source::aws::error_text(&e)
+                            crate::aws::error_text(&e)
                         ),
                     ));
                 }
@@ -666,11 +667,11 @@ fn flow_logs_unavailable<R>(
 /// The inventory of `--inventory` (or none) with ip-ranges (built-in or `--ip-ranges`).
 /// Everything it could not use is logged as a warning.
 /// `--inventory live` collects it from the EC2 and SageMaker APIs instead.
-async fn load_inventory(src: &InventorySource, aws: &source::aws::AwsOptions) -> Result<Inventory> {
+async fn load_inventory(src: &InventorySource, aws: &crate::aws::AwsOptions) -> Result<Inventory> {
     use crate::inventory::load;
     let inv = match &src.inventory {
         Some(path) if path.as_os_str() == "live" => {
-            let sdk = source::aws::sdk_config(aws).await?;
+            let sdk = crate::aws::sdk_config(aws).await?;
             let docs = crate::inventory::collect::collect(&sdk, None, None).await?;
             let mut inv = load::empty(src.ip_ranges.as_deref())?;
             for (name, doc) in docs {
@@ -688,7 +689,7 @@ async fn load_inventory(src: &InventorySource, aws: &source::aws::AwsOptions) ->
     Ok(inv)
 }
 
-async fn inventory_show(src: &InventorySource, aws: &source::aws::AwsOptions) -> Result<u8> {
+async fn inventory_show(src: &InventorySource, aws: &crate::aws::AwsOptions) -> Result<u8> {
     if src.inventory.is_none() {
         return Err(Error::Usage(
             "inventory show needs --inventory PATH (or live)".into(),
@@ -712,7 +713,7 @@ async fn inventory_show(src: &InventorySource, aws: &source::aws::AwsOptions) ->
 
 /// Writes the live inventory as AWS-CLI-shaped JSON that `--inventory DIR` reads back.
 async fn inventory_collect(a: args::CollectArgs) -> Result<u8> {
-    let sdk = source::aws::sdk_config(&a.aws).await?;
+    let sdk = crate::aws::sdk_config(&a.aws).await?;
     let since = a
         .since
         .as_deref()
@@ -736,7 +737,7 @@ async fn inventory_collect(a: args::CollectArgs) -> Result<u8> {
     // built-in snapshot.
     let url = std::env::var("SAGEFLOW_IP_RANGES_URL").unwrap_or_else(|_| IP_RANGES_URL.into());
     let path = a.out.join("ip-ranges.json");
-    match source::aws::fetch(&url).await.and_then(|bytes| {
+    match crate::aws::fetch(&url).await.and_then(|bytes| {
         let ranges = IpRanges::from_json(&bytes, &url)?;
         Ok((bytes, ranges))
     }) {
@@ -792,9 +793,9 @@ async fn export(a: args::ExportArgs) -> Result<u8> {
     }
     let store = match s3 {
         Some((bucket, prefix)) => {
-            let sdk = source::aws::sdk_config(&a.input.aws).await?;
+            let sdk = crate::aws::sdk_config(&a.input.aws).await?;
             Store::S3 {
-                client: source::aws::s3_client(&sdk, &a.input.aws),
+                client: crate::aws::s3_client(&sdk, &a.input.aws),
                 bucket,
                 prefix,
             }
@@ -948,11 +949,11 @@ async fn scan(a: ScanArgs) -> Result<u8> {
     };
     // A full-coverage run reads as if no earlier run had (every object and event of the
     // window), whole as incremental runs read, and then moves the state forward.
-    let nothing_read = ScanState::default();
+    let nothing_read = ReadLedger::default();
     let known = if a.full_coverage {
         &nothing_read
     } else {
-        &state
+        &state.read
     };
     let run = prepare(
         &a.input,
@@ -1033,7 +1034,7 @@ async fn scan(a: ScanArgs) -> Result<u8> {
     // read again next time.
     let damage = run.stats.damage();
     if let (Some(store), Ok(())) = (&state_store, &damage) {
-        state.record(&run.objects, &run.ledger);
+        state.read.record(&run.objects, &run.ledger);
         store.save(&state).await?;
     }
     run.summary_of(read)?;
@@ -1124,7 +1125,7 @@ enum StateStore {
 }
 
 impl StateStore {
-    async fn open(loc: &str, aws: &source::aws::AwsOptions) -> Result<StateStore> {
+    async fn open(loc: &str, aws: &crate::aws::AwsOptions) -> Result<StateStore> {
         if loc.starts_with("s3://") {
             let (bucket, key) = source::s3::parse_url(loc)?;
             if key.is_empty() {
@@ -1132,9 +1133,9 @@ impl StateStore {
                     "--state {loc}: name an object, not a bucket"
                 )));
             }
-            let sdk = source::aws::sdk_config(aws).await?;
+            let sdk = crate::aws::sdk_config(aws).await?;
             Ok(StateStore::S3 {
-                client: source::aws::s3_client(&sdk, aws),
+                client: crate::aws::s3_client(&sdk, aws),
                 bucket,
                 key,
             })
@@ -1168,7 +1169,7 @@ impl StateStore {
                     }
                     Err(e) => Err(Error::source(
                         &url,
-                        format!("reading the state failed: {}", source::aws::error_text(&e)),
+                        format!("reading the state failed: {}", crate::aws::error_text(&e)),
                     )),
                 }
             }
@@ -1199,7 +1200,7 @@ impl StateStore {
                 .map_err(|e| {
                     Error::source(
                         format!("s3://{bucket}/{key}"),
-                        format!("writing the state failed: {}", source::aws::error_text(&e)),
+                        format!("writing the state failed: {}", crate::aws::error_text(&e)),
                     )
                 }),
         }

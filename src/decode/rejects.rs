@@ -6,8 +6,6 @@ use std::io::Write;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use serde::Serialize;
-
 use crate::error::{Error, Result};
 
 /// How many rejects the summary keeps verbatim.
@@ -15,35 +13,7 @@ const KEEP: usize = 10;
 /// Longest record text kept in a reject (the rest is elided).
 const MAX_RECORD_CHARS: usize = 512;
 
-/// One rejected record.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Reject {
-    /// File or object name.
-    pub object: String,
-    /// 1-based physical line number (for Parquet: 1-based row number).
-    pub line: u64,
-    /// The field that did not fit, when one did.
-    pub field: Option<String>,
-    /// The offending value, when there is one.
-    pub value: Option<String>,
-    pub reason: String,
-    /// The record text, elided when long.
-    pub record: String,
-}
-
-impl std::fmt::Display for Reject {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}: {}", self.object, self.line, self.reason)?;
-        if let Some(field) = &self.field {
-            write!(f, " (field `{field}`")?;
-            if let Some(v) = &self.value {
-                write!(f, ", value `{v}`")?;
-            }
-            write!(f, ")")?;
-        }
-        Ok(())
-    }
-}
+pub use crate::error::Reject;
 
 /// Collects rejects for a run.
 #[derive(Default)]

@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize};
 pub use store::Store;
 
 use crate::error::{Error, Result};
-use crate::scan::state::ScanState;
+use crate::source::ledger::ReadLedger;
 
 pub use crate::source::committed::{CREATED_BY_PREFIX, MANIFEST};
 /// The inventory tables rules join (`enis`, `sagemaker_resources`), one folder each:
@@ -90,7 +90,7 @@ impl PartitionBy {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Manifest {
     pub partition_by: String,
-    pub sources: ScanState,
+    pub sources: ReadLedger,
     /// Data files written, relative to the output root.
     pub files: Vec<String>,
 }

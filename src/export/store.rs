@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 
+use crate::aws::error_text;
 use crate::error::{Error, Result};
-use crate::source::aws::error_text;
 
 /// Local documents written by this process, for the `publish` failpoint (a crash between
 /// a document's temporary file and its rename).

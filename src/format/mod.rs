@@ -5,6 +5,7 @@
 //! A record's layout is always *named*: it comes from `--log-format`, a header line, or
 //! the default v2 format. It is never guessed from how many tokens a line has.
 
+pub mod enrichment;
 pub mod suggest;
 
 use std::collections::HashMap;
@@ -180,7 +181,7 @@ pub fn is_derived_column(name: &str) -> bool {
         || name == END_TIME
         || name == SOURCE_OBJECT
         || name == SOURCE_LINE
-        || crate::enrich::COLUMNS.iter().any(|(c, _)| *c == name)
+        || enrichment::COLUMNS.iter().any(|(c, _)| *c == name)
 }
 
 /// Provenance columns: the object a record was read from and its line in it (1-based; a
@@ -203,7 +204,7 @@ pub enum ColumnSource {
     Unknown(String),
     /// `start_time` (false) or `end_time` (true).
     Time { end: bool },
-    /// An enrichment column, by index into [`crate::enrich::COLUMNS`].
+    /// An enrichment column, by index into [`enrichment::COLUMNS`].
     Enriched(usize),
     /// `source_object` (false) or `source_line` (true).
     Provenance { line: bool },
@@ -240,7 +241,7 @@ impl FlowSchema {
             fields.push(Field::new(name, timestamp_type(), true));
             sources.push(ColumnSource::Time { end });
         }
-        for (i, f) in crate::enrich::fields().into_iter().enumerate() {
+        for (i, f) in enrichment::fields().into_iter().enumerate() {
             fields.push(f);
             sources.push(ColumnSource::Enriched(i));
         }
@@ -476,7 +477,7 @@ mod tests {
         let s = FlowSchema::new(&["x-extra".into(), "srcaddr".into()]);
         assert_eq!(
             s.arrow().fields().len(),
-            FIELDS.len() + 1 + 2 + crate::enrich::COLUMNS.len() + 2
+            FIELDS.len() + 1 + 2 + enrichment::COLUMNS.len() + 2
         );
         assert!(s.index_of("x_extra").is_some());
         assert!(s.index_of("start_time").is_some());

@@ -25,8 +25,8 @@ use aws_sdk_ec2::types::Filter;
 use futures::StreamExt;
 use serde_json::{Map, Value};
 
+use crate::aws::error_text;
 use crate::error::{Error, Result};
-use crate::source::aws::error_text;
 
 /// AWS-managed prefix lists are all fetched (not only those that routes and gateway
 /// endpoints reference) when a region has at most this many.

@@ -1,75 +1,31 @@
-//! Incremental scans (`scan --state FILE|s3://…`): what earlier runs read, so the next run
-//! reads only what is new. S3 objects are remembered by key and ETag (so an object
-//! delivered late for an earlier window is still new), local files by size and
-//! modification time, CloudWatch streams by the newest event time read plus the event ids
-//! near it (a run re-reads an overlap so that late events are not missed, and skips the
-//! ids it already saw).
+//! Incremental scans (`scan --state FILE|s3://…`): what earlier runs read (the source's
+//! [`ReadLedger`]) and which findings not tied to a record they already reported.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::source::cloudwatch::{CwLedger, StreamState};
-use crate::source::{ReadMark, Resume, SourceObject};
+use crate::source::ledger::ReadLedger;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ScanState {
-    pub version: u32,
-    /// `s3://bucket/key` → ETag.
-    #[serde(default)]
-    pub s3: BTreeMap<String, String>,
-    /// Local file (canonical path) → (size, modification time in ns since the epoch), as
-    /// states written before `local` recorded them.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub files: BTreeMap<String, (u64, i128)>,
-    /// Local file (canonical path) → what was read of it.
-    #[serde(default)]
-    pub local: BTreeMap<String, LocalMark>,
-    /// `cwlogs://group/stream` → what was read.
-    #[serde(default)]
-    pub cloudwatch: BTreeMap<String, StreamState>,
+    #[serde(flatten)]
+    pub read: ReadLedger,
     /// Findings not tied to a flow record (configuration, coverage) already reported: an
     /// incremental run reports them once, not on every run.
     #[serde(default)]
     pub reported: BTreeSet<String>,
 }
 
-/// What a run read of a local file, and the file as it was listed.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-pub struct LocalMark {
-    pub size: u64,
-    pub mtime_ns: i128,
-    #[serde(flatten)]
-    pub read: ReadMark,
-}
-
-/// What to do with a local file read before that has changed other than by growing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OnRewrite {
-    /// Read it whole again, with a warning (a scan: its findings may repeat).
-    ReadAgain,
-    /// Refuse (an export, where its rows would be there twice).
-    Refuse,
-}
-
-/// A local file compared with what an earlier run read of it.
-#[derive(Debug, PartialEq, Eq)]
-enum Known {
-    New,
-    Unchanged,
-    Appended(Resume),
-    Rewritten(&'static str),
-}
-
 impl ScanState {
     pub fn parse(text: &str, origin: &str) -> Result<Self> {
         let s: ScanState = serde_json::from_str(text)
             .map_err(|e| Error::Usage(format!("state {origin}: not a sageflow state file: {e}")))?;
-        if s.version > 1 {
+        if s.read.version > 1 {
             return Err(Error::Usage(format!(
                 "state {origin}: version {} is newer than this sageflow understands",
-                s.version
+                s.read.version
             )));
         }
         Ok(s)
@@ -77,108 +33,8 @@ impl ScanState {
 
     pub fn to_json(&self) -> String {
         let mut s = self.clone();
-        s.version = 1;
+        s.read.version = 1;
         serde_json::to_string_pretty(&s).expect("state serialises")
-    }
-
-    /// Keeps, of `objects`, what earlier runs did not read: new objects, S3 objects with a
-    /// new ETag, every CloudWatch stream (resumed, not skipped), and local files that are
-    /// new, grew (read from where the last run stopped) or changed (see `on_rewrite`).
-    /// Returns how many were left out as already read.
-    pub fn select(&self, objects: &mut Vec<SourceObject>, on_rewrite: OnRewrite) -> Result<usize> {
-        let before = objects.len();
-        let mut keep = Vec::with_capacity(before);
-        for mut o in objects.drain(..) {
-            if let Some(loc) = &o.s3 {
-                let done = loc
-                    .etag
-                    .as_ref()
-                    .is_some_and(|e| self.s3.get(&o.name) == Some(e));
-                if !done {
-                    keep.push(o);
-                }
-                continue;
-            }
-            if o.cw.is_some() {
-                keep.push(o);
-                continue;
-            }
-            match self.known(&o)? {
-                Known::Unchanged => {}
-                Known::New => keep.push(o),
-                Known::Appended(r) => {
-                    o.resume = Some(r);
-                    keep.push(o);
-                }
-                Known::Rewritten(why) if on_rewrite == OnRewrite::ReadAgain => {
-                    tracing::warn!(file = %crate::terminal::printable(&o.name), "{why}: read whole again (its findings may be reported again)");
-                    keep.push(o);
-                }
-                Known::Rewritten(why) => {
-                    return Err(Error::config(
-                        format!(
-                            "{}: {why}: exporting it again would put its earlier records in the export twice",
-                            crate::terminal::printable(&o.name)
-                        ),
-                        "put the file back as it was and add new records at its end (they are exported alone), or rebuild the export with --full (the old one stays until the new one is committed)",
-                    ));
-                }
-            }
-        }
-        *objects = keep;
-        Ok(before - objects.len())
-    }
-
-    fn known(&self, o: &SourceObject) -> Result<Known> {
-        let id = o.identity();
-        let Some(m) = self.local.get(&id) else {
-            // States written before `local` name files by stamp only (and, earlier still,
-            // by the path as given).
-            let old = self.files.get(&id).or_else(|| self.files.get(&o.name));
-            let same = old.is_some_and(|&(size, mtime)| {
-                size == o.size && o.mtime_ns.is_none_or(|t| t == mtime)
-            });
-            return Ok(if same { Known::Unchanged } else { Known::New });
-        };
-        if o.size == m.size && o.mtime_ns == Some(m.mtime_ns) {
-            return Ok(Known::Unchanged);
-        }
-        if o.size < m.read.read_to {
-            return Ok(Known::Rewritten("it is shorter than when it was read"));
-        }
-        let file = std::fs::File::open(&o.path).map_err(|e| Error::io(&o.path, e))?;
-        let samples = crate::source::content_samples(&file, m.read.read_to)
-            .map_err(|e| Error::io(&o.path, e))?;
-        if samples != (m.read.head.clone(), m.read.tail.clone()) {
-            return Ok(Known::Rewritten("its content changed since it was read"));
-        }
-        if o.size == m.size {
-            return Ok(Known::Unchanged); // touched, or rewritten with the same bytes
-        }
-        let mut first = [0u8; 4];
-        let n = {
-            use std::os::unix::fs::FileExt;
-            file.read_at(&mut first, 0)
-                .map_err(|e| Error::io(&o.path, e))?
-        };
-        if crate::source::local::sniff(&first[..n]) != crate::source::local::Encoding::Plain {
-            return Ok(Known::Rewritten(
-                "it grew since it was read, and only plain text can be read on from where a run stopped",
-            ));
-        }
-        Ok(Known::Appended(Resume {
-            from: m.read.read_to,
-            lines: m.read.lines,
-            header: m.read.header.clone(),
-        }))
-    }
-
-    /// Where to resume a stream: events from `overlap_ms` before the newest one read, minus
-    /// the ids already read.
-    pub fn resume(&self, stream: &str, overlap_ms: i64) -> Option<(i64, BTreeSet<String>)> {
-        self.cloudwatch
-            .get(stream)
-            .map(|s| (s.until_ms - overlap_ms, s.seen.clone()))
     }
 
     /// Whether a finding belongs in this run's report: findings from flow records always
@@ -195,146 +51,46 @@ impl ScanState {
             .join("|");
         self.reported.insert(fingerprint)
     }
-
-    /// Adds what a successful run read.
-    pub fn record(&mut self, objects: &[SourceObject], ledger: &CwLedger) {
-        for o in objects {
-            if let Some(loc) = &o.s3 {
-                if let Some(e) = &loc.etag {
-                    self.s3.insert(o.name.clone(), e.clone());
-                }
-            } else if o.cw.is_none()
-                && let Some(read) = o.read.get()
-            {
-                // A file the run did not read to its end (it stopped early) is not recorded.
-                self.files.remove(&o.name);
-                let id = o.identity();
-                self.files.remove(&id);
-                self.local.insert(
-                    id,
-                    LocalMark {
-                        size: o.size,
-                        mtime_ns: o.mtime_ns.unwrap_or_default(),
-                        read: read.clone(),
-                    },
-                );
-            }
-        }
-        let overlap = ledger.overlap_ms();
-        for (stream, read) in ledger.streams().iter() {
-            let entry = self.cloudwatch.entry(stream.clone()).or_default();
-            if read.until_ms >= entry.until_ms {
-                let floor = read.until_ms - overlap;
-                let mut seen: BTreeSet<String> = entry
-                    .seen
-                    .iter()
-                    .chain(read.seen.iter())
-                    .filter(|k| StreamState::stamp(k).is_some_and(|t| t >= floor))
-                    .cloned()
-                    .collect();
-                std::mem::swap(&mut entry.seen, &mut seen);
-                entry.until_ms = read.until_ms;
-            } else {
-                entry.seen.extend(read.seen.iter().cloned());
-            }
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::ReadMark;
+    use crate::source::ledger::{LocalMark, StreamState};
 
-    fn listed(path: &std::path::Path) -> SourceObject {
-        let meta = std::fs::metadata(path).unwrap();
-        SourceObject::local(path, meta.len(), crate::source::parse_key("a.log")).listed_at(&meta)
-    }
-
-    /// What a read of `o` to `read_to` (lines, header) leaves in its mark.
-    fn read(o: &SourceObject, read_to: u64, lines: u64) {
-        let file = std::fs::File::open(&o.path).unwrap();
-        let (head, tail) = crate::source::content_samples(&file, read_to).unwrap();
-        o.read
-            .set(ReadMark {
-                read_to,
-                lines,
-                header: Some("version srcaddr".into()),
-                head,
-                tail,
-            })
-            .unwrap();
-    }
-
-    fn select(st: &ScanState, o: &SourceObject, on: OnRewrite) -> Result<Vec<SourceObject>> {
-        let mut v = vec![o.clone()];
-        st.select(&mut v, on)?;
-        Ok(v)
-    }
-
-    /// Issue 17, 6 and 7: a file is recorded as it was listed and read (records appended
-    /// during the read are read next time); a touched file is not read again, an appended
-    /// one only from where the last read stopped, and a rewritten one is read whole again
-    /// by a scan and refused by an export.
+    /// Every kind of entry survives the state file (serde cannot read an `i128` through the
+    /// flattened ledger: times are `i64` nanoseconds).
     #[test]
-    fn local_files_are_known_by_content() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("a.log");
-        std::fs::write(&path, "version srcaddr\n2 10.0.0.1\n").unwrap();
-        let first = listed(&path);
-        read(&first, 26, 2);
-        // Appended while it was read; the run then saves its state.
-        std::fs::write(&path, "version srcaddr\n2 10.0.0.1\n2 10.0.0.2\n").unwrap();
+    fn a_state_round_trips_with_every_kind_of_entry() {
         let mut st = ScanState::default();
-        st.record(std::slice::from_ref(&first), &CwLedger::default());
-        let grown = select(&st, &listed(&path), OnRewrite::Refuse).unwrap();
-        assert_eq!(
-            grown[0].resume,
-            Some(Resume {
-                from: 26,
-                lines: 2,
-                header: Some("version srcaddr".into())
-            })
+        st.read.version = 1;
+        st.read.s3.insert("s3://b/k".into(), "\"etag\"".into());
+        st.read
+            .files
+            .insert("/old".into(), (10, 1_700_000_000_000_000_000));
+        st.read.local.insert(
+            "/x".into(),
+            LocalMark {
+                size: 5,
+                mtime_ns: 1_795_000_000_123_456_789,
+                read: ReadMark {
+                    read_to: 5,
+                    lines: 1,
+                    header: Some("version".into()),
+                    head: "a".into(),
+                    tail: "b".into(),
+                },
+            },
         );
-
-        // Touched: the same bytes, a new modification time.
-        std::fs::write(&path, "version srcaddr\n2 10.0.0.1\n").unwrap();
-        let touched = listed(&path);
-        assert!(select(&st, &touched, OnRewrite::Refuse).unwrap().is_empty());
-
-        // Rewritten: a scan reads it whole again, an export refuses it.
-        std::fs::write(&path, "version srcaddr\n2 10.0.0.9\n2 10.0.0.2\n").unwrap();
-        let changed = listed(&path);
-        let again = select(&st, &changed, OnRewrite::ReadAgain).unwrap();
-        assert_eq!(again.len(), 1);
-        assert_eq!(again[0].resume, None);
-        let err = select(&st, &changed, OnRewrite::Refuse)
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("its content changed"), "{err}");
-        std::fs::write(&path, "version").unwrap();
-        let err = select(&st, &listed(&path), OnRewrite::Refuse)
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("shorter"), "{err}");
-    }
-
-    #[test]
-    fn ledger_keeps_only_the_overlap() {
-        for overlap in [30 * 60 * 1000, 6 * 3600 * 1000] {
-            let ledger = CwLedger::new(overlap);
-            ledger.note("s", 0, "a");
-            ledger.note("s", overlap + 10, "b");
-            let mut st = ScanState::default();
-            st.record(&[], &ledger);
-            let s = &st.cloudwatch["s"];
-            assert_eq!(s.until_ms, overlap + 10);
-            assert_eq!(
-                s.seen.iter().cloned().collect::<Vec<_>>(),
-                vec![format!("{}:b", overlap + 10)]
-            );
-            let round = ScanState::parse(&st.to_json(), "test").unwrap();
-            assert_eq!(round.cloudwatch, st.cloudwatch);
-            assert_eq!(round.resume("s", overlap).unwrap().0, 10);
-        }
+        st.read.cloudwatch.insert(
+            "cwlogs://g/s".into(),
+            StreamState {
+                until_ms: 5,
+                seen: BTreeSet::from(["5:x".to_string()]),
+            },
+        );
+        st.reported.insert("f".into());
+        assert_eq!(ScanState::parse(&st.to_json(), "test").unwrap(), st);
     }
 }

@@ -5,92 +5,14 @@
 
 use aws_sdk_cloudwatchlogs::Client;
 
-use super::aws::error_text;
 use super::{KeyInfo, SourceObject};
+use crate::aws::error_text;
 use crate::decode::TimeWindow;
 use crate::error::{Error, Result};
 
 /// Events are stamped with the record's `start`; a record that ends inside the window may
 /// start up to one aggregation interval (10 min) before it.
 const START_MARGIN_SECS: i64 = 15 * 60;
-
-/// How far back an incremental run re-reads a CloudWatch stream by default
-/// (`--cw-overlap`): CloudWatch Logs accepts events stamped in the past, and flow logs
-/// reach it about five minutes after their window. An event that arrives stamped more than
-/// the overlap before the newest event an earlier run read is not read by incremental
-/// runs; `scan --state --full-coverage` reads the window whole.
-pub const DEFAULT_OVERLAP_MS: i64 = 30 * 60 * 1000;
-/// The largest `--cw-overlap`: the ids of the events read within it are kept in the state.
-pub const MAX_OVERLAP_MS: i64 = 24 * 3600 * 1000;
-
-/// What an incremental run knows of a stream it read.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
-pub struct StreamState {
-    /// Newest event timestamp read (ms).
-    pub until_ms: i64,
-    /// Ids (`<timestamp>:<event id>`) of events read with timestamps within the overlap
-    /// before `until_ms`.
-    pub seen: std::collections::BTreeSet<String>,
-}
-
-impl StreamState {
-    /// The timestamp of a `seen` entry.
-    pub fn stamp(seen: &str) -> Option<i64> {
-        seen.split(':').next().and_then(|t| t.parse().ok())
-    }
-}
-
-/// Event times and ids read from CloudWatch streams during a run, by stream URL, for the
-/// state an incremental run saves. Shared by the partitions reading streams.
-#[derive(Debug, Clone)]
-pub struct CwLedger {
-    overlap_ms: i64,
-    streams: std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<String, StreamState>>>,
-}
-
-impl Default for CwLedger {
-    fn default() -> Self {
-        CwLedger::new(DEFAULT_OVERLAP_MS)
-    }
-}
-
-impl CwLedger {
-    pub fn new(overlap_ms: i64) -> Self {
-        CwLedger {
-            overlap_ms,
-            streams: Default::default(),
-        }
-    }
-
-    pub fn overlap_ms(&self) -> i64 {
-        self.overlap_ms
-    }
-
-    /// What was read, by stream.
-    pub fn streams(
-        &self,
-    ) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<String, StreamState>> {
-        self.streams.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Records an event read from a stream, keeping only ids within the overlap.
-    pub fn note(&self, stream: &str, ts: i64, id: &str) {
-        let mut l = self.streams();
-        let s = l.entry(stream.to_string()).or_default();
-        if ts > s.until_ms {
-            s.until_ms = ts;
-        }
-        let floor = s.until_ms - self.overlap_ms;
-        if ts >= floor {
-            s.seen.insert(format!("{ts}:{id}"));
-        }
-        // Ids fall out of the overlap as newer events arrive; trim now and then.
-        if s.seen.len() > 4096 {
-            s.seen
-                .retain(|k| StreamState::stamp(k).is_some_and(|t| t >= floor));
-        }
-    }
-}
 
 /// A log stream of a group.
 #[derive(Debug, Clone, PartialEq, Eq)]

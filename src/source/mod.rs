@@ -2,10 +2,10 @@
 //! recursively) or a glob. Objects whose key layout puts them outside the time window are
 //! skipped without being opened.
 
-pub mod aws;
 pub mod cloudwatch;
 pub mod committed;
 pub mod layout;
+pub mod ledger;
 pub mod local;
 pub mod s3;
 
@@ -33,7 +33,7 @@ pub struct SourceObject {
     /// `size`, the stamp `--state` and the export manifest record. A file is read no
     /// further than the `size` it was listed with, so records appended while it is read
     /// are left for the next run, which sees a new stamp.
-    pub mtime_ns: Option<i128>,
+    pub mtime_ns: Option<i64>,
     /// A local text file that grew since an earlier run read it: only what follows is read.
     pub resume: Option<Resume>,
     /// How much of a local file the read took, set by the reader (clones share it): what
@@ -119,7 +119,7 @@ impl SourceObject {
             .modified()
             .ok()
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map(|d| d.as_nanos() as i128);
+            .and_then(|d| i64::try_from(d.as_nanos()).ok());
         self
     }
 }
@@ -131,7 +131,7 @@ pub struct Remote {
     pub logs: Option<aws_sdk_cloudwatchlogs::Client>,
     pub handle: tokio::runtime::Handle,
     /// What was read from CloudWatch streams, for `scan --state`.
-    pub ledger: cloudwatch::CwLedger,
+    pub ledger: ledger::CwLedger,
 }
 
 /// What discovery found.

@@ -20,8 +20,8 @@ use futures::future::BoxFuture;
 use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 
-use super::aws::{causes, error_text};
 use super::{SourceObject, looks_like_flow_log, parse_key};
+use crate::aws::{causes, error_text};
 use crate::decode::TimeWindow;
 use crate::error::{Error, Result};
 

@@ -3,7 +3,7 @@
 //! pruning, gzip and Parquet objects, truncated objects, and the same findings as the
 //! same data scanned from local disk.
 
-mod support;
+use crate::support;
 
 const BUCKET: &str = "flow-logs-bucket";
 const PREFIX: &str = "any/prefix";

@@ -9,7 +9,7 @@
 //! `aws sagemaker describe-…`, unmodified field names and nesting, ISO 8601 times with
 //! microseconds) plus a few flow records, and runs the real binary.
 
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 

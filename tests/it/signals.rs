@@ -2,7 +2,7 @@
 //! scan's columnar copy, export staging, spill files: all in its scratch folder), and a
 //! run killed harder leaves a folder the next run removes.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -1,4 +1,4 @@
-//! Fault injection between sageflow and moto (tests/support/proxy.rs). Under HTTP 500 and
+//! Fault injection between sageflow and moto (tests/it/support/proxy.rs). Under HTTP 500 and
 //! 503, S3 SlowDown, connection resets, truncated bodies and delays, every S3 or
 //! CloudWatch run either returns exactly the rows of the same command over local files or
 //! fails (exit 2) naming the object or log stream it could not read: a run that exits 0
@@ -10,7 +10,7 @@
 //! retries or by sageflow's resumption; permanent ones must fail the run. Retries back off
 //! for milliseconds here (`SAGEFLOW_RETRY_BACKOFF_MS`).
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -622,7 +622,7 @@ fn s3(moto: &support::Moto) -> (tokio::runtime::Runtime, aws_sdk_s3::Client) {
         .region(aws_sdk_s3::config::Region::new("us-east-1"))
         .endpoint_url(&moto.endpoint)
         .force_path_style(true)
-        .http_client(sageflow::source::aws::http_client().expect("an HTTP client"))
+        .http_client(sageflow::aws::http_client().expect("an HTTP client"))
         .build();
     (rt, aws_sdk_s3::Client::from_conf(conf))
 }

@@ -1,4 +1,4 @@
-"""Runs a moto server for sageflow's integration tests (see tests/support/mod.rs).
+"""Runs a moto server for sageflow's integration tests (see tests/it/support/mod.rs).
 
 Usage: python moto_server.py [PORT]   (PORT 0 or absent: any free port)
 

@@ -2,7 +2,7 @@
 //! DescribeFlowLogs; FilterLogEvents pagination and time windows; and the same findings as
 //! the same records scanned from local disk.
 
-mod support;
+use crate::support;
 
 /// Puts the records of a sample shape into `group`, one stream per ENI (`<eni>-all`, as
 /// VPC Flow Logs names them), each event stamped with its record's `start`. With

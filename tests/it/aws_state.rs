@@ -3,7 +3,7 @@
 //! together the runs flag exactly what one full scan flags. Also the live inventory
 //! through the CLI: `inventory collect` then `--inventory DIR` equals `--inventory live`.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 

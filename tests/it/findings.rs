@@ -4,7 +4,7 @@
 //! SARIF that the SARIF 2.1.0 schema and GitHub's code-scanning rules accept, and the
 //! bundled rules run by DuckDB over an export giving the scan's findings.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -269,7 +269,7 @@ fn sarif_checker() -> (std::path::PathBuf, std::path::PathBuf) {
         .unwrap()
         .join("sarif-venv");
     let o = std::process::Command::new("bash")
-        .arg(root().join("tests/support/sarif_setup.sh"))
+        .arg(root().join("tests/it/support/sarif_setup.sh"))
         .arg(&venv)
         .output()
         .unwrap();
@@ -286,7 +286,7 @@ fn sarif_checker() -> (std::path::PathBuf, std::path::PathBuf) {
 fn check_sarif(path: &Path) -> String {
     let (python, schema) = sarif_checker();
     let o = std::process::Command::new(python)
-        .arg(root().join("tests/support/sarif_check.py"))
+        .arg(root().join("tests/it/support/sarif_check.py"))
         .arg(path)
         .arg(schema)
         .output()

@@ -2,7 +2,7 @@
 //! a closed pipe that is not an error, colours on request only, several statements as
 //! several JSON documents, bundled reports by name, and `--output` that means a file.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;

@@ -1,11 +1,11 @@
 //! The AWS network set-ups of real organisations (issue 16, D16): a TLS endpoint signed by a
 //! private CA (a TLS-inspecting proxy's, say) trusted through `AWS_CA_BUNDLE`, and the
 //! proxy variables `HTTPS_PROXY`/`HTTP_PROXY`. A local TLS terminator and a local proxy
-//! (`tests/support/net_helpers.py`) stand in front of moto; names under `.sageflow.test`
+//! (`tests/it/support/net_helpers.py`) stand in front of moto; names under `.sageflow.test`
 //! resolve only through the proxy. Also: errors a user meets before any request (no
 //! region, an unknown profile) and `export --ddl` needing no credentials.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -17,7 +17,7 @@ const BUCKET: &str = "net-logs";
 /// A helper of `net_helpers.py`; the child ends when this test binary exits.
 fn helper(moto: &Moto, args: &[&str]) -> (Child, u16) {
     let mut child = Command::new(moto.python())
-        .arg(support::root().join("tests/support/net_helpers.py"))
+        .arg(support::root().join("tests/it/support/net_helpers.py"))
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

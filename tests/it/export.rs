@@ -2,7 +2,7 @@
 //! findings as the logs), DuckDB reading it with the printed DDL, incremental re-runs,
 //! interrupted runs, export to S3 (moto), and values spelled like NULL stand-ins kept as text.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 

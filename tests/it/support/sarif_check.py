@@ -4,7 +4,7 @@ what GitHub code scanning requires of an upload.
 Usage: python sarif_check.py SARIF_FILE [SCHEMA_FILE]
        (SCHEMA_FILE defaults to $SARIF_SCHEMA)
 
-Run it with the python of the venv that tests/support/sarif_setup.sh prints (line 1),
+Run it with the python of the venv that tests/it/support/sarif_setup.sh prints (line 1),
 with the schema it prints (line 2): that venv has the pinned jsonschema and the format
 checkers for `uri` and `date-time`.
 

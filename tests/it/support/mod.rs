@@ -7,7 +7,7 @@
 //!    otherwise it is built with `python3 -m venv` + `pip install` in a temporary
 //!    directory beside it and renamed into place, all under an exclusive lock on
 //!    `<venv>.lock`, so test binaries running in parallel install it once;
-//! 2. starts `tests/support/moto_server.py` from that venv on a free port (the server
+//! 2. starts `tests/it/support/moto_server.py` from that venv on a free port (the server
 //!    picks it and reports it) and keeps the child's stdin pipe open in a static. When
 //!    the test binary exits, however it exits, the pipe closes and the server stops.
 //!
@@ -202,7 +202,7 @@ fn inherited_aws_vars() -> Vec<OsString> {
 
 fn start() -> Result<Moto, String> {
     let python = ensure_venv(&venv_dir())?;
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/moto_server.py");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/support/moto_server.py");
     let log_path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
         "moto-server-{}.log",
         std::env::current_exe()

@@ -4,7 +4,7 @@
 //! twice. Also incremental scans that lose nothing and repeat nothing (issue 17): late
 //! objects straddling --since, appended, touched and rewritten files.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::path::Path;

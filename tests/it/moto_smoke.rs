@@ -1,14 +1,14 @@
 //! The moto harness itself: it installs and starts the server, seeds it with boto3, the
 //! Rust SDK reaches it, `lock` resets it, and the server stops when its stdin closes.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, Region};
-use sageflow::source::aws::{AwsOptions, s3_client};
+use sageflow::aws::{AwsOptions, s3_client};
 use support::moto;
 
 /// The S3 bucket names moto lists, through the library's own S3 client.
@@ -21,7 +21,7 @@ fn bucket_names(endpoint: &str) -> Vec<String> {
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
     rt.block_on(async {
         let sdk = aws_config::defaults(BehaviorVersion::latest())
-            .http_client(sageflow::source::aws::http_client().expect("HTTP client"))
+            .http_client(sageflow::aws::http_client().expect("HTTP client"))
             .credentials_provider(aws_sdk_s3::config::Credentials::new(
                 "testing", "testing", None, None, "test",
             ))
@@ -101,7 +101,10 @@ fn sageflow_commands_run() {
 #[test]
 fn the_server_stops_when_its_stdin_closes() {
     let m = moto();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/moto_server.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/it/support/moto_server.py"
+    );
     let mut child = Command::new(m.python())
         .arg(script)
         .stdin(Stdio::piped())

@@ -1,8 +1,8 @@
-//! Security properties of the binary against moto (through tests/support/proxy.rs):
+//! Security properties of the binary against moto (through tests/it/support/proxy.rs):
 //! credentials never reach any output, the least-privilege IAM policy in `iam/` allows
 //! exactly what the commands call, and user SQL cannot write.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

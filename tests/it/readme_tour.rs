@@ -3,7 +3,7 @@
 //! standard input (the test venv's DuckDB behind a small script). What the README says
 //! about the first finding is checked against the findings the tour wrote.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::Command;

@@ -2,7 +2,7 @@
 //! `tests/snapshots/` (regenerate with `UPDATE_SNAPSHOTS=1 cargo test`), exit codes and
 //! stderr reports are asserted directly.
 
-mod support;
+use crate::support;
 
 use std::io::Write;
 use std::path::PathBuf;

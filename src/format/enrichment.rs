@@ -1,0 +1,99 @@
+//! The columns the enrichment stage adds to every record (`crate::enrich` computes
+//! them): described here, with the rest of the `flows` table, so that every stage takes the
+//! table's shape from one place.
+
+use datafusion::arrow::datatypes::{DataType, Field};
+
+/// The enrichment columns, in table order.
+pub const COLUMNS: &[(&str, &str)] = &[
+    (
+        "eni_owner_kind",
+        "sagemaker, vpc_endpoint, nat_gateway, efs, lambda, other_service, ec2, aws_managed, or unknown (also: an ENI no inventory document names)",
+    ),
+    (
+        "sagemaker_resource_type",
+        "studio_domain, notebook_instance, training_job, processing_job, transform_job, endpoint, hyperpod_cluster (NULL when candidates of different types fit)",
+    ),
+    (
+        "sagemaker_resource",
+        "domain id, notebook name, job name or endpoint name; NULL unless exactly one workload fits",
+    ),
+    (
+        "sagemaker_user_profile",
+        "Studio user profile, when the ENI names one",
+    ),
+    (
+        "sagemaker_candidates",
+        "type:name of every workload that fits the record, comma-separated, when more than one does",
+    ),
+    (
+        "attribution",
+        "eni (the record's ENI is in the inventory), packet_address (a NAT gateway leg, by the workload address in the packet), vpc_config_by_record (an ENI missing from the inventory, by the record's subnet and time); NULL: no inventory document names the ENI",
+    ),
+    (
+        "attribution_rule",
+        "the rule that attributed the ENI: notebook_network_interface_id, studio_description, sagemaker_resource_tag, notebook_description or vpc_config for SageMaker; vpc_endpoint_network_interface_ids, nat_gateway_network_interface_id, interface_type, description, requester_id or eni_attachment otherwise",
+    ),
+    (
+        "attribution_document",
+        "the inventory file that rule read (the workload's describe-* file for vpc_config, else the file describing the ENI or notebook)",
+    ),
+    ("direction", "egress or ingress relative to the workload"),
+    (
+        "local_addr",
+        "the workload-side address (original packet address where present)",
+    ),
+    (
+        "remote_addr",
+        "the other side's address (original packet address where present)",
+    ),
+    (
+        "remote_kind",
+        "same_vpc, interface_endpoint, gateway_endpoint, nat_gateway, aws_service, private_other or internet (EC2 and Global Accelerator addresses, which customers hold, are internet)",
+    ),
+    (
+        "remote_service",
+        "endpoint service name, s3/dynamodb for gateway endpoints, or the ip-ranges service code",
+    ),
+    (
+        "remote_vpc",
+        "the VPC the remote address is in, when the inventory places it (own VPC, an interface endpoint's VPC, a peer VPC)",
+    ),
+    (
+        "remote_evidence",
+        "what classified the remote: the interface endpoint, NAT gateway or VPC CIDR, the gateway endpoint's prefix list or route, traffic-path 7, pkt-*-aws-service, the ip-ranges.json prefix and service, or the private range",
+    ),
+    (
+        "initiator",
+        "local or remote: which side opened the TCP connection, from this record's SYN or SYN-ACK flag",
+    ),
+    (
+        "leaves_vpc",
+        "ACCEPT traffic of a SageMaker workload whose remote is outside its VPC and not behind an endpoint",
+    ),
+    (
+        "endpoint_bypass",
+        "ACCEPT egress of a SageMaker workload to a public AWS service address, not through a gateway endpoint",
+    ),
+];
+
+/// The number of text enrichment columns (all but the two flags, which come last).
+pub const TEXT_COLUMNS: usize = 16;
+
+/// The index in [`COLUMNS`] of `remote_evidence`, which is only computed when wanted.
+pub const REMOTE_EVIDENCE: usize = 14;
+
+pub fn fields() -> Vec<Field> {
+    COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| {
+            let dt = if i >= TEXT_COLUMNS {
+                DataType::Boolean
+            } else {
+                DataType::Utf8View
+            };
+            Field::new(*name, dt, true)
+        })
+        .collect()
+}
