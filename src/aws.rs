@@ -198,7 +198,7 @@ async fn check_profile(name: &str) -> crate::error::Result<()> {
     let known: Vec<&str> = set.profiles().collect();
     Err(crate::error::Error::Usage(format!(
         "--profile {name}: no such profile in the AWS config or credentials file{}; the profiles are: {}",
-        crate::format::suggest::did_you_mean(name, known.iter().copied()),
+        crate::suggest::did_you_mean(name, known.iter().copied()),
         if known.is_empty() {
             "none".to_string()
         } else {

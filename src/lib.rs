@@ -1,7 +1,8 @@
 //! sageflow: analyse Amazon VPC Flow Logs to prove where Amazon SageMaker traffic goes.
 //!
 //! The pipeline, one module per stage; a module imports only from those before it:
-//! 1. [`error`], [`aws`] (SDK configuration), [`terminal`], [`scratch`]: used by all;
+//! 1. [`error`], [`aws`] (SDK configuration), [`store`] (local/S3 storage of exports and
+//!    state files), [`suggest`] ("did you mean"), [`terminal`], [`scratch`]: used by all;
 //! 2. [`format`] (field catalogue, record formats, the `flows` schema) and [`inventory`]
 //!    (AWS CLI JSON → what owns each ENI and address);
 //! 3. [`decode`] (bytes → Arrow, no IO) and [`enrich`] (the columns naming the workload
@@ -26,6 +27,8 @@ pub mod inventory;
 pub mod scan;
 pub mod scratch;
 pub mod source;
+pub mod store;
+pub mod suggest;
 pub mod terminal;
 
 pub use error::{Error, Result};

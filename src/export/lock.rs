@@ -81,7 +81,7 @@ impl Lock {
         let text = serde_json::to_vec_pretty(&me).expect("holder serialises");
         match store {
             Store::Local(root) => {
-                let path = super::store::local_path(root, LOCAL)?;
+                let path = crate::store::local_path(root, LOCAL)?;
                 if let Some(d) = path.parent() {
                     std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
                 }

@@ -18,7 +18,6 @@
 
 pub mod ddl;
 pub mod lock;
-pub mod store;
 
 use std::sync::Arc;
 
@@ -33,7 +32,8 @@ use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
-pub use store::Store;
+pub use crate::store::Store;
+use crate::store::fault;
 
 use crate::error::{Error, Result};
 use crate::source::ledger::ReadLedger;
@@ -241,21 +241,6 @@ pub async fn data_files(store: &Store) -> Result<Vec<String>> {
         .collect())
 }
 
-/// Test hook: `SAGEFLOW_FAULT=<phase>:<n>` aborts the process at the n-th step of a phase
-/// (`staging` files written, `commit` files moved, `publish` local documents written but
-/// not yet renamed: 0 is the run record, `obsolete` files of a replaced export deleted),
-/// to prove interrupted runs are safe.
-fn fault(phase: &str, step: usize) {
-    if let Ok(spec) = std::env::var("SAGEFLOW_FAULT")
-        && let Some((p, n)) = spec.split_once(':')
-        && p == phase
-        && n.parse::<usize>().ok() == Some(step)
-    {
-        eprintln!("sageflow: SAGEFLOW_FAULT={spec}: aborting");
-        std::process::abort();
-    }
-}
-
 fn writer_props(sort_cols: &[usize]) -> WriterProperties {
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(
@@ -415,7 +400,7 @@ pub async fn export(
                     seq += 1;
                     let local = match store {
                         Store::Local(root) => {
-                            store::local_path(root, &format!("{STAGING}{run}/{rel}"))?
+                            crate::store::local_path(root, &format!("{STAGING}{run}/{rel}"))?
                         }
                         Store::S3 { .. } => staging_local.join(&rel),
                     };

@@ -6,7 +6,6 @@
 //! the default v2 format. It is never guessed from how many tokens a line has.
 
 pub mod enrichment;
-pub mod suggest;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -405,7 +404,7 @@ impl Layout {
 pub fn unknown_field(origin: &str, name: &str) -> Error {
     Error::Format(format!(
         "{origin}: `{name}` is not a flow-log field{}; if it is a field AWS added after this version of sageflow, pass --allow-unknown-fields to keep it as a text column",
-        suggest::did_you_mean(name, FIELDS.iter().map(|f| f.name))
+        crate::suggest::did_you_mean(name, FIELDS.iter().map(|f| f.name))
     ))
 }
 

@@ -610,7 +610,7 @@ pub async fn check_suppressions(
             return Err(Error::config(
                 format!(
                     "{at}: no such rule{}",
-                    crate::format::suggest::did_you_mean(
+                    crate::suggest::did_you_mean(
                         &s.rule,
                         rules
                             .iter()
@@ -635,10 +635,7 @@ pub async fn check_suppressions(
                 return Err(Error::config(
                     format!(
                         "{at}: `{key}` is not a column of its findings, so it would never match{}",
-                        crate::format::suggest::did_you_mean(
-                            key,
-                            columns.iter().map(String::as_str)
-                        )
+                        crate::suggest::did_you_mean(key, columns.iter().map(String::as_str))
                     ),
                     HINT,
                 ));

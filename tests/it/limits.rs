@@ -57,8 +57,10 @@ fn run(args: &[&OsStr]) -> Run {
     let mut status = 0;
     // SAFETY: rusage is plain data; wait4 fills it for our own child, which std has not
     // reaped (dropping a `Child` neither waits nor kills).
+    #[allow(unsafe_code)]
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let reaped = loop {
+        #[allow(unsafe_code)]
         let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
         if r == -1 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
             continue;

@@ -62,6 +62,8 @@ fn a_stopped_scan_removes_its_temporary_files() {
             waited += 1;
             assert!(waited < 3000, "no scan copy appeared in {}", tmp.display());
         }
+        // SAFETY: kill(2) on our own child's pid, which std has not reaped yet.
+        #[allow(unsafe_code)]
         unsafe {
             libc::kill(child.id() as i32, signal);
         }

@@ -1,6 +1,7 @@
-//! Where an export is written: a local directory or an S3 prefix, behind the few
-//! operations the commit protocol needs (put a finished file, move it, read and write small
-//! JSON documents, list and delete).
+//! Where sageflow keeps what it writes (an export, a `--state` file): a local directory or
+//! an S3 prefix, behind the few operations the export's commit protocol needs (put a
+//! finished file, move it, read and write small JSON documents, list and delete). Local
+//! writes never follow a symbolic link and reach the disk before they are published.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -45,7 +46,7 @@ impl Store {
         }
     }
 
-    pub(super) fn s3_err<E>(&self, op: &str, rel: &str, e: SdkError<E, HttpResponse>) -> Error
+    pub(crate) fn s3_err<E>(&self, op: &str, rel: &str, e: SdkError<E, HttpResponse>) -> Error
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
@@ -246,7 +247,7 @@ impl Store {
                     // Whole on disk before the rename publishes it (power loss).
                     f.sync_all().map_err(|e| Error::io(&tmp, e))?;
                 }
-                super::fault("publish", WRITES.fetch_add(1, Ordering::Relaxed));
+                fault("publish", WRITES.fetch_add(1, Ordering::Relaxed));
                 std::fs::rename(&tmp, &dest).map_err(|e| Error::io(&dest, e))?;
                 match dest.parent() {
                     Some(d) => sync_path(d),
@@ -394,4 +395,19 @@ fn create_new(path: &Path) -> Result<std::fs::File> {
         .create_new(true)
         .open(path)
         .map_err(|e| Error::io(path, e))
+}
+
+/// Test hook: `SAGEFLOW_FAULT=<phase>:<n>` aborts the process at the n-th step of a phase
+/// (`staging` files written, `commit` files moved, `publish` local documents written but
+/// not yet renamed: 0 is the run record, `obsolete` files of a replaced export deleted),
+/// to prove interrupted runs are safe.
+pub fn fault(phase: &str, step: usize) {
+    if let Ok(spec) = std::env::var("SAGEFLOW_FAULT")
+        && let Some((p, n)) = spec.split_once(':')
+        && p == phase
+        && n.parse::<usize>().ok() == Some(step)
+    {
+        eprintln!("sageflow: SAGEFLOW_FAULT={spec}: aborting");
+        std::process::abort();
+    }
 }

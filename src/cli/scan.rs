@@ -1,0 +1,282 @@
+//! `sageflow scan` and `sageflow rules`, and where `--state` is kept.
+
+use super::*;
+
+pub(super) fn list_rules(a: RulesArgs) -> Result<u8> {
+    let rules = crate::scan::rules::load(a.rules.as_deref())?;
+    let mut out = std::io::stdout().lock();
+    let w = |e| Error::io("standard output", e);
+    writeln!(
+        out,
+        "{:<32} {:<7} {:<9} DESCRIPTION",
+        "NAME", "KIND", "SEVERITY"
+    )
+    .map_err(w)?;
+    for r in &rules {
+        writeln!(
+            out,
+            "{:<32} {:<7} {:<9} {}",
+            r.name,
+            if r.is_report { "report" } else { "rule" },
+            r.severity,
+            r.description
+        )
+        .map_err(w)?;
+    }
+    Ok(EXIT_OK)
+}
+
+pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
+    if let Some(out) = &a.output {
+        refuse_format_as_output(out)?;
+    }
+    let rules = crate::scan::rules::load(a.rules.as_deref())?;
+    let suppressions = match &a.suppress {
+        Some(p) => crate::scan::load_suppressions(p)?,
+        None => Vec::new(),
+    };
+    if a.input.inventory.inventory.is_none() && !a.allow_empty {
+        return Err(Error::config(
+            "scan needs --inventory: without one no ENI can be attributed to a SageMaker workload, so every rule would find nothing",
+            INVENTORY_HINT,
+        ));
+    }
+    let state_store = match &a.state {
+        Some(loc) => Some(StateStore::open(loc, &a.input.aws).await?),
+        None => None,
+    };
+    let mut state = match &state_store {
+        Some(s) => s.load().await?,
+        None => ScanState::default(),
+    };
+    // A full-coverage run reads as if no earlier run had (every object and event of the
+    // window), whole as incremental runs read, and then moves the state forward.
+    let nothing_read = ReadLedger::default();
+    let known = if a.full_coverage {
+        &nothing_read
+    } else {
+        &state.read
+    };
+    let run = prepare(
+        &a.input,
+        state_store.as_ref().map(|_| (known, OnRewrite::ReadAgain)),
+    )
+    .await?;
+    if !a.allow_empty {
+        attributable(&a.input.inventory, &run.enricher)?;
+    }
+    if let Some(p) = &a.suppress {
+        crate::scan::check_suppressions(
+            &run.ctx,
+            &rules,
+            &suppressions,
+            &p.display().to_string(),
+            a.group_by,
+        )
+        .await?;
+    }
+    let incremental = state_store.is_some() && !a.full_coverage;
+    crate::engine::tables::register_context(&run.ctx, incremental)?;
+    let progress = progress::Progress::start(run.stats.clone(), run.quiet);
+    let mut per_rule: Vec<(String, usize)> = Vec::new();
+    // The sources are read once; the rules run over a temporary columnar copy.
+    let temp = crate::scratch::subdir("scan-")?;
+    let unknown_report = crate::scan::rules::bundled("unknown-enis")?;
+    let summary_query = crate::scan::Coverage::query(&unknown_report);
+    // The report itself too: planning it inside the summary prunes the columns the
+    // summary does not total, but they must exist in the copy for it to plan at all.
+    let mut used: Vec<&crate::scan::Rule> = rules.iter().filter(|r| !r.is_report).collect();
+    used.extend([&unknown_report, &summary_query]);
+    crate::scan::materialize(&run.ctx, temp.path(), &used).await?;
+    let read = run.stats.snapshot();
+    if let Err(e) = run.read_something(read, a.allow_empty) {
+        drop(progress);
+        run.summary_of(read)?;
+        return Err(e);
+    }
+    let coverage = crate::scan::Coverage::of(&run.ctx, &summary_query).await?;
+    let today = Utc::now().date_naive();
+    let mut removed = vec![0usize; suppressions.len()];
+    let mut spool = crate::scan::Spool::create(temp.path())?;
+    for rule in rules.iter().filter(|r| !r.is_report) {
+        let found = crate::scan::run_rule(&run.ctx, rule, a.group_by, |f| {
+            for (i, s) in suppressions.iter().enumerate() {
+                if !s.expired(today) && s.matches(&f) {
+                    removed[i] += 1;
+                    return Ok(());
+                }
+            }
+            // A full-coverage run reports them all again, and remembers them.
+            if state_store.is_some() && !state.report(&f) && !a.full_coverage {
+                return Ok(());
+            }
+            spool.push(&f)
+        })
+        .await?;
+        per_rule.push((rule.name.clone(), found));
+    }
+    drop(progress);
+
+    let mut out: Box<dyn Write> = match &a.output {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).map_err(|e| Error::io(p, e))?,
+        )),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    crate::scan::write(&mut spool, &rules, a.format, &mut out).map_err(|e| {
+        match (e, &a.output) {
+            // Name the file the findings could not be written to.
+            (Error::Io { source, .. }, Some(p)) => Error::io(p, source),
+            (e, _) => e,
+        }
+    })?;
+    drop(out);
+
+    // Only a complete run moves the state forward: a failed one (a damaged object too) is
+    // read again next time.
+    let damage = run.stats.damage();
+    if let (Some(store), Ok(())) = (&state_store, &damage) {
+        state.read.record(&run.objects, &run.ledger);
+        store.save(&state).await?;
+    }
+    run.summary_of(read)?;
+    if !run.quiet {
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(
+            err,
+            "sageflow: {} records of SageMaker workloads; {} ENIs with records unknown to the inventory",
+            coverage.sagemaker_records, coverage.unknown_enis
+        );
+        let _ = writeln!(err, "sageflow: {} findings", spool.len());
+        for (name, _) in &per_rule {
+            let _ = writeln!(err, "  {name:<32} {}", spool.count_of(name));
+        }
+        for (s, n) in suppressions.iter().zip(&removed) {
+            if s.expired(today) {
+                let _ = writeln!(
+                    err,
+                    "  suppression for {} expired on {} ({}): no longer applied",
+                    s.rule,
+                    s.expires.as_deref().unwrap_or("?"),
+                    s.reason
+                );
+            } else if *n > 0 {
+                let _ = writeln!(err, "  suppressed {n} {} findings: {}", s.rule, s.reason);
+            } else {
+                let _ = writeln!(
+                    err,
+                    "  suppression for {} ({}) matched no finding: check its match, or remove it",
+                    s.rule, s.reason
+                );
+            }
+        }
+        let read_from: Vec<String> = run
+            .objects
+            .iter()
+            .filter_map(|o| o.key.flow_log_id.clone())
+            .collect();
+        for note in crate::scan::coverage_notes(&run.enricher, &read_from) {
+            let _ = writeln!(err, "note: {note}");
+        }
+        if incremental {
+            let _ = writeln!(
+                err,
+                "note: an incremental run sees only new data: SageMaker ENIs with no record at all, and CloudWatch events that arrive stamped more than {} before the newest one read (--cw-overlap), are found by `--full-coverage` runs; run one periodically",
+                humantime::format_duration(std::time::Duration::from_millis(
+                    a.input.cw_overlap as u64
+                ))
+            );
+        }
+    }
+    if coverage.unknown_records > 0 {
+        // A trust problem, not a detail: printed even with --quiet.
+        let attributed = if coverage.attributed > 0 {
+            format!(
+                " ({} of them attributed to a workload by the record's subnet and time)",
+                coverage.attributed
+            )
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "sageflow: warning: {} records ({}) on {} ENIs that no inventory document names{attributed}; \
+             their workloads are unknown and findings on them may be missed. List them with \
+             `sageflow query … --report unknown-enis`, and save \
+             describe-network-interfaces while the workloads run (job ENIs are deleted when jobs end)",
+            coverage.unknown_records,
+            indicatif::HumanBytes(coverage.unknown_bytes),
+            coverage.unknown_enis,
+        );
+    }
+    damage?;
+    Ok(if spool.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_FINDINGS
+    })
+}
+
+/// Where `--state` is kept: one document in a [`crate::store::Store`] (a local folder or an
+/// S3 prefix), written as the export's documents are (never through a link, on disk before
+/// it replaces the previous state).
+pub(super) struct StateStore {
+    store: crate::store::Store,
+    name: String,
+}
+
+impl StateStore {
+    pub(super) async fn open(loc: &str, aws: &crate::aws::AwsOptions) -> Result<StateStore> {
+        if loc.starts_with("s3://") {
+            let (bucket, key) = source::s3::parse_url(loc)?;
+            if key.is_empty() || key.ends_with('/') {
+                return Err(Error::Usage(format!(
+                    "--state {loc}: name an object, not a bucket"
+                )));
+            }
+            let (prefix, name) = match key.rsplit_once('/') {
+                Some((dir, name)) => (format!("{dir}/"), name.to_string()),
+                None => (String::new(), key),
+            };
+            let sdk = crate::aws::sdk_config(aws).await?;
+            Ok(StateStore {
+                store: crate::store::Store::S3 {
+                    client: crate::aws::s3_client(&sdk, aws),
+                    bucket,
+                    prefix,
+                },
+                name,
+            })
+        } else {
+            let path = std::path::Path::new(loc);
+            let name = path
+                .file_name()
+                .ok_or_else(|| Error::Usage(format!("--state {loc}: name a file")))?
+                .to_string_lossy()
+                .into_owned();
+            let dir = path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."));
+            Ok(StateStore {
+                store: crate::store::Store::Local(dir.to_path_buf()),
+                name,
+            })
+        }
+    }
+
+    pub(super) async fn load(&self) -> Result<ScanState> {
+        match self.store.read(&self.name).await? {
+            Some(text) => ScanState::parse(
+                &String::from_utf8_lossy(&text),
+                &self.store.describe(&self.name),
+            ),
+            None => Ok(ScanState::default()),
+        }
+    }
+
+    pub(super) async fn save(&self, state: &ScanState) -> Result<()> {
+        self.store
+            .write(&self.name, state.to_json().as_bytes())
+            .await
+    }
+}
