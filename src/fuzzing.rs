@@ -581,11 +581,11 @@ fn object(name: &str, size: usize) -> SourceObject {
 
 /// Runs one object through the local reader's decoding path, checking every batch.
 fn read_object_bytes(
-    enc: crate::source::local::Encoding,
+    enc: crate::source::read::Encoding,
     data: &[u8],
     setup: &Setup,
 ) -> (Result<bool>, Counts) {
-    use crate::source::local::{Encoding, read_encoded, read_parquet};
+    use crate::source::read::{Encoding, read_encoded, read_parquet};
     let obj = object(OBJECT, data.len());
     let (opts, sink) = setup.build();
     let stats = Arc::new(ScanStats::default());
@@ -630,7 +630,7 @@ fn read_object_bytes(
 /// path. What it accepts must be what the same bytes, decompressed separately, give as
 /// plain text; what it refuses must be an IO error naming the object.
 pub fn gzip(data: &[u8]) {
-    use crate::source::local::Encoding;
+    use crate::source::read::Encoding;
     let setup = Setup {
         batch_size: 512,
         ..Setup::new()
@@ -683,7 +683,7 @@ pub fn gzip(data: &[u8]) {
 /// reader's Parquet set-up, with every column and with none (the same rows must be kept),
 /// and with a time window that prunes row groups by their statistics.
 pub fn parquet(data: &[u8]) {
-    use crate::source::local::Encoding;
+    use crate::source::read::Encoding;
     let check_err = |e: &Error| match e {
         Error::Parquet { object, message } => {
             assert_eq!(object, OBJECT, "error names another object");

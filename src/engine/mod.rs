@@ -24,14 +24,14 @@ pub const BATCH_SIZE: usize = 8192;
 /// (a typo would otherwise be an empty column); Parquet columns are AWS's own, kept with
 /// a warning.
 pub fn unknown_fields(objects: &[SourceObject], config: &ScanConfig) -> Result<Vec<String>> {
-    use crate::source::local::Declared;
+    use crate::source::read::Declared;
     let mut names = Vec::new();
     if let Some(l) = &config.log_format {
         names.extend(l.unknown());
         return Ok(names);
     }
     for o in objects {
-        match crate::source::local::peek_unknown_fields(o) {
+        match crate::source::read::peek_unknown_fields(o) {
             Ok((found, declared)) => {
                 if let (Some(name), Declared::Header, false) =
                     (found.first(), declared, config.allow_unknown_fields)

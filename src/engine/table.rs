@@ -30,7 +30,7 @@ use crate::decode::{DecodeOptions, RejectSink, ScanStats, TimeWindow};
 use crate::enrich::Enricher;
 use crate::format::{ColumnSource, FlowSchema, Layout};
 use crate::source::SourceObject;
-use crate::source::local::read_object;
+use crate::source::read::read_object;
 
 /// Settings of a scan that come from the command line.
 #[derive(Debug, Clone)]

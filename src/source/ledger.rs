@@ -219,7 +219,7 @@ impl ReadLedger {
             file.read_at(&mut first, 0)
                 .map_err(|e| Error::io(&o.path, e))?
         };
-        if super::local::sniff(&first[..n]) != super::local::Encoding::Plain {
+        if super::compression::sniff(&first[..n]) != super::compression::Encoding::Plain {
             return Ok(Known::Rewritten(
                 "it grew since it was read, and only plain text can be read on from where a run stopped",
             ));

@@ -4,9 +4,11 @@
 
 pub mod cloudwatch;
 pub mod committed;
+pub mod compression;
 pub mod layout;
 pub mod ledger;
-pub mod local;
+pub mod parquet;
+pub mod read;
 pub mod s3;
 
 use std::path::{Path, PathBuf};

@@ -50,7 +50,7 @@ fn read_file(path: &Path) -> (Vec<RecordBatch>, u64, Arc<ScanStats>) {
         batches.push(b);
         true
     };
-    sageflow::source::local::read_object(
+    sageflow::source::read::read_object(
         &obj,
         &options(None, sink.clone()),
         &stats,

@@ -26,7 +26,7 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use sageflow::decode::{DecodeOptions, RejectSink, ScanStats, normalise_epoch};
 use sageflow::format::{FIELDS, FlowSchema, Kind, Layout, lookup};
-use sageflow::source::{SourceObject, local::read_object, parse_key};
+use sageflow::source::{SourceObject, parse_key, read::read_object};
 
 /// One value as written: NULL (`-`), an integer, or text.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,226 +1,26 @@
-//! Reading one local object: the content decides how (gzip, Parquet or plain text by
-//! magic bytes), whatever the file is called.
+//! Reading one object, whatever its transport (local file, S3 object, CloudWatch Logs
+//! stream) and encoding (plain text, gzip, Parquet): the text chunk loop, how far a local
+//! file is read, and the counters a run reports.
 
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, RecordBatch};
-use datafusion::parquet::arrow::ProjectionMask;
-use datafusion::parquet::arrow::arrow_reader::{
-    ArrowReaderBuilder, ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
-};
+use datafusion::arrow::array::RecordBatch;
 
-use super::s3::{BodyReader, ParquetRanges, S3Location};
+// The encodings and the Parquet reader, which this loop dispatches to.
+use super::compression::*;
+pub use super::compression::{Encoding, sniff};
+pub(crate) use super::parquet::read_parquet;
+use super::parquet::*;
+use super::s3::{BodyReader, S3Location};
 use super::{Remote, SourceObject};
-use crate::decode::parquet::{BoundedReads, ParquetPlan, catch_decoder_panic};
 use crate::decode::text::MAX_LINE_BYTES;
 use crate::decode::{DecodeOptions, ScanStats, TextDecoder};
 use crate::error::{Error, Result};
 
-/// How an object's bytes are encoded, from its first bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Encoding {
-    Plain,
-    Gzip,
-    Parquet,
-    Zstd,
-    Bzip2,
-}
-
-pub fn sniff(head: &[u8]) -> Encoding {
-    match head {
-        [0x1f, 0x8b, ..] => Encoding::Gzip,
-        [b'P', b'A', b'R', b'1', ..] => Encoding::Parquet,
-        [0x28, 0xb5, 0x2f, 0xfd, ..] => Encoding::Zstd,
-        [b'B', b'Z', b'h', ..] => Encoding::Bzip2,
-        _ => Encoding::Plain,
-    }
-}
-
 /// Receives decoded batches; returns `false` when the consumer has gone away.
 pub type Emit<'a> = dyn FnMut(RecordBatch) -> bool + 'a;
-
-/// Counts bytes as they are read, for progress and for error offsets.
-struct Counting<R> {
-    inner: R,
-    read: u64,
-    stats: Arc<ScanStats>,
-    /// Set when the source itself failed (disk, network), so that a failure is not
-    /// blamed on the compressed data.
-    failed: bool,
-}
-
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf).inspect_err(|e| {
-            self.failed = e.kind() != std::io::ErrorKind::Interrupted;
-        })?;
-        self.read += n as u64;
-        ScanStats::add(&self.stats.bytes, n as u64);
-        Ok(n)
-    }
-}
-
-/// A gzip object decoded one member at a time (what `MultiGzDecoder` accepts, it accepts),
-/// remembering where each member starts in the compressed bytes: gzip cannot resume after
-/// a damaged member, so its offset is what tells the user which part of the object is lost.
-struct GzMembers<R: Read> {
-    member: Option<flate2::bufread::GzDecoder<BufReader<Counting<R>>>>,
-    /// The input once the last member has ended.
-    done: Option<BufReader<Counting<R>>>,
-    /// 0-based number of the member being decoded, and its compressed offset.
-    index: u64,
-    start: u64,
-    /// A decoder that failed reads as ended afterwards; this keeps a retry from skipping
-    /// on to the next member as if the damaged one were complete.
-    broken: bool,
-}
-
-impl<R: Read> GzMembers<R> {
-    fn new(input: BufReader<Counting<R>>) -> Self {
-        GzMembers {
-            member: Some(flate2::bufread::GzDecoder::new(input)),
-            done: None,
-            index: 0,
-            start: 0,
-            broken: false,
-        }
-    }
-
-    /// The compressed input, held by the member being decoded or, after the last, `done`.
-    fn source(&self) -> Option<&Counting<R>> {
-        match (&self.member, &self.done) {
-            (Some(m), _) => Some(m.get_ref().get_ref()),
-            (None, d) => d.as_ref().map(BufReader::get_ref),
-        }
-    }
-}
-
-impl<R: Read> Read for GzMembers<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        use std::io::BufRead;
-        if self.broken {
-            return Err(std::io::Error::other("the gzip stream failed earlier"));
-        }
-        loop {
-            let Some(member) = &mut self.member else {
-                return Ok(0);
-            };
-            let n = member.read(buf).inspect_err(|e| {
-                self.broken = e.kind() != std::io::ErrorKind::Interrupted;
-            })?;
-            if n > 0 || buf.is_empty() {
-                return Ok(n);
-            }
-            let mut input = self.member.take().expect("checked above").into_inner();
-            let at_end = match input.fill_buf() {
-                Ok(rest) => rest.is_empty(),
-                Err(e) => {
-                    self.done = Some(input);
-                    self.broken = e.kind() != std::io::ErrorKind::Interrupted;
-                    return Err(e);
-                }
-            };
-            if at_end {
-                self.done = Some(input);
-                return Ok(0);
-            }
-            self.index += 1;
-            self.start = input.get_ref().read - input.buffer().len() as u64;
-            self.member = Some(flate2::bufread::GzDecoder::new(input));
-        }
-    }
-}
-
-/// Text input that can say where a failed read was.
-trait TextInput: Read {
-    /// Counts the independently decoded parts (gzip members) begun so far.
-    fn part(&self) -> u64;
-
-    /// Where a read failed: in the source itself, or in the data of one gzip member.
-    fn locate(&self, size: u64) -> Located;
-}
-
-enum Located {
-    Source { offset: u64 },
-    Member { index: u64, start: u64, size: u64 },
-}
-
-impl<R: Read> TextInput for Counting<R> {
-    fn part(&self) -> u64 {
-        0
-    }
-
-    fn locate(&self, _size: u64) -> Located {
-        Located::Source { offset: self.read }
-    }
-}
-
-impl<R: Read> TextInput for GzMembers<R> {
-    fn part(&self) -> u64 {
-        self.index
-    }
-
-    fn locate(&self, size: u64) -> Located {
-        if let Some(source) = self.source().filter(|s| s.failed) {
-            return Located::Source {
-                offset: source.read,
-            };
-        }
-        Located::Member {
-            index: self.index,
-            start: self.start,
-            size,
-        }
-    }
-}
-
-/// The error for a read that failed after line `line`; the lines from `member_line` on
-/// came from the member the failure is in.
-fn read_failure(
-    obj: &SourceObject,
-    at: Located,
-    e: std::io::Error,
-    line: u64,
-    member_line: u64,
-) -> Error {
-    let (kind, message) = match at {
-        Located::Source { offset } => (
-            e.kind(),
-            format!("read failed at byte offset {offset}: {e}; stopped after line {line}"),
-        ),
-        Located::Member { index, start, size } => {
-            let truncated = e.kind() == std::io::ErrorKind::UnexpectedEof;
-            let of = if size > start {
-                format!(" (of {size})")
-            } else {
-                String::new()
-            };
-            let mut m = format!(
-                "gzip member {} at byte offset {start}{of} is {}: {e}; stopped after line {line}",
-                index + 1,
-                if truncated { "truncated" } else { "corrupt" },
-            );
-            if member_line <= line {
-                m += &format!(" (lines {member_line} on came from that member)");
-            }
-            m += if truncated {
-                "; the object ends inside that member"
-            } else {
-                "; the rest of the object is not read"
-            };
-            // Damage gets kinds of its own, for the hint.
-            let kind = if truncated {
-                std::io::ErrorKind::UnexpectedEof
-            } else {
-                std::io::ErrorKind::InvalidData
-            };
-            (kind, m)
-        }
-    };
-    Error::io(&obj.path, std::io::Error::new(kind, message))
-}
 
 /// Decodes one object, handing batches to `emit`. Returns `false` if `emit` asked to stop.
 /// Remote objects need `remote`.
@@ -304,7 +104,7 @@ pub(crate) struct TextEnd {
 
 /// How much of a local file to read: its listed size; for a plain-text file that has grown
 /// since, only the whole lines within it.
-fn listed_length(obj: &SourceObject, enc: Encoding, file: &mut File) -> Result<u64> {
+pub(super) fn listed_length(obj: &SourceObject, enc: Encoding, file: &mut File) -> Result<u64> {
     let io = |e| Error::io(&obj.path, e);
     let now = file.metadata().map_err(io)?.len();
     if obj.mtime_ns.is_none() || now <= obj.size {
@@ -332,7 +132,7 @@ fn listed_length(obj: &SourceObject, enc: Encoding, file: &mut File) -> Result<u
 }
 
 /// Decodes a log stream's events, one record per event message.
-fn read_cw_stream(
+pub(super) fn read_cw_stream(
     obj: &SourceObject,
     loc: &super::cloudwatch::CwLocation,
     remote: &Remote,
@@ -363,7 +163,7 @@ fn read_cw_stream(
     flush(&mut dec, &mut counted, stats, emit)
 }
 
-fn read_s3_object(
+pub(super) fn read_s3_object(
     obj: &SourceObject,
     loc: &S3Location,
     client: aws_sdk_s3::Client,
@@ -383,306 +183,6 @@ fn read_s3_object(
         Encoding::Parquet => read_s3_parquet(obj, loc, client, handle, opts, stats, emit),
         enc => read_encoded(obj, enc, whole, opts, stats, emit, &mut TextEnd::default()),
     }
-}
-
-fn read_s3_parquet(
-    obj: &SourceObject,
-    loc: &S3Location,
-    client: aws_sdk_s3::Client,
-    handle: &tokio::runtime::Handle,
-    opts: &Arc<DecodeOptions>,
-    stats: &Arc<ScanStats>,
-    emit: &mut Emit<'_>,
-) -> Result<bool> {
-    use datafusion::parquet::arrow::ParquetRecordBatchStreamBuilder;
-    use futures::StreamExt;
-    let perr = |e: &dyn std::fmt::Display| Error::Parquet {
-        object: obj.name.clone(),
-        message: e.to_string(),
-    };
-    let fetched = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let mut ranges = ParquetRanges {
-        client,
-        loc: loc.clone(),
-        size: obj.size,
-        fetched: fetched.clone(),
-    };
-    let meta = catch_decoder_panic(|| {
-        handle.block_on(ArrowReaderMetadata::load_async(
-            &mut ranges,
-            ArrowReaderOptions::new(),
-        ))
-    })
-    .and_then(|m| m)
-    .map_err(|e| perr(&e))?;
-    let setup = configure(meta, obj, opts)?;
-    let builder = setup.apply(ParquetRecordBatchStreamBuilder::new_with_metadata(
-        ranges,
-        setup.meta.clone(),
-    ));
-    let mut stream = builder.build().map_err(|e| perr(&e))?;
-    let result = parquet_batches(
-        obj,
-        &setup.plan,
-        &setup.positions,
-        || catch_decoder_panic(|| handle.block_on(stream.next())).unwrap_or_else(|e| Some(Err(e))),
-        &setup.opts,
-        stats,
-        emit,
-    );
-    ScanStats::add(
-        &stats.bytes,
-        fetched.load(std::sync::atomic::Ordering::Relaxed),
-    );
-    result
-}
-
-/// How one Parquet object is read: its plan, and the reader's settings (sync or async
-/// alike).
-struct ParquetSetup {
-    /// The file's metadata, with text columns only filters read asked for as dictionaries.
-    meta: ArrowReaderMetadata,
-    plan: ParquetPlan,
-    /// Where each of the plan's `read` columns lands in the read batches.
-    positions: Vec<usize>,
-    mask: ProjectionMask,
-    /// The row groups the time window keeps (`None`: all).
-    row_groups: Option<Vec<usize>>,
-    batch_size: usize,
-    /// The options this object is decoded with (an export's own enrichment, or not).
-    opts: Arc<DecodeOptions>,
-}
-
-impl ParquetSetup {
-    fn apply<T>(&self, builder: ArrowReaderBuilder<T>) -> ArrowReaderBuilder<T> {
-        let builder = match &self.row_groups {
-            Some(g) => builder.with_row_groups(g.clone()),
-            None => builder,
-        };
-        builder
-            .with_projection(self.mask.clone())
-            .with_batch_size(self.batch_size)
-    }
-}
-
-/// Maps a Parquet object onto the table: the columns to read and in which form, the row
-/// groups the time window keeps.
-fn configure(
-    meta: ArrowReaderMetadata,
-    obj: &SourceObject,
-    opts: &Arc<DecodeOptions>,
-) -> Result<ParquetSetup> {
-    let validated = meta
-        .metadata()
-        .file_metadata()
-        .created_by()
-        .is_some_and(|c| c.starts_with(super::committed::CREATED_BY_PREFIX));
-    let opts = match &opts.materialised {
-        Some(m) if validated => m.clone(),
-        _ => opts.clone(),
-    };
-    let plan = ParquetPlan::new(meta.schema(), &opts, &obj.name, validated)?;
-    let row_groups = row_groups(meta.metadata(), opts.prune.as_ref());
-    let meta = with_dictionaries(meta, &plan, row_groups.as_deref(), obj);
-    let (mask, positions) = parquet_projection(&plan, meta.parquet_schema());
-    Ok(ParquetSetup {
-        meta,
-        plan,
-        positions,
-        mask,
-        row_groups,
-        batch_size: opts.batch_size,
-        opts,
-    })
-}
-
-/// Asks for the text columns that only filters read as `Dictionary(Int32, Utf8)` where
-/// every page of them is dictionary-encoded (in the row groups read), so that the filter
-/// is tested per dictionary value and the rows' text is never materialised. A chunk with
-/// plain pages would instead be re-interned into a dictionary by the reader, row by row,
-/// so such columns are read as text.
-fn with_dictionaries(
-    meta: ArrowReaderMetadata,
-    plan: &ParquetPlan,
-    row_groups: Option<&[usize]>,
-    obj: &SourceObject,
-) -> ArrowReaderMetadata {
-    use datafusion::arrow::datatypes::{DataType, Field, Schema};
-    use datafusion::parquet::basic::{Encoding as PageEncoding, PageType};
-    let md = meta.metadata();
-    let schema = md.file_metadata().schema_descr();
-    let all: Vec<usize> = (0..md.num_row_groups()).collect();
-    let groups = row_groups.unwrap_or(&all);
-    let dictionary_only = |root: usize| {
-        // Flow-log files are flat: one leaf per root column.
-        let leaves: Vec<usize> = (0..schema.num_columns())
-            .filter(|&l| schema.get_column_root_idx(l) == root)
-            .collect();
-        let [leaf] = leaves[..] else { return false };
-        groups.iter().all(|&g| {
-            let c = md.row_group(g).column(leaf);
-            let is_dict = |e: PageEncoding| {
-                matches!(
-                    e,
-                    PageEncoding::RLE_DICTIONARY | PageEncoding::PLAIN_DICTIONARY
-                )
-            };
-            c.dictionary_page_offset().is_some()
-                && match (c.page_encoding_stats_mask(), c.page_encoding_stats()) {
-                    (Some(mask), _) => {
-                        mask.is_only(PageEncoding::RLE_DICTIONARY)
-                            || mask.is_only(PageEncoding::PLAIN_DICTIONARY)
-                    }
-                    (None, Some(stats)) => stats
-                        .iter()
-                        .filter(|s| s.page_type != PageType::DICTIONARY_PAGE)
-                        .all(|s| is_dict(s.encoding)),
-                    (None, None) => false,
-                }
-        })
-    };
-    let arrow = meta.schema();
-    let wanted: Vec<usize> = plan
-        .filter_only_text_columns()
-        .into_iter()
-        .filter(|&c| {
-            matches!(
-                arrow.field(c).data_type(),
-                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-            ) && dictionary_only(c)
-        })
-        .collect();
-    if wanted.is_empty() {
-        return meta;
-    }
-    let fields: Vec<Field> = arrow
-        .fields()
-        .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            if wanted.contains(&i) {
-                f.as_ref().clone().with_data_type(DataType::Dictionary(
-                    Box::new(DataType::Int32),
-                    Box::new(DataType::Utf8),
-                ))
-            } else {
-                f.as_ref().clone()
-            }
-        })
-        .collect();
-    let hint = Arc::new(Schema::new_with_metadata(fields, arrow.metadata().clone()));
-    // Only a speed-up: a file whose columns the reader will not take as dictionaries is
-    // read as it was.
-    match ArrowReaderMetadata::try_new(md.clone(), ArrowReaderOptions::new().with_schema(hint)) {
-        Ok(hinted) => hinted,
-        Err(e) => {
-            tracing::debug!(object = %obj.name, "filter columns read as text: {e}");
-            meta
-        }
-    }
-}
-
-/// Row groups whose `start`/`end` statistics can overlap the window; `None` to read all.
-fn row_groups(
-    meta: &datafusion::parquet::file::metadata::ParquetMetaData,
-    window: Option<&crate::decode::TimeWindow>,
-) -> Option<Vec<usize>> {
-    use datafusion::parquet::file::statistics::Statistics;
-    let w = window?;
-    let schema = meta.file_metadata().schema_descr();
-    let col = |name: &str| {
-        (0..schema.num_columns())
-            .find(|&i| crate::format::column_name(schema.column(i).name()) == name)
-    };
-    let (s, e) = (col("start"), col("end"));
-    if s.is_none() && e.is_none() {
-        return None;
-    }
-    let groups = (0..meta.num_row_groups())
-        .filter(|&rg| {
-            let g = meta.row_group(rg);
-            let stat = |c: Option<usize>, min: bool| {
-                let st = g.column(c?).statistics()?;
-                let v = match st {
-                    Statistics::Int64(v) => {
-                        if min {
-                            v.min_opt().copied()
-                        } else {
-                            v.max_opt().copied()
-                        }
-                    }
-                    Statistics::Int32(v) => {
-                        (if min { v.min_opt() } else { v.max_opt() }).map(|x| i64::from(*x))
-                    }
-                    _ => None,
-                }?;
-                Some(crate::decode::normalise_epoch(v))
-            };
-            let lo = stat(s, true).or(stat(e, true));
-            let hi = stat(e, false).or(stat(s, false));
-            match (lo, hi) {
-                (Some(lo), Some(hi)) => w.overlaps_range(lo, hi),
-                _ => true,
-            }
-        })
-        .collect();
-    Some(groups)
-}
-
-/// The projection mask for a plan's columns, and where each lands in the read batches
-/// (they come back in file order).
-fn parquet_projection(
-    plan: &ParquetPlan,
-    schema: &datafusion::parquet::schema::types::SchemaDescriptor,
-) -> (ProjectionMask, Vec<usize>) {
-    let mut sorted = plan.read.clone();
-    sorted.sort_unstable();
-    let positions = plan
-        .read
-        .iter()
-        .map(|r| {
-            sorted
-                .iter()
-                .position(|s| s == r)
-                .expect("read column is in mask")
-        })
-        .collect();
-    (
-        ProjectionMask::roots(schema, sorted.iter().copied()),
-        positions,
-    )
-}
-
-/// Normalises and emits Parquet batches from `next` until it runs out.
-fn parquet_batches(
-    obj: &SourceObject,
-    plan: &ParquetPlan,
-    positions: &[usize],
-    mut next: impl FnMut() -> Option<
-        std::result::Result<RecordBatch, datafusion::parquet::errors::ParquetError>,
-    >,
-    opts: &Arc<DecodeOptions>,
-    stats: &Arc<ScanStats>,
-    emit: &mut Emit<'_>,
-) -> Result<bool> {
-    let mut row = 0u64;
-    while let Some(batch) = next() {
-        let batch = batch.map_err(|e| Error::Parquet {
-            object: obj.name.clone(),
-            message: format!("after row {row}: {e}"),
-        })?;
-        let n = batch.num_rows();
-        let cols: Vec<ArrayRef> = positions.iter().map(|&p| batch.column(p).clone()).collect();
-        let out = plan.normalise(&cols, n, row, &obj.name, opts)?;
-        row += n as u64;
-        ScanStats::add(&stats.records, n as u64);
-        ScanStats::add(&stats.outside_window, out.outside_window);
-        ScanStats::add(&stats.rows, out.batch.num_rows() as u64 + out.filtered);
-        if out.batch.num_rows() > 0 && !emit(out.batch) {
-            return Ok(false);
-        }
-    }
-    Ok(true)
 }
 
 /// Decodes text, plain or gzip, from `reader` (Parquet is read by the callers, by ranges
@@ -719,7 +219,7 @@ pub(crate) fn read_encoded<R: Read>(
     }
 }
 
-fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+pub(super) fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
         match r.read(&mut buf[n..])? {
@@ -739,7 +239,7 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
 /// result; the command then ends with the damage as its error (corrupt deflate data can
 /// decode to plausible records before its checksum fails, so the result is never presented
 /// as complete).
-fn read_text<R: TextInput>(
+pub(super) fn read_text<R: TextInput>(
     obj: &SourceObject,
     mut reader: R,
     opts: &Arc<DecodeOptions>,
@@ -852,13 +352,13 @@ fn read_text<R: TextInput>(
 
 /// What a decoder's counters were at the last flush, so stats get deltas.
 #[derive(Default)]
-struct Counted {
+pub(super) struct Counted {
     records: u64,
     outside: u64,
     filtered: u64,
 }
 
-fn flush(
+pub(super) fn flush(
     dec: &mut TextDecoder,
     counted: &mut Counted,
     stats: &Arc<ScanStats>,
@@ -877,44 +377,6 @@ fn flush(
         }
         None => Ok(true),
     }
-}
-
-/// Generic over the input so that the fuzz harness reads in-memory bytes through the
-/// same reader set-up as a local file.
-pub(crate) fn read_parquet<T: datafusion::parquet::file::reader::ChunkReader + 'static>(
-    obj: &SourceObject,
-    file: T,
-    opts: &Arc<DecodeOptions>,
-    stats: &Arc<ScanStats>,
-    emit: &mut Emit<'_>,
-) -> Result<bool> {
-    let perr = |e: &dyn std::fmt::Display| Error::Parquet {
-        object: obj.name.clone(),
-        message: e.to_string(),
-    };
-    ScanStats::add(&stats.bytes, obj.size);
-    let input = BoundedReads(file);
-    let meta = catch_decoder_panic(|| ArrowReaderMetadata::load(&input, ArrowReaderOptions::new()))
-        .and_then(|m| m)
-        .map_err(|e| perr(&e))?;
-    let setup = configure(meta, obj, opts)?;
-    let builder = setup.apply(ParquetRecordBatchReaderBuilder::new_with_metadata(
-        input,
-        setup.meta.clone(),
-    ));
-    let mut reader = builder.build().map_err(|e| perr(&e))?;
-    parquet_batches(
-        obj,
-        &setup.plan,
-        &setup.positions,
-        || {
-            catch_decoder_panic(|| reader.next().map(|r| r.map_err(Into::into)))
-                .unwrap_or_else(|e| Some(Err(e)))
-        },
-        &setup.opts,
-        stats,
-        emit,
-    )
 }
 
 /// Where [`peek_unknown_fields`] found the names.
@@ -945,7 +407,10 @@ pub fn peek_unknown_fields(obj: &SourceObject) -> Result<(Vec<String>, Declared)
     match sniff(&head[..n]) {
         Encoding::Parquet => {
             let builder =
-                ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| Error::Parquet {
+                datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+                    file,
+                )
+                .map_err(|e| Error::Parquet {
                     object: obj.name.clone(),
                     message: e.to_string(),
                 })?;
@@ -987,6 +452,8 @@ mod tests {
     use super::*;
     use crate::decode::RejectSink;
     use crate::format::FlowSchema;
+    use datafusion::arrow::array::ArrayRef;
+    use datafusion::parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 
     const HEADER: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n";
     const REC: &str = "2 123456789010 eni-1 10.0.0.1 10.0.0.2 443 49152 6 10 840 1763632800 1763632860 ACCEPT OK\n";

@@ -1,0 +1,511 @@
+//! Writing findings: the spool they wait in (on disk, not in memory), and the output
+//! formats — table, CSV, JSON, NDJSON and SARIF 2.1.0 as GitHub code scanning reads it.
+
+use super::*;
+
+/// The findings of a scan, spooled as NDJSON to a file in the scan's temporary directory:
+/// a scan that flags millions of flows holds one finding in memory at a time, and every
+/// output format is written from the spool.
+pub struct Spool {
+    path: std::path::PathBuf,
+    file: std::io::BufWriter<std::fs::File>,
+    count: usize,
+    per_rule: std::collections::HashMap<String, usize>,
+    /// Per rule, in the order rules were first met: the columns beyond [`KEY_COLUMNS`]
+    /// its findings carry, in the order first met, so the table and CSV keep them.
+    columns: Vec<(String, Vec<String>)>,
+}
+
+impl Spool {
+    pub fn create(dir: &std::path::Path) -> Result<Spool> {
+        let path = dir.join("findings.ndjson");
+        let file = std::fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
+        Ok(Spool {
+            path,
+            file: std::io::BufWriter::new(file),
+            count: 0,
+            per_rule: Default::default(),
+            columns: Vec::new(),
+        })
+    }
+
+    pub fn push(&mut self, f: &Finding) -> Result<()> {
+        let io = |e: std::io::Error| Error::io(&self.path, e);
+        serde_json::to_writer(&mut self.file, f)
+            .map_err(std::io::Error::from)
+            .map_err(io)?;
+        self.file.write_all(b"\n").map_err(io)?;
+        self.count += 1;
+        let rule = f.get("rule").and_then(Value::as_str).unwrap_or_default();
+        *self.per_rule.entry(rule.to_string()).or_default() += 1;
+        let at = match self.columns.iter().position(|(r, _)| r == rule) {
+            Some(i) => i,
+            None => {
+                self.columns.push((rule.to_string(), Vec::new()));
+                self.columns.len() - 1
+            }
+        };
+        let cols = &mut self.columns[at].1;
+        for k in f.keys() {
+            if !KEY_COLUMNS.contains(&k.as_str()) && !cols.contains(k) {
+                cols.push(k.clone());
+            }
+        }
+        Ok(())
+    }
+
+    /// Every column of every finding: [`KEY_COLUMNS`], then the others as first met.
+    pub fn all_columns(&self) -> Vec<String> {
+        let mut all: Vec<String> = KEY_COLUMNS.iter().map(|c| c.to_string()).collect();
+        for c in self.columns.iter().flat_map(|(_, cols)| cols) {
+            if !all.contains(c) {
+                all.push(c.clone());
+            }
+        }
+        all
+    }
+
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Findings kept for `rule`.
+    pub fn count_of(&self, rule: &str) -> usize {
+        self.per_rule.get(rule).copied().unwrap_or(0)
+    }
+
+    /// Reads the findings back, in the order they were pushed.
+    pub fn iter(&mut self) -> Result<impl Iterator<Item = Result<Finding>> + use<>> {
+        use std::io::BufRead;
+        let path = self.path.clone();
+        self.file.flush().map_err(|e| Error::io(&path, e))?;
+        let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
+        Ok(std::io::BufReader::new(file).lines().map(move |line| {
+            let line = line.map_err(|e| Error::io(&path, e))?;
+            serde_json::from_str(&line)
+                .map_err(|e| Error::Usage(format!("{}: damaged finding: {e}", path.display())))
+        }))
+    }
+}
+
+/// Serialises the spooled findings (the first `limit`) as a JSON array, one element at a
+/// time.
+pub(super) struct Streamed<'a, F> {
+    spool: std::cell::RefCell<&'a mut Spool>,
+    map: F,
+    limit: usize,
+}
+
+impl<F: Fn(Finding) -> Value> serde::Serialize for Streamed<'_, F> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::{Error as _, SerializeSeq};
+        let mut spool = self.spool.borrow_mut();
+        let mut seq = s.serialize_seq(Some(spool.len().min(self.limit)))?;
+        for f in spool.iter().map_err(S::Error::custom)?.take(self.limit) {
+            seq.serialize_element(&(self.map)(f.map_err(S::Error::custom)?))?;
+        }
+        seq.end()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FindingFormat {
+    Table,
+    Json,
+    Ndjson,
+    Csv,
+    Sarif,
+}
+
+/// Writes the spooled findings in `format`.
+pub fn write(
+    spool: &mut Spool,
+    rules: &[Rule],
+    format: FindingFormat,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let w = |e| Error::io("output", e);
+    match format {
+        FindingFormat::Json => {
+            let all = Streamed {
+                spool: std::cell::RefCell::new(spool),
+                map: |f: Finding| Value::Object(f),
+                limit: usize::MAX,
+            };
+            serde_json::to_writer_pretty(&mut *out, &all)
+                .map_err(std::io::Error::from)
+                .map_err(w)?;
+            writeln!(out).map_err(w)?;
+        }
+        FindingFormat::Ndjson => {
+            for f in spool.iter()? {
+                serde_json::to_writer(&mut *out, &f?)
+                    .map_err(std::io::Error::from)
+                    .map_err(w)?;
+                writeln!(out).map_err(w)?;
+            }
+        }
+        FindingFormat::Csv => {
+            let columns = spool.all_columns();
+            writeln!(out, "{}", columns.join(",")).map_err(w)?;
+            for f in spool.iter()? {
+                let f = f?;
+                let row: Vec<String> = columns.iter().map(|k| csv_cell(f.get(k))).collect();
+                writeln!(out, "{}", row.join(",")).map_err(w)?;
+            }
+        }
+        FindingFormat::Table => {
+            if spool.is_empty() {
+                writeln!(out, "No findings.").map_err(w)?;
+            } else {
+                write_tables(spool, rules, out)?;
+            }
+        }
+        FindingFormat::Sarif => {
+            if spool.len() > SARIF_MAX_RESULTS {
+                tracing::warn!(
+                    "{} findings, of which SARIF output holds the first {SARIF_MAX_RESULTS} (GitHub code scanning's limit per run): use --group-by connection or resource, or --format json for all of them",
+                    spool.len()
+                );
+            }
+            serde_json::to_writer_pretty(&mut *out, &sarif(spool, rules))
+                .map_err(std::io::Error::from)
+                .map_err(w)?;
+            writeln!(out).map_err(w)?;
+        }
+    }
+    out.flush().map_err(w)
+}
+
+/// The table format: one table per rule (its findings are contiguous in the spool), with
+/// the key columns and every column the rule selects, less those empty in all of its
+/// findings; times in ISO 8601 UTC and protocols by name, for people (CSV and JSON keep the
+/// raw values).
+pub(super) fn write_tables(spool: &mut Spool, rules: &[Rule], out: &mut dyn Write) -> Result<()> {
+    let w = |e| Error::io("output", e);
+    let blocks = spool.columns.clone();
+    for (n, (rule, extra)) in blocks.iter().enumerate() {
+        let columns: Vec<String> = KEY_COLUMNS[2..]
+            .iter()
+            .map(|c| c.to_string())
+            .chain(extra.iter().cloned())
+            .collect();
+        // Two passes over the spool: widths (and which columns hold anything), then rows.
+        let mut widths: Vec<usize> = columns.iter().map(|k| k.len()).collect();
+        let mut used = vec![false; columns.len()];
+        for f in spool.iter()? {
+            let f = f?;
+            if f.get("rule").and_then(Value::as_str) != Some(rule.as_str()) {
+                continue;
+            }
+            for (i, k) in columns.iter().enumerate() {
+                let cell = shown(k, f.get(k));
+                used[i] |= !cell.is_empty();
+                widths[i] = widths[i].max(cell.len());
+            }
+        }
+        let line = |cells: Vec<String>| {
+            cells
+                .iter()
+                .zip(&widths)
+                .zip(&used)
+                .filter(|(_, used)| **used)
+                .map(|((c, w), _)| format!("{c:<w$}"))
+                .collect::<Vec<_>>()
+                .join("  ")
+                .trim_end()
+                .to_string()
+        };
+        let severity = rules
+            .iter()
+            .find(|r| &r.name == rule)
+            .map_or("", |r| r.severity.as_str());
+        if n > 0 {
+            writeln!(out).map_err(w)?;
+        }
+        writeln!(
+            out,
+            "{rule} ({severity}): {} findings",
+            spool.count_of(rule)
+        )
+        .map_err(w)?;
+        writeln!(
+            out,
+            "{}",
+            line(columns.iter().map(|s| s.to_uppercase()).collect())
+        )
+        .map_err(w)?;
+        for f in spool.iter()? {
+            let f = f?;
+            if f.get("rule").and_then(Value::as_str) != Some(rule.as_str()) {
+                continue;
+            }
+            let cells = columns.iter().map(|k| shown(k, f.get(k))).collect();
+            writeln!(out, "{}", line(cells)).map_err(w)?;
+        }
+    }
+    Ok(())
+}
+
+/// A cell of the table format: Unix-second times as ISO 8601 UTC, IANA protocol numbers
+/// by name, control characters (in object names, say) escaped for the terminal.
+pub(super) fn shown(column: &str, v: Option<&Value>) -> String {
+    let cell = shown_raw(column, v);
+    crate::terminal::printable(&cell).into_owned()
+}
+
+pub(super) fn shown_raw(column: &str, v: Option<&Value>) -> String {
+    const TIMES: &[&str] = &[
+        "start",
+        "end",
+        "first_start",
+        "last_end",
+        "first_seen",
+        "last_seen",
+    ];
+    match (column, v) {
+        (c, Some(Value::Number(n))) if TIMES.contains(&c) => n
+            .as_i64()
+            .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+            .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_else(|| n.to_string()),
+        ("protocol", Some(Value::Number(n))) => match n.as_i64() {
+            Some(1) => "icmp".into(),
+            Some(6) => "tcp".into(),
+            Some(17) => "udp".into(),
+            Some(47) => "gre".into(),
+            Some(50) => "esp".into(),
+            Some(58) => "icmpv6".into(),
+            Some(132) => "sctp".into(),
+            _ => n.to_string(),
+        },
+        _ => plain(v),
+    }
+}
+
+pub(super) fn plain(v: Option<&Value>) -> String {
+    match v {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+    }
+}
+
+pub(super) fn csv_cell(v: Option<&Value>) -> String {
+    let s = plain(v);
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+/// SARIF 2.1.0 document; its fields are in key order, as `json!` objects print theirs.
+#[derive(serde::Serialize)]
+#[serde(bound = "F: Fn(Finding) -> Value")]
+pub(super) struct Sarif<'a, F> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    runs: [SarifRun<'a, F>; 1],
+    version: &'static str,
+}
+
+#[derive(serde::Serialize)]
+#[serde(bound = "F: Fn(Finding) -> Value")]
+pub(super) struct SarifRun<'a, F> {
+    invocations: Value,
+    results: Streamed<'a, F>,
+    tool: Value,
+}
+
+/// Results GitHub code scanning accepts in one run; the rest are left out, and the run
+/// says how many.
+pub const SARIF_MAX_RESULTS: usize = 25_000;
+
+/// GitHub's `security-severity` (0.0–10.0; over 9.0 critical, 7.0 high, 4.0 medium, else
+/// low) of a rule severity.
+pub(super) fn security_severity(sev: &str) -> &'static str {
+    match sev {
+        "critical" => "9.5",
+        "high" => "8.0",
+        "medium" => "5.5",
+        "low" => "3.0",
+        _ => "1.0",
+    }
+}
+
+/// An object name as a SARIF `artifactLocation.uri`: URLs (`s3://`, `cwlogs://`) and
+/// relative paths as URI references, absolute paths as `file://` URLs, with every byte a
+/// URI path cannot hold percent-encoded.
+pub(super) fn artifact_uri(name: &str) -> String {
+    pub(super) fn encode(s: &str, colon: bool) -> String {
+        let mut out = String::with_capacity(s.len());
+        for b in s.bytes() {
+            let keep = b.is_ascii_alphanumeric()
+                || b"-._~/!$&'()*+,;=@".contains(&b)
+                || (colon && b == b':');
+            if keep {
+                out.push(b as char);
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+        out
+    }
+    if let Some((scheme, rest)) = name.split_once("://")
+        && !scheme.is_empty()
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+    {
+        return format!("{scheme}://{}", encode(rest, true));
+    }
+    if name.starts_with('/') {
+        return format!("file://{}", encode(name, true));
+    }
+    // A relative reference: a colon in it would read as a scheme.
+    encode(name, false)
+}
+
+pub(super) fn sarif_level(sev: &str) -> &'static str {
+    match sev {
+        "critical" | "high" => "error",
+        "medium" => "warning",
+        _ => "note",
+    }
+}
+
+/// SARIF 2.1.0 as GitHub code scanning takes it: one result per finding (at most
+/// [`SARIF_MAX_RESULTS`]), located at the source object and line of its (first) record,
+/// or at the inventory document of a finding about configuration; `finding_id` as the
+/// partial fingerprint; rules with `security-severity`.
+pub(super) fn sarif<'a>(
+    spool: &'a mut Spool,
+    rules: &[Rule],
+) -> Sarif<'a, impl Fn(Finding) -> Value> {
+    let used: Vec<&Rule> = rules.iter().filter(|r| !r.is_report).collect();
+    let names: Vec<String> = used.iter().map(|r| r.name.clone()).collect();
+    // A rule's file, for findings no data or inventory file locates (`built-in X` is the
+    // bundled queries/X).
+    let files: Vec<String> = used
+        .iter()
+        .map(|r| match r.origin.strip_prefix("built-in ") {
+            Some(f) => format!("queries/{f}"),
+            None => r.origin.clone(),
+        })
+        .collect();
+    let result = move |f: Finding| {
+        let rule = plain(f.get("rule"));
+        let sev = plain(f.get("severity"));
+        let what = [
+            "sagemaker_resource_type",
+            "sagemaker_resource",
+            "sagemaker_candidates",
+            "interface_id",
+            "srcaddr",
+            "dstaddr",
+            "dstport",
+            "remote_kind",
+            "remote_service",
+        ]
+        .iter()
+        .filter_map(|k| {
+            let v = plain(f.get(*k));
+            (!v.is_empty()).then(|| format!("{k}={v}"))
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+        let location = plain(f.get("interface_id"));
+        let location = if location.is_empty() {
+            plain(f.get("sagemaker_resource"))
+        } else {
+            location
+        };
+        let (artifact, line) = match (plain(f.get("source_object")), f.get("source_line")) {
+            (o, l) if !o.is_empty() => (o, l.and_then(Value::as_u64).unwrap_or(1)),
+            _ => match plain(f.get("attribution_document")) {
+                d if !d.is_empty() => (d, 1),
+                // Nothing names a file: the rule's own.
+                _ => (
+                    names
+                        .iter()
+                        .position(|n| *n == rule)
+                        .map_or_else(|| format!("queries/{rule}.sql"), |i| files[i].clone()),
+                    1,
+                ),
+            },
+        };
+        let mut physical = serde_json::json!({
+            "artifactLocation": {"uri": artifact_uri(&artifact)},
+            "region": {"startLine": line.max(1)},
+        });
+        if location.is_empty() {
+            physical = serde_json::json!({"physicalLocation": physical});
+        } else {
+            physical = serde_json::json!({
+                "physicalLocation": physical,
+                "logicalLocations": [{"name": location, "kind": "resource"}],
+            });
+        }
+        let id = plain(f.get("finding_id"));
+        serde_json::json!({
+            "ruleId": rule,
+            "ruleIndex": names.iter().position(|n| *n == rule),
+            "level": sarif_level(&sev),
+            "message": {"text": format!("{rule}: {what}")},
+            "locations": [physical],
+            "partialFingerprints": {"sageflowFindingId/v1": id},
+            "properties": f,
+        })
+    };
+    let tool = serde_json::json!({"driver": {
+        "name": "sageflow",
+        "version": env!("CARGO_PKG_VERSION"),
+        "rules": used.iter().map(|r| serde_json::json!({
+            "id": r.name,
+            "name": r.name,
+            "shortDescription": {"text": r.name},
+            "fullDescription": {"text": r.description},
+            "help": {"text": r.description},
+            "defaultConfiguration": {"level": sarif_level(&r.severity)},
+            "properties": {
+                "severity": r.severity,
+                "security-severity": security_severity(&r.severity),
+                "tags": ["security", "sagemaker", "vpc-flow-logs"],
+            },
+        })).collect::<Vec<_>>(),
+    }});
+    let left_out = spool.len().saturating_sub(SARIF_MAX_RESULTS);
+    let notifications: Vec<Value> = (left_out > 0)
+        .then(|| {
+            serde_json::json!({
+                "level": "warning",
+                "message": {"text": format!(
+                    "{left_out} of {} findings are not in this file: GitHub code scanning accepts {SARIF_MAX_RESULTS} results per run. Group them (scan --group-by connection or resource) or write them all with --format json",
+                    spool.len()
+                )},
+            })
+        })
+        .into_iter()
+        .collect();
+    Sarif {
+        schema: "https://json.schemastore.org/sarif-2.1.0.json",
+        runs: [SarifRun {
+            invocations: serde_json::json!([{
+                "executionSuccessful": true,
+                "toolExecutionNotifications": notifications,
+            }]),
+            results: Streamed {
+                spool: std::cell::RefCell::new(spool),
+                map: result,
+                limit: SARIF_MAX_RESULTS,
+            },
+            tool,
+        }],
+        version: "2.1.0",
+    }
+}
