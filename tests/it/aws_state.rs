@@ -154,35 +154,41 @@ s3.put_object(Bucket="{BUCKET}", Key="logs/AWSLogs/111122223333/vpcflowlogs/us-e
     );
 }
 
+/// Puts `events` (time in seconds, message) on the stream of train-a's ENI in log group
+/// `group`, creating both when needed.
+fn put_events(moto: &support::Moto, group: &str, events: &[(i64, &str)]) {
+    let list: Vec<String> = events
+        .iter()
+        .map(|(t, m)| format!("{{\"timestamp\": {}, \"message\": {m:?}}}", t * 1000))
+        .collect();
+    moto.run_python(&format!(
+        r#"
+import os, boto3
+logs = boto3.client("logs", endpoint_url=os.environ["ENDPOINT"])
+try:
+    logs.create_log_group(logGroupName="{group}")
+    logs.create_log_stream(logGroupName="{group}", logStreamName="eni-07c690cc407310f14-all")
+except logs.exceptions.ResourceAlreadyExistsException:
+    pass
+logs.put_log_events(logGroupName="{group}", logStreamName="eni-07c690cc407310f14-all", logEvents=[{}])
+"#,
+        list.join(", ")
+    ));
+}
+
+/// A v2 record of train-a's ENI to `dst` at `t`.
+fn train_a_to(dst: &str, t: i64) -> String {
+    format!(
+        "2 111122223333 eni-07c690cc407310f14 10.20.1.30 {dst} 40000 443 6 5 500 {t} {} ACCEPT OK",
+        t + 30
+    )
+}
+
 #[test]
 fn cloudwatch_state_reads_only_new_events() {
     let moto = support::moto();
     let _guard = moto.lock();
-    let put = |moto: &support::Moto, events: &[(i64, &str)]| {
-        let list: Vec<String> = events
-            .iter()
-            .map(|(t, m)| format!("{{\"timestamp\": {}, \"message\": {m:?}}}", t * 1000))
-            .collect();
-        moto.run_python(&format!(
-            r#"
-import os, boto3
-logs = boto3.client("logs", endpoint_url=os.environ["ENDPOINT"])
-try:
-    logs.create_log_group(logGroupName="g")
-    logs.create_log_stream(logGroupName="g", logStreamName="eni-07c690cc407310f14-all")
-except logs.exceptions.ResourceAlreadyExistsException:
-    pass
-logs.put_log_events(logGroupName="g", logStreamName="eni-07c690cc407310f14-all", logEvents=[{}])
-"#,
-            list.join(", ")
-        ));
-    };
-    let rec = |dst: &str, t: i64| {
-        format!(
-            "2 111122223333 eni-07c690cc407310f14 10.20.1.30 {dst} 40000 443 6 5 500 {t} {} ACCEPT OK",
-            t + 30
-        )
-    };
+    let put = |moto: &support::Moto, events: &[(i64, &str)]| put_events(moto, "g", events);
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state.json");
     let scan = |moto: &support::Moto| {
@@ -198,13 +204,19 @@ logs.put_log_events(logGroupName="g", logStreamName="eni-07c690cc407310f14-all",
         ])
     };
     let t0 = 1795169100; // 10:05, train-a running
-    let (a, b) = (rec("198.51.100.1", t0), rec("198.51.100.2", t0 + 60));
+    let (a, b) = (
+        train_a_to("198.51.100.1", t0),
+        train_a_to("198.51.100.2", t0 + 60),
+    );
     put(moto, &[(t0, &a), (t0 + 60, &b)]);
     let (_, out, err) = scan(moto);
     assert!(err.contains("2 records"), "{err}");
     assert_eq!(flow_findings(&out).len(), 2);
     // A new event, and a late one stamped before the newest event already read.
-    let (c, late) = (rec("198.51.100.3", t0 + 120), rec("198.51.100.4", t0 + 30));
+    let (c, late) = (
+        train_a_to("198.51.100.3", t0 + 120),
+        train_a_to("198.51.100.4", t0 + 30),
+    );
     put(moto, &[(t0 + 30, &late), (t0 + 120, &c)]);
     let (_, out, err) = scan(moto);
     assert!(err.contains("2 records"), "only the two new events: {err}");
@@ -279,29 +291,8 @@ fn cloudwatch_events_later_than_the_overlap_are_found_by_a_wider_overlap_or_full
     let moto = support::moto();
     let _guard = moto.lock();
     let put = |moto: &support::Moto, events: &[(i64, String)]| {
-        let list: Vec<String> = events
-            .iter()
-            .map(|(t, m)| format!("{{\"timestamp\": {}, \"message\": {m:?}}}", t * 1000))
-            .collect();
-        moto.run_python(&format!(
-            r#"
-import os, boto3
-logs = boto3.client("logs", endpoint_url=os.environ["ENDPOINT"])
-try:
-    logs.create_log_group(logGroupName="late")
-    logs.create_log_stream(logGroupName="late", logStreamName="eni-07c690cc407310f14-all")
-except logs.exceptions.ResourceAlreadyExistsException:
-    pass
-logs.put_log_events(logGroupName="late", logStreamName="eni-07c690cc407310f14-all", logEvents=[{}])
-"#,
-            list.join(", ")
-        ));
-    };
-    let rec = |dst: &str, t: i64| {
-        format!(
-            "2 111122223333 eni-07c690cc407310f14 10.20.1.30 {dst} 40000 443 6 5 500 {t} {} ACCEPT OK",
-            t + 30
-        )
+        let events: Vec<(i64, &str)> = events.iter().map(|(t, m)| (*t, m.as_str())).collect();
+        put_events(moto, "late", &events)
     };
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state.json");
@@ -333,8 +324,8 @@ logs.put_log_events(logGroupName="late", logStreamName="eni-07c690cc407310f14-al
     put(
         moto,
         &[
-            (t0, rec("198.51.100.1", t0)),
-            (t0 + 3600, rec("198.51.100.2", t0 + 3600)),
+            (t0, train_a_to("198.51.100.1", t0)),
+            (t0 + 3600, train_a_to("198.51.100.2", t0 + 3600)),
         ],
     );
     let (dsts, gaps, err) = scan(moto, &state, &[]);
@@ -351,8 +342,8 @@ logs.put_log_events(logGroupName="late", logStreamName="eni-07c690cc407310f14-al
     put(
         moto,
         &[
-            (t0 + 600, rec("198.51.100.3", t0 + 600)),
-            (t0 + 3660, rec("198.51.100.4", t0 + 3660)),
+            (t0 + 600, train_a_to("198.51.100.3", t0 + 600)),
+            (t0 + 3660, train_a_to("198.51.100.4", t0 + 3660)),
         ],
     );
     let full = dir.path().join("full.json");
