@@ -199,6 +199,28 @@ impl Store {
         }
     }
 
+    /// Whether anything is stored under the folder `rel_prefix` (one listed key on S3).
+    pub async fn holds_any(&self, rel_prefix: &str) -> Result<bool> {
+        match self {
+            Store::Local(root) => Ok(root.join(rel_prefix).is_dir()),
+            Store::S3 {
+                client,
+                bucket,
+                prefix,
+            } => {
+                let page = client
+                    .list_objects_v2()
+                    .bucket(bucket)
+                    .prefix(format!("{prefix}{rel_prefix}"))
+                    .max_keys(1)
+                    .send()
+                    .await
+                    .map_err(|e| self.s3_err("ListObjectsV2", rel_prefix, e))?;
+                Ok(!page.contents().is_empty())
+            }
+        }
+    }
+
     pub async fn read(&self, rel: &str) -> Result<Option<Vec<u8>>> {
         match self {
             Store::Local(root) => match std::fs::read(local_path(root, rel)?) {

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::SourceObject;
 use crate::error::{Error, Result};
+use crate::store::Store;
 
 /// The export's control folder; engines skip `_` folders under a table's location.
 pub const CONTROL: &str = "_sageflow/";
@@ -139,8 +140,12 @@ pub async fn filter_s3(
         };
         let id = (loc.bucket.clone(), prefix.clone());
         if !roots.contains_key(&id) {
-            let l = super::s3::export_manifest(client, &loc.bucket, &prefix).await?;
-            roots.insert(id.clone(), l);
+            let store = Store::S3 {
+                client: client.clone(),
+                bucket: loc.bucket.clone(),
+                prefix: prefix.clone(),
+            };
+            roots.insert(id.clone(), stored_manifest(&store).await?);
         }
         let rel = &loc.key[prefix.len()..];
         match &roots[&id] {
@@ -156,6 +161,15 @@ pub async fn filter_s3(
     let mut by_root: Vec<(String, u64)> = withheld.into_iter().collect();
     by_root.sort();
     Ok(Withheld { by_root })
+}
+
+/// The committed files of the export in `store`, `None` when nothing there is an export
+/// (as [`local_manifest`], through the store's own reads).
+async fn stored_manifest(store: &Store) -> Result<Option<HashSet<String>>> {
+    match store.read(MANIFEST).await? {
+        Some(b) => committed_files(&b, &store.describe(MANIFEST)).map(Some),
+        None => Ok(store.holds_any(CONTROL).await?.then(HashSet::new)),
+    }
 }
 
 impl Withheld {

@@ -472,45 +472,6 @@ pub async fn head_bytes(client: &Client, loc: &S3Location, n: u64) -> Result<Vec
     Ok(data.into_bytes().to_vec())
 }
 
-/// The committed files of a sageflow export at `s3://bucket/prefix` (`prefix` empty or
-/// ending in `/`), `None` when nothing there is an export (see [`super::committed`]).
-pub async fn export_manifest(
-    client: &Client,
-    bucket: &str,
-    prefix: &str,
-) -> Result<Option<std::collections::HashSet<String>>> {
-    use super::committed::{CONTROL, MANIFEST, committed_files};
-    let url = format!("s3://{bucket}/{prefix}{MANIFEST}");
-    match client
-        .get_object()
-        .bucket(bucket)
-        .key(format!("{prefix}{MANIFEST}"))
-        .send()
-        .await
-    {
-        Ok(r) => {
-            let b = r
-                .body
-                .collect()
-                .await
-                .map_err(|e| Error::source(&url, format!("reading failed: {e}")))?;
-            committed_files(&b.into_bytes(), &url).map(Some)
-        }
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => {
-            let control = client
-                .list_objects_v2()
-                .bucket(bucket)
-                .prefix(format!("{prefix}{CONTROL}"))
-                .max_keys(1)
-                .send()
-                .await
-                .map_err(|e| s3_err("ListObjectsV2", &url, e))?;
-            Ok((!control.contents().is_empty()).then(Default::default))
-        }
-        Err(e) => Err(s3_err("GetObject", &url, e)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
