@@ -49,13 +49,19 @@ pub struct StreamState {
     pub until_ms: i64,
     /// Ids (`<timestamp>:<event id>`) of events read with timestamps within the overlap
     /// before `until_ms`.
-    pub seen: std::collections::BTreeSet<String>,
+    pub seen: BTreeSet<String>,
 }
 
 impl StreamState {
     /// The timestamp of a `seen` entry.
     pub fn stamp(seen: &str) -> Option<i64> {
         seen.split(':').next().and_then(|t| t.parse().ok())
+    }
+
+    /// Drops the ids of events stamped before `floor` (out of the overlap).
+    fn forget_before(&mut self, floor: i64) {
+        self.seen
+            .retain(|k| Self::stamp(k).is_some_and(|t| t >= floor));
     }
 }
 
@@ -105,8 +111,7 @@ impl CwLedger {
         }
         // Ids fall out of the overlap as newer events arrive; trim now and then.
         if s.seen.len() > 4096 {
-            s.seen
-                .retain(|k| StreamState::stamp(k).is_some_and(|t| t >= floor));
+            s.forget_before(floor);
         }
     }
 }
@@ -267,16 +272,9 @@ impl ReadLedger {
         for (stream, read) in ledger.streams().iter() {
             let entry = self.cloudwatch.entry(stream.clone()).or_default();
             if read.until_ms >= entry.until_ms {
-                let floor = read.until_ms - overlap;
-                let mut seen: BTreeSet<String> = entry
-                    .seen
-                    .iter()
-                    .chain(read.seen.iter())
-                    .filter(|k| StreamState::stamp(k).is_some_and(|t| t >= floor))
-                    .cloned()
-                    .collect();
-                std::mem::swap(&mut entry.seen, &mut seen);
+                entry.seen.extend(read.seen.iter().cloned());
                 entry.until_ms = read.until_ms;
+                entry.forget_before(read.until_ms - overlap);
             } else {
                 entry.seen.extend(read.seen.iter().cloned());
             }
