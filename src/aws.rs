@@ -248,6 +248,36 @@ where
     text
 }
 
+/// Whether an error says the endpoint does not implement the call (emulators and some
+/// partitions lack calls), as opposed to the call failing.
+pub fn not_implemented<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> bool {
+    missing_call(e.code(), e.raw_response().map(|r| r.status().as_u16()))
+}
+
+/// [`not_implemented`], or denied to the caller: a call sageflow can do without, with a
+/// guess, when the policy does not grant it.
+pub fn unavailable<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> bool {
+    not_implemented(e)
+        || matches!(
+            e.code(),
+            Some("UnauthorizedOperation" | "AccessDenied" | "AccessDeniedException")
+        )
+}
+
+fn missing_call(code: Option<&str>, status: Option<u16>) -> bool {
+    status == Some(501)
+        || matches!(
+            code,
+            Some(
+                "UnknownOperationException"
+                    | "UnknownOperation"
+                    | "InvalidAction"
+                    | "NotImplemented"
+                    | "NotImplementedException"
+            )
+        )
+}
+
 /// An error and its causes on one line, each once (a body error alone says only
 /// "streaming error").
 pub fn causes(e: &(dyn std::error::Error + 'static)) -> String {
@@ -261,4 +291,20 @@ pub fn causes(e: &(dyn std::error::Error + 'static)) -> String {
         cause = c.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_missing_operations_are_not_implemented() {
+        assert!(missing_call(Some("UnknownOperationException"), Some(400)));
+        assert!(missing_call(Some("InvalidAction"), Some(400)));
+        assert!(missing_call(None, Some(501)));
+        assert!(!missing_call(Some("UnauthorizedOperation"), Some(403)));
+        assert!(!missing_call(Some("AccessDeniedException"), Some(400)));
+        assert!(!missing_call(None, Some(500)));
+        assert!(!missing_call(None, None));
+    }
 }

@@ -369,7 +369,7 @@ pub(super) async fn group_formats(
                 // Without the permission (or on an endpoint without the call) the default
                 // format is a reasonable guess; after a failure that retries did not cure,
                 // it is not: a custom-format group would come back as all rejects.
-                Err(e) if flow_logs_unavailable(&e) => tracing::warn!(
+                Err(e) if crate::aws::unavailable(&e) => tracing::warn!(
                     group = %group,
                     error = %crate::aws::error_text(&e),
                     "DescribeFlowLogs failed; reading the group in the default format unless --log-format is given"
@@ -395,28 +395,6 @@ pub(super) async fn group_formats(
         }
     }
     Ok(())
-}
-
-/// Whether DescribeFlowLogs is denied to the caller or missing from the endpoint, as
-/// opposed to failing.
-pub(super) fn flow_logs_unavailable<R>(
-    e: &aws_sdk_ec2::error::SdkError<
-        aws_sdk_ec2::operation::describe_flow_logs::DescribeFlowLogsError,
-        R,
-    >,
-) -> bool {
-    use aws_sdk_ec2::error::ProvideErrorMetadata;
-    matches!(
-        e.code(),
-        Some(
-            "UnauthorizedOperation"
-                | "AccessDenied"
-                | "AccessDeniedException"
-                | "InvalidAction"
-                | "UnknownOperation"
-                | "NotImplemented"
-        )
-    )
 }
 
 /// The inventory of `--inventory` (or none) with ip-ranges (built-in or `--ip-ranges`).

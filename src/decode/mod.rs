@@ -2,9 +2,10 @@
 //! as AWS writes them ([`parquet`]), both into the canonical [`FlowSchema`].
 
 pub mod filter;
+mod lex;
 pub mod parquet;
 mod rejects;
-pub mod text;
+mod text;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,7 +14,7 @@ use datafusion::arrow::datatypes::{Schema, SchemaRef};
 
 pub use rejects::{Reject, RejectSink};
 
-pub use text::TextDecoder;
+pub use text::{MAX_LINE_BYTES, TextDecoder};
 
 use crate::format::{ColumnSource, FlowSchema, Layout};
 

@@ -20,7 +20,7 @@ use datafusion::parquet::errors::ParquetError;
 use datafusion::parquet::file::reader::{ChunkReader, Length};
 
 use super::filter::Test;
-use super::text::valid_ip;
+use super::lex::valid_ip;
 use super::{DecodeOptions, Reject, normalise_epoch};
 use crate::error::{Error, Result};
 use crate::format::{ColumnSource, FIELDS, Kind, column_name, lookup};

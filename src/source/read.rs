@@ -15,7 +15,7 @@ pub(crate) use super::parquet::read_parquet;
 use super::parquet::*;
 use super::s3::{BodyReader, S3Location};
 use super::{Remote, SourceObject};
-use crate::decode::text::MAX_LINE_BYTES;
+use crate::decode::MAX_LINE_BYTES;
 use crate::decode::{DecodeOptions, ScanStats, TextDecoder};
 use crate::error::{Error, Result};
 

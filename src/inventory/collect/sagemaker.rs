@@ -1,0 +1,470 @@
+//! SageMaker: notebook instances, Studio domains, training/processing/transform jobs,
+//! models, endpoint configs and endpoints, listed then described one by one, as
+//! `aws sagemaker describe-*` prints them.
+
+use futures::StreamExt;
+use serde_json::Value;
+
+use super::sdk::{DESCRIBE_CONCURRENCY, Obj, all_pages, outcome};
+use crate::error::Result;
+
+/// Two listings' names, each once, in order (`None`: the list call is not implemented).
+pub(super) fn merge(
+    a: Option<Vec<Option<String>>>,
+    b: Option<Vec<Option<String>>>,
+) -> Option<Vec<Option<String>>> {
+    let mut out = a?;
+    for n in b.into_iter().flatten() {
+        if !out.contains(&n) {
+            out.push(n);
+        }
+    }
+    Some(out)
+}
+
+/// `since` (Unix seconds): only the jobs that ran in the window, those modified since
+/// (started, ended or changed status) and those still running; other resources whatever
+/// their age.
+pub(super) async fn collect_sagemaker(
+    sm: &aws_sdk_sagemaker::Client,
+    since: Option<i64>,
+) -> Result<Vec<(String, Value)>> {
+    let since = since.map(aws_sdk_sagemaker::primitives::DateTime::from_secs);
+    let (notebooks, domains, training, processing, transform, models, configs, endpoints) = futures::try_join!(
+        async {
+            let names = all_pages!(
+                "sagemaker:ListNotebookInstances",
+                sm.list_notebook_instances(),
+                notebook_instances,
+                |s| s.notebook_instance_name().map(str::to_string)
+            );
+            describe_each("notebook-instance", names, |name| async move {
+                let out = sm
+                    .describe_notebook_instance()
+                    .notebook_instance_name(&name)
+                    .send()
+                    .await;
+                Ok(outcome("sagemaker:DescribeNotebookInstance", out)?.map(|o| notebook_json(&o)))
+            })
+            .await
+        },
+        async {
+            let ids = all_pages!("sagemaker:ListDomains", sm.list_domains(), domains, |d| d
+                .domain_id()
+                .map(str::to_string));
+            describe_each("domain", ids, |id| async move {
+                let out = sm.describe_domain().domain_id(&id).send().await;
+                Ok(outcome("sagemaker:DescribeDomain", out)?.map(|o| domain_json(&o)))
+            })
+            .await
+        },
+        async {
+            let names = all_pages!(
+                "sagemaker:ListTrainingJobs",
+                sm.list_training_jobs().set_last_modified_time_after(since),
+                training_job_summaries,
+                |s| s.training_job_name().map(str::to_string)
+            );
+            let running = match since {
+                Some(_) => all_pages!(
+                    "sagemaker:ListTrainingJobs",
+                    sm.list_training_jobs()
+                        .status_equals(aws_sdk_sagemaker::types::TrainingJobStatus::InProgress),
+                    training_job_summaries,
+                    |s| s.training_job_name().map(str::to_string)
+                ),
+                None => None,
+            };
+            let names = merge(names, running);
+            describe_each("training-job", names, |name| async move {
+                let out = sm
+                    .describe_training_job()
+                    .training_job_name(&name)
+                    .send()
+                    .await;
+                Ok(outcome("sagemaker:DescribeTrainingJob", out)?.map(|o| training_job_json(&o)))
+            })
+            .await
+        },
+        async {
+            let names = all_pages!(
+                "sagemaker:ListProcessingJobs",
+                sm.list_processing_jobs()
+                    .set_last_modified_time_after(since),
+                processing_job_summaries,
+                |s| s.processing_job_name().map(str::to_string)
+            );
+            let running = match since {
+                Some(_) => all_pages!(
+                    "sagemaker:ListProcessingJobs",
+                    sm.list_processing_jobs()
+                        .status_equals(aws_sdk_sagemaker::types::ProcessingJobStatus::InProgress),
+                    processing_job_summaries,
+                    |s| s.processing_job_name().map(str::to_string)
+                ),
+                None => None,
+            };
+            let names = merge(names, running);
+            describe_each("processing-job", names, |name| async move {
+                let out = sm
+                    .describe_processing_job()
+                    .processing_job_name(&name)
+                    .send()
+                    .await;
+                Ok(outcome("sagemaker:DescribeProcessingJob", out)?
+                    .map(|o| processing_job_json(&o)))
+            })
+            .await
+        },
+        async {
+            let names = all_pages!(
+                "sagemaker:ListTransformJobs",
+                sm.list_transform_jobs().set_last_modified_time_after(since),
+                transform_job_summaries,
+                |s| s.transform_job_name().map(str::to_string)
+            );
+            let running = match since {
+                Some(_) => all_pages!(
+                    "sagemaker:ListTransformJobs",
+                    sm.list_transform_jobs()
+                        .status_equals(aws_sdk_sagemaker::types::TransformJobStatus::InProgress),
+                    transform_job_summaries,
+                    |s| s.transform_job_name().map(str::to_string)
+                ),
+                None => None,
+            };
+            let names = merge(names, running);
+            describe_each("transform-job", names, |name| async move {
+                let out = sm
+                    .describe_transform_job()
+                    .transform_job_name(&name)
+                    .send()
+                    .await;
+                Ok(outcome("sagemaker:DescribeTransformJob", out)?.map(|o| transform_job_json(&o)))
+            })
+            .await
+        },
+        async {
+            let names = all_pages!("sagemaker:ListModels", sm.list_models(), models, |s| s
+                .model_name()
+                .map(str::to_string));
+            describe_each("model", names, |name| async move {
+                let out = sm.describe_model().model_name(&name).send().await;
+                Ok(outcome("sagemaker:DescribeModel", out)?.map(|o| model_json(&o)))
+            })
+            .await
+        },
+        async {
+            let names = all_pages!(
+                "sagemaker:ListEndpointConfigs",
+                sm.list_endpoint_configs(),
+                endpoint_configs,
+                |s| s.endpoint_config_name().map(str::to_string)
+            );
+            describe_each("endpoint-config", names, |name| async move {
+                let out = sm
+                    .describe_endpoint_config()
+                    .endpoint_config_name(&name)
+                    .send()
+                    .await;
+                Ok(outcome("sagemaker:DescribeEndpointConfig", out)?
+                    .map(|o| endpoint_config_json(&o)))
+            })
+            .await
+        },
+        async {
+            let names = all_pages!(
+                "sagemaker:ListEndpoints",
+                sm.list_endpoints(),
+                endpoints,
+                |s| s.endpoint_name().map(str::to_string)
+            );
+            describe_each("endpoint", names, |name| async move {
+                let out = sm.describe_endpoint().endpoint_name(&name).send().await;
+                Ok(outcome("sagemaker:DescribeEndpoint", out)?.map(|o| endpoint_json(&o)))
+            })
+            .await
+        },
+    )?;
+    let mut docs = Vec::new();
+    for kind in [
+        notebooks, domains, training, processing, transform, models, configs, endpoints,
+    ] {
+        docs.extend(kind);
+    }
+    Ok(docs)
+}
+
+/// Describes every listed name (`None`: the list call is not implemented), a few at a
+/// time, in list order; names the documents `sagemaker/describe-<kind>-<name>.json`.
+pub(super) async fn describe_each<F, Fut>(
+    kind: &str,
+    names: Option<Vec<Option<String>>>,
+    describe: F,
+) -> Result<Vec<(String, Value)>>
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Result<Option<Value>>>,
+{
+    let names: Vec<String> = names.into_iter().flatten().flatten().collect();
+    let results: Vec<Result<Option<Value>>> = futures::stream::iter(names.iter().cloned())
+        .map(describe)
+        .buffered(DESCRIBE_CONCURRENCY)
+        .collect()
+        .await;
+    let mut docs = Vec::new();
+    for (name, r) in names.iter().zip(results) {
+        if let Some(doc) = r? {
+            docs.push((format!("sagemaker/describe-{kind}-{name}.json"), doc));
+        }
+    }
+    Ok(docs)
+}
+
+pub(super) fn sm_vpc_config(v: &aws_sdk_sagemaker::types::VpcConfig) -> Value {
+    // SageMaker prints both lists even when empty; load reads them as lists.
+    Obj::new()
+        .v(
+            "SecurityGroupIds",
+            Value::from(v.security_group_ids().to_vec()),
+        )
+        .v("Subnets", Value::from(v.subnets().to_vec()))
+        .done()
+}
+
+pub(super) fn notebook_json(
+    o: &aws_sdk_sagemaker::operation::describe_notebook_instance::DescribeNotebookInstanceOutput,
+) -> Value {
+    Obj::new()
+        .s("NotebookInstanceArn", o.notebook_instance_arn())
+        .s("NotebookInstanceName", o.notebook_instance_name())
+        .e("NotebookInstanceStatus", o.notebook_instance_status())
+        .s("FailureReason", o.failure_reason())
+        .s("Url", o.url())
+        .e("InstanceType", o.instance_type())
+        .e("IpAddressType", o.ip_address_type())
+        .s("SubnetId", o.subnet_id())
+        .strs("SecurityGroups", o.security_groups())
+        .s("RoleArn", o.role_arn())
+        .s("KmsKeyId", o.kms_key_id())
+        .s("NetworkInterfaceId", o.network_interface_id())
+        .t("LastModifiedTime", o.last_modified_time())
+        .t("CreationTime", o.creation_time())
+        .e("DirectInternetAccess", o.direct_internet_access())
+        .n("VolumeSizeInGB", o.volume_size_in_gb())
+        .e("RootAccess", o.root_access())
+        .s("PlatformIdentifier", o.platform_identifier())
+        .done()
+}
+
+pub(super) fn domain_json(
+    o: &aws_sdk_sagemaker::operation::describe_domain::DescribeDomainOutput,
+) -> Value {
+    Obj::new()
+        .s("DomainArn", o.domain_arn())
+        .s("DomainId", o.domain_id())
+        .s("DomainName", o.domain_name())
+        .s("HomeEfsFileSystemId", o.home_efs_file_system_id())
+        .e("Status", o.status())
+        .t("CreationTime", o.creation_time())
+        .t("LastModifiedTime", o.last_modified_time())
+        .s("FailureReason", o.failure_reason())
+        .s(
+            "SecurityGroupIdForDomainBoundary",
+            o.security_group_id_for_domain_boundary(),
+        )
+        .e("AuthMode", o.auth_mode())
+        .o(
+            "DefaultUserSettings",
+            o.default_user_settings().map(|u| {
+                Obj::new()
+                    .s("ExecutionRole", u.execution_role())
+                    .strs("SecurityGroups", u.security_groups())
+                    .done()
+            }),
+        )
+        .o(
+            "DomainSettings",
+            o.domain_settings().map(|d| {
+                Obj::new()
+                    .strs("SecurityGroupIds", d.security_group_ids())
+                    .e("IpAddressType", d.ip_address_type())
+                    .done()
+            }),
+        )
+        .e("AppNetworkAccessType", o.app_network_access_type())
+        .strs("SubnetIds", o.subnet_ids())
+        .s("Url", o.url())
+        .s("VpcId", o.vpc_id())
+        .s("KmsKeyId", o.kms_key_id())
+        .e(
+            "AppSecurityGroupManagement",
+            o.app_security_group_management(),
+        )
+        .done()
+}
+
+pub(super) fn training_job_json(
+    o: &aws_sdk_sagemaker::operation::describe_training_job::DescribeTrainingJobOutput,
+) -> Value {
+    Obj::new()
+        .s("TrainingJobName", o.training_job_name())
+        .s("TrainingJobArn", o.training_job_arn())
+        .s("TuningJobArn", o.tuning_job_arn())
+        .e("TrainingJobStatus", o.training_job_status())
+        .e("SecondaryStatus", o.secondary_status())
+        .s("FailureReason", o.failure_reason())
+        .s("RoleArn", o.role_arn())
+        .o("VpcConfig", o.vpc_config().map(sm_vpc_config))
+        .t("CreationTime", o.creation_time())
+        .t("TrainingStartTime", o.training_start_time())
+        .t("TrainingEndTime", o.training_end_time())
+        .t("LastModifiedTime", o.last_modified_time())
+        .b("EnableNetworkIsolation", o.enable_network_isolation())
+        .b(
+            "EnableInterContainerTrafficEncryption",
+            o.enable_inter_container_traffic_encryption(),
+        )
+        .b(
+            "EnableManagedSpotTraining",
+            o.enable_managed_spot_training(),
+        )
+        .done()
+}
+
+pub(super) fn processing_job_json(
+    o: &aws_sdk_sagemaker::operation::describe_processing_job::DescribeProcessingJobOutput,
+) -> Value {
+    Obj::new()
+        .s("ProcessingJobName", o.processing_job_name())
+        .o(
+            "NetworkConfig",
+            o.network_config().map(|n| {
+                Obj::new()
+                    .b(
+                        "EnableInterContainerTrafficEncryption",
+                        n.enable_inter_container_traffic_encryption(),
+                    )
+                    .b("EnableNetworkIsolation", n.enable_network_isolation())
+                    .o("VpcConfig", n.vpc_config().map(sm_vpc_config))
+                    .done()
+            }),
+        )
+        .s("RoleArn", o.role_arn())
+        .s("ProcessingJobArn", o.processing_job_arn())
+        .e("ProcessingJobStatus", o.processing_job_status())
+        .s("ExitMessage", o.exit_message())
+        .s("FailureReason", o.failure_reason())
+        .t("ProcessingEndTime", o.processing_end_time())
+        .t("ProcessingStartTime", o.processing_start_time())
+        .t("LastModifiedTime", o.last_modified_time())
+        .t("CreationTime", o.creation_time())
+        .s("TrainingJobArn", o.training_job_arn())
+        .done()
+}
+
+pub(super) fn transform_job_json(
+    o: &aws_sdk_sagemaker::operation::describe_transform_job::DescribeTransformJobOutput,
+) -> Value {
+    Obj::new()
+        .s("TransformJobName", o.transform_job_name())
+        .s("TransformJobArn", o.transform_job_arn())
+        .e("TransformJobStatus", o.transform_job_status())
+        .s("FailureReason", o.failure_reason())
+        .s("ModelName", o.model_name())
+        .t("CreationTime", o.creation_time())
+        .t("TransformStartTime", o.transform_start_time())
+        .t("TransformEndTime", o.transform_end_time())
+        .done()
+}
+
+pub(super) fn container_json(c: &aws_sdk_sagemaker::types::ContainerDefinition) -> Value {
+    Obj::new()
+        .s("ContainerHostname", c.container_hostname())
+        .s("Image", c.image())
+        .e("Mode", c.mode())
+        .s("ModelDataUrl", c.model_data_url())
+        .s("ModelPackageName", c.model_package_name())
+        .done()
+}
+
+pub(super) fn model_json(
+    o: &aws_sdk_sagemaker::operation::describe_model::DescribeModelOutput,
+) -> Value {
+    let mut m = Obj::new().s("ModelName", o.model_name()).o(
+        "PrimaryContainer",
+        o.primary_container().map(container_json),
+    );
+    // The API always returns PrimaryContainer or Containers, and the CLI prints
+    // `"Containers": []` next to PrimaryContainer; load recognises a model by them.
+    if o.primary_container().is_none() || !o.containers().is_empty() {
+        m = m.v(
+            "Containers",
+            Value::Array(o.containers().iter().map(container_json).collect()),
+        );
+    }
+    m.s("ExecutionRoleArn", o.execution_role_arn())
+        .o("VpcConfig", o.vpc_config().map(sm_vpc_config))
+        .t("CreationTime", o.creation_time())
+        .s("ModelArn", o.model_arn())
+        .b("EnableNetworkIsolation", o.enable_network_isolation())
+        .done()
+}
+
+pub(super) fn production_variant_json(v: &aws_sdk_sagemaker::types::ProductionVariant) -> Value {
+    Obj::new()
+        .s("VariantName", v.variant_name())
+        .s("ModelName", v.model_name())
+        .n("InitialInstanceCount", v.initial_instance_count())
+        .e("InstanceType", v.instance_type())
+        .done()
+}
+
+pub(super) fn endpoint_config_json(
+    o: &aws_sdk_sagemaker::operation::describe_endpoint_config::DescribeEndpointConfigOutput,
+) -> Value {
+    Obj::new()
+        .s("EndpointConfigName", o.endpoint_config_name())
+        .s("EndpointConfigArn", o.endpoint_config_arn())
+        .v(
+            "ProductionVariants",
+            Value::Array(
+                o.production_variants()
+                    .iter()
+                    .map(production_variant_json)
+                    .collect(),
+            ),
+        )
+        .list(
+            "ShadowProductionVariants",
+            o.shadow_production_variants(),
+            production_variant_json,
+        )
+        .s("KmsKeyId", o.kms_key_id())
+        .t("CreationTime", o.creation_time())
+        .s("ExecutionRoleArn", o.execution_role_arn())
+        .o("VpcConfig", o.vpc_config().map(sm_vpc_config))
+        .b("EnableNetworkIsolation", o.enable_network_isolation())
+        .done()
+}
+
+pub(super) fn endpoint_json(
+    o: &aws_sdk_sagemaker::operation::describe_endpoint::DescribeEndpointOutput,
+) -> Value {
+    Obj::new()
+        .s("EndpointName", o.endpoint_name())
+        .s("EndpointArn", o.endpoint_arn())
+        .s("EndpointConfigName", o.endpoint_config_name())
+        .list("ProductionVariants", o.production_variants(), |v| {
+            Obj::new()
+                .s("VariantName", v.variant_name())
+                .n("CurrentInstanceCount", v.current_instance_count())
+                .n("DesiredInstanceCount", v.desired_instance_count())
+                .done()
+        })
+        .e("EndpointStatus", o.endpoint_status())
+        .s("FailureReason", o.failure_reason())
+        .t("CreationTime", o.creation_time())
+        .t("LastModifiedTime", o.last_modified_time())
+        .done()
+}

@@ -1,0 +1,206 @@
+//! SageMaker `describe-*` documents, recognised by their name keys: notebook instances,
+//! Studio domains, training/processing/transform jobs, endpoints, endpoint configs, models.
+
+use super::doc::{Doc, Obj, Round, push_unique};
+use crate::inventory::{
+    Domain, EndpointConfig, Inventory, Item, Job, JobKind, Model, Notebook, SageMakerEndpoint,
+};
+
+/// SageMaker `describe-*` output is a bare object; returns whether `o` was one.
+pub(super) fn add_sagemaker(inv: &mut Inventory, doc: &mut Doc, o: &Obj) -> bool {
+    let has = |k: &str| o.contains_key(k);
+    if has("NotebookInstanceName") {
+        add_notebook(inv, doc, o);
+    } else if has("DomainId") && (has("DomainName") || has("AppNetworkAccessType")) {
+        // describe-user-profile, -space and -app also carry DomainId; only
+        // describe-domain has the domain's own fields.
+        add_domain(inv, doc, o);
+    } else if has("TrainingJobName") {
+        add_job(inv, doc, o, JobKind::Training);
+    } else if has("ProcessingJobName") {
+        add_job(inv, doc, o, JobKind::Processing);
+    } else if has("TransformJobName") {
+        add_job(inv, doc, o, JobKind::Transform);
+    } else if has("EndpointName") {
+        add_endpoint(inv, doc, o);
+    } else if has("EndpointConfigName") {
+        add_endpoint_config(inv, doc, o);
+    } else if has("ModelName") && (has("VpcConfig") || has("PrimaryContainer") || has("Containers"))
+    {
+        add_model(inv, doc, o);
+    } else {
+        return false;
+    }
+    true
+}
+
+pub(super) fn add_notebook(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
+    let Some(name) = doc.required(o, "NotebookInstanceName", "notebook instance") else {
+        return;
+    };
+    let owner = format!("notebook instance {name}");
+    inv.note_document(Item::Notebook(&name), doc.file);
+    let nb = Notebook {
+        eni_id: doc.opt_str(o, "NetworkInterfaceId", &owner),
+        subnet_id: doc.opt_str(o, "SubnetId", &owner),
+        security_group_ids: doc.strings(o, "SecurityGroups", &owner),
+        direct_internet_access: doc.opt_str(o, "DirectInternetAccess", &owner).as_deref()
+            == Some("Enabled"),
+        name,
+    };
+    doc.add_unique(&mut inv.notebooks, nb, |n| &n.name, &owner);
+}
+
+pub(super) fn add_domain(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
+    let Some(id) = doc.required(o, "DomainId", "domain") else {
+        return;
+    };
+    let owner = format!("domain {id}");
+    inv.note_document(Item::Domain(&id), doc.file);
+    let security_group_ids = match doc.object(o, "DefaultUserSettings", &owner) {
+        Some(s) => doc.strings(s, "SecurityGroups", &owner),
+        None => Vec::new(),
+    };
+    let d = Domain {
+        name: doc.opt_str(o, "DomainName", &owner).unwrap_or_default(),
+        app_network_access_type: doc
+            .opt_str(o, "AppNetworkAccessType", &owner)
+            .unwrap_or_default(),
+        vpc_id: doc.opt_str(o, "VpcId", &owner),
+        subnet_ids: doc.strings(o, "SubnetIds", &owner),
+        security_group_ids,
+        id,
+    };
+    doc.add_unique(&mut inv.domains, d, |d| &d.id, &owner);
+}
+
+pub(super) fn add_job(inv: &mut Inventory, doc: &mut Doc, o: &Obj, kind: JobKind) {
+    let (name_key, start_key, end_key, status_key, label) = match kind {
+        JobKind::Training => (
+            "TrainingJobName",
+            "TrainingStartTime",
+            "TrainingEndTime",
+            "TrainingJobStatus",
+            "training job",
+        ),
+        JobKind::Processing => (
+            "ProcessingJobName",
+            "ProcessingStartTime",
+            "ProcessingEndTime",
+            "ProcessingJobStatus",
+            "processing job",
+        ),
+        JobKind::Transform => (
+            "TransformJobName",
+            "TransformStartTime",
+            "TransformEndTime",
+            "TransformJobStatus",
+            "transform job",
+        ),
+    };
+    let Some(name) = doc.required(o, name_key, label) else {
+        return;
+    };
+    let owner = format!("{label} {name}");
+    let vpc = match kind {
+        JobKind::Training => doc.object(o, "VpcConfig", &owner),
+        JobKind::Processing => doc
+            .object(o, "NetworkConfig", &owner)
+            .and_then(|n| doc.object(n, "VpcConfig", &owner)),
+        // Batch transform runs in the model's VpcConfig.
+        JobKind::Transform => None,
+    };
+    let (security_group_ids, subnets) = doc.vpc_config(vpc, &owner);
+    let job = Job {
+        kind,
+        // Widen to whole seconds on both sides: flow-log times are whole seconds and a
+        // record at the job's last instant must still fall inside the window.
+        start: doc.time(o, start_key, &owner, Round::Down),
+        end: doc.time(o, end_key, &owner, Round::Up),
+        created: doc.time(o, "CreationTime", &owner, Round::Down),
+        last_modified: doc.time(o, "LastModifiedTime", &owner, Round::Up),
+        status: doc.opt_str(o, status_key, &owner),
+        spot: doc
+            .opt_bool(o, "EnableManagedSpotTraining", &owner)
+            .unwrap_or(false),
+        security_group_ids,
+        subnets,
+        model_name: match kind {
+            JobKind::Transform => doc.opt_str(o, "ModelName", &owner),
+            _ => None,
+        },
+        name,
+    };
+    inv.note_document(Item::Job(job.kind, &job.name), doc.file);
+    let kinds_match = |a: &Job, b: &Job| a.kind == b.kind && a.name == b.name;
+    if let Some(existing) = inv.jobs.iter().find(|j| kinds_match(j, &job)) {
+        if format!("{existing:?}") != format!("{job:?}") {
+            doc.warn(format_args!(
+                "{owner} was already loaded from another document with different details; keeping the first"
+            ));
+        }
+        return;
+    }
+    inv.jobs.push(job);
+}
+
+pub(super) fn add_endpoint(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
+    let Some(name) = doc.required(o, "EndpointName", "endpoint") else {
+        return;
+    };
+    let owner = format!("endpoint {name}");
+    let ep = SageMakerEndpoint {
+        config_name: doc
+            .opt_str(o, "EndpointConfigName", &owner)
+            .unwrap_or_default(),
+        created: doc.time(o, "CreationTime", &owner, Round::Down),
+        last_modified: doc.time(o, "LastModifiedTime", &owner, Round::Up),
+        status: doc.opt_str(o, "EndpointStatus", &owner),
+        name,
+    };
+    doc.add_unique(&mut inv.endpoints, ep, |e| &e.name, &owner);
+}
+
+pub(super) fn add_endpoint_config(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
+    let Some(name) = doc.required(o, "EndpointConfigName", "endpoint config") else {
+        return;
+    };
+    let owner = format!("endpoint config {name}");
+    let mut model_names = Vec::new();
+    // Shadow variants run on their own instances, with their own ENIs.
+    for key in ["ProductionVariants", "ShadowProductionVariants"] {
+        for v in doc.objects(o, key, &owner) {
+            // Serverless and inference-component variants may name no model.
+            if let Some(m) = doc.opt_str(v, "ModelName", &owner) {
+                push_unique(&mut model_names, m);
+            }
+        }
+    }
+    // Endpoints with inference components carry the VpcConfig here, not on a model.
+    let vpc = doc.object(o, "VpcConfig", &owner);
+    let (security_group_ids, subnets) = doc.vpc_config(vpc, &owner);
+    inv.note_document(Item::EndpointConfig(&name), doc.file);
+    let cfg = EndpointConfig {
+        name,
+        model_names,
+        security_group_ids,
+        subnets,
+    };
+    doc.add_unique(&mut inv.endpoint_configs, cfg, |c| &c.name, &owner);
+}
+
+pub(super) fn add_model(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
+    let Some(name) = doc.required(o, "ModelName", "model") else {
+        return;
+    };
+    let owner = format!("model {name}");
+    let vpc = doc.object(o, "VpcConfig", &owner);
+    let (security_group_ids, subnets) = doc.vpc_config(vpc, &owner);
+    inv.note_document(Item::Model(&name), doc.file);
+    let m = Model {
+        name,
+        security_group_ids,
+        subnets,
+    };
+    doc.add_unique(&mut inv.models, m, |m| &m.name, &owner);
+}
