@@ -1,0 +1,390 @@
+//! One record's enrichment: who owns its ENI, which side is local, what kind of place
+//! the remote address is (same VPC, interface or gateway endpoint, NAT gateway, AWS
+//! service range, internet) and whether that makes accepted traffic leave the VPC or
+//! bypass an endpoint.
+
+use std::net::IpAddr;
+
+use super::attribution::{self, ResourceRef};
+use super::index::{Special, split_service_name};
+use super::{CUSTOMER_ADDRESS_CODES, Enricher};
+use crate::inventory::RouteDestination;
+
+impl Enricher {
+    pub(super) fn enrich_record<'a>(&'a self, r: &Record<'a>) -> Enriched<'a> {
+        let mut e = Enriched::default();
+        let entry = r.eni.and_then(|id| self.enis.get(id));
+        match entry {
+            Some(x) => {
+                e.owner_kind = x.owner.kind();
+                e.resource = x.owner.resource_ref(r.start, r.end);
+                e.attribution = Some("eni");
+                e.rule = Some(x.rule);
+                e.document = x.document.as_deref();
+            }
+            None => {
+                e.owner_kind = "unknown";
+                // An ENI no document names (a job's, deleted when it ended): the workload
+                // whose VpcConfig has the record's subnet and which ran then.
+                if r.eni.is_some()
+                    && let Some(m) = r.subnet.and_then(|s| self.by_subnet.get(s))
+                    && let Some(res) = m.fitting(r.start, r.end)
+                {
+                    e.owner_kind = "sagemaker";
+                    e.resource = Some(res);
+                    e.attribution = Some("vpc_config_by_record");
+                    e.rule = Some(attribution::VPC_CONFIG);
+                }
+            }
+        }
+        let vpc = r.vpc.or_else(|| entry.and_then(|x| x.vpc.as_deref()));
+        let subnet = r.subnet.or_else(|| entry.and_then(|x| x.subnet.as_deref()));
+        let orig_src = r.pkt_src.or(r.src);
+        let orig_dst = r.pkt_dst.or(r.dst);
+
+        // A NAT gateway's legs belong to the workload whose address is in the packet.
+        if e.owner_kind == "nat_gateway" {
+            for (addr, other, dir) in [
+                (orig_src, orig_dst, "egress"),
+                (orig_dst, orig_src, "ingress"),
+            ] {
+                let Some(ip) = addr.and_then(|a| a.parse::<IpAddr>().ok()) else {
+                    continue;
+                };
+                let Some(owner_eni) = self.addr_owner.lookup(ip) else {
+                    continue;
+                };
+                let Some(w) = self.enis.get(owner_eni.as_ref()) else {
+                    continue;
+                };
+                if w.owner.kind() == "sagemaker" {
+                    e.resource = w.owner.resource_ref(r.start, r.end);
+                    e.attribution = Some("packet_address");
+                    e.rule = Some(w.rule);
+                    e.document = w.document.as_deref();
+                    e.direction = Some(dir);
+                    e.local = addr;
+                    e.remote = other;
+                    let svc = if dir == "egress" {
+                        r.dst_service
+                    } else {
+                        r.src_service
+                    };
+                    self.classify(&mut e, vpc, w.subnet.as_deref(), r.traffic_path, svc);
+                    e.initiator = initiator(r, dir);
+                    // One connection is flagged once, on the workload's own record; when
+                    // no flow log records the workload's ENI, these legs are all there is.
+                    if w.unlogged {
+                        e.set_flags(r.action);
+                    }
+                    return e;
+                }
+            }
+        }
+
+        let own = entry.map(|x| x.addrs.as_slice());
+        let is_own = |a: Option<&str>| {
+            a.and_then(|a| a.parse::<IpAddr>().ok())
+                .is_some_and(|ip| own.is_some_and(|v| v.contains(&ip)))
+        };
+        let direction = match r.direction {
+            Some("egress") => Some("egress"),
+            Some("ingress") => Some("ingress"),
+            _ if is_own(r.src) || is_own(r.pkt_src) => Some("egress"),
+            _ if is_own(r.dst) || is_own(r.pkt_dst) => Some("ingress"),
+            _ => None,
+        };
+        e.direction = direction;
+        let (local, remote, svc) = match direction {
+            Some("ingress") => (orig_dst, orig_src, r.src_service),
+            _ => (orig_src, orig_dst, r.dst_service),
+        };
+        e.local = local;
+        e.remote = remote;
+        if let Some(dir) = direction {
+            self.classify(&mut e, vpc, subnet, r.traffic_path, svc);
+            e.initiator = initiator(r, dir);
+        }
+        if e.owner_kind == "sagemaker" {
+            e.set_flags(r.action);
+        }
+        e
+    }
+
+    /// Sets `remote_kind`, `remote_service` and `remote_vpc` from the remote address.
+    fn classify<'a>(
+        &'a self,
+        e: &mut Enriched<'a>,
+        vpc: Option<&'a str>,
+        subnet: Option<&str>,
+        traffic_path: Option<i32>,
+        record_service: Option<&'a str>,
+    ) {
+        let Some(ip) = e.remote.and_then(|a| a.parse::<IpAddr>().ok()) else {
+            return;
+        };
+        let index = vpc.and_then(|v| self.vpcs.get(v)).unwrap_or(&self.any_vpc);
+        if let Some(sp) = index.special.lookup(ip) {
+            match sp {
+                Special::InterfaceEndpoint { id, service, vpc } => {
+                    e.remote_kind = Some("interface_endpoint");
+                    e.remote_service = Some(service);
+                    e.remote_vpc = Some(vpc);
+                    e.remote_evidence = Evidence::Endpoint(id);
+                }
+                Special::NatGateway { id, vpc } => {
+                    e.remote_kind = Some("nat_gateway");
+                    e.remote_vpc = Some(vpc);
+                    e.remote_evidence = Evidence::Nat(id);
+                }
+            }
+            return;
+        }
+        if let Some((net, ())) = index.inside.lookup_prefix(ip) {
+            e.remote_kind = Some("same_vpc");
+            e.remote_vpc = vpc.or_else(|| self.vpc_of(ip));
+            e.remote_evidence = Evidence::Vpc(net);
+            return;
+        }
+        // A centralised interface endpoint in another VPC (shared services over a transit
+        // gateway or peering), when exactly one endpoint has the address.
+        if let Some(Some(ep)) = self.endpoint_addrs.get(&ip) {
+            e.remote_kind = Some("interface_endpoint");
+            e.remote_service = Some(&ep.service);
+            e.remote_vpc = Some(&ep.vpc);
+            e.remote_evidence = Evidence::Endpoint(&ep.id);
+            return;
+        }
+        let listed = self.inventory.ip_ranges.entry(ip);
+        let in_ranges = match listed {
+            Some(l) => Evidence::IpRanges(l.prefix, l.service),
+            None => Evidence::Unlisted,
+        };
+        let gateway = match index.gateways.lookup(ip) {
+            Some(g) => Some((&g.service, Evidence::PrefixList(&g.list))),
+            // Prefix-list entries missing or stale: ip-ranges says the address is the
+            // gateway endpoint's service in its region.
+            None => listed.and_then(|l| {
+                index
+                    .gateway_services
+                    .iter()
+                    .find(|(c, r, _)| c == l.service && r == l.region)
+                    .map(|(_, _, s)| (s, in_ranges))
+            }),
+        };
+        if let Some((service, why)) = gateway
+            && self.through_gateway(service, vpc, subnet, traffic_path)
+        {
+            e.remote_kind = Some("gateway_endpoint");
+            e.remote_service = Some(service);
+            e.remote_evidence = why;
+            return;
+        }
+        let service = record_service.or(listed.map(|l| l.service));
+        e.remote_evidence = match record_service {
+            Some(s) => Evidence::RecordService(s),
+            None => in_ranges,
+        };
+        // traffic-path 7 says the packet went through a gateway endpoint, whatever the
+        // inventory's prefix lists say.
+        if traffic_path == Some(7) {
+            e.remote_evidence = Evidence::TrafficPath7;
+            e.remote_kind = Some("gateway_endpoint");
+            e.remote_service = match service {
+                Some("S3") => Some("s3"),
+                Some("DYNAMODB") => Some("dynamodb"),
+                _ => match index.gateway_services.as_slice() {
+                    [(_, _, only)] => Some(only),
+                    _ => None,
+                },
+            };
+            return;
+        }
+        if let Some(svc) = service {
+            e.remote_service = Some(svc);
+            e.remote_kind = Some(if CUSTOMER_ADDRESS_CODES.contains(&svc) {
+                "internet"
+            } else {
+                "aws_service"
+            });
+            return;
+        }
+        if let Some((net, ())) = self.private.lookup_prefix(ip) {
+            e.remote_kind = Some("private_other");
+            e.remote_vpc = self.vpc_of(ip);
+            e.remote_evidence = Evidence::Private(net);
+        } else {
+            e.remote_kind = Some("internet");
+            e.remote_evidence = Evidence::Unlisted;
+        }
+    }
+
+    fn vpc_of(&self, ip: IpAddr) -> Option<&str> {
+        self.vpc_of.lookup(ip).and_then(|v| v.as_deref())
+    }
+
+    /// Whether traffic to a gateway endpoint's service really used it: traffic-path 7 says
+    /// yes, 8 (internet gateway) says no; absent or 2 is ambiguous, and then the route table
+    /// of the subnet decides when the inventory has route tables (else the endpoint is
+    /// assumed): it must route a prefix list to a gateway endpoint of that service. With
+    /// one endpoint per route table, each subnet's own table names its endpoint.
+    fn through_gateway(
+        &self,
+        service: &str,
+        vpc: Option<&str>,
+        subnet: Option<&str>,
+        traffic_path: Option<i32>,
+    ) -> bool {
+        match traffic_path {
+            Some(7) => return true,
+            Some(8) => return false,
+            Some(2) | None => {}
+            Some(_) => return false,
+        }
+        let inv = &self.inventory;
+        if inv.route_tables.is_empty() {
+            return true;
+        }
+        let table = subnet
+            .and_then(|s| self.subnet_routes.get(s))
+            .or_else(|| vpc.and_then(|v| self.main_routes.get(v)));
+        let Some(&t) = table else {
+            // A subnet with no known table: nothing contradicts the endpoint.
+            return true;
+        };
+        let rt = &inv.route_tables[t];
+        let routed = rt.routes.iter().any(|r| {
+            let RouteDestination::PrefixList(pl) = &r.destination else {
+                return false;
+            };
+            match self.gateway_endpoints.get(&r.target) {
+                Some(s) => s.as_ref() == service,
+                // A route to an endpoint describe-vpc-endpoints did not list: its
+                // prefix list's name says the service.
+                None => {
+                    r.target.starts_with("vpce-")
+                        && inv.prefix_lists.get(pl).is_some_and(|p| {
+                            split_service_name(&p.name).is_some_and(|(_, s)| s == service)
+                        })
+                }
+            }
+        });
+        routed
+            || self
+                .gateway_tables
+                .get(&rt.id)
+                .is_some_and(|s| s.iter().any(|x| x.as_ref() == service))
+    }
+}
+
+/// Which side opened a TCP connection, from one record's flags: a SYN without ACK is sent
+/// by the side that opens it, a SYN-ACK by the side that answers. The sender is the
+
+pub(super) fn initiator(r: &Record, direction: &str) -> Option<&'static str> {
+    if r.protocol != Some(6) {
+        return None;
+    }
+    let flags = r.tcp_flags?;
+    let local_sent = direction == "egress";
+    let local_opened = if flags & 18 == 18 {
+        !local_sent
+    } else if flags & 2 != 0 {
+        local_sent
+    } else {
+        return None;
+    };
+    Some(if local_opened { "local" } else { "remote" })
+}
+
+pub(super) struct Record<'a> {
+    pub(super) eni: Option<&'a str>,
+    pub(super) src: Option<&'a str>,
+    pub(super) dst: Option<&'a str>,
+    pub(super) pkt_src: Option<&'a str>,
+    pub(super) pkt_dst: Option<&'a str>,
+    pub(super) direction: Option<&'a str>,
+    pub(super) vpc: Option<&'a str>,
+    pub(super) subnet: Option<&'a str>,
+    pub(super) action: Option<&'a str>,
+    pub(super) src_service: Option<&'a str>,
+    pub(super) dst_service: Option<&'a str>,
+    pub(super) start: Option<i64>,
+    pub(super) end: Option<i64>,
+    pub(super) traffic_path: Option<i32>,
+    pub(super) protocol: Option<i32>,
+    pub(super) tcp_flags: Option<i32>,
+}
+
+/// What classified a remote address; made into `remote_evidence` text only when asked.
+#[derive(Default, Clone, Copy)]
+pub(super) enum Evidence<'a> {
+    #[default]
+    None,
+    Endpoint(&'a str),
+    Nat(&'a str),
+    Vpc(ipnet::IpNet),
+    PrefixList(&'a str),
+    TrafficPath7,
+    RecordService(&'a str),
+    IpRanges(ipnet::IpNet, &'a str),
+    Private(ipnet::IpNet),
+    /// In no VPC, endpoint, ip-ranges prefix or private range the inventory knows.
+    Unlisted,
+}
+
+impl Evidence<'_> {
+    pub(super) fn write(self, out: &mut String) {
+        use std::fmt::Write;
+        let _ = match self {
+            Evidence::None => Ok(()),
+            Evidence::Endpoint(id) => write!(out, "interface endpoint {id}"),
+            Evidence::Nat(id) => write!(out, "NAT gateway {id}"),
+            Evidence::Vpc(net) => write!(out, "inside the VPC: {net}"),
+            Evidence::PrefixList(pl) => write!(out, "gateway endpoint prefix list {pl}"),
+            Evidence::TrafficPath7 => write!(out, "traffic-path 7 (through a gateway endpoint)"),
+            Evidence::RecordService(s) => write!(out, "pkt-*-aws-service {s}"),
+            Evidence::IpRanges(net, code) => write!(out, "ip-ranges.json {net} {code}"),
+            Evidence::Private(net) => write!(out, "private range {net}"),
+            Evidence::Unlisted => {
+                write!(
+                    out,
+                    "in no VPC, endpoint, ip-ranges.json prefix or private range"
+                )
+            }
+        };
+    }
+}
+
+#[derive(Default)]
+pub(super) struct Enriched<'a> {
+    pub(super) owner_kind: &'static str,
+    pub(super) resource: Option<ResourceRef<'a>>,
+    pub(super) attribution: Option<&'static str>,
+    pub(super) rule: Option<&'static str>,
+    pub(super) document: Option<&'a str>,
+    pub(super) remote_evidence: Evidence<'a>,
+    pub(super) direction: Option<&'static str>,
+    pub(super) local: Option<&'a str>,
+    pub(super) remote: Option<&'a str>,
+    pub(super) remote_kind: Option<&'static str>,
+    pub(super) remote_service: Option<&'a str>,
+    pub(super) remote_vpc: Option<&'a str>,
+    pub(super) initiator: Option<&'static str>,
+    pub(super) leaves_vpc: bool,
+    pub(super) endpoint_bypass: bool,
+}
+
+impl Enriched<'_> {
+    /// The compliance flags of accepted SageMaker traffic, from the remote's kind.
+    pub(super) fn set_flags(&mut self, action: Option<&str>) {
+        if action != Some("ACCEPT") {
+            return;
+        }
+        self.leaves_vpc = matches!(
+            self.remote_kind,
+            Some("nat_gateway" | "aws_service" | "private_other" | "internet")
+        );
+        self.endpoint_bypass =
+            self.direction == Some("egress") && self.remote_kind == Some("aws_service");
+    }
+}

@@ -1,0 +1,400 @@
+//! The lookups one enrichment run needs, built once from the inventory: per ENI its
+//! owner and addresses, per VPC its CIDRs, interface-endpoint and NAT-gateway addresses and
+//! gateway-endpoint prefix lists, and the route tables that say which subnets reach a
+//! gateway endpoint.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use super::Enricher;
+use super::attribution::{self, Attributor, Owner, Resource};
+use crate::inventory::{EndpointType, Inventory, Item, PrefixMap, RouteDestination};
+
+#[derive(Debug)]
+pub(super) struct EniEntry {
+    pub(super) owner: Owner,
+    /// `attribution_rule` and `attribution_document`.
+    pub(super) rule: &'static str,
+    pub(super) document: Option<Arc<str>>,
+    pub(super) vpc: Option<String>,
+    pub(super) subnet: Option<String>,
+    pub(super) addrs: Vec<IpAddr>,
+    /// The inventory lists flow logs and none that records accepted traffic covers this
+    /// ENI: its NAT-gateway legs are the only evidence of its traffic.
+    pub(super) unlogged: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(super) enum Special {
+    InterfaceEndpoint {
+        id: Arc<str>,
+        service: Arc<str>,
+        vpc: Arc<str>,
+    },
+    NatGateway {
+        id: Arc<str>,
+        vpc: Arc<str>,
+    },
+}
+
+/// An interface endpoint's service and VPC, for an address of one of its ENIs.
+#[derive(Debug, Clone)]
+pub(super) struct EndpointAddr {
+    pub(super) id: Arc<str>,
+    pub(super) service: Arc<str>,
+    pub(super) vpc: Arc<str>,
+}
+
+/// A gateway endpoint's service (`s3`, `dynamodb`) for an address in its prefix list.
+#[derive(Debug, Clone)]
+pub(super) struct Gateway {
+    pub(super) service: Arc<str>,
+    /// The prefix list the address is in.
+    pub(super) list: Arc<str>,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct VpcIndex {
+    pub(super) inside: PrefixMap<()>,
+    pub(super) special: PrefixMap<Special>,
+    pub(super) gateways: PrefixMap<Gateway>,
+    /// Its gateway endpoints' services as (ip-ranges code, region, service): an address
+    /// ip-ranges gives that code and region stands in for prefix-list entries that are
+    /// missing or stale.
+    pub(super) gateway_services: Vec<(String, String, Arc<str>)>,
+}
+
+pub(super) fn split_service_name(name: &str) -> Option<(&str, &str)> {
+    let rest = name.strip_prefix("com.amazonaws.")?;
+    let (region, service) = rest.split_once('.')?;
+    (!service.contains('.')).then_some((region, service))
+}
+
+impl Enricher {
+    pub fn new(inventory: Arc<Inventory>) -> Self {
+        let inv = &inventory;
+        let attributor = Attributor::new(inv);
+        let has_flow_logs = !inv.flow_logs.is_empty();
+        let unlogged = |eni: &crate::inventory::Eni| {
+            has_flow_logs
+                && !inv
+                    .flow_logs
+                    .iter()
+                    .any(|f| f.logs_accepted() && f.covers(eni))
+        };
+        let mut enis = foldhash::HashMap::default();
+        let mut addr_owner = PrefixMap::new();
+        for (id, eni) in &inv.enis {
+            let why = attributor.attribute_why(eni);
+            enis.insert(
+                id.clone(),
+                EniEntry {
+                    owner: why.owner,
+                    rule: why.rule,
+                    document: why.document.map(Arc::from),
+                    vpc: eni.vpc_id.clone(),
+                    subnet: eni.subnet_id.clone(),
+                    addrs: eni.addresses.clone(),
+                    unlogged: unlogged(eni),
+                },
+            );
+            let owner: Arc<str> = Arc::from(id.as_str());
+            for a in &eni.addresses {
+                addr_owner.insert(ipnet::IpNet::from(*a), owner.clone(), 0);
+            }
+            for p in &eni.prefixes {
+                addr_owner.insert(*p, owner.clone(), 0);
+            }
+        }
+        addr_owner.build();
+        // ENIs other documents name but describe-network-interfaces did not list: their
+        // records are still attributed, from what those documents say.
+        let mut named = |id: &str,
+                         eni: crate::inventory::Eni,
+                         owner: Owner,
+                         rule: &'static str,
+                         document: Item| {
+            if !enis.contains_key(id) {
+                enis.insert(
+                    id.to_string(),
+                    EniEntry {
+                        owner,
+                        rule,
+                        document: inv.document(document).map(Arc::from),
+                        unlogged: unlogged(&eni),
+                        vpc: eni.vpc_id,
+                        subnet: eni.subnet_id,
+                        addrs: eni.addresses,
+                    },
+                );
+            }
+        };
+        for nb in &inv.notebooks {
+            if let Some(id) = &nb.eni_id {
+                let eni = crate::inventory::Eni {
+                    id: id.clone(),
+                    subnet_id: nb.subnet_id.clone(),
+                    ..Default::default()
+                };
+                let owner = Owner::SageMaker(Resource {
+                    rtype: attribution::NOTEBOOK_INSTANCE,
+                    name: Some(nb.name.clone()),
+                    user_profile: None,
+                });
+                named(
+                    id,
+                    eni,
+                    owner,
+                    attribution::NOTEBOOK_ENI,
+                    Item::Notebook(&nb.name),
+                );
+            }
+        }
+        for ep in &inv.vpc_endpoints {
+            for id in &ep.eni_ids {
+                let eni = crate::inventory::Eni {
+                    id: id.clone(),
+                    vpc_id: Some(ep.vpc_id.clone()).filter(|v| !v.is_empty()),
+                    ..Default::default()
+                };
+                named(
+                    id,
+                    eni,
+                    Owner::Kind("vpc_endpoint"),
+                    attribution::VPC_ENDPOINT_ENI,
+                    Item::VpcEndpoint(&ep.id),
+                );
+            }
+        }
+        for nat in &inv.nat_gateways {
+            for (i, id) in nat.eni_ids.iter().enumerate() {
+                let eni = crate::inventory::Eni {
+                    id: id.clone(),
+                    vpc_id: Some(nat.vpc_id.clone()).filter(|v| !v.is_empty()),
+                    subnet_id: nat.subnet_id.clone(),
+                    addresses: nat.private_ips.get(i).copied().into_iter().collect(),
+                    ..Default::default()
+                };
+                named(
+                    id,
+                    eni,
+                    Owner::Kind("nat_gateway"),
+                    attribution::NAT_GATEWAY_ENI,
+                    Item::NatGateway(&nat.id),
+                );
+            }
+        }
+        let mut by_subnet = foldhash::HashMap::default();
+        for subnet in attributor.subnets() {
+            if let Some(m) = attributor.in_subnet(subnet) {
+                by_subnet.insert(subnet.to_string(), m);
+            }
+        }
+
+        let mut vpcs: foldhash::HashMap<String, VpcIndex> = foldhash::HashMap::default();
+        let mut any_vpc = VpcIndex::default();
+        let add_inside = |vpcs: &mut foldhash::HashMap<String, VpcIndex>,
+                          any: &mut VpcIndex,
+                          vpc: &str,
+                          net: ipnet::IpNet| {
+            vpcs.entry(vpc.to_string())
+                .or_default()
+                .inside
+                .insert(net, (), 0);
+            any.inside.insert(net, (), 0);
+        };
+        let mut cidr_vpcs: HashMap<ipnet::IpNet, Vec<&str>> = HashMap::new();
+        for v in &inv.vpcs {
+            for c in &v.cidrs {
+                add_inside(&mut vpcs, &mut any_vpc, &v.id, *c);
+                let list = cidr_vpcs.entry(*c).or_default();
+                if !list.contains(&v.id.as_str()) {
+                    list.push(&v.id);
+                }
+            }
+        }
+        let mut vpc_of = PrefixMap::new();
+        for (net, ids) in cidr_vpcs {
+            let v = match ids.as_slice() {
+                [one] => Some(Arc::from(*one)),
+                _ => None,
+            };
+            vpc_of.insert(net, v, 0);
+        }
+        vpc_of.build();
+        for eni in inv.enis.values() {
+            if let Some(v) = &eni.vpc_id {
+                for a in &eni.addresses {
+                    add_inside(&mut vpcs, &mut any_vpc, v, ipnet::IpNet::from(*a));
+                }
+            }
+        }
+        let mut endpoint_addrs: foldhash::HashMap<IpAddr, Option<EndpointAddr>> =
+            foldhash::HashMap::default();
+        let mut gateway_endpoints = HashMap::new();
+        let mut gateway_tables: HashMap<String, Vec<Arc<str>>> = HashMap::new();
+        for ep in &inv.vpc_endpoints {
+            match ep.endpoint_type {
+                EndpointType::Interface | EndpointType::Other => {
+                    let service: Arc<str> = Arc::from(ep.service_name.as_str());
+                    let vpc: Arc<str> = Arc::from(ep.vpc_id.as_str());
+                    let ep_id: Arc<str> = Arc::from(ep.id.as_str());
+                    for id in &ep.eni_ids {
+                        for a in inv
+                            .enis
+                            .get(id)
+                            .map(|e| e.addresses.as_slice())
+                            .unwrap_or(&[])
+                        {
+                            let net = ipnet::IpNet::from(*a);
+                            let s = Special::InterfaceEndpoint {
+                                id: ep_id.clone(),
+                                service: service.clone(),
+                                vpc: vpc.clone(),
+                            };
+                            vpcs.entry(ep.vpc_id.clone()).or_default().special.insert(
+                                net,
+                                s.clone(),
+                                1,
+                            );
+                            any_vpc.special.insert(net, s, 1);
+                            let this = EndpointAddr {
+                                id: ep_id.clone(),
+                                service: service.clone(),
+                                vpc: vpc.clone(),
+                            };
+                            endpoint_addrs
+                                .entry(*a)
+                                .and_modify(|known| {
+                                    if known.as_ref().is_some_and(|k| k.vpc != this.vpc) {
+                                        *known = None;
+                                    }
+                                })
+                                .or_insert(Some(this));
+                        }
+                    }
+                }
+                EndpointType::Gateway => {
+                    let (region, short) = split_service_name(&ep.service_name)
+                        .unwrap_or(("", ep.service_name.as_str()));
+                    let short: Arc<str> = Arc::from(short);
+                    gateway_endpoints.insert(ep.id.clone(), short.clone());
+                    for rt in &ep.route_table_ids {
+                        gateway_tables
+                            .entry(rt.clone())
+                            .or_default()
+                            .push(short.clone());
+                    }
+                    let index = vpcs.entry(ep.vpc_id.clone()).or_default();
+                    let code = short.to_ascii_uppercase();
+                    let entry = (code, region.to_string(), short.clone());
+                    if !index.gateway_services.contains(&entry) {
+                        index.gateway_services.push(entry.clone());
+                        any_vpc.gateway_services.push(entry);
+                    }
+                    // The endpoint's prefix lists: same name, or routed to this endpoint.
+                    // Several endpoints of one service (one per route table) share the
+                    // list; it is entered once, and the route table decides per subnet.
+                    let mut lists: Vec<&str> = inv
+                        .prefix_lists
+                        .values()
+                        .filter(|p| p.name == ep.service_name)
+                        .map(|p| p.id.as_str())
+                        .collect();
+                    for rt in &inv.route_tables {
+                        for r in &rt.routes {
+                            if let RouteDestination::PrefixList(pl) = &r.destination
+                                && r.target == ep.id
+                            {
+                                lists.push(pl.as_str());
+                            }
+                        }
+                    }
+                    lists.sort_unstable();
+                    lists.dedup();
+                    for pl in lists {
+                        let Some(list) = inv.prefix_lists.get(pl) else {
+                            continue;
+                        };
+                        let index = vpcs.entry(ep.vpc_id.clone()).or_default();
+                        for c in &list.cidrs {
+                            let g = Gateway {
+                                service: short.clone(),
+                                list: Arc::from(pl),
+                            };
+                            index.gateways.insert(*c, g.clone(), 0);
+                            any_vpc.gateways.insert(*c, g, 0);
+                        }
+                    }
+                }
+            }
+        }
+        for nat in &inv.nat_gateways {
+            let vpc: Arc<str> = Arc::from(nat.vpc_id.as_str());
+            let id: Arc<str> = Arc::from(nat.id.as_str());
+            for a in &nat.private_ips {
+                let net = ipnet::IpNet::from(*a);
+                let s = Special::NatGateway {
+                    id: id.clone(),
+                    vpc: vpc.clone(),
+                };
+                vpcs.entry(nat.vpc_id.clone())
+                    .or_default()
+                    .special
+                    .insert(net, s.clone(), 0);
+                any_vpc.special.insert(net, s, 0);
+            }
+        }
+        for v in vpcs.values_mut() {
+            v.inside.build();
+            v.special.build();
+            v.gateways.build();
+        }
+        any_vpc.inside.build();
+        any_vpc.special.build();
+        any_vpc.gateways.build();
+
+        let mut subnet_routes = HashMap::new();
+        let mut main_routes = HashMap::new();
+        for (i, rt) in inv.route_tables.iter().enumerate() {
+            for s in &rt.subnet_ids {
+                subnet_routes.insert(s.clone(), i);
+            }
+            if rt.main {
+                main_routes.insert(rt.vpc_id.clone(), i);
+            }
+        }
+
+        let mut private = PrefixMap::new();
+        for net in [
+            "10.0.0.0/8",
+            "172.16.0.0/12",
+            "192.168.0.0/16",
+            "100.64.0.0/10",
+            "169.254.0.0/16",
+            "fc00::/7",
+            "fe80::/10",
+        ] {
+            private.insert(net.parse().expect("valid CIDR"), (), 0);
+        }
+        private.build();
+        drop(attributor);
+
+        Enricher {
+            inventory,
+            enis,
+            by_subnet,
+            addr_owner,
+            vpcs,
+            any_vpc,
+            endpoint_addrs,
+            vpc_of,
+            gateway_endpoints,
+            gateway_tables,
+            subnet_routes,
+            main_routes,
+            private,
+        }
+    }
+}
