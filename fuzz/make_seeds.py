@@ -21,7 +21,7 @@ DICTS = ROOT / "fuzz/dicts"
 
 DEFAULT = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status".split()
 
-# Keep in step with FORMATS in src/fuzzing.rs: index 0 is the default v2 format.
+# Keep in step with FORMATS in src/fuzzing/text.rs: index 0 is the default v2 format.
 FORMATS = [
     DEFAULT,
     "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status vpc-id subnet-id instance-id tcp-flags type pkt-srcaddr pkt-dstaddr region az-id sublocation-type sublocation-id pkt-src-aws-service pkt-dst-aws-service flow-direction traffic-path".split(),

@@ -21,6 +21,7 @@ pub mod error;
 pub mod export;
 pub mod format;
 #[doc(hidden)]
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod generate;
 pub mod inventory;

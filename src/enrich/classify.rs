@@ -279,7 +279,7 @@ impl Enricher {
 
 /// Which side opened a TCP connection, from one record's flags: a SYN without ACK is sent
 /// by the side that opens it, a SYN-ACK by the side that answers. The sender is the
-
+/// workload on egress and the remote on ingress.
 pub(super) fn initiator(r: &Record, direction: &str) -> Option<&'static str> {
     if r.protocol != Some(6) {
         return None;

@@ -319,7 +319,7 @@ pub(super) fn parquet_batches(
 
 /// Generic over the input so that the fuzz harness reads in-memory bytes through the
 /// same reader set-up as a local file.
-pub(crate) fn read_parquet<T: datafusion::parquet::file::reader::ChunkReader + 'static>(
+pub(super) fn read_parquet<T: datafusion::parquet::file::reader::ChunkReader + 'static>(
     obj: &SourceObject,
     file: T,
     opts: &Arc<DecodeOptions>,

@@ -11,7 +11,6 @@ use datafusion::arrow::array::RecordBatch;
 // The encodings and the Parquet reader, which this loop dispatches to.
 use super::compression::*;
 pub use super::compression::{Encoding, sniff};
-pub(crate) use super::parquet::read_parquet;
 use super::parquet::*;
 use super::s3::{BodyReader, S3Location};
 use super::{Remote, SourceObject};
@@ -97,7 +96,7 @@ pub fn read_object(
 
 /// Where a text read ended: its last line number and the header line then in force.
 #[derive(Debug, Default)]
-pub(crate) struct TextEnd {
+pub(super) struct TextEnd {
     pub lines: u64,
     pub header: Option<String>,
 }
@@ -185,9 +184,29 @@ pub(super) fn read_s3_object(
     }
 }
 
+/// Decodes an object whose bytes are in memory the way a local file of encoding `enc` is
+/// decoded: the path the fuzz harnesses drive.
+#[cfg(feature = "fuzzing")]
+pub fn read_bytes(
+    obj: &SourceObject,
+    enc: Encoding,
+    data: &[u8],
+    opts: &Arc<DecodeOptions>,
+    stats: &Arc<ScanStats>,
+    emit: &mut Emit<'_>,
+) -> Result<bool> {
+    match enc {
+        Encoding::Parquet => {
+            let bytes = bytes::Bytes::copy_from_slice(data);
+            read_parquet(obj, bytes, opts, stats, emit)
+        }
+        enc => read_encoded(obj, enc, data, opts, stats, emit, &mut TextEnd::default()),
+    }
+}
+
 /// Decodes text, plain or gzip, from `reader` (Parquet is read by the callers, by ranges
-/// or from the file). Crate-visible so that the fuzz harness drives this very path.
-pub(crate) fn read_encoded<R: Read>(
+/// or from the file).
+fn read_encoded<R: Read>(
     obj: &SourceObject,
     enc: Encoding,
     reader: R,

@@ -5,6 +5,7 @@ use super::super::DecodeOptions;
 use super::super::filter::Test;
 use crate::format::{ColumnSource, FIELDS, Kind, Layout, Slot};
 
+/// Where the current layout came from, for reject messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Origin {
     /// `--log-format`: header lines are then only skipped.
