@@ -30,9 +30,13 @@ pub enum Error {
     #[error("rejected record at {0}")]
     Rejected(Box<Reject>),
 
-    /// A `--log-format` string or header line that cannot be used.
-    #[error("log format: {0}")]
-    Format(String),
+    /// A `--log-format` string or header line that cannot be used; `field` is the token at
+    /// fault, when one is.
+    #[error("log format: {message}")]
+    Format {
+        field: Option<String>,
+        message: String,
+    },
 
     /// A Parquet object that cannot be read as flow logs.
     #[error("{object}: {message}")]
@@ -41,6 +45,16 @@ pub enum Error {
     /// Bad command-line input (time window, option values).
     #[error("{0}")]
     Usage(String),
+
+    /// A file sageflow reads as its own (scan state, an export's manifest or run record, a
+    /// rule file, suppressions, a run's findings spool) that cannot be used; `hint` says
+    /// what to do about that kind of file.
+    #[error("{file}: {message}")]
+    Document {
+        file: String,
+        message: String,
+        hint: &'static str,
+    },
 
     /// A run whose result would mean nothing (no inventory to attribute with, no record
     /// read, every record rejected, a suppression that cannot match): refused, never
@@ -64,6 +78,25 @@ impl Error {
         Error::Config {
             message: message.into(),
             hint,
+        }
+    }
+
+    pub fn document(
+        file: impl Into<String>,
+        message: impl Into<String>,
+        hint: &'static str,
+    ) -> Self {
+        Error::Document {
+            file: file.into(),
+            message: message.into(),
+            hint,
+        }
+    }
+
+    pub fn format(field: Option<&str>, message: impl Into<String>) -> Self {
+        Error::Format {
+            field: field.map(str::to_string),
+            message: message.into(),
         }
     }
 
@@ -152,13 +185,14 @@ impl Error {
             Error::Rejected { .. } => Some(
                 "drop --strict to skip malformed records (they are counted and can be saved with --rejects FILE), or pass the flow log's format with --log-format",
             ),
-            Error::Format(_) => Some(
+            Error::Format { .. } => Some(
                 "give the format as AWS prints it ('${version} ${account-id} ...') or as space-separated field names; `sageflow schema` lists every known field",
             ),
             Error::Parquet { .. } => Some(
                 "sageflow reads Parquet as AWS delivers it (underscore column names); check the object is a complete Parquet file",
             ),
             Error::Usage(_) => Some("see `sageflow --help`"),
+            Error::Document { hint, .. } => Some(hint),
             Error::Config { hint, .. } => Some(hint),
             Error::Inventory { .. } => Some(
                 "save the unmodified JSON output of the AWS CLI (aws ec2 describe-… / aws sagemaker describe-…) into the --inventory directory; `sageflow inventory show` lists what was understood",
@@ -210,12 +244,24 @@ impl Error {
                 std::io::Error::new(source.kind(), source.to_string()),
             ),
             Error::Rejected(r) => Error::Rejected(r.clone()),
-            Error::Format(m) => Error::Format(m.clone()),
+            Error::Format { field, message } => Error::Format {
+                field: field.clone(),
+                message: message.clone(),
+            },
             Error::Parquet { object, message } => Error::Parquet {
                 object: object.clone(),
                 message: message.clone(),
             },
             Error::Usage(m) => Error::Usage(m.clone()),
+            Error::Document {
+                file,
+                message,
+                hint,
+            } => Error::Document {
+                file: file.clone(),
+                message: message.clone(),
+                hint,
+            },
             Error::Config { message, hint } => Error::Config {
                 message: message.clone(),
                 hint,

@@ -429,7 +429,7 @@ pub fn fault(phase: &str, step: usize) {
         && p == phase
         && n.parse::<usize>().ok() == Some(step)
     {
-        eprintln!("sageflow: SAGEFLOW_FAULT={spec}: aborting");
+        tracing::error!("SAGEFLOW_FAULT={spec}: aborting");
         std::process::abort();
     }
 }

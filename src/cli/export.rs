@@ -89,7 +89,7 @@ pub(super) async fn export_locked(
         // was read is known once the rows are written (how far each file was read, the
         // newest event of each stream).
         ex::export(&run.ctx, store, a.partition_by, manifest, obsolete, |m| {
-            run.stats.damage()?;
+            damage(&run.stats)?;
             run.read_something(run.stats.snapshot(), true)?;
             m.sources.record(&run.objects, &run.ledger);
             Ok(())

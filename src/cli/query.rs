@@ -46,7 +46,7 @@ pub(super) async fn query(a: QueryArgs) -> Result<u8> {
             drop(progress);
             run.summary()?;
             result?;
-            run.stats.damage()?;
+            damage(&run.stats)?;
             run.read_something(run.stats.snapshot(), true)?;
         }
         None => shell::repl(&run.ctx, &run.stats, printing).await?,

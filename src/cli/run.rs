@@ -4,6 +4,19 @@
 
 use super::*;
 
+/// Fails with the objects found damaged, if any: each but the last is printed, the last is
+/// the error the run ends with (printed with its cause and hint as every error is).
+pub(super) fn damage(stats: &ScanStats) -> Result<()> {
+    let mut found = stats.take_damage();
+    let Some(last) = found.pop() else {
+        return Ok(());
+    };
+    for e in found {
+        eprintln!("error: {}", crate::terminal::printable(&e.to_string()));
+    }
+    Err(last)
+}
+
 /// A prepared run over the inputs: session, counters, timer.
 pub(super) struct Run {
     /// The objects this run reads (for `--state`).

@@ -134,7 +134,7 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
 
     // Only a complete run moves the state forward: a failed one (a damaged object too) is
     // read again next time.
-    let damage = run.stats.damage();
+    let damage = super::damage(&run.stats);
     if let (Some(store), Ok(())) = (&state_store, &damage) {
         state.read.record(&run.objects, &run.ledger);
         store.save(&state).await?;

@@ -90,7 +90,7 @@ async fn run_and_report(
     let mut out = std::io::BufWriter::new(std::io::stdout());
     let result = super::run_sql(ctx, sql, printing, None, &mut out, &mut || {}).await;
     drop(out);
-    match result.and_then(|()| stats.damage()) {
+    match result.and_then(|()| super::damage(stats)) {
         Ok(()) => eprintln!("({:.3}s)", began.elapsed().as_secs_f64()),
         Err(e) => {
             eprintln!("error: {e}");

@@ -226,19 +226,11 @@ impl ScanStats {
             .push(e);
     }
 
-    /// Fails with the damage found, if any (every damaged object but the last is printed
-    /// here; the last is the error returned). Called once a run's results are out, and before
-    /// anything that would mark its objects as done (scan state, export commit).
-    pub fn damage(&self) -> crate::error::Result<()> {
-        let mut found =
-            std::mem::take(&mut *self.damaged.lock().unwrap_or_else(|p| p.into_inner()));
-        let Some(last) = found.pop() else {
-            return Ok(());
-        };
-        for e in found {
-            eprintln!("error: {e}");
-        }
-        Err(last)
+    /// Every object found damaged so far, in the order found, taken out. Called once a
+    /// run's results are out, and before anything that would mark its objects as done
+    /// (scan state, export commit): the run then fails.
+    pub fn take_damage(&self) -> Vec<crate::error::Error> {
+        std::mem::take(&mut *self.damaged.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     pub fn add(counter: &AtomicU64, n: u64) {

@@ -118,10 +118,11 @@ pub async fn load_manifest(store: &Store) -> Result<Option<Manifest>> {
     match store.read(MANIFEST).await? {
         None => Ok(None),
         Some(b) => serde_json::from_slice(&b).map(Some).map_err(|e| {
-            Error::Usage(format!(
-                "{}: not a sageflow manifest: {e}",
-                store.describe(MANIFEST)
-            ))
+            Error::document(
+                store.describe(MANIFEST),
+                format!("not a sageflow manifest: {e}"),
+                crate::source::committed::MANIFEST_HINT,
+            )
         }),
     }
 }
@@ -150,7 +151,11 @@ pub async fn recover(store: &Store) -> Result<usize> {
         }
         let data = store.read(&rec).await?.unwrap_or_default();
         let record: RunRecord = serde_json::from_slice(&data).map_err(|e| {
-            Error::Usage(format!("{}: damaged run record: {e}", store.describe(&rec)))
+            Error::document(
+                store.describe(&rec),
+                format!("damaged run record: {e}"),
+                crate::source::committed::MANIFEST_HINT,
+            )
         })?;
         commit(store, &record).await?;
         tracing::warn!(run = %record.run, "finished an export run that had been interrupted");

@@ -325,21 +325,27 @@ impl Layout {
                 .and_then(|s| s.strip_suffix('}'))
                 .unwrap_or(raw);
             if name.is_empty() || !is_field_name(name) {
-                return Err(Error::Format(format!(
-                    "`{raw}` is not a field name (expected `${{field-name}}` or a bare name such as `srcaddr`)"
-                )));
+                return Err(Error::format(
+                    Some(raw),
+                    format!(
+                        "`{raw}` is not a field name (expected `${{field-name}}` or a bare name such as `srcaddr`)"
+                    ),
+                ));
             }
             let slot = match lookup(name) {
                 Some(i) => Slot::Known(i),
                 None => Slot::Unknown(column_name(name)),
             };
             if !seen.insert(slot.column().to_string()) {
-                return Err(Error::Format(format!("field `{name}` is listed twice")));
+                return Err(Error::format(
+                    Some(name),
+                    format!("field `{name}` is listed twice"),
+                ));
             }
             slots.push(slot);
         }
         if slots.is_empty() {
-            return Err(Error::Format("the format names no field".into()));
+            return Err(Error::format(None, "the format names no field"));
         }
         Ok(Layout { slots })
     }
@@ -402,10 +408,13 @@ impl Layout {
 
 /// The error for a field name the catalogue does not know, with the closest known one.
 pub fn unknown_field(origin: &str, name: &str) -> Error {
-    Error::Format(format!(
-        "{origin}: `{name}` is not a flow-log field{}; if it is a field AWS added after this version of sageflow, pass --allow-unknown-fields to keep it as a text column",
-        crate::suggest::did_you_mean(name, FIELDS.iter().map(|f| f.name))
-    ))
+    Error::format(
+        Some(name),
+        format!(
+            "{origin}: `{name}` is not a flow-log field{}; if it is a field AWS added after this version of sageflow, pass --allow-unknown-fields to keep it as a text column",
+            crate::suggest::did_you_mean(name, FIELDS.iter().map(|f| f.name))
+        ),
+    )
 }
 
 fn is_field_name(s: &str) -> bool {

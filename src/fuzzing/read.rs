@@ -37,7 +37,7 @@ pub(super) fn read_object_bytes(
     };
     let result = read_bytes(&obj, enc, data, &opts, &stats, &mut emit);
     // A damaged gzip member keeps the rows before it and ends the run with its error.
-    let result = result.and_then(|go_on| stats.damage().map(|()| go_on));
+    let result = result.and_then(|go_on| stats.take_damage().pop().map_or(Ok(go_on), Err));
     let snap = stats.snapshot();
     assert_eq!(snap.rows, rows, "rows counted differ from rows emitted");
     let counts = Counts {

@@ -309,7 +309,7 @@ pub fn log_format(data: &[u8]) {
                 );
             }
         }
-        Err(Error::Format(m)) => assert!(!m.is_empty()),
+        Err(Error::Format { message, .. }) => assert!(!message.is_empty()),
         Err(other) => panic!("--log-format failed with a non-format error: {other}"),
     }
     if let Some(h) = Layout::from_header(&text) {

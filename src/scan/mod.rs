@@ -319,7 +319,7 @@ const FIELD_USES: &[(&[&str], &str)] = &[
 fn statements(rule: &Rule) -> Result<Vec<datafusion::sql::parser::Statement>> {
     datafusion::sql::parser::DFParser::parse_sql(&rule.sql)
         .map(Into::into)
-        .map_err(|e| Error::Usage(format!("{}: {e}", rule.origin)))
+        .map_err(|e| Error::document(&rule.origin, e.to_string(), rules::RULE_HINT))
 }
 
 /// Plans one of a rule's statements; errors name the rule's file.
@@ -355,7 +355,13 @@ pub async fn run_rule(
                     .map_err(Error::from_datafusion)?,
                 false,
             ),
-            Err(e) => return Err(Error::Usage(format!("{}: {e}", rule.origin))),
+            Err(e) => {
+                return Err(Error::document(
+                    &rule.origin,
+                    e.to_string(),
+                    rules::RULE_HINT,
+                ));
+            }
         };
         if !ordered || grouped {
             df = in_finding_order(df)?;

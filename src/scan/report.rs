@@ -86,8 +86,13 @@ impl Spool {
         let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
         Ok(std::io::BufReader::new(file).lines().map(move |line| {
             let line = line.map_err(|e| Error::io(&path, e))?;
-            serde_json::from_str(&line)
-                .map_err(|e| Error::Usage(format!("{}: damaged finding: {e}", path.display())))
+            serde_json::from_str(&line).map_err(|e| {
+                Error::document(
+                    path.display().to_string(),
+                    format!("damaged finding: {e}"),
+                    "the run's temporary findings file was changed while it ran; run again",
+                )
+            })
         }))
     }
 }

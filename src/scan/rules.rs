@@ -39,6 +39,9 @@ bundled!(
     "report-unknown-enis.sql",
 );
 
+/// The hint for a rule file that cannot be used.
+pub const RULE_HINT: &str = "a rule file is SQL after `-- rule: NAME` (or `-- report: NAME`) and `-- severity:` comment lines; see queries/README.md";
+
 /// Parses one rule file.
 pub fn parse(text: &str, origin: &str) -> Result<Rule> {
     let mut name = None;
@@ -67,7 +70,7 @@ pub fn parse(text: &str, origin: &str) -> Result<Rule> {
             _ => {}
         }
     }
-    let bad = |what: &str| Error::Usage(format!("{origin}: {what}"));
+    let bad = |what: &str| Error::document(origin, what, RULE_HINT);
     let name = name.ok_or_else(|| bad("no `-- rule: NAME` or `-- report: NAME` header line"))?;
     if name.is_empty()
         || !name

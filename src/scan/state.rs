@@ -18,15 +18,26 @@ pub struct ScanState {
     pub reported: BTreeSet<String>,
 }
 
+const STATE_HINT: &str = "point --state at a new file to start over (every object is then read again), or restore the file sageflow wrote";
+
 impl ScanState {
     pub fn parse(text: &str, origin: &str) -> Result<Self> {
-        let s: ScanState = serde_json::from_str(text)
-            .map_err(|e| Error::Usage(format!("state {origin}: not a sageflow state file: {e}")))?;
+        let s: ScanState = serde_json::from_str(text).map_err(|e| {
+            Error::document(
+                origin,
+                format!("not a sageflow scan state file: {e}"),
+                STATE_HINT,
+            )
+        })?;
         if s.read.version > 1 {
-            return Err(Error::Usage(format!(
-                "state {origin}: version {} is newer than this sageflow understands",
-                s.read.version
-            )));
+            return Err(Error::document(
+                origin,
+                format!(
+                    "scan state version {} is newer than this sageflow understands",
+                    s.read.version
+                ),
+                "use the sageflow release that wrote the state, or a newer one",
+            ));
         }
         Ok(s)
     }

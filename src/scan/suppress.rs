@@ -49,19 +49,22 @@ impl Suppression {
     }
 }
 
+const SUPPRESS_HINT: &str = "a suppression file holds [[suppress]] tables with rule, match = { column = \"value\" }, reason and an optional expires = \"YYYY-MM-DD\"; see the README";
+
 /// Reads a suppression file (TOML, `[[suppress]]` tables).
 pub fn load_suppressions(path: &std::path::Path) -> Result<Vec<Suppression>> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let file: SuppressionFile =
-        toml::from_str(&text).map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
+    let file: SuppressionFile = toml::from_str(&text)
+        .map_err(|e| Error::document(path.display().to_string(), e.to_string(), SUPPRESS_HINT))?;
     for s in &file.suppress {
         if let Some(d) = &s.expires
             && chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_err()
         {
-            return Err(Error::Usage(format!(
-                "{}: expires `{d}` is not a date (YYYY-MM-DD)",
-                path.display()
-            )));
+            return Err(Error::document(
+                path.display().to_string(),
+                format!("expires `{d}` is not a date (YYYY-MM-DD)"),
+                SUPPRESS_HINT,
+            ));
         }
     }
     Ok(file.suppress)

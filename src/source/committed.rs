@@ -27,10 +27,18 @@ struct Listed {
     files: Vec<String>,
 }
 
+/// The hint for an export control document (manifest, run record) that cannot be read.
+pub const MANIFEST_HINT: &str = "the export's control files under _sageflow/ are damaged or were edited by hand: restore them from a backup, or rebuild the export with export --full";
+
 /// Parses a manifest's list of committed files.
 pub fn committed_files(manifest: &[u8], origin: &str) -> Result<HashSet<String>> {
-    let listed: Listed = serde_json::from_slice(manifest)
-        .map_err(|e| Error::Usage(format!("{origin}: not a sageflow manifest: {e}")))?;
+    let listed: Listed = serde_json::from_slice(manifest).map_err(|e| {
+        Error::document(
+            origin,
+            format!("not a sageflow manifest: {e}"),
+            MANIFEST_HINT,
+        )
+    })?;
     Ok(listed.files.into_iter().collect())
 }
 

@@ -549,7 +549,7 @@ mod tests {
         assert_eq!(snap.rows, rows, "every emitted row is counted");
         Outcome {
             result,
-            damage: stats.damage(),
+            damage: stats.take_damage().pop().map_or(Ok(()), Err),
             rows,
             records: snap.records,
             rejected: sink.count(),
