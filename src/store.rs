@@ -35,6 +35,14 @@ impl Store {
         }
     }
 
+    /// The S3 key of `rel` (under the store's prefix).
+    fn key(&self, rel: &str) -> String {
+        match self {
+            Store::Local(_) => rel.to_string(),
+            Store::S3 { prefix, .. } => format!("{prefix}{rel}"),
+        }
+    }
+
     /// The location other engines read (`LOCATION` in DDL).
     pub fn root(&self) -> String {
         match self {
@@ -105,18 +113,14 @@ impl Store {
                     .or_else(|_| std::fs::copy(local, &dest).map(|_| ()))
                     .map_err(|e| Error::io(&dest, e))
             }
-            Store::S3 {
-                client,
-                bucket,
-                prefix,
-            } => {
+            Store::S3 { client, bucket, .. } => {
                 let body = aws_sdk_s3::primitives::ByteStream::from_path(local)
                     .await
                     .map_err(|e| Error::source(local.display().to_string(), e.to_string()))?;
                 client
                     .put_object()
                     .bucket(bucket)
-                    .key(format!("{prefix}{rel}"))
+                    .key(self.key(rel))
                     .body(body)
                     .send()
                     .await
@@ -143,19 +147,15 @@ impl Store {
                 std::fs::rename(&src, &dest).map_err(|e| Error::io(&src, e))?;
                 Ok(true)
             }
-            Store::S3 {
-                client,
-                bucket,
-                prefix,
-            } => {
+            Store::S3 { client, bucket, .. } => {
                 if !self.exists(from).await? && self.exists(to).await? {
                     return Ok(false);
                 }
                 client
                     .copy_object()
                     .bucket(bucket)
-                    .copy_source(format!("{bucket}/{prefix}{from}"))
-                    .key(format!("{prefix}{to}"))
+                    .copy_source(format!("{bucket}/{}", self.key(from)))
+                    .key(self.key(to))
                     .send()
                     .await
                     .map_err(|e| self.s3_err("CopyObject", from, e))?;
@@ -179,15 +179,11 @@ impl Store {
     pub async fn exists(&self, rel: &str) -> Result<bool> {
         match self {
             Store::Local(root) => Ok(root.join(rel).exists()),
-            Store::S3 {
-                client,
-                bucket,
-                prefix,
-            } => {
+            Store::S3 { client, bucket, .. } => {
                 match client
                     .head_object()
                     .bucket(bucket)
-                    .key(format!("{prefix}{rel}"))
+                    .key(self.key(rel))
                     .send()
                     .await
                 {
@@ -203,15 +199,11 @@ impl Store {
     pub async fn holds_any(&self, rel_prefix: &str) -> Result<bool> {
         match self {
             Store::Local(root) => Ok(root.join(rel_prefix).is_dir()),
-            Store::S3 {
-                client,
-                bucket,
-                prefix,
-            } => {
+            Store::S3 { client, bucket, .. } => {
                 let page = client
                     .list_objects_v2()
                     .bucket(bucket)
-                    .prefix(format!("{prefix}{rel_prefix}"))
+                    .prefix(self.key(rel_prefix))
                     .max_keys(1)
                     .send()
                     .await
@@ -228,15 +220,11 @@ impl Store {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
                 Err(e) => Err(Error::io(root.join(rel), e)),
             },
-            Store::S3 {
-                client,
-                bucket,
-                prefix,
-            } => {
+            Store::S3 { client, bucket, .. } => {
                 match client
                     .get_object()
                     .bucket(bucket)
-                    .key(format!("{prefix}{rel}"))
+                    .key(self.key(rel))
                     .send()
                     .await
                 {
@@ -276,15 +264,11 @@ impl Store {
                     None => Ok(()),
                 }
             }
-            Store::S3 {
-                client,
-                bucket,
-                prefix,
-            } => {
+            Store::S3 { client, bucket, .. } => {
                 client
                     .put_object()
                     .bucket(bucket)
-                    .key(format!("{prefix}{rel}"))
+                    .key(self.key(rel))
                     .body(data.to_vec().into())
                     .send()
                     .await
@@ -301,15 +285,11 @@ impl Store {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
                 Err(e) => Err(Error::io(root.join(rel), e)),
             },
-            Store::S3 {
-                client,
-                bucket,
-                prefix,
-            } => {
+            Store::S3 { client, bucket, .. } => {
                 client
                     .delete_object()
                     .bucket(bucket)
-                    .key(format!("{prefix}{rel}"))
+                    .key(self.key(rel))
                     .send()
                     .await
                     .map_err(|e| self.s3_err("DeleteObject", rel, e))?;
@@ -417,6 +397,17 @@ fn create_new(path: &Path) -> Result<std::fs::File> {
         .create_new(true)
         .open(path)
         .map_err(|e| Error::io(path, e))
+}
+
+/// The entries of a local directory, sorted by path: every walk of a folder (sources,
+/// inventory) goes in the same order on every run and machine.
+pub fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .map(|e| e.map(|e| e.path()).map_err(|e| Error::io(dir, e)))
+        .collect::<Result<_>>()?;
+    entries.sort();
+    Ok(entries)
 }
 
 /// Test hook: `SAGEFLOW_FAULT=<phase>:<n>` aborts the process at the n-th step of a phase

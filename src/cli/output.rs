@@ -5,11 +5,31 @@ use std::io::Write;
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::json::writer::{JsonArray, JsonFormat, LineDelimited};
 use datafusion::physical_plan::SendableRecordBatchStream;
 use futures::StreamExt;
 
 use super::args::OutputFormat;
 use crate::error::{Error, Result};
+
+/// Writes every batch of `stream` as JSON in the layout `F` (one array, or a line per row),
+/// nulls included; returns the rows written.
+async fn write_json<F: JsonFormat>(
+    stream: &mut SendableRecordBatchStream,
+    out: &mut (dyn Write + Send),
+) -> Result<usize> {
+    let mut w = datafusion::arrow::json::WriterBuilder::new()
+        .with_explicit_nulls(true)
+        .build::<_, F>(out);
+    let mut rows = 0;
+    while let Some(b) = stream.next().await {
+        let b = b.map_err(Error::from_datafusion)?;
+        rows += b.num_rows();
+        w.write(&b)?;
+    }
+    w.finish()?;
+    Ok(rows)
+}
 
 /// Writes a result stream in `format`; returns the number of rows. The table format
 /// holds at most `max_rows` rows (and counts the rest), so it stays bounded whatever the
@@ -68,15 +88,7 @@ pub async fn write_stream(
             before_output();
             // One JSON array per statement, on one line: several statements print one
             // document per line, which a reader parses line by line.
-            let mut w = datafusion::arrow::json::WriterBuilder::new()
-                .with_explicit_nulls(true)
-                .build::<_, datafusion::arrow::json::writer::JsonArray>(&mut *out);
-            while let Some(b) = stream.next().await {
-                let b = b.map_err(Error::from_datafusion)?;
-                rows += b.num_rows();
-                w.write(&b)?;
-            }
-            w.finish()?;
+            rows += write_json::<JsonArray>(&mut stream, &mut *out).await?;
             if rows == 0 {
                 // The array writer prints nothing for no rows; `[]` is the honest answer.
                 write!(out, "[]").map_err(stdout_err)?;
@@ -85,15 +97,7 @@ pub async fn write_stream(
         }
         OutputFormat::Ndjson => {
             before_output();
-            let mut w = datafusion::arrow::json::WriterBuilder::new()
-                .with_explicit_nulls(true)
-                .build::<_, datafusion::arrow::json::writer::LineDelimited>(&mut *out);
-            while let Some(b) = stream.next().await {
-                let b = b.map_err(Error::from_datafusion)?;
-                rows += b.num_rows();
-                w.write(&b)?;
-            }
-            w.finish()?;
+            rows += write_json::<LineDelimited>(&mut stream, &mut *out).await?;
         }
     }
     out.flush().map_err(stdout_err)?;

@@ -52,12 +52,7 @@ pub async fn grouped(
     plan: LogicalPlan,
     by: GroupBy,
 ) -> Result<Option<DataFrame>> {
-    let columns: Vec<String> = plan
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
+    let columns = super::column_names(plan.schema());
     let has = |c: &str| columns.iter().any(|x| x == c);
     // The finding columns from `interface_id` to `start` make a rule's rows flow records,
     // which can be grouped; the rows of other rules (an aggregate of their own, inventory

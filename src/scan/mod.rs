@@ -400,6 +400,11 @@ pub async fn run_rule(
     Ok(found)
 }
 
+/// The (unqualified) column names of a plan's output.
+fn column_names(schema: &datafusion::common::DFSchema) -> Vec<String> {
+    schema.fields().iter().map(|f| f.name().clone()).collect()
+}
+
 /// Sorts a rule's rows by the finding columns, then by its other columns, so two scans of
 /// the same logs print the same findings in the same order (parallel partitions otherwise
 /// deliver them in any order), and scan outputs can be diffed. A rule whose SQL ends in
@@ -409,12 +414,7 @@ fn in_finding_order(
 ) -> Result<datafusion::dataframe::DataFrame> {
     use datafusion::common::Column;
     use datafusion::logical_expr::Expr;
-    let names: Vec<String> = df
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
+    let names = column_names(df.schema());
     let key = |n: &String| {
         KEY_COLUMNS
             .iter()

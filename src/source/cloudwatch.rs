@@ -41,16 +41,12 @@ impl CwLocation {
 
 /// `cwlogs://group?stream-prefix=p` → (group, stream prefix).
 pub fn parse_url(url: &str) -> Result<(String, Option<String>)> {
-    let rest = url
-        .strip_prefix("cwlogs://")
-        .ok_or_else(|| Error::source(url, "not a cwlogs:// URL"))?;
-    let (group, query) = rest.split_once('?').unwrap_or((rest, ""));
-    if group.is_empty() {
-        return Err(Error::source(
-            url,
-            "the URL names no log group (cwlogs://<log-group-name>)",
-        ));
-    }
+    let (group, query) = super::url_parts(
+        url,
+        ("a", "cwlogs://"),
+        '?',
+        "the URL names no log group (cwlogs://<log-group-name>)",
+    )?;
     let mut prefix = None;
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         match pair.split_once('=') {

@@ -211,6 +211,25 @@ pub async fn discover(
     Ok(d)
 }
 
+/// `url` without its `scheme` (`(article, scheme)`, for the error), split at the first
+/// `sep` into what it names and the rest; an error naming the URL when it is of another
+/// scheme or names nothing (`names_nothing` says so).
+fn url_parts<'u>(
+    url: &'u str,
+    (article, scheme): (&str, &str),
+    sep: char,
+    names_nothing: &str,
+) -> Result<(&'u str, &'u str)> {
+    let rest = url
+        .strip_prefix(scheme)
+        .ok_or_else(|| Error::source(url, format!("not {article} {scheme} URL")))?;
+    let (name, rest) = rest.split_once(sep).unwrap_or((rest, ""));
+    if name.is_empty() {
+        return Err(Error::source(url, names_nothing));
+    }
+    Ok((name, rest))
+}
+
 fn add_path(p: &Path, explicit: bool, window: &TimeWindow, d: &mut Discovery) -> Result<()> {
     let meta = std::fs::metadata(p).map_err(|e| Error::io(p, e))?;
     let key = parse_key(&p.to_string_lossy());
@@ -229,12 +248,7 @@ fn add_path(p: &Path, explicit: bool, window: &TimeWindow, d: &mut Discovery) ->
         if !explicit && hidden {
             return Ok(());
         }
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
-            .map_err(|e| Error::io(p, e))?
-            .map(|e| e.map(|e| e.path()).map_err(|e| Error::io(p, e)))
-            .collect::<Result<_>>()?;
-        entries.sort();
-        for e in entries {
+        for e in crate::store::sorted_entries(p)? {
             add_path(&e, false, window, d)?;
         }
     } else if meta.is_file() {

@@ -17,6 +17,14 @@ use crate::decode::parquet::{BoundedReads, ParquetPlan, catch_decoder_panic};
 use crate::decode::{DecodeOptions, ScanStats};
 use crate::error::{Error, Result};
 
+/// An [`Error::Parquet`] naming `obj`.
+pub(super) fn parquet_error(obj: &SourceObject, e: impl std::fmt::Display) -> Error {
+    Error::Parquet {
+        object: obj.name.clone(),
+        message: e.to_string(),
+    }
+}
+
 pub(super) fn read_s3_parquet(
     obj: &SourceObject,
     loc: &S3Location,
@@ -28,10 +36,6 @@ pub(super) fn read_s3_parquet(
 ) -> Result<bool> {
     use datafusion::parquet::arrow::ParquetRecordBatchStreamBuilder;
     use futures::StreamExt;
-    let perr = |e: &dyn std::fmt::Display| Error::Parquet {
-        object: obj.name.clone(),
-        message: e.to_string(),
-    };
     let fetched = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let mut ranges = ParquetRanges {
         client,
@@ -46,13 +50,13 @@ pub(super) fn read_s3_parquet(
         ))
     })
     .and_then(|m| m)
-    .map_err(|e| perr(&e))?;
+    .map_err(|e| parquet_error(obj, e))?;
     let setup = configure(meta, obj, opts)?;
     let builder = setup.apply(ParquetRecordBatchStreamBuilder::new_with_metadata(
         ranges,
         setup.meta.clone(),
     ));
-    let mut stream = builder.build().map_err(|e| perr(&e))?;
+    let mut stream = builder.build().map_err(|e| parquet_error(obj, e))?;
     let result = parquet_batches(
         obj,
         &setup.plan,
@@ -299,10 +303,7 @@ pub(super) fn parquet_batches(
 ) -> Result<bool> {
     let mut row = 0u64;
     while let Some(batch) = next() {
-        let batch = batch.map_err(|e| Error::Parquet {
-            object: obj.name.clone(),
-            message: format!("after row {row}: {e}"),
-        })?;
+        let batch = batch.map_err(|e| parquet_error(obj, format_args!("after row {row}: {e}")))?;
         let n = batch.num_rows();
         let cols: Vec<ArrayRef> = positions.iter().map(|&p| batch.column(p).clone()).collect();
         let out = plan.normalise(&cols, n, row, &obj.name, opts)?;
@@ -326,21 +327,17 @@ pub(super) fn read_parquet<T: datafusion::parquet::file::reader::ChunkReader + '
     stats: &Arc<ScanStats>,
     emit: &mut Emit<'_>,
 ) -> Result<bool> {
-    let perr = |e: &dyn std::fmt::Display| Error::Parquet {
-        object: obj.name.clone(),
-        message: e.to_string(),
-    };
     ScanStats::add(&stats.bytes, obj.size);
     let input = BoundedReads(file);
     let meta = catch_decoder_panic(|| ArrowReaderMetadata::load(&input, ArrowReaderOptions::new()))
         .and_then(|m| m)
-        .map_err(|e| perr(&e))?;
+        .map_err(|e| parquet_error(obj, e))?;
     let setup = configure(meta, obj, opts)?;
     let builder = setup.apply(ParquetRecordBatchReaderBuilder::new_with_metadata(
         input,
         setup.meta.clone(),
     ));
-    let mut reader = builder.build().map_err(|e| perr(&e))?;
+    let mut reader = builder.build().map_err(|e| parquet_error(obj, e))?;
     parquet_batches(
         obj,
         &setup.plan,

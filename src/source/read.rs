@@ -429,10 +429,7 @@ pub fn peek_unknown_fields(obj: &SourceObject) -> Result<(Vec<String>, Declared)
                 datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
                     file,
                 )
-                .map_err(|e| Error::Parquet {
-                    object: obj.name.clone(),
-                    message: e.to_string(),
-                })?;
+                .map_err(|e| parquet_error(obj, e))?;
             let names = builder
                 .schema()
                 .fields()

@@ -35,16 +35,12 @@ pub struct S3Location {
 
 /// `s3://bucket/prefix` → (bucket, prefix).
 pub fn parse_url(url: &str) -> Result<(String, String)> {
-    let rest = url
-        .strip_prefix("s3://")
-        .ok_or_else(|| Error::source(url, "not an s3:// URL"))?;
-    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-    if bucket.is_empty() {
-        return Err(Error::source(
-            url,
-            "the URL names no bucket (s3://bucket/prefix)",
-        ));
-    }
+    let (bucket, prefix) = super::url_parts(
+        url,
+        ("an", "s3://"),
+        '/',
+        "the URL names no bucket (s3://bucket/prefix)",
+    )?;
     Ok((bucket.to_string(), prefix.to_string()))
 }
 

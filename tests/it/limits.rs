@@ -2,8 +2,8 @@
 //! one member, gzip in many) and a gigabyte of records (plain and multi-member gzip, read
 //! in parallel). CI-sized versions of `benches/limits.sh`.
 //!
-//! The real binary runs as a child and its peak RSS comes from `wait4(2)`, so tests that
-//! run at the same time cannot blur each other's figures. Bounds are over the peak of the
+//! The real binary runs under GNU time (installed when missing), which gives its own peak
+//! RSS, so tests that run at the same time cannot blur each other's figures. Bounds are over the peak of the
 //! same binary on a one-line input (the debug binary alone is ~100 MiB, most of it
 //! mapped code): what a run adds must not grow with the input. Times are printed, never
 //! asserted.
@@ -40,39 +40,43 @@ struct Run {
     stderr: String,
 }
 
-/// Runs the binary to completion and reaps it with `wait4`, which reports its peak RSS.
+/// Runs the binary to completion under GNU time, which reports its peak RSS.
+///
+/// Not `wait4` on a child of this process: std spawns with `vfork`, and the kernel counts
+/// the memory of the process a child was spawned from (this test binary, which holds
+/// every other test's data) into the child's peak up to its `exec`. GNU time forks the
+/// binary from its own small process.
 fn run(args: &[&OsStr]) -> Run {
+    let time = crate::support::debian_tool("time", "time");
     let dir = tempfile::tempdir().unwrap();
-    let (out, err) = (dir.path().join("out"), dir.path().join("err"));
+    let (out, err, peak) = (
+        dir.path().join("out"),
+        dir.path().join("err"),
+        dir.path().join("peak"),
+    );
     let began = Instant::now();
-    let child = Command::new(env!("CARGO_BIN_EXE_sageflow"))
+    let status = Command::new(time)
+        .arg("--format=%M")
+        .arg("--output")
+        .arg(&peak)
+        .arg(env!("CARGO_BIN_EXE_sageflow"))
         .args(args)
         .env_remove("RUST_LOG")
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&out).unwrap())
         .stderr(std::fs::File::create(&err).unwrap())
-        .spawn()
+        .status()
         .unwrap();
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: rusage is plain data; wait4 fills it for our own child, which std has not
-    // reaped (dropping a `Child` neither waits nor kills).
-    #[allow(unsafe_code)]
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let reaped = loop {
-        #[allow(unsafe_code)]
-        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-        if r == -1 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-            continue;
-        }
-        break r;
-    };
-    assert_eq!(reaped, pid, "wait4: {}", std::io::Error::last_os_error());
-    drop(child);
+    let peak = std::fs::read_to_string(&peak).unwrap();
+    // GNU time writes "Command exited with non-zero status N" before the figure then.
+    let kib: u64 = peak
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .unwrap_or_else(|| panic!("GNU time wrote no peak RSS: {peak:?}"));
     Run {
-        code: libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)),
-        // Linux reports ru_maxrss in KiB.
-        peak_rss: usage.ru_maxrss as u64 * 1024,
+        code: status.code(),
+        peak_rss: kib * 1024,
         secs: began.elapsed().as_secs_f64(),
         stdout: std::fs::read_to_string(out).unwrap(),
         stderr: std::fs::read_to_string(err).unwrap(),

@@ -77,56 +77,50 @@ impl Doc<'_> {
 
     /// The objects of an array field (absent means empty).
     pub(super) fn objects<'o>(&mut self, o: &'o Obj, key: &str, owner: &str) -> Vec<&'o Obj> {
-        match o.get(key) {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(items)) => {
-                let mut out = Vec::with_capacity(items.len());
-                for (i, item) in items.iter().enumerate() {
-                    match item {
-                        Value::Object(x) => out.push(x),
-                        other => self.warn(format_args!(
-                            "{owner}: {key}[{i}] is {}, not an object; skipped",
-                            kind(other)
-                        )),
-                    }
-                }
-                out
-            }
-            Some(other) => {
-                self.warn(format_args!(
-                    "{owner}: {key} is {}, not a list; skipped",
-                    kind(other)
-                ));
-                Vec::new()
-            }
-        }
+        self.items(o, key, owner, "an object", Value::as_object)
     }
 
-    /// The strings of an array field (absent means empty).
+    /// The strings of an array field (absent means empty), each once.
     pub(super) fn strings(&mut self, o: &Obj, key: &str, owner: &str) -> Vec<String> {
-        match o.get(key) {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(items)) => {
-                let mut out = Vec::with_capacity(items.len());
-                for (i, item) in items.iter().enumerate() {
-                    match item {
-                        Value::String(s) => push_unique(&mut out, s.clone()),
-                        other => self.warn(format_args!(
-                            "{owner}: {key}[{i}] is {}, not a string; skipped",
-                            kind(other)
-                        )),
-                    }
-                }
-                out
-            }
+        let mut out = Vec::new();
+        for s in self.items(o, key, owner, "a string", Value::as_str) {
+            push_unique(&mut out, s.to_string());
+        }
+        out
+    }
+
+    /// The items of an array field that `pick` takes; each other item, and a field that is
+    /// not a list, is a warning (`what` says what an item should be).
+    fn items<'o, T>(
+        &mut self,
+        o: &'o Obj,
+        key: &str,
+        owner: &str,
+        what: &str,
+        pick: impl Fn(&'o Value) -> Option<T>,
+    ) -> Vec<T> {
+        let items = match o.get(key) {
+            None | Some(Value::Null) => return Vec::new(),
+            Some(Value::Array(items)) => items,
             Some(other) => {
                 self.warn(format_args!(
                     "{owner}: {key} is {}, not a list; skipped",
                     kind(other)
                 ));
-                Vec::new()
+                return Vec::new();
+            }
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            match pick(item) {
+                Some(x) => out.push(x),
+                None => self.warn(format_args!(
+                    "{owner}: {key}[{i}] is {}, not {what}; skipped",
+                    kind(item)
+                )),
             }
         }
+        out
     }
 
     /// A SageMaker `VpcConfig` object's security groups and subnets (empty without one).
@@ -206,12 +200,13 @@ impl Doc<'_> {
         list: &mut Vec<T>,
         item: T,
         key: impl Fn(&T) -> &str,
-        what: &str,
+        kind: &str,
     ) {
         if let Some(existing) = list.iter().find(|x| key(x) == key(&item)) {
             if format!("{existing:?}") != format!("{item:?}") {
                 self.warn(format_args!(
-                    "{what} was already loaded from another document with different details; keeping the first"
+                    "{kind} {} was already loaded from another document with different details; keeping the first",
+                    key(&item)
                 ));
             }
             return;

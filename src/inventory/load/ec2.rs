@@ -44,8 +44,7 @@ pub(super) fn add_vpc(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what: &str) {
         }
     }
     let vpc = Vpc { id, cidrs };
-    let label = format!("VPC {}", vpc.id);
-    doc.add_unique(&mut inv.vpcs, vpc, |v| &v.id, &label);
+    doc.add_unique(&mut inv.vpcs, vpc, |v| &v.id, "VPC");
 }
 
 pub(super) fn add_eni(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what: &str) {
@@ -156,8 +155,7 @@ pub(super) fn add_vpc_endpoint(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what
         private_dns_enabled: doc.opt_bool(o, "PrivateDnsEnabled", owner),
         id,
     };
-    let label = format!("VPC endpoint {}", ep.id);
-    doc.add_unique(&mut inv.vpc_endpoints, ep, |e| &e.id, &label);
+    doc.add_unique(&mut inv.vpc_endpoints, ep, |e| &e.id, "VPC endpoint");
 }
 
 pub(super) fn add_nat_gateway(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what: &str) {
@@ -193,8 +191,7 @@ pub(super) fn add_nat_gateway(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what:
             push_unique(&mut nat.public_ips, ip);
         }
     }
-    let label = format!("NAT gateway {id}");
-    doc.add_unique(&mut inv.nat_gateways, nat, |n| &n.id, &label);
+    doc.add_unique(&mut inv.nat_gateways, nat, |n| &n.id, "NAT gateway");
 }
 
 pub(super) fn add_prefix_list(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what: &str) {
@@ -372,8 +369,7 @@ pub(super) fn add_route_table(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what:
             None => doc.warn(format_args!("{owner}: {at} has no target; skipped")),
         }
     }
-    let label = format!("route table {id}");
-    doc.add_unique(&mut inv.route_tables, rt, |r| &r.id, &label);
+    doc.add_unique(&mut inv.route_tables, rt, |r| &r.id, "route table");
 }
 
 pub(super) fn add_flow_log(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what: &str) {
@@ -390,8 +386,7 @@ pub(super) fn add_flow_log(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what: &s
         traffic_type: doc.opt_str(o, "TrafficType", owner),
         id,
     };
-    let label = format!("flow log {}", fl.id);
-    doc.add_unique(&mut inv.flow_logs, fl, |f| &f.id, &label);
+    doc.add_unique(&mut inv.flow_logs, fl, |f| &f.id, "flow log");
 }
 
 #[cfg(test)]

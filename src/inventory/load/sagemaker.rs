@@ -48,7 +48,7 @@ pub(super) fn add_notebook(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
             == Some("Enabled"),
         name,
     };
-    doc.add_unique(&mut inv.notebooks, nb, |n| &n.name, &owner);
+    doc.add_unique(&mut inv.notebooks, nb, |n| &n.name, "notebook instance");
 }
 
 pub(super) fn add_domain(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
@@ -71,7 +71,7 @@ pub(super) fn add_domain(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
         security_group_ids,
         id,
     };
-    doc.add_unique(&mut inv.domains, d, |d| &d.id, &owner);
+    doc.add_unique(&mut inv.domains, d, |d| &d.id, "domain");
 }
 
 pub(super) fn add_job(inv: &mut Inventory, doc: &mut Doc, o: &Obj, kind: JobKind) {
@@ -158,7 +158,7 @@ pub(super) fn add_endpoint(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
         status: doc.opt_str(o, "EndpointStatus", &owner),
         name,
     };
-    doc.add_unique(&mut inv.endpoints, ep, |e| &e.name, &owner);
+    doc.add_unique(&mut inv.endpoints, ep, |e| &e.name, "endpoint");
 }
 
 pub(super) fn add_endpoint_config(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
@@ -186,7 +186,12 @@ pub(super) fn add_endpoint_config(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
         security_group_ids,
         subnets,
     };
-    doc.add_unique(&mut inv.endpoint_configs, cfg, |c| &c.name, &owner);
+    doc.add_unique(
+        &mut inv.endpoint_configs,
+        cfg,
+        |c| &c.name,
+        "endpoint config",
+    );
 }
 
 pub(super) fn add_model(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
@@ -202,5 +207,5 @@ pub(super) fn add_model(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
         security_group_ids,
         subnets,
     };
-    doc.add_unique(&mut inv.models, m, |m| &m.name, &owner);
+    doc.add_unique(&mut inv.models, m, |m| &m.name, "model");
 }
