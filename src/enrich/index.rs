@@ -151,38 +151,33 @@ impl Enricher {
                 );
             }
         }
+        // An ENI as the endpoint or NAT gateway that lists it describes it.
+        let listed = |id: &String, vpc: &str| crate::inventory::Eni {
+            id: id.clone(),
+            vpc_id: Some(vpc.to_string()).filter(|v| !v.is_empty()),
+            ..Default::default()
+        };
         for ep in &inv.vpc_endpoints {
             for id in &ep.eni_ids {
-                let eni = crate::inventory::Eni {
-                    id: id.clone(),
-                    vpc_id: Some(ep.vpc_id.clone()).filter(|v| !v.is_empty()),
-                    ..Default::default()
-                };
+                let (rule, item) = (attribution::VPC_ENDPOINT_ENI, Item::VpcEndpoint(&ep.id));
                 named(
                     id,
-                    eni,
+                    listed(id, &ep.vpc_id),
                     Owner::Kind("vpc_endpoint"),
-                    attribution::VPC_ENDPOINT_ENI,
-                    Item::VpcEndpoint(&ep.id),
+                    rule,
+                    item,
                 );
             }
         }
         for nat in &inv.nat_gateways {
             for (i, id) in nat.eni_ids.iter().enumerate() {
                 let eni = crate::inventory::Eni {
-                    id: id.clone(),
-                    vpc_id: Some(nat.vpc_id.clone()).filter(|v| !v.is_empty()),
                     subnet_id: nat.subnet_id.clone(),
                     addresses: nat.private_ips.get(i).copied().into_iter().collect(),
-                    ..Default::default()
+                    ..listed(id, &nat.vpc_id)
                 };
-                named(
-                    id,
-                    eni,
-                    Owner::Kind("nat_gateway"),
-                    attribution::NAT_GATEWAY_ENI,
-                    Item::NatGateway(&nat.id),
-                );
+                let (rule, item) = (attribution::NAT_GATEWAY_ENI, Item::NatGateway(&nat.id));
+                named(id, eni, Owner::Kind("nat_gateway"), rule, item);
             }
         }
         let mut by_subnet = foldhash::HashMap::default();

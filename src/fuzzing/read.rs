@@ -17,7 +17,7 @@ pub(super) fn object(name: &str, size: usize) -> SourceObject {
 }
 
 /// Runs one object through the local reader's decoding path, checking every batch.
-pub(super) fn read_object_bytes(
+fn read_object_bytes(
     enc: Encoding,
     data: &[u8],
     setup: &Setup,

@@ -28,7 +28,7 @@ const FORMATS: &[Option<&str>] = &[
 ];
 
 /// A failed run must fail with a reject naming the object and a line of the input.
-pub(super) fn check_strict_error(e: &Error, lines: u64) {
+fn check_strict_error(e: &Error, lines: u64) {
     match e {
         Error::Rejected(r) => {
             assert_eq!(r.object, OBJECT, "reject names the wrong object: {r}");
@@ -45,7 +45,7 @@ pub(super) fn check_strict_error(e: &Error, lines: u64) {
 
 /// Pushes `chunks` through a decoder as a reader would: each call sees what is buffered,
 /// an incomplete line waits for the next chunk, full batches are flushed.
-pub(super) fn push_chunks<'a>(
+fn push_chunks<'a>(
     dec: &mut TextDecoder,
     opts: &DecodeOptions,
     chunks: impl Iterator<Item = &'a [u8]> + Clone,

@@ -52,25 +52,16 @@ struct Doc<'a> {
     #[serde(rename = "createDate", default)]
     create_date: Option<serde_json::Value>,
     #[serde(borrow)]
-    prefixes: Vec<V4Entry<'a>>,
+    prefixes: Vec<DocEntry<'a>>,
     #[serde(borrow, default)]
-    ipv6_prefixes: Vec<V6Entry<'a>>,
+    ipv6_prefixes: Vec<DocEntry<'a>>,
 }
 
+/// An entry of `prefixes` (`ip_prefix`) or `ipv6_prefixes` (`ipv6_prefix`).
 #[derive(Deserialize)]
-struct V4Entry<'a> {
-    #[serde(borrow)]
+struct DocEntry<'a> {
+    #[serde(borrow, alias = "ipv6_prefix")]
     ip_prefix: Cow<'a, str>,
-    #[serde(borrow)]
-    service: Cow<'a, str>,
-    #[serde(borrow, default)]
-    region: Cow<'a, str>,
-}
-
-#[derive(Deserialize)]
-struct V6Entry<'a> {
-    #[serde(borrow)]
-    ipv6_prefix: Cow<'a, str>,
     #[serde(borrow)]
     service: Cow<'a, str>,
     #[serde(borrow, default)]
@@ -122,25 +113,24 @@ impl IpRanges {
             Ok((code, priority(service)))
         };
 
-        for (i, e) in doc.prefixes.iter().enumerate() {
-            let net: Ipv4Net = e.ip_prefix.parse().map_err(|_| {
+        let v4 = doc.prefixes.iter().enumerate().map(|(i, e)| {
+            let net = e.ip_prefix.parse::<Ipv4Net>().ok().map(IpNet::V4);
+            (net, e, ("prefixes", i, "ip_prefix", "IPv4"))
+        });
+        let v6 = doc.ipv6_prefixes.iter().enumerate().map(|(i, e)| {
+            let net = e.ip_prefix.parse::<Ipv6Net>().ok().map(IpNet::V6);
+            (net, e, ("ipv6_prefixes", i, "ipv6_prefix", "IPv6"))
+        });
+        // `at` says where an entry is, for the error: list, index, field, family.
+        for (net, e, (list, i, field, family)) in v4.chain(v6) {
+            let net = net.ok_or_else(|| {
                 fail(format!(
-                    "prefixes[{i}].ip_prefix {:?} is not an IPv4 CIDR",
+                    "{list}[{i}].{field} {:?} is not an {family} CIDR",
                     e.ip_prefix
                 ))
             })?;
             let (code, prio) = intern(&e.service, &e.region)?;
-            map.insert(IpNet::V4(net), code, prio);
-        }
-        for (i, e) in doc.ipv6_prefixes.iter().enumerate() {
-            let net: Ipv6Net = e.ipv6_prefix.parse().map_err(|_| {
-                fail(format!(
-                    "ipv6_prefixes[{i}].ipv6_prefix {:?} is not an IPv6 CIDR",
-                    e.ipv6_prefix
-                ))
-            })?;
-            let (code, prio) = intern(&e.service, &e.region)?;
-            map.insert(IpNet::V6(net), code, prio);
+            map.insert(net, code, prio);
         }
         map.build();
 

@@ -52,17 +52,11 @@ pub(super) fn read_s3_parquet(
     .and_then(|m| m)
     .map_err(|e| parquet_error(obj, e))?;
     let setup = configure(meta, obj, opts)?;
-    let builder = setup.apply(ParquetRecordBatchStreamBuilder::new_with_metadata(
-        ranges,
-        setup.meta.clone(),
-    ));
+    let builder = setup.builder(ranges, ParquetRecordBatchStreamBuilder::new_with_metadata);
     let mut stream = builder.build().map_err(|e| parquet_error(obj, e))?;
-    let result = parquet_batches(
+    let result = setup.batches(
         obj,
-        &setup.plan,
-        &setup.positions,
         || catch_decoder_panic(|| handle.block_on(stream.next())).unwrap_or_else(|e| Some(Err(e))),
-        &setup.opts,
         stats,
         emit,
     );
@@ -90,7 +84,14 @@ pub(super) struct ParquetSetup {
 }
 
 impl ParquetSetup {
-    pub(super) fn apply<T>(&self, builder: ArrowReaderBuilder<T>) -> ArrowReaderBuilder<T> {
+    /// A reader of `input` (sync or async, by the `new` given) set up as planned: the
+    /// file's metadata, the row groups kept, the projection, the batch size.
+    pub(super) fn builder<I, T>(
+        &self,
+        input: I,
+        new: fn(I, ArrowReaderMetadata) -> ArrowReaderBuilder<T>,
+    ) -> ArrowReaderBuilder<T> {
+        let builder = new(input, self.meta.clone());
         let builder = match &self.row_groups {
             Some(g) => builder.with_row_groups(g.clone()),
             None => builder,
@@ -289,33 +290,35 @@ pub(super) fn parquet_projection(
     )
 }
 
-/// Normalises and emits Parquet batches from `next` until it runs out.
-pub(super) fn parquet_batches(
-    obj: &SourceObject,
-    plan: &ParquetPlan,
-    positions: &[usize],
-    mut next: impl FnMut() -> Option<
-        std::result::Result<RecordBatch, datafusion::parquet::errors::ParquetError>,
-    >,
-    opts: &Arc<DecodeOptions>,
-    stats: &Arc<ScanStats>,
-    emit: &mut Emit<'_>,
-) -> Result<bool> {
-    let mut row = 0u64;
-    while let Some(batch) = next() {
-        let batch = batch.map_err(|e| parquet_error(obj, format_args!("after row {row}: {e}")))?;
-        let n = batch.num_rows();
-        let cols: Vec<ArrayRef> = positions.iter().map(|&p| batch.column(p).clone()).collect();
-        let out = plan.normalise(&cols, n, row, &obj.name, opts)?;
-        row += n as u64;
-        ScanStats::add(&stats.records, n as u64);
-        ScanStats::add(&stats.outside_window, out.outside_window);
-        ScanStats::add(&stats.rows, out.batch.num_rows() as u64 + out.filtered);
-        if out.batch.num_rows() > 0 && !emit(out.batch) {
-            return Ok(false);
+impl ParquetSetup {
+    /// Normalises and emits the Parquet batches `next` reads until it runs out.
+    fn batches(
+        &self,
+        obj: &SourceObject,
+        mut next: impl FnMut() -> Option<
+            std::result::Result<RecordBatch, datafusion::parquet::errors::ParquetError>,
+        >,
+        stats: &Arc<ScanStats>,
+        emit: &mut Emit<'_>,
+    ) -> Result<bool> {
+        let (plan, positions, opts) = (&self.plan, &self.positions, &self.opts);
+        let mut row = 0u64;
+        while let Some(batch) = next() {
+            let batch =
+                batch.map_err(|e| parquet_error(obj, format_args!("after row {row}: {e}")))?;
+            let n = batch.num_rows();
+            let cols: Vec<ArrayRef> = positions.iter().map(|&p| batch.column(p).clone()).collect();
+            let out = plan.normalise(&cols, n, row, &obj.name, opts)?;
+            row += n as u64;
+            ScanStats::add(&stats.records, n as u64);
+            ScanStats::add(&stats.outside_window, out.outside_window);
+            ScanStats::add(&stats.rows, out.batch.num_rows() as u64 + out.filtered);
+            if out.batch.num_rows() > 0 && !emit(out.batch) {
+                return Ok(false);
+            }
         }
+        Ok(true)
     }
-    Ok(true)
 }
 
 /// Generic over the input so that the fuzz harness reads in-memory bytes through the
@@ -333,20 +336,14 @@ pub(super) fn read_parquet<T: datafusion::parquet::file::reader::ChunkReader + '
         .and_then(|m| m)
         .map_err(|e| parquet_error(obj, e))?;
     let setup = configure(meta, obj, opts)?;
-    let builder = setup.apply(ParquetRecordBatchReaderBuilder::new_with_metadata(
-        input,
-        setup.meta.clone(),
-    ));
+    let builder = setup.builder(input, ParquetRecordBatchReaderBuilder::new_with_metadata);
     let mut reader = builder.build().map_err(|e| parquet_error(obj, e))?;
-    parquet_batches(
+    setup.batches(
         obj,
-        &setup.plan,
-        &setup.positions,
         || {
             catch_decoder_panic(|| reader.next().map(|r| r.map_err(Into::into)))
                 .unwrap_or_else(|e| Some(Err(e)))
         },
-        &setup.opts,
         stats,
         emit,
     )

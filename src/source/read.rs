@@ -39,10 +39,10 @@ pub fn read_object(
         return Ok(go_on);
     }
     if let Some(loc) = &obj.s3 {
-        let remote = remote
-            .and_then(|r| r.s3.clone().map(|c| (c, r.handle.clone())))
+        let (client, handle) = remote
+            .and_then(|r| r.s3.clone().map(|c| (c, &r.handle)))
             .ok_or_else(|| Error::source(&obj.name, "no S3 client was configured"))?;
-        let go_on = read_s3_object(obj, loc, remote.0, &remote.1, opts, stats, emit)?;
+        let go_on = read_s3_object(obj, (loc, client, handle), opts, stats, emit)?;
         ScanStats::add(&stats.objects_done, 1);
         return Ok(go_on);
     }
@@ -162,15 +162,15 @@ pub(super) fn read_cw_stream(
     flush(&mut dec, &mut counted, stats, emit)
 }
 
+/// `s3`: where the object is, the client and the runtime to read it with.
 pub(super) fn read_s3_object(
     obj: &SourceObject,
-    loc: &S3Location,
-    client: aws_sdk_s3::Client,
-    handle: &tokio::runtime::Handle,
+    s3: (&S3Location, aws_sdk_s3::Client, &tokio::runtime::Handle),
     opts: &Arc<DecodeOptions>,
     stats: &Arc<ScanStats>,
     emit: &mut Emit<'_>,
 ) -> Result<bool> {
+    let (loc, client, handle) = s3;
     if obj.name.ends_with(".parquet") {
         return read_s3_parquet(obj, loc, client, handle, opts, stats, emit);
     }

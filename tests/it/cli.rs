@@ -2,24 +2,12 @@
 //! `tests/snapshots/` (regenerate with `UPDATE_SNAPSHOTS=1 cargo test`), exit codes and
 //! stderr reports are asserted directly.
 
-use crate::support;
+use crate::support::{self, root, sageflow};
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use assert_cmd::Command;
 use serde_json::Value;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn sageflow() -> Command {
-    let mut c = Command::cargo_bin("sageflow").unwrap();
-    c.current_dir(root());
-    c.env_remove("RUST_LOG");
-    c
-}
 
 /// Compares `actual` with `tests/snapshots/<name>`; writes it when UPDATE_SNAPSHOTS is set.
 fn snapshot(name: &str, actual: &str) {

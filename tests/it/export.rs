@@ -2,25 +2,13 @@
 //! findings as the logs), DuckDB reading it with the printed DDL, incremental re-runs,
 //! interrupted runs, export to S3 (moto), and values spelled like NULL stand-ins kept as text.
 
-use crate::support;
+use crate::support::{self, root, sageflow};
 
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
 use serde_json::Value;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn sageflow() -> Command {
-    let mut c = Command::cargo_bin("sageflow").unwrap();
-    c.current_dir(root());
-    c.env_remove("RUST_LOG");
-    c.env_remove("SAGEFLOW_FAULT");
-    c
-}
 
 fn ok(cmd: &mut Command) -> (String, String) {
     let out = cmd.output().unwrap();

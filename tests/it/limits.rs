@@ -113,6 +113,17 @@ fn mib(b: u64) -> f64 {
     b as f64 / MIB as f64
 }
 
+/// The run's peak RSS is under the baseline plus `headroom`.
+fn assert_bounded(name: &str, r: &Run, base: u64, headroom: u64) {
+    assert!(
+        r.peak_rss < base + headroom,
+        "{name}: peak RSS {:.1} MiB, over the baseline {:.1} MiB + {:.0} MiB",
+        mib(r.peak_rss),
+        mib(base),
+        mib(headroom)
+    );
+}
+
 #[test]
 fn a_line_with_no_newline_is_skipped_in_bounded_memory() {
     const LEN: u64 = 256 * MIB;
@@ -172,13 +183,7 @@ fn a_line_with_no_newline_is_skipped_in_bounded_memory() {
             "{name}: {}",
             r.stderr
         );
-        assert!(
-            r.peak_rss < base + LONG_LINE_HEADROOM,
-            "{name}: peak RSS {:.1} MiB, over the baseline {:.1} MiB + {:.0} MiB",
-            mib(r.peak_rss),
-            mib(base),
-            mib(LONG_LINE_HEADROOM)
-        );
+        assert_bounded(&name, &r, base, LONG_LINE_HEADROOM);
     }
 }
 
@@ -252,11 +257,5 @@ fn a_gigabyte_of_records_is_read_in_bounded_memory() {
         "{}",
         r.stderr
     );
-    assert!(
-        r.peak_rss < base + headroom,
-        "peak RSS {:.1} MiB, over the baseline {:.1} MiB + {:.0} MiB",
-        mib(r.peak_rss),
-        mib(base),
-        mib(headroom)
-    );
+    assert_bounded("records", &r, base, headroom);
 }

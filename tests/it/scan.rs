@@ -3,21 +3,10 @@
 //! reference implementation), in both the default v2 and the v5 custom format.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn sageflow() -> Command {
-    let mut c = Command::cargo_bin("sageflow").unwrap();
-    c.current_dir(root());
-    c.env_remove("RUST_LOG");
-    c
-}
+use crate::support::{root, sageflow};
 
 type Key = (
     String,

@@ -9,7 +9,7 @@ use datafusion::arrow::array::{
 use crate::format::{ColumnSource, FIELDS, Kind};
 
 /// Bytes per data block of a string column (values over 12 bytes are stored in blocks).
-pub(super) const STRING_BLOCK: u32 = 64 * 1024;
+const STRING_BLOCK: u32 = 64 * 1024;
 
 pub(super) enum Builder {
     Str(StringViewBuilder),

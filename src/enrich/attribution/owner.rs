@@ -42,7 +42,7 @@ pub struct Workload {
 }
 
 impl Workload {
-    pub(super) fn label(&self) -> String {
+    fn label(&self) -> String {
         format!("{}:{}", self.rtype, self.name)
     }
 
@@ -50,7 +50,7 @@ impl Workload {
         self.window.is_some_and(|w| w.overlaps(t0, t1))
     }
 
-    pub(super) fn attached_in(&self, t: i64) -> bool {
+    fn attached_in(&self, t: i64) -> bool {
         self.attach_window.is_some_and(|w| w.contains(t))
     }
 
@@ -84,7 +84,7 @@ pub struct VpcMatch {
 }
 
 /// How many workloads fit a record, without allocating for the usual one.
-pub(super) enum Fit<'w> {
+enum Fit<'w> {
     None,
     One(&'w Workload),
     Several(Vec<&'w Workload>),
@@ -108,7 +108,7 @@ impl VpcMatch {
         }
     }
 
-    pub(super) fn fit(&self, start: Option<i64>, end: Option<i64>) -> Fit<'_> {
+    fn fit(&self, start: Option<i64>, end: Option<i64>) -> Fit<'_> {
         let (Some(t0), Some(t1)) = (start.or(end), end.or(start)) else {
             return Fit::None;
         };
@@ -190,7 +190,7 @@ pub(super) fn ambiguous<'w>(ws: &[&'w Workload]) -> ResourceRef<'w> {
     }
 }
 
-pub(super) fn common_type(mut types: impl Iterator<Item = &'static str>) -> Option<&'static str> {
+fn common_type(mut types: impl Iterator<Item = &'static str>) -> Option<&'static str> {
     let first = types.next()?;
     types.all(|t| t == first).then_some(first)
 }
@@ -259,7 +259,7 @@ impl Owner {
     }
 }
 
-pub(super) fn fixed(r: &Resource) -> ResourceRef<'_> {
+fn fixed(r: &Resource) -> ResourceRef<'_> {
     ResourceRef {
         rtype: Some(r.rtype),
         name: r.name.as_deref(),
@@ -269,7 +269,7 @@ pub(super) fn fixed(r: &Resource) -> ResourceRef<'_> {
     }
 }
 
-pub(super) fn window_text(w: Option<Window>) -> String {
+fn window_text(w: Option<Window>) -> String {
     let t = |s: i64| {
         chrono::DateTime::from_timestamp(s, 0)
             .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))

@@ -180,7 +180,7 @@ pub(super) fn tags(t: &[aws_sdk_ec2::types::Tag]) -> Value {
         .collect()
 }
 
-pub(super) fn vpc_json(v: &aws_sdk_ec2::types::Vpc) -> Value {
+fn vpc_json(v: &aws_sdk_ec2::types::Vpc) -> Value {
     Obj::new()
         .s("OwnerId", v.owner_id())
         .e("InstanceTenancy", v.instance_tenancy())
@@ -220,14 +220,14 @@ pub(super) fn vpc_json(v: &aws_sdk_ec2::types::Vpc) -> Value {
         .done()
 }
 
-pub(super) fn cidr_state_json(s: &aws_sdk_ec2::types::VpcCidrBlockState) -> Value {
+fn cidr_state_json(s: &aws_sdk_ec2::types::VpcCidrBlockState) -> Value {
     Obj::new()
         .e("State", s.state())
         .s("StatusMessage", s.status_message())
         .done()
 }
 
-pub(super) fn eni_association_json(a: &aws_sdk_ec2::types::NetworkInterfaceAssociation) -> Value {
+fn eni_association_json(a: &aws_sdk_ec2::types::NetworkInterfaceAssociation) -> Value {
     Obj::new()
         .s("AllocationId", a.allocation_id())
         .s("AssociationId", a.association_id())
@@ -239,7 +239,7 @@ pub(super) fn eni_association_json(a: &aws_sdk_ec2::types::NetworkInterfaceAssoc
         .done()
 }
 
-pub(super) fn eni_json(n: &aws_sdk_ec2::types::NetworkInterface) -> Value {
+fn eni_json(n: &aws_sdk_ec2::types::NetworkInterface) -> Value {
     Obj::new()
         .o("Association", n.association().map(eni_association_json))
         .o(
@@ -312,7 +312,7 @@ pub(super) fn eni_json(n: &aws_sdk_ec2::types::NetworkInterface) -> Value {
         .done()
 }
 
-pub(super) fn vpc_endpoint_json(e: &aws_sdk_ec2::types::VpcEndpoint) -> Value {
+fn vpc_endpoint_json(e: &aws_sdk_ec2::types::VpcEndpoint) -> Value {
     Obj::new()
         .s("VpcEndpointId", e.vpc_endpoint_id())
         .e("VpcEndpointType", e.vpc_endpoint_type())
@@ -346,7 +346,7 @@ pub(super) fn vpc_endpoint_json(e: &aws_sdk_ec2::types::VpcEndpoint) -> Value {
         .done()
 }
 
-pub(super) fn nat_gateway_json(n: &aws_sdk_ec2::types::NatGateway) -> Value {
+fn nat_gateway_json(n: &aws_sdk_ec2::types::NatGateway) -> Value {
     Obj::new()
         .t("CreateTime", n.create_time())
         .t("DeleteTime", n.delete_time())
@@ -377,7 +377,7 @@ pub(super) fn nat_gateway_json(n: &aws_sdk_ec2::types::NatGateway) -> Value {
         .done()
 }
 
-pub(super) fn prefix_list_json(p: &aws_sdk_ec2::types::ManagedPrefixList) -> Value {
+fn prefix_list_json(p: &aws_sdk_ec2::types::ManagedPrefixList) -> Value {
     Obj::new()
         .s("PrefixListId", p.prefix_list_id())
         .s("AddressFamily", p.address_family())
@@ -392,7 +392,7 @@ pub(super) fn prefix_list_json(p: &aws_sdk_ec2::types::ManagedPrefixList) -> Val
         .done()
 }
 
-pub(super) fn route_table_json(t: &aws_sdk_ec2::types::RouteTable) -> Value {
+fn route_table_json(t: &aws_sdk_ec2::types::RouteTable) -> Value {
     Obj::new()
         .list("Associations", t.associations(), |a| {
             Obj::new()
@@ -446,7 +446,7 @@ pub(super) fn route_table_json(t: &aws_sdk_ec2::types::RouteTable) -> Value {
         .done()
 }
 
-pub(super) fn flow_log_json(f: &aws_sdk_ec2::types::FlowLog) -> Value {
+fn flow_log_json(f: &aws_sdk_ec2::types::FlowLog) -> Value {
     Obj::new()
         .t("CreationTime", f.creation_time())
         .s("DeliverLogsErrorMessage", f.deliver_logs_error_message())

@@ -9,7 +9,7 @@ use super::sdk::{DESCRIBE_CONCURRENCY, Obj, all_pages, outcome};
 use crate::error::Result;
 
 /// Two listings' names, each once, in order (`None`: the list call is not implemented).
-pub(super) fn merge(
+fn merge(
     a: Option<Vec<Option<String>>>,
     b: Option<Vec<Option<String>>>,
 ) -> Option<Vec<Option<String>>> {
@@ -197,7 +197,7 @@ pub(super) async fn collect_sagemaker(
 
 /// Describes every listed name (`None`: the list call is not implemented), a few at a
 /// time, in list order; names the documents `sagemaker/describe-<kind>-<name>.json`.
-pub(super) async fn describe_each<F, Fut>(
+async fn describe_each<F, Fut>(
     kind: &str,
     names: Option<Vec<Option<String>>>,
     describe: F,
@@ -221,7 +221,7 @@ where
     Ok(docs)
 }
 
-pub(super) fn sm_vpc_config(v: &aws_sdk_sagemaker::types::VpcConfig) -> Value {
+fn sm_vpc_config(v: &aws_sdk_sagemaker::types::VpcConfig) -> Value {
     // SageMaker prints both lists even when empty; load reads them as lists.
     Obj::new()
         .v(
@@ -232,7 +232,7 @@ pub(super) fn sm_vpc_config(v: &aws_sdk_sagemaker::types::VpcConfig) -> Value {
         .done()
 }
 
-pub(super) fn notebook_json(
+fn notebook_json(
     o: &aws_sdk_sagemaker::operation::describe_notebook_instance::DescribeNotebookInstanceOutput,
 ) -> Value {
     Obj::new()
@@ -257,7 +257,7 @@ pub(super) fn notebook_json(
         .done()
 }
 
-pub(super) fn domain_json(
+fn domain_json(
     o: &aws_sdk_sagemaker::operation::describe_domain::DescribeDomainOutput,
 ) -> Value {
     Obj::new()
@@ -304,7 +304,7 @@ pub(super) fn domain_json(
         .done()
 }
 
-pub(super) fn training_job_json(
+fn training_job_json(
     o: &aws_sdk_sagemaker::operation::describe_training_job::DescribeTrainingJobOutput,
 ) -> Value {
     Obj::new()
@@ -332,7 +332,7 @@ pub(super) fn training_job_json(
         .done()
 }
 
-pub(super) fn processing_job_json(
+fn processing_job_json(
     o: &aws_sdk_sagemaker::operation::describe_processing_job::DescribeProcessingJobOutput,
 ) -> Value {
     Obj::new()
@@ -363,7 +363,7 @@ pub(super) fn processing_job_json(
         .done()
 }
 
-pub(super) fn transform_job_json(
+fn transform_job_json(
     o: &aws_sdk_sagemaker::operation::describe_transform_job::DescribeTransformJobOutput,
 ) -> Value {
     Obj::new()
@@ -378,7 +378,7 @@ pub(super) fn transform_job_json(
         .done()
 }
 
-pub(super) fn container_json(c: &aws_sdk_sagemaker::types::ContainerDefinition) -> Value {
+fn container_json(c: &aws_sdk_sagemaker::types::ContainerDefinition) -> Value {
     Obj::new()
         .s("ContainerHostname", c.container_hostname())
         .s("Image", c.image())
@@ -388,7 +388,7 @@ pub(super) fn container_json(c: &aws_sdk_sagemaker::types::ContainerDefinition) 
         .done()
 }
 
-pub(super) fn model_json(
+fn model_json(
     o: &aws_sdk_sagemaker::operation::describe_model::DescribeModelOutput,
 ) -> Value {
     let mut m = Obj::new().s("ModelName", o.model_name()).o(
@@ -411,7 +411,7 @@ pub(super) fn model_json(
         .done()
 }
 
-pub(super) fn production_variant_json(v: &aws_sdk_sagemaker::types::ProductionVariant) -> Value {
+fn production_variant_json(v: &aws_sdk_sagemaker::types::ProductionVariant) -> Value {
     Obj::new()
         .s("VariantName", v.variant_name())
         .s("ModelName", v.model_name())
@@ -420,7 +420,7 @@ pub(super) fn production_variant_json(v: &aws_sdk_sagemaker::types::ProductionVa
         .done()
 }
 
-pub(super) fn endpoint_config_json(
+fn endpoint_config_json(
     o: &aws_sdk_sagemaker::operation::describe_endpoint_config::DescribeEndpointConfigOutput,
 ) -> Value {
     Obj::new()
@@ -448,7 +448,7 @@ pub(super) fn endpoint_config_json(
         .done()
 }
 
-pub(super) fn endpoint_json(
+fn endpoint_json(
     o: &aws_sdk_sagemaker::operation::describe_endpoint::DescribeEndpointOutput,
 ) -> Value {
     Obj::new()

@@ -126,7 +126,7 @@ impl Obj {
 /// A time as the AWS CLI prints it: `2026-11-20T10:00:00.318000+00:00`, rounded to the
 /// microsecond as Python rounds it (an API's `1764288522.215` arrives as …214999… ns),
 /// without the fraction when it is zero; epoch seconds if it is out of chrono's range.
-pub(super) fn cli_time(t: &DateTime) -> Value {
+fn cli_time(t: &DateTime) -> Value {
     let mut secs = t.secs();
     let mut micros = (t.subsec_nanos() + 500) / 1000;
     if micros >= 1_000_000 {

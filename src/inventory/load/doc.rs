@@ -80,6 +80,18 @@ impl Doc<'_> {
         self.items(o, key, owner, "an object", Value::as_object)
     }
 
+    /// `item` (named `what`) as an object; anything else is a warning.
+    pub(super) fn object_item<'v>(&mut self, item: &'v Value, what: &str) -> Option<&'v Obj> {
+        let o = item.as_object();
+        if o.is_none() {
+            self.warn(format_args!(
+                "{what} is {}, not an object; skipped",
+                kind(item)
+            ));
+        }
+        o
+    }
+
     /// The strings of an array field (absent means empty), each once.
     pub(super) fn strings(&mut self, o: &Obj, key: &str, owner: &str) -> Vec<String> {
         let mut out = Vec::new();
@@ -225,7 +237,7 @@ pub(super) enum Round {
 
 /// ISO 8601 (the CLI's default, e.g. `2026-11-20T10:00:00.318000+00:00`) or epoch
 /// seconds (`cli_timestamp_format = none`), to whole Unix seconds.
-pub(super) fn parse_time(v: &Value, round: Round) -> Option<i64> {
+fn parse_time(v: &Value, round: Round) -> Option<i64> {
     match v {
         Value::String(s) => {
             let s = s.trim();
@@ -299,22 +311,26 @@ mod tests {
     #[test]
     fn times() {
         let t = |v: Value, r| parse_time(&v, r);
-        assert_eq!(
-            t(json!("2026-11-20T10:00:00.318000+00:00"), Round::Down),
-            Some(ts("2026-11-20T10:00:00Z"))
-        );
-        assert_eq!(
-            t(json!("2026-11-20T10:40:00.775000+00:00"), Round::Up),
-            Some(ts("2026-11-20T10:40:01Z"))
-        );
-        assert_eq!(
-            t(json!("2026-11-20T10:40:00+00:00"), Round::Up),
-            Some(ts("2026-11-20T10:40:00Z"))
-        );
-        assert_eq!(
-            t(json!("2026-11-20T10:40:00.5"), Round::Down),
-            Some(ts("2026-11-20T10:40:00Z"))
-        );
+        for (text, round, want) in [
+            (
+                "2026-11-20T10:00:00.318000+00:00",
+                Round::Down,
+                "2026-11-20T10:00:00Z",
+            ),
+            (
+                "2026-11-20T10:40:00.775000+00:00",
+                Round::Up,
+                "2026-11-20T10:40:01Z",
+            ),
+            (
+                "2026-11-20T10:40:00+00:00",
+                Round::Up,
+                "2026-11-20T10:40:00Z",
+            ),
+            ("2026-11-20T10:40:00.5", Round::Down, "2026-11-20T10:40:00Z"),
+        ] {
+            assert_eq!(t(json!(text), round), Some(ts(want)), "{text}");
+        }
         assert_eq!(t(json!(-1.5), Round::Down), Some(-2));
         assert_eq!(t(json!(-1.5), Round::Up), Some(-1));
         assert_eq!(t(json!(true), Round::Up), None);

@@ -6,7 +6,7 @@ use std::path::Path;
 use ipnet::IpNet;
 use serde_json::Value;
 
-use super::doc::{Doc, Obj, Round, kind, push_unique};
+use super::doc::{Doc, Obj, Round, push_unique};
 use crate::inventory::{
     EndpointType, Eni, FlowLogConfig, Inventory, Item, NatGateway, PrefixList, Route,
     RouteDestination, RouteTable, Vpc, VpcEndpoint,
@@ -233,11 +233,7 @@ pub(super) fn add_entries(inv: &mut Inventory, doc: &mut Doc, items: &[Value]) {
     let mut cidrs = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let what = format!("Entries[{i}]");
-        let Value::Object(e) = item else {
-            doc.warn(format_args!(
-                "{what} is {}, not an object; skipped",
-                kind(item)
-            ));
+        let Some(e) = doc.object_item(item, &what) else {
             continue;
         };
         if !e.contains_key("Cidr") {
@@ -270,7 +266,7 @@ pub(super) fn add_entries(inv: &mut Inventory, doc: &mut Doc, items: &[Value]) {
 
 /// A `pl-<hex>` id in the file name (else anywhere in the path), standing alone so that
 /// words such as `template-…` do not count.
-pub(super) fn prefix_list_id_in(file: &str) -> Option<String> {
+fn prefix_list_id_in(file: &str) -> Option<String> {
     let path = Path::new(file);
     let name = path.file_name().map(|n| n.to_string_lossy());
     name.as_deref()
@@ -278,7 +274,7 @@ pub(super) fn prefix_list_id_in(file: &str) -> Option<String> {
         .or_else(|| find_prefix_list_id(file))
 }
 
-pub(super) fn find_prefix_list_id(s: &str) -> Option<String> {
+fn find_prefix_list_id(s: &str) -> Option<String> {
     let b = s.as_bytes();
     let mut from = 0;
     while let Some(pos) = s[from..].find("pl-") {
@@ -302,7 +298,7 @@ pub(super) fn find_prefix_list_id(s: &str) -> Option<String> {
 
 /// Route targets, most specific first; an instance route also names its ENI, which is
 /// what flow logs show.
-pub(super) const ROUTE_TARGETS: [&str; 11] = [
+const ROUTE_TARGETS: [&str; 11] = [
     "GatewayId",
     "NatGatewayId",
     "TransitGatewayId",

@@ -220,6 +220,6 @@ pub(super) fn check_workload_times(inv: &mut Inventory) {
     }
 }
 
-pub(super) fn or_dash(s: &str) -> &str {
+fn or_dash(s: &str) -> &str {
     if s.is_empty() { "-" } else { s }
 }

@@ -360,11 +360,7 @@ fn add_object(inv: &mut Inventory, file: &str, at: String, o: &Obj) {
         }
         for (i, item) in items.iter().enumerate() {
             let what = format!("{key}[{i}]");
-            let Value::Object(x) = item else {
-                doc.warn(format_args!(
-                    "{what} is {}, not an object; skipped",
-                    kind(item)
-                ));
+            let Some(x) = doc.object_item(item, &what) else {
                 continue;
             };
             match key {

@@ -34,7 +34,7 @@ pub(super) fn add_sagemaker(inv: &mut Inventory, doc: &mut Doc, o: &Obj) -> bool
     true
 }
 
-pub(super) fn add_notebook(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
+fn add_notebook(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
     let Some(name) = doc.required(o, "NotebookInstanceName", "notebook instance") else {
         return;
     };
@@ -51,7 +51,7 @@ pub(super) fn add_notebook(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
     doc.add_unique(&mut inv.notebooks, nb, |n| &n.name, "notebook instance");
 }
 
-pub(super) fn add_domain(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
+fn add_domain(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
     let Some(id) = doc.required(o, "DomainId", "domain") else {
         return;
     };
@@ -74,7 +74,7 @@ pub(super) fn add_domain(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
     doc.add_unique(&mut inv.domains, d, |d| &d.id, "domain");
 }
 
-pub(super) fn add_job(inv: &mut Inventory, doc: &mut Doc, o: &Obj, kind: JobKind) {
+fn add_job(inv: &mut Inventory, doc: &mut Doc, o: &Obj, kind: JobKind) {
     let (name_key, start_key, end_key, status_key, label) = match kind {
         JobKind::Training => (
             "TrainingJobName",
@@ -144,7 +144,7 @@ pub(super) fn add_job(inv: &mut Inventory, doc: &mut Doc, o: &Obj, kind: JobKind
     inv.jobs.push(job);
 }
 
-pub(super) fn add_endpoint(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
+fn add_endpoint(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
     let Some(name) = doc.required(o, "EndpointName", "endpoint") else {
         return;
     };
@@ -161,7 +161,7 @@ pub(super) fn add_endpoint(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
     doc.add_unique(&mut inv.endpoints, ep, |e| &e.name, "endpoint");
 }
 
-pub(super) fn add_endpoint_config(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
+fn add_endpoint_config(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
     let Some(name) = doc.required(o, "EndpointConfigName", "endpoint config") else {
         return;
     };
@@ -194,7 +194,7 @@ pub(super) fn add_endpoint_config(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
     );
 }
 
-pub(super) fn add_model(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
+fn add_model(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
     let Some(name) = doc.required(o, "ModelName", "model") else {
         return;
     };

@@ -50,11 +50,13 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The sageflow binary, run from the repository root, with no `RUST_LOG` inherited.
+/// The sageflow binary, run from the repository root, with no `RUST_LOG` or fault hook
+/// (`SAGEFLOW_FAULT`) inherited.
 pub fn sageflow() -> assert_cmd::Command {
     let mut c = assert_cmd::Command::cargo_bin("sageflow").expect("the sageflow binary");
     c.current_dir(root());
     c.env_remove("RUST_LOG");
+    c.env_remove("SAGEFLOW_FAULT");
     c
 }
 
