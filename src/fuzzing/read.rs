@@ -17,11 +17,7 @@ pub(super) fn object(name: &str, size: usize) -> SourceObject {
 }
 
 /// Runs one object through the local reader's decoding path, checking every batch.
-fn read_object_bytes(
-    enc: Encoding,
-    data: &[u8],
-    setup: &Setup,
-) -> (Result<bool>, Counts) {
+fn read_object_bytes(enc: Encoding, data: &[u8], setup: &Setup) -> (Result<bool>, Counts) {
     let obj = object(OBJECT, data.len());
     let (opts, sink) = setup.build();
     let stats = Arc::new(ScanStats::default());

@@ -257,9 +257,7 @@ fn notebook_json(
         .done()
 }
 
-fn domain_json(
-    o: &aws_sdk_sagemaker::operation::describe_domain::DescribeDomainOutput,
-) -> Value {
+fn domain_json(o: &aws_sdk_sagemaker::operation::describe_domain::DescribeDomainOutput) -> Value {
     Obj::new()
         .s("DomainArn", o.domain_arn())
         .s("DomainId", o.domain_id())
@@ -388,9 +386,7 @@ fn container_json(c: &aws_sdk_sagemaker::types::ContainerDefinition) -> Value {
         .done()
 }
 
-fn model_json(
-    o: &aws_sdk_sagemaker::operation::describe_model::DescribeModelOutput,
-) -> Value {
+fn model_json(o: &aws_sdk_sagemaker::operation::describe_model::DescribeModelOutput) -> Value {
     let mut m = Obj::new().s("ModelName", o.model_name()).o(
         "PrimaryContainer",
         o.primary_container().map(container_json),
