@@ -1,5 +1,5 @@
 //! The run's scratch folder: `sageflow-<pid>-<random>` in the temporary directory (TMPDIR),
-//! holding every temporary file of the run — the scan's columnar copy, the local copies of
+//! holding every temporary file of the run — the scan's spilled batches, the local copies of
 //! an S3 export's files, DataFusion's spill files — so that one removal cleans up after
 //! the run, whether it ends, fails or is stopped by SIGINT or SIGTERM. A run killed harder
 //! (SIGKILL, power loss) leaves its folder behind; the next run removes the folders of

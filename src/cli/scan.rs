@@ -79,27 +79,34 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
     crate::engine::tables::register_context(&run.ctx, incremental)?;
     let progress = progress::Progress::start(run.stats.clone(), run.quiet);
     let mut per_rule: Vec<(String, usize)> = Vec::new();
-    // The sources are read once; the rules run over a temporary columnar copy.
+    // Every rule is planned first, then the sources are read once for all of them
+    // (`scan::fanout`): each rule gets its columns and rows as they are decoded.
     let temp = crate::scratch::subdir("scan-")?;
+    let shared = crate::scan::fanout::SharedFlows::install(&run.ctx, temp.path().into()).await?;
     let unknown_report = crate::scan::rules::bundled("unknown-enis")?;
-    let summary_query = crate::scan::Coverage::query(&unknown_report);
-    // The report itself too: planning it inside the summary prunes the columns the
-    // summary does not total, but they must exist in the copy for it to plan at all.
-    let mut used: Vec<&crate::scan::Rule> = rules.iter().filter(|r| !r.is_report).collect();
-    used.extend([&unknown_report, &summary_query]);
-    crate::scan::materialize(&run.ctx, temp.path(), &used).await?;
+    let summary = crate::scan::Coverage::start(&run.ctx, &unknown_report).await?;
+    let mut started = Vec::new();
+    for rule in rules.iter().filter(|r| !r.is_report) {
+        started.push((
+            rule,
+            crate::scan::start_rule(&run.ctx, rule, a.group_by).await?,
+        ));
+    }
+    if let Some(reader) = shared.start(&run.ctx).await? {
+        reader.finish().await?;
+    }
     let read = run.stats.snapshot();
     if let Err(e) = run.read_something(read, a.allow_empty) {
         drop(progress);
         run.summary_of(read)?;
         return Err(e);
     }
-    let coverage = crate::scan::Coverage::of(&run.ctx, &summary_query).await?;
+    let coverage = crate::scan::Coverage::of(summary).await?;
     let today = Utc::now().date_naive();
     let mut removed = vec![0usize; suppressions.len()];
     let mut spool = crate::scan::Spool::create(temp.path())?;
-    for rule in rules.iter().filter(|r| !r.is_report) {
-        let found = crate::scan::run_rule(&run.ctx, rule, a.group_by, |f| {
+    for (rule, started) in started {
+        let found = crate::scan::emit_rule(rule, a.group_by, started, |f| {
             for (i, s) in suppressions.iter().enumerate() {
                 if !s.expired(today) && s.matches(&f) {
                     removed[i] += 1;

@@ -1,6 +1,7 @@
 //! `sageflow scan`: runs every rule, removes accepted findings (suppressions), and
 //! writes the findings as a table, JSON, NDJSON, CSV or SARIF.
 
+pub mod fanout;
 pub mod group;
 mod report;
 pub mod rules;
@@ -10,6 +11,8 @@ mod suppress;
 use std::io::Write;
 
 use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_plan::SendableRecordBatchStream;
+use datafusion::physical_plan::stream::RecordBatchReceiverStream;
 use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 use serde::Deserialize;
@@ -42,119 +45,6 @@ pub const KEY_COLUMNS: &[&str] = &[
 
 pub type Finding = Map<String, Value>;
 
-/// Reads the sources once, with every column and the enrichment, into a temporary
-/// Parquet copy under `dir`, and points `flows` at it: each rule is then a cheap columnar
-/// scan instead of another pass over (compressed, text) sources, and rejects and counters
-/// are those of the one pass. Partitions are written in parallel; memory stays bounded.
-/// Only the columns the rules (and reports) given read are copied; nothing is copied when
-/// none reads `flows`.
-pub async fn materialize(
-    ctx: &SessionContext,
-    dir: &std::path::Path,
-    rules: &[&Rule],
-) -> Result<()> {
-    use datafusion::parquet::arrow::ArrowWriter;
-    use datafusion::parquet::basic::{Compression, ZstdLevel};
-    use datafusion::parquet::file::properties::WriterProperties;
-    let Some(columns) = columns_read(ctx, rules).await? else {
-        return Ok(());
-    };
-    let df = ctx
-        .table("flows")
-        .await
-        .and_then(|df| df.select_columns(&columns.iter().map(String::as_str).collect::<Vec<_>>()))
-        .map_err(Error::from_datafusion)?;
-    let streams = df
-        .execute_stream_partitioned()
-        .await
-        .map_err(Error::from_datafusion)?;
-    let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(
-            ZstdLevel::try_new(1).expect("valid level"),
-        ))
-        .set_max_row_group_row_count(Some(128 * 1024))
-        .build();
-    let mut tasks = Vec::new();
-    for (i, mut stream) in streams.into_iter().enumerate() {
-        let path = dir.join(format!("part-{i:04}.parquet"));
-        let props = props.clone();
-        tasks.push(tokio::spawn(async move {
-            let file = std::fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
-            let perr = |e: datafusion::parquet::errors::ParquetError| Error::Parquet {
-                object: path.display().to_string(),
-                message: e.to_string(),
-            };
-            let mut w = ArrowWriter::try_new(file, stream.schema(), Some(props)).map_err(perr)?;
-            while let Some(batch) = stream.next().await {
-                let batch = batch.map_err(Error::from_datafusion)?;
-                w.write(&batch).map_err(perr)?;
-            }
-            w.close().map_err(perr)?;
-            Ok::<(), Error>(())
-        }));
-    }
-    for t in tasks {
-        t.await
-            .map_err(|e| Error::Usage(format!("materialising the flows failed: {e}")))??;
-    }
-    ctx.deregister_table("flows")
-        .map_err(Error::from_datafusion)?;
-    ctx.register_parquet(
-        "flows",
-        dir.to_string_lossy().as_ref(),
-        datafusion::prelude::ParquetReadOptions::default(),
-    )
-    .await
-    .map_err(Error::from_datafusion)?;
-    Ok(())
-}
-
-/// The `flows` columns the rules read (`None` when none reads `flows`).
-async fn columns_read(ctx: &SessionContext, rules: &[&Rule]) -> Result<Option<Vec<String>>> {
-    use datafusion::common::tree_node::TreeNodeRecursion;
-    let all: Vec<String> = ctx
-        .table("flows")
-        .await
-        .map_err(Error::from_datafusion)?
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
-    let mut used = std::collections::BTreeSet::new();
-    let mut any = false;
-    for rule in rules {
-        for stmt in statements(rule)? {
-            let plan = plan(ctx, rule, stmt).await?;
-            let plan = ctx
-                .state()
-                .optimize(&plan)
-                .map_err(Error::from_datafusion)?;
-            plan.apply_with_subqueries(|node| {
-                if let LogicalPlan::TableScan(scan) = node
-                    && scan.table_name.table() == "flows"
-                {
-                    any = true;
-                    match &scan.projection {
-                        Some(p) => used.extend(p.iter().map(|&i| all[i].clone())),
-                        None => used.extend(all.iter().cloned()),
-                    }
-                }
-                Ok(TreeNodeRecursion::Continue)
-            })
-            .map_err(Error::from_datafusion)?;
-        }
-    }
-    Ok(any.then(|| {
-        // Keep the table's column order; a rule counting rows needs at least one column.
-        let mut cols: Vec<String> = all.into_iter().filter(|c| used.contains(c)).collect();
-        if cols.is_empty() {
-            cols.push("interface_id".into());
-        }
-        cols
-    }))
-}
-
 /// What the scanned records were attributed to, for the scan summary: records of
 /// SageMaker workloads, and records on ENIs that no inventory document names (from the
 /// `unknown-enis` report).
@@ -169,43 +59,54 @@ pub struct Coverage {
 }
 
 impl Coverage {
-    /// The summary query over `flows`, built on the `unknown-enis` report; [`materialize`]
-    /// must be given it so that the columns it reads are copied.
-    pub fn query(unknown_enis: &Rule) -> Rule {
-        Rule {
-            name: "scan-summary".into(),
-            is_report: true,
-            severity: "info".into(),
-            description: String::new(),
-            sql: format!(
-                "SELECT (SELECT count(*) FROM flows WHERE eni_owner_kind = 'sagemaker') AS sagemaker_records, \
-                 count(*) AS unknown_enis, coalesce(sum(records), 0) AS unknown_records, \
-                 coalesce(sum(bytes), 0) AS unknown_bytes, \
-                 coalesce(sum(attributed_records), 0) AS attributed FROM ({}\n) AS r",
-                unknown_enis.sql.trim().trim_end_matches(';')
-            ),
-            origin: format!("scan summary over {}", unknown_enis.origin),
+    /// Plans the summary's two queries over `flows` (the second built on the
+    /// `unknown-enis` report) and starts them; [`Coverage::of`] reads their results. Two
+    /// plans, not one with a subquery: a join of two reads of `flows` would make one wait
+    /// (on disk) for the other.
+    pub async fn start(ctx: &SessionContext, unknown_enis: &Rule) -> Result<CoverageRun> {
+        let unknown = format!(
+            "SELECT count(*) AS unknown_enis, coalesce(sum(records), 0) AS unknown_records, \
+             coalesce(sum(bytes), 0) AS unknown_bytes, \
+             coalesce(sum(attributed_records), 0) AS attributed FROM ({}\n) AS r",
+            unknown_enis.sql.trim().trim_end_matches(';')
+        );
+        let mut streams = Vec::new();
+        for sql in [
+            "SELECT count(*) AS sagemaker_records FROM flows WHERE eni_owner_kind = 'sagemaker'",
+            unknown.as_str(),
+        ] {
+            let stream = ctx
+                .sql(sql)
+                .await
+                .map_err(Error::from_datafusion)?
+                .execute_stream()
+                .await
+                .map_err(Error::from_datafusion)?;
+            streams.push(eager(stream));
         }
+        Ok(CoverageRun(streams))
     }
 
-    /// Runs [`Coverage::query`].
-    pub async fn of(ctx: &SessionContext, query: &Rule) -> Result<Coverage> {
+    /// The counts from the queries [`Coverage::start`] started.
+    pub async fn of(run: CoverageRun) -> Result<Coverage> {
         use datafusion::arrow::array::{Array, AsArray};
         use datafusion::arrow::datatypes::{DataType, UInt64Type};
-        let batches = ctx
-            .sql(&query.sql)
-            .await
-            .map_err(Error::from_datafusion)?
-            .collect()
-            .await
-            .map_err(Error::from_datafusion)?;
-        let mut v = [0u64; 5];
-        for b in batches.iter().filter(|b| b.num_rows() > 0) {
-            for (i, slot) in v.iter_mut().enumerate() {
-                let a = datafusion::arrow::compute::cast(b.column(i), &DataType::UInt64)?;
-                let a = a.as_primitive::<UInt64Type>();
-                *slot = if a.is_valid(0) { a.value(0) } else { 0 };
+        let mut v = Vec::new();
+        for mut stream in run.0 {
+            let width = stream.schema().fields().len();
+            let mut row = vec![0u64; width];
+            while let Some(b) = stream.next().await {
+                let b = b.map_err(Error::from_datafusion)?;
+                if b.num_rows() == 0 {
+                    continue;
+                }
+                for (i, slot) in row.iter_mut().enumerate() {
+                    let a = datafusion::arrow::compute::cast(b.column(i), &DataType::UInt64)?;
+                    let a = a.as_primitive::<UInt64Type>();
+                    *slot = if a.is_valid(0) { a.value(0) } else { 0 };
+                }
             }
+            v.extend(row);
         }
         Ok(Coverage {
             sagemaker_records: v[0],
@@ -216,6 +117,9 @@ impl Coverage {
         })
     }
 }
+
+/// The summary's queries, running; see [`Coverage::start`].
+pub struct CoverageRun(Vec<SendableRecordBatchStream>);
 
 /// What the inventory's flow logs cannot show, for the scan summary: flow logs of only
 /// rejected or only accepted traffic, and record formats without fields some rules use.
@@ -334,15 +238,17 @@ async fn plan(
         .map_err(|e| Error::Usage(format!("{}: {}", rule.origin, Error::from_datafusion(e))))
 }
 
-/// Runs one rule; its rows, grouped `by`, become findings tagged with the rule, severity
-/// and a stable `finding_id`, handed to `emit` one at a time. Returns how many there were.
-pub async fn run_rule(
-    ctx: &SessionContext,
-    rule: &Rule,
-    by: GroupBy,
-    mut emit: impl FnMut(Finding) -> Result<()>,
-) -> Result<usize> {
-    let mut found = 0;
+/// One statement of a rule, planned and running: its rows arrive in finding order.
+pub struct Started {
+    stream: SendableRecordBatchStream,
+    grouped: bool,
+}
+
+/// Plans a rule's statements and starts them: each reads its input at once (through
+/// [`fanout`] in a scan, alongside the other rules) and holds its sorted rows until
+/// [`emit_rule`] asks for them.
+pub async fn start_rule(ctx: &SessionContext, rule: &Rule, by: GroupBy) -> Result<Vec<Started>> {
+    let mut started = Vec::new();
     for stmt in statements(rule)? {
         let plan = plan(ctx, rule, stmt).await?;
         crate::engine::policy::verify(&plan)?;
@@ -366,7 +272,46 @@ pub async fn run_rule(
         if !ordered || grouped {
             df = in_finding_order(df)?;
         }
-        let mut stream = df.execute_stream().await.map_err(Error::from_datafusion)?;
+        let stream = df.execute_stream().await.map_err(Error::from_datafusion)?;
+        started.push(Started {
+            stream: eager(stream),
+            grouped,
+        });
+    }
+    Ok(started)
+}
+
+/// Polls `stream` in a task of its own from now on, a batch ahead: a sorted or
+/// aggregated plan reads its whole input to make its first batch, so every started plan
+/// reads while the others do.
+fn eager(mut stream: SendableRecordBatchStream) -> SendableRecordBatchStream {
+    let mut builder = RecordBatchReceiverStream::builder(stream.schema(), 1);
+    let tx = builder.tx();
+    builder.spawn(async move {
+        while let Some(b) = stream.next().await {
+            if tx.send(b).await.is_err() {
+                break;
+            }
+        }
+        Ok(())
+    });
+    builder.build()
+}
+
+/// A started rule's rows become findings tagged with the rule, severity and a stable
+/// `finding_id`, handed to `emit` one at a time. Returns how many there were.
+pub async fn emit_rule(
+    rule: &Rule,
+    by: GroupBy,
+    started: Vec<Started>,
+    mut emit: impl FnMut(Finding) -> Result<()>,
+) -> Result<usize> {
+    let mut found = 0;
+    for Started {
+        mut stream,
+        grouped,
+    } in started
+    {
         while let Some(batch) = stream.next().await {
             let batch = batch.map_err(Error::from_datafusion)?;
             let mut buf = Vec::new();

@@ -670,3 +670,99 @@ fn a_rules_file_turning_a_rule_into_a_report_warns() {
         "{listed}"
     );
 }
+
+/// A rule may read `flows` more than once: here a join of `flows` with an aggregate of
+/// itself, whose probe side cannot be read until the build side is done. The scan's one
+/// read parks the waiting side's batches on disk, and the rule's findings are those of the
+/// same SQL run by `query`, which reads the sources for itself.
+#[test]
+fn a_rule_reading_flows_twice_gets_every_row_from_the_one_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let gen_out = sageflow()
+        .args([
+            "generate",
+            "--records",
+            "120000",
+            "--objects",
+            "3",
+            "--format",
+            "v5",
+            "--out",
+        ])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        gen_out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&gen_out.stderr)
+    );
+    let sql = "SELECT a.interface_id, count(*) AS records, sum(a.bytes) AS bytes \
+               FROM flows a \
+               JOIN (SELECT interface_id FROM flows WHERE eni_owner_kind = 'sagemaker' GROUP BY interface_id) s \
+                 ON a.interface_id = s.interface_id \
+               GROUP BY a.interface_id";
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    std::fs::write(
+        rules.join("self-join.sql"),
+        format!("-- rule: self-join\n-- severity: low\n-- description: every record of SageMaker ENIs, per ENI\n{sql}\n"),
+    )
+    .unwrap();
+    let out = sageflow()
+        .arg("scan")
+        .arg(data.join("AWSLogs"))
+        .arg("--inventory")
+        .arg(data.join("inventory"))
+        .args(["--format", "json", "-v", "--rules"])
+        .arg(&rules)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let findings: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let from_scan: BTreeSet<(String, String, String)> = findings
+        .iter()
+        .filter(|f| f["rule"] == "self-join")
+        .map(|f| {
+            (
+                text(&f["interface_id"]),
+                text(&f["records"]),
+                text(&f["bytes"]),
+            )
+        })
+        .collect();
+    let out = sageflow()
+        .arg("query")
+        .arg(data.join("AWSLogs"))
+        .arg("--inventory")
+        .arg(data.join("inventory"))
+        .args(["--quiet", "--format", "json", "--sql", sql])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let from_query: BTreeSet<(String, String, String)> = rows
+        .iter()
+        .map(|f| {
+            (
+                text(&f["interface_id"]),
+                text(&f["records"]),
+                text(&f["bytes"]),
+            )
+        })
+        .collect();
+    assert!(from_query.len() > 1, "{from_query:?}");
+    assert_eq!(from_scan, from_query);
+    // The probe side waited on disk: the read did not stop for it, nor lose its rows.
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("one read of flows fed"))
+        .unwrap_or_else(|| panic!("no read summary in {stderr}"));
+    assert!(!line.contains("; 0 batches waited on disk"), "{line}");
+}
