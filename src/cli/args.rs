@@ -304,9 +304,9 @@ pub struct InputArgs {
     #[arg(long, value_name = "N", default_value_t = 16)]
     pub concurrency: usize,
 
-    /// Memory for sorts, joins and aggregations (export's sort, the rules); past it they
-    /// spill to the temporary directory. Decoding itself needs about 40 MB per core on top;
-    /// export's Parquet writer and the allocator hold several hundred MB more.
+    /// Memory for the rules' sorts, joins and aggregations; past it they spill to the
+    /// temporary directory. Decoding itself needs about 40 MB per core on top. Export holds
+    /// rows in sort runs of a sixteenth of it (8 to 64 MiB), about three runs at a time.
     #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
     pub memory_limit: usize,
 

@@ -88,12 +88,20 @@ pub(super) async fn export_locked(
         // marked exported, so that a run with the right --log-format reads it again. What
         // was read is known once the rows are written (how far each file was read, the
         // newest event of each stream).
-        ex::export(&run.ctx, store, a.partition_by, manifest, obsolete, |m| {
-            damage(&run.stats)?;
-            run.read_something(run.stats.snapshot(), true)?;
-            m.sources.record(&run.objects, &run.ledger);
-            Ok(())
-        })
+        ex::export(
+            &run.ctx,
+            store,
+            a.partition_by,
+            a.input.memory_limit,
+            manifest,
+            obsolete,
+            |m| {
+                damage(&run.stats)?;
+                run.read_something(run.stats.snapshot(), true)?;
+                m.sources.record(&run.objects, &run.ledger);
+                Ok(())
+            },
+        )
         .await?
     };
     drop(progress);

@@ -314,22 +314,135 @@ fn as_written(
     )?)
 }
 
-struct OpenFile {
-    rel: String,
-    local: std::path::PathBuf,
-    writer: ArrowWriter<std::fs::File>,
-    rows: usize,
+/// Rows of one partition waiting to be sorted and written.
+#[derive(Default)]
+struct Pending {
+    batches: Vec<RecordBatch>,
+    bytes: usize,
 }
 
-/// Writes the result of `SELECT * FROM flows ORDER BY start_time, interface_id` as staged
-/// files, then commits them with `manifest` as the new manifest, unless `complete` (called
-/// once every row is written, to add what was read to the manifest) fails: a damaged source object, whose rows could only be
-/// exported in part, leaves the export as it was. `obsolete` (the data files of the export
-/// a `--full` run replaces) are deleted after the commit, not before.
+/// Bytes of rows held before the partition holding the most is sorted and written as a
+/// run: a sixteenth of `--memory-limit`, between 8 and 64 MiB. One run is written while
+/// the next fills, and sorting one copies it once, so the export holds about three runs
+/// of rows, plus the Parquet writer's row group and the decoders' batches.
+fn run_bytes(memory_limit: usize) -> usize {
+    (memory_limit / 16).clamp(8 << 20, 64 << 20)
+}
+
+/// A file written locally, to be staged.
+struct Written {
+    rel: String,
+    local: std::path::PathBuf,
+}
+
+/// Where a run's files go, and how they are written.
+#[derive(Clone)]
+struct RunFiles {
+    run: String,
+    staging_local: std::path::PathBuf,
+    root: Option<std::path::PathBuf>,
+    written: SchemaRef,
+    props: WriterProperties,
+    sort_cols: [usize; 2],
+    seq: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl RunFiles {
+    /// Sorts one partition's rows by time then interface and writes them as files of at
+    /// most [`FILE_ROWS`] rows.
+    fn write(&self, key: &str, pending: Pending) -> Result<Vec<Written>> {
+        let sorted = sort_run(&pending.batches, self.sort_cols)?;
+        drop(pending);
+        let mut out = Vec::new();
+        let mut offset = 0;
+        while offset < sorted.num_rows() {
+            let take = (sorted.num_rows() - offset).min(FILE_ROWS);
+            let seq = self.seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let rel = format!("{key}/part-{}-{seq:05}.parquet", self.run);
+            let local = match &self.root {
+                Some(root) => {
+                    crate::store::local_path(root, &format!("{STAGING}{}/{rel}", self.run))?
+                }
+                None => self.staging_local.join(&rel),
+            };
+            if let Some(d) = local.parent() {
+                std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
+            }
+            let perr = |e: datafusion::parquet::errors::ParquetError| Error::Parquet {
+                object: local.display().to_string(),
+                message: e.to_string(),
+            };
+            let file = std::fs::File::create(&local).map_err(|e| Error::io(&local, e))?;
+            let mut writer =
+                ArrowWriter::try_new(file, self.written.clone(), Some(self.props.clone()))
+                    .map_err(perr)?;
+            let part = as_written(&sorted.slice(offset, take), &self.written)?;
+            writer.write(&part).map_err(perr)?;
+            writer.close().map_err(perr)?;
+            offset += take;
+            out.push(Written { rel, local });
+        }
+        Ok(out)
+    }
+}
+
+/// The rows of `batches` in (`sort_cols[0]`, `sort_cols[1]`) order, nulls last, as one
+/// batch (taken from the batches in place: no concatenated copy first).
+fn sort_run(batches: &[RecordBatch], sort_cols: [usize; 2]) -> Result<RecordBatch> {
+    use datafusion::arrow::compute::SortOptions;
+    use datafusion::arrow::row::{RowConverter, SortField};
+    let Some(first) = batches.first() else {
+        return Ok(RecordBatch::new_empty(Arc::new(
+            datafusion::arrow::datatypes::Schema::empty(),
+        )));
+    };
+    let options = SortOptions {
+        descending: false,
+        nulls_first: false,
+    };
+    let converter = RowConverter::new(
+        sort_cols
+            .iter()
+            .map(|&c| SortField::new_with_options(first.column(c).data_type().clone(), options))
+            .collect(),
+    )?;
+    let keys = batches
+        .iter()
+        .map(|b| {
+            converter.convert_columns(&[
+                b.column(sort_cols[0]).clone(),
+                b.column(sort_cols[1]).clone(),
+            ])
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let mut indices: Vec<(usize, usize)> = batches
+        .iter()
+        .enumerate()
+        .flat_map(|(b, batch)| (0..batch.num_rows()).map(move |r| (b, r)))
+        .collect();
+    // Stable: rows of equal keys keep the order they were read in.
+    indices.sort_by(|x, y| keys[x.0].row(x.1).cmp(&keys[y.0].row(y.1)));
+    let refs: Vec<&RecordBatch> = batches.iter().collect();
+    Ok(datafusion::arrow::compute::interleave_record_batch(
+        &refs, &indices,
+    )?)
+}
+
+/// Writes `SELECT * FROM flows` as staged files, each sorted by time then interface, then
+/// commits them with `manifest` as the new manifest, unless `complete` (called once every
+/// row is written, to add what was read to the manifest) fails: a damaged source object,
+/// whose rows could only be exported in part, leaves the export as it was. `obsolete` (the
+/// data files of the export a `--full` run replaces) are deleted after the commit, not
+/// before.
+///
+/// Memory is bounded without a global sort: rows wait per partition until
+/// [`run_bytes`] of them are held, then the partition holding the most is sorted and
+/// written as a run (its own files) while reading goes on.
 pub async fn export(
     ctx: &SessionContext,
     store: &Store,
     partition_by: PartitionBy,
+    memory_limit: usize,
     mut manifest: Manifest,
     obsolete: Vec<String>,
     complete: impl FnOnce(&mut Manifest) -> Result<()>,
@@ -349,7 +462,7 @@ pub async fn export(
         }
     };
     let df = ctx
-        .sql("SELECT * FROM flows ORDER BY start_time, interface_id")
+        .sql("SELECT * FROM flows")
         .await
         .map_err(Error::from_datafusion)?;
     let mut stream = df.execute_stream().await.map_err(Error::from_datafusion)?;
@@ -363,12 +476,25 @@ pub async fn export(
         time_idx,
         schema.index_of("interface_id").expect("interface_id"),
     ];
-    let props = writer_props(&sort_cols);
+    let files = RunFiles {
+        run: run.clone(),
+        staging_local: staging_local.clone(),
+        root: match store {
+            Store::Local(root) => Some(root.clone()),
+            Store::S3 { .. } => None,
+        },
+        written,
+        props: writer_props(&sort_cols),
+        sort_cols,
+        seq: Arc::default(),
+    };
+    let budget = run_bytes(memory_limit);
 
     let mut summary = Summary::default();
     let mut moves: Vec<(String, String)> = Vec::new();
-    let mut open: Option<(String, OpenFile)> = None;
-    let mut seq = 0usize;
+    let mut pending: std::collections::BTreeMap<String, Pending> = Default::default();
+    let mut held = 0usize;
+    let mut writing: Option<tokio::task::JoinHandle<Result<Vec<Written>>>> = None;
 
     while let Some(batch) = stream.next().await {
         let batch = batch.map_err(Error::from_datafusion)?;
@@ -384,69 +510,78 @@ pub async fn export(
             };
             partition_by.path(t)
         };
-        let mut i = 0;
-        while i < batch.num_rows() {
-            let key = key_of(i);
-            let mut j = i + 1;
-            while j < batch.num_rows() && key_of(j) == key {
-                j += 1;
-            }
-            let mut slice = batch.slice(i, j - i);
-            while slice.num_rows() > 0 {
-                let roll = match &open {
-                    Some((k, f)) => *k != key || f.rows >= FILE_ROWS,
-                    None => true,
-                };
-                if roll {
-                    if let Some((_, f)) = open.take() {
-                        finish(store, &run, f, &mut moves, &mut summary).await?;
-                    }
-                    let rel = format!("{key}/part-{run}-{seq:05}.parquet");
-                    seq += 1;
-                    let local = match store {
-                        Store::Local(root) => {
-                            crate::store::local_path(root, &format!("{STAGING}{run}/{rel}"))?
-                        }
-                        Store::S3 { .. } => staging_local.join(&rel),
-                    };
-                    if let Some(d) = local.parent() {
-                        std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
-                    }
-                    let file = std::fs::File::create(&local).map_err(|e| Error::io(&local, e))?;
-                    let writer = ArrowWriter::try_new(file, written.clone(), Some(props.clone()))
-                        .map_err(|e| Error::Parquet {
-                        object: local.display().to_string(),
-                        message: e.to_string(),
-                    })?;
-                    open = Some((
-                        key.clone(),
-                        OpenFile {
-                            rel,
-                            local,
-                            writer,
-                            rows: 0,
-                        },
-                    ));
+        let mut rows: std::collections::BTreeMap<String, Vec<u32>> = Default::default();
+        let mut last: Option<(i64, String)> = None;
+        for i in 0..batch.num_rows() {
+            // Consecutive records are mostly of the same hour: format the key once per hour.
+            let t = if starts.is_valid(i) {
+                starts.value(i)
+            } else {
+                i64::MIN
+            };
+            let key = match &last {
+                Some((h, k)) if *h == t.div_euclid(3600) && t != i64::MIN => k.clone(),
+                _ => {
+                    let k = key_of(i);
+                    last = (t != i64::MIN).then(|| (t.div_euclid(3600), k.clone()));
+                    k
                 }
-                let (_, f) = open.as_mut().expect("a file is open");
-                let take = slice
-                    .num_rows()
-                    .min(FILE_ROWS - f.rows.min(FILE_ROWS))
-                    .max(1);
-                let part = as_written(&slice.slice(0, take), &written)?;
-                f.writer.write(&part).map_err(|e| Error::Parquet {
-                    object: f.local.display().to_string(),
-                    message: e.to_string(),
-                })?;
-                f.rows += take;
-                summary.rows += take as u64;
-                slice = slice.slice(take, slice.num_rows() - take);
+            };
+            rows.entry(key).or_default().push(i as u32);
+        }
+        for (key, idx) in rows {
+            let part = if idx.len() == batch.num_rows() {
+                batch.clone()
+            } else {
+                datafusion::arrow::compute::take_record_batch(
+                    &batch,
+                    &datafusion::arrow::array::UInt32Array::from(idx),
+                )?
+            };
+            // What a batch holds, not what its buffers could: a decoder's batch of a small
+            // object keeps the capacity of a full one, so it is copied to its size first.
+            let used: usize = part
+                .columns()
+                .iter()
+                .map(|c| c.to_data().get_slice_memory_size().unwrap_or(0))
+                .sum();
+            let part = if used * 2 < part.get_array_memory_size() {
+                let all = datafusion::arrow::array::UInt32Array::from_iter_values(
+                    0..part.num_rows() as u32,
+                );
+                datafusion::arrow::compute::take_record_batch(&part, &all)?
+            } else {
+                part
+            };
+            let bytes = used;
+            held += bytes;
+            summary.rows += part.num_rows() as u64;
+            let p = pending.entry(key).or_default();
+            p.bytes += bytes;
+            p.batches.push(part);
+        }
+        while held > budget {
+            let key = pending
+                .iter()
+                .max_by_key(|(_, p)| p.bytes)
+                .map(|(k, _)| k.clone())
+                .expect("rows are held");
+            let p = pending.remove(&key).expect("listed");
+            held -= p.bytes;
+            if let Some(w) = writing.take() {
+                stage(store, &run, w, &mut moves, &mut summary).await?;
             }
-            i = j;
+            let files = files.clone();
+            writing = Some(tokio::task::spawn_blocking(move || files.write(&key, p)));
         }
     }
-    if let Some((_, f)) = open.take() {
-        finish(store, &run, f, &mut moves, &mut summary).await?;
+    if let Some(w) = writing.take() {
+        stage(store, &run, w, &mut moves, &mut summary).await?;
+    }
+    for (key, p) in std::mem::take(&mut pending) {
+        let files = files.clone();
+        let w = tokio::task::spawn_blocking(move || files.write(&key, p));
+        stage(store, &run, w, &mut moves, &mut summary).await?;
     }
     if let Err(e) = complete(&mut manifest) {
         if let Store::Local(root) = store {
@@ -505,27 +640,29 @@ pub async fn write_tables(store: &Store, tables: Vec<(&str, RecordBatch)>) -> Re
     Ok(())
 }
 
-async fn finish(
+/// Stages the files a run wrote (on S3, uploads them).
+async fn stage(
     store: &Store,
     run: &str,
-    f: OpenFile,
+    writing: tokio::task::JoinHandle<Result<Vec<Written>>>,
     moves: &mut Vec<(String, String)>,
     summary: &mut Summary,
 ) -> Result<()> {
-    f.writer.close().map_err(|e| Error::Parquet {
-        object: f.local.display().to_string(),
-        message: e.to_string(),
-    })?;
-    let size = std::fs::metadata(&f.local).map(|m| m.len()).unwrap_or(0);
-    let staged = format!("{STAGING}{run}/{}", f.rel);
-    if let Store::S3 { .. } = store {
-        store.put_file(&f.local, &staged).await?;
-        let _ = std::fs::remove_file(&f.local);
+    let written = writing
+        .await
+        .map_err(|e| Error::Usage(format!("writing a Parquet file failed: {e}")))??;
+    for f in written {
+        let size = std::fs::metadata(&f.local).map(|m| m.len()).unwrap_or(0);
+        let staged = format!("{STAGING}{run}/{}", f.rel);
+        if let Store::S3 { .. } = store {
+            store.put_file(&f.local, &staged).await?;
+            let _ = std::fs::remove_file(&f.local);
+        }
+        fault("staging", moves.len());
+        moves.push((staged, f.rel));
+        summary.files += 1;
+        summary.bytes += size;
     }
-    fault("staging", moves.len());
-    moves.push((staged, f.rel));
-    summary.files += 1;
-    summary.bytes += size;
     Ok(())
 }
 
