@@ -27,6 +27,11 @@ Q_B_SAGEFLOW = ("SELECT interface_id, sum(bytes) AS bytes FROM flows WHERE actio
                 "AND flow_direction = 'egress' AND dstaddr NOT LIKE '10.%' GROUP BY 1")
 Q_B_DUCKDB = ("SELECT \"interface-id\", sum(bytes) AS bytes FROM {src} WHERE action = 'ACCEPT' "
               "AND \"flow-direction\" = 'egress' AND dstaddr NOT LIKE '10.%' GROUP BY 1")
+# Issue 19, enrichment: the same input columns decoded, with and without the enrichment.
+Q_ENRICHED = "SELECT count(*) FROM flows WHERE leaves_vpc"
+Q_INPUTS = ("SELECT count(*) FROM flows WHERE coalesce(interface_id, srcaddr, dstaddr, pkt_srcaddr, "
+            "pkt_dstaddr, flow_direction, vpc_id, subnet_id, action, pkt_src_aws_service, pkt_dst_aws_service, "
+            "CAST(\"start\" + \"end\" + protocol + tcp_flags + traffic_path AS VARCHAR)) IS NOT NULL")
 Q_C_DUCKDB = ("SELECT count(*) FROM {src} WHERE action = 'ACCEPT' "
               "AND substr(\"interface-id\", 5) LIKE '0a0000000000000%' "
               "AND ((\"flow-direction\" = 'egress' AND dstaddr NOT LIKE '10.%') "
@@ -53,11 +58,11 @@ def duckdb_cmd(python, corpus, sql):
     return [python, "-c", code]
 
 
-def median_runs(cases):
+def median_runs(cases, runs=None):
     """cases: name -> command. Runs every case RUNS times, alternating; returns medians."""
     times = {k: [] for k in cases}
     rss = {k: [] for k in cases}
-    for _ in range(RUNS):
+    for _ in range(runs or RUNS):
         for k, cmd in cases.items():
             t, m = measure(cmd)
             times[k].append(t)
@@ -104,17 +109,67 @@ def main():
     results["b1"] = median_runs({
         "sageflow 1 core": ["taskset", "-c", "0"] + sf + ["query", corpus, "--quiet", "--format", "csv", "--inventory", inv, "--sql", Q_B_SAGEFLOW],
     })
-    print("Parquet export of the corpus, then (b) over it", flush=True)
-    shutil.rmtree(export_dir, ignore_errors=True)
-    t_export, rss_export = measure(sf + ["export", corpus, "--quiet", "--inventory", inv, "--out", export_dir])
-    results["bp"] = median_runs({
-        "sageflow parquet": sf + ["query", export_dir, "--quiet", "--format", "csv", "--inventory", inv, "--sql", Q_B_SAGEFLOW],
+    print("scan on the 4x corpus (memory)", flush=True)
+    results["scan_big"] = median_runs({
+        "sageflow scan 4x": sf + ["scan", large, "--quiet", "--format", "csv", "--inventory", os.path.join(large, "inventory")],
+    }, runs=1)
+    print("enrichment: leaves_vpc vs the same input columns decoded without --inventory", flush=True)
+    results["enrich"] = median_runs({
+        "sageflow enriched": sf + ["query", corpus, "--quiet", "--format", "csv", "--inventory", inv, "--sql", Q_ENRICHED],
+        "sageflow inputs only": sf + ["query", corpus, "--quiet", "--format", "csv", "--sql", Q_INPUTS],
     })
+    print("Parquet export of the corpus and of the 4x corpus", flush=True)
+    export = {}
+    for name, src, n_inv in (("default", corpus, inv), ("4x", large, os.path.join(large, "inventory"))):
+        out = export_dir if name == "default" else export_dir + "-4x"
+        shutil.rmtree(out, ignore_errors=True)
+        t, m = measure(sf + ["export", src, "--quiet", "--inventory", n_inv, "--out", out])
+        size = sum(os.path.getsize(os.path.join(p, f)) for p, _, fs in os.walk(out) for f in fs
+                   if f.endswith(".parquet") and "_sageflow" not in p)
+        gz = sum(os.path.getsize(os.path.join(p, f)) for p, _, fs in os.walk(os.path.join(src, "AWSLogs")) for f in fs)
+        export[name] = (t, m, size / 1e6, gz / 1e6)
+        print(f"  export {name}: {t:.2f}s {m:.0f} MB, {size / 1e6:.0f} MB Parquet from {gz / 1e6:.0f} MB gzip", flush=True)
+    print("queries over the export: sageflow, DuckDB read_parquet, DataFusion register_parquet", flush=True)
+    lo, hi, ymd = one_hour(python, export_dir)
+    glob = os.path.join(export_dir, "year=*/month=*/day=*/*.parquet")
+    duck_src = f"read_parquet('{glob}', hive_partitioning=true)"
+    part = f" AND year = '{ymd[0]}' AND month = '{ymd[1]}' AND day = '{ymd[2]}'"
+    with open(os.path.join(ROOT, "queries/report-bytes-per-resource.sql")) as f:
+        q_r = "\n".join(l for l in f.read().splitlines() if not l.startswith("--"))
+    window = (f"SELECT count(*) AS records, sum(bytes) AS bytes FROM flows "
+              f"WHERE start_time >= TIMESTAMP '{lo}' AND start_time < TIMESTAMP '{hi}'")
+    over = {
+        "a": ("SELECT count(*) FROM flows", "SELECT count(*) FROM flows"),
+        "b": (Q_B_SAGEFLOW, Q_B_SAGEFLOW),
+        "w": (window, window + part),
+        "r": (q_r, q_r),
+    }
+    for q, (sql_sf, sql_other) in over.items():
+        results["p" + q] = median_runs({
+            "sageflow parquet": sf + ["query", export_dir, "--quiet", "--format", "csv", "--sql", sql_sf],
+            "duckdb parquet": [python, "-c", "import duckdb; c = duckdb.connect(); c.execute('SET threads={}'); "
+                               "print(len(c.execute({!r}).fetchall()))".format(THREADS, sql_other.replace("FROM flows", "FROM " + duck_src))],
+            "datafusion parquet": [DFCSV, "parquet", export_dir, sql_other, str(THREADS)],
+        })
     print("memory on a corpus 4x larger", flush=True)
     results["big"] = median_runs({
         "sageflow 4x": sf + ["query", large, "--quiet", "--format", "csv", "--inventory", os.path.join(large, "inventory"), "--sql", Q_B_SAGEFLOW],
     })
-    write_report(results, floor, records, large_records, t_export, rss_export, corpus, large)
+    write_report(results, floor, records, large_records, export, corpus, large, (lo, hi))
+
+
+def one_hour(python, export_dir):
+    """A window of ten minutes from the export's first hour (the generated corpus spans
+    less than an hour): (lo, hi, (year, month, day))."""
+    code = ("import duckdb; "
+            f"print(duckdb.sql(\"SELECT strftime(date_trunc('hour', min(start_time) AT TIME ZONE 'UTC'), '%Y-%m-%d %H:%M:%S') "
+            f"FROM read_parquet('{export_dir}/year=*/month=*/day=*/*.parquet')\").fetchall()[0][0])")
+    lo = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    day, clock = lo.split(" ")
+    hi = f"{day} {clock[:2]}:10:00"
+    y, m, d = day.split("-")
+    return lo, hi, (y, m, d)
+
 
 
 def versions(python):
@@ -131,7 +186,7 @@ def versions(python):
     }
 
 
-def write_report(r, floor, records, large_records, t_export, rss_export, corpus, large):
+def write_report(r, floor, records, large_records, export, corpus, large, window):
     cpu = "?"
     try:
         with open("/proc/cpuinfo") as f:
@@ -166,20 +221,37 @@ def write_report(r, floor, records, large_records, t_export, rss_export, corpus,
             ratio = med / base
             w(f"| {title} | {tool} | {med:.2f} | {', '.join(f'{x:.2f}' for x in runs)} | {rate(med):,.0f} | "
               f"{rate(med) / THREADS:,.0f} | {rss:.0f} | {ratio:.2f}x |")
-    for q, title in (("b1", "(b) one core"), ("bp", "(b) over the Parquet export"), ("big", "(b) 4x corpus")):
+    for q, title in (("b1", "(b) one core"), ("scan_big", "(c) scan, 4x corpus"), ("enrich", "leaves_vpc vs its inputs"),
+                     ("big", "(b) 4x corpus")):
         for tool, (med, rss, runs) in r[q].items():
-            n = large_records if q == "big" else records
+            n = large_records if q in ("big", "scan_big") else records
             w(f"| {title} | {tool} | {med:.2f} | {', '.join(f'{x:.2f}' for x in runs)} | {rate(med, n):,.0f} | "
               f"{rate(med, n) / (1 if q == 'b1' else THREADS):,.0f} | {rss:.0f} | |")
     w("")
+    w("Over the Parquet export of the default corpus (`sageflow export`, day partitions), as a dashboard would "
+      "query it: sageflow `query <export>` (its exported enrichment, no --inventory), DuckDB "
+      "`read_parquet(..., hive_partitioning=true)`, DataFusion `register_parquet` with the partition columns "
+      f"(`examples/datafusion_csv.rs parquet`). (w) is ten minutes, {window[0]} to {window[1]} UTC (the corpus spans 39 minutes); DuckDB and "
+      "DataFusion are also given that day's partition values. (r) is `queries/report-bytes-per-resource.sql`.")
+    w("")
+    w("| query | tool | median s | runs (s) | peak RSS MB | sageflow is faster by |")
+    w("|---|---|---|---|---|---|")
+    for q, title in (("pa", "(a) count(*)"), ("pb", "(b) egress bytes per interface"), ("pw", "(w) ten minutes"),
+                     ("pr", "(r) bytes per resource")):
+        base = r[q]["sageflow parquet"][0]
+        for tool, (med, rss, runs) in r[q].items():
+            w(f"| {title} | {tool} | {med:.2f} | {', '.join(f'{x:.2f}' for x in runs)} | {rss:.0f} | {med / base:.2f}x |")
+    w("")
     w("Floor, gzip decompression alone on one thread (`examples/gunzip_floor.rs`): " +
       ", ".join(f"{k.replace('_s', '')}: {val:,.0f} records/s" for k, val in floor.items()) + ".")
-    w(f"Export of the corpus to Parquet: {t_export:.2f} s, peak RSS {rss_export:.0f} MB.")
+    for name, (t, m, size, gz) in export.items():
+        w(f"Export of the {name} corpus to Parquet: {t:.2f} s, peak RSS {m:.0f} MB, "
+          f"{size:.0f} MB of Parquet from {gz:.0f} MB of gzip logs ({size / gz:.0%}).")
     w("")
     b = r["b"]
     sf_b = b["sageflow"][0]
     one = rate(r["b1"]["sageflow 1 core"][0])
-    bp = r["bp"]["sageflow parquet"][0]
+    bp = r["pb"]["sageflow parquet"][0]
     rss_default = max(b["sageflow"][1], r["b1"]["sageflow 1 core"][1])
     rss_big = r["big"]["sageflow 4x"][1]
     w("## Targets")
@@ -200,6 +272,30 @@ def write_report(r, floor, records, large_records, t_export, rss_export, corpus,
     row("peak RSS on the 4x corpus (12 objects of ~75 MB gzip) <= 10% higher", f"{rss_big:.0f} MB ({x:+.0%})", x <= 0.10)
     x = sf_b / bp
     row("(b) over the Parquet export >= 10x faster than over gzip text", f"{x:.1f}x", x >= 10)
+    c = r["c"]
+    x = c["sageflow scan"][0] / c["sageflow leaves-vpc SQL"][0]
+    row("scan with every bundled rule <= 1.3x the leaves-vpc SQL alone", f"{c['sageflow scan'][0]:.2f} s vs "
+        f"{c['sageflow leaves-vpc SQL'][0]:.2f} s = {x:.2f}x", x <= 1.3)
+    scan_rss = c["sageflow scan"][1]
+    row("scan peak RSS <= 200 MB on the default corpus", f"{scan_rss:.0f} MB", scan_rss <= 200)
+    big = r["scan_big"]["sageflow scan 4x"][1]
+    x = big / scan_rss - 1
+    row("scan peak RSS on the 4x corpus <= 10% higher", f"{big:.0f} MB ({x:+.0%})", x <= 0.10)
+    e = r["enrich"]
+    x = e["sageflow enriched"][0] / e["sageflow inputs only"][0]
+    row("a query reading enrichment columns <= 1.2x decoding the same inputs without --inventory",
+        f"{e['sageflow enriched'][0]:.2f} s vs {e['sageflow inputs only'][0]:.2f} s = {x:.2f}x", x <= 1.2)
+    for name, (t, m, size, gz) in export.items():
+        row(f"export peak RSS <= 400 MB, {name} corpus", f"{m:.0f} MB", m <= 400)
+        row(f"export smaller than the gzip logs, {name} corpus", f"{size:.0f} MB vs {gz:.0f} MB", size < gz)
+    t = export["default"][0]
+    row("export <= 10 s on the default corpus", f"{t:.2f} s", t <= 10)
+    for q, title in (("pa", "(a)"), ("pb", "(b)"), ("pw", "(w) ten minutes"), ("pr", "(r) bytes per resource")):
+        mine = r[q]["sageflow parquet"][0]
+        for other in ("duckdb parquet", "datafusion parquet"):
+            theirs = r[q][other][0]
+            row(f"over the export, {title}: sageflow at least as fast as {other}",
+                f"{mine:.2f} s vs {theirs:.2f} s", mine <= theirs)
     w("")
     w("Reproduce: `bash benches/compare.sh` (see the README).")
     with open(os.path.join(ROOT, "BENCHMARKS.md"), "w") as f:
