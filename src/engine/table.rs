@@ -202,11 +202,11 @@ impl TableProvider for FlowsTable {
 #[derive(Debug)]
 struct PostProcess {
     enricher: Arc<Enricher>,
-    /// Per output column: a decoded column position, or an enrichment column index.
+    /// Per output column: a decoded column position, or a position in `wanted`.
     outputs: Vec<Result<usize, usize>>,
     schema: SchemaRef,
-    /// `remote_evidence` is projected (it costs a string per record).
-    evidence: bool,
+    /// The enrichment columns projected (indices in `enrich::COLUMNS`): only they are made.
+    wanted: Vec<usize>,
 }
 
 impl PostProcess {
@@ -215,7 +215,7 @@ impl PostProcess {
         if batch.schema().fields() == self.schema.fields() {
             return Ok(batch);
         }
-        let enriched = self.enricher.enrich(&batch, self.evidence)?;
+        let enriched = self.enricher.enrich(&batch, &self.wanted)?;
         let columns: Vec<ArrayRef> = self
             .outputs
             .iter()
@@ -256,14 +256,20 @@ fn plan_enrichment(
             decode.push(i);
         }
     }
+    let mut wanted: Vec<usize> = Vec::new();
     let outputs: Vec<Result<usize, usize>> = projection
         .iter()
         .map(|c| match sources[*c] {
-            ColumnSource::Enriched(k) => Err(k),
+            ColumnSource::Enriched(k) => Err(match wanted.iter().position(|w| *w == k) {
+                Some(at) => at,
+                None => {
+                    wanted.push(k);
+                    wanted.len() - 1
+                }
+            }),
             _ => Ok(decode.iter().position(|d| d == c).expect("decoded")),
         })
         .collect();
-    let evidence = outputs.contains(&Err(crate::enrich::REMOTE_EVIDENCE));
     let out_schema = Arc::new(Schema::new(
         projection
             .iter()
@@ -276,7 +282,7 @@ fn plan_enrichment(
             enricher: enricher.clone(),
             outputs,
             schema: out_schema,
-            evidence,
+            wanted,
         }),
     )
 }

@@ -13,7 +13,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanBuilder, RecordBatch, StringViewBuilder,
+    Array, ArrayRef, ArrowPrimitiveType, AsArray, BooleanBuilder, PrimitiveArray, RecordBatch,
+    StringViewArray, StringViewBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, Int32Type, Int64Type, Schema};
 
@@ -101,10 +102,11 @@ impl Enricher {
         self.enis.get(eni).map(|e| &e.owner)
     }
 
-    /// Computes the enrichment columns for `batch`, which must hold the [`INPUTS`]
-    /// columns it has (missing ones count as NULL). Returns them in [`COLUMNS`] order;
-    /// `remote_evidence` is text made per record, so it is NULL unless `evidence`.
-    pub fn enrich(&self, batch: &RecordBatch, evidence: bool) -> Result<Vec<ArrayRef>> {
+    /// Computes the enrichment columns `wanted` (indices in [`COLUMNS`]) for `batch`,
+    /// which must hold the [`INPUTS`] columns it has (missing ones count as NULL), and
+    /// returns them in `wanted`'s order. A query reads a few of them: building the text of
+    /// every other one for every record cost more than classifying the record.
+    pub fn enrich(&self, batch: &RecordBatch, wanted: &[usize]) -> Result<Vec<ArrayRef>> {
         let n = batch.num_rows();
         let text = |name: &str| {
             batch
@@ -112,7 +114,7 @@ impl Enricher {
                 .map(|c| datafusion::arrow::compute::cast(c, &DataType::Utf8View))
                 .transpose()
         };
-        let (eni_c, src_c, dst_c, psrc_c, pdst_c, dir_c, vpc_c, subnet_c, act_c, ssvc_c, dsvc_c) = (
+        let columns = [
             text("interface_id")?,
             text("srcaddr")?,
             text("dstaddr")?,
@@ -124,97 +126,123 @@ impl Enricher {
             text("action")?,
             text("pkt_src_aws_service")?,
             text("pkt_dst_aws_service")?,
-        );
+        ];
+        let [
+            eni_c,
+            src_c,
+            dst_c,
+            psrc_c,
+            pdst_c,
+            dir_c,
+            vpc_c,
+            subnet_c,
+            act_c,
+            ssvc_c,
+            dsvc_c,
+        ] = columns
+            .each_ref()
+            .map(|c| c.as_ref().map(|a| a.as_string_view()));
         let int64 = |name: &str| {
             batch
                 .column_by_name(name)
-                .map(|c| c.as_primitive::<Int64Type>().clone())
+                .map(|c| c.as_primitive::<Int64Type>())
         };
         let int32 = |name: &str| {
             batch
                 .column_by_name(name)
-                .map(|c| c.as_primitive::<Int32Type>().clone())
+                .map(|c| c.as_primitive::<Int32Type>())
         };
         let (start_c, end_c) = (int64("start"), int64("end"));
         let (path_c, proto_c, flags_c) =
             (int32("traffic_path"), int32("protocol"), int32("tcp_flags"));
 
-        let mut b: Vec<StringViewBuilder> = (0..TEXT_COLUMNS)
-            .map(|_| StringViewBuilder::with_capacity(n))
+        let mut texts: Vec<(usize, StringViewBuilder)> = wanted
+            .iter()
+            .filter(|&&k| k < TEXT_COLUMNS)
+            .map(|&k| (k, StringViewBuilder::with_capacity(n)))
             .collect();
+        let evidence = wanted.contains(&REMOTE_EVIDENCE);
         let mut leaves = BooleanBuilder::with_capacity(n);
         let mut bypass = BooleanBuilder::with_capacity(n);
         let mut text = String::new();
         for i in 0..n {
-            let get_i64 = |c: &Option<datafusion::arrow::array::Int64Array>| {
-                c.as_ref().and_then(|a| a.is_valid(i).then(|| a.value(i)))
-            };
-            let get_i32 = |c: &Option<datafusion::arrow::array::Int32Array>| {
-                c.as_ref().and_then(|a| a.is_valid(i).then(|| a.value(i)))
-            };
             let rec = Record {
-                eni: s(&eni_c, i),
-                src: s(&src_c, i),
-                dst: s(&dst_c, i),
-                pkt_src: s(&psrc_c, i),
-                pkt_dst: s(&pdst_c, i),
-                direction: s(&dir_c, i),
-                vpc: s(&vpc_c, i),
-                subnet: s(&subnet_c, i),
-                action: s(&act_c, i),
-                src_service: s(&ssvc_c, i),
-                dst_service: s(&dsvc_c, i),
-                start: get_i64(&start_c),
-                end: get_i64(&end_c),
-                traffic_path: get_i32(&path_c),
-                protocol: get_i32(&proto_c),
-                tcp_flags: get_i32(&flags_c),
+                eni: s(eni_c, i),
+                src: s(src_c, i),
+                dst: s(dst_c, i),
+                pkt_src: s(psrc_c, i),
+                pkt_dst: s(pdst_c, i),
+                direction: s(dir_c, i),
+                vpc: s(vpc_c, i),
+                subnet: s(subnet_c, i),
+                action: s(act_c, i),
+                src_service: s(ssvc_c, i),
+                dst_service: s(dsvc_c, i),
+                start: int(start_c, i),
+                end: int(end_c, i),
+                traffic_path: int(path_c, i),
+                protocol: int(proto_c, i),
+                tcp_flags: int(flags_c, i),
             };
             let e = self.enrich_record(&rec);
-            let resource = e.resource.as_ref();
-            text.clear();
-            if evidence {
-                e.remote_evidence.write(&mut text);
-            }
-            let vals: [Option<&str>; TEXT_COLUMNS] = [
-                Some(e.owner_kind),
-                resource.and_then(|r| r.rtype),
-                resource.and_then(|r| r.name),
-                resource.and_then(|r| r.user_profile),
-                resource.and_then(|r| r.candidates.as_deref()),
-                e.attribution,
-                e.rule,
-                resource.and_then(|r| r.document).or(e.document),
-                e.direction,
-                e.local,
-                e.remote,
-                e.remote_kind,
-                e.remote_service,
-                e.remote_vpc,
-                (!text.is_empty()).then_some(text.as_str()),
-                e.initiator,
-            ];
-            for (builder, v) in b.iter_mut().zip(vals) {
-                builder.append_option(v);
+            if !texts.is_empty() {
+                let resource = e.resource.as_ref();
+                text.clear();
+                if evidence {
+                    e.remote_evidence.write(&mut text);
+                }
+                let vals: [Option<&str>; TEXT_COLUMNS] = [
+                    Some(e.owner_kind),
+                    resource.and_then(|r| r.rtype),
+                    resource.and_then(|r| r.name),
+                    resource.and_then(|r| r.user_profile),
+                    resource.and_then(|r| r.candidates.as_deref()),
+                    e.attribution,
+                    e.rule,
+                    resource.and_then(|r| r.document).or(e.document),
+                    e.direction,
+                    e.local,
+                    e.remote,
+                    e.remote_kind,
+                    e.remote_service,
+                    e.remote_vpc,
+                    (!text.is_empty()).then_some(text.as_str()),
+                    e.initiator,
+                ];
+                for (k, builder) in &mut texts {
+                    builder.append_option(vals[*k]);
+                }
             }
             leaves.append_value(e.leaves_vpc);
             bypass.append_value(e.endpoint_bypass);
         }
-        let mut out: Vec<ArrayRef> = b
+        let texts: Vec<(usize, ArrayRef)> = texts
             .into_iter()
-            .map(|mut x| Arc::new(x.finish()) as ArrayRef)
+            .map(|(k, mut b)| (k, Arc::new(b.finish()) as ArrayRef))
             .collect();
-        out.push(Arc::new(leaves.finish()));
-        out.push(Arc::new(bypass.finish()));
-        Ok(out)
+        let (leaves, bypass): (ArrayRef, ArrayRef) =
+            (Arc::new(leaves.finish()), Arc::new(bypass.finish()));
+        Ok(wanted
+            .iter()
+            .map(|&k| match k.cmp(&TEXT_COLUMNS) {
+                std::cmp::Ordering::Less => texts
+                    .iter()
+                    .find(|(x, _)| *x == k)
+                    .map(|(_, a)| a.clone())
+                    .expect("built above"),
+                std::cmp::Ordering::Equal => leaves.clone(),
+                std::cmp::Ordering::Greater => bypass.clone(),
+            })
+            .collect())
     }
 }
 
-fn s(c: &Option<ArrayRef>, i: usize) -> Option<&str> {
-    c.as_ref().and_then(|a| {
-        let a = a.as_string_view();
-        a.is_valid(i).then(|| a.value(i))
-    })
+fn s(c: Option<&StringViewArray>, i: usize) -> Option<&str> {
+    c.and_then(|a| a.is_valid(i).then(|| a.value(i)))
+}
+
+fn int<T: ArrowPrimitiveType>(c: Option<&PrimitiveArray<T>>, i: usize) -> Option<T::Native> {
+    c.and_then(|a| a.is_valid(i).then(|| a.value(i)))
 }
 
 /// The schema of [`COLUMNS`].

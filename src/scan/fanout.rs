@@ -246,11 +246,39 @@ impl Route {
                         DataFusionError::Internal("a filter of flows is not boolean".into())
                     })?
                     .clone();
-                filter_record_batch(&projected, &mask)?
+                let kept = filter_record_batch(&projected, &mask)?;
+                // The few rows a rule keeps would otherwise hold the string buffers of the
+                // whole batch for as long as its sort or aggregation does: every batch of
+                // the read, in the end.
+                if kept.num_rows() * 2 < batch.num_rows() {
+                    compact(kept)?
+                } else {
+                    kept
+                }
             }
         };
         Ok((out.num_rows() > 0).then_some(out))
     }
+}
+
+/// `batch` with its string and binary views copied out of the buffers they share.
+fn compact(batch: RecordBatch) -> DfResult<RecordBatch> {
+    use datafusion::arrow::array::{ArrayRef, AsArray};
+    use datafusion::arrow::datatypes::DataType;
+    let columns: Vec<ArrayRef> = batch
+        .columns()
+        .iter()
+        .map(|c| match c.data_type() {
+            DataType::Utf8View => Arc::new(c.as_string_view().gc()) as ArrayRef,
+            DataType::BinaryView => Arc::new(c.as_binary_view().gc()),
+            _ => c.clone(),
+        })
+        .collect();
+    Ok(RecordBatch::try_new_with_options(
+        batch.schema(),
+        columns,
+        &datafusion::arrow::array::RecordBatchOptions::new().with_row_count(Some(batch.num_rows())),
+    )?)
 }
 
 /// Reads partition `p` of the read and hands its batches out; on an error, every plan
