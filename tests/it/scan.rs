@@ -721,17 +721,18 @@ fn a_rule_reading_flows_twice_gets_every_row_from_the_one_read() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let per_eni = |f: &Value| {
+        (
+            text(&f["interface_id"]),
+            text(&f["records"]),
+            text(&f["bytes"]),
+        )
+    };
     let findings: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     let from_scan: BTreeSet<(String, String, String)> = findings
         .iter()
         .filter(|f| f["rule"] == "self-join")
-        .map(|f| {
-            (
-                text(&f["interface_id"]),
-                text(&f["records"]),
-                text(&f["bytes"]),
-            )
-        })
+        .map(per_eni)
         .collect();
     let out = sageflow()
         .arg("query")
@@ -747,16 +748,7 @@ fn a_rule_reading_flows_twice_gets_every_row_from_the_one_read() {
         String::from_utf8_lossy(&out.stderr)
     );
     let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
-    let from_query: BTreeSet<(String, String, String)> = rows
-        .iter()
-        .map(|f| {
-            (
-                text(&f["interface_id"]),
-                text(&f["records"]),
-                text(&f["bytes"]),
-            )
-        })
-        .collect();
+    let from_query: BTreeSet<(String, String, String)> = rows.iter().map(per_eni).collect();
     assert!(from_query.len() > 1, "{from_query:?}");
     assert_eq!(from_scan, from_query);
     // The probe side waited on disk: the read did not stop for it, nor lose its rows.
