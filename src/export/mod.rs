@@ -520,14 +520,26 @@ pub async fn export(
                 i64::MIN
             };
             let key = match &last {
-                Some((h, k)) if *h == t.div_euclid(3600) && t != i64::MIN => k.clone(),
+                Some((h, k)) if *h == t.div_euclid(3600) && t != i64::MIN => k,
                 _ => {
                     let k = key_of(i);
-                    last = (t != i64::MIN).then(|| (t.div_euclid(3600), k.clone()));
-                    k
+                    // A record without a start never reuses a key: its hour is not one.
+                    let hour = if t != i64::MIN {
+                        t.div_euclid(3600)
+                    } else {
+                        i64::MIN
+                    };
+                    last = Some((hour, k));
+                    &last.as_ref().expect("set above").1
                 }
             };
-            rows.entry(key).or_default().push(i as u32);
+            // Looked up before inserting, so a row of a known partition copies no key.
+            match rows.get_mut(key) {
+                Some(v) => v.push(i as u32),
+                None => {
+                    rows.insert(key.clone(), vec![i as u32]);
+                }
+            }
         }
         for (key, idx) in rows {
             let part = if idx.len() == batch.num_rows() {
@@ -553,11 +565,10 @@ pub async fn export(
             } else {
                 part
             };
-            let bytes = used;
-            held += bytes;
+            held += used;
             summary.rows += part.num_rows() as u64;
             let p = pending.entry(key).or_default();
-            p.bytes += bytes;
+            p.bytes += used;
             p.batches.push(part);
         }
         while held > budget {
