@@ -263,12 +263,15 @@ fn a_gigabyte_of_records_is_read_in_bounded_memory() {
 /// The export holds sort runs, not its input: four times the records (each far past a run
 /// of 8 MiB at `--memory-limit 128M`) must not raise its peak by more than the slack of
 /// the allocator. Issue 19: the export used to sort all of its rows in one DataFusion sort
-/// whose buffers and merges took 1.5 GB on the benchmark corpus.
+/// whose buffers and merges took 1.5 GB on the benchmark corpus. The smaller export is
+/// 300,000 records because at 150,000 the peak had not reached its plateau in every run
+/// (287 to 332 MiB over eight runs, against 317 to 320 at 300,000), which made a bounded
+/// export fail this test now and then.
 #[test]
 fn an_export_holds_its_sort_runs_not_its_input() {
     let dir = tempfile::tempdir().unwrap();
     let mut peaks = Vec::new();
-    for records in [150_000u64, 600_000] {
+    for records in [300_000u64, 1_200_000] {
         let logs = dir.path().join(format!("logs-{records}"));
         let spec = sageflow::generate::Spec {
             records,
