@@ -26,7 +26,7 @@ pub enum GroupBy {
 }
 
 /// Columns the grouping adds, when the rule does not select a column of that name.
-pub const ADDED: &[&str] = &["first_seen", "last_seen", "records"];
+pub const ADDED: [&str; 3] = super::connections::ADDED;
 
 /// Columns summed over a group; every other column is the first record's.
 const SUMMED: &[&str] = &["bytes", "packets"];
@@ -63,21 +63,39 @@ pub async fn grouped(
     if by == GroupBy::Flow || !groupable {
         return Ok(None);
     }
+    let ends = [
+        endpoint("srcaddr", "srcport"),
+        endpoint("dstaddr", "dstport"),
+    ];
+    let [low, high] = [
+        format!("least({}, {})", ends[0], ends[1]),
+        format!("greatest({}, {})", ends[0], ends[1]),
+    ];
+    // The first record: at equal times, the one sent from the higher port, which is the
+    // client's request rather than the server's reply.
+    let first = "\"start\" ASC NULLS LAST, \"srcport\" DESC NULLS LAST, \"srcaddr\" ASC NULLS LAST";
+    if by == GroupBy::Connection {
+        // Then the record's own place in the logs, so that of two records alike in those
+        // the same one is first in every run.
+        let mut order = first.to_string();
+        for c in ["source_object", "source_line"]
+            .into_iter()
+            .filter(|c| has(c))
+        {
+            order.push_str(&format!(", {} ASC NULLS LAST", quote(c)));
+        }
+        let sql = format!(
+            "SELECT *, {low} AS {lo}, {high} AS {hi} FROM {ROWS} \
+             ORDER BY \"interface_id\", \"protocol\", {lo}, {hi}, {order}",
+            lo = quote(super::connections::LOW_END),
+            hi = quote(super::connections::HIGH_END),
+        );
+        if let Some(df) = by_connection(ctx, plan.clone(), &sql).await? {
+            return Ok(Some(df));
+        }
+    }
     let keys: Vec<String> = match by {
-        GroupBy::Connection => vec![
-            quote("interface_id"),
-            quote("protocol"),
-            format!(
-                "least({a}, {b})",
-                a = endpoint("srcaddr", "srcport"),
-                b = endpoint("dstaddr", "dstport")
-            ),
-            format!(
-                "greatest({a}, {b})",
-                a = endpoint("srcaddr", "srcport"),
-                b = endpoint("dstaddr", "dstport")
-            ),
-        ],
+        GroupBy::Connection => vec![quote("interface_id"), quote("protocol"), low, high],
         _ => {
             let mut k: Vec<String> = ["sagemaker_resource_type", "sagemaker_resource"]
                 .into_iter()
@@ -106,9 +124,6 @@ pub async fn grouped(
         ]
         .contains(&c),
     };
-    // The first record: at equal times, the one sent from the higher port, which is the
-    // client's request rather than the server's reply.
-    let first = "ORDER BY \"start\" ASC NULLS LAST, \"srcport\" DESC NULLS LAST, \"srcaddr\" ASC NULLS LAST";
     let mut select: Vec<String> = columns
         .iter()
         .map(|c| {
@@ -122,7 +137,7 @@ pub async fn grouped(
             } else if SUMMED.contains(&c.as_str()) {
                 format!("sum({q}) AS {q}")
             } else {
-                format!("first_value({q} {first}) AS {q}")
+                format!("first_value({q} ORDER BY {first}) AS {q}")
             }
         })
         .collect();
@@ -155,14 +170,58 @@ pub async fn grouped(
         select.join(", "),
         keys.join(", ")
     );
+    over_rows(ctx, plan, &sql).await.map(Some)
+}
+
+/// `sql` planned over `plan`'s rows, which it reads as [`ROWS`].
+async fn over_rows(ctx: &SessionContext, plan: LogicalPlan, sql: &str) -> Result<DataFrame> {
     let rows = DataFrame::new(ctx.state(), plan).into_view();
     let _ = ctx.deregister_table(ROWS).map_err(Error::from_datafusion)?;
     ctx.register_table(ROWS, rows)
         .map_err(Error::from_datafusion)?;
     // The plan holds the view itself, so the name is free again once it is planned.
-    let df = ctx.sql(&sql).await;
+    let df = ctx.sql(sql).await;
     ctx.deregister_table(ROWS).map_err(Error::from_datafusion)?;
-    Ok(Some(df.map_err(Error::from_datafusion)?))
+    df.map_err(Error::from_datafusion)
+}
+
+/// One finding per connection from `sorted` (the rule's rows with the connection's ends,
+/// sorted by connection, first record first) in one pass ([`super::connections`]); `None`
+/// when the rule's columns do not suit it (they are grouped by SQL instead).
+async fn by_connection(
+    ctx: &SessionContext,
+    plan: LogicalPlan,
+    sorted: &str,
+) -> Result<Option<DataFrame>> {
+    use super::connections::{Connections, Layout};
+    let df = over_rows(ctx, plan, sorted).await?;
+    let Some(layout) = Layout::new(df.schema().as_arrow(), SUMMED) else {
+        return Ok(None);
+    };
+    let sorted = df
+        .create_physical_plan()
+        .await
+        .map_err(Error::from_datafusion)?;
+    if sorted.properties().partitioning.partition_count() != 1 {
+        return Ok(None);
+    }
+    let Some(sorted) = super::connections::unviewed(&sorted).map_err(Error::from_datafusion)?
+    else {
+        tracing::debug!(
+            "the rows of a rule are grouped by SQL: their sorted plan is not one sort\n{}",
+            datafusion::physical_plan::displayable(sorted.as_ref()).indent(false)
+        );
+        return Ok(None);
+    };
+    let schema = layout.output();
+    let table = datafusion::catalog::streaming::StreamingTable::try_new(
+        schema,
+        vec![std::sync::Arc::new(Connections::new(layout, sorted))],
+    )
+    .map_err(Error::from_datafusion)?;
+    ctx.read_table(std::sync::Arc::new(table))
+        .map(Some)
+        .map_err(Error::from_datafusion)
 }
 
 /// A finding's id, stable across runs: a hash of the rule and what identifies the finding

@@ -1,6 +1,7 @@
 //! `sageflow scan`: runs every rule, removes accepted findings (suppressions), and
 //! writes the findings as a table, JSON, NDJSON, CSV or SARIF.
 
+mod connections;
 pub mod fanout;
 pub mod group;
 mod report;
