@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Reproducible benchmark: sageflow vs DuckDB vs DataFusion's CSV reader on the same
-# generated gzip flow logs, plus the gzip floor, Parquet export and memory on a 4x corpus.
+# generated gzip flow logs, plus the gzip floor, Parquet export and memory on a 4x corpus,
+# and the same queries on local workers (benches/scale_out.py).
 # Writes BENCHMARKS.md. Env: RECORDS (default 4000000), RUNS (3), BENCH_DIR (target/bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,3 +31,5 @@ gen "$DIR/corpus-4x" "$LARGE" 12
 
 "$DIR/venv/bin/python" benches/compare.py "$(realpath "$DIR/corpus")" "$(realpath "$DIR/corpus-4x")" \
   "$(realpath "$DIR")/export" "$DIR/venv/bin/python" "$RECORDS" "$LARGE"
+# Issue 20: query (b) in-process and on 1, 2 and 4 local workers (its own section).
+"$DIR/venv/bin/python" benches/scale_out.py "$(realpath "$DIR/corpus-4x")" "$LARGE"

@@ -62,6 +62,11 @@ pub enum Error {
     #[error("{message}")]
     Config { message: String, hint: &'static str },
 
+    /// A distributed run (`--workers`) whose worker failed or stopped answering: its
+    /// result is incomplete, and the run ends with this error instead.
+    #[error("{message}")]
+    Workers { message: String },
+
     /// An inventory file (AWS CLI JSON output or ip-ranges.json) that cannot be read.
     #[error("{file}: {message}")]
     Inventory { file: String, message: String },
@@ -148,6 +153,9 @@ impl Error {
                     "check the name, --region and the credentials (`aws sts get-caller-identity --profile …`); behind a proxy or TLS inspection set HTTPS_PROXY and AWS_CA_BUNDLE",
                 )
             }
+            Error::Workers { .. } => Some(
+                "run it again once every worker is up (`sageflow worker --listen …`), or leave the failed one out of --workers",
+            ),
             Error::Source { .. } => Some(
                 "pass a file, a directory (read recursively) or a quoted glob such as 'logs/**/*.log.gz'",
             ),
@@ -253,6 +261,9 @@ impl Error {
                 message: message.clone(),
             },
             Error::Usage(m) => Error::Usage(m.clone()),
+            Error::Workers { message } => Error::Workers {
+                message: message.clone(),
+            },
             Error::Document {
                 file,
                 message,

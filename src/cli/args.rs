@@ -59,6 +59,26 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff), e.g. `sageflow man > sageflow.1`.
     Man,
+    /// Serve as a worker of distributed runs (`--workers` of query and scan): reads its share of the
+    /// objects and runs its stages of the plan, until interrupted.
+    #[cfg(feature = "distributed")]
+    Worker(WorkerArgs),
+}
+
+#[cfg(feature = "distributed")]
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// Address and port to serve on: 0.0.0.0:7420 for every interface of the host (workers
+    /// speak plain gRPC: keep them in a private network, or behind a service mesh for TLS).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7420")]
+    pub listen: std::net::SocketAddr,
+
+    /// Memory for this worker's sorts, joins and aggregations before they spill to disk.
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
+    pub memory_limit: usize,
+
+    #[command(flatten)]
+    pub aws: crate::aws::AwsOptions,
 }
 
 #[derive(Debug, Args)]
@@ -326,6 +346,17 @@ pub struct InputArgs {
     /// Only flow logs of these regions (S3 AWSLogs layout); repeatable.
     #[arg(long = "log-region", value_name = "REGION")]
     pub log_regions: Vec<String>,
+
+    /// Run on these workers (`sageflow worker` on each): host:port[,host:port…], or @FILE
+    /// with one or more per line. Each worker reads a share of the objects, decodes and
+    /// enriches it and runs what it can of the query (filters, partial aggregates); a scan's
+    /// rules run here on the rows the workers send. Local paths must be on storage every
+    /// worker sees at the same path (S3 is read with each worker's own credentials).
+    /// `query` and `scan` only; CloudWatch Logs sources, --rejects, and scan --state over
+    /// local files run in-process. Without it everything runs in this process.
+    #[cfg(feature = "distributed")]
+    #[arg(long, value_name = "URLS", env = "SAGEFLOW_WORKERS")]
+    pub workers: Option<String>,
 
     #[command(flatten)]
     pub aws: crate::aws::AwsOptions,

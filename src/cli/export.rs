@@ -3,6 +3,7 @@
 use super::*;
 
 pub(super) async fn export(a: args::ExportArgs) -> Result<u8> {
+    in_process_only(&a.input, "export")?;
     use crate::export::{self as ex, Store};
     let out = a
         .out

@@ -70,6 +70,8 @@ pub async fn run(cli: Cli) -> Result<u8> {
             clap_complete::generate(a.shell, &mut cmd, "sageflow", &mut std::io::stdout());
             Ok(EXIT_OK)
         }
+        #[cfg(feature = "distributed")]
+        Command::Worker(a) => worker(a).await,
         Command::Man => {
             let cmd = <Cli as clap::CommandFactory>::command();
             clap_mangen::Man::new(cmd)
@@ -78,6 +80,40 @@ pub async fn run(cli: Cli) -> Result<u8> {
             Ok(EXIT_OK)
         }
     }
+}
+
+/// The session `query` runs in over `input` (its tables, inventory and sources, on the
+/// workers of `--workers` if given), with the run's counters and rejects: for tests and
+/// for programs that embed sageflow.
+pub async fn session(
+    input: &InputArgs,
+) -> Result<(SessionContext, Arc<ScanStats>, Arc<RejectSink>)> {
+    let run = prepare(input, None).await?;
+    Ok((run.query_ctx().clone(), run.stats, run.rejects))
+}
+
+/// `sageflow worker`: serves until interrupted.
+#[cfg(feature = "distributed")]
+async fn worker(a: args::WorkerArgs) -> Result<u8> {
+    let worker = engine::distributed::worker(a.memory_limit, a.aws);
+    eprintln!(
+        "sageflow worker listening on {} (give it to query as --workers {})",
+        a.listen, a.listen
+    );
+    engine::distributed::serve(a.listen, worker).await?;
+    Ok(EXIT_OK)
+}
+
+/// Refuses `--workers` for a command that runs in-process only.
+pub(super) fn in_process_only(input: &InputArgs, command: &str) -> Result<()> {
+    #[cfg(feature = "distributed")]
+    if input.workers.is_some() {
+        return Err(Error::Usage(format!(
+            "--workers: `{command}` runs in this process in this version (`query` and `scan` run on workers); leave out --workers (or unset SAGEFLOW_WORKERS)"
+        )));
+    }
+    let _ = (input, command);
+    Ok(())
 }
 
 #[cfg(test)]

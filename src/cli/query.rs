@@ -34,10 +34,10 @@ pub(super) async fn query(a: QueryArgs) -> Result<u8> {
             };
             let mut progress = progress::Progress::start(run.stats.clone(), run.quiet);
             let result = run_sql(
-                &run.ctx,
+                run.query_ctx(),
                 &sql,
                 printing,
-                Some(&run.stats),
+                Some((&run.stats, &run.rejects)),
                 &mut out,
                 &mut || progress.clear(),
             )
@@ -49,7 +49,7 @@ pub(super) async fn query(a: QueryArgs) -> Result<u8> {
             damage(&run.stats)?;
             run.read_something(run.stats.snapshot(), true)?;
         }
-        None => shell::repl(&run.ctx, &run.stats, printing).await?,
+        None => shell::repl(run.query_ctx(), &run.stats, printing).await?,
     }
     Ok(EXIT_OK)
 }
@@ -92,14 +92,14 @@ pub struct Printing {
 }
 
 /// Runs every statement in `sql`, printing each result; `before_output` runs before a
-/// result is printed (it clears the progress line). With `settle`, the run's counters are
+/// result is printed (it clears the progress line). With `counters`, the run's counters are
 /// those of the first statement that read the sources, so that a summary after several
-/// statements counts each source once.
+/// statements counts each source once (a distributed statement's workers' counts included).
 pub async fn run_sql(
     ctx: &SessionContext,
     sql: &str,
     printing: Printing,
-    settle: Option<&ScanStats>,
+    counters: Option<(&ScanStats, &RejectSink)>,
     out: &mut (dyn Write + Send),
     before_output: &mut (dyn FnMut() + Send),
 ) -> Result<()> {
@@ -108,8 +108,13 @@ pub async fn run_sql(
         return Err(Error::Usage("no SQL statement given".into()));
     }
     for stmt in statements {
-        run_statement(ctx, stmt, printing, out, before_output).await?;
-        if let Some(stats) = settle {
+        let counted = run_statement(ctx, stmt, printing, out, before_output).await?;
+        if let Some((stats, rejects)) = counters {
+            if let Some(c) = counted
+                && !stats.is_settled()
+            {
+                c.add_to(stats, rejects);
+            }
             stats.settle();
         }
     }
@@ -122,26 +127,86 @@ pub(super) async fn run_statement(
     printing: Printing,
     out: &mut (dyn Write + Send),
     before_output: &mut (dyn FnMut() + Send),
-) -> Result<usize> {
+) -> Result<Option<crate::engine::counters::Counted>> {
     let state = ctx.state();
     let plan = state
         .statement_to_plan(stmt)
         .await
         .map_err(|e| planning_error(ctx, e))?;
     crate::engine::policy::verify(&plan)?;
+    #[cfg(feature = "distributed")]
+    if let datafusion::logical_expr::LogicalPlan::Explain(e) = &plan
+        && crate::engine::distributed::enabled(&state)
+    {
+        // DataFusion's EXPLAIN plans in-process; the stages come from the distributed plan.
+        let physical = state
+            .create_physical_plan(&e.plan)
+            .await
+            .map_err(Error::from_datafusion)?;
+        let stages = crate::engine::distributed::explain(&physical);
+        let logical = state.optimize(&e.plan).map_err(Error::from_datafusion)?;
+        let batch = datafusion::arrow::array::RecordBatch::try_from_iter([
+            (
+                "plan_type",
+                Arc::new(datafusion::arrow::array::StringArray::from(vec![
+                    "logical_plan",
+                    "distributed_plan",
+                ])) as datafusion::arrow::array::ArrayRef,
+            ),
+            (
+                "plan",
+                Arc::new(datafusion::arrow::array::StringArray::from(vec![
+                    logical.display_indent().to_string(),
+                    stages,
+                ])),
+            ),
+        ])?;
+        let stream = datafusion::physical_plan::stream::RecordBatchStreamAdapter::new(
+            batch.schema(),
+            futures::stream::iter([Ok(batch)]),
+        );
+        output::write_stream(
+            Box::pin(stream),
+            printing.format,
+            printing.max_rows,
+            out,
+            before_output,
+        )
+        .await?;
+        return Ok(None);
+    }
     let df = ctx
         .execute_logical_plan(plan)
         .await
         .map_err(Error::from_datafusion)?;
-    let stream = df.execute_stream().await.map_err(Error::from_datafusion)?;
-    output::write_stream(
+    let plan = df
+        .create_physical_plan()
+        .await
+        .map_err(Error::from_datafusion)?;
+    let stream = datafusion::physical_plan::execute_stream(plan.clone(), ctx.task_ctx())
+        .map_err(Error::from_datafusion)?;
+    let written = output::write_stream(
         stream,
         printing.format,
         printing.max_rows,
         out,
         before_output,
     )
-    .await
+    .await;
+    #[cfg(feature = "distributed")]
+    {
+        use crate::engine::distributed;
+        if let Err(e) = written {
+            return Err(if distributed::is_distributed(&plan) {
+                distributed::worker_failure(state.config(), e).await
+            } else {
+                e
+            });
+        }
+        return distributed::gather(&plan).await;
+    }
+    #[cfg(not(feature = "distributed"))]
+    written.map(|_| None)
 }
 
 /// The tables of the session (`flows` and the inventory tables).

@@ -33,6 +33,8 @@ pub(super) struct Run {
     pub(super) began: Instant,
     pub(super) ignored: usize,
     pub(super) enricher: Arc<Enricher>,
+    /// `--workers`: a session like `ctx` (the same tables) whose plans run on the workers.
+    pub(super) cluster: Option<SessionContext>,
 }
 
 /// With `state`, an incremental run: only what earlier runs did not read.
@@ -160,6 +162,8 @@ pub(super) async fn prepare(
         memory_limit: input.memory_limit,
         allow_unknown_fields: input.allow_unknown_fields,
         exported_enrichment: input.inventory.inventory.is_none(),
+        damage_is_error: false,
+        aws: input.aws.clone(),
     };
     let objects = discovery.objects.clone();
     let ledger = config
@@ -168,6 +172,27 @@ pub(super) async fn prepare(
         .map(|r| r.ledger.clone())
         .unwrap_or_default();
     let (ctx, _) = engine::session(discovery, config)?;
+    #[cfg(feature = "distributed")]
+    let cluster = match &input.workers {
+        Some(list) => {
+            if input.sources.iter().any(|s| s.starts_with("cwlogs://")) {
+                return Err(Error::Usage(
+                    "--workers: CloudWatch Logs sources are read in this process only; leave out --workers for them".into(),
+                ));
+            }
+            if input.rejects.is_some() {
+                return Err(Error::Usage(
+                    "--workers: --rejects is written by an in-process run only; the summary still counts the workers' rejects".into(),
+                ));
+            }
+            let cluster = engine::distributed::Cluster::parse(list)?;
+            cluster.check().await?;
+            Some(engine::distributed::distribute(&ctx, cluster)?)
+        }
+        None => None,
+    };
+    #[cfg(not(feature = "distributed"))]
+    let cluster = None;
     Ok(Run {
         objects,
         ledger,
@@ -180,6 +205,7 @@ pub(super) async fn prepare(
         began: Instant::now(),
         ignored,
         enricher,
+        cluster,
     })
 }
 
@@ -238,6 +264,11 @@ pub(super) fn attributable(src: &InventorySource, enricher: &Enricher) -> Result
 }
 
 impl Run {
+    /// The session queries run in: on the workers with `--workers`.
+    pub(super) fn query_ctx(&self) -> &SessionContext {
+        self.cluster.as_ref().unwrap_or(&self.ctx)
+    }
+
     /// Refuses a result over nothing: every record rejected (the format does not fit), or
     /// no record read at all unless `allow_empty`.
     pub(super) fn read_something(&self, s: StatsSnapshot, allow_empty: bool) -> Result<()> {
@@ -330,7 +361,13 @@ impl Run {
                         crate::terminal::printable(&r.to_string())
                     );
                 }
-                if rejected as usize > first.len() {
+                if self.cluster.is_some() && rejected as usize > first.len() {
+                    let _ = writeln!(
+                        err,
+                        "  {} of them on the workers, which count rejects but do not send them: run without --workers, with --rejects FILE, to see each",
+                        rejected as usize - first.len()
+                    );
+                } else if rejected as usize > first.len() {
                     let _ = writeln!(
                         err,
                         "  … and {} more (write them all with --rejects FILE)",
@@ -424,7 +461,12 @@ pub(super) async fn load_inventory(
             let docs = crate::inventory::collect::collect(&sdk, None, None).await?;
             let mut inv = load::empty(src.ip_ranges.as_deref())?;
             for (name, doc) in docs {
-                load::add_document(&mut inv, &format!("live:{name}"), doc);
+                // As bytes, so that the workers of a distributed run get the same documents.
+                let bytes = serde_json::to_vec(&doc).map_err(|e| Error::Inventory {
+                    file: format!("live:{name}"),
+                    message: e.to_string(),
+                })?;
+                load::add_file(&mut inv, &format!("live:{name}"), &bytes)?;
             }
             load::finish(&mut inv);
             inv

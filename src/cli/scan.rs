@@ -62,6 +62,15 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
         state_store.as_ref().map(|_| (known, OnRewrite::ReadAgain)),
     )
     .await?;
+    if run.cluster.is_some()
+        && state_store.is_some()
+        && let Some(o) = run.objects.iter().find(|o| o.s3.is_none())
+    {
+        return Err(Error::Usage(format!(
+            "--workers with --state: {} is a local file, read on a worker, which keeps how far it read it (what --state records for a file); give S3 sources, or leave out --workers",
+            o.name
+        )));
+    }
     if !a.allow_empty {
         attributable(&a.input.inventory, &run.enricher)?;
     }
@@ -92,8 +101,11 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
             crate::scan::start_rule(&run.ctx, rule, a.group_by).await?,
         ));
     }
-    if let Some(reader) = shared.start(&run.ctx).await? {
-        reader.finish().await?;
+    if let Some(reader) = shared.start(&run.ctx, run.cluster.as_ref()).await? {
+        // A read on the workers counted there: their counts are the run's.
+        if let Some(counted) = reader.finish().await? {
+            counted.add_to(&run.stats, &run.rejects);
+        }
     }
     let read = run.stats.snapshot();
     if let Err(e) = run.read_something(read, a.allow_empty) {

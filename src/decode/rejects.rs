@@ -43,6 +43,17 @@ impl RejectSink {
         }
     }
 
+    /// Whether a reject fails the run (`--strict`).
+    pub fn strict(&self) -> bool {
+        self.strict
+    }
+
+    /// Adds rejects counted elsewhere (by the workers of a distributed run).
+    pub fn add_counted(&self, n: u64) {
+        self.count
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// A sink for a re-read of sources whose rejects were already reported: it counts
     /// nothing anyone sees and writes nothing, but `--strict` still fails.
     pub fn rereading(&self) -> Self {

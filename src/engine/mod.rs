@@ -46,6 +46,9 @@ macro_rules! leaf_plan {
 }
 pub(crate) use leaf_plan;
 
+pub mod counters;
+#[cfg(feature = "distributed")]
+pub mod distributed;
 pub mod policy;
 mod pushdown;
 pub mod table;
@@ -59,7 +62,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use crate::error::Result;
 use crate::format::FlowSchema;
 use crate::source::{Discovery, SourceObject};
-pub use table::{FlowsTable, ScanConfig};
+pub use table::{FlowsExec, FlowsTable, ScanConfig};
 
 /// Rows per decoded batch.
 pub const BATCH_SIZE: usize = 8192;
@@ -114,6 +117,16 @@ pub fn session(discovery: Discovery, config: ScanConfig) -> Result<(SessionConte
 
 /// A bare session configured for sageflow (all cores, UTC, information_schema for `SHOW`).
 pub fn new_context(memory_limit: usize) -> SessionContext {
+    let state = SessionStateBuilder::new()
+        .with_config(session_config(memory_limit))
+        .with_runtime_env(runtime(memory_limit))
+        .with_default_features()
+        .build();
+    SessionContext::new_with_state(state)
+}
+
+/// The settings every sageflow session runs with (a distributed run's workers too).
+pub fn session_config(memory_limit: usize) -> SessionConfig {
     let mut config = SessionConfig::new()
         .with_information_schema(true)
         .with_batch_size(BATCH_SIZE)
@@ -126,6 +139,11 @@ pub fn new_context(memory_limit: usize) -> SessionContext {
     // spilling: export at the default 1 GB on the 4 M-record benchmark corpus, and any
     // `ORDER BY` of a large result at a small limit.
     config.options_mut().optimizer.repartition_sorts = false;
+    config
+}
+
+/// The memory pool and spill folder of a session (a distributed run's workers too).
+pub fn runtime(memory_limit: usize) -> Arc<datafusion::execution::runtime_env::RuntimeEnv> {
     // Sorts (export) and large aggregations spill to disk past this, so memory stays bounded
     // whatever the input size.
     // A fair pool: with the greedy one, one partition's sorter took the whole pool and the
@@ -145,13 +163,7 @@ pub fn new_context(memory_limit: usize) -> SessionContext {
                 .with_mode(DiskManagerMode::Directories(vec![dir.to_path_buf()])),
         );
     }
-    let runtime = runtime
+    runtime
         .build_arc()
-        .expect("runtime with a memory pool and a disk manager");
-    let state = SessionStateBuilder::new()
-        .with_config(config)
-        .with_runtime_env(runtime)
-        .with_default_features()
-        .build();
-    SessionContext::new_with_state(state)
+        .expect("runtime with a memory pool and a disk manager")
 }

@@ -54,6 +54,13 @@ pub struct ScanConfig {
     /// No `--inventory` was given: sageflow exports among the sources keep the enrichment
     /// they were written with, instead of one recomputed from nothing.
     pub exported_enrichment: bool,
+    /// A worker's read of a distributed run: an object found damaged fails the read,
+    /// because the coordinator, which ends a run with such errors, never sees this run's
+    /// counters until the read is over.
+    pub damage_is_error: bool,
+    /// `--profile`, `--region`, `--endpoint-url`: what the workers of a distributed run
+    /// reach the same objects with (their credentials are their own).
+    pub aws: crate::aws::AwsOptions,
 }
 
 /// The `flows` table.
@@ -123,8 +130,49 @@ impl TableProvider for FlowsTable {
         filters: &[Expr],
         _limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        // A later statement of the run reads the objects again; its counts and rejects are
+        // not the run's (the first statement's already are).
+        let (stats, rejects) = if self.config.stats.is_settled() {
+            (
+                Arc::new(ScanStats::default()),
+                Arc::new(self.config.rejects.rereading()),
+            )
+        } else {
+            (self.config.stats.clone(), self.config.rejects.clone())
+        };
+        let projection: Vec<usize> = projection
+            .cloned()
+            .unwrap_or_else(|| (0..self.schema.arrow().fields().len()).collect());
+        let batch_size = state.config().batch_size().min(self.config.batch_size);
+        Ok(Arc::new(self.exec(
+            projection,
+            filters.to_vec(),
+            batch_size,
+            None,
+            stats,
+            rejects,
+            Some(state.config().target_partitions()),
+        )))
+    }
+}
+
+impl FlowsTable {
+    /// The read of `projection` under `filters`: [`TableProvider::scan`], and a worker's
+    /// share of it in a distributed run (`partitions` then fixes the partition count, which
+    /// every share of a distributed read must have).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn exec(
+        &self,
+        projection: Vec<usize>,
+        filters: Vec<Expr>,
+        batch_size: usize,
+        partitions: Option<usize>,
+        stats: Arc<ScanStats>,
+        rejects: Arc<RejectSink>,
+        target_partitions: Option<usize>,
+    ) -> FlowsExec {
         let mut prune = self.config.window;
-        for f in filters {
+        for f in &filters {
             if let Some(w) = time_bound(f) {
                 prune = prune.intersect(&w);
             }
@@ -138,29 +186,16 @@ impl TableProvider for FlowsTable {
             })
             .cloned()
             .collect();
-        // A later statement of the run reads the objects again; its counts and rejects are
-        // not the run's (the first statement's already are).
-        let (stats, rejects) = if self.config.stats.is_settled() {
-            (
-                Arc::new(ScanStats::default()),
-                Arc::new(self.config.rejects.rereading()),
-            )
-        } else {
-            (self.config.stats.clone(), self.config.rejects.clone())
-        };
         let pruned = self.objects.len() - objects.len();
         ScanStats::add(&stats.objects_pruned, pruned as u64);
         ScanStats::add(&stats.objects_total, objects.len() as u64);
 
-        let projection: Vec<usize> = projection
-            .cloned()
-            .unwrap_or_else(|| (0..self.schema.arrow().fields().len()).collect());
         let (decode, post) = plan_enrichment(&self.schema, &projection, &self.config.enricher);
         let options = |projection: Vec<usize>| {
             let mut opts = DecodeOptions::new(
                 self.schema.clone(),
                 Some(projection),
-                state.config().batch_size().min(self.config.batch_size),
+                batch_size,
                 Some(self.config.window),
                 self.config.log_format.clone(),
                 rejects.clone(),
@@ -179,21 +214,68 @@ impl TableProvider for FlowsTable {
             opts.materialised = Some(Arc::new(options(projection.clone())));
         }
         let opts = Arc::new(opts);
-        // Remote objects wait on the network: more of them in flight than cores.
-        let lanes = if objects.iter().any(|o| o.s3.is_some()) {
-            self.config.concurrency.max(1)
-        } else {
-            state.config().target_partitions().max(1)
-        };
-        let n = lanes.min(objects.len().max(1));
-        Ok(Arc::new(FlowsExec::new(
+        let n = partitions.unwrap_or_else(|| {
+            // Remote objects wait on the network: more of them in flight than cores.
+            let lanes = if objects.iter().any(|o| o.s3.is_some()) {
+                self.config.concurrency.max(1)
+            } else {
+                target_partitions.unwrap_or(1).max(1)
+            };
+            lanes.min(objects.len().max(1))
+        });
+        let origin = Arc::new(Origin {
+            extra: self.schema.extra(),
+            config: self.config.clone(),
+            projection,
+            filters,
+            batch_size,
+        });
+        FlowsExec::new(
             objects,
             n,
             opts,
             post.map(Arc::new),
             stats,
             self.config.remote.clone(),
-        )))
+            origin,
+        )
+    }
+}
+
+/// What a [`FlowsExec`] was planned from: enough to plan the same read again elsewhere
+/// (a worker of a distributed run, from the codec's message).
+#[derive(Debug)]
+pub struct Origin {
+    /// The table's columns for fields the catalogue does not know.
+    pub extra: Vec<String>,
+    pub config: ScanConfig,
+    pub projection: Vec<usize>,
+    /// The filters the table was given (the exact ones are applied by the decoders).
+    pub filters: Vec<Expr>,
+    pub batch_size: usize,
+}
+
+impl Origin {
+    /// The read of `objects` this origin describes, in `partitions` partitions, counting
+    /// into `stats` and `rejects`.
+    pub fn plan(
+        &self,
+        config: ScanConfig,
+        objects: Vec<SourceObject>,
+        partitions: usize,
+    ) -> FlowsExec {
+        let stats = config.stats.clone();
+        let rejects = config.rejects.clone();
+        let table = FlowsTable::new(FlowSchema::new(&self.extra), objects, config);
+        table.exec(
+            self.projection.clone(),
+            self.filters.clone(),
+            self.batch_size,
+            Some(partitions),
+            stats,
+            rejects,
+            None,
+        )
     }
 }
 
@@ -370,6 +452,7 @@ pub struct FlowsExec {
     remote: Option<crate::source::Remote>,
     stats: Arc<ScanStats>,
     properties: Arc<PlanProperties>,
+    origin: Arc<Origin>,
 }
 
 impl fmt::Debug for FlowsExec {
@@ -388,6 +471,7 @@ impl FlowsExec {
         post: Option<Arc<PostProcess>>,
         stats: Arc<ScanStats>,
         remote: Option<crate::source::Remote>,
+        origin: Arc<Origin>,
     ) -> Self {
         // Largest first onto the least-loaded partition balances work by bytes.
         objects.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.path.cmp(&b.path)));
@@ -424,7 +508,32 @@ impl FlowsExec {
             remote,
             stats,
             properties,
+            origin,
         }
+    }
+
+    /// What this read was planned from.
+    pub fn origin(&self) -> &Arc<Origin> {
+        &self.origin
+    }
+
+    /// The objects this read takes, in partition order.
+    pub fn objects(&self) -> Vec<SourceObject> {
+        self.partitions.iter().flatten().cloned().collect()
+    }
+
+    /// The same read of only `objects`, in as many partitions as this one (one worker's
+    /// share of a distributed read).
+    pub fn share(&self, objects: Vec<SourceObject>) -> FlowsExec {
+        FlowsExec::new(
+            objects,
+            self.partitions.len(),
+            self.opts.clone(),
+            self.post.clone(),
+            self.stats.clone(),
+            self.remote.clone(),
+            self.origin.clone(),
+        )
     }
 }
 
@@ -461,6 +570,15 @@ impl ExecutionPlan for FlowsExec {
 
     crate::engine::leaf_plan!();
 
+    /// The read's counters, under names of their own: how a distributed run gathers its
+    /// workers' counts (`records = rows + rejected` holds over the whole run).
+    fn metrics(&self) -> Option<datafusion::physical_plan::metrics::MetricsSet> {
+        Some(super::counters::metrics(
+            &self.stats.snapshot(),
+            self.opts.rejects.count(),
+        ))
+    }
+
     fn execute(
         &self,
         partition: usize,
@@ -475,6 +593,7 @@ impl ExecutionPlan for FlowsExec {
         let post = self.post.clone();
         let stats = self.stats.clone();
         let remote = self.remote.clone();
+        let damage_is_error = self.origin.config.damage_is_error;
         // Two batches in flight per partition: decoding runs ahead of the query a little,
         // never a whole object.
         let mut builder = RecordBatchReceiverStream::builder(self.schema.clone(), 2);
@@ -497,6 +616,9 @@ impl ExecutionPlan for FlowsExec {
                     Ok(false) => return Ok(()),
                     Err(e) => return Err(DataFusionError::from(e)),
                 }
+            }
+            if damage_is_error && let Some(e) = stats.take_damage().pop() {
+                return Err(DataFusionError::from(e));
             }
             Ok(())
         });

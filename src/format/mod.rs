@@ -258,6 +258,17 @@ impl FlowSchema {
         &self.schema
     }
 
+    /// The columns of fields the catalogue does not know: what [`FlowSchema::new`] was given.
+    pub fn extra(&self) -> Vec<String> {
+        self.sources
+            .iter()
+            .filter_map(|s| match s {
+                ColumnSource::Unknown(c) => Some(c.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
     pub fn sources(&self) -> &[ColumnSource] {
         &self.sources
     }

@@ -56,6 +56,17 @@ pub struct Inventory {
     /// output carries none and the file name did not give one), as (file, CIDRs);
     /// [`load::finish`] assigns them to the only known prefix list or reports them.
     pub unassigned_prefix_list_entries: Vec<(String, Vec<IpNet>)>,
+    /// Every file's bytes as read, by name, and those of `--ip-ranges`: what a worker of a
+    /// distributed run rebuilds the same inventory from ([`load::rebuild`]), so that workers
+    /// need neither the inventory's files nor AWS access to enrich their share of the records.
+    pub originals: Originals,
+}
+
+/// The inputs an inventory was built from (see [`Inventory::originals`]).
+#[derive(Debug, Clone, Default)]
+pub struct Originals {
+    pub files: Vec<(String, std::sync::Arc<[u8]>)>,
+    pub ip_ranges: Option<(String, std::sync::Arc<[u8]>)>,
 }
 
 /// An item of the inventory whose describing file is recorded.

@@ -93,12 +93,16 @@ pub struct Reader {
     tasks: Vec<tokio::task::JoinHandle<()>>,
     consumers: usize,
     failure: Arc<Mutex<Option<Error>>>,
+    /// The read's plan: on workers (`--workers`), its counts come back with it.
+    plan: Arc<dyn ExecutionPlan>,
+    cluster: Option<SessionContext>,
 }
 
 impl Reader {
     /// Waits until every record was read and handed out; the read's error, if any (the
-    /// plans reading from it then fail with a note that points here).
-    pub async fn finish(self) -> Result<()> {
+    /// plans reading from it then fail with a note that points here). A read that ran on
+    /// workers returns their counts, which are the run's.
+    pub async fn finish(self) -> Result<Option<crate::engine::counters::Counted>> {
         for t in self.tasks {
             t.await
                 .map_err(|e| Error::Usage(format!("reading the flows failed: {e}")))?;
@@ -108,9 +112,22 @@ impl Reader {
             self.consumers,
             SPILLED.load(Ordering::Relaxed)
         );
-        match lock(&self.failure).take() {
-            Some(e) => Err(e),
-            None => Ok(()),
+        let failed = lock(&self.failure).take();
+        if let Some(e) = failed {
+            #[cfg(feature = "distributed")]
+            if let Some(c) = &self.cluster {
+                return Err(
+                    crate::engine::distributed::worker_failure(c.state().config(), e).await,
+                );
+            }
+            return Err(e);
+        }
+        #[cfg(feature = "distributed")]
+        return crate::engine::distributed::gather(&self.plan).await;
+        #[cfg(not(feature = "distributed"))]
+        {
+            let _ = (&self.plan, &self.cluster);
+            Ok(None)
         }
     }
 }
@@ -136,7 +153,14 @@ impl SharedFlows {
 
     /// Starts the one read, for every scan planned so far (none may be planned after).
     /// `None` when no plan reads `flows`.
-    pub async fn start(&self, ctx: &SessionContext) -> Result<Option<Reader>> {
+    ///
+    /// With `cluster` (`--workers`), the read runs there: the workers decode and enrich
+    /// their shares of the objects and stream the rows here, where the rules run.
+    pub async fn start(
+        &self,
+        ctx: &SessionContext,
+        cluster: Option<&SessionContext>,
+    ) -> Result<Option<Reader>> {
         let mut consumers = {
             let mut c = lock(&self.shared);
             c.started = true;
@@ -160,12 +184,31 @@ impl SharedFlows {
         union.sort_unstable();
         union.dedup();
         union.retain(|&i| i < width);
+        let plan = match cluster {
+            // Planned as a query of its own, so that the distributed planner cuts it into
+            // the workers' stages (the rules' plans, here, read its rows).
+            Some(cluster) => {
+                let source = datafusion::datasource::provider_as_source(self.inner.clone());
+                let read = datafusion::logical_expr::LogicalPlanBuilder::scan(
+                    "flows",
+                    source,
+                    Some(union.clone()),
+                )
+                .and_then(|b| b.build())
+                .map_err(Error::from_datafusion)?;
+                cluster
+                    .state()
+                    .create_physical_plan(&read)
+                    .await
+                    .map_err(Error::from_datafusion)?
+            }
+            None => self
+                .inner
+                .scan(&ctx.state(), Some(&union), &[], None)
+                .await
+                .map_err(Error::from_datafusion)?,
+        };
         let state = ctx.state();
-        let plan = self
-            .inner
-            .scan(&state, Some(&union), &[], None)
-            .await
-            .map_err(Error::from_datafusion)?;
         let schema = plan.schema();
         let df_schema =
             DFSchema::try_from(schema.as_ref().clone()).map_err(Error::from_datafusion)?;
@@ -200,7 +243,8 @@ impl SharedFlows {
             }
         }
         let failure: Arc<Mutex<Option<Error>>> = Arc::default();
-        let task_ctx = ctx.task_ctx();
+        // A distributed plan runs with its session's settings (workers, codecs).
+        let task_ctx = cluster.unwrap_or(ctx).task_ctx();
         let mut tasks = Vec::new();
         for p in 0..partitions {
             let stream = plan
@@ -222,6 +266,8 @@ impl SharedFlows {
             tasks,
             consumers: consumers.len(),
             failure,
+            plan,
+            cluster: cluster.cloned(),
         }))
     }
 }

@@ -12,6 +12,8 @@ mod aws_s3;
 mod aws_state;
 mod cli;
 mod conformance;
+#[cfg(feature = "distributed")]
+mod distributed;
 mod export;
 mod faults;
 mod findings;

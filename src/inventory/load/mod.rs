@@ -55,15 +55,39 @@ pub fn load(path: &Path, ip_ranges: Option<&Path>) -> Result<Inventory> {
 /// An inventory with no document yet: the address ranges of `ip_ranges` (`--ip-ranges`,
 /// which then wins over any ip-ranges.json among the documents) or the built-in snapshot.
 pub fn empty(ip_ranges: Option<&Path>) -> Result<Inventory> {
-    Ok(Inventory {
-        ip_ranges: match ip_ranges {
-            Some(p) => IpRanges::from_json(&read(p)?, &p.display().to_string())?,
-            None => IpRanges::builtin(),
-        },
-        ip_ranges_source: ip_ranges.map(|p| p.display().to_string()),
-        ip_ranges_pinned: ip_ranges.is_some(),
-        ..Inventory::default()
-    })
+    match ip_ranges {
+        Some(p) => empty_with(Some((&p.display().to_string(), &read(p)?))),
+        None => empty_with(None),
+    }
+}
+
+/// [`empty`] with `--ip-ranges` given as (name, bytes).
+fn empty_with(ip_ranges: Option<(&str, &[u8])>) -> Result<Inventory> {
+    let mut inv = Inventory::default();
+    if let Some((name, bytes)) = ip_ranges {
+        inv.ip_ranges = IpRanges::from_json(bytes, name)?;
+        inv.ip_ranges_source = Some(name.to_string());
+        inv.ip_ranges_pinned = true;
+        inv.originals.ip_ranges = Some((name.to_string(), bytes.into()));
+    } else {
+        inv.ip_ranges = IpRanges::builtin();
+    }
+    Ok(inv)
+}
+
+/// The inventory `originals` were read into, built again (on a worker of a distributed run).
+pub fn rebuild(originals: &super::Originals) -> Result<Inventory> {
+    let mut inv = empty_with(
+        originals
+            .ip_ranges
+            .as_ref()
+            .map(|(name, bytes)| (name.as_str(), &bytes[..])),
+    )?;
+    for (name, bytes) in &originals.files {
+        add_file(&mut inv, name, bytes)?;
+    }
+    finish(&mut inv);
+    Ok(inv)
 }
 
 /// Adds the documents of one file's bytes, named `file` (its name also carries prefix-list
@@ -75,6 +99,7 @@ pub fn add_file(inv: &mut Inventory, file: &str, bytes: &[u8]) -> Result<()> {
         message,
     })?;
     inv.files.push(file.to_string());
+    inv.originals.files.push((file.to_string(), bytes.into()));
     if let [Value::Object(o)] = values.as_slice()
         && o.contains_key("prefixes")
         && (o.contains_key("syncToken") || o.contains_key("createDate"))

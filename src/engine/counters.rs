@@ -1,0 +1,127 @@
+//! A read's counters as DataFusion metrics: the form in which a distributed run's workers
+//! send theirs back to the coordinator (datafusion-distributed collects every plan node's
+//! metrics from the workers), so the summary's `records = rows + rejected` holds over
+//! the whole run.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use datafusion::physical_plan::metrics::{Count, Metric, MetricValue, MetricsSet};
+
+use crate::decode::{RejectSink, ScanStats, StatsSnapshot};
+
+const OBJECTS: &str = "flow_objects_read";
+const BYTES: &str = "flow_bytes_read";
+const RECORDS: &str = "flow_records";
+const ROWS: &str = "flow_rows";
+const OUTSIDE: &str = "flow_outside_window";
+const REJECTED: &str = "flow_rejected";
+
+/// Counts of a read done elsewhere.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counted {
+    pub objects: u64,
+    pub bytes: u64,
+    pub records: u64,
+    pub rows: u64,
+    pub outside_window: u64,
+    pub rejected: u64,
+}
+
+impl Counted {
+    /// Adds these counts to a run's counters.
+    pub fn add_to(&self, stats: &ScanStats, rejects: &RejectSink) {
+        ScanStats::add(&stats.objects_done, self.objects);
+        ScanStats::add(&stats.bytes, self.bytes);
+        ScanStats::add(&stats.records, self.records);
+        ScanStats::add(&stats.rows, self.rows);
+        ScanStats::add(&stats.outside_window, self.outside_window);
+        rejects.add_counted(self.rejected);
+    }
+
+    pub fn add(&mut self, other: &Counted) {
+        self.objects += other.objects;
+        self.bytes += other.bytes;
+        self.records += other.records;
+        self.rows += other.rows;
+        self.outside_window += other.outside_window;
+        self.rejected += other.rejected;
+    }
+}
+
+/// The metrics of a read whose counters are `s` and which rejected `rejected` records.
+pub fn metrics(s: &StatsSnapshot, rejected: u64) -> MetricsSet {
+    let mut set = MetricsSet::new();
+    for (name, value) in [
+        (OBJECTS, s.objects_done),
+        (BYTES, s.bytes),
+        (RECORDS, s.records),
+        (ROWS, s.rows),
+        (OUTSIDE, s.outside_window),
+        (REJECTED, rejected),
+    ] {
+        let count = Count::new();
+        count.add(value as usize);
+        set.push(Arc::new(Metric::new(
+            MetricValue::Count {
+                name: Cow::Borrowed(name),
+                count,
+            },
+            None,
+        )));
+    }
+    set
+}
+
+/// The read counters among `set` (summed over tasks and partitions), if it has any.
+pub fn counted(set: &MetricsSet) -> Option<Counted> {
+    let mut c = Counted::default();
+    let mut any = false;
+    for m in set.iter() {
+        let MetricValue::Count { name, count } = m.value() else {
+            continue;
+        };
+        let slot = match name.as_ref() {
+            OBJECTS => &mut c.objects,
+            BYTES => &mut c.bytes,
+            RECORDS => &mut c.records,
+            ROWS => &mut c.rows,
+            OUTSIDE => &mut c.outside_window,
+            REJECTED => &mut c.rejected,
+            _ => continue,
+        };
+        *slot += count.value() as u64;
+        any = true;
+    }
+    any.then_some(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_survive_the_metrics_form() {
+        let s = StatsSnapshot {
+            objects_done: 3,
+            bytes: 1000,
+            records: 50,
+            rows: 45,
+            outside_window: 2,
+            ..StatsSnapshot::default()
+        };
+        let set = metrics(&s, 3);
+        assert_eq!(
+            counted(&set),
+            Some(Counted {
+                objects: 3,
+                bytes: 1000,
+                records: 50,
+                rows: 45,
+                outside_window: 2,
+                rejected: 3,
+            })
+        );
+        assert_eq!(counted(&MetricsSet::new()), None);
+    }
+}

@@ -1,0 +1,776 @@
+//! Scale-out on datafusion-distributed: the same plans, with the `flows` read split by object
+//! over workers that are this same binary (`sageflow worker`).
+//!
+//! A distributed plan is an ordinary DataFusion plan with network boundaries; its stages run
+//! on the workers over Arrow Flight. Built-in operators travel with datafusion-proto; the one
+//! plan of sageflow's own, the `flows` read ([`FlowsExec`]), travels with [`FlowsCodec`] as
+//! what it was planned from (the objects, projection, filters, formats, window) plus the
+//! inventory's documents, so a worker needs neither the inventory nor access to AWS's
+//! control plane to enrich its share; it reads the objects itself (local paths must be on
+//! storage every worker shares; S3 with the worker's own credentials).
+//!
+//! Each worker's counts (records, rows, rejects…) come back as the read's metrics and are
+//! added to the run's counters ([`gather`]).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion::common::{DataFusionError, Result as DfResult};
+use datafusion::execution::{SessionStateBuilder, TaskContext};
+use datafusion::logical_expr::Expr;
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::prelude::SessionContext;
+use datafusion_distributed::{
+    DesiredTaskCountEvent, DesiredTaskCountEventResponse, DistributedExec, DistributedExt,
+    DistributedLeafExec, DistributedMetricsFormat, ScaleUpLeafNodeEvent,
+    ScaleUpLeafNodeEventResponse, SessionStateBuilderExt, Worker, WorkerQueryContext,
+    WorkerResolver, WorkerSessionBuilder, rewrite_distributed_plan_with_metrics,
+};
+use datafusion_proto::bytes::Serializeable;
+use datafusion_proto::physical_plan::{PhysicalExtensionCodec, PhysicalProtoConverterExtension};
+use prost::Message;
+use url::Url;
+
+use super::counters::{self, Counted};
+use super::table::{FlowsExec, Origin, ScanConfig};
+use crate::decode::{RejectSink, ScanStats, TimeWindow};
+use crate::enrich::Enricher;
+use crate::error::{Error, Result};
+use crate::format::Layout;
+use crate::source::SourceObject;
+use crate::source::layout::KeyInfo;
+
+/// The workers of `--workers`.
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    urls: Vec<Url>,
+}
+
+impl Cluster {
+    /// Parses worker addresses: `host:port` or `http://host:port`, separated by commas or
+    /// whitespace; `@FILE` reads them from a file (one or more per line, `#` comments).
+    pub fn parse(list: &str) -> Result<Cluster> {
+        let mut words: Vec<String> = Vec::new();
+        for part in list.split([',', ' ', '\n', '\t']).filter(|w| !w.is_empty()) {
+            if let Some(file) = part.strip_prefix('@') {
+                let text = std::fs::read_to_string(file).map_err(|e| Error::io(file, e))?;
+                for line in text.lines() {
+                    let line = line.split('#').next().unwrap_or("");
+                    words.extend(
+                        line.split([',', ' ', '\t'])
+                            .filter(|w| !w.is_empty())
+                            .map(str::to_string),
+                    );
+                }
+            } else {
+                words.push(part.to_string());
+            }
+        }
+        if words.is_empty() {
+            return Err(Error::Usage(
+                "--workers names no worker: give host:port[,host:port…] or @FILE".into(),
+            ));
+        }
+        let mut urls = Vec::new();
+        for w in words {
+            let text = if w.contains("://") {
+                w.clone()
+            } else {
+                format!("http://{w}")
+            };
+            let url = Url::parse(&text).map_err(|e| {
+                Error::Usage(format!(
+                    "--workers: `{w}` is not a worker address ({e}); give host:port, e.g. 10.0.1.5:7420, as `sageflow worker --listen` prints it"
+                ))
+            })?;
+            if url.scheme() != "http" {
+                return Err(Error::Usage(format!(
+                    "--workers: `{w}`: workers speak plain gRPC (http://); put TLS in front of them with a service mesh or proxy (README, \"Scale out\")"
+                )));
+            }
+            if url.host_str().is_none() || url.port().is_none() {
+                return Err(Error::Usage(format!(
+                    "--workers: `{w}` has no port; give host:port, as `sageflow worker --listen` prints it"
+                )));
+            }
+            if !urls.contains(&url) {
+                urls.push(url);
+            }
+        }
+        Ok(Cluster { urls })
+    }
+
+    pub fn urls(&self) -> &[Url] {
+        &self.urls
+    }
+
+    /// Refuses a cluster with a worker that does not answer, before any work is planned:
+    /// naming it is more use than a failure in the middle of a query.
+    pub async fn check(&self) -> Result<()> {
+        for url in &self.urls {
+            let host = url.host_str().unwrap_or_default();
+            let port = url.port().unwrap_or_default();
+            let connect = tokio::net::TcpStream::connect((host, port));
+            match tokio::time::timeout(std::time::Duration::from_secs(5), connect).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    return Err(Error::Usage(format!(
+                        "worker {url} is unreachable: {e}; start it with `sageflow worker --listen {host}:{port}` or leave it out of --workers"
+                    )));
+                }
+                Err(_) => {
+                    return Err(Error::Usage(format!(
+                        "worker {url} did not accept a connection within 5 s; is `sageflow worker` running there and the port open?"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl WorkerResolver for Cluster {
+    fn get_urls(&self) -> DfResult<Vec<Url>> {
+        Ok(self.urls.clone())
+    }
+}
+
+/// A session like `ctx` (same tables, settings and memory pool) whose plans run on `cluster`.
+pub fn distribute(ctx: &SessionContext, cluster: Cluster) -> Result<SessionContext> {
+    let builder = SessionStateBuilder::new_from_existing(ctx.state())
+        .with_distributed_worker_resolver(cluster);
+    Ok(SessionContext::new_with_state(
+        coordinator(builder)?.build(),
+    ))
+}
+
+/// What a coordinating session needs besides a worker resolver (and, in tests, a channel
+/// resolver): the distributed planner, the codec, how the `flows` read splits, and the
+/// workers' counters sent back.
+pub fn coordinator(builder: SessionStateBuilder) -> Result<SessionStateBuilder> {
+    Ok(builder
+        .with_distributed_planner()
+        .with_distributed_user_codec(FlowsCodec::new(crate::aws::AwsOptions::default()))
+        .with_distributed_desired_task_count_handler(desired_tasks)
+        .with_distributed_scale_up_leaf_node_handler(split_by_object)
+        .with_distributed_metrics_collection(true)?)
+}
+
+/// A worker: sageflow's codec, settings and memory pool (`memory_limit` bytes). Its AWS
+/// clients are made with `aws` and the standard credential chain, unless the coordinator
+/// gave a region or endpoint of its own.
+pub fn worker(memory_limit: usize, aws: crate::aws::AwsOptions) -> Worker {
+    Worker::from_session_builder(worker_session(memory_limit, aws))
+        .with_runtime_env(super::runtime(memory_limit))
+}
+
+/// How a worker makes the session each stage runs in: the one function shared by
+/// `sageflow worker` and the tests' in-memory cluster.
+pub fn worker_session(
+    memory_limit: usize,
+    aws: crate::aws::AwsOptions,
+) -> impl WorkerSessionBuilder + Send + Sync + 'static {
+    let codec: Arc<dyn PhysicalExtensionCodec> = Arc::new(FlowsCodec::new(aws));
+    move |ctx: WorkerQueryContext| {
+        let codec = codec.clone();
+        async move {
+            let mut builder = ctx.builder.with_distributed_user_codec_arc(codec);
+            // The coordinator's options (batch size and the like) arrive with the plan;
+            // sageflow's own settings fill in when it sent none.
+            if builder.config().is_none() {
+                builder = builder.with_config(super::session_config(memory_limit));
+            }
+            Ok(builder.build())
+        }
+    }
+}
+
+/// Serves a worker on `listen` until interrupted.
+pub async fn serve(listen: SocketAddr, worker: Worker) -> Result<()> {
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    tonic::transport::Server::builder()
+        .add_service(worker.into_worker_server())
+        .serve_with_shutdown(listen, shutdown)
+        .await
+        .map_err(|e| Error::Usage(format!("worker on {listen}: {}", crate::aws::causes(&e))))
+}
+
+/// How many tasks a `flows` read wants: one per object (the planner caps it at the number
+/// of workers).
+fn desired_tasks(ev: DesiredTaskCountEvent) -> Option<DfResult<DesiredTaskCountEventResponse>> {
+    let exec = ev.plan.downcast_ref::<FlowsExec>()?;
+    Some(Ok(DesiredTaskCountEventResponse::desired(
+        exec.objects().len().max(1),
+    )))
+}
+
+/// Splits a `flows` read into one share of its objects per task, balanced by bytes
+/// (largest first onto the least-loaded share); every share has the read's partition
+/// count, as distributed leaves must.
+fn split_by_object(ev: ScaleUpLeafNodeEvent) -> Option<DfResult<ScaleUpLeafNodeEventResponse>> {
+    let exec = ev.plan.downcast_ref::<FlowsExec>()?;
+    let shares = shares(exec.objects(), ev.task_count);
+    let variants = shares
+        .into_iter()
+        .map(|objects| Arc::new(exec.share(objects)) as Arc<dyn ExecutionPlan>);
+    Some(
+        DistributedLeafExec::try_new(ev.plan.clone(), variants)
+            .map(|leaf| ScaleUpLeafNodeEventResponse::new(Arc::new(leaf))),
+    )
+}
+
+/// `objects` in `n` shares balanced by size; each share in path order.
+pub fn shares(mut objects: Vec<SourceObject>, n: usize) -> Vec<Vec<SourceObject>> {
+    objects.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.path.cmp(&b.path)));
+    let mut shares: Vec<(u64, Vec<SourceObject>)> = vec![(0, Vec::new()); n.max(1)];
+    for o in objects {
+        let s = shares
+            .iter_mut()
+            .min_by_key(|(load, _)| *load)
+            .expect("at least one share");
+        s.0 += o.size.max(1);
+        s.1.push(o);
+    }
+    shares
+        .into_iter()
+        .map(|(_, mut v)| {
+            v.sort_by(|a, b| a.path.cmp(&b.path));
+            v
+        })
+        .collect()
+}
+
+/// The counts the workers of a distributed `plan` sent back, once it has run to the end:
+/// `None` for a plan that ran in-process (its reads counted into the run's counters).
+pub async fn gather(plan: &Arc<dyn ExecutionPlan>) -> Result<Option<Counted>> {
+    if !plan.is::<DistributedExec>() {
+        return Ok(None);
+    }
+    let plan =
+        rewrite_distributed_plan_with_metrics(plan.clone(), DistributedMetricsFormat::Aggregated)
+            .await
+            .map_err(Error::from_datafusion)?;
+    let mut total = Counted::default();
+    plan.apply(|node| {
+        if let Some(c) = node.metrics().as_ref().and_then(counters::counted) {
+            total.add(&c);
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })
+    .map_err(Error::from_datafusion)?;
+    Ok(Some(total))
+}
+
+/// The error a distributed query ended with, naming the workers that no longer answer
+/// (a worker that died mid-query surfaces as a broken stream that names no one).
+pub async fn worker_failure(config: &datafusion::prelude::SessionConfig, e: Error) -> Error {
+    let urls = datafusion_distributed::get_distributed_worker_resolver(config)
+        .and_then(|r| r.get_urls())
+        .unwrap_or_default();
+    let mut down = Vec::new();
+    for url in &urls {
+        let (host, port) = (url.host_str().unwrap_or_default(), url.port().unwrap_or(0));
+        let connect = tokio::net::TcpStream::connect((host, port));
+        if !matches!(
+            tokio::time::timeout(std::time::Duration::from_secs(2), connect).await,
+            Ok(Ok(_))
+        ) {
+            down.push(url.as_str().trim_end_matches('/').to_string());
+        }
+    }
+    let who = match down.as_slice() {
+        [] => format!(
+            "the query failed on the workers ({})",
+            urls.iter()
+                .map(|u| u.as_str().trim_end_matches('/'))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        [one] => format!("worker {one} stopped answering during the query"),
+        many => format!(
+            "workers {} stopped answering during the query",
+            many.join(", ")
+        ),
+    };
+    Error::Workers {
+        message: format!(
+            "{who}: {}; the result is incomplete (any rows printed above are not the whole answer)",
+            crate::terminal::printable(&e.to_string())
+        ),
+    }
+}
+
+/// A table of the plan's stages, for `EXPLAIN` of a distributed query: which operators
+/// run on the workers, in how many tasks, and what crosses the network.
+pub fn explain(plan: &Arc<dyn ExecutionPlan>) -> String {
+    datafusion_distributed::display_plan_ascii(plan.as_ref(), false)
+}
+
+/// Whether `state` plans queries for workers.
+pub fn enabled(state: &datafusion::execution::SessionState) -> bool {
+    datafusion_distributed::get_distributed_worker_resolver(state.config()).is_ok()
+}
+
+/// Whether `plan` runs on workers.
+pub fn is_distributed(plan: &Arc<dyn ExecutionPlan>) -> bool {
+    plan.is::<DistributedExec>()
+}
+
+/// Encodes and decodes the `flows` read for the workers.
+#[derive(Debug)]
+pub struct FlowsCodec {
+    aws: crate::aws::AwsOptions,
+    /// Inventories by digest: a worker builds each once, not once per task.
+    enrichers: Mutex<Vec<(String, Arc<Enricher>)>>,
+    /// S3 clients by (region, endpoint), made on first use.
+    remotes: Mutex<HashMap<AwsTarget, crate::source::Remote>>,
+}
+
+/// The region and endpoint a coordinator reached S3 in.
+type AwsTarget = (Option<String>, Option<String>);
+
+/// Inventories a worker keeps built.
+const KEPT_INVENTORIES: usize = 4;
+
+impl FlowsCodec {
+    pub fn new(aws: crate::aws::AwsOptions) -> Self {
+        FlowsCodec {
+            aws,
+            enrichers: Mutex::new(Vec::new()),
+            remotes: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn enricher(&self, inv: &InventoryProto) -> DfResult<Arc<Enricher>> {
+        let mut kept = self.enrichers.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, e)) = kept.iter().find(|(d, _)| *d == inv.digest) {
+            return Ok(e.clone());
+        }
+        let originals = crate::inventory::Originals {
+            files: inv
+                .files
+                .iter()
+                .map(|f| (f.name.clone(), f.bytes.as_slice().into()))
+                .collect(),
+            ip_ranges: inv
+                .ip_ranges
+                .as_ref()
+                .map(|f| (f.name.clone(), f.bytes.as_slice().into())),
+        };
+        let rebuilt = crate::inventory::load::rebuild(&originals).map_err(DataFusionError::from)?;
+        let enricher = Arc::new(Enricher::new(Arc::new(rebuilt)));
+        if kept.len() == KEPT_INVENTORIES {
+            kept.remove(0);
+        }
+        kept.push((inv.digest.clone(), enricher.clone()));
+        Ok(enricher)
+    }
+
+    /// S3 access for a worker, as the coordinator reached the objects (its region and
+    /// endpoint) with this worker's own credentials.
+    fn remote(
+        &self,
+        region: Option<String>,
+        endpoint: Option<String>,
+    ) -> DfResult<crate::source::Remote> {
+        let key = (region.clone(), endpoint.clone());
+        if let Some(r) = self
+            .remotes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+        {
+            return Ok(r.clone());
+        }
+        let aws = crate::aws::AwsOptions {
+            profile: self.aws.profile.clone(),
+            region: region.or_else(|| self.aws.region.clone()),
+            endpoint_url: endpoint.or_else(|| self.aws.endpoint_url.clone()),
+        };
+        let handle = tokio::runtime::Handle::try_current()
+            .map_err(|e| DataFusionError::Execution(format!("no async runtime for S3: {e}")))?;
+        // Decoding is synchronous; the SDK's configuration (credential chain) is not.
+        let sdk = tokio::task::block_in_place(|| handle.block_on(crate::aws::sdk_config(&aws)))
+            .map_err(DataFusionError::from)?;
+        let remote = crate::source::Remote {
+            s3: Some(crate::aws::s3_client(&sdk, &aws)),
+            logs: None,
+            handle,
+            ledger: Default::default(),
+        };
+        self.remotes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, remote.clone());
+        Ok(remote)
+    }
+
+    /// The message for one `flows` read.
+    pub fn encode(exec: &FlowsExec) -> DfResult<ScanProto> {
+        let origin = exec.origin();
+        let config = &origin.config;
+        let inventory = config.enricher.inventory();
+        let originals = &inventory.originals;
+        let files: Vec<NamedBytes> = originals
+            .files
+            .iter()
+            .map(|(name, bytes)| NamedBytes {
+                name: name.clone(),
+                bytes: bytes.to_vec(),
+            })
+            .collect();
+        let ip_ranges = originals
+            .ip_ranges
+            .as_ref()
+            .map(|(name, bytes)| NamedBytes {
+                name: name.clone(),
+                bytes: bytes.to_vec(),
+            });
+        let digest = {
+            use sha2::{Digest, Sha256};
+            let mut h = Sha256::new();
+            for f in files.iter().chain(ip_ranges.iter()) {
+                h.update((f.name.len() as u64).to_le_bytes());
+                h.update(f.name.as_bytes());
+                h.update((f.bytes.len() as u64).to_le_bytes());
+                h.update(&f.bytes);
+            }
+            h.update([u8::from(ip_ranges.is_some())]);
+            format!("{:x}", h.finalize())
+        };
+        let mut formats: Vec<NamedFormat> = config
+            .flow_log_formats
+            .iter()
+            .map(|(id, l)| NamedFormat {
+                id: id.clone(),
+                format: l.to_aws_format(),
+            })
+            .collect();
+        formats.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut objects = Vec::new();
+        for o in exec.objects() {
+            if o.cw.is_some() {
+                return Err(DataFusionError::NotImplemented(format!(
+                    "{}: CloudWatch Logs streams are read by the coordinator, not by workers",
+                    o.name
+                )));
+            }
+            objects.push(ObjectProto {
+                path: o.path.to_string_lossy().into_owned(),
+                name: o.name.clone(),
+                size: o.size,
+                account: o.key.account.clone(),
+                region: o.key.region.clone(),
+                flow_log_id: o.key.flow_log_id.clone(),
+                range_from: o.key.range.map(|r| r.0),
+                range_to: o.key.range.map(|r| r.1),
+                bucket: o.s3.as_ref().map(|s| s.bucket.clone()),
+                key: o.s3.as_ref().map(|s| s.key.clone()),
+                etag: o.s3.as_ref().and_then(|s| s.etag.clone()),
+                mtime_ns: o.mtime_ns,
+                resume_from: o.resume.as_ref().map(|r| r.from),
+                resume_lines: o.resume.as_ref().map(|r| r.lines),
+                resume_header: o.resume.as_ref().and_then(|r| r.header.clone()),
+            });
+        }
+        let filters = origin
+            .filters
+            .iter()
+            .map(|f| f.to_bytes().map(|b| b.to_vec()))
+            .collect::<DfResult<Vec<_>>>()?;
+        Ok(ScanProto {
+            extra: origin.extra.clone(),
+            projection: origin.projection.iter().map(|&p| p as u64).collect(),
+            filters,
+            batch_size: origin.batch_size as u64,
+            partitions: exec.properties().partitioning.partition_count() as u64,
+            objects,
+            log_format: config.log_format.as_ref().map(Layout::to_aws_format),
+            flow_log_formats: formats,
+            since: config.window.since,
+            until: config.window.until,
+            allow_unknown_fields: config.allow_unknown_fields,
+            exported_enrichment: config.exported_enrichment,
+            strict: config.rejects.strict(),
+            concurrency: config.concurrency as u64,
+            memory_limit: config.memory_limit as u64,
+            inventory: Some(InventoryProto {
+                digest,
+                files,
+                ip_ranges,
+            }),
+            aws_region: config.aws.region.clone(),
+            aws_endpoint_url: config.aws.endpoint_url.clone(),
+        })
+    }
+
+    /// The `flows` read a message describes, counting into counters of its own.
+    pub fn decode(&self, msg: ScanProto, ctx: &TaskContext) -> DfResult<FlowsExec> {
+        let bad = |what: &str, e: &dyn std::fmt::Display| {
+            DataFusionError::Internal(format!("flows read from the coordinator: {what}: {e}"))
+        };
+        let layout = |f: &str| Layout::parse(f).map_err(|e| bad("record format", &e));
+        let inventory = msg
+            .inventory
+            .as_ref()
+            .ok_or_else(|| bad("message", &"no inventory"))?;
+        let enricher = self.enricher(inventory)?;
+        let mut flow_log_formats = HashMap::new();
+        for f in &msg.flow_log_formats {
+            flow_log_formats.insert(f.id.clone(), layout(&f.format)?);
+        }
+        let objects: Vec<SourceObject> = msg
+            .objects
+            .iter()
+            .map(|o| SourceObject {
+                path: o.path.clone().into(),
+                name: o.name.clone(),
+                size: o.size,
+                key: KeyInfo {
+                    account: o.account.clone(),
+                    region: o.region.clone(),
+                    flow_log_id: o.flow_log_id.clone(),
+                    range: o.range_from.zip(o.range_to),
+                },
+                s3: o.bucket.clone().zip(o.key.clone()).map(|(bucket, key)| {
+                    crate::source::s3::S3Location {
+                        bucket,
+                        key,
+                        etag: o.etag.clone(),
+                    }
+                }),
+                cw: None,
+                mtime_ns: o.mtime_ns,
+                resume: o.resume_from.map(|from| crate::source::Resume {
+                    from,
+                    lines: o.resume_lines.unwrap_or(0),
+                    header: o.resume_header.clone(),
+                }),
+                read: Default::default(),
+            })
+            .collect();
+        tracing::info!(
+            objects = objects.len(),
+            bytes = objects.iter().map(|o| o.size).sum::<u64>(),
+            first = objects.first().map(|o| o.name.as_str()).unwrap_or(""),
+            "worker: objects to read"
+        );
+        let remote = if objects.iter().any(|o| o.s3.is_some()) {
+            Some(self.remote(msg.aws_region.clone(), msg.aws_endpoint_url.clone())?)
+        } else {
+            None
+        };
+        let filters = msg
+            .filters
+            .iter()
+            .map(|b| Expr::from_bytes_with_ctx(b, ctx))
+            .collect::<DfResult<Vec<_>>>()?;
+        let config = ScanConfig {
+            log_format: msg.log_format.as_deref().map(layout).transpose()?,
+            flow_log_formats: Arc::new(flow_log_formats),
+            window: TimeWindow {
+                since: msg.since,
+                until: msg.until,
+            },
+            batch_size: msg.batch_size as usize,
+            rejects: Arc::new(RejectSink::new(msg.strict, None)),
+            stats: Arc::new(ScanStats::default()),
+            enricher,
+            remote,
+            concurrency: msg.concurrency as usize,
+            memory_limit: msg.memory_limit as usize,
+            allow_unknown_fields: msg.allow_unknown_fields,
+            exported_enrichment: msg.exported_enrichment,
+            damage_is_error: true,
+            aws: crate::aws::AwsOptions {
+                profile: None,
+                region: msg.aws_region.clone(),
+                endpoint_url: msg.aws_endpoint_url.clone(),
+            },
+        };
+        let origin = Origin {
+            extra: msg.extra.clone(),
+            config: config.clone(),
+            projection: msg.projection.iter().map(|&p| p as usize).collect(),
+            filters,
+            batch_size: msg.batch_size as usize,
+        };
+        Ok(origin.plan(config, objects, msg.partitions.max(1) as usize))
+    }
+}
+
+impl PhysicalExtensionCodec for FlowsCodec {
+    fn try_decode(
+        &self,
+        buf: &[u8],
+        _inputs: &[Arc<dyn ExecutionPlan>],
+        ctx: &TaskContext,
+        _proto_converter: &dyn PhysicalProtoConverterExtension,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let msg = ScanProto::decode(buf).map_err(|e| {
+            DataFusionError::Internal(format!(
+                "a flows read from the coordinator does not decode ({e}): are the coordinator and the workers the same sageflow version?"
+            ))
+        })?;
+        Ok(Arc::new(self.decode(msg, ctx)?))
+    }
+
+    fn try_encode(
+        &self,
+        node: Arc<dyn ExecutionPlan>,
+        buf: &mut Vec<u8>,
+        _proto_converter: &dyn PhysicalProtoConverterExtension,
+    ) -> DfResult<()> {
+        let Some(exec) = node.downcast_ref::<FlowsExec>() else {
+            return Err(DataFusionError::NotImplemented(format!(
+                "{} cannot run on a worker",
+                node.name()
+            )));
+        };
+        FlowsCodec::encode(exec)?
+            .encode(buf)
+            .map_err(|e| DataFusionError::Internal(format!("encoding a flows read: {e}")))
+    }
+}
+
+/// A `flows` read as sent to a worker.
+#[derive(Clone, PartialEq, Message)]
+pub struct ScanProto {
+    #[prost(string, repeated, tag = "1")]
+    pub extra: Vec<String>,
+    #[prost(uint64, repeated, tag = "2")]
+    pub projection: Vec<u64>,
+    /// The table's filters, as datafusion-proto logical expressions.
+    #[prost(bytes = "vec", repeated, tag = "3")]
+    pub filters: Vec<Vec<u8>>,
+    #[prost(uint64, tag = "4")]
+    pub batch_size: u64,
+    #[prost(uint64, tag = "5")]
+    pub partitions: u64,
+    #[prost(message, repeated, tag = "6")]
+    pub objects: Vec<ObjectProto>,
+    #[prost(string, optional, tag = "7")]
+    pub log_format: Option<String>,
+    #[prost(message, repeated, tag = "8")]
+    pub flow_log_formats: Vec<NamedFormat>,
+    #[prost(int64, optional, tag = "9")]
+    pub since: Option<i64>,
+    #[prost(int64, optional, tag = "10")]
+    pub until: Option<i64>,
+    #[prost(bool, tag = "11")]
+    pub allow_unknown_fields: bool,
+    #[prost(bool, tag = "12")]
+    pub exported_enrichment: bool,
+    #[prost(bool, tag = "13")]
+    pub strict: bool,
+    #[prost(uint64, tag = "14")]
+    pub concurrency: u64,
+    #[prost(uint64, tag = "15")]
+    pub memory_limit: u64,
+    #[prost(message, optional, tag = "16")]
+    pub inventory: Option<InventoryProto>,
+    #[prost(string, optional, tag = "17")]
+    pub aws_region: Option<String>,
+    #[prost(string, optional, tag = "18")]
+    pub aws_endpoint_url: Option<String>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct ObjectProto {
+    #[prost(string, tag = "1")]
+    pub path: String,
+    #[prost(string, tag = "2")]
+    pub name: String,
+    #[prost(uint64, tag = "3")]
+    pub size: u64,
+    #[prost(string, optional, tag = "4")]
+    pub account: Option<String>,
+    #[prost(string, optional, tag = "5")]
+    pub region: Option<String>,
+    #[prost(string, optional, tag = "6")]
+    pub flow_log_id: Option<String>,
+    #[prost(int64, optional, tag = "7")]
+    pub range_from: Option<i64>,
+    #[prost(int64, optional, tag = "8")]
+    pub range_to: Option<i64>,
+    #[prost(string, optional, tag = "9")]
+    pub bucket: Option<String>,
+    #[prost(string, optional, tag = "10")]
+    pub key: Option<String>,
+    #[prost(string, optional, tag = "11")]
+    pub etag: Option<String>,
+    #[prost(int64, optional, tag = "12")]
+    pub mtime_ns: Option<i64>,
+    #[prost(uint64, optional, tag = "13")]
+    pub resume_from: Option<u64>,
+    #[prost(uint64, optional, tag = "14")]
+    pub resume_lines: Option<u64>,
+    #[prost(string, optional, tag = "15")]
+    pub resume_header: Option<String>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct NamedFormat {
+    #[prost(string, tag = "1")]
+    pub id: String,
+    #[prost(string, tag = "2")]
+    pub format: String,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct NamedBytes {
+    #[prost(string, tag = "1")]
+    pub name: String,
+    #[prost(bytes = "vec", tag = "2")]
+    pub bytes: Vec<u8>,
+}
+
+/// The inventory's documents, and a digest by which a worker keeps it built.
+#[derive(Clone, PartialEq, Message)]
+pub struct InventoryProto {
+    #[prost(string, tag = "1")]
+    pub digest: String,
+    #[prost(message, repeated, tag = "2")]
+    pub files: Vec<NamedBytes>,
+    #[prost(message, optional, tag = "3")]
+    pub ip_ranges: Option<NamedBytes>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worker_lists() {
+        let c = Cluster::parse("10.0.0.1:7420, http://h2:7421 10.0.0.1:7420").unwrap();
+        let urls: Vec<&str> = c.urls().iter().map(Url::as_str).collect();
+        assert_eq!(urls, ["http://10.0.0.1:7420/", "http://h2:7421/"]);
+        for bad in ["", "h2", "https://h2:7420", "ftp://h:1"] {
+            assert!(Cluster::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn shares_are_balanced_by_size_and_complete() {
+        let obj =
+            |p: &str, size| SourceObject::local(std::path::Path::new(p), size, KeyInfo::default());
+        let objects = vec![obj("a", 100), obj("b", 60), obj("c", 50), obj("d", 10)];
+        let s = shares(objects, 2);
+        let names: Vec<Vec<String>> = s
+            .iter()
+            .map(|v| v.iter().map(|o| o.name.clone()).collect())
+            .collect();
+        assert_eq!(names, [vec!["a", "d"], vec!["b", "c"]]);
+        assert_eq!(
+            shares(vec![obj("a", 1)], 3)
+                .iter()
+                .map(Vec::len)
+                .sum::<usize>(),
+            1
+        );
+    }
+}

@@ -1,0 +1,898 @@
+//! Scale-out (issue 20): the same queries on a cluster of workers give the same rows as in
+//! one process.
+//!
+//! The in-memory cluster is datafusion-distributed's own test harness: each worker is the
+//! tonic worker service over an in-memory duplex stream, so every stage's plan goes through
+//! the codecs (sageflow's `flows` read through `FlowsCodec`) and every batch through Arrow
+//! Flight encoding, as between machines. (Not the in-process `LocalWorkerContext`, which
+//! skips serialisation.) The process tests start real `sageflow worker` processes.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use clap::Parser;
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::execution::SessionStateBuilder;
+use datafusion::physical_plan::{ExecutionPlan, collect};
+use datafusion::prelude::SessionContext;
+use datafusion_distributed::DistributedExt;
+use datafusion_distributed::test_utils::in_memory_channel_resolver::{
+    InMemoryChannelResolver, InMemoryWorkerResolver,
+};
+use sageflow::cli::{Cli, Command};
+use sageflow::engine::distributed;
+
+use crate::support::{root, sageflow};
+
+const WORKERS: usize = 4;
+
+fn input(args: &[&str]) -> sageflow::cli::args::InputArgs {
+    let mut argv = vec!["sageflow", "query", "--quiet"];
+    argv.extend_from_slice(args);
+    match Cli::try_parse_from(argv).expect("arguments parse").command {
+        Command::Query(q) => q.input,
+        _ => unreachable!(),
+    }
+}
+
+/// The session `query` makes over `args`, and the same on an in-memory cluster of
+/// [`WORKERS`] workers (a second preparation, so that each has its own counters).
+async fn sessions(
+    args: &[&str],
+) -> (
+    (
+        SessionContext,
+        Arc<sageflow::decode::ScanStats>,
+        Arc<sageflow::decode::RejectSink>,
+    ),
+    SessionContext,
+) {
+    let single = sageflow::cli::session(&input(args)).await.expect("session");
+    let (ctx, _, _) = sageflow::cli::session(&input(args)).await.expect("session");
+    let worker = distributed::worker_session(256 << 20, Default::default());
+    let builder = SessionStateBuilder::new_from_existing(ctx.state())
+        .with_distributed_worker_resolver(InMemoryWorkerResolver::new(WORKERS))
+        .with_distributed_channel_resolver(InMemoryChannelResolver::from_session_builder(worker));
+    let state = distributed::coordinator(builder)
+        .expect("coordinator")
+        .build();
+    (single, SessionContext::new_with_state(state))
+}
+
+/// Rows as text, sorted: the comparison does not depend on the order rows arrive in.
+fn canon(batches: &[RecordBatch]) -> Vec<String> {
+    let options = FormatOptions::default().with_null("NULL");
+    let mut rows = Vec::new();
+    for b in batches {
+        let formatters: Vec<ArrayFormatter> = b
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options).unwrap())
+            .collect();
+        for r in 0..b.num_rows() {
+            rows.push(
+                formatters
+                    .iter()
+                    .map(|f| f.value(r).to_string())
+                    .collect::<Vec<_>>()
+                    .join(" | "),
+            );
+        }
+    }
+    rows.sort();
+    rows
+}
+
+fn names(plan: &Arc<dyn ExecutionPlan>) -> String {
+    format!(
+        "{}[{}]",
+        plan.name(),
+        plan.children()
+            .iter()
+            .map(|c| names(c))
+            .collect::<Vec<_>>()
+            .join(",")
+    )
+}
+
+/// How many objects the plan's `flows` reads take: a read of one object is one task, which
+/// the planner rightly keeps in-process.
+fn objects_read(plan: &Arc<dyn ExecutionPlan>) -> usize {
+    plan.downcast_ref::<sageflow::engine::FlowsExec>()
+        .map_or(0, |f| f.objects().len())
+        + plan
+            .children()
+            .iter()
+            .map(|c| objects_read(c))
+            .sum::<usize>()
+}
+
+/// Ad hoc queries of the kinds users run: aggregates, joins with the inventory tables,
+/// ORDER BY … LIMIT (with a total order), DISTINCT, window functions, time filters.
+const QUERIES: &[&str] = &[
+    "SELECT count(*) AS n, sum(bytes) AS b, sum(packets) AS p FROM flows",
+    "SELECT action, log_status, count(*), sum(bytes) FROM flows GROUP BY action, log_status",
+    "SELECT remote_kind, remote_service, count(*) AS n FROM flows GROUP BY 1, 2",
+    "SELECT f.interface_id, e.eni_owner_kind, e.sagemaker_resource, count(*) AS n, sum(f.bytes) AS b \
+     FROM flows f JOIN enis e ON f.interface_id = e.interface_id GROUP BY 1, 2, 3",
+    "SELECT source_object, source_line, bytes FROM flows \
+     ORDER BY bytes DESC NULLS LAST, source_object, source_line LIMIT 7",
+    "SELECT DISTINCT interface_id, action FROM flows",
+    "SELECT interface_id, bytes, r FROM (SELECT interface_id, bytes, \
+     row_number() OVER (PARTITION BY interface_id ORDER BY bytes DESC, source_object, source_line) AS r \
+     FROM flows) WHERE r <= 2",
+    "SELECT count(*) FROM flows WHERE start_time >= TIMESTAMP '2026-11-20T10:30:00Z' \
+     AND start_time < TIMESTAMP '2026-11-20T11:15:00Z'",
+    "SELECT srcaddr, dstaddr, dstport, protocol FROM flows WHERE action = 'REJECT' AND dstport = 443",
+    "SELECT sagemaker_resource, date_trunc('minute', start_time) AS m, sum(bytes) FROM flows \
+     WHERE eni_owner_kind = 'sagemaker' GROUP BY 1, 2",
+];
+
+/// Every query and every bundled rule and report on the cluster gives the single-process
+/// rows, and each that reads `flows` really was distributed; the workers' counts reach the
+/// run's counters.
+async fn equivalent(args: &[&str], expect_rejects: bool) {
+    let ((single, stats, rejects), cluster) = sessions(args).await;
+    let rules = sageflow::scan::rules::load(None).expect("bundled rules");
+    let mut statements: Vec<(String, String)> = QUERIES
+        .iter()
+        .enumerate()
+        .map(|(i, q)| (format!("query {i}"), q.to_string()))
+        .collect();
+    statements.extend(rules.iter().map(|r| (r.name.clone(), r.sql.clone())));
+    let mut distributed_count = 0;
+    for (name, sql) in &statements {
+        let want_plan = single
+            .sql(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .create_physical_plan()
+            .await
+            .unwrap();
+        let want = collect(want_plan.clone(), single.task_ctx()).await.unwrap();
+        let plan = cluster
+            .sql(sql)
+            .await
+            .unwrap()
+            .create_physical_plan()
+            .await
+            .unwrap_or_else(|e| panic!("{name}: planning on the cluster: {e}"));
+        if objects_read(&want_plan) > 1 {
+            assert!(
+                distributed::is_distributed(&plan),
+                "{name} was not distributed: {} {}:\n{}\nin-process:\n{}",
+                names(&plan),
+                names(&want_plan),
+                datafusion::physical_plan::displayable(plan.as_ref()).indent(true),
+                datafusion::physical_plan::displayable(want_plan.as_ref()).indent(true)
+            );
+            distributed_count += 1;
+        }
+        let got = collect(plan.clone(), cluster.task_ctx())
+            .await
+            .unwrap_or_else(|e| panic!("{name}: on the cluster: {e}"));
+        assert_eq!(canon(&got), canon(&want), "{name}: {sql}");
+        // The first statement's counts are the run's: the workers' must be the same.
+        if name == "query 0" {
+            let counted = distributed::gather(&plan)
+                .await
+                .unwrap()
+                .expect("distributed");
+            let s = stats.snapshot();
+            assert_eq!(counted.records, s.records, "records");
+            assert_eq!(counted.rows, s.rows, "rows");
+            assert_eq!(counted.rejected, rejects.count(), "rejects");
+            assert_eq!(
+                counted.records,
+                counted.rows + counted.rejected + counted.outside_window
+            );
+            assert_eq!(counted.objects, s.objects_done, "objects");
+            assert!(counted.records > 0);
+            assert_eq!(counted.rejected > 0, expect_rejects, "rejects: {counted:?}");
+        }
+    }
+    assert!(distributed_count >= QUERIES.len(), "{distributed_count}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raw_gzip_and_parquet_logs_with_enrichment_and_rejects() {
+    let r = root();
+    let sources = [
+        r.join("sample-logs/v5-custom"),
+        r.join("sample-logs/parquet-hive"),
+        r.join("tests/data/malformed/mixed.log"),
+    ];
+    let inventory = r.join("sample-logs/inventory");
+    let mut args: Vec<&str> = sources.iter().map(|p| p.to_str().unwrap()).collect();
+    args.extend(["--inventory", inventory.to_str().unwrap()]);
+    equivalent(&args, true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_with_and_without_the_inventory() {
+    let r = root();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("export");
+    sageflow()
+        .args(["export", "--quiet", "--out"])
+        .arg(&out)
+        .arg(r.join("sample-logs/v5-custom"))
+        .arg(r.join("sample-logs/parquet-hive"))
+        .arg("--inventory")
+        .arg(r.join("sample-logs/inventory"))
+        .assert()
+        .success();
+    let out = out.to_str().unwrap();
+    // Without --inventory the export's own enrichment columns are read as written.
+    equivalent(&[out], false).await;
+    let inventory = r.join("sample-logs/inventory");
+    equivalent(&[out, "--inventory", inventory.to_str().unwrap()], false).await;
+}
+
+/// The `flows` read goes through the codec and back with its objects, projection,
+/// filters, formats and inventory intact: encoding the decoded read gives the same bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_flows_read_round_trips_through_the_codec() {
+    use datafusion_proto::physical_plan::DefaultPhysicalProtoConverter;
+    use datafusion_proto::physical_plan::PhysicalExtensionCodec;
+    let r = root();
+    let inventory = r.join("sample-logs/inventory");
+    let src = r.join("sample-logs/v5-custom");
+    let (ctx, _, _) = sageflow::cli::session(&input(&[
+        src.to_str().unwrap(),
+        "--inventory",
+        inventory.to_str().unwrap(),
+        "--log-format",
+        "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status} ${vpc-id} ${subnet-id} ${instance-id} ${tcp-flags} ${type} ${pkt-srcaddr} ${pkt-dstaddr} ${region} ${az-id} ${pkt-src-aws-service} ${pkt-dst-aws-service} ${flow-direction} ${traffic-path}",
+        "--since",
+        "2026-11-20T10:10:00Z",
+    ]))
+    .await
+    .expect("session");
+    let plan = ctx
+        .sql(
+            "SELECT srcaddr, remote_kind, sagemaker_resource FROM flows \
+             WHERE action = 'ACCEPT' AND start_time < TIMESTAMP '2026-11-20T11:00:00Z'",
+        )
+        .await
+        .unwrap()
+        .create_physical_plan()
+        .await
+        .unwrap();
+    let mut leaf = plan.clone();
+    while leaf.name() != "FlowsExec" {
+        leaf = leaf.children()[0].clone();
+    }
+    let codec = distributed::FlowsCodec::new(Default::default());
+    let converter = DefaultPhysicalProtoConverter {};
+    let mut first = Vec::new();
+    codec
+        .try_encode(leaf.clone(), &mut first, &converter)
+        .unwrap();
+    let decoded = codec
+        .try_decode(&first, &[], &ctx.task_ctx(), &converter)
+        .unwrap();
+    let mut second = Vec::new();
+    codec
+        .try_encode(decoded.clone(), &mut second, &converter)
+        .unwrap();
+    assert_eq!(first, second, "the codec's message changed on the way");
+
+    let exec = decoded
+        .downcast_ref::<sageflow::engine::FlowsExec>()
+        .expect("a flows read");
+    let msg = distributed::FlowsCodec::encode(exec).unwrap();
+    assert_eq!(
+        msg.objects.len(),
+        leaf.downcast_ref::<sageflow::engine::FlowsExec>()
+            .unwrap()
+            .objects()
+            .len()
+    );
+    assert!(
+        msg.objects.len() < 24,
+        "--since and the time filter prune objects"
+    );
+    assert_eq!(msg.filters.len(), 2, "both filters travel");
+    assert!(
+        msg.log_format
+            .as_deref()
+            .unwrap()
+            .contains("${traffic-path}")
+    );
+    assert_eq!(msg.since, Some(1_795_169_400), "2026-11-20T10:10:00Z");
+    let inv = msg.inventory.as_ref().unwrap();
+    assert!(
+        inv.files
+            .iter()
+            .any(|f| f.name.ends_with("describe-network-interfaces.json"))
+    );
+    assert_eq!(decoded.schema(), leaf.schema());
+    assert_eq!(
+        datafusion::physical_plan::displayable(decoded.as_ref())
+            .one_line()
+            .to_string(),
+        datafusion::physical_plan::displayable(leaf.as_ref())
+            .one_line()
+            .to_string()
+    );
+    // And the decoded read reads the same rows.
+    let want = collect(leaf, ctx.task_ctx()).await.unwrap();
+    let got = collect(decoded, ctx.task_ctx()).await.unwrap();
+    assert_eq!(canon(&got), canon(&want));
+    assert!(!want.is_empty());
+}
+
+/// A port for a worker, below Linux's ephemeral range: a worker killed by a test leaves
+/// its port free, and a port that `bind(0)` could hand out again might be taken by
+/// another test's worker, which would answer in the dead one's place.
+fn free_port() -> u16 {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let base = 20_000 + (std::process::id() % 500) as u16 * 20;
+    loop {
+        let port = base + NEXT.fetch_add(1, Ordering::Relaxed) % 2_000;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// A `sageflow worker` process, stopped when dropped.
+struct WorkerProcess {
+    child: std::process::Child,
+    addr: String,
+    log: std::path::PathBuf,
+}
+
+impl WorkerProcess {
+    fn start(dir: &Path, i: usize) -> WorkerProcess {
+        Self::start_on(dir, i, format!("127.0.0.1:{}", free_port()), Vec::new())
+    }
+
+    fn start_on(dir: &Path, i: usize, addr: String, env: Vec<(&str, String)>) -> WorkerProcess {
+        let log = dir.join(format!("worker-{i}.log"));
+        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sageflow"))
+            .args(["worker", "--listen", &addr])
+            .env("RUST_LOG", "sageflow=debug")
+            .envs(env)
+            .stderr(std::fs::File::create(&log).unwrap())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Ready when it accepts connections.
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(&addr).is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        WorkerProcess { child, addr, log }
+    }
+}
+
+impl Drop for WorkerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Three real worker processes on loopback: `query --workers` prints what the in-process
+/// query prints, and its summary counts every worker's records.
+#[test]
+fn query_on_worker_processes() {
+    let r = root();
+    let dir = tempfile::tempdir().unwrap();
+    let workers: Vec<WorkerProcess> = (0..3)
+        .map(|i| WorkerProcess::start(dir.path(), i))
+        .collect();
+    let list = workers
+        .iter()
+        .map(|w| w.addr.clone())
+        .collect::<Vec<_>>()
+        .join(",");
+    let sql = "SELECT interface_id, remote_kind, count(*) AS n, sum(bytes) AS b FROM flows \
+               GROUP BY 1, 2 ORDER BY 1, 2";
+    let run = |workers: Option<&str>| {
+        let mut cmd = sageflow();
+        cmd.args(["query", "--format", "csv", "--sql", sql])
+            .arg(r.join("sample-logs/v5-custom"))
+            .arg(r.join("tests/data/malformed/mixed.log"))
+            .arg("--inventory")
+            .arg(r.join("sample-logs/inventory"));
+        if let Some(w) = workers {
+            cmd.args(["--workers", w]);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (want, want_summary) = run(None);
+    let (got, got_summary) = run(Some(&list));
+    assert_eq!(got, want);
+    assert!(want.lines().count() > 5, "{want}");
+    // The summary's counts (objects, records, rows, rejects) are the workers' gathered.
+    let counts = |s: &str| {
+        s.lines()
+            .next()
+            .unwrap()
+            .split("; ")
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(counts(&got_summary), counts(&want_summary), "{got_summary}");
+    assert!(
+        counts(&want_summary).ends_with("2226 rows, 3 rejected"),
+        "{want_summary}"
+    );
+    assert!(
+        got_summary.contains("3 of them on the workers"),
+        "{got_summary}"
+    );
+    // Each worker read a share of the objects.
+    for w in &workers {
+        let log = std::fs::read_to_string(&w.log).unwrap();
+        assert!(log.contains("objects to read"), "{}: {log}", w.addr);
+    }
+    drop(workers);
+}
+
+/// A worker that is not there is named before any work starts.
+#[test]
+fn an_unreachable_worker_is_named_before_any_work() {
+    let r = root();
+    let port = free_port();
+    let out = sageflow()
+        .args(["query", "--sql", "SELECT count(*) FROM flows", "--workers"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg(r.join("sample-logs/v5-custom"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("worker http://127.0.0.1:{port}/ is unreachable")),
+        "{err}"
+    );
+    for bad in ["h:x", "https://h:1", ""] {
+        let out = sageflow()
+            .args(["query", "--sql", "SELECT 1", "--workers", bad])
+            .arg(r.join("sample-logs/v5-custom"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("--workers"),
+            "{bad}"
+        );
+    }
+}
+
+/// A worker killed in the middle of a query: the run exits 2 naming it, and says the
+/// result is incomplete; with the worker back, the same query gives the in-process answer.
+#[test]
+fn a_worker_killed_mid_query_fails_the_run_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("corpus");
+    sageflow()
+        .args([
+            "generate",
+            "--records",
+            "200000",
+            "--objects",
+            "6",
+            "--enis",
+            "50",
+            "--seed",
+            "3",
+            "--out",
+        ])
+        .arg(&corpus)
+        .assert()
+        .success();
+    let sql = "SELECT remote_kind, count(*) AS n, sum(bytes) AS b FROM flows GROUP BY 1 ORDER BY 1";
+    let query = |workers: Option<&str>| {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("sageflow"));
+        cmd.args(["query", "--quiet", "--format", "csv", "--sql", sql])
+            .arg(&corpus)
+            .arg("--inventory")
+            .arg(corpus.join("inventory"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        if let Some(w) = workers {
+            cmd.args(["--workers", w]);
+        }
+        cmd.spawn().unwrap()
+    };
+    let first = WorkerProcess::start(dir.path(), 0);
+    let second = WorkerProcess::start(dir.path(), 1);
+    let list = format!("{},{}", first.addr, second.addr);
+    let run = query(Some(&list));
+    // Killed once it has started reading its share.
+    let began = std::time::Instant::now();
+    while !std::fs::read_to_string(&second.log)
+        .unwrap()
+        .contains("objects to read")
+    {
+        assert!(
+            began.elapsed().as_secs() < 60,
+            "the worker never started reading"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let second_addr = second.addr.clone();
+    drop(second);
+    let out = run.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "worker http://{second_addr} stopped answering during the query"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("the result is incomplete"), "{err}");
+
+    // Back on the same address, the query completes with the in-process answer.
+    let _second = WorkerProcess::start_on(dir.path(), 2, second_addr, Vec::new());
+    let want = query(None).wait_with_output().unwrap();
+    let got = query(Some(&list)).wait_with_output().unwrap();
+    assert!(
+        got.status.success(),
+        "{}",
+        String::from_utf8_lossy(&got.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(got.stdout).unwrap(),
+        String::from_utf8(want.stdout).unwrap()
+    );
+}
+
+/// `EXPLAIN` of a distributed query shows its stages and tasks.
+#[test]
+fn explain_shows_the_stages() {
+    let r = root();
+    let dir = tempfile::tempdir().unwrap();
+    let workers: Vec<WorkerProcess> = (0..2)
+        .map(|i| WorkerProcess::start(dir.path(), i))
+        .collect();
+    let list = workers
+        .iter()
+        .map(|w| w.addr.clone())
+        .collect::<Vec<_>>()
+        .join(",");
+    let out = sageflow()
+        .args(["query", "--quiet", "--workers", &list, "--sql"])
+        .arg("EXPLAIN SELECT remote_kind, count(*) FROM flows GROUP BY 1")
+        .arg(r.join("sample-logs/v5-custom"))
+        .arg("--inventory")
+        .arg(r.join("sample-logs/inventory"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    for part in [
+        "distributed_plan",
+        "Stage 1 ── tasks=2",
+        "NetworkShuffleExec",
+        "t1: FlowsExec: objects=12",
+    ] {
+        assert!(text.contains(part), "{part}:\n{text}");
+    }
+}
+
+/// Three worker processes read flow logs from S3 (moto) with their own credentials and
+/// the coordinator's endpoint: the rows equal the in-process query's, and every worker
+/// read a share of the objects.
+#[test]
+fn query_over_s3_on_worker_processes() {
+    const BUCKET: &str = "distributed-flow-logs";
+    let moto = crate::support::moto();
+    let _guard = moto.lock();
+    let root = env!("CARGO_MANIFEST_DIR");
+    moto.run_python(&format!(
+        r#"
+import os, boto3
+s3 = boto3.client("s3", endpoint_url=os.environ["ENDPOINT"])
+s3.create_bucket(Bucket="{BUCKET}")
+for shape in ("v5-custom", "parquet-hive"):
+    base = os.path.join("{root}/sample-logs", shape)
+    for d, _, files in os.walk(base):
+        for f in files:
+            p = os.path.join(d, f)
+            s3.upload_file(p, "{BUCKET}", shape + "/" + os.path.relpath(p, base))
+"#
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    // Workers get credentials and a region, not the endpoint: that comes with the plan.
+    let workers: Vec<WorkerProcess> = (0..3)
+        .map(|i| {
+            let env = moto.env().into_iter().collect();
+            WorkerProcess::start_on(dir.path(), i, format!("127.0.0.1:{}", free_port()), env)
+        })
+        .collect();
+    let list = workers
+        .iter()
+        .map(|w| w.addr.clone())
+        .collect::<Vec<_>>()
+        .join(",");
+    let inventory = format!("{root}/sample-logs/inventory");
+    let sql = "SELECT sagemaker_resource, remote_kind, action, count(*) AS n, sum(bytes) AS b \
+               FROM flows GROUP BY 1, 2, 3 ORDER BY 1, 2, 3";
+    let run = |workers: Option<&str>| {
+        let mut args = vec![
+            "query".to_string(),
+            format!("s3://{BUCKET}/v5-custom"),
+            format!("s3://{BUCKET}/parquet-hive"),
+            "--inventory".into(),
+            inventory.clone(),
+            "--format".into(),
+            "csv".into(),
+            "--sql".into(),
+            sql.into(),
+        ];
+        if let Some(w) = workers {
+            args.extend(["--workers".to_string(), w.to_string()]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, out, err) = moto.run(&args);
+        assert_eq!(code, Some(0), "{err}");
+        (out, err)
+    };
+    let (want, want_err) = run(None);
+    let (got, got_err) = run(Some(&list));
+    assert_eq!(got, want);
+    assert!(want.lines().count() > 5, "{want}");
+    let first = |s: &str| {
+        s.lines()
+            .next()
+            .unwrap()
+            .split("; ")
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(first(&got_err), first(&want_err));
+    for w in &workers {
+        let log = std::fs::read_to_string(&w.log).unwrap();
+        assert!(log.contains("objects to read"), "{}: {log}", w.addr);
+        assert!(
+            log.contains(&format!("s3://{BUCKET}/")),
+            "{}: {log}",
+            w.addr
+        );
+    }
+
+    // A scheduled scan on the workers: the in-process findings, and --state moves on.
+    let scan = |extra: &[&str]| {
+        let mut args = vec![
+            "scan".to_string(),
+            format!("s3://{BUCKET}/v5-custom"),
+            format!("s3://{BUCKET}/parquet-hive"),
+            "--inventory".into(),
+            inventory.clone(),
+            "--format".into(),
+            "json".into(),
+        ];
+        args.extend(extra.iter().map(|a| a.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        moto.run(&args)
+    };
+    let (code, want, err) = scan(&[]);
+    assert_eq!(code, Some(1), "{err}");
+    let state = format!("s3://{BUCKET}/state/sageflow.json");
+    let (code, got, err) = scan(&["--workers", &list, "--state", &state]);
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(got, want);
+    let (code, _, err) = scan(&["--workers", &list, "--state", &state]);
+    assert_eq!(code, Some(2), "nothing new: {err}");
+    assert!(
+        err.contains("objects already done by an earlier run"),
+        "{err}"
+    );
+}
+
+/// `scan --workers`: the workers decode and enrich, the rules run here; the findings and
+/// the summary's counts are the in-process scan's.
+#[test]
+fn scan_on_worker_processes() {
+    let r = root();
+    let dir = tempfile::tempdir().unwrap();
+    let workers: Vec<WorkerProcess> = (0..3)
+        .map(|i| WorkerProcess::start(dir.path(), i))
+        .collect();
+    let list = workers
+        .iter()
+        .map(|w| w.addr.clone())
+        .collect::<Vec<_>>()
+        .join(",");
+    let run = |workers: Option<&str>| {
+        let mut cmd = sageflow();
+        cmd.args(["scan", "--format", "json"])
+            .arg(r.join("sample-logs/v5-custom"))
+            .arg(r.join("sample-logs/parquet-hive"))
+            .arg(r.join("tests/data/malformed/mixed.log"))
+            .arg("--inventory")
+            .arg(r.join("sample-logs/inventory"));
+        if let Some(w) = workers {
+            cmd.args(["--workers", w]);
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (want, want_err) = run(None);
+    let (got, got_err) = run(Some(&list));
+    assert_eq!(got, want);
+    let findings: Vec<serde_json::Value> = serde_json::from_str(&want).unwrap();
+    assert!(findings.len() > 5, "{want}");
+    let first = |s: &str| {
+        s.lines()
+            .next()
+            .unwrap()
+            .split("; ")
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(first(&got_err), first(&want_err));
+    assert!(first(&want_err).ends_with("3 rejected"), "{want_err}");
+    // The coverage line counts the same SageMaker records.
+    let coverage = |s: &str| {
+        s.lines()
+            .find(|l| l.contains("records of SageMaker workloads"))
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(coverage(&got_err), coverage(&want_err));
+    // Local files with --state stay in-process: their read marks would stay on the workers.
+    let state = dir.path().join("state.json");
+    let out = sageflow()
+        .args(["scan", "--workers", &list, "--state"])
+        .arg(&state)
+        .arg(r.join("sample-logs/v5-custom"))
+        .arg("--inventory")
+        .arg(r.join("sample-logs/inventory"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--workers with --state"));
+}
+
+/// A worker killed in the middle of a scheduled scan over S3: exit 2 naming it, no
+/// findings, and `--state` not moved; the next run reads everything and reports what the
+/// in-process scan reports.
+#[test]
+fn a_worker_killed_mid_scan_moves_no_state() {
+    const BUCKET: &str = "distributed-kill";
+    let moto = crate::support::moto();
+    let _guard = moto.lock();
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("corpus");
+    sageflow()
+        .args([
+            "generate",
+            "--records",
+            "200000",
+            "--objects",
+            "6",
+            "--enis",
+            "50",
+            "--seed",
+            "5",
+            "--out",
+        ])
+        .arg(&corpus)
+        .assert()
+        .success();
+    moto.run_python(&format!(
+        r#"
+import os, boto3
+s3 = boto3.client("s3", endpoint_url=os.environ["ENDPOINT"])
+s3.create_bucket(Bucket="{BUCKET}")
+base = "{}/AWSLogs"
+for d, _, files in os.walk(base):
+    for f in files:
+        p = os.path.join(d, f)
+        s3.upload_file(p, "{BUCKET}", "logs/AWSLogs/" + os.path.relpath(p, base))
+"#,
+        corpus.display()
+    ));
+    let inventory = corpus.join("inventory");
+    let state = format!("s3://{BUCKET}/state/sageflow.json");
+    let scan = |workers: Option<&str>, with_state: bool| {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("sageflow"));
+        cmd.args([
+            "scan",
+            &format!("s3://{BUCKET}/logs/"),
+            "--format",
+            "json",
+            "--quiet",
+        ])
+        .arg("--inventory")
+        .arg(&inventory)
+        .args(["--endpoint-url", &moto.endpoint])
+        .env_remove("RUST_LOG")
+        .envs(moto.env())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+        if with_state {
+            cmd.args(["--state", &state]);
+        }
+        if let Some(w) = workers {
+            cmd.args(["--workers", w]);
+        }
+        cmd.spawn().unwrap()
+    };
+    let env = || moto.env().into_iter().collect::<Vec<_>>();
+    let first = WorkerProcess::start_on(dir.path(), 0, format!("127.0.0.1:{}", free_port()), env());
+    let second =
+        WorkerProcess::start_on(dir.path(), 1, format!("127.0.0.1:{}", free_port()), env());
+    let list = format!("{},{}", first.addr, second.addr);
+    let run = scan(Some(&list), true);
+    let began = std::time::Instant::now();
+    while !std::fs::read_to_string(&second.log)
+        .unwrap()
+        .contains("objects to read")
+    {
+        assert!(
+            began.elapsed().as_secs() < 60,
+            "the worker never started reading"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let second_addr = second.addr.clone();
+    drop(second);
+    let out = run.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("worker http://{second_addr} stopped answering")),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "no findings from a failed run");
+    let listed = moto.run_python(&format!(
+        r#"
+import os, boto3
+s3 = boto3.client("s3", endpoint_url=os.environ["ENDPOINT"])
+print(s3.list_objects_v2(Bucket="{BUCKET}", Prefix="state/").get("KeyCount", 0))
+"#
+    ));
+    assert_eq!(listed.trim(), "0", "the state was not written");
+
+    let _second = WorkerProcess::start_on(dir.path(), 2, second_addr, env());
+    let want = scan(None, false).wait_with_output().unwrap();
+    let got = scan(Some(&list), true).wait_with_output().unwrap();
+    assert_eq!(
+        got.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&got.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(got.stdout).unwrap(),
+        String::from_utf8(want.stdout).unwrap()
+    );
+}
