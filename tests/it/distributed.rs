@@ -372,6 +372,39 @@ impl WorkerProcess {
     }
 }
 
+impl WorkerProcess {
+    /// Kills the worker once it has started reading its share; returns its address.
+    fn kill_once_reading(self) -> String {
+        let began = std::time::Instant::now();
+        while !std::fs::read_to_string(&self.log)
+            .unwrap()
+            .contains("objects to read")
+        {
+            assert!(
+                began.elapsed().as_secs() < 60,
+                "the worker never started reading"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        self.addr.clone()
+    }
+}
+
+/// The counts of a run's summary (its first line, without the time).
+fn counts(stderr: &str) -> String {
+    let first = stderr.lines().next().unwrap_or_default();
+    first.split("; ").next().unwrap_or_default().to_string()
+}
+
+/// The `--workers` list of `workers`.
+fn addresses(workers: &[WorkerProcess]) -> String {
+    workers
+        .iter()
+        .map(|w| w.addr.clone())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 impl Drop for WorkerProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -388,11 +421,7 @@ fn query_on_worker_processes() {
     let workers: Vec<WorkerProcess> = (0..3)
         .map(|i| WorkerProcess::start(dir.path(), i))
         .collect();
-    let list = workers
-        .iter()
-        .map(|w| w.addr.clone())
-        .collect::<Vec<_>>()
-        .join(",");
+    let list = addresses(&workers);
     let sql = "SELECT interface_id, remote_kind, count(*) AS n, sum(bytes) AS b FROM flows \
                GROUP BY 1, 2 ORDER BY 1, 2";
     let run = |workers: Option<&str>| {
@@ -421,15 +450,6 @@ fn query_on_worker_processes() {
     assert_eq!(got, want);
     assert!(want.lines().count() > 5, "{want}");
     // The summary's counts (objects, records, rows, rejects) are the workers' gathered.
-    let counts = |s: &str| {
-        s.lines()
-            .next()
-            .unwrap()
-            .split("; ")
-            .next()
-            .unwrap()
-            .to_string()
-    };
     assert_eq!(counts(&got_summary), counts(&want_summary), "{got_summary}");
     assert!(
         counts(&want_summary).ends_with("2226 rows, 3 rejected"),
@@ -519,19 +539,7 @@ fn a_worker_killed_mid_query_fails_the_run_naming_it() {
     let list = format!("{},{}", first.addr, second.addr);
     let run = query(Some(&list));
     // Killed once it has started reading its share.
-    let began = std::time::Instant::now();
-    while !std::fs::read_to_string(&second.log)
-        .unwrap()
-        .contains("objects to read")
-    {
-        assert!(
-            began.elapsed().as_secs() < 60,
-            "the worker never started reading"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let second_addr = second.addr.clone();
-    drop(second);
+    let second_addr = second.kill_once_reading();
     let out = run.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
@@ -566,11 +574,7 @@ fn explain_shows_the_stages() {
     let workers: Vec<WorkerProcess> = (0..2)
         .map(|i| WorkerProcess::start(dir.path(), i))
         .collect();
-    let list = workers
-        .iter()
-        .map(|w| w.addr.clone())
-        .collect::<Vec<_>>()
-        .join(",");
+    let list = addresses(&workers);
     let out = sageflow()
         .args(["query", "--quiet", "--workers", &list, "--sql"])
         .arg("EXPLAIN SELECT remote_kind, count(*) FROM flows GROUP BY 1")
@@ -625,11 +629,7 @@ for shape in ("v5-custom", "parquet-hive"):
             WorkerProcess::start_on(dir.path(), i, format!("127.0.0.1:{}", free_port()), env)
         })
         .collect();
-    let list = workers
-        .iter()
-        .map(|w| w.addr.clone())
-        .collect::<Vec<_>>()
-        .join(",");
+    let list = addresses(&workers);
     let inventory = format!("{root}/sample-logs/inventory");
     let sql = "SELECT sagemaker_resource, remote_kind, action, count(*) AS n, sum(bytes) AS b \
                FROM flows GROUP BY 1, 2, 3 ORDER BY 1, 2, 3";
@@ -657,16 +657,7 @@ for shape in ("v5-custom", "parquet-hive"):
     let (got, got_err) = run(Some(&list));
     assert_eq!(got, want);
     assert!(want.lines().count() > 5, "{want}");
-    let first = |s: &str| {
-        s.lines()
-            .next()
-            .unwrap()
-            .split("; ")
-            .next()
-            .unwrap()
-            .to_string()
-    };
-    assert_eq!(first(&got_err), first(&want_err));
+    assert_eq!(counts(&got_err), counts(&want_err));
     for w in &workers {
         let log = std::fs::read_to_string(&w.log).unwrap();
         assert!(log.contains("objects to read"), "{}: {log}", w.addr);
@@ -715,11 +706,7 @@ fn scan_on_worker_processes() {
     let workers: Vec<WorkerProcess> = (0..3)
         .map(|i| WorkerProcess::start(dir.path(), i))
         .collect();
-    let list = workers
-        .iter()
-        .map(|w| w.addr.clone())
-        .collect::<Vec<_>>()
-        .join(",");
+    let list = addresses(&workers);
     let run = |workers: Option<&str>| {
         let mut cmd = sageflow();
         cmd.args(["scan", "--format", "json"])
@@ -748,17 +735,8 @@ fn scan_on_worker_processes() {
     assert_eq!(got, want);
     let findings: Vec<serde_json::Value> = serde_json::from_str(&want).unwrap();
     assert!(findings.len() > 5, "{want}");
-    let first = |s: &str| {
-        s.lines()
-            .next()
-            .unwrap()
-            .split("; ")
-            .next()
-            .unwrap()
-            .to_string()
-    };
-    assert_eq!(first(&got_err), first(&want_err));
-    assert!(first(&want_err).ends_with("3 rejected"), "{want_err}");
+    assert_eq!(counts(&got_err), counts(&want_err));
+    assert!(counts(&want_err).ends_with("3 rejected"), "{want_err}");
     // The coverage line counts the same SageMaker records.
     let coverage = |s: &str| {
         s.lines()
@@ -852,19 +830,7 @@ for d, _, files in os.walk(base):
         WorkerProcess::start_on(dir.path(), 1, format!("127.0.0.1:{}", free_port()), env());
     let list = format!("{},{}", first.addr, second.addr);
     let run = scan(Some(&list), true);
-    let began = std::time::Instant::now();
-    while !std::fs::read_to_string(&second.log)
-        .unwrap()
-        .contains("objects to read")
-    {
-        assert!(
-            began.elapsed().as_secs() < 60,
-            "the worker never started reading"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let second_addr = second.addr.clone();
-    drop(second);
+    let second_addr = second.kill_once_reading();
     let out = run.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
