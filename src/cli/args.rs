@@ -59,7 +59,7 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff), e.g. `sageflow man > sageflow.1`.
     Man,
-    /// Serve as a worker of distributed runs (`--workers` of query and scan): reads its share of the
+    /// Serve as a worker of distributed runs (`--workers` of query, scan and export): reads its share of the
     /// objects and runs its stages of the plan, until interrupted.
     #[cfg(feature = "distributed")]
     Worker(WorkerArgs),
@@ -352,8 +352,8 @@ pub struct InputArgs {
     /// enriches it and runs what it can of the query (filters, partial aggregates); a scan's
     /// rules run here on the rows the workers send. Local paths must be on storage every
     /// worker sees at the same path (S3 is read with each worker's own credentials).
-    /// `query` and `scan` only; CloudWatch Logs sources, --rejects, and scan --state over
-    /// local files run in-process. Without it everything runs in this process.
+    /// CloudWatch Logs sources and --rejects run in-process only; scan --state and export
+    /// need S3 sources with it. Without it everything runs in this process.
     #[cfg(feature = "distributed")]
     #[arg(long, value_name = "URLS", env = "SAGEFLOW_WORKERS")]
     pub workers: Option<String>,

@@ -3,7 +3,6 @@
 use super::*;
 
 pub(super) async fn export(a: args::ExportArgs) -> Result<u8> {
-    in_process_only(&a.input, "export")?;
     use crate::export::{self as ex, Store};
     let out = a
         .out
@@ -75,6 +74,14 @@ pub(super) async fn export_locked(
         )));
     }
     let run = prepare(&a.input, Some((&manifest.sources, OnRewrite::Refuse))).await?;
+    if run.cluster.is_some()
+        && let Some(o) = run.objects.iter().find(|o| o.s3.is_none())
+    {
+        return Err(Error::Usage(format!(
+            "export --workers: {} is a local file, read on a worker, which keeps how far it read it (what the export's manifest records for a file); give S3 sources, or leave out --workers",
+            o.name
+        )));
+    }
     let progress = progress::Progress::start(run.stats.clone(), run.quiet);
     if a.full && run.objects.is_empty() {
         return Err(Error::config(
@@ -90,13 +97,16 @@ pub(super) async fn export_locked(
         // was read is known once the rows are written (how far each file was read, the
         // newest event of each stream).
         ex::export(
-            &run.ctx,
+            run.query_ctx(),
             store,
             a.partition_by,
             a.input.memory_limit,
             manifest,
             obsolete,
-            |m| {
+            |m, counted| {
+                if let Some(c) = counted {
+                    c.add_to(&run.stats, &run.rejects);
+                }
                 damage(&run.stats)?;
                 run.read_something(run.stats.snapshot(), true)?;
                 m.sources.record(&run.objects, &run.ledger);

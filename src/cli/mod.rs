@@ -104,18 +104,6 @@ async fn worker(a: args::WorkerArgs) -> Result<u8> {
     Ok(EXIT_OK)
 }
 
-/// Refuses `--workers` for a command that runs in-process only.
-pub(super) fn in_process_only(input: &InputArgs, command: &str) -> Result<()> {
-    #[cfg(feature = "distributed")]
-    if input.workers.is_some() {
-        return Err(Error::Usage(format!(
-            "--workers: `{command}` runs in this process in this version (`query` and `scan` run on workers); leave out --workers (or unset SAGEFLOW_WORKERS)"
-        )));
-    }
-    let _ = (input, command);
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

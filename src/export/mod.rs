@@ -445,7 +445,7 @@ pub async fn export(
     memory_limit: usize,
     mut manifest: Manifest,
     obsolete: Vec<String>,
-    complete: impl FnOnce(&mut Manifest) -> Result<()>,
+    complete: impl FnOnce(&mut Manifest, Option<crate::engine::counters::Counted>) -> Result<()>,
 ) -> Result<Summary> {
     let run = format!(
         "{}-{:08x}",
@@ -465,7 +465,14 @@ pub async fn export(
         .sql("SELECT * FROM flows")
         .await
         .map_err(Error::from_datafusion)?;
-    let mut stream = df.execute_stream().await.map_err(Error::from_datafusion)?;
+    // With `--workers` the plan runs there: the workers read, decode and enrich their
+    // shares, and the rows are written here.
+    let plan = df
+        .create_physical_plan()
+        .await
+        .map_err(Error::from_datafusion)?;
+    let mut stream = datafusion::physical_plan::execute_stream(plan.clone(), ctx.task_ctx())
+        .map_err(Error::from_datafusion)?;
     let schema: SchemaRef = stream.schema();
     let time_idx = schema.index_of("start_time").expect("start_time");
     let end_idx = schema.index_of("end_time").expect("end_time");
@@ -497,7 +504,17 @@ pub async fn export(
     let mut writing: Option<tokio::task::JoinHandle<Result<Vec<Written>>>> = None;
 
     while let Some(batch) = stream.next().await {
-        let batch = batch.map_err(Error::from_datafusion)?;
+        let batch = match batch {
+            Ok(b) => b,
+            #[cfg(feature = "distributed")]
+            Err(e) if crate::engine::distributed::is_distributed(&plan) => {
+                let e = Error::from_datafusion(e);
+                return Err(
+                    crate::engine::distributed::worker_failure(ctx.state().config(), e).await,
+                );
+            }
+            Err(e) => return Err(Error::from_datafusion(e)),
+        };
         let starts = batch.column(time_idx).as_primitive::<TimestampSecondType>();
         let ends = batch.column(end_idx).as_primitive::<TimestampSecondType>();
         let key_of = |i: usize| {
@@ -594,7 +611,12 @@ pub async fn export(
         let w = tokio::task::spawn_blocking(move || files.write(&key, p));
         stage(store, &run, w, &mut moves, &mut summary).await?;
     }
-    if let Err(e) = complete(&mut manifest) {
+    // A distributed read's counts came back with its plan: they are the run's.
+    #[cfg(feature = "distributed")]
+    let counted = crate::engine::distributed::gather(&plan).await?;
+    #[cfg(not(feature = "distributed"))]
+    let counted = None;
+    if let Err(e) = complete(&mut manifest, counted) {
         if let Store::Local(root) = store {
             let _ = std::fs::remove_dir_all(root.join(STAGING).join(&run));
         }

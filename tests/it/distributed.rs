@@ -603,7 +603,7 @@ fn explain_shows_the_stages() {
 /// the coordinator's endpoint: the rows equal the in-process query's, and every worker
 /// read a share of the objects.
 #[test]
-fn query_over_s3_on_worker_processes() {
+fn query_scan_and_export_over_s3_on_worker_processes() {
     const BUCKET: &str = "distributed-flow-logs";
     let moto = crate::support::moto();
     let _guard = moto.lock();
@@ -691,6 +691,55 @@ for shape in ("v5-custom", "parquet-hive"):
     assert_eq!(got, want);
     let (code, _, err) = scan(&["--workers", &list, "--state", &state]);
     assert_eq!(code, Some(2), "nothing new: {err}");
+    assert!(
+        err.contains("objects already done by an earlier run"),
+        "{err}"
+    );
+
+    // An export on the workers holds the in-process export's rows, and its manifest
+    // moves on.
+    let dir = tempfile::tempdir().unwrap();
+    let export = |out: &Path, workers: Option<&str>| {
+        let mut args = vec![
+            "export".to_string(),
+            format!("s3://{BUCKET}/v5-custom"),
+            format!("s3://{BUCKET}/parquet-hive"),
+            "--inventory".into(),
+            inventory.clone(),
+            "--out".into(),
+            out.display().to_string(),
+        ];
+        if let Some(w) = workers {
+            args.extend(["--workers".to_string(), w.to_string()]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        moto.run(&args)
+    };
+    let (local, on_workers) = (dir.path().join("local"), dir.path().join("workers"));
+    let (code, _, err) = export(&local, None);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, _, got_err) = export(&on_workers, Some(&list));
+    assert_eq!(code, Some(0), "{got_err}");
+    assert_eq!(counts(&got_err), counts(&err));
+    let dump = |out: &Path| {
+        let out = sageflow()
+            .args(["query", "--quiet", "--format", "csv", "--sql"])
+            .arg("SELECT * FROM flows ORDER BY source_object, source_line")
+            .arg(out)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let want = dump(&local);
+    assert!(want.lines().count() > 2000, "{}", want.lines().count());
+    assert_eq!(dump(&on_workers), want);
+    let (code, _, err) = export(&on_workers, Some(&list));
+    assert_eq!(code, Some(0), "{err}");
     assert!(
         err.contains("objects already done by an earlier run"),
         "{err}"
