@@ -312,7 +312,7 @@ impl From<Error> for DataFusionError {
 }
 
 /// One rejected record.
-#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct Reject {
     /// File or object name.
     pub object: String,

@@ -364,7 +364,7 @@ impl Run {
                 if self.cluster.is_some() && rejected as usize > first.len() {
                     let _ = writeln!(
                         err,
-                        "  {} of them on the workers, which count rejects but do not send them: run without --workers, with --rejects FILE, to see each",
+                        "  … and {} more, on the workers (to write them all: run without --workers, with --rejects FILE)",
                         rejected as usize - first.len()
                     );
                 } else if rejected as usize > first.len() {

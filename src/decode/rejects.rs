@@ -48,10 +48,17 @@ impl RejectSink {
         self.strict
     }
 
-    /// Adds rejects counted elsewhere (by the workers of a distributed run).
-    pub fn add_counted(&self, n: u64) {
+    /// Adds rejects counted elsewhere (by the workers of a distributed run), with the
+    /// first of them.
+    pub fn add_counted(&self, n: u64, samples: &[Reject]) {
         self.count
             .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        let mut first = self.first.lock().unwrap_or_else(|e| e.into_inner());
+        for r in samples {
+            if first.len() < KEEP {
+                first.push(r.clone());
+            }
+        }
     }
 
     /// A sink for a re-read of sources whose rejects were already reported: it counts

@@ -6,9 +6,10 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use datafusion::physical_plan::metrics::{Count, Metric, MetricValue, MetricsSet};
+use datafusion::physical_plan::metrics::{Count, Label, Metric, MetricValue, MetricsSet};
 
 use crate::decode::{RejectSink, ScanStats, StatsSnapshot};
+use crate::error::Reject;
 
 const OBJECTS: &str = "flow_objects_read";
 const BYTES: &str = "flow_bytes_read";
@@ -16,9 +17,12 @@ const RECORDS: &str = "flow_records";
 const ROWS: &str = "flow_rows";
 const OUTSIDE: &str = "flow_outside_window";
 const REJECTED: &str = "flow_rejected";
+/// One of the first rejects, as JSON in a label: what the summary lists.
+const SAMPLE: &str = "flow_reject_sample";
+const SAMPLE_LABEL: &str = "reject";
 
-/// Counts of a read done elsewhere.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+/// Counts of a read done elsewhere, with its first rejects.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Counted {
     pub objects: u64,
     pub bytes: u64,
@@ -26,6 +30,7 @@ pub struct Counted {
     pub rows: u64,
     pub outside_window: u64,
     pub rejected: u64,
+    pub samples: Vec<Reject>,
 }
 
 impl Counted {
@@ -36,7 +41,7 @@ impl Counted {
         ScanStats::add(&stats.records, self.records);
         ScanStats::add(&stats.rows, self.rows);
         ScanStats::add(&stats.outside_window, self.outside_window);
-        rejects.add_counted(self.rejected);
+        rejects.add_counted(self.rejected, &self.samples);
     }
 
     pub fn add(&mut self, other: &Counted) {
@@ -46,11 +51,13 @@ impl Counted {
         self.rows += other.rows;
         self.outside_window += other.outside_window;
         self.rejected += other.rejected;
+        self.samples.extend(other.samples.iter().cloned());
     }
 }
 
-/// The metrics of a read whose counters are `s` and which rejected `rejected` records.
-pub fn metrics(s: &StatsSnapshot, rejected: u64) -> MetricsSet {
+/// The metrics of a read whose counters are `s` and which rejected `rejected` records,
+/// the first of which are `samples`.
+pub fn metrics(s: &StatsSnapshot, rejected: u64, samples: &[Reject]) -> MetricsSet {
     let mut set = MetricsSet::new();
     for (name, value) in [
         (OBJECTS, s.objects_done),
@@ -70,6 +77,19 @@ pub fn metrics(s: &StatsSnapshot, rejected: u64) -> MetricsSet {
             None,
         )));
     }
+    for r in samples {
+        let count = Count::new();
+        count.add(1);
+        let json = serde_json::to_string(r).expect("a reject serialises");
+        set.push(Arc::new(Metric::new_with_labels(
+            MetricValue::Count {
+                name: Cow::Borrowed(SAMPLE),
+                count,
+            },
+            None,
+            vec![Label::new(SAMPLE_LABEL, json)],
+        )));
+    }
     set
 }
 
@@ -81,6 +101,13 @@ pub fn counted(set: &MetricsSet) -> Option<Counted> {
         let MetricValue::Count { name, count } = m.value() else {
             continue;
         };
+        if name.as_ref() == SAMPLE {
+            let label = m.labels().iter().find(|l| l.name() == SAMPLE_LABEL);
+            if let Some(r) = label.and_then(|l| serde_json::from_str(l.value()).ok()) {
+                c.samples.push(r);
+            }
+            continue;
+        }
         let slot = match name.as_ref() {
             OBJECTS => &mut c.objects,
             BYTES => &mut c.bytes,
@@ -110,7 +137,15 @@ mod tests {
             outside_window: 2,
             ..StatsSnapshot::default()
         };
-        let set = metrics(&s, 3);
+        let reject = Reject {
+            object: "a.log".into(),
+            line: 7,
+            field: Some("dstaddr".into()),
+            value: Some("10.0.2.999".into()),
+            reason: "not an address".into(),
+            record: "2 …".into(),
+        };
+        let set = metrics(&s, 3, std::slice::from_ref(&reject));
         assert_eq!(
             counted(&set),
             Some(Counted {
@@ -120,6 +155,7 @@ mod tests {
                 rows: 45,
                 outside_window: 2,
                 rejected: 3,
+                samples: vec![reject],
             })
         );
         assert_eq!(counted(&MetricsSet::new()), None);

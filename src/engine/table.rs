@@ -576,6 +576,7 @@ impl ExecutionPlan for FlowsExec {
         Some(super::counters::metrics(
             &self.stats.snapshot(),
             self.opts.rejects.count(),
+            &self.opts.rejects.first(),
         ))
     }
 
