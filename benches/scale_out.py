@@ -1,7 +1,7 @@
 """Scale-out benchmark behind benches/compare.sh (issue 20): query (b) and the leaves-vpc
-count over the 4x corpus in-process and on 1, 2 and 4 local `sageflow worker` processes,
-with the bytes that crossed the network between stages (from EXPLAIN ANALYZE's metrics of
-the network boundaries, and the plans sent to the workers). Writes the "Scale out" section
+count over the 4x corpus in-process and on 1, 2 and 4 local `sageflow worker`
+processes, with the bytes that crossed the network between stages (the network boundaries' metrics, as
+the run logs them, and the plans sent to the workers). Writes the "Scale out" section
 of BENCHMARKS.md (replacing an earlier one), with a projection of cluster throughput
 stated with its assumptions.
 
@@ -27,6 +27,8 @@ WORKER_COUNTS = (1, 2, 4)
 Q_B = ("SELECT interface_id, sum(bytes) AS bytes FROM flows WHERE action = 'ACCEPT' "
        "AND flow_direction = 'egress' AND dstaddr NOT LIKE '10.%' GROUP BY 1")
 Q_LEAVES = "SELECT count(*) FROM flows WHERE leaves_vpc"
+# The scan is not here yet: on the 4x corpus the in-process scan itself fails at the
+# default --memory-limit (a sort's merge and two hash joins exceed the 1 GB pool; issue 19).
 QUERIES = {"(b) egress bytes per interface": Q_B, "leaves-vpc count (enriched)": Q_LEAVES}
 
 UNITS = {"B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "K": 1e3, "M": 1e6}
@@ -57,20 +59,28 @@ def start_workers(n):
 
 
 def query(corpus, sql, workers=None):
-    cmd = [SAGEFLOW, "query", corpus, "--quiet", "--format", "csv",
-           "--inventory", os.path.join(corpus, "inventory"), "--sql", sql]
+    """The query `sql`, or the scan for None."""
+    inventory = ["--inventory", os.path.join(corpus, "inventory")]
+    if sql is None:
+        cmd = [SAGEFLOW, "scan", corpus, "--quiet", "--format", "csv"] + inventory
+    else:
+        cmd = [SAGEFLOW, "query", corpus, "--quiet", "--format", "csv", "--sql", sql] + inventory
     if workers:
         cmd += ["--workers", workers]
     return cmd
 
 
 def timed(cmd):
+    """Runs cmd; returns (seconds, stdout, bytes of rows that crossed the network, as the
+    run logs them)."""
+    env = dict(os.environ, RUST_LOG="sageflow=info")
     t = time.perf_counter()
-    p = subprocess.run(cmd, capture_output=True, text=True)
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env)
     dt = time.perf_counter() - t
-    if p.returncode != 0:
+    if p.returncode not in (0, 1):  # scan exits 1 when it has findings
         sys.exit(f"failed ({p.returncode}): {' '.join(cmd)}\n{p.stderr[-3000:]}")
-    return dt, p.stdout
+    sent = sum(int(b) for b in re.findall(r"network_bytes=(\d+)", p.stderr))
+    return dt, p.stdout, sent
 
 
 def amount(text):
@@ -78,17 +88,10 @@ def amount(text):
     return float(m.group(1)) * UNITS.get(m.group(2) or "B", 1)
 
 
-def shipped(corpus, sql, workers):
-    """Bytes of Arrow data that crossed each network boundary, and of the plans sent."""
-    _, out = timed(query(corpus, "EXPLAIN ANALYZE " + sql, workers))
-    between = 0.0
-    for line in out.splitlines():
-        if "NetworkShuffleExec" in line or "NetworkCoalesceExec" in line or "NetworkBroadcastExec" in line:
-            m = re.search(r"output_bytes=([\d.]+ ?[KMG]?B)", line)
-            if m:
-                between += amount(m.group(1))
-    plans = sum(amount(v) for v in re.findall(r"plan_bytes_sent=\{[^}]*?:([\d.]+ ?[KMG]?B)", out))
-    return between, plans
+def plans_sent(corpus, sql, workers):
+    """Bytes of the plans the coordinator sent to the workers (EXPLAIN ANALYZE)."""
+    _, out, _ = timed(query(corpus, "EXPLAIN ANALYZE " + sql, workers))
+    return sum(amount(v) for v in re.findall(r"plan_bytes_sent=\{[^}]*?:([\d.]+ ?[KMG]?B)", out))
 
 
 def main():
@@ -96,10 +99,12 @@ def main():
     results = {}
     for name, sql in QUERIES.items():
         print(f"scale out: {name}", flush=True)
+        # The scan takes long: one run of each.
+        runs = 1 if sql is None else RUNS
         times = {"in-process": []}
         rows = {}
-        for _ in range(RUNS):
-            dt, out = timed(query(corpus, sql))
+        for _ in range(runs):
+            dt, out, _ = timed(query(corpus, sql))
             times["in-process"].append(dt)
             rows["in-process"] = out
         net = {}
@@ -108,11 +113,12 @@ def main():
             try:
                 key = f"{n} worker{'s' if n > 1 else ''}"
                 times[key] = []
-                for _ in range(RUNS):
-                    dt, out = timed(query(corpus, sql, addrs))
+                for _ in range(runs):
+                    dt, out, sent = timed(query(corpus, sql, addrs))
                     times[key].append(dt)
                     rows[key] = out
-                net[key] = shipped(corpus, sql, addrs)
+                plans = plans_sent(corpus, sql, addrs) if sql is not None else None
+                net[key] = (sent, plans)
             finally:
                 for p in procs:
                     p.terminate()
@@ -120,9 +126,9 @@ def main():
                     p.wait()
             if sorted(rows[key].splitlines()) != sorted(rows["in-process"].splitlines()):
                 sys.exit(f"{name}: {key} gave other rows than in-process")
-            print(f"  {key}: {statistics.median(times[key]):.2f}s, between stages "
-                  f"{net[key][0]:.0f} B, plans {net[key][1]:.0f} B", flush=True)
-        results[name] = (times, net)
+            print(f"  {key}: {statistics.median(times[key]):.2f}s, network {net[key][0]} B, "
+                  f"plans {net[key][1]} B", flush=True)
+        results[name] = (times, net, runs)
     write(results, records, corpus)
 
 
@@ -134,34 +140,43 @@ def write(results, records, corpus):
              f"wall clock. On this {os.cpu_count()}-core machine the workers and the coordinator share the "
              "same cores, so this measures the cost of distribution, not a speed-up. Rows are checked "
              "equal to the in-process rows. \"Between stages\" is the Arrow data that crossed the network "
-             "boundaries (EXPLAIN ANALYZE's `output_bytes` of NetworkShuffleExec/NetworkCoalesceExec); "
-             "\"plans\" is what the coordinator sent to the workers (each task's plan, with the inventory's "
-             "documents).", "",
-             "| query | run | median s | vs in-process | between stages | plans sent |",
+             "boundaries, to the coordinator included (the `bytes_transferred` of the network boundaries, "
+             "which the run logs at info level); "
+             "\"plans\" is what the coordinator sent to the workers (EXPLAIN ANALYZE's `plan_bytes_sent`: "
+             "each task's plan, with the inventory's documents).", "",
+             "| work | run | median s | vs in-process | between stages | plans sent |",
              "|---|---|---:|---:|---:|---:|"]
-    for name, (times, net) in results.items():
+    for name, (times, net, runs) in results.items():
         base = statistics.median(times["in-process"])
         for key, ts in times.items():
             med = statistics.median(ts)
             b, p = net.get(key, (None, None))
-            lines.append(f"| {name} | {key} | {med:.2f} | {med / base - 1:+.0%} | "
+            label = name if runs == RUNS else f"{name} (one run)"
+            lines.append(f"| {label} | {key} | {med:.2f} | {med / base - 1:+.0%} | "
                          f"{'' if b is None else f'{b / 1e3:.1f} kB'} | {'' if p is None else f'{p / 1e3:.0f} kB'} |")
-    times, net = results["(b) egress bytes per interface"]
-    one = statistics.median(times["1 worker"])
-    rate = records / one
-    b, p = net["1 worker"]
+    times, net, _ = results["(b) egress bytes per interface"]
+    cores = os.cpu_count() or 1
+    per_core = records / statistics.median(times["in-process"]) / cores
+    widest = f"{WORKER_COUNTS[-1]} workers"
+    b, p = net[widest]
+    n = WORKER_COUNTS[-1]
+    if net["1 worker"][1] == 0:
+        lines += ["", "With one worker the plan has nothing to split: datafusion-distributed keeps a "
+                  "one-task plan in-process (no plan was sent), so that row is the in-process path plus "
+                  "the check that the worker answers."]
     lines += ["",
-              "Projection, from the 1-worker run of (b): one worker on this machine's "
-              f"{os.cpu_count()} cores read, decoded, enriched and partially aggregated {rate / 1e6:.2f} M records/s "
-              f"({rate / (os.cpu_count() or 1) / 1e6:.2f} M per core), and what it sent on was {b / 1e3:.1f} kB "
-              "(the partial groups: one row per interface, whatever the records). Assuming workers of the same "
-              "per-core speed, objects spread evenly over them (the split is by object, balanced by size), the "
-              "same number of distinct groups, and S3 reads that keep up with decoding (the benchmark reads a "
-              "local disk), N workers of C cores read about N × C × "
-              f"{rate / (os.cpu_count() or 1) / 1e6:.2f} M records/s; the coordinator receives N × "
-              f"{b / 1e3:.1f} kB per query plus the final merge, and sends each task a plan of about "
-              f"{p / 1e3:.0f} kB (mostly the inventory's documents). Listing the objects and planning "
-              "stay on the coordinator.", ""]
+              f"Projection, from these runs of (b): in-process, this machine decoded, enriched and "
+              f"partially aggregated {per_core / 1e6:.2f} M records/s per core, and a worker runs the same "
+              f"code on its share. With {n} workers, each sent on {b / n / 1e3:.1f} kB (the partial "
+              "groups: one row per interface, whatever the records) and received a plan of about "
+              f"{p / n / 1e3:.0f} kB (mostly the inventory's documents). Assuming workers of the same "
+              "per-core speed, objects spread evenly over them (the split is by object, balanced by size; "
+              "at least as many objects as workers), the same number of distinct groups, and S3 reads "
+              "that keep up with decoding (the benchmark reads a local disk), N workers of C cores read "
+              f"about N × C × {per_core / 1e6:.2f} M records/s, and the coordinator receives about "
+              f"N × {b / n / 1e3:.1f} kB per query plus the final merge. Listing the objects and planning "
+              "stay on the coordinator. A scan or export also streams the rows the rules read (or every "
+              "row) to the coordinator, which then bounds their speed.", ""]
     section = "\n".join(lines)
     path = os.path.join(ROOT, "BENCHMARKS.md")
     text = open(path).read() if os.path.exists(path) else ""

@@ -255,13 +255,31 @@ pub async fn gather(plan: &Arc<dyn ExecutionPlan>) -> Result<Option<Counted>> {
             .await
             .map_err(Error::from_datafusion)?;
     let mut total = Counted::default();
+    let mut network_bytes = 0;
     plan.apply(|node| {
-        if let Some(c) = node.metrics().as_ref().and_then(counters::counted) {
+        let metrics = node.metrics();
+        if let Some(c) = metrics.as_ref().and_then(counters::counted) {
             total.add(&c);
+        }
+        if node.name().starts_with("Network")
+            && let Some(m) = &metrics
+        {
+            network_bytes += m
+                .iter()
+                .filter(|m| m.value().name() == "bytes_transferred")
+                .map(|m| m.value().as_usize())
+                .sum::<usize>();
         }
         Ok(TreeNodeRecursion::Continue)
     })
     .map_err(Error::from_datafusion)?;
+    // What the plan shipped between stages (to the coordinator included): the benchmark's
+    // measure of a distributed run's traffic.
+    tracing::info!(
+        network_bytes,
+        records = total.records,
+        "distributed run: {network_bytes} bytes of rows crossed the network"
+    );
     Ok(Some(total))
 }
 
