@@ -290,14 +290,24 @@ pub async fn worker_failure(config: &datafusion::prelude::SessionConfig, e: Erro
         .and_then(|r| r.get_urls())
         .unwrap_or_default();
     let mut down = Vec::new();
-    for url in &urls {
-        let (host, port) = (url.host_str().unwrap_or_default(), url.port().unwrap_or(0));
-        let connect = tokio::net::TcpStream::connect((host, port));
-        if !matches!(
-            tokio::time::timeout(std::time::Duration::from_secs(2), connect).await,
-            Ok(Ok(_))
-        ) {
-            down.push(url.as_str().trim_end_matches('/').to_string());
+    // The error can arrive while the failed worker is still going down (its streams
+    // closed, its port not yet): a few looks, a moment apart, before blaming no one.
+    for attempt in 0..5 {
+        if attempt > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        }
+        for url in &urls {
+            let (host, port) = (url.host_str().unwrap_or_default(), url.port().unwrap_or(0));
+            let connect = tokio::net::TcpStream::connect((host, port));
+            if !matches!(
+                tokio::time::timeout(std::time::Duration::from_secs(2), connect).await,
+                Ok(Ok(_))
+            ) {
+                down.push(url.as_str().trim_end_matches('/').to_string());
+            }
+        }
+        if !down.is_empty() {
+            break;
         }
     }
     let who = match down.as_slice() {

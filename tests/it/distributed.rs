@@ -390,6 +390,27 @@ impl WorkerProcess {
     }
 }
 
+/// A generated corpus of 200,000 records in 6 objects, with its inventory: large enough
+/// that a debug build is still reading it when a test kills a worker.
+fn generated(dir: &Path, seed: u64) -> std::path::PathBuf {
+    let corpus = dir.join("corpus");
+    sageflow()
+        .args([
+            "generate",
+            "--records",
+            "200000",
+            "--objects",
+            "6",
+            "--enis",
+            "50",
+        ])
+        .args(["--seed", &seed.to_string(), "--out"])
+        .arg(&corpus)
+        .assert()
+        .success();
+    corpus
+}
+
 /// The counts of a run's summary (its first line, without the time).
 fn counts(stderr: &str) -> String {
     let first = stderr.lines().next().unwrap_or_default();
@@ -508,23 +529,7 @@ fn an_unreachable_worker_is_named_before_any_work() {
 #[test]
 fn a_worker_killed_mid_query_fails_the_run_naming_it() {
     let dir = tempfile::tempdir().unwrap();
-    let corpus = dir.path().join("corpus");
-    sageflow()
-        .args([
-            "generate",
-            "--records",
-            "200000",
-            "--objects",
-            "6",
-            "--enis",
-            "50",
-            "--seed",
-            "3",
-            "--out",
-        ])
-        .arg(&corpus)
-        .assert()
-        .success();
+    let corpus = generated(dir.path(), 3);
     let sql = "SELECT remote_kind, count(*) AS n, sum(bytes) AS b FROM flows GROUP BY 1 ORDER BY 1";
     let query = |workers: Option<&str>| {
         let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("sageflow"));
@@ -822,23 +827,7 @@ fn a_worker_killed_mid_scan_moves_no_state() {
     let moto = crate::support::moto();
     let _guard = moto.lock();
     let dir = tempfile::tempdir().unwrap();
-    let corpus = dir.path().join("corpus");
-    sageflow()
-        .args([
-            "generate",
-            "--records",
-            "200000",
-            "--objects",
-            "6",
-            "--enis",
-            "50",
-            "--seed",
-            "5",
-            "--out",
-        ])
-        .arg(&corpus)
-        .assert()
-        .success();
+    let corpus = generated(dir.path(), 5);
     moto.run_python(&format!(
         r#"
 import os, boto3
