@@ -197,11 +197,7 @@ pub(super) async fn run_statement(
     {
         use crate::engine::distributed;
         if let Err(e) = written {
-            return Err(if distributed::is_distributed(&plan) {
-                distributed::worker_failure(state.config(), e).await
-            } else {
-                e
-            });
+            return Err(distributed::failure(&plan, state.config(), e).await);
         }
         return distributed::gather(&plan).await;
     }

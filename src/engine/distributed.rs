@@ -34,7 +34,7 @@ use prost::Message;
 use url::Url;
 
 use super::counters::{self, Counted};
-use super::table::{FlowsExec, Origin, ScanConfig};
+use super::table::{FlowsExec, Origin, ScanConfig, balanced};
 use crate::decode::{RejectSink, ScanStats, TimeWindow};
 use crate::enrich::Enricher;
 use crate::error::{Error, Result};
@@ -112,22 +112,30 @@ impl Cluster {
         for url in &self.urls {
             let host = url.host_str().unwrap_or_default();
             let port = url.port().unwrap_or_default();
-            let connect = tokio::net::TcpStream::connect((host, port));
-            match tokio::time::timeout(std::time::Duration::from_secs(5), connect).await {
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => {
-                    return Err(Error::Usage(format!(
-                        "worker {url} is unreachable: {e}; start it with `sageflow worker --listen {host}:{port}` or leave it out of --workers"
-                    )));
-                }
-                Err(_) => {
+            match answers(url, std::time::Duration::from_secs(5)).await {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
                     return Err(Error::Usage(format!(
                         "worker {url} did not accept a connection within 5 s; is `sageflow worker` running there and the port open?"
+                    )));
+                }
+                Err(e) => {
+                    return Err(Error::Usage(format!(
+                        "worker {url} is unreachable: {e}; start it with `sageflow worker --listen {host}:{port}` or leave it out of --workers"
                     )));
                 }
             }
         }
         Ok(())
+    }
+}
+
+/// Whether the worker at `url` accepts a connection within `wait`.
+async fn answers(url: &Url, wait: std::time::Duration) -> std::io::Result<()> {
+    let (host, port) = (url.host_str().unwrap_or_default(), url.port().unwrap_or(0));
+    match tokio::time::timeout(wait, tokio::net::TcpStream::connect((host, port))).await {
+        Ok(connected) => connected.map(drop),
+        Err(_) => Err(std::io::ErrorKind::TimedOut.into()),
     }
 }
 
@@ -213,7 +221,7 @@ fn desired_tasks(ev: DesiredTaskCountEvent) -> Option<DfResult<DesiredTaskCountE
 /// count, as distributed leaves must.
 fn split_by_object(ev: ScaleUpLeafNodeEvent) -> Option<DfResult<ScaleUpLeafNodeEventResponse>> {
     let exec = ev.plan.downcast_ref::<FlowsExec>()?;
-    let shares = shares(exec.objects(), ev.task_count);
+    let shares = balanced(exec.objects(), ev.task_count);
     let variants = shares
         .into_iter()
         .map(|objects| Arc::new(exec.share(objects)) as Arc<dyn ExecutionPlan>);
@@ -221,27 +229,6 @@ fn split_by_object(ev: ScaleUpLeafNodeEvent) -> Option<DfResult<ScaleUpLeafNodeE
         DistributedLeafExec::try_new(ev.plan.clone(), variants)
             .map(|leaf| ScaleUpLeafNodeEventResponse::new(Arc::new(leaf))),
     )
-}
-
-/// `objects` in `n` shares balanced by size; each share in path order.
-pub fn shares(mut objects: Vec<SourceObject>, n: usize) -> Vec<Vec<SourceObject>> {
-    objects.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.path.cmp(&b.path)));
-    let mut shares: Vec<(u64, Vec<SourceObject>)> = vec![(0, Vec::new()); n.max(1)];
-    for o in objects {
-        let s = shares
-            .iter_mut()
-            .min_by_key(|(load, _)| *load)
-            .expect("at least one share");
-        s.0 += o.size.max(1);
-        s.1.push(o);
-    }
-    shares
-        .into_iter()
-        .map(|(_, mut v)| {
-            v.sort_by(|a, b| a.path.cmp(&b.path));
-            v
-        })
-        .collect()
 }
 
 /// The counts the workers of a distributed `plan` sent back, once it has run to the end:
@@ -283,9 +270,22 @@ pub async fn gather(plan: &Arc<dyn ExecutionPlan>) -> Result<Option<Counted>> {
     Ok(Some(total))
 }
 
+/// The error `plan` ended with: for a distributed plan, [`worker_failure`]'s.
+pub async fn failure(
+    plan: &Arc<dyn ExecutionPlan>,
+    config: &datafusion::prelude::SessionConfig,
+    e: Error,
+) -> Error {
+    if is_distributed(plan) {
+        worker_failure(config, e).await
+    } else {
+        e
+    }
+}
+
 /// The error a distributed query ended with, naming the workers that no longer answer
 /// (a worker that died mid-query surfaces as a broken stream that names no one).
-pub async fn worker_failure(config: &datafusion::prelude::SessionConfig, e: Error) -> Error {
+async fn worker_failure(config: &datafusion::prelude::SessionConfig, e: Error) -> Error {
     let urls = datafusion_distributed::get_distributed_worker_resolver(config)
         .and_then(|r| r.get_urls())
         .unwrap_or_default();
@@ -297,12 +297,10 @@ pub async fn worker_failure(config: &datafusion::prelude::SessionConfig, e: Erro
             tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         }
         for url in &urls {
-            let (host, port) = (url.host_str().unwrap_or_default(), url.port().unwrap_or(0));
-            let connect = tokio::net::TcpStream::connect((host, port));
-            if !matches!(
-                tokio::time::timeout(std::time::Duration::from_secs(2), connect).await,
-                Ok(Ok(_))
-            ) {
+            if answers(url, std::time::Duration::from_secs(2))
+                .await
+                .is_err()
+            {
                 down.push(url.as_str().trim_end_matches('/').to_string());
             }
         }
@@ -787,14 +785,14 @@ mod tests {
         let obj =
             |p: &str, size| SourceObject::local(std::path::Path::new(p), size, KeyInfo::default());
         let objects = vec![obj("a", 100), obj("b", 60), obj("c", 50), obj("d", 10)];
-        let s = shares(objects, 2);
+        let s = balanced(objects, 2);
         let names: Vec<Vec<String>> = s
             .iter()
             .map(|v| v.iter().map(|o| o.name.clone()).collect())
             .collect();
         assert_eq!(names, [vec!["a", "d"], vec!["b", "c"]]);
         assert_eq!(
-            shares(vec![obj("a", 1)], 3)
+            balanced(vec![obj("a", 1)], 3)
                 .iter()
                 .map(Vec::len)
                 .sum::<usize>(),

@@ -443,6 +443,28 @@ fn seconds_of(e: &Expr) -> Option<i64> {
     }
 }
 
+/// `objects` in `n` groups balanced by bytes (largest first onto the least-loaded group),
+/// each in path order: a read's partitions, and a distributed read's shares of workers.
+pub fn balanced(mut objects: Vec<SourceObject>, n: usize) -> Vec<Vec<SourceObject>> {
+    objects.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.path.cmp(&b.path)));
+    let mut groups: Vec<(u64, Vec<SourceObject>)> = vec![(0, Vec::new()); n.max(1)];
+    for o in objects {
+        let g = groups
+            .iter_mut()
+            .min_by_key(|(load, _)| *load)
+            .expect("at least one group");
+        g.0 += o.size.max(1);
+        g.1.push(o);
+    }
+    groups
+        .into_iter()
+        .map(|(_, mut v)| {
+            v.sort_by(|a, b| a.path.cmp(&b.path));
+            v
+        })
+        .collect()
+}
+
 /// Reads objects, spread over partitions.
 pub struct FlowsExec {
     partitions: Vec<Vec<SourceObject>>,
@@ -465,7 +487,7 @@ impl fmt::Debug for FlowsExec {
 
 impl FlowsExec {
     fn new(
-        mut objects: Vec<SourceObject>,
+        objects: Vec<SourceObject>,
         n: usize,
         opts: Arc<DecodeOptions>,
         post: Option<Arc<PostProcess>>,
@@ -473,24 +495,7 @@ impl FlowsExec {
         remote: Option<crate::source::Remote>,
         origin: Arc<Origin>,
     ) -> Self {
-        // Largest first onto the least-loaded partition balances work by bytes.
-        objects.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.path.cmp(&b.path)));
-        let mut partitions: Vec<(u64, Vec<SourceObject>)> = vec![(0, Vec::new()); n];
-        for o in objects {
-            let p = partitions
-                .iter_mut()
-                .min_by_key(|(load, _)| *load)
-                .expect("at least one partition");
-            p.0 += o.size.max(1);
-            p.1.push(o);
-        }
-        let partitions: Vec<Vec<SourceObject>> = partitions
-            .into_iter()
-            .map(|(_, mut v)| {
-                v.sort_by(|a, b| a.path.cmp(&b.path));
-                v
-            })
-            .collect();
+        let partitions = balanced(objects, n);
         let schema = post
             .as_ref()
             .map_or_else(|| opts.output_schema.clone(), |p| p.schema.clone());

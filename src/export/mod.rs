@@ -507,12 +507,12 @@ pub async fn export(
         let batch = match batch {
             Ok(b) => b,
             #[cfg(feature = "distributed")]
-            Err(e) if crate::engine::distributed::is_distributed(&plan) => {
+            Err(e) => {
                 let e = Error::from_datafusion(e);
-                return Err(
-                    crate::engine::distributed::worker_failure(ctx.state().config(), e).await,
-                );
+                let state = ctx.state();
+                return Err(crate::engine::distributed::failure(&plan, state.config(), e).await);
             }
+            #[cfg(not(feature = "distributed"))]
             Err(e) => return Err(Error::from_datafusion(e)),
         };
         let starts = batch.column(time_idx).as_primitive::<TimestampSecondType>();

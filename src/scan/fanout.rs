@@ -116,9 +116,9 @@ impl Reader {
         if let Some(e) = failed {
             #[cfg(feature = "distributed")]
             if let Some(c) = &self.cluster {
-                return Err(
-                    crate::engine::distributed::worker_failure(c.state().config(), e).await,
-                );
+                let state = c.state();
+                let plan = &self.plan;
+                return Err(crate::engine::distributed::failure(plan, state.config(), e).await);
             }
             return Err(e);
         }
