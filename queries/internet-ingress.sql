@@ -19,8 +19,8 @@ SELECT f.interface_id, f.srcaddr, f.dstaddr, f.srcport, f.dstport, f.protocol, f
        f.tcp_flags, f.initiator, f.bytes,
        f."end", f.attribution_rule, f.attribution_document, f.remote_evidence, f.source_object,
        f.source_line
-FROM flows f
-LEFT JOIN handshakes h
+FROM handshakes h
+RIGHT JOIN flows f
   ON h.interface_id = f.interface_id AND h.local_addr = f.local_addr
  AND h.remote_addr = f.remote_addr AND h.local_port = f.dstport AND h.remote_port = f.srcport
 WHERE f.eni_owner_kind = 'sagemaker'

@@ -142,6 +142,13 @@ pub fn session_config(memory_limit: usize) -> SessionConfig {
     config
 }
 
+/// Spilled runs one merge reads at once (see [`runtime`]): one per 32 MiB of the pool, 2 to
+/// 16. Each run read holds two of its batches (a few MB for a rule's wide rows); at 64 MB,
+/// merging 8 runs took 49 MB and the scan's other sorts failed.
+fn merge_fan_in(memory_limit: usize) -> usize {
+    (memory_limit / (32 << 20)).clamp(2, 16)
+}
+
 /// The memory pool and spill folder of a session (a distributed run's workers too).
 pub fn runtime(memory_limit: usize) -> Arc<datafusion::execution::runtime_env::RuntimeEnv> {
     // Sorts (export) and large aggregations spill to disk past this, so memory stays bounded
@@ -160,7 +167,12 @@ pub fn runtime(memory_limit: usize) -> Arc<datafusion::execution::runtime_env::R
         use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
         runtime = runtime.with_disk_manager_builder(
             DiskManagerBuilder::default()
-                .with_mode(DiskManagerMode::Directories(vec![dir.to_path_buf()])),
+                .with_mode(DiskManagerMode::Directories(vec![dir.to_path_buf()]))
+                // A merge of spilled runs holds a batch or two of each run it reads, which
+                // no other plan can take back: unlimited, the sort of a large rule's rows
+                // took 180 MB of a 256 MB pool for one merge and a concurrent rule's hash
+                // table failed. A few runs at a time, merged again as needed, keep it small.
+                .with_max_spill_merge_fan_in(merge_fan_in(memory_limit)),
         );
     }
     runtime
