@@ -221,10 +221,11 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
             "sageflow: warning: {} records ({}) on {} ENIs that no inventory document names{attributed}; \
              their workloads are unknown and findings on them may be missed. List them with \
              `sageflow query … --report unknown-enis`, and save \
-             describe-network-interfaces while the workloads run (job ENIs are deleted when jobs end)",
+             describe-network-interfaces while the workloads run (job ENIs are deleted when jobs end){}",
             coverage.unknown_records,
             indicatif::HumanBytes(coverage.unknown_bytes),
             coverage.unknown_enis,
+            trail_hint(&run.enricher.inventory().trail, &coverage),
         );
     }
     damage?;
@@ -233,6 +234,33 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
     } else {
         EXIT_FINDINGS
     })
+}
+
+/// What CloudTrail could add about records of unknown ENIs: the trail's files when the
+/// inventory has none, or the time they do not cover.
+fn trail_hint(trail: &crate::inventory::TrailStats, c: &crate::scan::Coverage) -> String {
+    let at = |t: u64| {
+        chrono::DateTime::from_timestamp(t as i64, 0)
+            .map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+            .unwrap_or_else(|| t.to_string())
+    };
+    match trail.range {
+        None if trail.files == 0 => "; or add the account's CloudTrail files \
+            (AWSLogs/<account>/CloudTrail/…) to --inventory: they keep the ENIs of finished jobs"
+            .to_string(),
+        None => "; the CloudTrail files in --inventory hold no ENI event".to_string(),
+        Some((from, to)) if (c.unknown_from as i64) < from || (c.unknown_to as i64) > to => {
+            format!(
+                "; those records span {} to {}, but the CloudTrail files cover only {} to {}: \
+                 add the trail's files for the rest",
+                at(c.unknown_from),
+                at(c.unknown_to),
+                at(from as u64),
+                at(to as u64)
+            )
+        }
+        Some(_) => String::new(),
+    }
 }
 
 /// Where `--state` is kept: one document in a [`crate::store::Store`] (a local folder or an

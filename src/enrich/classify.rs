@@ -13,12 +13,12 @@ use crate::inventory::RouteDestination;
 impl Enricher {
     pub(super) fn enrich_record<'a>(&'a self, r: &Record<'a>) -> Enriched<'a> {
         let mut e = Enriched::default();
-        let entry = r.eni.and_then(|id| self.enis.get(id));
+        let entry = r.eni.and_then(|id| self.eni_at(id, r.start));
         match entry {
             Some(x) => {
                 e.owner_kind = x.owner.kind();
                 e.resource = x.owner.resource_ref(r.start, r.end);
-                e.attribution = Some("eni");
+                e.attribution = Some(if x.from_trail { "eni_history" } else { "eni" });
                 e.rule = Some(x.rule);
                 e.document = x.document.as_deref();
             }
@@ -51,10 +51,7 @@ impl Enricher {
                 let Some(ip) = addr.and_then(|a| a.parse::<IpAddr>().ok()) else {
                     continue;
                 };
-                let Some(owner_eni) = self.addr_owner.lookup(ip) else {
-                    continue;
-                };
-                let Some(w) = self.enis.get(owner_eni.as_ref()) else {
+                let Some(w) = self.addr_owner_at(ip, r.start) else {
                     continue;
                 };
                 if w.owner.kind() == "sagemaker" {

@@ -23,6 +23,8 @@ pub(super) struct EniEntry {
     /// The inventory lists flow logs and none that records accepted traffic covers this
     /// ENI: its NAT-gateway legs are the only evidence of its traffic.
     pub(super) unlogged: bool,
+    /// Known from CloudTrail only (the ENI was deleted before the inventory was taken).
+    pub(super) from_trail: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -97,6 +99,7 @@ impl Enricher {
                     subnet: eni.subnet_id.clone(),
                     addrs: eni.addresses.clone(),
                     unlogged: unlogged(eni),
+                    from_trail: false,
                 },
             );
             let owner: Arc<str> = Arc::from(id.as_str());
@@ -126,6 +129,7 @@ impl Enricher {
                         vpc: eni.vpc_id,
                         subnet: eni.subnet_id,
                         addrs: eni.addresses,
+                        from_trail: false,
                     },
                 );
             }
@@ -179,6 +183,45 @@ impl Enricher {
                 let (rule, item) = (attribution::NAT_GATEWAY_ENI, Item::NatGateway(&nat.id));
                 named(id, eni, Owner::Kind("nat_gateway"), rule, item);
             }
+        }
+        // CloudTrail's ENIs: the deleted ones are attributed by the same rules as listed
+        // ones, from the ENI as it was created (its creation stands in for the attach
+        // time, so VpcConfig correlation takes the workload running then); every
+        // lifetime says who held its addresses when.
+        let mut history: foldhash::HashMap<String, Vec<super::Lived<EniEntry>>> =
+            foldhash::HashMap::default();
+        let mut addr_history: foldhash::HashMap<IpAddr, Vec<super::Lived<Arc<str>>>> =
+            foldhash::HashMap::default();
+        for l in &inv.lifetimes {
+            let id: Arc<str> = Arc::from(l.eni.id.as_str());
+            for a in &l.eni.addresses {
+                addr_history.entry(*a).or_default().push(super::Lived {
+                    created: l.created,
+                    deleted: l.deleted,
+                    value: id.clone(),
+                });
+            }
+            if enis.contains_key(&l.eni.id) {
+                continue;
+            }
+            let why = attributor.attribute_why(&l.eni);
+            history
+                .entry(l.eni.id.clone())
+                .or_default()
+                .push(super::Lived {
+                    created: l.created,
+                    deleted: l.deleted,
+                    value: EniEntry {
+                        owner: why.owner,
+                        rule: why.rule,
+                        document: Some(Arc::from(l.source.as_str())),
+                        vpc: l.eni.vpc_id.clone(),
+                        subnet: l.eni.subnet_id.clone(),
+                        addrs: l.eni.addresses.clone(),
+                        unlogged: unlogged(&l.eni),
+                        from_trail: true,
+                    },
+                });
         }
         let mut by_subnet = foldhash::HashMap::default();
         for subnet in attributor.subnets() {
@@ -381,6 +424,8 @@ impl Enricher {
             enis,
             by_subnet,
             addr_owner,
+            history,
+            addr_history,
             vpcs,
             any_vpc,
             endpoint_addrs,

@@ -63,6 +63,13 @@ pub struct Enricher {
     by_subnet: foldhash::HashMap<String, VpcMatch>,
     /// Address → owning ENI id, for attributing NAT-gateway legs by packet address.
     addr_owner: PrefixMap<Arc<str>>,
+    /// ENIs CloudTrail saw that `describe-network-interfaces` does not list (deleted
+    /// since), each with the times it lived: a record is attributed from the lifetime
+    /// that holds its start.
+    history: foldhash::HashMap<String, Vec<Lived<EniEntry>>>,
+    /// Address → the ENIs that held it and when (CloudTrail): an address is reused, so
+    /// the owner of a packet address is the ENI that held it at the record's time.
+    addr_history: foldhash::HashMap<IpAddr, Vec<Lived<Arc<str>>>>,
     vpcs: foldhash::HashMap<String, VpcIndex>,
     /// Used when a record's VPC is unknown: every VPC merged.
     any_vpc: VpcIndex,
@@ -79,6 +86,62 @@ pub struct Enricher {
     subnet_routes: HashMap<String, usize>,
     main_routes: HashMap<String, usize>,
     private: PrefixMap<()>,
+}
+
+/// Something valid while an ENI lived (see [`crate::inventory::EniLifetime::covers`]).
+#[derive(Debug)]
+struct Lived<T> {
+    created: Option<i64>,
+    deleted: Option<i64>,
+    value: T,
+}
+
+impl<T> Lived<T> {
+    fn covers(&self, t: i64) -> bool {
+        self.created.is_none_or(|c| t >= c - 60) && self.deleted.is_none_or(|d| t <= d)
+    }
+}
+
+impl Enricher {
+    /// The ENI `id` as it was at `t`: the inventory's ENI, or the CloudTrail lifetime of
+    /// a deleted one that holds `t` (`None` when none does: the records of an ENI before
+    /// its creation or after its deletion are not its own).
+    fn eni_at(&self, id: &str, t: Option<i64>) -> Option<&EniEntry> {
+        if let Some(e) = self.enis.get(id) {
+            return Some(e);
+        }
+        let lives = self.history.get(id)?;
+        match t {
+            Some(t) => lives.iter().find(|l| l.covers(t)).map(|l| &l.value),
+            // No time on the record: one lifetime is the ENI; several could be any.
+            None => match lives.as_slice() {
+                [one] => Some(&one.value),
+                _ => None,
+            },
+        }
+    }
+
+    /// The ENI that held address `ip` at `t`: from CloudTrail where a lifetime holds `t`,
+    /// else the inventory's ENI with that address unless CloudTrail says it was created
+    /// after `t`.
+    fn addr_owner_at(&self, ip: IpAddr, t: Option<i64>) -> Option<&EniEntry> {
+        let lives = self.addr_history.get(&ip);
+        if let (Some(lives), Some(t)) = (lives, t)
+            && let Some(l) = lives.iter().find(|l| l.covers(t))
+        {
+            return self.eni_at(&l.value, Some(t));
+        }
+        let id = self.addr_owner.lookup(ip)?;
+        let later = lives.is_some_and(|lives| {
+            lives
+                .iter()
+                .any(|l| *l.value == **id && t.is_some_and(|t| !l.covers(t)))
+        });
+        if later {
+            return None;
+        }
+        self.enis.get(id.as_ref())
+    }
 }
 
 /// `com.amazonaws.<region>.<service>` → (region, service).
@@ -99,7 +162,10 @@ impl Enricher {
 
     /// The owner of an ENI id, `None` when no inventory document names it.
     pub fn owner(&self, eni: &str) -> Option<&Owner> {
-        self.enis.get(eni).map(|e| &e.owner)
+        self.enis
+            .get(eni)
+            .or_else(|| self.history.get(eni)?.first().map(|l| &l.value))
+            .map(|e| &e.owner)
     }
 
     /// Computes the enrichment columns `wanted` (indices in [`COLUMNS`]) for `batch`,

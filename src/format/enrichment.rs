@@ -28,7 +28,7 @@ pub const COLUMNS: &[(&str, &str)] = &[
     ),
     (
         "attribution",
-        "eni (the record's ENI is in the inventory), packet_address (a NAT gateway leg, by the workload address in the packet), vpc_config_by_record (an ENI missing from the inventory, by the record's subnet and time); NULL: no inventory document names the ENI",
+        "eni (the record's ENI is in the inventory), eni_history (an ENI deleted before the inventory was taken, from the CloudTrail lifetime that holds the record's time), packet_address (a NAT gateway leg, by the workload address in the packet), vpc_config_by_record (an ENI missing from the inventory, by the record's subnet and time); NULL: no inventory document names the ENI",
     ),
     (
         "attribution_rule",

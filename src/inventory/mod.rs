@@ -56,10 +56,75 @@ pub struct Inventory {
     /// output carries none and the file name did not give one), as (file, CIDRs);
     /// [`load::finish`] assigns them to the only known prefix list or reports them.
     pub unassigned_prefix_list_entries: Vec<(String, Vec<IpNet>)>,
+    /// ENIs as CloudTrail saw them come and go, by ENI id then creation time: what
+    /// attributes the records of ENIs `describe-network-interfaces` no longer lists, and
+    /// the address an ENI held at a record's time.
+    pub lifetimes: Vec<EniLifetime>,
+    /// What the CloudTrail files held.
+    pub trail: TrailStats,
+    /// CloudTrail events read, until [`load::finish`] turns them into `lifetimes`.
+    pub(crate) eni_events: Vec<EniEvent>,
     /// Every file's bytes as read, by name, and those of `--ip-ranges`: what a worker of a
     /// distributed run rebuilds the same inventory from ([`load::rebuild`]), so that workers
     /// need neither the inventory's files nor AWS access to enrich their share of the records.
     pub originals: Originals,
+}
+
+/// One ENI from its `CreateNetworkInterface` to its `DeleteNetworkInterface` (CloudTrail).
+#[derive(Debug, Clone)]
+pub struct EniLifetime {
+    /// The ENI as created, with the tags added later; `attach_time` is its creation.
+    pub eni: Eni,
+    /// Unix seconds.
+    pub created: Option<i64>,
+    /// `None`: not deleted by the end of the CloudTrail read.
+    pub deleted: Option<i64>,
+    /// The role (or caller) that created it: a SageMaker execution role or service-linked
+    /// role for SageMaker's ENIs.
+    pub created_by: Option<String>,
+    /// `userIdentity.invokedBy`, e.g. `sagemaker.amazonaws.com`.
+    pub invoked_by: Option<String>,
+    /// The CloudTrail file of the create event.
+    pub source: String,
+}
+
+impl EniLifetime {
+    /// Whether the ENI existed at `t` (Unix seconds). A record's start can precede the
+    /// create event's time by clock skew and the capture window, so a minute is allowed.
+    pub fn covers(&self, t: i64) -> bool {
+        self.created.is_none_or(|c| t >= c - 60) && self.deleted.is_none_or(|d| t <= d)
+    }
+}
+
+/// Counts of the CloudTrail files read.
+#[derive(Debug, Clone, Default)]
+pub struct TrailStats {
+    pub files: usize,
+    pub records: usize,
+    /// Calls that failed (`errorCode`, a DryRun among them): they changed nothing.
+    pub failed_calls: usize,
+    /// `DeleteNetworkInterface` of an ENI whose creation the files do not hold.
+    pub deletes_without_create: usize,
+    /// First and last time of an ENI event used.
+    pub range: Option<(i64, i64)>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct EniEvent {
+    pub time: i64,
+    pub kind: EniEventKind,
+    pub file: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum EniEventKind {
+    Create {
+        eni: Box<Eni>,
+        created_by: Option<String>,
+        invoked_by: Option<String>,
+    },
+    Delete(String),
+    Tags(Vec<String>, Vec<(String, String)>),
 }
 
 /// The inputs an inventory was built from (see [`Inventory::originals`]).

@@ -181,6 +181,53 @@ fn write_report(
         )?;
     }
 
+    // CloudTrail's view: when each ENI lived, who made it, and what it is attributed to.
+    if inv.trail.files > 0 {
+        let t = &inv.trail;
+        let range = match t.range {
+            Some((a, b)) => format!("{} to {}", time(Some(a), "-"), time(Some(b), "-")),
+            None => "no ENI events".to_string(),
+        };
+        writeln!(
+            out,
+            "CloudTrail: {} file(s), {} record(s), ENI events {range}; {} failed call(s) (DryRun or error) skipped; {} delete(s) of ENIs created before the files",
+            t.files, t.records, t.failed_calls, t.deletes_without_create
+        )?;
+    }
+    if inv.trail.files == 0 {
+        writeln!(
+            out,
+            "CloudTrail: none (the records of ENIs deleted before this inventory was taken, a finished job's, cannot be attributed: add the trail's files, AWSLogs/<account>/CloudTrail/…, to --inventory)"
+        )?;
+    } else {
+        heading(out, "ENI lifetimes (CloudTrail)", inv.lifetimes.len())?;
+    }
+    for l in &inv.lifetimes {
+        let e = &l.eni;
+        let listed = if inv.enis.contains_key(&e.id) {
+            "listed"
+        } else {
+            "deleted before the inventory"
+        };
+        let who = owner(e);
+        writeln!(
+            out,
+            "  {}  {}  {}  {} .. {}  {}  created by {}{}  ({listed}; {})",
+            e.id,
+            or_none(&list(&e.addresses)),
+            e.subnet_id.as_deref().unwrap_or("-"),
+            time(l.created, "?"),
+            time(l.deleted, "not deleted"),
+            if who.is_empty() { "-" } else { who.as_str() },
+            l.created_by.as_deref().unwrap_or("-"),
+            l.invoked_by
+                .as_deref()
+                .map(|b| format!(" via {b}"))
+                .unwrap_or_default(),
+            l.source
+        )?;
+    }
+
     heading(out, "SageMaker notebook instances", inv.notebooks.len())?;
     for n in &inv.notebooks {
         let access = if n.direct_internet_access {
@@ -388,7 +435,7 @@ mod tests {
         // ENIs are listed in id order.
         let section = text
             .split_once("ENIs (16):\n")
-            .and_then(|(_, rest)| rest.split_once("SageMaker notebook"))
+            .and_then(|(_, rest)| rest.split_once("CloudTrail: none"))
             .map(|(s, _)| s)
             .expect("ENI section");
         let listed: Vec<&str> = section

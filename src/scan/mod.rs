@@ -57,6 +57,9 @@ pub struct Coverage {
     pub unknown_bytes: u64,
     /// Of `unknown_records`, those attributed by the record's subnet and time.
     pub attributed: u64,
+    /// First start and last end of those records, Unix seconds (0: none).
+    pub unknown_from: u64,
+    pub unknown_to: u64,
 }
 
 impl Coverage {
@@ -68,7 +71,8 @@ impl Coverage {
         let unknown = format!(
             "SELECT count(*) AS unknown_enis, coalesce(sum(records), 0) AS unknown_records, \
              coalesce(sum(bytes), 0) AS unknown_bytes, \
-             coalesce(sum(attributed_records), 0) AS attributed FROM ({}\n) AS r",
+             coalesce(sum(attributed_records), 0) AS attributed, \
+             min(first_start) AS unknown_from, max(last_end) AS unknown_to FROM ({}\n) AS r",
             unknown_enis.sql.trim().trim_end_matches(';')
         );
         let mut streams = Vec::new();
@@ -115,6 +119,8 @@ impl Coverage {
             unknown_records: v[2],
             unknown_bytes: v[3],
             attributed: v[4],
+            unknown_from: v[5],
+            unknown_to: v[6],
         })
     }
 }

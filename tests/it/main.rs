@@ -18,6 +18,7 @@ mod export;
 mod faults;
 mod findings;
 mod fuzz_corpus;
+mod history;
 mod limits;
 mod moto_smoke;
 mod no_false_clean;

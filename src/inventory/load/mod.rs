@@ -6,6 +6,7 @@
 //! present but unusable: every skipped document or field becomes a warning naming the
 //! file.
 
+mod cloudtrail;
 mod doc;
 mod ec2;
 mod link;
@@ -27,7 +28,8 @@ use self::sagemaker::add_sagemaker;
 use super::{Inventory, IpRanges};
 use crate::error::{Error, Result};
 
-/// Loads a file or directory (recursive; every *.json file; others skipped) of AWS CLI
+/// Loads a file or directory (recursive; every *.json and *.json.gz file, CloudTrail digests
+/// skipped; others skipped with a warning) of AWS CLI
 /// output, plus ip-ranges: `ip_ranges` overrides the built-in snapshot. A directory or
 /// file that does not exist, or a file that is not JSON, is an Error::Inventory naming
 /// it. A document that is JSON but not recognised, or a field of a recognised document
@@ -94,6 +96,17 @@ pub fn rebuild(originals: &super::Originals) -> Result<Inventory> {
 /// ids): what [`load`] does for each file, without the file system, so that saved output
 /// can come from anywhere (and be fuzzed). Call [`finish`] once every file is added.
 pub fn add_file(inv: &mut Inventory, file: &str, bytes: &[u8]) -> Result<()> {
+    // CloudTrail delivers gzip (`….json.gz`); anything else may be saved compressed too.
+    let inflated;
+    let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
+        inflated = gunzip(bytes).map_err(|e| Error::Inventory {
+            file: file.to_string(),
+            message: format!("not a whole gzip file: {e}"),
+        })?;
+        &inflated[..]
+    } else {
+        bytes
+    };
     let values = parse_json(bytes).map_err(|message| Error::Inventory {
         file: file.to_string(),
         message,
@@ -111,6 +124,13 @@ pub fn add_file(inv: &mut Inventory, file: &str, bytes: &[u8]) -> Result<()> {
         add_document(inv, file, v);
     }
     Ok(())
+}
+
+fn gunzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(bytes).read_to_end(&mut out)?;
+    Ok(out)
 }
 
 /// An ip-ranges.json saved in the inventory (`inventory collect` fetches one): the newest
@@ -161,6 +181,7 @@ pub fn finish(inv: &mut Inventory) {
     link_nat_gateways(inv);
     check_route_prefix_lists(inv);
     check_workload_times(inv);
+    cloudtrail::lifetimes(inv);
 
     inv.vpcs.sort_by(|a, b| a.id.cmp(&b.id));
     inv.vpc_endpoints.sort_by(|a, b| a.id.cmp(&b.id));
@@ -232,12 +253,19 @@ fn walk(
         }
         // `metadata` follows symbolic links, so linked files and directories are read.
         let meta = std::fs::metadata(&p).map_err(|e| Error::io(&p, e))?;
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
         if meta.is_dir() {
-            walk(&p, depth + 1, files, warnings)?;
-        } else if p
-            .extension()
-            .is_some_and(|x| x.eq_ignore_ascii_case("json"))
-        {
+            // A trail's digest files (`…/CloudTrail-Digest/…`) sign the logs; they hold
+            // no events.
+            if name != "cloudtrail-digest" {
+                walk(&p, depth + 1, files, warnings)?;
+            }
+        } else if name.contains("_cloudtrail-digest_") {
+            continue;
+        } else if name.ends_with(".json") || name.ends_with(".json.gz") {
             files.push(p);
         } else {
             // `aws … > vpcs.txt` would otherwise vanish without a trace.
@@ -366,6 +394,10 @@ fn add_object(inv: &mut Inventory, file: &str, at: String, o: &Obj) {
         warnings: Vec::new(),
     };
     let mut recognised = false;
+    if let Some(Value::Array(records)) = o.get("Records") {
+        cloudtrail::add_records(inv, &mut doc, records);
+        recognised = true;
+    }
     for key in EC2_KEYS {
         let Some(list) = o.get(key) else { continue };
         recognised = true;

@@ -1,0 +1,339 @@
+//! Attribution over time (issue 21): the ENIs of finished jobs, gone from
+//! `describe-network-interfaces`, are attributed from CloudTrail, each at the time of its
+//! records; an address two ENIs held one after the other goes to the one that held it then.
+//!
+//! The CloudTrail records follow the AWS documentation's `CreateNetworkInterface` example
+//! (Amazon EFS User Guide, "Logging Amazon EFS API calls with AWS CloudTrail":
+//! `responseElements.networkInterface` with `groupSet.items`, `privateIpAddressesSet.item`,
+//! `tagSet`), made by the sample's SageMaker execution role, and a DryRun of it as
+//! CloudTrail records one (`errorCode` `Client.DryRunOperation`).
+
+use std::io::Write;
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::support::{root, sageflow};
+
+/// 2026-11-20T10:00:00Z: train-a ran 10:00-10:40, train-b 11:00-11:40, with one VpcConfig.
+const T0: i64 = 1_795_168_800;
+const ROLE: &str =
+    "arn:aws:iam::111122223333:role/service-role/AmazonSageMaker-ExecutionRole-20261002T141500";
+const NAT_ENI: &str = "eni-058c7e05a713cb4eb";
+
+fn iso(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0)
+        .unwrap()
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+fn create(id: &str, ip: &str, t: i64) -> Value {
+    json!({
+        "eventVersion": "1.08",
+        "userIdentity": {
+            "type": "AssumedRole",
+            "principalId": "AROAEXAMPLEEXAMPLE:SageMaker",
+            "arn": "arn:aws:sts::111122223333:assumed-role/AmazonSageMaker-ExecutionRole-20261002T141500/SageMaker",
+            "accountId": "111122223333",
+            "sessionContext": {
+                "sessionIssuer": {
+                    "type": "Role",
+                    "principalId": "AROAEXAMPLEEXAMPLE",
+                    "arn": ROLE,
+                    "accountId": "111122223333",
+                    "userName": "AmazonSageMaker-ExecutionRole-20261002T141500"
+                },
+                "attributes": {"mfaAuthenticated": "false", "creationDate": iso(t)}
+            },
+            "invokedBy": "sagemaker.amazonaws.com"
+        },
+        "eventTime": iso(t),
+        "eventSource": "ec2.amazonaws.com",
+        "eventName": "CreateNetworkInterface",
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": "sagemaker.amazonaws.com",
+        "userAgent": "sagemaker.amazonaws.com",
+        "requestParameters": {
+            "subnetId": "subnet-0sm000000000000a1",
+            "groupSet": {"items": [{"groupId": "sg-0train0000000001"}]},
+            "privateIpAddressesSet": {}
+        },
+        "responseElements": {
+            "requestId": "0708e4ad-03f6-4802-b4ce-4ba987d94b8d",
+            "networkInterface": {
+                "networkInterfaceId": id,
+                "subnetId": "subnet-0sm000000000000a1",
+                "vpcId": "vpc-0a1b2c3d4e5f60001",
+                "availabilityZone": "us-east-1a",
+                "description": "",
+                "ownerId": "111122223333",
+                "requesterId": "AROAEXAMPLEEXAMPLE:SageMaker",
+                "requesterManaged": false,
+                "status": "pending",
+                "macAddress": "0e:11:22:33:44:55",
+                "privateIpAddress": ip,
+                "sourceDestCheck": true,
+                "groupSet": {"items": [{"groupId": "sg-0train0000000001", "groupName": "train"}]},
+                "privateIpAddressesSet": {"item": [{"privateIpAddress": ip, "primary": true}]},
+                "tagSet": {}
+            }
+        },
+        "requestID": "11112222-3333-4444-5555-666666777777",
+        "eventID": "aaaabbbb-1111-2222-3333-444444555555",
+        "eventType": "AwsApiCall",
+        "managementEvent": true,
+        "recipientAccountId": "111122223333"
+    })
+}
+
+fn delete(id: &str, t: i64) -> Value {
+    json!({
+        "eventVersion": "1.08",
+        "userIdentity": {"type": "AWSService", "invokedBy": "sagemaker.amazonaws.com"},
+        "eventTime": iso(t),
+        "eventSource": "ec2.amazonaws.com",
+        "eventName": "DeleteNetworkInterface",
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": "sagemaker.amazonaws.com",
+        "userAgent": "sagemaker.amazonaws.com",
+        "requestParameters": {"networkInterfaceId": id},
+        "responseElements": {"requestId": "b2c3d4e5", "_return": true},
+        "eventType": "AwsApiCall",
+        "managementEvent": true,
+        "recipientAccountId": "111122223333"
+    })
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+fn gz(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+/// The sample's inventory plus, when `trail`, an organisation trail's CloudTrail files
+/// (gzip, with a digest file beside them); and v2 flow logs of two training jobs' ENIs,
+/// which `describe-network-interfaces` no longer lists, and of the NAT gateway's legs.
+fn fixture(dir: &Path, trail: bool) -> (std::path::PathBuf, std::path::PathBuf) {
+    let inventory = dir.join("inventory");
+    copy_dir(&root().join("sample-logs/inventory"), &inventory);
+    if trail {
+        let mut dry = create("eni-0ct00000000000000", "10.20.1.99", T0 - 60);
+        dry["errorCode"] = json!("Client.DryRunOperation");
+        dry["errorMessage"] = json!("Request would have succeeded, but DryRun flag is set.");
+        dry["responseElements"] = Value::Null;
+        let records = json!({"Records": [
+            create("eni-0ct0000000000000a", "10.20.1.77", T0 + 5),
+            dry,
+            delete("eni-0ct0000000000000a", T0 + 41 * 60),
+            create("eni-0ct0000000000000b", "10.20.1.77", T0 + 3605),
+            delete("eni-0ct0000000000000b", T0 + 3600 + 41 * 60),
+        ]});
+        let day = "AWSLogs/o-aa111bb222/111122223333/CloudTrail/us-east-1/2026/11/20";
+        let logs = inventory.join("cloudtrail").join(day);
+        std::fs::create_dir_all(&logs).unwrap();
+        std::fs::write(
+            logs.join("111122223333_CloudTrail_us-east-1_20261120T1150Z_Mu0KsOhtH1ar15ZZ.json.gz"),
+            gz(records.to_string().as_bytes()),
+        )
+        .unwrap();
+        let digests = inventory
+            .join("cloudtrail")
+            .join("AWSLogs/o-aa111bb222/111122223333/CloudTrail-Digest/us-east-1/2026/11/20");
+        std::fs::create_dir_all(&digests).unwrap();
+        let digest = json!({"awsAccountId": "111122223333", "digestStartTime": iso(T0),
+            "digestEndTime": iso(T0 + 3600), "logFiles": []});
+        std::fs::write(
+            digests.join("111122223333_CloudTrail-Digest_us-east-1_o-aa111bb222_us-east-1_20261120T110000Z.json.gz"),
+            gz(digest.to_string().as_bytes()),
+        )
+        .unwrap();
+    }
+    let logs = dir.join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let line = |eni: &str, src: &str, t: i64| {
+        format!(
+            "2 111122223333 {eni} {src} 93.184.216.34 49152 443 6 10 840 {t} {} ACCEPT OK\n",
+            t + 60
+        )
+    };
+    let text = [
+        line("eni-0ct0000000000000a", "10.20.1.77", T0 + 600),
+        line("eni-0ct0000000000000b", "10.20.1.77", T0 + 3600 + 600),
+        // After train-a's ENI was deleted: not train-a's.
+        line("eni-0ct0000000000000a", "10.20.1.77", T0 + 2 * 3600),
+        // The NAT gateway's legs from the reused address, one in each job's time.
+        line(NAT_ENI, "10.20.1.77", T0 + 1200),
+        line(NAT_ENI, "10.20.1.77", T0 + 3600 + 1200),
+    ]
+    .concat();
+    std::fs::write(logs.join("jobs.log"), text).unwrap();
+    (inventory, logs)
+}
+
+fn query(inventory: &Path, logs: &Path) -> Vec<Value> {
+    let out = sageflow()
+        .arg("query")
+        .arg(logs)
+        .arg("--inventory")
+        .arg(inventory)
+        .args([
+            "--quiet",
+            "--format",
+            "json",
+            "--sql",
+            "SELECT interface_id, start, eni_owner_kind, sagemaker_resource, attribution, attribution_document, leaves_vpc FROM flows ORDER BY start, interface_id",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn owners(rows: &[Value]) -> Vec<(String, i64, String, String)> {
+    rows.iter()
+        .map(|r| {
+            (
+                r["interface_id"].as_str().unwrap().to_string(),
+                r["start"].as_i64().unwrap() - T0,
+                r["eni_owner_kind"].as_str().unwrap().to_string(),
+                r["sagemaker_resource"].as_str().unwrap_or("-").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn deleted_job_enis_and_a_reused_address_are_attributed_from_cloudtrail() {
+    let dir = tempfile::tempdir().unwrap();
+
+    // Without CloudTrail the jobs' ENIs are unknown (v2 records carry no subnet).
+    let (inventory, logs) = fixture(&dir.path().join("before"), false);
+    let rows = query(&inventory, &logs);
+    assert!(
+        rows.iter()
+            .filter(|r| r["interface_id"] != NAT_ENI)
+            .all(|r| r["eni_owner_kind"] == "unknown"),
+        "{rows:#?}"
+    );
+
+    let (inventory, logs) = fixture(&dir.path().join("after"), true);
+    let rows = query(&inventory, &logs);
+    let o = |eni: &str, at: i64, kind: &str, res: &str| {
+        (eni.to_string(), at, kind.to_string(), res.to_string())
+    };
+    assert_eq!(
+        owners(&rows),
+        vec![
+            o("eni-0ct0000000000000a", 600, "sagemaker", "train-a"),
+            o(NAT_ENI, 1200, "nat_gateway", "train-a"),
+            o("eni-0ct0000000000000b", 4200, "sagemaker", "train-b"),
+            o(NAT_ENI, 4800, "nat_gateway", "train-b"),
+            o("eni-0ct0000000000000a", 7200, "unknown", "-"),
+        ]
+    );
+    let first = &rows[0];
+    assert_eq!(first["attribution"], "eni_history");
+    assert_eq!(first["leaves_vpc"], true);
+    // As for a listed ENI, the document that decided the workload (the lifetime's
+    // CloudTrail file is in `inventory show`).
+    let doc = first["attribution_document"].as_str().unwrap();
+    assert!(doc.ends_with("describe-training-job-train-a.json"), "{doc}");
+    assert_eq!(rows[1]["attribution"], "packet_address");
+
+    // The scan flags the deleted job's egress with its name; the record after its ENI's
+    // deletion is unknown, and outside what the CloudTrail files cover.
+    let scan = |inventory: &Path, logs: &Path| {
+        sageflow()
+            .arg("scan")
+            .arg(logs)
+            .arg("--inventory")
+            .arg(inventory)
+            .args(["--format", "json"])
+            .output()
+            .unwrap()
+    };
+    let out = scan(&inventory, &logs);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let findings: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let named: Vec<&str> = findings
+        .iter()
+        .filter(|f| f["rule"] == "leaves-vpc" && f["interface_id"] == "eni-0ct0000000000000a")
+        .map(|f| f["sagemaker_resource"].as_str().unwrap_or("-"))
+        .collect();
+    assert_eq!(named, vec!["train-a"], "{findings:#?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "those records span 2026-11-20T12:00:00Z to 2026-11-20T12:01:00Z, but the CloudTrail files cover only 2026-11-20T10:00:05Z to 2026-11-20T11:41:00Z"
+        ),
+        "{err}"
+    );
+    let (inv_before, logs_before) = (
+        dir.path().join("before/inventory"),
+        dir.path().join("before/logs"),
+    );
+    let err = String::from_utf8_lossy(&scan(&inv_before, &logs_before).stderr).to_string();
+    assert!(
+        err.contains("or add the account's CloudTrail files"),
+        "{err}"
+    );
+
+    // `inventory show` lists the lifetimes, who created them, and skipped the digest and
+    // the DryRun without a warning.
+    let out = sageflow()
+        .arg("inventory")
+        .arg("show")
+        .arg("--inventory")
+        .arg(&inventory)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let shown = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        shown.contains("CloudTrail: 1 file(s), 5 record(s)")
+            && shown.contains("1 failed call(s) (DryRun or error) skipped"),
+        "{shown}"
+    );
+    assert!(shown.contains("ENI lifetimes (CloudTrail) (2):"), "{shown}");
+    let a = shown
+        .lines()
+        .find(|l| l.trim_start().starts_with("eni-0ct0000000000000a"))
+        .unwrap_or_else(|| panic!("{shown}"));
+    for want in [
+        "10.20.1.77",
+        "2026-11-20T10:00:05Z .. 2026-11-20T10:41:00Z",
+        ROLE,
+        "via sagemaker.amazonaws.com",
+        "deleted before the inventory",
+    ] {
+        assert!(a.contains(want), "{want} not in {a}");
+    }
+    assert!(!shown.contains("Digest"), "{shown}");
+    assert!(
+        !shown.contains("eni-0ct00000000000000"),
+        "the DryRun: {shown}"
+    );
+}
