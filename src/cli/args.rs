@@ -167,7 +167,8 @@ pub struct CollectArgs {
 pub struct InventorySource {
     /// AWS CLI JSON output (describe-network-interfaces, describe-vpc-endpoints, describe-vpcs,
     /// describe-nat-gateways, prefix lists, route tables, describe-flow-logs, sagemaker
-    /// describe-*): a file or a directory of them; `live` calls the APIs instead. A sageflow
+    /// describe-*) and CloudTrail log files (the ENIs of finished jobs): a file, a directory
+    /// or an s3://bucket/prefix of them; `live` calls the APIs instead. A sageflow
     /// export read as a source keeps its exported enrichment columns without --inventory;
     /// with it, they are recomputed from this inventory (the inventory wins).
     #[arg(long, value_name = "PATH")]

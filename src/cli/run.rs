@@ -471,6 +471,16 @@ pub(super) async fn load_inventory(
             load::finish(&mut inv);
             inv
         }
+        Some(path) if path.to_string_lossy().starts_with("s3://") => {
+            let sdk = crate::aws::sdk_config(aws).await?;
+            let client = crate::aws::s3_client(&sdk, aws);
+            crate::inventory::remote::load_s3(
+                &client,
+                &path.to_string_lossy(),
+                src.ip_ranges.as_deref(),
+            )
+            .await?
+        }
         Some(path) => load::load(path, src.ip_ranges.as_deref())?,
         None => load::empty(src.ip_ranges.as_deref())?,
     };

@@ -11,6 +11,7 @@ pub mod collect;
 pub mod load;
 pub mod prefix;
 pub mod ranges;
+pub mod remote;
 pub mod show;
 
 use std::collections::HashMap;

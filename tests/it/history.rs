@@ -337,3 +337,71 @@ fn deleted_job_enis_and_a_reused_address_are_attributed_from_cloudtrail() {
         "the DryRun: {shown}"
     );
 }
+
+/// The same, with the inventory in S3 (moto) as an organisation trail delivers it: the
+/// prefix is listed whole, the gzip CloudTrail files read, the digest skipped.
+#[test]
+fn an_organisation_trail_in_s3_attributes_deleted_enis() {
+    let moto = crate::support::moto();
+    let _guard = moto.lock();
+    let dir = tempfile::tempdir().unwrap();
+    let (inventory, logs) = fixture(dir.path(), true);
+    moto.run_python(&format!(
+        r#"
+import os, boto3
+s3 = boto3.client("s3", endpoint_url=os.environ["ENDPOINT"])
+s3.create_bucket(Bucket="sageflow-history")
+base = "{}"
+for d, _, files in os.walk(base):
+    for f in files:
+        p = os.path.join(d, f)
+        s3.upload_file(p, "sageflow-history", "inventory/" + os.path.relpath(p, base))
+"#,
+        inventory.display()
+    ));
+    let sql = "SELECT interface_id, start, eni_owner_kind, sagemaker_resource, attribution FROM flows ORDER BY start, interface_id";
+    let (code, out, err) = moto.run(&[
+        "query",
+        logs.to_str().unwrap(),
+        "--inventory",
+        "s3://sageflow-history/inventory",
+        "--format",
+        "json",
+        "--sql",
+        sql,
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!err.contains("Digest"), "{err}");
+    let rows: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let got: Vec<(String, i64, String, String)> = owners(&rows);
+    let o = |eni: &str, at: i64, kind: &str, res: &str| {
+        (eni.to_string(), at, kind.to_string(), res.to_string())
+    };
+    assert_eq!(
+        got,
+        vec![
+            o("eni-0ct0000000000000a", 600, "sagemaker", "train-a"),
+            o(NAT_ENI, 1200, "nat_gateway", "train-a"),
+            o("eni-0ct0000000000000b", 4200, "sagemaker", "train-b"),
+            o(NAT_ENI, 4800, "nat_gateway", "train-b"),
+            o("eni-0ct0000000000000a", 7200, "unknown", "-"),
+        ]
+    );
+    assert_eq!(rows[0]["attribution"], "eni_history");
+
+    // A prefix with nothing under it is an error naming it, not an empty inventory.
+    let (code, _, err) = moto.run(&[
+        "query",
+        logs.to_str().unwrap(),
+        "--inventory",
+        "s3://sageflow-history/nothing-here",
+        "--sql",
+        "SELECT 1",
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("s3://sageflow-history/nothing-here")
+            && err.contains("no object under this prefix"),
+        "{err}"
+    );
+}

@@ -258,21 +258,34 @@ fn walk(
             .map(|n| n.to_string_lossy().to_ascii_lowercase())
             .unwrap_or_default();
         if meta.is_dir() {
-            // A trail's digest files (`…/CloudTrail-Digest/…`) sign the logs; they hold
-            // no events.
-            if name != "cloudtrail-digest" {
+            if !name.eq_ignore_ascii_case(DIGESTS) {
                 walk(&p, depth + 1, files, warnings)?;
             }
-        } else if name.contains("_cloudtrail-digest_") {
-            continue;
-        } else if name.ends_with(".json") || name.ends_with(".json.gz") {
-            files.push(p);
+        } else if let Some(read) = wanted(&name) {
+            if read {
+                files.push(p);
+            }
         } else {
             // `aws … > vpcs.txt` would otherwise vanish without a trace.
             warnings.push(format!("{}: not a *.json file; skipped", p.display()));
         }
     }
     Ok(())
+}
+
+/// The folder of a trail's digest files (`…/CloudTrail-Digest/…`): they sign the logs and
+/// hold no events.
+const DIGESTS: &str = "CloudTrail-Digest";
+
+/// Whether a file (its path or S3 key) is read into the inventory: `Some(true)` for JSON
+/// (`*.json`, and `*.json.gz` as CloudTrail delivers), `Some(false)` for a CloudTrail digest,
+/// skipped without a word, `None` for anything else (skipped with a warning).
+pub fn wanted(path: &str) -> Option<bool> {
+    let lower = path.to_ascii_lowercase();
+    if lower.contains("_cloudtrail-digest_") || lower.contains("/cloudtrail-digest/") {
+        return Some(false);
+    }
+    (lower.ends_with(".json") || lower.ends_with(".json.gz")).then_some(true)
 }
 
 /// The JSON values in a file: usually one, several if output was appended with `>>`.

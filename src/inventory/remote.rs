@@ -1,0 +1,73 @@
+//! An inventory kept in S3 (`--inventory s3://bucket/prefix`): where a trail delivers its
+//! CloudTrail files (`AWSLogs/<account>/CloudTrail/…`, or `AWSLogs/o-…/<account>/…` for an
+//! organisation's trail) and where scheduled `inventory collect` runs can write. Every
+//! object under the prefix is read as a file of a local inventory directory would be.
+
+use std::path::Path;
+
+use aws_sdk_s3::Client;
+
+use super::Inventory;
+use super::load;
+use crate::error::{Error, Result};
+
+/// Loads every JSON (and gzip JSON) object under `url`, in key order; digest files are
+/// skipped, other objects are warnings.
+pub async fn load_s3(client: &Client, url: &str, ip_ranges: Option<&Path>) -> Result<Inventory> {
+    let (bucket, prefix) = crate::source::s3::parse_url(url)?;
+    let failed = |what: &str, key: &str, e: String| Error::Inventory {
+        file: format!("s3://{bucket}/{key}"),
+        message: format!("S3 {what} failed: {e}"),
+    };
+    let mut keys = Vec::new();
+    let mut pages = client
+        .list_objects_v2()
+        .bucket(&bucket)
+        .prefix(&prefix)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page =
+            page.map_err(|e| failed("ListObjectsV2", &prefix, crate::aws::error_text(&e)))?;
+        keys.extend(
+            page.contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_string)),
+        );
+    }
+    if keys.is_empty() {
+        return Err(Error::Inventory {
+            file: url.to_string(),
+            message: "no object under this prefix".to_string(),
+        });
+    }
+    keys.sort();
+    let mut inv = load::empty(ip_ranges)?;
+    for key in keys {
+        let name = format!("s3://{bucket}/{key}");
+        match load::wanted(&key) {
+            Some(true) => {}
+            Some(false) => continue,
+            None => {
+                inv.warnings
+                    .push(format!("{name}: not a *.json or *.json.gz object; skipped"));
+                continue;
+            }
+        }
+        let body = client
+            .get_object()
+            .bucket(&bucket)
+            .key(&key)
+            .send()
+            .await
+            .map_err(|e| failed("GetObject", &key, crate::aws::error_text(&e)))?
+            .body
+            .collect()
+            .await
+            .map_err(|e| failed("GetObject", &key, e.to_string()))?
+            .into_bytes();
+        load::add_file(&mut inv, &name, &body)?;
+    }
+    load::finish(&mut inv);
+    Ok(inv)
+}
