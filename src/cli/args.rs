@@ -283,6 +283,12 @@ pub struct InputArgs {
     #[arg(value_name = "SOURCE")]
     pub sources: Vec<String>,
 
+    /// Route 53 Resolver query logs that name remote addresses (`remote_name`): a file, a
+    /// directory or an s3://bucket/prefix of NDJSON (gzip or plain); repeatable. Answers
+    /// from an hour before --since on are kept in memory (about 100 bytes each).
+    #[arg(long, value_name = "PATH")]
+    pub dns: Vec<String>,
+
     /// Record format, when objects have no header line: AWS syntax ('${version} ${srcaddr} ...')
     /// or space-separated field names (hyphens or underscores). Overrides header lines.
     #[arg(long, value_name = "FORMAT")]

@@ -117,7 +117,11 @@ pub(super) async fn prepare(
         accounts: input.accounts.clone(),
         regions: input.log_regions.clone(),
     };
-    let enricher = Arc::new(Enricher::new(Arc::new(inventory)));
+    let mut enricher = Enricher::new(Arc::new(inventory));
+    if !input.dns.is_empty() {
+        enricher = enricher.with_dns(load_dns(&input.dns, &window, &input.aws, input.quiet).await?);
+    }
+    let enricher = Arc::new(enricher);
     let mut discovery = source::discover(&input.sources, &filter, remote.as_ref()).await?;
     let mut already = 0;
     if let Some((state, on_rewrite)) = state {
@@ -183,6 +187,11 @@ pub(super) async fn prepare(
             if input.rejects.is_some() {
                 return Err(Error::Usage(
                     "--workers: --rejects is written by an in-process run only; the summary still counts the workers' rejects".into(),
+                ));
+            }
+            if !input.dns.is_empty() {
+                return Err(Error::Usage(
+                    "--workers: --dns names remote addresses in this process only; leave out --workers for it".into(),
                 ));
             }
             let cluster = engine::distributed::Cluster::parse(list)?;
@@ -445,6 +454,51 @@ pub(super) async fn group_formats(
         }
     }
     Ok(())
+}
+
+/// The answers of the `--dns` sources within the window (and its margin), indexed; what
+/// was read, and every rejected line, is reported.
+async fn load_dns(
+    paths: &[String],
+    window: &TimeWindow,
+    aws: &crate::aws::AwsOptions,
+    quiet: bool,
+) -> Result<crate::enrich::DnsIndex> {
+    let mut log = source::dns::DnsLog::default();
+    let mut client = None;
+    for p in paths {
+        if p.starts_with("s3://") {
+            if client.is_none() {
+                let sdk = crate::aws::sdk_config(aws).await?;
+                client = Some(crate::aws::s3_client(&sdk, aws));
+            }
+            let c = client.as_ref().expect("set above");
+            log.add_s3(c, p, window).await?;
+        } else {
+            log.add_path(std::path::Path::new(p), window)?;
+        }
+    }
+    if log.lines == 0 {
+        return Err(Error::Usage(format!(
+            "--dns {}: no query log line found; give Route 53 Resolver query logs (AWSLogs/<account>/vpcdnsquerylogs/…)",
+            paths.join(" ")
+        )));
+    }
+    if !quiet || log.rejected > 0 {
+        eprintln!(
+            "sageflow: DNS: {} lines in {} files: {} answers kept, {} without an address (NXDOMAIN, CNAME only), {} outside the window, {} rejected",
+            log.lines,
+            log.files,
+            log.answers.len(),
+            log.unanswered,
+            log.outside_window,
+            log.rejected
+        );
+        for r in &log.reject_samples {
+            eprintln!("  rejected: {r}");
+        }
+    }
+    Ok(crate::enrich::DnsIndex::new(log.answers))
 }
 
 /// The inventory of `--inventory` (or none) with ip-ranges (built-in or `--ip-ranges`).

@@ -39,6 +39,7 @@ impl Enricher {
         }
         let vpc = r.vpc.or_else(|| entry.and_then(|x| x.vpc.as_deref()));
         let subnet = r.subnet.or_else(|| entry.and_then(|x| x.subnet.as_deref()));
+        e.vpc = vpc;
         let orig_src = r.pkt_src.or(r.src);
         let orig_dst = r.pkt_dst.or(r.dst);
 
@@ -354,6 +355,8 @@ impl Evidence<'_> {
 
 #[derive(Default)]
 pub(super) struct Enriched<'a> {
+    /// The record's VPC, or its ENI's.
+    pub(super) vpc: Option<&'a str>,
     pub(super) owner_kind: &'static str,
     pub(super) resource: Option<ResourceRef<'a>>,
     pub(super) attribution: Option<&'static str>,

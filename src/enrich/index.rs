@@ -67,6 +67,12 @@ pub(super) struct VpcIndex {
     pub(super) gateway_services: Vec<(String, String, Arc<str>)>,
 }
 
+/// `com.amazonaws.<region>.<service>` → (region, service), the service possibly dotted
+/// (`sagemaker.api`).
+pub(super) fn split_service_name_dotted(name: &str) -> Option<(&str, &str)> {
+    name.strip_prefix("com.amazonaws.")?.split_once('.')
+}
+
 pub(super) fn split_service_name(name: &str) -> Option<(&str, &str)> {
     let rest = name.strip_prefix("com.amazonaws.")?;
     let (region, service) = rest.split_once('.')?;
@@ -418,6 +424,7 @@ impl Enricher {
         }
         private.build();
         drop(attributor);
+        let endpoint_names = super::dns::EndpointNames::new(inv);
 
         Enricher {
             inventory,
@@ -426,6 +433,8 @@ impl Enricher {
             addr_owner,
             history,
             addr_history,
+            dns: None,
+            endpoint_names,
             vpcs,
             any_vpc,
             endpoint_addrs,

@@ -6,6 +6,7 @@
 
 pub mod attribution;
 mod classify;
+pub mod dns;
 mod index;
 
 use std::collections::HashMap;
@@ -20,6 +21,7 @@ use datafusion::arrow::datatypes::{DataType, Int32Type, Int64Type, Schema};
 
 pub use self::attribution::{Attributor, Owner, Resource, ResourceRef, VpcMatch};
 use self::classify::Record;
+pub use self::dns::DnsIndex;
 use self::index::{EndpointAddr, EniEntry, VpcIndex};
 use crate::error::Result;
 use crate::format::enrichment::TEXT_COLUMNS;
@@ -70,6 +72,10 @@ pub struct Enricher {
     /// Address → the ENIs that held it and when (CloudTrail): an address is reused, so
     /// the owner of a packet address is the ENI that held it at the record's time.
     addr_history: foldhash::HashMap<IpAddr, Vec<Lived<Arc<str>>>>,
+    /// `--dns`: the names clients asked for, by answered address.
+    dns: Option<DnsIndex>,
+    /// Per VPC, the names its interface endpoints serve.
+    endpoint_names: dns::EndpointNames,
     vpcs: foldhash::HashMap<String, VpcIndex>,
     /// Used when a record's VPC is unknown: every VPC merged.
     any_vpc: VpcIndex,
@@ -103,6 +109,12 @@ impl<T> Lived<T> {
 }
 
 impl Enricher {
+    /// Names remote addresses from these DNS answers (`remote_name`).
+    pub fn with_dns(mut self, dns: DnsIndex) -> Self {
+        self.dns = Some(dns);
+        self
+    }
+
     /// The ENI `id` as it was at `t`: the inventory's ENI, or the CloudTrail lifetime of
     /// a deleted one that holds `t` (`None` when none does: the records of an ENI before
     /// its creation or after its deletion are not its own).
@@ -257,6 +269,7 @@ impl Enricher {
                 if evidence {
                     e.remote_evidence.write(&mut text);
                 }
+                let named = self.remote_name(&e, rec.start);
                 let vals: [Option<&str>; TEXT_COLUMNS] = [
                     Some(e.owner_kind),
                     resource.and_then(|r| r.rtype),
@@ -274,6 +287,9 @@ impl Enricher {
                     e.remote_vpc,
                     (!text.is_empty()).then_some(text.as_str()),
                     e.initiator,
+                    named.map(|n| n.0),
+                    named.map(|n| n.1),
+                    named.and_then(|n| n.2),
                 ];
                 for (k, builder) in &mut texts {
                     builder.append_option(vals[*k]);
@@ -300,6 +316,22 @@ impl Enricher {
                 std::cmp::Ordering::Greater => bypass.clone(),
             })
             .collect())
+    }
+}
+
+impl Enricher {
+    /// `remote_name`, `remote_name_source` and `remote_name_endpoint` of an enriched record.
+    fn remote_name<'a>(
+        &'a self,
+        e: &classify::Enriched<'_>,
+        start: Option<i64>,
+    ) -> Option<(&'a str, &'static str, Option<&'a str>)> {
+        let dns = self.dns.as_ref()?;
+        let vpc = e.vpc?;
+        let remote = e.remote?.parse().ok()?;
+        let local = e.local.and_then(|l| l.parse().ok());
+        let (name, source) = dns.name(vpc, local, remote, start?)?;
+        Some((name, source, self.endpoint_names.endpoint_for(vpc, name)))
     }
 }
 

@@ -68,6 +68,18 @@ pub const COLUMNS: &[(&str, &str)] = &[
         "local or remote: which side opened the TCP connection, from this record's SYN or SYN-ACK flag",
     ),
     (
+        "remote_name",
+        "with --dns: the name the workload asked for (the first of a CNAME chain, no trailing dot) whose answer was remote_addr, at or before the record's start (a minute of skew allowed), from Route 53 Resolver query logs; NULL when no answer matches",
+    ),
+    (
+        "remote_name_source",
+        "dns_same_client (the workload's own query; the latest wins) or dns_same_vpc (another client's in the VPC: the resolver's cache hides repeat queries; less sure)",
+    ),
+    (
+        "remote_name_endpoint",
+        "the interface endpoint of the record's VPC that serves remote_name (its private DNS name, e.g. api.sagemaker.<region>.amazonaws.com for sagemaker.api), when there is one",
+    ),
+    (
         "leaves_vpc",
         "ACCEPT traffic of a SageMaker workload whose remote is outside its VPC and not behind an endpoint",
     ),
@@ -78,7 +90,7 @@ pub const COLUMNS: &[(&str, &str)] = &[
 ];
 
 /// The number of text enrichment columns (all but the two flags, which come last).
-pub const TEXT_COLUMNS: usize = 16;
+pub const TEXT_COLUMNS: usize = 19;
 
 /// The index in [`COLUMNS`] of `remote_evidence`, which is only computed when wanted.
 pub const REMOTE_EVIDENCE: usize = 14;

@@ -29,6 +29,7 @@ macro_rules! bundled {
 bundled!(
     "leaves-vpc.sql",
     "endpoint-bypass.sql",
+    "private-dns-bypass.sql",
     "internet-ingress.sql",
     "rejected-sagemaker-egress.sql",
     "log-gaps.sql",
@@ -37,6 +38,7 @@ bundled!(
     "report-bytes-per-resource.sql",
     "report-top-external-destinations.sql",
     "report-unknown-enis.sql",
+    "report-destinations-by-name.sql",
 );
 
 /// The hint for a rule file that cannot be used.

@@ -5,6 +5,7 @@
 pub mod cloudwatch;
 pub mod committed;
 pub mod compression;
+pub mod dns;
 pub mod layout;
 pub mod ledger;
 pub mod parquet;

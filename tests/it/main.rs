@@ -14,6 +14,7 @@ mod cli;
 mod conformance;
 #[cfg(feature = "distributed")]
 mod distributed;
+mod dns;
 mod export;
 mod faults;
 mod findings;

@@ -1,0 +1,271 @@
+//! Route 53 Resolver query logs (`--dns`): which name a client in a VPC asked for and which
+//! addresses the answer held, so that a flow's remote address can be named.
+//!
+//! One JSON object per line (NDJSON, gzip or plain), as Resolver query logging delivers to
+//! S3 (`AWSLogs/<account>/vpcdnsquerylogs/<vpc-id>/YYYY/MM/DD/…`) or local copies of it. The
+//! fields follow the Amazon Route 53 Developer Guide, "Values that appear in VPC Resolver
+//! query logs": `version` (`1.100000`), `vpc_id`, `query_timestamp` (ISO 8601 UTC),
+//! `query_name` (with its trailing dot), `query_type`, `rcode`, `answers` (`Rdata`, `Type`,
+//! `Class`; a CNAME chain, then the A/AAAA records; none for NXDOMAIN), `srcaddr`,
+//! `srcport` (a string), and firewall fields when a DNS Firewall rule matched. Unknown keys
+//! are ignored. A line that is not such an object is rejected and counted, naming its file
+//! and line, as flow records are.
+
+use std::io::Read;
+use std::net::IpAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::decode::TimeWindow;
+use crate::error::{Error, Result};
+
+/// One address an answer gave: `name` (the name the client asked for, without the trailing
+/// dot) resolved to `addr` for `client` in `vpc` at `time` (Unix seconds).
+#[derive(Debug, Clone)]
+pub struct DnsAnswer {
+    pub vpc: Arc<str>,
+    pub client: IpAddr,
+    pub name: Arc<str>,
+    pub addr: IpAddr,
+    pub time: i64,
+}
+
+/// What the DNS sources held.
+#[derive(Debug, Default)]
+pub struct DnsLog {
+    pub answers: Vec<DnsAnswer>,
+    pub files: usize,
+    pub lines: u64,
+    /// Queries with no address in their answer (NXDOMAIN, or only a CNAME).
+    pub unanswered: u64,
+    /// Queries outside the time window (and its margin): not kept.
+    pub outside_window: u64,
+    pub rejected: u64,
+    /// The first rejects, as `file:line: reason`.
+    pub reject_samples: Vec<String>,
+}
+
+/// Answers this long before `--since` are kept: a workload resolves a name once and uses
+/// the address for as long as its connections and caches last.
+pub const MARGIN_SECS: i64 = 3600;
+const SAMPLES: usize = 5;
+
+impl DnsLog {
+    /// Reads one file's bytes (gzip or plain), named `name`.
+    pub fn add_file(&mut self, name: &str, bytes: &[u8], window: &TimeWindow) -> Result<()> {
+        let inflated;
+        let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
+            let mut out = Vec::new();
+            flate2::read::MultiGzDecoder::new(bytes)
+                .read_to_end(&mut out)
+                .map_err(|e| Error::source(name, format!("not a whole gzip file: {e}")))?;
+            inflated = out;
+            &inflated[..]
+        } else {
+            bytes
+        };
+        self.files += 1;
+        let mut vpcs: std::collections::HashMap<String, Arc<str>> = Default::default();
+        for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            self.lines += 1;
+            match parse(line, window, &mut vpcs) {
+                Ok(Parsed::Answers(a)) if a.is_empty() => self.unanswered += 1,
+                Ok(Parsed::Answers(a)) => self.answers.extend(a),
+                Ok(Parsed::Outside) => self.outside_window += 1,
+                Err(why) => {
+                    self.rejected += 1;
+                    if self.reject_samples.len() < SAMPLES {
+                        self.reject_samples.push(format!("{name}:{}: {why}", i + 1));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads a local file or directory (recursively; every file).
+    pub fn add_path(&mut self, path: &Path, window: &TimeWindow) -> Result<()> {
+        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        if meta.is_dir() {
+            for p in crate::store::sorted_entries(path)? {
+                let hidden = p
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+                if !hidden {
+                    self.add_path(&p, window)?;
+                }
+            }
+            return Ok(());
+        }
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        self.add_file(&path.display().to_string(), &bytes, window)
+    }
+
+    /// Reads every object under `s3://bucket/prefix`.
+    pub async fn add_s3(
+        &mut self,
+        client: &aws_sdk_s3::Client,
+        url: &str,
+        window: &TimeWindow,
+    ) -> Result<()> {
+        let (bucket, prefix) = super::s3::parse_url(url)?;
+        let failed = |what: &str, key: &str, e: String| {
+            Error::source(
+                &format!("s3://{bucket}/{key}"),
+                format!("S3 {what} failed: {e}"),
+            )
+        };
+        let mut pages = client
+            .list_objects_v2()
+            .bucket(&bucket)
+            .prefix(&prefix)
+            .into_paginator()
+            .send();
+        let mut keys = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page =
+                page.map_err(|e| failed("ListObjectsV2", &prefix, crate::aws::error_text(&e)))?;
+            keys.extend(
+                page.contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(str::to_string)),
+            );
+        }
+        keys.sort();
+        for key in keys {
+            let body = client
+                .get_object()
+                .bucket(&bucket)
+                .key(&key)
+                .send()
+                .await
+                .map_err(|e| failed("GetObject", &key, crate::aws::error_text(&e)))?
+                .body
+                .collect()
+                .await
+                .map_err(|e| failed("GetObject", &key, e.to_string()))?
+                .into_bytes();
+            self.add_file(&format!("s3://{bucket}/{key}"), &body, window)?;
+        }
+        Ok(())
+    }
+}
+
+enum Parsed {
+    Answers(Vec<DnsAnswer>),
+    Outside,
+}
+
+fn parse(
+    line: &[u8],
+    window: &TimeWindow,
+    vpcs: &mut std::collections::HashMap<String, Arc<str>>,
+) -> std::result::Result<Parsed, String> {
+    let v: Value = serde_json::from_slice(line).map_err(|e| format!("not JSON: {e}"))?;
+    let o = v.as_object().ok_or("not a JSON object")?;
+    let text = |k: &str| -> std::result::Result<&str, String> {
+        match o.get(k) {
+            Some(Value::String(s)) if !s.is_empty() => Ok(s),
+            Some(Value::String(_)) | None | Some(Value::Null) => Err(format!("no {k}")),
+            Some(_) => Err(format!("{k} is not a string")),
+        }
+    };
+    let vpc = text("vpc_id")?;
+    let ts = text("query_timestamp")?;
+    let time = chrono::DateTime::parse_from_rfc3339(ts)
+        .map_err(|e| format!("query_timestamp {ts:?}: {e}"))?
+        .timestamp();
+    let name = text("query_name")?;
+    let client: IpAddr = text("srcaddr")?
+        .parse()
+        .map_err(|_| format!("srcaddr {:?} is not an IP address", o["srcaddr"]))?;
+    let answers = match o.get("answers") {
+        None | Some(Value::Null) => &[][..],
+        Some(Value::Array(a)) => a.as_slice(),
+        Some(_) => return Err("answers is not a list".into()),
+    };
+    if window.since.is_some_and(|s| time < s - MARGIN_SECS)
+        || window.until.is_some_and(|u| time > u)
+    {
+        return Ok(Parsed::Outside);
+    }
+    let name = name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase();
+    let vpc = match vpcs.get(vpc) {
+        Some(v) => v.clone(),
+        None => {
+            let v: Arc<str> = Arc::from(vpc);
+            vpcs.insert(vpc.to_string(), v.clone());
+            v
+        }
+    };
+    let name: Arc<str> = Arc::from(name);
+    let mut out = Vec::new();
+    for a in answers {
+        let a = a.as_object().ok_or("an answer is not an object")?;
+        let kind = a.get("Type").and_then(Value::as_str).unwrap_or("");
+        if kind != "A" && kind != "AAAA" {
+            continue;
+        }
+        let data = a
+            .get("Rdata")
+            .and_then(Value::as_str)
+            .ok_or("an A/AAAA answer has no Rdata")?;
+        let addr: IpAddr = data
+            .parse()
+            .map_err(|_| format!("answer Rdata {data:?} is not an IP address"))?;
+        out.push(DnsAnswer {
+            vpc: vpc.clone(),
+            client,
+            name: name.clone(),
+            addr,
+            time,
+        });
+    }
+    Ok(Parsed::Answers(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shape of the Route 53 Developer Guide's example entry ("Values that appear in
+    /// VPC Resolver query logs"), with this test's names and addresses.
+    const LINES: &str = r#"{"version":"1.100000","account_id":"111122223333","region":"us-east-1","vpc_id":"vpc-0a","query_timestamp":"2026-11-20T10:00:00Z","query_name":"api.sagemaker.us-east-1.amazonaws.com.","query_type":"A","query_class":"IN","rcode":"NOERROR","answers":[{"Rdata":"api.sagemaker.us-east-1.amazonaws.com.cell-1.","Type":"CNAME","Class":"IN"},{"Rdata":"52.94.1.1","Type":"A","Class":"IN"}],"srcaddr":"10.20.1.10","srcport":"53210","transport":"UDP","srcids":{"instance":"i-0d15cd0d3EXAMPLE"},"some_future_key":1}
+{"version":"1.100000","vpc_id":"vpc-0a","query_timestamp":"2026-11-20T10:00:01Z","query_name":"nothere.example.com.","query_type":"A","query_class":"IN","rcode":"NXDOMAIN","answers":[],"srcaddr":"10.20.1.10","srcport":"53211","transport":"UDP"}
+not json
+
+{"version":"1.100000","vpc_id":"vpc-0a","query_timestamp":"yesterday","query_name":"x.","srcaddr":"10.20.1.10","answers":[]}
+"#;
+
+    #[test]
+    fn answers_nxdomain_and_rejects() {
+        let mut log = DnsLog::default();
+        log.add_file("q.log", LINES.as_bytes(), &TimeWindow::default())
+            .unwrap();
+        assert_eq!(log.lines, 4);
+        assert_eq!(log.unanswered, 1);
+        assert_eq!(log.rejected, 2);
+        assert!(
+            log.reject_samples[0].starts_with("q.log:3: not JSON"),
+            "{:?}",
+            log.reject_samples
+        );
+        assert!(
+            log.reject_samples[1].starts_with("q.log:5: query_timestamp"),
+            "{:?}",
+            log.reject_samples
+        );
+        let [a] = log.answers.as_slice() else {
+            panic!("{:?}", log.answers)
+        };
+        assert_eq!(&*a.name, "api.sagemaker.us-east-1.amazonaws.com");
+        assert_eq!(a.addr, "52.94.1.1".parse::<IpAddr>().unwrap());
+        assert_eq!(a.time, 1_795_168_800);
+    }
+}
