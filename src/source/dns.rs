@@ -117,7 +117,7 @@ impl DnsLog {
         let (bucket, prefix) = super::s3::parse_url(url)?;
         let failed = |what: &str, key: &str, e: String| {
             Error::source(
-                &format!("s3://{bucket}/{key}"),
+                format!("s3://{bucket}/{key}"),
                 format!("S3 {what} failed: {e}"),
             )
         };
