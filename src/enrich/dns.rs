@@ -150,7 +150,7 @@ mod tests {
         let ip = |s: &str| s.parse::<IpAddr>().unwrap();
         let name = |local: &str, start| i.name("vpc-0a", Some(ip(local)), ip("52.0.0.1"), start);
         assert_eq!(
-            name("10.0.0.1", 150),
+            name("10.0.0.1", 130),
             Some(("a.example.com", "dns_same_client"))
         );
         assert_eq!(
