@@ -284,7 +284,8 @@ pub struct InputArgs {
     pub sources: Vec<String>,
 
     /// Route 53 Resolver query logs that name remote addresses (`remote_name`): a file, a
-    /// directory or an s3://bucket/prefix of NDJSON (gzip or plain); repeatable. Answers
+    /// directory or an s3://bucket/prefix of NDJSON (gzip or plain), or a
+    /// cwlogs://LOG-GROUP; repeatable. Answers
     /// from an hour before --since on are kept in memory (about 100 bytes each).
     #[arg(long, value_name = "PATH")]
     pub dns: Vec<String>,

@@ -466,8 +466,16 @@ async fn load_dns(
 ) -> Result<crate::enrich::DnsIndex> {
     let mut log = source::dns::DnsLog::default();
     let mut client = None;
+    let mut logs_client = None;
     for p in paths {
-        if p.starts_with("s3://") {
+        if p.starts_with("cwlogs://") {
+            if logs_client.is_none() {
+                let sdk = crate::aws::sdk_config(aws).await?;
+                logs_client = Some(aws_sdk_cloudwatchlogs::Client::new(&sdk));
+            }
+            let c = logs_client.as_ref().expect("set above");
+            log.add_cwlogs(c, p, window).await?;
+        } else if p.starts_with("s3://") {
             if client.is_none() {
                 let sdk = crate::aws::sdk_config(aws).await?;
                 client = Some(crate::aws::s3_client(&sdk, aws));

@@ -2,7 +2,8 @@
 //! addresses the answer held, so that a flow's remote address can be named.
 //!
 //! One JSON object per line (NDJSON, gzip or plain), as Resolver query logging delivers to
-//! S3 (`AWSLogs/<account>/vpcdnsquerylogs/<vpc-id>/YYYY/MM/DD/…`) or local copies of it. The
+//! S3 (`AWSLogs/<account>/vpcdnsquerylogs/<vpc-id>/YYYY/MM/DD/…`) or local copies of it,
+//! or one per event in a CloudWatch Logs group (`cwlogs://group`). The
 //! fields follow the Amazon Route 53 Developer Guide, "Values that appear in VPC Resolver
 //! query logs": `version` (`1.100000`), `vpc_id`, `query_timestamp` (ISO 8601 UTC),
 //! `query_name` (with its trailing dot), `query_type`, `rcode`, `answers` (`Rdata`, `Type`,
@@ -45,6 +46,8 @@ pub struct DnsLog {
     pub rejected: u64,
     /// The first rejects, as `file:line: reason`.
     pub reject_samples: Vec<String>,
+    /// Each VPC id once, shared by its answers.
+    vpcs: std::collections::HashMap<String, Arc<str>>,
 }
 
 /// Answers this long before `--since` are kept: a workload resolves a name once and uses
@@ -67,22 +70,56 @@ impl DnsLog {
             bytes
         };
         self.files += 1;
-        let mut vpcs: std::collections::HashMap<String, Arc<str>> = Default::default();
         for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
+            self.add_line(name, i + 1, line, window);
+        }
+        Ok(())
+    }
+
+    /// One query-log line (`line_no` is its number in `name`, or the event's in a stream).
+    fn add_line(&mut self, name: &str, line_no: usize, line: &[u8], window: &TimeWindow) {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return;
+        }
+        self.lines += 1;
+        match parse(line, window, &mut self.vpcs) {
+            Ok(Parsed::Answers(a)) if a.is_empty() => self.unanswered += 1,
+            Ok(Parsed::Answers(a)) => self.answers.extend(a),
+            Ok(Parsed::Outside) => self.outside_window += 1,
+            Err(why) => {
+                self.rejected += 1;
+                if self.reject_samples.len() < SAMPLES {
+                    self.reject_samples.push(format!("{name}:{line_no}: {why}"));
+                }
             }
-            self.lines += 1;
-            match parse(line, window, &mut vpcs) {
-                Ok(Parsed::Answers(a)) if a.is_empty() => self.unanswered += 1,
-                Ok(Parsed::Answers(a)) => self.answers.extend(a),
-                Ok(Parsed::Outside) => self.outside_window += 1,
-                Err(why) => {
-                    self.rejected += 1;
-                    if self.reject_samples.len() < SAMPLES {
-                        self.reject_samples.push(format!("{name}:{}: {why}", i + 1));
-                    }
+        }
+    }
+
+    /// Reads every stream of `cwlogs://group[?stream-prefix=…]` (Resolver query logging to
+    /// CloudWatch Logs: one event per query), the events of the window and its margin.
+    pub async fn add_cwlogs(
+        &mut self,
+        client: &aws_sdk_cloudwatchlogs::Client,
+        url: &str,
+        window: &TimeWindow,
+    ) -> Result<()> {
+        use futures::StreamExt;
+        let wide = TimeWindow {
+            since: window.since.map(|s| s - MARGIN_SECS),
+            until: window.until,
+        };
+        let (streams, _) = super::cloudwatch::list(client, url, &wide).await?;
+        for o in streams {
+            let Some(loc) = &o.cw else { continue };
+            let name = format!("cwlogs://{}/{}", loc.group, loc.stream);
+            self.files += 1;
+            let mut n = 0;
+            let mut pages = std::pin::pin!(super::cloudwatch::pages(client, loc, &wide));
+            while let Some(page) = pages.next().await {
+                for (_, _, message) in page? {
+                    n += 1;
+                    self.add_line(&name, n, message.as_bytes(), window);
                 }
             }
         }

@@ -57,8 +57,26 @@ fn query(vpc: &str, client: &str, t: i64, name: &str, answers: &[(&str, &str)]) 
 }
 
 fn logs(dir: &std::path::Path) -> std::path::PathBuf {
+    let lines = lines();
+    let day = dir
+        .join("AWSLogs/111122223333/vpcdnsquerylogs")
+        .join(VPC)
+        .join("2026/11/20");
+    std::fs::create_dir_all(&day).unwrap();
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all((lines.join("\n") + "\n").as_bytes()).unwrap();
+    std::fs::write(
+        day.join("111122223333_vpcdnsquerylogs_us-east-1_20261120T1100Z_0a1b2c3d.log.gz"),
+        e.finish().unwrap(),
+    )
+    .unwrap();
+    dir.to_path_buf()
+}
+
+/// The query-log lines: each case the rule and the names must get right.
+fn lines() -> Vec<String> {
     let api = "api.sagemaker.us-east-1.amazonaws.com.";
-    let lines = [
+    [
         // Private DNS on: the endpoint's address. Named, not a finding.
         query(VPC, NB, 1_795_168_894 - 30, api, &[("A", "10.20.1.100")]),
         // Private DNS off: a CNAME chain to a public address, then the traffic. The finding.
@@ -102,20 +120,8 @@ fn logs(dir: &std::path::Path) -> std::path::PathBuf {
         ),
         query(VPC, TRAIN, 1_795_173_000, "nothere.example.com.", &[]),
         "{\"version\": \"1.100000\", \"vpc_id\": ".to_string(),
-    ];
-    let day = dir
-        .join("AWSLogs/111122223333/vpcdnsquerylogs")
-        .join(VPC)
-        .join("2026/11/20");
-    std::fs::create_dir_all(&day).unwrap();
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    e.write_all((lines.join("\n") + "\n").as_bytes()).unwrap();
-    std::fs::write(
-        day.join("111122223333_vpcdnsquerylogs_us-east-1_20261120T1100Z_0a1b2c3d.log.gz"),
-        e.finish().unwrap(),
-    )
-    .unwrap();
-    dir.to_path_buf()
+    ]
+    .to_vec()
 }
 
 #[test]
@@ -250,4 +256,96 @@ fn remote_names_and_private_dns_bypass_on_the_sample() {
         .unwrap();
     let findings: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert!(findings.iter().all(|f| f["rule"] != "private-dns-bypass"));
+}
+
+const NAMES_SQL: &str = "SELECT local_addr, remote_addr, remote_name, remote_name_source, remote_name_endpoint, count(*) AS n \
+     FROM flows WHERE remote_name IS NOT NULL GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5";
+
+/// The same query logs from S3 (as Resolver query logging delivers them) and from a
+/// CloudWatch Logs group (one event per query, stamped with its time) name the same
+/// addresses as the local files, and their bad line is rejected naming the object.
+#[test]
+fn query_logs_from_s3_and_cloudwatch_name_the_same() {
+    let moto = crate::support::moto();
+    let _guard = moto.lock();
+    let dir = tempfile::tempdir().unwrap();
+    let local = logs(dir.path());
+    let expected = sageflow()
+        .args([
+            "query",
+            "sample-logs/v5-custom",
+            "--inventory",
+            "sample-logs/inventory",
+            "--quiet",
+            "--format",
+            "csv",
+            "--dns",
+        ])
+        .arg(&local)
+        .args(["--sql", NAMES_SQL])
+        .output()
+        .unwrap();
+    assert!(expected.status.success());
+    let expected = String::from_utf8(expected.stdout).unwrap();
+    assert!(expected.lines().count() > 5, "{expected}");
+
+    let lines_file = dir.path().join("lines.json");
+    std::fs::write(&lines_file, serde_json::to_string(&lines()).unwrap()).unwrap();
+    moto.run_python(&format!(
+        r#"
+import os, json, gzip, datetime, boto3
+ep = os.environ["ENDPOINT"]
+lines = json.load(open({lines:?}))
+s3 = boto3.client("s3", endpoint_url=ep)
+s3.create_bucket(Bucket="dns-logs")
+s3.put_object(Bucket="dns-logs",
+    Key="AWSLogs/111122223333/vpcdnsquerylogs/{VPC}/2026/11/20/111122223333_vpcdnsquerylogs_us-east-1_20261120T1100Z_0a1b2c3d.log.gz",
+    Body=gzip.compress(("\n".join(lines) + "\n").encode(), mtime=0))
+logs = boto3.client("logs", endpoint_url=ep)
+logs.create_log_group(logGroupName="/route53/resolver")
+logs.create_log_stream(logGroupName="/route53/resolver", logStreamName="{VPC}_0a1b2c3d")
+events = []
+for i, l in enumerate(lines):
+    try:
+        t = datetime.datetime.strptime(json.loads(l)["query_timestamp"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+        ms = int(t.timestamp() * 1000)
+    except Exception:
+        ms = 1795173000000 + i
+    events.append((ms, l))
+events.sort()
+logs.put_log_events(logGroupName="/route53/resolver", logStreamName="{VPC}_0a1b2c3d",
+    logEvents=[{{"timestamp": t, "message": m}} for t, m in events])
+"#,
+        lines = lines_file.display().to_string(),
+    ));
+    for (source, rejected_in) in [
+        (
+            "s3://dns-logs/AWSLogs/111122223333/vpcdnsquerylogs/",
+            "s3://dns-logs/AWSLogs/111122223333/vpcdnsquerylogs/vpc-0a1b2c3d4e5f60001/2026/11/20/111122223333_vpcdnsquerylogs_us-east-1_20261120T1100Z_0a1b2c3d.log.gz:7: not JSON",
+        ),
+        (
+            "cwlogs:///route53/resolver",
+            "cwlogs:///route53/resolver/vpc-0a1b2c3d4e5f60001_0a1b2c3d:",
+        ),
+    ] {
+        let (code, out, err) = moto.run(&[
+            "query",
+            "sample-logs/v5-custom",
+            "--inventory",
+            "sample-logs/inventory",
+            "--format",
+            "csv",
+            "--dns",
+            source,
+            "--sql",
+            NAMES_SQL,
+        ]);
+        assert_eq!(code, Some(0), "{source}: {err}");
+        assert_eq!(out, expected, "{source}");
+        assert!(
+            err.contains("5 answers kept") && err.contains("1 rejected"),
+            "{source}: {err}"
+        );
+        assert!(err.contains(rejected_in), "{source}: {err}");
+    }
 }
