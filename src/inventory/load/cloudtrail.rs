@@ -73,6 +73,25 @@ pub(super) fn add_records(inv: &mut Inventory, doc: &mut Doc, records: &[Value])
     }
 }
 
+/// A CloudTrail document cut to the records [`add_records`] reads (failed calls included,
+/// so that they are counted alike): what a distributed run's workers rebuild the same
+/// lifetimes from, without the trail's other events.
+pub(super) fn eni_events_only(o: &Obj) -> Vec<u8> {
+    let records: Vec<&Value> = o
+        .get("Records")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|r| {
+            r.get("eventSource").and_then(Value::as_str) == Some("ec2.amazonaws.com")
+                && r.get("eventName")
+                    .and_then(Value::as_str)
+                    .is_some_and(|n| EVENTS.contains(&n))
+        })
+        .collect();
+    serde_json::to_vec(&serde_json::json!({ "Records": records })).expect("JSON values serialise")
+}
+
 fn request_eni(r: &Obj) -> Option<String> {
     r.get("requestParameters")?
         .get("networkInterfaceId")
@@ -377,5 +396,34 @@ pub(crate) mod tests {
         assert_eq!(a.invoked_by.as_deref(), Some("sagemaker.amazonaws.com"));
         assert_eq!(a.source, "trail.json");
         assert!(a.covers(1_796_032_800 - 30) && !a.covers(1_796_036_401));
+    }
+
+    /// A distributed run's workers rebuild the inventory from its originals: a trail file
+    /// is kept as its ENI events only, and gives the same lifetimes.
+    #[test]
+    fn workers_get_the_eni_events_only() {
+        let mut other = delete("eni-x", "2026-11-30T10:00:00Z");
+        other["eventSource"] = json!("s3.amazonaws.com");
+        other["eventName"] = json!("GetObject");
+        let doc = json!({"Records": [
+            create("eni-a", "10.0.1.5", "2026-11-30T10:00:00Z", "SageMakerExecution"),
+            other,
+            delete("eni-a", "2026-11-30T11:00:00Z"),
+        ]});
+        let bytes = serde_json::to_vec(&doc).unwrap();
+        let mut inv = Inventory::default();
+        crate::inventory::load::add_file(&mut inv, "trail.json", &bytes).unwrap();
+        finish(&mut inv);
+        let kept = &inv.originals.files[0].1;
+        assert!(kept.len() < bytes.len());
+        let again = crate::inventory::load::rebuild(&inv.originals).unwrap();
+        let span = |i: &Inventory| {
+            i.lifetimes
+                .iter()
+                .map(|l| (l.eni.id.clone(), l.created, l.deleted, l.source.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(span(&again), span(&inv));
+        assert_eq!(again.lifetimes.len(), 1);
     }
 }

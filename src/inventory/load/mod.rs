@@ -112,7 +112,14 @@ pub fn add_file(inv: &mut Inventory, file: &str, bytes: &[u8]) -> Result<()> {
         message,
     })?;
     inv.files.push(file.to_string());
-    inv.originals.files.push((file.to_string(), bytes.into()));
+    // A trail's files are mostly other services' events: workers get only the ENI events.
+    let kept: std::sync::Arc<[u8]> = match values.as_slice() {
+        [Value::Object(o)] if o.get("Records").is_some_and(Value::is_array) => {
+            cloudtrail::eni_events_only(o).into()
+        }
+        _ => bytes.into(),
+    };
+    inv.originals.files.push((file.to_string(), kept));
     if let [Value::Object(o)] = values.as_slice()
         && o.contains_key("prefixes")
         && (o.contains_key("syncToken") || o.contains_key("createDate"))
