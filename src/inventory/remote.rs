@@ -14,34 +14,13 @@ use crate::error::{Error, Result};
 /// Loads every JSON (and gzip JSON) object under `url`, in key order; digest files are
 /// skipped, other objects are warnings.
 pub async fn load_s3(client: &Client, url: &str, ip_ranges: Option<&Path>) -> Result<Inventory> {
-    let (bucket, prefix) = crate::source::s3::parse_url(url)?;
-    let failed = |what: &str, key: &str, e: String| Error::Inventory {
-        file: format!("s3://{bucket}/{key}"),
-        message: format!("S3 {what} failed: {e}"),
-    };
-    let mut keys = Vec::new();
-    let mut pages = client
-        .list_objects_v2()
-        .bucket(&bucket)
-        .prefix(&prefix)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page =
-            page.map_err(|e| failed("ListObjectsV2", &prefix, crate::aws::error_text(&e)))?;
-        keys.extend(
-            page.contents()
-                .iter()
-                .filter_map(|o| o.key().map(str::to_string)),
-        );
-    }
+    let (bucket, keys) = crate::source::s3::list_keys(client, url).await?;
     if keys.is_empty() {
         return Err(Error::Inventory {
             file: url.to_string(),
             message: "no object under this prefix".to_string(),
         });
     }
-    keys.sort();
     let mut inv = load::empty(ip_ranges)?;
     for key in keys {
         let name = format!("s3://{bucket}/{key}");
@@ -54,18 +33,7 @@ pub async fn load_s3(client: &Client, url: &str, ip_ranges: Option<&Path>) -> Re
                 continue;
             }
         }
-        let body = client
-            .get_object()
-            .bucket(&bucket)
-            .key(&key)
-            .send()
-            .await
-            .map_err(|e| failed("GetObject", &key, crate::aws::error_text(&e)))?
-            .body
-            .collect()
-            .await
-            .map_err(|e| failed("GetObject", &key, e.to_string()))?
-            .into_bytes();
+        let body = crate::source::s3::get_whole(client, &bucket, &key).await?;
         load::add_file(&mut inv, &name, &body)?;
     }
     load::finish(&mut inv);

@@ -151,43 +151,9 @@ impl DnsLog {
         url: &str,
         window: &TimeWindow,
     ) -> Result<()> {
-        let (bucket, prefix) = super::s3::parse_url(url)?;
-        let failed = |what: &str, key: &str, e: String| {
-            Error::source(
-                format!("s3://{bucket}/{key}"),
-                format!("S3 {what} failed: {e}"),
-            )
-        };
-        let mut pages = client
-            .list_objects_v2()
-            .bucket(&bucket)
-            .prefix(&prefix)
-            .into_paginator()
-            .send();
-        let mut keys = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page =
-                page.map_err(|e| failed("ListObjectsV2", &prefix, crate::aws::error_text(&e)))?;
-            keys.extend(
-                page.contents()
-                    .iter()
-                    .filter_map(|o| o.key().map(str::to_string)),
-            );
-        }
-        keys.sort();
+        let (bucket, keys) = super::s3::list_keys(client, url).await?;
         for key in keys {
-            let body = client
-                .get_object()
-                .bucket(&bucket)
-                .key(&key)
-                .send()
-                .await
-                .map_err(|e| failed("GetObject", &key, crate::aws::error_text(&e)))?
-                .body
-                .collect()
-                .await
-                .map_err(|e| failed("GetObject", &key, e.to_string()))?
-                .into_bytes();
+            let body = super::s3::get_whole(client, &bucket, &key).await?;
             self.add_file(&format!("s3://{bucket}/{key}"), &body, window)?;
         }
         Ok(())

@@ -449,6 +449,46 @@ impl AsyncFileReader for ParquetRanges {
     }
 }
 
+/// Every key under `s3://bucket/prefix`, sorted: a prefix of documents (an inventory, DNS
+/// query logs) read whole, not a flow-log layout.
+pub async fn list_keys(client: &Client, url: &str) -> Result<(String, Vec<String>)> {
+    let (bucket, prefix) = parse_url(url)?;
+    let mut keys = Vec::new();
+    let mut pages = client
+        .list_objects_v2()
+        .bucket(&bucket)
+        .prefix(&prefix)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| s3_err("ListObjectsV2", url, e))?;
+        keys.extend(
+            page.contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_string)),
+        );
+    }
+    keys.sort();
+    Ok((bucket, keys))
+}
+
+/// A whole (small) object.
+pub async fn get_whole(client: &Client, bucket: &str, key: &str) -> Result<bytes::Bytes> {
+    let url = format!("s3://{bucket}/{key}");
+    Ok(client
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| s3_err("GetObject", &url, e))?
+        .body
+        .collect()
+        .await
+        .map_err(|e| Error::source(&url, format!("S3 GetObject failed: {e}")))?
+        .into_bytes())
+}
+
 /// The first bytes of an object (to tell gzip, Parquet and text apart by content).
 pub async fn head_bytes(client: &Client, loc: &S3Location, n: u64) -> Result<Vec<u8>> {
     let url = format!("s3://{}/{}", loc.bucket, loc.key);

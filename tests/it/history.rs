@@ -2,11 +2,9 @@
 //! `describe-network-interfaces`, are attributed from CloudTrail, each at the time of its
 //! records; an address two ENIs held one after the other goes to the one that held it then.
 //!
-//! The CloudTrail records follow the AWS documentation's `CreateNetworkInterface` example
-//! (Amazon EFS User Guide, "Logging Amazon EFS API calls with AWS CloudTrail":
-//! `responseElements.networkInterface` with `groupSet.items`, `privateIpAddressesSet.item`,
-//! `tagSet`), made by the sample's SageMaker execution role, and a DryRun of it as
-//! CloudTrail records one (`errorCode` `Client.DryRunOperation`).
+//! The CloudTrail records are the AWS documentation's `CreateNetworkInterface` example
+//! (`tests/data/cloudtrail/`), made by the sample's SageMaker execution role, and a DryRun
+//! of it as CloudTrail records one (`errorCode` `Client.DryRunOperation`).
 
 use std::io::Write;
 use std::path::Path;
@@ -28,63 +26,34 @@ fn iso(t: i64) -> String {
         .to_string()
 }
 
+/// The AWS documentation's `CreateNetworkInterface` record (`tests/data/cloudtrail/`, whose
+/// README cites it), made by the sample's SageMaker execution role for a training job's
+/// ENI in the job's subnet and security group.
 fn create(id: &str, ip: &str, t: i64) -> Value {
-    json!({
-        "eventVersion": "1.08",
-        "userIdentity": {
-            "type": "AssumedRole",
-            "principalId": "AROAEXAMPLEEXAMPLE:SageMaker",
-            "arn": "arn:aws:sts::111122223333:assumed-role/AmazonSageMaker-ExecutionRole-20261002T141500/SageMaker",
-            "accountId": "111122223333",
-            "sessionContext": {
-                "sessionIssuer": {
-                    "type": "Role",
-                    "principalId": "AROAEXAMPLEEXAMPLE",
-                    "arn": ROLE,
-                    "accountId": "111122223333",
-                    "userName": "AmazonSageMaker-ExecutionRole-20261002T141500"
-                },
-                "attributes": {"mfaAuthenticated": "false", "creationDate": iso(t)}
-            },
-            "invokedBy": "sagemaker.amazonaws.com"
-        },
-        "eventTime": iso(t),
-        "eventSource": "ec2.amazonaws.com",
-        "eventName": "CreateNetworkInterface",
-        "awsRegion": "us-east-1",
-        "sourceIPAddress": "sagemaker.amazonaws.com",
-        "userAgent": "sagemaker.amazonaws.com",
-        "requestParameters": {
-            "subnetId": "subnet-0sm000000000000a1",
-            "groupSet": {"items": [{"groupId": "sg-0train0000000001"}]},
-            "privateIpAddressesSet": {}
-        },
-        "responseElements": {
-            "requestId": "0708e4ad-03f6-4802-b4ce-4ba987d94b8d",
-            "networkInterface": {
-                "networkInterfaceId": id,
-                "subnetId": "subnet-0sm000000000000a1",
-                "vpcId": "vpc-0a1b2c3d4e5f60001",
-                "availabilityZone": "us-east-1a",
-                "description": "",
-                "ownerId": "111122223333",
-                "requesterId": "AROAEXAMPLEEXAMPLE:SageMaker",
-                "requesterManaged": false,
-                "status": "pending",
-                "macAddress": "0e:11:22:33:44:55",
-                "privateIpAddress": ip,
-                "sourceDestCheck": true,
-                "groupSet": {"items": [{"groupId": "sg-0train0000000001", "groupName": "train"}]},
-                "privateIpAddressesSet": {"item": [{"privateIpAddress": ip, "primary": true}]},
-                "tagSet": {}
-            }
-        },
-        "requestID": "11112222-3333-4444-5555-666666777777",
-        "eventID": "aaaabbbb-1111-2222-3333-444444555555",
-        "eventType": "AwsApiCall",
-        "managementEvent": true,
-        "recipientAccountId": "111122223333"
-    })
+    let mut r: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            root().join("tests/data/cloudtrail/create-network-interface.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let u = &mut r["userIdentity"];
+    u["arn"] = json!(
+        "arn:aws:sts::111122223333:assumed-role/AmazonSageMaker-ExecutionRole-20261002T141500/SageMaker"
+    );
+    u["sessionContext"]["sessionIssuer"]["arn"] = json!(ROLE);
+    u["invokedBy"] = json!("sagemaker.amazonaws.com");
+    r["eventTime"] = json!(iso(t));
+    let n = &mut r["responseElements"]["networkInterface"];
+    n["networkInterfaceId"] = json!(id);
+    n["subnetId"] = json!("subnet-0sm000000000000a1");
+    n["vpcId"] = json!("vpc-0a1b2c3d4e5f60001");
+    n["description"] = json!("");
+    n["requesterManaged"] = json!(false);
+    n["privateIpAddress"] = json!(ip);
+    n["privateIpAddressesSet"]["item"][0]["privateIpAddress"] = json!(ip);
+    n["groupSet"]["items"][0]["groupId"] = json!("sg-0train0000000001");
+    r
 }
 
 fn delete(id: &str, t: i64) -> Value {

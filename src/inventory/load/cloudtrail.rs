@@ -262,66 +262,29 @@ pub(crate) mod tests {
     use crate::inventory::Inventory;
     use crate::inventory::load::{add_document, finish};
 
-    /// The AWS documentation's `CreateNetworkInterface` record (Amazon EFS User Guide,
-    /// "Logging Amazon EFS API calls with AWS CloudTrail"), its eventTime mended (the
-    /// published one has a typo) and made by a SageMaker execution role instead of EFS's
-    /// service-linked role.
+    /// The AWS documentation's `CreateNetworkInterface` record
+    /// (`tests/data/cloudtrail/`, whose README cites it), made by a SageMaker execution
+    /// role for an ENI of its own.
     pub(crate) fn create(id: &str, ip: &str, time: &str, role: &str) -> serde_json::Value {
-        json!({
-            "eventVersion": "1.05",
-            "userIdentity": {
-                "type": "AssumedRole",
-                "principalId": "AIDACKCEVSQ6C2EXAMPLE",
-                "arn": format!("arn:aws:sts::111122223333:assumed-role/{role}/SageMaker"),
-                "accountId": "111122223333",
-                "sessionContext": {
-                    "sessionIssuer": {
-                        "type": "Role",
-                        "principalId": "AIDACKCEVSQ6C2EXAMPLE",
-                        "arn": format!("arn:aws:iam::111122223333:role/{role}"),
-                        "accountId": "111122223333",
-                        "userName": role
-                    },
-                    "attributes": {"mfaAuthenticated": "false", "creationDate": time}
-                },
-                "invokedBy": "sagemaker.amazonaws.com"
-            },
-            "eventTime": time,
-            "eventSource": "ec2.amazonaws.com",
-            "eventName": "CreateNetworkInterface",
-            "awsRegion": "us-east-1",
-            "sourceIPAddress": "sagemaker.amazonaws.com",
-            "userAgent": "sagemaker.amazonaws.com",
-            "requestParameters": {
-                "subnetId": "subnet-0a1",
-                "groupSet": {"items": [{"groupId": "sg-train"}]},
-                "privateIpAddressesSet": {}
-            },
-            "responseElements": {
-                "requestId": "0708e4ad-03f6-4802-b4ce-4ba987d94b8d",
-                "networkInterface": {
-                    "networkInterfaceId": id,
-                    "subnetId": "subnet-0a1",
-                    "vpcId": "vpc-0a",
-                    "availabilityZone": "us-east-1b",
-                    "description": "",
-                    "ownerId": "111122223333",
-                    "requesterId": "AROAEXAMPLE:SageMaker",
-                    "requesterManaged": false,
-                    "status": "pending",
-                    "macAddress": "00:bb:ee:ff:aa:cc",
-                    "privateIpAddress": ip,
-                    "sourceDestCheck": true,
-                    "groupSet": {"items": [{"groupId": "sg-train", "groupName": "train"}]},
-                    "privateIpAddressesSet": {"item": [{"privateIpAddress": ip, "primary": true}]},
-                    "tagSet": {}
-                }
-            },
-            "requestID": "11112222-3333-4444-5555-666666777777",
-            "eventID": "aaaabbbb-1111-2222-3333-444444555555",
-            "eventType": "AwsApiCall",
-            "recipientAccountId": "111122223333"
-        })
+        let mut r: serde_json::Value = serde_json::from_str(include_str!(
+            "../../../tests/data/cloudtrail/create-network-interface.json"
+        ))
+        .unwrap();
+        let u = &mut r["userIdentity"];
+        u["arn"] = json!(format!(
+            "arn:aws:sts::111122223333:assumed-role/{role}/SageMaker"
+        ));
+        u["sessionContext"]["sessionIssuer"]["arn"] =
+            json!(format!("arn:aws:iam::111122223333:role/{role}"));
+        u["invokedBy"] = json!("sagemaker.amazonaws.com");
+        r["eventTime"] = json!(time);
+        let n = &mut r["responseElements"]["networkInterface"];
+        n["networkInterfaceId"] = json!(id);
+        n["privateIpAddress"] = json!(ip);
+        n["privateIpAddressesSet"]["item"][0]["privateIpAddress"] = json!(ip);
+        n["groupSet"]["items"][0]["groupId"] = json!("sg-train");
+        n["description"] = json!("");
+        r
     }
 
     pub(crate) fn delete(id: &str, time: &str) -> serde_json::Value {
