@@ -244,7 +244,8 @@ pub(super) fn attributable(src: &InventorySource, enricher: &Enricher) -> Result
         + inv.nat_gateways.len()
         + inv.prefix_lists.len()
         + inv.route_tables.len()
-        + inv.flow_logs.len();
+        + inv.flow_logs.len()
+        + inv.lifetimes.len();
     let message = if inv.files.is_empty() {
         format!("--inventory {path} holds no AWS CLI JSON output (*.json files)")
     } else if recognised == 0 {
@@ -252,14 +253,15 @@ pub(super) fn attributable(src: &InventorySource, enricher: &Enricher) -> Result
             "--inventory {path}: none of its {} files is a recognised AWS CLI document (the warnings above say what each is)",
             inv.files.len()
         )
-    } else if inv.enis.is_empty() {
+    } else if inv.enis.is_empty() && inv.lifetimes.is_empty() {
         format!(
-            "--inventory {path} has no describe-network-interfaces output, so no ENI can be attributed to a SageMaker workload"
+            "--inventory {path} has no describe-network-interfaces output and no CloudTrail ENI events, so no ENI can be attributed to a SageMaker workload"
         )
     } else if sagemaker_docs == 0
         && !inv
             .enis
             .keys()
+            .chain(inv.lifetimes.iter().map(|l| &l.eni.id))
             .any(|id| enricher.owner(id).is_some_and(|o| o.kind() == "sagemaker"))
     {
         format!(

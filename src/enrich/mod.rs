@@ -25,7 +25,7 @@ pub use self::dns::DnsIndex;
 use self::index::{EndpointAddr, EniEntry, VpcIndex};
 use crate::error::Result;
 use crate::format::enrichment::TEXT_COLUMNS;
-pub use crate::format::enrichment::{COLUMNS, REMOTE_EVIDENCE, fields};
+pub use crate::format::enrichment::{COLUMNS, REMOTE_EVIDENCE, REMOTE_NAMES, fields};
 use crate::inventory::{Inventory, PrefixMap};
 
 /// Table columns the enrichment reads.
@@ -104,7 +104,7 @@ struct Lived<T> {
 
 impl<T> Lived<T> {
     fn covers(&self, t: i64) -> bool {
-        self.created.is_none_or(|c| t >= c - 60) && self.deleted.is_none_or(|d| t <= d)
+        crate::inventory::lived_at(self.created, self.deleted, t)
     }
 }
 
@@ -156,7 +156,6 @@ impl Enricher {
     }
 }
 
-/// `com.amazonaws.<region>.<service>` → (region, service).
 impl Enricher {
     pub fn inventory(&self) -> &Inventory {
         &self.inventory
@@ -240,6 +239,8 @@ impl Enricher {
             .map(|&k| (k, StringViewBuilder::with_capacity(n)))
             .collect();
         let evidence = wanted.contains(&REMOTE_EVIDENCE);
+        // Naming parses both addresses of a record: only for a query that reads a name.
+        let names = self.dns.is_some() && wanted.iter().any(|k| REMOTE_NAMES.contains(k));
         let mut leaves = BooleanBuilder::with_capacity(n);
         let mut bypass = BooleanBuilder::with_capacity(n);
         let mut text = String::new();
@@ -269,7 +270,11 @@ impl Enricher {
                 if evidence {
                     e.remote_evidence.write(&mut text);
                 }
-                let named = self.remote_name(&e, rec.start);
+                let named = if names {
+                    self.remote_name(&e, rec.start)
+                } else {
+                    None
+                };
                 let vals: [Option<&str>; TEXT_COLUMNS] = [
                     Some(e.owner_kind),
                     resource.and_then(|r| r.rtype),

@@ -95,6 +95,10 @@ pub const TEXT_COLUMNS: usize = 19;
 /// The index in [`COLUMNS`] of `remote_evidence`, which is only computed when wanted.
 pub const REMOTE_EVIDENCE: usize = 14;
 
+/// The indices in [`COLUMNS`] of `remote_name`, `remote_name_source` and
+/// `remote_name_endpoint`, which are only computed when one is wanted.
+pub const REMOTE_NAMES: std::ops::Range<usize> = 16..19;
+
 pub fn fields() -> Vec<Field> {
     COLUMNS
         .iter()
@@ -108,4 +112,21 @@ pub fn fields() -> Vec<Field> {
             Field::new(*name, dt, true)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The indices the enrichment computes on demand name the columns they stand for.
+    #[test]
+    fn on_demand_indices_name_their_columns() {
+        assert_eq!(COLUMNS[REMOTE_EVIDENCE].0, "remote_evidence");
+        let names: Vec<&str> = COLUMNS[REMOTE_NAMES].iter().map(|(n, _)| *n).collect();
+        assert_eq!(
+            names,
+            ["remote_name", "remote_name_source", "remote_name_endpoint"]
+        );
+        assert_eq!(COLUMNS[TEXT_COLUMNS].0, "leaves_vpc");
+    }
 }

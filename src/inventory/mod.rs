@@ -93,8 +93,14 @@ impl EniLifetime {
     /// Whether the ENI existed at `t` (Unix seconds). A record's start can precede the
     /// create event's time by clock skew and the capture window, so a minute is allowed.
     pub fn covers(&self, t: i64) -> bool {
-        self.created.is_none_or(|c| t >= c - 60) && self.deleted.is_none_or(|d| t <= d)
+        lived_at(self.created, self.deleted, t)
     }
+}
+
+/// Whether something created at `created` and deleted at `deleted` (Unix seconds, `None`:
+/// unknown or not yet) existed at `t`, with a minute's allowance before its creation.
+pub fn lived_at(created: Option<i64>, deleted: Option<i64>, t: i64) -> bool {
+    created.is_none_or(|c| t >= c - 60) && deleted.is_none_or(|d| t <= d)
 }
 
 /// Counts of the CloudTrail files read.

@@ -270,6 +270,22 @@ fn deleted_job_enis_and_a_reused_address_are_attributed_from_cloudtrail() {
         "{err}"
     );
 
+    // An inventory of CloudTrail and the SageMaker documents alone (no
+    // describe-network-interfaces) can attribute: the scan runs instead of refusing it.
+    let trail_only = dir.path().join("trail-only");
+    copy_dir(
+        &inventory.join("cloudtrail"),
+        &trail_only.join("cloudtrail"),
+    );
+    copy_dir(&inventory.join("sagemaker"), &trail_only.join("sagemaker"));
+    let out = scan(&trail_only, &logs);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
     // `inventory show` lists the lifetimes, who created them, and skipped the digest and
     // the DryRun without a warning.
     let out = sageflow()
