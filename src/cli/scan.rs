@@ -197,6 +197,13 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
         for note in crate::scan::coverage_notes(&run.enricher, &read_from) {
             let _ = writeln!(err, "note: {note}");
         }
+        // Its zero without DNS logs says nothing: never let it read as clean.
+        if a.input.dns.is_empty() && per_rule.iter().any(|(n, _)| n == "private-dns-bypass") {
+            let _ = writeln!(
+                err,
+                "note: private-dns-bypass needs --dns (Route 53 Resolver query logs): without them it cannot fire"
+            );
+        }
         if incremental {
             let _ = writeln!(
                 err,

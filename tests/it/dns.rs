@@ -256,6 +256,12 @@ fn remote_names_and_private_dns_bypass_on_the_sample() {
         .unwrap();
     let findings: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert!(findings.iter().all(|f| f["rule"] != "private-dns-bypass"));
+    // …and the summary says so, so that its zero does not read as clean.
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("private-dns-bypass needs --dns"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 const NAMES_SQL: &str = "SELECT local_addr, remote_addr, remote_name, remote_name_source, remote_name_endpoint, count(*) AS n \
