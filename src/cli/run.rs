@@ -467,23 +467,19 @@ async fn load_dns(
     quiet: bool,
 ) -> Result<crate::enrich::DnsIndex> {
     let mut log = source::dns::DnsLog::default();
-    let mut client = None;
-    let mut logs_client = None;
+    // One AWS configuration for every remote source, made when the first one needs it.
+    let mut sdk = None;
     for p in paths {
+        let remote = p.starts_with("cwlogs://") || p.starts_with("s3://");
+        if remote && sdk.is_none() {
+            sdk = Some(crate::aws::sdk_config(aws).await?);
+        }
         if p.starts_with("cwlogs://") {
-            if logs_client.is_none() {
-                let sdk = crate::aws::sdk_config(aws).await?;
-                logs_client = Some(aws_sdk_cloudwatchlogs::Client::new(&sdk));
-            }
-            let c = logs_client.as_ref().expect("set above");
-            log.add_cwlogs(c, p, window).await?;
+            let client = aws_sdk_cloudwatchlogs::Client::new(sdk.as_ref().expect("set above"));
+            log.add_cwlogs(&client, p, window).await?;
         } else if p.starts_with("s3://") {
-            if client.is_none() {
-                let sdk = crate::aws::sdk_config(aws).await?;
-                client = Some(crate::aws::s3_client(&sdk, aws));
-            }
-            let c = client.as_ref().expect("set above");
-            log.add_s3(c, p, window).await?;
+            let client = crate::aws::s3_client(sdk.as_ref().expect("set above"), aws);
+            log.add_s3(&client, p, window).await?;
         } else {
             log.add_path(std::path::Path::new(p), window)?;
         }

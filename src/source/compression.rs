@@ -28,6 +28,17 @@ pub fn sniff(head: &[u8]) -> Encoding {
     }
 }
 
+/// A small document read whole (an inventory file, a DNS query log): its bytes, inflated
+/// (every member) when `sniff` says gzip.
+pub fn inflated(bytes: &[u8]) -> std::io::Result<std::borrow::Cow<'_, [u8]>> {
+    if sniff(bytes) != Encoding::Gzip {
+        return Ok(std::borrow::Cow::Borrowed(bytes));
+    }
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(bytes).read_to_end(&mut out)?;
+    Ok(std::borrow::Cow::Owned(out))
+}
+
 /// Counts bytes as they are read, for progress and for error offsets.
 pub(super) struct Counting<R> {
     pub(super) inner: R,

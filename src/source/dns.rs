@@ -12,7 +12,6 @@
 //! are ignored. A line that is not such an object is rejected and counted, naming its file
 //! and line, as flow records are.
 
-use std::io::Read;
 use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -58,17 +57,8 @@ const SAMPLES: usize = 5;
 impl DnsLog {
     /// Reads one file's bytes (gzip or plain), named `name`.
     pub fn add_file(&mut self, name: &str, bytes: &[u8], window: &TimeWindow) -> Result<()> {
-        let inflated;
-        let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
-            let mut out = Vec::new();
-            flate2::read::MultiGzDecoder::new(bytes)
-                .read_to_end(&mut out)
-                .map_err(|e| Error::source(name, format!("not a whole gzip file: {e}")))?;
-            inflated = out;
-            &inflated[..]
-        } else {
-            bytes
-        };
+        let bytes = super::compression::inflated(bytes)
+            .map_err(|e| Error::source(name, format!("not a whole gzip file: {e}")))?;
         self.files += 1;
         for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
             self.add_line(name, i + 1, line, window);

@@ -97,16 +97,11 @@ pub fn rebuild(originals: &super::Originals) -> Result<Inventory> {
 /// can come from anywhere (and be fuzzed). Call [`finish`] once every file is added.
 pub fn add_file(inv: &mut Inventory, file: &str, bytes: &[u8]) -> Result<()> {
     // CloudTrail delivers gzip (`….json.gz`); anything else may be saved compressed too.
-    let inflated;
-    let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
-        inflated = gunzip(bytes).map_err(|e| Error::Inventory {
-            file: file.to_string(),
-            message: format!("not a whole gzip file: {e}"),
-        })?;
-        &inflated[..]
-    } else {
-        bytes
-    };
+    let inflated = crate::source::compression::inflated(bytes).map_err(|e| Error::Inventory {
+        file: file.to_string(),
+        message: format!("not a whole gzip file: {e}"),
+    })?;
+    let bytes = &inflated[..];
     let values = parse_json(bytes).map_err(|message| Error::Inventory {
         file: file.to_string(),
         message,
@@ -131,13 +126,6 @@ pub fn add_file(inv: &mut Inventory, file: &str, bytes: &[u8]) -> Result<()> {
         add_document(inv, file, v);
     }
     Ok(())
-}
-
-fn gunzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut out = Vec::new();
-    flate2::read::MultiGzDecoder::new(bytes).read_to_end(&mut out)?;
-    Ok(out)
 }
 
 /// An ip-ranges.json saved in the inventory (`inventory collect` fetches one): the newest
