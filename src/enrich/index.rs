@@ -74,9 +74,7 @@ pub(super) fn split_service_name_dotted(name: &str) -> Option<(&str, &str)> {
 }
 
 pub(super) fn split_service_name(name: &str) -> Option<(&str, &str)> {
-    let rest = name.strip_prefix("com.amazonaws.")?;
-    let (region, service) = rest.split_once('.')?;
-    (!service.contains('.')).then_some((region, service))
+    split_service_name_dotted(name).filter(|(_, service)| !service.contains('.'))
 }
 
 impl Enricher {

@@ -182,7 +182,12 @@ fn write_report(
     }
 
     // CloudTrail's view: when each ENI lived, who made it, and what it is attributed to.
-    if inv.trail.files > 0 {
+    if inv.trail.files == 0 {
+        writeln!(
+            out,
+            "CloudTrail: none (the records of ENIs deleted before this inventory was taken, a finished job's, cannot be attributed: add the trail's files, AWSLogs/<account>/CloudTrail/…, to --inventory)"
+        )?;
+    } else {
         let t = &inv.trail;
         let range = match t.range {
             Some((a, b)) => format!("{} to {}", time(Some(a), "-"), time(Some(b), "-")),
@@ -193,13 +198,6 @@ fn write_report(
             "CloudTrail: {} file(s), {} record(s), ENI events {range}; {} failed call(s) (DryRun or error) skipped; {} delete(s) of ENIs created before the files",
             t.files, t.records, t.failed_calls, t.deletes_without_create
         )?;
-    }
-    if inv.trail.files == 0 {
-        writeln!(
-            out,
-            "CloudTrail: none (the records of ENIs deleted before this inventory was taken, a finished job's, cannot be attributed: add the trail's files, AWSLogs/<account>/CloudTrail/…, to --inventory)"
-        )?;
-    } else {
         heading(out, "ENI lifetimes (CloudTrail)", inv.lifetimes.len())?;
     }
     for l in &inv.lifetimes {
