@@ -4,7 +4,7 @@
 SELECT interface_id, srcaddr, dstaddr, srcport, dstport, protocol, start, action,
        sagemaker_resource_type, sagemaker_resource, sagemaker_user_profile,
        sagemaker_candidates, eni_owner_kind, attribution,
-       direction, remote_addr, remote_kind, remote_service, remote_vpc, bytes,
+       direction, remote_addr, remote_kind, remote_service, remote_vpc, remote_name, remote_name_source, bytes,
        "end", attribution_rule, attribution_document, remote_evidence, source_object, source_line
 FROM flows
 WHERE leaves_vpc

@@ -11,7 +11,7 @@ mtime=0 and no file name in the header, stable ordering everywhere. Running
 the script twice gives byte-identical files (same Python/zlib/pyarrow).
 
 The script removes and rewrites these paths under sample-logs/:
-    v2-default/  v5-custom/  parquet-hive/  inventory/  expected/  README.md
+    v2-default/  v5-custom/  parquet-hive/  inventory/ (with cloudtrail/)  dns/  expected/  README.md
 It never touches anything else.
 
 After writing, the script reads its own output back (gzip text incl. the
@@ -107,6 +107,7 @@ SG = {
     "nfsout": (sg_id("nfsout"), "security-group-for-outbound-nfs-d-sample12345"),
     "nfsin": (sg_id("nfsin"), "security-group-for-inbound-nfs-d-sample12345"),
     "train": ("sg-0train0000000001", "sagemaker-training"),
+    "trainc": (sg_id("trainc"), "sagemaker-training-nightly"),
     "proc": ("sg-0proc00000000001", "sagemaker-processing"),
     "model": ("sg-0model0000000001", "sagemaker-model-x"),
     "other": ("sg-0other0000000001", "ml-inference-2025"),
@@ -170,6 +171,9 @@ ENIS = {
                        itype="interface", rm=False, attach="sm-eni",
                        desc="[DO NOT DELETE] ENI managed by SageMaker for Studio Domain(d-public0000) - "
                             "7d1e0c9b8a7f6e5d4c3b2a1908f7e6d5"),
+    # Deleted: train-c's ENI, gone from describe-network-interfaces; only CloudTrail knows it.
+    "TRAIN-C": dict(id="eni-0c7d2f4a9e1b35680", ip="10.20.2.31", subnet=SUB_B, sgs=["trainc"],
+                    itype="interface", desc="", rm=True, requester=SM_REQUESTER, attach="ela", deleted=True),
 }
 for _n, _e in ENIS.items():
     _e["name"] = _n
@@ -204,6 +208,7 @@ S3_IP_BYPASS = "52.217.44.196"     # (d) in 52.216.0.0/15, i.e. in the prefix li
 AMAZON_IP_ALICE = "54.239.29.17"   # (c)
 AMAZON_IP_NB = "54.240.217.13"     # (e)
 INTERNET_TRAIN = "203.0.113.50"    # (a)
+INTERNET_TRAIN_C = "203.0.113.77"  # (k)
 PEER_HOST = "172.31.40.10"         # (b)
 INTERNET_CLIENT = "198.51.100.23"  # internet-ingress
 INTERNET_SSH = "198.51.100.99"
@@ -277,6 +282,10 @@ TRAIN_JOBS = [
     ("train-b", ts(2026, 11, 20, 11, 0), ts(2026, 11, 20, 11, 40)),
 ]
 PROC_JOB = ("proc-1", ts(2026, 11, 20, 10, 0), ts(2026, 11, 20, 12, 0))
+# train-c ran after the others; its ENI was created and deleted before the inventory was taken.
+TRAIN_C = ("train-c", ts(2026, 11, 20, 11, 45), ts(2026, 11, 20, 11, 55))
+TRAIN_C_ENI_CREATED = ts(2026, 11, 20, 11, 43, 12)
+TRAIN_C_ENI_DELETED = ts(2026, 11, 20, 11, 56, 40)
 
 
 def train_job_at(t):
@@ -299,13 +308,15 @@ SM_STATIC = {
 
 
 def sm_attr(name, t):
+    if name == "TRAIN-C":
+        return ("training-job", TRAIN_C[0] if TRAIN_C[1] <= t < TRAIN_C[2] else "")
     if name == "TRAIN":
         j = train_job_at(t)
         return ("training-job", j) if j else ("training-job", "")
     return SM_STATIC.get(name, ("", ""))
 
 
-SAGEMAKER_ENIS = set(SM_STATIC) | {"TRAIN"}
+SAGEMAKER_ENIS = set(SM_STATIC) | {"TRAIN", "TRAIN-C"}
 
 # --------------------------------------------------------------------------------------
 # Record model
@@ -326,6 +337,7 @@ class Gen:
         self.records = []
         self.labels = []  # (record, rule, shapes)
         self.nat_expect = []  # (record, leg, type, resource)
+        self.dns_expect = []  # (record, the name its client asked for just before)
 
     # ---- primitives --------------------------------------------------------------
     def eph(self):
@@ -621,6 +633,7 @@ def labelled_flows(g):
     o = g.conv("NB", AMAZON_IP_NB, 443, 6, at(11, 20, 26), (14, 2481), (12, 6133), sport=57719, exact=True)
     g.label(o["c_egress"], "leaves-vpc")
     g.label(o["c_egress"], "endpoint-bypass")
+    g.label(o["c_egress"], "private-dns-bypass")
     g.label(o["c_ingress"], "leaves-vpc")
     for leg in ("nat1", "nat2", "nat3", "nat4"):
         g.nat_expect.append((o[leg], leg, "e"))
@@ -655,7 +668,28 @@ def build_text_traffic():
     labelled_flows(g)
     for w in range(NWIN):
         idle_nodata(g, T0 + 300 * w, ["VPCE-RUNTIME", "VPCE-STS"])
+    # Added after everything else, so that the records above stay as they were before train-c.
+    deleted_job_flows(g)
     return g
+
+
+def deleted_job_flows(g):
+    """train-c (11:45-11:55) on an ENI deleted at 11:56:40: the inventory taken later does not list it."""
+    def at(h, m, s):
+        return ts(2026, 11, 20, h, m, s)
+
+    g.https("TRAIN-C", ENIS["VPCE-API"]["ip"], at(11, 45, 31), exact=True)
+    q, p = g.download_sizes()
+    g.conv("TRAIN-C", S3_IPS[2], 443, 6, at(11, 46, 2), q, p, exact=True)
+    # (k) the deleted job's egress to the internet through the NAT gateway
+    o = g.conv("TRAIN-C", INTERNET_TRAIN_C, 443, 6, at(11, 47, 19), (31, 2904), (58, 70211), sport=51874,
+               exact=True)
+    g.label(o["c_egress"], "leaves-vpc")
+    g.label(o["c_ingress"], "leaves-vpc")
+    for leg in ("nat1", "nat2", "nat3", "nat4"):
+        g.nat_expect.append((o[leg], leg, "k"))
+    q, p = g.upload_sizes()
+    g.conv("TRAIN-C", S3_IPS[4], 443, 6, at(11, 53, 40), q, p, exact=True)
 
 
 def build_parquet_traffic():
@@ -664,6 +698,119 @@ def build_parquet_traffic():
     background_window(g, PARQUET_W, include=inc, rounds=3)
     g.gap("VPCE-RUNTIME", PARQUET_W + 120, "NODATA")
     return g
+
+
+# --------------------------------------------------------------------------------------
+# DNS: Route 53 Resolver query logs of the VPC
+# --------------------------------------------------------------------------------------
+
+def vpce_dns(vid, dnsname):
+    """The endpoint-specific (regional) DNS name of an interface endpoint."""
+    return "%s-%s.%s.%s.vpce.amazonaws.com" % (vid, hx("dns" + vid, 8), dnsname, REGION)
+
+
+S3_CNAME = "s3-1-w.amazonaws.com."
+DATA_BUCKET_HOST = "ml-platform-data-%s.s3.%s.amazonaws.com" % (ACCOUNT, REGION)
+ARTIFACT_BUCKET_HOST = "ml-platform-artifacts-%s.s3.%s.amazonaws.com" % (ACCOUNT, REGION)
+# A Resolver forwarding rule sends sagemaker.us-east-1.amazonaws.com to an on-premises resolver, which
+# takes precedence over the endpoints' private DNS: the platform's clients use the endpoint-specific
+# vpce names, and a client that asks for the default name gets a public address ((e)).
+LABELLED_NAMES = {
+    AMAZON_IP_ALICE: ("sts.amazonaws.com", []),                       # (c) the global STS endpoint
+    AMAZON_IP_NB: ("api.sagemaker.%s.amazonaws.com" % REGION,          # (e) private DNS bypassed
+                   ["sagemaker-api-1f2e3d4c.%s.elb.amazonaws.com." % REGION]),
+    INTERNET_TRAIN: ("downloads.example.com", []),                     # (a)
+    INTERNET_TRAIN_C: ("repo.example.net", ["cdn.example.net."]),      # (k)
+}
+# processing jobs' JVM caches names for the life of the job: their lookups happened before the logs start
+DNS_SILENT = {"PROC"}
+CLIENT_CACHE_SECS = 300
+
+
+def dns_name(client, dst):
+    """(name, CNAME chain) a client asked for before connecting to dst; None: connected by address."""
+    if dst == ENIS["VPCE-API"]["ip"]:
+        return vpce_dns(VPCE_API, "api.sagemaker"), []
+    if dst == ENIS["VPCE-RUNTIME"]["ip"]:
+        return vpce_dns(VPCE_RUNTIME, "runtime.sagemaker"), []
+    if dst == ENIS["VPCE-STS"]["ip"]:
+        return "sts.%s.amazonaws.com" % REGION, []  # private DNS on: the endpoint's address
+    if dst in S3_IPS:
+        host = ARTIFACT_BUCKET_HOST if client in ("EP", "NB", "STUDIO-1", "STUDIO-ALICE") else DATA_BUCKET_HOST
+        return host, [S3_CNAME]
+    return LABELLED_NAMES.get(dst)
+
+
+def dns_queries(g):
+    """One query per client lookup: before a connection to a named address, unless the client's own cache
+    still held that answer (CLIENT_CACHE_SECS).  Query times are unique, so "the latest answer" is never a tie."""
+    rng = random.Random(SEED + 2)
+    used = set()
+    cache = {}
+    out = []
+
+    def stamp(t):
+        while t in used:
+            t -= 1
+        used.add(t)
+        return t
+
+    def query(eni, client_ip, t, name, rcode, chain, addr, qtype="A"):
+        answers = [{"Rdata": c, "Type": "CNAME", "Class": "IN"} for c in chain]
+        if addr is not None:
+            answers.append({"Rdata": addr, "Type": qtype, "Class": "IN"})
+        q = {"version": "1.100000", "account_id": ACCOUNT, "region": REGION, "vpc_id": ENIS[eni]["vpc"],
+             "query_timestamp": iso(stamp(t)), "query_name": name + ".", "query_type": qtype, "query_class": "IN",
+             "rcode": rcode, "answers": answers, "srcaddr": client_ip, "srcport": str(rng.randint(32768, 60999)),
+             "transport": "UDP"}
+        if ENIS[eni].get("instance"):
+            q["srcids"] = {"instance": ENIS[eni]["instance"]}
+        out.append(q)
+        return q
+
+    egress = sorted((r for r in g.records if r["flow-direction"] == "egress" and r["action"] == "ACCEPT"
+                     and r["_eni"] in SAGEMAKER_ENIS | {"EC2"}), key=sort_key)
+    for r in egress:
+        eni, client, dst = r["_eni"], r["pkt-srcaddr"], r["dstaddr"]
+        if eni in DNS_SILENT or (eni == "EC2" and dst != ENIS["VPCE-STS"]["ip"]):
+            continue
+        named = dns_name(eni, dst)
+        if named is None:
+            continue
+        name, chain = named
+        last = cache.get((client, name, dst))
+        if last is not None and r["start"] - last < CLIENT_CACHE_SECS:
+            continue
+        t = r["start"] - rng.randint(0, 3)
+        if dst == AMAZON_IP_ALICE:  # the SDK asks for IPv6 first; the name has no AAAA record here
+            query(eni, client, t - 1, name, "NOERROR", [], None, qtype="AAAA")
+        if dst == INTERNET_TRAIN_C:  # the job's pip config tried an internal mirror first
+            query(eni, client, t - 2, "mirror.internal.example", "NXDOMAIN", [], None)
+        query(eni, client, t, name, "NOERROR", chain, dst)
+        cache[(client, name, dst)] = r["start"]
+        g.dns_expect.append((r, name))
+    return sorted(out, key=lambda q: (q["query_timestamp"], q["srcaddr"], q["query_name"], q["query_type"]))
+
+
+DNS_FILE_SECS = 300
+
+
+def write_dns(queries):
+    """Resolver query logs as delivered to S3: NDJSON, gzip, one object per 5-minute window."""
+    files = []
+    by_window = {}
+    for q in queries:
+        t = int(parse_iso(q["query_timestamp"].replace("Z", "+00:00")))
+        by_window.setdefault(t - t % DNS_FILE_SECS, []).append(q)
+    for W in sorted(by_window):
+        d = datetime.fromtimestamp(W, timezone.utc)
+        name = "%s_vpcdnsquerylogs_%s_%s_%s.log.gz" % (ACCOUNT, REGION, wlabel(W), shash("dns" + wlabel(W)))
+        rel = os.path.join("dns", "AWSLogs", ACCOUNT, "vpcdnsquerylogs", VPC_ID, "%04d" % d.year,
+                           "%02d" % d.month, "%02d" % d.day, name)
+        body = "".join(json.dumps(q, separators=(",", ":")) + "\n" for q in by_window[W])
+        write(os.path.join(HERE, rel), gz(body.encode()))
+        files.append((rel, len(by_window[W])))
+    return files
 
 
 # --------------------------------------------------------------------------------------
@@ -867,7 +1014,8 @@ def write_inventory():
          "DhcpOptionsId": "dopt-0" + hx("dopt", 16)},
     ]})
     # describe-network-interfaces
-    dump("describe-network-interfaces.json", {"NetworkInterfaces": [eni_json(e) for e in ENIS.values()]})
+    dump("describe-network-interfaces.json",
+         {"NetworkInterfaces": [eni_json(e) for e in ENIS.values() if not e.get("deleted")]})
     # describe-vpc-endpoints
     iface_policy = ('{\n  "Statement": [\n    {\n      "Action": "*", \n      "Effect": "Allow", \n'
                     '      "Principal": "*", \n      "Resource": "*"\n    }\n  ]\n}')
@@ -1024,7 +1172,8 @@ def write_sagemaker():
        domain("d-public0000", "sandbox", "PublicInternetOnly", VPC2_ID, [SUB_V2], [SG["studiopub"][0]],
               "fs-0" + hx("efs-pub", 16), "2026-10-28T17:44:09.550000+00:00"))
 
-    def tj(name, start, end, created, data):
+    def tj(name, start, end, created, data, sg="train", subnets=(SUB_A, SUB_B)):
+        secs = round(parse_iso(end) - parse_iso(start))
         return {"TrainingJobName": name, "TrainingJobArn": sm_arn("training-job", name),
                 "ModelArtifacts": {"S3ModelArtifacts": "s3://ml-platform-artifacts-%s/%s/output/model.tar.gz"
                                                        % (ACCOUNT, name)},
@@ -1040,7 +1189,7 @@ def write_sagemaker():
                     "RecordWrapperType": "None"}],
                 "OutputDataConfig": {"KmsKeyId": "", "S3OutputPath": "s3://ml-platform-artifacts-%s/" % ACCOUNT},
                 "ResourceConfig": {"InstanceType": "ml.g5.2xlarge", "InstanceCount": 1, "VolumeSizeInGB": 50},
-                "VpcConfig": {"SecurityGroupIds": [SG["train"][0]], "Subnets": [SUB_A, SUB_B]},
+                "VpcConfig": {"SecurityGroupIds": [SG[sg][0]], "Subnets": list(subnets)},
                 "StoppingCondition": {"MaxRuntimeInSeconds": 86400},
                 "CreationTime": created, "TrainingStartTime": start, "TrainingEndTime": end,
                 "LastModifiedTime": end,
@@ -1052,7 +1201,7 @@ def write_sagemaker():
                     {"Status": "Completed", "StartTime": end, "EndTime": end,
                      "StatusMessage": "Training job completed"}],
                 "EnableNetworkIsolation": False, "EnableInterContainerTrafficEncryption": False,
-                "EnableManagedSpotTraining": False, "TrainingTimeInSeconds": 2400, "BillableTimeInSeconds": 2400}
+                "EnableManagedSpotTraining": False, "TrainingTimeInSeconds": secs, "BillableTimeInSeconds": secs}
 
     sm("describe-training-job-train-a.json",
        tj("train-a", "2026-11-20T10:00:00.318000+00:00", "2026-11-20T10:40:00.775000+00:00",
@@ -1060,6 +1209,9 @@ def write_sagemaker():
     sm("describe-training-job-train-b.json",
        tj("train-b", "2026-11-20T11:00:00.246000+00:00", "2026-11-20T11:40:00.519000+00:00",
           "2026-11-20T10:57:31.662000+00:00", "churn/v8"))
+    sm("describe-training-job-train-c.json",
+       tj("train-c", "2026-11-20T11:45:00.412000+00:00", "2026-11-20T11:55:00.093000+00:00",
+          "2026-11-20T11:42:05.377000+00:00", "churn/nightly", sg="trainc", subnets=(SUB_B,)))
     sm("describe-processing-job-proc-1.json", {
         "ProcessingInputs": [{"InputName": "input-1", "AppManaged": False, "S3Input": {
             "S3Uri": "s3://ml-platform-data-%s/raw/2026-11-19/" % ACCOUNT, "LocalPath": "/opt/ml/processing/input",
@@ -1109,12 +1261,125 @@ def write_sagemaker():
 
 
 # --------------------------------------------------------------------------------------
+# CloudTrail: the trail's log files and digests, as delivered to S3
+# --------------------------------------------------------------------------------------
+# Record shapes follow the CloudTrail User Guide ("CloudTrail record contents") and the
+# CreateNetworkInterface example of the Amazon EFS User Guide (tests/data/cloudtrail/README.md):
+# userIdentity.sessionContext.sessionIssuer, requestParameters, responseElements.networkInterface
+# with groupSet.items / privateIpAddressesSet.item, errorCode on a DryRun.
+
+TRAIL = "arn:aws:cloudtrail:%s:%s:trail/org-audit" % (REGION, ACCOUNT)
+SM_SESSION = "SageMaker"
+
+
+def ct_event(name, t, source, params, response, seq, error=None, by_sagemaker=True):
+    role_name = ROLE.rsplit("/", 1)[1]
+    who = {"type": "AssumedRole", "principalId": "AROAXSAGEMAKEREXAMPLE:" + SM_SESSION,
+           "arn": "arn:aws:sts::%s:assumed-role/%s/%s" % (ACCOUNT, role_name, SM_SESSION),
+           "accountId": ACCOUNT, "accessKeyId": "ASIAXSAGEMAKEREXAMPLE",
+           "sessionContext": {"sessionIssuer": {"type": "Role", "principalId": "AROAXSAGEMAKEREXAMPLE",
+                                                "arn": ROLE, "accountId": ACCOUNT, "userName": role_name},
+                              "attributes": {"creationDate": iso(t - 120), "mfaAuthenticated": "false"}}}
+    if by_sagemaker:
+        who["invokedBy"] = "sagemaker.amazonaws.com"
+    else:  # the nightly pipeline's scheduler starts the job
+        who["principalId"] = "AROAXSCHEDULEREXAMPLE:nightly"
+        who["arn"] = "arn:aws:sts::%s:assumed-role/ml-pipeline-scheduler/nightly" % ACCOUNT
+        who["accessKeyId"] = "ASIAXSCHEDULEREXAMPLE"
+        who["sessionContext"]["sessionIssuer"].update(
+            principalId="AROAXSCHEDULEREXAMPLE", userName="ml-pipeline-scheduler",
+            arn="arn:aws:iam::%s:role/ml-pipeline-scheduler" % ACCOUNT)
+    r = {"eventVersion": "1.09", "userIdentity": who, "eventTime": iso(t), "eventSource": source,
+         "eventName": name, "awsRegion": REGION,
+         "sourceIPAddress": "sagemaker.amazonaws.com" if by_sagemaker else "198.51.100.200",
+         "userAgent": "sagemaker.amazonaws.com" if by_sagemaker else "aws-cli/2.22.4 md/Botocore#1.35.71",
+         "requestParameters": params, "responseElements": response,
+         "requestID": "%s-%s-%s-%s-%s" % (hx("req%d" % seq, 8), hx("r1%d" % seq, 4), hx("r2%d" % seq, 4),
+                                          hx("r3%d" % seq, 4), hx("r4%d" % seq, 12)),
+         "eventID": "%s-%s-%s-%s-%s" % (hx("ev%d" % seq, 8), hx("e1%d" % seq, 4), hx("e2%d" % seq, 4),
+                                        hx("e3%d" % seq, 4), hx("e4%d" % seq, 12)),
+         "readOnly": name.startswith("Describe"), "eventType": "AwsApiCall", "managementEvent": True,
+         "recipientAccountId": ACCOUNT, "eventCategory": "Management"}
+    if error:
+        r["errorCode"], r["errorMessage"] = error
+    return r
+
+
+def trail_events():
+    e = ENIS["TRAIN-C"]
+    sub = SUBNETS[e["subnet"]]
+    sgs = [{"groupId": SG[x][0], "groupName": SG[x][1]} for x in e["sgs"]]
+    create_params = {"subnetId": e["subnet"], "description": "", "groupSet": {"items": [{"groupId": g["groupId"]}
+                                                                                       for g in sgs]},
+                     "privateIpAddressesSet": {}, "ipv6AddressCount": 0}
+    eni = {"networkInterfaceId": e["id"], "subnetId": e["subnet"], "vpcId": e["vpc"],
+           "availabilityZone": sub["az"], "description": "", "ownerId": ACCOUNT, "requesterId": SM_REQUESTER,
+           "requesterManaged": True, "status": "pending",
+           "macAddress": "0e:" + ":".join(hx("mac" + e["name"], 10)[i:i + 2] for i in range(0, 10, 2)),
+           "privateIpAddress": e["ip"], "privateDnsName": "ip-%s.ec2.internal" % e["ip"].replace(".", "-"),
+           "sourceDestCheck": True, "interfaceType": "interface", "groupSet": {"items": sgs},
+           "privateIpAddressesSet": {"item": [{"privateIpAddress": e["ip"], "privateDnsName":
+                                               "ip-%s.ec2.internal" % e["ip"].replace(".", "-"), "primary": True}]},
+           "ipv6AddressesSet": {}, "tagSet": {}}
+    created = TRAIN_C_ENI_CREATED
+    job = {"trainingJobName": TRAIN_C[0], "roleArn": ROLE,
+           "vpcConfig": {"securityGroupIds": [SG["trainc"][0]], "subnets": [e["subnet"]]}}
+    first = [
+        ct_event("CreateTrainingJob", ts(2026, 11, 20, 11, 42, 5), "sagemaker.amazonaws.com", job,
+                 {"trainingJobArn": sm_arn("training-job", TRAIN_C[0])}, 1, by_sagemaker=False),
+        # SageMaker checks its permissions with a DryRun first: an errorCode event, not an ENI.
+        ct_event("CreateNetworkInterface", created - 2, "ec2.amazonaws.com", dict(create_params, dryRun=True),
+                 None, 2, error=("Client.DryRunOperation",
+                                 "Request would have succeeded, but DryRun flag is set.")),
+        ct_event("CreateNetworkInterface", created, "ec2.amazonaws.com", create_params,
+                 {"requestId": hx("cni", 8), "networkInterface": eni}, 3),
+        ct_event("DescribeNetworkInterfaces", created + 4, "ec2.amazonaws.com",
+                 {"networkInterfaceIdSet": {"items": [{"networkInterfaceId": e["id"]}]}}, None, 4),
+    ]
+    second = [
+        ct_event("DeleteNetworkInterface", TRAIN_C_ENI_DELETED, "ec2.amazonaws.com",
+                 {"networkInterfaceId": e["id"]}, {"requestId": hx("dni", 8), "_return": True}, 5),
+    ]
+    return [first, second]
+
+
+def write_cloudtrail():
+    """Two log files (the trail delivers about every five minutes) and the hour's digest, which
+    readers must skip."""
+    base = ["inventory", "cloudtrail", "AWSLogs", ACCOUNT]
+    day = ["us-east-1", "2026", "11", "20"]
+    files = []
+    for events in trail_events():
+        t = int(parse_iso(events[-1]["eventTime"].replace("Z", "+00:00")))
+        W = t - t % 300 + 300
+        name = "%s_CloudTrail_%s_%s_%s.json.gz" % (ACCOUNT, REGION, wlabel(W), hx("ct" + wlabel(W), 16))
+        rel = os.path.join(*base, "CloudTrail", *day, name)
+        write(os.path.join(HERE, rel), gz(json.dumps({"Records": events}, separators=(",", ":")).encode()))
+        files.append(rel)
+    digest_end = ts(2026, 11, 20, 12, 0)
+    digest = {"awsAccountId": ACCOUNT, "digestStartTime": iso(digest_end - 3600), "digestEndTime": iso(digest_end),
+              "digestS3Bucket": BUCKET, "digestS3Object": "", "digestPublicKeyFingerprint": hx("fp", 32),
+              "digestSignatureAlgorithm": "SHA256withRSA", "newestEventTime": iso(TRAIN_C_ENI_DELETED),
+              "oldestEventTime": iso(ts(2026, 11, 20, 11, 42, 5)), "previousDigestS3Bucket": BUCKET,
+              "previousDigestS3Object": "", "previousDigestHashValue": hx("prev", 64),
+              "previousDigestHashAlgorithm": "SHA-256", "previousDigestSignature": hx("sig", 64),
+              "logFiles": [{"s3Bucket": BUCKET, "s3Object": f.split("cloudtrail/", 1)[1],
+                            "hashValue": hx("h" + f, 64), "hashAlgorithm": "SHA-256",
+                            "newestEventTime": "", "oldestEventTime": ""} for f in files]}
+    name = "%s_CloudTrail-Digest_%s_org-audit_%s_%sT%sZ.json.gz" % (
+        ACCOUNT, REGION, REGION, "20261120", "120000")
+    rel = os.path.join(*base, "CloudTrail-Digest", *day, name)
+    write(os.path.join(HERE, rel), gz(json.dumps(digest, separators=(",", ":")).encode()))
+    return files + [rel]
+
+
+# --------------------------------------------------------------------------------------
 # Expected results
 # --------------------------------------------------------------------------------------
 
 FINDING_COLS = ["rule", "interface_id", "srcaddr", "dstaddr", "srcport", "dstport", "protocol", "start", "action",
                 "sagemaker_resource_type", "sagemaker_resource", "shapes"]
-RULE_ORDER = ["leaves-vpc", "endpoint-bypass", "internet-ingress", "rejected-sagemaker-egress", "log-gaps",
+RULE_ORDER = ["leaves-vpc", "endpoint-bypass", "private-dns-bypass", "internet-ingress", "rejected-sagemaker-egress", "log-gaps",
               "unattributed-aws-managed-enis", "blind-spots"]
 
 
@@ -1163,6 +1428,8 @@ def write_csv(rel, cols, rows):
     write(os.path.join(HERE, rel), buf.getvalue().encode())
 
 
+NAME_COLS = ["interface_id", "srcaddr", "dstaddr", "srcport", "dstport", "protocol", "start", "remote_name",
+             "remote_name_source", "shapes"]
 NAT_COLS = ["flow", "leg", "interface_id", "srcaddr", "dstaddr", "srcport", "dstport", "start", "pkt_srcaddr",
             "pkt_dstaddr", "flow_direction", "sagemaker_resource_type", "sagemaker_resource"]
 
@@ -1254,11 +1521,90 @@ def load_inventory():
                  if f.startswith("describe-endpoint-config-")],
         "eps": [j("sagemaker/" + f) for f in sorted(os.listdir(os.path.join(inv, "sagemaker")))
                 if f.startswith("describe-endpoint-ep")],
+        "trail": load_trail(),
     }
 
 
 def parse_iso(s):
-    return datetime.fromisoformat(s).timestamp()
+    return datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
+
+
+def load_trail():
+    """ENI lifetimes from the CloudTrail files: id -> (ENI in describe shape, created, deleted)."""
+    root = os.path.join(HERE, "inventory", "cloudtrail")
+    out = {}
+    for dp, dn, fn in os.walk(root):
+        dn.sort()
+        for f in sorted(fn):
+            if "CloudTrail-Digest" in f:
+                continue
+            for r in json.loads(gzip.decompress(open(os.path.join(dp, f), "rb").read()))["Records"]:
+                if r["eventSource"] != "ec2.amazonaws.com" or r.get("errorCode"):
+                    continue
+                t = parse_iso(r["eventTime"])
+                if r["eventName"] == "CreateNetworkInterface":
+                    n = r["responseElements"]["networkInterface"]
+                    eni = {"NetworkInterfaceId": n["networkInterfaceId"], "SubnetId": n["subnetId"],
+                           "VpcId": n["vpcId"], "Description": n["description"],
+                           "InterfaceType": n.get("interfaceType", "interface"),
+                           "RequesterManaged": n["requesterManaged"],
+                           "Groups": [{"GroupId": g["groupId"]} for g in n["groupSet"]["items"]],
+                           "PrivateIpAddresses": [{"PrivateIpAddress": p["privateIpAddress"]}
+                                                  for p in n["privateIpAddressesSet"]["item"]],
+                           "TagSet": []}
+                    out[eni["NetworkInterfaceId"]] = [eni, t, None]
+                elif r["eventName"] == "DeleteNetworkInterface":
+                    out[r["requestParameters"]["networkInterfaceId"]][2] = t
+    return out
+
+
+def load_dns():
+    """(vpc, answered address) -> [(time, client, name)] in time order, from the Resolver query logs."""
+    out = {}
+    root = os.path.join(HERE, "dns")
+    for dp, dn, fn in os.walk(root):
+        dn.sort()
+        for f in sorted(fn):
+            for ln in gzip.decompress(open(os.path.join(dp, f), "rb").read()).decode().splitlines():
+                q = json.loads(ln)
+                for a in q["answers"]:
+                    if a["Type"] in ("A", "AAAA"):
+                        out.setdefault((q["vpc_id"], a["Rdata"]), []).append(
+                            (parse_iso(q["query_timestamp"]), q["srcaddr"], q["query_name"].rstrip(".")))
+    for v in out.values():
+        v.sort()
+        assert len({t for t, _, _ in v}) == len(v), "query times are unique"
+    return out
+
+
+def dns_lookup(dns, vpc, local, remote, start):
+    """The same client's latest answer with the remote address at or before start (a minute of skew), else
+    any client's in the VPC."""
+    before = [a for a in dns.get((vpc, remote), []) if a[0] <= start + 60]
+    same = [a for a in before if a[1] == local]
+    if same:
+        return same[-1][2], "dns_same_client"
+    if before:
+        return before[-1][2], "dns_same_vpc"
+    return None
+
+
+def endpoint_hosts(inv):
+    """vpc -> [(endpoint id, the service's default DNS name)] for interface endpoints."""
+    out = {}
+    for ep in inv["vpce"]:
+        if ep["VpcEndpointType"] != "Interface":
+            continue
+        region_svc = ep["ServiceName"].split(".", 3)  # com, amazonaws, region, service
+        host = ".".join(reversed(region_svc[3].split("."))) + "." + region_svc[2] + ".amazonaws.com"
+        out.setdefault(ep["VpcId"], []).append((ep["VpcEndpointId"], host))
+    return out
+
+
+def all_enis(inv):
+    """The described ENIs, then those CloudTrail knows that describe-network-interfaces no longer lists."""
+    listed = {e["NetworkInterfaceId"] for e in inv["enis"]}
+    return inv["enis"] + [v[0] for k, v in inv["trail"].items() if k not in listed]
 
 
 def classify(inv):
@@ -1266,7 +1612,7 @@ def classify(inv):
     import re
     out = {}
     nb_by_eni = {n["NetworkInterfaceId"]: n["NotebookInstanceName"] for n in inv["nb"]}
-    for e in inv["enis"]:
+    for e in all_enis(inv):
         eid = e["NetworkInterfaceId"]
         tags = {t["Key"]: t["Value"] for t in e["TagSet"]}
         sgs = {g["GroupId"] for g in e["Groups"]}
@@ -1327,9 +1673,15 @@ def attribute(cands, t):
     return kinds[0][0], kinds[0][1]
 
 
-def apply_rules(recs, inv, shape):
+def apply_rules(recs, inv, shape, dns=None):
+    """The findings, and (with dns) each SageMaker record's remote_name and remote_name_source."""
     cls = classify(inv)
-    eni_by_id = {e["NetworkInterfaceId"]: e for e in inv["enis"]}
+    eni_by_id = {e["NetworkInterfaceId"]: e for e in all_enis(inv)}
+    listed = {e["NetworkInterfaceId"] for e in inv["enis"]}
+    endpoint_ips = {p["PrivateIpAddress"] for e in inv["enis"] if e["InterfaceType"] == "vpc_endpoint"
+                    for p in e["PrivateIpAddresses"]}
+    hosts = endpoint_hosts(inv)
+    names = {}
     vpc_cidrs = [a["CidrBlock"] for v in inv["vpcs"] if v["VpcId"] == VPC_ID for a in v["CidrBlockAssociationSet"]]
     pl = inv["pl"]
     found = set()
@@ -1342,6 +1694,10 @@ def apply_rules(recs, inv, shape):
         if cands[0][0] == "aws-managed":
             seen_unattr.add(eid)
             continue
+        if eid not in listed:  # known from CloudTrail: only while it existed (a minute of skew)
+            _, created, deleted = inv["trail"][eid]
+            if not (created - 60 <= r["start"] and (deleted is None or r["start"] <= deleted + 60)):
+                continue
         typ, res = attribute(cands, r["start"])
         base = (eid, r["srcaddr"] or "", r["dstaddr"] or "", fmt_opt(r["srcport"]), fmt_opt(r["dstport"]),
                 fmt_opt(r["protocol"]), str(r["start"]), r["action"] or "", typ, res)
@@ -1361,6 +1717,16 @@ def apply_rules(recs, inv, shape):
         path = r.get("traffic-path")
         via_igw_contradiction = in_pl and egress and path == 8
         is_aws = aws_service(remote) is not None
+        if dns is not None:
+            vpc = r.get("vpc-id") or eni_by_id[eid]["VpcId"]
+            local = (r.get("pkt-srcaddr") or r["srcaddr"]) if egress else (r.get("pkt-dstaddr") or r["dstaddr"])
+            remote_pkt = (r.get("pkt-dstaddr") or r["dstaddr"]) if egress else (r.get("pkt-srcaddr") or r["srcaddr"])
+            named = dns_lookup(dns, vpc, local, remote_pkt, r["start"])
+            if named is not None:
+                names[base[:7]] = named
+                served = [vid for vid, h in hosts.get(vpc, []) if named[0] == h or named[0].endswith("." + h)]
+                if egress and served and remote_pkt not in endpoint_ips:
+                    found.add(("private-dns-bypass",) + base)
         if r["action"] == "REJECT":
             if egress:
                 found.add(("rejected-sagemaker-egress",) + base)
@@ -1385,19 +1751,22 @@ def apply_rules(recs, inv, shape):
         if e["VpcId"] not in logged_vpcs and e["NetworkInterfaceId"] in cls:
             typ, res = attribute(cls[e["NetworkInterfaceId"]], 0) or ("", "")
             found.add(("blind-spots", e["NetworkInterfaceId"], "", "", "", "", "", "", "", typ, res))
-    return found
+    return (found, names) if dns is not None else found
 
 
-def self_check(findings, totals):
+def self_check(findings, totals, dns_expect):
+    """Checks the rules against expected/findings.csv; returns the names of each text shape's records."""
     inv = load_inventory()
+    dns = load_dns()
     exp_cols = FINDING_COLS[:-1]
+    names = {}
     for shape, tag in (("v2-default", "v2"), ("v5-custom", "v5")):
         recs = read_text_shape(shape)
         assert len(recs) == totals[shape], (shape, len(recs), totals[shape])
         keys = [(r["interface-id"], r["srcaddr"], r["dstaddr"], r["srcport"], r["dstport"], r["start"],
                  r["log-status"]) for r in recs]
         assert len(keys) == len(set(keys)), "duplicate record key in " + shape
-        got = apply_rules(recs, inv, shape)
+        got, names[tag] = apply_rules(recs, inv, shape, dns)
         want = {tuple(f[c] for c in exp_cols) for f in findings if tag in f["shapes"].split(",")}
         if got != want:
             for x in sorted(got - want):
@@ -1405,6 +1774,14 @@ def self_check(findings, totals):
             for x in sorted(want - got):
                 print("MISSING", shape, x, file=sys.stderr)
             raise SystemExit("self-check failed for " + shape)
+    # Every flow the generator made a query for is named from that query's client in v5, which has the
+    # packet's own source address (v2 shows the ENI's primary address for a secondary IP's traffic).
+    for r, name in dns_expect:
+        if r["_eni"] not in SAGEMAKER_ENIS:
+            continue  # names are checked on SageMaker ENIs' records
+        k = (r["interface-id"], r["srcaddr"], r["dstaddr"], fmt_opt(r["srcport"]), fmt_opt(r["dstport"]),
+             fmt_opt(r["protocol"]), str(r["start"]))
+        assert names["v5"].get(k) == (name, "dns_same_client"), (k, name, names["v5"].get(k))
     import pyarrow.parquet as pq
     pqf = [os.path.join(dp, f) for dp, _, fn in os.walk(os.path.join(HERE, "parquet-hive")) for f in fn]
     t = pq.read_table(pqf[0])
@@ -1419,6 +1796,7 @@ def self_check(findings, totals):
     for i in range(meta.num_columns):
         assert meta.row_group(0).column(i).compression == "GZIP"
     print("self-check OK: rules reproduce expected/findings.csv on v2, v5 and parquet")
+    return names
 
 
 # --------------------------------------------------------------------------------------
@@ -1442,6 +1820,9 @@ ENI_ROLE = {
     "EFS": "EFS mount target of %s (Studio home file system of d-sample12345)" % EFS_ID,
     "ORPHAN": "requester-managed, ela-attach, SG sg-0other0000000001 matching no job/model (left over from a deleted endpoint)",
     "STUDIO-PUB": "Studio app ENI of d-public0000 in %s, which has no flow log (no traffic anywhere)" % VPC2_ID,
+    "TRAIN-C": "**deleted**: not in describe-network-interfaces. CloudTrail: created 11:43:12 by SageMaker "
+               "(execution role, invokedBy sagemaker.amazonaws.com), deleted 11:56:40; requester-managed, SG "
+               "%s -> training job train-c 11:45-11:55" % SG["trainc"][0],
 }
 
 FLOW_DOC = [
@@ -1450,14 +1831,17 @@ FLOW_DOC = [
     ("(b)", "leaves-vpc", "PROC (proc-1) egress 10.21.1.30:39950 -> 172.31.40.10:5432 at 10:31:12 over the VPC "
      "peering %s (traffic-path 4 in v5), and its reply. Remote class: private, not in the VPC." % PCX_ID),
     ("(c)", "leaves-vpc + endpoint-bypass", "STUDIO-ALICE egress 10.20.1.21:52877 -> 54.239.29.17:443 (ip-ranges "
-     "AMAZON) at 11:07:40 through the NAT gateway; the reply is leaves-vpc only."),
+     "AMAZON) at 11:07:40 through the NAT gateway; the reply is leaves-vpc only. The DNS log says alice asked "
+     "for `sts.amazonaws.com` (the global STS endpoint, which the regional sts interface endpoint does not "
+     "serve): remote_name, not private-dns-bypass."),
     ("(d)", "endpoint-bypass + leaves-vpc, v5 only", "TRAIN (train-b) egress 10.20.1.30:44102 -> 52.217.44.196:443 "
      "at 11:12:03. 52.217.44.196 is in pl-63a5400a (52.216.0.0/15) so the gateway endpoint should carry it, but "
      "the v5 record says traffic-path 8 (internet gateway). The v2 record is identical minus traffic-path, so v2 "
      "assumes the gateway endpoint and reports nothing. The reply (ingress, no traffic-path) is not labelled."),
     ("(e)", "leaves-vpc + endpoint-bypass", "NB (nb-analyst) egress 10.20.1.10:57719 -> 54.240.217.13:443 (AMAZON) "
      "at 11:20:26 through the NAT gateway, i.e. sagemaker.api called publicly although %s exists; reply is "
-     "leaves-vpc only." % VPCE_API),
+     "leaves-vpc only. With `--dns`: also **private-dns-bypass**, since nb-analyst resolved "
+     "`api.sagemaker.us-east-1.amazonaws.com` (through a CNAME) to 54.240.217.13 at 11:20:26." % VPCE_API),
     ("(f)", "internet-ingress + leaves-vpc", "EP (ep-x) ingress 198.51.100.23:51515 -> 10.20.2.40:8080 at "
      "11:41:02; the egress reply 10.20.2.40:8080 -> 198.51.100.23:51515 is leaves-vpc only."),
     ("(g)", "rejected-sagemaker-egress", "PROC REJECT egress 10.21.1.30:41822 -> 198.51.100.99:22 at 10:48:33 "
@@ -1466,12 +1850,18 @@ FLOW_DOC = [
      "SKIPDATA on TRAIN at 10:17:09 (train-a)."),
     ("(i)", "unattributed-aws-managed-enis", "ORPHAN %s: ACCEPT traffic to VPCE-API 10.20.1.100:443, listed once."
      % ENIS["ORPHAN"]["id"]),
+    ("(k)", "leaves-vpc", "TRAIN-C (train-c, a **deleted** ENI known only from CloudTrail) egress "
+     "10.20.2.31:51874 -> 203.0.113.77:443 at 11:47:19 through the NAT gateway, and its reply; the DNS log names "
+     "it `repo.example.net` (after an NXDOMAIN for `mirror.internal.example`). Without the CloudTrail files "
+     "the ENI is unknown: v2 cannot attribute its records, and v5's subnet-id and time fit both ep-x and "
+     "train-c, so no job is named."),
     ("(j)", "blind-spots", "from the inventory only: nb-public (DirectInternetAccess Enabled), d-public0000 "
      "(PublicInternetOnly), and STUDIO-PUB %s in %s, which no flow log covers." % (ENIS["STUDIO-PUB"]["id"], VPC2_ID)),
 ]
 
 
-def write_readme(files, members, totals, counts, findings, pq_rel, nrows_by_rule):
+def write_readme(files, members, totals, counts, findings, pq_rel, nrows_by_rule, trail_files, dns_files,
+                 name_rows):
     L = []
     a = L.append
     a("# sageflow sample dataset")
@@ -1518,7 +1908,8 @@ def write_readme(files, members, totals, counts, findings, pq_rel, nrows_by_rule
       "d-sample12345 (VpcOnly) and d-public0000 (PublicInternetOnly); training jobs train-a "
       "(10:00-10:40Z) and train-b (11:00-11:40Z), both with SG `sg-0train0000000001` and subnets a1+b2, i.e. "
       "both match the TRAIN ENI, which is attributed **by time**; TRAIN traffic at 10:45-10:55 belongs to no job "
-      "(`sagemaker_resource` empty); processing job proc-1 (10:00-12:00Z); model-x -> epc-x -> ep-x. "
+      "(`sagemaker_resource` empty); training job train-c (11:45-11:55Z) on the deleted TRAIN-C ENI (below, "
+      "\"CloudTrail\"); processing job proc-1 (10:00-12:00Z); model-x -> epc-x -> ep-x. "
       "`expected/eni-attribution.csv` lists the expected classification of every ENI.")
     a("")
     a("## Layout")
@@ -1528,7 +1919,13 @@ def write_readme(files, members, totals, counts, findings, pq_rel, nrows_by_rule
     a("v5-custom/AWSLogs/%s/vpcflowlogs/us-east-1/2026/11/20/{10,11}/<acct>_vpcflowlogs_us-east-1_%s_<ts>_<8hex>.log.gz (24 files)" % (ACCOUNT, FL_V5))
     a(pq_rel)
     a("inventory/        AWS CLI v2 JSON output (describe-*, get-managed-prefix-list-entries, sagemaker/describe-*)")
-    a("expected/         findings.csv, nat-attribution.csv, eni-attribution.csv, counts.json")
+    a("inventory/cloudtrail/AWSLogs/%s/CloudTrail/us-east-1/2026/11/20/<acct>_CloudTrail_us-east-1_<ts>_<16hex>.json.gz (%d files)"
+      % (ACCOUNT, len(trail_files) - 1))
+    a("inventory/cloudtrail/AWSLogs/%s/CloudTrail-Digest/us-east-1/2026/11/20/...json.gz   (a digest: skipped by readers)"
+      % ACCOUNT)
+    a("dns/AWSLogs/%s/vpcdnsquerylogs/%s/2026/11/20/<acct>_vpcdnsquerylogs_us-east-1_<ts>_<8hex>.log.gz (%d files)"
+      % (ACCOUNT, VPC_ID, len(dns_files)))
+    a("expected/         findings.csv, nat-attribution.csv, eni-attribution.csv, dns-names.csv, counts.json")
     a("```")
     a("")
     a("* Text files: gzip, first line is the header (hyphenated field names), one file per 5-minute window "
@@ -1542,6 +1939,52 @@ def write_readme(files, members, totals, counts, findings, pq_rel, nrows_by_rule
       "ORPHAN traffic since no job runs then). Columns use underscores; INT32 version/srcport/dstport/protocol/"
       "tcp_flags/traffic_path, INT64 packets/bytes/start/end, STRING (UTF8) the rest; gzip pages; NULL wherever "
       "text would have `-`; written without the Arrow schema blob." % totals["parquet-hive"])
+    a("")
+    a("## CloudTrail: the deleted training job")
+    a("")
+    a("The inventory was taken after train-c (11:45-11:55Z) ended, so its ENI `%s` (10.20.2.31) is not in "
+      "`describe-network-interfaces.json`; `sagemaker/describe-training-job-train-c.json` still describes the job "
+      "(SG `%s`, subnet `%s`). The trail's files under `inventory/cloudtrail/` hold the job's "
+      "`CreateTrainingJob`, a `CreateNetworkInterface` DryRun (`errorCode` Client.DryRunOperation: not an ENI), "
+      "the real `CreateNetworkInterface` at 11:43:12 (`responseElements.networkInterface` with the address, "
+      "subnet, security group; the creating principal is the execution role, `invokedBy` "
+      "sagemaker.amazonaws.com), a `DescribeNetworkInterfaces`, and `DeleteNetworkInterface` at 11:56:40. The "
+      "ENI's lifetime 11:43:12-11:56:40 holds all its records, so they are attributed to train-c by VpcConfig "
+      "and time (`attribution = 'eni_history'`), and so are the NAT gateway's legs of (k). Record shapes follow "
+      "the CloudTrail User Guide and the EFS User Guide's CreateNetworkInterface example (see "
+      "`tests/data/cloudtrail/README.md`). A digest file sits where CloudTrail writes them and must be skipped."
+      % (ENIS["TRAIN-C"]["id"], SG["trainc"][0], ENIS["TRAIN-C"]["subnet"]))
+    a("")
+    a("## DNS: Route 53 Resolver query logs")
+    a("")
+    a("`dns/` holds the VPC's Resolver query logs as delivered to S3 (NDJSON, gzip, one object per 5-minute "
+      "window; version `1.100000`, `query_name` with its trailing dot, `srcport` as a string, `answers` with "
+      "`Rdata`/`Type`/`Class`, `srcids.instance` for the EC2 instance only). Queries are made by the workloads "
+      "just before they connect, from the packet's own source address, and again only when their own cache "
+      "(%d s) no longer holds the answer:" % CLIENT_CACHE_SECS)
+    a("")
+    a("* the sts interface endpoint has private DNS on: `sts.us-east-1.amazonaws.com` answers 10.20.1.101;")
+    a("* a Resolver forwarding rule sends `sagemaker.us-east-1.amazonaws.com` to an on-premises resolver, which "
+      "takes precedence over the sagemaker.api/runtime endpoints' private DNS, so the platform's clients use "
+      "the endpoints' own `vpce-...vpce.amazonaws.com` names (answered with 10.20.1.100 / 10.20.2.100); "
+      "nb-analyst asked for the default name once and got a public address (e) (private-dns-bypass);")
+    a("* S3 bucket names resolve through the CNAME `%s` to the S3 addresses the flows use;" % S3_CNAME)
+    a("* alice's `sts.amazonaws.com` (c) has an AAAA query answered with no record (NOERROR, no answers); "
+      "train-c's NXDOMAIN for `mirror.internal.example` has no answers;")
+    a("* processing job proc-1 never queries (its JVM resolved everything before the logs start), so its "
+      "records are named from other clients' answers (`dns_same_vpc`) or not at all; NFS to EFS and traffic "
+      "between ENIs by address are not named.")
+    a("")
+    by_src = {}
+    for r in name_rows:
+        k = (r["remote_name_source"], r["shapes"])
+        by_src[k] = by_src.get(k, 0) + 1
+    a("`expected/dns-names.csv` lists, per shape, every record of a SageMaker ENI that has a `remote_name` "
+      "(%d rows: %s), from the reference implementation: the same client's latest answer with the remote "
+      "address at or before the record's start plus one minute, else any client's in the VPC. In v2 a "
+      "secondary IP's traffic shows the ENI's primary address, so those records are named `dns_same_vpc` "
+      "(v5 has pkt-srcaddr)." % (len(name_rows), ", ".join("%s in %s: %d" % (a_, b_, n) for (a_, b_), n in
+                                                          sorted(by_src.items()))))
     a("")
     a("## Record counts")
     a("")
@@ -1600,6 +2043,9 @@ def write_readme(files, members, totals, counts, findings, pq_rel, nrows_by_rule
       "ephemeral dstport) are therefore not internet-ingress; they are leaves-vpc. In v5 the SYN in tcp-flags "
       "(3) confirms it.")
     a("* **rejected-sagemaker-egress**: REJECT egress. Not leaves-vpc.")
+    a("* **private-dns-bypass** (needs `--dns dns`): egress whose remote address the DNS log names with a name "
+      "one of the VPC's interface endpoints serves (`api.sagemaker.<region>.amazonaws.com`, `sts.<region>...`, "
+      "or a name under it), to an address that is not an interface endpoint's.")
     a("* **log-gaps**: NODATA or SKIPDATA records on SageMaker ENIs.")
     a("* **unattributed-aws-managed-enis**: ENIs of InterfaceType `interface` that are requester-managed or have "
       "an `ela-attach-` attachment, match no notebook/Studio/job/model, and have records in the scanned logs. "
@@ -1614,7 +2060,7 @@ def write_readme(files, members, totals, counts, findings, pq_rel, nrows_by_rule
     a("")
     a("Rows per rule: " + ", ".join("%s %d" % (k, v) for k, v in nrows_by_rule.items()) + ".")
     a("")
-    a("`expected/nat-attribution.csv` lists the NAT-ENI legs of (a), (c) and (e), which are *not* in "
+    a("`expected/nat-attribution.csv` lists the NAT-ENI legs of (a), (c), (e) and (k), which are *not* in "
       "findings.csv. Leg 1 (instance -> NAT) and leg 4 (NAT -> instance) carry the SageMaker address in "
       "pkt-srcaddr/pkt-dstaddr (and in srcaddr/dstaddr), so in v5 they can be attributed to the SageMaker "
       "resource in the last columns and, with pkt-dstaddr/pkt-srcaddr, to the public peer. Legs 2 and 3 carry "
@@ -1672,7 +2118,7 @@ def main():
     args = ap.parse_args()
     if args.check_ip_ranges:
         check_ip_ranges(args.check_ip_ranges)
-    for d in ("v2-default", "v5-custom", "parquet-hive", "inventory", "expected"):
+    for d in ("v2-default", "v5-custom", "parquet-hive", "inventory", "dns", "expected"):
         shutil.rmtree(os.path.join(HERE, d), ignore_errors=True)
 
     g = build_text_traffic()
@@ -1680,6 +2126,8 @@ def main():
     pg = build_parquet_traffic()
     pq_rel, pq_n = write_parquet(pg.records)
     write_inventory()
+    trail_files = write_cloudtrail()
+    dns_files = write_dns(dns_queries(g))
 
     findings = [finding_row(r, rule, shapes) for r, rule, shapes in g.labels] + static_findings()
     findings = sort_findings(findings)
@@ -1693,6 +2141,8 @@ def main():
             spans = [("training-job", "train-a", iso(TRAIN_JOBS[0][1]), iso(TRAIN_JOBS[0][2])),
                      ("training-job", "", iso(TRAIN_JOBS[0][2]), iso(TRAIN_JOBS[1][1])),
                      ("training-job", "train-b", iso(TRAIN_JOBS[1][1]), iso(TRAIN_JOBS[1][2]))]
+        elif n == "TRAIN-C":
+            spans = [("training-job", TRAIN_C[0], iso(TRAIN_C[1]), iso(TRAIN_C[2]))]
         elif n in SM_STATIC:
             spans = [SM_STATIC[n] + ("", "")]
         elif n == "STUDIO-PUB":
@@ -1733,8 +2183,16 @@ def main():
     nrows = {}
     for f in findings:
         nrows[f["rule"]] = nrows.get(f["rule"], 0) + 1
-    write_readme(files, members, totals, counts, findings, pq_rel, nrows)
-    self_check(findings, totals)
+    names = self_check(findings, totals, g.dns_expect)
+    merged = {}
+    for tag in ("v2", "v5"):
+        for k, v in names[tag].items():
+            merged.setdefault((k, v), []).append(tag)
+    rows = [dict(zip(NAME_COLS, list(k) + list(v) + [",".join(tags)])) for (k, v), tags in merged.items()]
+    rows.sort(key=lambda x: (int(x["start"]), x["interface_id"], x["srcaddr"], x["dstaddr"], x["srcport"],
+                             x["shapes"]))
+    write_csv("expected/dns-names.csv", NAME_COLS, rows)
+    write_readme(files, members, totals, counts, findings, pq_rel, nrows, trail_files, dns_files, rows)
 
 
 if __name__ == "__main__":

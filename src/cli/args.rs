@@ -15,7 +15,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
         Transit Gateway fields, gzip text with header lines, Parquet, {\"message\": ...} \
         wrappers) into one typed table, `flows`, and queries it with SQL.\n\n\
         Exit codes: 0 success, 1 findings, 2 usage or input errors.",
-    after_help = "Examples:\n  sageflow query sample-logs --sql \"SELECT action, count(*) FROM flows GROUP BY 1\"\n  sageflow query 'logs/**/*.log.gz' --since 24h --format csv --file report.sql\n  sageflow scan sample-logs/v5-custom --inventory sample-logs/inventory\n  sageflow schema"
+    after_help = "Examples:\n  sageflow query sample-logs --sql \"SELECT action, count(*) FROM flows GROUP BY 1\"\n  sageflow query 'logs/**/*.log.gz' --since 24h --format csv --file report.sql\n  sageflow scan sample-logs/v5-custom --inventory sample-logs/inventory --dns sample-logs/dns\n  sageflow schema"
 )]
 pub struct Cli {
     /// More logging on stderr (-v info, -vv debug); RUST_LOG overrides.

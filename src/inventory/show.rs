@@ -429,11 +429,15 @@ mod tests {
         assert!(text.contains("train-a  2026-11-20T10:00:00Z .. 2026-11-20T10:40:01Z"));
         assert!(text.contains("ip-ranges: built-in, createDate 2026-08-22-21-17-05"));
         assert!(!text.contains("warning: "));
+        // The deleted training job's ENI, from the sample's CloudTrail files.
+        assert!(text.contains(
+            "eni-0c7d2f4a9e1b35680  10.20.2.31  subnet-0sm000000000000b2  2026-11-20T11:43:12Z .. 2026-11-20T11:56:40Z  owner-of-eni-0c7d2f4a9e1b35680  created by "
+        ));
 
         // ENIs are listed in id order.
         let section = text
             .split_once("ENIs (16):\n")
-            .and_then(|(_, rest)| rest.split_once("CloudTrail: none"))
+            .and_then(|(_, rest)| rest.split_once("CloudTrail: "))
             .map(|(s, _)| s)
             .expect("ENI section");
         let listed: Vec<&str> = section

@@ -264,7 +264,9 @@ fn add_path(p: &Path, explicit: bool, window: &TimeWindow, d: &mut Discovery) ->
 }
 
 /// In a directory walk, which files are read. Files named on the command line are always
-/// read; inside directories, documentation, scripts and inventory JSON are passed over.
+/// read; inside directories, documentation, scripts, inventory JSON, and the logs other AWS
+/// services deliver next to flow logs (Resolver query logs, CloudTrail: `--dns` and
+/// `--inventory` read those) are passed over.
 pub(crate) fn looks_like_flow_log(p: &Path) -> bool {
     let name = p
         .file_name()
@@ -273,8 +275,43 @@ pub(crate) fn looks_like_flow_log(p: &Path) -> bool {
     if name.starts_with('.') {
         return false;
     }
-    name.contains("vpcflowlogs")
-        || [".log", ".log.gz", ".gz", ".parquet", ".txt", ".log.parquet"]
-            .iter()
-            .any(|ext| name.ends_with(ext))
+    if name.contains("vpcflowlogs") {
+        return true;
+    }
+    let other_service = ["_vpcdnsquerylogs_", "_cloudtrail_", "_cloudtrail-digest_"]
+        .iter()
+        .any(|s| name.contains(s));
+    if other_service || name.ends_with(".json") || name.ends_with(".json.gz") {
+        return false;
+    }
+    [".log", ".log.gz", ".gz", ".parquet", ".txt", ".log.parquet"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_like_flow_log;
+    use std::path::Path;
+
+    #[test]
+    fn a_directory_walk_reads_flow_logs_and_passes_over_other_services_logs() {
+        for read in [
+            "AWSLogs/1/vpcflowlogs/us-east-1/2026/11/20/1_vpcflowlogs_us-east-1_fl-1_20261120T1000Z_ab.log.gz",
+            "x/flows.log",
+            "x/part-0.parquet",
+        ] {
+            assert!(looks_like_flow_log(Path::new(read)), "{read}");
+        }
+        for skipped in [
+            "AWSLogs/1/vpcdnsquerylogs/vpc-1/2026/11/20/1_vpcdnsquerylogs_us-east-1_20261120T1000Z_ab.log.gz",
+            "AWSLogs/1/CloudTrail/us-east-1/2026/11/20/1_CloudTrail_us-east-1_20261120T1145Z_ab.json.gz",
+            "AWSLogs/1/CloudTrail-Digest/us-east-1/2026/11/20/1_CloudTrail-Digest_us-east-1_t_us-east-1_20261120T120000Z.json.gz",
+            "inventory/describe-network-interfaces.json",
+            "README.md",
+            ".hidden.log",
+        ] {
+            assert!(!looks_like_flow_log(Path::new(skipped)), "{skipped}");
+        }
+    }
 }

@@ -51,7 +51,7 @@ fn cloudwatch_groups_give_the_same_findings_as_local_files() {
             "-v",
         ]);
         assert_eq!(code, Some(1), "{err}");
-        assert!(err.contains("2222 records: 2222 rows, 0 rejected"), "{err}");
+        assert!(err.contains("2236 records: 2236 rows, 0 rejected"), "{err}");
         assert_eq!(
             support::findings_read_from(&out, group),
             support::findings_read_from(&local_scan(shape), "sample-logs/"),
@@ -68,7 +68,7 @@ fn cloudwatch_groups_give_the_same_findings_as_local_files() {
         "SELECT count(*) FROM flows",
     ]);
     assert_eq!(code, Some(2), "every record rejected is an error: {err}");
-    assert!(err.contains("2222 rejected"), "{err}");
+    assert!(err.contains("2236 rejected"), "{err}");
 }
 
 #[test]

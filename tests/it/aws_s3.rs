@@ -56,7 +56,7 @@ fn s3_listing_pagination_pruning_and_same_findings_as_local() {
         "SELECT count(*) AS n FROM flows",
     ]);
     assert_eq!(code, Some(0), "{err}");
-    assert_eq!(out, format!("n\n{}\n", 2222 + 217 + 1100), "{err}");
+    assert_eq!(out, format!("n\n{}\n", 2236 + 217 + 1100), "{err}");
     assert!(
         err.contains(&format!("{} objects read", 24 + 1 + 1100)),
         "{err}"
@@ -78,7 +78,7 @@ fn s3_listing_pagination_pruning_and_same_findings_as_local() {
         "SELECT count(*) AS n FROM flows",
     ]);
     assert_eq!(code, Some(0), "{err}");
-    assert_eq!(out, "n\n2222\n", "{err}");
+    assert_eq!(out, "n\n2236\n", "{err}");
     assert!(
         !err.contains("2026/11/18/"),
         "the 18th must not be listed: {err}"

@@ -647,7 +647,7 @@ fn symlinked_directories_inside_a_source_are_read_once() {
         "--sql",
         "SELECT count(*) AS n FROM flows",
     ]));
-    assert_eq!(out, "n\n2222\n");
+    assert_eq!(out, "n\n2236\n");
 }
 
 /// Issue 17, 12: an output that cannot be written says why and what to do (here: a full
@@ -757,5 +757,5 @@ fn user_sql_cannot_change_runtime_settings() {
         "--sql",
         "SET datafusion.execution.batch_size = 1024; SELECT count(*) AS n FROM flows",
     ]));
-    assert!(out.ends_with("n\n2222\n"), "{out}");
+    assert!(out.ends_with("n\n2236\n"), "{out}");
 }

@@ -473,7 +473,7 @@ fn query_on_worker_processes() {
     // The summary's counts (objects, records, rows, rejects) are the workers' gathered.
     assert_eq!(counts(&got_summary), counts(&want_summary), "{got_summary}");
     assert!(
-        counts(&want_summary).ends_with("2226 rows, 3 rejected"),
+        counts(&want_summary).ends_with("2240 rows, 3 rejected"),
         "{want_summary}"
     );
     // The workers send their first rejects back: the summary lists the same ones.

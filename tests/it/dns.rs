@@ -178,6 +178,8 @@ fn remote_names_and_private_dns_bypass_on_the_sample() {
         [TRAIN, "52.217.44.196", s3, vpc, "-"],
         ["10.20.1.31", "10.20.1.100", api, vpc, ep],
         ["10.20.2.10", "10.20.1.100", api, vpc, ep],
+        // The deleted train-c's ENI (from the sample's CloudTrail files).
+        ["10.20.2.31", "10.20.1.100", api, vpc, ep],
     ]
     .iter()
     .map(|r| r.map(str::to_string))

@@ -114,7 +114,7 @@ fn export_layout_properties_and_same_findings() {
         &["sample-logs/v2-default", "sample-logs/parquet-hive"],
         &[],
     ));
-    assert!(err.contains("exported 2439 rows"), "{err}");
+    assert!(err.contains("exported 2453 rows"), "{err}");
     let files = visible(&out);
     let names: Vec<String> = files
         .iter()
@@ -162,7 +162,7 @@ fn export_layout_properties_and_same_findings() {
         // Rows are in time order inside each file.
         assert_time_sorted(f);
     }
-    assert_eq!(count(&out), 2439);
+    assert_eq!(count(&out), 2453);
     // The export is itself a source: scanning it flags what scanning the logs flags.
     let from_logs = scan_json(&["sample-logs/v2-default", "sample-logs/parquet-hive"]);
     let from_export = scan_json(&[out.to_str().unwrap()]);
@@ -173,7 +173,7 @@ fn export_layout_properties_and_same_findings() {
         "SELECT count(*) FROM flows WHERE start_time <= '2026-11-20T12:00:00Z'",
     ]));
     assert!(
-        err.contains("1 objects read") && err.contains("2222 records"),
+        err.contains("1 objects read") && err.contains("2236 records"),
         "{err}"
     );
     // …and row-group statistics skip the 20th's rows for a filter near the day boundary.
@@ -227,7 +227,7 @@ fn duckdb_reads_the_export_with_the_printed_ddl() {
         String::from_utf8(o.stdout).unwrap().trim(),
         format!("({}, 2, {}, {})", ours[0], ours[1], ours[2])
     );
-    assert_eq!(ours[0], "2222");
+    assert_eq!(ours[0], "2236");
     // Athena and Trino statements name every column and the partitions.
     for d in ["athena", "trino"] {
         let (s, _) = ok(sageflow().args(["export", "--ddl", d, "--out", "s3://bucket/flows"]));
@@ -274,7 +274,7 @@ fn re_runs_export_only_new_objects_and_interrupted_runs_complete() {
         "{err}"
     );
     assert!(visible(&out).len() > first);
-    assert_eq!(count(&out), 2222, "no duplicates, no gaps");
+    assert_eq!(count(&out), 2236, "no duplicates, no gaps");
 
     // A run killed while writing leaves nothing visible; the next run does the work.
     let out2 = dir.path().join("export2");
@@ -285,7 +285,7 @@ fn re_runs_export_only_new_objects_and_interrupted_runs_complete() {
     assert!(!o.status.success());
     assert!(visible(&out2).is_empty(), "{:?}", visible(&out2));
     ok(&mut export(&out2, &[&src_s], &["--partition-by", "hour"]));
-    assert_eq!(count(&out2), 2222);
+    assert_eq!(count(&out2), 2236);
 
     // A run killed while committing is finished by the next one, without duplicates.
     let out3 = dir.path().join("export3");
@@ -297,7 +297,7 @@ fn re_runs_export_only_new_objects_and_interrupted_runs_complete() {
     let (_, err) = ok(&mut export(&out3, &[&src_s], &["--partition-by", "hour"]));
     assert!(err.contains("finished 1 interrupted run"), "{err}");
     assert!(err.contains("exported 0 rows"), "{err}");
-    assert_eq!(count(&out3), 2222);
+    assert_eq!(count(&out3), 2236);
 
     // --full rebuilds; a different layout without --full is refused.
     let (_, err) = ok(&mut export(
@@ -305,7 +305,7 @@ fn re_runs_export_only_new_objects_and_interrupted_runs_complete() {
         &[&src_s],
         &["--partition-by", "hour", "--full"],
     ));
-    assert!(err.contains("exported 2222 rows"), "{err}");
+    assert!(err.contains("exported 2236 rows"), "{err}");
     let o = export(&out3, &[&src_s], &["--partition-by", "day"])
         .output()
         .unwrap();
@@ -332,7 +332,7 @@ boto3.client("s3", endpoint_url=os.environ["ENDPOINT"]).create_bucket(Bucket="ex
         "s3://exports/flows",
     ]);
     assert_eq!(code, Some(0), "{err}");
-    assert!(err.contains("exported 2222 rows"), "{err}");
+    assert!(err.contains("exported 2236 rows"), "{err}");
     let (code, out, err) = run(&[
         "scan",
         "s3://exports/flows/",
@@ -627,10 +627,10 @@ fn an_uncommitted_run_record_is_discarded_not_replayed() {
     let (_, err) = ok(&mut export(&out, &[&src_s], &[]));
     assert!(err.contains("stopped before committing"), "{err}");
     assert_eq!(listed(&runs), Vec::<String>::new());
-    exact(2222);
+    exact(2236);
     for _ in 0..2 {
         ok(&mut export(&out, &[&src_s], &[]));
-        exact(2222);
+        exact(2236);
     }
 
     std::fs::write(runs.join(".DS_Store"), b"\0\0\0\x01Bud1").unwrap();
@@ -640,7 +640,7 @@ fn an_uncommitted_run_record_is_discarded_not_replayed() {
         "{err}"
     );
     assert!(runs.join(".DS_Store").exists());
-    exact(2222);
+    exact(2236);
 }
 
 /// Issue 17, 12: the DDL quotes paths and names, so an output named `it's` (and a table
@@ -662,7 +662,7 @@ fn ddl_quotes_paths_and_names() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "2222 True");
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "2236 True");
     for (d, table) in [("athena", "`my flows`"), ("trino", "\"my flows\"")] {
         let (s, _) = ok(sageflow()
             .args(["export", "--ddl", d, "--table", "my flows", "--out"])
@@ -687,7 +687,7 @@ fn a_failed_full_export_leaves_the_previous_one_whole() {
     let exact = |want: u64| assert_each_record_once(&out, want);
     copy("20261120T1");
     ok(&mut export(&out, &[&src_s], &[]));
-    exact(2222);
+    exact(2236);
 
     // Killed while writing the new export: the old one is untouched.
     let o = export(&out, &[&src_s], &["--full"])
@@ -695,7 +695,7 @@ fn a_failed_full_export_leaves_the_previous_one_whole() {
         .output()
         .unwrap();
     assert!(!o.status.success());
-    exact(2222);
+    exact(2236);
     assert!(out.join("_sageflow/manifest.json").exists());
 
     // Nothing to rebuild from: an error, and the old export stays.
@@ -710,7 +710,7 @@ fn a_failed_full_export_leaves_the_previous_one_whole() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    exact(2222);
+    exact(2236);
 
     // A full run over fewer sources replaces the export: their rows only, once.
     std::fs::remove_dir_all(&src).unwrap();
@@ -718,7 +718,7 @@ fn a_failed_full_export_leaves_the_previous_one_whole() {
     let (_, err) = ok(&mut export(&out, &[&src_s], &["--full"]));
     assert!(err.contains("12 objects read"), "{err}");
     let t10 = count(&src);
-    assert!(t10 > 0 && t10 < 2222);
+    assert!(t10 > 0 && t10 < 2236);
     exact(t10);
 
     // Killed after the commit, before the old files were deleted: the next run finishes.
@@ -730,7 +730,7 @@ fn a_failed_full_export_leaves_the_previous_one_whole() {
     assert!(!o.status.success());
     let (_, err) = ok(&mut export(&out, &[&src_s], &[]));
     assert!(err.contains("finished 1 interrupted run"), "{err}");
-    exact(2222);
+    exact(2236);
 }
 
 /// Issue 17, 3: symbolic links inside `--out` never lead outside it. A link under
@@ -834,7 +834,7 @@ fn a_second_export_to_the_same_output_fails_naming_the_holder() {
     assert!(visible(&out).is_empty());
     drop(held);
     ok(&mut export(&out, &["sample-logs/v5-custom"], &[]));
-    assert_eq!(count(&out), 2222);
+    assert_eq!(count(&out), 2236);
 
     let moto = support::moto();
     let _guard = moto.lock();
@@ -865,7 +865,7 @@ s3.put_object(Bucket="locked", Key="flows/_sageflow/lock.json",
     assert!(err.contains("--break-lock"), "{err}");
     let (code, _, err) = moto.run(&args(&["--break-lock"]));
     assert_eq!(code, Some(0), "{err}");
-    assert!(err.contains("exported 2222 rows"), "{err}");
+    assert!(err.contains("exported 2236 rows"), "{err}");
     let keys = bucket_keys(moto, "locked");
     assert!(!keys.contains("lock.json"), "the lock is released: {keys}");
     // With no lock left, the next run takes and releases it again.
@@ -937,7 +937,7 @@ fn a_run_killed_at_each_rename_shows_none_of_it_and_recovers_exactly() {
         let (_, err) = ok(&mut export(&out, &sources, &["--partition-by", "hour"]));
         assert!(err.contains("finished 1 interrupted run"), "{fault}: {err}");
         assert!(err.contains("exported 0 rows"), "{fault}: {err}");
-        assert_each_record_once(&out, 2222 + 217);
+        assert_each_record_once(&out, 2236 + 217);
     }
     assert!(crashed >= 3, "only {crashed} renames were tried");
 }

@@ -28,7 +28,7 @@ const PARQUET: &str = "20261121T0900Z_d8362255.log.parquet";
 
 const SQL: &str = "SELECT count(*) AS n, sum(bytes) AS b, min(start) AS lo, max(\"end\") AS hi, count(DISTINCT interface_id) AS enis FROM flows";
 
-/// Uploads the v2 sample (24 gzip objects, 2222 records) and the Parquet sample (1 object,
+/// Uploads the v2 sample (24 gzip objects, 2236 records) and the Parquet sample (1 object,
 /// 217 records) under `s3://faults/logs/`, the v2 sample again uncompressed under
 /// `s3://faults/plain/` (text shows a repeated byte range as duplicate rows, where gzip
 /// would only fail), and creates the export bucket.
@@ -211,7 +211,7 @@ fn s3_queries_under_faults_return_every_row_or_name_the_object() {
     let _guard = moto.lock();
     seed_s3(moto);
     let expected = local_query(&["sample-logs/v2-default", "sample-logs/parquet-hive"]);
-    assert!(expected.starts_with("n,b,lo,hi,enis\n2439,"), "{expected}");
+    assert!(expected.starts_with("n,b,lo,hi,enis\n2453,"), "{expected}");
     let url = format!("s3://{BUCKET}/logs/");
     let args = ["query", url.as_str(), "--format", "csv", "--sql", SQL];
     // The same command against moto without the proxy.
@@ -870,7 +870,7 @@ fn s3_exports_under_faults_leave_no_partial_output_and_finish_on_the_next_run() 
         match c.expect {
             ExportExpect::Completes => {
                 assert_eq!(out.code, Some(0), "{ctx}");
-                assert!(out.stderr.contains("exported 2439 rows"), "{ctx}");
+                assert!(out.stderr.contains("exported 2453 rows"), "{ctx}");
                 assert!(manifest, "{ctx}");
                 assert!(
                     !after

@@ -99,6 +99,8 @@ fn gz(data: &[u8]) -> Vec<u8> {
 fn fixture(dir: &Path, trail: bool) -> (std::path::PathBuf, std::path::PathBuf) {
     let inventory = dir.join("inventory");
     copy_dir(&root().join("sample-logs/inventory"), &inventory);
+    // The sample's own trail (the deleted train-c) is not this test's.
+    std::fs::remove_dir_all(inventory.join("cloudtrail")).unwrap();
     if trail {
         let mut dry = create("eni-0ct00000000000000", "10.20.1.99", T0 - 60);
         dry["errorCode"] = json!("Client.DryRunOperation");

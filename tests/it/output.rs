@@ -28,16 +28,16 @@ fn a_table_shows_at_most_maxrows_rows() {
     let (code, out, err) = run(&["query", V2, "--quiet", "--sql", sql]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(data_rows(&out), 40, "the default, as datafusion-cli's");
-    assert!(out.contains("2182 more rows not shown"), "{out}");
+    assert!(out.contains("2196 more rows not shown"), "{out}");
     let (_, out, _) = run(&["query", V2, "--quiet", "--maxrows", "5", "--sql", sql]);
     assert_eq!(data_rows(&out), 5);
-    assert!(out.contains("2217 more rows not shown"), "{out}");
+    assert!(out.contains("2231 more rows not shown"), "{out}");
     let (_, out, _) = run(&["query", V2, "--quiet", "--maxrows", "inf", "--sql", sql]);
-    assert_eq!(data_rows(&out), 2222);
+    assert_eq!(data_rows(&out), 2236);
     assert!(!out.contains("more rows"), "{out}");
     // The machine formats are never cut.
     let (_, out, _) = run(&["query", V2, "--quiet", "--format", "csv", "--sql", sql]);
-    assert_eq!(out.lines().count(), 2223);
+    assert_eq!(out.lines().count(), 2237);
 }
 
 #[test]
@@ -123,7 +123,7 @@ fn several_statements_print_one_json_document_each() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(docs.len(), 2, "{out}");
-    assert_eq!(docs[0][0]["n"], 2222);
+    assert_eq!(docs[0][0]["n"], 2236);
     assert_eq!(docs[1].as_array().unwrap().len(), 3);
 }
 
@@ -174,7 +174,7 @@ fn output_names_a_file_and_never_a_format() {
     assert_eq!(code, 0, "{err}");
     assert!(out.is_empty());
     let rows: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-    assert_eq!(rows[0]["n"], 2222);
+    assert_eq!(rows[0]["n"], 2236);
     for command in ["query", "scan"] {
         let (code, _, err) = run(&[
             command,
@@ -277,7 +277,7 @@ fn until_a_date_means_the_end_of_that_day() {
         "SELECT count(*) FROM flows",
     ]);
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("2222 records: 2222 rows"), "{err}");
+    assert!(err.contains("2236 records: 2236 rows"), "{err}");
 }
 
 /// The summary warns when the ip-ranges in use are more than 90 days old.

@@ -101,6 +101,8 @@ fn the_readme_tour_runs_as_written() {
             "sample-logs/inventory/sagemaker/describe-notebook-instance-nb-analyst.json",
         ),
         ("remote_evidence", "pkt-*-aws-service AMAZON"),
+        ("remote_name", "api.sagemaker.us-east-1.amazonaws.com"),
+        ("remote_name_source", "dns_same_client"),
     ] {
         assert_eq!(first[k], v, "{k} in {first}");
     }

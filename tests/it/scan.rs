@@ -81,6 +81,9 @@ fn scan(source: &str, extra: &[&str]) -> (Option<i32>, Vec<Value>, String) {
             source,
             "--inventory",
             "sample-logs/inventory",
+            // As the quick start: private-dns-bypass needs the DNS log.
+            "--dns",
+            "sample-logs/dns",
             "--format",
             "json",
             // The labelled flows are records.
@@ -160,7 +163,7 @@ fn scan_flags_exactly_the_labelled_flows_in_both_formats() {
                 assert!(f.get(k).is_some(), "finding lacks {k}: {f}");
             }
         }
-        assert!(err.contains("2222 records: 2222 rows, 0 rejected"), "{err}");
+        assert!(err.contains("2236 records: 2236 rows, 0 rejected"), "{err}");
     }
 }
 
@@ -220,8 +223,8 @@ fn no_findings_exits_0_and_formats() {
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "No findings.\n");
     let sarif: Value = serde_json::from_slice(&scan_sample("sarif")).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
-    // 23 flagged records, 18 connections (the default grouping).
-    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 18);
+    // 26 flagged records, 20 connections (the default grouping).
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 20);
     assert!(
         sarif["runs"][0]["tool"]["driver"]["rules"]
             .as_array()
@@ -560,6 +563,8 @@ fn scan_sample_with(format: &str, extra: &[&str]) -> Vec<u8> {
             "sample-logs/v5-custom",
             "--inventory",
             "sample-logs/inventory",
+            "--dns",
+            "sample-logs/dns",
             "--quiet",
             "--format",
             format,
@@ -583,7 +588,7 @@ fn findings_are_printed_in_the_same_order_every_run() {
     }
     let csv = String::from_utf8(run("csv")).unwrap();
     let rows: Vec<&str> = csv.lines().skip(1).collect();
-    assert_eq!(rows.len(), 18);
+    assert_eq!(rows.len(), 20);
     // Within a rule, findings are ordered by the finding columns.
     let leaves: Vec<&str> = rows
         .iter()
@@ -626,7 +631,7 @@ fn csv_and_table_keep_every_column_the_rules_select() {
     assert_eq!(alice[col("bytes")], "3342");
 
     let table = run("table");
-    assert!(table.contains("leaves-vpc (high): 11 findings"), "{table}");
+    assert!(table.contains("leaves-vpc (high): 13 findings"), "{table}");
     assert!(
         table.contains("blind-spots (medium): 3 findings"),
         "{table}"
@@ -757,4 +762,199 @@ fn a_rule_reading_flows_twice_gets_every_row_from_the_one_read() {
         .find(|l| l.contains("one read of flows fed"))
         .unwrap_or_else(|| panic!("no read summary in {stderr}"));
     assert!(!line.contains("; 0 batches waited on disk"), "{line}");
+}
+
+/// The quick start shows both of issue 21's sources: the deleted training job's egress is
+/// flagged with its job name from CloudTrail (without the trail's files its ENI is unknown
+/// and nothing is flagged), and the endpoint-bypass findings name the host asked for.
+#[test]
+fn the_sample_attributes_a_deleted_job_from_cloudtrail_and_names_hosts_from_dns() {
+    const DELETED: &str = "eni-0c7d2f4a9e1b35680";
+    let (_, findings, err) = scan("sample-logs/v5-custom", &[]);
+    let train_c: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f["interface_id"] == DELETED)
+        .collect();
+    assert_eq!(train_c.len(), 2, "{train_c:#?}");
+    for f in &train_c {
+        assert_eq!(f["rule"], "leaves-vpc");
+        assert_eq!(f["sagemaker_resource"], "train-c");
+        assert_eq!(f["attribution"], "eni_history");
+        assert_eq!(f["remote_name"], "repo.example.net");
+    }
+    assert!(
+        err.contains("0 ENIs with records unknown to the inventory"),
+        "{err}"
+    );
+    let named = |rule: &str, src: &str| {
+        let f = findings
+            .iter()
+            .find(|f| f["rule"] == rule && f["srcaddr"] == src)
+            .unwrap_or_else(|| panic!("no {rule} finding from {src}"));
+        (text(&f["remote_name"]), text(&f["remote_name_source"]))
+    };
+    let same = "dns_same_client".to_string();
+    assert_eq!(
+        named("endpoint-bypass", "10.20.1.21"),
+        ("sts.amazonaws.com".to_string(), same.clone())
+    );
+    assert_eq!(
+        named("endpoint-bypass", "10.20.1.10"),
+        (
+            "api.sagemaker.us-east-1.amazonaws.com".to_string(),
+            same.clone()
+        )
+    );
+    let bypass = findings
+        .iter()
+        .find(|f| f["rule"] == "private-dns-bypass")
+        .unwrap();
+    assert_eq!(bypass["remote_name_endpoint"], "vpce-0api0000000000001");
+
+    // The same scans with the inventory as it was before CloudTrail: v2 cannot attribute the
+    // ENI at all, and v5's subnet-id and time leave two candidates and no job name.
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(
+        &root().join("sample-logs/inventory"),
+        dir.path(),
+        "cloudtrail",
+    );
+    let without = |source: &str| {
+        let out = sageflow()
+            .args(["scan", source, "--inventory"])
+            .arg(dir.path())
+            .args(["--format", "json", "--group-by", "flow"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(
+            err.contains("8 records (3.35 MiB) on 1 ENIs that no inventory document names"),
+            "{err}"
+        );
+        let findings: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+        findings
+            .into_iter()
+            .filter(|f| f["interface_id"] == DELETED)
+            .collect::<Vec<_>>()
+    };
+    assert!(without("sample-logs/v2-default").is_empty());
+    let guessed = without("sample-logs/v5-custom");
+    assert_eq!(guessed.len(), 2);
+    for f in guessed {
+        assert_eq!(text(&f["sagemaker_resource"]), "");
+        assert_eq!(f["attribution"], "vpc_config_by_record");
+        assert_eq!(
+            f["sagemaker_candidates"],
+            "endpoint:ep-x,training_job:train-c"
+        );
+    }
+}
+
+/// `remote_name` and `remote_name_source` of every SageMaker record, per shape, equal the
+/// generator's reference implementation (`sample-logs/expected/dns-names.csv`).
+#[test]
+fn the_sample_names_remote_addresses_as_the_reference_does() {
+    let csv = std::fs::read_to_string(root().join("sample-logs/expected/dns-names.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |n: &str| header.iter().position(|h| *h == n).unwrap();
+    for (dir, shape) in [
+        ("sample-logs/v2-default", "v2"),
+        ("sample-logs/v5-custom", "v5"),
+    ] {
+        let want: BTreeSet<Vec<String>> = csv
+            .lines()
+            .skip(1)
+            .filter_map(|l| {
+                let (fields, shapes) = match l.find(",\"") {
+                    Some(i) => (&l[..i], l[i + 2..].trim_end_matches('"')),
+                    None => l.rsplit_once(',').unwrap(),
+                };
+                let f: Vec<&str> = fields.split(',').collect();
+                shapes.split(',').any(|s| s == shape).then(|| {
+                    [
+                        "interface_id",
+                        "srcaddr",
+                        "dstaddr",
+                        "srcport",
+                        "dstport",
+                        "start",
+                        "remote_name",
+                        "remote_name_source",
+                    ]
+                    .iter()
+                    .map(|c| f[col(c)].to_string())
+                    .collect()
+                })
+            })
+            .collect();
+        let out = sageflow()
+            .args([
+                "query",
+                dir,
+                "--inventory",
+                "sample-logs/inventory",
+                "--dns",
+                "sample-logs/dns",
+                "--quiet",
+                "--format",
+                "json",
+                "--sql",
+                "SELECT interface_id, srcaddr, dstaddr, srcport, dstport, start, remote_name, remote_name_source FROM flows WHERE eni_owner_kind = 'sagemaker' AND remote_name IS NOT NULL",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+        let got: BTreeSet<Vec<String>> = rows
+            .iter()
+            .map(|r| {
+                [
+                    "interface_id",
+                    "srcaddr",
+                    "dstaddr",
+                    "srcport",
+                    "dstport",
+                    "start",
+                    "remote_name",
+                    "remote_name_source",
+                ]
+                .iter()
+                .map(|c| text(&r[*c]))
+                .collect()
+            })
+            .collect();
+        assert_eq!(rows.len(), got.len());
+        let missing: Vec<_> = want.difference(&got).collect();
+        let extra: Vec<_> = got.difference(&want).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "{shape}: missing {missing:#?}\nextra {extra:#?}"
+        );
+        assert!(got.len() > 300, "{shape}: {} named records", got.len());
+        for source in ["dns_same_client", "dns_same_vpc"] {
+            assert!(got.iter().any(|r| r[7] == source), "{shape}: no {source}");
+        }
+    }
+}
+
+/// Copies `from` into `to`, leaving out the directory named `skip`.
+fn copy_tree(from: &std::path::Path, to: &std::path::Path, skip: &str) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            if entry.file_name() == skip {
+                continue;
+            }
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&entry.path(), &target, skip);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
 }

@@ -792,5 +792,5 @@ fn user_sql_cannot_write_or_create_anything() {
         ])
         .output()
         .unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "n\n2222\n");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "n\n2236\n");
 }

@@ -522,7 +522,10 @@ mod tests {
     fn loads_the_sample_inventory() {
         let inv = load(&sample_dir(), None).expect("sample loads");
         assert!(inv.warnings.is_empty(), "{:#?}", inv.warnings);
-        assert_eq!(inv.files.len(), 18);
+        // 18 AWS CLI documents and the trail's two log files (its digest is skipped).
+        assert_eq!(inv.files.len(), 21);
+        assert_eq!(inv.lifetimes.len(), 1);
+        assert_eq!(inv.lifetimes[0].eni.id, "eni-0c7d2f4a9e1b35680");
 
         assert_eq!(inv.vpcs.len(), 2);
         assert_eq!(inv.vpcs[0].id, "vpc-0a1b2c3d4e5f60001");
@@ -672,7 +675,7 @@ mod tests {
         );
         assert_eq!(inv.domains[1].subnet_ids.len(), 2);
 
-        assert_eq!(inv.jobs.len(), 3);
+        assert_eq!(inv.jobs.len(), 4);
         let a = inv
             .jobs
             .iter()
