@@ -144,9 +144,22 @@ pub struct InventoryShowArgs {
 
 #[derive(Debug, Args)]
 pub struct CollectArgs {
-    /// Directory to write the documents to (created if missing).
+    /// Directory to write the documents to (created if missing), or an s3://bucket/prefix.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+
+    /// Write into a folder of --out named by the current UTC time (2026-11-20T120000Z/):
+    /// run on a schedule, and give --inventory the parent; ENIs a later snapshot no longer
+    /// lists (a finished job's) are attributed within the time they were listed.
+    #[arg(long)]
+    pub dated: bool,
+
+    /// Also save the ENI events (CreateNetworkInterface, DeleteNetworkInterface, CreateTags)
+    /// of CloudTrail's event history (LookupEvents: this region's last 90 days, no trail
+    /// needed) from --since, else 90 days ago, until now, as cloudtrail/lookup-events.json:
+    /// the ENIs of jobs that ended before this collect.
+    #[arg(long)]
+    pub cloudtrail: bool,
 
     /// Only this VPC's EC2 resources.
     #[arg(long, value_name = "VPC_ID")]

@@ -1,6 +1,7 @@
 //! `sageflow inventory show` and `inventory collect`.
 
 use super::*;
+use crate::store::Store;
 
 pub(super) async fn inventory_show(
     src: &InventorySource,
@@ -35,39 +36,60 @@ pub(super) async fn inventory_collect(a: args::CollectArgs) -> Result<u8> {
         .as_deref()
         .map(|s| parse_time(s, Utc::now()))
         .transpose()?;
-    let docs = crate::inventory::collect::collect(&sdk, a.vpc.as_deref(), since).await?;
-    for (name, doc) in &docs {
-        let path = a.out.join(name);
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let now = Utc::now().timestamp();
+    // LookupEvents holds 90 days.
+    let trail = a.cloudtrail.then(|| {
+        (
+            since.unwrap_or(now - 90 * 86_400).max(now - 90 * 86_400),
+            now,
+        )
+    });
+    let docs = crate::inventory::collect::collect(&sdk, a.vpc.as_deref(), since, trail).await?;
+    let out = a.out.display().to_string();
+    let folder = if a.dated {
+        format!("{}/", Utc::now().format("%Y-%m-%dT%H%M%SZ"))
+    } else {
+        String::new()
+    };
+    let store = if out.starts_with("s3://") {
+        let (bucket, prefix) = crate::source::s3::parse_url(&out)?;
+        let prefix = match prefix.trim_end_matches('/') {
+            "" => folder,
+            p => format!("{p}/{folder}"),
+        };
+        Store::S3 {
+            client: crate::aws::s3_client(&sdk, &a.aws),
+            bucket,
+            prefix,
         }
-        let text = serde_json::to_string_pretty(doc).expect("json");
-        std::fs::write(&path, text + "\n").map_err(|e| Error::io(&path, e))?;
+    } else {
+        let dir = a.out.join(&folder);
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        Store::Local(dir)
+    };
+    for (name, doc) in &docs {
+        let text = serde_json::to_string_pretty(doc).expect("json") + "\n";
+        store.write(name, text.as_bytes()).await?;
     }
     eprintln!(
         "sageflow: wrote {} documents to {}",
         docs.len(),
-        a.out.display()
+        store.describe("")
     );
     // Current AWS address ranges next to the inventory, which reads them in place of the
     // built-in snapshot.
     let url = std::env::var("SAGEFLOW_IP_RANGES_URL").unwrap_or_else(|_| IP_RANGES_URL.into());
-    let path = a.out.join("ip-ranges.json");
+    let path = store.describe("ip-ranges.json");
     match crate::aws::fetch(&url).await.and_then(|bytes| {
         let ranges = IpRanges::from_json(&bytes, &url)?;
         Ok((bytes, ranges))
     }) {
         Ok((bytes, ranges)) => {
-            std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;
-            eprintln!(
-                "sageflow: wrote {} (createDate {})",
-                path.display(),
-                ranges.create_date
-            );
+            store.write("ip-ranges.json", &bytes).await?;
+            eprintln!("sageflow: wrote {path} (createDate {})", ranges.create_date);
         }
         Err(e) => tracing::warn!(
-            "could not fetch {url} ({e}); without it the built-in ip-ranges snapshot is used. Where this machine cannot reach it, fetch it elsewhere: curl -o {} {IP_RANGES_URL}",
-            path.display()
+            "could not fetch {url} ({e}); without it the built-in ip-ranges snapshot is used. Where this machine cannot reach it, fetch it elsewhere: curl -o {path} {IP_RANGES_URL}"
         ),
     }
     Ok(EXIT_OK)

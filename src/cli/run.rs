@@ -518,7 +518,7 @@ pub(super) async fn load_inventory(
     let inv = match &src.inventory {
         Some(path) if path.as_os_str() == "live" => {
             let sdk = crate::aws::sdk_config(aws).await?;
-            let docs = crate::inventory::collect::collect(&sdk, None, None).await?;
+            let docs = crate::inventory::collect::collect(&sdk, None, None, None).await?;
             let mut inv = load::empty(src.ip_ranges.as_deref())?;
             for (name, doc) in docs {
                 // As bytes, so that the workers of a distributed run get the same documents.

@@ -65,6 +65,12 @@ pub struct Inventory {
     pub trail: TrailStats,
     /// CloudTrail events read, until [`load::finish`] turns them into `lifetimes`.
     pub(crate) eni_events: Vec<EniEvent>,
+    /// The times of the dated snapshots (folders named by their UTC time) that held a
+    /// describe-network-interfaces, oldest first.
+    pub snapshots: Vec<i64>,
+    /// ENIs as each dated snapshot described them, until [`load::finish`] keeps the
+    /// newest snapshot's in `enis` and turns the others into `lifetimes`.
+    pub(crate) eni_sightings: Vec<EniSighting>,
     /// Every file's bytes as read, by name, and those of `--ip-ranges`: what a worker of a
     /// distributed run rebuilds the same inventory from ([`load::rebuild`]), so that workers
     /// need neither the inventory's files nor AWS access to enrich their share of the records.
@@ -85,8 +91,27 @@ pub struct EniLifetime {
     pub created_by: Option<String>,
     /// `userIdentity.invokedBy`, e.g. `sagemaker.amazonaws.com`.
     pub invoked_by: Option<String>,
-    /// The CloudTrail file of the create event.
+    /// The CloudTrail file of the create event, or the newest snapshot that listed it.
     pub source: String,
+    pub from: LifetimeSource,
+}
+
+/// Where an [`EniLifetime`] was learnt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LifetimeSource {
+    /// Create and delete events: exact times.
+    CloudTrail,
+    /// Dated inventory snapshots: from the attach time (or the snapshot before the ENI
+    /// first appeared) to the first snapshot without it.
+    Snapshots,
+}
+
+/// An ENI as one dated snapshot described it.
+#[derive(Debug, Clone)]
+pub(crate) struct EniSighting {
+    pub time: i64,
+    pub eni: Eni,
+    pub file: String,
 }
 
 impl EniLifetime {

@@ -22,6 +22,8 @@ pub async fn load_s3(client: &Client, url: &str, ip_ranges: Option<&Path>) -> Re
         });
     }
     let mut inv = load::empty(ip_ranges)?;
+    let mut keys = keys;
+    load::newest_first(&mut keys, |k| k.as_str());
     for key in keys {
         let name = format!("s3://{bucket}/{key}");
         match load::wanted(&key) {

@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use chrono::{DateTime, SecondsFormat};
 
-use super::{EndpointType, Eni, Inventory, JobKind, RouteDestination, VpcEndpoint};
+use super::{EndpointType, Eni, Inventory, JobKind, LifetimeSource, RouteDestination, VpcEndpoint};
 
 /// Human report of an inventory for `sageflow inventory show`. `owner` describes an ENI's
 /// owner (given by the enrichment stage, e.g. "sagemaker notebook_instance nb-analyst" or
@@ -198,7 +198,18 @@ fn write_report(
             "CloudTrail: {} file(s), {} record(s), ENI events {range}; {} failed call(s) (DryRun or error) skipped; {} delete(s) of ENIs created before the files",
             t.files, t.records, t.failed_calls, t.deletes_without_create
         )?;
-        heading(out, "ENI lifetimes (CloudTrail)", inv.lifetimes.len())?;
+    }
+    if let (Some(first), Some(last)) = (inv.snapshots.first(), inv.snapshots.last()) {
+        writeln!(
+            out,
+            "Inventory snapshots: {} dated describe-network-interfaces, {} to {}; ENIs the newest no longer lists are attributed within their lifetimes",
+            inv.snapshots.len(),
+            time(Some(*first), "-"),
+            time(Some(*last), "-")
+        )?;
+    }
+    if !inv.lifetimes.is_empty() {
+        heading(out, "ENI lifetimes", inv.lifetimes.len())?;
     }
     for l in &inv.lifetimes {
         let e = &l.eni;
@@ -210,7 +221,7 @@ fn write_report(
         let who = owner(e);
         writeln!(
             out,
-            "  {}  {}  {}  {} .. {}  {}  created by {}{}  ({listed}; {})",
+            "  {}  {}  {}  {} .. {}  {}  created by {}{}  ({listed}; {}: {})",
             e.id,
             or_none(&list(&e.addresses)),
             e.subnet_id.as_deref().unwrap_or("-"),
@@ -222,6 +233,10 @@ fn write_report(
                 .as_deref()
                 .map(|b| format!(" via {b}"))
                 .unwrap_or_default(),
+            match l.from {
+                LifetimeSource::CloudTrail => "CloudTrail",
+                LifetimeSource::Snapshots => "snapshots",
+            },
             l.source
         )?;
     }

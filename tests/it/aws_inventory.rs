@@ -117,7 +117,7 @@ fn collect_all(endpoint: &str, vpc: Option<&str>) -> Vec<(String, Value)> {
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
     rt.block_on(async {
         let sdk = sdk(endpoint).await;
-        collect(&sdk, vpc, None).await
+        collect(&sdk, vpc, None, None).await
     })
     .unwrap_or_else(|e| panic!("collect failed: {e}"))
 }
@@ -470,7 +470,7 @@ fn other_errors_fail_naming_the_call() {
     );
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
     let err = rt
-        .block_on(async { collect(&sdk(&endpoint).await, None, None).await })
+        .block_on(async { collect(&sdk(&endpoint).await, None, None, None).await })
         .expect_err("access denied must fail");
     match &err {
         sageflow::Error::Source {
@@ -497,7 +497,7 @@ fn since_describes_only_the_jobs_of_the_window() {
     let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
     let jobs = |since: Option<i64>| -> Vec<(String, String)> {
         let docs = rt
-            .block_on(async { collect(&sdk(&m.endpoint).await, None, since).await })
+            .block_on(async { collect(&sdk(&m.endpoint).await, None, since, None).await })
             .expect("collect");
         let mut jobs: Vec<(String, String)> = docs
             .iter()
@@ -615,4 +615,303 @@ fn collect_saves_ip_ranges_and_the_inventory_uses_them() {
     );
     assert!(!offline.join("ip-ranges.json").exists());
     assert!(offline.join("describe-vpcs.json").exists());
+}
+
+/// `inventory collect --dated` on a schedule into an S3 prefix: each run is a snapshot
+/// folder named by its time, and `--inventory` over the prefix attributes an ENI the
+/// newest snapshot no longer lists (a finished job's) within the time it was listed.
+#[test]
+fn dated_collects_into_s3_are_snapshots_over_time() {
+    let m = moto();
+    let _guard = m.lock();
+    let ids: Value = serde_json::from_str(m.run_python(SEED).trim()).expect("seed ids");
+    m.run_python(
+        "import boto3, os\nboto3.client('s3', endpoint_url=os.environ['ENDPOINT']).create_bucket(Bucket='inventory-snapshots')\n",
+    );
+    let prefix = "s3://inventory-snapshots/111122223333/us-east-1";
+    let collect = || {
+        let out = m
+            .sageflow()
+            .env(
+                "SAGEFLOW_IP_RANGES_URL",
+                "http://127.0.0.1:1/ip-ranges.json",
+            )
+            .args([
+                "inventory",
+                "collect",
+                "--endpoint-url",
+                &m.endpoint,
+                "--dated",
+                "--out",
+                prefix,
+            ])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        err
+    };
+    let first = collect();
+    assert!(
+        first.contains("documents to s3://inventory-snapshots/111122223333/us-east-1/20"),
+        "{first}"
+    );
+    // The job ends and SageMaker deletes its ENI before the next scheduled collect.
+    let training = s(&ids, "training_eni");
+    m.run_python(&format!(
+        "import boto3, os\nboto3.client('ec2', endpoint_url=os.environ['ENDPOINT']).delete_network_interface(NetworkInterfaceId='{training}')\n"
+    ));
+    // Folder names have seconds: the next run is another folder.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    collect();
+
+    let out = m
+        .sageflow()
+        .args([
+            "inventory",
+            "show",
+            "--endpoint-url",
+            &m.endpoint,
+            "--inventory",
+            prefix,
+        ])
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!shown.contains("warning:"), "{shown}");
+    assert!(
+        shown.contains("Inventory snapshots: 2 dated describe-network-interfaces"),
+        "{shown}"
+    );
+    let line = shown
+        .lines()
+        .find(|l| l.trim_start().starts_with(training))
+        .unwrap_or_else(|| panic!("{training} not in {shown}"));
+    assert!(
+        line.contains("deleted before the inventory; snapshots: s3://inventory-snapshots/"),
+        "{line}"
+    );
+    let listed = shown.split("ENI lifetimes").next().unwrap();
+    assert!(listed.contains(s(&ids, "studio_eni")), "{shown}");
+}
+
+/// A stand-in for CloudTrail's `LookupEvents` (moto does not implement it): events by
+/// name, `CreateNetworkInterface` over two pages; every other call answers 501, which the
+/// collection skips.
+fn fake_cloudtrail(events: std::collections::HashMap<(String, String), String>) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
+    let events = std::sync::Arc::new(events);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let events = events.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(&stream);
+                let (mut length, mut lookup) = (0usize, false);
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    let lower = line.to_ascii_lowercase();
+                    if let Some(v) = lower.strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                    lookup |= lower.starts_with("x-amz-target:") && lower.contains("lookupevents");
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                let (status, text) = if lookup {
+                    let req: Value = serde_json::from_slice(&body).unwrap_or_default();
+                    assert!(
+                        req["StartTime"].is_number() && req["EndTime"].is_number(),
+                        "{req}"
+                    );
+                    let name = req["LookupAttributes"][0]["AttributeValue"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string();
+                    let page = req["NextToken"].as_str().unwrap_or("").to_string();
+                    let text = events
+                        .get(&(name, page))
+                        .cloned()
+                        .unwrap_or_else(|| r#"{"Events": []}"#.to_string());
+                    ("200 OK", text)
+                } else {
+                    ("501 Not Implemented", "{}".to_string())
+                };
+                let _ = write!(
+                    &stream,
+                    "HTTP/1.1 {status}\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                    text.len()
+                );
+            });
+        }
+    });
+    endpoint
+}
+
+/// `inventory collect --cloudtrail`: the ENI events of CloudTrail's event history (every
+/// page, oldest first, tags of other resources left out) are saved as one
+/// `{"Records": [...]}` document that the inventory turns into lifetimes, as it does a
+/// trail's files. The records are the AWS documentation's `CreateNetworkInterface`
+/// example (`tests/data/cloudtrail/`) with this test's ids, addresses and times.
+#[test]
+fn cloudtrail_event_history_gives_eni_lifetimes() {
+    use serde_json::json;
+    const T0: i64 = 1_795_168_800;
+    let iso = |t: i64| {
+        chrono::DateTime::from_timestamp(t, 0)
+            .unwrap()
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string()
+    };
+    let fixture: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            support::root().join("tests/data/cloudtrail/create-network-interface.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let create = |id: &str, ip: &str, t: i64| {
+        let mut r = fixture.clone();
+        r["eventTime"] = json!(iso(t));
+        let n = &mut r["responseElements"]["networkInterface"];
+        n["networkInterfaceId"] = json!(id);
+        n["privateIpAddress"] = json!(ip);
+        n["privateIpAddressesSet"]["item"][0]["privateIpAddress"] = json!(ip);
+        r
+    };
+    let call = |name: &str, t: i64, params: Value| {
+        json!({"eventVersion": "1.08", "eventTime": iso(t), "eventSource": "ec2.amazonaws.com",
+               "eventName": name, "awsRegion": "us-east-1", "requestParameters": params,
+               "responseElements": {"_return": true}, "eventType": "AwsApiCall",
+               "recipientAccountId": "111122223333"})
+    };
+    let tags = |id: &str| {
+        json!({"resourcesSet": {"items": [{"resourceId": id}]},
+               "tagSet": {"items": [{"key": "Name", "value": "training"}]}})
+    };
+    let event = |record: &Value, resource: &str| {
+        json!({"EventId": "e", "EventName": record["eventName"], "ReadOnly": "false",
+               "EventTime": T0, "EventSource": "ec2.amazonaws.com",
+               "Resources": [{"ResourceType": "AWS::EC2::NetworkInterface", "ResourceName": resource}],
+               "CloudTrailEvent": record.to_string()})
+    };
+    let page = |events: Vec<Value>, next: Option<&str>| {
+        let mut p = json!({ "Events": events });
+        if let Some(n) = next {
+            p["NextToken"] = json!(n);
+        }
+        p.to_string()
+    };
+    let (a, b) = ("eni-0lk0000000000000a", "eni-0lk0000000000000b");
+    let mut events = std::collections::HashMap::new();
+    let k = |name: &str, token: &str| (name.to_string(), token.to_string());
+    // Newest first, as the history answers.
+    events.insert(
+        k("CreateNetworkInterface", ""),
+        page(
+            vec![event(&create(b, "10.20.1.78", T0 + 3605), b)],
+            Some("more"),
+        ),
+    );
+    events.insert(
+        k("CreateNetworkInterface", "more"),
+        page(vec![event(&create(a, "10.20.1.77", T0 + 5), a)], None),
+    );
+    events.insert(
+        k("DeleteNetworkInterface", ""),
+        page(
+            vec![event(
+                &call(
+                    "DeleteNetworkInterface",
+                    T0 + 2460,
+                    json!({"networkInterfaceId": a}),
+                ),
+                a,
+            )],
+            None,
+        ),
+    );
+    events.insert(
+        k("CreateTags", ""),
+        page(
+            vec![
+                event(&call("CreateTags", T0 + 3700, tags(b)), b),
+                event(&call("CreateTags", T0 + 3600, tags("sg-0aaa")), "sg-0aaa"),
+            ],
+            None,
+        ),
+    );
+    let endpoint = fake_cloudtrail(events);
+    let docs = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(async {
+            collect(
+                &sdk(&endpoint).await,
+                None,
+                None,
+                Some((T0 - 86_400, T0 + 86_400)),
+            )
+            .await
+        })
+        .unwrap_or_else(|e| panic!("collect failed: {e}"));
+    let names: Vec<&str> = docs.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        vec!["cloudtrail/lookup-events.json"],
+        "the rest is 501"
+    );
+    let records = docs[0].1["Records"].as_array().unwrap();
+    let order: Vec<(&str, &str)> = records
+        .iter()
+        .map(|r| {
+            (
+                r["eventName"].as_str().unwrap(),
+                r["eventTime"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        order,
+        vec![
+            ("CreateNetworkInterface", "2026-11-20T10:00:05Z"),
+            ("DeleteNetworkInterface", "2026-11-20T10:41:00Z"),
+            ("CreateNetworkInterface", "2026-11-20T11:00:05Z"),
+            ("CreateTags", "2026-11-20T11:01:40Z"),
+        ]
+    );
+
+    let mut inv = load::empty(None).unwrap();
+    load::add_file(
+        &mut inv,
+        "cloudtrail/lookup-events.json",
+        docs[0].1.to_string().as_bytes(),
+    )
+    .unwrap();
+    load::finish(&mut inv);
+    assert!(inv.warnings.is_empty(), "{:#?}", inv.warnings);
+    let lives: Vec<(&str, Option<i64>, Option<i64>)> = inv
+        .lifetimes
+        .iter()
+        .map(|l| (l.eni.id.as_str(), l.created, l.deleted))
+        .collect();
+    assert_eq!(
+        lives,
+        vec![
+            (a, Some(T0 + 5), Some(T0 + 2460)),
+            (b, Some(T0 + 3605), None)
+        ]
+    );
+    assert_eq!(
+        inv.lifetimes[1].eni.tags,
+        vec![("Name".to_string(), "training".to_string())]
+    );
 }

@@ -304,7 +304,7 @@ fn deleted_job_enis_and_a_reused_address_are_attributed_from_cloudtrail() {
             && shown.contains("1 failed call(s) (DryRun or error) skipped"),
         "{shown}"
     );
-    assert!(shown.contains("ENI lifetimes (CloudTrail) (2):"), "{shown}");
+    assert!(shown.contains("ENI lifetimes (2):"), "{shown}");
     let a = shown
         .lines()
         .find(|l| l.trim_start().starts_with("eni-0ct0000000000000a"))
@@ -314,7 +314,7 @@ fn deleted_job_enis_and_a_reused_address_are_attributed_from_cloudtrail() {
         "2026-11-20T10:00:05Z .. 2026-11-20T10:41:00Z",
         ROLE,
         "via sagemaker.amazonaws.com",
-        "deleted before the inventory",
+        "deleted before the inventory; CloudTrail: ",
     ] {
         assert!(a.contains(want), "{want} not in {a}");
     }
@@ -391,4 +391,117 @@ for d, _, files in os.walk(base):
             && err.contains("no object under this prefix"),
         "{err}"
     );
+}
+
+/// The sample's ENI document of the TRAIN ENI, made into a training job's ENI with
+/// `id`, one address and `attached`.
+fn job_eni(id: &str, ip: &str, attached: &str) -> Value {
+    let doc: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            root().join("sample-logs/inventory/describe-network-interfaces.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let mut e = doc["NetworkInterfaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["NetworkInterfaceId"] == "eni-07c690cc407310f14")
+        .unwrap()
+        .clone();
+    e["NetworkInterfaceId"] = json!(id);
+    e["PrivateIpAddress"] = json!(ip);
+    e["PrivateIpAddresses"] = json!([{"Primary": true, "PrivateIpAddress": ip}]);
+    e["Attachment"]["AttachTime"] = json!(attached);
+    e
+}
+
+/// Without CloudTrail, inventory snapshots kept over time (`inventory collect --dated`
+/// on a schedule) give the same answers: ENI a, listed at 10:05 and gone at 11:05, lived
+/// from its attach time until ENI b attached with its address; b, listed at 11:05 and
+/// gone at 12:05, from its attach time until then.
+#[test]
+fn dated_inventory_snapshots_attribute_enis_gone_from_the_newest() {
+    let dir = tempfile::tempdir().unwrap();
+    let (inventory, logs) = fixture(dir.path(), false);
+    let listed: Value = serde_json::from_str(
+        &std::fs::read_to_string(inventory.join("describe-network-interfaces.json")).unwrap(),
+    )
+    .unwrap();
+    std::fs::remove_file(inventory.join("describe-network-interfaces.json")).unwrap();
+    let a = job_eni(
+        "eni-0ct0000000000000a",
+        "10.20.1.77",
+        "2026-11-20T09:58:00+00:00",
+    );
+    let b = job_eni(
+        "eni-0ct0000000000000b",
+        "10.20.1.77",
+        "2026-11-20T10:58:00+00:00",
+    );
+    for (folder, extra) in [
+        ("2026-11-20T1005Z", vec![a]),
+        ("2026-11-20T1105Z", vec![b]),
+        ("2026-11-20T1205Z", vec![]),
+    ] {
+        let mut enis = listed["NetworkInterfaces"].as_array().unwrap().clone();
+        enis.extend(extra);
+        std::fs::create_dir_all(inventory.join(folder)).unwrap();
+        std::fs::write(
+            inventory
+                .join(folder)
+                .join("describe-network-interfaces.json"),
+            json!({ "NetworkInterfaces": enis }).to_string(),
+        )
+        .unwrap();
+    }
+    let rows = query(&inventory, &logs);
+    let o = |eni: &str, at: i64, kind: &str, res: &str| {
+        (eni.to_string(), at, kind.to_string(), res.to_string())
+    };
+    assert_eq!(
+        owners(&rows),
+        vec![
+            o("eni-0ct0000000000000a", 600, "sagemaker", "train-a"),
+            o(NAT_ENI, 1200, "nat_gateway", "train-a"),
+            o("eni-0ct0000000000000b", 4200, "sagemaker", "train-b"),
+            o(NAT_ENI, 4800, "nat_gateway", "train-b"),
+            o("eni-0ct0000000000000a", 7200, "unknown", "-"),
+        ]
+    );
+    assert_eq!(rows[0]["attribution"], "eni_history");
+
+    let out = sageflow()
+        .args(["inventory", "show", "--inventory"])
+        .arg(&inventory)
+        .output()
+        .unwrap();
+    let shown = String::from_utf8(out.stdout).unwrap();
+    assert!(!shown.contains("warning"), "{shown}");
+    assert!(
+        shown.contains(
+            "Inventory snapshots: 3 dated describe-network-interfaces, 2026-11-20T10:05:00Z to 2026-11-20T12:05:00Z"
+        ),
+        "{shown}"
+    );
+    for (eni, span) in [
+        (
+            "eni-0ct0000000000000a",
+            "2026-11-20T09:58:00Z .. 2026-11-20T10:58:00Z",
+        ),
+        (
+            "eni-0ct0000000000000b",
+            "2026-11-20T10:58:00Z .. 2026-11-20T12:05:00Z",
+        ),
+    ] {
+        let line = shown
+            .lines()
+            .find(|l| l.trim_start().starts_with(eni))
+            .unwrap_or_else(|| panic!("{shown}"));
+        assert!(line.contains(span), "{line}");
+        assert!(line.contains("snapshots: "), "{line}");
+    }
+    // The sample's ENIs, listed in every snapshot, are described once.
+    assert!(shown.contains("ENIs (16):"), "{shown}");
 }

@@ -1,4 +1,4 @@
-//! Live inventory: calls the EC2 and SageMaker APIs and returns the documents the AWS CLI
+//! Live inventory: calls the EC2 and SageMaker APIs (and CloudTrail's event history) and returns the documents the AWS CLI
 //! would have printed, so that [`super::load::add_document`] reads them exactly as it
 //! reads saved `aws ec2 describe-… > x.json` output.
 //!
@@ -15,6 +15,7 @@
 //! partitions lack calls) skips that document with a warning; any other error fails the
 //! whole collection, naming the call.
 
+mod cloudtrail;
 mod ec2;
 mod sagemaker;
 mod sdk;
@@ -23,6 +24,7 @@ use aws_config::SdkConfig;
 use aws_sdk_ec2::types::Filter;
 use serde_json::Value;
 
+use self::cloudtrail::collect_trail;
 use self::ec2::collect_ec2;
 use self::sagemaker::collect_sagemaker;
 use crate::error::Result;
@@ -40,19 +42,33 @@ use crate::error::Result;
 /// filter (VPCs, ENIs, VPC endpoints, NAT gateways, route tables); prefix lists, flow
 /// logs and SageMaker resources are not filtered.
 /// `since` (Unix seconds) limits training, processing and transform jobs to those that ran
-/// in the window (modified since, or still running).
+/// in the window (modified since, or still running). `trail` (from, until) adds
+/// `cloudtrail/lookup-events.json`: the ENI events of CloudTrail's event history in that
+/// window, from which the inventory builds the lifetimes of ENIs since deleted.
 pub async fn collect(
     sdk: &SdkConfig,
     vpc: Option<&str>,
     since: Option<i64>,
+    trail: Option<(i64, i64)>,
 ) -> Result<Vec<(String, Value)>> {
     let ec2 = aws_sdk_ec2::Client::new(sdk);
     let sm = aws_sdk_sagemaker::Client::new(sdk);
+    let ct = aws_sdk_cloudtrail::Client::new(sdk);
     let filters = vpc.map(|v| vec![Filter::builder().name("vpc-id").values(v).build()]);
+    let history = async {
+        match trail {
+            Some((from, until)) => collect_trail(&ct, from, until).await,
+            None => Ok(None),
+        }
+    };
 
-    let (ec2_docs, sm_docs) =
-        futures::try_join!(collect_ec2(&ec2, filters), collect_sagemaker(&sm, since))?;
+    let (ec2_docs, sm_docs, trail_doc) = futures::try_join!(
+        collect_ec2(&ec2, filters),
+        collect_sagemaker(&sm, since),
+        history
+    )?;
     let mut docs = ec2_docs;
     docs.extend(sm_docs);
+    docs.extend(trail_doc);
     Ok(docs)
 }

@@ -11,7 +11,7 @@
 use serde_json::Value;
 
 use super::doc::{Doc, Obj, Round};
-use crate::inventory::{Eni, EniEvent, EniEventKind, EniLifetime, Inventory};
+use crate::inventory::{Eni, EniEvent, EniEventKind, EniLifetime, Inventory, LifetimeSource};
 
 /// The EC2 calls that change an ENI's life or identity. Attaching and detaching do not:
 /// the ENI, its addresses and its owner stay.
@@ -232,6 +232,7 @@ pub(super) fn lifetimes(inv: &mut Inventory) {
                     created_by,
                     invoked_by,
                     source: e.file,
+                    from: LifetimeSource::CloudTrail,
                 });
             }
             EniEventKind::Delete(id) => match open.remove(&id) {

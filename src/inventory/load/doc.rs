@@ -19,9 +19,22 @@ pub(super) struct Doc<'a> {
     /// `[i]` inside a JSON array, else empty.
     pub(super) at: String,
     pub(super) warnings: Vec<String>,
+    /// The time of the dated snapshot folder the file is in.
+    pub(super) snapshot: Option<i64>,
 }
 
 impl Doc<'_> {
+    /// A repeat of `what` that disagrees with the first read: worth a warning, unless
+    /// the first came from a newer snapshot (files are read newest first), where a change
+    /// is what snapshots record.
+    pub(super) fn differs(&mut self, what: impl Display) {
+        if self.snapshot.is_none() {
+            self.warn(format_args!(
+                "{what} was already loaded from another document with different details; keeping the first"
+            ));
+        }
+    }
+
     pub(super) fn warn(&mut self, what: impl Display) {
         self.warnings
             .push(format!("{}{}: {what}", self.file, self.at));
@@ -216,10 +229,7 @@ impl Doc<'_> {
     ) {
         if let Some(existing) = list.iter().find(|x| key(x) == key(&item)) {
             if format!("{existing:?}") != format!("{item:?}") {
-                self.warn(format_args!(
-                    "{kind} {} was already loaded from another document with different details; keeping the first",
-                    key(&item)
-                ));
+                self.differs(format_args!("{kind} {}", key(&item)));
             }
             return;
         }

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::doc::{Doc, Obj, Round, push_unique};
 use crate::inventory::{
-    EndpointType, Eni, FlowLogConfig, Inventory, Item, NatGateway, PrefixList, Route,
+    EndpointType, Eni, EniSighting, FlowLogConfig, Inventory, Item, NatGateway, PrefixList, Route,
     RouteDestination, RouteTable, Vpc, VpcEndpoint,
 };
 
@@ -121,12 +121,18 @@ pub(super) fn add_eni(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what: &str) {
     }
 
     inv.note_document(Item::Eni(&id), doc.file);
+    if let Some(time) = doc.snapshot {
+        inv.eni_sightings.push(EniSighting {
+            time,
+            eni,
+            file: doc.file.to_string(),
+        });
+        return;
+    }
     match inv.enis.get(&id) {
         Some(existing) => {
             if format!("{existing:?}") != format!("{eni:?}") {
-                doc.warn(format_args!(
-                    "ENI {id} was already loaded from another document with different details; keeping the first"
-                ));
+                doc.differs(format_args!("ENI {id}"));
             }
         }
         None => {

@@ -11,6 +11,7 @@ mod doc;
 mod ec2;
 mod link;
 mod sagemaker;
+mod snapshot;
 
 use std::path::{Path, PathBuf};
 
@@ -47,11 +48,25 @@ pub fn load(path: &Path, ip_ranges: Option<&Path>) -> Result<Inventory> {
         files.push(path.to_path_buf());
     }
 
-    for f in files {
-        add_file(&mut inv, &f.display().to_string(), &read(&f)?)?;
+    let mut files: Vec<(String, PathBuf)> = files
+        .into_iter()
+        .map(|f| (f.display().to_string(), f))
+        .collect();
+    newest_first(&mut files, |(name, _)| name.as_str());
+    for (name, f) in files {
+        add_file(&mut inv, &name, &read(&f)?)?;
     }
     finish(&mut inv);
     Ok(inv)
+}
+
+/// Orders files so that undated ones (taken now) come first, then dated snapshots newest
+/// first: where two describe the same thing, the first read is kept, so the latest wins.
+pub fn newest_first<T>(files: &mut [T], name: impl Fn(&T) -> &str) {
+    files.sort_by_key(|f| {
+        let t = snapshot::time_of(name(f));
+        (t.is_some(), std::cmp::Reverse(t))
+    });
 }
 
 /// An inventory with no document yet: the address ranges of `ip_ranges` (`--ip-ranges`,
@@ -172,11 +187,13 @@ pub fn add_document(inv: &mut Inventory, file: &str, value: Value) {
 /// Call after all documents are added: resolves prefix-list entries to their lists, fills
 /// NAT gateway ENI ids/IPs into the model, sorts for deterministic output.
 pub fn finish(inv: &mut Inventory) {
+    // First: the snapshots' ENIs are what the checks below see.
+    cloudtrail::lifetimes(inv);
+    snapshot::lifetimes(inv);
     resolve_unassigned_entries(inv);
     link_nat_gateways(inv);
     check_route_prefix_lists(inv);
     check_workload_times(inv);
-    cloudtrail::lifetimes(inv);
 
     inv.vpcs.sort_by(|a, b| a.id.cmp(&b.id));
     inv.vpc_endpoints.sort_by(|a, b| a.id.cmp(&b.id));
@@ -400,6 +417,7 @@ fn add_object(inv: &mut Inventory, file: &str, at: String, o: &Obj) {
         file,
         at,
         warnings: Vec::new(),
+        snapshot: snapshot::time_of(file),
     };
     let mut recognised = false;
     if let Some(Value::Array(records)) = o.get("Records") {
@@ -409,6 +427,9 @@ fn add_object(inv: &mut Inventory, file: &str, at: String, o: &Obj) {
     for key in EC2_KEYS {
         let Some(list) = o.get(key) else { continue };
         recognised = true;
+        if let (Some(t), "NetworkInterfaces") = (doc.snapshot, key) {
+            inv.snapshots.push(t);
+        }
         let items = match list {
             Value::Array(items) => items,
             other => {

@@ -135,9 +135,7 @@ fn add_job(inv: &mut Inventory, doc: &mut Doc, o: &Obj, kind: JobKind) {
     let kinds_match = |a: &Job, b: &Job| a.kind == b.kind && a.name == b.name;
     if let Some(existing) = inv.jobs.iter().find(|j| kinds_match(j, &job)) {
         if format!("{existing:?}") != format!("{job:?}") {
-            doc.warn(format_args!(
-                "{owner} was already loaded from another document with different details; keeping the first"
-            ));
+            doc.differs(&owner);
         }
         return;
     }

@@ -1,0 +1,138 @@
+//! Inventory snapshots over time: `inventory collect --dated` (or any folder named by its
+//! UTC time, `2026-11-20`, `2026-11-20T1200Z`, `20261120T120000Z`, …) run on a schedule keeps
+//! one `describe-network-interfaces` per run. An ENI the newest snapshot still lists is
+//! described as it is now; one it no longer lists lived from its attach time (else from the
+//! snapshot before the one it first appeared in) until the first snapshot that no longer
+//! held it, or until another ENI attached with one of its addresses, whichever came first.
+//! CloudTrail, where present, knows the exact times and wins.
+
+use chrono::{NaiveDate, NaiveDateTime};
+
+use crate::inventory::{EniLifetime, Inventory, LifetimeSource};
+
+/// The time a snapshot folder is named by: the innermost folder of `file`'s path that
+/// reads as a UTC date or time.
+pub(super) fn time_of(file: &str) -> Option<i64> {
+    let mut parts: Vec<&str> = file.split(['/', '\\']).collect();
+    parts.pop(); // the file's own name
+    parts.into_iter().rev().find_map(folder_time)
+}
+
+fn folder_time(name: &str) -> Option<i64> {
+    if let Ok(d) = NaiveDate::parse_from_str(name, "%Y-%m-%d") {
+        return Some(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp());
+    }
+    let name = name.strip_suffix('Z').or_else(|| name.strip_suffix('z'))?;
+    [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%dT%H%M%S",
+        "%Y-%m-%dT%H%M",
+        "%Y%m%dT%H%M%S",
+        "%Y%m%dT%H%M",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(name, f).ok())
+    .map(|t| t.and_utc().timestamp())
+}
+
+/// Turns the ENIs seen in dated snapshots into the inventory's ENIs (those the newest
+/// snapshot lists) and lifetimes (those it does not). Call after CloudTrail's lifetimes.
+pub(super) fn lifetimes(inv: &mut Inventory) {
+    let mut sightings = std::mem::take(&mut inv.eni_sightings);
+    inv.snapshots.sort_unstable();
+    inv.snapshots.dedup();
+    let Some(&newest) = inv.snapshots.last() else {
+        return;
+    };
+    sightings.sort_by(|a, b| a.eni.id.cmp(&b.eni.id).then(a.time.cmp(&b.time)));
+    let from_trail: std::collections::HashSet<String> =
+        inv.lifetimes.iter().map(|l| l.eni.id.clone()).collect();
+    let mut made = Vec::new();
+    for same in sightings.chunk_by(|a, b| a.eni.id == b.eni.id) {
+        let (first, last) = (&same[0], &same[same.len() - 1]);
+        let id = &last.eni.id;
+        if last.time == newest {
+            // Still there: the current description, unless an undated document (taken
+            // now, by hand) already gave one.
+            if !inv.enis.contains_key(id) {
+                inv.documents
+                    .insert(crate::inventory::Item::Eni(id).key(), last.file.clone());
+                inv.enis.insert(id.clone(), last.eni.clone());
+            }
+            continue;
+        }
+        if from_trail.contains(id) || inv.enis.contains_key(id) {
+            continue;
+        }
+        let before_first = inv.snapshots.iter().rev().find(|&&t| t < first.time);
+        let created = first.eni.attach_time.or(before_first.copied());
+        let gone = inv.snapshots.iter().find(|&&t| t > last.time).copied();
+        let mut eni = last.eni.clone();
+        // VpcConfig correlation takes the workload running when the ENI came.
+        eni.attach_time = eni.attach_time.or(created);
+        made.push(EniLifetime {
+            eni,
+            created,
+            deleted: gone,
+            created_by: None,
+            invoked_by: None,
+            source: last.file.clone(),
+            from: LifetimeSource::Snapshots,
+        });
+    }
+    // Two ENIs never hold one address at once: a later holder's attach time ends the
+    // earlier one's life, however long before the next snapshot that was.
+    let starts: Vec<(std::net::IpAddr, i64)> = inv
+        .enis
+        .values()
+        .filter_map(|e| Some((e, e.attach_time?)))
+        .chain(made.iter().filter_map(|l| Some((&l.eni, l.created?))))
+        .flat_map(|(e, t)| e.addresses.iter().map(move |a| (*a, t)))
+        .collect();
+    for l in &mut made {
+        for (addr, t) in &starts {
+            let after = l.created.is_none_or(|c| *t > c);
+            if after && l.eni.addresses.contains(addr) && l.deleted.is_none_or(|d| *t < d) {
+                l.deleted = Some(*t);
+            }
+        }
+    }
+    inv.lifetimes.extend(made);
+    inv.lifetimes
+        .sort_by(|a, b| a.eni.id.cmp(&b.eni.id).then(a.created.cmp(&b.created)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folders_named_by_a_utc_time_are_snapshots() {
+        let t = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp();
+        for (file, want) in [
+            (
+                "inv/2026-11-20/describe-network-interfaces.json",
+                Some(t("2026-11-20T00:00:00Z")),
+            ),
+            (
+                "inv/2026-11-20T1215Z/x.json",
+                Some(t("2026-11-20T12:15:00Z")),
+            ),
+            (
+                "s3://b/p/20261120T121530Z/sagemaker/x.json",
+                Some(t("2026-11-20T12:15:30Z")),
+            ),
+            (
+                "inv/2026-11-20T12:15:30Z/x.json",
+                Some(t("2026-11-20T12:15:30Z")),
+            ),
+            // CloudTrail's date folders are not one name.
+            ("AWSLogs/1/CloudTrail/us-east-1/2026/11/20/x.json.gz", None),
+            ("inventory/describe-network-interfaces.json", None),
+            ("inv/2026-11-20.json", None),
+        ] {
+            assert_eq!(time_of(file), want, "{file}");
+        }
+    }
+}
