@@ -207,6 +207,7 @@ S3_IPS = ["52.216.8.11", "52.216.145.230", "52.217.101.172", "54.231.132.98", "5
 S3_IP_BYPASS = "52.217.44.196"     # (d) in 52.216.0.0/15, i.e. in the prefix list
 AMAZON_IP_ALICE = "54.239.29.17"   # (c)
 AMAZON_IP_NB = "54.240.217.13"     # (e)
+AMAZON_IP_RUNTIME = "54.239.28.85"  # (l) resolved, never connected to
 INTERNET_TRAIN = "203.0.113.50"    # (a)
 INTERNET_TRAIN_C = "203.0.113.77"  # (k)
 PEER_HOST = "172.31.40.10"         # (b)
@@ -260,6 +261,7 @@ def ts(y, mo, d, h, mi, s=0):
 
 
 T0 = ts(2026, 11, 20, 10, 0)
+RESOLVED_ONLY_AT = ts(2026, 11, 20, 11, 36, 40)  # (l)
 NWIN = 24  # 10:00 .. 11:55
 PARQUET_W = ts(2026, 11, 21, 9, 0)
 
@@ -789,6 +791,11 @@ def dns_queries(g):
         query(eni, client, t, name, "NOERROR", chain, dst)
         cache[(client, name, dst)] = r["start"]
         g.dns_expect.append((r, name))
+    # (l) Studio's kernel asked for the runtime endpoint's default name, got a public address through
+    # the forwarding rule, and was interrupted before it connected: a finding with no flow.
+    q = query("STUDIO-1", ENIS["STUDIO-1"]["ip"], RESOLVED_ONLY_AT, "runtime.sagemaker.%s.amazonaws.com" % REGION,
+              "NOERROR", [], AMAZON_IP_RUNTIME)
+    assert parse_iso(q["query_timestamp"]) == RESOLVED_ONLY_AT
     return sorted(out, key=lambda q: (q["query_timestamp"], q["srcaddr"], q["query_name"], q["query_type"]))
 
 
@@ -1737,6 +1744,33 @@ def apply_rules(recs, inv, shape, dns=None):
             found.add(("endpoint-bypass",) + base)
         if (not egress) and public and not in_pl and r["dstport"] < r["srcport"]:
             found.add(("internet-ingress",) + base)
+    if dns is not None:
+        # A resolution to a public address of an endpoint-served name that no egress of the asking ENI to
+        # that address followed (a minute of skew).
+        holder = {}
+        for e in all_enis(inv):
+            for p in e["PrivateIpAddresses"]:
+                holder.setdefault(p["PrivateIpAddress"], []).append(e["NetworkInterfaceId"])
+        egress_to = {}
+        for r in recs:
+            if r["log-status"] == "OK" and r["interface-id"] in cls:
+                own = {p["PrivateIpAddress"] for p in eni_by_id[r["interface-id"]]["PrivateIpAddresses"]}
+                out = r["flow-direction"] == "egress" if "flow-direction" in r else r["srcaddr"] in own
+                if out:
+                    egress_to.setdefault((r["interface-id"], r.get("pkt-dstaddr") or r["dstaddr"]), []).append(r["start"])
+        for (vpc, addr), answers in dns.items():
+            for t, client, name in answers:
+                served = [v for v, h in hosts.get(vpc, []) if name == h or name.endswith("." + h)]
+                if not served or addr in endpoint_ips:
+                    continue
+                for eid in holder.get(client, []):
+                    cands = cls.get(eid)
+                    if not cands or cands[0][0] == "aws-managed":
+                        continue
+                    if any(s >= t - 60 for s in egress_to.get((eid, addr), [])):
+                        continue
+                    typ, res = attribute(cands, t)
+                    found.add(("private-dns-bypass", eid, client, addr, "", "", "", str(int(t)), "", typ, res))
     for eid in seen_unattr:
         found.add(("unattributed-aws-managed-enis", eid, "", "", "", "", "", "", "", "aws-managed", ""))
     # blind spots (inventory only)
@@ -1850,6 +1884,10 @@ FLOW_DOC = [
      "SKIPDATA on TRAIN at 10:17:09 (train-a)."),
     ("(i)", "unattributed-aws-managed-enis", "ORPHAN %s: ACCEPT traffic to VPCE-API 10.20.1.100:443, listed once."
      % ENIS["ORPHAN"]["id"]),
+    ("(l)", "private-dns-bypass, with `--dns` only", "STUDIO-1 (d-sample12345) resolved "
+     "`runtime.sagemaker.us-east-1.amazonaws.com` to 54.239.28.85 at 11:36:40 and never connected to it: a "
+     "finding from the DNS log alone (no ports, `remote_name_source` dns_query, `source_object`/`source_line` the "
+     "query-log line)."),
     ("(k)", "leaves-vpc", "TRAIN-C (train-c, a **deleted** ENI known only from CloudTrail) egress "
      "10.20.2.31:51874 -> 203.0.113.77:443 at 11:47:19 through the NAT gateway, and its reply; the DNS log names "
      "it `repo.example.net` (after an NXDOMAIN for `mirror.internal.example`). Without the CloudTrail files "
@@ -2045,7 +2083,9 @@ def write_readme(files, members, totals, counts, findings, pq_rel, nrows_by_rule
     a("* **rejected-sagemaker-egress**: REJECT egress. Not leaves-vpc.")
     a("* **private-dns-bypass** (needs `--dns dns`): egress whose remote address the DNS log names with a name "
       "one of the VPC's interface endpoints serves (`api.sagemaker.<region>.amazonaws.com`, `sts.<region>...`, "
-      "or a name under it), to an address that is not an interface endpoint's.")
+      "or a name under it), to an address that is not an interface endpoint's; and such a resolution by a "
+      "SageMaker ENI that no egress of it to the answered address followed (one row, `start` = the query time, "
+      "record columns otherwise empty).")
     a("* **log-gaps**: NODATA or SKIPDATA records on SageMaker ENIs.")
     a("* **unattributed-aws-managed-enis**: ENIs of InterfaceType `interface` that are requester-managed or have "
       "an `ela-attach-` attachment, match no notebook/Studio/job/model, and have records in the scanned logs. "
@@ -2094,7 +2134,7 @@ def write_readme(files, members, totals, counts, findings, pq_rel, nrows_by_rule
 def check_ip_ranges(path):
     d = json.load(open(path))
     P = [(ipaddress.ip_network(p["ip_prefix"]), p["service"]) for p in d["prefixes"]]
-    ips = S3_IPS + [S3_IP_BYPASS, AMAZON_IP_ALICE, AMAZON_IP_NB, INTERNET_TRAIN, PEER_HOST, INTERNET_CLIENT,
+    ips = S3_IPS + [S3_IP_BYPASS, AMAZON_IP_ALICE, AMAZON_IP_NB, AMAZON_IP_RUNTIME, INTERNET_TRAIN_C, INTERNET_TRAIN, PEER_HOST, INTERNET_CLIENT,
                     INTERNET_SSH, GOOGLE_DNS, EC2_NTP, EC2_SMTP] + EC2_INTERNET
     for ip in ips:
         a = ipaddress.ip_address(ip)
@@ -2130,6 +2170,9 @@ def main():
     dns_files = write_dns(dns_queries(g))
 
     findings = [finding_row(r, rule, shapes) for r, rule, shapes in g.labels] + static_findings()
+    findings.append(dict({c: "" for c in FINDING_COLS}, rule="private-dns-bypass", interface_id=ENIS["STUDIO-1"]["id"],
+                         srcaddr=ENIS["STUDIO-1"]["ip"], dstaddr=AMAZON_IP_RUNTIME, start=str(RESOLVED_ONLY_AT),
+                         sagemaker_resource_type="domain", sagemaker_resource="d-sample12345", shapes="v2,v5"))
     findings = sort_findings(findings)
     write_csv("expected/findings.csv", FINDING_COLS, findings)
     write_csv("expected/nat-attribution.csv", NAT_COLS, nat_rows(g))

@@ -270,7 +270,7 @@ pub struct ExportArgs {
 
     /// Print the statements that read the export at --out, and exit: the flows table, the
     /// inventory tables an export with --inventory writes under _sageflow/tables/ (enis,
-    /// sagemaker_resources) and a scan_context view, so that the bundled rules run unchanged
+    /// sagemaker_resources, dns_answers) and a scan_context view, so that the bundled rules run unchanged
     /// on that engine.
     #[arg(long, value_enum, value_name = "DIALECT")]
     pub ddl: Option<crate::export::ddl::Dialect>,

@@ -504,7 +504,7 @@ async fn load_dns(
             eprintln!("  rejected: {r}");
         }
     }
-    Ok(crate::enrich::DnsIndex::new(log.answers))
+    Ok(crate::enrich::DnsIndex::new(log.answers).listing_from(window.since))
 }
 
 /// The inventory of `--inventory` (or none) with ip-ranges (built-in or `--ip-ranges`).

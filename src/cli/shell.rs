@@ -9,7 +9,8 @@ use crate::error::{Error, Result};
 
 const HELP: &str = "\
 Statements end with `;` and may span lines. The table is `flows`; with --inventory,
-`enis` and `sagemaker_resources` describe the inventory.
+`enis` and `sagemaker_resources` describe the inventory, and with --dns `dns_answers`
+the names the workloads resolved.
   \\d          columns of flows
   \\d TABLE    columns of TABLE
   \\dt         the tables

@@ -46,6 +46,7 @@ macro_rules! leaf_plan {
 }
 pub(crate) use leaf_plan;
 
+mod answers;
 pub mod counters;
 #[cfg(feature = "distributed")]
 pub mod distributed;

@@ -1,7 +1,8 @@
 //! Inventory facts as SQL tables, for rules that are about configuration rather than
 //! traffic: `enis` (every ENI with its attribution and flow-log coverage: by any flow log,
 //! and by one that records accepted traffic) and
-//! `sagemaker_resources` (notebooks and domains with their internet-access settings).
+//! `sagemaker_resources` (notebooks and domains with their internet-access settings), and
+//! `--dns`'s answers (`answers`).
 
 use std::sync::Arc;
 
@@ -35,8 +36,9 @@ pub fn register(ctx: &SessionContext, enricher: &Enricher) -> Result<()> {
     Ok(())
 }
 
-/// The inventory tables, by name: `enis` and `sagemaker_resources` (registered for
-/// rules, and written next to an export so that other engines can run the same rules).
+/// The inventory tables, by name: `enis`, `sagemaker_resources` and `dns_answers`
+/// (registered for rules, and written next to an export so that other engines can run
+/// the same rules).
 pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> {
     let inv = enricher.inventory();
     let mut enis: Vec<&crate::inventory::Eni> = inv.enis.values().collect();
@@ -153,6 +155,7 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
     Ok(vec![
         ("enis", enis),
         ("sagemaker_resources", batch(fields, arrays)?),
+        ("dns_answers", super::answers::batch(enricher)?),
     ])
 }
 

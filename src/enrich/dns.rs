@@ -15,11 +15,14 @@ use crate::source::dns::DnsAnswer;
 /// A query may be logged a little after the connection it led to started.
 const SKEW_SECS: i64 = 60;
 
+/// One answered address, as the `dns_answers` table lists it.
 #[derive(Debug)]
-struct Answer {
-    time: i64,
-    client: IpAddr,
-    name: Arc<str>,
+pub struct Answer {
+    pub time: i64,
+    pub client: IpAddr,
+    pub name: Arc<str>,
+    pub source: Arc<str>,
+    pub line: u32,
 }
 
 /// Answers by VPC and answered address, each list in time order.
@@ -27,6 +30,9 @@ struct Answer {
 pub struct DnsIndex {
     by_vpc: foldhash::HashMap<Arc<str>, foldhash::HashMap<IpAddr, Vec<Answer>>>,
     answers: usize,
+    /// Answers before this (the margin kept to name records at the window's start) name
+    /// records but are not listed in `dns_answers`: they belong to an earlier scan.
+    listed_from: Option<i64>,
 }
 
 impl DnsIndex {
@@ -46,6 +52,8 @@ impl DnsIndex {
                     time: a.time,
                     client: a.client,
                     name: a.name,
+                    source: a.source,
+                    line: a.line,
                 });
         }
         for by_addr in index.by_vpc.values_mut() {
@@ -56,6 +64,12 @@ impl DnsIndex {
         index
     }
 
+    /// Lists only the answers from `since` on in [`Self::all`].
+    pub fn listing_from(mut self, since: Option<i64>) -> Self {
+        self.listed_from = since;
+        self
+    }
+
     /// Answers kept (each ~100 bytes in memory).
     pub fn len(&self) -> usize {
         self.answers
@@ -63,6 +77,22 @@ impl DnsIndex {
 
     pub fn is_empty(&self) -> bool {
         self.answers == 0
+    }
+
+    /// Every answer as (VPC, answered address, answer), by VPC, address and time.
+    pub fn all(&self) -> Vec<(&str, IpAddr, &Answer)> {
+        let mut out: Vec<(&str, IpAddr, &Answer)> = self
+            .by_vpc
+            .iter()
+            .flat_map(|(vpc, by_addr)| {
+                by_addr
+                    .iter()
+                    .flat_map(move |(addr, list)| list.iter().map(move |a| (&**vpc, *addr, a)))
+            })
+            .filter(|(_, _, a)| self.listed_from.is_none_or(|s| a.time >= s))
+            .collect();
+        out.sort_by(|a, b| (a.0, a.1, a.2.time).cmp(&(b.0, b.1, b.2.time)));
+        out
     }
 
     /// The name `local` (in `vpc`) asked for whose answer was `remote`, at or before
@@ -137,6 +167,8 @@ mod tests {
             name: Arc::from(name),
             addr: addr.parse().unwrap(),
             time,
+            source: Arc::from("q.log"),
+            line: 1,
         }
     }
 

@@ -137,11 +137,16 @@ impl Enricher {
     /// else the inventory's ENI with that address unless CloudTrail says it was created
     /// after `t`.
     fn addr_owner_at(&self, ip: IpAddr, t: Option<i64>) -> Option<&EniEntry> {
+        self.addr_holder_at(ip, t).map(|(_, e)| e)
+    }
+
+    /// [`Self::addr_owner_at`], with the ENI's id.
+    fn addr_holder_at(&self, ip: IpAddr, t: Option<i64>) -> Option<(&str, &EniEntry)> {
         let lives = self.addr_history.get(&ip);
         if let (Some(lives), Some(t)) = (lives, t)
             && let Some(l) = lives.iter().find(|l| l.covers(t))
         {
-            return self.eni_at(&l.value, Some(t));
+            return Some((&l.value, self.eni_at(&l.value, Some(t))?));
         }
         let id = self.addr_owner.lookup(ip)?;
         let later = lives.is_some_and(|lives| {
@@ -152,8 +157,50 @@ impl Enricher {
         if later {
             return None;
         }
-        self.enis.get(id.as_ref())
+        Some((id, self.enis.get(id.as_ref())?))
     }
+
+    /// `--dns`'s answers, each with the interface endpoint of its VPC that serves the name
+    /// asked for, whether the answer is an interface endpoint's address, and the ENI (and
+    /// workload) that held the asking address then: the `dns_answers` table.
+    pub fn dns_answers(&self) -> Vec<DnsAnswerRow<'_>> {
+        let Some(dns) = &self.dns else {
+            return Vec::new();
+        };
+        dns.all()
+            .into_iter()
+            .map(|(vpc, addr, a)| {
+                let holder = self.addr_holder_at(a.client, Some(a.time));
+                DnsAnswerRow {
+                    vpc,
+                    addr,
+                    answer: a,
+                    endpoint: self.endpoint_names.endpoint_for(vpc, &a.name),
+                    to_endpoint: self.endpoint_addrs.contains_key(&addr),
+                    eni: holder.map(|(id, _)| id),
+                    owner: holder.map(|(_, e)| &e.owner),
+                    rule: holder.map(|(_, e)| e.rule),
+                    document: holder.and_then(|(_, e)| e.document.as_deref()),
+                    from_trail: holder.is_some_and(|(_, e)| e.from_trail),
+                }
+            })
+            .collect()
+    }
+}
+
+/// One row of `dns_answers` ([`Enricher::dns_answers`]).
+pub struct DnsAnswerRow<'a> {
+    pub vpc: &'a str,
+    pub addr: IpAddr,
+    pub answer: &'a dns::Answer,
+    pub endpoint: Option<&'a str>,
+    pub to_endpoint: bool,
+    pub eni: Option<&'a str>,
+    pub owner: Option<&'a Owner>,
+    /// `attribution_rule` and `attribution_document` of that ENI.
+    pub rule: Option<&'static str>,
+    pub document: Option<&'a str>,
+    pub from_trail: bool,
 }
 
 impl Enricher {

@@ -30,6 +30,10 @@ pub struct DnsAnswer {
     pub name: Arc<str>,
     pub addr: IpAddr,
     pub time: i64,
+    /// Where the query was logged: the file, object or stream (shared by its answers),
+    /// and the line or event number in it.
+    pub source: Arc<str>,
+    pub line: u32,
 }
 
 /// What the DNS sources held.
@@ -60,20 +64,22 @@ impl DnsLog {
         let bytes = super::compression::inflated(bytes)
             .map_err(|e| Error::source(name, format!("not a whole gzip file: {e}")))?;
         self.files += 1;
+        let source: Arc<str> = Arc::from(name);
         for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
-            self.add_line(name, i + 1, line, window);
+            self.add_line(&source, i + 1, line, window);
         }
         Ok(())
     }
 
     /// One query-log line (`line_no` is its number in `name`, or the event's in a stream).
-    fn add_line(&mut self, name: &str, line_no: usize, line: &[u8], window: &TimeWindow) {
+    fn add_line(&mut self, name: &Arc<str>, line_no: usize, line: &[u8], window: &TimeWindow) {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.iter().all(u8::is_ascii_whitespace) {
             return;
         }
         self.lines += 1;
-        match parse(line, window, &mut self.vpcs) {
+        let at = (name, u32::try_from(line_no).unwrap_or(u32::MAX));
+        match parse(line, window, &mut self.vpcs, at) {
             Ok(Parsed::Answers(a)) if a.is_empty() => self.unanswered += 1,
             Ok(Parsed::Answers(a)) => self.answers.extend(a),
             Ok(Parsed::Outside) => self.outside_window += 1,
@@ -102,7 +108,7 @@ impl DnsLog {
         let (streams, _) = super::cloudwatch::list(client, url, &wide).await?;
         for o in streams {
             let Some(loc) = &o.cw else { continue };
-            let name = format!("cwlogs://{}/{}", loc.group, loc.stream);
+            let name: Arc<str> = Arc::from(format!("cwlogs://{}/{}", loc.group, loc.stream));
             self.files += 1;
             let mut n = 0;
             let mut pages = std::pin::pin!(super::cloudwatch::pages(client, loc, &wide));
@@ -155,10 +161,12 @@ enum Parsed {
     Outside,
 }
 
+/// The answers of one line, logged at `at` (source, line number).
 fn parse(
     line: &[u8],
     window: &TimeWindow,
     vpcs: &mut std::collections::HashMap<String, Arc<str>>,
+    at: (&Arc<str>, u32),
 ) -> std::result::Result<Parsed, String> {
     let v: Value = serde_json::from_slice(line).map_err(|e| format!("not JSON: {e}"))?;
     let o = v.as_object().ok_or("not a JSON object")?;
@@ -218,6 +226,8 @@ fn parse(
             name: name.clone(),
             addr,
             time,
+            source: at.0.clone(),
+            line: at.1,
         });
     }
     Ok(Parsed::Answers(out))

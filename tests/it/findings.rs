@@ -397,7 +397,8 @@ fn sarif_stops_at_githubs_result_limit() {
 
 /// 7. An export with --inventory holds the inventory tables, and `export --ddl duckdb`
 ///    declares them: every bundled rule, run by DuckDB over the export, finds what
-///    `sageflow scan` finds (per record).
+///    `sageflow scan` finds (per record). With `--dns`, so that private-dns-bypass has
+///    findings of both kinds (flows, and a resolution no flow followed).
 #[test]
 fn bundled_rules_on_duckdb_over_the_export_equal_the_scan() {
     let dir = tempfile::tempdir().unwrap();
@@ -409,10 +410,12 @@ fn bundled_rules_on_duckdb_over_the_export_equal_the_scan() {
             src,
             "--inventory",
             "sample-logs/inventory",
+            "--dns",
+            "sample-logs/dns",
             "--out",
         ])
         .arg(&out));
-    for t in ["enis", "sagemaker_resources"] {
+    for t in ["enis", "sagemaker_resources", "dns_answers"] {
         assert!(
             out.join(format!("_sageflow/tables/{t}/{t}.parquet"))
                 .is_file(),
@@ -422,7 +425,12 @@ fn bundled_rules_on_duckdb_over_the_export_equal_the_scan() {
     let (ddl, _) = ok(sageflow()
         .args(["export", "--ddl", "duckdb", "--out"])
         .arg(&out));
-    let findings = scan_json(&[src], &["--group-by", "flow"]);
+    let findings = scan_json(&[src], &["--group-by", "flow", "--dns", "sample-logs/dns"]);
+    let dns_rule: Vec<_> = findings
+        .iter()
+        .filter(|f| f["rule"] == "private-dns-bypass")
+        .collect();
+    assert_eq!(dns_rule.len(), 2, "{dns_rule:#?}");
     let scan_file = dir.path().join("scan.json");
     std::fs::write(&scan_file, serde_json::to_vec(&findings).unwrap()).unwrap();
     let rules: Vec<(String, String)> = std::fs::read_dir(root().join("queries"))

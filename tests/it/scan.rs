@@ -223,8 +223,9 @@ fn no_findings_exits_0_and_formats() {
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "No findings.\n");
     let sarif: Value = serde_json::from_slice(&scan_sample("sarif")).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
-    // 26 flagged records, 20 connections (the default grouping).
-    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 20);
+    // 26 flagged records and a DNS resolution, 21 findings (the default grouping: by
+    // connection).
+    assert_eq!(sarif["runs"][0]["results"].as_array().unwrap().len(), 21);
     assert!(
         sarif["runs"][0]["tool"]["driver"]["rules"]
             .as_array()
@@ -588,7 +589,7 @@ fn findings_are_printed_in_the_same_order_every_run() {
     }
     let csv = String::from_utf8(run("csv")).unwrap();
     let rows: Vec<&str> = csv.lines().skip(1).collect();
-    assert_eq!(rows.len(), 20);
+    assert_eq!(rows.len(), 21);
     // Within a rule, findings are ordered by the finding columns.
     let leaves: Vec<&str> = rows
         .iter()
@@ -805,11 +806,31 @@ fn the_sample_attributes_a_deleted_job_from_cloudtrail_and_names_hosts_from_dns(
             same.clone()
         )
     );
-    let bypass = findings
+    let bypass: Vec<&Value> = findings
         .iter()
-        .find(|f| f["rule"] == "private-dns-bypass")
-        .unwrap();
-    assert_eq!(bypass["remote_name_endpoint"], "vpce-0api0000000000001");
+        .filter(|f| f["rule"] == "private-dns-bypass")
+        .collect();
+    assert_eq!(bypass.len(), 2, "{bypass:#?}");
+    let flow = bypass.iter().find(|f| f["protocol"] == 6).unwrap();
+    assert_eq!(flow["remote_name_endpoint"], "vpce-0api0000000000001");
+    // Studio's resolution that no traffic followed: the query-log line is the evidence.
+    let resolved = bypass.iter().find(|f| f["protocol"].is_null()).unwrap();
+    for (k, v) in [
+        ("interface_id", "eni-01f523f6f4d1cc1e7"),
+        ("sagemaker_resource", "d-sample12345"),
+        ("remote_name", "runtime.sagemaker.us-east-1.amazonaws.com"),
+        ("remote_name_source", "dns_query"),
+        ("remote_name_endpoint", "vpce-0runtime00000001"),
+        ("attribution_rule", "studio_description"),
+    ] {
+        assert_eq!(resolved[k], v, "{k} in {resolved}");
+    }
+    let object = resolved["source_object"].as_str().unwrap();
+    assert!(
+        object.starts_with("sample-logs/dns/AWSLogs/111122223333/vpcdnsquerylogs/"),
+        "{object}"
+    );
+    assert_eq!(resolved["source_line"], 1);
 
     // The same scans with the inventory as it was before CloudTrail: v2 cannot attribute the
     // ENI at all, and v5's subnet-id and time leave two candidates and no job name.
