@@ -232,7 +232,7 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
             coverage.unknown_records,
             indicatif::HumanBytes(coverage.unknown_bytes),
             coverage.unknown_enis,
-            trail_hint(&run.enricher.inventory().trail, &coverage),
+            history_hint(run.enricher.inventory(), &coverage),
         );
     }
     damage?;
@@ -243,31 +243,45 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
     })
 }
 
-/// What CloudTrail could add about records of unknown ENIs: the trail's files when the
-/// inventory has none, or the time they do not cover.
-fn trail_hint(trail: &crate::inventory::TrailStats, c: &crate::scan::Coverage) -> String {
+/// What the ENI history could add about records of unknown ENIs: the trail's files when
+/// the inventory has none, or the time they (and dated snapshots) do not cover.
+fn history_hint(inv: &crate::inventory::Inventory, c: &crate::scan::Coverage) -> String {
     let at = |t: u64| {
         chrono::DateTime::from_timestamp(t as i64, 0)
             .map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string())
             .unwrap_or_else(|| t.to_string())
     };
-    match trail.range {
-        None if trail.files == 0 => "; or add the account's CloudTrail files \
+    let snapshots = match (inv.snapshots.first(), inv.snapshots.last()) {
+        (Some(&first), Some(&last)) => format!(
+            "; the {} dated inventory snapshots span {} to {} (those records {} to {}): \
+             collect more often (inventory collect --dated) for ENIs that live between two",
+            inv.snapshots.len(),
+            at(first as u64),
+            at(last as u64),
+            at(c.unknown_from),
+            at(c.unknown_to)
+        ),
+        _ => String::new(),
+    };
+    let trail = &inv.trail;
+    snapshots
+        + &match trail.range {
+            None if trail.files == 0 => "; or add the account's CloudTrail files \
             (AWSLogs/<account>/CloudTrail/…) to --inventory: they keep the ENIs of finished jobs"
-            .to_string(),
-        None => "; the CloudTrail files in --inventory hold no ENI event".to_string(),
-        Some((from, to)) if (c.unknown_from as i64) < from || (c.unknown_to as i64) > to => {
-            format!(
-                "; those records span {} to {}, but the CloudTrail files cover only {} to {}: \
+                .to_string(),
+            None => "; the CloudTrail files in --inventory hold no ENI event".to_string(),
+            Some((from, to)) if (c.unknown_from as i64) < from || (c.unknown_to as i64) > to => {
+                format!(
+                    "; those records span {} to {}, but the CloudTrail files cover only {} to {}: \
                  add the trail's files for the rest",
-                at(c.unknown_from),
-                at(c.unknown_to),
-                at(from as u64),
-                at(to as u64)
-            )
+                    at(c.unknown_from),
+                    at(c.unknown_to),
+                    at(from as u64),
+                    at(to as u64)
+                )
+            }
+            Some(_) => String::new(),
         }
-        Some(_) => String::new(),
-    }
 }
 
 /// Where `--state` is kept: one document in a [`crate::store::Store`] (a local folder or an

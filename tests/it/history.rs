@@ -504,4 +504,21 @@ fn dated_inventory_snapshots_attribute_enis_gone_from_the_newest() {
     }
     // The sample's ENIs, listed in every snapshot, are described once.
     assert!(shown.contains("ENIs (16):"), "{shown}");
+
+    // The record after a's life is unknown, and the scan says what the snapshots span.
+    let out = sageflow()
+        .arg("scan")
+        .arg(&logs)
+        .arg("--inventory")
+        .arg(&inventory)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "the 3 dated inventory snapshots span 2026-11-20T10:05:00Z to 2026-11-20T12:05:00Z (those records 2026-11-20T12:00:00Z to 2026-11-20T12:01:00Z)"
+        ),
+        "{err}"
+    );
 }
