@@ -181,11 +181,12 @@ pub struct InventorySource {
     /// AWS CLI JSON output (describe-network-interfaces, describe-vpc-endpoints, describe-vpcs,
     /// describe-nat-gateways, prefix lists, route tables, describe-flow-logs, sagemaker
     /// describe-*) and CloudTrail log files (the ENIs of finished jobs): a file, a directory
-    /// or an s3://bucket/prefix of them; `live` calls the APIs instead. A sageflow
-    /// export read as a source keeps its exported enrichment columns without --inventory;
-    /// with it, they are recomputed from this inventory (the inventory wins).
+    /// or an s3://bucket/prefix of them; `live` calls the APIs instead. Repeat it to read
+    /// several into one inventory (saved describe-* output and the trail's S3 prefix, say).
+    /// A sageflow export read as a source keeps its exported enrichment columns without
+    /// --inventory; with it, they are recomputed from this inventory (the inventory wins).
     #[arg(long, value_name = "PATH")]
-    pub inventory: Option<PathBuf>,
+    pub inventory: Vec<PathBuf>,
 
     /// AWS ip-ranges.json to use instead of the built-in snapshot.
     #[arg(long, value_name = "FILE")]

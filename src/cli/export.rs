@@ -116,7 +116,7 @@ pub(super) async fn export_locked(
         .await?
     };
     drop(progress);
-    if a.input.inventory.inventory.is_some() {
+    if !a.input.inventory.inventory.is_empty() {
         ex::write_tables(store, crate::engine::tables::batches(&run.enricher)?).await?;
     }
     run.summary()?;

@@ -7,7 +7,7 @@ pub(super) async fn inventory_show(
     src: &InventorySource,
     aws: &crate::aws::AwsOptions,
 ) -> Result<u8> {
-    if src.inventory.is_none() {
+    if src.inventory.is_empty() {
         return Err(Error::Usage(
             "inventory show needs --inventory PATH (or live)".into(),
         ));

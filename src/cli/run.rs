@@ -165,7 +165,7 @@ pub(super) async fn prepare(
         concurrency: input.concurrency,
         memory_limit: input.memory_limit,
         allow_unknown_fields: input.allow_unknown_fields,
-        exported_enrichment: input.inventory.inventory.is_none(),
+        exported_enrichment: input.inventory.inventory.is_empty(),
         damage_is_error: false,
         aws: input.aws.clone(),
     };
@@ -228,10 +228,15 @@ pub(super) const INVENTORY_HINT: &str = "collect one with `sageflow inventory co
 /// "no findings" would say nothing.
 pub(super) fn attributable(src: &InventorySource, enricher: &Enricher) -> Result<()> {
     let inv = enricher.inventory();
-    let path = src
-        .inventory
-        .as_ref()
-        .map_or_else(|| "(none)".to_string(), |p| p.display().to_string());
+    let path = if src.inventory.is_empty() {
+        "(none)".to_string()
+    } else {
+        src.inventory
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let sagemaker_docs = inv.notebooks.len()
         + inv.domains.len()
         + inv.jobs.len()
@@ -515,11 +520,18 @@ pub(super) async fn load_inventory(
     aws: &crate::aws::AwsOptions,
 ) -> Result<Inventory> {
     use crate::inventory::load;
-    let inv = match &src.inventory {
-        Some(path) if path.as_os_str() == "live" => {
-            let sdk = crate::aws::sdk_config(aws).await?;
-            let docs = crate::inventory::collect::collect(&sdk, None, None, None).await?;
-            let mut inv = load::empty(src.ip_ranges.as_deref())?;
+    let mut inv = load::empty(src.ip_ranges.as_deref())?;
+    // One AWS configuration for every remote source, made when the first one needs it.
+    let mut sdk = None;
+    for path in &src.inventory {
+        let text = path.to_string_lossy();
+        if (text == "live" || text.starts_with("s3://")) && sdk.is_none() {
+            sdk = Some(crate::aws::sdk_config(aws).await?);
+        }
+        let sdk = sdk.as_ref();
+        if text == "live" {
+            let sdk = sdk.expect("made above");
+            let docs = crate::inventory::collect::collect(sdk, None, None, None).await?;
             for (name, doc) in docs {
                 // As bytes, so that the workers of a distributed run get the same documents.
                 let bytes = serde_json::to_vec(&doc).map_err(|e| Error::Inventory {
@@ -528,22 +540,14 @@ pub(super) async fn load_inventory(
                 })?;
                 load::add_file(&mut inv, &format!("live:{name}"), &bytes)?;
             }
-            load::finish(&mut inv);
-            inv
+        } else if text.starts_with("s3://") {
+            let client = crate::aws::s3_client(sdk.expect("made above"), aws);
+            crate::inventory::remote::add_s3(&mut inv, &client, &text).await?;
+        } else {
+            load::add_path(&mut inv, path)?;
         }
-        Some(path) if path.to_string_lossy().starts_with("s3://") => {
-            let sdk = crate::aws::sdk_config(aws).await?;
-            let client = crate::aws::s3_client(&sdk, aws);
-            crate::inventory::remote::load_s3(
-                &client,
-                &path.to_string_lossy(),
-                src.ip_ranges.as_deref(),
-            )
-            .await?
-        }
-        Some(path) => load::load(path, src.ip_ranges.as_deref())?,
-        None => load::empty(src.ip_ranges.as_deref())?,
-    };
+    }
+    load::finish(&mut inv);
     for w in &inv.warnings {
         tracing::warn!("inventory: {w}");
     }

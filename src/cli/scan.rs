@@ -35,7 +35,7 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
         Some(p) => crate::scan::load_suppressions(p)?,
         None => Vec::new(),
     };
-    if a.input.inventory.inventory.is_none() && !a.allow_empty {
+    if a.input.inventory.inventory.is_empty() && !a.allow_empty {
         return Err(Error::config(
             "scan needs --inventory: without one no ENI can be attributed to a SageMaker workload, so every rule would find nothing",
             INVENTORY_HINT,

@@ -14,6 +14,14 @@ use crate::error::{Error, Result};
 /// Loads every JSON (and gzip JSON) object under `url`, in key order; digest files are
 /// skipped, other objects are warnings.
 pub async fn load_s3(client: &Client, url: &str, ip_ranges: Option<&Path>) -> Result<Inventory> {
+    let mut inv = load::empty(ip_ranges)?;
+    add_s3(&mut inv, client, url).await?;
+    load::finish(&mut inv);
+    Ok(inv)
+}
+
+/// What [`load_s3`] does, into `inv`; call [`load::finish`] once every source is added.
+pub async fn add_s3(inv: &mut Inventory, client: &Client, url: &str) -> Result<()> {
     let (bucket, keys) = crate::source::s3::list_keys(client, url).await?;
     if keys.is_empty() {
         return Err(Error::Inventory {
@@ -21,7 +29,6 @@ pub async fn load_s3(client: &Client, url: &str, ip_ranges: Option<&Path>) -> Re
             message: "no object under this prefix".to_string(),
         });
     }
-    let mut inv = load::empty(ip_ranges)?;
     let mut keys = keys;
     load::newest_first(&mut keys, |k| k.as_str());
     for key in keys {
@@ -36,8 +43,7 @@ pub async fn load_s3(client: &Client, url: &str, ip_ranges: Option<&Path>) -> Re
             }
         }
         let body = crate::source::s3::get_whole(client, &bucket, &key).await?;
-        load::add_file(&mut inv, &name, &body)?;
+        load::add_file(inv, &name, &body)?;
     }
-    load::finish(&mut inv);
-    Ok(inv)
+    Ok(())
 }

@@ -376,6 +376,27 @@ for d, _, files in os.walk(base):
     );
     assert_eq!(rows[0]["attribution"], "eni_history");
 
+    // As most accounts keep them: the describe-* output on disk, the organisation trail's
+    // files in its bucket; --inventory twice makes one inventory.
+    let local = dir.path().join("describe-only");
+    copy_dir(&inventory, &local);
+    std::fs::remove_dir_all(local.join("cloudtrail")).unwrap();
+    let (code, out, err) = moto.run(&[
+        "query",
+        logs.to_str().unwrap(),
+        "--inventory",
+        local.to_str().unwrap(),
+        "--inventory",
+        "s3://sageflow-history/inventory/cloudtrail/AWSLogs/o-aa111bb222/",
+        "--format",
+        "json",
+        "--sql",
+        sql,
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let rows: Vec<Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(owners(&rows), got);
+
     // A prefix with nothing under it is an error naming it, not an empty inventory.
     let (code, _, err) = moto.run(&[
         "query",

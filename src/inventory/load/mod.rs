@@ -38,7 +38,14 @@ use crate::error::{Error, Result};
 /// `Inventory::warnings` naming the file and what was skipped — never a silent drop.
 pub fn load(path: &Path, ip_ranges: Option<&Path>) -> Result<Inventory> {
     let mut inv = empty(ip_ranges)?;
+    add_path(&mut inv, path)?;
+    finish(&mut inv);
+    Ok(inv)
+}
 
+/// What [`load`] does for one file or directory, into `inv` (several `--inventory`
+/// sources make one inventory); call [`finish`] once every source is added.
+pub fn add_path(inv: &mut Inventory, path: &Path) -> Result<()> {
     let meta = std::fs::metadata(path).map_err(|e| missing(path, &e))?;
     let mut files = Vec::new();
     if meta.is_dir() {
@@ -54,10 +61,9 @@ pub fn load(path: &Path, ip_ranges: Option<&Path>) -> Result<Inventory> {
         .collect();
     newest_first(&mut files, |(name, _)| name.as_str());
     for (name, f) in files {
-        add_file(&mut inv, &name, &read(&f)?)?;
+        add_file(inv, &name, &read(&f)?)?;
     }
-    finish(&mut inv);
-    Ok(inv)
+    Ok(())
 }
 
 /// Orders files so that undated ones (taken now) come first, then dated snapshots newest
