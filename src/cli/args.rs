@@ -181,7 +181,8 @@ pub struct InventorySource {
     /// AWS CLI JSON output (describe-network-interfaces, describe-vpc-endpoints, describe-vpcs,
     /// describe-nat-gateways, prefix lists, route tables, describe-flow-logs, sagemaker
     /// describe-*) and CloudTrail log files (the ENIs of finished jobs): a file, a directory
-    /// or an s3://bucket/prefix of them; `live` calls the APIs instead. Repeat it to read
+    /// or an s3://bucket/prefix of them, or cwlogs://GROUP for a trail's events in CloudWatch
+    /// Logs; `live` calls the APIs instead. Repeat it to read
     /// several into one inventory (saved describe-* output and the trail's S3 prefix, say).
     /// A sageflow export read as a source keeps its exported enrichment columns without
     /// --inventory; with it, they are recomputed from this inventory (the inventory wins).

@@ -525,7 +525,8 @@ pub(super) async fn load_inventory(
     let mut sdk = None;
     for path in &src.inventory {
         let text = path.to_string_lossy();
-        if (text == "live" || text.starts_with("s3://")) && sdk.is_none() {
+        let remote = text == "live" || text.starts_with("s3://") || text.starts_with("cwlogs://");
+        if remote && sdk.is_none() {
             sdk = Some(crate::aws::sdk_config(aws).await?);
         }
         let sdk = sdk.as_ref();
@@ -543,6 +544,9 @@ pub(super) async fn load_inventory(
         } else if text.starts_with("s3://") {
             let client = crate::aws::s3_client(sdk.expect("made above"), aws);
             crate::inventory::remote::add_s3(&mut inv, &client, &text).await?;
+        } else if text.starts_with("cwlogs://") {
+            let client = aws_sdk_cloudwatchlogs::Client::new(sdk.expect("made above"));
+            crate::inventory::remote::add_cwlogs(&mut inv, &client, &text).await?;
         } else {
             load::add_path(&mut inv, path)?;
         }

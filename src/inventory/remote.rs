@@ -2,6 +2,7 @@
 //! CloudTrail files (`AWSLogs/<account>/CloudTrail/…`, or `AWSLogs/o-…/<account>/…` for an
 //! organisation's trail) and where scheduled `inventory collect` runs can write. Every
 //! object under the prefix is read as a file of a local inventory directory would be.
+//! And a trail's events sent to CloudWatch Logs (`--inventory cwlogs://group`).
 
 use std::path::Path;
 
@@ -18,6 +19,56 @@ pub async fn load_s3(client: &Client, url: &str, ip_ranges: Option<&Path>) -> Re
     add_s3(&mut inv, client, url).await?;
     load::finish(&mut inv);
     Ok(inv)
+}
+
+/// A trail's events in CloudWatch Logs (`cwlogs://group[?stream-prefix=…]`, one CloudTrail
+/// record per event): each stream becomes one `{"Records": [...]}` document of its ENI
+/// events, read as a trail's file is. Every event of the group is read (CloudTrail's
+/// ENI events of a job can precede a scan's window by the job's whole run), the others
+/// dropped as they come; an event that is not a JSON object is an error naming it.
+pub async fn add_cwlogs(
+    inv: &mut Inventory,
+    client: &aws_sdk_cloudwatchlogs::Client,
+    url: &str,
+) -> Result<()> {
+    use futures::StreamExt;
+    let all = crate::decode::TimeWindow::default();
+    let (streams, _) = crate::source::cloudwatch::list(client, url, &all).await?;
+    if streams.is_empty() {
+        return Err(Error::Inventory {
+            file: url.to_string(),
+            message: "no log stream in this group".to_string(),
+        });
+    }
+    for o in streams {
+        let Some(loc) = &o.cw else { continue };
+        let name = format!("cwlogs://{}/{}", loc.group, loc.stream);
+        let mut records = Vec::new();
+        let mut n = 0u64;
+        let mut pages = std::pin::pin!(crate::source::cloudwatch::pages(client, loc, &all));
+        while let Some(page) = pages.next().await {
+            for (_, _, message) in page? {
+                n += 1;
+                let record: serde_json::Value =
+                    serde_json::from_str(&message).map_err(|e| Error::Inventory {
+                        file: name.clone(),
+                        message: format!("event {n} is not a CloudTrail record (JSON): {e}"),
+                    })?;
+                if !record.is_object() {
+                    return Err(Error::Inventory {
+                        file: name.clone(),
+                        message: format!("event {n} is not a CloudTrail record (an object)"),
+                    });
+                }
+                if load::is_eni_event(&record) {
+                    records.push(record);
+                }
+            }
+        }
+        let doc = serde_json::json!({ "Records": records });
+        load::add_file(inv, &name, doc.to_string().as_bytes())?;
+    }
+    Ok(())
 }
 
 /// What [`load_s3`] does, into `inv`; call [`load::finish`] once every source is added.

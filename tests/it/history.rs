@@ -543,3 +543,86 @@ fn dated_inventory_snapshots_attribute_enis_gone_from_the_newest() {
         "{err}"
     );
 }
+
+/// A trail that sends its events to CloudWatch Logs: `--inventory cwlogs://GROUP` reads
+/// them (one CloudTrail record per event, the sample's trail files' records) next to the
+/// saved describe-* output, and the sample's deleted training job is named as with the
+/// files; an event that is not a record is an error naming the stream and event.
+#[test]
+fn a_trail_in_cloudwatch_logs_attributes_deleted_enis() {
+    let moto = crate::support::moto();
+    let _guard = moto.lock();
+    let trail = root().join("sample-logs/inventory/cloudtrail");
+    moto.run_python(&format!(
+        r#"
+import gzip, json, os, boto3
+logs = boto3.client("logs", endpoint_url=os.environ["ENDPOINT"])
+for group in ("org-trail", "not-a-trail"):
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="111122223333_CloudTrail_us-east-1")
+records = []
+for d, _, files in sorted(os.walk("{}")):
+    for f in sorted(files):
+        if "Digest" not in f:
+            records += json.loads(gzip.decompress(open(os.path.join(d, f), "rb").read()))["Records"]
+import datetime
+def ms(r):
+    return int(datetime.datetime.fromisoformat(r["eventTime"].replace("Z", "+00:00")).timestamp() * 1000)
+records.sort(key=ms)
+logs.put_log_events(logGroupName="org-trail", logStreamName="111122223333_CloudTrail_us-east-1",
+                    logEvents=[{{"timestamp": ms(r), "message": json.dumps(r)}} for r in records])
+logs.put_log_events(logGroupName="not-a-trail", logStreamName="111122223333_CloudTrail_us-east-1",
+                    logEvents=[{{"timestamp": ms(records[0]), "message": json.dumps(records[0])}},
+                               {{"timestamp": ms(records[0]) + 1, "message": "REPORT RequestId: 1"}}])
+"#,
+        trail.display()
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let local = dir.path().join("describe-only");
+    copy_dir(&root().join("sample-logs/inventory"), &local);
+    std::fs::remove_dir_all(local.join("cloudtrail")).unwrap();
+    let scan = |group: &str| {
+        moto.run(&[
+            "scan",
+            "sample-logs/v5-custom",
+            "--inventory",
+            local.to_str().unwrap(),
+            "--inventory",
+            group,
+            "--format",
+            "json",
+            "--group-by",
+            "flow",
+        ])
+    };
+    let (code, out, err) = scan("cwlogs://org-trail");
+    assert_eq!(code, Some(1), "{err}");
+    let findings: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let named: Vec<(&str, &str)> = findings
+        .iter()
+        .filter(|f| f["interface_id"] == "eni-0c7d2f4a9e1b35680")
+        .map(|f| {
+            (
+                f["sagemaker_resource"].as_str().unwrap_or("-"),
+                f["attribution"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        named,
+        vec![("train-c", "eni_history"), ("train-c", "eni_history")],
+        "{err}"
+    );
+    assert!(
+        err.contains("0 ENIs with records unknown to the inventory"),
+        "{err}"
+    );
+
+    let (code, _, err) = scan("cwlogs://not-a-trail");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("cwlogs://not-a-trail/111122223333_CloudTrail_us-east-1")
+            && err.contains("event 2 is not a CloudTrail record"),
+        "{err}"
+    );
+}

@@ -82,14 +82,17 @@ pub(super) fn eni_events_only(o: &Obj) -> Vec<u8> {
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .filter(|r| {
-            r.get("eventSource").and_then(Value::as_str) == Some("ec2.amazonaws.com")
-                && r.get("eventName")
-                    .and_then(Value::as_str)
-                    .is_some_and(|n| EVENTS.contains(&n))
-        })
+        .filter(|r| is_eni_event(r))
         .collect();
     serde_json::to_vec(&serde_json::json!({ "Records": records })).expect("JSON values serialise")
+}
+
+/// Whether a CloudTrail record is one of the ENI events lifetimes are built from.
+pub fn is_eni_event(r: &Value) -> bool {
+    r.get("eventSource").and_then(Value::as_str) == Some("ec2.amazonaws.com")
+        && r.get("eventName")
+            .and_then(Value::as_str)
+            .is_some_and(|n| EVENTS.contains(&n))
 }
 
 fn request_eni(r: &Obj) -> Option<String> {
