@@ -154,7 +154,8 @@ pub struct CollectArgs {
     #[arg(long)]
     pub dated: bool,
 
-    /// Also save the ENI events (CreateNetworkInterface, DeleteNetworkInterface, CreateTags)
+    /// Also save the ENI events (CreateNetworkInterface, DeleteNetworkInterface, CreateTags,
+    /// Attach/DetachNetworkInterface)
     /// of CloudTrail's event history (LookupEvents: this region's last 90 days, no trail
     /// needed) from --since, else 90 days ago, until now, as cloudtrail/lookup-events.json:
     /// the ENIs of jobs that ended before this collect.

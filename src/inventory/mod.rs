@@ -157,6 +157,13 @@ pub(crate) enum EniEventKind {
     },
     Delete(String),
     Tags(Vec<String>, Vec<(String, String)>),
+    Attach {
+        eni: String,
+        instance: Option<String>,
+        attachment: Option<String>,
+    },
+    /// By attachment id.
+    Detach(String),
 }
 
 /// The inputs an inventory was built from (see [`Inventory::originals`]).

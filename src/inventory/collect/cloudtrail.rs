@@ -9,12 +9,8 @@ use serde_json::Value;
 use super::sdk::{all_pages, outcome};
 use crate::error::{Error, Result};
 
-/// What ENI lifetimes are built from (`load::cloudtrail`).
-const EVENT_NAMES: [&str; 3] = [
-    "CreateNetworkInterface",
-    "DeleteNetworkInterface",
-    "CreateTags",
-];
+/// What ENI lifetimes are built from.
+const EVENT_NAMES: [&str; 5] = crate::inventory::load::ENI_EVENTS;
 
 /// The ENI events between `since` and `until` (Unix seconds), oldest first, as the
 /// document `cloudtrail/lookup-events.json`; `None` when the endpoint lacks the call.

@@ -13,12 +13,14 @@ use serde_json::Value;
 use super::doc::{Doc, Obj, Round};
 use crate::inventory::{Eni, EniEvent, EniEventKind, EniLifetime, Inventory, LifetimeSource};
 
-/// The EC2 calls that change an ENI's life or identity. Attaching and detaching do not:
-/// the ENI, its addresses and its owner stay.
-const EVENTS: [&str; 3] = [
+/// The EC2 calls that change an ENI's life, identity or attachment. Attaching and
+/// detaching keep the ENI, its addresses and its owner; they say which instance had it.
+pub const EVENTS: [&str; 5] = [
     "CreateNetworkInterface",
     "DeleteNetworkInterface",
     "CreateTags",
+    "AttachNetworkInterface",
+    "DetachNetworkInterface",
 ];
 
 /// Reads one CloudTrail document's records. Failed calls (`errorCode`: a DryRun, a denied
@@ -49,6 +51,12 @@ pub(super) fn add_records(inv: &mut Inventory, doc: &mut Doc, records: &[Value])
         let kind = match name {
             "CreateNetworkInterface" => created(doc, r, &what),
             "DeleteNetworkInterface" => request_eni(r).map(EniEventKind::Delete),
+            "AttachNetworkInterface" => attached(r),
+            "DetachNetworkInterface" => r
+                .get("requestParameters")
+                .and_then(|p| p.get("attachmentId"))
+                .and_then(Value::as_str)
+                .map(|a| EniEventKind::Detach(a.to_string())),
             _ => match tagged(r) {
                 Some(k) => Some(k),
                 // Tags on instances or volumes: not about an ENI.
@@ -93,6 +101,21 @@ pub fn is_eni_event(r: &Value) -> bool {
         && r.get("eventName")
             .and_then(Value::as_str)
             .is_some_and(|n| EVENTS.contains(&n))
+}
+
+/// `AttachNetworkInterface`: the ENI, the instance and the attachment id a later
+/// `DetachNetworkInterface` names (it names no ENI).
+fn attached(r: &Obj) -> Option<EniEventKind> {
+    let p = r.get("requestParameters")?.as_object()?;
+    Some(EniEventKind::Attach {
+        eni: str_of(p, "networkInterfaceId")?.to_string(),
+        instance: str_of(p, "instanceId").map(str::to_string),
+        attachment: r
+            .get("responseElements")
+            .and_then(|x| x.get("attachmentId"))
+            .and_then(Value::as_str)
+            .map(str::to_string),
+    })
 }
 
 fn request_eni(r: &Obj) -> Option<String> {
@@ -242,6 +265,26 @@ pub(super) fn lifetimes(inv: &mut Inventory) {
                 Some(i) => out[i].deleted = Some(e.time),
                 None => inv.trail.deletes_without_create += 1,
             },
+            EniEventKind::Attach {
+                eni,
+                instance,
+                attachment,
+            } => {
+                if let Some(&i) = open.get(&eni) {
+                    let e = &mut out[i].eni;
+                    e.instance_id = instance;
+                    e.attachment_id = attachment;
+                }
+            }
+            EniEventKind::Detach(attachment) => {
+                let held = out.iter_mut().find(|l| {
+                    l.deleted.is_none() && l.eni.attachment_id.as_deref() == Some(&attachment)
+                });
+                if let Some(l) = held {
+                    l.eni.instance_id = None;
+                    l.eni.attachment_id = None;
+                }
+            }
             EniEventKind::Tags(ids, tags) => {
                 for id in ids {
                     if let Some(&i) = open.get(&id) {
@@ -363,6 +406,44 @@ pub(crate) mod tests {
         assert_eq!(a.invoked_by.as_deref(), Some("sagemaker.amazonaws.com"));
         assert_eq!(a.source, "trail.json");
         assert!(a.covers(1_796_032_800 - 30) && !a.covers(1_796_036_401));
+    }
+
+    /// Attaching and detaching say which instance held the ENI (the detach names only the
+    /// attachment); neither opens nor closes a lifetime.
+    #[test]
+    fn attach_and_detach_follow_the_instance() {
+        let call = |name: &str, time: &str, params: serde_json::Value, response| {
+            json!({"eventTime": time, "eventSource": "ec2.amazonaws.com", "eventName": name,
+                   "requestParameters": params, "responseElements": response})
+        };
+        let attach = call(
+            "AttachNetworkInterface",
+            "2026-11-30T10:01:00Z",
+            json!({"networkInterfaceId": "eni-a", "instanceId": "i-0abc", "deviceIndex": 1}),
+            json!({"attachmentId": "eni-attach-0a"}),
+        );
+        let detach = call(
+            "DetachNetworkInterface",
+            "2026-11-30T10:30:00Z",
+            json!({"attachmentId": "eni-attach-0a", "force": false}),
+            json!({"_return": true}),
+        );
+        let lifetime = |records: Vec<serde_json::Value>| {
+            let mut inv = Inventory::default();
+            add_document(&mut inv, "trail.json", json!({ "Records": records }));
+            finish(&mut inv);
+            assert!(inv.warnings.is_empty(), "{:?}", inv.warnings);
+            assert_eq!(inv.lifetimes.len(), 1);
+            inv.lifetimes.remove(0)
+        };
+        let created = create("eni-a", "10.0.1.5", "2026-11-30T10:00:00Z", "r");
+        let held = lifetime(vec![created.clone(), attach.clone()]);
+        assert_eq!(held.eni.instance_id.as_deref(), Some("i-0abc"));
+        assert_eq!(held.eni.attachment_id.as_deref(), Some("eni-attach-0a"));
+        assert_eq!((held.created, held.deleted), (Some(1_796_032_800), None));
+        let free = lifetime(vec![detach, attach, created]);
+        assert_eq!(free.eni.instance_id, None);
+        assert_eq!(free.eni.attachment_id, None);
     }
 
     /// A distributed run's workers rebuild the inventory from its originals: a trail file

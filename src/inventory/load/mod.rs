@@ -66,7 +66,7 @@ pub fn add_path(inv: &mut Inventory, path: &Path) -> Result<()> {
     Ok(())
 }
 
-pub use self::cloudtrail::is_eni_event;
+pub use self::cloudtrail::{EVENTS as ENI_EVENTS, is_eni_event};
 
 /// Orders files so that undated ones (taken now) come first, then dated snapshots newest
 /// first: where two describe the same thing, the first read is kept, so the latest wins.
