@@ -70,7 +70,7 @@ impl DnsIndex {
         self
     }
 
-    /// Answers kept (each ~100 bytes in memory).
+    /// Answers kept (each ~120 bytes in memory).
     pub fn len(&self) -> usize {
         self.answers
     }
