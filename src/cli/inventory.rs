@@ -36,18 +36,16 @@ pub(super) async fn inventory_collect(a: args::CollectArgs) -> Result<u8> {
         .as_deref()
         .map(|s| parse_time(s, Utc::now()))
         .transpose()?;
-    let now = Utc::now().timestamp();
+    let now = Utc::now();
     // LookupEvents holds 90 days.
-    let trail = a.cloudtrail.then(|| {
-        (
-            since.unwrap_or(now - 90 * 86_400).max(now - 90 * 86_400),
-            now,
-        )
-    });
+    let oldest = now.timestamp() - 90 * 86_400;
+    let trail = a
+        .cloudtrail
+        .then(|| (since.unwrap_or(oldest).max(oldest), now.timestamp()));
     let docs = crate::inventory::collect::collect(&sdk, a.vpc.as_deref(), since, trail).await?;
     let out = a.out.display().to_string();
     let folder = if a.dated {
-        format!("{}/", Utc::now().format("%Y-%m-%dT%H%M%SZ"))
+        format!("{}/", now.format("%Y-%m-%dT%H%M%SZ"))
     } else {
         String::new()
     };

@@ -189,11 +189,6 @@ pub(super) async fn prepare(
                     "--workers: --rejects is written by an in-process run only; the summary still counts the workers' rejects".into(),
                 ));
             }
-            if !input.dns.is_empty() {
-                return Err(Error::Usage(
-                    "--workers: --dns names remote addresses in this process only; leave out --workers for it".into(),
-                ));
-            }
             let cluster = engine::distributed::Cluster::parse(list)?;
             cluster.check().await?;
             Some(engine::distributed::distribute(&ctx, cluster)?)
@@ -471,24 +466,7 @@ async fn load_dns(
     aws: &crate::aws::AwsOptions,
     quiet: bool,
 ) -> Result<crate::enrich::DnsIndex> {
-    let mut log = source::dns::DnsLog::default();
-    // One AWS configuration for every remote source, made when the first one needs it.
-    let mut sdk = None;
-    for p in paths {
-        let remote = p.starts_with("cwlogs://") || p.starts_with("s3://");
-        if remote && sdk.is_none() {
-            sdk = Some(crate::aws::sdk_config(aws).await?);
-        }
-        if p.starts_with("cwlogs://") {
-            let client = aws_sdk_cloudwatchlogs::Client::new(sdk.as_ref().expect("set above"));
-            log.add_cwlogs(&client, p, window).await?;
-        } else if p.starts_with("s3://") {
-            let client = crate::aws::s3_client(sdk.as_ref().expect("set above"), aws);
-            log.add_s3(&client, p, window).await?;
-        } else {
-            log.add_path(std::path::Path::new(p), window)?;
-        }
-    }
+    let log = source::dns::read_all(paths, window, aws).await?;
     if log.lines == 0 {
         return Err(Error::Usage(format!(
             "--dns {}: no query log line found; give Route 53 Resolver query logs (AWSLogs/<account>/vpcdnsquerylogs/…)",
@@ -505,11 +483,19 @@ async fn load_dns(
             log.outside_window,
             log.rejected
         );
+        if log.blocked > 0 {
+            eprintln!(
+                "sageflow: DNS: {} queries blocked by DNS Firewall (their answers name nothing)",
+                log.blocked
+            );
+        }
         for r in &log.reject_samples {
             eprintln!("  rejected: {r}");
         }
     }
-    Ok(crate::enrich::DnsIndex::new(log.answers).listing_from(window.since))
+    Ok(crate::enrich::DnsIndex::new(log.answers)
+        .listing_from(window.since)
+        .read_from(paths.to_vec(), *window))
 }
 
 /// The inventory of `--inventory` (or none) with ip-ranges (built-in or `--ip-ranges`).

@@ -1,5 +1,5 @@
-//! `dns_answers`: every address `--dns`'s Resolver query logs answered, with the interface
-//! endpoint whose name was asked for and the workload that asked, so that a rule can
+//! `dns_answers`: every address `--dns`'s Resolver query logs answered a SageMaker
+//! workload, with the interface endpoint whose name was asked for and the workload, so that a rule can
 //! flag a resolution that bypassed an endpoint even when no traffic followed it. Empty
 //! without `--dns`, so that rules reading it run everywhere (and over an export).
 

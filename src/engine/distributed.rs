@@ -371,7 +371,12 @@ impl FlowsCodec {
         }
     }
 
-    fn enricher(&self, inv: &InventoryProto) -> DfResult<Arc<Enricher>> {
+    fn enricher(
+        &self,
+        inv: &InventoryProto,
+        region: Option<String>,
+        endpoint: Option<String>,
+    ) -> DfResult<Arc<Enricher>> {
         let mut kept = self.enrichers.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((_, e)) = kept.iter().find(|(d, _)| *d == inv.digest) {
             return Ok(e.clone());
@@ -388,7 +393,37 @@ impl FlowsCodec {
                 .map(|f| (f.name.clone(), f.bytes.as_slice().into())),
         };
         let rebuilt = crate::inventory::load::rebuild(&originals).map_err(DataFusionError::from)?;
-        let enricher = Arc::new(Enricher::new(Arc::new(rebuilt)));
+        let mut enricher = Enricher::new(Arc::new(rebuilt));
+        if !inv.dns_sources.is_empty() {
+            // The same answers as the coordinator's: the same sources over the same window
+            // (S3 and CloudWatch as the coordinator reached them, with this worker's
+            // credentials; local paths on storage both share).
+            let window = crate::decode::TimeWindow {
+                since: inv.dns_since,
+                until: inv.dns_until,
+            };
+            let aws = crate::aws::AwsOptions {
+                profile: self.aws.profile.clone(),
+                region: region.or_else(|| self.aws.region.clone()),
+                endpoint_url: endpoint.or_else(|| self.aws.endpoint_url.clone()),
+            };
+            let handle = tokio::runtime::Handle::try_current().map_err(|e| {
+                DataFusionError::Execution(format!("no async runtime for --dns: {e}"))
+            })?;
+            let log = tokio::task::block_in_place(|| {
+                handle.block_on(crate::source::dns::read_all(
+                    &inv.dns_sources,
+                    &window,
+                    &aws,
+                ))
+            })
+            .map_err(DataFusionError::from)?;
+            let index = crate::enrich::DnsIndex::new(log.answers)
+                .listing_from(window.since)
+                .read_from(inv.dns_sources.clone(), window);
+            enricher = enricher.with_dns(index);
+        }
+        let enricher = Arc::new(enricher);
         if kept.len() == KEPT_INVENTORIES {
             kept.remove(0);
         }
@@ -456,6 +491,11 @@ impl FlowsCodec {
                 name: name.clone(),
                 bytes: bytes.to_vec(),
             });
+        let dns = config
+            .enricher
+            .dns()
+            .and_then(|d| d.origin())
+            .unwrap_or((&[][..], Default::default()));
         let digest = {
             use sha2::{Digest, Sha256};
             let mut h = Sha256::new();
@@ -466,6 +506,11 @@ impl FlowsCodec {
                 h.update(&f.bytes);
             }
             h.update([u8::from(ip_ranges.is_some())]);
+            for s in dns.0 {
+                h.update((s.len() as u64).to_le_bytes());
+                h.update(s.as_bytes());
+            }
+            h.update(format!("{:?}", dns.1).as_bytes());
             format!("{:x}", h.finalize())
         };
         let mut formats: Vec<NamedFormat> = config
@@ -528,6 +573,9 @@ impl FlowsCodec {
                 digest,
                 files,
                 ip_ranges,
+                dns_sources: dns.0.to_vec(),
+                dns_since: dns.1.since,
+                dns_until: dns.1.until,
             }),
             aws_region: config.aws.region.clone(),
             aws_endpoint_url: config.aws.endpoint_url.clone(),
@@ -544,7 +592,11 @@ impl FlowsCodec {
             .inventory
             .as_ref()
             .ok_or_else(|| bad("message", &"no inventory"))?;
-        let enricher = self.enricher(inventory)?;
+        let enricher = self.enricher(
+            inventory,
+            msg.aws_region.clone(),
+            msg.aws_endpoint_url.clone(),
+        )?;
         let mut flow_log_formats = HashMap::new();
         for f in &msg.flow_log_formats {
             flow_log_formats.insert(f.id.clone(), layout(&f.format)?);
@@ -764,6 +816,14 @@ pub struct InventoryProto {
     pub files: Vec<NamedBytes>,
     #[prost(message, optional, tag = "3")]
     pub ip_ranges: Option<NamedBytes>,
+    /// `--dns`: the sources each worker reads again (the answers themselves could be
+    /// millions) over this window and its margin.
+    #[prost(string, repeated, tag = "4")]
+    pub dns_sources: Vec<String>,
+    #[prost(int64, optional, tag = "5")]
+    pub dns_since: Option<i64>,
+    #[prost(int64, optional, tag = "6")]
+    pub dns_until: Option<i64>,
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use crate::decode::TimeWindow;
 use crate::inventory::{EndpointType, Inventory};
 use crate::source::dns::DnsAnswer;
 
@@ -33,6 +34,9 @@ pub struct DnsIndex {
     /// Answers before this (the margin kept to name records at the window's start) name
     /// records but are not listed in `dns_answers`: they belong to an earlier scan.
     listed_from: Option<i64>,
+    /// The sources and window it was read from: what a distributed run's workers read
+    /// again to name their share of the records.
+    origin: Option<(Vec<String>, TimeWindow)>,
 }
 
 impl DnsIndex {
@@ -62,6 +66,17 @@ impl DnsIndex {
             }
         }
         index
+    }
+
+    /// Records the `--dns` sources and window the answers came from.
+    pub fn read_from(mut self, sources: Vec<String>, window: TimeWindow) -> Self {
+        self.origin = Some((sources, window));
+        self
+    }
+
+    /// The `--dns` sources and window, when known.
+    pub fn origin(&self) -> Option<(&[String], TimeWindow)> {
+        self.origin.as_ref().map(|(s, w)| (s.as_slice(), *w))
     }
 
     /// Lists only the answers from `since` on in [`Self::all`].

@@ -109,6 +109,11 @@ impl<T> Lived<T> {
 }
 
 impl Enricher {
+    /// The DNS answers `remote_name` comes from, if any.
+    pub fn dns(&self) -> Option<&DnsIndex> {
+        self.dns.as_ref()
+    }
+
     /// Names remote addresses from these DNS answers (`remote_name`).
     pub fn with_dns(mut self, dns: DnsIndex) -> Self {
         self.dns = Some(dns);
@@ -160,17 +165,23 @@ impl Enricher {
         Some((id, self.enis.get(id.as_ref())?))
     }
 
-    /// `--dns`'s answers, each with the interface endpoint of its VPC that serves the name
-    /// asked for, whether the answer is an interface endpoint's address, and the ENI (and
-    /// workload) that held the asking address then: the `dns_answers` table.
+    /// The answers SageMaker workloads got from `--dns`'s query logs, each with the
+    /// interface endpoint of its VPC that serves the name asked for, whether the answer is
+    /// an interface endpoint's address, and the ENI (and workload) that held the asking
+    /// address then: the `dns_answers` table. Other clients' answers (most of a VPC's
+    /// queries) name records but are not listed, so the table stays a fraction of them.
     pub fn dns_answers(&self) -> Vec<DnsAnswerRow<'_>> {
         let Some(dns) = &self.dns else {
             return Vec::new();
         };
         dns.all()
             .into_iter()
-            .map(|(vpc, addr, a)| {
-                let holder = self.addr_holder_at(a.client, Some(a.time));
+            .filter_map(|(vpc, addr, a)| {
+                let holder = self.addr_holder_at(a.client, Some(a.time))?;
+                (holder.1.owner.kind() == "sagemaker").then_some((vpc, addr, a, holder))
+            })
+            .map(|(vpc, addr, a, holder)| {
+                let holder = Some(holder);
                 DnsAnswerRow {
                     vpc,
                     addr,

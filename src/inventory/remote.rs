@@ -73,14 +73,13 @@ pub async fn add_cwlogs(
 
 /// What [`load_s3`] does, into `inv`; call [`load::finish`] once every source is added.
 pub async fn add_s3(inv: &mut Inventory, client: &Client, url: &str) -> Result<()> {
-    let (bucket, keys) = crate::source::s3::list_keys(client, url).await?;
+    let (bucket, mut keys) = crate::source::s3::list_keys(client, url).await?;
     if keys.is_empty() {
         return Err(Error::Inventory {
             file: url.to_string(),
             message: "no object under this prefix".to_string(),
         });
     }
-    let mut keys = keys;
     load::newest_first(&mut keys, |k| k.as_str());
     for key in keys {
         let name = format!("s3://{bucket}/{key}");

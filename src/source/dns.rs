@@ -8,7 +8,8 @@
 //! query logs": `version` (`1.100000`), `vpc_id`, `query_timestamp` (ISO 8601 UTC),
 //! `query_name` (with its trailing dot), `query_type`, `rcode`, `answers` (`Rdata`, `Type`,
 //! `Class`; a CNAME chain, then the A/AAAA records; none for NXDOMAIN), `srcaddr`,
-//! `srcport` (a string), and firewall fields when a DNS Firewall rule matched. Unknown keys
+//! `srcport` (a string), and firewall fields when a DNS Firewall rule matched (a `BLOCK`ed
+//! query's answer is the firewall's, not the name's: it names nothing). Unknown keys
 //! are ignored. A line that is not such an object is rejected and counted, naming its file
 //! and line, as flow records are.
 
@@ -44,6 +45,8 @@ pub struct DnsLog {
     pub lines: u64,
     /// Queries with no address in their answer (NXDOMAIN, or only a CNAME).
     pub unanswered: u64,
+    /// Queries a DNS Firewall rule blocked (`firewall_rule_action` BLOCK).
+    pub blocked: u64,
     /// Queries outside the time window (and its margin): not kept.
     pub outside_window: u64,
     pub rejected: u64,
@@ -57,6 +60,35 @@ pub struct DnsLog {
 /// the address for as long as its connections and caches last.
 pub const MARGIN_SECS: i64 = 3600;
 const SAMPLES: usize = 5;
+
+/// Reads every `--dns` source (a local file or folder, `s3://bucket/prefix`,
+/// `cwlogs://group`) over `window` and its margin: on the coordinator, and on each worker
+/// of a distributed run. One AWS configuration serves every remote source, made when the
+/// first one needs it.
+pub async fn read_all(
+    paths: &[String],
+    window: &TimeWindow,
+    aws: &crate::aws::AwsOptions,
+) -> Result<DnsLog> {
+    let mut log = DnsLog::default();
+    let mut sdk = None;
+    for p in paths {
+        let remote = p.starts_with("cwlogs://") || p.starts_with("s3://");
+        if remote && sdk.is_none() {
+            sdk = Some(crate::aws::sdk_config(aws).await?);
+        }
+        if p.starts_with("cwlogs://") {
+            let client = aws_sdk_cloudwatchlogs::Client::new(sdk.as_ref().expect("set above"));
+            log.add_cwlogs(&client, p, window).await?;
+        } else if p.starts_with("s3://") {
+            let client = crate::aws::s3_client(sdk.as_ref().expect("set above"), aws);
+            log.add_s3(&client, p, window).await?;
+        } else {
+            log.add_path(Path::new(p), window)?;
+        }
+    }
+    Ok(log)
+}
 
 impl DnsLog {
     /// Reads one file's bytes (gzip or plain), named `name`.
@@ -83,6 +115,7 @@ impl DnsLog {
             Ok(Parsed::Answers(a)) if a.is_empty() => self.unanswered += 1,
             Ok(Parsed::Answers(a)) => self.answers.extend(a),
             Ok(Parsed::Outside) => self.outside_window += 1,
+            Ok(Parsed::Blocked) => self.blocked += 1,
             Err(why) => {
                 self.rejected += 1;
                 if self.reject_samples.len() < SAMPLES {
@@ -159,6 +192,7 @@ impl DnsLog {
 enum Parsed {
     Answers(Vec<DnsAnswer>),
     Outside,
+    Blocked,
 }
 
 /// The answers of one line, logged at `at` (source, line number).
@@ -195,6 +229,9 @@ fn parse(
         || window.until.is_some_and(|u| time > u)
     {
         return Ok(Parsed::Outside);
+    }
+    if o.get("firewall_rule_action").and_then(Value::as_str) == Some("BLOCK") {
+        return Ok(Parsed::Blocked);
     }
     let name = name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase();
     let vpc = match vpcs.get(vpc) {
@@ -270,5 +307,21 @@ not json
         assert_eq!(&*a.name, "api.sagemaker.us-east-1.amazonaws.com");
         assert_eq!(a.addr, "52.94.1.1".parse::<IpAddr>().unwrap());
         assert_eq!(a.time, 1_795_168_800);
+        assert_eq!((&*a.source, a.line), ("q.log", 1));
+    }
+
+    /// DNS Firewall's fields: an ALERT is an ordinary answer; a BLOCK that overrode the
+    /// answer with its own CNAME names nothing (the address is the firewall's choice).
+    #[test]
+    fn firewall_alerts_name_and_blocks_do_not() {
+        let lines = r#"{"version":"1.100000","vpc_id":"vpc-0a","query_timestamp":"2026-11-20T10:00:00Z","query_name":"pypi.org.","query_type":"A","query_class":"IN","rcode":"NOERROR","answers":[{"Rdata":"151.101.0.223","Type":"A","Class":"IN"}],"srcaddr":"10.20.1.10","srcport":"53210","transport":"UDP","firewall_rule_action":"ALERT","firewall_rule_group_id":"rslvr-frg-0a1b2c3d4e5f6789","firewall_domain_list_id":"rslvr-fdl-0a1b2c3d4e5f6789"}
+{"version":"1.100000","vpc_id":"vpc-0a","query_timestamp":"2026-11-20T10:00:01Z","query_name":"exfil.example.com.","query_type":"A","query_class":"IN","rcode":"NOERROR","answers":[{"Rdata":"blocked.internal.","Type":"CNAME","Class":"IN"},{"Rdata":"10.20.9.9","Type":"A","Class":"IN"}],"srcaddr":"10.20.1.10","srcport":"53211","transport":"UDP","firewall_rule_action":"BLOCK","firewall_rule_group_id":"rslvr-frg-0a1b2c3d4e5f6789","firewall_domain_list_id":"rslvr-fdl-0b1b2c3d4e5f6789"}
+"#;
+        let mut log = DnsLog::default();
+        log.add_file("fw.log", lines.as_bytes(), &TimeWindow::default())
+            .unwrap();
+        assert_eq!((log.lines, log.rejected, log.blocked), (2, 0, 1));
+        let names: Vec<&str> = log.answers.iter().map(|a| &*a.name).collect();
+        assert_eq!(names, ["pypi.org"]);
     }
 }

@@ -905,3 +905,59 @@ print(s3.list_objects_v2(Bucket="{BUCKET}", Prefix="state/").get("KeyCount", 0))
         String::from_utf8(want.stdout).unwrap()
     );
 }
+
+/// `--dns` on the cluster: each worker reads the query logs the coordinator names and
+/// names its share of the records, so the names and every finding (private-dns-bypass's
+/// included) are the in-process run's.
+#[test]
+fn dns_names_on_worker_processes() {
+    let r = root();
+    let dir = tempfile::tempdir().unwrap();
+    let workers: Vec<WorkerProcess> = (0..2)
+        .map(|i| WorkerProcess::start(dir.path(), i))
+        .collect();
+    let list = addresses(&workers);
+    let run = |args: &[&str], workers: Option<&str>| {
+        let mut cmd = sageflow();
+        cmd.args(args)
+            .arg(r.join("sample-logs/v5-custom"))
+            .arg("--inventory")
+            .arg(r.join("sample-logs/inventory"))
+            .arg("--dns")
+            .arg(r.join("sample-logs/dns"));
+        if let Some(w) = workers {
+            cmd.args(["--workers", w]);
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let names = [
+        "query",
+        "--format",
+        "csv",
+        "--sql",
+        "SELECT remote_name, remote_name_source, remote_name_endpoint, count(*) AS n FROM flows \
+         WHERE remote_name IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+    ];
+    let (code, want, err) = run(&names, None);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, got, err) = run(&names, Some(&list));
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(got, want);
+    assert!(
+        want.contains("api.sagemaker.us-east-1.amazonaws.com,dns_same_client"),
+        "{want}"
+    );
+
+    let scan = ["scan", "--format", "json", "--group-by", "flow"];
+    let (code, want, err) = run(&scan, None);
+    assert_eq!(code, Some(1), "{err}");
+    let (code, got, err) = run(&scan, Some(&list));
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(got, want);
+    assert_eq!(want.matches("\"private-dns-bypass\"").count(), 2, "{want}");
+}

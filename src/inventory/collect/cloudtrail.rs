@@ -33,30 +33,28 @@ pub(super) async fn collect_trail(
             .lookup_attributes(attribute)
             .start_time(DateTime::from_secs(since))
             .end_time(DateTime::from_secs(until));
-        let Some(events) = all_pages!(OP, request, events, Clone::clone) else {
-            return Ok(None);
-        };
-        for e in events {
-            // CreateTags of every other kind of resource: not an ENI's.
+        // CreateTags of every other kind of resource (instances, volumes, …) are not an
+        // ENI's: dropped as the pages come.
+        let keep = |e: &aws_sdk_cloudtrail::types::Event| {
             let of_eni = e
                 .resources()
                 .iter()
                 .any(|r| r.resource_name().is_some_and(|n| n.starts_with("eni-")));
-            if name == "CreateTags" && !of_eni {
-                continue;
-            }
-            let Some(text) = e.cloud_trail_event() else {
-                continue;
-            };
-            let record: Value = serde_json::from_str(text).map_err(|err| {
-                Error::source(
-                    OP,
-                    format!(
-                        "event {} ({name}) holds no JSON record: {err}",
-                        e.event_id().unwrap_or("?")
-                    ),
+            (name != "CreateTags" || of_eni).then(|| {
+                (
+                    e.event_id().unwrap_or("?").to_string(),
+                    e.cloud_trail_event().map(str::to_string),
                 )
-            })?;
+            })
+        };
+        let Some(events) = all_pages!(OP, request, events, keep) else {
+            return Ok(None);
+        };
+        for (id, text) in events.into_iter().flatten() {
+            let record: Value = text
+                .ok_or_else(|| "holds no CloudTrailEvent".to_string())
+                .and_then(|t| serde_json::from_str(&t).map_err(|e| format!("is not JSON: {e}")))
+                .map_err(|why| Error::source(OP, format!("event {id} ({name}) {why}")))?;
             records.push(record);
         }
     }
