@@ -405,18 +405,21 @@ fn a_vpc_restricts_the_ec2_documents() {
     assert!(inv.warnings.is_empty(), "{:#?}", inv.warnings);
 }
 
-/// A stand-in for AWS that answers every request with `status` and a body in the
-/// service's error format (JSON for SageMaker, whose requests carry X-Amz-Target; XML
-/// for EC2); returns its endpoint.
-fn fake_aws(status: &'static str, json_body: &'static str, xml_body: &'static str) -> String {
+/// A stand-in for AWS on loopback: `answer` gets each request's lower-cased head and its
+/// body and returns (status, content type, body); returns the endpoint.
+fn fake_http(
+    answer: impl Fn(&str, &[u8]) -> (&'static str, &'static str, String) + Send + Sync + 'static,
+) -> String {
     use std::io::{BufRead, BufReader, Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
+    let answer = std::sync::Arc::new(answer);
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
+            let answer = answer.clone();
             std::thread::spawn(move || {
                 let mut reader = BufReader::new(&stream);
-                let (mut length, mut json) = (0usize, false);
+                let (mut length, mut head) = (0usize, String::new());
                 loop {
                     let mut line = String::new();
                     if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
@@ -426,15 +429,11 @@ fn fake_aws(status: &'static str, json_body: &'static str, xml_body: &'static st
                     if let Some(v) = lower.strip_prefix("content-length:") {
                         length = v.trim().parse().unwrap_or(0);
                     }
-                    json |= lower.starts_with("x-amz-target:");
+                    head += &lower;
                 }
                 let mut body = vec![0; length];
                 let _ = reader.read_exact(&mut body);
-                let (kind, text) = if json {
-                    ("application/x-amz-json-1.1", json_body)
-                } else {
-                    ("text/xml", xml_body)
-                };
+                let (status, kind, text) = answer(&head, &body);
                 let _ = write!(
                     &stream,
                     "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
@@ -444,6 +443,19 @@ fn fake_aws(status: &'static str, json_body: &'static str, xml_body: &'static st
         }
     });
     endpoint
+}
+
+/// A stand-in for AWS that answers every request with `status` and a body in the
+/// service's error format (JSON for SageMaker, whose requests carry X-Amz-Target; XML
+/// for EC2); returns its endpoint.
+fn fake_aws(status: &'static str, json_body: &'static str, xml_body: &'static str) -> String {
+    fake_http(move |head, _| {
+        if head.contains("x-amz-target:") {
+            (status, "application/x-amz-json-1.1", json_body.to_string())
+        } else {
+            (status, "text/xml", xml_body.to_string())
+        }
+    })
 }
 
 #[test]
@@ -701,60 +713,32 @@ fn dated_collects_into_s3_are_snapshots_over_time() {
 }
 
 /// A stand-in for CloudTrail's `LookupEvents` (moto does not implement it): events by
-/// name, `CreateNetworkInterface` over two pages; every other call answers 501, which the
-/// collection skips.
+/// (name, page token); every other call answers 501, which the collection skips.
 fn fake_cloudtrail(events: std::collections::HashMap<(String, String), String>) -> String {
-    use std::io::{BufRead, BufReader, Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
-    let events = std::sync::Arc::new(events);
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let events = events.clone();
-            std::thread::spawn(move || {
-                let mut reader = BufReader::new(&stream);
-                let (mut length, mut lookup) = (0usize, false);
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
-                    }
-                    let lower = line.to_ascii_lowercase();
-                    if let Some(v) = lower.strip_prefix("content-length:") {
-                        length = v.trim().parse().unwrap_or(0);
-                    }
-                    lookup |= lower.starts_with("x-amz-target:") && lower.contains("lookupevents");
-                }
-                let mut body = vec![0; length];
-                let _ = reader.read_exact(&mut body);
-                let (status, text) = if lookup {
-                    let req: Value = serde_json::from_slice(&body).unwrap_or_default();
-                    assert!(
-                        req["StartTime"].is_number() && req["EndTime"].is_number(),
-                        "{req}"
-                    );
-                    let name = req["LookupAttributes"][0]["AttributeValue"]
-                        .as_str()
-                        .unwrap_or("")
-                        .to_string();
-                    let page = req["NextToken"].as_str().unwrap_or("").to_string();
-                    let text = events
-                        .get(&(name, page))
-                        .cloned()
-                        .unwrap_or_else(|| r#"{"Events": []}"#.to_string());
-                    ("200 OK", text)
-                } else {
-                    ("501 Not Implemented", "{}".to_string())
-                };
-                let _ = write!(
-                    &stream,
-                    "HTTP/1.1 {status}\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
-                    text.len()
-                );
-            });
+    fake_http(move |head, body| {
+        if !(head.contains("x-amz-target:") && head.contains("lookupevents")) {
+            return (
+                "501 Not Implemented",
+                "application/x-amz-json-1.1",
+                "{}".to_string(),
+            );
         }
-    });
-    endpoint
+        let req: Value = serde_json::from_slice(body).unwrap_or_default();
+        assert!(
+            req["StartTime"].is_number() && req["EndTime"].is_number(),
+            "{req}"
+        );
+        let name = req["LookupAttributes"][0]["AttributeValue"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        let page = req["NextToken"].as_str().unwrap_or("").to_string();
+        let text = events
+            .get(&(name, page))
+            .cloned()
+            .unwrap_or_else(|| r#"{"Events": []}"#.to_string());
+        ("200 OK", "application/x-amz-json-1.1", text)
+    })
 }
 
 /// `inventory collect --cloudtrail`: the ENI events of CloudTrail's event history (every

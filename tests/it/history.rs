@@ -191,6 +191,21 @@ fn owners(rows: &[Value]) -> Vec<(String, i64, String, String)> {
         .collect()
 }
 
+/// Whatever the history comes from: each job's ENI record and NAT leg belongs to the job
+/// that held the (reused) address then; the record after train-a's ENI was gone, to none.
+fn the_jobs_owners() -> Vec<(String, i64, String, String)> {
+    let o = |eni: &str, at: i64, kind: &str, res: &str| {
+        (eni.to_string(), at, kind.to_string(), res.to_string())
+    };
+    vec![
+        o("eni-0ct0000000000000a", 600, "sagemaker", "train-a"),
+        o(NAT_ENI, 1200, "nat_gateway", "train-a"),
+        o("eni-0ct0000000000000b", 4200, "sagemaker", "train-b"),
+        o(NAT_ENI, 4800, "nat_gateway", "train-b"),
+        o("eni-0ct0000000000000a", 7200, "unknown", "-"),
+    ]
+}
+
 #[test]
 fn deleted_job_enis_and_a_reused_address_are_attributed_from_cloudtrail() {
     let dir = tempfile::tempdir().unwrap();
@@ -207,19 +222,7 @@ fn deleted_job_enis_and_a_reused_address_are_attributed_from_cloudtrail() {
 
     let (inventory, logs) = fixture(&dir.path().join("after"), true);
     let rows = query(&inventory, &logs);
-    let o = |eni: &str, at: i64, kind: &str, res: &str| {
-        (eni.to_string(), at, kind.to_string(), res.to_string())
-    };
-    assert_eq!(
-        owners(&rows),
-        vec![
-            o("eni-0ct0000000000000a", 600, "sagemaker", "train-a"),
-            o(NAT_ENI, 1200, "nat_gateway", "train-a"),
-            o("eni-0ct0000000000000b", 4200, "sagemaker", "train-b"),
-            o(NAT_ENI, 4800, "nat_gateway", "train-b"),
-            o("eni-0ct0000000000000a", 7200, "unknown", "-"),
-        ]
-    );
+    assert_eq!(owners(&rows), the_jobs_owners());
     let first = &rows[0];
     assert_eq!(first["attribution"], "eni_history");
     assert_eq!(first["leaves_vpc"], true);
@@ -360,20 +363,7 @@ for d, _, files in os.walk(base):
     assert_eq!(code, Some(0), "{err}");
     assert!(!err.contains("Digest"), "{err}");
     let rows: Vec<Value> = serde_json::from_str(&out).unwrap();
-    let got: Vec<(String, i64, String, String)> = owners(&rows);
-    let o = |eni: &str, at: i64, kind: &str, res: &str| {
-        (eni.to_string(), at, kind.to_string(), res.to_string())
-    };
-    assert_eq!(
-        got,
-        vec![
-            o("eni-0ct0000000000000a", 600, "sagemaker", "train-a"),
-            o(NAT_ENI, 1200, "nat_gateway", "train-a"),
-            o("eni-0ct0000000000000b", 4200, "sagemaker", "train-b"),
-            o(NAT_ENI, 4800, "nat_gateway", "train-b"),
-            o("eni-0ct0000000000000a", 7200, "unknown", "-"),
-        ]
-    );
+    assert_eq!(owners(&rows), the_jobs_owners());
     assert_eq!(rows[0]["attribution"], "eni_history");
 
     // As most accounts keep them: the describe-* output on disk, the organisation trail's
@@ -395,7 +385,7 @@ for d, _, files in os.walk(base):
     ]);
     assert_eq!(code, Some(0), "{err}");
     let rows: Vec<Value> = serde_json::from_str(&out).unwrap();
-    assert_eq!(owners(&rows), got);
+    assert_eq!(owners(&rows), the_jobs_owners());
 
     // A prefix with nothing under it is an error naming it, not an empty inventory.
     let (code, _, err) = moto.run(&[
@@ -478,19 +468,7 @@ fn dated_inventory_snapshots_attribute_enis_gone_from_the_newest() {
         .unwrap();
     }
     let rows = query(&inventory, &logs);
-    let o = |eni: &str, at: i64, kind: &str, res: &str| {
-        (eni.to_string(), at, kind.to_string(), res.to_string())
-    };
-    assert_eq!(
-        owners(&rows),
-        vec![
-            o("eni-0ct0000000000000a", 600, "sagemaker", "train-a"),
-            o(NAT_ENI, 1200, "nat_gateway", "train-a"),
-            o("eni-0ct0000000000000b", 4200, "sagemaker", "train-b"),
-            o(NAT_ENI, 4800, "nat_gateway", "train-b"),
-            o("eni-0ct0000000000000a", 7200, "unknown", "-"),
-        ]
-    );
+    assert_eq!(owners(&rows), the_jobs_owners());
     assert_eq!(rows[0]["attribution"], "eni_history");
 
     let out = sageflow()
