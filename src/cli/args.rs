@@ -302,7 +302,8 @@ pub struct InputArgs {
     /// Route 53 Resolver query logs that name remote addresses (`remote_name`): a file, a
     /// directory or an s3://bucket/prefix of NDJSON (gzip or plain), or a
     /// cwlogs://LOG-GROUP; repeatable. Answers
-    /// from an hour before --since on are kept in memory (about 100 bytes each).
+    /// from an hour before --since on are kept in memory (about 120 bytes each); with
+    /// --workers, each worker reads the same sources.
     #[arg(long, value_name = "PATH")]
     pub dns: Vec<String>,
 
