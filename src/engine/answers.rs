@@ -35,9 +35,7 @@ pub(super) fn batch(enricher: &Enricher) -> Result<RecordBatch> {
     let (mut time, mut line, mut to_endpoint) = (Vec::new(), Vec::new(), Vec::new());
     for r in &rows {
         let a = r.answer;
-        let resource = r
-            .owner
-            .and_then(|o| o.resource_ref(Some(a.time), Some(a.time)));
+        let resource = r.owner.resource_ref(Some(a.time), Some(a.time));
         let s = |v: Option<&str>| v.map(str::to_string);
         let vals = [
             Some(r.vpc.to_string()),
@@ -45,15 +43,14 @@ pub(super) fn batch(enricher: &Enricher) -> Result<RecordBatch> {
             Some(a.name.to_string()),
             Some(r.addr.to_string()),
             s(r.endpoint),
-            s(r.eni),
-            Some(r.owner.map_or("unknown", |o| o.kind()).to_string()),
+            Some(r.eni.to_string()),
+            Some(r.owner.kind().to_string()),
             s(resource.as_ref().and_then(|x| x.rtype)),
             s(resource.as_ref().and_then(|x| x.name)),
             s(resource.as_ref().and_then(|x| x.user_profile)),
             s(resource.as_ref().and_then(|x| x.candidates.as_deref())),
-            r.eni
-                .map(|_| if r.from_trail { "eni_history" } else { "eni" }.to_string()),
-            s(r.rule),
+            Some(if r.from_trail { "eni_history" } else { "eni" }.to_string()),
+            Some(r.rule.to_string()),
             s(r.document),
             Some(a.source.to_string()),
         ];

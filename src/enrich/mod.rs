@@ -177,23 +177,19 @@ impl Enricher {
         dns.all()
             .into_iter()
             .filter_map(|(vpc, addr, a)| {
-                let holder = self.addr_holder_at(a.client, Some(a.time))?;
-                (holder.1.owner.kind() == "sagemaker").then_some((vpc, addr, a, holder))
-            })
-            .map(|(vpc, addr, a, holder)| {
-                let holder = Some(holder);
-                DnsAnswerRow {
+                let (eni, e) = self.addr_holder_at(a.client, Some(a.time))?;
+                (e.owner.kind() == "sagemaker").then(|| DnsAnswerRow {
                     vpc,
                     addr,
                     answer: a,
                     endpoint: self.endpoint_names.endpoint_for(vpc, &a.name),
                     to_endpoint: self.endpoint_addrs.contains_key(&addr),
-                    eni: holder.map(|(id, _)| id),
-                    owner: holder.map(|(_, e)| &e.owner),
-                    rule: holder.map(|(_, e)| e.rule),
-                    document: holder.and_then(|(_, e)| e.document.as_deref()),
-                    from_trail: holder.is_some_and(|(_, e)| e.from_trail),
-                }
+                    eni,
+                    owner: &e.owner,
+                    rule: e.rule,
+                    document: e.document.as_deref(),
+                    from_trail: e.from_trail,
+                })
             })
             .collect()
     }
@@ -206,10 +202,11 @@ pub struct DnsAnswerRow<'a> {
     pub answer: &'a dns::Answer,
     pub endpoint: Option<&'a str>,
     pub to_endpoint: bool,
-    pub eni: Option<&'a str>,
-    pub owner: Option<&'a Owner>,
+    /// The SageMaker workload's ENI that held the asking address then.
+    pub eni: &'a str,
+    pub owner: &'a Owner,
     /// `attribution_rule` and `attribution_document` of that ENI.
-    pub rule: Option<&'static str>,
+    pub rule: &'static str,
     pub document: Option<&'a str>,
     pub from_trail: bool,
 }
