@@ -2009,6 +2009,9 @@ def write_readme(files, members, totals, counts, findings, pq_rel, nrows_by_rule
     a("* S3 bucket names resolve through the CNAME `%s` to the S3 addresses the flows use;" % S3_CNAME)
     a("* alice's `sts.amazonaws.com` (c) has an AAAA query answered with no record (NOERROR, no answers); "
       "train-c's NXDOMAIN for `mirror.internal.example` has no answers;")
+    a("* Studio (STUDIO-1) asked for `runtime.sagemaker.us-east-1.amazonaws.com` at 11:36:40, got the public "
+      "54.239.28.85 through the forwarding rule and never connected to it (l): private-dns-bypass from the DNS "
+      "log alone;")
     a("* processing job proc-1 never queries (its JVM resolved everything before the logs start), so its "
       "records are named from other clients' answers (`dns_same_vpc`) or not at all; NFS to EFS and traffic "
       "between ENIs by address are not named.")
