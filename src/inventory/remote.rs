@@ -31,40 +31,34 @@ pub async fn add_cwlogs(
     client: &aws_sdk_cloudwatchlogs::Client,
     url: &str,
 ) -> Result<()> {
-    use futures::StreamExt;
+    // Each stream's ENI events (few), by stream, until every event is read.
+    let mut by_stream: std::collections::BTreeMap<String, Vec<serde_json::Value>> =
+        Default::default();
     let all = crate::decode::TimeWindow::default();
-    let (streams, _) = crate::source::cloudwatch::list(client, url, &all).await?;
-    if streams.is_empty() {
+    let streams = crate::source::cloudwatch::each_message(client, url, &all, |name, n, message| {
+        let bad = |why: String| Error::Inventory {
+            file: name.to_string(),
+            message: format!("event {n} is not a CloudTrail record ({why})"),
+        };
+        let record: serde_json::Value =
+            serde_json::from_str(message).map_err(|e| bad(format!("JSON: {e}")))?;
+        if !record.is_object() {
+            return Err(bad("an object".to_string()));
+        }
+        let kept = by_stream.entry(name.to_string()).or_default();
+        if load::is_eni_event(&record) {
+            kept.push(record);
+        }
+        Ok(())
+    })
+    .await?;
+    if streams == 0 {
         return Err(Error::Inventory {
             file: url.to_string(),
             message: "no log stream in this group".to_string(),
         });
     }
-    for o in streams {
-        let Some(loc) = &o.cw else { continue };
-        let name = format!("cwlogs://{}/{}", loc.group, loc.stream);
-        let mut records = Vec::new();
-        let mut n = 0u64;
-        let mut pages = std::pin::pin!(crate::source::cloudwatch::pages(client, loc, &all));
-        while let Some(page) = pages.next().await {
-            for (_, _, message) in page? {
-                n += 1;
-                let record: serde_json::Value =
-                    serde_json::from_str(&message).map_err(|e| Error::Inventory {
-                        file: name.clone(),
-                        message: format!("event {n} is not a CloudTrail record (JSON): {e}"),
-                    })?;
-                if !record.is_object() {
-                    return Err(Error::Inventory {
-                        file: name.clone(),
-                        message: format!("event {n} is not a CloudTrail record (an object)"),
-                    });
-                }
-                if load::is_eni_event(&record) {
-                    records.push(record);
-                }
-            }
-        }
+    for (name, records) in by_stream {
         let doc = serde_json::json!({ "Records": records });
         load::add_file(inv, &name, doc.to_string().as_bytes())?;
     }

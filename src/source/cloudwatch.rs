@@ -132,6 +132,36 @@ pub async fn list(
 /// One page of a stream's events: (timestamp ms, event id, message).
 pub type Page = Vec<(i64, String, String)>;
 
+/// Every event of every stream of `url` over `window`, in order, for a group of documents
+/// read whole (a trail's events, DNS query logs): `each(stream, n, message)` with the
+/// stream's name (`cwlogs://group/stream`) and the event's number in it from 1. Returns
+/// the number of streams.
+pub async fn each_message(
+    client: &Client,
+    url: &str,
+    window: &TimeWindow,
+    mut each: impl FnMut(&std::sync::Arc<str>, u64, &str) -> Result<()>,
+) -> Result<usize> {
+    use futures::StreamExt;
+    let (streams, _) = list(client, url, window).await?;
+    let mut read = 0;
+    for o in streams {
+        let Some(loc) = &o.cw else { continue };
+        read += 1;
+        let name: std::sync::Arc<str> =
+            std::sync::Arc::from(format!("cwlogs://{}/{}", loc.group, loc.stream));
+        let mut n = 0;
+        let mut pages = std::pin::pin!(pages(client, loc, window));
+        while let Some(page) = pages.next().await {
+            for (_, _, message) in page? {
+                n += 1;
+                each(&name, n, &message)?;
+            }
+        }
+    }
+    Ok(read)
+}
+
 /// Pages of FilterLogEvents for one stream over the window (with the start margin).
 pub fn pages(
     client: &Client,

@@ -133,25 +133,16 @@ impl DnsLog {
         url: &str,
         window: &TimeWindow,
     ) -> Result<()> {
-        use futures::StreamExt;
         let wide = TimeWindow {
             since: window.since.map(|s| s - MARGIN_SECS),
             until: window.until,
         };
-        let (streams, _) = super::cloudwatch::list(client, url, &wide).await?;
-        for o in streams {
-            let Some(loc) = &o.cw else { continue };
-            let name: Arc<str> = Arc::from(format!("cwlogs://{}/{}", loc.group, loc.stream));
-            self.files += 1;
-            let mut n = 0;
-            let mut pages = std::pin::pin!(super::cloudwatch::pages(client, loc, &wide));
-            while let Some(page) = pages.next().await {
-                for (_, _, message) in page? {
-                    n += 1;
-                    self.add_line(&name, n, message.as_bytes(), window);
-                }
-            }
-        }
+        let streams = super::cloudwatch::each_message(client, url, &wide, |name, n, message| {
+            self.add_line(name, n as usize, message.as_bytes(), window);
+            Ok(())
+        })
+        .await?;
+        self.files += streams;
         Ok(())
     }
 
