@@ -156,6 +156,26 @@ pub async fn fetch(url: &str) -> crate::error::Result<Vec<u8>> {
     Ok(body.to_vec())
 }
 
+/// One AWS configuration for every remote source of a list, made when the first one needs
+/// it (a list of local paths needs no credentials or region).
+pub struct OnDemand<'a> {
+    opts: &'a AwsOptions,
+    sdk: tokio::sync::OnceCell<SdkConfig>,
+}
+
+impl<'a> OnDemand<'a> {
+    pub fn new(opts: &'a AwsOptions) -> Self {
+        OnDemand {
+            opts,
+            sdk: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    pub async fn get(&self) -> crate::error::Result<&SdkConfig> {
+        self.sdk.get_or_try_init(|| sdk_config(self.opts)).await
+    }
+}
+
 pub async fn sdk_config(opts: &AwsOptions) -> crate::error::Result<SdkConfig> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(retry_config())

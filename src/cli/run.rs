@@ -507,18 +507,12 @@ pub(super) async fn load_inventory(
 ) -> Result<Inventory> {
     use crate::inventory::load;
     let mut inv = load::empty(src.ip_ranges.as_deref())?;
-    // One AWS configuration for every remote source, made when the first one needs it.
-    let mut sdk = None;
+    let sdk = crate::aws::OnDemand::new(aws);
     for path in &src.inventory {
         let text = path.to_string_lossy();
-        let remote = text == "live" || text.starts_with("s3://") || text.starts_with("cwlogs://");
-        if remote && sdk.is_none() {
-            sdk = Some(crate::aws::sdk_config(aws).await?);
-        }
-        let sdk = sdk.as_ref();
         if text == "live" {
-            let sdk = sdk.expect("made above");
-            let docs = crate::inventory::collect::collect(sdk, None, None, None).await?;
+            let docs =
+                crate::inventory::collect::collect(sdk.get().await?, None, None, None).await?;
             for (name, doc) in docs {
                 // As bytes, so that the workers of a distributed run get the same documents.
                 let bytes = serde_json::to_vec(&doc).map_err(|e| Error::Inventory {
@@ -528,10 +522,10 @@ pub(super) async fn load_inventory(
                 load::add_file(&mut inv, &format!("live:{name}"), &bytes)?;
             }
         } else if text.starts_with("s3://") {
-            let client = crate::aws::s3_client(sdk.expect("made above"), aws);
+            let client = crate::aws::s3_client(sdk.get().await?, aws);
             crate::inventory::remote::add_s3(&mut inv, &client, &text).await?;
         } else if text.starts_with("cwlogs://") {
-            let client = aws_sdk_cloudwatchlogs::Client::new(sdk.expect("made above"));
+            let client = aws_sdk_cloudwatchlogs::Client::new(sdk.get().await?);
             crate::inventory::remote::add_cwlogs(&mut inv, &client, &text).await?;
         } else {
             load::add_path(&mut inv, path)?;

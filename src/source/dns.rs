@@ -63,25 +63,20 @@ const SAMPLES: usize = 5;
 
 /// Reads every `--dns` source (a local file or folder, `s3://bucket/prefix`,
 /// `cwlogs://group`) over `window` and its margin: on the coordinator, and on each worker
-/// of a distributed run. One AWS configuration serves every remote source, made when the
-/// first one needs it.
+/// of a distributed run.
 pub async fn read_all(
     paths: &[String],
     window: &TimeWindow,
     aws: &crate::aws::AwsOptions,
 ) -> Result<DnsLog> {
     let mut log = DnsLog::default();
-    let mut sdk = None;
+    let sdk = crate::aws::OnDemand::new(aws);
     for p in paths {
-        let remote = p.starts_with("cwlogs://") || p.starts_with("s3://");
-        if remote && sdk.is_none() {
-            sdk = Some(crate::aws::sdk_config(aws).await?);
-        }
         if p.starts_with("cwlogs://") {
-            let client = aws_sdk_cloudwatchlogs::Client::new(sdk.as_ref().expect("set above"));
+            let client = aws_sdk_cloudwatchlogs::Client::new(sdk.get().await?);
             log.add_cwlogs(&client, p, window).await?;
         } else if p.starts_with("s3://") {
-            let client = crate::aws::s3_client(sdk.as_ref().expect("set above"), aws);
+            let client = crate::aws::s3_client(sdk.get().await?, aws);
             log.add_s3(&client, p, window).await?;
         } else {
             log.add_path(Path::new(p), window)?;
