@@ -12,7 +12,18 @@ import logging
 import os
 import sys
 
+import datetime
+
+import moto.logs.models
 from moto.server import ThreadedMotoServer
+
+# CloudWatch Logs takes only events of the last 14 days (PutLogEvents rejects older ones,
+# as AWS does), and the tests' events are the sample's records, stamped 2026-11-20. The
+# logs backend reads its clock for that check alone, so it reads the day after the
+# sample, whatever the date the tests run on; the rest of moto keeps the real clock.
+SAMPLE_NOW = datetime.datetime(2026, 11, 21)
+assert hasattr(moto.logs.models, "utcnow"), "moto's logs backend no longer reads utcnow: update moto_server.py"
+moto.logs.models.utcnow = lambda: SAMPLE_NOW
 
 
 def main() -> None:
