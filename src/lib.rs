@@ -14,7 +14,8 @@
 //!    read);
 //! 5. [`engine`] (the DataFusion `flows` table, what user SQL may do), then [`export`]
 //!    (partitioned Parquet, its commit protocol);
-//! 6. [`scan`] (rules, findings, suppressions, SARIF, `--state`);
+//! 6. [`scan`] (rules, findings, suppressions, SARIF, `--state`), then [`html`] (the
+//!    report page of a scan: its aggregations, charts and findings);
 //! 7. [`cli`] (one file per command, output);
 //!
 //! then the binary, `main.rs`. The fuzz harnesses (`fuzzing`, behind the `fuzzing`
@@ -32,6 +33,7 @@ pub mod format;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod generate;
+pub mod html;
 pub mod inventory;
 pub mod scan;
 pub mod scratch;

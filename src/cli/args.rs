@@ -44,6 +44,10 @@ pub enum Command {
     Query(QueryArgs),
     /// Run the compliance rules; exit 1 when there are findings.
     Scan(ScanArgs),
+    /// Scan, and write what it found as one self-contained HTML page with charts (verdict,
+    /// bytes over time per workload, findings timeline, destinations, log coverage, findings
+    /// table); exit codes as scan's.
+    Report(ReportArgs),
     /// Write the enriched flows as Hive-partitioned Parquet (or print a CREATE TABLE for it).
     Export(ExportArgs),
     /// List the compliance rules and reports (bundled and from --rules DIR).
@@ -244,6 +248,64 @@ pub struct ScanArgs {
     /// CloudWatch events that arrived later than --cw-overlap.
     #[arg(long, requires = "state")]
     pub full_coverage: bool,
+
+    /// With --format html: findings of each rule listed in the page's table (the charts and
+    /// counts include every one); 0 lists them all.
+    #[arg(long, value_name = "N", default_value_t = crate::html::TABLE_FINDINGS_PER_RULE)]
+    pub findings_per_rule: usize,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  sageflow report sample-logs/v5-custom --inventory sample-logs/inventory --dns sample-logs/dns --out report.html\n\nThe page opens offline (no request leaves it): charts are SVG, its style and script are inline. It is made from aggregations planned with the rules, over the same one read of the sources; with --since, time buckets are chosen from the window (else from the records' span, aggregated per minute first)."
+)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// The HTML file to write.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+
+    /// A directory of extra rules (*.sql); a rule with a bundled rule's name replaces it.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+
+    /// How flow records become findings in the table: connection, resource or flow (as
+    /// scan's --group-by).
+    #[arg(long, value_enum, default_value_t = crate::scan::GroupBy::Connection)]
+    pub group_by: crate::scan::GroupBy,
+
+    /// Accepted findings to leave out (TOML, as scan's --suppress); the page lists what
+    /// each removed and which expired.
+    #[arg(long, value_name = "FILE")]
+    pub suppress: Option<PathBuf>,
+
+    /// Make the report even when nothing can be attributed or nothing was read (as scan's).
+    #[arg(long)]
+    pub allow_empty: bool,
+
+    /// Findings of each rule listed in the page's table (the charts and counts include
+    /// every one); 0 lists them all, which makes the page grow with the findings.
+    #[arg(long, value_name = "N", default_value_t = crate::html::TABLE_FINDINGS_PER_RULE)]
+    pub findings_per_rule: usize,
+}
+
+impl From<ReportArgs> for ScanArgs {
+    fn from(r: ReportArgs) -> ScanArgs {
+        ScanArgs {
+            input: r.input,
+            rules: r.rules,
+            format: crate::scan::FindingFormat::Html,
+            output: Some(r.out),
+            group_by: r.group_by,
+            suppress: r.suppress,
+            state: None,
+            allow_empty: r.allow_empty,
+            full_coverage: false,
+            findings_per_rule: r.findings_per_rule,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -59,6 +59,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Query(a) => query(a).await,
         Command::Scan(a) => scan(a).await,
+        Command::Report(a) => scan(a.into()).await,
         Command::Export(a) => export(a).await,
         Command::Rules(a) => list_rules(a),
         Command::Inventory(InventoryCommand::Show(a)) => inventory_show(&a.inventory, &a.aws).await,

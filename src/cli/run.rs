@@ -35,6 +35,8 @@ pub(super) struct Run {
     pub(super) enricher: Arc<Enricher>,
     /// `--workers`: a session like `ctx` (the same tables) whose plans run on the workers.
     pub(super) cluster: Option<SessionContext>,
+    /// `--since`/`--until`, resolved.
+    pub(super) window: TimeWindow,
 }
 
 /// With `state`, an incremental run: only what earlier runs did not read.
@@ -210,6 +212,7 @@ pub(super) async fn prepare(
         ignored,
         enricher,
         cluster,
+        window,
     })
 }
 

@@ -94,6 +94,12 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
     let shared = crate::scan::fanout::SharedFlows::install(&run.ctx, temp.path().into()).await?;
     let unknown_report = crate::scan::rules::bundled("unknown-enis")?;
     let summary = crate::scan::Coverage::start(&run.ctx, &unknown_report).await?;
+    let html = a.format == crate::scan::FindingFormat::Html;
+    let aggregations = if html {
+        Some(crate::html::Aggregations::start(&run.ctx, &run.window, Utc::now().timestamp()).await?)
+    } else {
+        None
+    };
     let mut started = Vec::new();
     for rule in rules.iter().filter(|r| !r.is_report) {
         started.push((
@@ -114,6 +120,10 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
         return Err(e);
     }
     let coverage = crate::scan::Coverage::of(summary).await?;
+    let aggregated = match aggregations {
+        Some(a) => Some(a.finish().await?),
+        None => None,
+    };
     let today = Utc::now().date_naive();
     let mut removed = vec![0usize; suppressions.len()];
     let mut spool = crate::scan::Spool::create(temp.path())?;
@@ -136,19 +146,48 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
     }
     drop(progress);
 
+    let read_from: Vec<String> = run
+        .objects
+        .iter()
+        .filter_map(|o| o.key.flow_log_id.clone())
+        .collect();
+    let mut notes = crate::scan::coverage_notes(&run.enricher, &read_from);
+    // Its zero without DNS logs says nothing: never let it read as clean.
+    if a.input.dns.is_empty() && per_rule.iter().any(|(n, _)| n == "private-dns-bypass") {
+        notes.push(
+            "private-dns-bypass needs --dns (Route 53 Resolver query logs): without them it cannot fire".into(),
+        );
+    }
+
     let mut out: Box<dyn Write> = match &a.output {
         Some(p) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(p).map_err(|e| Error::io(p, e))?,
         )),
         None => Box::new(std::io::stdout().lock()),
     };
-    crate::scan::write(&mut spool, &rules, a.format, &mut out).map_err(|e| {
-        match (e, &a.output) {
+    let written = match aggregated {
+        Some(agg) => {
+            let cx = report_context(
+                &a,
+                &run,
+                read,
+                &rules,
+                &suppressions,
+                &removed,
+                coverage,
+                &notes,
+            );
+            crate::html::write(agg, &mut spool, &cx, &mut out).map(|_| ())
+        }
+        None => crate::scan::write(&mut spool, &rules, a.format, &mut out),
+    };
+    written
+        .and_then(|()| out.flush().map_err(|e| Error::io("output", e)))
+        .map_err(|e| match (e, &a.output) {
             // Name the file the findings could not be written to.
             (Error::Io { source, .. }, Some(p)) => Error::io(p, source),
             (e, _) => e,
-        }
-    })?;
+        })?;
     drop(out);
 
     // Only a complete run moves the state forward: a failed one (a damaged object too) is
@@ -189,19 +228,15 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
                 );
             }
         }
-        let read_from: Vec<String> = run
-            .objects
-            .iter()
-            .filter_map(|o| o.key.flow_log_id.clone())
-            .collect();
-        for note in crate::scan::coverage_notes(&run.enricher, &read_from) {
+        for note in &notes {
             let _ = writeln!(err, "note: {note}");
         }
-        // Its zero without DNS logs says nothing: never let it read as clean.
-        if a.input.dns.is_empty() && per_rule.iter().any(|(n, _)| n == "private-dns-bypass") {
+        if let (true, Some(p)) = (html, &a.output) {
             let _ = writeln!(
                 err,
-                "note: private-dns-bypass needs --dns (Route 53 Resolver query logs): without them it cannot fire"
+                "sageflow: report written to {} ({})",
+                p.display(),
+                indicatif::HumanBytes(std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
             );
         }
         if incremental {
@@ -243,14 +278,61 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
     })
 }
 
+/// What the report page says about the run besides its aggregations.
+#[allow(clippy::too_many_arguments)]
+fn report_context<'a>(
+    a: &ScanArgs,
+    run: &'a Run,
+    read: StatsSnapshot,
+    rules: &'a [crate::scan::Rule],
+    suppressions: &[crate::scan::Suppression],
+    removed: &[usize],
+    coverage: crate::scan::Coverage,
+    notes: &[String],
+) -> crate::html::Context<'a> {
+    let today = Utc::now().date_naive();
+    let inv = run.enricher.inventory();
+    let sagemaker_enis = crate::scan::sagemaker_enis(&run.enricher)
+        .into_iter()
+        .map(|e| e.id.clone())
+        .collect();
+    let mut notes = notes.to_vec();
+    if coverage.unknown_records > 0 {
+        notes.push(format!(
+            "{} records on {} ENIs that no inventory document names: their workloads are unknown and findings on them may be missed (`sageflow query … --report unknown-enis` lists them)",
+            coverage.unknown_records, coverage.unknown_enis
+        ));
+    }
+    crate::html::Context {
+        window: run.window,
+        rules,
+        sources: a.input.sources.clone(),
+        read,
+        rejected: run.rejects.count(),
+        suppressions: suppressions
+            .iter()
+            .zip(removed)
+            .map(|(s, &n)| crate::html::SuppressionUse {
+                rule: s.rule.clone(),
+                reason: s.reason.clone(),
+                removed: n,
+                expires: s.expires.clone(),
+                expired: s.expired(today),
+            })
+            .collect(),
+        coverage,
+        inventory: inv,
+        sagemaker_enis,
+        notes,
+        now: Utc::now().timestamp(),
+        findings_per_rule: a.findings_per_rule,
+    }
+}
+
 /// What the ENI history could add about records of unknown ENIs: the trail's files when
 /// the inventory has none, or the time they (and dated snapshots) do not cover.
 fn history_hint(inv: &crate::inventory::Inventory, c: &crate::scan::Coverage) -> String {
-    let at = |t: u64| {
-        chrono::DateTime::from_timestamp(t as i64, 0)
-            .map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string())
-            .unwrap_or_else(|| t.to_string())
-    };
+    let at = |t: u64| crate::scan::iso(t as i64);
     let snapshots = match (inv.snapshots.first(), inv.snapshots.last()) {
         (Some(&first), Some(&last)) => format!(
             "; the {} dated inventory snapshots span {} to {} (those records {} to {}): \

@@ -20,7 +20,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 pub use group::GroupBy;
-pub use report::{FindingFormat, SARIF_MAX_RESULTS, Spool, write};
+pub use report::{FindingFormat, SARIF_MAX_RESULTS, Spool, iso, shown_raw, write};
 pub use rules::Rule;
 pub use suppress::{Suppression, check_suppressions, load_suppressions};
 
@@ -135,19 +135,7 @@ pub struct CoverageRun(Vec<SendableRecordBatchStream>);
 pub fn coverage_notes(enricher: &crate::enrich::Enricher, read: &[String]) -> Vec<String> {
     use crate::format::Layout;
     let inv = enricher.inventory();
-    let sagemaker: Vec<&crate::inventory::Eni> = {
-        let mut v: Vec<_> = inv
-            .enis
-            .values()
-            .filter(|e| {
-                enricher
-                    .owner(&e.id)
-                    .is_some_and(|o| o.kind() == "sagemaker")
-            })
-            .collect();
-        v.sort_by(|a, b| a.id.cmp(&b.id));
-        v
-    };
+    let sagemaker = sagemaker_enis(enricher);
     let named = |f: &crate::inventory::FlowLogConfig| {
         read.iter().any(|r| {
             *r == f.id
@@ -200,6 +188,22 @@ pub fn coverage_notes(enricher: &crate::enrich::Enricher, read: &[String]) -> Ve
         }
     }
     notes
+}
+
+/// The inventory's ENIs of SageMaker workloads, by id.
+pub fn sagemaker_enis(enricher: &crate::enrich::Enricher) -> Vec<&crate::inventory::Eni> {
+    let mut v: Vec<_> = enricher
+        .inventory()
+        .enis
+        .values()
+        .filter(|e| {
+            enricher
+                .owner(&e.id)
+                .is_some_and(|o| o.kind() == "sagemaker")
+        })
+        .collect();
+    v.sort_by(|a, b| a.id.cmp(&b.id));
+    v
 }
 
 /// Optional flow-log fields and what the rules do without them.
@@ -291,7 +295,7 @@ pub async fn start_rule(ctx: &SessionContext, rule: &Rule, by: GroupBy) -> Resul
 /// Polls `stream` in a task of its own from now on, a batch ahead: a sorted or
 /// aggregated plan reads its whole input to make its first batch, so every started plan
 /// reads while the others do.
-fn eager(mut stream: SendableRecordBatchStream) -> SendableRecordBatchStream {
+pub fn eager(mut stream: SendableRecordBatchStream) -> SendableRecordBatchStream {
     let mut builder = RecordBatchReceiverStream::builder(stream.schema(), 1);
     let tx = builder.tx();
     builder.spawn(async move {
@@ -305,6 +309,28 @@ fn eager(mut stream: SendableRecordBatchStream) -> SendableRecordBatchStream {
     builder.build()
 }
 
+/// A batch's rows as JSON objects, with explicit nulls; `what` names the plan in errors.
+pub fn json_rows(
+    batch: &datafusion::arrow::array::RecordBatch,
+    what: &str,
+) -> Result<Vec<Map<String, Value>>> {
+    let mut buf = Vec::new();
+    {
+        let mut w = datafusion::arrow::json::WriterBuilder::new()
+            .with_explicit_nulls(true)
+            .build::<_, datafusion::arrow::json::writer::LineDelimited>(&mut buf);
+        w.write(batch)?;
+        w.finish()?;
+    }
+    buf.split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|line| {
+            serde_json::from_slice(line)
+                .map_err(|e| Error::Usage(format!("{what}: result is not JSON: {e}")))
+        })
+        .collect()
+}
+
 /// A started rule's rows become findings tagged with the rule, severity and a stable
 /// `finding_id`, handed to `emit` one at a time. Returns how many there were.
 pub async fn emit_rule(
@@ -314,42 +340,55 @@ pub async fn emit_rule(
     mut emit: impl FnMut(Finding) -> Result<()>,
 ) -> Result<usize> {
     let mut found = 0;
-    for Started {
-        mut stream,
-        grouped,
-    } in started
-    {
-        while let Some(batch) = stream.next().await {
-            let batch = batch.map_err(Error::from_datafusion)?;
-            let mut buf = Vec::new();
-            {
-                let mut w = datafusion::arrow::json::WriterBuilder::new()
-                    .with_explicit_nulls(true)
-                    .build::<_, datafusion::arrow::json::writer::LineDelimited>(&mut buf);
-                w.write(&batch)?;
-                w.finish()?;
-            }
-            for line in buf.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-                let row: Map<String, Value> = serde_json::from_slice(line).map_err(|e| {
-                    Error::Usage(format!("{}: result is not JSON: {e}", rule.origin))
-                })?;
-                let mut f = Map::new();
-                f.insert("rule".into(), Value::from(rule.name.clone()));
-                f.insert("severity".into(), Value::from(rule.severity.clone()));
-                for k in &KEY_COLUMNS[2..] {
-                    f.insert((*k).into(), row.get(*k).cloned().unwrap_or(Value::Null));
-                }
-                for (k, v) in row {
-                    f.entry(k).or_insert(v);
-                }
-                let id = group::finding_id(&rule.name, by, grouped, &f);
-                f.insert("finding_id".into(), Value::from(id));
+    let rule = std::sync::Arc::new(rule.clone());
+    for Started { stream, grouped } in started {
+        // Making findings of a batch (JSON rows, their keys in finding order, their ids)
+        // is most of the time a scan with many findings takes after its read: the next
+        // batch's are made by another task while `emit` takes this one's, in order. A task
+        // of the runtime, not of the blocking pool: on the pool's extra threads (each with
+        // its own malloc arena) the scan's peak memory doubled.
+        let rule = rule.clone();
+        let mut made = stream
+            .map(move |batch| {
+                let rule = rule.clone();
+                tokio::spawn(async move {
+                    let batch = batch.map_err(Error::from_datafusion)?;
+                    Ok::<Vec<Finding>, Error>(
+                        json_rows(&batch, &rule.origin)?
+                            .into_iter()
+                            .map(|row| finding(&rule, by, grouped, row))
+                            .collect(),
+                    )
+                })
+            })
+            .buffered(2);
+        while let Some(findings) = made.next().await {
+            let findings = findings
+                .map_err(|e| Error::Usage(format!("making the findings failed: {e}")))??;
+            for f in findings {
                 found += 1;
                 emit(f)?;
             }
         }
     }
     Ok(found)
+}
+
+/// A rule's row as a finding: the rule, its severity and [`KEY_COLUMNS`] first, then the
+/// row's other columns, and its `finding_id`.
+fn finding(rule: &Rule, by: GroupBy, grouped: bool, row: Map<String, Value>) -> Finding {
+    let mut f = Map::new();
+    f.insert("rule".into(), Value::from(rule.name.clone()));
+    f.insert("severity".into(), Value::from(rule.severity.clone()));
+    for k in &KEY_COLUMNS[2..] {
+        f.insert((*k).into(), row.get(*k).cloned().unwrap_or(Value::Null));
+    }
+    for (k, v) in row {
+        f.entry(k).or_insert(v);
+    }
+    let id = group::finding_id(&rule.name, by, grouped, &f);
+    f.insert("finding_id".into(), Value::from(id));
+    f
 }
 
 /// The (unqualified) column names of a plan's output.

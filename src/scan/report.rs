@@ -124,6 +124,8 @@ pub enum FindingFormat {
     Ndjson,
     Csv,
     Sarif,
+    /// One self-contained HTML page with charts, as `sageflow report` writes it.
+    Html,
 }
 
 /// Writes the spooled findings in `format`.
@@ -135,6 +137,12 @@ pub fn write(
 ) -> Result<()> {
     let w = |e| Error::io("output", e);
     match format {
+        // The page needs the run's aggregations too: `crate::html::write` makes it.
+        FindingFormat::Html => {
+            return Err(Error::Usage(
+                "--format html is written by `sageflow report` (or `scan --format html`), from the whole run".into(),
+            ));
+        }
         FindingFormat::Json => {
             let all = Streamed {
                 spool: std::cell::RefCell::new(spool),
@@ -263,7 +271,16 @@ pub(super) fn shown(column: &str, v: Option<&Value>) -> String {
     crate::terminal::printable(&cell).into_owned()
 }
 
-pub(super) fn shown_raw(column: &str, v: Option<&Value>) -> String {
+/// Unix seconds as ISO 8601 UTC (`2026-11-20T10:00:00Z`); out of range, the number.
+pub fn iso(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0)
+        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_else(|| t.to_string())
+}
+
+/// [`shown`] without the terminal escaping: for outputs that escape for themselves (the
+/// HTML report).
+pub fn shown_raw(column: &str, v: Option<&Value>) -> String {
     const TIMES: &[&str] = &[
         "start",
         "end",
@@ -273,11 +290,9 @@ pub(super) fn shown_raw(column: &str, v: Option<&Value>) -> String {
         "last_seen",
     ];
     match (column, v) {
-        (c, Some(Value::Number(n))) if TIMES.contains(&c) => n
-            .as_i64()
-            .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
-            .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-            .unwrap_or_else(|| n.to_string()),
+        (c, Some(Value::Number(n))) if TIMES.contains(&c) => {
+            n.as_i64().map(iso).unwrap_or_else(|| n.to_string())
+        }
         ("protocol", Some(Value::Number(n))) => match n.as_i64() {
             Some(1) => "icmp".into(),
             Some(6) => "tcp".into(),

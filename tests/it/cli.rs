@@ -2,32 +2,12 @@
 //! `tests/snapshots/` (regenerate with `UPDATE_SNAPSHOTS=1 cargo test`), exit codes and
 //! stderr reports are asserted directly.
 
-use crate::support::{self, root, sageflow};
+use crate::support::{self, root, sageflow, snapshot};
 
 use std::io::Write;
 
 use assert_cmd::Command;
 use serde_json::Value;
-
-/// Compares `actual` with `tests/snapshots/<name>`; writes it when UPDATE_SNAPSHOTS is set.
-fn snapshot(name: &str, actual: &str) {
-    let path = root().join("tests/snapshots").join(name);
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
-        panic!(
-            "missing snapshot {}; run with UPDATE_SNAPSHOTS=1",
-            path.display()
-        )
-    });
-    assert_eq!(
-        actual, expected,
-        "snapshot {name} differs (UPDATE_SNAPSHOTS=1 to accept)"
-    );
-}
 
 fn stdout_of(cmd: &mut Command) -> String {
     let out = cmd.output().unwrap();

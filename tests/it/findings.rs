@@ -264,21 +264,7 @@ fn group_by_connection_resource_and_flow() {
 
 /// Where the SARIF checker's venv is (its own: the schema package is not moto's).
 fn sarif_checker() -> (std::path::PathBuf, std::path::PathBuf) {
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .unwrap()
-        .join("sarif-venv");
-    let o = std::process::Command::new("bash")
-        .arg(root().join("tests/it/support/sarif_setup.sh"))
-        .arg(&venv)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "SARIF checker set-up failed (needs python3 and PyPI):\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let out = String::from_utf8(o.stdout).unwrap();
+    let out = crate::support::venv_setup("sarif_setup.sh", "sarif-venv");
     let mut lines = out.lines();
     (lines.next().unwrap().into(), lines.next().unwrap().into())
 }

@@ -26,6 +26,7 @@ mod no_false_clean;
 mod output;
 mod readme_tour;
 mod real_layouts;
+mod report;
 mod roundtrip;
 mod scan;
 mod security;

@@ -77,8 +77,12 @@ fn the_readme_tour_runs_as_written() {
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        // A scan with findings exits 1; everything else succeeds.
-        let expected = if c.starts_with("sageflow scan") { 1 } else { 0 };
+        // A scan (or its report) with findings exits 1; everything else succeeds.
+        let expected = if c.starts_with("sageflow scan") || c.starts_with("sageflow report") {
+            1
+        } else {
+            0
+        };
         assert_eq!(out.status.code(), Some(expected), "{c}\n{stdout}\n{stderr}");
         outputs.push((c.clone(), stdout));
     }
@@ -126,6 +130,8 @@ fn the_readme_tour_runs_as_written() {
     assert!(shown("python3 -m json.tool").contains("\"leaves-vpc\""));
     assert!(shown("sageflow rules").contains("bytes-per-resource"));
     assert!(shown("sageflow query").contains("nb-analyst"));
+    let page = std::fs::read_to_string(work.join("report.html")).unwrap();
+    assert!(page.contains("id=\"verdict\"") && page.contains("nb-analyst"));
     let duck = shown("{ cat flows.sql");
     assert!(duck.contains("train-b|gateway_endpoint|"), "{duck}");
 }

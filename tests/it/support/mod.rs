@@ -543,3 +543,45 @@ pub fn debian_tool(name: &str, package: &str) -> PathBuf {
     );
     find().unwrap_or_else(|| panic!("{name} is not on PATH after installing {package}"))
 }
+
+/// Compares `actual` with `tests/snapshots/<name>`; writes it when UPDATE_SNAPSHOTS is set.
+#[allow(dead_code)]
+pub fn snapshot(name: &str, actual: &str) {
+    let path = root().join("tests/snapshots").join(name);
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "missing snapshot {}; run with UPDATE_SNAPSHOTS=1",
+            path.display()
+        )
+    });
+    assert_eq!(
+        actual, expected,
+        "snapshot {name} differs (UPDATE_SNAPSHOTS=1 to accept)"
+    );
+}
+
+/// Runs a venv set-up script of `tests/it/support/` (pinned PyPI packages) for the venv
+/// `target/<name>`; returns what it printed (the paths the test needs).
+#[allow(dead_code)]
+pub fn venv_setup(script: &str, name: &str) -> String {
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .unwrap()
+        .join(name);
+    let o = std::process::Command::new("bash")
+        .arg(root().join("tests/it/support").join(script))
+        .arg(&venv)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{script} failed (needs python3 and PyPI):\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
