@@ -129,6 +129,13 @@ def main():
         gz = sum(os.path.getsize(os.path.join(p, f)) for p, _, fs in os.walk(os.path.join(src, "AWSLogs")) for f in fs)
         export[name] = (t, m, size / 1e6, gz / 1e6)
         print(f"  export {name}: {t:.2f}s {m:.0f} MB, {size / 1e6:.0f} MB Parquet from {gz / 1e6:.0f} MB gzip", flush=True)
+    print("the HTML report (sageflow report) of the corpus and of the 4x corpus", flush=True)
+    page = {}
+    for name, src, n_inv in (("default", corpus, inv), ("4x", large, os.path.join(large, "inventory"))):
+        out = export_dir + f"-report-{name}.html"
+        t, m = measure(sf + ["report", src, "--quiet", "--inventory", n_inv, "--out", out])
+        page[name] = (t, m, os.path.getsize(out) / 1e3)
+        print(f"  report {name}: {t:.2f}s {m:.0f} MB, page {page[name][2]:.0f} kB", flush=True)
     print("queries over the export: sageflow, DuckDB read_parquet, DataFusion register_parquet", flush=True)
     lo, hi, ymd = one_hour(python, export_dir)
     glob = os.path.join(export_dir, "year=*/month=*/day=*/*.parquet")
@@ -155,7 +162,7 @@ def main():
     results["big"] = median_runs({
         "sageflow 4x": sf + ["query", large, "--quiet", "--format", "csv", "--inventory", os.path.join(large, "inventory"), "--sql", Q_B_SAGEFLOW],
     })
-    write_report(results, floor, records, large_records, export, corpus, large, (lo, hi))
+    write_report(results, floor, records, large_records, export, corpus, large, (lo, hi), page)
 
 
 def one_hour(python, export_dir):
@@ -186,7 +193,7 @@ def versions(python):
     }
 
 
-def write_report(r, floor, records, large_records, export, corpus, large, window):
+def write_report(r, floor, records, large_records, export, corpus, large, window, page):
     cpu = "?"
     try:
         with open("/proc/cpuinfo") as f:
@@ -247,6 +254,9 @@ def write_report(r, floor, records, large_records, export, corpus, large, window
     for name, (t, m, size, gz) in export.items():
         w(f"Export of the {name} corpus to Parquet: {t:.2f} s, peak RSS {m:.0f} MB, "
           f"{size:.0f} MB of Parquet from {gz:.0f} MB of gzip logs ({size / gz:.0%}).")
+    for name, (t, m, kb) in page.items():
+        w(f"HTML report (`sageflow report`, every rule plus the page's aggregations) of the {name} corpus: "
+          f"{t:.2f} s, peak RSS {m:.0f} MB, a page of {kb:.0f} kB.")
     w("")
     b = r["b"]
     sf_b = b["sageflow"][0]
