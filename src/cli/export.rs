@@ -74,14 +74,6 @@ pub(super) async fn export_locked(
         )));
     }
     let run = prepare(&a.input, Some((&manifest.sources, OnRewrite::Refuse))).await?;
-    if run.cluster.is_some()
-        && let Some(o) = run.objects.iter().find(|o| o.s3.is_none())
-    {
-        return Err(Error::Usage(format!(
-            "export --workers: {} is a local file, read on a worker, which keeps how far it read it (what the export's manifest records for a file); give S3 sources, or leave out --workers",
-            o.name
-        )));
-    }
     let progress = progress::Progress::start(run.stats.clone(), run.quiet);
     if a.full && run.objects.is_empty() {
         return Err(Error::config(

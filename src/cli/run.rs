@@ -181,11 +181,6 @@ pub(super) async fn prepare(
     #[cfg(feature = "distributed")]
     let cluster = match &input.workers {
         Some(list) => {
-            if input.sources.iter().any(|s| s.starts_with("cwlogs://")) {
-                return Err(Error::Usage(
-                    "--workers: CloudWatch Logs sources are read in this process only; leave out --workers for them".into(),
-                ));
-            }
             if input.rejects.is_some() {
                 return Err(Error::Usage(
                     "--workers: --rejects is written by an in-process run only; the summary still counts the workers' rejects".into(),

@@ -62,15 +62,6 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
         state_store.as_ref().map(|_| (known, OnRewrite::ReadAgain)),
     )
     .await?;
-    if run.cluster.is_some()
-        && state_store.is_some()
-        && let Some(o) = run.objects.iter().find(|o| o.s3.is_none())
-    {
-        return Err(Error::Usage(format!(
-            "--workers with --state: {} is a local file, read on a worker, which keeps how far it read it (what --state records for a file); give S3 sources, or leave out --workers",
-            o.name
-        )));
-    }
     if !a.allow_empty {
         attributable(&a.input.inventory, &run.enricher)?;
     }

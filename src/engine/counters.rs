@@ -10,6 +10,8 @@ use datafusion::physical_plan::metrics::{Count, Label, Metric, MetricValue, Metr
 
 use crate::decode::{RejectSink, ScanStats, StatsSnapshot};
 use crate::error::Reject;
+use crate::source::ReadMark;
+use crate::source::ledger::StreamState;
 
 const OBJECTS: &str = "flow_objects_read";
 const BYTES: &str = "flow_bytes_read";
@@ -20,6 +22,16 @@ const REJECTED: &str = "flow_rejected";
 /// One of the first rejects, as JSON in a label: what the summary lists.
 const SAMPLE: &str = "flow_reject_sample";
 const SAMPLE_LABEL: &str = "reject";
+/// How far a local file was read (its [`ReadMark`] as JSON in a label): what `--state` and
+/// the export's manifest record, made where the file was read.
+const MARK: &str = "flow_read_mark";
+const MARK_OBJECT: &str = "object";
+const MARK_LABEL: &str = "mark";
+/// What was read of a CloudWatch stream ([`StreamState`] as JSON in a label): what
+/// `--state` records of it.
+const STREAM: &str = "flow_stream_read";
+const STREAM_LABEL: &str = "stream";
+const STREAM_STATE: &str = "state";
 
 /// Counts of a read done elsewhere, with its first rejects.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -31,6 +43,10 @@ pub struct Counted {
     pub outside_window: u64,
     pub rejected: u64,
     pub samples: Vec<Reject>,
+    /// How far each local file was read, by name.
+    pub marks: Vec<(String, ReadMark)>,
+    /// What was read of each CloudWatch stream, by stream.
+    pub streams: Vec<(String, StreamState)>,
 }
 
 impl Counted {
@@ -52,12 +68,21 @@ impl Counted {
         self.outside_window += other.outside_window;
         self.rejected += other.rejected;
         self.samples.extend(other.samples.iter().cloned());
+        self.marks.extend(other.marks.iter().cloned());
+        self.streams.extend(other.streams.iter().cloned());
     }
 }
 
 /// The metrics of a read whose counters are `s` and which rejected `rejected` records,
-/// the first of which are `samples`.
-pub fn metrics(s: &StatsSnapshot, rejected: u64, samples: &[Reject]) -> MetricsSet {
+/// the first of which are `samples`, and which read the local files of `marks` and the
+/// CloudWatch streams of `streams` so far.
+pub fn metrics(
+    s: &StatsSnapshot,
+    rejected: u64,
+    samples: &[Reject],
+    marks: &[(String, ReadMark)],
+    streams: &[(String, StreamState)],
+) -> MetricsSet {
     let mut set = MetricsSet::new();
     for (name, value) in [
         (OBJECTS, s.objects_done),
@@ -90,6 +115,40 @@ pub fn metrics(s: &StatsSnapshot, rejected: u64, samples: &[Reject]) -> MetricsS
             vec![Label::new(SAMPLE_LABEL, json)],
         )));
     }
+    let labelled = |set: &mut MetricsSet, name: &'static str, labels: Vec<Label>| {
+        let count = Count::new();
+        count.add(1);
+        set.push(Arc::new(Metric::new_with_labels(
+            MetricValue::Count {
+                name: Cow::Borrowed(name),
+                count,
+            },
+            None,
+            labels,
+        )));
+    };
+    for (object, mark) in marks {
+        let json = serde_json::to_string(mark).expect("a read mark serialises");
+        labelled(
+            &mut set,
+            MARK,
+            vec![
+                Label::new(MARK_OBJECT, object.clone()),
+                Label::new(MARK_LABEL, json),
+            ],
+        );
+    }
+    for (stream, read) in streams {
+        let json = serde_json::to_string(read).expect("a stream's state serialises");
+        labelled(
+            &mut set,
+            STREAM,
+            vec![
+                Label::new(STREAM_LABEL, stream.clone()),
+                Label::new(STREAM_STATE, json),
+            ],
+        );
+    }
     set
 }
 
@@ -105,6 +164,25 @@ pub fn counted(set: &MetricsSet) -> Option<Counted> {
             let label = m.labels().iter().find(|l| l.name() == SAMPLE_LABEL);
             if let Some(r) = label.and_then(|l| serde_json::from_str(l.value()).ok()) {
                 c.samples.push(r);
+            }
+            continue;
+        }
+        let label = |n: &str| m.labels().iter().find(|l| l.name() == n);
+        if name.as_ref() == MARK {
+            if let (Some(object), Some(mark)) = (
+                label(MARK_OBJECT),
+                label(MARK_LABEL).and_then(|l| serde_json::from_str(l.value()).ok()),
+            ) {
+                c.marks.push((object.value().to_string(), mark));
+            }
+            continue;
+        }
+        if name.as_ref() == STREAM {
+            if let (Some(stream), Some(read)) = (
+                label(STREAM_LABEL),
+                label(STREAM_STATE).and_then(|l| serde_json::from_str(l.value()).ok()),
+            ) {
+                c.streams.push((stream.value().to_string(), read));
             }
             continue;
         }
@@ -145,7 +223,23 @@ mod tests {
             reason: "not an address".into(),
             record: "2 …".into(),
         };
-        let set = metrics(&s, 3, std::slice::from_ref(&reject));
+        let mark = ReadMark {
+            read_to: 4096,
+            lines: 30,
+            header: Some("version account-id".into()),
+            ..ReadMark::default()
+        };
+        let stream = StreamState {
+            until_ms: 1_795_169_100_000,
+            seen: ["1795169100000:37".to_string()].into(),
+        };
+        let set = metrics(
+            &s,
+            3,
+            std::slice::from_ref(&reject),
+            &[("logs/a.log".into(), mark.clone())],
+            &[("cwlogs://g/eni-1-all".into(), stream.clone())],
+        );
         assert_eq!(
             counted(&set),
             Some(Counted {
@@ -156,6 +250,8 @@ mod tests {
                 outside_window: 2,
                 rejected: 3,
                 samples: vec![reject],
+                marks: vec![("logs/a.log".into(), mark)],
+                streams: vec![("cwlogs://g/eni-1-all".into(), stream)],
             })
         );
         assert_eq!(counted(&MetricsSet::new()), None);

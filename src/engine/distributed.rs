@@ -24,9 +24,10 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::SessionContext;
 use datafusion_distributed::{
     DesiredTaskCountEvent, DesiredTaskCountEventResponse, DistributedExec, DistributedExt,
-    DistributedLeafExec, DistributedMetricsFormat, ScaleUpLeafNodeEvent,
-    ScaleUpLeafNodeEventResponse, SessionStateBuilderExt, Worker, WorkerQueryContext,
-    WorkerResolver, WorkerSessionBuilder, rewrite_distributed_plan_with_metrics,
+    DistributedLeafExec, DistributedMetricsFormat, NetworkBoundaryExt, RouteTasksEvent,
+    RouteTasksEventResponse, ScaleUpLeafNodeEvent, ScaleUpLeafNodeEventResponse,
+    SessionStateBuilderExt, Worker, WorkerQueryContext, WorkerResolver, WorkerSessionBuilder,
+    rewrite_distributed_plan_with_metrics,
 };
 use datafusion_proto::bytes::Serializeable;
 use datafusion_proto::physical_plan::{PhysicalExtensionCodec, PhysicalProtoConverterExtension};
@@ -157,12 +158,17 @@ pub fn distribute(ctx: &SessionContext, cluster: Cluster) -> Result<SessionConte
 /// What a coordinating session needs besides a worker resolver (and, in tests, a channel
 /// resolver): the distributed planner, the codec, how the `flows` read splits, and the
 /// workers' counters sent back.
-pub fn coordinator(builder: SessionStateBuilder) -> Result<SessionStateBuilder> {
+pub fn coordinator(mut builder: SessionStateBuilder) -> Result<SessionStateBuilder> {
+    builder
+        .config()
+        .get_or_insert_default()
+        .set_extension(Arc::new(Routed::default()));
     Ok(builder
         .with_distributed_planner()
         .with_distributed_user_codec(FlowsCodec::new(crate::aws::AwsOptions::default()))
         .with_distributed_desired_task_count_handler(desired_tasks)
         .with_distributed_scale_up_leaf_node_handler(split_by_object)
+        .with_distributed_route_tasks_handler(route_reads)
         .with_distributed_metrics_collection(true)?)
 }
 
@@ -231,16 +237,193 @@ fn split_by_object(ev: ScaleUpLeafNodeEvent) -> Option<DfResult<ScaleUpLeafNodeE
     )
 }
 
+/// The worker each object of the session's `flows` reads was last sent to: a run that loses
+/// a worker names the objects it held, which are the ones to look at (or re-read).
+#[derive(Debug, Default)]
+struct Routed(Mutex<HashMap<String, Url>>);
+
+/// Each task's objects of the `flows` reads in one stage (`stage` stops at the stage's
+/// network boundaries): `None` when the stage reads no flows.
+fn task_objects(stage: &Arc<dyn ExecutionPlan>, tasks: usize) -> Option<Vec<Vec<String>>> {
+    let mut shares: Option<Vec<Vec<String>>> = None;
+    let names =
+        |exec: &FlowsExec| -> Vec<String> { exec.objects().into_iter().map(|o| o.name).collect() };
+    let _ = stage.apply(|node| {
+        if node.as_network_boundary().is_some() {
+            return Ok(TreeNodeRecursion::Jump);
+        }
+        let task_shares: Vec<Vec<String>> =
+            if let Some(leaf) = node.downcast_ref::<DistributedLeafExec>() {
+                leaf.variants()
+                    .iter()
+                    .filter_map(|v| v.downcast_ref::<FlowsExec>().map(names))
+                    .collect()
+            } else if let Some(exec) = node.downcast_ref::<FlowsExec>() {
+                // Not split: every task of the stage reads all of it.
+                vec![names(exec); tasks]
+            } else {
+                return Ok(TreeNodeRecursion::Continue);
+            };
+        let all = shares.get_or_insert_with(|| vec![Vec::new(); tasks]);
+        for (task, objects) in task_shares.into_iter().enumerate().take(tasks) {
+            all[task].extend(objects);
+        }
+        Ok(TreeNodeRecursion::Jump)
+    });
+    shares
+}
+
+/// Routes the tasks of a stage that reads flows as datafusion-distributed would (round
+/// robin from a random worker), remembering which worker got which objects.
+fn route_reads(ev: RouteTasksEvent) -> Option<DfResult<RouteTasksEventResponse>> {
+    let config = ev.task_ctx.session_config();
+    let routed = config.get_extension::<Routed>()?;
+    let shares = task_objects(ev.plan, ev.task_count)?;
+    let urls = match datafusion_distributed::get_distributed_worker_resolver(config)
+        .and_then(|r| r.get_urls())
+    {
+        Ok(urls) if !urls.is_empty() => urls,
+        Ok(_) => {
+            return Some(Err(DataFusionError::Execution(
+                "no workers to run the read on".into(),
+            )));
+        }
+        Err(e) => return Some(Err(e)),
+    };
+    let start = {
+        use std::hash::{BuildHasher, Hasher};
+        std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish() as usize
+            % urls.len()
+    };
+    let urls: Vec<Url> = (0..ev.task_count)
+        .map(|i| urls[(start + i) % urls.len()].clone())
+        .collect();
+    let mut map = routed.0.lock().unwrap_or_else(|e| e.into_inner());
+    for (objects, url) in shares.into_iter().zip(&urls) {
+        for name in objects {
+            map.insert(name, url.clone());
+        }
+    }
+    Some(Ok(RouteTasksEventResponse::new(urls)))
+}
+
+/// The objects of `plan`'s `flows` reads that were sent to `worker`, by name.
+fn held_by(
+    plan: &Arc<dyn ExecutionPlan>,
+    config: &datafusion::prelude::SessionConfig,
+    worker: &str,
+) -> Vec<String> {
+    let Some(routed) = config.get_extension::<Routed>() else {
+        return Vec::new();
+    };
+    let map = routed.0.lock().unwrap_or_else(|e| e.into_inner());
+    let mut held = std::collections::BTreeSet::new();
+    reads(plan, |exec| {
+        for o in exec.objects() {
+            if map
+                .get(&o.name)
+                .is_some_and(|u| u.as_str().trim_end_matches('/') == worker)
+            {
+                held.insert(o.name);
+            }
+        }
+    });
+    held.into_iter().collect()
+}
+
+/// The `flows` reads of `plan` (on the coordinator), each with the objects it reads.
+fn reads(plan: &Arc<dyn ExecutionPlan>, mut each: impl FnMut(&FlowsExec)) {
+    let _ = plan.apply(|node| {
+        match node.downcast_ref::<DistributedLeafExec>() {
+            Some(leaf) => leaf
+                .variants()
+                .iter()
+                .filter_map(|v| v.downcast_ref::<FlowsExec>())
+                .for_each(&mut each),
+            None => node
+                .downcast_ref::<FlowsExec>()
+                .into_iter()
+                .for_each(&mut each),
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+}
+
+/// Gives the coordinator's objects what the workers read of them (how far each local file
+/// was read), as an in-process read would have set it: what `--state` and the export's
+/// manifest record.
+fn record_marks(plan: &Arc<dyn ExecutionPlan>, marks: &[(String, crate::source::ReadMark)]) {
+    if marks.is_empty() {
+        return;
+    }
+    let marks: HashMap<&str, &crate::source::ReadMark> =
+        marks.iter().map(|(n, m)| (n.as_str(), m)).collect();
+    reads(plan, |exec| {
+        for o in exec.objects() {
+            if let Some(m) = marks.get(o.name.as_str()) {
+                // Clones share the slot: set once, seen by the run's own list.
+                let _ = o.read.set((*m).clone());
+            }
+        }
+    });
+}
+
+/// Adds to the run's CloudWatch ledger (the coordinator's) the events the workers read of
+/// each stream, as an in-process read would have noted them: what `--state` records.
+fn record_streams(
+    plan: &Arc<dyn ExecutionPlan>,
+    streams: &[(String, crate::source::ledger::StreamState)],
+) {
+    if streams.is_empty() {
+        return;
+    }
+    let mut ledger = None;
+    reads(plan, |exec| {
+        if ledger.is_none() {
+            ledger = exec.remote().map(|r| r.ledger.clone());
+        }
+    });
+    if let Some(ledger) = ledger {
+        for (stream, read) in streams {
+            ledger.merge(stream, read);
+        }
+    }
+}
+
+/// "it held a, b and 3 more": what a lost worker was reading.
+fn holding(objects: &[String]) -> String {
+    const SHOWN: usize = 5;
+    match objects {
+        [] => String::new(),
+        [one] => format!(" (it was reading {one})"),
+        many if many.len() <= SHOWN => format!(
+            " (it was reading {} objects: {})",
+            many.len(),
+            many.join(", ")
+        ),
+        many => format!(
+            " (it was reading {} objects: {}, and {} more)",
+            many.len(),
+            many[..SHOWN].join(", "),
+            many.len() - SHOWN
+        ),
+    }
+}
+
 /// The counts the workers of a distributed `plan` sent back, once it has run to the end:
 /// `None` for a plan that ran in-process (its reads counted into the run's counters).
-pub async fn gather(plan: &Arc<dyn ExecutionPlan>) -> Result<Option<Counted>> {
-    if !plan.is::<DistributedExec>() {
+pub async fn gather(planned: &Arc<dyn ExecutionPlan>) -> Result<Option<Counted>> {
+    if !planned.is::<DistributedExec>() {
         return Ok(None);
     }
-    let plan =
-        rewrite_distributed_plan_with_metrics(plan.clone(), DistributedMetricsFormat::Aggregated)
-            .await
-            .map_err(Error::from_datafusion)?;
+    let plan = rewrite_distributed_plan_with_metrics(
+        planned.clone(),
+        DistributedMetricsFormat::Aggregated,
+    )
+    .await
+    .map_err(Error::from_datafusion)?;
     let mut total = Counted::default();
     let mut network_bytes = 0;
     plan.apply(|node| {
@@ -260,6 +443,8 @@ pub async fn gather(plan: &Arc<dyn ExecutionPlan>) -> Result<Option<Counted>> {
         Ok(TreeNodeRecursion::Continue)
     })
     .map_err(Error::from_datafusion)?;
+    record_marks(planned, &total.marks);
+    record_streams(planned, &total.streams);
     // What the plan shipped between stages (to the coordinator included): the benchmark's
     // measure of a distributed run's traffic.
     tracing::info!(
@@ -277,7 +462,7 @@ pub async fn failure(
     e: Error,
 ) -> Error {
     if is_distributed(plan) {
-        worker_failure(config, e).await
+        worker_failure(plan, config, e).await
     } else {
         e
     }
@@ -285,7 +470,11 @@ pub async fn failure(
 
 /// The error a distributed query ended with, naming the workers that no longer answer
 /// (a worker that died mid-query surfaces as a broken stream that names no one).
-async fn worker_failure(config: &datafusion::prelude::SessionConfig, e: Error) -> Error {
+async fn worker_failure(
+    plan: &Arc<dyn ExecutionPlan>,
+    config: &datafusion::prelude::SessionConfig,
+    e: Error,
+) -> Error {
     let urls = datafusion_distributed::get_distributed_worker_resolver(config)
         .and_then(|r| r.get_urls())
         .unwrap_or_default();
@@ -316,10 +505,19 @@ async fn worker_failure(config: &datafusion::prelude::SessionConfig, e: Error) -
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        [one] => format!("worker {one} stopped answering during the query"),
+        [one] => format!(
+            "worker {one} stopped answering during the query{}",
+            holding(&held_by(plan, config, one))
+        ),
         many => format!(
-            "workers {} stopped answering during the query",
-            many.join(", ")
+            "workers {} stopped answering during the query{}",
+            many.join(", "),
+            holding(
+                &many
+                    .iter()
+                    .flat_map(|w| held_by(plan, config, w))
+                    .collect::<Vec<_>>()
+            )
         ),
     };
     Error::Workers {
@@ -431,8 +629,8 @@ impl FlowsCodec {
         Ok(enricher)
     }
 
-    /// S3 access for a worker, as the coordinator reached the objects (its region and
-    /// endpoint) with this worker's own credentials.
+    /// S3 and CloudWatch Logs access for a worker, as the coordinator reached the objects
+    /// (its region and endpoint) with this worker's own credentials.
     fn remote(
         &self,
         region: Option<String>,
@@ -459,7 +657,7 @@ impl FlowsCodec {
             .map_err(DataFusionError::from)?;
         let remote = crate::source::Remote {
             s3: Some(crate::aws::s3_client(&sdk, &aws)),
-            logs: None,
+            logs: Some(aws_sdk_cloudwatchlogs::Client::new(&sdk)),
             handle,
             ledger: Default::default(),
         };
@@ -524,13 +722,16 @@ impl FlowsCodec {
         formats.sort_by(|a, b| a.id.cmp(&b.id));
         let mut objects = Vec::new();
         for o in exec.objects() {
-            if o.cw.is_some() {
-                return Err(DataFusionError::NotImplemented(format!(
-                    "{}: CloudWatch Logs streams are read by the coordinator, not by workers",
-                    o.name
-                )));
-            }
+            let cw = o.cw.as_ref();
             objects.push(ObjectProto {
+                cw_group: cw.map(|c| c.group.clone()),
+                cw_stream: cw.map(|c| c.stream.clone()),
+                cw_resume_from_ms: cw.and_then(|c| c.resume_from_ms),
+                cw_skip: cw
+                    .map(|c| c.skip.iter().cloned().collect())
+                    .unwrap_or_default(),
+                cw_since: cw.and_then(|c| c.window.since),
+                cw_until: cw.and_then(|c| c.window.until),
                 path: o.path.to_string_lossy().into_owned(),
                 name: o.name.clone(),
                 size: o.size,
@@ -579,6 +780,12 @@ impl FlowsCodec {
             }),
             aws_region: config.aws.region.clone(),
             aws_endpoint_url: config.aws.endpoint_url.clone(),
+            cw_overlap_ms: config
+                .remote
+                .as_ref()
+                .map_or(crate::source::ledger::DEFAULT_OVERLAP_MS, |r| {
+                    r.ledger.overlap_ms()
+                }),
         })
     }
 
@@ -621,7 +828,20 @@ impl FlowsCodec {
                         etag: o.etag.clone(),
                     }
                 }),
-                cw: None,
+                cw: o
+                    .cw_group
+                    .clone()
+                    .zip(o.cw_stream.clone())
+                    .map(|(group, stream)| crate::source::cloudwatch::CwLocation {
+                        group,
+                        stream,
+                        resume_from_ms: o.cw_resume_from_ms,
+                        skip: Arc::new(o.cw_skip.iter().cloned().collect()),
+                        window: TimeWindow {
+                            since: o.cw_since,
+                            until: o.cw_until,
+                        },
+                    }),
                 mtime_ns: o.mtime_ns,
                 resume: o.resume_from.map(|from| crate::source::Resume {
                     from,
@@ -637,8 +857,12 @@ impl FlowsCodec {
             first = objects.first().map(|o| o.name.as_str()).unwrap_or(""),
             "worker: objects to read"
         );
-        let remote = if objects.iter().any(|o| o.s3.is_some()) {
-            Some(self.remote(msg.aws_region.clone(), msg.aws_endpoint_url.clone())?)
+        let remote = if objects.iter().any(|o| o.s3.is_some() || o.cw.is_some()) {
+            let mut remote = self.remote(msg.aws_region.clone(), msg.aws_endpoint_url.clone())?;
+            // What this read takes of CloudWatch streams goes back with its counts (for
+            // `--state`): a ledger of its own, not the one of the worker's other reads.
+            remote.ledger = crate::source::ledger::CwLedger::new(msg.cw_overlap_ms);
+            Some(remote)
         } else {
             None
         };
@@ -755,6 +979,9 @@ pub struct ScanProto {
     pub aws_region: Option<String>,
     #[prost(string, optional, tag = "18")]
     pub aws_endpoint_url: Option<String>,
+    /// `--cw-overlap`: which event ids of CloudWatch streams `--state` keeps.
+    #[prost(int64, tag = "19")]
+    pub cw_overlap_ms: i64,
 }
 
 #[derive(Clone, PartialEq, Message)]
@@ -789,6 +1016,20 @@ pub struct ObjectProto {
     pub resume_lines: Option<u64>,
     #[prost(string, optional, tag = "15")]
     pub resume_header: Option<String>,
+    /// A CloudWatch Logs stream: its group and name, where an incremental run takes it up
+    /// (and the event ids it already read there), and the events asked for.
+    #[prost(string, optional, tag = "16")]
+    pub cw_group: Option<String>,
+    #[prost(string, optional, tag = "17")]
+    pub cw_stream: Option<String>,
+    #[prost(int64, optional, tag = "18")]
+    pub cw_resume_from_ms: Option<i64>,
+    #[prost(string, repeated, tag = "19")]
+    pub cw_skip: Vec<String>,
+    #[prost(int64, optional, tag = "20")]
+    pub cw_since: Option<i64>,
+    #[prost(int64, optional, tag = "21")]
+    pub cw_until: Option<i64>,
 }
 
 #[derive(Clone, PartialEq, Message)]

@@ -527,6 +527,11 @@ impl FlowsExec {
         self.partitions.iter().flatten().cloned().collect()
     }
 
+    /// Its clients for remote objects (and the run's CloudWatch ledger).
+    pub fn remote(&self) -> Option<&crate::source::Remote> {
+        self.remote.as_ref()
+    }
+
     /// The same read of only `objects`, in as many partitions as this one (one worker's
     /// share of a distributed read).
     pub fn share(&self, objects: Vec<SourceObject>) -> FlowsExec {
@@ -578,10 +583,32 @@ impl ExecutionPlan for FlowsExec {
     /// The read's counters, under names of their own: how a distributed run gathers its
     /// workers' counts (`records = rows + rejected` holds over the whole run).
     fn metrics(&self) -> Option<datafusion::physical_plan::metrics::MetricsSet> {
+        // How far each local file was read goes back with the counts: on a worker, that
+        // is the only way it reaches the coordinator's --state or export manifest.
+        let marks: Vec<_> = self
+            .partitions
+            .iter()
+            .flatten()
+            .filter(|o| o.s3.is_none() && o.cw.is_none())
+            .filter_map(|o| Some((o.name.clone(), o.read.get()?.clone())))
+            .collect();
+        let streams: Vec<_> = self
+            .remote
+            .as_ref()
+            .map(|r| {
+                r.ledger
+                    .streams()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
         Some(super::counters::metrics(
             &self.stats.snapshot(),
             self.opts.rejects.count(),
             &self.opts.rejects.first(),
+            &marks,
+            &streams,
         ))
     }
 

@@ -98,6 +98,19 @@ impl CwLedger {
         self.streams.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Adds what another read (a worker's) took of `stream`, as if its events had been
+    /// noted here one by one.
+    pub fn merge(&self, stream: &str, read: &StreamState) {
+        let mut l = self.streams();
+        let s = l.entry(stream.to_string()).or_default();
+        s.until_ms = s.until_ms.max(read.until_ms);
+        s.seen.extend(read.seen.iter().cloned());
+        if s.seen.len() > 4096 {
+            let floor = s.until_ms - self.overlap_ms;
+            s.forget_before(floor);
+        }
+    }
+
     /// Records an event read from a stream, keeping only ids within the overlap.
     pub fn note(&self, stream: &str, ts: i64, id: &str) {
         let mut l = self.streams();

@@ -388,6 +388,21 @@ impl WorkerProcess {
         }
         self.addr.clone()
     }
+
+    /// The first object of the share this worker was sent, from its log.
+    fn first_object(&self) -> Option<String> {
+        first_object(&std::fs::read_to_string(&self.log).unwrap())
+    }
+}
+
+/// The `first` object a worker's "objects to read" log line names.
+fn first_object(log: &str) -> Option<String> {
+    let line = log.lines().find(|l| l.contains("objects to read"))?;
+    let rest = &line[line.find("first=")? + "first=".len()..];
+    Some(match rest.strip_prefix('"') {
+        Some(quoted) => quoted[..quoted.find('"')?].to_string(),
+        None => rest.split_whitespace().next()?.to_string(),
+    })
 }
 
 /// A generated corpus of 200,000 records in 6 objects, with its inventory: large enough
@@ -549,17 +564,27 @@ fn a_worker_killed_mid_query_fails_the_run_naming_it() {
     let list = format!("{},{}", first.addr, second.addr);
     let run = query(Some(&list));
     // Killed once it has started reading its share.
+    let second_log = second.log.clone();
     let second_addr = second.kill_once_reading();
     let out = run.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
         err.contains(&format!(
-            "worker http://{second_addr} stopped answering during the query"
+            "worker http://{second_addr} stopped answering during the query (it was reading"
         )),
         "{err}"
     );
     assert!(err.contains("the result is incomplete"), "{err}");
+    // It names the objects the dead worker held, and not the live one's.
+    let held = first_object(&std::fs::read_to_string(&second_log).unwrap()).unwrap();
+    assert!(err.contains(&held), "{held} not named in: {err}");
+    if let Some(other) = first.first_object() {
+        assert!(
+            !err.contains(&other),
+            "{other} (the live worker's) named in: {err}"
+        );
+    }
 
     // Back on the same address, the query completes with the in-process answer.
     let _second = WorkerProcess::start_on(dir.path(), 2, second_addr, Vec::new());
@@ -804,18 +829,69 @@ fn scan_on_worker_processes() {
             .to_string()
     };
     assert_eq!(coverage(&got_err), coverage(&want_err));
-    // Local files with --state stay in-process: their read marks would stay on the workers.
-    let state = dir.path().join("state.json");
-    let out = sageflow()
-        .args(["scan", "--workers", &list, "--state"])
-        .arg(&state)
-        .arg(r.join("sample-logs/v5-custom"))
-        .arg("--inventory")
-        .arg(r.join("sample-logs/inventory"))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--workers with --state"));
+}
+
+/// `scan --state` over a local file read on workers: the state learns how far the worker
+/// read it, so a touched file is not read again, an appended one only from its new lines
+/// (numbered as lines of the file), and a rewritten one whole, as in-process.
+#[test]
+fn incremental_scans_of_a_local_file_on_worker_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    let workers: Vec<WorkerProcess> = (0..2)
+        .map(|i| WorkerProcess::start(dir.path(), i))
+        .collect();
+    let list = addresses(&workers);
+    crate::no_false_clean::incremental_scans_of_a_local_file(&["--workers", &list]);
+}
+
+/// An export on workers records how far they read each local file: the next export over
+/// the same files finds nothing new, and its manifest equals the in-process export's.
+#[test]
+fn an_incremental_export_of_local_files_on_worker_processes() {
+    let r = root();
+    let dir = tempfile::tempdir().unwrap();
+    let workers: Vec<WorkerProcess> = (0..2)
+        .map(|i| WorkerProcess::start(dir.path(), i))
+        .collect();
+    let list = addresses(&workers);
+    let export = |out: &Path, workers: Option<&str>| {
+        let mut cmd = sageflow();
+        cmd.arg("export")
+            .arg(r.join("sample-logs/v5-custom"))
+            .arg("--inventory")
+            .arg(r.join("sample-logs/inventory"))
+            .arg("--out")
+            .arg(out);
+        if let Some(w) = workers {
+            cmd.args(["--workers", w]);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let sources = |out: &Path| {
+        let m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("_sageflow/manifest.json")).unwrap())
+                .unwrap();
+        m["sources"]["local"].clone()
+    };
+    let here = dir.path().join("here");
+    let there = dir.path().join("there");
+    export(&here, None);
+    let first = export(&there, Some(&list));
+    assert!(first.contains("exported"), "{first}");
+    let local = sources(&there);
+    assert_eq!(local, sources(&here));
+    let files = local.as_object().unwrap();
+    assert!(!files.is_empty() && files.values().all(|m| m["read_to"].as_u64() > Some(0)));
+    // Nothing new the second time: every file was recorded as read to its end.
+    let second = export(&there, Some(&list));
+    assert_eq!(sources(&there), local);
+    assert!(second.contains("exported 0 rows"), "{second}");
 }
 
 /// A worker killed in the middle of a scheduled scan over S3: exit 2 naming it, no
@@ -873,6 +949,7 @@ for d, _, files in os.walk(base):
         WorkerProcess::start_on(dir.path(), 1, format!("127.0.0.1:{}", free_port()), env());
     let list = format!("{},{}", first.addr, second.addr);
     let run = scan(Some(&list), true);
+    let second_log = second.log.clone();
     let second_addr = second.kill_once_reading();
     let out = run.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
@@ -880,6 +957,11 @@ for d, _, files in os.walk(base):
     assert!(
         err.contains(&format!("worker http://{second_addr} stopped answering")),
         "{err}"
+    );
+    let held = first_object(&std::fs::read_to_string(&second_log).unwrap()).unwrap();
+    assert!(
+        held.starts_with("s3://") && err.contains(&held),
+        "{held} not named in: {err}"
     );
     assert!(out.stdout.is_empty(), "no findings from a failed run");
     let listed = moto.run_python(&format!(
@@ -960,4 +1042,79 @@ fn dns_names_on_worker_processes() {
     assert_eq!(code, Some(1), "{err}");
     assert_eq!(got, want);
     assert_eq!(want.matches("\"private-dns-bypass\"").count(), 2, "{want}");
+}
+
+/// CloudWatch Logs sources on worker processes: the streams are split among the workers,
+/// the findings and counts are the in-process scan's, and `--state` records the same of
+/// every stream, so that the next run, on the workers too, reads no event again.
+#[test]
+fn a_cloudwatch_scan_with_state_on_worker_processes() {
+    const GROUP: &str = "/aws/vpc/flowlogs-workers";
+    let moto = crate::support::moto();
+    let _guard = moto.lock();
+    moto.run_python(&crate::support::log_group_seed(
+        "v5-custom",
+        GROUP,
+        Some(crate::aws_cloudwatch::V5_FORMAT),
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let env = || moto.env().into_iter().collect::<Vec<_>>();
+    let workers: Vec<WorkerProcess> = (0..2)
+        .map(|i| {
+            WorkerProcess::start_on(dir.path(), i, format!("127.0.0.1:{}", free_port()), env())
+        })
+        .collect();
+    let list = addresses(&workers);
+    let source = format!("cwlogs://{GROUP}");
+    let scan = |state: &Path, workers: Option<&str>| {
+        let mut args = vec![
+            "scan",
+            &source,
+            "--inventory",
+            "sample-logs/inventory",
+            "--format",
+            "json",
+            "--allow-empty",
+            "--state",
+            state.to_str().unwrap(),
+        ];
+        if let Some(w) = workers {
+            args.extend(["--workers", w]);
+        }
+        moto.run(&args)
+    };
+    let (here, there) = (dir.path().join("here.json"), dir.path().join("there.json"));
+    let (code, want, want_err) = scan(&here, None);
+    assert_eq!(code, Some(1), "{want_err}");
+    let (code, got, got_err) = scan(&there, Some(&list));
+    assert_eq!(code, Some(1), "{got_err}");
+    assert_eq!(got, want);
+    assert_eq!(counts(&got_err), counts(&want_err));
+    assert!(counts(&got_err).contains("2236 records"), "{got_err}");
+    // Each worker read a share of the streams.
+    for w in &workers {
+        let first = w.first_object();
+        assert!(
+            first.as_deref().is_some_and(|o| o.starts_with("cwlogs://")),
+            "{first:?}"
+        );
+    }
+    let streams = |p: &Path| {
+        serde_json::from_slice::<serde_json::Value>(&std::fs::read(p).unwrap()).unwrap()
+            ["cloudwatch"]
+            .clone()
+    };
+    assert_eq!(streams(&there), streams(&here));
+    assert!(!streams(&there).as_object().unwrap().is_empty());
+    // The next run reads each stream from where this one stopped and skips what it read.
+    let (code, again, err) = scan(&there, Some(&list));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        counts(&err).ends_with(" 0 records: 0 rows, 0 rejected"),
+        "{err}"
+    );
+    assert_eq!(again.trim(), "[]");
+    let (_, _, in_process) = scan(&here, None);
+    assert_eq!(counts(&err), counts(&in_process));
+    assert_eq!(streams(&there), streams(&here));
 }

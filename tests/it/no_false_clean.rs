@@ -385,6 +385,11 @@ fn a_late_object_straddling_since_is_reported_whole_by_an_incremental_scan() {
 /// and a rewritten one is read whole again with a warning.
 #[test]
 fn incremental_scans_read_appended_lines_once_and_ignore_touched_files() {
+    incremental_scans_of_a_local_file(&[]);
+}
+
+/// The scenario above, with `extra` arguments on every scan (`--workers …`).
+pub(crate) fn incremental_scans_of_a_local_file(extra: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let first = format!("{HEADER}{}", leaving(40001, ELEVEN));
     let file = object_at_1100(dir.path(), &first);
@@ -403,7 +408,10 @@ fn incremental_scans_read_appended_lines_once_and_ignore_touched_files() {
             "--state",
             path(&state),
             "--allow-empty",
-        ])
+        ]
+        .into_iter()
+        .chain(extra.iter().copied())
+        .collect::<Vec<_>>())
     };
     let (_, out, err) = scan();
     assert_eq!(leaving_ports(&out), vec![40001], "{err}");
