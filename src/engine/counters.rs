@@ -22,16 +22,14 @@ const REJECTED: &str = "flow_rejected";
 /// One of the first rejects, as JSON in a label: what the summary lists.
 const SAMPLE: &str = "flow_reject_sample";
 const SAMPLE_LABEL: &str = "reject";
-/// How far a local file was read (its [`ReadMark`] as JSON in a label): what `--state` and
-/// the export's manifest record, made where the file was read.
+/// How far a local file was read ([`ReadMark`]): what `--state` and the export's manifest
+/// record, made where the file was read.
 const MARK: &str = "flow_read_mark";
-const MARK_OBJECT: &str = "object";
-const MARK_LABEL: &str = "mark";
-/// What was read of a CloudWatch stream ([`StreamState`] as JSON in a label): what
-/// `--state` records of it.
+/// What was read of a CloudWatch stream ([`StreamState`]): what `--state` records of it.
 const STREAM: &str = "flow_stream_read";
-const STREAM_LABEL: &str = "stream";
-const STREAM_STATE: &str = "state";
+/// The labels of those: the file or stream, and the value as JSON.
+const KEY_LABEL: &str = "key";
+const VALUE_LABEL: &str = "value";
 
 /// Counts of a read done elsewhere, with its first rejects.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -115,41 +113,40 @@ pub fn metrics(
             vec![Label::new(SAMPLE_LABEL, json)],
         )));
     }
-    let labelled = |set: &mut MetricsSet, name: &'static str, labels: Vec<Label>| {
-        let count = Count::new();
-        count.add(1);
-        set.push(Arc::new(Metric::new_with_labels(
-            MetricValue::Count {
-                name: Cow::Borrowed(name),
-                count,
-            },
-            None,
-            labels,
-        )));
-    };
     for (object, mark) in marks {
-        let json = serde_json::to_string(mark).expect("a read mark serialises");
-        labelled(
-            &mut set,
-            MARK,
-            vec![
-                Label::new(MARK_OBJECT, object.clone()),
-                Label::new(MARK_LABEL, json),
-            ],
-        );
+        set.push(keyed(MARK, object, mark));
     }
     for (stream, read) in streams {
-        let json = serde_json::to_string(read).expect("a stream's state serialises");
-        labelled(
-            &mut set,
-            STREAM,
-            vec![
-                Label::new(STREAM_LABEL, stream.clone()),
-                Label::new(STREAM_STATE, json),
-            ],
-        );
+        set.push(keyed(STREAM, stream, read));
     }
     set
+}
+
+/// A metric saying `value` (as JSON) of `key`: one per local file or stream read.
+fn keyed<T: serde::Serialize>(name: &'static str, key: &str, value: &T) -> Arc<Metric> {
+    let count = Count::new();
+    count.add(1);
+    Arc::new(Metric::new_with_labels(
+        MetricValue::Count {
+            name: Cow::Borrowed(name),
+            count,
+        },
+        None,
+        vec![
+            Label::new(KEY_LABEL, key.to_string()),
+            Label::new(
+                VALUE_LABEL,
+                serde_json::to_string(value).expect("serialises"),
+            ),
+        ],
+    ))
+}
+
+/// The key and value of a [`keyed`] metric.
+fn keyed_value<T: serde::de::DeserializeOwned>(m: &Metric) -> Option<(String, T)> {
+    let label = |n: &str| m.labels().iter().find(|l| l.name() == n);
+    let value = serde_json::from_str(label(VALUE_LABEL)?.value()).ok()?;
+    Some((label(KEY_LABEL)?.value().to_string(), value))
 }
 
 /// The read counters among `set` (summed over tasks and partitions), if it has any.
@@ -167,23 +164,12 @@ pub fn counted(set: &MetricsSet) -> Option<Counted> {
             }
             continue;
         }
-        let label = |n: &str| m.labels().iter().find(|l| l.name() == n);
         if name.as_ref() == MARK {
-            if let (Some(object), Some(mark)) = (
-                label(MARK_OBJECT),
-                label(MARK_LABEL).and_then(|l| serde_json::from_str(l.value()).ok()),
-            ) {
-                c.marks.push((object.value().to_string(), mark));
-            }
+            c.marks.extend(keyed_value(m));
             continue;
         }
         if name.as_ref() == STREAM {
-            if let (Some(stream), Some(read)) = (
-                label(STREAM_LABEL),
-                label(STREAM_STATE).and_then(|l| serde_json::from_str(l.value()).ok()),
-            ) {
-                c.streams.push((stream.value().to_string(), read));
-            }
+            c.streams.extend(keyed_value(m));
             continue;
         }
         let slot = match name.as_ref() {

@@ -432,6 +432,24 @@ fn counts(stderr: &str) -> String {
     first.split("; ").next().unwrap_or_default().to_string()
 }
 
+/// `n` worker processes logging into `dir`, and their `--workers` list.
+fn fleet(dir: &Path, n: usize) -> (Vec<WorkerProcess>, String) {
+    fleet_with(dir, n, Vec::new)
+}
+
+/// `n` worker processes, each with the environment `env` makes (credentials).
+fn fleet_with<'a>(
+    dir: &Path,
+    n: usize,
+    env: impl Fn() -> Vec<(&'a str, String)>,
+) -> (Vec<WorkerProcess>, String) {
+    let workers: Vec<WorkerProcess> = (0..n)
+        .map(|i| WorkerProcess::start_on(dir, i, format!("127.0.0.1:{}", free_port()), env()))
+        .collect();
+    let list = addresses(&workers);
+    (workers, list)
+}
+
 /// The `--workers` list of `workers`.
 fn addresses(workers: &[WorkerProcess]) -> String {
     workers
@@ -454,10 +472,7 @@ impl Drop for WorkerProcess {
 fn query_on_worker_processes() {
     let r = root();
     let dir = tempfile::tempdir().unwrap();
-    let workers: Vec<WorkerProcess> = (0..3)
-        .map(|i| WorkerProcess::start(dir.path(), i))
-        .collect();
-    let list = addresses(&workers);
+    let (workers, list) = fleet(dir.path(), 3);
     let sql = "SELECT interface_id, remote_kind, count(*) AS n, sum(bytes) AS b FROM flows \
                GROUP BY 1, 2 ORDER BY 1, 2";
     let run = |workers: Option<&str>| {
@@ -606,10 +621,7 @@ fn a_worker_killed_mid_query_fails_the_run_naming_it() {
 fn explain_shows_the_stages() {
     let r = root();
     let dir = tempfile::tempdir().unwrap();
-    let workers: Vec<WorkerProcess> = (0..2)
-        .map(|i| WorkerProcess::start(dir.path(), i))
-        .collect();
-    let list = addresses(&workers);
+    let (_workers, list) = fleet(dir.path(), 2);
     let out = sageflow()
         .args(["query", "--quiet", "--workers", &list, "--sql"])
         .arg("EXPLAIN SELECT remote_kind, count(*) FROM flows GROUP BY 1")
@@ -658,13 +670,7 @@ for shape in ("v5-custom", "parquet-hive"):
     ));
     let dir = tempfile::tempdir().unwrap();
     // Workers get credentials and a region, not the endpoint: that comes with the plan.
-    let workers: Vec<WorkerProcess> = (0..3)
-        .map(|i| {
-            let env = moto.env().into_iter().collect();
-            WorkerProcess::start_on(dir.path(), i, format!("127.0.0.1:{}", free_port()), env)
-        })
-        .collect();
-    let list = addresses(&workers);
+    let (workers, list) = fleet_with(dir.path(), 3, || moto.env().into_iter().collect());
     let inventory = format!("{root}/sample-logs/inventory");
     let sql = "SELECT sagemaker_resource, remote_kind, action, count(*) AS n, sum(bytes) AS b \
                FROM flows GROUP BY 1, 2, 3 ORDER BY 1, 2, 3";
@@ -787,10 +793,7 @@ for shape in ("v5-custom", "parquet-hive"):
 fn scan_on_worker_processes() {
     let r = root();
     let dir = tempfile::tempdir().unwrap();
-    let workers: Vec<WorkerProcess> = (0..3)
-        .map(|i| WorkerProcess::start(dir.path(), i))
-        .collect();
-    let list = addresses(&workers);
+    let (_workers, list) = fleet(dir.path(), 3);
     let run = |workers: Option<&str>| {
         let mut cmd = sageflow();
         cmd.args(["scan", "--format", "json"])
@@ -837,10 +840,7 @@ fn scan_on_worker_processes() {
 #[test]
 fn incremental_scans_of_a_local_file_on_worker_processes() {
     let dir = tempfile::tempdir().unwrap();
-    let workers: Vec<WorkerProcess> = (0..2)
-        .map(|i| WorkerProcess::start(dir.path(), i))
-        .collect();
-    let list = addresses(&workers);
+    let (_workers, list) = fleet(dir.path(), 2);
     crate::no_false_clean::incremental_scans_of_a_local_file(&["--workers", &list]);
 }
 
@@ -850,10 +850,7 @@ fn incremental_scans_of_a_local_file_on_worker_processes() {
 fn an_incremental_export_of_local_files_on_worker_processes() {
     let r = root();
     let dir = tempfile::tempdir().unwrap();
-    let workers: Vec<WorkerProcess> = (0..2)
-        .map(|i| WorkerProcess::start(dir.path(), i))
-        .collect();
-    let list = addresses(&workers);
+    let (_workers, list) = fleet(dir.path(), 2);
     let export = |out: &Path, workers: Option<&str>| {
         let mut cmd = sageflow();
         cmd.arg("export")
@@ -995,10 +992,7 @@ print(s3.list_objects_v2(Bucket="{BUCKET}", Prefix="state/").get("KeyCount", 0))
 fn dns_names_on_worker_processes() {
     let r = root();
     let dir = tempfile::tempdir().unwrap();
-    let workers: Vec<WorkerProcess> = (0..2)
-        .map(|i| WorkerProcess::start(dir.path(), i))
-        .collect();
-    let list = addresses(&workers);
+    let (_workers, list) = fleet(dir.path(), 2);
     let run = |args: &[&str], workers: Option<&str>| {
         let mut cmd = sageflow();
         cmd.args(args)
@@ -1058,13 +1052,7 @@ fn a_cloudwatch_scan_with_state_on_worker_processes() {
         Some(crate::aws_cloudwatch::V5_FORMAT),
     ));
     let dir = tempfile::tempdir().unwrap();
-    let env = || moto.env().into_iter().collect::<Vec<_>>();
-    let workers: Vec<WorkerProcess> = (0..2)
-        .map(|i| {
-            WorkerProcess::start_on(dir.path(), i, format!("127.0.0.1:{}", free_port()), env())
-        })
-        .collect();
-    let list = addresses(&workers);
+    let (workers, list) = fleet_with(dir.path(), 2, || moto.env().into_iter().collect());
     let source = format!("cwlogs://{GROUP}");
     let scan = |state: &Path, workers: Option<&str>| {
         let mut args = vec![
