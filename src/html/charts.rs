@@ -236,6 +236,30 @@ pub fn traffic(d: &ReportData) -> String {
     out
 }
 
+/// A chart with a row per item and a column per time bucket: its height, a bucket's width
+/// and the largest value (at least 1).
+struct RowGrid {
+    h: f64,
+    bw: f64,
+    max: f64,
+}
+
+impl RowGrid {
+    /// The margins: the label column's width, the top margin and a row's height.
+    fn new<'a>(
+        w: &Window,
+        (left, top, row): (f64, f64, f64),
+        rows: usize,
+        values: impl Iterator<Item = &'a i64>,
+    ) -> RowGrid {
+        RowGrid {
+            h: top + row * rows as f64 + 40.0,
+            bw: (W - left - RIGHT) / w.buckets.max(1) as f64,
+            max: values.copied().max().unwrap_or(1).max(1) as f64,
+        }
+    }
+}
+
 /// Findings per rule over time: a row per rule, a dot per bucket sized by the count.
 pub fn findings_timeline(d: &ReportData) -> String {
     let w = &d.window;
@@ -243,17 +267,13 @@ pub fn findings_timeline(d: &ReportData) -> String {
     if rules.is_empty() {
         return r#"<p class="empty" id="chart-findings-empty">No finding with a time in the window.</p>"#.into();
     }
-    let n = w.buckets.max(1);
     let (left, top, row) = (220.0, 10.0, 28.0);
-    let h = top + row * rules.len() as f64 + 40.0;
-    let bw = (W - left - RIGHT) / n as f64;
-    let max = rules
-        .iter()
-        .flat_map(|s| &s.values)
-        .copied()
-        .max()
-        .unwrap_or(1)
-        .max(1) as f64;
+    let RowGrid { h, bw, max } = RowGrid::new(
+        w,
+        (left, top, row),
+        rules.len(),
+        rules.iter().flat_map(|s| &s.values),
+    );
     let severity = |rule: &str| {
         d.rules
             .iter()
@@ -445,17 +465,13 @@ pub fn log_coverage(d: &ReportData) -> String {
     if rows.is_empty() {
         return r#"<p class="empty" id="chart-coverage-empty">No record of a SageMaker ENI in the scanned data.</p>"#.into();
     }
-    let n = w.buckets.max(1);
     let (left, top, row) = (300.0, 4.0, 16.0);
-    let h = top + row * rows.len() as f64 + 40.0;
-    let bw = (W - left - RIGHT) / n as f64;
-    let max = rows
-        .iter()
-        .flat_map(|r| &r.records)
-        .copied()
-        .max()
-        .unwrap_or(1)
-        .max(1) as f64;
+    let RowGrid { h, bw, max } = RowGrid::new(
+        w,
+        (left, top, row),
+        rows.len(),
+        rows.iter().flat_map(|r| &r.records),
+    );
     let mut out = String::new();
     let _ = write!(
         out,
