@@ -439,9 +439,9 @@ pub struct InputArgs {
     /// enriches it and runs what it can of the query (filters, partial aggregates); a scan's
     /// rules run here on the rows the workers send. Local paths must be on storage every
     /// worker sees at the same path (S3 is read with each worker's own credentials).
-    /// CloudWatch Logs streams are split among the workers like objects. --rejects runs
-    /// in-process only. How far each local file and CloudWatch stream was read (what
-    /// --state and an export's manifest record) comes back from the worker that read it.
+    /// CloudWatch Logs streams are split among the workers like objects. How far each
+    /// local file and CloudWatch stream was read (what --state and an export's manifest
+    /// record), and the rejects for --rejects, come back from the worker that read it.
     /// Without it everything runs in this process.
     #[cfg(feature = "distributed")]
     #[arg(long, value_name = "URLS", env = "SAGEFLOW_WORKERS")]

@@ -97,7 +97,7 @@ pub(super) async fn export_locked(
             obsolete,
             |m, counted| {
                 if let Some(c) = counted {
-                    c.add_to(&run.stats, &run.rejects);
+                    c.add_to(&run.stats, &run.rejects)?;
                 }
                 damage(&run.stats)?;
                 run.read_something(run.stats.snapshot(), true)?;

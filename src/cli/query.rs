@@ -113,7 +113,7 @@ pub async fn run_sql(
             if let Some(c) = counted
                 && !stats.is_settled()
             {
-                c.add_to(stats, rejects);
+                c.add_to(stats, rejects)?;
             }
             stats.settle();
         }

@@ -181,11 +181,6 @@ pub(super) async fn prepare(
     #[cfg(feature = "distributed")]
     let cluster = match &input.workers {
         Some(list) => {
-            if input.rejects.is_some() {
-                return Err(Error::Usage(
-                    "--workers: --rejects is written by an in-process run only; the summary still counts the workers' rejects".into(),
-                ));
-            }
             let cluster = engine::distributed::Cluster::parse(list)?;
             cluster.check().await?;
             Some(engine::distributed::distribute(&ctx, cluster)?)
@@ -370,13 +365,7 @@ impl Run {
                         crate::terminal::printable(&r.to_string())
                     );
                 }
-                if self.cluster.is_some() && rejected as usize > first.len() {
-                    let _ = writeln!(
-                        err,
-                        "  … and {} more, on the workers (to write them all: run without --workers, with --rejects FILE)",
-                        rejected as usize - first.len()
-                    );
-                } else if rejected as usize > first.len() {
+                if rejected as usize > first.len() {
                     let _ = writeln!(
                         err,
                         "  … and {} more (write them all with --rejects FILE)",

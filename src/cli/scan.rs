@@ -101,7 +101,7 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
     if let Some(reader) = shared.start(&run.ctx, run.cluster.as_ref()).await? {
         // A read on the workers counted there: their counts are the run's.
         if let Some(counted) = reader.finish().await? {
-            counted.add_to(&run.stats, &run.rejects);
+            counted.add_to(&run.stats, &run.rejects)?;
         }
     }
     let read = run.stats.snapshot();

@@ -15,6 +15,10 @@ const MAX_RECORD_CHARS: usize = 512;
 
 pub use crate::error::Reject;
 
+/// The most rejects one read on a worker keeps to send back for the coordinator's
+/// `--rejects FILE`: about 35 MB at the longest records, whatever the input.
+pub const SENT_BACK_MAX: usize = 50_000;
+
 /// Collects rejects for a run.
 #[derive(Default)]
 pub struct RejectSink {
@@ -22,6 +26,9 @@ pub struct RejectSink {
     strict: bool,
     first: Mutex<Vec<Reject>>,
     out: Option<Mutex<Box<dyn Write + Send>>>,
+    /// A worker's read for a run that writes `--rejects FILE`: its rejects (up to
+    /// [`SENT_BACK_MAX`]), sent back with its counts for the coordinator to write.
+    kept: Option<Mutex<Vec<Reject>>>,
 }
 
 impl std::fmt::Debug for RejectSink {
@@ -40,6 +47,30 @@ impl RejectSink {
             strict,
             first: Mutex::new(Vec::new()),
             out: out.map(Mutex::new),
+            kept: None,
+        }
+    }
+
+    /// A worker's sink for a run that writes `--rejects FILE`: it keeps the rejects to
+    /// send back ([`Self::sent_back`]).
+    pub fn sending_back(strict: bool) -> Self {
+        RejectSink {
+            kept: Some(Mutex::new(Vec::new())),
+            ..RejectSink::new(strict, None)
+        }
+    }
+
+    /// Whether the rejects are written to a file (`--rejects FILE`).
+    pub fn writes(&self) -> bool {
+        self.out.is_some()
+    }
+
+    /// What a worker's read sends back: every reject kept for the coordinator's
+    /// `--rejects` file, else the first (for the summary).
+    pub fn sent_back(&self) -> Vec<Reject> {
+        match &self.kept {
+            Some(kept) => kept.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+            None => self.first(),
         }
     }
 
@@ -48,17 +79,38 @@ impl RejectSink {
         self.strict
     }
 
-    /// Adds rejects counted elsewhere (by the workers of a distributed run), with the
-    /// first of them.
-    pub fn add_counted(&self, n: u64, samples: &[Reject]) {
+    /// Adds `n` rejects counted elsewhere (by the workers of a distributed run), with the
+    /// ones they sent back: the first of each read, or with `--rejects FILE` all of them
+    /// (up to [`SENT_BACK_MAX`] a read), which go to the file. A file that cannot have them
+    /// all is an error, once it has those that came back.
+    pub fn add_counted(&self, n: u64, samples: &[Reject]) -> Result<()> {
         self.count
             .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
-        let mut first = self.first.lock().unwrap_or_else(|e| e.into_inner());
-        for r in samples {
-            if first.len() < KEEP {
-                first.push(r.clone());
+        {
+            let mut first = self.first.lock().unwrap_or_else(|e| e.into_inner());
+            for r in samples {
+                if first.len() < KEEP {
+                    first.push(r.clone());
+                }
             }
         }
+        if let Some(out) = &self.out {
+            let mut w = out.lock().unwrap_or_else(|e| e.into_inner());
+            for r in samples {
+                let line = serde_json::to_string(r).expect("reject serialises");
+                writeln!(w, "{line}").map_err(|e| Error::io("--rejects file", e))?;
+            }
+            if (samples.len() as u64) < n {
+                return Err(Error::config(
+                    format!(
+                        "--rejects: the workers rejected {n} records and sent back {} of them (at most {SENT_BACK_MAX} per worker's share); the file has those",
+                        samples.len()
+                    ),
+                    "run without --workers to write every reject, or give the flow log's format (--log-format) if the records do not fit it",
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// A sink for a re-read of sources whose rejects were already reported: it counts
@@ -82,6 +134,12 @@ impl RejectSink {
             let mut w = out.lock().unwrap_or_else(|e| e.into_inner());
             let line = serde_json::to_string(&r).expect("reject serialises");
             writeln!(w, "{line}").map_err(|e| Error::io("--rejects file", e))?;
+        }
+        if let Some(kept) = &self.kept {
+            let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
+            if kept.len() < SENT_BACK_MAX {
+                kept.push(r.clone());
+            }
         }
         let mut first = self.first.lock().unwrap_or_else(|e| e.into_inner());
         if first.len() < KEEP {
@@ -110,5 +168,64 @@ impl RejectSink {
             w.flush().map_err(|e| Error::io("--rejects file", e))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reject(line: u64) -> Reject {
+        Reject {
+            object: "a.log".into(),
+            line,
+            field: Some("dstaddr".into()),
+            value: Some("999.0.0.1".into()),
+            reason: "not an address".into(),
+            record: "2 …".into(),
+        }
+    }
+
+    /// A shared buffer standing in for the `--rejects` file.
+    #[derive(Clone, Default)]
+    struct Buf(std::sync::Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_worker_sends_back_every_reject_for_the_coordinators_file() {
+        let worker = RejectSink::sending_back(false);
+        for line in 1..=25 {
+            worker.reject(reject(line)).unwrap();
+        }
+        assert_eq!(worker.first().len(), KEEP);
+        let sent = worker.sent_back();
+        assert_eq!(sent.len(), 25);
+        // Without --rejects, a read sends back only the first.
+        let plain = RejectSink::new(false, None);
+        for line in 1..=25 {
+            plain.reject(reject(line)).unwrap();
+        }
+        assert_eq!(plain.sent_back().len(), KEEP);
+
+        let buf = Buf::default();
+        let coordinator = RejectSink::new(false, Some(Box::new(buf.clone())));
+        assert!(coordinator.writes());
+        coordinator.add_counted(25, &sent).unwrap();
+        assert_eq!(coordinator.count(), 25);
+        assert_eq!(coordinator.first().len(), KEEP);
+        let written = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(written.lines().count(), 25);
+        // Fewer sent back than counted: the file has those, and the run fails saying so.
+        let e = coordinator.add_counted(60_000, &sent).unwrap_err();
+        assert!(e.to_string().contains("sent back 25 of them"), "{e}");
     }
 }

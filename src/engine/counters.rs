@@ -48,14 +48,15 @@ pub struct Counted {
 }
 
 impl Counted {
-    /// Adds these counts to a run's counters.
-    pub fn add_to(&self, stats: &ScanStats, rejects: &RejectSink) {
+    /// Adds these counts to a run's counters (and the rejects sent back to its
+    /// `--rejects` file).
+    pub fn add_to(&self, stats: &ScanStats, rejects: &RejectSink) -> crate::error::Result<()> {
         ScanStats::add(&stats.objects_done, self.objects);
         ScanStats::add(&stats.bytes, self.bytes);
         ScanStats::add(&stats.records, self.records);
         ScanStats::add(&stats.rows, self.rows);
         ScanStats::add(&stats.outside_window, self.outside_window);
-        rejects.add_counted(self.rejected, &self.samples);
+        rejects.add_counted(self.rejected, &self.samples)
     }
 
     pub fn add(&mut self, other: &Counted) {

@@ -780,6 +780,7 @@ impl FlowsCodec {
             }),
             aws_region: config.aws.region.clone(),
             aws_endpoint_url: config.aws.endpoint_url.clone(),
+            send_back_rejects: config.rejects.writes(),
             cw_overlap_ms: config
                 .remote
                 .as_ref()
@@ -879,7 +880,11 @@ impl FlowsCodec {
                 until: msg.until,
             },
             batch_size: msg.batch_size as usize,
-            rejects: Arc::new(RejectSink::new(msg.strict, None)),
+            rejects: Arc::new(if msg.send_back_rejects {
+                RejectSink::sending_back(msg.strict)
+            } else {
+                RejectSink::new(msg.strict, None)
+            }),
             stats: Arc::new(ScanStats::default()),
             enricher,
             remote,
@@ -982,6 +987,9 @@ pub struct ScanProto {
     /// `--cw-overlap`: which event ids of CloudWatch streams `--state` keeps.
     #[prost(int64, tag = "19")]
     pub cw_overlap_ms: i64,
+    /// `--rejects FILE`: the worker sends its rejects back for the coordinator to write.
+    #[prost(bool, tag = "20")]
+    pub send_back_rejects: bool,
 }
 
 #[derive(Clone, PartialEq, Message)]

@@ -606,7 +606,7 @@ impl ExecutionPlan for FlowsExec {
         Some(super::counters::metrics(
             &self.stats.snapshot(),
             self.opts.rejects.count(),
-            &self.opts.rejects.first(),
+            &self.opts.rejects.sent_back(),
             &marks,
             &streams,
         ))

@@ -467,7 +467,8 @@ impl Drop for WorkerProcess {
 }
 
 /// Three real worker processes on loopback: `query --workers` prints what the in-process
-/// query prints, and its summary counts every worker's records.
+/// query prints, its summary counts every worker's records, and `--rejects FILE` gets
+/// every worker's rejects.
 #[test]
 fn query_on_worker_processes() {
     let r = root();
@@ -515,6 +516,43 @@ fn query_on_worker_processes() {
     };
     assert_eq!(listed(&got_summary), listed(&want_summary));
     assert_eq!(listed(&want_summary).len(), 3, "{want_summary}");
+    // More rejects than the summary lists: `--rejects FILE` has them all, as in-process.
+    let bad = dir.path().join("bad-addresses.log");
+    let line = |i: usize| {
+        format!(
+            "2 111122223333 eni-0a1b2c3d 10.20.1.{i} 999.0.0.{i} 443 {i} 6 1 40 1795172400 1795172430 ACCEPT OK\n"
+        )
+    };
+    std::fs::write(&bad, (0..25).map(line).collect::<String>()).unwrap();
+    let rejects = |workers: Option<&str>, name: &str| {
+        let file = dir.path().join(name);
+        let mut cmd = sageflow();
+        cmd.args(["query", "--quiet", "--sql", "SELECT count(*) FROM flows"])
+            .arg(r.join("sample-logs/v5-custom"))
+            .arg(r.join("tests/data/malformed/mixed.log"))
+            .arg(&bad)
+            .arg("--rejects")
+            .arg(&file);
+        if let Some(w) = workers {
+            cmd.args(["--workers", w]);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut lines: Vec<String> = std::fs::read_to_string(file)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        lines.sort();
+        lines
+    };
+    let here = rejects(None, "rejects-here.ndjson");
+    assert_eq!(here.len(), 28);
+    assert_eq!(rejects(Some(&list), "rejects-workers.ndjson"), here);
     // Each worker read a share of the objects.
     for w in &workers {
         let log = std::fs::read_to_string(&w.log).unwrap();
