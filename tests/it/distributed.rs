@@ -476,13 +476,13 @@ fn query_on_worker_processes() {
     let (workers, list) = fleet(dir.path(), 3);
     let sql = "SELECT interface_id, remote_kind, count(*) AS n, sum(bytes) AS b FROM flows \
                GROUP BY 1, 2 ORDER BY 1, 2";
-    let run = |workers: Option<&str>| {
+    // `query` of `sql` over the sample and `extra` sources and arguments.
+    let query = |sql: &str, extra: &[&std::ffi::OsStr], workers: Option<&str>| {
         let mut cmd = sageflow();
         cmd.args(["query", "--format", "csv", "--sql", sql])
             .arg(r.join("sample-logs/v5-custom"))
             .arg(r.join("tests/data/malformed/mixed.log"))
-            .arg("--inventory")
-            .arg(r.join("sample-logs/inventory"));
+            .args(extra);
         if let Some(w) = workers {
             cmd.args(["--workers", w]);
         }
@@ -495,6 +495,14 @@ fn query_on_worker_processes() {
         (
             String::from_utf8(out.stdout).unwrap(),
             String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let inventory = r.join("sample-logs/inventory");
+    let run = |workers| {
+        query(
+            sql,
+            &["--inventory".as_ref(), inventory.as_os_str()],
+            workers,
         )
     };
     let (want, want_summary) = run(None);
@@ -526,22 +534,8 @@ fn query_on_worker_processes() {
     std::fs::write(&bad, (0..25).map(line).collect::<String>()).unwrap();
     let rejects = |workers: Option<&str>, name: &str| {
         let file = dir.path().join(name);
-        let mut cmd = sageflow();
-        cmd.args(["query", "--quiet", "--sql", "SELECT count(*) FROM flows"])
-            .arg(r.join("sample-logs/v5-custom"))
-            .arg(r.join("tests/data/malformed/mixed.log"))
-            .arg(&bad)
-            .arg("--rejects")
-            .arg(&file);
-        if let Some(w) = workers {
-            cmd.args(["--workers", w]);
-        }
-        let out = cmd.output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let extra = [bad.as_os_str(), "--rejects".as_ref(), file.as_os_str()];
+        query("SELECT count(*) FROM flows", &extra, workers);
         let mut lines: Vec<String> = std::fs::read_to_string(file)
             .unwrap()
             .lines()
