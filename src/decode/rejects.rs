@@ -84,30 +84,36 @@ impl RejectSink {
     /// (up to [`SENT_BACK_MAX`] a read), which go to the file. A file that cannot have them
     /// all is an error, once it has those that came back.
     pub fn add_counted(&self, n: u64, samples: &[Reject]) -> Result<()> {
-        self.count
-            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
-        {
-            let mut first = self.first.lock().unwrap_or_else(|e| e.into_inner());
-            for r in samples {
-                if first.len() < KEEP {
-                    first.push(r.clone());
-                }
-            }
+        self.count.fetch_add(n, Ordering::Relaxed);
+        self.keep_first(samples);
+        self.write_out(samples)?;
+        if self.writes() && (samples.len() as u64) < n {
+            return Err(Error::config(
+                format!(
+                    "--rejects: the workers rejected {n} records and sent back {} of them (at most {SENT_BACK_MAX} per worker's share); the file has those",
+                    samples.len()
+                ),
+                "run without --workers to write every reject, or give the flow log's format (--log-format) if the records do not fit it",
+            ));
         }
+        Ok(())
+    }
+
+    /// Keeps rejects for the summary while it has fewer than [`KEEP`].
+    fn keep_first<'a>(&self, rejects: impl IntoIterator<Item = &'a Reject>) {
+        let mut first = self.first.lock().unwrap_or_else(|e| e.into_inner());
+        for r in rejects.into_iter().take(KEEP.saturating_sub(first.len())) {
+            first.push(r.clone());
+        }
+    }
+
+    /// Writes rejects to the `--rejects` file, if there is one, a line of JSON each.
+    fn write_out<'a>(&self, rejects: impl IntoIterator<Item = &'a Reject>) -> Result<()> {
         if let Some(out) = &self.out {
             let mut w = out.lock().unwrap_or_else(|e| e.into_inner());
-            for r in samples {
+            for r in rejects {
                 let line = serde_json::to_string(r).expect("reject serialises");
                 writeln!(w, "{line}").map_err(|e| Error::io("--rejects file", e))?;
-            }
-            if (samples.len() as u64) < n {
-                return Err(Error::config(
-                    format!(
-                        "--rejects: the workers rejected {n} records and sent back {} of them (at most {SENT_BACK_MAX} per worker's share); the file has those",
-                        samples.len()
-                    ),
-                    "run without --workers to write every reject, or give the flow log's format (--log-format) if the records do not fit it",
-                ));
             }
         }
         Ok(())
@@ -130,21 +136,14 @@ impl RejectSink {
             r.record.push('…');
         }
         self.count.fetch_add(1, Ordering::Relaxed);
-        if let Some(out) = &self.out {
-            let mut w = out.lock().unwrap_or_else(|e| e.into_inner());
-            let line = serde_json::to_string(&r).expect("reject serialises");
-            writeln!(w, "{line}").map_err(|e| Error::io("--rejects file", e))?;
-        }
+        self.write_out([&r])?;
         if let Some(kept) = &self.kept {
             let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
             if kept.len() < SENT_BACK_MAX {
                 kept.push(r.clone());
             }
         }
-        let mut first = self.first.lock().unwrap_or_else(|e| e.into_inner());
-        if first.len() < KEEP {
-            first.push(r.clone());
-        }
+        self.keep_first([&r]);
         if self.strict {
             return Err(Error::Rejected(Box::new(r)));
         }

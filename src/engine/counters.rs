@@ -102,17 +102,8 @@ pub fn metrics(
         )));
     }
     for r in samples {
-        let count = Count::new();
-        count.add(1);
         let json = serde_json::to_string(r).expect("a reject serialises");
-        set.push(Arc::new(Metric::new_with_labels(
-            MetricValue::Count {
-                name: Cow::Borrowed(SAMPLE),
-                count,
-            },
-            None,
-            vec![Label::new(SAMPLE_LABEL, json)],
-        )));
+        set.push(labelled(SAMPLE, vec![Label::new(SAMPLE_LABEL, json)]));
     }
     for (object, mark) in marks {
         set.push(keyed(MARK, object, mark));
@@ -123,8 +114,8 @@ pub fn metrics(
     set
 }
 
-/// A metric saying `value` (as JSON) of `key`: one per local file or stream read.
-fn keyed<T: serde::Serialize>(name: &'static str, key: &str, value: &T) -> Arc<Metric> {
+/// A metric of count 1 that says what it carries in `labels`.
+fn labelled(name: &'static str, labels: Vec<Label>) -> Arc<Metric> {
     let count = Count::new();
     count.add(1);
     Arc::new(Metric::new_with_labels(
@@ -133,14 +124,20 @@ fn keyed<T: serde::Serialize>(name: &'static str, key: &str, value: &T) -> Arc<M
             count,
         },
         None,
+        labels,
+    ))
+}
+
+/// A metric saying `value` (as JSON) of `key`: one per local file or stream read.
+fn keyed<T: serde::Serialize>(name: &'static str, key: &str, value: &T) -> Arc<Metric> {
+    let json = serde_json::to_string(value).expect("serialises");
+    labelled(
+        name,
         vec![
             Label::new(KEY_LABEL, key.to_string()),
-            Label::new(
-                VALUE_LABEL,
-                serde_json::to_string(value).expect("serialises"),
-            ),
+            Label::new(VALUE_LABEL, json),
         ],
-    ))
+    )
 }
 
 /// The key and value of a [`keyed`] metric.

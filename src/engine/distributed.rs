@@ -242,33 +242,22 @@ fn split_by_object(ev: ScaleUpLeafNodeEvent) -> Option<DfResult<ScaleUpLeafNodeE
 #[derive(Debug, Default)]
 struct Routed(Mutex<HashMap<String, Url>>);
 
-/// Each task's objects of the `flows` reads in one stage (`stage` stops at the stage's
-/// network boundaries): `None` when the stage reads no flows.
+/// Each task's objects of the `flows` reads in one stage: `None` when the stage reads no
+/// flows.
 fn task_objects(stage: &Arc<dyn ExecutionPlan>, tasks: usize) -> Option<Vec<Vec<String>>> {
     let mut shares: Option<Vec<Vec<String>>> = None;
-    let names =
-        |exec: &FlowsExec| -> Vec<String> { exec.objects().into_iter().map(|o| o.name).collect() };
-    let _ = stage.apply(|node| {
-        if node.as_network_boundary().is_some() {
-            return Ok(TreeNodeRecursion::Jump);
-        }
-        let task_shares: Vec<Vec<String>> =
-            if let Some(leaf) = node.downcast_ref::<DistributedLeafExec>() {
-                leaf.variants()
-                    .iter()
-                    .filter_map(|v| v.downcast_ref::<FlowsExec>().map(names))
-                    .collect()
-            } else if let Some(exec) = node.downcast_ref::<FlowsExec>() {
-                // Not split: every task of the stage reads all of it.
-                vec![names(exec); tasks]
-            } else {
-                return Ok(TreeNodeRecursion::Continue);
-            };
+    walk_reads(stage, true, |task, exec| {
         let all = shares.get_or_insert_with(|| vec![Vec::new(); tasks]);
-        for (task, objects) in task_shares.into_iter().enumerate().take(tasks) {
-            all[task].extend(objects);
+        let names: Vec<String> = exec.objects().into_iter().map(|o| o.name).collect();
+        match task {
+            Some(i) => {
+                if let Some(a) = all.get_mut(i) {
+                    a.extend(names);
+                }
+            }
+            // Not split: every task of the stage reads all of it.
+            None => all.iter_mut().for_each(|a| a.extend(names.iter().cloned())),
         }
-        Ok(TreeNodeRecursion::Jump)
     });
     shares
 }
@@ -335,17 +324,28 @@ fn held_by(
 
 /// The `flows` reads of `plan` (on the coordinator), each with the objects it reads.
 fn reads(plan: &Arc<dyn ExecutionPlan>, mut each: impl FnMut(&FlowsExec)) {
+    walk_reads(plan, false, |_, exec| each(exec));
+}
+
+/// Calls `each` with every `flows` read of `plan`: a read split among tasks once per task
+/// (with its index), one that is not with `None`. `one_stage` stops at network boundaries.
+fn walk_reads(
+    plan: &Arc<dyn ExecutionPlan>,
+    one_stage: bool,
+    mut each: impl FnMut(Option<usize>, &FlowsExec),
+) {
     let _ = plan.apply(|node| {
-        match node.downcast_ref::<DistributedLeafExec>() {
-            Some(leaf) => leaf
-                .variants()
-                .iter()
-                .filter_map(|v| v.downcast_ref::<FlowsExec>())
-                .for_each(&mut each),
-            None => node
-                .downcast_ref::<FlowsExec>()
-                .into_iter()
-                .for_each(&mut each),
+        if one_stage && node.as_network_boundary().is_some() {
+            return Ok(TreeNodeRecursion::Jump);
+        }
+        if let Some(leaf) = node.downcast_ref::<DistributedLeafExec>() {
+            for (task, v) in leaf.variants().iter().enumerate() {
+                if let Some(exec) = v.downcast_ref::<FlowsExec>() {
+                    each(Some(task), exec);
+                }
+            }
+        } else if let Some(exec) = node.downcast_ref::<FlowsExec>() {
+            each(None, exec);
         }
         Ok(TreeNodeRecursion::Continue)
     });

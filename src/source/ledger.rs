@@ -58,6 +58,14 @@ impl StreamState {
         seen.split(':').next().and_then(|t| t.parse().ok())
     }
 
+    /// Ids fall out of the overlap as newer events arrive: drops those stamped before
+    /// `floor` now and then, once there are many.
+    fn trim(&mut self, floor: i64) {
+        if self.seen.len() > 4096 {
+            self.forget_before(floor);
+        }
+    }
+
     /// Drops the ids of events stamped before `floor` (out of the overlap).
     fn forget_before(&mut self, floor: i64) {
         self.seen
@@ -105,10 +113,7 @@ impl CwLedger {
         let s = l.entry(stream.to_string()).or_default();
         s.until_ms = s.until_ms.max(read.until_ms);
         s.seen.extend(read.seen.iter().cloned());
-        if s.seen.len() > 4096 {
-            let floor = s.until_ms - self.overlap_ms;
-            s.forget_before(floor);
-        }
+        s.trim(s.until_ms - self.overlap_ms);
     }
 
     /// Records an event read from a stream, keeping only ids within the overlap.
@@ -122,10 +127,7 @@ impl CwLedger {
         if ts >= floor {
             s.seen.insert(format!("{ts}:{id}"));
         }
-        // Ids fall out of the overlap as newer events arrive; trim now and then.
-        if s.seen.len() > 4096 {
-            s.forget_before(floor);
-        }
+        s.trim(floor);
     }
 }
 
