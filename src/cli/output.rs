@@ -7,6 +7,7 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::json::writer::{JsonArray, JsonFormat, LineDelimited};
 use datafusion::physical_plan::SendableRecordBatchStream;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use futures::StreamExt;
 
 use super::args::OutputFormat;
@@ -44,6 +45,15 @@ pub async fn write_stream(
 ) -> Result<usize> {
     let schema = stream.schema();
     let mut rows = 0;
+    if format != OutputFormat::Table {
+        // The progress line stays until the first result (or the end) arrives, which for
+        // an aggregate over every record is most of the run.
+        let first = stream.next().await;
+        stream = Box::pin(RecordBatchStreamAdapter::new(
+            schema.clone(),
+            futures::stream::iter(first).chain(stream),
+        ));
+    }
     match format {
         OutputFormat::Table => {
             let mut batches = Vec::new();
