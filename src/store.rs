@@ -410,6 +410,20 @@ pub fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(entries)
 }
 
+/// Test hook: `SAGEFLOW_HOLD=<phase>:<path>` stops at each step of a phase until `path`
+/// exists (`read`: after each object read), so that a test sees a run in its middle (its
+/// progress line) without racing it. Called on blocking threads only.
+pub fn hold(phase: &str) {
+    if let Ok(spec) = std::env::var("SAGEFLOW_HOLD")
+        && let Some((p, path)) = spec.split_once(':')
+        && p == phase
+    {
+        while !Path::new(path).exists() {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
 /// Test hook: `SAGEFLOW_FAULT=<phase>:<n>` aborts the process at the n-th step of a phase
 /// (`staging` files written, `commit` files moved, `publish` local documents written but
 /// not yet renamed: 0 is the run record, `obsolete` files of a replaced export deleted),

@@ -441,7 +441,8 @@ pub struct InputArgs {
     /// worker sees at the same path (S3 is read with each worker's own credentials).
     /// CloudWatch Logs streams are split among the workers like objects. How far each
     /// local file and CloudWatch stream was read (what --state and an export's manifest
-    /// record), and the rejects for --rejects, come back from the worker that read it.
+    /// record), and the rejects for --rejects, come back from the worker that read it. The
+    /// progress line asks the workers how far they have read, on the same ports.
     /// Without it everything runs in this process.
     #[cfg(feature = "distributed")]
     #[arg(long, value_name = "URLS", env = "SAGEFLOW_WORKERS")]

@@ -74,7 +74,7 @@ pub(super) async fn export_locked(
         )));
     }
     let run = prepare(&a.input, Some((&manifest.sources, OnRewrite::Refuse))).await?;
-    let progress = progress::Progress::start(run.stats.clone(), run.quiet);
+    let progress = run.progress();
     if a.full && run.objects.is_empty() {
         return Err(Error::config(
             "export --full found no source object to rebuild the export from; the previous export is left as it is",

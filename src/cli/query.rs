@@ -32,7 +32,7 @@ pub(super) async fn query(a: QueryArgs) -> Result<u8> {
                 )),
                 None => Box::new(std::io::BufWriter::new(std::io::stdout())),
             };
-            let mut progress = progress::Progress::start(run.stats.clone(), run.quiet);
+            let mut progress = run.progress();
             let result = run_sql(
                 run.query_ctx(),
                 &sql,

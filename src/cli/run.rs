@@ -273,6 +273,22 @@ impl Run {
         self.cluster.as_ref().unwrap_or(&self.ctx)
     }
 
+    /// The run's progress line, until dropped: with `--workers`, with what the workers have
+    /// read so far.
+    pub(super) fn progress(&self) -> super::progress::Progress {
+        use super::progress::{Elsewhere, Progress};
+        #[cfg(feature = "distributed")]
+        let elsewhere = self
+            .cluster
+            .as_ref()
+            .filter(|_| Progress::shown(self.quiet))
+            .and_then(engine::distributed::watch)
+            .map(|watch| Box::new(move || watch.total()) as Elsewhere);
+        #[cfg(not(feature = "distributed"))]
+        let elsewhere: Option<Elsewhere> = None;
+        Progress::start(self.stats.clone(), self.quiet, elsewhere)
+    }
+
     /// Refuses a result over nothing: every record rejected (the format does not fit), or
     /// no record read at all unless `allow_empty`.
     pub(super) fn read_something(&self, s: StatsSnapshot, allow_empty: bool) -> Result<()> {

@@ -77,7 +77,7 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
     }
     let incremental = state_store.is_some() && !a.full_coverage;
     crate::engine::tables::register_context(&run.ctx, incremental)?;
-    let progress = progress::Progress::start(run.stats.clone(), run.quiet);
+    let progress = run.progress();
     let mut per_rule: Vec<(String, usize)> = Vec::new();
     // Every rule is planned first, then the sources are read once for all of them
     // (`scan::fanout`): each rule gets its columns and rows as they are decoded.

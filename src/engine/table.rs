@@ -645,7 +645,7 @@ impl ExecutionPlan for FlowsExec {
                     None => tx.blocking_send(Ok(batch)).is_ok(),
                 };
                 match read_object(obj, &opts, &stats, remote.as_ref(), &mut emit) {
-                    Ok(true) => {}
+                    Ok(true) => crate::store::hold("read"),
                     Ok(false) => return Ok(()),
                     Err(e) => return Err(DataFusionError::from(e)),
                 }

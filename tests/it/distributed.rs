@@ -1138,3 +1138,63 @@ fn a_cloudwatch_scan_with_state_on_worker_processes() {
     assert_eq!(counts(&err), counts(&in_process));
     assert_eq!(streams(&there), streams(&here));
 }
+
+/// The progress line of a run on workers shows what they have read while they read it, not
+/// only once their parts are over (their counts come back with their tasks' end), as a
+/// run in one process does. Every read stops after each object until the test lets it go
+/// (`SAGEFLOW_HOLD`), so the line is seen mid-run without racing it.
+#[test]
+fn the_progress_line_shows_what_the_workers_have_read() {
+    use crate::support::terminal::{Terminal, progress_lines};
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = generated(dir.path(), 5);
+    let seen_mid_run = |workers: Option<&str>, gate: &Path| {
+        let hold = format!("read:{}", gate.display());
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("sageflow"));
+        cmd.args([
+            "query",
+            "--format",
+            "csv",
+            "--sql",
+            "SELECT count(*) AS n FROM flows",
+        ])
+        .arg(&corpus)
+        .arg("--inventory")
+        .arg(corpus.join("inventory"))
+        .env("SAGEFLOW_HOLD", &hold);
+        if let Some(w) = workers {
+            cmd.args(["--workers", w]);
+        }
+        let term = Terminal::start(&cmd);
+        let moving = |s: &str| {
+            progress_lines(s)
+                .into_iter()
+                .any(|(done, _, records)| done > 0 && records > 0)
+        };
+        let screen = term.wait_for(std::time::Duration::from_secs(180), moving);
+        // Every read is still held after an object: no part is over, nothing has been
+        // gathered, and the line's figures are what the reads report as they go.
+        let (done, total, records) = progress_lines(&screen)
+            .into_iter()
+            .find(|&(done, _, records)| done > 0 && records > 0)
+            .unwrap();
+        assert_eq!(total, 6, "{screen}");
+        assert!(done < 6 && records < 200_000, "{screen}");
+        std::fs::write(gate, "").unwrap();
+        let (status, screen) = term.finish();
+        assert!(status.success(), "{screen}");
+        assert!(screen.contains("n\r\n200000\r\n"), "{screen}");
+        // The summary after the line has the gathered counts.
+        assert!(screen.contains("6 objects read"), "{screen}");
+    };
+    seen_mid_run(None, &dir.path().join("go-here"));
+    let gate = dir.path().join("go-workers");
+    let hold = format!("read:{}", gate.display());
+    let (workers, list) = fleet_with(dir.path(), 2, || vec![("SAGEFLOW_HOLD", hold.clone())]);
+    seen_mid_run(Some(&list), &gate);
+    // Each worker read a share.
+    for w in &workers {
+        let log = std::fs::read_to_string(&w.log).unwrap();
+        assert!(log.contains("objects to read"), "{}: {log}", w.addr);
+    }
+}

@@ -10,7 +10,10 @@
 //! storage every worker shares; S3 with the worker's own credentials).
 //!
 //! Each worker's counts (records, rows, rejects…) come back as the read's metrics and are
-//! added to the run's counters ([`gather`]).
+//! added to the run's counters ([`gather`]); while the run goes, the progress line asks the
+//! workers how far they are ([`progress`]).
+
+pub mod progress;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -42,6 +45,10 @@ use crate::error::{Error, Result};
 use crate::format::Layout;
 use crate::source::SourceObject;
 use crate::source::layout::KeyInfo;
+
+/// The id a coordinating session gives its reads, by which workers report their progress.
+#[derive(Debug, Clone, Copy)]
+struct RunId(u64);
 
 /// The workers of `--workers`.
 #[derive(Debug, Clone)]
@@ -159,13 +166,15 @@ pub fn distribute(ctx: &SessionContext, cluster: Cluster) -> Result<SessionConte
 /// resolver): the distributed planner, the codec, how the `flows` read splits, and the
 /// workers' counters sent back.
 pub fn coordinator(mut builder: SessionStateBuilder) -> Result<SessionStateBuilder> {
-    builder
-        .config()
-        .get_or_insert_default()
-        .set_extension(Arc::new(Routed::default()));
+    let run = random().max(1);
+    let config = builder.config().get_or_insert_default();
+    config.set_extension(Arc::new(Routed::default()));
+    config.set_extension(Arc::new(RunId(run)));
+    let mut codec = FlowsCodec::new(crate::aws::AwsOptions::default());
+    codec.run = run;
     Ok(builder
         .with_distributed_planner()
-        .with_distributed_user_codec(FlowsCodec::new(crate::aws::AwsOptions::default()))
+        .with_distributed_user_codec(codec)
         .with_distributed_desired_task_count_handler(desired_tasks)
         .with_distributed_scale_up_leaf_node_handler(split_by_object)
         .with_distributed_route_tasks_handler(route_reads)
@@ -201,6 +210,25 @@ pub fn worker_session(
     }
 }
 
+/// Asks the workers of a coordinating session how far they have read, for its progress
+/// line; `None` for a session that is not one.
+pub fn watch(ctx: &SessionContext) -> Option<Arc<progress::Watch>> {
+    let state = ctx.state();
+    let run = state.config().get_extension::<RunId>()?.0;
+    let urls = datafusion_distributed::get_distributed_worker_resolver(state.config())
+        .and_then(|r| r.get_urls())
+        .ok()?;
+    Some(progress::Watch::start(urls, run))
+}
+
+/// A random number, from the standard library's per-process hash keys.
+fn random() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish()
+}
+
 /// Serves a worker on `listen` until interrupted.
 pub async fn serve(listen: SocketAddr, worker: Worker) -> Result<()> {
     let shutdown = async {
@@ -208,6 +236,7 @@ pub async fn serve(listen: SocketAddr, worker: Worker) -> Result<()> {
     };
     tonic::transport::Server::builder()
         .add_service(worker.into_worker_server())
+        .add_service(progress::ProgressServer)
         .serve_with_shutdown(listen, shutdown)
         .await
         .map_err(|e| Error::Usage(format!("worker on {listen}: {}", crate::aws::causes(&e))))
@@ -279,13 +308,7 @@ fn route_reads(ev: RouteTasksEvent) -> Option<DfResult<RouteTasksEventResponse>>
         }
         Err(e) => return Some(Err(e)),
     };
-    let start = {
-        use std::hash::{BuildHasher, Hasher};
-        std::collections::hash_map::RandomState::new()
-            .build_hasher()
-            .finish() as usize
-            % urls.len()
-    };
+    let start = random() as usize % urls.len();
     let urls: Vec<Url> = (0..ev.task_count)
         .map(|i| urls[(start + i) % urls.len()].clone())
         .collect();
@@ -552,6 +575,8 @@ pub struct FlowsCodec {
     enrichers: Mutex<Vec<(String, Arc<Enricher>)>>,
     /// S3 clients by (region, endpoint), made on first use.
     remotes: Mutex<HashMap<AwsTarget, crate::source::Remote>>,
+    /// A coordinator's run id, sent with its reads (0 on a worker).
+    run: u64,
 }
 
 /// The region and endpoint a coordinator reached S3 in.
@@ -566,6 +591,7 @@ impl FlowsCodec {
             aws,
             enrichers: Mutex::new(Vec::new()),
             remotes: Mutex::new(HashMap::new()),
+            run: 0,
         }
     }
 
@@ -781,6 +807,8 @@ impl FlowsCodec {
             aws_region: config.aws.region.clone(),
             aws_endpoint_url: config.aws.endpoint_url.clone(),
             send_back_rejects: config.rejects.writes(),
+            // The codec that sends it sets its own.
+            run: 0,
             cw_overlap_ms: config
                 .remote
                 .as_ref()
@@ -872,6 +900,8 @@ impl FlowsCodec {
             .iter()
             .map(|b| Expr::from_bytes_with_ctx(b, ctx))
             .collect::<DfResult<Vec<_>>>()?;
+        let stats = Arc::new(ScanStats::default());
+        progress::register(msg.run, &stats);
         let config = ScanConfig {
             log_format: msg.log_format.as_deref().map(layout).transpose()?,
             flow_log_formats: Arc::new(flow_log_formats),
@@ -885,7 +915,7 @@ impl FlowsCodec {
             } else {
                 RejectSink::new(msg.strict, None)
             }),
-            stats: Arc::new(ScanStats::default()),
+            stats: stats.clone(),
             enricher,
             remote,
             concurrency: msg.concurrency as usize,
@@ -938,8 +968,9 @@ impl PhysicalExtensionCodec for FlowsCodec {
                 node.name()
             )));
         };
-        FlowsCodec::encode(exec)?
-            .encode(buf)
+        let mut msg = FlowsCodec::encode(exec)?;
+        msg.run = self.run;
+        msg.encode(buf)
             .map_err(|e| DataFusionError::Internal(format!("encoding a flows read: {e}")))
     }
 }
@@ -990,6 +1021,9 @@ pub struct ScanProto {
     /// `--rejects FILE`: the worker sends its rejects back for the coordinator to write.
     #[prost(bool, tag = "20")]
     pub send_back_rejects: bool,
+    /// The coordinator's run id, under which the worker reports how far it has read.
+    #[prost(uint64, tag = "21")]
+    pub run: u64,
 }
 
 #[derive(Clone, PartialEq, Message)]

@@ -18,6 +18,7 @@
 #![allow(dead_code)]
 
 pub mod proxy;
+pub mod terminal;
 
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read, Write};
