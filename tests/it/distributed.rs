@@ -1198,3 +1198,33 @@ fn the_progress_line_shows_what_the_workers_have_read() {
         assert!(log.contains("objects to read"), "{}: {log}", w.addr);
     }
 }
+
+/// One worker does the work: datafusion-distributed keeps a plan whose stages all have one
+/// task in the coordinator, so a lone worker is given two tasks instead of being left idle.
+#[test]
+fn a_single_worker_runs_the_read() {
+    let r = root();
+    let dir = tempfile::tempdir().unwrap();
+    let (workers, list) = fleet(dir.path(), 1);
+    let query = |sql: &str, workers: Option<&str>| {
+        let mut cmd = sageflow();
+        cmd.args(["query", "--format", "csv", "--sql", sql])
+            .arg(r.join("sample-logs"))
+            .arg("--inventory")
+            .arg(r.join("sample-logs/inventory"));
+        if let Some(w) = workers {
+            cmd.args(["--workers", w]);
+        }
+        let out = cmd.assert().success().get_output().clone();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let sql = "SELECT sagemaker_resource, remote_kind, sum(bytes) AS b FROM flows \
+               GROUP BY 1, 2 ORDER BY 1, 2";
+    let want = query(sql, None);
+    assert_eq!(query(sql, Some(&list)), want);
+    assert!(want.lines().count() > 3, "{want}");
+    let log = std::fs::read_to_string(&workers[0].log).unwrap();
+    assert!(log.contains("objects to read"), "{log}");
+    let plan = query(&format!("EXPLAIN {sql}"), Some(&list));
+    assert!(plan.contains("Stage 1"), "{plan}");
+}
