@@ -94,10 +94,9 @@ impl DnsIndex {
         self.answers == 0
     }
 
-    /// Every answer as (VPC, answered address, answer), by VPC, address and time.
-    pub fn all(&self) -> Vec<(&str, IpAddr, &Answer)> {
-        let mut out: Vec<(&str, IpAddr, &Answer)> = self
-            .by_vpc
+    /// Every answer as (VPC, answered address, answer), in no order.
+    pub fn all(&self) -> impl Iterator<Item = (&str, IpAddr, &Answer)> {
+        self.by_vpc
             .iter()
             .flat_map(|(vpc, by_addr)| {
                 by_addr
@@ -105,9 +104,6 @@ impl DnsIndex {
                     .flat_map(move |(addr, list)| list.iter().map(move |a| (&**vpc, *addr, a)))
             })
             .filter(|(_, _, a)| self.listed_from.is_none_or(|s| a.time >= s))
-            .collect();
-        out.sort_by(|a, b| (a.0, a.1, a.2.time).cmp(&(b.0, b.1, b.2.time)));
-        out
     }
 
     /// The name `local` (in `vpc`) asked for whose answer was `remote`, at or before

@@ -174,22 +174,27 @@ impl Enricher {
         let Some(dns) = &self.dns else {
             return Vec::new();
         };
-        dns.all()
-            .into_iter()
+        // Only SageMaker workloads' answers are listed: sorted once kept, not before.
+        let mut kept: Vec<_> = dns
+            .all()
             .filter_map(|(vpc, addr, a)| {
                 let (eni, e) = self.addr_holder_at(a.client, Some(a.time))?;
-                (e.owner.kind() == "sagemaker").then(|| DnsAnswerRow {
-                    vpc,
-                    addr,
-                    answer: a,
-                    endpoint: self.endpoint_names.endpoint_for(vpc, &a.name),
-                    to_endpoint: self.endpoint_addrs.contains_key(&addr),
-                    eni,
-                    owner: &e.owner,
-                    rule: e.rule,
-                    document: e.document.as_deref(),
-                    from_trail: e.from_trail,
-                })
+                (e.owner.kind() == "sagemaker").then_some((vpc, addr, a, eni, e))
+            })
+            .collect();
+        kept.sort_by(|x, y| (x.0, x.1, x.2.time).cmp(&(y.0, y.1, y.2.time)));
+        kept.into_iter()
+            .map(|(vpc, addr, a, eni, e)| DnsAnswerRow {
+                vpc,
+                addr,
+                answer: a,
+                endpoint: self.endpoint_names.endpoint_for(vpc, &a.name),
+                to_endpoint: self.endpoint_addrs.contains_key(&addr),
+                eni,
+                owner: &e.owner,
+                rule: e.rule,
+                document: e.document.as_deref(),
+                from_trail: e.from_trail,
             })
             .collect()
     }

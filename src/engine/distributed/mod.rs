@@ -581,12 +581,16 @@ pub fn is_distributed(plan: &Arc<dyn ExecutionPlan>) -> bool {
 pub struct FlowsCodec {
     aws: crate::aws::AwsOptions,
     /// Inventories by digest: a worker builds each once, not once per task.
-    enrichers: Mutex<Vec<(String, Arc<Enricher>)>>,
+    enrichers: Mutex<Vec<(String, Arc<Building>)>>,
     /// S3 clients by (region, endpoint), made on first use.
     remotes: Mutex<HashMap<AwsTarget, crate::source::Remote>>,
     /// A coordinator's run id, sent with its reads (0 on a worker).
     run: u64,
 }
+
+/// One inventory's enricher, built by the first task that needs it while the others of the
+/// same run wait for it; tasks of other runs (other inventories) do not wait.
+type Building = Mutex<Option<Arc<Enricher>>>;
 
 /// The region and endpoint a coordinator reached S3 in.
 type AwsTarget = (Option<String>, Option<String>);
@@ -610,8 +614,23 @@ impl FlowsCodec {
         region: Option<String>,
         endpoint: Option<String>,
     ) -> DfResult<Arc<Enricher>> {
-        let mut kept = self.enrichers.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((_, e)) = kept.iter().find(|(d, _)| *d == inv.digest) {
+        let slot = {
+            let mut kept = self.enrichers.lock().unwrap_or_else(|p| p.into_inner());
+            match kept.iter().find(|(d, _)| *d == inv.digest) {
+                Some((_, slot)) => slot.clone(),
+                None => {
+                    if kept.len() == KEPT_INVENTORIES {
+                        kept.remove(0);
+                    }
+                    let slot = Arc::new(Building::default());
+                    kept.push((inv.digest.clone(), slot.clone()));
+                    slot
+                }
+            }
+        };
+        // A build that failed leaves the slot empty: the next task tries again.
+        let mut built = slot.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = built.as_ref() {
             return Ok(e.clone());
         }
         let originals = crate::inventory::Originals {
@@ -657,10 +676,7 @@ impl FlowsCodec {
             enricher = enricher.with_dns(index);
         }
         let enricher = Arc::new(enricher);
-        if kept.len() == KEPT_INVENTORIES {
-            kept.remove(0);
-        }
-        kept.push((inv.digest.clone(), enricher.clone()));
+        *built = Some(enricher.clone());
         Ok(enricher)
     }
 
