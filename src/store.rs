@@ -414,14 +414,18 @@ pub fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
 /// exists (`read`: after each object read), so that a test sees a run in its middle (its
 /// progress line) without racing it. Called on blocking threads only.
 pub fn hold(phase: &str) {
-    if let Ok(spec) = std::env::var("SAGEFLOW_HOLD")
-        && let Some((p, path)) = spec.split_once(':')
-        && p == phase
-    {
-        while !Path::new(path).exists() {
+    if let Some(path) = hook("SAGEFLOW_HOLD", phase) {
+        while !Path::new(&path).exists() {
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
     }
+}
+
+/// The argument of a test hook `var=<phase>:<arg>` set for `phase`.
+fn hook(var: &str, phase: &str) -> Option<String> {
+    let spec = std::env::var(var).ok()?;
+    let (p, arg) = spec.split_once(':')?;
+    (p == phase).then(|| arg.to_string())
 }
 
 /// Test hook: `SAGEFLOW_FAULT=<phase>:<n>` aborts the process at the n-th step of a phase
@@ -429,12 +433,10 @@ pub fn hold(phase: &str) {
 /// not yet renamed: 0 is the run record, `obsolete` files of a replaced export deleted),
 /// to prove interrupted runs are safe.
 pub fn fault(phase: &str, step: usize) {
-    if let Ok(spec) = std::env::var("SAGEFLOW_FAULT")
-        && let Some((p, n)) = spec.split_once(':')
-        && p == phase
+    if let Some(n) = hook("SAGEFLOW_FAULT", phase)
         && n.parse::<usize>().ok() == Some(step)
     {
-        tracing::error!("SAGEFLOW_FAULT={spec}: aborting");
+        tracing::error!("SAGEFLOW_FAULT={phase}:{n}: aborting");
         std::process::abort();
     }
 }

@@ -43,8 +43,25 @@ pub struct ReadReply {
     pub bytes: u64,
     #[prost(uint64, tag = "3")]
     pub records: u64,
-    #[prost(uint64, tag = "4")]
-    pub rows: u64,
+}
+
+impl ReadReply {
+    /// What the progress line shows: objects done, bytes and records.
+    fn of(s: &ScanStats) -> ReadReply {
+        ReadReply {
+            objects_done: ScanStats::get(&s.objects_done),
+            bytes: ScanStats::get(&s.bytes),
+            records: ScanStats::get(&s.records),
+        }
+    }
+
+    fn plus(self, other: &ReadReply) -> ReadReply {
+        ReadReply {
+            objects_done: self.objects_done + other.objects_done,
+            bytes: self.bytes + other.bytes,
+            records: self.records + other.records,
+        }
+    }
 }
 
 /// The counters of the reads this process runs for each coordinator run, newest last.
@@ -74,19 +91,11 @@ pub(super) fn register(run: u64, stats: &Arc<ScanStats>) {
 
 /// What this process has read for run `run` so far (the reads over, too).
 fn tally(run: u64) -> ReadReply {
-    let board = board();
-    let mut reply = ReadReply::default();
-    for s in board
+    board()
         .iter()
         .filter(|(r, _)| *r == run)
         .flat_map(|(_, reads)| reads)
-    {
-        reply.objects_done += ScanStats::get(&s.objects_done);
-        reply.bytes += ScanStats::get(&s.bytes);
-        reply.records += ScanStats::get(&s.records);
-        reply.rows += ScanStats::get(&s.rows);
-    }
-    reply
+        .fold(ReadReply::default(), |t, s| t.plus(&ReadReply::of(s)))
 }
 
 /// The worker's side: `sageflow.Progress/Read`, served next to the worker service.
@@ -156,7 +165,7 @@ async fn ask(channel: tonic::transport::Channel, run: u64) -> Result<ReadReply, 
 /// The coordinator's side: the last answer of each worker of a run, asked twice a second
 /// for as long as the watch is held.
 #[derive(Debug, Default)]
-pub struct Watch(Mutex<Vec<StatsSnapshot>>);
+pub struct Watch(Mutex<Vec<ReadReply>>);
 
 impl Watch {
     /// Starts asking `urls` about `run` (in the current tokio runtime).
@@ -168,10 +177,7 @@ impl Watch {
                 Some((u, endpoint.timeout(EVERY * 4).connect_lazy()))
             })
             .collect();
-        let watch = Arc::new(Watch(Mutex::new(vec![
-            StatsSnapshot::default();
-            workers.len()
-        ])));
+        let watch = Arc::new(Watch(Mutex::new(vec![ReadReply::default(); workers.len()])));
         // Weak: the asking ends with the last holder.
         let held = Arc::downgrade(&watch);
         tokio::spawn(async move {
@@ -189,15 +195,7 @@ impl Watch {
                 let mut each = watch.0.lock().unwrap_or_else(|e| e.into_inner());
                 for (i, answer) in answers.into_iter().enumerate() {
                     match answer {
-                        Ok(r) => {
-                            each[i] = StatsSnapshot {
-                                objects_done: r.objects_done,
-                                bytes: r.bytes,
-                                records: r.records,
-                                rows: r.rows,
-                                ..StatsSnapshot::default()
-                            }
-                        }
+                        Ok(r) => each[i] = r,
                         // Its last figures stay: progress is a hint, the summary is exact.
                         Err(e) => {
                             tracing::debug!(worker = %workers[i].0, "progress: {}", e.message())
@@ -212,13 +210,13 @@ impl Watch {
     /// The workers' reads so far, added up.
     pub fn total(&self) -> StatsSnapshot {
         let each = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        each.iter().fold(StatsSnapshot::default(), |mut t, s| {
-            t.objects_done += s.objects_done;
-            t.bytes += s.bytes;
-            t.records += s.records;
-            t.rows += s.rows;
-            t
-        })
+        let sum = each.iter().fold(ReadReply::default(), ReadReply::plus);
+        StatsSnapshot {
+            objects_done: sum.objects_done,
+            bytes: sum.bytes,
+            records: sum.records,
+            ..StatsSnapshot::default()
+        }
     }
 }
 
