@@ -235,51 +235,56 @@ pub fn finding_id(
     grouped: bool,
     f: &serde_json::Map<String, Value>,
 ) -> String {
-    let text = |k: &str| match f.get(k) {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => s.clone(),
-        Some(v) => v.to_string(),
+    // The parts are hashed as they are made, each followed by a NUL.
+    let mut h = Sha256::new();
+    let mut part = |p: &str| {
+        h.update(p.as_bytes());
+        h.update([0u8]);
     };
-    let mut parts: Vec<String> = vec![rule.to_string()];
+    let text = |k: &str| -> std::borrow::Cow<'_, str> {
+        match f.get(k) {
+            None | Some(Value::Null) => "".into(),
+            Some(Value::String(s)) => s.as_str().into(),
+            Some(v) => v.to_string().into(),
+        }
+    };
+    part(rule);
     match (grouped, by) {
         (true, GroupBy::Connection) => {
-            parts.push("connection".into());
-            parts.extend(["interface_id", "protocol"].map(text));
+            part("connection");
+            part(&text("interface_id"));
+            part(&text("protocol"));
             let mut ends = [
                 format!("{}|{}", text("srcaddr"), text("srcport")),
                 format!("{}|{}", text("dstaddr"), text("dstport")),
             ];
             ends.sort();
-            parts.extend(ends);
+            ends.iter().for_each(|e| part(e));
         }
         (true, GroupBy::Resource) => {
-            parts.push("resource".into());
-            parts.extend(
-                [
-                    "sagemaker_resource_type",
-                    "sagemaker_resource",
-                    "sagemaker_candidates",
-                    "remote_kind",
-                    "remote_service",
-                ]
-                .map(text),
-            );
+            part("resource");
+            for k in [
+                "sagemaker_resource_type",
+                "sagemaker_resource",
+                "sagemaker_candidates",
+                "remote_kind",
+                "remote_service",
+            ] {
+                part(&text(k));
+            }
             if f.get("sagemaker_resource").is_none_or(Value::is_null) {
-                parts.push(text("interface_id"));
+                part(&text("interface_id"));
             }
         }
         _ => {
-            parts.push("record".into());
-            parts.extend(super::KEY_COLUMNS[2..].iter().map(|k| text(k)));
-            for k in ["reason", "log_status"] {
-                parts.push(text(k));
+            part("record");
+            for k in super::KEY_COLUMNS[2..]
+                .iter()
+                .chain(&["reason", "log_status"])
+            {
+                part(&text(k));
             }
         }
-    }
-    let mut h = Sha256::new();
-    for p in &parts {
-        h.update(p.as_bytes());
-        h.update([0u8]);
     }
     let digest = h.finalize();
     digest[..16].iter().map(|b| format!("{b:02x}")).collect()

@@ -2,9 +2,11 @@
 //! writes the findings as a table, JSON, NDJSON, CSV or SARIF.
 
 mod connections;
+mod csv;
 pub mod fanout;
 pub mod group;
 mod report;
+mod rows;
 pub mod rules;
 pub mod state;
 mod suppress;
@@ -21,6 +23,7 @@ use serde_json::{Map, Value};
 
 pub use group::GroupBy;
 pub use report::{FindingFormat, SARIF_MAX_RESULTS, Spool, iso, shown_raw, write};
+pub use rows::json_rows;
 pub use rules::Rule;
 pub use suppress::{Suppression, check_suppressions, load_suppressions};
 
@@ -309,28 +312,6 @@ pub fn eager(mut stream: SendableRecordBatchStream) -> SendableRecordBatchStream
     builder.build()
 }
 
-/// A batch's rows as JSON objects, with explicit nulls; `what` names the plan in errors.
-pub fn json_rows(
-    batch: &datafusion::arrow::array::RecordBatch,
-    what: &str,
-) -> Result<Vec<Map<String, Value>>> {
-    let mut buf = Vec::new();
-    {
-        let mut w = datafusion::arrow::json::WriterBuilder::new()
-            .with_explicit_nulls(true)
-            .build::<_, datafusion::arrow::json::writer::LineDelimited>(&mut buf);
-        w.write(batch)?;
-        w.finish()?;
-    }
-    buf.split(|b| *b == b'\n')
-        .filter(|l| !l.is_empty())
-        .map(|line| {
-            serde_json::from_slice(line)
-                .map_err(|e| Error::Usage(format!("{what}: result is not JSON: {e}")))
-        })
-        .collect()
-}
-
 /// A started rule's rows become findings tagged with the rule, severity and a stable
 /// `finding_id`, handed to `emit` one at a time. Returns how many there were.
 pub async fn emit_rule(
@@ -376,15 +357,15 @@ pub async fn emit_rule(
 
 /// A rule's row as a finding: the rule, its severity and [`KEY_COLUMNS`] first, then the
 /// row's other columns, and its `finding_id`.
-fn finding(rule: &Rule, by: GroupBy, grouped: bool, row: Map<String, Value>) -> Finding {
-    let mut f = Map::new();
+fn finding(rule: &Rule, by: GroupBy, grouped: bool, mut f: Map<String, Value>) -> Finding {
+    // The map keeps its keys sorted, so the row itself becomes the finding: the rule's
+    // name and severity replace columns of those names, and missing key columns are null.
     f.insert("rule".into(), Value::from(rule.name.clone()));
     f.insert("severity".into(), Value::from(rule.severity.clone()));
     for k in &KEY_COLUMNS[2..] {
-        f.insert((*k).into(), row.get(*k).cloned().unwrap_or(Value::Null));
-    }
-    for (k, v) in row {
-        f.entry(k).or_insert(v);
+        if !f.contains_key(*k) {
+            f.insert((*k).into(), Value::Null);
+        }
     }
     let id = group::finding_id(&rule.name, by, grouped, &f);
     f.insert("finding_id".into(), Value::from(id));
