@@ -14,6 +14,8 @@ pub struct Spool {
     /// Per rule, in the order rules were first met: the columns beyond [`KEY_COLUMNS`]
     /// its findings carry, in the order first met, so the table and CSV keep them.
     columns: Vec<(String, Vec<String>)>,
+    /// The rule and column names of the last finding pushed.
+    last: (String, Vec<String>),
 }
 
 impl Spool {
@@ -26,6 +28,7 @@ impl Spool {
             count: 0,
             per_rule: Default::default(),
             columns: Vec::new(),
+            last: Default::default(),
         })
     }
 
@@ -37,7 +40,21 @@ impl Spool {
         self.file.write_all(b"\n").map_err(io)?;
         self.count += 1;
         let rule = f.get("rule").and_then(Value::as_str).unwrap_or_default();
-        *self.per_rule.entry(rule.to_string()).or_default() += 1;
+        match self.per_rule.get_mut(rule) {
+            Some(n) => *n += 1,
+            None => {
+                self.per_rule.insert(rule.to_string(), 1);
+            }
+        }
+        // A rule's findings nearly always have the same columns: the last finding's
+        // names are kept, and the columns looked at again only when they differ.
+        let same = self.last.0 == rule
+            && self.last.1.len() == f.len()
+            && self.last.1.iter().zip(f.keys()).all(|(a, b)| a == b);
+        if same {
+            return Ok(());
+        }
+        self.last = (rule.to_string(), f.keys().cloned().collect());
         let at = match self.columns.iter().position(|(r, _)| r == rule) {
             Some(i) => i,
             None => {
@@ -78,21 +95,31 @@ impl Spool {
         self.per_rule.get(rule).copied().unwrap_or(0)
     }
 
-    /// Reads the findings back, in the order they were pushed.
-    pub fn iter(&mut self) -> Result<impl Iterator<Item = Result<Finding>> + use<>> {
-        use std::io::BufRead;
+    /// Writes the spool's text to `out` as it is: one finding per line, in the order they
+    /// were pushed, as `serde_json` prints them.
+    pub fn copy_to(&mut self, out: &mut dyn Write) -> Result<()> {
+        let (_, mut reader) = self.reader()?;
+        std::io::copy(&mut reader, out).map_err(|e| Error::io("output", e))?;
+        Ok(())
+    }
+
+    /// The spool's file (flushed) and a reader of its lines.
+    pub(super) fn reader(
+        &mut self,
+    ) -> Result<(std::path::PathBuf, std::io::BufReader<std::fs::File>)> {
         let path = self.path.clone();
         self.file.flush().map_err(|e| Error::io(&path, e))?;
         let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
-        Ok(std::io::BufReader::new(file).lines().map(move |line| {
+        Ok((path, std::io::BufReader::new(file)))
+    }
+
+    /// Reads the findings back, in the order they were pushed.
+    pub fn iter(&mut self) -> Result<impl Iterator<Item = Result<Finding>> + use<>> {
+        use std::io::BufRead;
+        let (path, reader) = self.reader()?;
+        Ok(reader.lines().map(move |line| {
             let line = line.map_err(|e| Error::io(&path, e))?;
-            serde_json::from_str(&line).map_err(|e| {
-                Error::document(
-                    path.display().to_string(),
-                    format!("damaged finding: {e}"),
-                    "the run's temporary findings file was changed while it ran; run again",
-                )
-            })
+            serde_json::from_str(&line).map_err(|e| super::csv::damaged(&path, e))
         }))
     }
 }
@@ -154,23 +181,9 @@ pub fn write(
                 .map_err(w)?;
             writeln!(out).map_err(w)?;
         }
-        FindingFormat::Ndjson => {
-            for f in spool.iter()? {
-                serde_json::to_writer(&mut *out, &f?)
-                    .map_err(std::io::Error::from)
-                    .map_err(w)?;
-                writeln!(out).map_err(w)?;
-            }
-        }
-        FindingFormat::Csv => {
-            let columns = spool.all_columns();
-            writeln!(out, "{}", columns.join(",")).map_err(w)?;
-            for f in spool.iter()? {
-                let f = f?;
-                let row: Vec<String> = columns.iter().map(|k| csv_cell(f.get(k))).collect();
-                writeln!(out, "{}", row.join(",")).map_err(w)?;
-            }
-        }
+        // The spool is already the findings as NDJSON, in order.
+        FindingFormat::Ndjson => spool.copy_to(out)?,
+        FindingFormat::Csv => super::csv::write(spool, out)?,
         FindingFormat::Table => {
             if spool.is_empty() {
                 writeln!(out, "No findings.").map_err(w)?;
@@ -201,38 +214,60 @@ pub fn write(
 pub(super) fn write_tables(spool: &mut Spool, rules: &[Rule], out: &mut dyn Write) -> Result<()> {
     let w = |e| Error::io("output", e);
     let blocks = spool.columns.clone();
-    for (n, (rule, extra)) in blocks.iter().enumerate() {
-        let columns: Vec<String> = KEY_COLUMNS[2..]
-            .iter()
-            .map(|c| c.to_string())
-            .chain(extra.iter().cloned())
-            .collect();
-        // Two passes over the spool: widths (and which columns hold anything), then rows.
-        let mut widths: Vec<usize> = columns.iter().map(|k| k.len()).collect();
-        let mut used = vec![false; columns.len()];
-        for f in spool.iter()? {
-            let f = f?;
-            if f.get("rule").and_then(Value::as_str) != Some(rule.as_str()) {
-                continue;
-            }
-            for (i, k) in columns.iter().enumerate() {
-                let cell = shown(k, f.get(k));
-                used[i] |= !cell.is_empty();
-                widths[i] = widths[i].max(cell.len());
-            }
-        }
-        let line = |cells: Vec<String>| {
-            cells
+    let columns: Vec<Vec<String>> = blocks
+        .iter()
+        .map(|(_, extra)| {
+            KEY_COLUMNS[2..]
                 .iter()
-                .zip(&widths)
-                .zip(&used)
-                .filter(|(_, used)| **used)
-                .map(|((c, w), _)| format!("{c:<w$}"))
-                .collect::<Vec<_>>()
-                .join("  ")
-                .trim_end()
-                .to_string()
-        };
+                .map(|c| c.to_string())
+                .chain(extra.iter().cloned())
+                .collect()
+        })
+        .collect();
+    // The block (rule) of a finding; a rule's findings are contiguous in the spool.
+    let mut last = 0;
+    let mut block_of = |f: &Finding| -> usize {
+        let rule = f.get("rule").and_then(Value::as_str).unwrap_or_default();
+        if blocks[last].0 != rule {
+            last = blocks.iter().position(|(r, _)| r == rule).unwrap_or(0);
+        }
+        last
+    };
+    // The findings' cells, as shown, go to a file next to the spool while their widths
+    // (and which columns hold anything) are measured; the rows are then padded from it.
+    // A cell shown has no NUL (it escapes control characters but for tab and newline):
+    // NUL ends each cell, and a finding is as many cells as its rule's columns.
+    let cells_path = spool.path.with_extension("table");
+    let io = |e| Error::io(&cells_path, e);
+    let mut cells_file = std::io::BufWriter::new(std::fs::File::create(&cells_path).map_err(io)?);
+    let mut widths: Vec<Vec<usize>> = columns
+        .iter()
+        .map(|c| c.iter().map(|k| k.len()).collect())
+        .collect();
+    let mut used: Vec<Vec<bool>> = columns.iter().map(|c| vec![false; c.len()]).collect();
+    let mut runs = Vec::new();
+    for f in spool.iter()? {
+        let f = f?;
+        let b = block_of(&f);
+        if runs.last().is_none_or(|&(last, _)| last != b) {
+            runs.push((b, 0usize));
+        }
+        runs.last_mut().expect("pushed").1 += 1;
+        for (i, k) in columns[b].iter().enumerate() {
+            let cell = shown(k, f.get(k));
+            used[b][i] |= !cell.is_empty();
+            widths[b][i] = widths[b][i].max(cell.len());
+            cells_file.write_all(cell.as_bytes()).map_err(io)?;
+            cells_file.write_all(b"\0").map_err(io)?;
+        }
+    }
+    cells_file.flush().map_err(io)?;
+    drop(cells_file);
+    let mut cells = std::io::BufReader::new(std::fs::File::open(&cells_path).map_err(io)?);
+    let mut row = Vec::new();
+    let mut text = String::new();
+    for (n, &(b, count)) in runs.iter().enumerate() {
+        let rule = &blocks[b].0;
         let severity = rules
             .iter()
             .find(|r| &r.name == rule)
@@ -246,21 +281,38 @@ pub(super) fn write_tables(spool: &mut Spool, rules: &[Rule], out: &mut dyn Writ
             spool.count_of(rule)
         )
         .map_err(w)?;
-        writeln!(
-            out,
-            "{}",
-            line(columns.iter().map(|s| s.to_uppercase()).collect())
-        )
-        .map_err(w)?;
-        for f in spool.iter()? {
-            let f = f?;
-            if f.get("rule").and_then(Value::as_str) != Some(rule.as_str()) {
-                continue;
+        let line = |text: &mut String, cells: &mut dyn Iterator<Item = &str>| {
+            text.clear();
+            for ((c, width), _) in cells
+                .zip(&widths[b])
+                .zip(&used[b])
+                .filter(|(_, used)| **used)
+            {
+                if !text.is_empty() {
+                    text.push_str("  ");
+                }
+                text.push_str(c);
+                // Padded by characters, as `format!("{c:<w$}")` pads.
+                let chars = c.chars().count();
+                text.extend(std::iter::repeat_n(' ', width.saturating_sub(chars)));
             }
-            let cells = columns.iter().map(|k| shown(k, f.get(k))).collect();
-            writeln!(out, "{}", line(cells)).map_err(w)?;
+            text.truncate(text.trim_end().len());
+        };
+        let header: Vec<String> = columns[b].iter().map(|s| s.to_uppercase()).collect();
+        line(&mut text, &mut header.iter().map(String::as_str));
+        writeln!(out, "{text}").map_err(w)?;
+        for _ in 0..count {
+            row.clear();
+            for _ in &columns[b] {
+                std::io::BufRead::read_until(&mut cells, 0, &mut row).map_err(io)?;
+            }
+            let row = String::from_utf8_lossy(&row);
+            line(&mut text, &mut row.split_terminator('\0'));
+            writeln!(out, "{text}").map_err(w)?;
         }
     }
+    drop(cells);
+    std::fs::remove_file(&cells_path).map_err(io)?;
     Ok(())
 }
 
@@ -312,15 +364,6 @@ pub(super) fn plain(v: Option<&Value>) -> String {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => s.clone(),
         Some(v) => v.to_string(),
-    }
-}
-
-pub(super) fn csv_cell(v: Option<&Value>) -> String {
-    let s = plain(v);
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
     }
 }
 
@@ -527,5 +570,46 @@ pub(super) fn sarif<'a>(
             tool,
         }],
         version: "2.1.0",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// One table per rule, in the order of the spool, with the columns some finding of
+    /// the rule fills; a cell with a newline keeps it and the rows after it their place.
+    #[test]
+    fn tables_per_rule_with_the_columns_they_fill() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spool = Spool::create(dir.path()).unwrap();
+        for f in [
+            json!({"rule": "a", "interface_id": "eni-1", "srcaddr": "10.0.0.1", "protocol": 6, "start": 0}),
+            json!({"rule": "a", "interface_id": "eni-22", "srcaddr": "a\nb", "protocol": 17, "start": null}),
+            json!({"rule": "b", "interface_id": "eni-3", "note": "hi"}),
+        ] {
+            let Value::Object(m) = f else { unreachable!() };
+            spool.push(&m).unwrap();
+        }
+        let rule = |name: &str, severity: &str| Rule {
+            name: name.into(),
+            is_report: false,
+            severity: severity.into(),
+            description: String::new(),
+            sql: String::new(),
+            origin: "test".into(),
+        };
+        let mut out = Vec::new();
+        write_tables(&mut spool, &[rule("a", "high"), rule("b", "low")], &mut out).unwrap();
+        let expected = "a (high): 2 findings\n\
+            INTERFACE_ID  SRCADDR   PROTOCOL  START\n\
+            eni-1         10.0.0.1  tcp       1970-01-01T00:00:00Z\n\
+            eni-22        a\nb       udp\n\
+            \n\
+            b (low): 1 findings\n\
+            INTERFACE_ID  NOTE\n\
+            eni-3         hi\n";
+        assert_eq!(String::from_utf8(out).unwrap(), expected);
     }
 }
