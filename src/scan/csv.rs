@@ -11,7 +11,7 @@ use std::io::{BufRead, Write};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-use super::report::Spool;
+use super::report::{Spool, damaged};
 use crate::error::{Error, Result};
 
 /// Writes the spooled findings as CSV: a header of `columns`, then one row per finding.
@@ -60,14 +60,6 @@ pub(super) fn write(spool: &mut Spool, out: &mut dyn Write) -> Result<()> {
         out.write_all(b"\n").map_err(w)?;
     }
     Ok(())
-}
-
-pub(super) fn damaged(path: &std::path::Path, e: serde_json::Error) -> Error {
-    Error::document(
-        path.display().to_string(),
-        format!("damaged finding: {e}"),
-        "the run's temporary findings file was changed while it ran; run again",
-    )
 }
 
 /// A spooled finding's columns, in the order of its line.

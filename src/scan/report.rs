@@ -119,9 +119,18 @@ impl Spool {
         let (path, reader) = self.reader()?;
         Ok(reader.lines().map(move |line| {
             let line = line.map_err(|e| Error::io(&path, e))?;
-            serde_json::from_str(&line).map_err(|e| super::csv::damaged(&path, e))
+            serde_json::from_str(&line).map_err(|e| damaged(&path, e))
         }))
     }
+}
+
+/// The error for a spool line that does not parse back.
+pub(super) fn damaged(path: &std::path::Path, e: serde_json::Error) -> Error {
+    Error::document(
+        path.display().to_string(),
+        format!("damaged finding: {e}"),
+        "the run's temporary findings file was changed while it ran; run again",
+    )
 }
 
 /// Serialises the spooled findings (the first `limit`) as a JSON array, one element at a
