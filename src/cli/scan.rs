@@ -81,6 +81,7 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
     let mut per_rule: Vec<(String, usize)> = Vec::new();
     // Every rule is planned first, then the sources are read once for all of them
     // (`scan::fanout`): each rule gets its columns and rows as they are decoded.
+    crate::scan::configure(&run.ctx);
     let temp = crate::scratch::subdir("scan-")?;
     let shared = crate::scan::fanout::SharedFlows::install(&run.ctx, temp.path().into()).await?;
     let unknown_report = crate::scan::rules::bundled("unknown-enis")?;

@@ -12,6 +12,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use arrow_select::dictionary::garbage_collect_any_dictionary;
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, Int64Array, Int64Builder, RecordBatch, RecordBatchOptions,
 };
@@ -20,12 +21,12 @@ use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef
 use datafusion::arrow::row::{OwnedRow, RowConverter, SortField};
 use datafusion::common::Result as DfResult;
 use datafusion::execution::TaskContext;
-use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
-use datafusion::physical_plan::sorts::sort::SortExec;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
+use datafusion::physical_plan::streaming::PartitionStream;
 use datafusion::physical_plan::{ExecutionPlan, SendableRecordBatchStream};
 use futures::StreamExt;
+
+use super::sorting::sorted_type;
 
 /// The names of the two columns the sorted rows carry after the rule's own: the
 /// connection's two ends (address and port), lower first.
@@ -79,19 +80,22 @@ impl Layout {
         ];
         let own = |name: &str| schema.fields()[..width].iter().any(|f| f.name() == name);
         let added = ADDED.map(|name| !own(name));
+        // The sort's types stay: the finding-order sort that follows holds them too.
         let mut fields: Vec<Field> = schema.fields()[..width]
             .iter()
-            .map(|f| f.as_ref().clone().with_nullable(true))
+            .map(|f| {
+                f.as_ref()
+                    .clone()
+                    .with_data_type(sorted_type(f))
+                    .with_nullable(true)
+            })
             .collect();
         for (name, on) in ADDED.into_iter().zip(added) {
             if on {
                 fields.push(Field::new(name, DataType::Int64, name != "records"));
             }
         }
-        let key_types: Vec<DataType> = keys
-            .iter()
-            .map(|&i| unviewed_type(schema.field(i).data_type()))
-            .collect();
+        let key_types: Vec<DataType> = keys.iter().map(|&i| sorted_type(schema.field(i))).collect();
         let sortable: Vec<SortField> = key_types.iter().cloned().map(SortField::new).collect();
         if !RowConverter::supports_fields(&sortable) {
             return None;
@@ -181,139 +185,6 @@ impl PartitionStream for Connections {
     }
 }
 
-/// `sorted` (the plan of the rule's rows in connection order, a sort at its root) with its
-/// input's string and binary views turned into plain strings and bytes before they are
-/// sorted, or `None` when it has another shape. DataFusion's sort cuts its output into
-/// batches that each share the sorted views' buffers and counts every batch's buffers
-/// against the memory limit: on the benchmark corpus it asked for more than the 1 GB the
-/// scan has. Sorting plain strings copies each string into the batch that holds it. The
-/// pass casts its one row per connection back ([`Layout::output`]).
-pub fn unviewed(sorted: &Arc<dyn ExecutionPlan>) -> DfResult<Option<Arc<dyn ExecutionPlan>>> {
-    let Some(sort) = sorted.downcast_ref::<SortExec>() else {
-        return Ok(None);
-    };
-    if sort.fetch().is_some() || sort.preserve_partitioning() {
-        return Ok(None);
-    }
-    // The sort's expressions are evaluated over the new rows: columns, by position.
-    let by_column = sort.expr().iter().all(|e| {
-        e.expr
-            .downcast_ref::<datafusion::physical_expr::expressions::Column>()
-            .is_some()
-    });
-    if !by_column {
-        return Ok(None);
-    }
-    // Converted where the rows are still in parallel partitions, if they are.
-    let merged = sort.input().downcast_ref::<CoalescePartitionsExec>();
-    let input = match merged {
-        Some(m) if m.fetch().is_none() => m.input().clone(),
-        _ => sort.input().clone(),
-    };
-    let schema = Arc::new(Schema::new(
-        input
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| {
-                f.as_ref()
-                    .clone()
-                    .with_data_type(unviewed_type(f.data_type()))
-            })
-            .collect::<Vec<_>>(),
-    ));
-    let n = input.properties().partitioning.partition_count();
-    let parts: Vec<Arc<dyn PartitionStream>> = (0..n)
-        .map(|partition| {
-            Arc::new(Unviewed {
-                input: input.clone(),
-                schema: schema.clone(),
-                partition,
-            }) as Arc<dyn PartitionStream>
-        })
-        .collect();
-    let mut rows: Arc<dyn ExecutionPlan> = Arc::new(StreamingTableExec::try_new(
-        schema,
-        parts,
-        None,
-        [],
-        false,
-        None,
-    )?);
-    if n > 1 {
-        rows = Arc::new(CoalescePartitionsExec::new(rows));
-    }
-    Ok(Some(Arc::new(SortExec::new(sort.expr().clone(), rows))))
-}
-
-fn unviewed_type(t: &DataType) -> DataType {
-    match t {
-        DataType::Utf8View => DataType::Utf8,
-        DataType::BinaryView => DataType::Binary,
-        t => t.clone(),
-    }
-}
-
-/// One partition of a plan, with plain strings and bytes for views.
-struct Unviewed {
-    input: Arc<dyn ExecutionPlan>,
-    schema: SchemaRef,
-    partition: usize,
-}
-
-impl fmt::Debug for Unviewed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Unviewed")
-            .field("partition", &self.partition)
-            .finish_non_exhaustive()
-    }
-}
-
-impl PartitionStream for Unviewed {
-    fn schema(&self) -> &SchemaRef {
-        &self.schema
-    }
-
-    fn execute(&self, ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
-        let schema = self.schema.clone();
-        match self.input.execute(self.partition, ctx) {
-            Ok(s) => {
-                let to = schema.clone();
-                Box::pin(RecordBatchStreamAdapter::new(
-                    schema,
-                    s.map(move |b| b.and_then(|b| cast_batch(&b, &to))),
-                ))
-            }
-            Err(e) => Box::pin(RecordBatchStreamAdapter::new(
-                schema,
-                futures::stream::once(async move { Err(e) }),
-            )),
-        }
-    }
-}
-
-/// `batch` with its columns cast to `to`'s types (the same columns, in the same order).
-fn cast_batch(batch: &RecordBatch, to: &SchemaRef) -> DfResult<RecordBatch> {
-    let columns = batch
-        .columns()
-        .iter()
-        .zip(to.fields())
-        .map(|(c, f)| {
-            if c.data_type() == f.data_type() {
-                Ok(c.clone())
-            } else {
-                cast(c, f.data_type())
-            }
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
-    Ok(RecordBatch::try_new_with_options(
-        to.clone(),
-        columns,
-        &options,
-    )?)
-}
-
 /// The running totals of one connection.
 #[derive(Debug, Default, Clone)]
 struct Totals {
@@ -372,7 +243,16 @@ impl Pass {
             return Ok(None);
         }
         let l = &self.layout;
-        let keys: Vec<ArrayRef> = l.keys.iter().map(|&i| batch.column(i).clone()).collect();
+        // The rows come in the sort's types ([`sorted_type`]); any others are cast to them.
+        let keys = l
+            .keys
+            .iter()
+            .zip(&l.key_types)
+            .map(|(&i, t)| match batch.column(i) {
+                c if c.data_type() == t => Ok(c.clone()),
+                c => cast(c, t),
+            })
+            .collect::<Result<Vec<ArrayRef>, _>>()?;
         let rows = self.converter.convert_columns(&keys)?;
         let int = |i: usize| batch.column(i).as_primitive::<Int64Type>();
         let start = int(l.start);
@@ -476,10 +356,15 @@ impl Pass {
             }
         }
         let options = RecordBatchOptions::new().with_row_count(Some(totals.len()));
-        // Back to the rule's types: the sort had plain strings for views ([`unviewed`]).
+        // To the output's types, where a column is not already of them. A dictionary of
+        // the sorted rows holds the values of all the batches the sort merged: only this
+        // batch's are kept, or every batch would count (and keep) them all.
         for (c, f) in columns.iter_mut().zip(l.output.fields()) {
             if c.data_type() != f.data_type() {
                 *c = cast(c, f.data_type())?;
+            }
+            if let Some(d) = c.as_any_dictionary_opt() {
+                *c = garbage_collect_any_dictionary(d)?;
             }
         }
         Ok(RecordBatch::try_new_with_options(
@@ -536,7 +421,10 @@ mod tests {
     fn rows(out: &[RecordBatch]) -> Vec<Row> {
         let mut v = Vec::new();
         for b in out {
-            let s = |i: usize| b.column(i).as_string::<i32>();
+            // The ENI comes out as the sort kept it, a dictionary.
+            assert!(matches!(b.column(0).data_type(), DataType::Dictionary(..)));
+            let eni = cast(b.column(0), &DataType::Utf8).unwrap();
+            let eni = eni.as_string::<i32>();
             let i32s = |i: usize| {
                 b.column(i)
                     .as_primitive::<datafusion::arrow::datatypes::Int32Type>()
@@ -544,7 +432,7 @@ mod tests {
             let i64s = |i: usize| b.column(i).as_primitive::<Int64Type>();
             for r in 0..b.num_rows() {
                 v.push((
-                    s(0).value(r).to_string(),
+                    eni.value(r).to_string(),
                     i32s(2).value(r),
                     i64s(3).value(r),
                     value(i64s(4), r),

@@ -205,8 +205,7 @@ async fn by_connection(
     if sorted.properties().partitioning.partition_count() != 1 {
         return Ok(None);
     }
-    let Some(sorted) = super::connections::unviewed(&sorted).map_err(Error::from_datafusion)?
-    else {
+    let Some(sorted) = super::sorting::compact(&sorted).map_err(Error::from_datafusion)? else {
         tracing::debug!(
             "the rows of a rule are grouped by SQL: their sorted plan is not one sort\n{}",
             datafusion::physical_plan::displayable(sorted.as_ref()).indent(false)
