@@ -116,6 +116,36 @@ pub fn session(discovery: Discovery, config: ScanConfig) -> Result<(SessionConte
     Ok((ctx, schema))
 }
 
+/// `batch` with its columns cast to `to`'s types (the same columns, in the same order);
+/// `same` gives a column that already has its type (itself, or a copy).
+pub fn cast_columns(
+    batch: &datafusion::arrow::array::RecordBatch,
+    to: &datafusion::arrow::datatypes::SchemaRef,
+    same: impl Fn(
+        &datafusion::arrow::array::ArrayRef,
+    ) -> std::result::Result<
+        datafusion::arrow::array::ArrayRef,
+        datafusion::arrow::error::ArrowError,
+    >,
+) -> std::result::Result<datafusion::arrow::array::RecordBatch, datafusion::arrow::error::ArrowError>
+{
+    use datafusion::arrow::array::{RecordBatch, RecordBatchOptions};
+    let columns = batch
+        .columns()
+        .iter()
+        .zip(to.fields())
+        .map(|(c, f)| {
+            if c.data_type() == f.data_type() {
+                same(c)
+            } else {
+                datafusion::arrow::compute::cast(c, f.data_type())
+            }
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+    RecordBatch::try_new_with_options(to.clone(), columns, &options)
+}
+
 /// A bare session configured for sageflow (all cores, UTC, information_schema for `SHOW`).
 pub fn new_context(memory_limit: usize) -> SessionContext {
     let state = SessionStateBuilder::new()

@@ -296,22 +296,9 @@ fn as_written(
     batch: &datafusion::arrow::array::RecordBatch,
     written: &SchemaRef,
 ) -> Result<datafusion::arrow::array::RecordBatch> {
-    let columns = batch
-        .columns()
-        .iter()
-        .zip(written.fields())
-        .map(|(c, f)| {
-            if c.data_type() == f.data_type() {
-                Ok(c.clone())
-            } else {
-                datafusion::arrow::compute::cast(c, f.data_type())
-            }
-        })
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-    Ok(datafusion::arrow::array::RecordBatch::try_new(
-        written.clone(),
-        columns,
-    )?)
+    Ok(crate::engine::cast_columns(batch, written, |c| {
+        Ok(c.clone())
+    })?)
 }
 
 /// Rows of one partition waiting to be sorted and written.

@@ -26,6 +26,7 @@ pub use group::GroupBy;
 pub use report::{FindingFormat, SARIF_MAX_RESULTS, Spool, iso, shown_raw, write};
 pub use rows::json_rows;
 pub use rules::Rule;
+pub use sorting::configure;
 pub use suppress::{Suppression, check_suppressions, load_suppressions};
 
 use crate::error::{Error, Result};
@@ -257,18 +258,6 @@ async fn plan(
 pub struct Started {
     stream: SendableRecordBatchStream,
     grouped: bool,
-}
-
-/// Sets `ctx` up for a scan. A sort keeps back, from the memory limit, what merging its
-/// spilled runs would take (`sort_spill_reservation_bytes`), and a scan has two sorts per
-/// rule: at the sixteenth of the limit that suits one sort (export), a dozen rules' sorts
-/// held back most of the limit before any of them had a row, and sorted their rows in
-/// pieces too small to fit. A scan's rows are compact ([`sorting`]); a sixty-fourth is kept.
-pub fn configure(ctx: &SessionContext) {
-    let state = ctx.state_ref();
-    let mut state = state.write();
-    let execution = &mut state.config_mut().options_mut().execution;
-    execution.sort_spill_reservation_bytes /= 4;
 }
 
 /// Plans a rule's statements and starts them: each reads its input at once (through

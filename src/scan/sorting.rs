@@ -6,8 +6,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{RecordBatch, RecordBatchOptions, UInt32Array};
-use datafusion::arrow::compute::{cast, concat_batches, take};
+use datafusion::arrow::array::{RecordBatch, UInt32Array};
+use datafusion::arrow::compute::{concat_batches, take};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::common::Result as DfResult;
 use datafusion::execution::TaskContext;
@@ -31,6 +31,18 @@ const RUN_ROWS: usize = 64 * 1024;
 /// ... and the sort's output batches are this small, which is what the merge holds of
 /// each run.
 const SORTED_ROWS: usize = 1024;
+
+/// Sets `ctx` up for a scan. A sort keeps back, from the memory limit, what merging its
+/// spilled runs would take (`sort_spill_reservation_bytes`), and a scan has two sorts per
+/// rule: at the sixteenth of the limit that suits one sort (export), a dozen rules' sorts
+/// held back most of the limit before any of them had a row, and sorted their rows in
+/// pieces too small to fit. A scan's rows are compact; a sixty-fourth is kept.
+pub fn configure(ctx: &datafusion::prelude::SessionContext) {
+    let state = ctx.state_ref();
+    let mut state = state.write();
+    let execution = &mut state.config_mut().options_mut().execution;
+    execution.sort_spill_reservation_bytes /= 4;
+}
 
 /// Columns whose values are mostly distinct from row to row: addresses, and the
 /// connection ends made of them.
@@ -65,8 +77,9 @@ pub fn sorted_type(field: &Field) -> DataType {
 }
 
 /// `sorted` (a plan with a sort at its root) with the sort's input in compact form
-/// ([`sorted_type`]) and in batches of [`RUN_ROWS`], or `None` when it has another shape.
-/// Its output has the compact types.
+/// ([`sorted_type`]) and in runs of a [`RUN_SHARE`]th of the memory limit, and its output
+/// in batches of [`SORTED_ROWS`], or `None` when it has another shape. Its output has the
+/// compact types.
 pub fn compact(sorted: &Arc<dyn ExecutionPlan>) -> DfResult<Option<Arc<dyn ExecutionPlan>>> {
     let Some(sort) = sorted.downcast_ref::<SortExec>() else {
         return Ok(None);
@@ -269,44 +282,26 @@ fn batch_size(ctx: &TaskContext, rows: usize) -> Arc<TaskContext> {
 /// `batches` (of schema `from`) as one batch of `to`'s types. They are put together
 /// before they are made compact: each string column becomes one dictionary of the run's
 /// distinct values (put together after, the dictionaries of its batches would all be kept,
-/// and counted more than once).
+/// and counted more than once). A lone batch may be cut from a larger one: its columns
+/// that keep their type are copied, or they would keep (and count) the whole batch's
+/// buffers; put together, they are already copies.
 fn run(from: &SchemaRef, to: &SchemaRef, batches: Vec<RecordBatch>) -> DfResult<RecordBatch> {
-    let batch = match <[RecordBatch; 1]>::try_from(batches) {
-        Ok([b]) => b,
-        Err(batches) => concat_batches(from, &batches)?,
-    };
-    cast_batch(&batch, to)
-}
-
-/// `batch` with its columns cast to `to`'s types (the same columns, in the same order),
-/// each in buffers of its own: a cut batch's columns would otherwise keep (and count) the
-/// whole batch's.
-fn cast_batch(batch: &RecordBatch, to: &SchemaRef) -> DfResult<RecordBatch> {
-    let all = UInt32Array::from_iter_values(0..batch.num_rows() as u32);
-    let columns = batch
-        .columns()
-        .iter()
-        .zip(to.fields())
-        .map(|(c, f)| {
-            if c.data_type() == f.data_type() {
-                take(c, &all, None)
-            } else {
-                cast(c, f.data_type())
-            }
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
-    Ok(RecordBatch::try_new_with_options(
-        to.clone(),
-        columns,
-        &options,
-    )?)
+    Ok(match <[RecordBatch; 1]>::try_from(batches) {
+        Ok([b]) => {
+            let all = UInt32Array::from_iter_values(0..b.num_rows() as u32);
+            crate::engine::cast_columns(&b, to, |c| take(c, &all, None))?
+        }
+        Err(batches) => {
+            crate::engine::cast_columns(&concat_batches(from, &batches)?, to, |c| Ok(c.clone()))?
+        }
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use datafusion::arrow::array::{Array, Int64Array, StringViewArray};
+    use datafusion::arrow::compute::cast;
     use datafusion::datasource::memory::MemorySourceConfig;
     use datafusion::physical_expr::expressions::col;
     use datafusion::physical_expr::{LexOrdering, PhysicalSortExpr};
