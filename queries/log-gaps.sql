@@ -14,5 +14,9 @@ SELECT e.interface_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
 FROM enis e
 WHERE e.eni_owner_kind = 'sagemaker'
   AND e.accepted_logged
-  AND e.interface_id NOT IN (SELECT interface_id FROM flows WHERE interface_id IS NOT NULL)
+  -- Every record of an ENI that describe-network-interfaces lists has that ENI's owner
+  -- kind (the enis table's), so only SageMaker records can name these ENIs: reading
+  -- just those keeps the other records out of this rule (and, on workers, on them).
+  AND e.interface_id NOT IN (SELECT interface_id FROM flows
+                             WHERE interface_id IS NOT NULL AND eni_owner_kind = 'sagemaker')
   AND NOT EXISTS (SELECT 1 FROM scan_context WHERE incremental)

@@ -93,6 +93,8 @@ pub struct Reader {
     tasks: Vec<tokio::task::JoinHandle<()>>,
     consumers: usize,
     failure: Arc<Mutex<Option<Error>>>,
+    /// Rows the read handed out: on workers, only those some plan's filters keep.
+    arrived: Arc<AtomicUsize>,
     /// The read's plan: on workers (`--workers`), its counts come back with it.
     plan: Arc<dyn ExecutionPlan>,
     cluster: Option<SessionContext>,
@@ -108,8 +110,9 @@ impl Reader {
                 .map_err(|e| Error::Usage(format!("reading the flows failed: {e}")))?;
         }
         tracing::info!(
-            "one read of flows fed {} scans of it in the rules; {} batches waited on disk",
+            "one read of flows fed {} scans of it in the rules; {} rows arrived; {} batches waited on disk",
             self.consumers,
+            self.arrived.load(Ordering::Relaxed),
             SPILLED.load(Ordering::Relaxed)
         );
         let failed = lock(&self.failure).take();
@@ -189,13 +192,24 @@ impl SharedFlows {
             // the workers' stages (the rules' plans, here, read its rows).
             Some(cluster) => {
                 let source = datafusion::datasource::provider_as_source(self.inner.clone());
-                let read = datafusion::logical_expr::LogicalPlanBuilder::scan(
+                let mut read = datafusion::logical_expr::LogicalPlanBuilder::scan(
                     "flows",
                     source,
                     Some(union.clone()),
                 )
-                .and_then(|b| b.build())
                 .map_err(Error::from_datafusion)?;
+                // Records that no plan keeps stay on the workers: shipping every record to
+                // the coordinator, to be dropped there by each plan's filters, cost more
+                // than reading it. A plan without filters reads every record.
+                let kept = consumers
+                    .iter()
+                    .map(|c| c.filters.iter().cloned().reduce(Expr::and))
+                    .collect::<Option<Vec<Expr>>>()
+                    .and_then(|each| each.into_iter().reduce(Expr::or));
+                if let Some(kept) = kept {
+                    read = read.filter(kept).map_err(Error::from_datafusion)?;
+                }
+                let read = read.build().map_err(Error::from_datafusion)?;
                 cluster
                     .state()
                     .create_physical_plan(&read)
@@ -243,6 +257,7 @@ impl SharedFlows {
             }
         }
         let failure: Arc<Mutex<Option<Error>>> = Arc::default();
+        let arrived: Arc<AtomicUsize> = Arc::default();
         // A distributed plan runs with its session's settings (workers, codecs).
         let task_ctx = cluster.unwrap_or(ctx).task_ctx();
         let mut tasks = Vec::new();
@@ -252,8 +267,9 @@ impl SharedFlows {
                 .map_err(Error::from_datafusion)?;
             let routes = routes.clone();
             let failure = failure.clone();
+            let arrived = arrived.clone();
             tasks.push(tokio::spawn(async move {
-                feed(p, stream, &routes, &failure).await;
+                feed(p, stream, &routes, &failure, &arrived).await;
                 for r in routes.iter() {
                     let width = r.queues.len().max(1);
                     if let Some(q) = r.queues.get(p % width).and_then(Weak::upgrade) {
@@ -266,6 +282,7 @@ impl SharedFlows {
             tasks,
             consumers: consumers.len(),
             failure,
+            arrived,
             plan,
             cluster: cluster.cloned(),
         }))
@@ -334,6 +351,7 @@ async fn feed(
     mut stream: SendableRecordBatchStream,
     routes: &[Route],
     failure: &Mutex<Option<Error>>,
+    arrived: &AtomicUsize,
 ) {
     let fail = |message: String| {
         for r in routes {
@@ -352,6 +370,7 @@ async fn feed(
                 return;
             }
         };
+        arrived.fetch_add(batch.num_rows(), Ordering::Relaxed);
         for r in routes {
             let width = r.queues.len().max(1);
             let Some(queue) = r.queues.get(p % width).and_then(Weak::upgrade) else {

@@ -428,7 +428,11 @@ fn generated(dir: &Path, seed: u64) -> std::path::PathBuf {
 
 /// The counts of a run's summary (its first line, without the time).
 fn counts(stderr: &str) -> String {
-    let first = stderr.lines().next().unwrap_or_default();
+    // The summary's first line (log lines, when a test asks for them, come before).
+    let first = stderr
+        .lines()
+        .find(|l| l.starts_with("sageflow: "))
+        .unwrap_or_default();
     first.split("; ").next().unwrap_or_default().to_string()
 }
 
@@ -820,7 +824,8 @@ for shape in ("v5-custom", "parquet-hive"):
 }
 
 /// `scan --workers`: the workers decode and enrich, the rules run here; the findings and
-/// the summary's counts are the in-process scan's.
+/// the summary's counts are the in-process scan's. Only the records some rule keeps
+/// reach the coordinator: the others are dropped on the workers.
 #[test]
 fn scan_on_worker_processes() {
     let r = root();
@@ -828,6 +833,7 @@ fn scan_on_worker_processes() {
     let (_workers, list) = fleet(dir.path(), 3);
     let run = |workers: Option<&str>| {
         let mut cmd = sageflow();
+        cmd.env("RUST_LOG", "sageflow::scan=info");
         cmd.args(["scan", "--format", "json"])
             .arg(r.join("sample-logs/v5-custom"))
             .arg(r.join("sample-logs/parquet-hive"))
@@ -864,6 +870,26 @@ fn scan_on_worker_processes() {
             .to_string()
     };
     assert_eq!(coverage(&got_err), coverage(&want_err));
+    let arrived = |s: &str| -> u64 {
+        let line = s
+            .lines()
+            .find(|l| l.contains("one read of flows fed"))
+            .unwrap_or_else(|| panic!("no line of the read in {s}"));
+        let (n, _) = line.split_once(" rows arrived").unwrap();
+        n.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    // In-process, every row (the records less the rejected); from workers, fewer.
+    let rows: u64 = want_err
+        .split_once(" rows, ")
+        .and_then(|(head, _)| head.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no row count in {want_err}"));
+    assert_eq!(arrived(&want_err), rows, "{want_err}");
+    let shipped = arrived(&got_err);
+    assert!(
+        shipped > 0 && shipped < rows,
+        "{shipped} of {rows} rows arrived: {got_err}"
+    );
 }
 
 /// `scan --state` over a local file read on workers: the state learns how far the worker
