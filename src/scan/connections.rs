@@ -157,12 +157,7 @@ impl PartitionStream for Connections {
             .and_then(|input| Ok((input, Pass::new(layout)?)));
         let (input, state) = match started {
             Ok(s) => s,
-            Err(e) => {
-                return Box::pin(RecordBatchStreamAdapter::new(
-                    schema,
-                    futures::stream::once(async move { Err(e) }),
-                ));
-            }
+            Err(e) => return super::sorting::failed(schema, e),
         };
         let stream =
             futures::stream::unfold((input, Some(state)), |(mut input, state)| async move {

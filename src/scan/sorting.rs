@@ -162,14 +162,21 @@ impl PartitionStream for SmallBatches {
 
     fn execute(&self, ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
         // The sort's input ([`Compact`]) goes back to the session's batch size.
-        match self.sort.execute(0, batch_size(&ctx, SORTED_ROWS)) {
-            Ok(s) => s,
-            Err(e) => Box::pin(RecordBatchStreamAdapter::new(
-                self.schema.clone(),
-                futures::stream::once(async move { Err(e) }),
-            )),
-        }
+        self.sort
+            .execute(0, batch_size(&ctx, SORTED_ROWS))
+            .unwrap_or_else(|e| failed(self.schema.clone(), e))
     }
+}
+
+/// A partition stream that could not start: its one item is the error.
+pub(super) fn failed(
+    schema: SchemaRef,
+    e: datafusion::error::DataFusionError,
+) -> SendableRecordBatchStream {
+    Box::pin(RecordBatchStreamAdapter::new(
+        schema,
+        futures::stream::once(async move { Err(e) }),
+    ))
 }
 
 /// One partition of a plan, compact and in runs.
@@ -198,12 +205,7 @@ impl PartitionStream for Compact {
         let ctx = batch_size(&ctx, crate::engine::BATCH_SIZE);
         let input = match self.input.execute(self.partition, ctx) {
             Ok(s) => s,
-            Err(e) => {
-                return Box::pin(RecordBatchStreamAdapter::new(
-                    schema,
-                    futures::stream::once(async move { Err(e) }),
-                ));
-            }
+            Err(e) => return failed(schema, e),
         };
         let from = input.schema();
         let to = schema.clone();
