@@ -892,6 +892,75 @@ fn scan_on_worker_processes() {
     );
 }
 
+/// A rule that reads `flows` without a filter needs every record: then the workers send
+/// them all, and a user's rules (`--rules`) give on workers what they give in-process.
+#[test]
+fn a_rule_without_a_filter_gets_every_record_on_workers() {
+    let r = root();
+    let dir = tempfile::tempdir().unwrap();
+    let (_workers, list) = fleet(dir.path(), 2);
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    std::fs::write(
+        rules.join("ssh-anywhere.sql"),
+        "-- rule: ssh-anywhere\n-- severity: critical\n-- description: SSH from SageMaker ENIs to outside the VPC\nSELECT interface_id, srcaddr, dstaddr, dstport FROM flows WHERE eni_owner_kind = 'sagemaker' AND direction = 'egress' AND dstport = 22 AND remote_kind <> 'same_vpc'\n",
+    )
+    .unwrap();
+    std::fs::write(
+        rules.join("records-per-eni.sql"),
+        "-- rule: records-per-eni\n-- severity: low\n-- description: every ENI's records\nSELECT interface_id, count(*) AS records, sum(bytes) AS bytes FROM flows GROUP BY interface_id\n",
+    )
+    .unwrap();
+    let run = |workers: Option<&str>| {
+        let mut cmd = sageflow();
+        cmd.env("RUST_LOG", "sageflow::scan=info");
+        cmd.args(["scan", "--format", "json", "--rules"])
+            .arg(&rules)
+            .arg(r.join("sample-logs/v5-custom"))
+            .arg("--inventory")
+            .arg(r.join("sample-logs/inventory"));
+        if let Some(w) = workers {
+            cmd.args(["--workers", w]);
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (want, want_err) = run(None);
+    let (got, got_err) = run(Some(&list));
+    assert_eq!(got, want);
+    let findings: Vec<serde_json::Value> = serde_json::from_str(&want).unwrap();
+    assert!(
+        findings.iter().any(|f| f["rule"] == "records-per-eni"),
+        "{want}"
+    );
+    assert_eq!(counts(&got_err), counts(&want_err));
+    let arrived = |s: &str| -> String {
+        let line = s
+            .lines()
+            .find(|l| l.contains("one read of flows fed"))
+            .unwrap_or_else(|| panic!("no line of the read in {s}"));
+        line.split_once(" rows arrived")
+            .and_then(|(head, _)| head.rsplit(' ').next())
+            .unwrap()
+            .to_string()
+    };
+    let rows = counts(&want_err)
+        .split_once(" rows")
+        .and_then(|(head, _)| head.rsplit(' ').next().map(str::to_string))
+        .unwrap();
+    assert_eq!(arrived(&want_err), rows, "{want_err}");
+    assert_eq!(arrived(&got_err), rows, "{got_err}");
+}
+
 /// `scan --state` over a local file read on workers: the state learns how far the worker
 /// read it, so a touched file is not read again, an appended one only from its new lines
 /// (numbered as lines of the file), and a rewritten one whole, as in-process.
