@@ -45,7 +45,7 @@ fn main() -> ExitCode {
         eprintln!("sageflow: stopped by a signal; its temporary files are removed");
         std::process::exit(code);
     });
-    let result = runtime.block_on(cli::run(cli));
+    let result = cli::run_on(&runtime, cli);
     sageflow::scratch::remove();
     match result {
         Ok(code) => ExitCode::from(code),

@@ -54,6 +54,14 @@ pub const EXIT_FINDINGS: u8 = 1;
 /// Exit code for usage and input errors.
 pub const EXIT_ERROR: u8 = 2;
 
+/// [`run`] on `runtime`, to its end: the binary's whole work. `block_on` is generic over
+/// the future, so called from `main.rs` it compiled every async function of the library
+/// again in the binary (a release build does not share generic instances between crates):
+/// called here, they are compiled once.
+pub fn run_on(runtime: &tokio::runtime::Runtime, cli: Cli) -> Result<u8> {
+    runtime.block_on(run(cli))
+}
+
 /// Runs a parsed command line; returns the exit code.
 pub async fn run(cli: Cli) -> Result<u8> {
     match cli.command {
