@@ -823,6 +823,57 @@ for shape in ("v5-custom", "parquet-hive"):
     );
 }
 
+/// `scan ARGS --format json`, in-process and with `workers`, logging the shared read:
+/// its findings and its stderr. A scan with findings exits 1.
+fn scan_logged(args: &[std::ffi::OsString], workers: Option<&str>) -> (String, String) {
+    let mut cmd = sageflow();
+    cmd.env("RUST_LOG", "sageflow::scan=info");
+    cmd.args(["scan", "--format", "json"]).args(args);
+    if let Some(w) = workers {
+        cmd.args(["--workers", w]);
+    }
+    let out = cmd.output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// [`scan_logged`] in-process and on `workers`: the same findings and counts. Returns the
+/// findings and both runs' stderr.
+fn scan_both(
+    args: &[std::ffi::OsString],
+    workers: &str,
+) -> (Vec<serde_json::Value>, String, String) {
+    let (want, want_err) = scan_logged(args, None);
+    let (got, got_err) = scan_logged(args, Some(workers));
+    assert_eq!(got, want);
+    assert_eq!(counts(&got_err), counts(&want_err));
+    (serde_json::from_str(&want).unwrap(), want_err, got_err)
+}
+
+/// The rows the scan's shared read handed to the rules (its info line), and the rows
+/// the summary says were read.
+fn arrived_and_read(stderr: &str) -> (u64, u64) {
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("one read of flows fed"))
+        .unwrap_or_else(|| panic!("no line of the read in {stderr}"));
+    let last_number = |head: &str| -> u64 { head.rsplit(' ').next().unwrap().parse().unwrap() };
+    let (head, _) = line.split_once(" rows arrived").unwrap();
+    let read = counts(stderr)
+        .split_once(" rows")
+        .map(|(h, _)| last_number(h))
+        .unwrap_or_else(|| panic!("no row count in {stderr}"));
+    (last_number(head), read)
+}
+
 /// `scan --workers`: the workers decode and enrich, the rules run here; the findings and
 /// the summary's counts are the in-process scan's. Only the records some rule keeps
 /// reach the coordinator: the others are dropped on the workers.
@@ -831,36 +882,15 @@ fn scan_on_worker_processes() {
     let r = root();
     let dir = tempfile::tempdir().unwrap();
     let (_workers, list) = fleet(dir.path(), 3);
-    let run = |workers: Option<&str>| {
-        let mut cmd = sageflow();
-        cmd.env("RUST_LOG", "sageflow::scan=info");
-        cmd.args(["scan", "--format", "json"])
-            .arg(r.join("sample-logs/v5-custom"))
-            .arg(r.join("sample-logs/parquet-hive"))
-            .arg(r.join("tests/data/malformed/mixed.log"))
-            .arg("--inventory")
-            .arg(r.join("sample-logs/inventory"));
-        if let Some(w) = workers {
-            cmd.args(["--workers", w]);
-        }
-        let out = cmd.output().unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (
-            String::from_utf8(out.stdout).unwrap(),
-            String::from_utf8(out.stderr).unwrap(),
-        )
-    };
-    let (want, want_err) = run(None);
-    let (got, got_err) = run(Some(&list));
-    assert_eq!(got, want);
-    let findings: Vec<serde_json::Value> = serde_json::from_str(&want).unwrap();
-    assert!(findings.len() > 5, "{want}");
-    assert_eq!(counts(&got_err), counts(&want_err));
+    let args = [
+        r.join("sample-logs/v5-custom").into_os_string(),
+        r.join("sample-logs/parquet-hive").into_os_string(),
+        r.join("tests/data/malformed/mixed.log").into_os_string(),
+        "--inventory".into(),
+        r.join("sample-logs/inventory").into_os_string(),
+    ];
+    let (findings, want_err, got_err) = scan_both(&args, &list);
+    assert!(findings.len() > 5, "{findings:?}");
     assert!(counts(&want_err).ends_with("3 rejected"), "{want_err}");
     // The coverage line counts the same SageMaker records.
     let coverage = |s: &str| {
@@ -870,22 +900,10 @@ fn scan_on_worker_processes() {
             .to_string()
     };
     assert_eq!(coverage(&got_err), coverage(&want_err));
-    let arrived = |s: &str| -> u64 {
-        let line = s
-            .lines()
-            .find(|l| l.contains("one read of flows fed"))
-            .unwrap_or_else(|| panic!("no line of the read in {s}"));
-        let (n, _) = line.split_once(" rows arrived").unwrap();
-        n.rsplit(' ').next().unwrap().parse().unwrap()
-    };
     // In-process, every row (the records less the rejected); from workers, fewer.
-    let rows: u64 = want_err
-        .split_once(" rows, ")
-        .and_then(|(head, _)| head.rsplit(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no row count in {want_err}"));
-    assert_eq!(arrived(&want_err), rows, "{want_err}");
-    let shipped = arrived(&got_err);
+    let (arrived, rows) = arrived_and_read(&want_err);
+    assert_eq!(arrived, rows, "{want_err}");
+    let (shipped, _) = arrived_and_read(&got_err);
     assert!(
         shipped > 0 && shipped < rows,
         "{shipped} of {rows} rows arrived: {got_err}"
@@ -911,54 +929,22 @@ fn a_rule_without_a_filter_gets_every_record_on_workers() {
         "-- rule: records-per-eni\n-- severity: low\n-- description: every ENI's records\nSELECT interface_id, count(*) AS records, sum(bytes) AS bytes FROM flows GROUP BY interface_id\n",
     )
     .unwrap();
-    let run = |workers: Option<&str>| {
-        let mut cmd = sageflow();
-        cmd.env("RUST_LOG", "sageflow::scan=info");
-        cmd.args(["scan", "--format", "json", "--rules"])
-            .arg(&rules)
-            .arg(r.join("sample-logs/v5-custom"))
-            .arg("--inventory")
-            .arg(r.join("sample-logs/inventory"));
-        if let Some(w) = workers {
-            cmd.args(["--workers", w]);
-        }
-        let out = cmd.output().unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (
-            String::from_utf8(out.stdout).unwrap(),
-            String::from_utf8(out.stderr).unwrap(),
-        )
-    };
-    let (want, want_err) = run(None);
-    let (got, got_err) = run(Some(&list));
-    assert_eq!(got, want);
-    let findings: Vec<serde_json::Value> = serde_json::from_str(&want).unwrap();
+    let args = [
+        "--rules".into(),
+        rules.into_os_string(),
+        r.join("sample-logs/v5-custom").into_os_string(),
+        "--inventory".into(),
+        r.join("sample-logs/inventory").into_os_string(),
+    ];
+    let (findings, want_err, got_err) = scan_both(&args, &list);
     assert!(
         findings.iter().any(|f| f["rule"] == "records-per-eni"),
-        "{want}"
+        "{findings:?}"
     );
-    assert_eq!(counts(&got_err), counts(&want_err));
-    let arrived = |s: &str| -> String {
-        let line = s
-            .lines()
-            .find(|l| l.contains("one read of flows fed"))
-            .unwrap_or_else(|| panic!("no line of the read in {s}"));
-        line.split_once(" rows arrived")
-            .and_then(|(head, _)| head.rsplit(' ').next())
-            .unwrap()
-            .to_string()
-    };
-    let rows = counts(&want_err)
-        .split_once(" rows")
-        .and_then(|(head, _)| head.rsplit(' ').next().map(str::to_string))
-        .unwrap();
-    assert_eq!(arrived(&want_err), rows, "{want_err}");
-    assert_eq!(arrived(&got_err), rows, "{got_err}");
+    let (arrived, rows) = arrived_and_read(&want_err);
+    assert_eq!(arrived, rows, "{want_err}");
+    let (shipped, _) = arrived_and_read(&got_err);
+    assert_eq!(shipped, rows, "{got_err}");
 }
 
 /// `scan --state` over a local file read on workers: the state learns how far the worker
