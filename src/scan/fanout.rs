@@ -187,6 +187,11 @@ impl SharedFlows {
         union.sort_unstable();
         union.dedup();
         union.retain(|&i| i < width);
+        // Each plan's rows: the conjunction of its filters (none: every row).
+        let selects: Vec<Option<Expr>> = consumers
+            .iter()
+            .map(|c| c.filters.iter().cloned().reduce(Expr::and))
+            .collect();
         let plan = match cluster {
             // Planned as a query of its own, so that the distributed planner cuts it into
             // the workers' stages (the rules' plans, here, read its rows).
@@ -201,9 +206,9 @@ impl SharedFlows {
                 // Records that no plan keeps stay on the workers: shipping every record to
                 // the coordinator, to be dropped there by each plan's filters, cost more
                 // than reading it. A plan without filters reads every record.
-                let kept = consumers
+                let kept = selects
                     .iter()
-                    .map(|c| c.filters.iter().cloned().reduce(Expr::and))
+                    .cloned()
                     .collect::<Option<Vec<Expr>>>()
                     .and_then(|each| each.into_iter().reduce(Expr::or));
                 if let Some(kept) = kept {
@@ -227,10 +232,10 @@ impl SharedFlows {
         let df_schema =
             DFSchema::try_from(schema.as_ref().clone()).map_err(Error::from_datafusion)?;
         let mut routes = Vec::new();
-        for c in &mut consumers {
+        for (c, select) in consumers.iter_mut().zip(selects) {
             let position = |i: &usize| union.binary_search(i).expect("in the union");
             let columns: Vec<usize> = c.projection.iter().map(position).collect();
-            let filter = match c.filters.iter().cloned().reduce(Expr::and) {
+            let filter = match select {
                 Some(e) => Some(
                     state
                         .create_physical_expr(e, &df_schema)
