@@ -23,7 +23,7 @@ impl Enricher {
                 e.document = x.document.as_deref();
             }
             None => {
-                e.owner_kind = "unknown";
+                e.owner_kind = super::UNATTRIBUTED;
                 // An ENI no document names (a job's, deleted when it ended): the workload
                 // whose VpcConfig has the record's subnet and which ran then.
                 if r.eni.is_some()

@@ -48,6 +48,16 @@ pub const INPUTS: &[&str] = &[
     "pkt_dst_aws_service",
 ];
 
+/// The owner kinds whose accepted records can have `leaves_vpc` or `endpoint_bypass` set:
+/// a SageMaker workload's records, and a NAT gateway's legs, which carry a workload's
+/// packet addresses (`classify::Enriched::set_flags`).
+pub const FLAGGED_OWNERS: &[&str] = &["sagemaker", "nat_gateway"];
+
+/// The owner kind of a record whose ENI no inventory document names (and of a record
+/// without an ENI): exactly the records without an `attribution`, or attributed by
+/// `vpc_config_by_record` (which are `sagemaker`).
+pub const UNATTRIBUTED: &str = "unknown";
+
 /// ip-ranges codes of address space that customers hold (instance public and Elastic IPs,
 /// Global Accelerator static addresses), not AWS service endpoints: reaching one is
 /// reaching someone's server on the internet, not bypassing a VPC endpoint.
@@ -118,6 +128,30 @@ impl Enricher {
     pub fn with_dns(mut self, dns: DnsIndex) -> Self {
         self.dns = Some(dns);
         self
+    }
+
+    /// The `eni_owner_kind` of a record, as [`Enricher::enrich`] gives it, without the rest
+    /// of its enrichment.
+    fn owner_kind(
+        &self,
+        eni: Option<&str>,
+        subnet: Option<&str>,
+        start: Option<i64>,
+        end: Option<i64>,
+    ) -> &'static str {
+        let Some(id) = eni else {
+            return UNATTRIBUTED;
+        };
+        match self.eni_at(id, start) {
+            Some(x) => x.owner.kind(),
+            None if subnet
+                .and_then(|s| self.by_subnet.get(s))
+                .is_some_and(|m| m.fitting(start, end).is_some()) =>
+            {
+                "sagemaker"
+            }
+            None => UNATTRIBUTED,
+        }
     }
 
     /// The ENI `id` as it was at `t`: the inventory's ENI, or the CloudTrail lifetime of
@@ -304,7 +338,25 @@ impl Enricher {
         let mut leaves = BooleanBuilder::with_capacity(n);
         let mut bypass = BooleanBuilder::with_capacity(n);
         let mut text = String::new();
+        // A query that reads only the flags (`WHERE leaves_vpc`, counts of them) needs a
+        // record's remote classified only when the flags can be set: accepted traffic
+        // whose owner can raise them. Most records of a mixed account are other
+        // instances', whose flags are false whatever their remote is.
+        let flags_only = texts.is_empty();
         for i in 0..n {
+            if flags_only
+                && (s(act_c, i) != Some("ACCEPT")
+                    || !FLAGGED_OWNERS.contains(&self.owner_kind(
+                        s(eni_c, i),
+                        s(subnet_c, i),
+                        int(start_c, i),
+                        int(end_c, i),
+                    )))
+            {
+                leaves.append_value(false);
+                bypass.append_value(false);
+                continue;
+            }
             let rec = Record {
                 eni: s(eni_c, i),
                 src: s(src_c, i),

@@ -156,18 +156,20 @@ fn fixture(dir: &Path, trail: bool) -> (std::path::PathBuf, std::path::PathBuf) 
 }
 
 fn query(inventory: &Path, logs: &Path) -> Vec<Value> {
+    rows(
+        inventory,
+        logs,
+        "SELECT interface_id, start, eni_owner_kind, sagemaker_resource, attribution, attribution_document, leaves_vpc FROM flows ORDER BY start, interface_id",
+    )
+}
+
+fn rows(inventory: &Path, logs: &Path, sql: &str) -> Vec<Value> {
     let out = sageflow()
         .arg("query")
         .arg(logs)
         .arg("--inventory")
         .arg(inventory)
-        .args([
-            "--quiet",
-            "--format",
-            "json",
-            "--sql",
-            "SELECT interface_id, start, eni_owner_kind, sagemaker_resource, attribution, attribution_document, leaves_vpc FROM flows ORDER BY start, interface_id",
-        ])
+        .args(["--quiet", "--format", "json", "--sql", sql])
         .output()
         .unwrap();
     assert!(
@@ -204,6 +206,43 @@ fn the_jobs_owners() -> Vec<(String, i64, String, String)> {
         o(NAT_ENI, 4800, "nat_gateway", "train-b"),
         o("eni-0ct0000000000000a", 7200, "unknown", "-"),
     ]
+}
+
+/// A query that reads only the flags classifies only the records that can raise them
+/// (accepted, of a SageMaker ENI, a NAT gateway's or an unknown ENI in a workload's
+/// subnet): its flags are those of a query that reads the enrichment's text too, here and
+/// on the sample (NAT legs, deleted ENIs, ENIs attributed by subnet).
+#[test]
+fn flags_read_alone_are_the_flags_read_with_the_rest_of_the_enrichment() {
+    let dir = tempfile::tempdir().unwrap();
+    let (inventory, logs) = fixture(dir.path(), true);
+    let sample = root().join("sample-logs");
+    let mut bypassed = false;
+    for (inventory, logs) in [
+        (inventory, logs),
+        (sample.join("inventory"), sample.join("v5-custom")),
+        (sample.join("inventory"), sample.join("v2-default")),
+    ] {
+        let flags = |text: &str| {
+            let sql = format!(
+                "SELECT interface_id, start, srcaddr, dstaddr, action, leaves_vpc, endpoint_bypass{text} FROM flows ORDER BY 1, 2, 3, 4, 5, 6, 7"
+            );
+            let mut rows = rows(&inventory, &logs, &sql);
+            for r in &mut rows {
+                r.as_object_mut().unwrap().remove("remote_kind");
+            }
+            rows
+        };
+        let alone = flags("");
+        assert_eq!(alone, flags(", remote_kind"), "{}", logs.display());
+        assert!(
+            alone.iter().any(|r| r["leaves_vpc"] == true),
+            "{}",
+            logs.display()
+        );
+        bypassed |= alone.iter().any(|r| r["endpoint_bypass"] == true);
+    }
+    assert!(bypassed);
 }
 
 #[test]
