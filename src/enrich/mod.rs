@@ -51,12 +51,12 @@ pub const INPUTS: &[&str] = &[
 /// The owner kinds whose accepted records can have `leaves_vpc` or `endpoint_bypass` set:
 /// a SageMaker workload's records, and a NAT gateway's legs, which carry a workload's
 /// packet addresses (`classify::Enriched::set_flags`).
-pub const FLAGGED_OWNERS: &[&str] = &["sagemaker", "nat_gateway"];
+const FLAGGED_OWNERS: &[&str] = &["sagemaker", "nat_gateway"];
 
 /// The owner kind of a record whose ENI no inventory document names (and of a record
 /// without an ENI): exactly the records without an `attribution`, or attributed by
 /// `vpc_config_by_record` (which are `sagemaker`).
-pub const UNATTRIBUTED: &str = "unknown";
+const UNATTRIBUTED: &str = "unknown";
 
 /// ip-ranges codes of address space that customers hold (instance public and Elastic IPs,
 /// Global Accelerator static addresses), not AWS service endpoints: reaching one is
