@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, Int32Builder, Int64Builder, StringViewBuilder, TimestampSecondBuilder,
+    ArrayBuilder, ArrayRef, Int32Builder, Int64Builder, StringViewBuilder, TimestampSecondBuilder,
 };
 
 use crate::format::{ColumnSource, FIELDS, Kind};
@@ -39,6 +39,30 @@ impl Builder {
             ),
             Kind::Int32 => Builder::I32(Int32Builder::with_capacity(capacity)),
             Kind::Int64 | Kind::Epoch => Builder::I64(Int64Builder::with_capacity(capacity)),
+        }
+    }
+
+    /// Rows appended since the last `finish`.
+    pub(super) fn len(&self) -> usize {
+        match self {
+            Builder::Str(b) => b.len(),
+            Builder::I32(b) => b.len(),
+            Builder::I64(b) => b.len(),
+            Builder::Ts(b) => b.len(),
+        }
+    }
+
+    /// Appends nulls until the builder holds `rows` rows.
+    pub(super) fn pad_to(&mut self, rows: usize) {
+        let n = rows.saturating_sub(self.len());
+        if n == 0 {
+            return;
+        }
+        match self {
+            Builder::Str(b) => (0..n).for_each(|_| b.append_null()),
+            Builder::I32(b) => b.append_nulls(n),
+            Builder::I64(b) => b.append_nulls(n),
+            Builder::Ts(b) => b.append_nulls(n),
         }
     }
 

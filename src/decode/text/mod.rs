@@ -10,7 +10,7 @@ mod plan;
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions};
+use datafusion::arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions, new_null_array};
 
 use self::columns::{Builder, Val};
 use self::plan::{FilterAt, Origin, Plan, make_plan};
@@ -32,6 +32,10 @@ pub struct TextDecoder {
     origin: Origin,
     plan: Plan,
     builders: Vec<Builder>,
+    /// Per column, an all-null array of a batch's length, shared by every batch in which
+    /// the record format lacks the column: most of the catalogue's columns are absent from
+    /// any one format, and a null string view costs 16 bytes a row.
+    nulls: Vec<Option<ArrayRef>>,
     rows: usize,
     line_no: u64,
     /// Records seen (rows + rejected + outside the time window).
@@ -61,6 +65,7 @@ impl TextDecoder {
             .map(|&c| Builder::for_source(&opts.schema.sources()[c], opts.batch_size))
             .collect();
         let plan = make_plan(&opts, &layout);
+        let nulls = vec![None; opts.projection.len()];
         TextDecoder {
             opts,
             object: object.into(),
@@ -68,6 +73,7 @@ impl TextDecoder {
             origin,
             plan,
             builders,
+            nulls,
             rows: 0,
             line_no: 0,
             records: 0,
@@ -303,15 +309,13 @@ impl TextDecoder {
         for &(pos, b) in &self.plan.appends {
             self.builders[b].append(&self.vals[pos], text);
         }
-        for &b in &self.plan.missing {
-            match (&self.default_interface, self.plan.interface_out) {
-                (Some(eni), Some(i)) if i == b => {
-                    if let Builder::Str(s) = &mut self.builders[b] {
-                        s.append_value(eni);
-                    }
-                }
-                _ => self.builders[b].append_null(),
-            }
+        // The other columns the format lacks get their nulls when the batch is taken (or
+        // the format changes): see `align`.
+        if let (Some(eni), Some(b)) = (&self.default_interface, self.plan.interface_out)
+            && self.plan.missing.contains(&b)
+            && let Builder::Str(s) = &mut self.builders[b]
+        {
+            s.append_value(eni);
         }
         if let Some(b) = self.plan.line_out
             && let Builder::I64(l) = &mut self.builders[b]
@@ -526,6 +530,17 @@ impl TextDecoder {
         i == n
     }
 
+    /// Fills the columns the current format lacks with nulls up to the rows decoded so
+    /// far, before the format changes: a column the next format has must line up.
+    fn align(&mut self) {
+        if self.rows == 0 {
+            return;
+        }
+        for b in &mut self.builders {
+            b.pad_to(self.rows);
+        }
+    }
+
     fn header(&mut self, layout: Layout) -> Result<()> {
         if self.origin == Origin::LogFormat {
             if layout != self.layout && !self.warned_header {
@@ -547,6 +562,7 @@ impl TextDecoder {
                     tracing::warn!(object = %self.object, field = %name, "unknown field in header line; it is not a column of this table");
                 }
             }
+            self.align();
             self.plan = make_plan(&self.opts, &layout);
             self.layout = layout;
         }
@@ -588,7 +604,24 @@ impl TextDecoder {
             return Ok(None);
         }
         let rows = std::mem::take(&mut self.rows);
-        let mut columns: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
+        let mut columns = Vec::with_capacity(self.builders.len());
+        for (b, builder) in self.builders.iter_mut().enumerate() {
+            if builder.len() == 0 {
+                let null = self.nulls[b].get_or_insert_with(|| {
+                    new_null_array(
+                        self.opts.output_schema.field(b).data_type(),
+                        self.opts.batch_size.max(rows),
+                    )
+                });
+                if null.len() < rows {
+                    *null = new_null_array(null.data_type(), rows);
+                }
+                columns.push(null.slice(0, rows));
+            } else {
+                builder.pad_to(rows);
+                columns.push(builder.finish());
+            }
+        }
         if let Some(b) = self.plan.object_out {
             columns[b] = super::repeated_name(&self.object, rows);
         }
@@ -647,7 +680,7 @@ mod tests {
     use crate::decode::{RejectSink, TimeWindow};
     use crate::format::FlowSchema;
     use datafusion::arrow::array::{Array, AsArray};
-    use datafusion::arrow::datatypes::Int64Type;
+    use datafusion::arrow::datatypes::{Int32Type, Int64Type};
 
     fn decoder(
         format: Option<&str>,
@@ -747,6 +780,45 @@ mod tests {
 
     /// A header naming a field the catalogue does not know is a typo until the run says
     /// otherwise (objects discovery did not peek at, such as S3's, meet it here).
+    /// A column the format lacks is null in its rows and only there, when the format
+    /// changes inside a batch: the decoder fills such columns when the batch is taken.
+    #[test]
+    fn columns_a_header_adds_or_drops_line_up_with_their_rows() {
+        let (mut d, sink) = decoder(None, Some(vec!["srcaddr", "dstport", "bytes"]), None, false);
+        let input = "srcaddr bytes\n10.0.0.1 1\n10.0.0.2 2\ndstport bytes\n22 3\nsrcaddr dstport bytes\n10.0.0.4 80 4\nbytes\n5\n";
+        d.decode(input.as_bytes(), true).unwrap();
+        let b = d.flush().unwrap().unwrap();
+        assert_eq!(sink.count(), 0);
+        assert_eq!(b.num_rows(), 5);
+        let src = b.column(0).as_string_view();
+        let src: Vec<Option<&str>> = (0..5)
+            .map(|i| src.is_valid(i).then(|| src.value(i)))
+            .collect();
+        assert_eq!(
+            src,
+            vec![
+                Some("10.0.0.1"),
+                Some("10.0.0.2"),
+                None,
+                Some("10.0.0.4"),
+                None
+            ]
+        );
+        let port = b.column(1).as_primitive::<Int32Type>();
+        let port: Vec<Option<i32>> = (0..5)
+            .map(|i| port.is_valid(i).then(|| port.value(i)))
+            .collect();
+        assert_eq!(port, vec![None, None, Some(22), Some(80), None]);
+        let bytes: Vec<i64> = b.column(2).as_primitive::<Int64Type>().values().to_vec();
+        assert_eq!(bytes, vec![1, 2, 3, 4, 5]);
+        // A column no record of the batch has is all null, the length of the batch.
+        d.decode(b"bytes\n6\n7\n", true).unwrap();
+        let b = d.flush().unwrap().unwrap();
+        assert_eq!(b.column(0).len(), 2);
+        assert_eq!(b.column(0).null_count(), 2);
+        assert_eq!(b.column(1).null_count(), 2);
+    }
+
     #[test]
     fn unknown_header_fields_are_errors_unless_allowed() {
         let input = "dstport srcaddr bytez\n443 10.0.0.9 5\n";
