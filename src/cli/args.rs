@@ -413,7 +413,7 @@ pub struct InputArgs {
 
     /// Memory for the rules' sorts, joins and aggregations; past it they spill to the
     /// temporary directory. Decoding itself needs about 40 MB per core on top. Export holds
-    /// rows in sort runs of a sixteenth of it (8 to 64 MiB), about three runs at a time.
+    /// rows in sort runs of a thirty-second of it (8 to 64 MiB), about two runs at a time.
     #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
     pub memory_limit: usize,
 

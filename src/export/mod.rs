@@ -301,19 +301,77 @@ fn as_written(
     })?)
 }
 
-/// Rows of one partition waiting to be sorted and written.
+/// Rows of one partition waiting to be sorted and written. A column that is null in every
+/// row of a batch is held as `None`, neither counted against the run's bytes nor gathered
+/// when it is written: most of the catalogue's columns are absent from any one log format.
 #[derive(Default)]
 struct Pending {
-    batches: Vec<RecordBatch>,
+    batches: Vec<Held>,
     bytes: usize,
 }
 
+/// One batch of a partition's rows: its columns with values, `None` for the all-null ones.
+struct Held {
+    columns: Vec<Option<datafusion::arrow::array::ArrayRef>>,
+    rows: usize,
+}
+
+impl Held {
+    /// Keeps the columns of `batch` that have a value, each copied to its length when its
+    /// buffers are mostly someone else's (a slice of a larger batch, or a decoder's batch
+    /// of a small object that keeps the capacity of a full one); returns it with the bytes
+    /// it holds.
+    fn new(batch: &RecordBatch) -> Result<(Held, usize)> {
+        let mut bytes = 0;
+        let mut columns = Vec::with_capacity(batch.num_columns());
+        for c in batch.columns() {
+            if c.logical_null_count() == c.len() {
+                columns.push(None);
+                continue;
+            }
+            let used = c.to_data().get_slice_memory_size().unwrap_or(0);
+            let c = if used * 2 < c.get_array_memory_size() {
+                let all =
+                    datafusion::arrow::array::UInt32Array::from_iter_values(0..c.len() as u32);
+                datafusion::arrow::compute::take(c.as_ref(), &all, None)?
+            } else {
+                c.clone()
+            };
+            bytes += used;
+            columns.push(Some(c));
+        }
+        Ok((
+            Held {
+                columns,
+                rows: batch.num_rows(),
+            },
+            bytes,
+        ))
+    }
+
+    /// Column `c`, with a null array for an all-null one.
+    fn column(&self, c: usize, schema: &SchemaRef) -> datafusion::arrow::array::ArrayRef {
+        match &self.columns[c] {
+            Some(a) => a.clone(),
+            None => {
+                datafusion::arrow::array::new_null_array(schema.field(c).data_type(), self.rows)
+            }
+        }
+    }
+}
+
+/// Rows per batch handed to the Parquet writer: a run is written by gathering its sorted
+/// rows a batch at a time, never as one sorted copy.
+const WRITE_ROWS: usize = 8192;
+
 /// Bytes of rows held before the partition holding the most is sorted and written as a
-/// run: a sixteenth of `--memory-limit`, between 8 and 64 MiB. One run is written while
-/// the next fills, and sorting one copies it once, so the export holds about three runs
-/// of rows, plus the Parquet writer's row group and the decoders' batches.
+/// run: a thirty-second of `--memory-limit`, between 8 and 64 MiB. One run is written
+/// while the next fills, so the export holds about two runs of rows, plus the Parquet
+/// writer's row group and the decoders' batches in flight, which at the default `1G` (runs
+/// of 32 MiB) came to 353 MB of peak RSS on the benchmark corpus (485 MB with 64 MiB runs,
+/// whose files were 6 % smaller).
 fn run_bytes(memory_limit: usize) -> usize {
-    (memory_limit / 16).clamp(8 << 20, 64 << 20)
+    (memory_limit / 32).clamp(8 << 20, 64 << 20)
 }
 
 /// A file written locally, to be staged.
@@ -328,6 +386,8 @@ struct RunFiles {
     run: String,
     staging_local: std::path::PathBuf,
     root: Option<std::path::PathBuf>,
+    /// The table's schema (the held rows'), and the written files' one.
+    schema: SchemaRef,
     written: SchemaRef,
     props: WriterProperties,
     sort_cols: [usize; 2],
@@ -338,12 +398,40 @@ impl RunFiles {
     /// Sorts one partition's rows by time then interface and writes them as files of at
     /// most [`FILE_ROWS`] rows.
     fn write(&self, key: &str, pending: Pending) -> Result<Vec<Written>> {
-        let sorted = sort_run(&pending.batches, self.sort_cols)?;
-        drop(pending);
+        let schema = &self.schema;
+        let order = sort_order(&pending.batches, self.sort_cols, schema)?;
+        // The columns that are null in every held row are written from one shared null
+        // array; the others are gathered from the held batches.
+        let all_null: Vec<bool> = (0..schema.fields().len())
+            .map(|c| pending.batches.iter().all(|b| b.columns[c].is_none()))
+            .collect();
+        let nulls: Vec<Option<datafusion::arrow::array::ArrayRef>> = all_null
+            .iter()
+            .enumerate()
+            .map(|(c, &n)| {
+                n.then(|| {
+                    datafusion::arrow::array::new_null_array(
+                        schema.field(c).data_type(),
+                        WRITE_ROWS,
+                    )
+                })
+            })
+            .collect();
+        let sources: Vec<Vec<datafusion::arrow::array::ArrayRef>> = (0..schema.fields().len())
+            .map(|c| {
+                if all_null[c] {
+                    Vec::new()
+                } else {
+                    pending
+                        .batches
+                        .iter()
+                        .map(|b| b.column(c, schema))
+                        .collect()
+                }
+            })
+            .collect();
         let mut out = Vec::new();
-        let mut offset = 0;
-        while offset < sorted.num_rows() {
-            let take = (sorted.num_rows() - offset).min(FILE_ROWS);
+        for file_rows in order.chunks(FILE_ROWS) {
             let seq = self.seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let rel = format!("{key}/part-{}-{seq:05}.parquet", self.run);
             let local = match &self.root {
@@ -363,26 +451,38 @@ impl RunFiles {
             let mut writer =
                 ArrowWriter::try_new(file, self.written.clone(), Some(self.props.clone()))
                     .map_err(perr)?;
-            let part = as_written(&sorted.slice(offset, take), &self.written)?;
-            writer.write(&part).map_err(perr)?;
+            for rows in file_rows.chunks(WRITE_ROWS) {
+                let columns = (0..schema.fields().len())
+                    .map(|c| match &nulls[c] {
+                        Some(n) => Ok(n.slice(0, rows.len())),
+                        None => {
+                            let arrays: Vec<&dyn Array> =
+                                sources[c].iter().map(|a| a.as_ref()).collect();
+                            datafusion::arrow::compute::interleave(&arrays, rows)
+                        }
+                    })
+                    .collect::<std::result::Result<Vec<_>, _>>()?;
+                let batch = RecordBatch::try_new(schema.clone(), columns)?;
+                writer
+                    .write(&as_written(&batch, &self.written)?)
+                    .map_err(perr)?;
+            }
             writer.close().map_err(perr)?;
-            offset += take;
             out.push(Written { rel, local });
         }
         Ok(out)
     }
 }
 
-/// The rows of `batches` in (`sort_cols[0]`, `sort_cols[1]`) order, nulls last, as one
-/// batch (taken from the batches in place: no concatenated copy first).
-fn sort_run(batches: &[RecordBatch], sort_cols: [usize; 2]) -> Result<RecordBatch> {
+/// The rows of `batches` in (`sort_cols[0]`, `sort_cols[1]`) order, nulls last, as
+/// (batch, row) pairs.
+fn sort_order(
+    batches: &[Held],
+    sort_cols: [usize; 2],
+    schema: &SchemaRef,
+) -> Result<Vec<(usize, usize)>> {
     use datafusion::arrow::compute::SortOptions;
     use datafusion::arrow::row::{RowConverter, SortField};
-    let Some(first) = batches.first() else {
-        return Ok(RecordBatch::new_empty(Arc::new(
-            datafusion::arrow::datatypes::Schema::empty(),
-        )));
-    };
     let options = SortOptions {
         descending: false,
         nulls_first: false,
@@ -390,29 +490,26 @@ fn sort_run(batches: &[RecordBatch], sort_cols: [usize; 2]) -> Result<RecordBatc
     let converter = RowConverter::new(
         sort_cols
             .iter()
-            .map(|&c| SortField::new_with_options(first.column(c).data_type().clone(), options))
+            .map(|&c| SortField::new_with_options(schema.field(c).data_type().clone(), options))
             .collect(),
     )?;
     let keys = batches
         .iter()
         .map(|b| {
             converter.convert_columns(&[
-                b.column(sort_cols[0]).clone(),
-                b.column(sort_cols[1]).clone(),
+                b.column(sort_cols[0], schema),
+                b.column(sort_cols[1], schema),
             ])
         })
         .collect::<std::result::Result<Vec<_>, _>>()?;
     let mut indices: Vec<(usize, usize)> = batches
         .iter()
         .enumerate()
-        .flat_map(|(b, batch)| (0..batch.num_rows()).map(move |r| (b, r)))
+        .flat_map(|(b, batch)| (0..batch.rows).map(move |r| (b, r)))
         .collect();
     // Stable: rows of equal keys keep the order they were read in.
     indices.sort_by(|x, y| keys[x.0].row(x.1).cmp(&keys[y.0].row(y.1)));
-    let refs: Vec<&RecordBatch> = batches.iter().collect();
-    Ok(datafusion::arrow::compute::interleave_record_batch(
-        &refs, &indices,
-    )?)
+    Ok(indices)
 }
 
 /// Writes `SELECT * FROM flows` as staged files, each sorted by time then interface, then
@@ -477,6 +574,7 @@ pub async fn export(
             Store::Local(root) => Some(root.clone()),
             Store::S3 { .. } => None,
         },
+        schema: schema.clone(),
         written,
         props: writer_props(&sort_cols),
         sort_cols,
@@ -554,23 +652,9 @@ pub async fn export(
                     &datafusion::arrow::array::UInt32Array::from(idx),
                 )?
             };
-            // What a batch holds, not what its buffers could: a decoder's batch of a small
-            // object keeps the capacity of a full one, so it is copied to its size first.
-            let used: usize = part
-                .columns()
-                .iter()
-                .map(|c| c.to_data().get_slice_memory_size().unwrap_or(0))
-                .sum();
-            let part = if used * 2 < part.get_array_memory_size() {
-                let all = datafusion::arrow::array::UInt32Array::from_iter_values(
-                    0..part.num_rows() as u32,
-                );
-                datafusion::arrow::compute::take_record_batch(&part, &all)?
-            } else {
-                part
-            };
+            let (part, used) = Held::new(&part)?;
             held += used;
-            summary.rows += part.num_rows() as u64;
+            summary.rows += part.rows as u64;
             let p = pending.entry(key).or_default();
             p.bytes += used;
             p.batches.push(part);
