@@ -59,12 +59,22 @@ impl TextDecoder {
             Some(l) => (l.clone(), Origin::LogFormat),
             None => (Layout::default_v2(), Origin::Default),
         };
+        let plan = make_plan(&opts, &layout);
+        // A column the format lacks gets no capacity: it is filled only if a header brings
+        // it (its builder then grows), and a builder's capacity is held until then.
         let builders = opts
             .projection
             .iter()
-            .map(|&c| Builder::for_source(&opts.schema.sources()[c], opts.batch_size))
+            .enumerate()
+            .map(|(b, &c)| {
+                let capacity = if plan.missing.contains(&b) {
+                    0
+                } else {
+                    opts.batch_size
+                };
+                Builder::for_source(&opts.schema.sources()[c], capacity)
+            })
             .collect();
-        let plan = make_plan(&opts, &layout);
         let nulls = vec![None; opts.projection.len()];
         TextDecoder {
             opts,
