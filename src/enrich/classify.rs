@@ -7,36 +7,31 @@ use std::net::IpAddr;
 
 use super::attribution::{self, ResourceRef};
 use super::index::{Special, split_service_name};
-use super::{CUSTOMER_ADDRESS_CODES, Enricher};
+use super::{CUSTOMER_ADDRESS_CODES, Enricher, OwnerAt};
 use crate::inventory::RouteDestination;
 
 impl Enricher {
-    pub(super) fn enrich_record<'a>(&'a self, r: &Record<'a>) -> Enriched<'a> {
-        let mut e = Enriched::default();
-        let entry = r.eni.and_then(|id| self.eni_at(id, r.start));
-        match entry {
-            Some(x) => {
-                e.owner_kind = x.owner.kind();
+    pub(super) fn enrich_record<'a>(&'a self, r: &Record<'a>, owner: OwnerAt<'a>) -> Enriched<'a> {
+        let mut e = Enriched {
+            owner_kind: owner.kind(),
+            ..Default::default()
+        };
+        let entry = match owner {
+            OwnerAt::Entry(x) => {
                 e.resource = x.owner.resource_ref(r.start, r.end);
                 e.attribution = Some(if x.from_trail { "eni_history" } else { "eni" });
                 e.rule = Some(x.rule);
                 e.document = x.document.as_deref();
+                Some(x)
             }
-            None => {
-                e.owner_kind = super::UNATTRIBUTED;
-                // An ENI no document names (a job's, deleted when it ended): the workload
-                // whose VpcConfig has the record's subnet and which ran then.
-                if r.eni.is_some()
-                    && let Some(m) = r.subnet.and_then(|s| self.by_subnet.get(s))
-                    && let Some(res) = m.fitting(r.start, r.end)
-                {
-                    e.owner_kind = "sagemaker";
-                    e.resource = Some(res);
-                    e.attribution = Some("vpc_config_by_record");
-                    e.rule = Some(attribution::VPC_CONFIG);
-                }
+            OwnerAt::Fitted(res) => {
+                e.resource = Some(res);
+                e.attribution = Some("vpc_config_by_record");
+                e.rule = Some(attribution::VPC_CONFIG);
+                None
             }
-        }
+            OwnerAt::Unknown => None,
+        };
         let vpc = r.vpc.or_else(|| entry.and_then(|x| x.vpc.as_deref()));
         let subnet = r.subnet.or_else(|| entry.and_then(|x| x.subnet.as_deref()));
         e.vpc = vpc;
@@ -294,8 +289,8 @@ pub(super) fn initiator(r: &Record, direction: &str) -> Option<&'static str> {
     Some(if local_opened { "local" } else { "remote" })
 }
 
+/// A record's fields the enrichment reads (its ENI is read before, for [`OwnerAt`]).
 pub(super) struct Record<'a> {
-    pub(super) eni: Option<&'a str>,
     pub(super) src: Option<&'a str>,
     pub(super) dst: Option<&'a str>,
     pub(super) pkt_src: Option<&'a str>,

@@ -58,6 +58,28 @@ const FLAGGED_OWNERS: &[&str] = &["sagemaker", "nat_gateway"];
 /// `vpc_config_by_record` (which are `sagemaker`).
 const UNATTRIBUTED: &str = "unknown";
 
+/// Who owns a record's ENI at the record's time.
+enum OwnerAt<'a> {
+    /// The ENI's inventory entry, or the CloudTrail lifetime of a deleted one that holds
+    /// the record's time.
+    Entry(&'a EniEntry),
+    /// An ENI no document names (a job's, deleted when it ended): the workload whose
+    /// VpcConfig has the record's subnet and which ran then.
+    Fitted(attribution::ResourceRef<'a>),
+    Unknown,
+}
+
+impl OwnerAt<'_> {
+    /// The record's `eni_owner_kind`.
+    fn kind(&self) -> &'static str {
+        match self {
+            OwnerAt::Entry(x) => x.owner.kind(),
+            OwnerAt::Fitted(_) => "sagemaker",
+            OwnerAt::Unknown => UNATTRIBUTED,
+        }
+    }
+}
+
 /// ip-ranges codes of address space that customers hold (instance public and Elastic IPs,
 /// Global Accelerator static addresses), not AWS service endpoints: reaching one is
 /// reaching someone's server on the internet, not bypassing a VPC endpoint.
@@ -130,27 +152,27 @@ impl Enricher {
         self
     }
 
-    /// The `eni_owner_kind` of a record, as [`Enricher::enrich`] gives it, without the rest
-    /// of its enrichment.
-    fn owner_kind(
+    /// Who owns a record's ENI at its time: the one decision both the full enrichment and
+    /// the flags-only path start from.
+    fn owner_at(
         &self,
         eni: Option<&str>,
         subnet: Option<&str>,
         start: Option<i64>,
         end: Option<i64>,
-    ) -> &'static str {
+    ) -> OwnerAt<'_> {
         let Some(id) = eni else {
-            return UNATTRIBUTED;
+            return OwnerAt::Unknown;
         };
-        match self.eni_at(id, start) {
-            Some(x) => x.owner.kind(),
-            None if subnet
-                .and_then(|s| self.by_subnet.get(s))
-                .is_some_and(|m| m.fitting(start, end).is_some()) =>
-            {
-                "sagemaker"
-            }
-            None => UNATTRIBUTED,
+        if let Some(x) = self.eni_at(id, start) {
+            return OwnerAt::Entry(x);
+        }
+        match subnet
+            .and_then(|s| self.by_subnet.get(s))
+            .and_then(|m| m.fitting(start, end))
+        {
+            Some(r) => OwnerAt::Fitted(r),
+            None => OwnerAt::Unknown,
         }
     }
 
@@ -344,21 +366,18 @@ impl Enricher {
         // instances', whose flags are false whatever their remote is.
         let flags_only = texts.is_empty();
         for i in 0..n {
-            if flags_only
-                && (s(act_c, i) != Some("ACCEPT")
-                    || !FLAGGED_OWNERS.contains(&self.owner_kind(
-                        s(eni_c, i),
-                        s(subnet_c, i),
-                        int(start_c, i),
-                        int(end_c, i),
-                    )))
-            {
+            if flags_only && s(act_c, i) != Some("ACCEPT") {
+                leaves.append_value(false);
+                bypass.append_value(false);
+                continue;
+            }
+            let owner = self.owner_at(s(eni_c, i), s(subnet_c, i), int(start_c, i), int(end_c, i));
+            if flags_only && !FLAGGED_OWNERS.contains(&owner.kind()) {
                 leaves.append_value(false);
                 bypass.append_value(false);
                 continue;
             }
             let rec = Record {
-                eni: s(eni_c, i),
                 src: s(src_c, i),
                 dst: s(dst_c, i),
                 pkt_src: s(psrc_c, i),
@@ -375,7 +394,7 @@ impl Enricher {
                 protocol: int(proto_c, i),
                 tcp_flags: int(flags_c, i),
             };
-            let e = self.enrich_record(&rec);
+            let e = self.enrich_record(&rec, owner);
             if !texts.is_empty() {
                 let resource = e.resource.as_ref();
                 text.clear();
