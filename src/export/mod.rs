@@ -367,9 +367,9 @@ const WRITE_ROWS: usize = 8192;
 /// Bytes of rows held before the partition holding the most is sorted and written as a
 /// run: a thirty-second of `--memory-limit`, between 8 and 64 MiB. One run is written
 /// while the next fills, so the export holds about two runs of rows, plus the Parquet
-/// writer's row group and the decoders' batches in flight, which at the default `1G` (runs
-/// of 32 MiB) came to 353 MB of peak RSS on the benchmark corpus (485 MB with 64 MiB runs,
-/// whose files were 6 % smaller).
+/// writer's row group and the decoders' batches in flight: 340 MB of peak RSS on the
+/// benchmark corpus at the default `1G` (README, "export", has the trade-off against
+/// larger runs).
 fn run_bytes(memory_limit: usize) -> usize {
     (memory_limit / 32).clamp(8 << 20, 64 << 20)
 }
