@@ -781,3 +781,107 @@ pub fn is_time_sorted(batch: &RecordBatch) -> bool {
 
 /// For `Arc` users.
 pub type SharedStore = Arc<Store>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{StringViewArray, TimestampSecondArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    /// A run whose batches differ in which columns have values (a column null in every row
+    /// of one batch, filled in another; a column null everywhere) is written sorted, each
+    /// value on its own row: the held `None` columns line up with the gathered ones.
+    #[test]
+    fn a_run_of_batches_with_different_null_columns_is_written_row_for_row() {
+        let ts = DataType::Timestamp(TimeUnit::Second, Some("UTC".into()));
+        let schema: SchemaRef = Arc::new(Schema::new(vec![
+            Field::new("start_time", ts, true),
+            Field::new("interface_id", DataType::Utf8View, true),
+            Field::new("tag", DataType::Utf8View, true),
+            Field::new("never", DataType::Utf8View, true),
+        ]));
+        let batch = |times: Vec<i64>, enis: Vec<&str>, tags: Vec<Option<&str>>| {
+            let n = times.len();
+            RecordBatch::try_new(
+                schema.clone(),
+                vec![
+                    Arc::new(TimestampSecondArray::from(times).with_timezone("UTC")),
+                    Arc::new(StringViewArray::from(enis)),
+                    Arc::new(StringViewArray::from(tags)),
+                    Arc::new(StringViewArray::from(vec![None::<&str>; n])),
+                ],
+            )
+            .unwrap()
+        };
+        let a = batch(
+            vec![30, 10, 20],
+            vec!["eni-a", "eni-b", "eni-c"],
+            vec![None; 3],
+        );
+        let b = batch(
+            vec![25, 5, 10],
+            vec!["eni-d", "eni-e", "eni-a"],
+            vec![Some("d"), None, Some("a")],
+        );
+        let mut pending = Pending::default();
+        for x in [&a, &b] {
+            let (held, _) = Held::new(x).unwrap();
+            pending.batches.push(held);
+        }
+        assert!(pending.batches[0].columns[2].is_none());
+        assert!(pending.batches[1].columns[3].is_none());
+        let dir = tempfile::tempdir().unwrap();
+        let files = RunFiles {
+            run: "r".into(),
+            staging_local: dir.path().to_path_buf(),
+            root: None,
+            schema: schema.clone(),
+            written: written_schema(&schema),
+            props: writer_props(&[0, 1]),
+            sort_cols: [0, 1],
+            seq: Arc::default(),
+        };
+        let written = files.write("day", pending).unwrap();
+        assert_eq!(written.len(), 1);
+        let file = std::fs::File::open(&written[0].local).unwrap();
+        let rows: Vec<RecordBatch> = ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap()
+            .build()
+            .unwrap()
+            .collect::<std::result::Result<_, _>>()
+            .unwrap();
+        let out = datafusion::arrow::compute::concat_batches(&rows[0].schema(), &rows).unwrap();
+        let strings = |c: usize| -> Vec<Option<String>> {
+            let c = datafusion::arrow::compute::cast(out.column(c), &DataType::Utf8).unwrap();
+            let c = c.as_string::<i32>();
+            (0..c.len())
+                .map(|i| c.is_valid(i).then(|| c.value(i).to_string()))
+                .collect()
+        };
+        let s = |v: &str| Some(v.to_string());
+        // Time, then interface: (5 e) (10 a, from the second batch) (10 b) (20 c) (25 d) (30 a).
+        assert_eq!(
+            strings(1),
+            vec![
+                s("eni-e"),
+                s("eni-a"),
+                s("eni-b"),
+                s("eni-c"),
+                s("eni-d"),
+                s("eni-a")
+            ]
+        );
+        assert_eq!(strings(2), vec![None, s("a"), None, None, s("d"), None]);
+        assert_eq!(out.column(3).null_count(), 6);
+        let t = out
+            .column(0)
+            .as_primitive::<datafusion::arrow::datatypes::TimestampMicrosecondType>();
+        assert_eq!(
+            t.values().to_vec(),
+            vec![
+                5_000_000, 10_000_000, 10_000_000, 20_000_000, 25_000_000, 30_000_000
+            ]
+        );
+    }
+}
