@@ -321,11 +321,15 @@ impl TextDecoder {
         }
         // The other columns the format lacks get their nulls when the batch is taken (or
         // the format changes): see `align`.
+        // `interface_id` from the stream, unless the format has the field (then this row
+        // already has its value).
         if let (Some(eni), Some(b)) = (&self.default_interface, self.plan.interface_out)
-            && self.plan.missing.contains(&b)
-            && let Builder::Str(s) = &mut self.builders[b]
+            && self.builders[b].len() <= self.rows
         {
-            s.append_value(eni);
+            self.builders[b].pad_to(self.rows);
+            if let Builder::Str(s) = &mut self.builders[b] {
+                s.append_value(eni);
+            }
         }
         if let Some(b) = self.plan.line_out
             && let Builder::I64(l) = &mut self.builders[b]
@@ -788,8 +792,6 @@ mod tests {
         assert_eq!(b.column(0).as_string_view().value(2), "10.0.0.7");
     }
 
-    /// A header naming a field the catalogue does not know is a typo until the run says
-    /// otherwise (objects discovery did not peek at, such as S3's, meet it here).
     /// A column the format lacks is null in its rows and only there, when the format
     /// changes inside a batch: the decoder fills such columns when the batch is taken.
     #[test]
@@ -829,6 +831,8 @@ mod tests {
         assert_eq!(b.column(1).null_count(), 2);
     }
 
+    /// A header naming a field the catalogue does not know is a typo until the run says
+    /// otherwise (objects discovery did not peek at, such as S3's, meet it here).
     #[test]
     fn unknown_header_fields_are_errors_unless_allowed() {
         let input = "dstport srcaddr bytez\n443 10.0.0.9 5\n";
