@@ -366,17 +366,15 @@ impl Enricher {
         // instances', whose flags are false whatever their remote is.
         let flags_only = texts.is_empty();
         for i in 0..n {
-            if flags_only && s(act_c, i) != Some("ACCEPT") {
+            // A rejected record is not even looked up when only the flags are read.
+            let owner = (!flags_only || s(act_c, i) == Some("ACCEPT"))
+                .then(|| self.owner_at(s(eni_c, i), s(subnet_c, i), int(start_c, i), int(end_c, i)))
+                .filter(|o| !flags_only || FLAGGED_OWNERS.contains(&o.kind()));
+            let Some(owner) = owner else {
                 leaves.append_value(false);
                 bypass.append_value(false);
                 continue;
-            }
-            let owner = self.owner_at(s(eni_c, i), s(subnet_c, i), int(start_c, i), int(end_c, i));
-            if flags_only && !FLAGGED_OWNERS.contains(&owner.kind()) {
-                leaves.append_value(false);
-                bypass.append_value(false);
-                continue;
-            }
+            };
             let rec = Record {
                 src: s(src_c, i),
                 dst: s(dst_c, i),

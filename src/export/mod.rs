@@ -378,6 +378,14 @@ impl Held {
     }
 }
 
+/// Where a written column's values come from.
+enum Gather {
+    /// Null in every held row: slices of one null array of [`WRITE_ROWS`] rows.
+    Null(datafusion::arrow::array::ArrayRef),
+    /// The column of each held batch, gathered in sorted order.
+    From(Vec<datafusion::arrow::array::ArrayRef>),
+}
+
 /// Rows per batch handed to the Parquet writer: a run is written by gathering its sorted
 /// rows a batch at a time, never as one sorted copy.
 const WRITE_ROWS: usize = 8192;
@@ -418,33 +426,23 @@ impl RunFiles {
     fn write(&self, key: &str, pending: Pending) -> Result<Vec<Written>> {
         let schema = &self.schema;
         let order = sort_order(&pending.batches, self.sort_cols, schema)?;
-        // The columns that are null in every held row are written from one shared null
-        // array; the others are gathered from the held batches.
-        let all_null: Vec<bool> = (0..schema.fields().len())
-            .map(|c| pending.batches.iter().all(|b| b.columns[c].is_none()))
-            .collect();
-        let nulls: Vec<Option<datafusion::arrow::array::ArrayRef>> = all_null
-            .iter()
-            .enumerate()
-            .map(|(c, &n)| {
-                n.then(|| {
-                    datafusion::arrow::array::new_null_array(
+        // A column null in every held row is written from one shared null array; the
+        // others are gathered from the held batches.
+        let gathers: Vec<Gather> = (0..schema.fields().len())
+            .map(|c| {
+                if pending.batches.iter().all(|b| b.columns[c].is_none()) {
+                    Gather::Null(datafusion::arrow::array::new_null_array(
                         schema.field(c).data_type(),
                         WRITE_ROWS,
-                    )
-                })
-            })
-            .collect();
-        let sources: Vec<Vec<datafusion::arrow::array::ArrayRef>> = (0..schema.fields().len())
-            .map(|c| {
-                if all_null[c] {
-                    Vec::new()
+                    ))
                 } else {
-                    pending
-                        .batches
-                        .iter()
-                        .map(|b| b.column(c, schema))
-                        .collect()
+                    Gather::From(
+                        pending
+                            .batches
+                            .iter()
+                            .map(|b| b.column(c, schema))
+                            .collect(),
+                    )
                 }
             })
             .collect();
@@ -470,12 +468,13 @@ impl RunFiles {
                 ArrowWriter::try_new(file, self.written.clone(), Some(self.props.clone()))
                     .map_err(perr)?;
             for rows in file_rows.chunks(WRITE_ROWS) {
-                let columns = (0..schema.fields().len())
-                    .map(|c| match &nulls[c] {
-                        Some(n) => Ok(n.slice(0, rows.len())),
-                        None => {
+                let columns = gathers
+                    .iter()
+                    .map(|g| match g {
+                        Gather::Null(n) => Ok(n.slice(0, rows.len())),
+                        Gather::From(sources) => {
                             let arrays: Vec<&dyn Array> =
-                                sources[c].iter().map(|a| a.as_ref()).collect();
+                                sources.iter().map(|a| a.as_ref()).collect();
                             datafusion::arrow::compute::interleave(&arrays, rows)
                         }
                     })
