@@ -25,6 +25,9 @@ use chrono::{DateTime, Datelike, Timelike};
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{SchemaRef, TimestampSecondType};
 use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::arrow::arrow_writer::{
+    ArrowColumnChunk, ArrowColumnWriter, compute_leaves,
+};
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::metadata::SortingColumn;
 use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
@@ -310,15 +313,6 @@ pub fn written_schema(schema: &SchemaRef) -> SchemaRef {
     ))
 }
 
-fn as_written(
-    batch: &datafusion::arrow::array::RecordBatch,
-    written: &SchemaRef,
-) -> Result<datafusion::arrow::array::RecordBatch> {
-    Ok(crate::engine::cast_columns(batch, written, |c| {
-        Ok(c.clone())
-    })?)
-}
-
 /// Rows of one partition waiting to be sorted and written. A column that is null in every
 /// row of a batch is held as `None`, neither counted against the run's bytes nor gathered
 /// when it is written: most of the catalogue's columns are absent from any one log format.
@@ -464,31 +458,119 @@ impl RunFiles {
                 message: e.to_string(),
             };
             let file = std::fs::File::create(&local).map_err(|e| Error::io(&local, e))?;
-            let mut writer =
+            // ArrowWriter for the file's schema and Arrow metadata; its row groups are
+            // encoded here instead, a column per thread.
+            let (mut writer, factory) =
                 ArrowWriter::try_new(file, self.written.clone(), Some(self.props.clone()))
+                    .and_then(|w| w.into_serialized_writer())
                     .map_err(perr)?;
-            for rows in file_rows.chunks(WRITE_ROWS) {
-                let columns = gathers
+            let descr = writer.schema_descr();
+            let mut leaves = vec![0usize; self.written.fields().len()];
+            for leaf in 0..descr.num_columns() {
+                leaves[descr.get_column_root_idx(leaf)] += 1;
+            }
+            for (g, group_rows) in file_rows.chunks(ROW_GROUP_ROWS).enumerate() {
+                let mut column_writers =
+                    factory.create_column_writers(g).map_err(perr)?.into_iter();
+                let writers: Vec<_> = leaves
                     .iter()
-                    .map(|g| match g {
-                        Gather::Null(n) => Ok(n.slice(0, rows.len())),
-                        Gather::From(sources) => {
-                            let arrays: Vec<&dyn Array> =
-                                sources.iter().map(|a| a.as_ref()).collect();
-                            datafusion::arrow::compute::interleave(&arrays, rows)
-                        }
-                    })
-                    .collect::<std::result::Result<Vec<_>, _>>()?;
-                let batch = RecordBatch::try_new(schema.clone(), columns)?;
-                writer
-                    .write(&as_written(&batch, &self.written)?)
-                    .map_err(perr)?;
+                    .map(|&n| column_writers.by_ref().take(n).collect())
+                    .collect();
+                let chunks =
+                    encode_row_group(self.written.fields(), &gathers, writers, group_rows, &perr)?;
+                let mut row_group = writer.next_row_group().map_err(perr)?;
+                for chunk in chunks.into_iter().flatten() {
+                    chunk.append_to_row_group(&mut row_group).map_err(perr)?;
+                }
+                row_group.close().map_err(perr)?;
             }
             writer.close().map_err(perr)?;
             out.push(Written { rel, local });
         }
         Ok(out)
     }
+}
+
+/// Encodes one row group, `rows` gathered from `gathers`, as each field's column
+/// chunks (`writers`: each field's leaf column writers). The writer of a file was the
+/// export's bottleneck (encoding, statistics and compression of every column on one
+/// thread, while reading left the other core half idle): fields are taken by
+/// `available_parallelism()` threads, the gathered ones first, and each thread gathers
+/// and encodes a whole field. The memory is the same as one thread's, as the column
+/// chunks are held until the row group is written either way.
+fn encode_row_group(
+    fields: &datafusion::arrow::datatypes::Fields,
+    gathers: &[Gather],
+    writers: Vec<Vec<ArrowColumnWriter>>,
+    rows: &[(usize, usize)],
+    perr: &(dyn Fn(datafusion::parquet::errors::ParquetError) -> Error + Sync),
+) -> Result<Vec<Vec<ArrowColumnChunk>>> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let mut order: Vec<usize> = (0..fields.len()).collect();
+    order.sort_by_key(|&f| matches!(gathers[f], Gather::Null(_)));
+    let writers: Vec<Mutex<Vec<ArrowColumnWriter>>> = writers.into_iter().map(Mutex::new).collect();
+    let done: Vec<Mutex<Option<Result<Vec<ArrowColumnChunk>>>>> =
+        (0..fields.len()).map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let work = || {
+        while let Some(&f) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+            let writers = std::mem::take(&mut *writers[f].lock().expect("not poisoned"));
+            let chunks = encode_field(&gathers[f], &fields[f], writers, rows, perr);
+            *done[f].lock().expect("not poisoned") = Some(chunks);
+        }
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    std::thread::scope(|s| {
+        for _ in 1..threads {
+            s.spawn(work);
+        }
+        work();
+    });
+    done.into_iter()
+        .map(|d| {
+            d.into_inner()
+                .expect("not poisoned")
+                .expect("every field is encoded")
+        })
+        .collect()
+}
+
+/// Gathers `rows` of one field `WRITE_ROWS` at a time, in the written type, into its
+/// leaf column writers.
+fn encode_field(
+    gather: &Gather,
+    field: &datafusion::arrow::datatypes::Field,
+    mut writers: Vec<ArrowColumnWriter>,
+    rows: &[(usize, usize)],
+    perr: &dyn Fn(datafusion::parquet::errors::ParquetError) -> Error,
+) -> Result<Vec<ArrowColumnChunk>> {
+    let sources: Vec<&dyn Array> = match gather {
+        Gather::Null(_) => Vec::new(),
+        Gather::From(sources) => sources.iter().map(|a| a.as_ref()).collect(),
+    };
+    for chunk in rows.chunks(WRITE_ROWS) {
+        let array = match gather {
+            Gather::Null(n) => n.slice(0, chunk.len()),
+            Gather::From(_) => datafusion::arrow::compute::interleave(&sources, chunk)?,
+        };
+        let array = if array.data_type() == field.data_type() {
+            array
+        } else {
+            datafusion::arrow::compute::cast(&array, field.data_type())?
+        };
+        for (leaf, writer) in compute_leaves(field, &array)
+            .map_err(perr)?
+            .iter()
+            .zip(&mut writers)
+        {
+            writer.write(leaf).map_err(perr)?;
+        }
+    }
+    writers
+        .into_iter()
+        .map(|w| w.close().map_err(perr))
+        .collect()
 }
 
 /// The rows of `batches` in (`sort_cols[0]`, `sort_cols[1]`) order, nulls last, as
