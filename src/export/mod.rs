@@ -252,8 +252,9 @@ pub async fn data_files(store: &Store) -> Result<Vec<String>> {
 /// Columns written as plain values, without a dictionary: nearly every value of a file is
 /// distinct (ephemeral ports, the remote side's addresses), so a dictionary cost a hash
 /// lookup per value and saved nothing. On the benchmark corpus, plain values and zstd made
-/// the export 167 -> 156 MB and 12.6 -> 11.3 s with the [`DELTA_COLUMNS`] (`packets`,
-/// repeated more, grew without one); the ports 8.9 -> 7.1 MB each.
+/// the export 167 -> 156 MB and 12.6 -> 11.3 s (with `bytes` and `source_line`, now
+/// [`DELTA_COLUMNS`]; `packets`, repeated more, grew without one), and the ports
+/// 8.9 -> 7.1 MB each.
 const PLAIN_COLUMNS: &[&str] = &[
     "srcport",
     "dstport",
@@ -265,9 +266,9 @@ const PLAIN_COLUMNS: &[&str] = &[
 ];
 
 /// Integers written as deltas, bit-packed per block of values (DELTA_BINARY_PACKED), without
-/// a dictionary and not compressed again: zstd found nothing more in them. Byte counts and line numbers are
-/// spread too widely for a dictionary but need far fewer than 64 bits, and `end` follows
-/// the file's order by start time. Benchmark corpus: `bytes` 13.7 -> 11.6 MB,
+/// a dictionary and not compressed again: zstd found nothing more in them. Byte counts and
+/// line numbers are spread too widely for a dictionary but need far fewer than 64 bits,
+/// and `end` follows the file's order by start time. Benchmark corpus: `bytes` 13.7 -> 11.6 MB,
 /// `source_line` 8.9 -> 8.1, `end` 4.6 -> 3.6. (`end_time`, in microseconds, grew to
 /// 10.8 MB this way and keeps its dictionary; so does `packets`.)
 const DELTA_COLUMNS: &[&str] = &["bytes", "source_line", "end"];
@@ -638,10 +639,11 @@ fn sort_order(
         let interfaces = interfaces.as_string_view();
         for r in 0..times.len() {
             let time = times.is_valid(r).then(|| times.value(r));
-            let interface = interfaces
-                .is_valid(r)
-                .then(|| rank[interfaces.value(r)])
-                .unwrap_or(u32::MAX);
+            let interface = if interfaces.is_valid(r) {
+                rank[interfaces.value(r)]
+            } else {
+                u32::MAX
+            };
             keys.push((
                 time.is_none(),
                 time.unwrap_or(0),
