@@ -364,6 +364,8 @@ impl Held {
     fn new(batch: &RecordBatch) -> Result<(Held, usize)> {
         let mut bytes = 0;
         let mut columns = Vec::with_capacity(batch.num_columns());
+        // Every row, in order: the index of the columns copied to their length.
+        let mut all: Option<datafusion::arrow::array::UInt32Array> = None;
         for c in batch.columns() {
             if c.logical_null_count() == c.len() {
                 columns.push(None);
@@ -371,9 +373,12 @@ impl Held {
             }
             let used = c.to_data().get_slice_memory_size().unwrap_or(0);
             let c = if used * 2 < c.get_array_memory_size() {
-                let all =
-                    datafusion::arrow::array::UInt32Array::from_iter_values(0..c.len() as u32);
-                datafusion::arrow::compute::take(c.as_ref(), &all, None)?
+                let all = all.get_or_insert_with(|| {
+                    datafusion::arrow::array::UInt32Array::from_iter_values(
+                        0..batch.num_rows() as u32,
+                    )
+                });
+                datafusion::arrow::compute::take(c.as_ref(), all, None)?
             } else {
                 c.clone()
             };
