@@ -249,21 +249,13 @@ pub async fn data_files(store: &Store) -> Result<Vec<String>> {
         .collect())
 }
 
-/// Columns written as plain values, without a dictionary: nearly every value of a file is
-/// distinct (ephemeral ports, the remote side's addresses), so a dictionary cost a hash
-/// lookup per value and saved nothing. On the benchmark corpus, plain values and zstd made
-/// the export 167 -> 156 MB and 12.6 -> 11.3 s (with `bytes` and `source_line`, now
-/// [`DELTA_COLUMNS`]; `packets`, repeated more, grew without one), and the ports
-/// 8.9 -> 7.1 MB each.
-const PLAIN_COLUMNS: &[&str] = &[
-    "srcport",
-    "dstport",
-    "srcaddr",
-    "dstaddr",
-    "pkt_srcaddr",
-    "pkt_dstaddr",
-    "remote_addr",
-];
+/// Columns written as plain values, without a dictionary, with the [`ADDRESS_COLUMNS`]:
+/// nearly every value of a file is distinct (ephemeral ports, the remote side's addresses),
+/// so a dictionary cost a hash lookup per value and saved nothing. On the benchmark corpus,
+/// plain values and zstd made the export 167 -> 156 MB and 12.6 -> 11.3 s (with `bytes`
+/// and `source_line`, now [`DELTA_COLUMNS`]; `packets`, repeated more, grew without one),
+/// and the ports 8.9 -> 7.1 MB each.
+const PLAIN_COLUMNS: &[&str] = &["srcport", "dstport"];
 
 /// Integers written as deltas, bit-packed per block of values (DELTA_BINARY_PACKED), without
 /// a dictionary (zstd, as every column, finds little more in them). Byte counts and
@@ -273,10 +265,11 @@ const PLAIN_COLUMNS: &[&str] = &[
 /// 10.8 MB this way and keeps its dictionary; so does `packets`.)
 const DELTA_COLUMNS: &[&str] = &["bytes", "source_line", "end"];
 
-/// Columns compressed harder (zstd 6, the rest 3): the addresses are the largest columns
-/// of the export, and the level gives them 9 % (benchmark corpus: 156 -> 141 MB of Parquet
-/// with the columns above, below the 142 MB of gzip logs it came from). The time this
-/// adds is spent in the column encoders, which run in parallel ([`encode_row_group`]).
+/// Plain columns (as [`PLAIN_COLUMNS`]) compressed harder (zstd 6, the rest 3): the
+/// addresses but `local_addr`, the largest columns of the export, which the level makes 9 %
+/// smaller (benchmark corpus: 156 -> 141 MB of Parquet with the columns above, below the
+/// 142 MB of gzip logs it came from). The time this adds is spent in the column encoders,
+/// which run in parallel ([`encode_row_group`]).
 const ADDRESS_COLUMNS: &[&str] = &[
     "srcaddr",
     "dstaddr",
@@ -291,7 +284,7 @@ fn writer_props(sort_cols: &[usize]) -> WriterProperties {
         .set_compression(zstd(3))
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_statistics_enabled(EnabledStatistics::Page);
-    for c in PLAIN_COLUMNS {
+    for c in PLAIN_COLUMNS.iter().chain(ADDRESS_COLUMNS) {
         b = b.set_column_dictionary_enabled((*c).into(), false);
     }
     for c in DELTA_COLUMNS {
