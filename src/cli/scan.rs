@@ -120,18 +120,15 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
     let mut removed = vec![0usize; suppressions.len()];
     let mut spool = crate::scan::Spool::create(temp.path())?;
     for (rule, started) in started {
-        let found = crate::scan::emit_rule(rule, a.group_by, started, |f| {
+        let found = crate::scan::emit_rule(rule, a.group_by, started, &mut spool, |f| {
             for (i, s) in suppressions.iter().enumerate() {
-                if !s.expired(today) && s.matches(&f) {
+                if !s.expired(today) && s.matches(f) {
                     removed[i] += 1;
-                    return Ok(());
+                    return false;
                 }
             }
             // A full-coverage run reports them all again, and remembers them.
-            if state_store.is_some() && !state.report(&f) && !a.full_coverage {
-                return Ok(());
-            }
-            spool.push(&f)
+            state_store.is_none() || state.report(f) || a.full_coverage
         })
         .await?;
         per_rule.push((rule.name.clone(), found));

@@ -8,7 +8,6 @@
 use datafusion::dataframe::DataFrame;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
@@ -228,25 +227,14 @@ async fn by_connection(
 /// protocol, both ends in either order) or the workload and remote kind/service. Findings
 /// of rules whose rows are not flow records are identified by the rule and their key
 /// columns.
-pub fn finding_id(
-    rule: &str,
-    by: GroupBy,
-    grouped: bool,
-    f: &serde_json::Map<String, Value>,
-) -> String {
+pub fn finding_id(rule: &str, by: GroupBy, grouped: bool, f: &impl super::Lookup) -> String {
     // The parts are hashed as they are made, each followed by a NUL.
     let mut h = Sha256::new();
     let mut part = |p: &str| {
         h.update(p.as_bytes());
         h.update([0u8]);
     };
-    let text = |k: &str| -> std::borrow::Cow<'_, str> {
-        match f.get(k) {
-            None | Some(Value::Null) => "".into(),
-            Some(Value::String(s)) => s.as_str().into(),
-            Some(v) => v.to_string().into(),
-        }
-    };
+    let text = |k: &str| f.text(k);
     part(rule);
     match (grouped, by) {
         (true, GroupBy::Connection) => {
@@ -271,7 +259,7 @@ pub fn finding_id(
             ] {
                 part(&text(k));
             }
-            if f.get("sagemaker_resource").is_none_or(Value::is_null) {
+            if f.value("sagemaker_resource").is_none_or(|v| v.is_null()) {
                 part(&text("interface_id"));
             }
         }
@@ -292,6 +280,7 @@ pub fn finding_id(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     fn finding(pairs: &[(&str, Value)]) -> serde_json::Map<String, Value> {
         pairs

@@ -4,11 +4,13 @@
 mod connections;
 mod csv;
 pub mod fanout;
+pub mod findings;
 pub mod group;
 mod report;
 mod rows;
 pub mod rules;
 mod sorting;
+mod spool;
 pub mod state;
 mod suppress;
 
@@ -22,11 +24,13 @@ use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+pub use findings::{Findings, Lookup, Row};
 pub use group::GroupBy;
-pub use report::{FindingFormat, SARIF_MAX_RESULTS, Spool, iso, shown_raw, write};
+pub use report::{FindingFormat, SARIF_MAX_RESULTS, iso, shown_raw, write};
 pub use rows::json_rows;
 pub use rules::Rule;
 pub use sorting::configure;
+pub use spool::Spool;
 pub use suppress::{Suppression, check_suppressions, load_suppressions};
 
 use crate::error::{Error, Result};
@@ -327,63 +331,79 @@ pub fn eager(mut stream: SendableRecordBatchStream) -> SendableRecordBatchStream
 }
 
 /// A started rule's rows become findings tagged with the rule, severity and a stable
-/// `finding_id`, handed to `emit` one at a time. Returns how many there were.
+/// `finding_id`; those `keep` accepts (suppressions, state) go to `spool`. Returns how
+/// many findings there were, kept or not.
 pub async fn emit_rule(
     rule: &Rule,
     by: GroupBy,
     started: Vec<Started>,
-    mut emit: impl FnMut(Finding) -> Result<()>,
+    spool: &mut Spool,
+    mut keep: impl FnMut(&Row<'_>) -> bool,
 ) -> Result<usize> {
+    use datafusion::arrow::array::BooleanArray;
     let mut found = 0;
     let rule = std::sync::Arc::new(rule.clone());
     for Started { stream, grouped } in started {
-        // Making findings of a batch (JSON rows, their keys in finding order, their ids)
-        // is most of the time a scan with many findings takes after its read: the next
-        // batch's are made by another task while `emit` takes this one's, in order. A task
-        // of the runtime, not of the blocking pool: on the pool's extra threads (each with
-        // its own malloc arena) the scan's peak memory doubled.
-        let rule = rule.clone();
+        // Making the findings of a batch (their columns, their ids) is done by another
+        // task while the last batch's are judged and spooled, in order. A task of the
+        // runtime, not of the blocking pool: on the pool's extra threads (each with its own
+        // malloc arena) the scan's peak memory doubled.
+        let of = rule.clone();
         let mut made = stream
             .map(move |batch| {
-                let rule = rule.clone();
+                let rule = of.clone();
                 tokio::spawn(async move {
                     let batch = batch.map_err(Error::from_datafusion)?;
-                    Ok::<Vec<Finding>, Error>(
-                        json_rows(&batch, &rule.origin)?
-                            .into_iter()
-                            .map(|row| finding(&rule, by, grouped, row))
-                            .collect(),
-                    )
+                    with_ids(&rule, by, grouped, &batch)
                 })
             })
             .buffered(2);
-        while let Some(findings) = made.next().await {
-            let findings = findings
-                .map_err(|e| Error::Usage(format!("making the findings failed: {e}")))??;
-            for f in findings {
-                found += 1;
-                emit(f)?;
-            }
+        while let Some(made) = made.next().await {
+            let (stored, findings) =
+                made.map_err(|e| Error::Usage(format!("making the findings failed: {e}")))??;
+            found += findings.len();
+            let kept: BooleanArray = (0..findings.len())
+                .map(|r| Some(keep(&findings.row(r))))
+                .collect();
+            let stored = if kept.true_count() == kept.len() {
+                stored
+            } else {
+                datafusion::arrow::compute::filter_record_batch(&stored, &kept)?
+            };
+            spool.push_rule(&rule.name, &rule.severity, &stored, findings.names())?;
         }
     }
     Ok(found)
 }
 
-/// A rule's row as a finding: the rule, its severity and [`KEY_COLUMNS`] first, then the
-/// row's other columns, and its `finding_id`.
-fn finding(rule: &Rule, by: GroupBy, grouped: bool, mut f: Map<String, Value>) -> Finding {
-    // The map keeps its keys sorted, so the row itself becomes the finding: the rule's
-    // name and severity replace columns of those names, and missing key columns are null.
-    f.insert("rule".into(), Value::from(rule.name.clone()));
-    f.insert("severity".into(), Value::from(rule.severity.clone()));
-    for k in &KEY_COLUMNS[2..] {
-        if !f.contains_key(*k) {
-            f.insert((*k).into(), Value::Null);
+/// A rule's rows with their `finding_id`s, as spooled (the rule's columns less any named
+/// `rule`, `severity` or `finding_id`, then the ids), and as findings.
+fn with_ids(
+    rule: &Rule,
+    by: GroupBy,
+    grouped: bool,
+    batch: &datafusion::arrow::array::RecordBatch,
+) -> Result<(datafusion::arrow::array::RecordBatch, Findings)> {
+    use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    let mut findings = Findings::of_rule(&rule.name, &rule.severity, batch, &rule.origin)?;
+    let ids: StringArray = (0..findings.len())
+        .map(|r| Some(group::finding_id(&rule.name, by, grouped, &findings.row(r))))
+        .collect();
+    let schema = batch.schema();
+    let mut fields = Vec::with_capacity(schema.fields().len() + 1);
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(fields.capacity());
+    for (f, c) in schema.fields().iter().zip(batch.columns()) {
+        if !["rule", "severity", "finding_id"].contains(&f.name().as_str()) {
+            fields.push(f.as_ref().clone());
+            columns.push(c.clone());
         }
     }
-    let id = group::finding_id(&rule.name, by, grouped, &f);
-    f.insert("finding_id".into(), Value::from(id));
-    f
+    fields.push(Field::new("finding_id", DataType::Utf8, false));
+    columns.push(std::sync::Arc::new(ids.clone()));
+    let stored = RecordBatch::try_new(std::sync::Arc::new(Schema::new(fields)), columns)?;
+    findings.set("finding_id", ids);
+    Ok((stored, findings))
 }
 
 /// The (unqualified) column names of a plan's output.

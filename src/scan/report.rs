@@ -1,137 +1,7 @@
-//! Writing findings: the spool they wait in (on disk, not in memory), and the output
-//! formats — table, CSV, JSON, NDJSON and SARIF 2.1.0 as GitHub code scanning reads it.
+//! Writing findings from their spool: the output formats — table, CSV, JSON, NDJSON and
+//! SARIF 2.1.0 as GitHub code scanning reads it.
 
 use super::*;
-
-/// The findings of a scan, spooled as NDJSON to a file in the scan's temporary directory:
-/// a scan that flags millions of flows holds one finding in memory at a time, and every
-/// output format is written from the spool.
-pub struct Spool {
-    path: std::path::PathBuf,
-    file: std::io::BufWriter<std::fs::File>,
-    count: usize,
-    per_rule: std::collections::HashMap<String, usize>,
-    /// Per rule, in the order rules were first met: the columns beyond [`KEY_COLUMNS`]
-    /// its findings carry, in the order first met, so the table and CSV keep them.
-    columns: Vec<(String, Vec<String>)>,
-    /// The rule and column names of the last finding pushed.
-    last: (String, Vec<String>),
-}
-
-impl Spool {
-    pub fn create(dir: &std::path::Path) -> Result<Spool> {
-        let path = dir.join("findings.ndjson");
-        let file = std::fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
-        Ok(Spool {
-            path,
-            file: std::io::BufWriter::new(file),
-            count: 0,
-            per_rule: Default::default(),
-            columns: Vec::new(),
-            last: Default::default(),
-        })
-    }
-
-    pub fn push(&mut self, f: &Finding) -> Result<()> {
-        let io = |e: std::io::Error| Error::io(&self.path, e);
-        serde_json::to_writer(&mut self.file, f)
-            .map_err(std::io::Error::from)
-            .map_err(io)?;
-        self.file.write_all(b"\n").map_err(io)?;
-        self.count += 1;
-        let rule = f.get("rule").and_then(Value::as_str).unwrap_or_default();
-        match self.per_rule.get_mut(rule) {
-            Some(n) => *n += 1,
-            None => {
-                self.per_rule.insert(rule.to_string(), 1);
-            }
-        }
-        // A rule's findings nearly always have the same columns: the last finding's
-        // names are kept, and the columns looked at again only when they differ.
-        let same = self.last.0 == rule
-            && self.last.1.len() == f.len()
-            && self.last.1.iter().zip(f.keys()).all(|(a, b)| a == b);
-        if same {
-            return Ok(());
-        }
-        self.last = (rule.to_string(), f.keys().cloned().collect());
-        let at = match self.columns.iter().position(|(r, _)| r == rule) {
-            Some(i) => i,
-            None => {
-                self.columns.push((rule.to_string(), Vec::new()));
-                self.columns.len() - 1
-            }
-        };
-        let cols = &mut self.columns[at].1;
-        for k in f.keys() {
-            if !KEY_COLUMNS.contains(&k.as_str()) && !cols.contains(k) {
-                cols.push(k.clone());
-            }
-        }
-        Ok(())
-    }
-
-    /// Every column of every finding: [`KEY_COLUMNS`], then the others as first met.
-    pub fn all_columns(&self) -> Vec<String> {
-        let mut all: Vec<String> = KEY_COLUMNS.iter().map(|c| c.to_string()).collect();
-        for c in self.columns.iter().flat_map(|(_, cols)| cols) {
-            if !all.contains(c) {
-                all.push(c.clone());
-            }
-        }
-        all
-    }
-
-    pub fn len(&self) -> usize {
-        self.count
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.count == 0
-    }
-
-    /// Findings kept for `rule`.
-    pub fn count_of(&self, rule: &str) -> usize {
-        self.per_rule.get(rule).copied().unwrap_or(0)
-    }
-
-    /// Writes the spool's text to `out` as it is: one finding per line, in the order they
-    /// were pushed, as `serde_json` prints them.
-    pub fn copy_to(&mut self, out: &mut dyn Write) -> Result<()> {
-        let (_, mut reader) = self.reader()?;
-        std::io::copy(&mut reader, out).map_err(|e| Error::io("output", e))?;
-        Ok(())
-    }
-
-    /// The spool's file (flushed) and a reader of its lines.
-    pub(super) fn reader(
-        &mut self,
-    ) -> Result<(std::path::PathBuf, std::io::BufReader<std::fs::File>)> {
-        let path = self.path.clone();
-        self.file.flush().map_err(|e| Error::io(&path, e))?;
-        let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
-        Ok((path, std::io::BufReader::new(file)))
-    }
-
-    /// Reads the findings back, in the order they were pushed.
-    pub fn iter(&mut self) -> Result<impl Iterator<Item = Result<Finding>> + use<>> {
-        use std::io::BufRead;
-        let (path, reader) = self.reader()?;
-        Ok(reader.lines().map(move |line| {
-            let line = line.map_err(|e| Error::io(&path, e))?;
-            serde_json::from_str(&line).map_err(|e| damaged(&path, e))
-        }))
-    }
-}
-
-/// The error for a spool line that does not parse back.
-pub(super) fn damaged(path: &std::path::Path, e: serde_json::Error) -> Error {
-    Error::document(
-        path.display().to_string(),
-        format!("damaged finding: {e}"),
-        "the run's temporary findings file was changed while it ran; run again",
-    )
-}
 
 /// Serialises the spooled findings (the first `limit`) as a JSON array, one element at a
 /// time.
@@ -190,7 +60,6 @@ pub fn write(
                 .map_err(w)?;
             writeln!(out).map_err(w)?;
         }
-        // The spool is already the findings as NDJSON, in order.
         FindingFormat::Ndjson => spool.copy_to(out)?,
         FindingFormat::Csv => super::csv::write(spool, out)?,
         FindingFormat::Table => {

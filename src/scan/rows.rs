@@ -1,10 +1,11 @@
-//! A batch's rows as JSON objects: the form findings take from a rule's rows.
+//! A batch's rows as JSON objects: the form the HTML report's aggregations take, and the
+//! form findings had ([`super::findings`] gives the same values column by column).
 //!
-//! Arrow's JSON writer and a parse of its text give the same objects, but a scan with
-//! hundreds of thousands of findings spent more time printing and parsing them than
-//! reading the logs. The column types flows and most rules have (integers, strings,
-//! booleans) are turned into values directly; any other column still goes through the
-//! writer, so every type keeps the JSON form the writer gives it.
+//! Arrow's JSON writer and a parse of its text give the same objects, but with hundreds
+//! of thousands of rows printing and parsing them took longer than reading the logs. The
+//! column types flows and most rules have (integers, strings, booleans) are turned into
+//! values directly; any other column still goes through the writer, so every type keeps
+//! the JSON form the writer gives it.
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
@@ -135,7 +136,7 @@ fn direct(col: &ArrayRef) -> Result<Option<ValueOf<'_>>> {
 }
 
 /// The rows through Arrow's JSON writer and back.
-fn written(batch: &RecordBatch, what: &str) -> Result<Vec<Map<String, Value>>> {
+pub(super) fn written(batch: &RecordBatch, what: &str) -> Result<Vec<Map<String, Value>>> {
     let mut buf = Vec::new();
     {
         let mut w = datafusion::arrow::json::WriterBuilder::new()

@@ -50,14 +50,14 @@ impl ScanState {
 
     /// Whether a finding belongs in this run's report: findings from flow records always
     /// (they come from new data); the others only the first time.
-    pub fn report(&mut self, f: &serde_json::Map<String, serde_json::Value>) -> bool {
-        if f.get("start").is_some_and(|v| !v.is_null()) {
+    pub fn report(&mut self, f: &impl crate::scan::Lookup) -> bool {
+        if f.value("start").is_some_and(|v| !v.is_null()) {
             return true;
         }
         let fingerprint = crate::scan::KEY_COLUMNS
             .iter()
             .filter(|k| **k != "severity")
-            .map(|k| f.get(*k).map_or(String::new(), |v| v.to_string()))
+            .map(|k| f.value(k).map_or(String::new(), |v| v.to_string()))
             .collect::<Vec<_>>()
             .join("|");
         self.reported.insert(fingerprint)

@@ -31,13 +31,13 @@ impl Suppression {
             .is_some_and(|d| today > d)
     }
 
-    pub fn matches(&self, f: &Finding) -> bool {
-        if f.get("rule").and_then(Value::as_str) != Some(self.rule.as_str()) {
+    pub fn matches(&self, f: &impl super::Lookup) -> bool {
+        if f.value("rule").as_deref().and_then(Value::as_str) != Some(self.rule.as_str()) {
             return false;
         }
         self.matches.iter().all(|(k, want)| {
-            let got = f.get(k).unwrap_or(&Value::Null);
-            match (want, got) {
+            let got = f.value(k);
+            match (want, got.as_deref().unwrap_or(&Value::Null)) {
                 (Value::String(w), Value::String(g)) => match w.strip_suffix('*') {
                     Some(prefix) => g.starts_with(prefix),
                     None => w == g,
