@@ -363,7 +363,7 @@ mod tests {
     use datafusion::arrow::array::{
         DictionaryArray, Float64Array, Int32Array, ListArray, TimestampSecondArray,
     };
-    use datafusion::arrow::datatypes::{Field, Int32Type, Schema};
+    use datafusion::arrow::datatypes::Int32Type;
     use std::sync::Arc;
 
     /// A rule's rows give the findings their JSON maps gave: the same maps, the same
@@ -410,17 +410,7 @@ mod tests {
             ("list", Arc::new(list)),
             ("severity", Arc::new(StringArray::from(vec!["x", "y", "z"]))),
         ];
-        let schema = Schema::new(
-            columns
-                .iter()
-                .map(|(n, a)| Field::new(*n, a.data_type().clone(), true))
-                .collect::<Vec<_>>(),
-        );
-        let batch = RecordBatch::try_new(
-            Arc::new(schema),
-            columns.into_iter().map(|(_, a)| a).collect(),
-        )
-        .unwrap();
+        let batch = super::super::rows::batch_of(columns);
         let f = Findings::of_rule("leaves-vpc", "high", &batch, "test").unwrap();
         // The maps findings were: JSON rows, the rule's name and severity, null keys.
         let maps: Vec<Map<String, Value>> = super::super::rows::json_rows(&batch, "test")

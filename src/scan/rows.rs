@@ -154,6 +154,23 @@ pub(super) fn written(batch: &RecordBatch, what: &str) -> Result<Vec<Map<String,
         .collect()
 }
 
+/// A batch of the named columns, all nullable: for tests.
+#[cfg(test)]
+pub(super) fn batch_of(columns: Vec<(&str, ArrayRef)>) -> RecordBatch {
+    use datafusion::arrow::datatypes::{Field, Schema};
+    let schema = Schema::new(
+        columns
+            .iter()
+            .map(|(n, a)| Field::new(*n, a.data_type().clone(), true))
+            .collect::<Vec<_>>(),
+    );
+    RecordBatch::try_new(
+        std::sync::Arc::new(schema),
+        columns.into_iter().map(|(_, a)| a).collect(),
+    )
+    .expect("columns of the same length")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,7 +178,6 @@ mod tests {
         BooleanArray, DictionaryArray, Float64Array, Int32Array, Int64Array, LargeStringArray,
         ListArray, StringArray, StringViewArray, TimestampSecondArray, UInt64Array,
     };
-    use datafusion::arrow::datatypes::{Field, Schema};
     use std::sync::Arc;
 
     /// Every type, direct or not, gives the objects the JSON writer's text gives.
@@ -262,17 +278,7 @@ mod tests {
             ("l", Arc::new(list)),
             ("n", Arc::new(datafusion::arrow::array::NullArray::new(4))),
         ];
-        let schema = Schema::new(
-            columns
-                .iter()
-                .map(|(n, a)| Field::new(*n, a.data_type().clone(), true))
-                .collect::<Vec<_>>(),
-        );
-        let batch = RecordBatch::try_new(
-            Arc::new(schema),
-            columns.into_iter().map(|(_, a)| a).collect(),
-        )
-        .unwrap();
+        let batch = batch_of(columns);
         let direct = json_rows(&batch, "test").unwrap();
         let via_text = written(&batch, "test").unwrap();
         assert_eq!(direct, via_text);
