@@ -156,16 +156,8 @@ impl Findings {
                 None => others.push(i),
             }
         }
-        if !others.is_empty() {
-            let mut written = super::rows::written(&batch.project(&others)?, what)?;
-            for i in others {
-                let name = schema.field(i).name();
-                let values = written
-                    .iter_mut()
-                    .map(|row| row.remove(name).unwrap_or(Value::Null))
-                    .collect();
-                named.push((name.clone(), Col::Json(values)));
-            }
+        for (i, values) in super::rows::written_columns(batch, others, what)? {
+            named.push((schema.field(i).name().clone(), Col::Json(values)));
         }
         named.push(("rule".into(), Col::Const(rule.into())));
         named.push(("severity".into(), Col::Const(severity.into())));

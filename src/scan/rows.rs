@@ -28,16 +28,8 @@ pub fn json_rows(batch: &RecordBatch, what: &str) -> Result<Vec<Map<String, Valu
             None => others.push(i),
         }
     }
-    if !others.is_empty() {
-        let mut written = written(&batch.project(&others)?, what)?;
-        for i in others {
-            let name = schema.field(i).name();
-            let values = written
-                .iter_mut()
-                .map(|row| row.remove(name).unwrap_or(Value::Null))
-                .collect();
-            columns.push((name, Column::Written(values)));
-        }
+    for (i, values) in written_columns(batch, others, what)? {
+        columns.push((schema.field(i).name(), Column::Written(values)));
     }
     // A map built from its keys in order is made in one go, without a search per key.
     columns.sort_by(|a, b| a.0.cmp(b.0));
@@ -135,8 +127,32 @@ fn direct(col: &ArrayRef) -> Result<Option<ValueOf<'_>>> {
     })
 }
 
+/// Columns `which` of `batch`, each as its values through Arrow's JSON writer and back.
+pub(super) fn written_columns(
+    batch: &RecordBatch,
+    which: Vec<usize>,
+    what: &str,
+) -> Result<Vec<(usize, Vec<Value>)>> {
+    if which.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut rows = written(&batch.project(&which)?, what)?;
+    let schema = batch.schema();
+    Ok(which
+        .into_iter()
+        .map(|i| {
+            let name = schema.field(i).name();
+            let values = rows
+                .iter_mut()
+                .map(|row| row.remove(name).unwrap_or(Value::Null))
+                .collect();
+            (i, values)
+        })
+        .collect())
+}
+
 /// The rows through Arrow's JSON writer and back.
-pub(super) fn written(batch: &RecordBatch, what: &str) -> Result<Vec<Map<String, Value>>> {
+fn written(batch: &RecordBatch, what: &str) -> Result<Vec<Map<String, Value>>> {
     let mut buf = Vec::new();
     {
         let mut w = datafusion::arrow::json::WriterBuilder::new()
