@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 pub(super) const JSON_TEXT: &str = "sageflow.json";
 
 /// The columns a finding has besides its rule's: set from the rule, not from its rows.
-const RULE_SET: &[&str] = &["rule", "severity"];
+pub(super) const RULE_SET: &[&str] = &["rule", "severity"];
 
 /// A finding's columns, looked up by name: a JSON map, or a row of [`Findings`].
 pub trait Lookup {
@@ -39,11 +39,7 @@ pub trait Lookup {
         match self.value(k) {
             None => "".into(),
             Some(Cow::Borrowed(v)) => value_text(v),
-            Some(Cow::Owned(v)) => match v {
-                Value::Null => "".into(),
-                Value::String(s) => s.into(),
-                v => v.to_string().into(),
-            },
+            Some(Cow::Owned(v)) => value_text(&v).into_owned().into(),
         }
     }
 }
@@ -144,21 +140,7 @@ impl Findings {
     /// rule's name and severity take their place), and the [`KEY_COLUMNS`] it lacks as
     /// nulls. `what` names the rule in errors.
     pub fn of_rule(rule: &str, severity: &str, batch: &RecordBatch, what: &str) -> Result<Self> {
-        let mut named: Vec<(String, Col)> = Vec::with_capacity(batch.num_columns() + 8);
-        let schema = batch.schema();
-        let mut others = Vec::new();
-        for (i, field) in schema.fields().iter().enumerate() {
-            if RULE_SET.contains(&field.name().as_str()) {
-                continue;
-            }
-            match direct(batch.column(i))? {
-                Some(col) => named.push((field.name().clone(), col)),
-                None => others.push(i),
-            }
-        }
-        for (i, values) in super::rows::written_columns(batch, others, what)? {
-            named.push((schema.field(i).name().clone(), Col::Json(values)));
-        }
+        let mut named = columns(batch, RULE_SET, what)?;
         named.push(("rule".into(), Col::Const(rule.into())));
         named.push(("severity".into(), Col::Const(severity.into())));
         for k in &KEY_COLUMNS[2..] {
@@ -167,6 +149,11 @@ impl Findings {
             }
         }
         Ok(Self::sorted(named, batch.num_rows()))
+    }
+
+    /// Any batch's rows, with its columns as they are.
+    pub fn of_batch(batch: &RecordBatch, what: &str) -> Result<Self> {
+        Ok(Self::sorted(columns(batch, &[], what)?, batch.num_rows()))
     }
 
     /// Spooled maps: each column's cells are JSON texts ([`JSON_TEXT`]).
@@ -304,6 +291,54 @@ impl Lookup for Row<'_> {
             }
         }
     }
+}
+
+/// `batch`'s columns but those named in `skip`, each read directly or, for the other
+/// types, as Arrow's JSON writer gives its values.
+fn columns(batch: &RecordBatch, skip: &[&str], what: &str) -> Result<Vec<(String, Col)>> {
+    let mut named: Vec<(String, Col)> = Vec::with_capacity(batch.num_columns() + 8);
+    let schema = batch.schema();
+    let mut others = Vec::new();
+    for (i, field) in schema.fields().iter().enumerate() {
+        if skip.contains(&field.name().as_str()) {
+            continue;
+        }
+        match direct(batch.column(i))? {
+            Some(col) => named.push((field.name().clone(), col)),
+            None => others.push(i),
+        }
+    }
+    if !others.is_empty() {
+        let mut written = written(&batch.project(&others)?, what)?;
+        for i in others {
+            let name = schema.field(i).name();
+            let values = written
+                .iter_mut()
+                .map(|row| row.remove(name).unwrap_or(Value::Null))
+                .collect();
+            named.push((name.clone(), Col::Json(values)));
+        }
+    }
+    Ok(named)
+}
+
+/// The rows through Arrow's JSON writer and back.
+pub(super) fn written(batch: &RecordBatch, what: &str) -> Result<Vec<Map<String, Value>>> {
+    let mut buf = Vec::new();
+    {
+        let mut w = datafusion::arrow::json::WriterBuilder::new()
+            .with_explicit_nulls(true)
+            .build::<_, datafusion::arrow::json::writer::LineDelimited>(&mut buf);
+        w.write(batch)?;
+        w.finish()?;
+    }
+    buf.split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|line| {
+            serde_json::from_slice(line)
+                .map_err(|e| Error::Usage(format!("{what}: result is not JSON: {e}")))
+        })
+        .collect()
 }
 
 /// How a column of one of the types rules select is read directly; `None` for the

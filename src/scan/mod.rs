@@ -394,7 +394,7 @@ fn with_ids(
     let mut fields = Vec::with_capacity(schema.fields().len() + 1);
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(fields.capacity());
     for (f, c) in schema.fields().iter().zip(batch.columns()) {
-        if !["rule", "severity", "finding_id"].contains(&f.name().as_str()) {
+        if !findings::RULE_SET.contains(&f.name().as_str()) && f.name() != "finding_id" {
             fields.push(f.as_ref().clone());
             columns.push(c.clone());
         }
