@@ -2,7 +2,6 @@
 //! finding is never made a JSON map, so a scan with hundreds of thousands of findings is
 //! not held up by making and freeing them after its read is done.
 
-use std::collections::HashMap;
 use std::io::Write;
 
 use super::findings::Cell;
@@ -17,13 +16,10 @@ pub(super) fn write(spool: &mut Spool, out: &mut dyn Write) -> Result<()> {
     writeln!(out, "{}", columns.join(",")).map_err(w)?;
     let mut text = String::new();
     let mut line = Vec::with_capacity(1024);
-    let mut at: HashMap<Vec<String>, Vec<Option<usize>>> = HashMap::new();
     for f in spool.batches()? {
         let f = f?;
         // For each column, the index of its cell in the findings' columns.
-        let at = at
-            .entry(f.names().to_vec())
-            .or_insert_with(|| columns.iter().map(|c| f.find(c)).collect());
+        let at: Vec<Option<usize>> = columns.iter().map(|c| f.find(c)).collect();
         for r in 0..f.len() {
             line.clear();
             for (i, c) in at.iter().enumerate() {
