@@ -50,6 +50,7 @@ mod answers;
 pub mod counters;
 #[cfg(feature = "distributed")]
 pub mod distributed;
+mod owners;
 pub mod policy;
 mod pushdown;
 pub mod table;

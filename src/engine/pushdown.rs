@@ -146,7 +146,7 @@ fn field(e: &Expr, schema: &FlowSchema) -> Option<(usize, bool)> {
     }
 }
 
-fn text(e: &Expr) -> Option<String> {
+pub(super) fn text(e: &Expr) -> Option<String> {
     match e {
         Expr::Literal(v, _) => text_value(v),
         _ => None,

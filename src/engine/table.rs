@@ -23,6 +23,7 @@ use datafusion::physical_plan::{
 };
 
 use datafusion::arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions};
+use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::Schema;
 
 use crate::decode::{DecodeOptions, RejectSink, ScanStats, TimeWindow};
@@ -92,6 +93,15 @@ impl FlowsTable {
         }
         super::pushdown::compile(f, &self.schema)
     }
+
+    /// The owner kinds every record `f` keeps has, when it names them and the enrichment
+    /// is computed here (an export read without `--inventory` brings its own).
+    fn owners(&self, f: &Expr) -> Option<Vec<String>> {
+        if self.config.exported_enrichment {
+            return None;
+        }
+        super::owners::kinds(f, &self.config.enricher)
+    }
 }
 
 #[async_trait]
@@ -116,6 +126,9 @@ impl TableProvider for FlowsTable {
                     TableProviderFilterPushDown::Inexact
                 } else if self.exact_filter(f).is_some() {
                     TableProviderFilterPushDown::Exact
+                } else if self.owners(f).is_some() {
+                    // Only prunes records before enrichment: DataFusion still applies it.
+                    TableProviderFilterPushDown::Inexact
                 } else {
                     TableProviderFilterPushDown::Unsupported
                 }
@@ -190,7 +203,13 @@ impl FlowsTable {
         ScanStats::add(&stats.objects_pruned, pruned as u64);
         ScanStats::add(&stats.objects_total, objects.len() as u64);
 
-        let (decode, post) = plan_enrichment(&self.schema, &projection, &self.config.enricher);
+        let (decode, mut post) = plan_enrichment(&self.schema, &projection, &self.config.enricher);
+        if let Some(post) = post.as_mut() {
+            post.owners = filters
+                .iter()
+                .filter_map(|f| self.owners(f))
+                .reduce(|a, b| a.into_iter().filter(|k| b.contains(k)).collect());
+        }
         let options = |projection: Vec<usize>| {
             let mut opts = DecodeOptions::new(
                 self.schema.clone(),
@@ -288,6 +307,9 @@ struct PostProcess {
     schema: SchemaRef,
     /// The enrichment columns projected (indices in `enrich::COLUMNS`): only they are made.
     wanted: Vec<usize>,
+    /// The owner kinds the query's filters keep (`None`: any): the other records are
+    /// dropped before they are enriched.
+    owners: Option<Vec<String>>,
 }
 
 impl PostProcess {
@@ -296,6 +318,17 @@ impl PostProcess {
         if batch.schema().fields() == self.schema.fields() {
             return Ok(batch);
         }
+        let batch = match &self.owners {
+            Some(kinds) => {
+                let keep = self.enricher.owners_in(&batch, kinds)?;
+                if keep.true_count() == batch.num_rows() {
+                    batch
+                } else {
+                    compact(filter_record_batch(&batch, &keep)?, batch.num_rows())?
+                }
+            }
+            None => batch,
+        };
         let enriched = self.enricher.enrich(&batch, &self.wanted)?;
         let columns: Vec<ArrayRef> = self
             .outputs
@@ -364,8 +397,49 @@ fn plan_enrichment(
             outputs,
             schema: out_schema,
             wanted,
+            owners: None,
         }),
     )
+}
+
+/// `batch`, some rows of a batch of `of` rows, without holding the rest's strings: a
+/// string column whose rows use less than half of the buffers they share with the
+/// others gets buffers of its own. (A column whose rows share one value, such as
+/// `source_object`, keeps its buffer: copies of it would be larger.)
+pub(crate) fn compact(batch: RecordBatch, of: usize) -> crate::error::Result<RecordBatch> {
+    use datafusion::arrow::array::{AsArray, GenericByteViewArray};
+    use datafusion::arrow::datatypes::{ByteViewType, DataType};
+    fn own<T: ByteViewType + ?Sized>(a: &GenericByteViewArray<T>) -> Option<ArrayRef> {
+        let held: usize = a.data_buffers().iter().map(|b| b.len()).sum();
+        // A view's low 32 bits are its length; up to 12 bytes live in the view itself.
+        let used: usize = a
+            .views()
+            .iter()
+            .map(|v| (*v as u32) as usize)
+            .filter(|&n| n > 12)
+            .sum();
+        (used * 2 < held).then(|| Arc::new(a.gc()) as ArrayRef)
+    }
+    if batch.num_rows() * 2 >= of {
+        return Ok(batch);
+    }
+    let columns: Vec<ArrayRef> = batch
+        .columns()
+        .iter()
+        .map(|c| {
+            let owned = match c.data_type() {
+                DataType::Utf8View => own(c.as_string_view()),
+                DataType::BinaryView => own(c.as_binary_view()),
+                _ => None,
+            };
+            owned.unwrap_or_else(|| c.clone())
+        })
+        .collect();
+    Ok(RecordBatch::try_new_with_options(
+        batch.schema(),
+        columns,
+        &RecordBatchOptions::new().with_row_count(Some(batch.num_rows())),
+    )?)
 }
 
 /// Extracts a time window from a filter on `start_time`, `end_time`, `start` or `end`.

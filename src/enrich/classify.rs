@@ -26,7 +26,7 @@ impl Enricher {
             }
             OwnerAt::Fitted(res) => {
                 e.resource = Some(res);
-                e.attribution = Some("vpc_config_by_record");
+                e.attribution = Some(super::BY_RECORD);
                 e.rule = Some(attribution::VPC_CONFIG);
                 None
             }

@@ -14,8 +14,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, ArrowPrimitiveType, AsArray, BooleanBuilder, PrimitiveArray, RecordBatch,
-    StringViewArray, StringViewBuilder,
+    Array, ArrayRef, ArrowPrimitiveType, AsArray, BooleanArray, BooleanBuilder, PrimitiveArray,
+    RecordBatch, StringViewArray, StringViewBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, Int32Type, Int64Type, Schema};
 
@@ -57,6 +57,20 @@ const FLAGGED_OWNERS: &[&str] = &["sagemaker", "nat_gateway"];
 /// without an ENI): exactly the records without an `attribution`, or attributed by
 /// `vpc_config_by_record` (which are `sagemaker`).
 const UNATTRIBUTED: &str = "unknown";
+
+/// The `attribution` of a record whose ENI no document names, attributed by its subnet
+/// and time to a workload's VpcConfig: always a `sagemaker` record.
+pub(crate) const BY_RECORD: &str = "vpc_config_by_record";
+
+/// A condition on one enrichment column, for [`Enricher::owners_when`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holds<'a> {
+    /// The (boolean) column is true.
+    True,
+    Equals(&'a str),
+    Null,
+    NotNull,
+}
 
 /// Who owns a record's ENI at the record's time.
 enum OwnerAt<'a> {
@@ -285,6 +299,55 @@ impl Enricher {
     /// The inventory file that rule read (`attribution_document`).
     pub fn attribution_document(&self, eni: &str) -> Option<&str> {
         self.enis.get(eni).and_then(|e| e.document.as_deref())
+    }
+
+    /// The owner kinds (`eni_owner_kind`) of the records for which `column` `holds`:
+    /// `None` when that says nothing about them. A read whose filters need one of
+    /// these kinds can drop the other records before enriching them
+    /// ([`Enricher::owners_in`]): most of a mixed account's records are other owners'.
+    pub fn owners_when(&self, column: &str, holds: Holds) -> Option<Vec<String>> {
+        let named = |kinds: &[&str]| Some(kinds.iter().map(|k| k.to_string()).collect());
+        match (column, holds) {
+            ("eni_owner_kind", Holds::Equals(kind)) => named(&[kind]),
+            ("leaves_vpc" | "endpoint_bypass", Holds::True) => named(FLAGGED_OWNERS),
+            ("attribution", Holds::Null) => named(&[UNATTRIBUTED]),
+            ("attribution", Holds::Equals(BY_RECORD)) => named(&["sagemaker"]),
+            // Without DNS answers no record is named.
+            ("remote_name" | "remote_name_source" | "remote_name_endpoint", h)
+                if self.dns.is_none() && h != Holds::Null =>
+            {
+                named(&[])
+            }
+            _ => None,
+        }
+    }
+
+    /// Which records of `batch` (holding the [`INPUTS`] it has) have one of the owner
+    /// `kinds`: the cheap first step of the enrichment, one ENI lookup per record.
+    pub fn owners_in(&self, batch: &RecordBatch, kinds: &[String]) -> Result<BooleanArray> {
+        let text = |name: &str| {
+            batch
+                .column_by_name(name)
+                .map(|c| datafusion::arrow::compute::cast(c, &DataType::Utf8View))
+                .transpose()
+        };
+        let (eni, subnet) = (text("interface_id")?, text("subnet_id")?);
+        let (eni, subnet) = (
+            eni.as_ref().map(|a| a.as_string_view()),
+            subnet.as_ref().map(|a| a.as_string_view()),
+        );
+        let time = |name: &str| {
+            batch
+                .column_by_name(name)
+                .map(|c| c.as_primitive::<Int64Type>())
+        };
+        let (start, end) = (time("start"), time("end"));
+        Ok((0..batch.num_rows())
+            .map(|i| {
+                let owner = self.owner_at(s(eni, i), s(subnet, i), int(start, i), int(end, i));
+                Some(kinds.iter().any(|k| k == owner.kind()))
+            })
+            .collect())
     }
 
     /// The owner of an ENI id, `None` when no inventory document names it.

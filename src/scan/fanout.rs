@@ -192,6 +192,15 @@ impl SharedFlows {
             .iter()
             .map(|c| c.filters.iter().cloned().reduce(Expr::and))
             .collect();
+        // Records that no plan keeps: on workers they stay there (shipping every record to
+        // the coordinator, to be dropped there by each plan's filters, cost more than
+        // reading it); here the table drops other owners' records before enriching them.
+        // A plan without filters reads every record.
+        let kept = selects
+            .iter()
+            .cloned()
+            .collect::<Option<Vec<Expr>>>()
+            .and_then(|each| each.into_iter().reduce(Expr::or));
         let plan = match cluster {
             // Planned as a query of its own, so that the distributed planner cuts it into
             // the workers' stages (the rules' plans, here, read its rows).
@@ -203,14 +212,6 @@ impl SharedFlows {
                     Some(union.clone()),
                 )
                 .map_err(Error::from_datafusion)?;
-                // Records that no plan keeps stay on the workers: shipping every record to
-                // the coordinator, to be dropped there by each plan's filters, cost more
-                // than reading it. A plan without filters reads every record.
-                let kept = selects
-                    .iter()
-                    .cloned()
-                    .collect::<Option<Vec<Expr>>>()
-                    .and_then(|each| each.into_iter().reduce(Expr::or));
                 if let Some(kept) = kept {
                     read = read.filter(kept).map_err(Error::from_datafusion)?;
                 }
@@ -221,9 +222,11 @@ impl SharedFlows {
                     .await
                     .map_err(Error::from_datafusion)?
             }
+            // Each plan applies its own filters to what it is handed: `kept` may be
+            // applied in part, or not at all.
             None => self
                 .inner
-                .scan(&ctx.state(), Some(&union), &[], None)
+                .scan(&ctx.state(), Some(&union), kept.as_slice(), None)
                 .await
                 .map_err(Error::from_datafusion)?,
         };
@@ -314,39 +317,18 @@ impl Route {
                         DataFusionError::Internal("a filter of flows is not boolean".into())
                     })?
                     .clone();
-                let kept = filter_record_batch(&projected, &mask)?;
                 // The few rows a rule keeps would otherwise hold the string buffers of the
                 // whole batch for as long as its sort or aggregation does: every batch of
                 // the read, in the end.
-                if kept.num_rows() * 2 < batch.num_rows() {
-                    compact(kept)?
-                } else {
-                    kept
-                }
+                crate::engine::table::compact(
+                    filter_record_batch(&projected, &mask)?,
+                    batch.num_rows(),
+                )
+                .map_err(DataFusionError::from)?
             }
         };
         Ok((out.num_rows() > 0).then_some(out))
     }
-}
-
-/// `batch` with its string and binary views copied out of the buffers they share.
-fn compact(batch: RecordBatch) -> DfResult<RecordBatch> {
-    use datafusion::arrow::array::{ArrayRef, AsArray};
-    use datafusion::arrow::datatypes::DataType;
-    let columns: Vec<ArrayRef> = batch
-        .columns()
-        .iter()
-        .map(|c| match c.data_type() {
-            DataType::Utf8View => Arc::new(c.as_string_view().gc()) as ArrayRef,
-            DataType::BinaryView => Arc::new(c.as_binary_view().gc()),
-            _ => c.clone(),
-        })
-        .collect();
-    Ok(RecordBatch::try_new_with_options(
-        batch.schema(),
-        columns,
-        &datafusion::arrow::array::RecordBatchOptions::new().with_row_count(Some(batch.num_rows())),
-    )?)
 }
 
 /// Reads partition `p` of the read and hands its batches out; on an error, every plan

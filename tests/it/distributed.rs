@@ -900,13 +900,14 @@ fn scan_on_worker_processes() {
             .to_string()
     };
     assert_eq!(coverage(&got_err), coverage(&want_err));
-    // In-process, every row (the records less the rejected); from workers, fewer.
+    // In-process, the records of the owners the rules read (the others are dropped before
+    // enrichment); from workers, only the records some rule's filters keep, fewer still.
     let (arrived, rows) = arrived_and_read(&want_err);
-    assert_eq!(arrived, rows, "{want_err}");
+    assert!(arrived > 0 && arrived < rows, "{want_err}");
     let (shipped, _) = arrived_and_read(&got_err);
     assert!(
-        shipped > 0 && shipped < rows,
-        "{shipped} of {rows} rows arrived: {got_err}"
+        shipped > 0 && shipped < arrived,
+        "{shipped} of {rows} rows arrived ({arrived} in-process): {got_err}"
     );
 }
 
