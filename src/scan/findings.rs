@@ -42,6 +42,17 @@ pub trait Lookup {
             Some(Cow::Owned(v)) => value_text(&v).into_owned().into(),
         }
     }
+
+    /// [`Lookup::text`], made in `buf` when it is not already text.
+    fn text_in<'a>(&'a self, k: &str, buf: &'a mut String) -> &'a str {
+        match self.text(k) {
+            Cow::Borrowed(s) => s,
+            Cow::Owned(s) => {
+                *buf = s;
+                buf
+            }
+        }
+    }
 }
 
 fn value_text(v: &Value) -> Cow<'_, str> {
@@ -289,6 +300,13 @@ impl Lookup for Row<'_> {
                 c.text(&mut buf);
                 buf.into()
             }
+        }
+    }
+
+    fn text_in<'a>(&'a self, k: &str, buf: &'a mut String) -> &'a str {
+        match self.cell(k) {
+            None => "",
+            Some(c) => c.text(buf),
         }
     }
 }

@@ -228,28 +228,47 @@ async fn by_connection(
 /// of rules whose rows are not flow records are identified by the rule and their key
 /// columns.
 pub fn finding_id(rule: &str, by: GroupBy, grouped: bool, f: &impl super::Lookup) -> String {
+    let mut id = String::with_capacity(32);
+    write_finding_id(rule, by, grouped, f, &mut id);
+    id
+}
+
+/// [`finding_id`] into `id` (cleared first): a scan makes one per finding, and the texts
+/// it hashes are looked up in place, without a string each.
+pub fn write_finding_id(
+    rule: &str,
+    by: GroupBy,
+    grouped: bool,
+    f: &impl super::Lookup,
+    id: &mut String,
+) {
     // The parts are hashed as they are made, each followed by a NUL.
-    let mut h = Sha256::new();
-    let mut part = |p: &str| {
+    fn part(h: &mut Sha256, p: &str) {
         h.update(p.as_bytes());
         h.update([0u8]);
-    };
-    let text = |k: &str| f.text(k);
-    part(rule);
+    }
+    let mut h = Sha256::new();
+    let mut buf = String::new();
+    part(&mut h, rule);
     match (grouped, by) {
         (true, GroupBy::Connection) => {
-            part("connection");
-            part(&text("interface_id"));
-            part(&text("protocol"));
-            let mut ends = [
-                format!("{}|{}", text("srcaddr"), text("srcport")),
-                format!("{}|{}", text("dstaddr"), text("dstport")),
-            ];
+            part(&mut h, "connection");
+            part(&mut h, f.text_in("interface_id", &mut buf));
+            part(&mut h, f.text_in("protocol", &mut buf));
+            let mut ends = [String::new(), String::new()];
+            for (end, (addr, port)) in ends
+                .iter_mut()
+                .zip([("srcaddr", "srcport"), ("dstaddr", "dstport")])
+            {
+                end.push_str(f.text_in(addr, &mut buf));
+                end.push('|');
+                end.push_str(f.text_in(port, &mut buf));
+            }
             ends.sort();
-            ends.iter().for_each(|e| part(e));
+            ends.iter().for_each(|e| part(&mut h, e));
         }
         (true, GroupBy::Resource) => {
-            part("resource");
+            part(&mut h, "resource");
             for k in [
                 "sagemaker_resource_type",
                 "sagemaker_resource",
@@ -257,24 +276,28 @@ pub fn finding_id(rule: &str, by: GroupBy, grouped: bool, f: &impl super::Lookup
                 "remote_kind",
                 "remote_service",
             ] {
-                part(&text(k));
+                part(&mut h, f.text_in(k, &mut buf));
             }
             if f.value("sagemaker_resource").is_none_or(|v| v.is_null()) {
-                part(&text("interface_id"));
+                part(&mut h, f.text_in("interface_id", &mut buf));
             }
         }
         _ => {
-            part("record");
+            part(&mut h, "record");
             for k in super::KEY_COLUMNS[2..]
                 .iter()
                 .chain(&["reason", "log_status"])
             {
-                part(&text(k));
+                part(&mut h, f.text_in(k, &mut buf));
             }
         }
     }
-    let digest = h.finalize();
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    id.clear();
+    for b in &h.finalize()[..16] {
+        id.push(char::from(HEX[usize::from(b >> 4)]));
+        id.push(char::from(HEX[usize::from(b & 15)]));
+    }
 }
 
 #[cfg(test)]

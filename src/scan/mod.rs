@@ -387,9 +387,14 @@ fn with_ids(
     use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
     use datafusion::arrow::datatypes::{DataType, Field, Schema};
     let mut findings = Findings::of_rule(&rule.name, &rule.severity, batch, &rule.origin)?;
-    let ids: StringArray = (0..findings.len())
-        .map(|r| Some(group::finding_id(&rule.name, by, grouped, &findings.row(r))))
-        .collect();
+    let mut ids =
+        datafusion::arrow::array::StringBuilder::with_capacity(findings.len(), 32 * findings.len());
+    let mut id = String::with_capacity(32);
+    for r in 0..findings.len() {
+        group::write_finding_id(&rule.name, by, grouped, &findings.row(r), &mut id);
+        ids.append_value(&id);
+    }
+    let ids: StringArray = ids.finish();
     let schema = batch.schema();
     let mut fields = Vec::with_capacity(schema.fields().len() + 1);
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(fields.capacity());
