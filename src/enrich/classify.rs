@@ -39,7 +39,7 @@ impl Enricher {
         let orig_dst = r.pkt_dst.or(r.dst);
 
         // A NAT gateway's legs belong to the workload whose address is in the packet.
-        if e.owner_kind == "nat_gateway" {
+        if e.owner_kind == attribution::NAT_GATEWAY {
             for (addr, other, dir) in [
                 (orig_src, orig_dst, "egress"),
                 (orig_dst, orig_src, "ingress"),
@@ -50,7 +50,7 @@ impl Enricher {
                 let Some(w) = self.addr_owner_at(ip, r.start) else {
                     continue;
                 };
-                if w.owner.kind() == "sagemaker" {
+                if w.owner.kind() == attribution::SAGEMAKER {
                     e.resource = w.owner.resource_ref(r.start, r.end);
                     e.attribution = Some("packet_address");
                     e.rule = Some(w.rule);
@@ -98,7 +98,7 @@ impl Enricher {
             self.classify(&mut e, vpc, subnet, r.traffic_path, svc);
             e.initiator = initiator(r, dir);
         }
-        if e.owner_kind == "sagemaker" {
+        if e.owner_kind == attribution::SAGEMAKER {
             e.set_flags(r.action);
         }
         e

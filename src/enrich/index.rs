@@ -185,7 +185,7 @@ impl Enricher {
                     ..listed(id, &nat.vpc_id)
                 };
                 let (rule, item) = (attribution::NAT_GATEWAY_ENI, Item::NatGateway(&nat.id));
-                named(id, eni, Owner::Kind("nat_gateway"), rule, item);
+                named(id, eni, Owner::Kind(attribution::NAT_GATEWAY), rule, item);
             }
         }
         // CloudTrail's ENIs: the deleted ones are attributed by the same rules as listed

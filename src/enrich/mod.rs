@@ -51,7 +51,7 @@ pub const INPUTS: &[&str] = &[
 /// The owner kinds whose accepted records can have `leaves_vpc` or `endpoint_bypass` set:
 /// a SageMaker workload's records, and a NAT gateway's legs, which carry a workload's
 /// packet addresses (`classify::Enriched::set_flags`).
-const FLAGGED_OWNERS: &[&str] = &["sagemaker", "nat_gateway"];
+const FLAGGED_OWNERS: &[&str] = &[attribution::SAGEMAKER, attribution::NAT_GATEWAY];
 
 /// The owner kind of a record whose ENI no inventory document names (and of a record
 /// without an ENI): exactly the records without an `attribution`, or attributed by
@@ -88,7 +88,7 @@ impl OwnerAt<'_> {
     fn kind(&self) -> &'static str {
         match self {
             OwnerAt::Entry(x) => x.owner.kind(),
-            OwnerAt::Fitted(_) => "sagemaker",
+            OwnerAt::Fitted(_) => attribution::SAGEMAKER,
             OwnerAt::Unknown => UNATTRIBUTED,
         }
     }
@@ -249,7 +249,7 @@ impl Enricher {
             .all()
             .filter_map(|(vpc, addr, a)| {
                 let (eni, e) = self.addr_holder_at(a.client, Some(a.time))?;
-                (e.owner.kind() == "sagemaker").then_some((vpc, addr, a, eni, e))
+                (e.owner.kind() == attribution::SAGEMAKER).then_some((vpc, addr, a, eni, e))
             })
             .collect();
         kept.sort_by(|x, y| (x.0, x.1, x.2.time).cmp(&(y.0, y.1, y.2.time)));
@@ -311,7 +311,7 @@ impl Enricher {
             ("eni_owner_kind", Holds::Equals(kind)) => named(&[kind]),
             ("leaves_vpc" | "endpoint_bypass", Holds::True) => named(FLAGGED_OWNERS),
             ("attribution", Holds::Null) => named(&[UNATTRIBUTED]),
-            ("attribution", Holds::Equals(BY_RECORD)) => named(&["sagemaker"]),
+            ("attribution", Holds::Equals(BY_RECORD)) => named(&[attribution::SAGEMAKER]),
             // Without DNS answers no record is named.
             ("remote_name" | "remote_name_source" | "remote_name_endpoint", h)
                 if self.dns.is_none() && h != Holds::Null =>

@@ -21,7 +21,7 @@ mod owner;
 
 use std::collections::{HashMap, HashSet};
 
-pub use self::owner::{Owner, Resource, ResourceRef, VpcMatch, Workload};
+pub use self::owner::{NAT_GATEWAY, Owner, Resource, ResourceRef, SAGEMAKER, VpcMatch, Workload};
 use crate::inventory::{Eni, Inventory, Item, JobKind};
 
 /// `sagemaker_resource_type` values.
@@ -64,7 +64,7 @@ const SAGEMAKER_INTERFACE_TYPES: &[&str] = &["interface", "efa", "efa-only"];
 /// Resolver, Transit Gateway), and the kind each means.
 const OTHER_SERVICE_DESCRIPTIONS: &[(&str, &str)] = &[
     ("VPC Endpoint Interface", "vpc_endpoint"),
-    ("Interface for NAT Gateway", "nat_gateway"),
+    ("Interface for NAT Gateway", NAT_GATEWAY),
     ("EFS mount target", "efs"),
     ("AWS Lambda VPC ENI", "lambda"),
     ("ELB ", "other_service"),
@@ -377,11 +377,11 @@ impl<'i> Attributor<'i> {
             return Some(("vpc_endpoint", VPC_ENDPOINT_ENI));
         }
         if self.nat_enis.contains(eni.id.as_str()) {
-            return Some(("nat_gateway", NAT_GATEWAY_ENI));
+            return Some((NAT_GATEWAY, NAT_GATEWAY_ENI));
         }
         let kind = match eni.interface_type.as_str() {
             "vpc_endpoint" | "gateway_load_balancer_endpoint" => Some("vpc_endpoint"),
-            "nat_gateway" | "regional_nat_gateway" => Some("nat_gateway"),
+            "nat_gateway" | "regional_nat_gateway" => Some(NAT_GATEWAY),
             "efs" => Some("efs"),
             "lambda" => Some("lambda"),
             t if !t.is_empty() && !SAGEMAKER_INTERFACE_TYPES.contains(&t) => Some("other_service"),

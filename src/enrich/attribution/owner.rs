@@ -206,10 +206,15 @@ pub enum Owner {
     Kind(&'static str),
 }
 
+/// The `eni_owner_kind` of a SageMaker workload's ENI, and of a NAT gateway's: the two
+/// kinds the enrichment's decisions turn on (the others are only named).
+pub const SAGEMAKER: &str = "sagemaker";
+pub const NAT_GATEWAY: &str = "nat_gateway";
+
 impl Owner {
     pub fn kind(&self) -> &'static str {
         match self {
-            Owner::SageMaker(_) | Owner::VpcConfig(_) => "sagemaker",
+            Owner::SageMaker(_) | Owner::VpcConfig(_) => SAGEMAKER,
             Owner::Kind(k) => k,
         }
     }
