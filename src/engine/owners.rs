@@ -6,6 +6,7 @@
 //! still applies the filters (they are pushed down `Inexact`), so this only has to be
 //! sound: every record a filter keeps has one of the kinds found here.
 
+use datafusion::arrow::datatypes::DataType;
 use datafusion::logical_expr::expr::{Cast, InList};
 use datafusion::logical_expr::{BinaryExpr, Expr, Operator};
 
@@ -66,19 +67,26 @@ fn equals(column: &str, value: &Expr, enricher: &Enricher) -> Option<Vec<String>
     }
 }
 
-/// The column an expression is, through casts (string casts keep every value, and other
-/// casts of these columns are not made: a condition through one is only looked up).
+/// The column an expression is, also through a cast to text (which keeps every value,
+/// and NULL as NULL).
 fn column(e: &Expr) -> Option<&str> {
     match e {
         Expr::Column(c) => Some(&c.name),
-        Expr::Cast(Cast { expr, .. }) => column(expr),
+        Expr::Cast(Cast { expr, field })
+            if matches!(
+                field.data_type(),
+                DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8
+            ) =>
+        {
+            column(expr)
+        }
         _ => None,
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use datafusion::logical_expr::{col, lit};
+    use datafusion::logical_expr::{cast, col, lit};
 
     use super::*;
 
@@ -124,6 +132,11 @@ mod tests {
             None
         );
         assert_eq!(k(col("eni_owner_kind").not_eq(lit("ec2"))), None);
+        assert_eq!(
+            k(cast(col("eni_owner_kind"), DataType::Utf8).eq(lit("ec2"))),
+            v(&["ec2"])
+        );
+        assert_eq!(k(cast(col("leaves_vpc"), DataType::Int32).eq(lit(1))), None);
         assert_eq!(k(!col("leaves_vpc")), None);
         // The unknown-enis report's records: unattributed, or attributed by subnet.
         let unknown = col("interface_id").is_not_null().and(
