@@ -205,10 +205,12 @@ impl FlowsTable {
 
         let (decode, mut post) = plan_enrichment(&self.schema, &projection, &self.config.enricher);
         if let Some(post) = post.as_mut() {
+            // Filters hold together: the kinds of their conjunction.
             post.owners = filters
                 .iter()
-                .filter_map(|f| self.owners(f))
-                .reduce(|a, b| a.into_iter().filter(|k| b.contains(k)).collect());
+                .cloned()
+                .reduce(Expr::and)
+                .and_then(|all| self.owners(&all));
         }
         let options = |projection: Vec<usize>| {
             let mut opts = DecodeOptions::new(

@@ -325,23 +325,15 @@ impl Enricher {
     /// Which records of `batch` (holding the [`INPUTS`] it has) have one of the owner
     /// `kinds`: the cheap first step of the enrichment, one ENI lookup per record.
     pub fn owners_in(&self, batch: &RecordBatch, kinds: &[String]) -> Result<BooleanArray> {
-        let text = |name: &str| {
-            batch
-                .column_by_name(name)
-                .map(|c| datafusion::arrow::compute::cast(c, &DataType::Utf8View))
-                .transpose()
-        };
-        let (eni, subnet) = (text("interface_id")?, text("subnet_id")?);
+        let (eni, subnet) = (text(batch, "interface_id")?, text(batch, "subnet_id")?);
         let (eni, subnet) = (
             eni.as_ref().map(|a| a.as_string_view()),
             subnet.as_ref().map(|a| a.as_string_view()),
         );
-        let time = |name: &str| {
-            batch
-                .column_by_name(name)
-                .map(|c| c.as_primitive::<Int64Type>())
-        };
-        let (start, end) = (time("start"), time("end"));
+        let (start, end) = (
+            ints::<Int64Type>(batch, "start"),
+            ints::<Int64Type>(batch, "end"),
+        );
         Ok((0..batch.num_rows())
             .map(|i| {
                 let owner = self.owner_at(s(eni, i), s(subnet, i), int(start, i), int(end, i));
@@ -364,12 +356,7 @@ impl Enricher {
     /// every other one for every record cost more than classifying the record.
     pub fn enrich(&self, batch: &RecordBatch, wanted: &[usize]) -> Result<Vec<ArrayRef>> {
         let n = batch.num_rows();
-        let text = |name: &str| {
-            batch
-                .column_by_name(name)
-                .map(|c| datafusion::arrow::compute::cast(c, &DataType::Utf8View))
-                .transpose()
-        };
+        let text = |name: &str| text(batch, name);
         let columns = [
             text("interface_id")?,
             text("srcaddr")?,
@@ -398,16 +385,8 @@ impl Enricher {
         ] = columns
             .each_ref()
             .map(|c| c.as_ref().map(|a| a.as_string_view()));
-        let int64 = |name: &str| {
-            batch
-                .column_by_name(name)
-                .map(|c| c.as_primitive::<Int64Type>())
-        };
-        let int32 = |name: &str| {
-            batch
-                .column_by_name(name)
-                .map(|c| c.as_primitive::<Int32Type>())
-        };
+        let int64 = |name: &str| ints::<Int64Type>(batch, name);
+        let int32 = |name: &str| ints::<Int32Type>(batch, name);
         let (start_c, end_c) = (int64("start"), int64("end"));
         let (path_c, proto_c, flags_c) =
             (int32("traffic_path"), int32("protocol"), int32("tcp_flags"));
@@ -530,6 +509,22 @@ impl Enricher {
         let (name, source) = dns.name(vpc, local, remote, start?)?;
         Some((name, source, self.endpoint_names.endpoint_for(vpc, name)))
     }
+}
+
+/// Column `name` of `batch` as string views (`None` when the batch lacks it).
+fn text(batch: &RecordBatch, name: &str) -> Result<Option<ArrayRef>> {
+    Ok(batch
+        .column_by_name(name)
+        .map(|c| datafusion::arrow::compute::cast(c, &DataType::Utf8View))
+        .transpose()?)
+}
+
+/// Integer column `name` of `batch` (`None` when the batch lacks it).
+fn ints<'a, T: ArrowPrimitiveType>(
+    batch: &'a RecordBatch,
+    name: &str,
+) -> Option<&'a PrimitiveArray<T>> {
+    batch.column_by_name(name).map(|c| c.as_primitive::<T>())
 }
 
 fn s(c: Option<&StringViewArray>, i: usize) -> Option<&str> {

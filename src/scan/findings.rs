@@ -34,18 +34,14 @@ pub trait Lookup {
     fn value(&self, k: &str) -> Option<Cow<'_, Value>>;
 
     /// Column `k` as text: empty when missing or null, a string as itself, any other
-    /// value as its JSON text.
-    fn text(&self, k: &str) -> Cow<'_, str> {
-        match self.value(k) {
-            None => "".into(),
+    /// value as its JSON text; made in `buf` when it is not already text.
+    fn text_in<'a>(&'a self, k: &str, buf: &'a mut String) -> &'a str {
+        let text = match self.value(k) {
+            None => return "",
             Some(Cow::Borrowed(v)) => value_text(v),
             Some(Cow::Owned(v)) => value_text(&v).into_owned().into(),
-        }
-    }
-
-    /// [`Lookup::text`], made in `buf` when it is not already text.
-    fn text_in<'a>(&'a self, k: &str, buf: &'a mut String) -> &'a str {
-        match self.text(k) {
+        };
+        match text {
             Cow::Borrowed(s) => s,
             Cow::Owned(s) => {
                 *buf = s;
@@ -119,7 +115,7 @@ impl Cell<'_> {
         }
     }
 
-    /// The cell as text (see [`Lookup::text`]); `buf` holds it when it is made.
+    /// The cell as text (see [`Lookup::text_in`]); `buf` holds it when it is made.
     pub fn text<'b>(self, buf: &'b mut String) -> &'b str
     where
         Self: 'b,
@@ -288,19 +284,6 @@ impl Lookup for Row<'_> {
             Cell::Json(v) => Cow::Borrowed(v),
             c => Cow::Owned(c.to_value()),
         })
-    }
-
-    fn text(&self, k: &str) -> Cow<'_, str> {
-        match self.cell(k) {
-            None | Some(Cell::Null) => "".into(),
-            Some(Cell::Str(s)) => s.into(),
-            Some(Cell::Json(v)) => value_text(v),
-            Some(c) => {
-                let mut buf = String::new();
-                c.text(&mut buf);
-                buf.into()
-            }
-        }
     }
 
     fn text_in<'a>(&'a self, k: &str, buf: &'a mut String) -> &'a str {
@@ -479,7 +462,8 @@ mod tests {
                 serde_json::to_string(m).unwrap()
             );
             for k in m.keys().map(String::as_str).chain(["absent"]) {
-                assert_eq!(f.row(r).text(k), m.text(k), "{k}");
+                let (mut a, mut b) = (String::new(), String::new());
+                assert_eq!(f.row(r).text_in(k, &mut a), m.text_in(k, &mut b), "{k}");
                 assert_eq!(f.row(r).value(k), m.value(k), "{k}");
             }
         }
