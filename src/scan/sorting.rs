@@ -11,26 +11,36 @@ use datafusion::arrow::compute::{concat_batches, take};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::common::Result as DfResult;
 use datafusion::execution::TaskContext;
-use datafusion::execution::memory_pool::MemoryLimit;
+use datafusion::execution::memory_pool::{MemoryConsumer, MemoryLimit};
+use datafusion::physical_expr::LexOrdering;
+use datafusion::physical_plan::EmptyRecordBatchStream;
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
-use datafusion::physical_plan::sorts::sort::SortExec;
+use datafusion::physical_plan::metrics::{BaselineMetrics, ExecutionPlanMetricsSet, SpillMetrics};
+use datafusion::physical_plan::sorts::sort::{SortExec, sort_batch};
+use datafusion::physical_plan::sorts::streaming_merge::{SortedSpillFile, StreamingMergeBuilder};
+use datafusion::physical_plan::spill::{SpillManager, get_record_batch_memory_size};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
 use datafusion::physical_plan::{ExecutionPlan, SendableRecordBatchStream};
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 
 /// A sort sorts each batch it is given, then merges those runs through a row form of its
 /// sort columns (every column, for the finding order), held for one output batch of each
 /// run at once: with a rule's own 8192-row batches as runs, the finding-order sort of the
 /// benchmark corpus's largest rule held 105 MB of it. Its runs are made of this share of
-/// the memory limit in compact rows instead (a sort counts twice a run's size against its
-/// share of the limit, which is a few dozen MB when a dozen rules' plans split 1 GB)...
+/// the memory limit in compact rows instead...
 const RUN_SHARE: usize = 256;
 /// ... of at most this many rows...
 const RUN_ROWS: usize = 64 * 1024;
 /// ... and the sort's output batches are this small, which is what the merge holds of
 /// each run.
 const SORTED_ROWS: usize = 1024;
+/// A sort holds its sorted runs in memory up to this share of the memory limit, and
+/// writes the runs past it to the scan's temporary directory, to be merged from there.
+/// A scan's largest rules sort their rows by connection and then into finding order, and
+/// every rule's sorts finish together when the read ends: held in memory, those rows were
+/// most of a scan's peak, and grew with the logs.
+const SORT_SHARE: usize = 64;
 
 /// Sets `ctx` up for a scan. A sort keeps back, from the memory limit, what merging its
 /// spilled runs would take (`sort_spill_reservation_bytes`), and a scan has two sorts per
@@ -131,11 +141,15 @@ pub fn compact(sorted: &Arc<dyn ExecutionPlan>) -> DfResult<Option<Arc<dyn Execu
     if n > 1 {
         rows = Arc::new(CoalescePartitionsExec::new(rows));
     }
-    let sort: Arc<dyn ExecutionPlan> = Arc::new(SortExec::new(sort.expr().clone(), rows));
-    let out = sort.schema();
+    let out = rows.schema();
+    let sorted = Sorted {
+        rows,
+        order: sort.expr().clone(),
+        schema: out.clone(),
+    };
     Ok(Some(Arc::new(StreamingTableExec::try_new(
-        out.clone(),
-        vec![Arc::new(SmallBatches { sort, schema: out }) as Arc<dyn PartitionStream>],
+        out,
+        vec![Arc::new(sorted) as Arc<dyn PartitionStream>],
         None,
         [],
         false,
@@ -143,29 +157,117 @@ pub fn compact(sorted: &Arc<dyn ExecutionPlan>) -> DfResult<Option<Arc<dyn Execu
     )?)))
 }
 
-/// A sort run with output batches of [`SORTED_ROWS`].
-struct SmallBatches {
-    sort: Arc<dyn ExecutionPlan>,
+/// An external sort of [`Compact`] runs, with output batches of [`SORTED_ROWS`]. Unlike
+/// DataFusion's sort, it counts a run's dictionaries once (its output batches share them),
+/// so its share of memory ([`SORT_SHARE`]) holds what it says.
+struct Sorted {
+    rows: Arc<dyn ExecutionPlan>,
+    order: LexOrdering,
     schema: SchemaRef,
 }
 
-impl fmt::Debug for SmallBatches {
+impl fmt::Debug for Sorted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SmallBatches").finish_non_exhaustive()
+        f.debug_struct("Sorted").finish_non_exhaustive()
     }
 }
 
-impl PartitionStream for SmallBatches {
+impl PartitionStream for Sorted {
     fn schema(&self) -> &SchemaRef {
         &self.schema
     }
 
     fn execute(&self, ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
-        // The sort's input ([`Compact`]) goes back to the session's batch size.
-        self.sort
-            .execute(0, batch_size(&ctx, SORTED_ROWS))
-            .unwrap_or_else(|e| failed(self.schema.clone(), e))
+        let (rows, order, schema) = (self.rows.clone(), self.order.clone(), self.schema.clone());
+        let sorted = futures::stream::once(async move { sorted(rows, order, schema, ctx).await })
+            .try_flatten();
+        Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), sorted))
     }
+}
+
+/// Sorts each run of `rows` as it comes, keeps the sorted runs while they fit the sort's
+/// share of the memory limit (and the pool grants them) and spills the others, then
+/// merges them all (in several passes if there are more spilled runs than one merge may
+/// read at once).
+async fn sorted(
+    rows: Arc<dyn ExecutionPlan>,
+    order: LexOrdering,
+    schema: SchemaRef,
+    ctx: Arc<TaskContext>,
+) -> DfResult<SendableRecordBatchStream> {
+    let runtime = ctx.runtime_env();
+    let share = match runtime.memory_pool.memory_limit() {
+        MemoryLimit::Finite(n) => n / SORT_SHARE,
+        _ => usize::MAX,
+    };
+    let metrics = ExecutionPlanMetricsSet::new();
+    let spill = SpillManager::new(
+        runtime.clone(),
+        SpillMetrics::new(&metrics, 0),
+        schema.clone(),
+    );
+    let held = MemoryConsumer::new("scan sort").register(&runtime.memory_pool);
+    let mut runs: Vec<RecordBatch> = Vec::new();
+    let mut spilled = Vec::new();
+    let mut input = rows.execute(0, ctx.clone())?;
+    while let Some(run) = input.next().await {
+        let run = sort_batch(&run?, &order, None)?;
+        let bytes = run.get_array_memory_size();
+        if held.size() + bytes <= share && held.try_grow(bytes).is_ok() {
+            runs.push(run);
+            continue;
+        }
+        let slices = slices(&run);
+        let largest = slices
+            .iter()
+            .map(get_record_batch_memory_size)
+            .max()
+            .unwrap_or(0);
+        if let Some(file) = spill.spill_record_batch_and_finish(&slices, "a scan's sorted run")? {
+            spilled.push(SortedSpillFile {
+                file,
+                max_record_batch_memory: largest,
+            });
+        }
+    }
+    drop(input);
+    if runs.is_empty() && spilled.is_empty() {
+        return Ok(Box::pin(EmptyRecordBatchStream::new(schema)));
+    }
+    let streams = runs
+        .into_iter()
+        .map(|run| {
+            Box::pin(RecordBatchStreamAdapter::new(
+                schema.clone(),
+                futures::stream::iter(slices(&run).into_iter().map(Ok)),
+            )) as SendableRecordBatchStream
+        })
+        .collect();
+    let merged = StreamingMergeBuilder::new()
+        .with_streams(streams)
+        .with_sorted_spill_files(spilled)
+        .with_spill_manager(spill)
+        .with_schema(schema.clone())
+        .with_expressions(&order)
+        .with_metrics(BaselineMetrics::new(&metrics, 0))
+        .with_batch_size(SORTED_ROWS)
+        .with_reservation(held.new_empty())
+        .build()?;
+    // The runs held in memory are counted until the merge has read them all.
+    Ok(Box::pin(RecordBatchStreamAdapter::new(
+        schema,
+        merged.inspect(move |_| {
+            let _ = &held;
+        }),
+    )))
+}
+
+/// A sorted run as the batches a merge reads one at a time (they share its buffers).
+fn slices(run: &RecordBatch) -> Vec<RecordBatch> {
+    (0..run.num_rows())
+        .step_by(SORTED_ROWS)
+        .map(|at| run.slice(at, SORTED_ROWS.min(run.num_rows() - at)))
+        .collect()
 }
 
 /// A partition stream that could not start: its one item is the error.
@@ -305,9 +407,12 @@ mod tests {
     use datafusion::arrow::array::{Array, Int64Array, StringViewArray};
     use datafusion::arrow::compute::cast;
     use datafusion::datasource::memory::MemorySourceConfig;
+    use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+    use datafusion::execution::memory_pool::FairSpillPool;
+    use datafusion::execution::runtime_env::RuntimeEnvBuilder;
     use datafusion::physical_expr::expressions::col;
     use datafusion::physical_expr::{LexOrdering, PhysicalSortExpr};
-    use datafusion::prelude::SessionContext;
+    use datafusion::prelude::{SessionConfig, SessionContext};
 
     /// Rows as text, for comparing plans whose string types differ.
     fn text(batches: &[RecordBatch]) -> Vec<Vec<String>> {
@@ -411,6 +516,30 @@ mod tests {
             ]
         );
         assert!(out.iter().all(|b| b.num_rows() <= SORTED_ROWS));
+
+        // Past its share of a small limit, the sort writes its runs to disk and merges them
+        // from there: the same rows in the same order. Without a disk it cannot.
+        let limited = |disk: DiskManagerMode| {
+            let runtime = RuntimeEnvBuilder::new()
+                .with_memory_pool(Arc::new(FairSpillPool::new(4 << 20)))
+                .with_disk_manager_builder(DiskManagerBuilder::default().with_mode(disk))
+                .build_arc()
+                .unwrap();
+            SessionContext::new_with_config_rt(SessionConfig::new(), runtime).task_ctx()
+        };
+        let spilled = datafusion::physical_plan::collect(
+            super::compact(&sort).unwrap().unwrap(),
+            limited(DiskManagerMode::OsTmpDirectory),
+        )
+        .await
+        .unwrap();
+        assert_eq!(text(&spilled), text(&plain));
+        let no_disk = datafusion::physical_plan::collect(
+            super::compact(&sort).unwrap().unwrap(),
+            limited(DiskManagerMode::Disabled),
+        )
+        .await;
+        assert!(no_disk.is_err(), "a sort past its share spills");
     }
 
     #[test]
