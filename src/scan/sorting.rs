@@ -16,7 +16,7 @@ use datafusion::physical_expr::LexOrdering;
 use datafusion::physical_plan::EmptyRecordBatchStream;
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::metrics::{BaselineMetrics, ExecutionPlanMetricsSet, SpillMetrics};
-use datafusion::physical_plan::sorts::sort::{SortExec, sort_batch};
+use datafusion::physical_plan::sorts::sort::{SortExec, sort_batch_chunked};
 use datafusion::physical_plan::sorts::streaming_merge::{SortedSpillFile, StreamingMergeBuilder};
 use datafusion::physical_plan::spill::{SpillManager, get_record_batch_memory_size};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
@@ -207,23 +207,27 @@ async fn sorted(
         schema.clone(),
     );
     let held = MemoryConsumer::new("scan sort").register(&runtime.memory_pool);
-    let mut runs: Vec<RecordBatch> = Vec::new();
+    let mut runs: Vec<Vec<RecordBatch>> = Vec::new();
     let mut spilled = Vec::new();
     let mut input = rows.execute(0, ctx.clone())?;
     while let Some(run) = input.next().await {
-        let run = sort_batch(&run?, &order, None)?;
+        let run = run?;
+        // Sorted into batches of their own (a run's dictionaries still shared), so that
+        // the merge frees each as it reads it: slices of one sorted batch would all keep
+        // it until the last was read, as the next sort fills.
         let bytes = run.get_array_memory_size();
+        let chunks = sort_batch_chunked(&run, &order, SORTED_ROWS)?;
+        drop(run);
         if held.size() + bytes <= share && held.try_grow(bytes).is_ok() {
-            runs.push(run);
+            runs.push(chunks);
             continue;
         }
-        let slices = slices(&run);
-        let largest = slices
+        let largest = chunks
             .iter()
             .map(get_record_batch_memory_size)
             .max()
             .unwrap_or(0);
-        if let Some(file) = spill.spill_record_batch_and_finish(&slices, "a scan's sorted run")? {
+        if let Some(file) = spill.spill_record_batch_and_finish(&chunks, "a scan's sorted run")? {
             spilled.push(SortedSpillFile {
                 file,
                 max_record_batch_memory: largest,
@@ -236,10 +240,10 @@ async fn sorted(
     }
     let streams = runs
         .into_iter()
-        .map(|run| {
+        .map(|chunks| {
             Box::pin(RecordBatchStreamAdapter::new(
                 schema.clone(),
-                futures::stream::iter(slices(&run).into_iter().map(Ok)),
+                futures::stream::iter(chunks.into_iter().map(Ok)),
             )) as SendableRecordBatchStream
         })
         .collect();
@@ -260,14 +264,6 @@ async fn sorted(
             let _ = &held;
         }),
     )))
-}
-
-/// A sorted run as the batches a merge reads one at a time (they share its buffers).
-fn slices(run: &RecordBatch) -> Vec<RecordBatch> {
-    (0..run.num_rows())
-        .step_by(SORTED_ROWS)
-        .map(|at| run.slice(at, SORTED_ROWS.min(run.num_rows() - at)))
-        .collect()
 }
 
 /// A partition stream that could not start: its one item is the error.
