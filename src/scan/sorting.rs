@@ -1,7 +1,9 @@
 //! What a scan's sorts hold: a rule's rows are sorted twice (by connection, then into
 //! finding order, by every column), and the largest rule has hundreds of thousands of
 //! them. Held as the scan reads them, those rows took most of a scan's memory; this
-//! module hands each sort the same rows in a compact form and in few, large batches.
+//! module hands each sort the same rows in a compact form and in few, large runs, and
+//! sorts them itself ([`Sorted`]), keeping a share of the memory limit and spilling the
+//! rest.
 
 use std::fmt;
 use std::sync::Arc;
@@ -42,11 +44,11 @@ const SORTED_ROWS: usize = 1024;
 /// most of a scan's peak, and grew with the logs.
 const SORT_SHARE: usize = 64;
 
-/// Sets `ctx` up for a scan. A sort keeps back, from the memory limit, what merging its
-/// spilled runs would take (`sort_spill_reservation_bytes`), and a scan has two sorts per
-/// rule: at the sixteenth of the limit that suits one sort (export), a dozen rules' sorts
-/// held back most of the limit before any of them had a row, and sorted their rows in
-/// pieces too small to fit. A scan's rows are compact; a sixty-fourth is kept.
+/// Sets `ctx` up for a scan. A DataFusion sort (a rule's own `ORDER BY`; the finding
+/// orders are [`Sorted`]) keeps back, from the memory limit, what merging its spilled runs
+/// would take (`sort_spill_reservation_bytes`): at the sixteenth of the limit that suits
+/// one sort (export), a dozen rules' sorts held back most of the limit before any of them
+/// had a row, and sorted their rows in pieces too small to fit. A sixty-fourth is kept.
 pub fn configure(ctx: &datafusion::prelude::SessionContext) {
     let state = ctx.state_ref();
     let mut state = state.write();
