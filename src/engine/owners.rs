@@ -6,11 +6,10 @@
 //! still applies the filters (they are pushed down `Inexact`), so this only has to be
 //! sound: every record a filter keeps has one of the kinds found here.
 
-use datafusion::arrow::datatypes::DataType;
 use datafusion::logical_expr::expr::{Cast, InList};
 use datafusion::logical_expr::{BinaryExpr, Expr, Operator};
 
-use super::pushdown::text;
+use super::pushdown::{is_text, text};
 use crate::enrich::{Enricher, Holds};
 
 /// The owner kinds of every record for which `e` is true, sorted; `None` when `e` says
@@ -72,20 +71,14 @@ fn equals(column: &str, value: &Expr, enricher: &Enricher) -> Option<Vec<String>
 fn column(e: &Expr) -> Option<&str> {
     match e {
         Expr::Column(c) => Some(&c.name),
-        Expr::Cast(Cast { expr, field })
-            if matches!(
-                field.data_type(),
-                DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8
-            ) =>
-        {
-            column(expr)
-        }
+        Expr::Cast(Cast { expr, field }) if is_text(field.data_type()) => column(expr),
         _ => None,
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use datafusion::arrow::datatypes::DataType;
     use datafusion::logical_expr::{cast, col, lit};
 
     use super::*;

@@ -131,9 +131,7 @@ fn field(e: &Expr, schema: &FlowSchema) -> Option<(usize, bool)> {
     let kind = FIELDS[k].kind;
     let lossless = match (kind, cast_to) {
         (_, None) => true,
-        (Kind::Str | Kind::Ip, Some(t)) => {
-            matches!(t, DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8)
-        }
+        (Kind::Str | Kind::Ip, Some(t)) => is_text(t),
         (Kind::Int32, Some(t)) => matches!(t, DataType::Int32 | DataType::Int64),
         (Kind::Int64, Some(t)) => matches!(t, DataType::Int64),
         _ => false,
@@ -144,6 +142,11 @@ fn field(e: &Expr, schema: &FlowSchema) -> Option<(usize, bool)> {
         Kind::Int32 | Kind::Int64 if lossless => Some((i, false)),
         _ => None,
     }
+}
+
+/// Whether a cast of text to `t` keeps every value as it is (and NULL as NULL).
+pub(super) fn is_text(t: &DataType) -> bool {
+    matches!(t, DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8)
 }
 
 pub(super) fn text(e: &Expr) -> Option<String> {
