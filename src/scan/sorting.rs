@@ -49,11 +49,20 @@ const SORT_SHARE: usize = 64;
 /// would take (`sort_spill_reservation_bytes`): at the sixteenth of the limit that suits
 /// one sort (export), a dozen rules' sorts held back most of the limit before any of them
 /// had a row, and sorted their rows in pieces too small to fit. A sixty-fourth is kept.
+///
+/// A rule's joins build one hash table of their build side instead of repartitioning both
+/// sides by key (`repartition_joins`): the probe side is a rule's share of the read, and
+/// its repartition held a batch coalescer per partition on top of the queue it reads
+/// from. The `internet-ingress` join so cost 10–13 MB of peak RSS on both benchmark
+/// corpora (A/B, three alternating runs: scan 196–200 → 186–192 MB, 4x corpus
+/// 305–311 → 296–298 MB, report 215–226 → 204–210 MB), at the same speed and with the same
+/// findings.
 pub fn configure(ctx: &datafusion::prelude::SessionContext) {
     let state = ctx.state_ref();
     let mut state = state.write();
     let execution = &mut state.config_mut().options_mut().execution;
     execution.sort_spill_reservation_bytes /= 4;
+    state.config_mut().options_mut().optimizer.repartition_joins = false;
 }
 
 /// Columns whose values are mostly distinct from row to row: addresses, and the
