@@ -29,11 +29,32 @@ pub use group::GroupBy;
 pub use report::{FindingFormat, SARIF_MAX_RESULTS, iso, shown_raw, write};
 pub use rows::json_rows;
 pub use rules::Rule;
-pub use sorting::configure;
 pub use spool::Spool;
 pub use suppress::{Suppression, check_suppressions, load_suppressions};
 
 use crate::error::{Error, Result};
+
+/// Sets `ctx` up for a scan. A DataFusion sort (a rule's own `ORDER BY`; the finding
+/// orders are `sorting::Sorted`) keeps back, from the memory limit, what merging its
+/// spilled runs would take (`sort_spill_reservation_bytes`): at the sixteenth of the limit
+/// that suits one sort (export), a dozen rules' sorts held back most of the limit before
+/// any of them had a row, and sorted their rows in pieces too small to fit. A sixty-fourth
+/// is kept.
+///
+/// A rule's joins build one hash table of their build side instead of repartitioning both
+/// sides by key (`repartition_joins`): the probe side is a rule's share of the read, and
+/// its repartition held a batch coalescer per partition on top of the queue it reads
+/// from. The `internet-ingress` join so cost 10–13 MB of peak RSS on both benchmark
+/// corpora (A/B, three alternating runs: scan 196–200 → 186–192 MB, 4x corpus
+/// 305–311 → 296–298 MB, report 215–226 → 204–210 MB), at the same speed and with the same
+/// findings.
+pub fn configure(ctx: &SessionContext) {
+    let state = ctx.state_ref();
+    let mut state = state.write();
+    let options = state.config_mut().options_mut();
+    options.execution.sort_spill_reservation_bytes /= 4;
+    options.optimizer.repartition_joins = false;
+}
 
 /// Columns every finding carries, in output order (missing ones are NULL).
 pub const KEY_COLUMNS: &[&str] = &[

@@ -44,27 +44,6 @@ const SORTED_ROWS: usize = 1024;
 /// most of a scan's peak, and grew with the logs.
 const SORT_SHARE: usize = 64;
 
-/// Sets `ctx` up for a scan. A DataFusion sort (a rule's own `ORDER BY`; the finding
-/// orders are [`Sorted`]) keeps back, from the memory limit, what merging its spilled runs
-/// would take (`sort_spill_reservation_bytes`): at the sixteenth of the limit that suits
-/// one sort (export), a dozen rules' sorts held back most of the limit before any of them
-/// had a row, and sorted their rows in pieces too small to fit. A sixty-fourth is kept.
-///
-/// A rule's joins build one hash table of their build side instead of repartitioning both
-/// sides by key (`repartition_joins`): the probe side is a rule's share of the read, and
-/// its repartition held a batch coalescer per partition on top of the queue it reads
-/// from. The `internet-ingress` join so cost 10–13 MB of peak RSS on both benchmark
-/// corpora (A/B, three alternating runs: scan 196–200 → 186–192 MB, 4x corpus
-/// 305–311 → 296–298 MB, report 215–226 → 204–210 MB), at the same speed and with the same
-/// findings.
-pub fn configure(ctx: &datafusion::prelude::SessionContext) {
-    let state = ctx.state_ref();
-    let mut state = state.write();
-    let execution = &mut state.config_mut().options_mut().execution;
-    execution.sort_spill_reservation_bytes /= 4;
-    state.config_mut().options_mut().optimizer.repartition_joins = false;
-}
-
 /// Columns whose values are mostly distinct from row to row: addresses, and the
 /// connection ends made of them.
 const DISTINCT: &[&str] = &[
@@ -311,7 +290,6 @@ impl PartitionStream for Compact {
     fn execute(&self, ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
         let schema = self.schema.clone();
         let ctx_limit = ctx.memory_pool().memory_limit();
-        let ctx = batch_size(&ctx, crate::engine::BATCH_SIZE);
         let input = match self.input.execute(self.partition, ctx) {
             Ok(s) => s,
             Err(e) => return failed(schema, e),
@@ -374,20 +352,6 @@ impl PartitionStream for Compact {
         );
         Box::pin(RecordBatchStreamAdapter::new(schema, runs))
     }
-}
-
-/// `ctx` with batches of `rows`.
-fn batch_size(ctx: &TaskContext, rows: usize) -> Arc<TaskContext> {
-    Arc::new(TaskContext::new(
-        ctx.task_id(),
-        ctx.session_id(),
-        ctx.session_config().clone().with_batch_size(rows),
-        ctx.scalar_functions().clone(),
-        ctx.higher_order_functions().clone(),
-        ctx.aggregate_functions().clone(),
-        ctx.window_functions().clone(),
-        ctx.runtime_env(),
-    ))
 }
 
 /// `batches` (of schema `from`) as one batch of `to`'s types. They are put together
