@@ -112,6 +112,12 @@ pub struct DecodeOptions {
     /// The query's filters that decoders apply exactly (see [`filter`]): their columns are
     /// read whether or not they are projected.
     pub filters: Vec<filter::Predicate>,
+    /// The text decoder counts the records of these ENIs as rows and drops them as soon as
+    /// they are decoded, before any of their columns is built: ENIs whose owner the
+    /// query's filters rule out (see [`crate::engine::owners`]). Unlike `filters` this only
+    /// thins the rows (the owner filter is applied again after decoding, to every
+    /// source's rows), so a record without an ENI passes.
+    pub skip_enis: Option<Arc<EniSet>>,
     pub rejects: Arc<RejectSink>,
     /// Whether a header line may name fields the catalogue does not know (they become no
     /// column); when not, such a header is an error naming the object and line.
@@ -154,12 +160,16 @@ impl DecodeOptions {
             flow_log_formats: Arc::default(),
             prune: None,
             filters: Vec::new(),
+            skip_enis: None,
             rejects,
             allow_unknown_fields: true,
             materialised: None,
         }
     }
 }
+
+/// ENI ids, as the bytes of the field, for [`DecodeOptions::skip_enis`].
+pub type EniSet = foldhash::HashSet<Box<[u8]>>;
 
 /// Run-wide counters, updated by every source and read by the progress bar and summary.
 /// Invariant at the end of a run: `records == rows + rejected + outside_window`.

@@ -231,6 +231,9 @@ impl FlowsTable {
             opts
         };
         let mut opts = options(decode);
+        if let Some(kinds) = post.as_ref().and_then(|p| p.owners.as_ref()) {
+            opts.skip_enis = self.config.enricher.enis_outside(kinds).map(Arc::new);
+        }
         if self.config.exported_enrichment && post.is_some() {
             opts.materialised = Some(Arc::new(options(projection.clone())));
         }

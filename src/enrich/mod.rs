@@ -342,6 +342,22 @@ impl Enricher {
             .collect())
     }
 
+    /// The ENIs of the inventory whose records have none of the owner `kinds`: their
+    /// records can be dropped as they are decoded, before even their columns are built
+    /// ([`crate::decode::DecodeOptions::skip_enis`]). Only ENIs the inventory lists: their
+    /// owner does not depend on the record ([`Self::owner_at`]), while a deleted ENI's
+    /// records may be another ENI's, or fitted to a workload by subnet and time. `None`
+    /// when there is none.
+    pub fn enis_outside(&self, kinds: &[String]) -> Option<crate::decode::EniSet> {
+        let set: crate::decode::EniSet = self
+            .enis
+            .iter()
+            .filter(|(_, e)| !kinds.iter().any(|k| k == e.owner.kind()))
+            .map(|(id, _)| id.as_bytes().into())
+            .collect();
+        (!set.is_empty()).then_some(set)
+    }
+
     /// The owner of an ENI id, `None` when no inventory document names it.
     pub fn owner(&self, eni: &str) -> Option<&Owner> {
         self.enis

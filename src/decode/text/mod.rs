@@ -316,6 +316,19 @@ impl TextDecoder {
             self.filtered += 1;
             return Ok(());
         }
+        if let Some(skip) = &self.opts.skip_enis {
+            let eni = match self.plan.interface_pos {
+                Some(p) => match self.vals[p] {
+                    Val::Str(s, e) => Some(&text.as_bytes()[s as usize..e as usize]),
+                    _ => None,
+                },
+                None => self.default_interface.as_deref().map(str::as_bytes),
+            };
+            if eni.is_some_and(|e| skip.contains(e)) {
+                self.filtered += 1;
+                return Ok(());
+            }
+        }
         for &(pos, b) in &self.plan.appends {
             self.builders[b].append(&self.vals[pos], text);
         }
@@ -951,6 +964,58 @@ mod tests {
                 (5, 4, 1)
             );
         }
+    }
+
+    #[test]
+    fn skipped_enis_are_counted_rows_and_records_without_an_eni_pass() {
+        let schema = FlowSchema::default();
+        let skip: crate::decode::EniSet = [b"eni-other".as_slice().into()].into_iter().collect();
+        let skip = Arc::new(skip);
+        let decode = |layout: &str, stream: Option<&str>, input: &str| {
+            let mut opts = DecodeOptions::new(
+                schema.clone(),
+                Some(vec![schema.index_of("srcaddr").unwrap()]),
+                100,
+                None,
+                Some(Layout::parse(layout).unwrap()),
+                Arc::new(RejectSink::new(false, None)),
+            );
+            opts.skip_enis = Some(skip.clone());
+            let mut d = TextDecoder::new(Arc::new(opts), "test.log").with_default_interface(stream);
+            d.decode(input.as_bytes(), true).unwrap();
+            let got: Vec<String> = d
+                .flush()
+                .unwrap()
+                .iter()
+                .flat_map(|b| {
+                    b.column(0)
+                        .as_string_view()
+                        .iter()
+                        .map(|v| v.unwrap().to_string())
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            (got, d.records, d.filtered, d.rejected)
+        };
+        // `interface_id` is not projected: it is read for the test all the same. A record
+        // without an ENI (`-`) passes; a malformed record of a skipped ENI is still a
+        // reject, naming its field.
+        let (got, records, filtered, rejected) = decode(
+            "${interface-id} ${srcaddr} ${dstport}",
+            None,
+            "eni-mine 10.0.0.1 443\n\
+             eni-other 10.0.0.2 443\n\
+             - 10.0.0.3 443\n\
+             eni-other 10.0.0.4 x\n",
+        );
+        assert_eq!(got, ["10.0.0.1", "10.0.0.3"]);
+        assert_eq!((records, filtered, rejected), (4, 1, 1));
+        // A CloudWatch stream's layout without `interface-id`: the stream's ENI decides.
+        let layout = "${srcaddr} ${dstport}";
+        let input = "10.0.0.1 443\n10.0.0.2 443\n";
+        assert_eq!(decode(layout, Some("eni-other"), input).0.len(), 0);
+        assert_eq!(decode(layout, Some("eni-mine"), input).0.len(), 2);
+        assert_eq!(decode(layout, None, input).0.len(), 2);
     }
 
     #[test]

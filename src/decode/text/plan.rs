@@ -71,6 +71,8 @@ pub(super) struct Plan {
     pub(super) line_out: Option<usize>,
     pub(super) start_pos: Option<usize>,
     pub(super) end_pos: Option<usize>,
+    /// The slot of `interface_id`, stored when [`DecodeOptions::skip_enis`] reads it.
+    pub(super) interface_pos: Option<usize>,
 }
 
 pub(super) fn make_plan(opts: &DecodeOptions, layout: &Layout) -> Plan {
@@ -135,6 +137,15 @@ pub(super) fn make_plan(opts: &DecodeOptions, layout: &Layout) -> Plan {
             same_as,
         });
     }
+    let interface_pos = layout
+        .slots
+        .iter()
+        .position(|s| matches!(s, Slot::Known(k) if FIELDS[*k].column == "interface_id"));
+    if opts.skip_enis.is_some()
+        && let Some(p) = interface_pos
+    {
+        slots[p].needed = true;
+    }
     let appends = slots
         .iter()
         .enumerate()
@@ -187,5 +198,6 @@ pub(super) fn make_plan(opts: &DecodeOptions, layout: &Layout) -> Plan {
         line_out,
         start_pos,
         end_pos,
+        interface_pos,
     }
 }
