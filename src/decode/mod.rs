@@ -112,11 +112,11 @@ pub struct DecodeOptions {
     /// The query's filters that decoders apply exactly (see [`filter`]): their columns are
     /// read whether or not they are projected.
     pub filters: Vec<filter::Predicate>,
-    /// The text decoder counts the records of these ENIs as rows and drops them as soon as
-    /// they are decoded, before any of their columns is built: ENIs whose owner the
-    /// query's filters rule out (see [`crate::engine::owners`]). Unlike `filters` this only
-    /// thins the rows (the owner filter is applied again after decoding, to every
-    /// source's rows), so a record without an ENI passes.
+    /// The decoders count the records of these ENIs as rows and drop them as soon as they
+    /// are decoded (the text decoder before any of their columns is built): ENIs whose
+    /// owner the query's filters rule out (see [`crate::engine::owners`]). Unlike
+    /// `filters` this only thins the rows (the owner filter is applied again after
+    /// decoding), so a record without an ENI passes.
     pub skip_enis: Option<Arc<EniSet>>,
     pub rejects: Arc<RejectSink>,
     /// Whether a header line may name fields the catalogue does not know (they become no

@@ -128,6 +128,9 @@ pub struct ParquetPlan {
     /// Pushed-down filters: the position in `read` of their column (`None`: the file has
     /// no such column, so the value is NULL and fails the test).
     filters: Vec<(Option<usize>, Test)>,
+    /// [`DecodeOptions::skip_enis`], with the position in `read` of `interface_id` (`None`:
+    /// the file has none, and every row passes).
+    skip_enis: Option<(Option<usize>, Arc<super::EniSet>)>,
     /// Written by `sageflow export`: its NULLs are real NULLs, so text columns are taken as
     /// they are instead of being searched for stand-ins like `-` or `None`.
     validated: bool,
@@ -245,6 +248,10 @@ impl ParquetPlan {
                 (at, f.test.clone())
             })
             .collect();
+        let skip_enis = opts.skip_enis.as_ref().map(|set| {
+            let at = find(&known("interface_id")).map(|(_, i, k, n)| read_pos(*i, *k, n));
+            (at, set.clone())
+        });
         let verdicts = filters.iter().map(|_| Mutex::new(None)).collect();
         let mut outputs = Vec::with_capacity(opts.projection.len());
         for &c in &opts.projection {
@@ -288,6 +295,7 @@ impl ParquetPlan {
             start,
             end,
             filters,
+            skip_enis,
             validated,
             verdicts,
         })
@@ -479,6 +487,17 @@ impl ParquetPlan {
             if let Some(nulls) = pass.nulls() {
                 keep = &keep & nulls.inner();
             }
+        }
+        if let Some((Some(p), skip)) = &self.skip_enis {
+            if typed[*p].is_none() {
+                typed[*p] = Some(to_text(&read_columns[*p], self.validated)?);
+            }
+            let enis = typed[*p].as_ref().expect("typed above").as_string_view();
+            let mut other = BooleanBufferBuilder::new(n);
+            for v in enis.iter() {
+                other.append(!v.is_some_and(|v| skip.contains(v.as_bytes())));
+            }
+            keep = &keep & &other.finish();
         }
         let left = keep.count_set_bits();
         let filtered = kept - left as u64;

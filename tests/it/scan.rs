@@ -268,7 +268,7 @@ fn enrichment_answers_the_issue_query() {
 }
 
 /// A filter on the owner drops the records of ENIs the inventory gives another owner as
-/// they are decoded, before their columns are built. Each owner's rows are those of the
+/// they are decoded (text and Parquet logs). Each owner's rows are those of the
 /// same filter in a form the table cannot read, with the deleted job's ENI (CloudTrail)
 /// and, without the trail, that ENI as unknown; every record still counts as a row.
 #[test]
@@ -288,7 +288,12 @@ fn owner_filters_keep_what_a_filter_the_table_cannot_read_keeps() {
              ORDER BY start, interface_id, srcaddr, dstaddr, srcport, dstport"
         );
         let out = sageflow()
-            .args(["query", "sample-logs/v2-default", "sample-logs/v5-custom"])
+            .args([
+                "query",
+                "sample-logs/v2-default",
+                "sample-logs/v5-custom",
+                "sample-logs/parquet-hive",
+            ])
             .arg("--inventory")
             .arg(inventory)
             .args(["--format", "json", "--sql", &sql])
