@@ -912,10 +912,36 @@ mod tests {
         assert_eq!(sink.count(), 1);
     }
 
+    /// The first column of what a decoder flushed, as text.
+    fn first_column(batch: Option<RecordBatch>) -> Vec<String> {
+        batch
+            .iter()
+            .flat_map(|b| {
+                b.column(0)
+                    .as_string_view()
+                    .iter()
+                    .map(|v| v.unwrap().to_string())
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    /// Options that decode `layout` into `srcaddr` alone.
+    fn srcaddr_of(layout: &str) -> DecodeOptions {
+        let schema = FlowSchema::default();
+        DecodeOptions::new(
+            schema.clone(),
+            Some(vec![schema.index_of("srcaddr").unwrap()]),
+            100,
+            None,
+            Some(Layout::parse(layout).unwrap()),
+            Arc::new(RejectSink::new(false, None)),
+        )
+    }
+
     #[test]
     fn filters_read_unprojected_fields_count_rows_and_see_the_streams_eni() {
         use crate::decode::filter::{CmpOp, Predicate, Test};
-        let schema = FlowSchema::default();
         let pred = Predicate::on;
         let filters = vec![
             pred("action", Test::In(vec!["ACCEPT".into()])),
@@ -925,14 +951,7 @@ mod tests {
         // A CloudWatch stream's layout without `interface-id`: the stream's ENI stands in.
         let layout = "${version} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${action}";
         for (eni, rows) in [(Some("eni-stream"), 1), (Some("eni-other"), 0), (None, 0)] {
-            let mut opts = DecodeOptions::new(
-                schema.clone(),
-                Some(vec![schema.index_of("srcaddr").unwrap()]),
-                100,
-                None,
-                Some(Layout::parse(layout).unwrap()),
-                Arc::new(RejectSink::new(false, None)),
-            );
+            let mut opts = srcaddr_of(layout);
             opts.filters = filters.clone();
             let mut d = TextDecoder::new(Arc::new(opts), "test.log").with_default_interface(eni);
             let input = "2 10.0.0.1 10.0.0.2 443 49152 ACCEPT\n\
@@ -941,17 +960,7 @@ mod tests {
                          2 10.0.0.5 10.0.0.2 443 - ACCEPT\n\
                          2 10.0.0.6 10.0.0.2 443 x ACCEPT\n";
             d.decode(input.as_bytes(), true).unwrap();
-            let b = d.flush().unwrap();
-            let got: Vec<String> = b
-                .iter()
-                .flat_map(|b| {
-                    b.column(0)
-                        .as_string_view()
-                        .iter()
-                        .map(|v| v.unwrap().to_string())
-                        .collect::<Vec<_>>()
-                })
-                .collect();
+            let got = first_column(d.flush().unwrap());
             let expected: Vec<String> = ["10.0.0.1"]
                 .iter()
                 .take(rows)
@@ -968,33 +977,14 @@ mod tests {
 
     #[test]
     fn skipped_enis_are_counted_rows_and_records_without_an_eni_pass() {
-        let schema = FlowSchema::default();
         let skip: crate::decode::EniSet = [b"eni-other".as_slice().into()].into_iter().collect();
         let skip = Arc::new(skip);
         let decode = |layout: &str, stream: Option<&str>, input: &str| {
-            let mut opts = DecodeOptions::new(
-                schema.clone(),
-                Some(vec![schema.index_of("srcaddr").unwrap()]),
-                100,
-                None,
-                Some(Layout::parse(layout).unwrap()),
-                Arc::new(RejectSink::new(false, None)),
-            );
+            let mut opts = srcaddr_of(layout);
             opts.skip_enis = Some(skip.clone());
             let mut d = TextDecoder::new(Arc::new(opts), "test.log").with_default_interface(stream);
             d.decode(input.as_bytes(), true).unwrap();
-            let got: Vec<String> = d
-                .flush()
-                .unwrap()
-                .iter()
-                .flat_map(|b| {
-                    b.column(0)
-                        .as_string_view()
-                        .iter()
-                        .map(|v| v.unwrap().to_string())
-                        .collect::<Vec<_>>()
-                })
-                .collect();
+            let got = first_column(d.flush().unwrap());
             (got, d.records, d.filtered, d.rejected)
         };
         // `interface_id` is not projected: it is read for the test all the same. A record
