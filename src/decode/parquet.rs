@@ -326,6 +326,20 @@ impl ParquetPlan {
 
     /// `test` (filter `i`) on a dictionary-encoded column: per dictionary value, then per
     /// row through its key. NULL rows and values fail.
+    /// Column `p` of a batch as text, converted once and kept in `typed` for whatever else
+    /// reads it (another filter, the skipped ENIs, the output).
+    fn text_of<'a>(
+        &self,
+        typed: &'a mut [Option<ArrayRef>],
+        read_columns: &[ArrayRef],
+        p: usize,
+    ) -> Result<&'a ArrayRef> {
+        if typed[p].is_none() {
+            typed[p] = Some(to_text(&read_columns[p], self.validated)?);
+        }
+        Ok(typed[p].as_ref().expect("converted above"))
+    }
+
     fn dictionary_test(&self, i: usize, a: &ArrayRef, test: &Test) -> Result<BooleanBuffer> {
         let dict = a
             .as_any_dictionary_opt()
@@ -478,10 +492,7 @@ impl ParquetPlan {
                 keep = &keep & &self.dictionary_test(i, &read_columns[p], test)?;
                 continue;
             }
-            if typed[p].is_none() {
-                typed[p] = Some(to_text(&read_columns[p], self.validated)?);
-            }
-            let pass = test.array(typed[p].as_ref().expect("typed above"))?;
+            let pass = test.array(self.text_of(&mut typed, read_columns, p)?)?;
             // A NULL result (NULL value) fails, as in a `WHERE` clause.
             keep = &keep & pass.values();
             if let Some(nulls) = pass.nulls() {
@@ -489,10 +500,7 @@ impl ParquetPlan {
             }
         }
         if let Some((Some(p), skip)) = &self.skip_enis {
-            if typed[*p].is_none() {
-                typed[*p] = Some(to_text(&read_columns[*p], self.validated)?);
-            }
-            let enis = typed[*p].as_ref().expect("typed above").as_string_view();
+            let enis = self.text_of(&mut typed, read_columns, *p)?.as_string_view();
             let mut other = BooleanBufferBuilder::new(n);
             for v in enis.iter() {
                 other.append(!v.is_some_and(|v| skip.contains(v.as_bytes())));
