@@ -9,6 +9,7 @@
 
 pub mod collect;
 pub mod load;
+pub mod placement;
 pub mod prefix;
 pub mod ranges;
 pub mod remote;
@@ -19,6 +20,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
+pub use placement::{Placed, Placement};
 pub use prefix::PrefixMap;
 pub use ranges::IpRanges;
 
@@ -504,6 +506,9 @@ pub struct EndpointConfig {
     /// not on a model).
     pub security_group_ids: Vec<String>,
     pub subnets: Vec<String>,
+    /// A variant has a `ServerlessConfig`: serverless inference, which runs in no VPC of
+    /// yours.
+    pub serverless: bool,
 }
 
 #[derive(Debug, Clone, Default)]

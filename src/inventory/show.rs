@@ -7,7 +7,9 @@ use std::fmt::Write;
 
 use chrono::{DateTime, SecondsFormat};
 
-use super::{EndpointType, Eni, Inventory, JobKind, LifetimeSource, RouteDestination, VpcEndpoint};
+use super::{
+    EndpointType, Eni, Inventory, JobKind, LifetimeSource, Placed, RouteDestination, VpcEndpoint,
+};
 
 /// Human report of an inventory for `sageflow inventory show`. `owner` describes an ENI's
 /// owner (given by the enrichment stage, e.g. "sagemaker notebook_instance nb-analyst" or
@@ -271,6 +273,14 @@ fn write_report(
         )?;
     }
 
+    // Workloads that make no record in your flow logs are marked.
+    let placements = inv.placements();
+    let outside = |placed: Placed, name: &str| {
+        placements
+            .iter()
+            .any(|p| p.placed == placed && p.name == name && p.outside_vpc == Some(true))
+    };
+    const OUTSIDE: &str = "  outside your VPCs (SageMaker-managed)";
     heading(out, "SageMaker jobs", inv.jobs.len())?;
     for j in &inv.jobs {
         let kind = match j.kind {
@@ -296,6 +306,9 @@ fn write_report(
                 or_none(&j.subnets.join(", "))
             )?;
         }
+        if outside(Placed::Job(j.kind), &j.name) {
+            write!(out, "{OUTSIDE}")?;
+        }
         writeln!(out)?;
     }
 
@@ -318,15 +331,26 @@ fn write_report(
     for c in &inv.endpoint_configs {
         writeln!(
             out,
-            "  {}  models: {}",
+            "  {}  models: {}{}",
             c.name,
-            or_none(&c.model_names.join(", "))
+            or_none(&c.model_names.join(", ")),
+            if c.serverless { "  serverless" } else { "" }
         )?;
     }
 
     heading(out, "SageMaker endpoints", inv.endpoints.len())?;
     for e in &inv.endpoints {
-        writeln!(out, "  {}  config {}", e.name, or_none(&e.config_name))?;
+        writeln!(
+            out,
+            "  {}  config {}{}",
+            e.name,
+            or_none(&e.config_name),
+            if outside(Placed::Endpoint, &e.name) {
+                OUTSIDE
+            } else {
+                ""
+            }
+        )?;
     }
 
     let r = &inv.ip_ranges;

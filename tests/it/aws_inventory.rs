@@ -70,6 +70,8 @@ sm.create_model(ModelName="model-vpc", ExecutionRoleArn=role,
 sm.create_endpoint_config(EndpointConfigName="epc-vpc", ProductionVariants=[
     {"VariantName": "v1", "ModelName": "model-vpc", "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}])
 sm.create_endpoint(EndpointName="ep-vpc", EndpointConfigName="epc-vpc")
+sm.create_endpoint_config(EndpointConfigName="epc-serverless", ProductionVariants=[
+    {"VariantName": "v1", "ModelName": "model-vpc", "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5}}])
 sm.create_training_job(TrainingJobName="tj-vpc",
     AlgorithmSpecification={"TrainingImage": "123456789012.dkr.ecr.us-east-1.amazonaws.com/t:1", "TrainingInputMode": "File"},
     RoleArn=role, OutputDataConfig={"S3OutputPath": "s3://b/out"},
@@ -339,9 +341,18 @@ fn collected_documents_load_back_to_the_seeded_inventory() {
     assert_eq!(inv.models[0].name, "model-vpc");
     assert_eq!(inv.models[0].security_group_ids, vec![s(&ids, "sg")]);
     assert_eq!(inv.models[0].subnets, subnets);
-    assert_eq!(inv.endpoint_configs.len(), 1);
-    assert_eq!(inv.endpoint_configs[0].name, "epc-vpc");
-    assert_eq!(inv.endpoint_configs[0].model_names, vec!["model-vpc"]);
+    assert_eq!(inv.endpoint_configs.len(), 2);
+    let config = |name: &str| {
+        inv.endpoint_configs
+            .iter()
+            .find(|c| c.name == name)
+            .unwrap_or_else(|| panic!("no {name} in {:#?}", inv.endpoint_configs))
+    };
+    assert_eq!(config("epc-vpc").model_names, vec!["model-vpc"]);
+    assert!(!config("epc-vpc").serverless);
+    // Serverless inference runs in no VPC of yours: the document must say it is.
+    assert_eq!(config("epc-serverless").model_names, vec!["model-vpc"]);
+    assert!(config("epc-serverless").serverless);
     assert_eq!(inv.endpoints.len(), 1);
     assert_eq!(inv.endpoints[0].name, "ep-vpc");
     assert_eq!(inv.endpoints[0].config_name, "epc-vpc");

@@ -413,6 +413,17 @@ fn production_variant_json(v: &aws_sdk_sagemaker::types::ProductionVariant) -> V
         .s("ModelName", v.model_name())
         .n("InitialInstanceCount", v.initial_instance_count())
         .e("InstanceType", v.instance_type())
+        // Serverless inference runs outside every VPC of yours (`inventory::placement`).
+        .o(
+            "ServerlessConfig",
+            v.serverless_config().map(|c| {
+                Obj::new()
+                    .n("MemorySizeInMB", c.memory_size_in_mb())
+                    .n("MaxConcurrency", c.max_concurrency())
+                    .n("ProvisionedConcurrency", c.provisioned_concurrency())
+                    .done()
+            }),
+        )
         .done()
 }
 

@@ -165,6 +165,7 @@ fn add_endpoint_config(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
     };
     let owner = format!("endpoint config {name}");
     let mut model_names = Vec::new();
+    let mut serverless = false;
     // Shadow variants run on their own instances, with their own ENIs.
     for key in ["ProductionVariants", "ShadowProductionVariants"] {
         for v in doc.objects(o, key, &owner) {
@@ -172,6 +173,7 @@ fn add_endpoint_config(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
             if let Some(m) = doc.opt_str(v, "ModelName", &owner) {
                 push_unique(&mut model_names, m);
             }
+            serverless |= doc.object(v, "ServerlessConfig", &owner).is_some();
         }
     }
     // Endpoints with inference components carry the VpcConfig here, not on a model.
@@ -183,6 +185,7 @@ fn add_endpoint_config(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
         model_names,
         security_group_ids,
         subnets,
+        serverless,
     };
     doc.add_unique(
         &mut inv.endpoint_configs,

@@ -1,0 +1,371 @@
+//! Where each SageMaker job and endpoint of the inventory runs: in subnets of yours (a
+//! VpcConfig), or in a VPC SageMaker manages (no VpcConfig, serverless inference), where
+//! none of its traffic reaches your flow logs. A workload of the second kind makes no
+//! record, so no flow-log rule can flag it: only its configuration says it ran outside.
+
+use super::{Inventory, Item, JobKind, Window};
+
+/// What a [`Placement`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placed {
+    Job(JobKind),
+    Endpoint,
+}
+
+/// One job's or endpoint's network placement, from its own document or the documents it
+/// names (a transform job's model, an endpoint's config and models).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement<'a> {
+    pub placed: Placed,
+    pub name: &'a str,
+    /// `Some(true)`: it runs outside every VPC of yours; `Some(false)`: in `subnets`;
+    /// `None`: the document that would say is not in the inventory.
+    pub outside_vpc: Option<bool>,
+    pub subnets: &'a [String],
+    /// Why, in words, naming the document's item and the fact.
+    pub reason: String,
+    /// The file that shows it.
+    pub document: Option<&'a str>,
+    /// When it ran (a job) or existed (an endpoint).
+    pub window: Option<Window>,
+}
+
+const INVISIBLE: &str = "none of its traffic, internet included, reaches your flow logs";
+
+fn subnet_list(subnets: &[String]) -> String {
+    subnets.join(", ")
+}
+
+impl Inventory {
+    /// The placement of every job and endpoint, jobs first, in the inventory's order.
+    pub fn placements(&self) -> Vec<Placement<'_>> {
+        let mut out = Vec::with_capacity(self.jobs.len() + self.endpoints.len());
+        for j in &self.jobs {
+            let job_doc = self.document(Item::Job(j.kind, &j.name));
+            let (outside, subnets, reason, document) = match j.kind {
+                JobKind::Transform => match j.model_name.as_deref() {
+                    None => (
+                        None,
+                        &[][..],
+                        "the transform job names no model: where it ran is unknown".to_string(),
+                        job_doc,
+                    ),
+                    Some(m) => match self.models.iter().find(|x| x.name == m) {
+                        None => (
+                            None,
+                            &[][..],
+                            format!(
+                                "its model {m} is not in the inventory (aws sagemaker describe-model): where it ran is unknown"
+                            ),
+                            job_doc,
+                        ),
+                        Some(model) if model.subnets.is_empty() => (
+                            Some(true),
+                            &[][..],
+                            format!(
+                                "its model {m} has no VpcConfig: the transform job ran in a SageMaker-managed VPC; {INVISIBLE}"
+                            ),
+                            self.document(Item::Model(m)),
+                        ),
+                        Some(model) => (
+                            Some(false),
+                            &model.subnets[..],
+                            format!(
+                                "its model {m}'s VpcConfig: subnets {}",
+                                subnet_list(&model.subnets)
+                            ),
+                            self.document(Item::Model(m)),
+                        ),
+                    },
+                },
+                kind => {
+                    let (config, what) = match kind {
+                        JobKind::Processing => ("NetworkConfig.VpcConfig", "processing job"),
+                        _ => ("VpcConfig", "training job"),
+                    };
+                    if j.subnets.is_empty() {
+                        (
+                            Some(true),
+                            &[][..],
+                            format!(
+                                "no {config}: the {what} ran in a SageMaker-managed VPC; {INVISIBLE}"
+                            ),
+                            job_doc,
+                        )
+                    } else {
+                        (
+                            Some(false),
+                            &j.subnets[..],
+                            format!("{config}: subnets {}", subnet_list(&j.subnets)),
+                            job_doc,
+                        )
+                    }
+                }
+            };
+            out.push(Placement {
+                placed: Placed::Job(j.kind),
+                name: &j.name,
+                outside_vpc: outside,
+                subnets,
+                reason,
+                document,
+                window: j.window(),
+            });
+        }
+        for e in &self.endpoints {
+            let (outside, subnets, reason, document) = self.endpoint_placement(&e.config_name);
+            out.push(Placement {
+                placed: Placed::Endpoint,
+                name: &e.name,
+                outside_vpc: outside,
+                subnets,
+                reason,
+                document,
+                window: e.window(),
+            });
+        }
+        out
+    }
+
+    /// An endpoint's placement from its config: serverless inference runs outside any VPC
+    /// of yours; else the config's own VpcConfig (inference components), else its models'.
+    fn endpoint_placement(&self, config: &str) -> (Option<bool>, &[String], String, Option<&str>) {
+        let Some(cfg) = self.endpoint_configs.iter().find(|c| c.name == config) else {
+            return (
+                None,
+                &[],
+                format!(
+                    "its endpoint config {config} is not in the inventory (aws sagemaker describe-endpoint-config): where it runs is unknown"
+                ),
+                None,
+            );
+        };
+        let cfg_doc = self.document(Item::EndpointConfig(&cfg.name));
+        if cfg.serverless {
+            return (
+                Some(true),
+                &[],
+                format!(
+                    "serverless inference (ServerlessConfig in endpoint config {config}) runs outside every VPC of yours; {INVISIBLE}"
+                ),
+                cfg_doc,
+            );
+        }
+        if !cfg.subnets.is_empty() {
+            return (
+                Some(false),
+                &cfg.subnets,
+                format!(
+                    "endpoint config {config}'s VpcConfig: subnets {}",
+                    subnet_list(&cfg.subnets)
+                ),
+                cfg_doc,
+            );
+        }
+        if cfg.model_names.is_empty() {
+            return (
+                None,
+                &[],
+                format!(
+                    "endpoint config {config} has no VpcConfig and names no model (inference components): where they run is unknown"
+                ),
+                cfg_doc,
+            );
+        }
+        let models: Vec<(&String, Option<&super::Model>)> = cfg
+            .model_names
+            .iter()
+            .map(|m| (m, self.models.iter().find(|x| &x.name == m)))
+            .collect();
+        // One variant outside is enough: its instances run in SageMaker's VPC whatever the
+        // others do.
+        if let Some((m, _)) = models
+            .iter()
+            .find(|(_, model)| model.is_some_and(|x| x.subnets.is_empty()))
+        {
+            return (
+                Some(true),
+                &[],
+                format!(
+                    "its model {m} has no VpcConfig: that variant runs in a SageMaker-managed VPC; {INVISIBLE}"
+                ),
+                self.document(Item::Model(m)),
+            );
+        }
+        if let Some((m, _)) = models.iter().find(|(_, model)| model.is_none()) {
+            return (
+                None,
+                &[],
+                format!(
+                    "its model {m} is not in the inventory (aws sagemaker describe-model): where it runs is unknown"
+                ),
+                cfg_doc,
+            );
+        }
+        let (m, model) = models[0];
+        let model = model.expect("every model is known here");
+        (
+            Some(false),
+            &model.subnets,
+            format!(
+                "its model {m}'s VpcConfig: subnets {}",
+                subnet_list(&model.subnets)
+            ),
+            self.document(Item::Model(m)),
+        )
+    }
+
+    /// The VPC of `subnet`, from an ENI in it.
+    pub fn vpc_of_subnet(&self, subnet: &str) -> Option<&str> {
+        self.enis
+            .values()
+            .find(|e| e.subnet_id.as_deref() == Some(subnet))
+            .and_then(|e| e.vpc_id.as_deref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::{EndpointConfig, Job, Model, SageMakerEndpoint};
+
+    fn subnets(s: &[&str]) -> Vec<String> {
+        s.iter().map(|x| x.to_string()).collect()
+    }
+
+    fn job(name: &str, kind: JobKind, subnet: &[&str], model: Option<&str>) -> Job {
+        Job {
+            name: name.into(),
+            kind,
+            created: Some(100),
+            start: Some(110),
+            end: Some(200),
+            subnets: subnets(subnet),
+            model_name: model.map(str::to_string),
+            ..Job::default()
+        }
+    }
+
+    fn endpoint(name: &str, config: &str) -> SageMakerEndpoint {
+        SageMakerEndpoint {
+            name: name.into(),
+            config_name: config.into(),
+            created: Some(50),
+            status: Some("InService".into()),
+            ..SageMakerEndpoint::default()
+        }
+    }
+
+    fn config(name: &str, models: &[&str], subnet: &[&str], serverless: bool) -> EndpointConfig {
+        EndpointConfig {
+            name: name.into(),
+            model_names: subnets(models),
+            subnets: subnets(subnet),
+            serverless,
+            ..EndpointConfig::default()
+        }
+    }
+
+    fn model(name: &str, subnet: &[&str]) -> Model {
+        Model {
+            name: name.into(),
+            subnets: subnets(subnet),
+            ..Model::default()
+        }
+    }
+
+    /// (name, outside_vpc) of every placement, in order.
+    fn outside(inv: &Inventory) -> Vec<(&str, Option<bool>)> {
+        inv.placements()
+            .iter()
+            .map(|p| (p.name, p.outside_vpc))
+            .collect()
+    }
+
+    #[test]
+    fn a_workload_is_outside_only_when_its_documents_say_so() {
+        let inv = Inventory {
+            jobs: vec![
+                job("train-vpc", JobKind::Training, &["subnet-a"], None),
+                job("train-open", JobKind::Training, &[], None),
+                job("proc-open", JobKind::Processing, &[], None),
+                job("bt-open", JobKind::Transform, &[], Some("m-open")),
+                job("bt-vpc", JobKind::Transform, &[], Some("m-vpc")),
+                job("bt-unknown", JobKind::Transform, &[], Some("m-missing")),
+            ],
+            models: vec![model("m-open", &[]), model("m-vpc", &["subnet-a"])],
+            endpoint_configs: vec![
+                config("c-serverless", &["m-vpc"], &[], true),
+                config("c-own-vpc", &[], &["subnet-b"], false),
+                config("c-mixed", &["m-vpc", "m-open"], &[], false),
+                config("c-vpc", &["m-vpc"], &[], false),
+                config("c-half-known", &["m-vpc", "m-missing"], &[], false),
+                config("c-components", &[], &[], false),
+            ],
+            endpoints: vec![
+                endpoint("ep-serverless", "c-serverless"),
+                endpoint("ep-own-vpc", "c-own-vpc"),
+                endpoint("ep-mixed", "c-mixed"),
+                endpoint("ep-vpc", "c-vpc"),
+                endpoint("ep-half-known", "c-half-known"),
+                endpoint("ep-components", "c-components"),
+                endpoint("ep-no-config", "c-missing"),
+            ],
+            ..Inventory::default()
+        };
+        assert_eq!(
+            outside(&inv),
+            vec![
+                ("train-vpc", Some(false)),
+                ("train-open", Some(true)),
+                ("proc-open", Some(true)),
+                ("bt-open", Some(true)),
+                ("bt-vpc", Some(false)),
+                ("bt-unknown", None),
+                ("ep-serverless", Some(true)),
+                ("ep-own-vpc", Some(false)),
+                ("ep-mixed", Some(true)),
+                ("ep-vpc", Some(false)),
+                ("ep-half-known", None),
+                ("ep-components", None),
+                ("ep-no-config", None),
+            ]
+        );
+        let p = inv.placements();
+        let of = |n: &str| p.iter().find(|x| x.name == n).unwrap();
+        assert!(
+            of("proc-open")
+                .reason
+                .starts_with("no NetworkConfig.VpcConfig")
+        );
+        assert!(
+            of("bt-open")
+                .reason
+                .contains("its model m-open has no VpcConfig")
+        );
+        assert!(
+            of("ep-mixed")
+                .reason
+                .contains("its model m-open has no VpcConfig")
+        );
+        assert!(
+            of("ep-serverless")
+                .reason
+                .starts_with("serverless inference")
+        );
+        assert!(
+            of("ep-no-config")
+                .reason
+                .contains("describe-endpoint-config")
+        );
+        assert_eq!(of("ep-own-vpc").subnets, ["subnet-b"]);
+        assert_eq!(
+            of("train-open").window,
+            Some(Window {
+                from: 110,
+                to: Some(200)
+            })
+        );
+        assert_eq!(of("ep-vpc").window, Some(Window { from: 50, to: None }));
+    }
+}
