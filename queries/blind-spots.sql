@@ -1,10 +1,20 @@
 -- rule: blind-spots
 -- severity: medium
--- description: SageMaker traffic your flow logs cannot see: notebook instances with DirectInternetAccess Enabled and Studio domains in PublicInternetOnly mode (their internet traffic leaves through a SageMaker-owned VPC), SageMaker ENIs in subnets or VPCs no flow log covers, and SageMaker ENIs covered only by flow logs of rejected traffic (TrafficType REJECT), whose accepted traffic is never logged.
+-- description: SageMaker traffic your flow logs cannot see: notebook instances with DirectInternetAccess Enabled and Studio domains in PublicInternetOnly mode (their internet traffic leaves through a SageMaker-owned VPC), jobs and endpoints that ran in a SageMaker-managed VPC within the run's --since/--until window (no VpcConfig, serverless inference: none of their traffic is logged), SageMaker ENIs in subnets or VPCs no flow log covers, and SageMaker ENIs covered only by flow logs of rejected traffic (TrafficType REJECT), whose accepted traffic is never logged.
 SELECT CAST(NULL AS VARCHAR) AS interface_id, resource_type AS sagemaker_resource_type,
        resource AS sagemaker_resource, reason, document AS attribution_document
 FROM sagemaker_resources
 WHERE direct_internet_access OR app_network_access_type = 'PublicInternetOnly'
+UNION ALL
+-- Jobs and endpoints: those that ran in the run's --since/--until window (every one in the
+-- inventory without a window). Notebooks and domains are the part above.
+SELECT CAST(NULL AS VARCHAR), r.resource_type, r.resource, r.reason, r.document
+FROM sagemaker_resources r
+CROSS JOIN scan_context c
+WHERE r.outside_vpc
+  AND r.resource_type NOT IN ('notebook_instance', 'studio_domain')
+  AND (c.window_end IS NULL OR r.active_from <= c.window_end)
+  AND (c.window_start IS NULL OR r.active_to IS NULL OR r.active_to >= c.window_start)
 UNION ALL
 SELECT interface_id, sagemaker_resource_type, sagemaker_resource,
        'SageMaker ENI not covered by any flow log (' || coalesce(vpc_id, 'unknown VPC') || ')',

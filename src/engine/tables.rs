@@ -1,34 +1,47 @@
 //! Inventory facts as SQL tables, for rules that are about configuration rather than
 //! traffic: `enis` (every ENI with its attribution and flow-log coverage: by any flow log,
 //! and by one that records accepted traffic) and
-//! `sagemaker_resources` (notebooks and domains with their internet-access settings), and
+//! `sagemaker_resources` (notebooks and domains with their internet-access settings, jobs
+//! and endpoints with where they run: `outside_vpc` when in a VPC SageMaker manages), and
 //! `--dns`'s answers (`answers`).
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, BooleanArray, RecordBatch, StringArray};
+use datafusion::arrow::array::{ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 
+use crate::decode::TimeWindow;
 use crate::enrich::Enricher;
+use crate::enrich::attribution::{ENDPOINT, PROCESSING_JOB, TRAINING_JOB, TRANSFORM_JOB};
 use crate::error::Result;
-use crate::inventory::Item;
+use crate::inventory::{Item, JobKind, Placed};
 
-/// `scan_context(incremental)`: whether this run reads only new data (`scan --state`), for
-/// rules whose meaning needs the whole data set.
-pub fn register_context(ctx: &SessionContext, incremental: bool) -> Result<()> {
+/// `scan_context(incremental, window_start, window_end)`: whether this run reads only new
+/// data (`scan --state`), for rules whose meaning needs the whole data set, and the run's
+/// `--since`/`--until` (Unix seconds, NULL when not given), for rules about workloads that
+/// ran at some time.
+pub fn register_context(ctx: &SessionContext, incremental: bool, window: TimeWindow) -> Result<()> {
     let _ = ctx.deregister_table("scan_context")?;
     register_batch(
         ctx,
         "scan_context",
-        vec![Field::new("incremental", DataType::Boolean, false)],
-        vec![Arc::new(BooleanArray::from(vec![incremental]))],
+        vec![
+            Field::new("incremental", DataType::Boolean, false),
+            Field::new("window_start", DataType::Int64, true),
+            Field::new("window_end", DataType::Int64, true),
+        ],
+        vec![
+            Arc::new(BooleanArray::from(vec![incremental])),
+            Arc::new(Int64Array::from(vec![window.since])),
+            Arc::new(Int64Array::from(vec![window.until])),
+        ],
     )
 }
 
-pub fn register(ctx: &SessionContext, enricher: &Enricher) -> Result<()> {
-    register_context(ctx, false)?;
+pub fn register(ctx: &SessionContext, enricher: &Enricher, window: TimeWindow) -> Result<()> {
+    register_context(ctx, false, window)?;
     for (name, batch) in batches(enricher)? {
         let table = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
         ctx.register_table(name, Arc::new(table))?;
@@ -104,11 +117,15 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
     let mut access = Vec::new();
     let mut reason = Vec::new();
     let mut document = Vec::new();
+    let mut outside = Vec::new();
     for nb in &inv.notebooks {
         document.push(inv.document(Item::Notebook(&nb.name)).map(str::to_string));
         rtype.push("notebook_instance".to_string());
         name.push(nb.name.clone());
         vpc.push(None::<String>);
+        // Without a subnet a notebook instance runs in SageMaker's VPC (its internet
+        // access is then always Enabled).
+        outside.push(Some(nb.subnet_id.is_none()));
         direct.push(nb.direct_internet_access);
         access.push(None::<String>);
         reason.push(if nb.direct_internet_access {
@@ -122,6 +139,7 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
         rtype.push("studio_domain".to_string());
         name.push(d.id.clone());
         vpc.push(d.vpc_id.clone());
+        outside.push(Some(d.vpc_id.is_none()));
         direct.push(false);
         access.push(Some(d.app_network_access_type.clone()));
         reason.push(format!(
@@ -134,6 +152,34 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
             }
         ));
     }
+    // Notebooks and domains run as long as they exist: no window.
+    let mut from = vec![None; rtype.len()];
+    let mut to = vec![None; rtype.len()];
+    for p in inv.placements() {
+        rtype.push(
+            match p.placed {
+                Placed::Job(JobKind::Training) => TRAINING_JOB,
+                Placed::Job(JobKind::Processing) => PROCESSING_JOB,
+                Placed::Job(JobKind::Transform) => TRANSFORM_JOB,
+                Placed::Endpoint => ENDPOINT,
+            }
+            .to_string(),
+        );
+        name.push(p.name.to_string());
+        vpc.push(
+            p.subnets
+                .iter()
+                .find_map(|s| inv.vpc_of_subnet(s))
+                .map(str::to_string),
+        );
+        outside.push(p.outside_vpc);
+        direct.push(false);
+        access.push(None);
+        reason.push(p.reason);
+        document.push(p.document.map(str::to_string));
+        from.push(p.window.map(|w| w.from));
+        to.push(p.window.and_then(|w| w.to));
+    }
     let fields = vec![
         Field::new("resource_type", DataType::Utf8, false),
         Field::new("resource", DataType::Utf8, false),
@@ -142,6 +188,9 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
         Field::new("app_network_access_type", DataType::Utf8, true),
         Field::new("reason", DataType::Utf8, false),
         Field::new("document", DataType::Utf8, true),
+        Field::new("outside_vpc", DataType::Boolean, true),
+        Field::new("active_from", DataType::Int64, true),
+        Field::new("active_to", DataType::Int64, true),
     ];
     let arrays: Vec<ArrayRef> = vec![
         Arc::new(StringArray::from(rtype)),
@@ -151,6 +200,9 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
         Arc::new(StringArray::from(access)),
         Arc::new(StringArray::from(reason)),
         Arc::new(StringArray::from(document)),
+        Arc::new(BooleanArray::from(outside)),
+        Arc::new(Int64Array::from(from)),
+        Arc::new(Int64Array::from(to)),
     ];
     Ok(vec![
         ("enis", enis),

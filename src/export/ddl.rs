@@ -71,12 +71,13 @@ pub fn inventory_tables(location: &str, d: Dialect) -> crate::error::Result<Stri
             ),
         };
     }
-    out += match d {
-        Dialect::Trino => {
-            "CREATE OR REPLACE VIEW hive.default.scan_context AS SELECT false AS incremental;\n"
-        }
-        Dialect::Athena => "CREATE OR REPLACE VIEW scan_context AS SELECT false AS incremental;\n",
-        Dialect::Duckdb => "CREATE VIEW scan_context AS SELECT false AS incremental;\n",
+    // No `--since`/`--until`: rules read the whole export.
+    let context = "SELECT false AS incremental, CAST(NULL AS BIGINT) AS window_start, \
+                   CAST(NULL AS BIGINT) AS window_end;\n";
+    out += &match d {
+        Dialect::Trino => format!("CREATE OR REPLACE VIEW hive.default.scan_context AS {context}"),
+        Dialect::Athena => format!("CREATE OR REPLACE VIEW scan_context AS {context}"),
+        Dialect::Duckdb => format!("CREATE VIEW scan_context AS {context}"),
     };
     Ok(out)
 }

@@ -1545,3 +1545,237 @@ fn nat_legs_are_flagged_when_the_workload_eni_is_not_logged() {
         "{findings:#?}"
     );
 }
+
+/// `aws sagemaker describe-processing-job` of a job run without `NetworkConfig.VpcConfig`.
+fn processing_job_without_vpc(name: &str, created: &str, start: &str, end: &str) -> Value {
+    json!({
+        "ProcessingInputs": [],
+        "ProcessingOutputConfig": {"Outputs": []},
+        "ProcessingJobName": name,
+        "ProcessingResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.xlarge", "VolumeSizeInGB": 30}},
+        "StoppingCondition": {"MaxRuntimeInSeconds": 86400},
+        "AppSpecification": {"ImageUri": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"},
+        "NetworkConfig": {"EnableInterContainerTrafficEncryption": false, "EnableNetworkIsolation": false},
+        "RoleArn": ROLE,
+        "ProcessingJobArn": format!("arn:aws:sagemaker:us-east-1:{ACCOUNT}:processing-job/{name}"),
+        "ProcessingJobStatus": "Completed",
+        "ProcessingEndTime": sm_time(end),
+        "ProcessingStartTime": sm_time(start),
+        "LastModifiedTime": sm_time(end),
+        "CreationTime": sm_time(created)
+    })
+}
+
+/// 15. Workloads that run in a VPC SageMaker manages make no record in your flow logs, so
+///     no traffic rule can flag them: a training job without VpcConfig, a processing job
+///     without NetworkConfig.VpcConfig, a batch transform of a model without one and a
+///     serverless endpoint are `blind-spots` findings, from their configuration, when they
+///     ran in the scan's window. Workloads in the VPC are not, nor is one whose model the
+///     inventory lacks (where it ran is unknown, and said so in `sagemaker_resources`).
+#[test]
+fn workloads_outside_the_vpc_are_blind_spots_not_a_clean_scan() {
+    let mut w = world();
+    let eni = "eni-0e9d0000000000f01";
+    w.enis(vec![sagemaker_eni(
+        eni,
+        "10.0.1.60",
+        SUBNET_A,
+        &[SG_JOB],
+        "08:01",
+    )]);
+    w.sagemaker(
+        "describe-training-job-in-vpc",
+        training_job("in-vpc", "Completed", "08:00", Some("08:01"), Some("09:00")),
+    );
+    let mut open = training_job("open", "Completed", "10:00", Some("10:02"), Some("11:00"));
+    open.as_object_mut().unwrap().remove("VpcConfig");
+    w.sagemaker("describe-training-job-open", open);
+    // The same, weeks before the scanned logs.
+    let mut old = training_job(
+        "old-open",
+        "Completed",
+        "10:00",
+        Some("10:02"),
+        Some("11:00"),
+    );
+    old.as_object_mut().unwrap().remove("VpcConfig");
+    for k in [
+        "CreationTime",
+        "TrainingStartTime",
+        "TrainingEndTime",
+        "LastModifiedTime",
+    ] {
+        let t = old[k].as_str().unwrap().replace("2026-11-25", "2026-11-01");
+        old[k] = json!(t);
+    }
+    w.sagemaker("describe-training-job-old-open", old);
+    w.sagemaker(
+        "describe-processing-job-prep",
+        processing_job_without_vpc("prep", "10:00", "10:03", "10:30"),
+    );
+    w.sagemaker("describe-model-m-open", model("m-open", None));
+    w.sagemaker(
+        "describe-transform-job-bt-open",
+        transform_job("bt-open", "m-open", "12:00", "12:03", "12:30"),
+    );
+    // Its model was not collected: unknown, not a finding.
+    w.sagemaker(
+        "describe-transform-job-bt-unknown",
+        transform_job("bt-unknown", "m-not-collected", "12:00", "12:03", "12:30"),
+    );
+    let mut serverless = endpoint_config("c-serverless", "m-open");
+    serverless["ProductionVariants"][0] = json!({
+        "VariantName": "AllTraffic",
+        "ModelName": "m-open",
+        "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5}
+    });
+    w.sagemaker("describe-endpoint-config-c-serverless", serverless);
+    w.sagemaker(
+        "describe-endpoint-ep-serverless",
+        endpoint("ep-serverless", "c-serverless", "09:10", "09:14"),
+    );
+    w.record(Rec::egress(
+        eni,
+        "08:30",
+        "10.0.1.60",
+        "10.0.1.61",
+        40000,
+        443,
+    ));
+    let mut earlier = Rec::egress(eni, "08:40", "10.0.1.60", "10.0.1.61", 40001, 443);
+    earlier.start -= 24 * 86_400;
+    w.record(earlier);
+
+    let logs = w.write_logs(FORMAT);
+    let blind = |logs: &std::path::Path, extra: &[&str]| -> Vec<(String, String, String, String)> {
+        let out = sageflow()
+            .arg("scan")
+            .arg(logs)
+            .arg("--inventory")
+            .arg(w.inventory())
+            .args(["--format", "json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        let findings: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+        let mut rows: Vec<_> = findings_of(&findings, "blind-spots")
+            .into_iter()
+            .map(|f| {
+                assert!(f["interface_id"].is_null(), "{f:#?}");
+                (
+                    text(&f["sagemaker_resource_type"]).to_string(),
+                    text(&f["sagemaker_resource"]).to_string(),
+                    text(&f["reason"]).to_string(),
+                    text(&f["attribution_document"]).to_string(),
+                )
+            })
+            .collect();
+        rows.sort();
+        rows
+    };
+    let doc = |name: &str| {
+        w.inventory()
+            .join(format!("sagemaker/{name}.json"))
+            .display()
+            .to_string()
+    };
+    let all = blind(&logs, &[]);
+    let names: Vec<(&str, &str)> = all
+        .iter()
+        .map(|(t, n, _, _)| (t.as_str(), n.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("endpoint", "ep-serverless"),
+            ("processing_job", "prep"),
+            ("training_job", "old-open"),
+            ("training_job", "open"),
+            ("transform_job", "bt-open"),
+        ],
+        "{all:#?}"
+    );
+    let of = |n: &str| all.iter().find(|r| r.1 == n).unwrap();
+    assert!(
+        of("open")
+            .2
+            .starts_with("no VpcConfig: the training job ran in a SageMaker-managed VPC")
+    );
+    assert_eq!(of("open").3, doc("describe-training-job-open"));
+    assert!(of("prep").2.starts_with("no NetworkConfig.VpcConfig"));
+    assert!(
+        of("bt-open")
+            .2
+            .contains("its model m-open has no VpcConfig")
+    );
+    assert_eq!(of("bt-open").3, doc("describe-model-m-open"));
+    assert!(of("ep-serverless").2.starts_with("serverless inference"));
+    assert_eq!(
+        of("ep-serverless").3,
+        doc("describe-endpoint-config-c-serverless")
+    );
+    // Where the inventory cannot tell, the table says so, and no finding claims either.
+    let out = sageflow()
+        .arg("query")
+        .arg(&logs)
+        .arg("--inventory")
+        .arg(w.inventory())
+        .args(["--quiet", "--format", "json", "--sql"])
+        .arg(
+            "SELECT resource, outside_vpc, reason FROM sagemaker_resources \
+             WHERE resource IN ('bt-unknown', 'in-vpc') ORDER BY resource",
+        )
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows[0]["resource"], "bt-unknown");
+    assert!(rows[0]["outside_vpc"].is_null(), "{rows:#?}");
+    assert!(text(&rows[0]["reason"]).contains("m-not-collected is not in the inventory"));
+    assert_eq!(rows[1]["resource"], "in-vpc");
+    assert_eq!(rows[1]["outside_vpc"], false);
+    // `inventory show` marks them too.
+    let shown = w.show();
+    let line = |start: &str| {
+        shown
+            .lines()
+            .find(|l| l.trim_start().starts_with(start))
+            .unwrap_or_else(|| panic!("no {start} in {shown}"))
+            .to_string()
+    };
+    assert!(
+        line("training open ").ends_with("outside your VPCs (SageMaker-managed)"),
+        "{shown}"
+    );
+    assert!(!line("training in-vpc ").contains("outside"), "{shown}");
+    assert!(line("c-serverless ").ends_with("serverless"), "{shown}");
+    assert!(
+        line("ep-serverless ").ends_with("outside your VPCs (SageMaker-managed)"),
+        "{shown}"
+    );
+
+    // Within --since/--until, only the workloads that ran then.
+    let day = blind(&logs, &["--since", "2026-11-25"]);
+    assert_eq!(day.len(), 4, "{day:#?}");
+    assert!(day.iter().all(|r| r.1 != "old-open"));
+    // The serverless endpoint was created at 09:10, the other workloads later. (The
+    // object is named for 09:00, or a run that ends at 09:05 would not read it.)
+    let early = w.dir.path().join("logs-0900");
+    std::fs::create_dir_all(&early).unwrap();
+    let name = logs
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .replace("T1000Z", "T0900Z");
+    std::fs::copy(&logs, early.join(name)).unwrap();
+    let before = blind(&early, &["--until", "2026-11-25T09:05:00Z"]);
+    let names: Vec<&str> = before.iter().map(|r| r.1.as_str()).collect();
+    assert_eq!(names, ["old-open"], "{before:#?}");
+}
