@@ -80,11 +80,25 @@ impl Enricher {
             a.and_then(|a| a.parse::<IpAddr>().ok())
                 .is_some_and(|ip| own.is_some_and(|v| v.contains(&ip)))
         };
+        // Without `flow-direction` and without the ENI's addresses (an ENI fitted by its
+        // record's subnet and time, or one known only by its id), the ENI's side is the one
+        // inside its VPC, when only one is: traffic with both sides inside stays in the VPC
+        // whichever way it went.
+        let inside = |a: Option<&str>| {
+            let index = vpc.and_then(|v| self.vpcs.get(v));
+            a.and_then(|a| a.parse::<IpAddr>().ok())
+                .is_some_and(|ip| index.is_some_and(|x| x.inside.lookup(ip).is_some()))
+        };
         let direction = match r.direction {
             Some("egress") => Some("egress"),
             Some("ingress") => Some("ingress"),
             _ if is_own(r.src) || is_own(r.pkt_src) => Some("egress"),
             _ if is_own(r.dst) || is_own(r.pkt_dst) => Some("ingress"),
+            _ if own.is_none_or(<[IpAddr]>::is_empty) => match (inside(r.src), inside(r.dst)) {
+                (true, false) => Some("egress"),
+                (false, true) => Some("ingress"),
+                _ => None,
+            },
             _ => None,
         };
         e.direction = direction;

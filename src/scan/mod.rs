@@ -244,7 +244,7 @@ const FIELD_USES: &[(&[&str], &str)] = &[
     ),
     (
         &["flow-direction"],
-        "direction comes from the ENI's addresses in the inventory",
+        "direction comes from the ENI's addresses in the inventory (for an ENI it lacks, from the VPC's address ranges)",
     ),
     (
         &["traffic-path"],

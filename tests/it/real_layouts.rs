@@ -953,7 +953,8 @@ fn other_services_sharing_the_security_group_are_not_sagemaker() {
 
 /// 7. A job's ENIs are deleted when it ends, so today's inventory lacks them: their
 ///    records are counted and reported, and a record whose subnet and time match exactly
-///    one workload's VpcConfig is attributed to it.
+///    one workload's VpcConfig is attributed to it, and flagged, with or without
+///    `flow-direction` in the format.
 #[test]
 fn records_of_enis_missing_from_the_inventory_are_reported_and_attributed() {
     let mut w = world();
@@ -1056,6 +1057,29 @@ fn records_of_enis_missing_from_the_inventory_are_reported_and_attributed() {
     assert_eq!(report[0]["attributed_records"], 2);
     assert_eq!(report[0]["subnet_id"], SUBNET_A);
     assert_eq!(report[1]["interface_id"], stranger);
+
+    // A custom format with the subnet but no `flow-direction`: the deleted ENI's address
+    // is known from nowhere, so its side of each record is the one inside its VPC.
+    let format = FORMAT.replace(" flow-direction", "");
+    let rows = w.query_format(&format);
+    let during: Vec<&Value> = rows
+        .iter()
+        .filter(|r| r["interface_id"] == gone && r["start"] == at("10:30"))
+        .collect();
+    let dirs: Vec<&str> = during.iter().map(|r| text(&r["direction"])).collect();
+    assert_eq!(dirs, ["egress", "ingress"], "{during:#?}");
+    for r in during {
+        assert_eq!(who(r), ("training_job", "nightly", ""));
+        assert_eq!(r["remote_kind"], "internet");
+        assert_eq!(r["leaves_vpc"], true);
+    }
+    let (code, findings, _) = w.scan_format(&format);
+    assert_eq!(code, 1);
+    assert_eq!(
+        findings_of(&findings, "leaves-vpc").len(),
+        2,
+        "{findings:#?}"
+    );
 }
 
 /// The route tables and S3 gateway endpoints of tests 8 and 9.
