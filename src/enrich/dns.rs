@@ -141,13 +141,27 @@ impl EndpointNames {
             if ep.endpoint_type != EndpointType::Interface {
                 continue;
             }
-            let Some((region, service)) = super::index::split_service_name_dotted(&ep.service_name)
-            else {
-                continue;
+            let host = match super::index::split_service_name_dotted(&ep.service_name) {
+                Some((region, service)) => {
+                    let mut parts: Vec<&str> = service.split('.').collect();
+                    parts.reverse();
+                    format!("{}.{region}.amazonaws.com", parts.join("."))
+                }
+                // SageMaker's own UI services (`aws.sagemaker.<region>.notebook`, `.studio`,
+                // …) answer under a private hosted zone `<service>.<region>.sagemaker.aws`
+                // (domain.md §4): a notebook's presigned URL host is
+                // `<name>.notebook.<region>.sagemaker.aws`.
+                None => match ep
+                    .service_name
+                    .strip_prefix("aws.sagemaker.")
+                    .and_then(|rest| rest.split_once('.'))
+                {
+                    Some((region, service)) if !service.contains('.') => {
+                        format!("{service}.{region}.sagemaker.aws")
+                    }
+                    _ => continue,
+                },
             };
-            let mut parts: Vec<&str> = service.split('.').collect();
-            parts.reverse();
-            let host = format!("{}.{region}.amazonaws.com", parts.join("."));
             by_vpc
                 .entry(ep.vpc_id.clone())
                 .or_default()
@@ -212,5 +226,46 @@ mod tests {
             Some(("c.example.com", "dns_same_vpc"))
         );
         assert_eq!(i.name("vpc-0b", None, ip("52.0.0.1"), 400), None);
+    }
+
+    #[test]
+    fn interface_endpoints_name_the_hosts_their_private_dns_serves() {
+        let endpoint = |id: &str, service: &str| crate::inventory::VpcEndpoint {
+            id: id.into(),
+            vpc_id: "vpc-0a".into(),
+            service_name: service.into(),
+            endpoint_type: EndpointType::Interface,
+            eni_ids: Vec::new(),
+            route_table_ids: Vec::new(),
+            private_dns_enabled: Some(true),
+        };
+        let inv = Inventory {
+            vpc_endpoints: vec![
+                endpoint("vpce-api", "com.amazonaws.us-east-1.sagemaker.api"),
+                endpoint("vpce-nb", "aws.sagemaker.us-east-1.notebook"),
+                endpoint("vpce-studio", "aws.sagemaker.us-east-1.studio"),
+            ],
+            ..Inventory::default()
+        };
+        let names = EndpointNames::new(&inv);
+        let of = |name: &str| names.endpoint_for("vpc-0a", name);
+        assert_eq!(
+            of("api.sagemaker.us-east-1.amazonaws.com"),
+            Some("vpce-api")
+        );
+        assert_eq!(
+            of("nb-analyst.notebook.us-east-1.sagemaker.aws"),
+            Some("vpce-nb")
+        );
+        assert_eq!(
+            of("d-abc123.studio.us-east-1.sagemaker.aws"),
+            Some("vpce-studio")
+        );
+        assert_eq!(of("nb-analyst.notebook.us-west-2.sagemaker.aws"), None);
+        assert_eq!(of("xnotebook.us-east-1.sagemaker.aws"), None);
+        assert_eq!(
+            names.endpoint_for("vpc-0b", "api.sagemaker.us-east-1.amazonaws.com"),
+            None
+        );
     }
 }
