@@ -11,7 +11,7 @@
 
 use crate::support;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 use support::sageflow;
@@ -152,19 +152,23 @@ impl World {
     }
 
     fn query_format(&self, format: &str) -> Vec<Value> {
-        let logs = self.write_logs(format);
+        self.sql(
+            &self.write_logs(format),
+            "SELECT interface_id, start, srcaddr, dstaddr, srcport, dstport, eni_owner_kind, \
+             sagemaker_resource_type, sagemaker_resource, sagemaker_candidates, attribution, \
+             direction, remote_kind, remote_service, remote_vpc, initiator, leaves_vpc, \
+             endpoint_bypass FROM flows",
+        )
+    }
+
+    /// The rows of `sql` over `logs` with the inventory.
+    fn sql(&self, logs: &Path, sql: &str) -> Vec<Value> {
         let out = sageflow()
             .arg("query")
-            .arg(&logs)
+            .arg(logs)
             .arg("--inventory")
             .arg(self.inventory())
-            .args(["--quiet", "--format", "json", "--sql"])
-            .arg(
-                "SELECT interface_id, start, srcaddr, dstaddr, srcport, dstport, eni_owner_kind, \
-                 sagemaker_resource_type, sagemaker_resource, sagemaker_candidates, attribution, \
-                 direction, remote_kind, remote_service, remote_vpc, initiator, leaves_vpc, \
-                 endpoint_bypass FROM flows",
-            )
+            .args(["--quiet", "--format", "json", "--sql", sql])
             .output()
             .unwrap();
         assert!(
@@ -180,14 +184,19 @@ impl World {
     }
 
     fn scan_format(&self, format: &str) -> (i32, Vec<Value>, String) {
-        let logs = self.write_logs(format);
+        // These cases are about records: one finding per record.
+        self.scan_with(&self.write_logs(format), &["--group-by", "flow"])
+    }
+
+    /// `scan` of `logs` with the inventory, JSON findings, and `extra` options.
+    fn scan_with(&self, logs: &Path, extra: &[&str]) -> (i32, Vec<Value>, String) {
         let out = sageflow()
             .arg("scan")
-            .arg(&logs)
+            .arg(logs)
             .arg("--inventory")
             .arg(self.inventory())
-            // These cases are about records: one finding per record.
-            .args(["--format", "json", "--group-by", "flow"])
+            .args(["--format", "json"])
+            .args(extra)
             .output()
             .unwrap();
         let stderr = String::from_utf8(out.stderr).unwrap();
@@ -1671,19 +1680,9 @@ fn workloads_outside_the_vpc_are_blind_spots_not_a_clean_scan() {
     w.record(earlier);
 
     let logs = w.write_logs(FORMAT);
-    let blind = |logs: &std::path::Path, extra: &[&str]| -> Vec<(String, String, String, String)> {
-        let out = sageflow()
-            .arg("scan")
-            .arg(logs)
-            .arg("--inventory")
-            .arg(w.inventory())
-            .args(["--format", "json"])
-            .args(extra)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{stderr}");
-        let findings: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let blind = |logs: &Path, extra: &[&str]| -> Vec<(String, String, String, String)> {
+        let (code, findings, stderr) = w.scan_with(logs, extra);
+        assert_eq!(code, 1, "{stderr}");
         let mut rows: Vec<_> = findings_of(&findings, "blind-spots")
             .into_iter()
             .map(|f| {
@@ -1741,24 +1740,11 @@ fn workloads_outside_the_vpc_are_blind_spots_not_a_clean_scan() {
         doc("describe-endpoint-config-c-serverless")
     );
     // Where the inventory cannot tell, the table says so, and no finding claims either.
-    let out = sageflow()
-        .arg("query")
-        .arg(&logs)
-        .arg("--inventory")
-        .arg(w.inventory())
-        .args(["--quiet", "--format", "json", "--sql"])
-        .arg(
-            "SELECT resource, outside_vpc, reason FROM sagemaker_resources \
-             WHERE resource IN ('bt-unknown', 'in-vpc') ORDER BY resource",
-        )
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let rows = w.sql(
+        &logs,
+        "SELECT resource, outside_vpc, reason FROM sagemaker_resources \
+         WHERE resource IN ('bt-unknown', 'in-vpc') ORDER BY resource",
     );
-    let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(rows[0]["resource"], "bt-unknown");
     assert!(rows[0]["outside_vpc"].is_null(), "{rows:#?}");
     assert!(text(&rows[0]["reason"]).contains("m-not-collected is not in the inventory"));
