@@ -1789,3 +1789,83 @@ fn workloads_outside_the_vpc_are_blind_spots_not_a_clean_scan() {
     let names: Vec<&str> = before.iter().map(|r| r.1.as_str()).collect();
     assert_eq!(names, ["old-open"], "{before:#?}");
 }
+
+/// 16. A dual-stack subnet (HyperPod nodes and any workload on an IPv6 subnet): the ENI's
+///     IPv6 address is its own, the VPC's IPv6 CIDR is inside it, and an IPv6 internet
+///     destination leaves the VPC like an IPv4 one.
+#[test]
+fn ipv6_traffic_is_attributed_and_classified_like_ipv4() {
+    let mut w = World::new();
+    let cidr6 = "2600:1f18:4a3:6e00::/56";
+    w.doc(
+        "describe-vpcs.json",
+        json!({ "Vpcs": [{
+            "OwnerId": ACCOUNT,
+            "InstanceTenancy": "default",
+            "Ipv6CidrBlockAssociationSet": [{
+                "AssociationId": "vpc-cidr-assoc-0f6a1b2c3d4e5f607",
+                "Ipv6CidrBlock": cidr6,
+                "Ipv6CidrBlockState": {"State": "associated"},
+                "NetworkBorderGroup": "us-east-1",
+                "Ipv6Pool": "Amazon"
+            }],
+            "CidrBlockAssociationSet": [{
+                "AssociationId": "vpc-cidr-assoc-0a1b2c3d4e5f60718",
+                "CidrBlock": "10.0.0.0/16",
+                "CidrBlockState": {"State": "associated"}
+            }],
+            "IsDefault": false,
+            "Tags": [],
+            "VpcId": VPC,
+            "State": "available",
+            "CidrBlock": "10.0.0.0/16",
+            "DhcpOptionsId": "dopt-0a1b2c3d4e5f60718"
+        }]}),
+    );
+    w.flow_logs(vec![flow_log("fl-0b1c2d3e4f5a6b7c8", VPC, "ALL", FORMAT)]);
+    let eni = "eni-0e9d000000000a601";
+    let own6 = "2600:1f18:4a3:6e01:8c1d:2f3a:91b4:7e20";
+    let peer6 = "2600:1f18:4a3:6e02::15";
+    let internet6 = "2a00:1450:4001:81c::200e";
+    let mut doc = sagemaker_eni(eni, "10.0.1.90", SUBNET_A, &[SG_JOB], "08:01");
+    doc["Ipv6Addresses"] = json!([{"Ipv6Address": own6, "IsPrimaryIpv6": false}]);
+    w.enis(vec![doc]);
+    w.sagemaker(
+        "describe-training-job-dual",
+        training_job("dual", "Completed", "08:00", Some("08:01"), Some("09:00")),
+    );
+    let v6 = |r: Rec| r.line().replace(" IPv4 ", " IPv6 ");
+    // Without flow-direction the ENI's own address says which way it went.
+    w.records
+        .push(v6(Rec::egress(eni, "08:30", own6, internet6, 40000, 443)));
+    w.records
+        .push(v6(Rec::ingress(eni, "08:30", internet6, own6, 443, 40000)));
+    w.records
+        .push(v6(Rec::egress(eni, "08:31", own6, peer6, 40001, 443)));
+    let rows = w.query();
+    let at_0830: Vec<&Value> = rows.iter().filter(|r| r["start"] == at("08:30")).collect();
+    assert_eq!(at_0830.len(), 2, "{rows:#?}");
+    for r in at_0830 {
+        assert_eq!(who(r), ("training_job", "dual", ""));
+        assert_eq!(r["remote_kind"], "internet", "{r:#?}");
+        assert_eq!(r["leaves_vpc"], true, "{r:#?}");
+    }
+    let inside = row(&rows, eni, "08:31");
+    assert_eq!(inside["remote_kind"], "same_vpc", "{inside:#?}");
+    assert_eq!(inside["leaves_vpc"], false);
+
+    let (code, findings, _) = w.scan();
+    assert_eq!(code, 1);
+    let leaves = findings_of(&findings, "leaves-vpc");
+    assert_eq!(leaves.len(), 2, "{leaves:#?}");
+    assert!(leaves.iter().all(|f| f["remote_addr"] == internet6));
+
+    // The same without `flow-direction`: the ENI's IPv6 address is its side.
+    let rows = w.query_format(&FORMAT.replace(" flow-direction", ""));
+    let dirs: Vec<&str> = rows
+        .iter()
+        .filter(|r| r["start"] == at("08:30"))
+        .map(|r| text(&r["direction"]))
+        .collect();
+    assert_eq!(dirs, ["egress", "ingress"], "{rows:#?}");
+}
