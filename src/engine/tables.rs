@@ -155,6 +155,12 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
     // Notebooks and domains run as long as they exist: no window.
     let mut from = vec![None; rtype.len()];
     let mut to = vec![None; rtype.len()];
+    // A subnet's VPC, from the ENIs in it (every ENI of a subnet is in its VPC).
+    let subnet_vpc: std::collections::HashMap<&str, &str> = inv
+        .enis
+        .values()
+        .filter_map(|e| Some((e.subnet_id.as_deref()?, e.vpc_id.as_deref()?)))
+        .collect();
     for p in inv.placements() {
         rtype.push(
             match p.placed {
@@ -169,7 +175,7 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
         vpc.push(
             p.subnets
                 .iter()
-                .find_map(|s| inv.vpc_of_subnet(s))
+                .find_map(|s| subnet_vpc.get(s.as_str()).copied())
                 .map(str::to_string),
         );
         outside.push(p.outside_vpc);

@@ -377,7 +377,7 @@ pub struct Domain {
     pub security_group_ids: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum JobKind {
     #[default]
     Training,

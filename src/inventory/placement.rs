@@ -6,7 +6,7 @@
 use super::{Inventory, Item, JobKind, Window};
 
 /// What a [`Placement`] is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Placed {
     Job(JobKind),
     Endpoint,
@@ -32,108 +32,125 @@ pub struct Placement<'a> {
 
 const INVISIBLE: &str = "none of its traffic, internet included, reaches your flow logs";
 
-fn subnet_list(subnets: &[String]) -> String {
-    subnets.join(", ")
+/// A placement before it is tied to its workload.
+struct Where<'a> {
+    outside_vpc: Option<bool>,
+    subnets: &'a [String],
+    reason: String,
+    document: Option<&'a str>,
+}
+
+impl<'a> Where<'a> {
+    fn inside(subnets: &'a [String], what: &str, document: Option<&'a str>) -> Self {
+        Where {
+            outside_vpc: Some(false),
+            subnets,
+            reason: format!("{what}: subnets {}", subnets.join(", ")),
+            document,
+        }
+    }
+
+    fn outside(reason: String, document: Option<&'a str>) -> Self {
+        Where {
+            outside_vpc: Some(true),
+            subnets: &[],
+            reason,
+            document,
+        }
+    }
+
+    fn unknown(reason: String, document: Option<&'a str>) -> Self {
+        Where {
+            outside_vpc: None,
+            subnets: &[],
+            reason,
+            document,
+        }
+    }
 }
 
 impl Inventory {
     /// The placement of every job and endpoint, jobs first, in the inventory's order.
     pub fn placements(&self) -> Vec<Placement<'_>> {
-        let mut out = Vec::with_capacity(self.jobs.len() + self.endpoints.len());
-        for j in &self.jobs {
-            let job_doc = self.document(Item::Job(j.kind, &j.name));
-            let (outside, subnets, reason, document) = match j.kind {
-                JobKind::Transform => match j.model_name.as_deref() {
-                    None => (
-                        None,
-                        &[][..],
-                        "the transform job names no model: where it ran is unknown".to_string(),
-                        job_doc,
-                    ),
-                    Some(m) => match self.models.iter().find(|x| x.name == m) {
-                        None => (
-                            None,
-                            &[][..],
-                            format!(
-                                "its model {m} is not in the inventory (aws sagemaker describe-model): where it ran is unknown"
-                            ),
-                            job_doc,
-                        ),
-                        Some(model) if model.subnets.is_empty() => (
-                            Some(true),
-                            &[][..],
-                            format!(
-                                "its model {m} has no VpcConfig: the transform job ran in a SageMaker-managed VPC; {INVISIBLE}"
-                            ),
-                            self.document(Item::Model(m)),
-                        ),
-                        Some(model) => (
-                            Some(false),
-                            &model.subnets[..],
-                            format!(
-                                "its model {m}'s VpcConfig: subnets {}",
-                                subnet_list(&model.subnets)
-                            ),
-                            self.document(Item::Model(m)),
-                        ),
-                    },
-                },
-                kind => {
+        let jobs = self.jobs.iter().map(|j| {
+            let doc = self.document(Item::Job(j.kind, &j.name));
+            let at = match (j.kind, j.model_name.as_deref()) {
+                // Batch transform runs in its model's VpcConfig.
+                (JobKind::Transform, Some(m)) => self.in_model(m, "the transform job", true, doc),
+                (JobKind::Transform, None) => Where::unknown(
+                    "the transform job names no model: where it ran is unknown".to_string(),
+                    doc,
+                ),
+                (kind, _) => {
                     let (config, what) = match kind {
                         JobKind::Processing => ("NetworkConfig.VpcConfig", "processing job"),
                         _ => ("VpcConfig", "training job"),
                     };
                     if j.subnets.is_empty() {
-                        (
-                            Some(true),
-                            &[][..],
-                            format!(
-                                "no {config}: the {what} ran in a SageMaker-managed VPC; {INVISIBLE}"
-                            ),
-                            job_doc,
+                        Where::outside(
+                            format!("no {config}: the {what} ran in a SageMaker-managed VPC; {INVISIBLE}"),
+                            doc,
                         )
                     } else {
-                        (
-                            Some(false),
-                            &j.subnets[..],
-                            format!("{config}: subnets {}", subnet_list(&j.subnets)),
-                            job_doc,
-                        )
+                        Where::inside(&j.subnets, config, doc)
                     }
                 }
             };
-            out.push(Placement {
-                placed: Placed::Job(j.kind),
-                name: &j.name,
-                outside_vpc: outside,
-                subnets,
-                reason,
-                document,
-                window: j.window(),
-            });
+            (Placed::Job(j.kind), j.name.as_str(), j.window(), at)
+        });
+        let endpoints = self.endpoints.iter().map(|e| {
+            let at = self.endpoint_placement(&e.config_name);
+            (Placed::Endpoint, e.name.as_str(), e.window(), at)
+        });
+        jobs.chain(endpoints)
+            .map(|(placed, name, window, at)| Placement {
+                placed,
+                name,
+                outside_vpc: at.outside_vpc,
+                subnets: at.subnets,
+                reason: at.reason,
+                document: at.document,
+                window,
+            })
+            .collect()
+    }
+
+    /// A workload that runs in model `m`'s VpcConfig: `who` names it in the reason (in the
+    /// past tense when `ran`), `named_by` is the document that names the model.
+    fn in_model<'a>(
+        &'a self,
+        m: &str,
+        who: &str,
+        ran: bool,
+        named_by: Option<&'a str>,
+    ) -> Where<'a> {
+        let runs = if ran { "ran" } else { "runs" };
+        match self.models.iter().find(|x| x.name == m) {
+            None => Where::unknown(
+                format!(
+                    "its model {m} is not in the inventory (aws sagemaker describe-model): where it {runs} is unknown"
+                ),
+                named_by,
+            ),
+            Some(model) if model.subnets.is_empty() => Where::outside(
+                format!(
+                    "its model {m} has no VpcConfig: {who} {runs} in a SageMaker-managed VPC; {INVISIBLE}"
+                ),
+                self.document(Item::Model(m)),
+            ),
+            Some(model) => Where::inside(
+                &model.subnets,
+                &format!("its model {m}'s VpcConfig"),
+                self.document(Item::Model(m)),
+            ),
         }
-        for e in &self.endpoints {
-            let (outside, subnets, reason, document) = self.endpoint_placement(&e.config_name);
-            out.push(Placement {
-                placed: Placed::Endpoint,
-                name: &e.name,
-                outside_vpc: outside,
-                subnets,
-                reason,
-                document,
-                window: e.window(),
-            });
-        }
-        out
     }
 
     /// An endpoint's placement from its config: serverless inference runs outside any VPC
     /// of yours; else the config's own VpcConfig (inference components), else its models'.
-    fn endpoint_placement(&self, config: &str) -> (Option<bool>, &[String], String, Option<&str>) {
+    fn endpoint_placement(&self, config: &str) -> Where<'_> {
         let Some(cfg) = self.endpoint_configs.iter().find(|c| c.name == config) else {
-            return (
-                None,
-                &[],
+            return Where::unknown(
                 format!(
                     "its endpoint config {config} is not in the inventory (aws sagemaker describe-endpoint-config): where it runs is unknown"
                 ),
@@ -142,9 +159,7 @@ impl Inventory {
         };
         let cfg_doc = self.document(Item::EndpointConfig(&cfg.name));
         if cfg.serverless {
-            return (
-                Some(true),
-                &[],
+            return Where::outside(
                 format!(
                     "serverless inference (ServerlessConfig in endpoint config {config}) runs outside every VPC of yours; {INVISIBLE}"
                 ),
@@ -152,75 +167,33 @@ impl Inventory {
             );
         }
         if !cfg.subnets.is_empty() {
-            return (
-                Some(false),
+            return Where::inside(
                 &cfg.subnets,
-                format!(
-                    "endpoint config {config}'s VpcConfig: subnets {}",
-                    subnet_list(&cfg.subnets)
-                ),
+                &format!("endpoint config {config}'s VpcConfig"),
                 cfg_doc,
             );
         }
         if cfg.model_names.is_empty() {
-            return (
-                None,
-                &[],
+            return Where::unknown(
                 format!(
                     "endpoint config {config} has no VpcConfig and names no model (inference components): where they run is unknown"
                 ),
                 cfg_doc,
             );
         }
-        let models: Vec<(&String, Option<&super::Model>)> = cfg
+        let mut each: Vec<Where> = cfg
             .model_names
             .iter()
-            .map(|m| (m, self.models.iter().find(|x| &x.name == m)))
+            .map(|m| self.in_model(m, "that variant", false, cfg_doc))
             .collect();
         // One variant outside is enough: its instances run in SageMaker's VPC whatever the
-        // others do.
-        if let Some((m, _)) = models
+        // others do. Then one whose model is unknown leaves the endpoint unknown.
+        let pick = each
             .iter()
-            .find(|(_, model)| model.is_some_and(|x| x.subnets.is_empty()))
-        {
-            return (
-                Some(true),
-                &[],
-                format!(
-                    "its model {m} has no VpcConfig: that variant runs in a SageMaker-managed VPC; {INVISIBLE}"
-                ),
-                self.document(Item::Model(m)),
-            );
-        }
-        if let Some((m, _)) = models.iter().find(|(_, model)| model.is_none()) {
-            return (
-                None,
-                &[],
-                format!(
-                    "its model {m} is not in the inventory (aws sagemaker describe-model): where it runs is unknown"
-                ),
-                cfg_doc,
-            );
-        }
-        let (m, model) = models[0];
-        let model = model.expect("every model is known here");
-        (
-            Some(false),
-            &model.subnets,
-            format!(
-                "its model {m}'s VpcConfig: subnets {}",
-                subnet_list(&model.subnets)
-            ),
-            self.document(Item::Model(m)),
-        )
-    }
-
-    /// The VPC of `subnet`, from an ENI in it.
-    pub fn vpc_of_subnet(&self, subnet: &str) -> Option<&str> {
-        self.enis
-            .values()
-            .find(|e| e.subnet_id.as_deref() == Some(subnet))
-            .and_then(|e| e.vpc_id.as_deref())
+            .position(|w| w.outside_vpc == Some(true))
+            .or_else(|| each.iter().position(|w| w.outside_vpc.is_none()))
+            .unwrap_or(0);
+        each.swap_remove(pick)
     }
 }
 

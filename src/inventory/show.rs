@@ -274,12 +274,13 @@ fn write_report(
     }
 
     // Workloads that make no record in your flow logs are marked.
-    let placements = inv.placements();
-    let outside = |placed: Placed, name: &str| {
-        placements
-            .iter()
-            .any(|p| p.placed == placed && p.name == name && p.outside_vpc == Some(true))
-    };
+    let outside_vpc: std::collections::HashSet<(Placed, &str)> = inv
+        .placements()
+        .into_iter()
+        .filter(|p| p.outside_vpc == Some(true))
+        .map(|p| (p.placed, p.name))
+        .collect();
+    let outside = |placed: Placed, name: &str| outside_vpc.contains(&(placed, name));
     const OUTSIDE: &str = "  outside your VPCs (SageMaker-managed)";
     heading(out, "SageMaker jobs", inv.jobs.len())?;
     for j in &inv.jobs {
