@@ -14,7 +14,9 @@ use datafusion::prelude::SessionContext;
 
 use crate::decode::TimeWindow;
 use crate::enrich::Enricher;
-use crate::enrich::attribution::{ENDPOINT, PROCESSING_JOB, TRAINING_JOB, TRANSFORM_JOB};
+use crate::enrich::attribution::{
+    ENDPOINT, HYPERPOD_CLUSTER, PROCESSING_JOB, TRAINING_JOB, TRANSFORM_JOB,
+};
 use crate::error::Result;
 use crate::inventory::{Item, JobKind, Placed};
 
@@ -168,6 +170,7 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
                 Placed::Job(JobKind::Processing) => PROCESSING_JOB,
                 Placed::Job(JobKind::Transform) => TRANSFORM_JOB,
                 Placed::Endpoint => ENDPOINT,
+                Placed::Cluster => HYPERPOD_CLUSTER,
             }
             .to_string(),
         );

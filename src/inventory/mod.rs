@@ -42,6 +42,10 @@ pub struct Inventory {
     pub models: Vec<Model>,
     pub endpoint_configs: Vec<EndpointConfig>,
     pub endpoints: Vec<SageMakerEndpoint>,
+    /// SageMaker HyperPod clusters (`describe-cluster`).
+    pub clusters: Vec<Cluster>,
+    /// HyperPod cluster nodes (`list-cluster-nodes`, `describe-cluster-node`).
+    pub cluster_nodes: Vec<ClusterNode>,
     pub ip_ranges: IpRanges,
     /// Where `ip_ranges` came from: `--ip-ranges`, an ip-ranges.json in the inventory (the
     /// newest, as `inventory collect` saves it), or `None` for the built-in snapshot.
@@ -186,6 +190,7 @@ pub enum Item<'a> {
     Job(JobKind, &'a str),
     Model(&'a str),
     EndpointConfig(&'a str),
+    Cluster(&'a str),
 }
 
 impl Item<'_> {
@@ -199,6 +204,7 @@ impl Item<'_> {
             Item::Job(kind, name) => format!("{kind:?}:{name}"),
             Item::Model(name) => format!("model:{name}"),
             Item::EndpointConfig(name) => format!("endpoint_config:{name}"),
+            Item::Cluster(name) => format!("cluster:{name}"),
         }
     }
 }
@@ -249,6 +255,9 @@ pub struct Eni {
     pub attach_time: Option<i64>,
     pub instance_id: Option<String>,
     pub instance_owner_id: Option<String>,
+    /// `OwnerId`: the account the ENI belongs to. A service's instance in another
+    /// account (a HyperPod node) holds it through a cross-account attachment.
+    pub owner_id: Option<String>,
     /// Every private IPv4 (primary first) and every IPv6 address.
     pub addresses: Vec<IpAddr>,
     /// Delegated IPv4/IPv6 prefixes.
@@ -521,4 +530,70 @@ pub struct SageMakerEndpoint {
     pub last_modified: Option<i64>,
     /// `EndpointStatus` (`InService`, `Creating`, `Updating`, `Failed`, …).
     pub status: Option<String>,
+}
+
+/// A SageMaker HyperPod cluster. Its nodes hold ENIs in the subnets of its `VpcConfig`,
+/// or of an instance group's `OverrideVpcConfig`; without a `VpcConfig` (Slurm only) the
+/// cluster runs in a SageMaker-managed VPC.
+#[derive(Debug, Clone, Default)]
+pub struct Cluster {
+    pub name: String,
+    /// `ClusterArn`: its last part is the cluster's id, which the ARN in a
+    /// `ManagedByAmazonSageMakerResource` tag names.
+    pub arn: Option<String>,
+    /// `CreationTime`, Unix seconds.
+    pub created: Option<i64>,
+    /// `ClusterStatus` (`InService`, `Creating`, `Failed`, …).
+    pub status: Option<String>,
+    /// `eks` when `Orchestrator.Eks` is set, else `slurm`.
+    pub orchestrator: String,
+    pub security_group_ids: Vec<String>,
+    pub subnets: Vec<String>,
+    pub groups: Vec<ClusterGroup>,
+}
+
+/// An instance group of a [`Cluster`], with its own `OverrideVpcConfig` if it has one.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClusterGroup {
+    pub name: String,
+    pub security_group_ids: Vec<String>,
+    pub subnets: Vec<String>,
+}
+
+impl Cluster {
+    /// Every VpcConfig its nodes run in, as (security groups, subnets): the cluster's,
+    /// and each instance group's override.
+    pub fn vpc_configs(&self) -> Vec<(&[String], &[String])> {
+        let mut v = Vec::new();
+        if !self.subnets.is_empty() {
+            v.push((self.security_group_ids.as_slice(), self.subnets.as_slice()));
+        }
+        for g in &self.groups {
+            if !g.subnets.is_empty() {
+                v.push((g.security_group_ids.as_slice(), g.subnets.as_slice()));
+            }
+        }
+        v
+    }
+
+    /// While it exists: from its creation, open (a cluster is long-lived; a deleted one
+    /// is no longer listed). `None` without a creation time.
+    pub fn window(&self) -> Option<Window> {
+        Some(Window {
+            from: self.created?,
+            to: None,
+        })
+    }
+}
+
+/// A HyperPod node: its `InstanceId` is what flow logs show in `instance-id` and what its
+/// ENIs are attached to, though `ec2 describe-instances` does not list it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClusterNode {
+    pub cluster: String,
+    pub instance_id: String,
+    pub group: Option<String>,
+    /// `PrivatePrimaryIp` (`describe-cluster-node`).
+    pub private_ip: Option<IpAddr>,
+    pub file: String,
 }

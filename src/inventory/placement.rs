@@ -10,6 +10,7 @@ use super::{Inventory, Item, JobKind, Window};
 pub enum Placed {
     Job(JobKind),
     Endpoint,
+    Cluster,
 }
 
 /// One job's or endpoint's network placement, from its own document or the documents it
@@ -70,7 +71,8 @@ impl<'a> Where<'a> {
 }
 
 impl Inventory {
-    /// The placement of every job and endpoint, jobs first, in the inventory's order.
+    /// The placement of every job, endpoint and HyperPod cluster, in that order and the
+    /// inventory's.
     pub fn placements(&self) -> Vec<Placement<'_>> {
         let jobs = self.jobs.iter().map(|j| {
             let doc = self.document(Item::Job(j.kind, &j.name));
@@ -102,7 +104,22 @@ impl Inventory {
             let at = self.endpoint_placement(&e.config_name);
             (Placed::Endpoint, e.name.as_str(), e.window(), at)
         });
+        let clusters = self.clusters.iter().map(|c| {
+            let doc = self.document(Item::Cluster(&c.name));
+            let at = if c.subnets.is_empty() {
+                Where::outside(
+                    format!(
+                        "no VpcConfig: the HyperPod cluster's nodes run in SageMaker's platform VPC; {INVISIBLE}"
+                    ),
+                    doc,
+                )
+            } else {
+                Where::inside(&c.subnets, "VpcConfig", doc)
+            };
+            (Placed::Cluster, c.name.as_str(), c.window(), at)
+        });
         jobs.chain(endpoints)
+            .chain(clusters)
             .map(|(placed, name, window, at)| Placement {
                 placed,
                 name,

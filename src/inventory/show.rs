@@ -354,6 +354,44 @@ fn write_report(
         )?;
     }
 
+    heading(out, "SageMaker HyperPod clusters", inv.clusters.len())?;
+    for c in &inv.clusters {
+        write!(
+            out,
+            "  {}  {}  {}  created {}  security groups: {}  subnets: {}",
+            c.name,
+            c.orchestrator,
+            c.status.as_deref().unwrap_or("-"),
+            time(c.created, "unknown"),
+            or_none(&c.security_group_ids.join(", ")),
+            or_none(&c.subnets.join(", "))
+        )?;
+        for g in c.groups.iter().filter(|g| !g.subnets.is_empty()) {
+            write!(
+                out,
+                "  group {} overrides: security groups: {}  subnets: {}",
+                g.name,
+                or_none(&g.security_group_ids.join(", ")),
+                or_none(&g.subnets.join(", "))
+            )?;
+        }
+        if outside(Placed::Cluster, &c.name) {
+            write!(out, "{OUTSIDE}")?;
+        }
+        writeln!(out)?;
+    }
+    heading(out, "SageMaker HyperPod nodes", inv.cluster_nodes.len())?;
+    for n in &inv.cluster_nodes {
+        writeln!(
+            out,
+            "  {}  cluster {}  group {}  {}",
+            n.instance_id,
+            or_none(&n.cluster),
+            n.group.as_deref().unwrap_or("-"),
+            n.private_ip.map_or("-".to_string(), |ip| ip.to_string()),
+        )?;
+    }
+
     let r = &inv.ip_ranges;
     if r.is_empty() {
         writeln!(out, "ip-ranges: {ip_ranges_source}, empty")?;

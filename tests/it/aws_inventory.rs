@@ -88,6 +88,15 @@ sm.create_transform_job(TransformJobName="xj-vpc", ModelName="model-vpc",
 domain = sm.create_domain(DomainName="studio", AuthMode="IAM", VpcId=vpc, SubnetIds=[sub_a, sub_b],
     DefaultUserSettings={"ExecutionRole": role, "SecurityGroups": [sg]}, AppNetworkAccessType="VpcOnly")
 domain_id = domain["DomainArn"].rsplit("/", 1)[1]
+# HyperPod: one cluster in the VPC (its worker group overrides the VpcConfig), one without
+# a VpcConfig (Slurm in SageMaker's platform VPC).
+group = lambda name, n, extra={}: dict({"InstanceGroupName": name, "InstanceType": "ml.c5.xlarge",
+    "InstanceCount": n, "ExecutionRole": role, "ThreadsPerCore": 1,
+    "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-lifecycle/hp", "OnCreate": "on_create.sh"}}, **extra)
+sm.create_cluster(ClusterName="hp-vpc", VpcConfig={"SecurityGroupIds": [sg], "Subnets": [sub_a]},
+    InstanceGroups=[group("controller", 1),
+                    group("workers", 2, {"OverrideVpcConfig": {"SecurityGroupIds": [sg], "Subnets": [sub_b]}})])
+sm.create_cluster(ClusterName="hp-platform", InstanceGroups=[group("login", 1)])
 
 other = ec2.create_vpc(CidrBlock="172.31.0.0/16")["Vpc"]["VpcId"]
 other_sub = ec2.create_subnet(VpcId=other, CidrBlock="172.31.0.0/20")["Subnet"]["SubnetId"]
@@ -132,7 +141,8 @@ fn facts(inv: &Inventory) -> String {
     format!(
         "vpcs {:#?}\nenis {enis:#?}\nvpc endpoints {:#?}\nnat {:#?}\nprefix lists {prefix_lists:#?}\n\
          route tables {:#?}\nflow logs {:#?}\nnotebooks {:#?}\ndomains {:#?}\njobs {:#?}\n\
-         models {:#?}\nendpoint configs {:#?}\nendpoints {:#?}\nunassigned {:#?}",
+         models {:#?}\nendpoint configs {:#?}\nendpoints {:#?}\nunassigned {:#?}\n\
+         clusters {:#?}\ncluster nodes {:#?}",
         inv.vpcs,
         inv.vpc_endpoints,
         inv.nat_gateways,
@@ -145,6 +155,12 @@ fn facts(inv: &Inventory) -> String {
         inv.endpoint_configs,
         inv.endpoints,
         inv.unassigned_prefix_list_entries,
+        inv.clusters,
+        // Without the file each was read from.
+        inv.cluster_nodes
+            .iter()
+            .map(|n| (&n.cluster, &n.instance_id, &n.group, n.private_ip))
+            .collect::<Vec<_>>(),
     )
 }
 
@@ -186,6 +202,10 @@ fn collected_documents_load_back_to_the_seeded_inventory() {
         "sagemaker/describe-model-model-vpc.json",
         "sagemaker/describe-endpoint-config-epc-vpc.json",
         "sagemaker/describe-endpoint-ep-vpc.json",
+        "sagemaker/describe-cluster-hp-vpc.json",
+        "sagemaker/describe-cluster-hp-platform.json",
+        "sagemaker/list-cluster-nodes-hp-vpc.json",
+        "sagemaker/describe-cluster-node-hp-vpc.json",
     ] {
         assert!(names.contains(&expected), "no {expected} in {names:?}");
     }
@@ -376,6 +396,60 @@ fn collected_documents_load_back_to_the_seeded_inventory() {
     assert_eq!(xj.name, "xj-vpc");
     assert_eq!(xj.model_name.as_deref(), Some("model-vpc"));
     assert!(xj.start.is_some(), "{xj:?}");
+
+    // HyperPod: each node tied to its cluster, though neither node document of the CLI
+    // names it; the worker group's override kept; the cluster without a VpcConfig runs
+    // outside every VPC of yours.
+    assert_eq!(inv.clusters.len(), 2, "{:#?}", inv.clusters);
+    let hp = &inv.clusters[1];
+    assert_eq!(hp.name, "hp-vpc");
+    assert_eq!(hp.orchestrator, "slurm");
+    assert_eq!(hp.subnets, vec![s(&ids, "sub_a")]);
+    assert_eq!(hp.security_group_ids, vec![s(&ids, "sg")]);
+    let workers = hp
+        .groups
+        .iter()
+        .find(|g| g.name == "workers")
+        .expect("workers group");
+    assert_eq!(workers.subnets, vec![s(&ids, "sub_b")]);
+    assert!(hp.created.is_some());
+    assert!(
+        hp.arn.as_deref().is_some_and(|a| a.contains(":cluster/")),
+        "{hp:?}"
+    );
+    let platform = &inv.clusters[0];
+    assert_eq!(platform.name, "hp-platform");
+    assert!(platform.subnets.is_empty());
+    let nodes: Vec<(&str, &str, Option<&str>)> = inv
+        .cluster_nodes
+        .iter()
+        .map(|n| {
+            (
+                n.cluster.as_str(),
+                n.instance_id.as_str(),
+                n.group.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        nodes,
+        vec![
+            ("hp-platform", "login-0", Some("login")),
+            ("hp-vpc", "controller-0", Some("controller")),
+            ("hp-vpc", "workers-0", Some("workers")),
+            ("hp-vpc", "workers-1", Some("workers")),
+        ]
+    );
+    let outside: Vec<(&str, Option<bool>)> = inv
+        .placements()
+        .iter()
+        .filter(|p| p.placed == sageflow::inventory::Placed::Cluster)
+        .map(|p| (p.name, p.outside_vpc))
+        .collect();
+    assert_eq!(
+        outside,
+        vec![("hp-platform", Some(true)), ("hp-vpc", Some(false))]
+    );
 
     // Times are printed as the CLI prints them.
     let (_, tj_doc) = docs

@@ -92,6 +92,10 @@ sm.create_transform_job(TransformJobName="xj", ModelName="m",
     TransformResources={{"InstanceType": "ml.m5.large", "InstanceCount": 1}})
 sm.create_domain(DomainName="studio", AuthMode="IAM", VpcId=vpc, SubnetIds=[sub],
     DefaultUserSettings={{"ExecutionRole": role, "SecurityGroups": [sg]}}, AppNetworkAccessType="VpcOnly")
+sm.create_cluster(ClusterName="hp", VpcConfig=vpc_config, InstanceGroups=[{{
+    "InstanceGroupName": "workers", "InstanceType": "ml.c5.xlarge", "InstanceCount": 1,
+    "ExecutionRole": role, "ThreadsPerCore": 1,
+    "LifeCycleConfig": {{"SourceS3Uri": "s3://sagemaker-lifecycle/hp", "OnCreate": "on_create.sh"}}}}])
 "#
     ));
 }

@@ -1,6 +1,6 @@
 //! SageMaker: notebook instances, Studio domains, training/processing/transform jobs,
-//! models, endpoint configs and endpoints, listed then described one by one, as
-//! `aws sagemaker describe-*` prints them.
+//! models, endpoint configs, endpoints and HyperPod clusters with their nodes, listed then
+//! described one by one, as `aws sagemaker describe-*` prints them.
 
 use futures::StreamExt;
 use serde_json::Value;
@@ -30,167 +30,250 @@ pub(super) async fn collect_sagemaker(
     since: Option<i64>,
 ) -> Result<Vec<(String, Value)>> {
     let since = since.map(aws_sdk_sagemaker::primitives::DateTime::from_secs);
-    let (notebooks, domains, training, processing, transform, models, configs, endpoints) = futures::try_join!(
-        async {
-            let names = all_pages!(
-                "sagemaker:ListNotebookInstances",
-                sm.list_notebook_instances(),
-                notebook_instances,
-                |s| s.notebook_instance_name().map(str::to_string)
-            );
-            describe_each("notebook-instance", names, |name| async move {
-                let out = sm
-                    .describe_notebook_instance()
-                    .notebook_instance_name(&name)
-                    .send()
-                    .await;
-                Ok(outcome("sagemaker:DescribeNotebookInstance", out)?.map(|o| notebook_json(&o)))
-            })
-            .await
-        },
-        async {
-            let ids = all_pages!("sagemaker:ListDomains", sm.list_domains(), domains, |d| d
-                .domain_id()
-                .map(str::to_string));
-            describe_each("domain", ids, |id| async move {
-                let out = sm.describe_domain().domain_id(&id).send().await;
-                Ok(outcome("sagemaker:DescribeDomain", out)?.map(|o| domain_json(&o)))
-            })
-            .await
-        },
-        async {
-            let names = all_pages!(
-                "sagemaker:ListTrainingJobs",
-                sm.list_training_jobs().set_last_modified_time_after(since),
-                training_job_summaries,
-                |s| s.training_job_name().map(str::to_string)
-            );
-            let running = match since {
-                Some(_) => all_pages!(
+    let (notebooks, domains, training, processing, transform, models, configs, endpoints, clusters) =
+        futures::try_join!(
+            async {
+                let names = all_pages!(
+                    "sagemaker:ListNotebookInstances",
+                    sm.list_notebook_instances(),
+                    notebook_instances,
+                    |s| s.notebook_instance_name().map(str::to_string)
+                );
+                describe_each("notebook-instance", names, |name| async move {
+                    let out = sm
+                        .describe_notebook_instance()
+                        .notebook_instance_name(&name)
+                        .send()
+                        .await;
+                    Ok(outcome("sagemaker:DescribeNotebookInstance", out)?
+                        .map(|o| notebook_json(&o)))
+                })
+                .await
+            },
+            async {
+                let ids = all_pages!("sagemaker:ListDomains", sm.list_domains(), domains, |d| d
+                    .domain_id()
+                    .map(str::to_string));
+                describe_each("domain", ids, |id| async move {
+                    let out = sm.describe_domain().domain_id(&id).send().await;
+                    Ok(outcome("sagemaker:DescribeDomain", out)?.map(|o| domain_json(&o)))
+                })
+                .await
+            },
+            async {
+                let names = all_pages!(
                     "sagemaker:ListTrainingJobs",
-                    sm.list_training_jobs()
-                        .status_equals(aws_sdk_sagemaker::types::TrainingJobStatus::InProgress),
+                    sm.list_training_jobs().set_last_modified_time_after(since),
                     training_job_summaries,
                     |s| s.training_job_name().map(str::to_string)
-                ),
-                None => None,
-            };
-            let names = merge(names, running);
-            describe_each("training-job", names, |name| async move {
-                let out = sm
-                    .describe_training_job()
-                    .training_job_name(&name)
-                    .send()
-                    .await;
-                Ok(outcome("sagemaker:DescribeTrainingJob", out)?.map(|o| training_job_json(&o)))
-            })
-            .await
-        },
-        async {
-            let names = all_pages!(
-                "sagemaker:ListProcessingJobs",
-                sm.list_processing_jobs()
-                    .set_last_modified_time_after(since),
-                processing_job_summaries,
-                |s| s.processing_job_name().map(str::to_string)
-            );
-            let running = match since {
-                Some(_) => all_pages!(
+                );
+                let running = match since {
+                    Some(_) => all_pages!(
+                        "sagemaker:ListTrainingJobs",
+                        sm.list_training_jobs()
+                            .status_equals(aws_sdk_sagemaker::types::TrainingJobStatus::InProgress),
+                        training_job_summaries,
+                        |s| s.training_job_name().map(str::to_string)
+                    ),
+                    None => None,
+                };
+                let names = merge(names, running);
+                describe_each("training-job", names, |name| async move {
+                    let out = sm
+                        .describe_training_job()
+                        .training_job_name(&name)
+                        .send()
+                        .await;
+                    Ok(outcome("sagemaker:DescribeTrainingJob", out)?
+                        .map(|o| training_job_json(&o)))
+                })
+                .await
+            },
+            async {
+                let names = all_pages!(
                     "sagemaker:ListProcessingJobs",
                     sm.list_processing_jobs()
-                        .status_equals(aws_sdk_sagemaker::types::ProcessingJobStatus::InProgress),
+                        .set_last_modified_time_after(since),
                     processing_job_summaries,
                     |s| s.processing_job_name().map(str::to_string)
-                ),
-                None => None,
-            };
-            let names = merge(names, running);
-            describe_each("processing-job", names, |name| async move {
-                let out = sm
-                    .describe_processing_job()
-                    .processing_job_name(&name)
-                    .send()
-                    .await;
-                Ok(outcome("sagemaker:DescribeProcessingJob", out)?
-                    .map(|o| processing_job_json(&o)))
-            })
-            .await
-        },
-        async {
-            let names = all_pages!(
-                "sagemaker:ListTransformJobs",
-                sm.list_transform_jobs().set_last_modified_time_after(since),
-                transform_job_summaries,
-                |s| s.transform_job_name().map(str::to_string)
-            );
-            let running = match since {
-                Some(_) => all_pages!(
+                );
+                let running = match since {
+                    Some(_) => all_pages!(
+                        "sagemaker:ListProcessingJobs",
+                        sm.list_processing_jobs().status_equals(
+                            aws_sdk_sagemaker::types::ProcessingJobStatus::InProgress
+                        ),
+                        processing_job_summaries,
+                        |s| s.processing_job_name().map(str::to_string)
+                    ),
+                    None => None,
+                };
+                let names = merge(names, running);
+                describe_each("processing-job", names, |name| async move {
+                    let out = sm
+                        .describe_processing_job()
+                        .processing_job_name(&name)
+                        .send()
+                        .await;
+                    Ok(outcome("sagemaker:DescribeProcessingJob", out)?
+                        .map(|o| processing_job_json(&o)))
+                })
+                .await
+            },
+            async {
+                let names = all_pages!(
                     "sagemaker:ListTransformJobs",
-                    sm.list_transform_jobs()
-                        .status_equals(aws_sdk_sagemaker::types::TransformJobStatus::InProgress),
+                    sm.list_transform_jobs().set_last_modified_time_after(since),
                     transform_job_summaries,
                     |s| s.transform_job_name().map(str::to_string)
-                ),
-                None => None,
-            };
-            let names = merge(names, running);
-            describe_each("transform-job", names, |name| async move {
-                let out = sm
-                    .describe_transform_job()
-                    .transform_job_name(&name)
-                    .send()
-                    .await;
-                Ok(outcome("sagemaker:DescribeTransformJob", out)?.map(|o| transform_job_json(&o)))
-            })
-            .await
-        },
-        async {
-            let names = all_pages!("sagemaker:ListModels", sm.list_models(), models, |s| s
-                .model_name()
-                .map(str::to_string));
-            describe_each("model", names, |name| async move {
-                let out = sm.describe_model().model_name(&name).send().await;
-                Ok(outcome("sagemaker:DescribeModel", out)?.map(|o| model_json(&o)))
-            })
-            .await
-        },
-        async {
-            let names = all_pages!(
-                "sagemaker:ListEndpointConfigs",
-                sm.list_endpoint_configs(),
-                endpoint_configs,
-                |s| s.endpoint_config_name().map(str::to_string)
-            );
-            describe_each("endpoint-config", names, |name| async move {
-                let out = sm
-                    .describe_endpoint_config()
-                    .endpoint_config_name(&name)
-                    .send()
-                    .await;
-                Ok(outcome("sagemaker:DescribeEndpointConfig", out)?
-                    .map(|o| endpoint_config_json(&o)))
-            })
-            .await
-        },
-        async {
-            let names = all_pages!(
-                "sagemaker:ListEndpoints",
-                sm.list_endpoints(),
-                endpoints,
-                |s| s.endpoint_name().map(str::to_string)
-            );
-            describe_each("endpoint", names, |name| async move {
-                let out = sm.describe_endpoint().endpoint_name(&name).send().await;
-                Ok(outcome("sagemaker:DescribeEndpoint", out)?.map(|o| endpoint_json(&o)))
-            })
-            .await
-        },
-    )?;
+                );
+                let running = match since {
+                    Some(_) => all_pages!(
+                        "sagemaker:ListTransformJobs",
+                        sm.list_transform_jobs().status_equals(
+                            aws_sdk_sagemaker::types::TransformJobStatus::InProgress
+                        ),
+                        transform_job_summaries,
+                        |s| s.transform_job_name().map(str::to_string)
+                    ),
+                    None => None,
+                };
+                let names = merge(names, running);
+                describe_each("transform-job", names, |name| async move {
+                    let out = sm
+                        .describe_transform_job()
+                        .transform_job_name(&name)
+                        .send()
+                        .await;
+                    Ok(outcome("sagemaker:DescribeTransformJob", out)?
+                        .map(|o| transform_job_json(&o)))
+                })
+                .await
+            },
+            async {
+                let names = all_pages!("sagemaker:ListModels", sm.list_models(), models, |s| s
+                    .model_name()
+                    .map(str::to_string));
+                describe_each("model", names, |name| async move {
+                    let out = sm.describe_model().model_name(&name).send().await;
+                    Ok(outcome("sagemaker:DescribeModel", out)?.map(|o| model_json(&o)))
+                })
+                .await
+            },
+            async {
+                let names = all_pages!(
+                    "sagemaker:ListEndpointConfigs",
+                    sm.list_endpoint_configs(),
+                    endpoint_configs,
+                    |s| s.endpoint_config_name().map(str::to_string)
+                );
+                describe_each("endpoint-config", names, |name| async move {
+                    let out = sm
+                        .describe_endpoint_config()
+                        .endpoint_config_name(&name)
+                        .send()
+                        .await;
+                    Ok(outcome("sagemaker:DescribeEndpointConfig", out)?
+                        .map(|o| endpoint_config_json(&o)))
+                })
+                .await
+            },
+            async {
+                let names = all_pages!(
+                    "sagemaker:ListEndpoints",
+                    sm.list_endpoints(),
+                    endpoints,
+                    |s| s.endpoint_name().map(str::to_string)
+                );
+                describe_each("endpoint", names, |name| async move {
+                    let out = sm.describe_endpoint().endpoint_name(&name).send().await;
+                    Ok(outcome("sagemaker:DescribeEndpoint", out)?.map(|o| endpoint_json(&o)))
+                })
+                .await
+            },
+            collect_clusters(sm),
+        )?;
     let mut docs = Vec::new();
     for kind in [
-        notebooks, domains, training, processing, transform, models, configs, endpoints,
+        notebooks, domains, training, processing, transform, models, configs, endpoints, clusters,
     ] {
         docs.extend(kind);
+    }
+    Ok(docs)
+}
+
+/// HyperPod clusters, and their nodes: `list-cluster-nodes` and each node's
+/// `describe-cluster-node` (its address), with the `ClusterName` that neither prints, so
+/// that load ties each node to its cluster.
+async fn collect_clusters(sm: &aws_sdk_sagemaker::Client) -> Result<Vec<(String, Value)>> {
+    let names = all_pages!(
+        "sagemaker:ListClusters",
+        sm.list_clusters(),
+        cluster_summaries,
+        |s| s.cluster_name().map(str::to_string)
+    );
+    let mut docs = describe_each("cluster", names.clone(), |name| async move {
+        let out = sm.describe_cluster().cluster_name(&name).send().await;
+        Ok(outcome("sagemaker:DescribeCluster", out)?.map(|o| cluster_json(&o)))
+    })
+    .await?;
+    for name in names.into_iter().flatten().flatten() {
+        let Some(summaries) = all_pages!(
+            "sagemaker:ListClusterNodes",
+            sm.list_cluster_nodes().cluster_name(&name),
+            cluster_node_summaries,
+            |n| n.clone()
+        ) else {
+            continue;
+        };
+        let ids: Vec<String> = summaries
+            .iter()
+            .filter_map(|n| n.instance_id().map(str::to_string))
+            .collect();
+        docs.push((
+            format!("sagemaker/list-cluster-nodes-{name}.json"),
+            Obj::new()
+                .s("ClusterName", Some(&name))
+                .v(
+                    "ClusterNodeSummaries",
+                    Value::Array(summaries.iter().map(node_summary_json).collect()),
+                )
+                .done(),
+        ));
+        let cluster = name.as_str();
+        let details: Vec<Result<Option<Value>>> = futures::stream::iter(ids)
+            .map(|id| async move {
+                let out = sm
+                    .describe_cluster_node()
+                    .cluster_name(cluster)
+                    .node_id(&id)
+                    .send()
+                    .await;
+                Ok(
+                    outcome("sagemaker:DescribeClusterNode", out)?.and_then(|o| {
+                        let d = o.node_details()?;
+                        Some(
+                            Obj::new()
+                                .s("ClusterName", Some(cluster))
+                                .o("NodeDetails", Some(node_details_json(d)))
+                                .done(),
+                        )
+                    }),
+                )
+            })
+            .buffered(DESCRIBE_CONCURRENCY)
+            .collect()
+            .await;
+        let mut nodes = Vec::new();
+        for d in details {
+            nodes.extend(d?);
+        }
+        if !nodes.is_empty() {
+            docs.push((
+                format!("sagemaker/describe-cluster-node-{name}.json"),
+                Value::Array(nodes),
+            ));
+        }
     }
     Ok(docs)
 }
@@ -473,5 +556,95 @@ fn endpoint_json(
         .s("FailureReason", o.failure_reason())
         .t("CreationTime", o.creation_time())
         .t("LastModifiedTime", o.last_modified_time())
+        .done()
+}
+
+fn cluster_json(
+    o: &aws_sdk_sagemaker::operation::describe_cluster::DescribeClusterOutput,
+) -> Value {
+    Obj::new()
+        .s("ClusterArn", o.cluster_arn())
+        .s("ClusterName", o.cluster_name())
+        .e("ClusterStatus", o.cluster_status())
+        .t("CreationTime", o.creation_time())
+        .s("FailureMessage", o.failure_message())
+        .list("InstanceGroups", o.instance_groups(), |g| {
+            Obj::new()
+                .n("CurrentCount", g.current_count())
+                .n("TargetCount", g.target_count())
+                .s("InstanceGroupName", g.instance_group_name())
+                .e("InstanceType", g.instance_type())
+                .s("ExecutionRole", g.execution_role())
+                .n("ThreadsPerCore", g.threads_per_core())
+                .o(
+                    "OverrideVpcConfig",
+                    g.override_vpc_config().map(sm_vpc_config),
+                )
+                .done()
+        })
+        .list(
+            "RestrictedInstanceGroups",
+            o.restricted_instance_groups(),
+            |g| {
+                Obj::new()
+                    .n("CurrentCount", g.current_count())
+                    .s("InstanceGroupName", g.instance_group_name())
+                    .e("InstanceType", g.instance_type())
+                    .s("ExecutionRole", g.execution_role())
+                    .done()
+            },
+        )
+        .o("VpcConfig", o.vpc_config().map(sm_vpc_config))
+        .o(
+            "Orchestrator",
+            o.orchestrator().map(|x| {
+                Obj::new()
+                    .o(
+                        "Eks",
+                        x.eks()
+                            .map(|e| Obj::new().s("ClusterArn", e.cluster_arn()).done()),
+                    )
+                    .done()
+            }),
+        )
+        .done()
+}
+
+fn instance_status_json(
+    s: Option<&aws_sdk_sagemaker::types::ClusterInstanceStatusDetails>,
+) -> Option<Value> {
+    s.map(|s| {
+        Obj::new()
+            .e("Status", s.status())
+            .s("Message", s.message())
+            .done()
+    })
+}
+
+fn node_summary_json(n: &aws_sdk_sagemaker::types::ClusterNodeSummary) -> Value {
+    Obj::new()
+        .s("InstanceGroupName", n.instance_group_name())
+        .s("InstanceId", n.instance_id())
+        .e("InstanceType", n.instance_type())
+        .t("LaunchTime", n.launch_time())
+        .o("InstanceStatus", instance_status_json(n.instance_status()))
+        .done()
+}
+
+fn node_details_json(n: &aws_sdk_sagemaker::types::ClusterNodeDetails) -> Value {
+    Obj::new()
+        .s("InstanceGroupName", n.instance_group_name())
+        .s("InstanceId", n.instance_id())
+        .o("InstanceStatus", instance_status_json(n.instance_status()))
+        .e("InstanceType", n.instance_type())
+        .t("LaunchTime", n.launch_time())
+        .o(
+            "OverrideVpcConfig",
+            n.override_vpc_config().map(sm_vpc_config),
+        )
+        .n("ThreadsPerCore", n.threads_per_core())
+        .s("PrivatePrimaryIp", n.private_primary_ip())
+        .s("PrivatePrimaryIpv6", n.private_primary_ipv6())
+        .s("PrivateDnsHostname", n.private_dns_hostname())
         .done()
 }

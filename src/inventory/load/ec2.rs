@@ -63,6 +63,7 @@ pub(super) fn add_eni(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what: &str) {
             .unwrap_or_else(|| "interface".to_string()),
         requester_managed: doc.opt_bool(o, "RequesterManaged", owner).unwrap_or(false),
         requester_id: doc.opt_str(o, "RequesterId", owner),
+        owner_id: doc.opt_str(o, "OwnerId", owner),
         ..Eni::default()
     };
 

@@ -1,6 +1,6 @@
 //! Fixes that need every document: prefix-list entries saved without their list's id,
 //! NAT gateways and their ENIs described from either side, routes to unknown prefix
-//! lists, workload times that cannot be true.
+//! lists, workload times that cannot be true, HyperPod nodes saved without their cluster.
 
 use super::doc::push_unique;
 use crate::inventory::{
@@ -213,10 +213,52 @@ pub(super) fn check_workload_times(inv: &mut Inventory) {
             ));
         }
     }
+    for c in &inv.clusters {
+        if !c.vpc_configs().is_empty() && c.window().is_none() {
+            new_warnings.push(format!(
+                "HyperPod cluster {}: no CreationTime, so no flow record is attributed to it by its VpcConfig; save the unmodified `aws sagemaker describe-cluster` output",
+                c.name
+            ));
+        }
+    }
     for warning in new_warnings {
         if !inv.warnings.contains(&warning) {
             inv.warnings.push(warning);
         }
+    }
+}
+
+/// `list-cluster-nodes` and `describe-cluster-node` do not name the cluster: a node
+/// whose document did not say is given the only cluster with an instance group of its
+/// group's name. One that stays without a cluster is still a HyperPod node (its ENIs are
+/// SageMaker's), of a cluster the inventory cannot name.
+pub(super) fn link_cluster_nodes(inv: &mut Inventory) {
+    for n in inv
+        .cluster_nodes
+        .iter_mut()
+        .filter(|n| n.cluster.is_empty())
+    {
+        let fits: Vec<&str> = inv
+            .clusters
+            .iter()
+            .filter(|c| c.groups.iter().any(|g| Some(&g.name) == n.group.as_ref()))
+            .map(|c| c.name.as_str())
+            .collect();
+        if let [one] = fits.as_slice() {
+            n.cluster = one.to_string();
+            continue;
+        }
+        let why = if fits.is_empty() {
+            "no HyperPod cluster of the inventory (aws sagemaker describe-cluster) has".to_string()
+        } else {
+            format!("clusters {} all have", fits.join(", "))
+        };
+        inv.warnings.push(format!(
+            "{}: HyperPod node {} names no cluster and {why} its instance group {}: its ENIs are attributed to HyperPod without a cluster name; add \"ClusterName\" to the document, or save it with `sageflow inventory collect`",
+            n.file,
+            n.instance_id,
+            n.group.as_deref().unwrap_or("-"),
+        ));
     }
 }
 

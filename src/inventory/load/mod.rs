@@ -23,7 +23,8 @@ use self::ec2::{
     add_vpc_endpoint,
 };
 use self::link::{
-    check_route_prefix_lists, check_workload_times, link_nat_gateways, resolve_unassigned_entries,
+    check_route_prefix_lists, check_workload_times, link_cluster_nodes, link_nat_gateways,
+    resolve_unassigned_entries,
 };
 use self::sagemaker::add_sagemaker;
 use super::{Inventory, IpRanges};
@@ -200,6 +201,7 @@ pub fn finish(inv: &mut Inventory) {
     snapshot::lifetimes(inv);
     resolve_unassigned_entries(inv);
     link_nat_gateways(inv);
+    link_cluster_nodes(inv);
     check_route_prefix_lists(inv);
     check_workload_times(inv);
 
@@ -218,6 +220,9 @@ pub fn finish(inv: &mut Inventory) {
     inv.models.sort_by(|a, b| a.name.cmp(&b.name));
     inv.endpoint_configs.sort_by(|a, b| a.name.cmp(&b.name));
     inv.endpoints.sort_by(|a, b| a.name.cmp(&b.name));
+    inv.clusters.sort_by(|a, b| a.name.cmp(&b.name));
+    inv.cluster_nodes
+        .sort_by(|a, b| (&a.cluster, &a.instance_id).cmp(&(&b.cluster, &b.instance_id)));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1061,6 +1066,57 @@ mod tests {
         assert_eq!(nat.private_ips, vec![ip("10.0.0.9")]);
         assert_eq!(nat.public_ips, vec![ip("198.51.100.9")]);
         assert_eq!(nat.connectivity, "public");
+    }
+
+    /// The CLI's node documents do not name their cluster: a node goes to the only
+    /// cluster with its instance group, describe-cluster-node adds its address to the
+    /// list-cluster-nodes entry, and a group two clusters share is a warning naming the
+    /// file, not a guess.
+    #[test]
+    fn hyperpod_nodes_are_tied_to_their_cluster() {
+        let mut inv = empty();
+        let cluster = |name: &str, groups: &[&str]| {
+            json!({"ClusterArn": format!("arn:aws:sagemaker:us-east-1:1:cluster/{name}id"),
+                   "ClusterName": name, "ClusterStatus": "InService",
+                   "CreationTime": "2026-11-25T07:00:00.000000+00:00",
+                   "InstanceGroups": groups.iter().map(|g| json!({"InstanceGroupName": g})).collect::<Vec<_>>(),
+                   "VpcConfig": {"SecurityGroupIds": ["sg-1"], "Subnets": ["subnet-1"]},
+                   "Orchestrator": {"Eks": {"ClusterArn": "arn:aws:eks:us-east-1:1:cluster/k"}}})
+        };
+        add_document(&mut inv, "a.json", cluster("a", &["controller", "workers"]));
+        add_document(&mut inv, "b.json", cluster("b", &["workers", "login"]));
+        add_document(
+            &mut inv,
+            "list-cluster-nodes.json",
+            json!({"ClusterNodeSummaries": [
+                {"InstanceGroupName": "controller", "InstanceId": "i-1"},
+                {"InstanceGroupName": "workers", "InstanceId": "i-2"}]}),
+        );
+        add_document(
+            &mut inv,
+            "describe-cluster-node.json",
+            json!({"NodeDetails": {"InstanceGroupName": "controller", "InstanceId": "i-1",
+                                   "PrivatePrimaryIp": "10.0.1.5"}}),
+        );
+        finish(&mut inv);
+        assert_eq!(inv.clusters.len(), 2);
+        assert_eq!(inv.clusters[0].orchestrator, "eks");
+        let nodes: Vec<_> = inv
+            .cluster_nodes
+            .iter()
+            .map(|n| (n.cluster.as_str(), n.instance_id.as_str(), n.private_ip))
+            .collect();
+        assert_eq!(
+            nodes,
+            [("", "i-2", None), ("a", "i-1", Some(ip("10.0.1.5")))]
+        );
+        assert_eq!(inv.warnings.len(), 1, "{:#?}", inv.warnings);
+        assert!(
+            inv.warnings[0].starts_with("list-cluster-nodes.json: HyperPod node i-2")
+                && inv.warnings[0].contains("clusters a, b all have"),
+            "{}",
+            inv.warnings[0]
+        );
     }
 
     #[test]

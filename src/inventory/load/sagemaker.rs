@@ -1,15 +1,31 @@
 //! SageMaker `describe-*` documents, recognised by their name keys: notebook instances,
-//! Studio domains, training/processing/transform jobs, endpoints, endpoint configs, models.
+//! Studio domains, training/processing/transform jobs, endpoints, endpoint configs, models,
+//! HyperPod clusters and their nodes.
 
 use super::doc::{Doc, Obj, Round, push_unique};
 use crate::inventory::{
-    Domain, EndpointConfig, Inventory, Item, Job, JobKind, Model, Notebook, SageMakerEndpoint,
+    Cluster, ClusterGroup, ClusterNode, Domain, EndpointConfig, Inventory, Item, Job, JobKind,
+    Model, Notebook, SageMakerEndpoint,
 };
 
 /// SageMaker `describe-*` output is a bare object; returns whether `o` was one.
 pub(super) fn add_sagemaker(inv: &mut Inventory, doc: &mut Doc, o: &Obj) -> bool {
     let has = |k: &str| o.contains_key(k);
-    if has("NotebookInstanceName") {
+    if has("ClusterNodeSummaries") {
+        // list-cluster-nodes (with the `ClusterName` `inventory collect` adds)
+        let cluster = doc.opt_str(o, "ClusterName", "list-cluster-nodes");
+        for n in doc.objects(o, "ClusterNodeSummaries", "list-cluster-nodes") {
+            add_cluster_node(inv, doc, n, cluster.as_deref());
+        }
+    } else if has("NodeDetails") {
+        // describe-cluster-node
+        let cluster = doc.opt_str(o, "ClusterName", "describe-cluster-node");
+        if let Some(n) = doc.object(o, "NodeDetails", "describe-cluster-node") {
+            add_cluster_node(inv, doc, n, cluster.as_deref());
+        }
+    } else if has("ClusterName") && (has("InstanceGroups") || has("ClusterArn")) {
+        add_cluster(inv, doc, o);
+    } else if has("NotebookInstanceName") {
         add_notebook(inv, doc, o);
     } else if has("DomainId") && (has("DomainName") || has("AppNetworkAccessType")) {
         // describe-user-profile, -space and -app also carry DomainId; only
@@ -209,4 +225,82 @@ fn add_model(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
         subnets,
     };
     doc.add_unique(&mut inv.models, m, |m| &m.name, "model");
+}
+
+fn add_cluster(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
+    let Some(name) = doc.required(o, "ClusterName", "HyperPod cluster") else {
+        return;
+    };
+    let owner = format!("HyperPod cluster {name}");
+    let vpc = doc.object(o, "VpcConfig", &owner);
+    let (security_group_ids, subnets) = doc.vpc_config(vpc, &owner);
+    let mut groups = Vec::new();
+    // Restricted instance groups (Nova customisation) run in a VPC of SageMaker's.
+    for key in ["InstanceGroups", "RestrictedInstanceGroups"] {
+        for g in doc.objects(o, key, &owner) {
+            let Some(group) = doc.opt_str(g, "InstanceGroupName", &owner) else {
+                continue;
+            };
+            let vpc = doc.object(g, "OverrideVpcConfig", &owner);
+            let (security_group_ids, subnets) = doc.vpc_config(vpc, &owner);
+            groups.push(ClusterGroup {
+                name: group,
+                security_group_ids,
+                subnets,
+            });
+        }
+    }
+    let orchestrator = match doc.object(o, "Orchestrator", &owner) {
+        Some(x) if x.contains_key("Eks") => "eks",
+        _ => "slurm",
+    };
+    inv.note_document(Item::Cluster(&name), doc.file);
+    let c = Cluster {
+        arn: doc.opt_str(o, "ClusterArn", &owner),
+        created: doc.time(o, "CreationTime", &owner, Round::Down),
+        status: doc.opt_str(o, "ClusterStatus", &owner),
+        orchestrator: orchestrator.to_string(),
+        security_group_ids,
+        subnets,
+        groups,
+        name,
+    };
+    doc.add_unique(&mut inv.clusters, c, |c| &c.name, "HyperPod cluster");
+}
+
+/// A node of `list-cluster-nodes` or `describe-cluster-node`. Neither names its cluster
+/// (unless `inventory collect` wrote it): [`super::link::link_cluster_nodes`] then finds it
+/// by the instance group's name.
+fn add_cluster_node(inv: &mut Inventory, doc: &mut Doc, o: &Obj, cluster: Option<&str>) {
+    let Some(instance_id) = doc.required(o, "InstanceId", "HyperPod cluster node") else {
+        return;
+    };
+    let owner = format!("HyperPod cluster node {instance_id}");
+    let node = ClusterNode {
+        cluster: cluster.unwrap_or_default().to_string(),
+        group: doc.opt_str(o, "InstanceGroupName", &owner),
+        private_ip: doc.ip(o, "PrivatePrimaryIp", &owner, "PrivatePrimaryIp"),
+        file: doc.file.to_string(),
+        instance_id,
+    };
+    // list-cluster-nodes and describe-cluster-node both list a node: keep the one that
+    // knows more.
+    match inv
+        .cluster_nodes
+        .iter_mut()
+        .find(|n| n.instance_id == node.instance_id)
+    {
+        Some(n) => {
+            if n.private_ip.is_none() {
+                n.private_ip = node.private_ip;
+            }
+            if n.cluster.is_empty() {
+                n.cluster = node.cluster;
+            }
+            if n.group.is_none() {
+                n.group = node.group;
+            }
+        }
+        None => inv.cluster_nodes.push(node),
+    }
 }
