@@ -16,7 +16,7 @@ pub const COLUMNS: &[(&str, &str)] = &[
     ),
     (
         "sagemaker_resource",
-        "domain id, notebook name, job name or endpoint name; NULL unless exactly one workload fits",
+        "domain id, notebook name, job name, endpoint name or HyperPod cluster name; NULL unless exactly one workload fits",
     ),
     (
         "sagemaker_user_profile",
@@ -32,11 +32,11 @@ pub const COLUMNS: &[(&str, &str)] = &[
     ),
     (
         "attribution_rule",
-        "the rule that attributed the ENI: notebook_network_interface_id, studio_description, sagemaker_resource_tag, notebook_description or vpc_config for SageMaker; vpc_endpoint_network_interface_ids, nat_gateway_network_interface_id, interface_type, description, requester_id or eni_attachment otherwise",
+        "the rule that attributed the ENI: notebook_network_interface_id, studio_description, sagemaker_resource_tag, hyperpod_node, notebook_description or vpc_config for SageMaker; vpc_endpoint_network_interface_ids, nat_gateway_network_interface_id, interface_type, description, requester_id or eni_attachment otherwise",
     ),
     (
         "attribution_document",
-        "the inventory file that rule read (the workload's describe-* file for vpc_config, else the file describing the ENI or notebook)",
+        "the inventory file that rule read (the workload's describe-* file for vpc_config, the node's for hyperpod_node, else the file describing the ENI or notebook)",
     ),
     ("direction", "egress or ingress relative to the workload"),
     (

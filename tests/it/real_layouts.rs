@@ -1869,3 +1869,187 @@ fn ipv6_traffic_is_attributed_and_classified_like_ipv4() {
         .collect();
     assert_eq!(dirs, ["egress", "ingress"], "{rows:#?}");
 }
+
+/// `aws sagemaker describe-cluster` of a Slurm HyperPod cluster with a controller and a
+/// worker group (`groups`: their names); `vpc` `None` leaves the cluster's `VpcConfig` out
+/// (the nodes then run in SageMaker's platform VPC).
+fn hyperpod_cluster(
+    name: &str,
+    id: &str,
+    vpc: Option<Value>,
+    workers_subnets: &[&str],
+    groups: [&str; 2],
+) -> Value {
+    let group = |name: &str, count: u32| {
+        json!({
+            "CurrentCount": count,
+            "TargetCount": count,
+            "InstanceGroupName": name,
+            "InstanceType": "ml.p5.48xlarge",
+            "LifeCycleConfig": {"SourceS3Uri": "s3://sagemaker-lifecycle-111122223333/hp/", "OnCreate": "on_create.sh"},
+            "ExecutionRole": ROLE,
+            "ThreadsPerCore": 1,
+            "Status": "InService"
+        })
+    };
+    let mut workers = group(groups[1], 2);
+    if !workers_subnets.is_empty() {
+        workers["OverrideVpcConfig"] = vpc_config(&[SG_HP], workers_subnets);
+    }
+    let mut v = json!({
+        "ClusterArn": format!("arn:aws:sagemaker:us-east-1:{ACCOUNT}:cluster/{id}"),
+        "ClusterName": name,
+        "ClusterStatus": "InService",
+        "CreationTime": sm_time("07:00"),
+        "InstanceGroups": [group(groups[0], 1), workers],
+        "NodeRecovery": "Automatic"
+    });
+    if let Some(vpc) = vpc {
+        v["VpcConfig"] = vpc;
+    }
+    v
+}
+
+const SG_HP: &str = "sg-0a9b8c7d6e5f40311";
+/// The account SageMaker runs HyperPod nodes in (not this one).
+const SERVICE_ACCOUNT: &str = "740215731415";
+
+/// An ENI of a HyperPod node: attached across accounts to an instance of SageMaker's
+/// account that `ec2 describe-instances` of this one does not list.
+fn node_eni(id: &str, ip: &str, subnet: &str, instance: &str, owner: &str) -> Value {
+    let mut v = eni_json(id, ip, subnet, &[SG_HP], "interface", "", false, None);
+    v["Attachment"] = json!({
+        "AttachTime": ec2_time("07:05"),
+        "AttachmentId": format!("eni-attach-{}", &id[4..]),
+        "DeleteOnTermination": true,
+        "DeviceIndex": 0,
+        "NetworkCardIndex": 0,
+        "InstanceId": instance,
+        "InstanceOwnerId": owner,
+        "Status": "attached"
+    });
+    v
+}
+
+/// 17. SageMaker HyperPod: a node's ENI is attached to an instance of SageMaker's account
+///     (`list-cluster-nodes` names it; the CLI's document does not name the cluster, its
+///     instance group does), a replaced node's ENI matches the worker group's
+///     OverrideVpcConfig, and an EC2 instance of the account in the same subnet and
+///     security group stays `ec2`. Internet egress of the first two is a `leaves-vpc`
+///     finding of the cluster; a cluster without VpcConfig is a `blind-spots` finding.
+#[test]
+fn hyperpod_nodes_are_attributed_to_their_cluster() {
+    let mut w = world();
+    let node = "eni-0e9d0000000000c71";
+    let replaced = "eni-0e9d0000000000c72";
+    let own = "eni-0e9d0000000000c73";
+    w.enis(vec![
+        node_eni(
+            node,
+            "10.0.1.70",
+            SUBNET_A,
+            "i-0a1b2c3d4e5f60701",
+            SERVICE_ACCOUNT,
+        ),
+        node_eni(
+            replaced,
+            "10.0.2.71",
+            SUBNET_B,
+            "i-0a1b2c3d4e5f60799",
+            SERVICE_ACCOUNT,
+        ),
+        node_eni(own, "10.0.1.72", SUBNET_A, "i-0f0e0d0c0b0a09081", ACCOUNT),
+    ]);
+    w.sagemaker(
+        "describe-cluster-hp-train",
+        hyperpod_cluster(
+            "hp-train",
+            "k2x7b1qz8m4v",
+            Some(vpc_config(&[SG_HP], &[SUBNET_A])),
+            &[SUBNET_B],
+            ["controller", "workers"],
+        ),
+    );
+    w.sagemaker(
+        "list-cluster-nodes-hp-train",
+        json!({"ClusterNodeSummaries": [
+            {"InstanceGroupName": "controller", "InstanceId": "i-0a1b2c3d4e5f60700",
+             "InstanceType": "ml.p5.48xlarge", "LaunchTime": sm_time("07:04"),
+             "InstanceStatus": {"Status": "Running", "Message": ""}},
+            {"InstanceGroupName": "workers", "InstanceId": "i-0a1b2c3d4e5f60701",
+             "InstanceType": "ml.p5.48xlarge", "LaunchTime": sm_time("07:04"),
+             "InstanceStatus": {"Status": "Running", "Message": ""}}
+        ]}),
+    );
+    w.sagemaker(
+        "describe-cluster-hp-platform",
+        hyperpod_cluster(
+            "hp-platform",
+            "p9w3c5r7t1y2",
+            None,
+            &[],
+            ["login", "compute"],
+        ),
+    );
+    for (eni, ip) in [
+        (node, "10.0.1.70"),
+        (replaced, "10.0.2.71"),
+        (own, "10.0.1.72"),
+    ] {
+        w.record(Rec::egress(eni, "09:00", ip, INTERNET, 40000, 443));
+    }
+
+    let rows = w.sql(
+        &w.write_logs(FORMAT),
+        "SELECT interface_id, start, eni_owner_kind, sagemaker_resource_type, sagemaker_resource, \
+         sagemaker_candidates, attribution_rule, attribution_document, leaves_vpc FROM flows",
+    );
+    let r = row(&rows, node, "09:00");
+    assert_eq!(who(r), ("hyperpod_cluster", "hp-train", ""), "{r:#?}");
+    assert_eq!(r["attribution_rule"], "hyperpod_node");
+    assert!(
+        text(&r["attribution_document"]).ends_with("list-cluster-nodes-hp-train.json"),
+        "{r:#?}"
+    );
+    let r = row(&rows, replaced, "09:00");
+    assert_eq!(who(r), ("hyperpod_cluster", "hp-train", ""), "{r:#?}");
+    assert_eq!(r["attribution_rule"], "vpc_config");
+    assert!(
+        text(&r["attribution_document"]).ends_with("describe-cluster-hp-train.json"),
+        "{r:#?}"
+    );
+    let r = row(&rows, own, "09:00");
+    assert_eq!(r["eni_owner_kind"], "ec2", "{r:#?}");
+
+    let (code, findings, stderr) = w.scan();
+    assert_eq!(code, 1, "{stderr}");
+    let mut leaves: Vec<(&str, &str)> = findings_of(&findings, "leaves-vpc")
+        .iter()
+        .map(|f| (text(&f["interface_id"]), text(&f["sagemaker_resource"])))
+        .collect();
+    leaves.sort();
+    assert_eq!(leaves, [(node, "hp-train"), (replaced, "hp-train")]);
+    let blind: Vec<(&str, &str)> = findings_of(&findings, "blind-spots")
+        .iter()
+        .map(|f| {
+            (
+                text(&f["sagemaker_resource_type"]),
+                text(&f["sagemaker_resource"]),
+            )
+        })
+        .collect();
+    assert_eq!(
+        blind,
+        [("hyperpod_cluster", "hp-platform")],
+        "{findings:#?}"
+    );
+    let f = findings_of(&findings, "blind-spots")[0];
+    assert!(text(&f["reason"]).contains("platform VPC"), "{f:#?}");
+
+    let shown = w.show();
+    assert!(!shown.contains("warning"), "{shown}");
+    assert!(
+        shown.contains("i-0a1b2c3d4e5f60701  cluster hp-train  group workers"),
+        "{shown}"
+    );
+}

@@ -9,20 +9,24 @@
 //! a. a notebook instance's `NetworkInterfaceId` (exact join);
 //! b. the Studio description `[DO NOT DELETE] ENI managed by SageMaker for Studio Domain(<id>)`,
 //!    or a `ManagedByAmazonSageMakerResource` tag whose ARN names the resource;
+//! h. attached to a HyperPod node (`list-cluster-nodes` `InstanceId`), or holding a node's
+//!    `PrivatePrimaryIp` (`describe-cluster-node`): exact joins;
 //! c. the notebook-instance description prefix (case-insensitive);
 //! d. VpcConfig correlation for service-managed ENIs: the same security-group set and a
 //!    subnet of a workload's VpcConfig. Every workload that fits is kept with the window
 //!    in which it ran (jobs; endpoints and the transform jobs of their models, whose
-//!    VpcConfig is the model's or the endpoint config's), and each record goes to the one
-//!    running at its time ([`VpcMatch`]);
+//!    VpcConfig is the model's or the endpoint config's; HyperPod clusters, with their
+//!    instance groups' overrides), and each record goes to the one running at its time
+//!    ([`VpcMatch`]);
 //! e. otherwise the ENI's own kind.
 
 mod owner;
 
 use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
 
 pub use self::owner::{NAT_GATEWAY, Owner, Resource, ResourceRef, SAGEMAKER, VpcMatch, Workload};
-use crate::inventory::{Eni, Inventory, Item, JobKind};
+use crate::inventory::{ClusterNode, Eni, Inventory, Item, JobKind};
 
 /// `sagemaker_resource_type` values.
 pub const STUDIO_DOMAIN: &str = "studio_domain";
@@ -38,13 +42,14 @@ pub const NOTEBOOK_ENI: &str = "notebook_network_interface_id";
 pub const VPC_ENDPOINT_ENI: &str = "vpc_endpoint_network_interface_ids";
 pub const NAT_GATEWAY_ENI: &str = "nat_gateway_network_interface_id";
 pub const VPC_CONFIG: &str = "vpc_config";
+pub const HYPERPOD_NODE: &str = "hyperpod_node";
 
 /// An ENI's owner, the rule that decided it and the inventory file it read.
 #[derive(Debug, Clone)]
 pub struct Attribution {
     pub owner: Owner,
     /// `notebook_network_interface_id`, `studio_description`, `sagemaker_resource_tag`,
-    /// `notebook_description`, `vpc_config`; for other services' ENIs
+    /// `hyperpod_node`, `notebook_description`, `vpc_config`; for other services' ENIs
     /// `vpc_endpoint_network_interface_ids`, `nat_gateway_network_interface_id`,
     /// `interface_type`, `description`, `requester_id`; else `eni_attachment`.
     pub rule: &'static str,
@@ -101,6 +106,9 @@ pub struct Attributor<'i> {
     unserved: Vec<(Vec<String>, Vec<String>)>,
     endpoint_enis: HashSet<&'i str>,
     nat_enis: HashSet<&'i str>,
+    /// HyperPod nodes by `InstanceId` and by `PrivatePrimaryIp`.
+    nodes: HashMap<&'i str, &'i ClusterNode>,
+    node_ips: HashMap<IpAddr, &'i ClusterNode>,
 }
 
 fn sorted(groups: &[String]) -> Vec<String> {
@@ -193,6 +201,26 @@ impl<'i> Attributor<'i> {
                 document: doc,
             });
         }
+        // A HyperPod cluster's nodes are replaced and added while it exists: their ENIs
+        // can be attached at any time of its life.
+        for c in &inv.clusters {
+            let configs: Vec<_> = c
+                .vpc_configs()
+                .into_iter()
+                .filter_map(|(g, s)| vpc_config(g, s))
+                .collect();
+            if configs.is_empty() {
+                continue;
+            }
+            workloads.push(Workload {
+                rtype: HYPERPOD_CLUSTER,
+                name: c.name.clone(),
+                window: c.window(),
+                attach_window: c.window(),
+                configs,
+                document: document(Item::Cluster(&c.name)),
+            });
+        }
         let unserved = inv
             .models
             .iter()
@@ -220,6 +248,16 @@ impl<'i> Attributor<'i> {
             .flat_map(|n| &n.eni_ids)
             .map(String::as_str)
             .collect();
+        let nodes = inv
+            .cluster_nodes
+            .iter()
+            .map(|n| (n.instance_id.as_str(), n))
+            .collect();
+        let node_ips = inv
+            .cluster_nodes
+            .iter()
+            .filter_map(|n| Some((n.private_ip?, n)))
+            .collect();
         Attributor {
             inv,
             workloads,
@@ -227,6 +265,8 @@ impl<'i> Attributor<'i> {
             unserved,
             endpoint_enis,
             nat_enis,
+            nodes,
+            node_ips,
         }
     }
 
@@ -268,7 +308,10 @@ impl<'i> Attributor<'i> {
             (Owner::SageMaker(r), NOTEBOOK_ENI) => Item::Notebook(r.name.as_deref().unwrap_or("")),
             _ => Item::Eni(&eni.id),
         };
-        let document = self.inv.document(item).map(str::to_string);
+        let document = match rule {
+            HYPERPOD_NODE => self.node_of(eni).map(|n| n.file.clone()),
+            _ => self.inv.document(item).map(str::to_string),
+        };
         Attribution {
             owner,
             rule,
@@ -308,13 +351,29 @@ impl<'i> Attributor<'i> {
                 "studio_description",
             );
         }
-        if let Some(r) = eni
+        if let Some(mut r) = eni
             .tags
             .iter()
             .find(|(k, _)| k == SAGEMAKER_TAG)
             .and_then(|(_, v)| from_arn(v))
         {
+            // A cluster's ARN names its id, not its name.
+            if r.rtype == HYPERPOD_CLUSTER
+                && let Some(c) = inv.clusters.iter().find(|c| {
+                    c.arn
+                        .as_deref()
+                        .and_then(|a| a.rsplit('/').next())
+                        .is_some_and(|id| Some(id) == r.name.as_deref())
+                })
+            {
+                r.name = Some(c.name.clone());
+            }
             return (Owner::SageMaker(r), "sagemaker_resource_tag");
+        }
+        // h. a HyperPod node's ENI
+        if let Some(n) = self.node_of(eni) {
+            let cluster = (!n.cluster.is_empty()).then(|| n.cluster.clone());
+            return (sagemaker(HYPERPOD_CLUSTER, cluster, None), HYPERPOD_NODE);
         }
         // c. notebook description
         let lower = eni.description.to_ascii_lowercase();
@@ -339,6 +398,15 @@ impl<'i> Attributor<'i> {
         }
         // e. the ENI's own kind
         (Owner::Kind(own_kind(eni)), "eni_attachment")
+    }
+
+    /// The HyperPod node `eni` is attached to, or whose primary address it holds.
+    fn node_of(&self, eni: &Eni) -> Option<&'i ClusterNode> {
+        eni.instance_id
+            .as_deref()
+            .and_then(|i| self.nodes.get(i))
+            .or_else(|| eni.addresses.iter().find_map(|a| self.node_ips.get(a)))
+            .copied()
     }
 
     fn vpc_match(&self, eni: &Eni) -> Option<VpcMatch> {
@@ -445,7 +513,8 @@ fn from_arn(arn: &str) -> Option<Resource> {
 
 /// Attached by a service rather than to an EC2 instance of the account.
 fn service_managed(eni: &Eni) -> bool {
-    eni.requester_managed
+    cross_account(eni)
+        || eni.requester_managed
         || eni
             .attachment_id
             .as_deref()
@@ -457,10 +526,18 @@ fn service_managed(eni: &Eni) -> bool {
         || eni.instance_id.is_none()
 }
 
+/// Attached to an instance of another account (`Attachment.InstanceOwnerId` is not the
+/// ENI's `OwnerId`): a service's instance, such as a SageMaker job's or a HyperPod node,
+/// that `ec2 describe-instances` of this account does not list.
+fn cross_account(eni: &Eni) -> bool {
+    matches!((&eni.instance_owner_id, &eni.owner_id), (Some(i), Some(o)) if i != o)
+}
+
 /// The kind of an ENI that is neither SageMaker's nor recognisably another service's.
 fn own_kind(eni: &Eni) -> &'static str {
     if eni.instance_id.is_some()
         && !eni.requester_managed
+        && !cross_account(eni)
         && eni
             .instance_owner_id
             .as_deref()
@@ -737,6 +814,83 @@ mod tests {
         assert_eq!(attribute(&e, &inv).kind(), "aws_managed");
         e.description = "ELB net/my-nlb/50dc6c495c0c9188".into();
         assert_eq!(attribute(&e, &inv).kind(), "other_service");
+    }
+
+    /// HyperPod: a node's ENI by the node's instance id or primary address, whatever its
+    /// security groups; one of a node the inventory does not list by the cluster's (or an
+    /// instance group's) VpcConfig when it is attached across accounts; an instance of the
+    /// account itself in the same subnet and groups is EC2; a tag's ARN names the cluster
+    /// by id, shown by name.
+    #[test]
+    fn hyperpod_nodes_and_cluster_vpc_configs() {
+        use crate::inventory::{Cluster, ClusterGroup, ClusterNode};
+        let mut inv = Inventory::default();
+        inv.clusters.push(Cluster {
+            name: "hp".into(),
+            arn: Some("arn:aws:sagemaker:us-east-1:1:cluster/k2x7b1qz8m4v".into()),
+            created: Some(100),
+            security_group_ids: vec!["sg-c".into()],
+            subnets: vec!["subnet-1".into()],
+            groups: vec![ClusterGroup {
+                name: "workers".into(),
+                security_group_ids: vec!["sg-a".into(), "sg-b".into()],
+                subnets: vec!["subnet-2".into()],
+            }],
+            ..Cluster::default()
+        });
+        inv.cluster_nodes.push(ClusterNode {
+            cluster: "hp".into(),
+            instance_id: "i-node".into(),
+            group: Some("workers".into()),
+            private_ip: Some("10.0.9.9".parse().unwrap()),
+            file: "nodes.json".into(),
+        });
+        let a = Attributor::new(&inv);
+        let mut by_id = eni("eni-1");
+        by_id.instance_id = Some("i-node".into());
+        let why = a.attribute_why(&by_id);
+        assert_eq!(why.rule, HYPERPOD_NODE);
+        assert_eq!(why.document.as_deref(), Some("nodes.json"));
+        assert_eq!(
+            name(&why.owner, 500),
+            (HYPERPOD_CLUSTER.into(), Some("hp".into()))
+        );
+        let mut by_ip = eni("eni-2");
+        by_ip.addresses = vec!["10.0.9.9".parse().unwrap()];
+        assert_eq!(a.attribute_why(&by_ip).rule, HYPERPOD_NODE);
+
+        // A replaced node: the workers group's override, across accounts.
+        let mut other = eni("eni-3");
+        other.subnet_id = Some("subnet-2".into());
+        other.instance_id = Some("i-gone".into());
+        other.instance_owner_id = Some("740215731415".into());
+        other.owner_id = Some("111122223333".into());
+        other.attachment_id = Some("eni-attach-3".into());
+        let why = a.attribute_why(&other);
+        assert_eq!(why.rule, VPC_CONFIG);
+        assert_eq!(
+            name(&why.owner, 500),
+            (HYPERPOD_CLUSTER.into(), Some("hp".into()))
+        );
+        // Before the cluster existed: SageMaker's, of no workload then.
+        assert!(
+            why.owner
+                .resource_ref(Some(10), Some(20))
+                .is_none_or(|r| r.name.is_none())
+        );
+        // The account's own instance.
+        other.instance_owner_id = Some("111122223333".into());
+        assert_eq!(a.attribute(&other).kind(), "ec2");
+
+        let mut tagged = eni("eni-4");
+        tagged.tags = vec![(
+            SAGEMAKER_TAG.into(),
+            "arn:aws:sagemaker:us-east-1:1:cluster/k2x7b1qz8m4v".into(),
+        )];
+        assert_eq!(
+            name(&a.attribute(&tagged), 500),
+            (HYPERPOD_CLUSTER.into(), Some("hp".into()))
+        );
     }
 
     /// Another service's ENI sharing a job's security groups and subnet is not the job's.
