@@ -20,7 +20,7 @@ pub const COLUMNS: &[(&str, &str)] = &[
     ),
     (
         "sagemaker_user_profile",
-        "Studio user profile, when the ENI names one",
+        "Studio user profile, or shared space, that the ENI's ManagedByAmazonSageMakerResource tag names (node/<domain>/<profile or space>/...: the tag does not say which)",
     ),
     (
         "sagemaker_candidates",
@@ -32,7 +32,7 @@ pub const COLUMNS: &[(&str, &str)] = &[
     ),
     (
         "attribution_rule",
-        "the rule that attributed the ENI: notebook_network_interface_id, studio_description, sagemaker_resource_tag, hyperpod_node, notebook_description or vpc_config for SageMaker; vpc_endpoint_network_interface_ids, nat_gateway_network_interface_id, interface_type, description, requester_id or eni_attachment otherwise",
+        "the rule that attributed the ENI: notebook_network_interface_id, studio_description, sagemaker_resource_tag, hyperpod_node, notebook_description, vpc_config or studio_security_group for SageMaker; vpc_endpoint_network_interface_ids, nat_gateway_network_interface_id, interface_type, description, requester_id or eni_attachment otherwise",
     ),
     (
         "attribution_document",

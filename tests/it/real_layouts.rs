@@ -2053,3 +2053,77 @@ fn hyperpod_nodes_are_attributed_to_their_cluster() {
         "{shown}"
     );
 }
+
+/// 18. A Studio app's ENI without the Studio description or tag (neither is documented as
+///     always present) but in the security group SageMaker creates for the domain's apps,
+///     `security-group-for-outbound-nfs-<domain-id>`, is that domain's; an EC2 instance of
+///     the account given the same group (to mount the domain's EFS) is not.
+#[test]
+fn the_studio_security_group_names_the_domain() {
+    let mut w = world();
+    let domain = "d-g7djlrunxivy";
+    let nfs = format!("security-group-for-outbound-nfs-{domain}");
+    let studio = "eni-0e9d0000000000d81";
+    let admin = "eni-0e9d0000000000d82";
+    let mut app = sagemaker_eni(
+        studio,
+        "10.0.1.80",
+        SUBNET_A,
+        &["sg-0d1c2b3a495867701"],
+        "08:00",
+    );
+    app["Groups"][0]["GroupName"] = json!(nfs);
+    let mut own = node_eni(admin, "10.0.1.81", SUBNET_A, "i-0f0e0d0c0b0a09082", ACCOUNT);
+    own["Groups"] = json!([{"GroupId": "sg-0d1c2b3a495867701", "GroupName": nfs}]);
+    w.enis(vec![app, own]);
+    w.sagemaker(
+        &format!("describe-domain-{domain}"),
+        json!({
+            "DomainArn": format!("arn:aws:sagemaker:us-east-1:{ACCOUNT}:domain/{domain}"),
+            "DomainId": domain,
+            "DomainName": "research",
+            "HomeEfsFileSystemId": "fs-0a1b2c3d4e5f60718",
+            "Status": "InService",
+            "AuthMode": "IAM",
+            "DefaultUserSettings": {"ExecutionRole": ROLE},
+            "AppNetworkAccessType": "VpcOnly",
+            "SubnetIds": [SUBNET_A],
+            "VpcId": VPC,
+            "AppSecurityGroupManagement": "Service"
+        }),
+    );
+    w.record(Rec::egress(
+        studio,
+        "09:00",
+        "10.0.1.80",
+        INTERNET,
+        40000,
+        443,
+    ));
+    w.record(Rec::egress(
+        admin,
+        "09:00",
+        "10.0.1.81",
+        INTERNET,
+        40000,
+        443,
+    ));
+    let rows = w.sql(
+        &w.write_logs(FORMAT),
+        "SELECT interface_id, start, eni_owner_kind, sagemaker_resource_type, sagemaker_resource, \
+         sagemaker_candidates, attribution_rule FROM flows",
+    );
+    let r = row(&rows, studio, "09:00");
+    assert_eq!(who(r), ("studio_domain", domain, ""), "{r:#?}");
+    assert_eq!(r["attribution_rule"], "studio_security_group");
+    assert_eq!(row(&rows, admin, "09:00")["eni_owner_kind"], "ec2");
+    let (code, findings, stderr) = w.scan();
+    assert_eq!(code, 1, "{stderr}");
+    let leaves: Vec<&str> = findings_of(&findings, "leaves-vpc")
+        .iter()
+        .map(|f| text(&f["interface_id"]))
+        .collect();
+    assert_eq!(leaves, [studio]);
+    // Before, the Studio ENI was an unexplained service-managed ENI.
+    assert!(findings_of(&findings, "unattributed-aws-managed-enis").is_empty());
+}

@@ -18,6 +18,8 @@
 //!    VpcConfig is the model's or the endpoint config's; HyperPod clusters, with their
 //!    instance groups' overrides), and each record goes to the one running at its time
 //!    ([`VpcMatch`]);
+//! s. a service-managed ENI in the security group Studio creates for its apps,
+//!    `security-group-for-outbound-nfs-<domain-id>`: that domain's;
 //! e. otherwise the ENI's own kind.
 
 mod owner;
@@ -49,7 +51,7 @@ pub const HYPERPOD_NODE: &str = "hyperpod_node";
 pub struct Attribution {
     pub owner: Owner,
     /// `notebook_network_interface_id`, `studio_description`, `sagemaker_resource_tag`,
-    /// `hyperpod_node`, `notebook_description`, `vpc_config`; for other services' ENIs
+    /// `hyperpod_node`, `notebook_description`, `vpc_config`, `studio_security_group`; for other services' ENIs
     /// `vpc_endpoint_network_interface_ids`, `nat_gateway_network_interface_id`,
     /// `interface_type`, `description`, `requester_id`; else `eni_attachment`.
     pub rule: &'static str,
@@ -59,6 +61,10 @@ pub struct Attribution {
 const STUDIO_PREFIX: &str = "[DO NOT DELETE] ENI managed by SageMaker for Studio Domain(";
 const NOTEBOOK_PREFIX: &str = "[do not delete] network interface created to access resources in your vpc for sagemaker notebook instance";
 const SAGEMAKER_TAG: &str = "ManagedByAmazonSageMakerResource";
+/// The name of the security group SageMaker creates for a Studio domain's apps (its EFS
+/// home directories), followed by the domain id.
+const STUDIO_NFS_GROUP: &str = "security-group-for-outbound-nfs-";
+pub const STUDIO_SECURITY_GROUP: &str = "studio_security_group";
 
 /// `InterfaceType`s a SageMaker workload's ENI can have; every other type belongs to
 /// another service. EFA instances (distributed training, HyperPod) get `efa`/`efa-only`.
@@ -395,6 +401,20 @@ impl<'i> Attributor<'i> {
             && let Some(m) = self.vpc_match(eni)
         {
             return (Owner::VpcConfig(m), VPC_CONFIG);
+        }
+        // s. Studio's own security group, only on ENIs no instance of the account holds (an
+        //    EC2 instance given it to mount the domain's EFS is not Studio's)
+        if service_managed(eni)
+            && let Some(domain) = eni
+                .security_group_names
+                .iter()
+                .find_map(|g| g.strip_prefix(STUDIO_NFS_GROUP))
+                .filter(|d| d.starts_with("d-"))
+        {
+            return (
+                sagemaker(STUDIO_DOMAIN, Some(domain.to_string()), None),
+                STUDIO_SECURITY_GROUP,
+            );
         }
         // e. the ENI's own kind
         (Owner::Kind(own_kind(eni)), "eni_attachment")
@@ -891,6 +911,35 @@ mod tests {
             name(&a.attribute(&tagged), 500),
             (HYPERPOD_CLUSTER.into(), Some("hp".into()))
         );
+    }
+
+    /// An ENI in Studio's NFS security group with neither the Studio description nor the
+    /// tag is the domain's when a service holds it, and an EC2 instance of the account given
+    /// that group (to mount the domain's EFS) stays EC2; a job whose VpcConfig names the
+    /// group wins.
+    #[test]
+    fn studio_security_group() {
+        let mut inv = Inventory::default();
+        let mut e = eni("eni-studio");
+        e.security_group_ids = vec!["sg-nfs".into()];
+        e.security_group_names = vec!["security-group-for-outbound-nfs-d-g7djlrunxivy".into()];
+        e.requester_managed = true;
+        let why = Attributor::new(&inv).attribute_why(&e);
+        assert_eq!(why.rule, STUDIO_SECURITY_GROUP);
+        assert_eq!(
+            name(&why.owner, 500),
+            (STUDIO_DOMAIN.into(), Some("d-g7djlrunxivy".into()))
+        );
+        let mut ec2 = e.clone();
+        ec2.requester_managed = false;
+        ec2.instance_id = Some("i-1".into());
+        ec2.instance_owner_id = Some("111122223333".into());
+        ec2.owner_id = Some("111122223333".into());
+        ec2.attachment_id = Some("eni-attach-1".into());
+        assert_eq!(Attributor::new(&inv).attribute(&ec2).kind(), "ec2");
+        inv.jobs
+            .push(job("train", JobKind::Training, 100, 200, &["sg-nfs"]));
+        assert_eq!(Attributor::new(&inv).attribute_why(&e).rule, VPC_CONFIG);
     }
 
     /// Another service's ENI sharing a job's security groups and subnet is not the job's.
