@@ -61,6 +61,10 @@ pub struct Attribution {
 const STUDIO_PREFIX: &str = "[DO NOT DELETE] ENI managed by SageMaker for Studio Domain(";
 const NOTEBOOK_PREFIX: &str = "[do not delete] network interface created to access resources in your vpc for sagemaker notebook instance";
 const SAGEMAKER_TAG: &str = "ManagedByAmazonSageMakerResource";
+/// The description and node tag the Amazon VPC CNI gives the ENIs it creates for a node
+/// (amazon-vpc-cni-k8s, `pkg/awsutils`: `eniDescriptionPrefix`, `eniNodeTagKey`).
+const CNI_PREFIX: &str = "aws-K8S-";
+const CNI_NODE_TAG: &str = "node.k8s.amazonaws.com/instance_id";
 /// The name of the security group SageMaker creates for a Studio domain's apps (its EFS
 /// home directories), followed by the domain id.
 const STUDIO_NFS_GROUP: &str = "security-group-for-outbound-nfs-";
@@ -420,13 +424,27 @@ impl<'i> Attributor<'i> {
         (Owner::Kind(own_kind(eni)), "eni_attachment")
     }
 
-    /// The HyperPod node `eni` is attached to, or whose primary address it holds.
+    /// The HyperPod node `eni` is attached to, whose primary address it holds, or for which
+    /// the VPC CNI of an EKS-orchestrated cluster created it (description
+    /// `aws-K8S-<instance id>`, tag `node.k8s.amazonaws.com/instance_id`: named even while
+    /// the ENI waits unattached in the CNI's warm pool).
     fn node_of(&self, eni: &Eni) -> Option<&'i ClusterNode> {
+        let node = |id: &str| self.nodes.get(id).copied();
         eni.instance_id
             .as_deref()
-            .and_then(|i| self.nodes.get(i))
-            .or_else(|| eni.addresses.iter().find_map(|a| self.node_ips.get(a)))
-            .copied()
+            .and_then(node)
+            .or_else(|| {
+                eni.addresses
+                    .iter()
+                    .find_map(|a| self.node_ips.get(a).copied())
+            })
+            .or_else(|| eni.description.strip_prefix(CNI_PREFIX).and_then(node))
+            .or_else(|| {
+                eni.tags
+                    .iter()
+                    .find(|(k, _)| k == CNI_NODE_TAG)
+                    .and_then(|(_, v)| node(v))
+            })
     }
 
     fn vpc_match(&self, eni: &Eni) -> Option<VpcMatch> {
@@ -878,6 +896,16 @@ mod tests {
         let mut by_ip = eni("eni-2");
         by_ip.addresses = vec!["10.0.9.9".parse().unwrap()];
         assert_eq!(a.attribute_why(&by_ip).rule, HYPERPOD_NODE);
+        // An EKS-orchestrated cluster's pod ENI, unattached in the CNI's warm pool.
+        let mut pod = eni("eni-5");
+        pod.description = "aws-K8S-i-node".into();
+        assert_eq!(a.attribute_why(&pod).rule, HYPERPOD_NODE);
+        pod.description.clear();
+        pod.tags = vec![(CNI_NODE_TAG.into(), "i-node".into())];
+        assert_eq!(a.attribute_why(&pod).rule, HYPERPOD_NODE);
+        // The CNI's ENI of an EC2 node of the account's own EKS cluster is not HyperPod's.
+        pod.tags = vec![(CNI_NODE_TAG.into(), "i-0123456789abcdef0".into())];
+        assert_ne!(a.attribute_why(&pod).rule, HYPERPOD_NODE);
 
         // A replaced node: the workers group's override, across accounts.
         let mut other = eni("eni-3");
