@@ -76,7 +76,11 @@ const SAGEMAKER_INTERFACE_TYPES: &[&str] = &["interface", "efa", "efa-only"];
 
 /// Descriptions other AWS services give the ENIs they create in a customer VPC (ELB,
 /// RDS, ElastiCache, EKS, Directory Service, DMS, Redshift, ECS tasks, Route 53
-/// Resolver, Transit Gateway), and the kind each means.
+/// Resolver, Transit Gateway, WorkSpaces, DataSync, Glue), and the kind each means. The
+/// last three, as a public ENI classifier matches them (the file the reference cites for
+/// the notebook description): their ENIs are attached to instances of the service's
+/// account, which reads as service-managed, and must not be taken for a SageMaker
+/// workload sharing their security groups.
 const OTHER_SERVICE_DESCRIPTIONS: &[(&str, &str)] = &[
     ("VPC Endpoint Interface", "vpc_endpoint"),
     ("Interface for NAT Gateway", NAT_GATEWAY),
@@ -96,6 +100,15 @@ const OTHER_SERVICE_DESCRIPTIONS: &[(&str, &str)] = &[
     ("Route 53 Resolver", "other_service"),
     (
         "Network Interface for Transit Gateway Attachment",
+        "other_service",
+    ),
+    (
+        "Created By Amazon Workspaces for AWS Account ID ",
+        "other_service",
+    ),
+    ("datasync ", "other_service"),
+    (
+        "Attached to Glue using role: arn:aws:iam::",
         "other_service",
     ),
 ];
@@ -852,6 +865,17 @@ mod tests {
         assert_eq!(attribute(&e, &inv).kind(), "aws_managed");
         e.description = "ELB net/my-nlb/50dc6c495c0c9188".into();
         assert_eq!(attribute(&e, &inv).kind(), "other_service");
+        // Attached across accounts, as a WorkSpaces desktop's is: another service's.
+        e.attachment_id = Some("eni-attach-1".into());
+        e.instance_id = Some("i-1".into());
+        e.instance_owner_id = Some("740215731415".into());
+        e.owner_id = Some("111122223333".into());
+        e.description = "Created By Amazon Workspaces for AWS Account ID 111122223333".into();
+        assert_eq!(attribute(&e, &inv).kind(), "other_service");
+        e.description.clear();
+        assert_eq!(attribute(&e, &inv).kind(), "aws_managed");
+        e.instance_owner_id = Some("111122223333".into());
+        assert_eq!(attribute(&e, &inv).kind(), "ec2");
     }
 
     /// HyperPod: a node's ENI by the node's instance id or primary address, whatever its
