@@ -477,6 +477,14 @@ fn add_object(inv: &mut Inventory, file: &str, at: String, o: &Obj) {
     if !recognised {
         recognised = add_sagemaker(inv, &mut doc, o);
     }
+    if !recognised && let Some(list) = o.keys().find(|k| k.ends_with("Summaries")) {
+        // `aws sagemaker list-training-jobs` and the like: names without the network
+        // configuration the describe calls print.
+        doc.warn(format_args!(
+            "{list}: the output of an `aws sagemaker list-…` command names resources but not their VpcConfig, subnets or times; save `aws sagemaker describe-…` of each (or run `sageflow inventory collect`); skipped"
+        ));
+        recognised = true;
+    }
     if !recognised {
         let mut keys: Vec<&str> = o.keys().map(String::as_str).collect();
         keys.sort_unstable();
@@ -1114,6 +1122,24 @@ mod tests {
         assert!(
             inv.warnings[0].starts_with("list-cluster-nodes.json: HyperPod node i-2")
                 && inv.warnings[0].contains("clusters a, b all have"),
+            "{}",
+            inv.warnings[0]
+        );
+    }
+
+    /// A `list-*` output is named as such, with the describe command to use instead.
+    #[test]
+    fn list_outputs_say_which_describe_to_save() {
+        let mut inv = empty();
+        add_document(
+            &mut inv,
+            "training-jobs.json",
+            json!({"TrainingJobSummaries": [{"TrainingJobName": "t"}], "NextToken": "x"}),
+        );
+        assert_eq!(inv.warnings.len(), 1);
+        assert!(
+            inv.warnings[0].starts_with("training-jobs.json: TrainingJobSummaries: the output of an `aws sagemaker list-…` command")
+                && inv.warnings[0].contains("describe-…"),
             "{}",
             inv.warnings[0]
         );
