@@ -1127,7 +1127,8 @@ mod tests {
         );
     }
 
-    /// A `list-*` output is named as such, with the describe command to use instead.
+    /// A `list-*` output is named as such, with the describe command to use instead; a
+    /// Studio user profile's, space's or app's says it is not needed.
     #[test]
     fn list_outputs_say_which_describe_to_save() {
         let mut inv = empty();
@@ -1136,7 +1137,20 @@ mod tests {
             "training-jobs.json",
             json!({"TrainingJobSummaries": [{"TrainingJobName": "t"}], "NextToken": "x"}),
         );
-        assert_eq!(inv.warnings.len(), 1);
+        add_document(
+            &mut inv,
+            "space.json",
+            json!({"DomainId": "d-1", "SpaceName": "team", "SpaceArn": "arn:aws:sagemaker:us-east-1:1:space/d-1/team"}),
+        );
+        assert_eq!(inv.warnings.len(), 2);
+        assert!(
+            inv.warnings[1].starts_with(
+                "space.json: describe-user-profile, -space or -app output is not used"
+            ),
+            "{}",
+            inv.warnings[1]
+        );
+        assert!(inv.domains.is_empty());
         assert!(
             inv.warnings[0].starts_with("training-jobs.json: TrainingJobSummaries: the output of an `aws sagemaker list-…` command")
                 && inv.warnings[0].contains("describe-…"),

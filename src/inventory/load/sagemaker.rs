@@ -25,6 +25,10 @@ pub(super) fn add_sagemaker(inv: &mut Inventory, doc: &mut Doc, o: &Obj) -> bool
         }
     } else if has("ClusterName") && (has("InstanceGroups") || has("ClusterArn")) {
         add_cluster(inv, doc, o);
+    } else if has("DomainId") && (has("UserProfileName") || has("SpaceName") || has("AppName")) {
+        doc.warn(
+            "describe-user-profile, -space or -app output is not used: Studio apps' ENIs name their domain, and their user profile or space, in their ManagedByAmazonSageMakerResource tag; describe-domain is the document sageflow reads; skipped",
+        );
     } else if has("NotebookInstanceName") {
         add_notebook(inv, doc, o);
     } else if has("DomainId") && (has("DomainName") || has("AppNetworkAccessType")) {
