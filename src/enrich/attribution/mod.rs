@@ -51,9 +51,10 @@ pub const HYPERPOD_NODE: &str = "hyperpod_node";
 pub struct Attribution {
     pub owner: Owner,
     /// `notebook_network_interface_id`, `studio_description`, `sagemaker_resource_tag`,
-    /// `hyperpod_node`, `notebook_description`, `vpc_config`, `studio_security_group`; for other services' ENIs
-    /// `vpc_endpoint_network_interface_ids`, `nat_gateway_network_interface_id`,
-    /// `interface_type`, `description`, `requester_id`; else `eni_attachment`.
+    /// `hyperpod_node`, `notebook_description`, `vpc_config`, `studio_security_group`; for
+    /// other services' ENIs `vpc_endpoint_network_interface_ids`,
+    /// `nat_gateway_network_interface_id`, `interface_type`, `description`,
+    /// `requester_id`; else `eni_attachment`.
     pub rule: &'static str,
     pub document: Option<String>,
 }
@@ -450,6 +451,7 @@ impl<'i> Attributor<'i> {
                 eni.addresses
                     .iter()
                     .find_map(|a| self.node_ips.get(a).copied())
+                    .filter(|n| self.may_hold_address_of(eni, n))
             })
             .or_else(|| eni.description.strip_prefix(CNI_PREFIX).and_then(node))
             .or_else(|| {
@@ -458,6 +460,21 @@ impl<'i> Attributor<'i> {
                     .find(|(k, _)| k == CNI_NODE_TAG)
                     .and_then(|(_, v)| node(v))
             })
+    }
+
+    /// Private addresses repeat across VPCs (a node's may be one of SageMaker's platform
+    /// VPC): an address joins only a service-managed ENI, in a subnet of the node's
+    /// cluster when the inventory describes it.
+    fn may_hold_address_of(&self, eni: &Eni, n: &ClusterNode) -> bool {
+        let in_cluster = match self.inv.clusters.iter().find(|c| c.name == n.cluster) {
+            Some(c) => eni.subnet_id.as_ref().is_some_and(|s| {
+                c.vpc_configs()
+                    .iter()
+                    .any(|(_, subnets)| subnets.contains(s))
+            }),
+            None => true,
+        };
+        service_managed(eni) && in_cluster
     }
 
     fn vpc_match(&self, eni: &Eni) -> Option<VpcMatch> {
@@ -920,6 +937,17 @@ mod tests {
         let mut by_ip = eni("eni-2");
         by_ip.addresses = vec!["10.0.9.9".parse().unwrap()];
         assert_eq!(a.attribute_why(&by_ip).rule, HYPERPOD_NODE);
+        // The same address in a subnet the cluster does not use, or on an instance of the
+        // account: another VPC's address, not the node's.
+        let mut elsewhere = by_ip.clone();
+        elsewhere.subnet_id = Some("subnet-9".into());
+        assert_ne!(a.attribute_why(&elsewhere).rule, HYPERPOD_NODE);
+        let mut own = by_ip.clone();
+        own.instance_id = Some("i-own".into());
+        own.instance_owner_id = Some("111122223333".into());
+        own.owner_id = Some("111122223333".into());
+        own.attachment_id = Some("eni-attach-2".into());
+        assert_eq!(a.attribute(&own).kind(), "ec2");
         // An EKS-orchestrated cluster's pod ENI, unattached in the CNI's warm pool.
         let mut pod = eni("eni-5");
         pod.description = "aws-K8S-i-node".into();

@@ -591,6 +591,10 @@ fn cluster_json(
                     .s("InstanceGroupName", g.instance_group_name())
                     .e("InstanceType", g.instance_type())
                     .s("ExecutionRole", g.execution_role())
+                    .o(
+                        "OverrideVpcConfig",
+                        g.override_vpc_config().map(sm_vpc_config),
+                    )
                     .done()
             },
         )

@@ -233,6 +233,8 @@ pub(super) fn check_workload_times(inv: &mut Inventory) {
 /// group's name. One that stays without a cluster is still a HyperPod node (its ENIs are
 /// SageMaker's), of a cluster the inventory cannot name.
 pub(super) fn link_cluster_nodes(inv: &mut Inventory) {
+    // One warning per file and instance group, not per node: a cluster has hundreds.
+    let mut unlinked: Vec<(String, Option<String>, String, usize)> = Vec::new();
     for n in inv
         .cluster_nodes
         .iter_mut()
@@ -248,16 +250,26 @@ pub(super) fn link_cluster_nodes(inv: &mut Inventory) {
             n.cluster = one.to_string();
             continue;
         }
-        let why = if fits.is_empty() {
-            "no HyperPod cluster of the inventory (aws sagemaker describe-cluster) has".to_string()
-        } else {
-            format!("clusters {} all have", fits.join(", "))
-        };
+        match unlinked
+            .iter_mut()
+            .find(|(f, g, _, _)| *f == n.file && *g == n.group)
+        {
+            Some(u) => u.3 += 1,
+            None => {
+                let why = if fits.is_empty() {
+                    "no HyperPod cluster of the inventory (aws sagemaker describe-cluster) has"
+                        .to_string()
+                } else {
+                    format!("clusters {} all have", fits.join(", "))
+                };
+                unlinked.push((n.file.clone(), n.group.clone(), why, 1));
+            }
+        }
+    }
+    for (file, group, why, count) in unlinked {
         inv.warnings.push(format!(
-            "{}: HyperPod node {} names no cluster and {why} its instance group {}: its ENIs are attributed to HyperPod without a cluster name; add \"ClusterName\" to the document, or save it with `sageflow inventory collect`",
-            n.file,
-            n.instance_id,
-            n.group.as_deref().unwrap_or("-"),
+            "{file}: {count} HyperPod node(s) of instance group {} name no cluster and {why} that instance group: their ENIs are attributed to HyperPod without a cluster name; add \"ClusterName\" to the document, or save it with `sageflow inventory collect`",
+            group.as_deref().unwrap_or("-"),
         ));
     }
 }

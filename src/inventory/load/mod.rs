@@ -1120,7 +1120,7 @@ mod tests {
         );
         assert_eq!(inv.warnings.len(), 1, "{:#?}", inv.warnings);
         assert!(
-            inv.warnings[0].starts_with("list-cluster-nodes.json: HyperPod node i-2")
+            inv.warnings[0].starts_with("list-cluster-nodes.json: 1 HyperPod node(s) of instance group workers name no cluster")
                 && inv.warnings[0].contains("clusters a, b all have"),
             "{}",
             inv.warnings[0]

@@ -239,7 +239,8 @@ fn add_cluster(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
     let vpc = doc.object(o, "VpcConfig", &owner);
     let (security_group_ids, subnets) = doc.vpc_config(vpc, &owner);
     let mut groups = Vec::new();
-    // Restricted instance groups (Nova customisation) run in a VPC of SageMaker's.
+    // Restricted instance groups (Nova customisation) too: their nodes are tied to the
+    // cluster by group name, and a group may override the VpcConfig.
     for key in ["InstanceGroups", "RestrictedInstanceGroups"] {
         for g in doc.objects(o, key, &owner) {
             let Some(group) = doc.opt_str(g, "InstanceGroupName", &owner) else {
