@@ -300,12 +300,7 @@ fn write_report(
             write!(out, "  model {m}")?;
         }
         if j.kind != JobKind::Transform || !j.security_group_ids.is_empty() {
-            write!(
-                out,
-                "  security groups: {}  subnets: {}",
-                or_none(&j.security_group_ids.join(", ")),
-                or_none(&j.subnets.join(", "))
-            )?;
+            write!(out, "  {}", vpc_config(&j.security_group_ids, &j.subnets))?;
         }
         if outside(Placed::Job(j.kind), &j.name) {
             write!(out, "{OUTSIDE}")?;
@@ -317,10 +312,9 @@ fn write_report(
     for m in &inv.models {
         writeln!(
             out,
-            "  {}  security groups: {}  subnets: {}",
+            "  {}  {}",
             m.name,
-            or_none(&m.security_group_ids.join(", ")),
-            or_none(&m.subnets.join(", "))
+            vpc_config(&m.security_group_ids, &m.subnets)
         )?;
     }
 
@@ -358,22 +352,16 @@ fn write_report(
     for c in &inv.clusters {
         write!(
             out,
-            "  {}  {}  {}  created {}  security groups: {}  subnets: {}",
+            "  {}  {}  {}  created {}  {}",
             c.name,
             c.orchestrator,
             c.status.as_deref().unwrap_or("-"),
             time(c.created, "unknown"),
-            or_none(&c.security_group_ids.join(", ")),
-            or_none(&c.subnets.join(", "))
+            vpc_config(&c.security_group_ids, &c.subnets)
         )?;
         for g in c.groups.iter().filter(|g| !g.subnets.is_empty()) {
-            write!(
-                out,
-                "  group {} overrides: security groups: {}  subnets: {}",
-                g.name,
-                or_none(&g.security_group_ids.join(", ")),
-                or_none(&g.subnets.join(", "))
-            )?;
+            let overrides = vpc_config(&g.security_group_ids, &g.subnets);
+            write!(out, "  group {} overrides: {overrides}", g.name)?;
         }
         if outside(Placed::Cluster, &c.name) {
             write!(out, "{OUTSIDE}")?;
@@ -426,6 +414,15 @@ fn list<T: std::fmt::Display>(items: &[T]) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A SageMaker VpcConfig as one line's part.
+fn vpc_config(groups: &[String], subnets: &[String]) -> String {
+    format!(
+        "security groups: {}  subnets: {}",
+        or_none(&groups.join(", ")),
+        or_none(&subnets.join(", "))
+    )
 }
 
 fn or_none(s: &str) -> &str {
