@@ -20,7 +20,7 @@ pub const COLUMNS: &[(&str, &str)] = &[
     ),
     (
         "sagemaker_user_profile",
-        "Studio user profile, or shared space, that the ENI's ManagedByAmazonSageMakerResource tag names (node/<domain>/<profile or space>/...: the tag does not say which)",
+        "Studio user profile the ENI's ManagedByAmazonSageMakerResource tag names (node/<domain>/<profile or space>/...): a private space's owner when describe-space or list-spaces is in the inventory, else the name the tag has (a shared space's included)",
     ),
     (
         "sagemaker_candidates",

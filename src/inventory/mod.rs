@@ -46,6 +46,8 @@ pub struct Inventory {
     pub clusters: Vec<Cluster>,
     /// HyperPod cluster nodes (`list-cluster-nodes`, `describe-cluster-node`).
     pub cluster_nodes: Vec<ClusterNode>,
+    /// Studio spaces (`describe-space`, `list-spaces`).
+    pub spaces: Vec<Space>,
     pub ip_ranges: IpRanges,
     /// Where `ip_ranges` came from: `--ip-ranges`, an ip-ranges.json in the inventory (the
     /// newest, as `inventory collect` saves it), or `None` for the built-in snapshot.
@@ -530,6 +532,18 @@ pub struct SageMakerEndpoint {
     pub last_modified: Option<i64>,
     /// `EndpointStatus` (`InService`, `Creating`, `Updating`, `Failed`, …).
     pub status: Option<String>,
+}
+
+/// A Studio space: the apps of a private space run for its owner, those of a shared space
+/// for every user of the domain.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Space {
+    pub domain_id: String,
+    pub name: String,
+    /// `OwnershipSettings.OwnerUserProfileName`.
+    pub owner: Option<String>,
+    /// `SpaceSharingSettings.SharingType` is `Shared`.
+    pub shared: bool,
 }
 
 /// A SageMaker HyperPod cluster. Its nodes hold ENIs in the subnets of its `VpcConfig`,

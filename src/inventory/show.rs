@@ -273,6 +273,18 @@ fn write_report(
         )?;
     }
 
+    heading(out, "SageMaker Studio spaces", inv.spaces.len())?;
+    for s in &inv.spaces {
+        writeln!(
+            out,
+            "  {} {}  {}  owner {}",
+            s.domain_id,
+            s.name,
+            if s.shared { "shared" } else { "private" },
+            s.owner.as_deref().unwrap_or("-"),
+        )?;
+    }
+
     // Workloads that make no record in your flow logs are marked.
     let outside_vpc: std::collections::HashSet<(Placed, &str)> = inv
         .placements()

@@ -984,3 +984,77 @@ fn cloudtrail_event_history_gives_eni_lifetimes() {
         vec![("Name".to_string(), "training".to_string())]
     );
 }
+
+/// Studio spaces (moto has no spaces API, so a stand-in answers `ListSpaces` and
+/// `DescribeSpace` as SageMaker does, and nothing else): each space is described into a
+/// `describe-space` document that loads back with its owner and sharing type.
+#[test]
+fn studio_spaces_are_collected_with_their_owner() {
+    let endpoint = fake_http(|head, body| {
+        let req: Value = serde_json::from_slice(body).unwrap_or_default();
+        let json = "application/x-amz-json-1.1";
+        if head.contains("x-amz-target: sagemaker.listspaces") {
+            let text = r#"{"Spaces": [
+                {"DomainId": "d-abc123", "SpaceName": "alice-lab", "Status": "InService",
+                 "OwnershipSettingsSummary": {"OwnerUserProfileName": "alice"},
+                 "SpaceSharingSettingsSummary": {"SharingType": "Private"}},
+                {"DomainId": "d-abc123", "SpaceName": "team", "Status": "InService",
+                 "OwnershipSettingsSummary": {"OwnerUserProfileName": "bob"},
+                 "SpaceSharingSettingsSummary": {"SharingType": "Shared"}}]}"#;
+            return ("200 OK", json, text.to_string());
+        }
+        if head.contains("x-amz-target: sagemaker.describespace") {
+            let name = req["SpaceName"].as_str().unwrap_or("").to_string();
+            let (owner, sharing) = match name.as_str() {
+                "alice-lab" => ("alice", "Private"),
+                _ => ("bob", "Shared"),
+            };
+            let text = serde_json::json!({
+                "DomainId": req["DomainId"],
+                "SpaceArn": format!("arn:aws:sagemaker:us-east-1:123456789012:space/d-abc123/{name}"),
+                "SpaceName": name,
+                "Status": "InService",
+                "CreationTime": 1795500000.0,
+                "OwnershipSettings": {"OwnerUserProfileName": owner},
+                "SpaceSharingSettings": {"SharingType": sharing}
+            });
+            return ("200 OK", json, text.to_string());
+        }
+        if head.contains("x-amz-target:") {
+            return ("501 Not Implemented", json, "{}".to_string());
+        }
+        ("501 Not Implemented", "text/xml", String::new())
+    });
+    let docs = collect_all(&endpoint, None);
+    let names: Vec<&str> = docs.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "sagemaker/describe-space-d-abc123.alice-lab.json",
+            "sagemaker/describe-space-d-abc123.team.json"
+        ]
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_docs(dir.path(), &docs);
+    let inv = load::load(dir.path(), None).expect("load");
+    assert!(inv.warnings.is_empty(), "{:#?}", inv.warnings);
+    let spaces: Vec<_> = inv
+        .spaces
+        .iter()
+        .map(|s| {
+            (
+                s.domain_id.as_str(),
+                s.name.as_str(),
+                s.owner.as_deref(),
+                s.shared,
+            )
+        })
+        .collect();
+    assert_eq!(
+        spaces,
+        [
+            ("d-abc123", "alice-lab", Some("alice"), false),
+            ("d-abc123", "team", Some("bob"), true)
+        ]
+    );
+}

@@ -2128,3 +2128,78 @@ fn the_studio_security_group_names_the_domain() {
     // Before, the Studio ENI was an unexplained service-managed ENI.
     assert!(findings_of(&findings, "unattributed-aws-managed-enis").is_empty());
 }
+
+/// 19. The apps of a Studio space run on ENIs whose tag names the space
+///     (`node/<domain>/<space>/…`): with `aws sagemaker list-spaces` in the inventory, a
+///     private space's records carry its owner's user profile; a shared space's keep the
+///     space's name.
+#[test]
+fn a_private_space_names_its_owner() {
+    let mut w = world();
+    let domain = "d-g7djlrunxivy";
+    let studio_eni = |id: &str, ip: &str, space: &str| {
+        let mut e = sagemaker_eni(id, ip, SUBNET_A, &[SG_JOB], "08:00");
+        e["Description"] = json!(format!(
+            "[DO NOT DELETE] ENI managed by SageMaker for Studio Domain({domain}) - 946a4c21ed31356ee889a8dd95fde7cf"
+        ));
+        e["TagSet"] = json!([{
+            "Key": "ManagedByAmazonSageMakerResource",
+            "Value": format!("arn:aws:sagemaker:us-east-1:{ACCOUNT}:node/{domain}/{space}/jupyterlab-1")
+        }]);
+        e
+    };
+    let private = "eni-0e9d0000000000e91";
+    let shared = "eni-0e9d0000000000e92";
+    w.enis(vec![
+        studio_eni(private, "10.0.1.90", "alice-lab"),
+        studio_eni(shared, "10.0.1.91", "team-space"),
+    ]);
+    w.sagemaker(
+        "list-spaces",
+        json!({"Spaces": [
+            {"DomainId": domain, "SpaceName": "alice-lab", "Status": "InService",
+             "CreationTime": sm_time("07:00"), "LastModifiedTime": sm_time("07:00"),
+             "SpaceSettingsSummary": {"AppType": "JupyterLab"},
+             "SpaceSharingSettingsSummary": {"SharingType": "Private"},
+             "OwnershipSettingsSummary": {"OwnerUserProfileName": "alice"},
+             "SpaceDisplayName": "alice-lab"},
+            {"DomainId": domain, "SpaceName": "team-space", "Status": "InService",
+             "CreationTime": sm_time("07:00"), "LastModifiedTime": sm_time("07:00"),
+             "SpaceSettingsSummary": {"AppType": "JupyterLab"},
+             "SpaceSharingSettingsSummary": {"SharingType": "Shared"},
+             "OwnershipSettingsSummary": {"OwnerUserProfileName": "bob"},
+             "SpaceDisplayName": "team"}
+        ]}),
+    );
+    w.record(Rec::egress(
+        private,
+        "09:00",
+        "10.0.1.90",
+        INTERNET,
+        40000,
+        443,
+    ));
+    w.record(Rec::egress(
+        shared,
+        "09:00",
+        "10.0.1.91",
+        INTERNET,
+        40000,
+        443,
+    ));
+    let rows = w.sql(
+        &w.write_logs(FORMAT),
+        "SELECT interface_id, start, sagemaker_resource, sagemaker_user_profile FROM flows",
+    );
+    assert_eq!(
+        row(&rows, private, "09:00")["sagemaker_user_profile"],
+        "alice"
+    );
+    assert_eq!(
+        row(&rows, shared, "09:00")["sagemaker_user_profile"],
+        "team-space"
+    );
+    assert_eq!(row(&rows, private, "09:00")["sagemaker_resource"], domain);
+    let shown = w.show();
+    assert!(!shown.contains("warning"), "{shown}");
+}

@@ -603,7 +603,17 @@ fn iam_policy_allows_exactly_what_the_commands_call() {
         vec!["query", &out, "--sql", sql],
         vec!["inventory", "collect", "--out", inv_out.to_str().unwrap()],
     ];
-    let proxy = Proxy::start(&moto.endpoint, vec![]);
+    // moto has no Studio spaces API: the proxy answers it as SageMaker would.
+    let space = r#"{"DomainId": "d-1", "SpaceName": "lab",
+        "OwnershipSettings": {"OwnerUserProfileName": "alice"},
+        "SpaceSharingSettings": {"SharingType": "Private"}}"#;
+    let proxy = Proxy::start(
+        &moto.endpoint,
+        vec![
+            Rule::on("ListSpaces").fault(Fault::Json(format!(r#"{{"Spaces": [{space}]}}"#))),
+            Rule::on("DescribeSpace").fault(Fault::Json(space.to_string())),
+        ],
+    );
     for args in &runs {
         let o = run(moto, &proxy.endpoint, args, &[], Path::new(ROOT));
         assert!(

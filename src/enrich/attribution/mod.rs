@@ -369,7 +369,8 @@ impl<'i> Attributor<'i> {
                 .iter()
                 .find(|(k, _)| k == SAGEMAKER_TAG)
                 .and_then(|(_, v)| from_arn(v))
-                .and_then(|r| r.user_profile);
+                .and_then(|r| r.user_profile)
+                .map(|p| self.user_of(id, p));
             return (
                 sagemaker(STUDIO_DOMAIN, Some(id.to_string()), profile),
                 "studio_description",
@@ -391,6 +392,12 @@ impl<'i> Attributor<'i> {
                 })
             {
                 r.name = Some(c.name.clone());
+            }
+            if let (STUDIO_DOMAIN, Some(domain), Some(p)) =
+                (r.rtype, r.name.as_deref(), r.user_profile.as_deref())
+            {
+                let user = self.user_of(domain, p.to_string());
+                r.user_profile = Some(user);
             }
             return (Owner::SageMaker(r), "sagemaker_resource_tag");
         }
@@ -460,6 +467,18 @@ impl<'i> Attributor<'i> {
                     .find(|(k, _)| k == CNI_NODE_TAG)
                     .and_then(|(_, v)| node(v))
             })
+    }
+
+    /// The user a Studio ENI's tag names: `node/<domain>/<profile or space>/…` names a space
+    /// for the apps of a space. A private space's apps run for its owner; a shared
+    /// space's for the domain's users, and the space's name stays.
+    fn user_of(&self, domain: &str, name: String) -> String {
+        self.inv
+            .spaces
+            .iter()
+            .find(|s| s.domain_id == domain && s.name == name && !s.shared)
+            .and_then(|s| s.owner.clone())
+            .unwrap_or(name)
     }
 
     /// Private addresses repeat across VPCs (a node's may be one of SageMaker's platform
@@ -1020,6 +1039,41 @@ mod tests {
         inv.jobs
             .push(job("train", JobKind::Training, 100, 200, &["sg-nfs"]));
         assert_eq!(Attributor::new(&inv).attribute_why(&e).rule, VPC_CONFIG);
+    }
+
+    /// A Studio ENI's tag naming a private space is its owner's; one naming a shared space
+    /// or a user profile keeps the name.
+    #[test]
+    fn studio_spaces_name_their_owner() {
+        use crate::inventory::Space;
+        let mut inv = Inventory::default();
+        for (name, owner, shared) in [("alice-lab", "alice", false), ("team", "bob", true)] {
+            inv.spaces.push(Space {
+                domain_id: "d-1".into(),
+                name: name.into(),
+                owner: Some(owner.into()),
+                shared,
+            });
+        }
+        let user = |tagged: &str, described: bool| {
+            let mut e = eni("eni-s");
+            e.tags = vec![(
+                SAGEMAKER_TAG.into(),
+                format!("arn:aws:sagemaker:us-east-1:1:node/d-1/{tagged}/jupyterlab"),
+            )];
+            if described {
+                e.description = format!("{STUDIO_PREFIX}d-1) - 0123");
+            }
+            match Attributor::new(&inv).attribute(&e) {
+                Owner::SageMaker(r) => r.user_profile,
+                other => panic!("{other:?}"),
+            }
+        };
+        for described in [false, true] {
+            assert_eq!(user("alice-lab", described).as_deref(), Some("alice"));
+            assert_eq!(user("team", described).as_deref(), Some("team"));
+            assert_eq!(user("carol", described).as_deref(), Some("carol"));
+        }
     }
 
     /// Another service's ENI sharing a job's security groups and subnet is not the job's.

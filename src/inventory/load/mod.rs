@@ -221,6 +221,8 @@ pub fn finish(inv: &mut Inventory) {
     inv.endpoint_configs.sort_by(|a, b| a.name.cmp(&b.name));
     inv.endpoints.sort_by(|a, b| a.name.cmp(&b.name));
     inv.clusters.sort_by(|a, b| a.name.cmp(&b.name));
+    inv.spaces
+        .sort_by(|a, b| (&a.domain_id, &a.name).cmp(&(&b.domain_id, &b.name)));
     inv.cluster_nodes
         .sort_by(|a, b| (&a.cluster, &a.instance_id).cmp(&(&b.cluster, &b.instance_id)));
 }
@@ -872,7 +874,7 @@ mod tests {
         // describe-user-profile carries a DomainId but is not a domain.
         assert!(
             inv.warnings[2].starts_with(
-                "profile.json: describe-user-profile, -space or -app output is not used"
+                "profile.json: describe-user-profile or describe-app output is not used"
             ),
             "{}",
             inv.warnings[2]
@@ -1135,7 +1137,7 @@ mod tests {
     }
 
     /// A `list-*` output is named as such, with the describe command to use instead; a
-    /// Studio user profile's, space's or app's says it is not needed.
+    /// Studio user profile's or app's says it is not needed.
     #[test]
     fn list_outputs_say_which_describe_to_save() {
         let mut inv = empty();
@@ -1146,14 +1148,13 @@ mod tests {
         );
         add_document(
             &mut inv,
-            "space.json",
-            json!({"DomainId": "d-1", "SpaceName": "team", "SpaceArn": "arn:aws:sagemaker:us-east-1:1:space/d-1/team"}),
+            "app.json",
+            json!({"DomainId": "d-1", "AppName": "default", "SpaceName": "team", "AppType": "JupyterLab"}),
         );
         assert_eq!(inv.warnings.len(), 2);
         assert!(
-            inv.warnings[1].starts_with(
-                "space.json: describe-user-profile, -space or -app output is not used"
-            ),
+            inv.warnings[1]
+                .starts_with("app.json: describe-user-profile or describe-app output is not used"),
             "{}",
             inv.warnings[1]
         );
@@ -1163,6 +1164,52 @@ mod tests {
                 && inv.warnings[0].contains("describe-…"),
             "{}",
             inv.warnings[0]
+        );
+    }
+
+    /// Studio spaces from describe-space and list-spaces, once each.
+    #[test]
+    fn studio_spaces() {
+        let mut inv = empty();
+        add_document(
+            &mut inv,
+            "describe-space.json",
+            json!({"DomainId": "d-1", "SpaceArn": "arn:aws:sagemaker:us-east-1:1:space/d-1/alice-lab",
+                   "SpaceName": "alice-lab", "Status": "InService",
+                   "OwnershipSettings": {"OwnerUserProfileName": "alice"},
+                   "SpaceSharingSettings": {"SharingType": "Private"}}),
+        );
+        add_document(
+            &mut inv,
+            "list-spaces.json",
+            json!({"Spaces": [
+                {"DomainId": "d-1", "SpaceName": "alice-lab",
+                 "OwnershipSettingsSummary": {"OwnerUserProfileName": "alice"},
+                 "SpaceSharingSettingsSummary": {"SharingType": "Private"}},
+                {"DomainId": "d-1", "SpaceName": "team",
+                 "OwnershipSettingsSummary": {"OwnerUserProfileName": "bob"},
+                 "SpaceSharingSettingsSummary": {"SharingType": "Shared"}}]}),
+        );
+        finish(&mut inv);
+        assert!(inv.warnings.is_empty(), "{:#?}", inv.warnings);
+        let spaces: Vec<_> = inv
+            .spaces
+            .iter()
+            .map(|s| {
+                (
+                    s.domain_id.as_str(),
+                    s.name.as_str(),
+                    s.owner.as_deref(),
+                    s.shared,
+                )
+            })
+            .collect();
+        assert_eq!(
+            spaces,
+            [
+                ("d-1", "alice-lab", Some("alice"), false),
+                ("d-1", "team", Some("bob"), true)
+            ]
         );
     }
 

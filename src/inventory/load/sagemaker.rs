@@ -5,7 +5,7 @@
 use super::doc::{Doc, Obj, Round, push_unique};
 use crate::inventory::{
     Cluster, ClusterGroup, ClusterNode, Domain, EndpointConfig, Inventory, Item, Job, JobKind,
-    Model, Notebook, SageMakerEndpoint,
+    Model, Notebook, SageMakerEndpoint, Space,
 };
 
 /// SageMaker `describe-*` output is a bare object; returns whether `o` was one.
@@ -25,9 +25,22 @@ pub(super) fn add_sagemaker(inv: &mut Inventory, doc: &mut Doc, o: &Obj) -> bool
         }
     } else if has("ClusterName") && (has("InstanceGroups") || has("ClusterArn")) {
         add_cluster(inv, doc, o);
-    } else if has("DomainId") && (has("UserProfileName") || has("SpaceName") || has("AppName")) {
+    } else if has("Spaces") {
+        // list-spaces: each summary has the owner and sharing type describe-space has.
+        for s in doc.objects(o, "Spaces", "list-spaces") {
+            add_space(
+                inv,
+                doc,
+                s,
+                "OwnershipSettingsSummary",
+                "SpaceSharingSettingsSummary",
+            );
+        }
+    } else if has("DomainId") && has("SpaceName") && !has("AppName") {
+        add_space(inv, doc, o, "OwnershipSettings", "SpaceSharingSettings");
+    } else if has("DomainId") && (has("UserProfileName") || has("AppName")) {
         doc.warn(
-            "describe-user-profile, -space or -app output is not used: Studio apps' ENIs name their domain, and their user profile or space, in their ManagedByAmazonSageMakerResource tag; describe-domain is the document sageflow reads; skipped",
+            "describe-user-profile or describe-app output is not used: Studio apps' ENIs name their domain, and their user profile or space, in their ManagedByAmazonSageMakerResource tag; describe-domain (and describe-space, for the owner of a private space) are the documents sageflow reads; skipped",
         );
     } else if has("NotebookInstanceName") {
         add_notebook(inv, doc, o);
@@ -307,5 +320,37 @@ fn add_cluster_node(inv: &mut Inventory, doc: &mut Doc, o: &Obj, cluster: Option
             }
         }
         None => inv.cluster_nodes.push(node),
+    }
+}
+
+/// A space of `describe-space` (`OwnershipSettings`, `SpaceSharingSettings`) or of
+/// `list-spaces` (the same as `…Summary`).
+fn add_space(inv: &mut Inventory, doc: &mut Doc, o: &Obj, ownership: &str, sharing: &str) {
+    let (Some(domain_id), Some(name)) = (
+        doc.required(o, "DomainId", "Studio space"),
+        doc.required(o, "SpaceName", "Studio space"),
+    ) else {
+        return;
+    };
+    let owner = format!("space {name} of domain {domain_id}");
+    let space = Space {
+        owner: doc
+            .object(o, ownership, &owner)
+            .and_then(|x| doc.opt_str(x, "OwnerUserProfileName", &owner)),
+        shared: doc
+            .object(o, sharing, &owner)
+            .and_then(|x| doc.opt_str(x, "SharingType", &owner))
+            .as_deref()
+            == Some("Shared"),
+        domain_id,
+        name,
+    };
+    // describe-space and list-spaces may both list a space.
+    if !inv
+        .spaces
+        .iter()
+        .any(|s| s.domain_id == space.domain_id && s.name == space.name)
+    {
+        inv.spaces.push(space);
     }
 }

@@ -53,6 +53,9 @@ pub enum Fault {
     /// Forward without the `Range` header, as a cache or server that ignores ranges would:
     /// the whole object comes back with 200.
     IgnoreRange,
+    /// Not a fault: answer 200 with this JSON document without forwarding, for a call of a
+    /// JSON service that moto does not implement.
+    Json(String),
 }
 
 /// When a rule fires, counting only the requests it matches (1-based).
@@ -284,7 +287,7 @@ impl Proxy {
             .filter(|r| {
                 r.fault
                     .as_ref()
-                    .is_some_and(|f| !matches!(f, Fault::PageLimit(_)))
+                    .is_some_and(|f| !matches!(f, Fault::PageLimit(_) | Fault::Json(_)))
             })
             .count()
     }
@@ -356,6 +359,14 @@ fn serve(client: TcpStream, shared: &Shared) {
             Some(Fault::Status(code)) => error_response(*code, &service),
             Some(Fault::SlowDown) => error_response(0, &service),
             Some(Fault::SignatureMismatch) => signature_mismatch(&req, &service),
+            Some(Fault::Json(body)) => Message {
+                start: "HTTP/1.1 200 OK".into(),
+                headers: vec![
+                    ("content-type".into(), "application/x-amz-json-1.1".into()),
+                    ("x-amzn-requestid".into(), "CANNED".into()),
+                ],
+                body: body.clone().into_bytes(),
+            },
             _ => {
                 match &fault {
                     Some(Fault::IgnoreRange) => req.without(&["range", "if-match"]),
