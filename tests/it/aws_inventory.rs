@@ -1038,23 +1038,17 @@ fn studio_spaces_are_collected_with_their_owner() {
     write_docs(dir.path(), &docs);
     let inv = load::load(dir.path(), None).expect("load");
     assert!(inv.warnings.is_empty(), "{:#?}", inv.warnings);
-    let spaces: Vec<_> = inv
-        .spaces
-        .iter()
-        .map(|s| {
-            (
-                s.domain_id.as_str(),
-                s.name.as_str(),
-                s.owner.as_deref(),
-                s.shared,
-            )
-        })
-        .collect();
+    let space = |name: &str, owner: &str, shared| sageflow::inventory::Space {
+        domain_id: "d-abc123".into(),
+        name: name.into(),
+        owner: Some(owner.into()),
+        shared,
+    };
     assert_eq!(
-        spaces,
+        inv.spaces,
         [
-            ("d-abc123", "alice-lab", Some("alice"), false),
-            ("d-abc123", "team", Some("bob"), true)
+            space("alice-lab", "alice", false),
+            space("team", "bob", true)
         ]
     );
 }

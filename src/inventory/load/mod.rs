@@ -1192,23 +1192,17 @@ mod tests {
         );
         finish(&mut inv);
         assert!(inv.warnings.is_empty(), "{:#?}", inv.warnings);
-        let spaces: Vec<_> = inv
-            .spaces
-            .iter()
-            .map(|s| {
-                (
-                    s.domain_id.as_str(),
-                    s.name.as_str(),
-                    s.owner.as_deref(),
-                    s.shared,
-                )
-            })
-            .collect();
+        let space = |name: &str, owner: &str, shared| crate::inventory::Space {
+            domain_id: "d-1".into(),
+            name: name.into(),
+            owner: Some(owner.into()),
+            shared,
+        };
         assert_eq!(
-            spaces,
+            inv.spaces,
             [
-                ("d-1", "alice-lab", Some("alice"), false),
-                ("d-1", "team", Some("bob"), true)
+                space("alice-lab", "alice", false),
+                space("team", "bob", true)
             ]
         );
     }
