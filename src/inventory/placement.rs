@@ -1,6 +1,7 @@
-//! Where each SageMaker job and endpoint of the inventory runs: in subnets of yours (a
-//! VpcConfig), or in a VPC SageMaker manages (no VpcConfig, serverless inference), where
-//! none of its traffic reaches your flow logs. A workload of the second kind makes no
+//! Where each SageMaker job, endpoint and HyperPod cluster of the inventory runs: in
+//! subnets of yours (a VpcConfig), or in a VPC SageMaker manages (no VpcConfig, serverless
+//! inference), where none of its traffic reaches your flow logs. A workload of the second
+//! kind makes no
 //! record, so no flow-log rule can flag it: only its configuration says it ran outside.
 
 use super::{Inventory, Item, JobKind, Window};
@@ -13,8 +14,8 @@ pub enum Placed {
     Cluster,
 }
 
-/// One job's or endpoint's network placement, from its own document or the documents it
-/// names (a transform job's model, an endpoint's config and models).
+/// One job's, endpoint's or HyperPod cluster's network placement, from its own document
+/// or the documents it names (a transform job's model, an endpoint's config and models).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Placement<'a> {
     pub placed: Placed,

@@ -30,177 +30,171 @@ pub(super) async fn collect_sagemaker(
     since: Option<i64>,
 ) -> Result<Vec<(String, Value)>> {
     let since = since.map(aws_sdk_sagemaker::primitives::DateTime::from_secs);
-    let (notebooks, domains, training, processing, transform, models, configs, endpoints, clusters) =
-        futures::try_join!(
-            async {
-                let names = all_pages!(
-                    "sagemaker:ListNotebookInstances",
-                    sm.list_notebook_instances(),
-                    notebook_instances,
-                    |s| s.notebook_instance_name().map(str::to_string)
-                );
-                describe_each("notebook-instance", names, |name| async move {
-                    let out = sm
-                        .describe_notebook_instance()
-                        .notebook_instance_name(&name)
-                        .send()
-                        .await;
-                    Ok(outcome("sagemaker:DescribeNotebookInstance", out)?
-                        .map(|o| notebook_json(&o)))
-                })
-                .await
-            },
-            async {
-                let ids = all_pages!("sagemaker:ListDomains", sm.list_domains(), domains, |d| d
-                    .domain_id()
-                    .map(str::to_string));
-                let mut docs = describe_each("domain", ids, |id| async move {
-                    let out = sm.describe_domain().domain_id(&id).send().await;
-                    Ok(outcome("sagemaker:DescribeDomain", out)?.map(|o| domain_json(&o)))
-                })
-                .await?;
-                docs.extend(collect_spaces(sm).await);
-                Ok(docs)
-            },
-            async {
-                let names = all_pages!(
+    let (notebooks, domains, training, processing, transform, models, configs, endpoints) = futures::try_join!(
+        async {
+            let names = all_pages!(
+                "sagemaker:ListNotebookInstances",
+                sm.list_notebook_instances(),
+                notebook_instances,
+                |s| s.notebook_instance_name().map(str::to_string)
+            );
+            describe_each("notebook-instance", names, |name| async move {
+                let out = sm
+                    .describe_notebook_instance()
+                    .notebook_instance_name(&name)
+                    .send()
+                    .await;
+                Ok(outcome("sagemaker:DescribeNotebookInstance", out)?.map(|o| notebook_json(&o)))
+            })
+            .await
+        },
+        async {
+            let ids = all_pages!("sagemaker:ListDomains", sm.list_domains(), domains, |d| d
+                .domain_id()
+                .map(str::to_string));
+            let mut docs = describe_each("domain", ids, |id| async move {
+                let out = sm.describe_domain().domain_id(&id).send().await;
+                Ok(outcome("sagemaker:DescribeDomain", out)?.map(|o| domain_json(&o)))
+            })
+            .await?;
+            docs.extend(collect_spaces(sm).await);
+            Ok(docs)
+        },
+        async {
+            let names = all_pages!(
+                "sagemaker:ListTrainingJobs",
+                sm.list_training_jobs().set_last_modified_time_after(since),
+                training_job_summaries,
+                |s| s.training_job_name().map(str::to_string)
+            );
+            let running = match since {
+                Some(_) => all_pages!(
                     "sagemaker:ListTrainingJobs",
-                    sm.list_training_jobs().set_last_modified_time_after(since),
+                    sm.list_training_jobs()
+                        .status_equals(aws_sdk_sagemaker::types::TrainingJobStatus::InProgress),
                     training_job_summaries,
                     |s| s.training_job_name().map(str::to_string)
-                );
-                let running = match since {
-                    Some(_) => all_pages!(
-                        "sagemaker:ListTrainingJobs",
-                        sm.list_training_jobs()
-                            .status_equals(aws_sdk_sagemaker::types::TrainingJobStatus::InProgress),
-                        training_job_summaries,
-                        |s| s.training_job_name().map(str::to_string)
-                    ),
-                    None => None,
-                };
-                let names = merge(names, running);
-                describe_each("training-job", names, |name| async move {
-                    let out = sm
-                        .describe_training_job()
-                        .training_job_name(&name)
-                        .send()
-                        .await;
-                    Ok(outcome("sagemaker:DescribeTrainingJob", out)?
-                        .map(|o| training_job_json(&o)))
-                })
-                .await
-            },
-            async {
-                let names = all_pages!(
+                ),
+                None => None,
+            };
+            let names = merge(names, running);
+            describe_each("training-job", names, |name| async move {
+                let out = sm
+                    .describe_training_job()
+                    .training_job_name(&name)
+                    .send()
+                    .await;
+                Ok(outcome("sagemaker:DescribeTrainingJob", out)?.map(|o| training_job_json(&o)))
+            })
+            .await
+        },
+        async {
+            let names = all_pages!(
+                "sagemaker:ListProcessingJobs",
+                sm.list_processing_jobs()
+                    .set_last_modified_time_after(since),
+                processing_job_summaries,
+                |s| s.processing_job_name().map(str::to_string)
+            );
+            let running = match since {
+                Some(_) => all_pages!(
                     "sagemaker:ListProcessingJobs",
                     sm.list_processing_jobs()
-                        .set_last_modified_time_after(since),
+                        .status_equals(aws_sdk_sagemaker::types::ProcessingJobStatus::InProgress),
                     processing_job_summaries,
                     |s| s.processing_job_name().map(str::to_string)
-                );
-                let running = match since {
-                    Some(_) => all_pages!(
-                        "sagemaker:ListProcessingJobs",
-                        sm.list_processing_jobs().status_equals(
-                            aws_sdk_sagemaker::types::ProcessingJobStatus::InProgress
-                        ),
-                        processing_job_summaries,
-                        |s| s.processing_job_name().map(str::to_string)
-                    ),
-                    None => None,
-                };
-                let names = merge(names, running);
-                describe_each("processing-job", names, |name| async move {
-                    let out = sm
-                        .describe_processing_job()
-                        .processing_job_name(&name)
-                        .send()
-                        .await;
-                    Ok(outcome("sagemaker:DescribeProcessingJob", out)?
-                        .map(|o| processing_job_json(&o)))
-                })
-                .await
-            },
-            async {
-                let names = all_pages!(
+                ),
+                None => None,
+            };
+            let names = merge(names, running);
+            describe_each("processing-job", names, |name| async move {
+                let out = sm
+                    .describe_processing_job()
+                    .processing_job_name(&name)
+                    .send()
+                    .await;
+                Ok(outcome("sagemaker:DescribeProcessingJob", out)?
+                    .map(|o| processing_job_json(&o)))
+            })
+            .await
+        },
+        async {
+            let names = all_pages!(
+                "sagemaker:ListTransformJobs",
+                sm.list_transform_jobs().set_last_modified_time_after(since),
+                transform_job_summaries,
+                |s| s.transform_job_name().map(str::to_string)
+            );
+            let running = match since {
+                Some(_) => all_pages!(
                     "sagemaker:ListTransformJobs",
-                    sm.list_transform_jobs().set_last_modified_time_after(since),
+                    sm.list_transform_jobs()
+                        .status_equals(aws_sdk_sagemaker::types::TransformJobStatus::InProgress),
                     transform_job_summaries,
                     |s| s.transform_job_name().map(str::to_string)
-                );
-                let running = match since {
-                    Some(_) => all_pages!(
-                        "sagemaker:ListTransformJobs",
-                        sm.list_transform_jobs().status_equals(
-                            aws_sdk_sagemaker::types::TransformJobStatus::InProgress
-                        ),
-                        transform_job_summaries,
-                        |s| s.transform_job_name().map(str::to_string)
-                    ),
-                    None => None,
-                };
-                let names = merge(names, running);
-                describe_each("transform-job", names, |name| async move {
-                    let out = sm
-                        .describe_transform_job()
-                        .transform_job_name(&name)
-                        .send()
-                        .await;
-                    Ok(outcome("sagemaker:DescribeTransformJob", out)?
-                        .map(|o| transform_job_json(&o)))
-                })
-                .await
-            },
-            async {
-                let names = all_pages!("sagemaker:ListModels", sm.list_models(), models, |s| s
-                    .model_name()
-                    .map(str::to_string));
-                describe_each("model", names, |name| async move {
-                    let out = sm.describe_model().model_name(&name).send().await;
-                    Ok(outcome("sagemaker:DescribeModel", out)?.map(|o| model_json(&o)))
-                })
-                .await
-            },
-            async {
-                let names = all_pages!(
-                    "sagemaker:ListEndpointConfigs",
-                    sm.list_endpoint_configs(),
-                    endpoint_configs,
-                    |s| s.endpoint_config_name().map(str::to_string)
-                );
-                describe_each("endpoint-config", names, |name| async move {
-                    let out = sm
-                        .describe_endpoint_config()
-                        .endpoint_config_name(&name)
-                        .send()
-                        .await;
-                    Ok(outcome("sagemaker:DescribeEndpointConfig", out)?
-                        .map(|o| endpoint_config_json(&o)))
-                })
-                .await
-            },
-            async {
-                let names = all_pages!(
-                    "sagemaker:ListEndpoints",
-                    sm.list_endpoints(),
-                    endpoints,
-                    |s| s.endpoint_name().map(str::to_string)
-                );
-                describe_each("endpoint", names, |name| async move {
-                    let out = sm.describe_endpoint().endpoint_name(&name).send().await;
-                    Ok(outcome("sagemaker:DescribeEndpoint", out)?.map(|o| endpoint_json(&o)))
-                })
-                .await
-            },
-            collect_clusters(sm),
-        )?;
+                ),
+                None => None,
+            };
+            let names = merge(names, running);
+            describe_each("transform-job", names, |name| async move {
+                let out = sm
+                    .describe_transform_job()
+                    .transform_job_name(&name)
+                    .send()
+                    .await;
+                Ok(outcome("sagemaker:DescribeTransformJob", out)?.map(|o| transform_job_json(&o)))
+            })
+            .await
+        },
+        async {
+            let names = all_pages!("sagemaker:ListModels", sm.list_models(), models, |s| s
+                .model_name()
+                .map(str::to_string));
+            describe_each("model", names, |name| async move {
+                let out = sm.describe_model().model_name(&name).send().await;
+                Ok(outcome("sagemaker:DescribeModel", out)?.map(|o| model_json(&o)))
+            })
+            .await
+        },
+        async {
+            let names = all_pages!(
+                "sagemaker:ListEndpointConfigs",
+                sm.list_endpoint_configs(),
+                endpoint_configs,
+                |s| s.endpoint_config_name().map(str::to_string)
+            );
+            describe_each("endpoint-config", names, |name| async move {
+                let out = sm
+                    .describe_endpoint_config()
+                    .endpoint_config_name(&name)
+                    .send()
+                    .await;
+                Ok(outcome("sagemaker:DescribeEndpointConfig", out)?
+                    .map(|o| endpoint_config_json(&o)))
+            })
+            .await
+        },
+        async {
+            let names = all_pages!(
+                "sagemaker:ListEndpoints",
+                sm.list_endpoints(),
+                endpoints,
+                |s| s.endpoint_name().map(str::to_string)
+            );
+            describe_each("endpoint", names, |name| async move {
+                let out = sm.describe_endpoint().endpoint_name(&name).send().await;
+                Ok(outcome("sagemaker:DescribeEndpoint", out)?.map(|o| endpoint_json(&o)))
+            })
+            .await
+        },
+    )?;
     let mut docs = Vec::new();
     for kind in [
-        notebooks, domains, training, processing, transform, models, configs, endpoints, clusters,
+        notebooks, domains, training, processing, transform, models, configs, endpoints,
     ] {
         docs.extend(kind);
     }
+    docs.extend(collect_clusters(sm).await?);
     Ok(docs)
 }
 
