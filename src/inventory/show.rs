@@ -292,8 +292,14 @@ fn write_report(
         .filter(|p| p.outside_vpc == Some(true))
         .map(|p| (p.placed, p.name))
         .collect();
-    let outside = |placed: Placed, name: &str| outside_vpc.contains(&(placed, name));
-    const OUTSIDE: &str = "  outside your VPCs (SageMaker-managed)";
+    // The end of a workload's line: the mark, when it runs outside.
+    let mark = |placed: Placed, name: &str| {
+        if outside_vpc.contains(&(placed, name)) {
+            "  outside your VPCs (SageMaker-managed)"
+        } else {
+            ""
+        }
+    };
     heading(out, "SageMaker jobs", inv.jobs.len())?;
     for j in &inv.jobs {
         let kind = match j.kind {
@@ -314,10 +320,7 @@ fn write_report(
         if j.kind != JobKind::Transform || !j.security_group_ids.is_empty() {
             write!(out, "  {}", vpc_config(&j.security_group_ids, &j.subnets))?;
         }
-        if outside(Placed::Job(j.kind), &j.name) {
-            write!(out, "{OUTSIDE}")?;
-        }
-        writeln!(out)?;
+        writeln!(out, "{}", mark(Placed::Job(j.kind), &j.name))?;
     }
 
     heading(out, "SageMaker models", inv.models.len())?;
@@ -352,11 +355,7 @@ fn write_report(
             "  {}  config {}{}",
             e.name,
             or_none(&e.config_name),
-            if outside(Placed::Endpoint, &e.name) {
-                OUTSIDE
-            } else {
-                ""
-            }
+            mark(Placed::Endpoint, &e.name)
         )?;
     }
 
@@ -375,10 +374,7 @@ fn write_report(
             let overrides = vpc_config(&g.security_group_ids, &g.subnets);
             write!(out, "  group {} overrides: {overrides}", g.name)?;
         }
-        if outside(Placed::Cluster, &c.name) {
-            write!(out, "{OUTSIDE}")?;
-        }
-        writeln!(out)?;
+        writeln!(out, "{}", mark(Placed::Cluster, &c.name))?;
     }
     heading(out, "SageMaker HyperPod nodes", inv.cluster_nodes.len())?;
     for n in &inv.cluster_nodes {
