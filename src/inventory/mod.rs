@@ -299,6 +299,9 @@ pub struct NatGateway {
     pub public_ips: Vec<IpAddr>,
     /// `public` or `private`.
     pub connectivity: String,
+    /// `AvailabilityMode` `regional`: the gateway has no ENI in the VPC, and its flow
+    /// records have no `interface-id`, only its id as `resource-id`.
+    pub regional: bool,
 }
 
 #[derive(Debug, Clone, Default)]

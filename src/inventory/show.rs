@@ -93,9 +93,10 @@ fn write_report(
     for n in &inv.nat_gateways {
         writeln!(
             out,
-            "  {}  {}  {}  {}",
+            "  {}  {}{}  {}  {}",
             n.id,
             or_none(&n.connectivity),
+            if n.regional { " regional" } else { "" },
             or_none(&n.vpc_id),
             n.subnet_id.as_deref().unwrap_or("-")
         )?;

@@ -179,6 +179,7 @@ pub(super) fn add_nat_gateway(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what:
         connectivity: doc
             .opt_str(o, "ConnectivityType", owner)
             .unwrap_or_else(|| "public".to_string()),
+        regional: doc.opt_str(o, "AvailabilityMode", owner).as_deref() == Some("regional"),
         ..NatGateway::default()
     };
     for (i, a) in doc

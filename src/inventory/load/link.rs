@@ -92,6 +92,8 @@ pub(super) fn link_nat_gateways(inv: &mut Inventory) {
                     "private"
                 }
                 .to_string(),
+                // A regional gateway has no ENI of its own in the VPC.
+                regional: false,
             }),
         }
     }
