@@ -252,7 +252,9 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
             "sageflow: warning: {} records ({}) on {} ENIs that no inventory document names{attributed}; \
              their workloads are unknown and findings on them may be missed. List them with \
              `sageflow query … --report unknown-enis`, and save \
-             describe-network-interfaces while the workloads run (job ENIs are deleted when jobs end){}",
+             describe-network-interfaces while the workloads run (job ENIs are deleted when jobs end), \
+             and describe-nat-gateways (a regional NAT gateway's records have no ENI: the report \
+             lists them by its nat- id){}",
             coverage.unknown_records,
             indicatif::HumanBytes(coverage.unknown_bytes),
             coverage.unknown_enis,

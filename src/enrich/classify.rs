@@ -17,9 +17,13 @@ impl Enricher {
             ..Default::default()
         };
         let entry = match owner {
-            OwnerAt::Entry(x) => {
+            OwnerAt::Entry(x) | OwnerAt::Resource(x) => {
                 e.resource = x.owner.resource_ref(r.start, r.end);
-                e.attribution = Some(if x.from_trail { "eni_history" } else { "eni" });
+                e.attribution = Some(match owner {
+                    OwnerAt::Resource(_) => "resource_id",
+                    _ if x.from_trail => "eni_history",
+                    _ => "eni",
+                });
                 e.rule = Some(x.rule);
                 e.document = x.document.as_deref();
                 Some(x)

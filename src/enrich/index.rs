@@ -188,6 +188,24 @@ impl Enricher {
                 named(id, eni, Owner::Kind(attribution::NAT_GATEWAY), rule, item);
             }
         }
+        // A regional NAT gateway's records have no ENI: its id is their `resource-id`.
+        let nat_gateways = inv
+            .nat_gateways
+            .iter()
+            .map(|nat| {
+                let entry = EniEntry {
+                    owner: Owner::Kind(attribution::NAT_GATEWAY),
+                    rule: attribution::NAT_GATEWAY_ID,
+                    document: inv.document(Item::NatGateway(&nat.id)).map(Arc::from),
+                    vpc: Some(nat.vpc_id.clone()).filter(|v| !v.is_empty()),
+                    subnet: nat.subnet_id.clone(),
+                    addrs: nat.private_ips.clone(),
+                    unlogged: false,
+                    from_trail: false,
+                };
+                (nat.id.clone(), entry)
+            })
+            .collect();
         // CloudTrail's ENIs: the deleted ones are attributed by the same rules as listed
         // ones, from the ENI as it was created (its creation stands in for the attach
         // time, so VpcConfig correlation takes the workload running then); every
@@ -427,6 +445,7 @@ impl Enricher {
         Enricher {
             inventory,
             enis,
+            nat_gateways,
             by_subnet,
             addr_owner,
             history,

@@ -31,6 +31,7 @@ use crate::inventory::{Inventory, PrefixMap};
 /// Table columns the enrichment reads.
 pub const INPUTS: &[&str] = &[
     "interface_id",
+    "resource_id",
     "srcaddr",
     "dstaddr",
     "pkt_srcaddr",
@@ -77,6 +78,9 @@ enum OwnerAt<'a> {
     /// The ENI's inventory entry, or the CloudTrail lifetime of a deleted one that holds
     /// the record's time.
     Entry(&'a EniEntry),
+    /// A record without an ENI, of the NAT gateway its `resource-id` names (a regional
+    /// gateway has no ENI in the VPC).
+    Resource(&'a EniEntry),
     /// An ENI no document names (a job's, deleted when it ended): the workload whose
     /// VpcConfig has the record's subnet and which ran then.
     Fitted(attribution::ResourceRef<'a>),
@@ -87,7 +91,7 @@ impl OwnerAt<'_> {
     /// The record's `eni_owner_kind`.
     fn kind(&self) -> &'static str {
         match self {
-            OwnerAt::Entry(x) => x.owner.kind(),
+            OwnerAt::Entry(x) | OwnerAt::Resource(x) => x.owner.kind(),
             OwnerAt::Fitted(_) => attribution::SAGEMAKER,
             OwnerAt::Unknown => UNATTRIBUTED,
         }
@@ -106,6 +110,8 @@ pub struct Enricher {
     /// Per ENI id named by any inventory document: its owner and what classification
     /// needs, in one lookup per record.
     enis: foldhash::HashMap<String, EniEntry>,
+    /// NAT gateway id → the gateway, for records with no ENI (regional NAT gateways').
+    nat_gateways: foldhash::HashMap<String, EniEntry>,
     /// Subnet → the workloads whose VpcConfig names it, for records of ENIs the inventory
     /// does not know.
     by_subnet: foldhash::HashMap<String, VpcMatch>,
@@ -171,12 +177,16 @@ impl Enricher {
     fn owner_at(
         &self,
         eni: Option<&str>,
+        resource: Option<&str>,
         subnet: Option<&str>,
         start: Option<i64>,
         end: Option<i64>,
     ) -> OwnerAt<'_> {
         let Some(id) = eni else {
-            return OwnerAt::Unknown;
+            return match resource.and_then(|r| self.nat_gateways.get(r)) {
+                Some(x) => OwnerAt::Resource(x),
+                None => OwnerAt::Unknown,
+            };
         };
         if let Some(x) = self.eni_at(id, start) {
             return OwnerAt::Entry(x);
@@ -325,18 +335,26 @@ impl Enricher {
     /// Which records of `batch` (holding the [`INPUTS`] it has) have one of the owner
     /// `kinds`: the cheap first step of the enrichment, one ENI lookup per record.
     pub fn owners_in(&self, batch: &RecordBatch, kinds: &[String]) -> Result<BooleanArray> {
-        let (eni, subnet) = (text(batch, "interface_id")?, text(batch, "subnet_id")?);
-        let (eni, subnet) = (
-            eni.as_ref().map(|a| a.as_string_view()),
-            subnet.as_ref().map(|a| a.as_string_view()),
-        );
+        let [eni, resource, subnet] = [
+            text(batch, "interface_id")?,
+            text(batch, "resource_id")?,
+            text(batch, "subnet_id")?,
+        ];
+        let [eni, resource, subnet] =
+            [&eni, &resource, &subnet].map(|c| c.as_ref().map(|a| a.as_string_view()));
         let (start, end) = (
             ints::<Int64Type>(batch, "start"),
             ints::<Int64Type>(batch, "end"),
         );
         Ok((0..batch.num_rows())
             .map(|i| {
-                let owner = self.owner_at(s(eni, i), s(subnet, i), int(start, i), int(end, i));
+                let owner = self.owner_at(
+                    s(eni, i),
+                    s(resource, i),
+                    s(subnet, i),
+                    int(start, i),
+                    int(end, i),
+                );
                 Some(kinds.iter().any(|k| k == owner.kind()))
             })
             .collect())
@@ -375,6 +393,7 @@ impl Enricher {
         let text = |name: &str| text(batch, name);
         let columns = [
             text("interface_id")?,
+            text("resource_id")?,
             text("srcaddr")?,
             text("dstaddr")?,
             text("pkt_srcaddr")?,
@@ -388,6 +407,7 @@ impl Enricher {
         ];
         let [
             eni_c,
+            res_c,
             src_c,
             dst_c,
             psrc_c,
@@ -426,7 +446,10 @@ impl Enricher {
         for i in 0..n {
             // A rejected record is not even looked up when only the flags are read.
             let owner = (!flags_only || s(act_c, i) == Some("ACCEPT"))
-                .then(|| self.owner_at(s(eni_c, i), s(subnet_c, i), int(start_c, i), int(end_c, i)))
+                .then(|| {
+                    let (eni, res, subnet) = (s(eni_c, i), s(res_c, i), s(subnet_c, i));
+                    self.owner_at(eni, res, subnet, int(start_c, i), int(end_c, i))
+                })
                 .filter(|o| !flags_only || FLAGGED_OWNERS.contains(&o.kind()));
             let Some(owner) = owner else {
                 leaves.append_value(false);

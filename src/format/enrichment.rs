@@ -28,11 +28,11 @@ pub const COLUMNS: &[(&str, &str)] = &[
     ),
     (
         "attribution",
-        "eni (the record's ENI is in the inventory), eni_history (an ENI deleted before the inventory was taken, from the CloudTrail lifetime that holds the record's time), packet_address (a NAT gateway leg, by the workload address in the packet), vpc_config_by_record (an ENI missing from the inventory, by the record's subnet and time); NULL: no inventory document names the ENI",
+        "eni (the record's ENI is in the inventory), eni_history (an ENI deleted before the inventory was taken, from the CloudTrail lifetime that holds the record's time), packet_address (a NAT gateway leg, by the workload address in the packet), vpc_config_by_record (an ENI missing from the inventory, by the record's subnet and time), resource_id (a record without an ENI, of the regional NAT gateway its resource-id names); NULL: no inventory document names the ENI",
     ),
     (
         "attribution_rule",
-        "the rule that attributed the ENI: notebook_network_interface_id, studio_description, sagemaker_resource_tag, hyperpod_node, notebook_description, vpc_config or studio_security_group for SageMaker; vpc_endpoint_network_interface_ids, nat_gateway_network_interface_id, interface_type, description, requester_id or eni_attachment otherwise",
+        "the rule that attributed the ENI: notebook_network_interface_id, studio_description, sagemaker_resource_tag, hyperpod_node, notebook_description, vpc_config or studio_security_group for SageMaker; vpc_endpoint_network_interface_ids, nat_gateway_network_interface_id, nat_gateway_id (a record without an ENI whose resource-id is the gateway's), interface_type, description, requester_id or eni_attachment otherwise",
     ),
     (
         "attribution_document",

@@ -177,8 +177,26 @@ pub fn coverage_notes(enricher: &crate::enrich::Enricher, read: &[String]) -> Ve
     let any_named = inv.flow_logs.iter().any(named);
     let mut notes = Vec::new();
     for f in &inv.flow_logs {
+        if any_named && !named(f) {
+            continue;
+        }
+        // A regional NAT gateway's records have no ENI: only `resource-id` ties them to it.
+        let regional = inv
+            .nat_gateways
+            .iter()
+            .filter(|n| n.regional && (f.resource_id == n.id || f.resource_id == n.vpc_id));
+        let lacks_resource_id = f
+            .log_format
+            .as_deref()
+            .is_none_or(|fmt| Layout::parse(fmt).is_ok_and(|l| !l.has("resource-id")));
+        for nat in regional.filter(|_| lacks_resource_id) {
+            notes.push(format!(
+                "flow log {} has no resource-id field: the records of regional NAT gateway {} (which have no interface-id) cannot be told from other records without an ENI, so its legs are not attributed to the workloads behind it; add ${{resource-id}} to the flow log's format",
+                f.id, nat.id
+            ));
+        }
         let covered = sagemaker.iter().filter(|e| f.covers(e)).count();
-        if covered == 0 || (any_named && !named(f)) {
+        if covered == 0 {
             continue;
         }
         match f.traffic_type.as_deref() {

@@ -2203,3 +2203,160 @@ fn a_private_space_names_its_owner() {
     let shown = w.show();
     assert!(!shown.contains("warning"), "{shown}");
 }
+
+/// 20. A regional NAT gateway (`AvailabilityMode` `regional`) has no ENI in the VPC: its
+///     flow records have `interface-id` `-` and the gateway's id as `resource-id`. When
+///     only the gateway is logged, its legs are the only evidence of a workload's
+///     internet traffic, as a zonal gateway's are (test 14); a gateway the inventory lacks
+///     is counted as unknown, not dropped from the summary.
+#[test]
+fn a_regional_nat_gateways_legs_without_an_eni_are_attributed() {
+    let w = world();
+    let job = "eni-0f0000000000000b1";
+    let nat = "nat-0e1d2c3b4a5968778";
+    w.enis(vec![sagemaker_eni(
+        job,
+        "10.0.1.30",
+        SUBNET_A,
+        &[SG_JOB],
+        "09:58",
+    )]);
+    w.sagemaker(
+        "describe-training-job-etl",
+        training_job("etl", "Completed", "09:57", Some("10:00"), Some("11:00")),
+    );
+    w.doc(
+        "describe-nat-gateways.json",
+        json!({"NatGateways": [{
+            "CreateTime": ec2_time("07:00"),
+            "NatGatewayAddresses": [
+                {"AllocationId": "eipalloc-0a1b2c3d4e5f60711", "PublicIp": "44.200.10.20",
+                 "AssociationId": "eipassoc-0a1b2c3d4e5f60711", "IsPrimary": true,
+                 "Status": "succeeded", "AvailabilityZone": "us-east-1a",
+                 "AvailabilityZoneId": "use1-az1"},
+                {"AllocationId": "eipalloc-0a1b2c3d4e5f60712", "PublicIp": "44.200.10.21",
+                 "AssociationId": "eipassoc-0a1b2c3d4e5f60712", "IsPrimary": true,
+                 "Status": "succeeded", "AvailabilityZone": "us-east-1b",
+                 "AvailabilityZoneId": "use1-az2"}
+            ],
+            "NatGatewayId": nat,
+            "State": "available",
+            "VpcId": VPC,
+            "Tags": [],
+            "ConnectivityType": "public",
+            "AvailabilityMode": "regional",
+            "AutoScalingIps": "enabled",
+            "AutoProvisionZones": "enabled",
+            "RouteTableId": "rtb-0a1b2c3d4e5f60719"
+        }]}),
+    );
+    let format = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status vpc-id subnet-id resource-id pkt-srcaddr pkt-dstaddr flow-direction traffic-path";
+    // Only the gateway is logged (a flow log on `nat-…`, as Terraform's
+    // `regional_nat_gateway_id` makes one).
+    w.flow_logs(vec![flow_log("fl-0b1c2d3e4f5a6b7c8", nat, "ALL", format)]);
+    let dest = "203.0.113.50";
+    let (t, e) = (at("10:20"), at("10:20") + 45);
+    // Which address a regional gateway's record shows before translation is not
+    // documented: the request leg in either shape, and the reply.
+    let lines = [
+        format!(
+            "9 {ACCOUNT} - 10.0.1.30 {dest} 48211 443 6 10 4200 {t} {e} ACCEPT OK {VPC} - {nat} 10.0.1.30 {dest} egress 8"
+        ),
+        format!(
+            "9 {ACCOUNT} - 44.200.10.20 {dest} 48212 443 6 10 4200 {t} {e} ACCEPT OK {VPC} - {nat} 10.0.1.30 {dest} egress 8"
+        ),
+        format!(
+            "9 {ACCOUNT} - {dest} 10.0.1.30 443 48211 6 10 4200 {t} {e} ACCEPT OK {VPC} - {nat} {dest} 10.0.1.30 ingress -"
+        ),
+        format!(
+            "9 {ACCOUNT} - 10.0.1.99 {dest} 48213 443 6 10 4200 {t} {e} ACCEPT OK {VPC} - {nat} 10.0.1.99 {dest} egress 8"
+        ),
+    ];
+    let logs = w.logs().join(format!(
+        "{ACCOUNT}_vpcflowlogs_us-east-1_fl-0b1c2d3e4f5a6b7c8_20261125T1000Z_0a1b2c3e.log"
+    ));
+    std::fs::write(&logs, format!("{format}\n{}\n", lines.join("\n"))).unwrap();
+
+    let (code, findings, stderr) = w.scan_with(&logs, &["--group-by", "flow"]);
+    assert_eq!(code, 1, "{stderr}");
+    let leaves = findings_of(&findings, "leaves-vpc");
+    assert_eq!(leaves.len(), 3, "{findings:#?}");
+    for f in &leaves {
+        assert_eq!(f["interface_id"], Value::Null, "{f:#?}");
+        assert_eq!(f["resource_id"], nat, "{f:#?}");
+        assert_eq!(f["eni_owner_kind"], "nat_gateway", "{f:#?}");
+        assert_eq!(f["attribution"], "packet_address", "{f:#?}");
+        assert_eq!(f["sagemaker_resource"], "etl", "{f:#?}");
+        assert_eq!(f["remote_addr"], dest, "{f:#?}");
+    }
+    assert!(
+        findings_of(&findings, "blind-spots")
+            .iter()
+            .any(|f| f["interface_id"] == job),
+        "{findings:#?}"
+    );
+    let shown = w.show();
+    assert!(
+        shown.contains(&format!("{nat}  public regional  {VPC}")),
+        "{shown}"
+    );
+
+    // A record of another address through the gateway is the gateway's.
+    let rows = w.sql(
+        &logs,
+        "SELECT eni_owner_kind, attribution, attribution_rule, attribution_document \
+         FROM flows WHERE srcaddr = '10.0.1.99'",
+    );
+    assert_eq!(rows.len(), 1, "{rows:#?}");
+    let r = &rows[0];
+    assert_eq!(
+        (
+            text(&r["eni_owner_kind"]),
+            text(&r["attribution"]),
+            text(&r["attribution_rule"])
+        ),
+        ("nat_gateway", "resource_id", "nat_gateway_id"),
+        "{r:#?}"
+    );
+    assert!(
+        text(&r["attribution_document"]).ends_with("describe-nat-gateways.json"),
+        "{r:#?}"
+    );
+
+    // A flow log of the gateway without `resource-id` gets a note saying what is lost.
+    let v5 = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status vpc-id subnet-id pkt-srcaddr pkt-dstaddr flow-direction traffic-path";
+    w.flow_logs(vec![flow_log("fl-0b1c2d3e4f5a6b7c8", nat, "ALL", v5)]);
+    let (_, _, stderr) = w.scan_with(&logs, &["--group-by", "flow"]);
+    assert!(
+        stderr.contains(&format!(
+            "flow log fl-0b1c2d3e4f5a6b7c8 has no resource-id field: the records of regional NAT gateway {nat}"
+        )),
+        "{stderr}"
+    );
+
+    // Without describe-nat-gateways the records are unknown, and said to be.
+    std::fs::remove_file(w.inventory().join("describe-nat-gateways.json")).unwrap();
+    let (_, findings, stderr) = w.scan_with(&logs, &["--group-by", "flow"]);
+    assert!(
+        findings_of(&findings, "leaves-vpc").is_empty(),
+        "{findings:#?}"
+    );
+    assert!(
+        stderr.contains("4 records (16.41 KiB) on 1 ENIs that no inventory document names"),
+        "{stderr}"
+    );
+    let out = sageflow()
+        .arg("query")
+        .arg(&logs)
+        .arg("--inventory")
+        .arg(w.inventory())
+        .args(["--quiet", "--format", "json", "--report", "unknown-enis"])
+        .output()
+        .unwrap();
+    let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows.len(), 1, "{rows:#?}");
+    assert_eq!(
+        (&rows[0]["interface_id"], &rows[0]["records"]),
+        (&json!(nat), &json!(4))
+    );
+}

@@ -43,6 +43,8 @@ pub const HYPERPOD_CLUSTER: &str = "hyperpod_cluster";
 pub const NOTEBOOK_ENI: &str = "notebook_network_interface_id";
 pub const VPC_ENDPOINT_ENI: &str = "vpc_endpoint_network_interface_ids";
 pub const NAT_GATEWAY_ENI: &str = "nat_gateway_network_interface_id";
+/// A record without an ENI whose `resource-id` is a NAT gateway's id (a regional one).
+pub const NAT_GATEWAY_ID: &str = "nat_gateway_id";
 pub const VPC_CONFIG: &str = "vpc_config";
 pub const HYPERPOD_NODE: &str = "hyperpod_node";
 
