@@ -3,8 +3,8 @@
 //! jobs, inference components, other services sharing a default security group, deleted
 //! job ENIs, one gateway endpoint per route table, missing prefix-list entries, customer
 //! address space in ip-ranges, who opened a connection, REJECT-only flow logs,
-//! centralised interface endpoints and NAT legs of unlogged workloads; HyperPod nodes and
-//! Studio's own security group.
+//! centralised interface endpoints and NAT legs of unlogged workloads; HyperPod nodes,
+//! Studio's own security group, private spaces and regional NAT gateways.
 //!
 //! Each test writes an inventory in the shape the AWS CLI prints it (`aws ec2 describe-…`,
 //! `aws sagemaker describe-…`, unmodified field names and nesting, ISO 8601 times with
