@@ -85,7 +85,15 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
     let temp = crate::scratch::subdir("scan-")?;
     let shared = crate::scan::fanout::SharedFlows::install(&run.ctx, temp.path().into()).await?;
     let unknown_report = crate::scan::rules::bundled("unknown-enis")?;
-    let summary = crate::scan::Coverage::start(&run.ctx, &unknown_report).await?;
+    let inv = run.enricher.inventory();
+    let mut accounts: Vec<&str> = inv
+        .enis
+        .values()
+        .filter_map(|e| e.owner_id.as_deref())
+        .collect();
+    accounts.sort_unstable();
+    accounts.dedup();
+    let summary = crate::scan::Coverage::start(&run.ctx, &unknown_report, &accounts).await?;
     let html = a.format == crate::scan::FindingFormat::Html;
     let aggregations = if html {
         Some(crate::html::Aggregations::start(&run.ctx, &run.window, Utc::now().timestamp()).await?)
@@ -254,11 +262,12 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
              `sageflow query … --report unknown-enis`, and save \
              describe-network-interfaces while the workloads run (job ENIs are deleted when jobs end), \
              and describe-nat-gateways (a regional NAT gateway's records have no ENI: the report \
-             lists them by its nat- id){}",
+             lists them by its nat- id){}{}",
             coverage.unknown_records,
             indicatif::HumanBytes(coverage.unknown_bytes),
             coverage.unknown_enis,
             history_hint(run.enricher.inventory(), &coverage),
+            foreign_hint(&coverage),
         );
     }
     damage?;
@@ -290,8 +299,10 @@ fn report_context<'a>(
     let mut notes = notes.to_vec();
     if coverage.unknown_records > 0 {
         notes.push(format!(
-            "{} records on {} ENIs that no inventory document names: their workloads are unknown and findings on them may be missed (`sageflow query … --report unknown-enis` lists them)",
-            coverage.unknown_records, coverage.unknown_enis
+            "{} records on {} ENIs that no inventory document names: their workloads are unknown and findings on them may be missed (`sageflow query … --report unknown-enis` lists them){}",
+            coverage.unknown_records,
+            coverage.unknown_enis,
+            foreign_hint(&coverage)
         ));
     }
     crate::html::Context {
@@ -318,6 +329,25 @@ fn report_context<'a>(
         now: Utc::now().timestamp(),
         findings_per_rule: a.findings_per_rule,
     }
+}
+
+/// Which of the unknown ENIs are of accounts the inventory has nothing of: their logs
+/// were read (a central log bucket) without their inventory.
+fn foreign_hint(c: &crate::scan::Coverage) -> String {
+    if c.foreign_enis == 0 {
+        return String::new();
+    }
+    let others = match c.foreign_accounts {
+        0 | 1 => String::new(),
+        2 => " and 1 other account".to_string(),
+        n => format!(" and {} other accounts", n - 1),
+    };
+    format!(
+        ". Of them, {} records on {} ENIs are of account {:012}{others}, which owns no ENI of \
+         the inventory: read only your accounts' logs (…/AWSLogs/<account-id>/…), or add \
+         those accounts' inventories to --inventory",
+        c.foreign_records, c.foreign_enis, c.foreign_account
+    )
 }
 
 /// What the ENI history could add about records of unknown ENIs: the trail's files when

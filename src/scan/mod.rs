@@ -90,6 +90,14 @@ pub struct Coverage {
     /// First start and last end of those records, Unix seconds (0: none).
     pub unknown_from: u64,
     pub unknown_to: u64,
+    /// Of the unknown ENIs, those whose records name an account (`account-id`) that owns
+    /// no ENI of the inventory: logs of accounts whose inventory was not given (a central
+    /// log bucket), not ENIs missing from a given one.
+    pub foreign_enis: u64,
+    pub foreign_records: u64,
+    /// The lowest such account id, and how many there are.
+    pub foreign_account: u64,
+    pub foreign_accounts: u64,
 }
 
 impl Coverage {
@@ -97,12 +105,37 @@ impl Coverage {
     /// `unknown-enis` report) and starts them; [`Coverage::of`] reads their results. Two
     /// plans, not one with a subquery: a join of two reads of `flows` would make one wait
     /// (on disk) for the other.
-    pub async fn start(ctx: &SessionContext, unknown_enis: &Rule) -> Result<CoverageRun> {
+    /// `accounts` are the inventory's (its ENIs' owners).
+    pub async fn start(
+        ctx: &SessionContext,
+        unknown_enis: &Rule,
+        accounts: &[&str],
+    ) -> Result<CoverageRun> {
+        // Account ids are digits: anything else in the inventory is not one.
+        let listed: Vec<String> = accounts
+            .iter()
+            .filter(|a| !a.is_empty() && a.bytes().all(|b| b.is_ascii_digit()))
+            .map(|a| format!("'{a}'"))
+            .collect();
+        // `unknown` (an AWS-created interface) and a format without the field say nothing.
+        let foreign = if listed.is_empty() {
+            "false".to_string()
+        } else {
+            format!(
+                "(try_cast(account_id AS BIGINT) IS NOT NULL AND account_id NOT IN ({}))",
+                listed.join(", ")
+            )
+        };
         let unknown = format!(
             "SELECT count(*) AS unknown_enis, coalesce(sum(records), 0) AS unknown_records, \
              coalesce(sum(bytes), 0) AS unknown_bytes, \
              coalesce(sum(attributed_records), 0) AS attributed, \
-             min(first_start) AS unknown_from, max(last_end) AS unknown_to FROM ({}\n) AS r",
+             min(first_start) AS unknown_from, max(last_end) AS unknown_to, \
+             coalesce(sum(CASE WHEN {foreign} THEN 1 ELSE 0 END), 0) AS foreign_enis, \
+             coalesce(sum(CASE WHEN {foreign} THEN records ELSE 0 END), 0) AS foreign_records, \
+             min(CASE WHEN {foreign} THEN try_cast(account_id AS BIGINT) END) AS foreign_account, \
+             count(DISTINCT CASE WHEN {foreign} THEN account_id END) AS foreign_accounts \
+             FROM ({}\n) AS r",
             unknown_enis.sql.trim().trim_end_matches(';')
         );
         let mut streams = Vec::new();
@@ -151,6 +184,10 @@ impl Coverage {
             attributed: v[4],
             unknown_from: v[5],
             unknown_to: v[6],
+            foreign_enis: v[7],
+            foreign_records: v[8],
+            foreign_account: v[9],
+            foreign_accounts: v[10],
         })
     }
 }

@@ -2360,3 +2360,103 @@ fn a_regional_nat_gateways_legs_without_an_eni_are_attributed() {
         (&json!(nat), &json!(4))
     );
 }
+
+/// 21. Logs read from a central bucket hold other accounts' ENIs. Their records are
+///     unknown to an inventory of one account, like a deleted job ENI's, but the fix is
+///     another: the warning tells them apart by the records' `account-id` (the ENI's
+///     owner), names the account, and says to read only the accounts inventoried or add
+///     theirs.
+#[test]
+fn other_accounts_logs_are_told_apart_from_enis_missing_from_the_inventory() {
+    let mut w = world();
+    let job = "eni-0f0000000000000c1";
+    w.enis(vec![sagemaker_eni(
+        job,
+        "10.0.1.30",
+        SUBNET_A,
+        &[SG_JOB],
+        "09:58",
+    )]);
+    w.sagemaker(
+        "describe-training-job-etl",
+        training_job("etl", "Completed", "09:57", Some("10:00"), Some("11:00")),
+    );
+    w.record(Rec::egress(job, "10:20", "10.0.1.30", INTERNET, 40000, 443));
+    // A deleted ENI of the account.
+    w.record(Rec::egress(
+        "eni-0f0000000000000c2",
+        "10:21",
+        "10.0.1.31",
+        INTERNET,
+        40001,
+        443,
+    ));
+    // Two ENIs of one other account and one of a third; `unknown` (an AWS-created
+    // interface) says nothing.
+    for (eni, account) in [
+        ("eni-0f0000000000000d1", "444455556666"),
+        ("eni-0f0000000000000d2", "444455556666"),
+        ("eni-0f0000000000000d3", "012345678901"),
+        ("eni-0f0000000000000d4", "unknown"),
+    ] {
+        let line = Rec::egress(eni, "10:22", "10.9.1.40", INTERNET, 40002, 443).line();
+        w.records.push(line.replacen(ACCOUNT, account, 1));
+    }
+    let (_, _, stderr) = w.scan();
+    assert!(
+        stderr.contains("5 records (20.51 KiB) on 5 ENIs that no inventory document names"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "Of them, 3 records on 3 ENIs are of account 012345678901 and 1 other account, \
+             which owns no ENI of the inventory"
+        ),
+        "{stderr}"
+    );
+    let out = sageflow()
+        .arg("query")
+        .arg(w.logs())
+        .arg("--inventory")
+        .arg(w.inventory())
+        .args(["--quiet", "--format", "json", "--report", "unknown-enis"])
+        .output()
+        .unwrap();
+    let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let mut accounts: Vec<&str> = rows.iter().map(|r| text(&r["account_id"])).collect();
+    accounts.sort();
+    assert_eq!(
+        accounts,
+        [
+            "012345678901",
+            ACCOUNT,
+            "444455556666",
+            "444455556666",
+            "unknown"
+        ]
+    );
+
+    // An inventory of every account in the logs: no such hint.
+    let mut other = sagemaker_eni(
+        "eni-0f0000000000000e1",
+        "10.9.1.50",
+        SUBNET_B,
+        &[SG_JOB],
+        "09:58",
+    );
+    other["OwnerId"] = json!("444455556666");
+    let mut third = other.clone();
+    third["NetworkInterfaceId"] = json!("eni-0f0000000000000e2");
+    third["OwnerId"] = json!("012345678901");
+    w.enis(vec![
+        sagemaker_eni(job, "10.0.1.30", SUBNET_A, &[SG_JOB], "09:58"),
+        other,
+        third,
+    ]);
+    let (_, _, stderr) = w.scan();
+    assert!(
+        stderr.contains("on 5 ENIs that no inventory document names"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Of them"), "{stderr}");
+}
