@@ -1,12 +1,12 @@
 -- rule: blind-spots
 -- severity: medium
--- description: SageMaker traffic your flow logs cannot see: notebook instances with DirectInternetAccess Enabled and Studio domains in PublicInternetOnly mode (their internet traffic leaves through a SageMaker-owned VPC), jobs, endpoints and HyperPod clusters that ran in a SageMaker-managed VPC within the run's --since/--until window (no VpcConfig, serverless inference: none of their traffic is logged), SageMaker ENIs in subnets or VPCs no flow log covers, and SageMaker ENIs covered only by flow logs of rejected traffic (TrafficType REJECT), whose accepted traffic is never logged.
+-- description: SageMaker traffic your flow logs cannot see: notebook instances with DirectInternetAccess Enabled and Studio domains in PublicInternetOnly mode (their internet traffic leaves through a SageMaker-owned VPC), jobs, endpoints, HyperPod clusters and MLflow tracking servers that ran in a SageMaker-managed VPC within the run's --since/--until window (no VpcConfig, serverless inference, MLflow: none of their traffic is logged), SageMaker ENIs in subnets or VPCs no flow log covers, and SageMaker ENIs covered only by flow logs of rejected traffic (TrafficType REJECT), whose accepted traffic is never logged.
 SELECT CAST(NULL AS VARCHAR) AS interface_id, resource_type AS sagemaker_resource_type,
        resource AS sagemaker_resource, reason, document AS attribution_document
 FROM sagemaker_resources
 WHERE direct_internet_access OR app_network_access_type = 'PublicInternetOnly'
 UNION ALL
--- Jobs, endpoints and HyperPod clusters: those that ran in the run's --since/--until window (every one in the
+-- Jobs, endpoints, HyperPod clusters and MLflow servers: those that ran in the run's --since/--until window (every one in the
 -- inventory without a window). Notebooks and domains are the part above.
 SELECT CAST(NULL AS VARCHAR), r.resource_type, r.resource, r.reason, r.document
 FROM sagemaker_resources r

@@ -15,7 +15,7 @@ use datafusion::prelude::SessionContext;
 use crate::decode::TimeWindow;
 use crate::enrich::Enricher;
 use crate::enrich::attribution::{
-    ENDPOINT, HYPERPOD_CLUSTER, PROCESSING_JOB, TRAINING_JOB, TRANSFORM_JOB,
+    ENDPOINT, HYPERPOD_CLUSTER, MLFLOW_TRACKING_SERVER, PROCESSING_JOB, TRAINING_JOB, TRANSFORM_JOB,
 };
 use crate::error::Result;
 use crate::inventory::{Item, JobKind, Placed};
@@ -171,6 +171,7 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
                 Placed::Job(JobKind::Transform) => TRANSFORM_JOB,
                 Placed::Endpoint => ENDPOINT,
                 Placed::Cluster => HYPERPOD_CLUSTER,
+                Placed::MlflowServer => MLFLOW_TRACKING_SERVER,
             }
             .to_string(),
         );

@@ -48,6 +48,9 @@ pub struct Inventory {
     pub cluster_nodes: Vec<ClusterNode>,
     /// Studio spaces (`describe-space`, `list-spaces`).
     pub spaces: Vec<Space>,
+    /// Managed MLflow tracking servers (`describe-mlflow-tracking-server`,
+    /// `list-mlflow-tracking-servers`).
+    pub mlflow_servers: Vec<MlflowServer>,
     pub ip_ranges: IpRanges,
     /// Where `ip_ranges` came from: `--ip-ranges`, an ip-ranges.json in the inventory (the
     /// newest, as `inventory collect` saves it), or `None` for the built-in snapshot.
@@ -193,6 +196,7 @@ pub enum Item<'a> {
     Model(&'a str),
     EndpointConfig(&'a str),
     Cluster(&'a str),
+    MlflowServer(&'a str),
 }
 
 impl Item<'_> {
@@ -207,6 +211,7 @@ impl Item<'_> {
             Item::Model(name) => format!("model:{name}"),
             Item::EndpointConfig(name) => format!("endpoint_config:{name}"),
             Item::Cluster(name) => format!("cluster:{name}"),
+            Item::MlflowServer(name) => format!("mlflow:{name}"),
         }
     }
 }
@@ -535,6 +540,30 @@ pub struct SageMakerEndpoint {
     pub last_modified: Option<i64>,
     /// `EndpointStatus` (`InService`, `Creating`, `Updating`, `Failed`, …).
     pub status: Option<String>,
+}
+
+/// A managed MLflow tracking server. It runs in a VPC SageMaker manages, with no ENI in
+/// yours (sagemaker-networking.md, MLflow): none of its own traffic reaches your flow
+/// logs, whatever your configuration.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MlflowServer {
+    pub name: String,
+    /// `CreationTime`, Unix seconds.
+    pub created: Option<i64>,
+    /// `TrackingServerStatus` (`Created`, `Stopped`, `CreateFailed`, …).
+    pub status: Option<String>,
+    /// `ArtifactStoreUri` (`s3://…`): only describe-mlflow-tracking-server prints it.
+    pub artifact_store: Option<String>,
+}
+
+impl MlflowServer {
+    /// While it exists: from its creation, open (a deleted server is no longer listed).
+    pub fn window(&self) -> Option<Window> {
+        Some(Window {
+            from: self.created?,
+            to: None,
+        })
+    }
 }
 
 /// A Studio space: the apps of a private space run for its owner, those of a shared space

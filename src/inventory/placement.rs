@@ -1,6 +1,7 @@
-//! Where each SageMaker job, endpoint and HyperPod cluster of the inventory runs: in
-//! subnets of yours (a VpcConfig), or in a VPC SageMaker manages (no VpcConfig, serverless
-//! inference), where none of its traffic reaches your flow logs. A workload of the second
+//! Where each SageMaker job, endpoint, HyperPod cluster and MLflow tracking server of the
+//! inventory runs: in subnets of yours (a VpcConfig), or in a VPC SageMaker manages (no
+//! VpcConfig, serverless inference, MLflow), where none of its traffic reaches your flow
+//! logs. A workload of the second
 //! kind makes no
 //! record, so no flow-log rule can flag it: only its configuration says it ran outside.
 
@@ -12,6 +13,7 @@ pub enum Placed {
     Job(JobKind),
     Endpoint,
     Cluster,
+    MlflowServer,
 }
 
 /// One job's, endpoint's or HyperPod cluster's network placement, from its own document
@@ -72,8 +74,8 @@ impl<'a> Where<'a> {
 }
 
 impl Inventory {
-    /// The placement of every job, endpoint and HyperPod cluster, in that order and the
-    /// inventory's.
+    /// The placement of every job, endpoint, HyperPod cluster and MLflow tracking server,
+    /// in that order and the inventory's.
     pub fn placements(&self) -> Vec<Placement<'_>> {
         let jobs = self.jobs.iter().map(|j| {
             let doc = self.document(Item::Job(j.kind, &j.name));
@@ -119,8 +121,24 @@ impl Inventory {
             };
             (Placed::Cluster, c.name.as_str(), c.window(), at)
         });
+        // A tracking server has no VPC option: it always runs in SageMaker's.
+        let mlflow = self.mlflow_servers.iter().map(|m| {
+            let doc = self.document(Item::MlflowServer(&m.name));
+            let store = match &m.artifact_store {
+                Some(uri) => format!(" (to its artifact store {uri})"),
+                None => String::new(),
+            };
+            let at = Where::outside(
+                format!(
+                    "a managed MLflow tracking server runs in a VPC SageMaker manages, with no ENI in yours: none of its own traffic{store} reaches your flow logs; clients in your VPC reach it through the aws.sagemaker.<region>.experiments interface endpoint, or else over public addresses"
+                ),
+                doc,
+            );
+            (Placed::MlflowServer, m.name.as_str(), m.window(), at)
+        });
         jobs.chain(endpoints)
             .chain(clusters)
+            .chain(mlflow)
             .map(|(placed, name, window, at)| Placement {
                 placed,
                 name,

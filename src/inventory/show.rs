@@ -388,6 +388,22 @@ fn write_report(
             n.private_ip.map_or("-".to_string(), |ip| ip.to_string()),
         )?;
     }
+    heading(
+        out,
+        "SageMaker MLflow tracking servers",
+        inv.mlflow_servers.len(),
+    )?;
+    for m in &inv.mlflow_servers {
+        writeln!(
+            out,
+            "  {}  {}  created {}  artifact store {}{}",
+            m.name,
+            m.status.as_deref().unwrap_or("-"),
+            time(m.created, "unknown"),
+            m.artifact_store.as_deref().unwrap_or("-"),
+            mark(Placed::MlflowServer, &m.name)
+        )?;
+    }
 
     let r = &inv.ip_ranges;
     if r.is_empty() {

@@ -1052,3 +1052,54 @@ fn studio_spaces_are_collected_with_their_owner() {
         ]
     );
 }
+
+/// MLflow tracking servers (moto has no MLflow API, so a stand-in answers
+/// `ListMlflowTrackingServers` and `DescribeMlflowTrackingServer` as SageMaker does): each
+/// server is described into a document that loads back with its artifact store.
+#[test]
+fn mlflow_tracking_servers_are_collected() {
+    let endpoint = fake_http(|head, body| {
+        let req: Value = serde_json::from_slice(body).unwrap_or_default();
+        let json = "application/x-amz-json-1.1";
+        if head.contains("x-amz-target: sagemaker.listmlflowtrackingservers") {
+            let text = r#"{"TrackingServerSummaries": [
+                {"TrackingServerName": "research", "TrackingServerStatus": "Created",
+                 "CreationTime": 1795500000.0}]}"#;
+            return ("200 OK", json, text.to_string());
+        }
+        if head.contains("x-amz-target: sagemaker.describemlflowtrackingserver") {
+            let text = serde_json::json!({
+                "TrackingServerArn": "arn:aws:sagemaker:us-east-1:123456789012:mlflow-tracking-server/research",
+                "TrackingServerName": req["TrackingServerName"],
+                "ArtifactStoreUri": "s3://ml-artifacts/mlflow",
+                "TrackingServerStatus": "Created",
+                "IsActive": "Active",
+                "CreationTime": 1795500000.0
+            });
+            return ("200 OK", json, text.to_string());
+        }
+        if head.contains("x-amz-target:") {
+            return ("501 Not Implemented", json, "{}".to_string());
+        }
+        ("501 Not Implemented", "text/xml", String::new())
+    });
+    let docs = collect_all(&endpoint, None);
+    let names: Vec<&str> = docs.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["sagemaker/describe-mlflow-tracking-server-research.json"]
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_docs(dir.path(), &docs);
+    let inv = load::load(dir.path(), None).expect("load");
+    assert!(inv.warnings.is_empty(), "{:#?}", inv.warnings);
+    assert_eq!(
+        inv.mlflow_servers,
+        [sageflow::inventory::MlflowServer {
+            name: "research".into(),
+            created: Some(1795500000),
+            status: Some("Created".into()),
+            artifact_store: Some("s3://ml-artifacts/mlflow".into()),
+        }]
+    );
+}

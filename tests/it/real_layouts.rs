@@ -2460,3 +2460,131 @@ fn other_accounts_logs_are_told_apart_from_enis_missing_from_the_inventory() {
     );
     assert!(!stderr.contains("Of them"), "{stderr}");
 }
+
+/// 22. A managed MLflow tracking server runs in a VPC SageMaker manages, with no ENI in
+///     yours (reference 4.3 item 3): no flow log can show its traffic, so each one in
+///     `list-mlflow-tracking-servers` or `describe-mlflow-tracking-server` output is a
+///     blind spot, said to be one, not a silence.
+#[test]
+fn mlflow_tracking_servers_are_blind_spots() {
+    let mut w = world();
+    let job = "eni-0f0000000000000f1";
+    w.enis(vec![sagemaker_eni(
+        job,
+        "10.0.1.30",
+        SUBNET_A,
+        &[SG_JOB],
+        "09:58",
+    )]);
+    w.sagemaker(
+        "describe-training-job-etl",
+        training_job("etl", "Completed", "09:57", Some("10:00"), Some("11:00")),
+    );
+    w.sagemaker(
+        "list-mlflow-tracking-servers",
+        json!({"TrackingServerSummaries": [
+            {"TrackingServerArn": format!("arn:aws:sagemaker:us-east-1:{ACCOUNT}:mlflow-tracking-server/team-tracking"),
+             "TrackingServerName": "team-tracking", "CreationTime": sm_time("07:00"),
+             "LastModifiedTime": sm_time("07:30"), "TrackingServerStatus": "Created",
+             "IsActive": "Active", "MlflowVersion": "2.16.2"},
+            {"TrackingServerArn": format!("arn:aws:sagemaker:us-east-1:{ACCOUNT}:mlflow-tracking-server/research"),
+             "TrackingServerName": "research", "CreationTime": sm_time("08:00"),
+             "LastModifiedTime": sm_time("08:30"), "TrackingServerStatus": "Created",
+             "IsActive": "Active", "MlflowVersion": "2.16.2"}
+        ]}),
+    );
+    w.sagemaker(
+        "describe-mlflow-tracking-server-research",
+        json!({
+            "TrackingServerArn": format!("arn:aws:sagemaker:us-east-1:{ACCOUNT}:mlflow-tracking-server/research"),
+            "TrackingServerName": "research",
+            "ArtifactStoreUri": format!("s3://ml-artifacts-{ACCOUNT}/mlflow"),
+            "TrackingServerSize": "Small",
+            "MlflowVersion": "2.16.2",
+            "RoleArn": ROLE,
+            "TrackingServerStatus": "Created",
+            "IsActive": "Active",
+            "TrackingServerUrl": "https://t-abc123def456.us-east-1.experiments.sagemaker.aws",
+            "WeeklyMaintenanceWindowStart": "Tue:03:30",
+            "AutomaticModelRegistration": false,
+            "CreationTime": sm_time("08:00"),
+            "LastModifiedTime": sm_time("08:30")
+        }),
+    );
+    w.record(Rec::egress(
+        job,
+        "10:20",
+        "10.0.1.30",
+        "10.0.1.5",
+        40000,
+        443,
+    ));
+
+    let (code, findings, stderr) = w.scan();
+    assert_eq!(code, 1, "{stderr}");
+    let mut blind: Vec<(&str, &str, &str)> = findings_of(&findings, "blind-spots")
+        .iter()
+        .map(|f| {
+            (
+                text(&f["sagemaker_resource_type"]),
+                text(&f["sagemaker_resource"]),
+                text(&f["attribution_document"])
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or(""),
+            )
+        })
+        .collect();
+    blind.sort();
+    assert_eq!(
+        blind,
+        [
+            (
+                "mlflow_tracking_server",
+                "research",
+                "describe-mlflow-tracking-server-research.json"
+            ),
+            (
+                "mlflow_tracking_server",
+                "team-tracking",
+                "list-mlflow-tracking-servers.json"
+            ),
+        ],
+        "{findings:#?}"
+    );
+    let research = findings_of(&findings, "blind-spots")
+        .into_iter()
+        .find(|f| f["sagemaker_resource"] == "research")
+        .unwrap();
+    let reason = text(&research["reason"]);
+    assert!(
+        reason.contains("VPC SageMaker manages")
+            && reason.contains(&format!("s3://ml-artifacts-{ACCOUNT}/mlflow")),
+        "{reason}"
+    );
+    // Servers created after the scan's window did not run in it.
+    let (_, findings, _) = w.scan_with(
+        &w.write_logs(FORMAT),
+        &[
+            "--group-by",
+            "flow",
+            "--until",
+            "2026-11-25T07:30:00Z",
+            "--allow-empty",
+        ],
+    );
+    let blind: Vec<&str> = findings_of(&findings, "blind-spots")
+        .iter()
+        .map(|f| text(&f["sagemaker_resource"]))
+        .collect();
+    assert_eq!(blind, ["team-tracking"], "{findings:#?}");
+
+    let shown = w.show();
+    assert!(!shown.contains("warning"), "{shown}");
+    assert!(
+        shown.contains(&format!(
+            "research  Created  created 2026-11-25T08:00:00Z  artifact store s3://ml-artifacts-{ACCOUNT}/mlflow  outside your VPCs"
+        )),
+        "{shown}"
+    );
+}

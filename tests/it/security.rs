@@ -612,6 +612,14 @@ fn iam_policy_allows_exactly_what_the_commands_call() {
         vec![
             Rule::on("ListSpaces").fault(Fault::Json(format!(r#"{{"Spaces": [{space}]}}"#))),
             Rule::on("DescribeSpace").fault(Fault::Json(space.to_string())),
+            // Nor an MLflow API.
+            Rule::on("ListMlflowTrackingServers").fault(Fault::Json(
+                r#"{"TrackingServerSummaries": [{"TrackingServerName": "tracking"}]}"#.to_string(),
+            )),
+            Rule::on("DescribeMlflowTrackingServer").fault(Fault::Json(
+                r#"{"TrackingServerName": "tracking", "TrackingServerStatus": "Created"}"#
+                    .to_string(),
+            )),
         ],
     );
     for args in &runs {

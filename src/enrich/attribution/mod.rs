@@ -38,6 +38,8 @@ pub const PROCESSING_JOB: &str = "processing_job";
 pub const TRANSFORM_JOB: &str = "transform_job";
 pub const ENDPOINT: &str = "endpoint";
 pub const HYPERPOD_CLUSTER: &str = "hyperpod_cluster";
+/// Only in `sagemaker_resources`: a tracking server has no ENI in your VPCs.
+pub const MLFLOW_TRACKING_SERVER: &str = "mlflow_tracking_server";
 
 /// `attribution_rule` values of the attribution paths that name their document.
 pub const NOTEBOOK_ENI: &str = "notebook_network_interface_id";

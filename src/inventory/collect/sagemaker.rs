@@ -1,6 +1,7 @@
 //! SageMaker: notebook instances, Studio domains, training/processing/transform jobs,
-//! models, endpoint configs, endpoints, HyperPod clusters with their nodes and Studio
-//! spaces, listed then described one by one, as `aws sagemaker describe-*` prints them.
+//! models, endpoint configs, endpoints, HyperPod clusters with their nodes, Studio spaces
+//! and MLflow tracking servers, listed then described one by one, as `aws sagemaker
+//! describe-*` prints them.
 
 use futures::StreamExt;
 use serde_json::Value;
@@ -195,7 +196,39 @@ pub(super) async fn collect_sagemaker(
         docs.extend(kind);
     }
     docs.extend(collect_clusters(sm).await?);
+    docs.extend(collect_mlflow(sm).await);
     Ok(docs)
+}
+
+/// MLflow tracking servers, each as `describe-mlflow-tracking-server` prints it. A
+/// failure is a warning that says what it costs, as for spaces: moto has no MLflow API.
+async fn collect_mlflow(sm: &aws_sdk_sagemaker::Client) -> Vec<(String, Value)> {
+    let servers = async {
+        let names = all_pages!(
+            "sagemaker:ListMlflowTrackingServers",
+            sm.list_mlflow_tracking_servers(),
+            tracking_server_summaries,
+            |s| s.tracking_server_name().map(str::to_string)
+        );
+        describe_each("mlflow-tracking-server", names, |name| async move {
+            let out = sm
+                .describe_mlflow_tracking_server()
+                .tracking_server_name(&name)
+                .send()
+                .await;
+            Ok(outcome("sagemaker:DescribeMlflowTrackingServer", out)?.map(|o| mlflow_json(&o)))
+        })
+        .await
+    };
+    match servers.await {
+        Ok(docs) => docs,
+        Err(e) => {
+            tracing::warn!(
+                "MLflow tracking servers not collected ({e}): they run in a SageMaker-managed VPC, and blind-spots cannot list those it does not know"
+            );
+            Vec::new()
+        }
+    }
 }
 
 /// Studio spaces, each as `describe-space` prints it: a private space's owner is the user
@@ -684,6 +717,24 @@ fn node_details_json(n: &aws_sdk_sagemaker::types::ClusterNodeDetails) -> Value 
         .s("PrivatePrimaryIp", n.private_primary_ip())
         .s("PrivatePrimaryIpv6", n.private_primary_ipv6())
         .s("PrivateDnsHostname", n.private_dns_hostname())
+        .done()
+}
+
+fn mlflow_json(
+    o: &aws_sdk_sagemaker::operation::describe_mlflow_tracking_server::DescribeMlflowTrackingServerOutput,
+) -> Value {
+    Obj::new()
+        .s("TrackingServerArn", o.tracking_server_arn())
+        .s("TrackingServerName", o.tracking_server_name())
+        .s("ArtifactStoreUri", o.artifact_store_uri())
+        .e("TrackingServerSize", o.tracking_server_size())
+        .s("MlflowVersion", o.mlflow_version())
+        .s("RoleArn", o.role_arn())
+        .e("TrackingServerStatus", o.tracking_server_status())
+        .e("IsActive", o.is_active())
+        .s("TrackingServerUrl", o.tracking_server_url())
+        .t("CreationTime", o.creation_time())
+        .t("LastModifiedTime", o.last_modified_time())
         .done()
 }
 

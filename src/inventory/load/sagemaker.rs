@@ -1,11 +1,11 @@
 //! SageMaker `describe-*` documents, recognised by their name keys: notebook instances,
 //! Studio domains, training/processing/transform jobs, endpoints, endpoint configs, models,
-//! HyperPod clusters and their nodes.
+//! HyperPod clusters and their nodes, Studio spaces and MLflow tracking servers.
 
 use super::doc::{Doc, Obj, Round, push_unique};
 use crate::inventory::{
     Cluster, ClusterGroup, ClusterNode, Domain, EndpointConfig, Inventory, Item, Job, JobKind,
-    Model, Notebook, SageMakerEndpoint, Space,
+    MlflowServer, Model, Notebook, SageMakerEndpoint, Space,
 };
 
 /// SageMaker `describe-*` output is a bare object; returns whether `o` was one.
@@ -25,6 +25,12 @@ pub(super) fn add_sagemaker(inv: &mut Inventory, doc: &mut Doc, o: &Obj) -> bool
         }
     } else if has("ClusterName") && (has("InstanceGroups") || has("ClusterArn")) {
         add_cluster(inv, doc, o);
+    } else if has("TrackingServerSummaries") {
+        for x in doc.objects(o, "TrackingServerSummaries", "list-mlflow-tracking-servers") {
+            add_mlflow_server(inv, doc, x);
+        }
+    } else if has("TrackingServerName") {
+        add_mlflow_server(inv, doc, o);
     } else if has("Spaces") {
         // list-spaces: each summary has the owner and sharing type describe-space has.
         for s in doc.objects(o, "Spaces", "list-spaces") {
@@ -325,6 +331,38 @@ fn add_cluster_node(inv: &mut Inventory, doc: &mut Doc, o: &Obj, cluster: Option
 
 /// A space of `describe-space` (`OwnershipSettings`, `SpaceSharingSettings`) or of
 /// `list-spaces` (the same as `…Summary`).
+/// A tracking server of describe-mlflow-tracking-server or of a list-mlflow-tracking-servers
+/// summary; both name it, and only the first its artifact store.
+fn add_mlflow_server(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
+    let Some(name) = doc.required(o, "TrackingServerName", "MLflow tracking server") else {
+        return;
+    };
+    let owner = format!("MLflow tracking server {name}");
+    let server = MlflowServer {
+        created: doc.time(o, "CreationTime", &owner, Round::Down),
+        status: doc.opt_str(o, "TrackingServerStatus", &owner),
+        artifact_store: doc.opt_str(o, "ArtifactStoreUri", &owner),
+        name,
+    };
+    match inv
+        .mlflow_servers
+        .iter_mut()
+        .find(|s| s.name == server.name)
+    {
+        Some(known) => {
+            if known.artifact_store.is_none() {
+                known.artifact_store = server.artifact_store;
+                inv.documents
+                    .insert(Item::MlflowServer(&known.name).key(), doc.file.to_string());
+            }
+        }
+        None => {
+            inv.note_document(Item::MlflowServer(&server.name), doc.file);
+            inv.mlflow_servers.push(server);
+        }
+    }
+}
+
 fn add_space(inv: &mut Inventory, doc: &mut Doc, o: &Obj, ownership: &str, sharing: &str) {
     let (Some(domain_id), Some(name)) = (
         doc.required(o, "DomainId", "Studio space"),
