@@ -543,6 +543,28 @@ fn fake_aws(status: &'static str, json_body: &'static str, xml_body: &'static st
     })
 }
 
+/// A stand-in for SageMaker's API calls moto lacks: `answer` gets the action (lower
+/// case) and the request, and gives the JSON of a 200 answer, or `None`; every other call
+/// answers 501, which the collection skips.
+fn fake_sagemaker(
+    answer: impl Fn(&str, &Value) -> Option<String> + Send + Sync + 'static,
+) -> String {
+    fake_http(move |head, body| {
+        let json = "application/x-amz-json-1.1";
+        let Some(action) = head
+            .lines()
+            .find_map(|l| l.strip_prefix("x-amz-target: sagemaker."))
+        else {
+            return ("501 Not Implemented", "text/xml", String::new());
+        };
+        let req: Value = serde_json::from_slice(body).unwrap_or_default();
+        match answer(action.trim(), &req) {
+            Some(text) => ("200 OK", json, text),
+            None => ("501 Not Implemented", json, "{}".to_string()),
+        }
+    })
+}
+
 #[test]
 fn calls_the_endpoint_does_not_implement_are_skipped() {
     let endpoint = fake_aws("501 Not Implemented", "{}", "");
@@ -990,20 +1012,18 @@ fn cloudtrail_event_history_gives_eni_lifetimes() {
 /// `describe-space` document that loads back with its owner and sharing type.
 #[test]
 fn studio_spaces_are_collected_with_their_owner() {
-    let endpoint = fake_http(|head, body| {
-        let req: Value = serde_json::from_slice(body).unwrap_or_default();
-        let json = "application/x-amz-json-1.1";
-        if head.contains("x-amz-target: sagemaker.listspaces") {
-            let text = r#"{"Spaces": [
+    let endpoint = fake_sagemaker(|action, req| match action {
+        "listspaces" => Some(
+            r#"{"Spaces": [
                 {"DomainId": "d-abc123", "SpaceName": "alice-lab", "Status": "InService",
                  "OwnershipSettingsSummary": {"OwnerUserProfileName": "alice"},
                  "SpaceSharingSettingsSummary": {"SharingType": "Private"}},
                 {"DomainId": "d-abc123", "SpaceName": "team", "Status": "InService",
                  "OwnershipSettingsSummary": {"OwnerUserProfileName": "bob"},
-                 "SpaceSharingSettingsSummary": {"SharingType": "Shared"}}]}"#;
-            return ("200 OK", json, text.to_string());
-        }
-        if head.contains("x-amz-target: sagemaker.describespace") {
+                 "SpaceSharingSettingsSummary": {"SharingType": "Shared"}}]}"#
+                .to_string(),
+        ),
+        "describespace" => {
             let name = req["SpaceName"].as_str().unwrap_or("").to_string();
             let (owner, sharing) = match name.as_str() {
                 "alice-lab" => ("alice", "Private"),
@@ -1018,12 +1038,9 @@ fn studio_spaces_are_collected_with_their_owner() {
                 "OwnershipSettings": {"OwnerUserProfileName": owner},
                 "SpaceSharingSettings": {"SharingType": sharing}
             });
-            return ("200 OK", json, text.to_string());
+            Some(text.to_string())
         }
-        if head.contains("x-amz-target:") {
-            return ("501 Not Implemented", json, "{}".to_string());
-        }
-        ("501 Not Implemented", "text/xml", String::new())
+        _ => None,
     });
     let docs = collect_all(&endpoint, None);
     let names: Vec<&str> = docs.iter().map(|(n, _)| n.as_str()).collect();
@@ -1058,16 +1075,14 @@ fn studio_spaces_are_collected_with_their_owner() {
 /// server is described into a document that loads back with its artifact store.
 #[test]
 fn mlflow_tracking_servers_are_collected() {
-    let endpoint = fake_http(|head, body| {
-        let req: Value = serde_json::from_slice(body).unwrap_or_default();
-        let json = "application/x-amz-json-1.1";
-        if head.contains("x-amz-target: sagemaker.listmlflowtrackingservers") {
-            let text = r#"{"TrackingServerSummaries": [
+    let endpoint = fake_sagemaker(|action, req| match action {
+        "listmlflowtrackingservers" => Some(
+            r#"{"TrackingServerSummaries": [
                 {"TrackingServerName": "research", "TrackingServerStatus": "Created",
-                 "CreationTime": 1795500000.0}]}"#;
-            return ("200 OK", json, text.to_string());
-        }
-        if head.contains("x-amz-target: sagemaker.describemlflowtrackingserver") {
+                 "CreationTime": 1795500000.0}]}"#
+                .to_string(),
+        ),
+        "describemlflowtrackingserver" => {
             let text = serde_json::json!({
                 "TrackingServerArn": "arn:aws:sagemaker:us-east-1:123456789012:mlflow-tracking-server/research",
                 "TrackingServerName": req["TrackingServerName"],
@@ -1076,12 +1091,9 @@ fn mlflow_tracking_servers_are_collected() {
                 "IsActive": "Active",
                 "CreationTime": 1795500000.0
             });
-            return ("200 OK", json, text.to_string());
+            Some(text.to_string())
         }
-        if head.contains("x-amz-target:") {
-            return ("501 Not Implemented", json, "{}".to_string());
-        }
-        ("501 Not Implemented", "text/xml", String::new())
+        _ => None,
     });
     let docs = collect_all(&endpoint, None);
     let names: Vec<&str> = docs.iter().map(|(n, _)| n.as_str()).collect();

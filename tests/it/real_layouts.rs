@@ -206,6 +206,40 @@ impl World {
         (out.status.code().unwrap(), findings, stderr)
     }
 
+    /// The rows of bundled report `name` over `logs` with the inventory.
+    fn report(&self, logs: &Path, name: &str) -> Vec<Value> {
+        let out = sageflow()
+            .arg("query")
+            .arg(logs)
+            .arg("--inventory")
+            .arg(self.inventory())
+            .args(["--quiet", "--format", "json", "--report", name])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    /// Training job `etl` (10:00-11:00, VpcConfig in subnet A) and its ENI `eni` at
+    /// 10.0.1.30, the only ENI of describe-network-interfaces.
+    fn etl_job(&self, eni: &str) {
+        self.enis(vec![sagemaker_eni(
+            eni,
+            "10.0.1.30",
+            SUBNET_A,
+            &[SG_JOB],
+            "09:58",
+        )]);
+        self.sagemaker(
+            "describe-training-job-etl",
+            training_job("etl", "Completed", "09:57", Some("10:00"), Some("11:00")),
+        );
+    }
+
     fn show(&self) -> String {
         let out = sageflow()
             .args(["inventory", "show", "--inventory"])
@@ -2214,17 +2248,7 @@ fn a_regional_nat_gateways_legs_without_an_eni_are_attributed() {
     let w = world();
     let job = "eni-0f0000000000000b1";
     let nat = "nat-0e1d2c3b4a5968778";
-    w.enis(vec![sagemaker_eni(
-        job,
-        "10.0.1.30",
-        SUBNET_A,
-        &[SG_JOB],
-        "09:58",
-    )]);
-    w.sagemaker(
-        "describe-training-job-etl",
-        training_job("etl", "Completed", "09:57", Some("10:00"), Some("11:00")),
-    );
+    w.etl_job(job);
     w.doc(
         "describe-nat-gateways.json",
         json!({"NatGateways": [{
@@ -2345,15 +2369,7 @@ fn a_regional_nat_gateways_legs_without_an_eni_are_attributed() {
         stderr.contains("4 records (16.41 KiB) on 1 ENIs that no inventory document names"),
         "{stderr}"
     );
-    let out = sageflow()
-        .arg("query")
-        .arg(&logs)
-        .arg("--inventory")
-        .arg(w.inventory())
-        .args(["--quiet", "--format", "json", "--report", "unknown-enis"])
-        .output()
-        .unwrap();
-    let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = w.report(&logs, "unknown-enis");
     assert_eq!(rows.len(), 1, "{rows:#?}");
     assert_eq!(
         (&rows[0]["interface_id"], &rows[0]["records"]),
@@ -2370,17 +2386,7 @@ fn a_regional_nat_gateways_legs_without_an_eni_are_attributed() {
 fn other_accounts_logs_are_told_apart_from_enis_missing_from_the_inventory() {
     let mut w = world();
     let job = "eni-0f0000000000000c1";
-    w.enis(vec![sagemaker_eni(
-        job,
-        "10.0.1.30",
-        SUBNET_A,
-        &[SG_JOB],
-        "09:58",
-    )]);
-    w.sagemaker(
-        "describe-training-job-etl",
-        training_job("etl", "Completed", "09:57", Some("10:00"), Some("11:00")),
-    );
+    w.etl_job(job);
     w.record(Rec::egress(job, "10:20", "10.0.1.30", INTERNET, 40000, 443));
     // A deleted ENI of the account.
     w.record(Rec::egress(
@@ -2414,15 +2420,7 @@ fn other_accounts_logs_are_told_apart_from_enis_missing_from_the_inventory() {
         ),
         "{stderr}"
     );
-    let out = sageflow()
-        .arg("query")
-        .arg(w.logs())
-        .arg("--inventory")
-        .arg(w.inventory())
-        .args(["--quiet", "--format", "json", "--report", "unknown-enis"])
-        .output()
-        .unwrap();
-    let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = w.report(&w.logs(), "unknown-enis");
     let mut accounts: Vec<&str> = rows.iter().map(|r| text(&r["account_id"])).collect();
     accounts.sort();
     assert_eq!(
@@ -2469,17 +2467,7 @@ fn other_accounts_logs_are_told_apart_from_enis_missing_from_the_inventory() {
 fn mlflow_tracking_servers_are_blind_spots() {
     let mut w = world();
     let job = "eni-0f0000000000000f1";
-    w.enis(vec![sagemaker_eni(
-        job,
-        "10.0.1.30",
-        SUBNET_A,
-        &[SG_JOB],
-        "09:58",
-    )]);
-    w.sagemaker(
-        "describe-training-job-etl",
-        training_job("etl", "Completed", "09:57", Some("10:00"), Some("11:00")),
-    );
+    w.etl_job(job);
     w.sagemaker(
         "list-mlflow-tracking-servers",
         json!({"TrackingServerSummaries": [
