@@ -58,7 +58,11 @@ pub(super) async fn collect_sagemaker(
                 Ok(outcome("sagemaker:DescribeDomain", out)?.map(|o| domain_json(&o)))
             })
             .await?;
-            docs.extend(collect_spaces(sm).await);
+            docs.extend(optional(
+                describe_spaces(sm).await,
+                "Studio spaces",
+                "a private space's apps show the space's name, not its owner's, in sagemaker_user_profile",
+            ));
             Ok(docs)
         },
         async {
@@ -196,57 +200,45 @@ pub(super) async fn collect_sagemaker(
         docs.extend(kind);
     }
     docs.extend(collect_clusters(sm).await?);
-    docs.extend(collect_mlflow(sm).await);
+    docs.extend(optional(
+        describe_mlflow(sm).await,
+        "MLflow tracking servers",
+        "they run in a SageMaker-managed VPC, and blind-spots cannot list those it does not know",
+    ));
     Ok(docs)
 }
 
-/// MLflow tracking servers, each as `describe-mlflow-tracking-server` prints it. A
-/// failure is a warning that says what it costs, as for spaces: moto has no MLflow API.
-async fn collect_mlflow(sm: &aws_sdk_sagemaker::Client) -> Vec<(String, Value)> {
-    let servers = async {
-        let names = all_pages!(
-            "sagemaker:ListMlflowTrackingServers",
-            sm.list_mlflow_tracking_servers(),
-            tracking_server_summaries,
-            |s| s.tracking_server_name().map(str::to_string)
-        );
-        describe_each("mlflow-tracking-server", names, |name| async move {
-            let out = sm
-                .describe_mlflow_tracking_server()
-                .tracking_server_name(&name)
-                .send()
-                .await;
-            Ok(outcome("sagemaker:DescribeMlflowTrackingServer", out)?.map(|o| mlflow_json(&o)))
-        })
-        .await
-    };
-    match servers.await {
-        Ok(docs) => docs,
-        Err(e) => {
-            tracing::warn!(
-                "MLflow tracking servers not collected ({e}): they run in a SageMaker-managed VPC, and blind-spots cannot list those it does not know"
-            );
-            Vec::new()
-        }
-    }
+/// The documents of a kind the collect can do without (Studio spaces, MLflow tracking
+/// servers): a failure is a warning that says what it `costs`, not the end of the collect.
+/// moto, for one, answers both APIs with a bare HTTP 500.
+fn optional(docs: Result<Vec<(String, Value)>>, what: &str, costs: &str) -> Vec<(String, Value)> {
+    docs.unwrap_or_else(|e| {
+        tracing::warn!("{what} not collected ({e}): {costs}");
+        Vec::new()
+    })
+}
+
+/// MLflow tracking servers, each as `describe-mlflow-tracking-server` prints it.
+async fn describe_mlflow(sm: &aws_sdk_sagemaker::Client) -> Result<Vec<(String, Value)>> {
+    let names = all_pages!(
+        "sagemaker:ListMlflowTrackingServers",
+        sm.list_mlflow_tracking_servers(),
+        tracking_server_summaries,
+        |s| s.tracking_server_name().map(str::to_string)
+    );
+    describe_each("mlflow-tracking-server", names, |name| async move {
+        let out = sm
+            .describe_mlflow_tracking_server()
+            .tracking_server_name(&name)
+            .send()
+            .await;
+        Ok(outcome("sagemaker:DescribeMlflowTrackingServer", out)?.map(|o| mlflow_json(&o)))
+    })
+    .await
 }
 
 /// Studio spaces, each as `describe-space` prints it: a private space's owner is the user
-/// its apps' ENIs serve. They only name that user (without them `sagemaker_user_profile`
-/// shows the space), so a failure is a warning, not the end of the collect: moto, for one,
-/// answers the spaces API with a bare HTTP 500.
-async fn collect_spaces(sm: &aws_sdk_sagemaker::Client) -> Vec<(String, Value)> {
-    match describe_spaces(sm).await {
-        Ok(docs) => docs,
-        Err(e) => {
-            tracing::warn!(
-                "Studio spaces not collected ({e}): a private space's apps show the space's name, not its owner's, in sagemaker_user_profile"
-            );
-            Vec::new()
-        }
-    }
-}
-
+/// its apps' ENIs serve (without them `sagemaker_user_profile` shows the space).
 async fn describe_spaces(sm: &aws_sdk_sagemaker::Client) -> Result<Vec<(String, Value)>> {
     // `<domain>.<space>` names the document: neither a domain id nor a space name has a dot.
     let spaces = all_pages!("sagemaker:ListSpaces", sm.list_spaces(), spaces, |s| {
