@@ -173,6 +173,16 @@ fn write_docs(dir: &Path, docs: &[(String, Value)]) {
     }
 }
 
+/// The inventory `load` reads from `docs` written to disk, which must load without a
+/// warning.
+fn load_back(docs: &[(String, Value)]) -> Inventory {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_docs(dir.path(), docs);
+    let inv = load::load(dir.path(), None).expect("load");
+    assert!(inv.warnings.is_empty(), "{:#?}", inv.warnings);
+    inv
+}
+
 fn s<'a>(ids: &'a Value, key: &str) -> &'a str {
     ids[key]
         .as_str()
@@ -219,10 +229,7 @@ fn collected_documents_load_back_to_the_seeded_inventory() {
     );
 
     // The round trip: files on disk read by `load` = documents fed to `add_document`.
-    let dir = tempfile::tempdir().expect("tempdir");
-    write_docs(dir.path(), &docs);
-    let loaded = load::load(dir.path(), None).expect("load");
-    assert!(loaded.warnings.is_empty(), "{:#?}", loaded.warnings);
+    let loaded = load_back(&docs);
     assert_eq!(loaded.files.len(), docs.len());
     let mut direct = Inventory::default();
     for (name, doc) in &docs {
@@ -1051,10 +1058,7 @@ fn studio_spaces_are_collected_with_their_owner() {
             "sagemaker/describe-space-d-abc123.team.json"
         ]
     );
-    let dir = tempfile::tempdir().expect("tempdir");
-    write_docs(dir.path(), &docs);
-    let inv = load::load(dir.path(), None).expect("load");
-    assert!(inv.warnings.is_empty(), "{:#?}", inv.warnings);
+    let inv = load_back(&docs);
     let space = |name: &str, owner: &str, shared| sageflow::inventory::Space {
         domain_id: "d-abc123".into(),
         name: name.into(),
@@ -1101,10 +1105,7 @@ fn mlflow_tracking_servers_are_collected() {
         names,
         ["sagemaker/describe-mlflow-tracking-server-research.json"]
     );
-    let dir = tempfile::tempdir().expect("tempdir");
-    write_docs(dir.path(), &docs);
-    let inv = load::load(dir.path(), None).expect("load");
-    assert!(inv.warnings.is_empty(), "{:#?}", inv.warnings);
+    let inv = load_back(&docs);
     assert_eq!(
         inv.mlflow_servers,
         [sageflow::inventory::MlflowServer {

@@ -164,12 +164,23 @@ impl World {
 
     /// The rows of `sql` over `logs` with the inventory.
     fn sql(&self, logs: &Path, sql: &str) -> Vec<Value> {
+        self.query_json(logs, &["--sql", sql])
+    }
+
+    /// The rows of bundled report `name` over `logs` with the inventory.
+    fn report(&self, logs: &Path, name: &str) -> Vec<Value> {
+        self.query_json(logs, &["--report", name])
+    }
+
+    /// The JSON rows of `query` over `logs` with the inventory and `what` to run.
+    fn query_json(&self, logs: &Path, what: &[&str]) -> Vec<Value> {
         let out = sageflow()
             .arg("query")
             .arg(logs)
             .arg("--inventory")
             .arg(self.inventory())
-            .args(["--quiet", "--format", "json", "--sql", sql])
+            .args(["--quiet", "--format", "json"])
+            .args(what)
             .output()
             .unwrap();
         assert!(
@@ -204,24 +215,6 @@ impl World {
         let findings: Vec<Value> =
             serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
         (out.status.code().unwrap(), findings, stderr)
-    }
-
-    /// The rows of bundled report `name` over `logs` with the inventory.
-    fn report(&self, logs: &Path, name: &str) -> Vec<Value> {
-        let out = sageflow()
-            .arg("query")
-            .arg(logs)
-            .arg("--inventory")
-            .arg(self.inventory())
-            .args(["--quiet", "--format", "json", "--report", name])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
     }
 
     /// Training job `etl` (10:00-11:00, VpcConfig in subnet A) and its ENI `eni` at
