@@ -199,8 +199,9 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
         let mut err = std::io::stderr().lock();
         let _ = writeln!(
             err,
-            "sageflow: {} records of SageMaker workloads; {} ENIs with records unknown to the inventory",
-            coverage.sagemaker_records, coverage.unknown_enis
+            "sageflow: {}; {} ENIs with records unknown to the inventory",
+            coverage.workload_records(),
+            coverage.unknown_enis
         );
         let _ = writeln!(err, "sageflow: {} findings", spool.len());
         for (name, _) in &per_rule {

@@ -321,6 +321,8 @@ pub struct Attribution {
     pub attributed: i64,
     pub attributed_share: f64,
     pub sagemaker_records: i64,
+    /// NAT gateway records attributed to a workload by packet address.
+    pub nat_leg_records: i64,
     pub unknown_enis: u64,
     pub unknown_records: u64,
     pub inventory_files: usize,
@@ -688,6 +690,7 @@ impl ReportData {
                 },
                 // The scan's summary counts them already.
                 sagemaker_records: cx.coverage.sagemaker_records as i64,
+                nat_leg_records: cx.coverage.nat_leg_records as i64,
                 unknown_enis: cx.coverage.unknown_enis,
                 unknown_records: cx.coverage.unknown_records,
                 inventory_files: inv.files.len(),

@@ -217,7 +217,7 @@ fn verdict(html: &mut String, d: &ReportData, cx: &Context) {
 <dt>Window</dt><dd>{}</dd>
 <dt>Records</dt><dd id="records-line">{} records = {} rows + {} rejected{}</dd>
 <dt>Sources</dt><dd>{} objects read ({}) from {}</dd>
-<dt>Attribution</dt><dd>{} of rows ({} of {}) on ENIs the inventory names; {} records of SageMaker workloads; {} ENIs with {} records unknown to the inventory</dd>
+<dt>Attribution</dt><dd>{} of rows ({} of {}) on ENIs the inventory names; {} records of SageMaker workloads{}; {} ENIs with {} records unknown to the inventory</dd>
 <dt>Inventory</dt><dd>{} files, {} ENIs ({} of SageMaker workloads){}</dd>
 <dt>Findings</dt><dd>{} in all{}</dd>
 </dl>"#,
@@ -240,6 +240,14 @@ fn verdict(html: &mut String, d: &ReportData, cx: &Context) {
         count(a.attributed),
         count(a.rows),
         count(a.sagemaker_records),
+        if a.nat_leg_records > 0 {
+            format!(
+                " (and {} NAT gateway legs attributed to them by packet address)",
+                count(a.nat_leg_records)
+            )
+        } else {
+            String::new()
+        },
         count(a.unknown_enis as i64),
         count(a.unknown_records as i64),
         count(a.inventory_files as i64),

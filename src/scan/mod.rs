@@ -82,6 +82,10 @@ pub type Finding = Map<String, Value>;
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Coverage {
     pub sagemaker_records: u64,
+    /// Records of NAT gateways attributed to a workload by the address in the packet: the
+    /// workload's traffic seen on the gateway, counted apart (where the workload's own ENI is
+    /// logged too, they are the same connections again).
+    pub nat_leg_records: u64,
     pub unknown_enis: u64,
     pub unknown_records: u64,
     pub unknown_bytes: u64,
@@ -101,6 +105,20 @@ pub struct Coverage {
 }
 
 impl Coverage {
+    /// "N records of SageMaker workloads", with the NAT gateway legs attributed to them
+    /// when there are any: where only the gateway is logged, they are all there is, and a
+    /// bare 0 would read as "nothing of SageMaker was seen".
+    pub fn workload_records(&self) -> String {
+        let mut s = format!("{} records of SageMaker workloads", self.sagemaker_records);
+        if self.nat_leg_records > 0 {
+            s.push_str(&format!(
+                " (and {} NAT gateway legs attributed to them by packet address)",
+                self.nat_leg_records
+            ));
+        }
+        s
+    }
+
     /// Plans the summary's two queries over `flows` (the second built on the
     /// `unknown-enis` report) and starts them; [`Coverage::of`] reads their results. Two
     /// plans, not one with a subquery: a join of two reads of `flows` would make one wait
@@ -140,7 +158,9 @@ impl Coverage {
         );
         let mut streams = Vec::new();
         for sql in [
-            "SELECT count(*) AS sagemaker_records FROM flows WHERE eni_owner_kind = 'sagemaker'",
+            "SELECT coalesce(sum(CASE WHEN eni_owner_kind = 'sagemaker' THEN 1 ELSE 0 END), 0) AS sagemaker_records, \
+             coalesce(sum(CASE WHEN attribution = 'packet_address' THEN 1 ELSE 0 END), 0) AS nat_leg_records \
+             FROM flows WHERE eni_owner_kind IN ('sagemaker', 'nat_gateway')",
             unknown.as_str(),
         ] {
             let stream = ctx
@@ -178,16 +198,17 @@ impl Coverage {
         }
         Ok(Coverage {
             sagemaker_records: v[0],
-            unknown_enis: v[1],
-            unknown_records: v[2],
-            unknown_bytes: v[3],
-            attributed: v[4],
-            unknown_from: v[5],
-            unknown_to: v[6],
-            foreign_enis: v[7],
-            foreign_records: v[8],
-            foreign_account: v[9],
-            foreign_accounts: v[10],
+            nat_leg_records: v[1],
+            unknown_enis: v[2],
+            unknown_records: v[3],
+            unknown_bytes: v[4],
+            attributed: v[5],
+            unknown_from: v[6],
+            unknown_to: v[7],
+            foreign_enis: v[8],
+            foreign_records: v[9],
+            foreign_account: v[10],
+            foreign_accounts: v[11],
         })
     }
 }

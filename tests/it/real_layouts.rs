@@ -1580,8 +1580,16 @@ fn nat_legs_are_flagged_when_the_workload_eni_is_not_logged() {
             .path("1")
             .subnet(public),
     );
-    let (code, findings, _) = w.scan();
+    let (code, findings, stderr) = w.scan();
     assert_eq!(code, 1);
+    // The summary counts the legs: "0 records of SageMaker workloads" alone would read as
+    // if nothing of the job was seen.
+    assert!(
+        stderr.contains(
+            "0 records of SageMaker workloads (and 2 NAT gateway legs attributed to them by packet address);"
+        ),
+        "{stderr}"
+    );
     let leaves = findings_of(&findings, "leaves-vpc");
     assert_eq!(leaves.len(), 2, "{leaves:#?}");
     for f in &leaves {
