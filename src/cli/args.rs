@@ -426,13 +426,22 @@ pub struct InputArgs {
     #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_overlap)]
     pub cw_overlap: i64,
 
-    /// Only these accounts' flow logs (S3 AWSLogs layout); repeatable.
+    /// Only these accounts' flow logs (S3 AWSLogs layout, in a bucket or a local copy);
+    /// repeatable. An account no object belongs to is an error.
     #[arg(long = "account", value_name = "ID")]
     pub accounts: Vec<String>,
 
-    /// Only flow logs of these regions (S3 AWSLogs layout); repeatable.
+    /// Only flow logs of these regions (S3 AWSLogs layout, in a bucket or a local copy);
+    /// repeatable. A region no object belongs to is an error.
     #[arg(long = "log-region", value_name = "REGION")]
     pub log_regions: Vec<String>,
+
+    /// Only the objects of these flow logs (the `fl-…` id in the names of the files AWS
+    /// delivers to S3); repeatable. For two flow logs that record the same ENIs into one
+    /// bucket: read one of them, or every connection counts twice. A flow log no object
+    /// belongs to is an error.
+    #[arg(long = "flow-log", value_name = "ID")]
+    pub flow_logs: Vec<String>,
 
     /// Run on these workers (`sageflow worker` on each): host:port[,host:port…], or @FILE
     /// with one or more per line. Each worker reads a share of the objects, decodes and

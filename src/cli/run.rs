@@ -118,6 +118,7 @@ pub(super) async fn prepare(
         window,
         accounts: input.accounts.clone(),
         regions: input.log_regions.clone(),
+        flow_logs: input.flow_logs.clone(),
     };
     let mut enricher = Enricher::new(Arc::new(inventory));
     if !input.dns.is_empty() {
@@ -125,6 +126,7 @@ pub(super) async fn prepare(
     }
     let enricher = Arc::new(enricher);
     let mut discovery = source::discover(&input.sources, &filter, remote.as_ref()).await?;
+    discovery.check_selection(&filter)?;
     let mut already = 0;
     if let Some((state, on_rewrite)) = state {
         already = state.select(&mut discovery.objects, on_rewrite)?;

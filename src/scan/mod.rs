@@ -234,6 +234,36 @@ pub fn coverage_notes(enricher: &crate::enrich::Enricher, read: &[String]) -> Ve
     };
     let any_named = inv.flow_logs.iter().any(named);
     let mut notes = Vec::new();
+    // Two flow logs that capture the same ENIs each deliver their own records of the same
+    // traffic: read together, every connection counts twice (records, bytes, per-record
+    // findings). Only the objects' own flow-log ids say both were read.
+    let read_logs: Vec<_> = inv.flow_logs.iter().filter(|f| named(f)).collect();
+    for (i, f) in read_logs.iter().enumerate() {
+        for g in &read_logs[i + 1..] {
+            let disjoint = (f.logs_accepted() != g.logs_accepted())
+                && (f.logs_rejected() != g.logs_rejected());
+            let both = sagemaker
+                .iter()
+                .filter(|e| f.covers(e) && g.covers(e))
+                .count();
+            if disjoint || both == 0 {
+                continue;
+            }
+            notes.push(format!(
+                "flow logs {} and {} both capture the {both} SageMaker ENIs of {}, and objects of both were read: each of their connections is counted twice (records, bytes, per-record findings); read one of them with --flow-log {}",
+                f.id,
+                g.id,
+                if f.resource_id == g.resource_id {
+                    f.resource_id.as_str()
+                } else if f.resource_id.starts_with("vpc-") {
+                    g.resource_id.as_str()
+                } else {
+                    f.resource_id.as_str()
+                },
+                richer(f, g).id,
+            ));
+        }
+    }
     for f in &inv.flow_logs {
         if any_named && !named(f) {
             continue;
@@ -284,16 +314,37 @@ pub fn coverage_notes(enricher: &crate::enrich::Enricher, read: &[String]) -> Ve
             notes.push(format!(
                 "flow log {} ({}) lacks fields rules use, so:\n    {}",
                 f.id,
-                if f.log_format.is_some() {
-                    "custom format"
-                } else {
+                // describe-flow-logs prints the default format's fields too.
+                if layout == Layout::default_v2() {
                     "default format"
+                } else {
+                    "custom format"
                 },
                 missing.join("\n    ")
             ));
         }
     }
     notes
+}
+
+/// Of two flow logs of the same ENIs, the one to keep: the one whose format has more of
+/// the fields the rules use.
+fn richer<'a>(
+    f: &'a crate::inventory::FlowLogConfig,
+    g: &'a crate::inventory::FlowLogConfig,
+) -> &'a crate::inventory::FlowLogConfig {
+    use crate::format::Layout;
+    let score = |x: &crate::inventory::FlowLogConfig| {
+        let layout = match &x.log_format {
+            Some(fmt) => Layout::parse(fmt).unwrap_or_else(|_| Layout::default_v2()),
+            None => Layout::default_v2(),
+        };
+        FIELD_USES
+            .iter()
+            .filter(|(fields, _)| fields.iter().all(|n| layout.has(n)))
+            .count()
+    };
+    if score(g) > score(f) { g } else { f }
 }
 
 /// The inventory's ENIs of SageMaker workloads, by id.

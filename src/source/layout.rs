@@ -9,6 +9,8 @@
 //! up to one aggregation interval (≤ 10 min) earlier. Ranges below are widened by a
 //! margin so that pruning can never drop a record that belongs to the window.
 
+use std::collections::BTreeSet;
+
 use chrono::{NaiveDate, NaiveDateTime};
 
 /// Widening for file-name times: one 10-minute aggregation interval, the 5-minute file
@@ -25,6 +27,36 @@ pub struct KeyInfo {
     pub flow_log_id: Option<String>,
     /// Unix-second span, already widened, that records under this key can have.
     pub range: Option<(i64, i64)>,
+}
+
+/// The accounts, regions and flow logs that keys named: what `--account`, `--log-region`
+/// and `--flow-log` could have selected, so that a value naming none of them is an error
+/// instead of a run over nothing (or over everything else).
+#[derive(Debug, Default, Clone)]
+pub struct KeysSeen {
+    pub accounts: BTreeSet<String>,
+    pub regions: BTreeSet<String>,
+    pub flow_logs: BTreeSet<String>,
+}
+
+impl KeysSeen {
+    pub fn note(&mut self, key: &KeyInfo) {
+        for (set, v) in [
+            (&mut self.accounts, &key.account),
+            (&mut self.regions, &key.region),
+            (&mut self.flow_logs, &key.flow_log_id),
+        ] {
+            if let Some(v) = v {
+                set.insert(v.clone());
+            }
+        }
+    }
+
+    pub fn extend(&mut self, other: KeysSeen) {
+        self.accounts.extend(other.accounts);
+        self.regions.extend(other.regions);
+        self.flow_logs.extend(other.flow_logs);
+    }
 }
 
 /// Parses a key or path (components separated by `/`).
@@ -72,10 +104,13 @@ pub fn parse_key(key: &str) -> KeyInfo {
         }
     }
     if let Some(name) = parts.last()
-        && let Some((flid, t)) = parse_object_name(name)
+        && let Some(o) = parse_object_name(name)
     {
-        info.flow_log_id = Some(flid);
-        info.range = Some((t - FILE_MARGIN, t + 5 * 60 + FILE_MARGIN));
+        // A file copied out of its tree still names its account and region.
+        info.account.get_or_insert_with(|| o.account.to_string());
+        info.region.get_or_insert_with(|| o.region.to_string());
+        info.flow_log_id = Some(o.flow_log_id.to_string());
+        info.range = Some((o.time - FILE_MARGIN, o.time + 5 * 60 + FILE_MARGIN));
     }
     info
 }
@@ -117,15 +152,27 @@ fn ymd(y: u32, m: u32, d: u32) -> Option<i64> {
     Some(date.and_hms_opt(0, 0, 0)?.and_utc().timestamp())
 }
 
-/// `<acct>_vpcflowlogs_<region>_<flow-log-id>_<YYYYMMDDTHHMMZ>_<hash>.<ext>` → (flow-log id, time).
-fn parse_object_name(name: &str) -> Option<(String, i64)> {
+/// What a flow-log object's file name says.
+struct ObjectName<'a> {
+    account: &'a str,
+    region: &'a str,
+    flow_log_id: &'a str,
+    time: i64,
+}
+
+/// `<acct>_vpcflowlogs_<region>_<flow-log-id>_<YYYYMMDDTHHMMZ>_<hash>.<ext>`.
+fn parse_object_name(name: &str) -> Option<ObjectName<'_>> {
     let parts: Vec<&str> = name.split('_').collect();
     if parts.len() < 6 || parts[1] != "vpcflowlogs" {
         return None;
     }
-    let stamp = parts[4];
-    let t = NaiveDateTime::parse_from_str(stamp, "%Y%m%dT%H%MZ").ok()?;
-    Some((parts[3].to_string(), t.and_utc().timestamp()))
+    let t = NaiveDateTime::parse_from_str(parts[4], "%Y%m%dT%H%MZ").ok()?;
+    Some(ObjectName {
+        account: parts[0],
+        region: parts[2],
+        flow_log_id: parts[3],
+        time: t.and_utc().timestamp(),
+    })
 }
 
 #[cfg(test)]
@@ -172,6 +219,12 @@ mod tests {
         assert_eq!(k.flow_log_id.as_deref(), Some("fl-1234abcd"));
         let t = ts("2018-06-20T16:20:00Z");
         assert_eq!(k.range, Some((t - FILE_MARGIN, t + 300 + FILE_MARGIN)));
+        // Out of its tree, the name alone gives account and region.
+        let k = parse_key(
+            "copy/123456789012_vpcflowlogs_eu-west-1_fl-1234abcd_20180620T1620Z_fe123456.log.gz",
+        );
+        assert_eq!(k.account.as_deref(), Some("123456789012"));
+        assert_eq!(k.region.as_deref(), Some("eu-west-1"));
     }
 
     #[test]

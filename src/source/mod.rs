@@ -15,10 +15,9 @@ pub mod s3;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-use crate::decode::TimeWindow;
 use crate::error::{Error, Result};
 
-pub use layout::{KeyInfo, parse_key};
+pub use layout::{KeyInfo, KeysSeen, parse_key};
 
 /// One object (file) to read.
 #[derive(Debug, Clone)]
@@ -145,6 +144,73 @@ pub struct Discovery {
     pub pruned: u64,
     /// Files in walked directories that are not flow logs by name (README, JSON, …).
     pub ignored: Vec<PathBuf>,
+    /// What the keys named, for [`Discovery::check_selection`].
+    pub seen: KeysSeen,
+}
+
+impl Discovery {
+    /// An `--account`, `--log-region` or `--flow-log` value that names nothing the sources
+    /// hold is a mistake (a typo, another bucket): an error listing what they do hold, not
+    /// a run that reads nothing of it.
+    pub fn check_selection(&self, filter: &s3::ListFilter) -> Result<()> {
+        let checks = [
+            (
+                "--account",
+                &filter.accounts,
+                &self.seen.accounts,
+                "account",
+            ),
+            (
+                "--log-region",
+                &filter.regions,
+                &self.seen.regions,
+                "region",
+            ),
+            (
+                "--flow-log",
+                &filter.flow_logs,
+                &self.seen.flow_logs,
+                "flow log",
+            ),
+        ];
+        for (flag, wanted, seen, what) in checks {
+            let missing: Vec<&str> = wanted
+                .iter()
+                .filter(|v| !seen.contains(*v))
+                .map(String::as_str)
+                .collect();
+            if missing.is_empty() {
+                continue;
+            }
+            let held = if seen.is_empty() {
+                format!(
+                    "no source object's key names a {what}: {flag} selects by the S3 layout AWS delivers flow logs in (AWSLogs/<account>/vpcflowlogs/<region>/… and file names <account>_vpcflowlogs_<region>_<flow-log-id>_…), which CloudWatch Logs streams and renamed files do not have"
+                )
+            } else {
+                let list: Vec<&str> = seen.iter().map(String::as_str).collect();
+                let shown = list.len().min(10);
+                format!(
+                    "the sources{} hold {}{}",
+                    if filter.window.since.is_some() || filter.window.until.is_some() {
+                        " (in the --since/--until window)"
+                    } else {
+                        ""
+                    },
+                    list[..shown].join(", "),
+                    if list.len() > shown {
+                        format!(" and {} more", list.len() - shown)
+                    } else {
+                        String::new()
+                    }
+                )
+            };
+            return Err(Error::Usage(format!(
+                "{flag} {}: no flow-log object of that {what} is in the sources; {held}",
+                missing.join(", ")
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// Expands source arguments into objects, pruning by the filter's window. `s3://` sources
@@ -166,6 +232,7 @@ pub async fn discover(
                 tracing::debug!(prefix = %p, "listed");
             }
             d.pruned += listing.pruned;
+            d.seen.extend(listing.seen);
             d.objects.extend(listing.objects);
             continue;
         }
@@ -187,7 +254,7 @@ pub async fn discover(
             for p in paths {
                 let p = p.map_err(|e| Error::source(arg, e.to_string()))?;
                 any = true;
-                add_path(&p, true, window, &mut d)?;
+                add_path(&p, true, filter, &mut d)?;
             }
             if !any {
                 return Err(Error::source(arg, "the glob matches no file"));
@@ -197,7 +264,7 @@ pub async fn discover(
             if !p.exists() {
                 return Err(Error::source(arg, "no such file or directory"));
             }
-            add_path(p, true, window, &mut d)?;
+            add_path(p, true, filter, &mut d)?;
         }
     }
     // Inside a sageflow export, only what its manifest commits is read.
@@ -231,13 +298,18 @@ fn url_parts<'u>(
     Ok((name, rest))
 }
 
-fn add_path(p: &Path, explicit: bool, window: &TimeWindow, d: &mut Discovery) -> Result<()> {
+fn add_path(p: &Path, explicit: bool, filter: &s3::ListFilter, d: &mut Discovery) -> Result<()> {
     let meta = std::fs::metadata(p).map_err(|e| Error::io(p, e))?;
     let key = parse_key(&p.to_string_lossy());
+    d.seen.note(&key);
     if let Some((lo, hi)) = key.range
-        && !window.overlaps_range(lo, hi)
+        && !filter.window.overlaps_range(lo, hi)
     {
         d.pruned += 1;
+        return Ok(());
+    }
+    // A local copy of the S3 layout (`aws s3 sync`) selects like the bucket does.
+    if !filter.selects(&key) {
         return Ok(());
     }
     if meta.is_dir() {
@@ -250,7 +322,7 @@ fn add_path(p: &Path, explicit: bool, window: &TimeWindow, d: &mut Discovery) ->
             return Ok(());
         }
         for e in crate::store::sorted_entries(p)? {
-            add_path(&e, false, window, d)?;
+            add_path(&e, false, filter, d)?;
         }
     } else if meta.is_file() {
         if !explicit && !looks_like_flow_log(p) {

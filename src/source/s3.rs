@@ -20,6 +20,7 @@ use futures::future::BoxFuture;
 use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 
+use super::layout::{KeyInfo, KeysSeen};
 use super::{SourceObject, looks_like_flow_log, parse_key};
 use crate::aws::{causes, error_text};
 use crate::decode::TimeWindow;
@@ -44,12 +45,26 @@ pub fn parse_url(url: &str) -> Result<(String, String)> {
     Ok((bucket.to_string(), prefix.to_string()))
 }
 
-/// Narrows a listing: the time window and `--account`/`--log-region`.
+/// Narrows a listing: the time window and `--account`/`--log-region`/`--flow-log`.
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {
     pub window: TimeWindow,
     pub accounts: Vec<String>,
     pub regions: Vec<String>,
+    pub flow_logs: Vec<String>,
+}
+
+impl ListFilter {
+    /// Whether an object with this key is read: a key that does not say (no AWS layout
+    /// or name) is never left out by what it does not say.
+    pub fn selects(&self, key: &KeyInfo) -> bool {
+        let ok = |wanted: &[String], has: &Option<String>| {
+            wanted.is_empty() || has.as_ref().is_none_or(|v| wanted.contains(v))
+        };
+        ok(&self.accounts, &key.account)
+            && ok(&self.regions, &key.region)
+            && ok(&self.flow_logs, &key.flow_log_id)
+    }
 }
 
 /// What a listing found.
@@ -60,6 +75,8 @@ pub struct Listing {
     pub pruned: u64,
     /// Prefixes listed (each a ListObjectsV2 sequence), for tests and logs.
     pub prefixes: Vec<String>,
+    /// Accounts, regions and flow logs the keys named, left out or not.
+    pub seen: KeysSeen,
 }
 
 fn s3_err<E>(op: &str, url: &str, e: SdkError<E, HttpResponse>) -> Error
@@ -125,26 +142,14 @@ async fn list_all(
                 continue;
             }
             let info = parse_key(key);
+            out.seen.note(&info);
             if let Some((lo, hi)) = info.range
                 && !filter.window.overlaps_range(lo, hi)
             {
                 out.pruned += 1;
                 continue;
             }
-            if !filter.accounts.is_empty()
-                && info
-                    .account
-                    .as_ref()
-                    .is_some_and(|a| !filter.accounts.contains(a))
-            {
-                continue;
-            }
-            if !filter.regions.is_empty()
-                && info
-                    .region
-                    .as_ref()
-                    .is_some_and(|r| !filter.regions.contains(r))
-            {
+            if !filter.selects(&info) {
                 continue;
             }
             let url = format!("s3://{bucket}/{key}");
@@ -200,6 +205,7 @@ pub async fn list(client: &Client, url: &str, filter: &ListFilter) -> Result<Lis
             Some(a) => (a.to_string(), true),
             None => (seg.to_string(), false),
         };
+        out.seen.accounts.insert(acct.clone());
         if !filter.accounts.is_empty() && !filter.accounts.contains(&acct) {
             continue;
         }
@@ -211,6 +217,7 @@ pub async fn list(client: &Client, url: &str, filter: &ListFilter) -> Result<Lis
         for region_dir in list_dirs(client, &bucket, &service).await? {
             let seg = region_dir[service.len()..].trim_end_matches('/');
             let region = seg.strip_prefix("aws-region=").unwrap_or(seg);
+            out.seen.regions.insert(region.to_string());
             if !filter.regions.is_empty() && !filter.regions.iter().any(|r| r == region) {
                 continue;
             }

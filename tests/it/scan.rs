@@ -167,6 +167,65 @@ fn scan_flags_exactly_the_labelled_flows_in_both_formats() {
     }
 }
 
+/// The sample's inventory has two flow logs of the same VPC (the default format and the
+/// custom one) delivering to one bucket. Read together, each connection would count twice:
+/// the summary says so and names `--flow-log`, which reads one of them (as a local copy of
+/// the bucket, like `--account` and `--log-region`); a value that names nothing is an error.
+#[test]
+fn two_flow_logs_of_the_same_enis_are_told_apart_and_one_is_chosen() {
+    let (_, alone, _) = scan("sample-logs/v5-custom", &[]);
+    let (code, both, err) = scan("sample-logs/v2-default", &["sample-logs/v5-custom"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(both.len() > alone.len(), "{err}");
+    assert!(
+        err.contains(
+            "note: flow logs fl-0aaa1111bbbb22220 and fl-0ccc3333dddd44440 both capture the 8 SageMaker ENIs of vpc-0a1b2c3d4e5f60001, and objects of both were read: each of their connections is counted twice (records, bytes, per-record findings); read one of them with --flow-log fl-0ccc3333dddd44440"
+        ),
+        "{err}"
+    );
+    // describe-flow-logs prints the default format's fields: it is not a custom one.
+    assert!(
+        err.contains("note: flow log fl-0aaa1111bbbb22220 (default format) lacks fields rules use"),
+        "{err}"
+    );
+    let (code, chosen, err) = scan(
+        "sample-logs/v2-default",
+        &[
+            "sample-logs/v5-custom",
+            "--flow-log",
+            "fl-0ccc3333dddd44440",
+        ],
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert_eq!(chosen, alone);
+    assert!(!err.contains("both capture"), "{err}");
+    assert!(err.contains("2236 records: 2236 rows, 0 rejected"), "{err}");
+    // The same choice by account and region on a local copy of the layout; before, local
+    // sources ignored them and read everything.
+    for (flag, value, held) in [
+        (
+            "--flow-log",
+            "fl-0ccc",
+            "fl-0aaa1111bbbb22220, fl-0ccc3333dddd44440",
+        ),
+        ("--account", "111122223334", "111122223333"),
+        ("--log-region", "us-east-2", "us-east-1"),
+    ] {
+        let out = sageflow()
+            .args(["scan", "sample-logs/v2-default", "sample-logs/v5-custom"])
+            .args(["--inventory", "sample-logs/inventory", flag, value])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.contains(&format!("{flag} {value}: no flow-log object of that"))
+                && err.contains(&format!("the sources hold {held}")),
+            "{err}"
+        );
+    }
+}
+
 #[test]
 fn suppressions_remove_findings_and_report_expiry() {
     let dir = tempfile::tempdir().unwrap();
