@@ -27,6 +27,26 @@ pub enum GroupBy {
 /// Columns the grouping adds, when the rule does not select a column of that name.
 pub const ADDED: [&str; 3] = super::connections::ADDED;
 
+/// The columns of a finding grouped by resource that hold for the whole group: its keys
+/// and what is computed over it. The others are its first record's.
+pub const OF_A_RESOURCE: &[&str] = &[
+    "rule",
+    "severity",
+    "finding_id",
+    "sagemaker_resource_type",
+    "sagemaker_resource",
+    "sagemaker_candidates",
+    "remote_kind",
+    "remote_service",
+    "interfaces",
+    "remotes",
+    "records",
+    "first_seen",
+    "last_seen",
+    "bytes",
+    "packets",
+];
+
 /// Columns summed over a group; every other column is the first record's.
 const SUMMED: &[&str] = &["bytes", "packets"];
 

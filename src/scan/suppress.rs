@@ -106,7 +106,7 @@ pub async fn check_suppressions(
                 HINT,
             ));
         }
-        let columns = finding_columns(ctx, rule, by).await?;
+        let (columns, grouped) = finding_columns(ctx, rule, by).await?;
         for key in s.matches.keys() {
             if !columns.iter().any(|c| c == key) {
                 return Err(Error::config(
@@ -117,27 +117,43 @@ pub async fn check_suppressions(
                     HINT,
                 ));
             }
+            // A finding per workload stands for all its records of that kind of remote;
+            // its other columns are only its first record's, so a match on them would
+            // accept the workload's other traffic with it.
+            if grouped && by == GroupBy::Resource && !group::OF_A_RESOURCE.contains(&key.as_str()) {
+                return Err(Error::config(
+                    format!(
+                        "{at}: with --group-by resource a finding stands for every record of a workload and remote kind, and `{key}` is only its first record's: matching it would accept the workload's other traffic too. Match on {} only, or scan with --group-by connection (the default) or flow",
+                        group::OF_A_RESOURCE.join(", ")
+                    ),
+                    HINT,
+                ));
+            }
         }
     }
     Ok(())
 }
 
 /// The columns a rule's findings carry: the key columns, `finding_id` and what its SQL
-/// selects, grouped `by`.
+/// selects, grouped `by`; and whether they are grouped (rows of flow records).
 pub(super) async fn finding_columns(
     ctx: &SessionContext,
     rule: &Rule,
     by: GroupBy,
-) -> Result<Vec<String>> {
+) -> Result<(Vec<String>, bool)> {
     let mut columns: Vec<String> = KEY_COLUMNS.iter().map(|c| c.to_string()).collect();
     columns.push("finding_id".into());
+    let mut any_grouped = false;
     for stmt in statements(rule)? {
         let plan = plan(ctx, rule, stmt).await?;
         let schema = match group::grouped(ctx, plan.clone(), by).await? {
-            Some(df) => df.schema().as_arrow().clone(),
+            Some(df) => {
+                any_grouped = true;
+                df.schema().as_arrow().clone()
+            }
             None => plan.schema().as_arrow().clone(),
         };
         columns.extend(schema.fields().iter().map(|f| f.name().clone()));
     }
-    Ok(columns)
+    Ok((columns, any_grouped))
 }

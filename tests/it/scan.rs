@@ -270,6 +270,55 @@ expires = "2020-01-01"
     assert!(err.contains("expired on 2020-01-01"), "{err}");
 }
 
+/// Grouped by resource, a finding is every record of a workload and remote kind, and its
+/// addresses and ports are only its first record's: a suppression of one partner address
+/// matched that first record and hid the workload's traffic to everyone else. It is
+/// refused, naming the columns that hold for the whole finding; per connection it applies.
+#[test]
+fn a_suppression_on_a_first_records_column_is_refused_when_grouped_by_resource() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("suppress.toml");
+    std::fs::write(
+        &file,
+        r#"
+[[suppress]]
+rule = "leaves-vpc"
+match = { sagemaker_resource = "train-*", dstaddr = "203.0.113.50" }
+reason = "partner endpoint"
+"#,
+    )
+    .unwrap();
+    let run = |by: &str| {
+        sageflow()
+            .args([
+                "scan",
+                "sample-logs/v5-custom",
+                "--inventory",
+                "sample-logs/inventory",
+            ])
+            .args(["--suppress", file.to_str().unwrap(), "--group-by", by])
+            .output()
+            .unwrap()
+    };
+    let out = run("resource");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("suppression 1 (rule leaves-vpc): with --group-by resource a finding stands for every record of a workload and remote kind, and `dstaddr` is only its first record's")
+            && err.contains("Match on rule, severity, finding_id, sagemaker_resource_type, sagemaker_resource,"),
+        "{err}"
+    );
+    for by in ["connection", "flow"] {
+        let out = run(by);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{by}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
 #[test]
 fn no_findings_exits_0_and_formats() {
     // Without an inventory nothing is SageMaker's, so nothing is flagged (when asked for:
