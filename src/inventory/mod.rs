@@ -418,6 +418,9 @@ pub struct Job {
     pub status: Option<String>,
     /// `EnableManagedSpotTraining`: an interrupted job resumes on new instances.
     pub spot: bool,
+    /// `StoppingCondition`: the longest it can run, seconds (for a managed spot job, the
+    /// wait for capacity included).
+    pub max_runtime: Option<i64>,
     pub security_group_ids: Vec<String>,
     pub subnets: Vec<String>,
     /// Transform jobs reuse their model's VpcConfig.
@@ -446,6 +449,10 @@ impl Window {
 /// no order between the two, so a margin rather than an exact bound.
 pub const ATTACH_SLACK: i64 = 600;
 
+/// How long a job may still hold its ENIs after its stopping condition is reached: it
+/// stops, then uploads its output; AWS documents no bound, so a generous margin.
+pub const STOPPING_SLACK: i64 = 3600;
+
 /// Job statuses after which a job runs no more.
 fn finished(status: Option<&str>) -> bool {
     matches!(status, Some("Completed" | "Failed" | "Stopped"))
@@ -454,15 +461,28 @@ fn finished(status: Option<&str>) -> bool {
 impl Job {
     /// When the job ran: from its start (a job still starting has none: from its
     /// creation) to its end (a finished job without one: its last modification; a job in
-    /// progress: open). `None` when no time bounds it, so that it never matches a record.
+    /// progress: until its stopping condition stops it, else open). `None` when no time
+    /// bounds it, so that it never matches a record.
     pub fn window(&self) -> Option<Window> {
         let from = self.start.or(self.created)?;
         let to = match self.end {
             Some(e) => Some(e),
             None if finished(self.status.as_deref()) => Some(self.last_modified?),
-            None => None,
+            None => self.stops_by(),
         };
         Some(Window { from, to })
+    }
+
+    /// A job not ended when the inventory was taken: when its stopping condition has
+    /// stopped it at the latest. An inventory taken while the job ran says nothing of
+    /// after; without this bound, its subnet's later records would be the job's for ever.
+    pub fn stops_by(&self) -> Option<i64> {
+        if self.end.is_some() || finished(self.status.as_deref()) {
+            return None;
+        }
+        let from = self.start.or(self.created)?;
+        self.max_runtime
+            .map(|m| from.saturating_add(m).saturating_add(STOPPING_SLACK))
     }
 
     /// When its ENIs can have been attached: while it starts, from its creation to a

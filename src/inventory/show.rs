@@ -308,12 +308,16 @@ fn write_report(
             JobKind::Processing => "processing",
             JobKind::Transform => "transform",
         };
+        // A job in progress is bounded by its stopping condition: say until when.
+        let end = match j.stops_by() {
+            Some(to) => format!("not ended (at the latest {})", time(Some(to), "")),
+            None => time(j.end, "not ended"),
+        };
         write!(
             out,
-            "  {kind} {}  {} .. {}",
+            "  {kind} {}  {} .. {end}",
             j.name,
             time(j.start, "not started"),
-            time(j.end, "not ended")
         )?;
         if let Some(m) = &j.model_name {
             write!(out, "  model {m}")?;

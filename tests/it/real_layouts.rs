@@ -731,6 +731,50 @@ fn pending_jobs_are_bounded_by_their_creation_time() {
     );
 }
 
+/// 23. An inventory taken while a job ran says it is `InProgress`, with no end: its
+///     stopping condition (MaxRuntimeInSeconds; with managed spot, MaxWaitTimeInSeconds)
+///     bounds it, and an hour for stopping and uploading. Before, the job stayed open for
+///     ever, and records of its subnet days later were attributed to it.
+#[test]
+fn a_job_in_progress_is_bounded_by_its_stopping_condition() {
+    let mut w = world();
+    w.enis(vec![notebook_eni(
+        "eni-0b0000000000000b1",
+        "10.0.2.10",
+        SUBNET_B,
+    )]);
+    let mut job = training_job("etl", "InProgress", "09:57", Some("10:00"), None);
+    job["StoppingCondition"] = json!({"MaxRuntimeInSeconds": 1800});
+    w.sagemaker("describe-training-job-etl", job);
+    let mut spot = training_job("spot", "InProgress", "09:57", Some("10:00"), None);
+    spot["StoppingCondition"] = json!({"MaxRuntimeInSeconds": 1800, "MaxWaitTimeInSeconds": 7200});
+    spot["EnableManagedSpotTraining"] = json!(true);
+    spot["VpcConfig"] = vpc_config(&[SG_JOB], &[SUBNET_B]);
+    w.sagemaker("describe-training-job-spot", spot);
+    // ENIs the inventory does not list, attributed by their record's subnet and time.
+    let a = "eni-0b0000000000000b2";
+    let b = "eni-0b0000000000000b3";
+    for hm in ["10:20", "11:20", "12:50"] {
+        w.record(Rec::egress(a, hm, "10.0.1.80", INTERNET, 40000, 443));
+        w.record(Rec::egress(b, hm, "10.0.2.80", INTERNET, 40000, 443).subnet(SUBNET_B));
+    }
+    let rows = w.query();
+    // etl: 10:00 + 30 min + an hour.
+    assert_eq!(who(row(&rows, a, "10:20")), ("training_job", "etl", ""));
+    assert_eq!(who(row(&rows, a, "11:20")), ("training_job", "etl", ""));
+    assert_eq!(row(&rows, a, "12:50")["eni_owner_kind"], "unknown");
+    // spot: 10:00 + 2 hours + an hour.
+    assert_eq!(who(row(&rows, b, "12:50")), ("training_job", "spot", ""));
+    let shown = w.show();
+    assert!(
+        shown.contains(&format!(
+            "not ended (at the latest {}",
+            ec2_time("11:30").replace("+00:00", "Z")
+        )),
+        "{shown}"
+    );
+}
+
 /// 4. Hyperparameter tuning runs jobs in parallel in one VpcConfig: the ENI's attach time
 ///    picks the job when it can; otherwise the name is NULL and the candidates are listed.
 #[test]

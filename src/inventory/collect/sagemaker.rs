@@ -469,6 +469,16 @@ fn training_job_json(
             "EnableManagedSpotTraining",
             o.enable_managed_spot_training(),
         )
+        .o(
+            "StoppingCondition",
+            o.stopping_condition().map(|c| {
+                Obj::new()
+                    .n("MaxRuntimeInSeconds", c.max_runtime_in_seconds())
+                    .n("MaxWaitTimeInSeconds", c.max_wait_time_in_seconds())
+                    .n("MaxPendingTimeInSeconds", c.max_pending_time_in_seconds())
+                    .done()
+            }),
+        )
         .done()
 }
 
@@ -495,6 +505,14 @@ fn processing_job_json(
         .e("ProcessingJobStatus", o.processing_job_status())
         .s("ExitMessage", o.exit_message())
         .s("FailureReason", o.failure_reason())
+        .o(
+            "StoppingCondition",
+            o.stopping_condition().map(|c| {
+                Obj::new()
+                    .n("MaxRuntimeInSeconds", c.max_runtime_in_seconds())
+                    .done()
+            }),
+        )
         .t("ProcessingEndTime", o.processing_end_time())
         .t("ProcessingStartTime", o.processing_start_time())
         .t("LastModifiedTime", o.last_modified_time())

@@ -88,6 +88,22 @@ impl Doc<'_> {
         }
     }
 
+    /// An optional whole non-negative number (seconds, counts); anything else is
+    /// reported and ignored.
+    pub(super) fn opt_u64(&mut self, o: &Obj, key: &str, owner: &str) -> Option<u64> {
+        match o.get(key)? {
+            Value::Number(n) if n.as_u64().is_some() => n.as_u64(),
+            Value::Null => None,
+            other => {
+                self.warn(format_args!(
+                    "{owner}: {key} is {}, not a whole number; ignored",
+                    kind(other)
+                ));
+                None
+            }
+        }
+    }
+
     /// The objects of an array field (absent means empty).
     pub(super) fn objects<'o>(&mut self, o: &'o Obj, key: &str, owner: &str) -> Vec<&'o Obj> {
         self.items(o, key, owner, "an object", Value::as_object)

@@ -150,6 +150,16 @@ fn add_job(inv: &mut Inventory, doc: &mut Doc, o: &Obj, kind: JobKind) {
         JobKind::Transform => None,
     };
     let (security_group_ids, subnets) = doc.vpc_config(vpc, &owner);
+    // Training and processing jobs stop at MaxRuntimeInSeconds (a managed spot job at
+    // MaxWaitTimeInSeconds, which includes the wait for capacity), after at most
+    // MaxPendingTimeInSeconds of waiting for reserved capacity.
+    let max_runtime = doc.object(o, "StoppingCondition", &owner).map(|c| {
+        let run = doc.opt_u64(c, "MaxRuntimeInSeconds", &owner);
+        let wait = doc.opt_u64(c, "MaxWaitTimeInSeconds", &owner);
+        let pending = doc.opt_u64(c, "MaxPendingTimeInSeconds", &owner);
+        run.max(wait)
+            .map(|r| r.saturating_add(pending.unwrap_or(0)))
+    });
     let job = Job {
         kind,
         // Widen to whole seconds on both sides: flow-log times are whole seconds and a
@@ -162,6 +172,7 @@ fn add_job(inv: &mut Inventory, doc: &mut Doc, o: &Obj, kind: JobKind) {
         spot: doc
             .opt_bool(o, "EnableManagedSpotTraining", &owner)
             .unwrap_or(false),
+        max_runtime: max_runtime.flatten().map(|s| s.min(i64::MAX as u64) as i64),
         security_group_ids,
         subnets,
         model_name: match kind {
