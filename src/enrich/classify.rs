@@ -54,7 +54,7 @@ impl Enricher {
                 let Some(w) = self.addr_owner_at(ip, r.start) else {
                     continue;
                 };
-                if w.owner.kind() == attribution::SAGEMAKER {
+                if w.owner.kind() == attribution::SAGEMAKER && w.owner.present_at(r.start, r.end) {
                     e.resource = w.owner.resource_ref(r.start, r.end);
                     e.attribution = Some("packet_address");
                     e.rule = Some(w.rule);

@@ -1660,6 +1660,65 @@ fn nat_legs_are_flagged_when_the_workload_eni_is_not_logged() {
     );
 }
 
+/// 24. A NAT gateway's leg is a workload's only while the workload ran: the address in
+///     the packet was another ENI's before the job's ENI took it (an EC2 instance since
+///     terminated), and is free again after. Before, every leg with the job ENI's address
+///     was the job's, and flagged.
+#[test]
+fn nat_legs_are_a_workloads_only_while_it_ran() {
+    let mut w = world();
+    let public = "subnet-0aa11bb22cc33dd4f";
+    let n = "eni-0f0000000000000a2";
+    let nat = eni_json(
+        n,
+        "10.0.0.50",
+        public,
+        &[],
+        "nat_gateway",
+        "Interface for NAT Gateway nat-0a1b2c3d4e5f60718",
+        true,
+        Some("08:00"),
+    );
+    w.enis(vec![
+        sagemaker_eni(
+            "eni-0f0000000000000a1",
+            "10.0.1.30",
+            SUBNET_A,
+            &[SG_JOB],
+            "09:58",
+        ),
+        nat,
+    ]);
+    w.sagemaker(
+        "describe-training-job-etl",
+        training_job("etl", "Completed", "09:57", Some("10:00"), Some("11:00")),
+    );
+    w.flow_logs(vec![flow_log(
+        "fl-0b1c2d3e4f5a6b7c8",
+        public,
+        "ALL",
+        FORMAT,
+    )]);
+    let dest = "203.0.113.50";
+    for (hm, port) in [("09:20", 48000), ("10:20", 48211), ("12:20", 48400)] {
+        w.record(
+            Rec::ingress(n, hm, "10.0.1.30", "10.0.0.50", port, 443)
+                .pkt("10.0.1.30", dest)
+                .flags("3")
+                .subnet(public),
+        );
+    }
+    let (_, findings, stderr) = w.scan();
+    let leaves = findings_of(&findings, "leaves-vpc");
+    assert_eq!(leaves.len(), 1, "{leaves:#?}");
+    assert_eq!(leaves[0]["sagemaker_resource"], "etl");
+    assert_eq!(leaves[0]["srcport"], 48211);
+    assert!(
+        stderr.contains("(and 1 NAT gateway legs attributed to them by packet address)"),
+        "{stderr}"
+    );
+}
+
 /// `aws sagemaker describe-processing-job` of a job run without `NetworkConfig.VpcConfig`.
 fn processing_job_without_vpc(name: &str, created: &str, start: &str, end: &str) -> Value {
     json!({

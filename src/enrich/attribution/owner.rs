@@ -228,6 +228,17 @@ impl Owner {
         }
     }
 
+    /// Whether a SageMaker workload held the ENI during `start..=end`: one it is attributed
+    /// to by VpcConfig must have been running then. For a NAT gateway's legs, whose
+    /// workload address may have been another ENI's before.
+    pub fn present_at(&self, start: Option<i64>, end: Option<i64>) -> bool {
+        match self {
+            Owner::SageMaker(_) => true,
+            Owner::VpcConfig(m) => m.fitting(start, end).is_some(),
+            Owner::Kind(_) => false,
+        }
+    }
+
     /// The resource regardless of time, for inventory views (`enis`, `inventory show`).
     pub fn resource_any_time(&self) -> Option<ResourceRef<'_>> {
         match self {
