@@ -1,6 +1,6 @@
 -- rule: blind-spots
 -- severity: medium
--- description: SageMaker traffic your flow logs cannot see: notebook instances with DirectInternetAccess Enabled and Studio domains in PublicInternetOnly mode (their internet traffic leaves through a SageMaker-owned VPC), jobs, endpoints, HyperPod clusters and MLflow tracking servers that ran in a SageMaker-managed VPC within the run's --since/--until window (no VpcConfig, serverless inference, MLflow: none of their traffic is logged), SageMaker ENIs in subnets or VPCs no flow log covers, and SageMaker ENIs covered only by flow logs of rejected traffic (TrafficType REJECT), whose accepted traffic is never logged.
+-- description: SageMaker traffic your flow logs cannot see: notebook instances with DirectInternetAccess Enabled and Studio domains in PublicInternetOnly mode (their internet traffic leaves through a SageMaker-owned VPC), jobs, endpoints, HyperPod clusters and MLflow tracking servers that ran in a SageMaker-managed VPC within the run's --since/--until window (no VpcConfig, serverless inference, MLflow: none of their traffic is logged), SageMaker ENIs in subnets or VPCs no flow log covers, workloads whose ENIs are gone that ran in subnets no flow log of accepted traffic covered, and SageMaker ENIs covered only by flow logs of rejected traffic (TrafficType REJECT), whose accepted traffic is never logged.
 SELECT CAST(NULL AS VARCHAR) AS interface_id, resource_type AS sagemaker_resource_type,
        resource AS sagemaker_resource, reason, document AS attribution_document
 FROM sagemaker_resources
@@ -15,6 +15,22 @@ WHERE r.outside_vpc
   AND r.resource_type NOT IN ('notebook_instance', 'studio_domain')
   AND (c.window_end IS NULL OR r.active_from <= c.window_end)
   AND (c.window_start IS NULL OR r.active_to IS NULL OR r.active_to >= c.window_start)
+UNION ALL
+-- In-VPC workloads that ran in the window in subnets no flow log of accepted traffic
+-- covered, of which the inventory lists no ENI (a finished job's ENIs are deleted): the
+-- ENI rows below cannot show them.
+SELECT CAST(NULL AS VARCHAR), r.resource_type, r.resource,
+       'ran in subnets no flow log of accepted traffic covered (' || r.unlogged_subnets || '): its traffic there is not logged',
+       r.document
+FROM sagemaker_resources r
+CROSS JOIN scan_context c
+WHERE r.unlogged_subnets IS NOT NULL
+  AND (c.window_end IS NULL OR r.active_from <= c.window_end)
+  AND (c.window_start IS NULL OR r.active_to IS NULL OR r.active_to >= c.window_start)
+  AND NOT EXISTS (SELECT 1 FROM enis e
+                  WHERE e.eni_owner_kind = 'sagemaker'
+                    AND e.sagemaker_resource_type = r.resource_type
+                    AND e.sagemaker_resource = r.resource)
 UNION ALL
 SELECT interface_id, sagemaker_resource_type, sagemaker_resource,
        'SageMaker ENI not covered by any flow log (' || coalesce(vpc_id, 'unknown VPC') || ')',

@@ -1,6 +1,6 @@
 -- rule: log-gaps
 -- severity: medium
--- description: Windows in which a SageMaker ENI's traffic was not recorded (SKIPDATA: records lost; NODATA: nothing captured), and SageMaker ENIs covered by a flow log of accepted traffic that have no record at all in the scanned data (full scans only: an incremental run sees only new data).
+-- description: Windows in which a SageMaker ENI's traffic was not recorded (SKIPDATA: records lost; NODATA: nothing captured), and SageMaker ENIs covered by a flow log of accepted traffic that have no record at all in the scanned data (full scans only: an incremental run sees only new data; not an ENI attached to nothing, nor one attached or first covered after --until).
 SELECT interface_id, srcaddr, dstaddr, srcport, dstport, protocol, start, action,
        sagemaker_resource_type, sagemaker_resource, sagemaker_user_profile,
        log_status, "end", attribution_rule, attribution_document, source_object, source_line
@@ -20,3 +20,9 @@ WHERE e.eni_owner_kind = 'sagemaker'
   AND e.interface_id NOT IN (SELECT interface_id FROM flows
                              WHERE interface_id IS NOT NULL AND eni_owner_kind = 'sagemaker')
   AND NOT EXISTS (SELECT 1 FROM scan_context WHERE incremental)
+  -- Nothing was expected of an ENI attached to nothing (a leftover), nor of one attached,
+  -- or first covered by a flow log, after the run's --until.
+  AND (e.status IS NULL OR e.status <> 'available')
+  AND NOT EXISTS (SELECT 1 FROM scan_context c
+                  WHERE c.window_end IS NOT NULL
+                    AND (e.attached_at > c.window_end OR e.accepted_logged_from > c.window_end))

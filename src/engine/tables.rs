@@ -61,6 +61,9 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
     let mut cols: Vec<Vec<Option<String>>> = vec![Vec::new(); 11];
     let mut logged = Vec::new();
     let mut accepted = Vec::new();
+    let mut accepted_from = Vec::new();
+    let mut attached = Vec::new();
+    let mut status = Vec::new();
     for eni in &enis {
         let owner = enricher.owner(&eni.id);
         let resource = owner.and_then(|o| o.resource_any_time());
@@ -84,6 +87,15 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
         let covering: Vec<_> = inv.flow_logs.iter().filter(|f| f.covers(eni)).collect();
         logged.push(!covering.is_empty());
         accepted.push(covering.iter().any(|f| f.logs_accepted()));
+        accepted_from.push(
+            covering
+                .iter()
+                .filter_map(|f| f.accepted_from(eni))
+                .min()
+                .filter(|&t| t != i64::MIN),
+        );
+        attached.push(eni.attach_time);
+        status.push(eni.status.clone());
     }
     let names = [
         "interface_id",
@@ -104,12 +116,21 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
         .collect();
     fields.push(Field::new("flow_logged", DataType::Boolean, false));
     fields.push(Field::new("accepted_logged", DataType::Boolean, false));
+    // When a flow log of accepted traffic began to cover it (its CreationTime; NULL: not
+    // covered, or no time known), when it was attached, and `Status`: a rule can tell an
+    // ENI that could have had records in a window from one that could not.
+    fields.push(Field::new("accepted_logged_from", DataType::Int64, true));
+    fields.push(Field::new("attached_at", DataType::Int64, true));
+    fields.push(Field::new("status", DataType::Utf8, true));
     let mut arrays: Vec<ArrayRef> = cols
         .into_iter()
         .map(|c| Arc::new(StringArray::from(c)) as ArrayRef)
         .collect();
     arrays.push(Arc::new(BooleanArray::from(logged)));
     arrays.push(Arc::new(BooleanArray::from(accepted)));
+    arrays.push(Arc::new(Int64Array::from(accepted_from)));
+    arrays.push(Arc::new(Int64Array::from(attached)));
+    arrays.push(Arc::new(StringArray::from(status)));
     let enis = batch(fields, arrays)?;
 
     let mut rtype = Vec::new();
@@ -163,7 +184,40 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
         .values()
         .filter_map(|e| Some((e.subnet_id.as_deref()?, e.vpc_id.as_deref()?)))
         .collect();
+    // Whether a flow log that records accepted traffic covered `subnet` while a workload
+    // ran (until `to`): one on the subnet, or on its VPC; a subnet of no known VPC counts
+    // as covered when any VPC's flow log could be its (unknown is not a finding).
+    let accepted_logs: Vec<_> = inv.flow_logs.iter().filter(|f| f.logs_accepted()).collect();
+    let subnet_logged = |subnet: &str, to: Option<i64>| {
+        let vpc = subnet_vpc.get(subnet).copied();
+        accepted_logs.iter().any(|f| {
+            let in_time = match (f.created, to) {
+                (Some(c), Some(to)) => c <= to,
+                _ => true,
+            };
+            in_time
+                && (f.resource_id == subnet
+                    || match vpc {
+                        Some(v) => f.resource_id == v,
+                        None => f.resource_id.starts_with("vpc-"),
+                    })
+        })
+    };
+    let mut unlogged = vec![None::<String>; rtype.len()];
     for p in inv.placements() {
+        unlogged.push(
+            if p.outside_vpc == Some(false) && !inv.flow_logs.is_empty() {
+                let missing: Vec<&str> = p
+                    .subnets
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|s| !subnet_logged(s, p.window.and_then(|w| w.to)))
+                    .collect();
+                (!missing.is_empty()).then(|| missing.join(", "))
+            } else {
+                None
+            },
+        );
         rtype.push(
             match p.placed {
                 Placed::Job(JobKind::Training) => TRAINING_JOB,
@@ -201,6 +255,9 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
         Field::new("outside_vpc", DataType::Boolean, true),
         Field::new("active_from", DataType::Int64, true),
         Field::new("active_to", DataType::Int64, true),
+        // An in-VPC workload's subnets that no flow log of accepted traffic covered while
+        // it ran, comma-separated (NULL: none, or no flow logs are in the inventory).
+        Field::new("unlogged_subnets", DataType::Utf8, true),
     ];
     let arrays: Vec<ArrayRef> = vec![
         Arc::new(StringArray::from(rtype)),
@@ -213,6 +270,7 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
         Arc::new(BooleanArray::from(outside)),
         Arc::new(Int64Array::from(from)),
         Arc::new(Int64Array::from(to)),
+        Arc::new(StringArray::from(unlogged)),
     ];
     Ok(vec![
         ("enis", enis),

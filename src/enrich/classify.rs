@@ -71,7 +71,7 @@ impl Enricher {
                     e.initiator = initiator(r, dir);
                     // One connection is flagged once, on the workload's own record; when
                     // no flow log records the workload's ENI, these legs are all there is.
-                    if w.unlogged {
+                    if w.unlogged_at(r.start) {
                         e.set_flags(r.action);
                     }
                     return e;

@@ -20,9 +20,10 @@ pub(super) struct EniEntry {
     pub(super) vpc: Option<String>,
     pub(super) subnet: Option<String>,
     pub(super) addrs: Vec<IpAddr>,
-    /// The inventory lists flow logs and none that records accepted traffic covers this
-    /// ENI: its NAT-gateway legs are the only evidence of its traffic.
-    pub(super) unlogged: bool,
+    /// From when a flow log that records accepted traffic covers this ENI (`i64::MIN`:
+    /// always, or the inventory lists no flow logs); `None`: never. Before, its
+    /// NAT-gateway legs are the only evidence of its traffic.
+    pub(super) logged_from: Option<i64>,
     /// Known from CloudTrail only (the ENI was deleted before the inventory was taken).
     pub(super) from_trail: bool,
 }
@@ -77,17 +78,30 @@ pub(super) fn split_service_name(name: &str) -> Option<(&str, &str)> {
     split_service_name_dotted(name).filter(|(_, service)| !service.contains('.'))
 }
 
+impl EniEntry {
+    /// Whether at `t` no flow log recorded this ENI's accepted traffic.
+    pub(super) fn unlogged_at(&self, t: Option<i64>) -> bool {
+        match (self.logged_from, t) {
+            (None, _) => true,
+            (Some(from), Some(t)) => t < from,
+            (Some(_), None) => false,
+        }
+    }
+}
+
 impl Enricher {
     pub fn new(inventory: Arc<Inventory>) -> Self {
         let inv = &inventory;
         let attributor = Attributor::new(inv);
         let has_flow_logs = !inv.flow_logs.is_empty();
-        let unlogged = |eni: &crate::inventory::Eni| {
-            has_flow_logs
-                && !inv
-                    .flow_logs
-                    .iter()
-                    .any(|f| f.logs_accepted() && f.covers(eni))
+        let logged_from = |eni: &crate::inventory::Eni| {
+            if !has_flow_logs {
+                return Some(i64::MIN);
+            }
+            inv.flow_logs
+                .iter()
+                .filter_map(|f| f.accepted_from(eni))
+                .min()
         };
         let mut enis = foldhash::HashMap::default();
         let mut addr_owner = PrefixMap::new();
@@ -102,7 +116,7 @@ impl Enricher {
                     vpc: eni.vpc_id.clone(),
                     subnet: eni.subnet_id.clone(),
                     addrs: eni.addresses.clone(),
-                    unlogged: unlogged(eni),
+                    logged_from: logged_from(eni),
                     from_trail: false,
                 },
             );
@@ -129,7 +143,7 @@ impl Enricher {
                         owner,
                         rule,
                         document: inv.document(document).map(Arc::from),
-                        unlogged: unlogged(&eni),
+                        logged_from: logged_from(&eni),
                         vpc: eni.vpc_id,
                         subnet: eni.subnet_id,
                         addrs: eni.addresses,
@@ -200,7 +214,7 @@ impl Enricher {
                     vpc: Some(nat.vpc_id.clone()).filter(|v| !v.is_empty()),
                     subnet: nat.subnet_id.clone(),
                     addrs: nat.private_ips.clone(),
-                    unlogged: false,
+                    logged_from: Some(i64::MIN),
                     from_trail: false,
                 };
                 (nat.id.clone(), entry)
@@ -240,7 +254,7 @@ impl Enricher {
                         vpc: l.eni.vpc_id.clone(),
                         subnet: l.eni.subnet_id.clone(),
                         addrs: l.eni.addresses.clone(),
-                        unlogged: unlogged(&l.eni),
+                        logged_from: logged_from(&l.eni),
                         from_trail: true,
                     },
                 });

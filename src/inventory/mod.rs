@@ -260,6 +260,8 @@ pub struct Eni {
     pub attachment_id: Option<String>,
     /// `Attachment.AttachTime`, Unix seconds: when the ENI was (last) attached.
     pub attach_time: Option<i64>,
+    /// `Status`: `in-use`, or `available` for an ENI attached to nothing (a leftover).
+    pub status: Option<String>,
     pub instance_id: Option<String>,
     pub instance_owner_id: Option<String>,
     /// `OwnerId`: the account the ENI belongs to. A service's instance in another
@@ -354,6 +356,10 @@ pub struct FlowLogConfig {
     pub destination: Option<String>,
     /// `ALL`, `ACCEPT` or `REJECT`; `None` (not saved) is taken as `ALL`.
     pub traffic_type: Option<String>,
+    /// `CreationTime`: it records nothing from before.
+    pub created: Option<i64>,
+    /// `DeliverLogsErrorMessage` (or a placeholder) when `DeliverLogsStatus` is `FAILED`.
+    pub delivery_failed: Option<String>,
 }
 
 impl FlowLogConfig {
@@ -365,6 +371,12 @@ impl FlowLogConfig {
     /// Whether it records rejected traffic (`TrafficType` `ALL` or `REJECT`).
     pub fn logs_rejected(&self) -> bool {
         self.traffic_type.as_deref() != Some("ACCEPT")
+    }
+
+    /// From when it records accepted traffic of `eni` (`i64::MIN`: as far back as is
+    /// known), or `None` when it does not.
+    pub fn accepted_from(&self, eni: &Eni) -> Option<i64> {
+        (self.logs_accepted() && self.covers(eni)).then_some(self.created.unwrap_or(i64::MIN))
     }
 
     /// Whether it captures `eni`: the flow log is on the ENI, its subnet or its VPC.

@@ -265,6 +265,14 @@ pub fn coverage_notes(enricher: &crate::enrich::Enricher, read: &[String]) -> Ve
         }
     }
     for f in &inv.flow_logs {
+        // Whether or not its objects were read: one that fails to deliver has none.
+        let covered = sagemaker.iter().filter(|e| f.covers(e)).count();
+        if let Some(why) = f.delivery_failed.as_ref().filter(|_| covered > 0) {
+            notes.push(format!(
+                "flow log {} failed to deliver logs (DeliverLogsStatus FAILED: {why}): records of the {covered} SageMaker ENIs it covers may be missing, and their NAT gateway legs are not flagged in their stead; fix the delivery (the destination's permissions) and scan again",
+                f.id
+            ));
+        }
         if any_named && !named(f) {
             continue;
         }
@@ -283,7 +291,6 @@ pub fn coverage_notes(enricher: &crate::enrich::Enricher, read: &[String]) -> Ve
                 f.id, nat.id
             ));
         }
-        let covered = sagemaker.iter().filter(|e| f.covers(e)).count();
         if covered == 0 {
             continue;
         }

@@ -1667,18 +1667,7 @@ fn nat_legs_are_flagged_when_the_workload_eni_is_not_logged() {
 #[test]
 fn nat_legs_are_a_workloads_only_while_it_ran() {
     let mut w = world();
-    let public = "subnet-0aa11bb22cc33dd4f";
-    let n = "eni-0f0000000000000a2";
-    let nat = eni_json(
-        n,
-        "10.0.0.50",
-        public,
-        &[],
-        "nat_gateway",
-        "Interface for NAT Gateway nat-0a1b2c3d4e5f60718",
-        true,
-        Some("08:00"),
-    );
+    let (n, public) = (NAT_ENI, PUBLIC);
     w.enis(vec![
         sagemaker_eni(
             "eni-0f0000000000000a1",
@@ -1687,7 +1676,7 @@ fn nat_legs_are_a_workloads_only_while_it_ran() {
             &[SG_JOB],
             "09:58",
         ),
-        nat,
+        nat_eni(),
     ]);
     w.sagemaker(
         "describe-training-job-etl",
@@ -1717,6 +1706,173 @@ fn nat_legs_are_a_workloads_only_while_it_ran() {
         stderr.contains("(and 1 NAT gateway legs attributed to them by packet address)"),
         "{stderr}"
     );
+}
+
+const PUBLIC: &str = "subnet-0aa11bb22cc33dd4f";
+const NAT_ENI: &str = "eni-0f0000000000000a2";
+
+/// `NAT_ENI`, the NAT gateway's ENI at 10.0.0.50 in the public subnet.
+fn nat_eni() -> Value {
+    eni_json(
+        NAT_ENI,
+        "10.0.0.50",
+        PUBLIC,
+        &[],
+        "nat_gateway",
+        "Interface for NAT Gateway nat-0a1b2c3d4e5f60718",
+        true,
+        Some("08:00"),
+    )
+}
+
+/// 25. A flow log records nothing from before its CreationTime: a job's subnet logged only
+///     since after the job ran leaves its NAT gateway legs as the only evidence, and they
+///     are flagged. A flow log whose delivery FAILED is told in the summary: its records,
+///     and so the findings on them, may be missing. Before, either read as covered, and
+///     the job's internet traffic through the gateway was no finding.
+#[test]
+fn flow_logs_cover_from_their_creation_and_a_failed_delivery_is_told() {
+    let mut w = world();
+    let (n, public) = (NAT_ENI, PUBLIC);
+    w.enis(vec![
+        sagemaker_eni(
+            "eni-0f0000000000000a1",
+            "10.0.1.30",
+            SUBNET_A,
+            &[SG_JOB],
+            "09:58",
+        ),
+        nat_eni(),
+    ]);
+    w.sagemaker(
+        "describe-training-job-etl",
+        training_job("etl", "Completed", "09:57", Some("10:00"), Some("11:00")),
+    );
+    let mut late = flow_log("fl-0b1c2d3e4f5a6b7c9", SUBNET_A, "ALL", FORMAT);
+    late["CreationTime"] = json!(sm_time("12:30"));
+    w.flow_logs(vec![
+        flow_log("fl-0b1c2d3e4f5a6b7c8", public, "ALL", FORMAT),
+        late.clone(),
+    ]);
+    w.record(
+        Rec::ingress(n, "10:20", "10.0.1.30", "10.0.0.50", 48211, 443)
+            .pkt("10.0.1.30", "203.0.113.50")
+            .flags("3")
+            .subnet(public),
+    );
+    let (_, findings, _) = w.scan();
+    let leaves = findings_of(&findings, "leaves-vpc");
+    assert_eq!(leaves.len(), 1, "{findings:#?}");
+    assert_eq!(leaves[0]["attribution"], "packet_address");
+    assert_eq!(leaves[0]["sagemaker_resource"], "etl");
+
+    // Covering since October, but failing to deliver.
+    late["CreationTime"] = json!("2026-10-02T14:20:31.118000+00:00");
+    late["DeliverLogsStatus"] = json!("FAILED");
+    late["DeliverLogsErrorMessage"] = json!("Access error");
+    w.flow_logs(vec![
+        flow_log("fl-0b1c2d3e4f5a6b7c8", public, "ALL", FORMAT),
+        late,
+    ]);
+    let (_, _, stderr) = w.scan();
+    assert!(
+        stderr.contains(
+            "note: flow log fl-0b1c2d3e4f5a6b7c9 failed to deliver logs (DeliverLogsStatus FAILED: Access error): records of the 1 SageMaker ENIs it covers may be missing"
+        ),
+        "{stderr}"
+    );
+}
+
+/// 26. A finished job's ENIs are deleted, so no ENI row shows that the job ran in
+///     subnets no flow log covered: the job itself is a blind spot, naming them (a
+///     flow log created after it ended does not count). Before, the scan was clean.
+#[test]
+fn a_finished_jobs_unlogged_subnets_are_a_blind_spot() {
+    let mut w = world();
+    let (n, public) = (NAT_ENI, PUBLIC);
+    w.enis(vec![nat_eni()]);
+    w.sagemaker(
+        "describe-training-job-etl",
+        training_job("etl", "Completed", "09:57", Some("10:00"), Some("11:00")),
+    );
+    w.record(Rec::egress(n, "10:20", "10.0.0.50", INTERNET, 48211, 443).subnet(public));
+    let mut late = flow_log("fl-0b1c2d3e4f5a6b7c9", SUBNET_B, "ALL", FORMAT);
+    late["CreationTime"] = json!(sm_time("12:30"));
+    w.flow_logs(vec![
+        flow_log("fl-0b1c2d3e4f5a6b7c8", public, "ALL", FORMAT),
+        flow_log("fl-0b1c2d3e4f5a6b7ca", SUBNET_A, "REJECT", FORMAT),
+        late,
+    ]);
+    let (code, findings, _) = w.scan();
+    assert_eq!(code, 1);
+    let blind = findings_of(&findings, "blind-spots");
+    assert_eq!(blind.len(), 1, "{blind:#?}");
+    assert_eq!(blind[0]["sagemaker_resource"], "etl");
+    assert_eq!(
+        text(&blind[0]["reason"]),
+        format!(
+            "ran in subnets no flow log of accepted traffic covered ({SUBNET_A}, {SUBNET_B}): its traffic there is not logged"
+        )
+    );
+    // Subnet A logged all along: only B is named.
+    w.flow_logs(vec![
+        flow_log("fl-0b1c2d3e4f5a6b7c8", public, "ALL", FORMAT),
+        flow_log("fl-0b1c2d3e4f5a6b7ca", SUBNET_A, "ALL", FORMAT),
+    ]);
+    let (_, findings, _) = w.scan();
+    let blind = findings_of(&findings, "blind-spots");
+    assert_eq!(blind.len(), 1, "{blind:#?}");
+    assert!(text(&blind[0]["reason"]).contains(&format!("covered ({SUBNET_B})")));
+    // The VPC's flow log covers both.
+    w.flow_logs(vec![flow_log("fl-0b1c2d3e4f5a6b7c8", VPC, "ALL", FORMAT)]);
+    let (code, findings, _) = w.scan();
+    assert_eq!(code, 0, "{findings:#?}");
+}
+
+/// 27. "NO RECORDS" (log-gaps) is for ENIs that could have had records: not a leftover
+///     ENI attached to nothing (`Status` `available`), nor one attached after --until.
+///     Before, both were reported as gaps in the logs.
+#[test]
+fn no_records_is_not_expected_of_enis_that_could_not_have_any() {
+    let mut w = world();
+    let (used, quiet, leftover, later) = (
+        "eni-0e9d00000000000a1",
+        "eni-0e9d00000000000a2",
+        "eni-0e9d00000000000a3",
+        "eni-0e9d00000000000a4",
+    );
+    let mut left = sagemaker_eni(leftover, "10.0.1.52", SUBNET_A, &[SG_JOB], "09:58");
+    left.as_object_mut().unwrap().remove("Attachment");
+    left["Status"] = json!("available");
+    w.enis(vec![
+        sagemaker_eni(used, "10.0.1.50", SUBNET_A, &[SG_JOB], "09:58"),
+        sagemaker_eni(quiet, "10.0.1.51", SUBNET_A, &[SG_JOB], "09:58"),
+        left,
+        sagemaker_eni(later, "10.0.1.53", SUBNET_A, &[SG_JOB], "11:30"),
+    ]);
+    w.sagemaker(
+        "describe-training-job-etl",
+        training_job("etl", "InProgress", "09:57", Some("10:00"), None),
+    );
+    w.flow_logs(vec![flow_log("fl-0b1c2d3e4f5a6b7c8", VPC, "ALL", FORMAT)]);
+    w.record(Rec::egress(
+        used,
+        "10:20",
+        "10.0.1.50",
+        "10.0.2.9",
+        48211,
+        443,
+    ));
+    let logs = w.write_logs(FORMAT);
+    let (_, findings, _) = w.scan_with(
+        &logs,
+        &["--since", &ec2_time("10:00"), "--until", &ec2_time("11:00")],
+    );
+    let gaps: Vec<&str> = findings_of(&findings, "log-gaps")
+        .iter()
+        .map(|f| text(&f["interface_id"]))
+        .collect();
+    assert_eq!(gaps, [quiet], "{findings:#?}");
 }
 
 /// `aws sagemaker describe-processing-job` of a job run without `NetworkConfig.VpcConfig`.

@@ -64,6 +64,7 @@ pub(super) fn add_eni(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what: &str) {
         requester_managed: doc.opt_bool(o, "RequesterManaged", owner).unwrap_or(false),
         requester_id: doc.opt_str(o, "RequesterId", owner),
         owner_id: doc.opt_str(o, "OwnerId", owner),
+        status: doc.opt_str(o, "Status", owner),
         ..Eni::default()
     };
 
@@ -388,6 +389,12 @@ pub(super) fn add_flow_log(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what: &s
         destination_type: doc.opt_str(o, "LogDestinationType", owner),
         destination: doc.opt_str(o, "LogDestination", owner),
         traffic_type: doc.opt_str(o, "TrafficType", owner),
+        created: doc.time(o, "CreationTime", owner, Round::Down),
+        delivery_failed: (doc.opt_str(o, "DeliverLogsStatus", owner).as_deref() == Some("FAILED"))
+            .then(|| {
+                doc.opt_str(o, "DeliverLogsErrorMessage", owner)
+                    .unwrap_or_else(|| "no DeliverLogsErrorMessage".into())
+            }),
         id,
     };
     doc.add_unique(&mut inv.flow_logs, fl, |f| &f.id, "flow log");
