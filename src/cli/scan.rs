@@ -93,7 +93,15 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
         .collect();
     accounts.sort_unstable();
     accounts.dedup();
-    let summary = crate::scan::Coverage::start(&run.ctx, &unknown_report, &accounts).await?;
+    let mut regions: Vec<&str> = inv
+        .enis
+        .values()
+        .filter_map(|e| e.region.as_deref())
+        .collect();
+    regions.sort_unstable();
+    regions.dedup();
+    let summary =
+        crate::scan::Coverage::start(&run.ctx, &unknown_report, &accounts, &regions).await?;
     let html = a.format == crate::scan::FindingFormat::Html;
     let aggregations = if html {
         Some(crate::html::Aggregations::start(&run.ctx, &run.window, Utc::now().timestamp()).await?)
@@ -335,8 +343,29 @@ fn report_context<'a>(
 /// Which of the unknown ENIs are of accounts the inventory has nothing of: their logs
 /// were read (a central log bucket) without their inventory.
 fn foreign_hint(c: &crate::scan::Coverage) -> String {
+    let elsewhere = if c.other_region_enis == 0 {
+        String::new()
+    } else {
+        format!(
+            ". Of them, {} records on {} ENIs are of {}, where the inventory has no ENI (the \
+             records' region field; the report's region column): add the inventory of {} to \
+             --inventory, or read only this region's logs (--log-region)",
+            c.other_region_records,
+            c.other_region_enis,
+            if c.other_regions == 1 {
+                "another region".to_string()
+            } else {
+                format!("{} other regions", c.other_regions)
+            },
+            if c.other_regions == 1 {
+                "that region"
+            } else {
+                "those regions"
+            },
+        )
+    };
     if c.foreign_enis == 0 {
-        return String::new();
+        return elsewhere;
     }
     let others = match c.foreign_accounts {
         0 | 1 => String::new(),
@@ -348,7 +377,7 @@ fn foreign_hint(c: &crate::scan::Coverage) -> String {
          the inventory: read only your accounts' logs (…/AWSLogs/<account-id>/…), or add \
          those accounts' inventories to --inventory",
         c.foreign_records, c.foreign_enis, c.foreign_account
-    )
+    ) + &elsewhere
 }
 
 /// What the ENI history could add about records of unknown ENIs: the trail's files when

@@ -133,6 +133,20 @@ impl EniLifetime {
     }
 }
 
+/// The region of an availability zone name: `us-east-1a`, `us-gov-west-1b` and the Local
+/// Zone `us-west-2-lax-1a` are in `us-east-1`, `us-gov-west-1` and `us-west-2`. The region
+/// ends at the first part that starts with a digit: its digits.
+pub fn zone_region(zone: &str) -> Option<String> {
+    let parts: Vec<&str> = zone.split('-').collect();
+    let at = parts
+        .iter()
+        .skip(1)
+        .position(|p| p.starts_with(|c: char| c.is_ascii_digit()))?
+        + 1;
+    let digits: String = parts[at].chars().take_while(char::is_ascii_digit).collect();
+    Some(format!("{}-{digits}", parts[..at].join("-")))
+}
+
 /// Whether something created at `created` and deleted at `deleted` (Unix seconds, `None`:
 /// unknown or not yet) existed at `t`, with a minute's allowance before its creation.
 pub fn lived_at(created: Option<i64>, deleted: Option<i64>, t: i64) -> bool {
@@ -262,6 +276,8 @@ pub struct Eni {
     pub attach_time: Option<i64>,
     /// `Status`: `in-use`, or `available` for an ENI attached to nothing (a leftover).
     pub status: Option<String>,
+    /// The region of its `AvailabilityZone` (a Local or Wavelength Zone's parent region).
+    pub region: Option<String>,
     pub instance_id: Option<String>,
     pub instance_owner_id: Option<String>,
     /// `OwnerId`: the account the ENI belongs to. A service's instance in another
@@ -674,4 +690,21 @@ pub struct ClusterNode {
     /// `PrivatePrimaryIp` (`describe-cluster-node`).
     pub private_ip: Option<IpAddr>,
     pub file: String,
+}
+
+#[cfg(test)]
+mod zone_tests {
+    #[test]
+    fn zones_name_their_region() {
+        for (zone, region) in [
+            ("us-east-1a", "us-east-1"),
+            ("us-gov-west-1b", "us-gov-west-1"),
+            ("us-west-2-lax-1a", "us-west-2"),
+            ("us-east-1-wl1-bos-wlz-1", "us-east-1"),
+            ("ap-southeast-5c", "ap-southeast-5"),
+        ] {
+            assert_eq!(super::zone_region(zone).as_deref(), Some(region), "{zone}");
+        }
+        assert_eq!(super::zone_region("nowhere"), None);
+    }
 }

@@ -102,6 +102,11 @@ pub struct Coverage {
     /// The lowest such account id, and how many there are.
     pub foreign_account: u64,
     pub foreign_accounts: u64,
+    /// Of the unknown ENIs, those whose records name a region (`region`) in which the
+    /// inventory has no ENI: logs of a region whose inventory was not given.
+    pub other_region_enis: u64,
+    pub other_region_records: u64,
+    pub other_regions: u64,
 }
 
 impl Coverage {
@@ -123,11 +128,12 @@ impl Coverage {
     /// `unknown-enis` report) and starts them; [`Coverage::of`] reads their results. Two
     /// plans, not one with a subquery: a join of two reads of `flows` would make one wait
     /// (on disk) for the other.
-    /// `accounts` are the inventory's (its ENIs' owners).
+    /// `accounts` and `regions` are the inventory's (its ENIs' owners and zones).
     pub async fn start(
         ctx: &SessionContext,
         unknown_enis: &Rule,
         accounts: &[&str],
+        regions: &[&str],
     ) -> Result<CoverageRun> {
         // Account ids are digits: anything else in the inventory is not one.
         let listed: Vec<String> = accounts
@@ -144,6 +150,20 @@ impl Coverage {
                 listed.join(", ")
             )
         };
+        // Region names are letters, digits and hyphens: anything else is not one.
+        let listed_regions: Vec<String> = regions
+            .iter()
+            .filter(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+            .map(|r| format!("'{r}'"))
+            .collect();
+        let elsewhere = if listed_regions.is_empty() {
+            "false".to_string()
+        } else {
+            format!(
+                "(region IS NOT NULL AND region NOT IN ({}))",
+                listed_regions.join(", ")
+            )
+        };
         let unknown = format!(
             "SELECT count(*) AS unknown_enis, coalesce(sum(records), 0) AS unknown_records, \
              coalesce(sum(bytes), 0) AS unknown_bytes, \
@@ -152,7 +172,10 @@ impl Coverage {
              coalesce(sum(CASE WHEN {foreign} THEN 1 ELSE 0 END), 0) AS foreign_enis, \
              coalesce(sum(CASE WHEN {foreign} THEN records ELSE 0 END), 0) AS foreign_records, \
              min(CASE WHEN {foreign} THEN try_cast(account_id AS BIGINT) END) AS foreign_account, \
-             count(DISTINCT CASE WHEN {foreign} THEN account_id END) AS foreign_accounts \
+             count(DISTINCT CASE WHEN {foreign} THEN account_id END) AS foreign_accounts, \
+             coalesce(sum(CASE WHEN {elsewhere} THEN 1 ELSE 0 END), 0) AS other_region_enis, \
+             coalesce(sum(CASE WHEN {elsewhere} THEN records ELSE 0 END), 0) AS other_region_records, \
+             count(DISTINCT CASE WHEN {elsewhere} THEN region END) AS other_regions \
              FROM ({}\n) AS r",
             unknown_enis.sql.trim().trim_end_matches(';')
         );
@@ -209,6 +232,9 @@ impl Coverage {
             foreign_records: v[9],
             foreign_account: v[10],
             foreign_accounts: v[11],
+            other_region_enis: v[12],
+            other_region_records: v[13],
+            other_regions: v[14],
         })
     }
 }

@@ -1875,6 +1875,46 @@ fn no_records_is_not_expected_of_enis_that_could_not_have_any() {
     assert_eq!(gaps, [quiet], "{findings:#?}");
 }
 
+/// 28. One bucket often holds every region's flow logs. Records of the inventory's own
+///     account whose `region` is one where the inventory has no ENI are logs of a region
+///     whose inventory was not given, not deleted ENIs: the warning says so, and the
+///     unknown-enis report gains `region`. Before, the hint was CloudTrail's.
+#[test]
+fn other_regions_logs_are_told_apart_from_enis_missing_from_the_inventory() {
+    let mut w = world();
+    let job = "eni-0f0000000000000c1";
+    w.etl_job(job);
+    w.record(Rec::egress(job, "10:20", "10.0.1.30", INTERNET, 40000, 443));
+    w.record(Rec::egress(
+        "eni-0f0000000000000c2",
+        "10:21",
+        "10.0.1.31",
+        INTERNET,
+        40001,
+        443,
+    ));
+    for eni in ["eni-0f0000000000000f1", "eni-0f0000000000000f2"] {
+        let line = Rec::egress(eni, "10:22", "10.9.1.40", INTERNET, 40002, 443).line();
+        w.records
+            .push(line.replacen(" us-east-1 use1-az1 ", " eu-west-1 euw1-az1 ", 1));
+    }
+    let (_, _, stderr) = w.scan();
+    assert!(
+        stderr.contains("on 3 ENIs that no inventory document names"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "Of them, 2 records on 2 ENIs are of another region, where the inventory has no ENI"
+        ),
+        "{stderr}"
+    );
+    let rows = w.report(&w.logs(), "unknown-enis");
+    let mut regions: Vec<&str> = rows.iter().map(|r| text(&r["region"])).collect();
+    regions.sort();
+    assert_eq!(regions, ["eu-west-1", "eu-west-1", "us-east-1"]);
+}
+
 /// `aws sagemaker describe-processing-job` of a job run without `NetworkConfig.VpcConfig`.
 fn processing_job_without_vpc(name: &str, created: &str, start: &str, end: &str) -> Value {
     json!({

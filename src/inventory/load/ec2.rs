@@ -65,6 +65,9 @@ pub(super) fn add_eni(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what: &str) {
         requester_id: doc.opt_str(o, "RequesterId", owner),
         owner_id: doc.opt_str(o, "OwnerId", owner),
         status: doc.opt_str(o, "Status", owner),
+        region: doc
+            .opt_str(o, "AvailabilityZone", owner)
+            .and_then(|z| crate::inventory::zone_region(&z)),
         ..Eni::default()
     };
 
