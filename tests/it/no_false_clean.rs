@@ -127,7 +127,8 @@ fn the_summary_says_what_was_attributed() {
     assert_eq!(code, 1, "{err}");
     assert!(
         err.contains(
-            "records of SageMaker workloads; 0 ENIs with records unknown to the inventory"
+            "1077 records of SageMaker workloads (and 8 NAT gateway legs attributed to them by \
+             packet address); 0 ENIs with records unknown to the inventory"
         ),
         "{err}"
     );
