@@ -248,6 +248,11 @@ pub(super) fn attributable(src: &InventorySource, enricher: &Enricher) -> Result
             "--inventory {path}: none of its {} files is a recognised AWS CLI document (the warnings above say what each is)",
             inv.files.len()
         )
+    } else if inv.enis.is_empty() && inv.lifetimes.is_empty() && !inv.empty_eni_files.is_empty() {
+        format!(
+            "--inventory {path}: its describe-network-interfaces output ({}) lists no ENI, and there are no CloudTrail ENI events, so no ENI can be attributed to a SageMaker workload; was it run in another region or account, or with --filters?",
+            inv.empty_eni_files.join(", ")
+        )
     } else if inv.enis.is_empty() && inv.lifetimes.is_empty() {
         format!(
             "--inventory {path} has no describe-network-interfaces output and no CloudTrail ENI events, so no ENI can be attributed to a SageMaker workload"

@@ -61,6 +61,8 @@ pub struct Inventory {
     pub warnings: Vec<String>,
     /// Files read.
     pub files: Vec<String>,
+    /// describe-network-interfaces output that lists no ENI (another region, or filters).
+    pub empty_eni_files: Vec<String>,
     /// The file that first described each [`Item`] (by [`Item::key`]): the evidence a
     /// finding's attribution names.
     pub documents: HashMap<String, String>,

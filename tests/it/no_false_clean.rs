@@ -73,6 +73,21 @@ fn a_scan_that_cannot_attribute_anything_fails() {
         err.contains("has no describe-network-interfaces output"),
         "{err}"
     );
+    // describe-network-interfaces run where there are none (another region): it is there,
+    // and lists no ENI, which is what the error says.
+    std::fs::write(
+        partial.join("describe-network-interfaces.json"),
+        r#"{"NetworkInterfaces": []}"#,
+    )
+    .unwrap();
+    let (code, _, err) = run(&["scan", V2, "--inventory", path(&partial)]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("describe-network-interfaces output (")
+            && err.contains("describe-network-interfaces.json) lists no ENI")
+            && err.contains("was it run in another region or account, or with --filters?"),
+        "{err}"
+    );
     // ENIs, but none of them SageMaker's and no SageMaker document: another account's.
     let other = dir.path().join("other");
     std::fs::create_dir(&other).unwrap();

@@ -459,6 +459,9 @@ fn add_object(inv: &mut Inventory, file: &str, at: String, o: &Obj) {
             add_entries(inv, &mut doc, items);
             continue;
         }
+        if key == "NetworkInterfaces" && items.is_empty() {
+            inv.empty_eni_files.push(file.to_string());
+        }
         for (i, item) in items.iter().enumerate() {
             let what = format!("{key}[{i}]");
             let Some(x) = doc.object_item(item, &what) else {
