@@ -183,7 +183,8 @@ impl Coverage {
         for sql in [
             "SELECT coalesce(sum(CASE WHEN eni_owner_kind = 'sagemaker' THEN 1 ELSE 0 END), 0) AS sagemaker_records, \
              coalesce(sum(CASE WHEN attribution = 'packet_address' THEN 1 ELSE 0 END), 0) AS nat_leg_records \
-             FROM flows WHERE eni_owner_kind IN ('sagemaker', 'nat_gateway')",
+             FROM flows WHERE eni_owner_kind IN ('sagemaker', 'nat_gateway') \
+             AND (eni_owner_kind = 'sagemaker' OR attribution = 'packet_address')",
             unknown.as_str(),
         ] {
             let stream = ctx
