@@ -412,11 +412,33 @@ pub(super) async fn group_formats(
 ) -> Result<()> {
     for group in groups {
         let key = source::cloudwatch::format_key(group);
-        let mut format = inventory
+        let writers: Vec<_> = inventory
             .flow_logs
             .iter()
-            .find(|f| f.log_group_name.as_deref() == Some(group.as_str()))
-            .map(|f| f.log_format.clone());
+            .filter(|f| f.log_group_name.as_deref() == Some(group.as_str()))
+            .collect();
+        // Flow logs that write to one group share its streams (one per ENI): in two
+        // formats, one read can decode only one of them.
+        let layout_of = |f: &crate::inventory::FlowLogConfig| {
+            f.log_format
+                .as_deref()
+                .map_or_else(|| Ok(Layout::default_v2()), Layout::parse)
+                .ok()
+        };
+        if let Some(first) = writers.first()
+            && let Some(other) = writers.iter().find(|f| layout_of(f) != layout_of(first))
+        {
+            eprintln!(
+                "sageflow: warning: log group {group} is written by flow logs {} and {} in different record formats ({} and {} fields): its records are read in {}'s format, and {}'s are rejected; give each flow log its own log group (or pass --log-format for the other's)",
+                first.id,
+                other.id,
+                layout_of(first).map_or(0, |l| l.slots.len()),
+                layout_of(other).map_or(0, |l| l.slots.len()),
+                first.id,
+                other.id,
+            );
+        }
+        let mut format = writers.first().map(|f| f.log_format.clone());
         if format.is_none() {
             let ec2 = aws_sdk_ec2::Client::new(sdk);
             let resp = ec2

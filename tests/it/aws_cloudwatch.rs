@@ -69,6 +69,47 @@ fn cloudwatch_groups_give_the_same_findings_as_local_files() {
     ]);
     assert_eq!(code, Some(2), "every record rejected is an error: {err}");
     assert!(err.contains("2236 rejected"), "{err}");
+
+    // Two flow logs in different formats that write to one group share its streams: the
+    // one format read is named, and so are the records it cannot read.
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = dir.path().join("inventory");
+    std::fs::create_dir(&inventory).unwrap();
+    for entry in std::fs::read_dir(support::root().join("sample-logs/inventory")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() && !path.ends_with("describe-flow-logs.json") {
+            std::fs::copy(&path, inventory.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let flow_log = |id: &str, format: &str| {
+        serde_json::json!({"FlowLogId": id, "ResourceId": "vpc-0a1b2c3d4e5f60001",
+            "TrafficType": "ALL", "LogDestinationType": "cloud-watch-logs",
+            "LogGroupName": "/aws/vpc/flowlogs-v5", "LogFormat": format})
+    };
+    std::fs::write(
+        inventory.join("describe-flow-logs.json"),
+        serde_json::json!({"FlowLogs": [
+            flow_log("fl-0aaa1111bbbb22220", &sageflow::format::DEFAULT_FORMAT.split(' ')
+                .map(|f| format!("${{{f}}}")).collect::<Vec<_>>().join(" ")),
+            flow_log("fl-0ccc3333dddd44440", V5_FORMAT),
+        ]})
+        .to_string(),
+    )
+    .unwrap();
+    let (_, _, err) = moto.run(&[
+        "query",
+        "cwlogs:///aws/vpc/flowlogs-v5",
+        "--inventory",
+        inventory.to_str().unwrap(),
+        "--sql",
+        "SELECT count(*) FROM flows",
+    ]);
+    assert!(
+        err.contains(
+            "warning: log group /aws/vpc/flowlogs-v5 is written by flow logs fl-0aaa1111bbbb22220 and fl-0ccc3333dddd44440 in different record formats (14 and 27 fields): its records are read in fl-0aaa1111bbbb22220's format, and fl-0ccc3333dddd44440's are rejected"
+        ),
+        "{err}"
+    );
 }
 
 #[test]
