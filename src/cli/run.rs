@@ -144,6 +144,12 @@ pub(super) async fn prepare(
         tracing::info!(path = %p.display(), "not a flow-log file name; skipped (name it explicitly to read it)");
     }
     let ignored = discovery.ignored.len();
+    if let Some((copy, of)) = discovery.copies.first() {
+        eprintln!(
+            "sageflow: warning: {} objects are copies of others by their AWS file name (as {copy} of {of}) and are read once",
+            discovery.copies.len()
+        );
+    }
     if discovery.objects.is_empty() && discovery.pruned == 0 && already == 0 {
         return Err(Error::source(
             input.sources.join(" "),

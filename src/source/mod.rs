@@ -146,6 +146,9 @@ pub struct Discovery {
     pub ignored: Vec<PathBuf>,
     /// What the keys named, for [`Discovery::check_selection`].
     pub seen: KeysSeen,
+    /// Objects not read because they are copies of another by their AWS file name, with
+    /// the one read.
+    pub copies: Vec<(String, String)>,
 }
 
 impl Discovery {
@@ -276,6 +279,24 @@ pub async fn discover(
     // The same file named twice (relative and absolute, or through a link) is read once.
     let mut seen = std::collections::HashSet::new();
     d.objects.retain(|o| seen.insert(o.identity()));
+    // So is one AWS delivery found in two places (a bucket and a local copy of it, or two
+    // copies): its file name is unique to it (flow log, time and a random suffix).
+    let mut names = std::collections::HashMap::new();
+    d.objects.retain(|o| {
+        let Some(name) = o.key.flow_log_id.as_ref().and(o.path.file_name()) else {
+            return true;
+        };
+        match names.entry(name.to_os_string()) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(o.name.clone());
+                true
+            }
+            std::collections::hash_map::Entry::Occupied(first) => {
+                d.copies.push((o.name.clone(), first.get().clone()));
+                false
+            }
+        }
+    });
     Ok(d)
 }
 

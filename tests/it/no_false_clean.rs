@@ -307,6 +307,27 @@ fn the_same_files_by_relative_and_absolute_path_are_read_once() {
     assert!(err.contains("0 records"), "{err}");
 }
 
+/// One AWS delivery in two places (the sample and a copy of it elsewhere): its file name
+/// is unique to it, so each object is read once, and the run says so.
+#[test]
+fn copies_of_the_same_delivery_are_read_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("copy");
+    for file in support::files_under(&support::root().join(V2)) {
+        let to = copy.join(file.file_name().unwrap());
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&file, &to).unwrap();
+    }
+    let (code, _, err) = run(&["scan", V2, path(&copy), "--inventory", INV]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("24 objects read"), "{err}");
+    assert!(err.contains("2236 records"), "{err}");
+    assert!(
+        err.contains("warning: 24 objects are copies of others by their AWS file name"),
+        "{err}"
+    );
+}
+
 const HEADER: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n";
 
 /// A record of notebook nb-analyst leaving the VPC at `t`, from source port `port`.
