@@ -1,10 +1,13 @@
 -- rule: blind-spots
 -- severity: medium
--- description: SageMaker traffic your flow logs cannot see: notebook instances with DirectInternetAccess Enabled and Studio domains in PublicInternetOnly mode (their internet traffic leaves through a SageMaker-owned VPC), jobs, endpoints, HyperPod clusters and MLflow tracking servers that ran in a SageMaker-managed VPC within the run's --since/--until window (no VpcConfig, serverless inference, MLflow: none of their traffic is logged), SageMaker ENIs in subnets or VPCs no flow log covers, workloads whose ENIs are gone that ran in subnets no flow log of accepted traffic covered, and SageMaker ENIs covered only by flow logs of rejected traffic (TrafficType REJECT), whose accepted traffic is never logged.
-SELECT CAST(NULL AS VARCHAR) AS interface_id, resource_type AS sagemaker_resource_type,
-       resource AS sagemaker_resource, reason, document AS attribution_document
-FROM sagemaker_resources
-WHERE direct_internet_access OR app_network_access_type = 'PublicInternetOnly'
+-- description: SageMaker traffic your flow logs cannot see: notebook instances with DirectInternetAccess Enabled and Studio domains in PublicInternetOnly mode (their internet traffic leaves through a SageMaker-owned VPC; not one created after --until), jobs, endpoints, HyperPod clusters and MLflow tracking servers that ran in a SageMaker-managed VPC within the run's --since/--until window (no VpcConfig, serverless inference, MLflow: none of their traffic is logged), SageMaker ENIs in subnets or VPCs no flow log covers, workloads whose ENIs are gone that ran in subnets no flow log of accepted traffic covered, and SageMaker ENIs covered only by flow logs of rejected traffic (TrafficType REJECT), whose accepted traffic is never logged.
+SELECT CAST(NULL AS VARCHAR) AS interface_id, r.resource_type AS sagemaker_resource_type,
+       r.resource AS sagemaker_resource, r.reason, r.document AS attribution_document
+FROM sagemaker_resources r
+CROSS JOIN scan_context c
+WHERE (r.direct_internet_access OR r.app_network_access_type = 'PublicInternetOnly')
+  -- Not one created after the run's --until.
+  AND (c.window_end IS NULL OR r.active_from IS NULL OR r.active_from <= c.window_end)
 UNION ALL
 -- Jobs, endpoints, HyperPod clusters and MLflow servers: those that ran in the run's --since/--until window (every one in the
 -- inventory without a window). Notebooks and domains are the part above.

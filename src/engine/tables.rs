@@ -175,8 +175,13 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
             }
         ));
     }
-    // Notebooks and domains run as long as they exist: no window.
-    let mut from = vec![None; rtype.len()];
+    // Notebooks and domains run from their creation as long as they exist.
+    let mut from: Vec<Option<i64>> = inv
+        .notebooks
+        .iter()
+        .map(|n| n.created)
+        .chain(inv.domains.iter().map(|d| d.created))
+        .collect();
     let mut to = vec![None; rtype.len()];
     // A subnet's VPC, from the ENIs in it (every ENI of a subnet is in its VPC).
     let subnet_vpc: std::collections::HashMap<&str, &str> = inv

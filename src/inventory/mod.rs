@@ -413,6 +413,8 @@ pub struct Notebook {
     pub security_group_ids: Vec<String>,
     /// `DirectInternetAccess == "Enabled"`.
     pub direct_internet_access: bool,
+    /// `CreationTime`, Unix seconds.
+    pub created: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -424,6 +426,8 @@ pub struct Domain {
     pub vpc_id: Option<String>,
     pub subnet_ids: Vec<String>,
     pub security_group_ids: Vec<String>,
+    /// `CreationTime`, Unix seconds.
+    pub created: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

@@ -1915,6 +1915,59 @@ fn other_regions_logs_are_told_apart_from_enis_missing_from_the_inventory() {
     assert_eq!(regions, ["eu-west-1", "eu-west-1", "us-east-1"]);
 }
 
+/// 29. A notebook instance with direct internet access is a blind spot of a window only
+///     if it existed then: one created after --until is not (jobs and endpoints were
+///     already windowed). Before, it was a finding of every window.
+#[test]
+fn a_notebook_created_after_the_window_is_no_blind_spot_of_it() {
+    let mut w = world();
+    let (old, new) = ("eni-0d0000000000000b1", "eni-0d0000000000000b2");
+    w.enis(vec![
+        notebook_eni(old, "10.0.1.10", SUBNET_A),
+        notebook_eni(new, "10.0.1.11", SUBNET_A),
+    ]);
+    for (name, eni, created) in [
+        (
+            "nb-old",
+            old,
+            "2026-11-01T08:00:00.000000+00:00".to_string(),
+        ),
+        ("nb-new", new, sm_time("12:00")),
+    ] {
+        notebook(&w, name, eni, SUBNET_A);
+        let file = w
+            .inventory()
+            .join(format!("sagemaker/describe-notebook-instance-{name}.json"));
+        let mut doc: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+        doc["DirectInternetAccess"] = json!("Enabled");
+        doc["CreationTime"] = json!(created);
+        std::fs::write(&file, doc.to_string()).unwrap();
+    }
+    w.record(Rec::egress(
+        old,
+        "10:20",
+        "10.0.1.10",
+        "10.0.2.9",
+        48211,
+        443,
+    ));
+    let logs = w.write_logs(FORMAT);
+    let blind = |extra: &[&str]| {
+        let (_, findings, _) = w.scan_with(&logs, extra);
+        let mut v: Vec<String> = findings_of(&findings, "blind-spots")
+            .iter()
+            .map(|f| text(&f["sagemaker_resource"]).to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        blind(&["--since", &ec2_time("10:00"), "--until", &ec2_time("11:00")]),
+        ["nb-old"]
+    );
+    assert_eq!(blind(&[]), ["nb-new", "nb-old"]);
+}
+
 /// `aws sagemaker describe-processing-job` of a job run without `NetworkConfig.VpcConfig`.
 fn processing_job_without_vpc(name: &str, created: &str, start: &str, end: &str) -> Value {
     json!({

@@ -85,6 +85,7 @@ fn add_notebook(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
         security_group_ids: doc.strings(o, "SecurityGroups", &owner),
         direct_internet_access: doc.opt_str(o, "DirectInternetAccess", &owner).as_deref()
             == Some("Enabled"),
+        created: doc.time(o, "CreationTime", &owner, Round::Down),
         name,
     };
     doc.add_unique(&mut inv.notebooks, nb, |n| &n.name, "notebook instance");
@@ -108,6 +109,7 @@ fn add_domain(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
         vpc_id: doc.opt_str(o, "VpcId", &owner),
         subnet_ids: doc.strings(o, "SubnetIds", &owner),
         security_group_ids,
+        created: doc.time(o, "CreationTime", &owner, Round::Down),
         id,
     };
     doc.add_unique(&mut inv.domains, d, |d| &d.id, "domain");
