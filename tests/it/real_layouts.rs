@@ -220,13 +220,20 @@ impl World {
     /// Training job `etl` (10:00-11:00, VpcConfig in subnet A) and its ENI `eni` at
     /// 10.0.1.30, the only ENI of describe-network-interfaces.
     fn etl_job(&self, eni: &str) {
-        self.enis(vec![sagemaker_eni(
+        self.etl_job_with(eni, vec![]);
+    }
+
+    /// [`World::etl_job`], with `others` listed after its ENI.
+    fn etl_job_with(&self, eni: &str, others: Vec<Value>) {
+        let mut enis = vec![sagemaker_eni(
             eni,
             "10.0.1.30",
             SUBNET_A,
             &[SG_JOB],
             "09:58",
-        )]);
+        )];
+        enis.extend(others);
+        self.enis(enis);
         self.sagemaker(
             "describe-training-job-etl",
             training_job("etl", "Completed", "09:57", Some("10:00"), Some("11:00")),
@@ -1668,20 +1675,7 @@ fn nat_legs_are_flagged_when_the_workload_eni_is_not_logged() {
 fn nat_legs_are_a_workloads_only_while_it_ran() {
     let mut w = world();
     let (n, public) = (NAT_ENI, PUBLIC);
-    w.enis(vec![
-        sagemaker_eni(
-            "eni-0f0000000000000a1",
-            "10.0.1.30",
-            SUBNET_A,
-            &[SG_JOB],
-            "09:58",
-        ),
-        nat_eni(),
-    ]);
-    w.sagemaker(
-        "describe-training-job-etl",
-        training_job("etl", "Completed", "09:57", Some("10:00"), Some("11:00")),
-    );
+    w.etl_job_with("eni-0f0000000000000a1", vec![nat_eni()]);
     w.flow_logs(vec![flow_log(
         "fl-0b1c2d3e4f5a6b7c8",
         public,
@@ -1734,20 +1728,7 @@ fn nat_eni() -> Value {
 fn flow_logs_cover_from_their_creation_and_a_failed_delivery_is_told() {
     let mut w = world();
     let (n, public) = (NAT_ENI, PUBLIC);
-    w.enis(vec![
-        sagemaker_eni(
-            "eni-0f0000000000000a1",
-            "10.0.1.30",
-            SUBNET_A,
-            &[SG_JOB],
-            "09:58",
-        ),
-        nat_eni(),
-    ]);
-    w.sagemaker(
-        "describe-training-job-etl",
-        training_job("etl", "Completed", "09:57", Some("10:00"), Some("11:00")),
-    );
+    w.etl_job_with("eni-0f0000000000000a1", vec![nat_eni()]);
     let mut late = flow_log("fl-0b1c2d3e4f5a6b7c9", SUBNET_A, "ALL", FORMAT);
     late["CreationTime"] = json!(sm_time("12:30"));
     w.flow_logs(vec![
