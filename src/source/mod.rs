@@ -281,9 +281,11 @@ pub async fn discover(
     d.objects.retain(|o| seen.insert(o.identity()));
     // So is one AWS delivery found in two places (a bucket and a local copy of it, or two
     // copies): its file name is unique to it (flow log, time and a random suffix).
+    // (A CloudWatch stream is named for its ENI in every group: never a copy.)
     let mut names = std::collections::HashMap::new();
     d.objects.retain(|o| {
-        let Some(name) = o.key.flow_log_id.as_ref().and(o.path.file_name()) else {
+        let aws_name = o.cw.is_none() && o.key.flow_log_id.is_some();
+        let Some(name) = o.path.file_name().filter(|_| aws_name) else {
             return true;
         };
         match names.entry(name.to_os_string()) {

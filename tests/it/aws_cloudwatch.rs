@@ -58,6 +58,17 @@ fn cloudwatch_groups_give_the_same_findings_as_local_files() {
             "{shape}: CloudWatch findings differ from local"
         );
     }
+    // Both groups in one run: their streams have the same names (one per ENI), and each is
+    // read, in its own group's format.
+    let (code, _, err) = moto.run(&[
+        "query",
+        "cwlogs:///aws/vpc/flowlogs-v2",
+        "cwlogs:///aws/vpc/flowlogs-v5",
+        "--sql",
+        "SELECT count(*) FROM flows",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("4472 records: 4472 rows, 0 rejected"), "{err}");
     // The v5 group's format came from DescribeFlowLogs: without it the records would not parse.
     let (code, _, err) = moto.run(&[
         "query",
