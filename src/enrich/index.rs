@@ -21,7 +21,7 @@ pub(super) struct EniEntry {
     pub(super) subnet: Option<String>,
     pub(super) addrs: Vec<IpAddr>,
     /// From when a flow log that records accepted traffic covers this ENI (`i64::MIN`:
-    /// always, or the inventory lists no flow logs); `None`: never. Before, its
+    /// always, or the inventory lists no flow logs); `None`: never. Until then, its
     /// NAT-gateway legs are the only evidence of its traffic.
     pub(super) logged_from: Option<i64>,
     /// Known from CloudTrail only (the ENI was deleted before the inventory was taken).
