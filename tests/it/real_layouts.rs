@@ -223,6 +223,22 @@ impl World {
         self.etl_job_with(eni, vec![]);
     }
 
+    /// [`World::etl_job`] with a record of its ENI, and a record of an ENI of the account
+    /// that the inventory does not list (a deleted one).
+    fn etl_job_and_a_deleted_eni(&mut self) {
+        let job = "eni-0f0000000000000c1";
+        self.etl_job(job);
+        self.record(Rec::egress(job, "10:20", "10.0.1.30", INTERNET, 40000, 443));
+        self.record(Rec::egress(
+            "eni-0f0000000000000c2",
+            "10:21",
+            "10.0.1.31",
+            INTERNET,
+            40001,
+            443,
+        ));
+    }
+
     /// [`World::etl_job`], with `others` listed after its ENI.
     fn etl_job_with(&self, eni: &str, others: Vec<Value>) {
         let mut enis = vec![sagemaker_eni(
@@ -1863,17 +1879,7 @@ fn no_records_is_not_expected_of_enis_that_could_not_have_any() {
 #[test]
 fn other_regions_logs_are_told_apart_from_enis_missing_from_the_inventory() {
     let mut w = world();
-    let job = "eni-0f0000000000000c1";
-    w.etl_job(job);
-    w.record(Rec::egress(job, "10:20", "10.0.1.30", INTERNET, 40000, 443));
-    w.record(Rec::egress(
-        "eni-0f0000000000000c2",
-        "10:21",
-        "10.0.1.31",
-        INTERNET,
-        40001,
-        443,
-    ));
+    w.etl_job_and_a_deleted_eni();
     for eni in ["eni-0f0000000000000f1", "eni-0f0000000000000f2"] {
         let line = Rec::egress(eni, "10:22", "10.9.1.40", INTERNET, 40002, 443).line();
         w.records
@@ -2720,18 +2726,7 @@ fn a_regional_nat_gateways_legs_without_an_eni_are_attributed() {
 #[test]
 fn other_accounts_logs_are_told_apart_from_enis_missing_from_the_inventory() {
     let mut w = world();
-    let job = "eni-0f0000000000000c1";
-    w.etl_job(job);
-    w.record(Rec::egress(job, "10:20", "10.0.1.30", INTERNET, 40000, 443));
-    // A deleted ENI of the account.
-    w.record(Rec::egress(
-        "eni-0f0000000000000c2",
-        "10:21",
-        "10.0.1.31",
-        INTERNET,
-        40001,
-        443,
-    ));
+    w.etl_job_and_a_deleted_eni();
     // Two ENIs of one other account and one of a third; `unknown` (an AWS-created
     // interface) says nothing.
     for (eni, account) in [
@@ -2782,7 +2777,13 @@ fn other_accounts_logs_are_told_apart_from_enis_missing_from_the_inventory() {
     third["NetworkInterfaceId"] = json!("eni-0f0000000000000e2");
     third["OwnerId"] = json!("012345678901");
     w.enis(vec![
-        sagemaker_eni(job, "10.0.1.30", SUBNET_A, &[SG_JOB], "09:58"),
+        sagemaker_eni(
+            "eni-0f0000000000000c1",
+            "10.0.1.30",
+            SUBNET_A,
+            &[SG_JOB],
+            "09:58",
+        ),
         other,
         third,
     ]);
