@@ -425,12 +425,7 @@ pub(super) async fn group_formats(
             .collect();
         // Flow logs that write to one group share its streams (one per ENI): in two
         // formats, one read can decode only one of them.
-        let layout_of = |f: &crate::inventory::FlowLogConfig| {
-            f.log_format
-                .as_deref()
-                .map_or_else(|| Ok(Layout::default_v2()), Layout::parse)
-                .ok()
-        };
+        let layout_of = |f: &crate::inventory::FlowLogConfig| f.layout().ok();
         if let Some(first) = writers.first()
             && let Some(other) = writers.iter().find(|f| layout_of(f) != layout_of(first))
         {

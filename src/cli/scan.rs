@@ -85,23 +85,8 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
     let temp = crate::scratch::subdir("scan-")?;
     let shared = crate::scan::fanout::SharedFlows::install(&run.ctx, temp.path().into()).await?;
     let unknown_report = crate::scan::rules::bundled("unknown-enis")?;
-    let inv = run.enricher.inventory();
-    let mut accounts: Vec<&str> = inv
-        .enis
-        .values()
-        .filter_map(|e| e.owner_id.as_deref())
-        .collect();
-    accounts.sort_unstable();
-    accounts.dedup();
-    let mut regions: Vec<&str> = inv
-        .enis
-        .values()
-        .filter_map(|e| e.region.as_deref())
-        .collect();
-    regions.sort_unstable();
-    regions.dedup();
     let summary =
-        crate::scan::Coverage::start(&run.ctx, &unknown_report, &accounts, &regions).await?;
+        crate::scan::Coverage::start(&run.ctx, &unknown_report, run.enricher.inventory()).await?;
     let html = a.format == crate::scan::FindingFormat::Html;
     let aggregations = if html {
         Some(crate::html::Aggregations::start(&run.ctx, &run.window, Utc::now().timestamp()).await?)

@@ -87,13 +87,7 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
         let covering: Vec<_> = inv.flow_logs.iter().filter(|f| f.covers(eni)).collect();
         logged.push(!covering.is_empty());
         accepted.push(covering.iter().any(|f| f.logs_accepted()));
-        accepted_from.push(
-            covering
-                .iter()
-                .filter_map(|f| f.accepted_from(eni))
-                .min()
-                .filter(|&t| t != i64::MIN),
-        );
+        accepted_from.push(inv.accepted_logged_from(eni).filter(|&t| t != i64::MIN));
         attached.push(eni.attach_time);
         status.push(eni.status.clone());
     }

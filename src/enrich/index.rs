@@ -98,10 +98,7 @@ impl Enricher {
             if !has_flow_logs {
                 return Some(i64::MIN);
             }
-            inv.flow_logs
-                .iter()
-                .filter_map(|f| f.accepted_from(eni))
-                .min()
+            inv.accepted_logged_from(eni)
         };
         let mut enis = foldhash::HashMap::default();
         let mut addr_owner = PrefixMap::new();

@@ -240,14 +240,7 @@ fn verdict(html: &mut String, d: &ReportData, cx: &Context) {
         count(a.attributed),
         count(a.rows),
         count(a.sagemaker_records),
-        if a.nat_leg_records > 0 {
-            format!(
-                " (and {} NAT gateway legs attributed to them by packet address)",
-                count(a.nat_leg_records)
-            )
-        } else {
-            String::new()
-        },
+        crate::scan::nat_legs(a.nat_leg_records as u64, count(a.nat_leg_records)),
         count(a.unknown_enis as i64),
         count(a.unknown_records as i64),
         count(a.inventory_files as i64),

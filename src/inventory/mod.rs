@@ -240,6 +240,15 @@ impl Inventory {
             .or_insert_with(|| file.to_string());
     }
 
+    /// From when a flow log that records accepted traffic covers `eni` (`i64::MIN`: as far
+    /// back as is known), or `None` when none does.
+    pub fn accepted_logged_from(&self, eni: &Eni) -> Option<i64> {
+        self.flow_logs
+            .iter()
+            .filter_map(|f| f.accepted_from(eni))
+            .min()
+    }
+
     /// The file that described `item`.
     pub fn document(&self, item: Item) -> Option<&str> {
         self.documents.get(&item.key()).map(String::as_str)
@@ -389,6 +398,14 @@ impl FlowLogConfig {
     /// Whether it records rejected traffic (`TrafficType` `ALL` or `REJECT`).
     pub fn logs_rejected(&self) -> bool {
         self.traffic_type.as_deref() != Some("ACCEPT")
+    }
+
+    /// Its record format: `LogFormat`, or the default format when none was saved.
+    pub fn layout(&self) -> crate::error::Result<crate::format::Layout> {
+        match &self.log_format {
+            Some(fmt) => crate::format::Layout::parse(fmt),
+            None => Ok(crate::format::Layout::default_v2()),
+        }
     }
 
     /// From when it records accepted traffic of `eni` (`i64::MIN`: as far back as is

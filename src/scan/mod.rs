@@ -114,56 +114,37 @@ impl Coverage {
     /// when there are any: where only the gateway is logged, they are all there is, and a
     /// bare 0 would read as "nothing of SageMaker was seen".
     pub fn workload_records(&self) -> String {
-        let mut s = format!("{} records of SageMaker workloads", self.sagemaker_records);
-        if self.nat_leg_records > 0 {
-            s.push_str(&format!(
-                " (and {} NAT gateway legs attributed to them by packet address)",
-                self.nat_leg_records
-            ));
-        }
-        s
+        format!(
+            "{} records of SageMaker workloads{}",
+            self.sagemaker_records,
+            nat_legs(self.nat_leg_records, self.nat_leg_records)
+        )
     }
 
     /// Plans the summary's two queries over `flows` (the second built on the
     /// `unknown-enis` report) and starts them; [`Coverage::of`] reads their results. Two
     /// plans, not one with a subquery: a join of two reads of `flows` would make one wait
     /// (on disk) for the other.
-    /// `accounts` and `regions` are the inventory's (its ENIs' owners and zones).
+    /// Unknown ENIs are told apart by the accounts and regions `inv`'s ENIs are in.
     pub async fn start(
         ctx: &SessionContext,
         unknown_enis: &Rule,
-        accounts: &[&str],
-        regions: &[&str],
+        inv: &crate::inventory::Inventory,
     ) -> Result<CoverageRun> {
-        // Account ids are digits: anything else in the inventory is not one.
-        let listed: Vec<String> = accounts
-            .iter()
-            .filter(|a| !a.is_empty() && a.bytes().all(|b| b.is_ascii_digit()))
-            .map(|a| format!("'{a}'"))
-            .collect();
-        // `unknown` (an AWS-created interface) and a format without the field say nothing.
-        let foreign = if listed.is_empty() {
-            "false".to_string()
-        } else {
-            format!(
-                "(try_cast(account_id AS BIGINT) IS NOT NULL AND account_id NOT IN ({}))",
-                listed.join(", ")
-            )
-        };
-        // Region names are letters, digits and hyphens: anything else is not one.
-        let listed_regions: Vec<String> = regions
-            .iter()
-            .filter(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
-            .map(|r| format!("'{r}'"))
-            .collect();
-        let elsewhere = if listed_regions.is_empty() {
-            "false".to_string()
-        } else {
-            format!(
-                "(region IS NOT NULL AND region NOT IN ({}))",
-                listed_regions.join(", ")
-            )
-        };
+        // `unknown` (an AWS-created interface) and a format without the field say nothing:
+        // account ids are digits.
+        let foreign = none_of(
+            "try_cast(account_id AS BIGINT) IS NOT NULL",
+            "account_id",
+            inv.enis.values().filter_map(|e| e.owner_id.as_deref()),
+            |a| a.bytes().all(|b| b.is_ascii_digit()),
+        );
+        let elsewhere = none_of(
+            "region IS NOT NULL",
+            "region",
+            inv.enis.values().filter_map(|e| e.region.as_deref()),
+            |r| r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'),
+        );
         let unknown = format!(
             "SELECT count(*) AS unknown_enis, coalesce(sum(records), 0) AS unknown_records, \
              coalesce(sum(bytes), 0) AS unknown_bytes, \
@@ -240,6 +221,34 @@ impl Coverage {
     }
 }
 
+/// " (and N NAT gateway legs …)" after a count of workload records, when `n` > 0; `shown`
+/// is N as the output writes it.
+pub fn nat_legs(n: u64, shown: impl std::fmt::Display) -> String {
+    if n == 0 {
+        return String::new();
+    }
+    format!(" (and {shown} NAT gateway legs attributed to them by packet address)")
+}
+
+/// `(guard AND column NOT IN (…))` over the distinct `values` that `valid` accepts
+/// (quoted as SQL text, so only values of a known alphabet); `false` when there are none:
+/// an inventory that says nothing makes nothing foreign.
+fn none_of<'a>(
+    guard: &str,
+    column: &str,
+    values: impl Iterator<Item = &'a str>,
+    valid: impl Fn(&str) -> bool,
+) -> String {
+    let mut listed: Vec<&str> = values.filter(|v| !v.is_empty() && valid(v)).collect();
+    listed.sort_unstable();
+    listed.dedup();
+    if listed.is_empty() {
+        return "false".to_string();
+    }
+    let quoted: Vec<String> = listed.iter().map(|v| format!("'{v}'")).collect();
+    format!("({guard} AND {column} NOT IN ({}))", quoted.join(", "))
+}
+
 /// The summary's queries, running; see [`Coverage::start`].
 pub struct CoverageRun(Vec<SendableRecordBatchStream>);
 
@@ -308,10 +317,7 @@ pub fn coverage_notes(enricher: &crate::enrich::Enricher, read: &[String]) -> Ve
             .nat_gateways
             .iter()
             .filter(|n| n.regional && (f.resource_id == n.id || f.resource_id == n.vpc_id));
-        let lacks_resource_id = f
-            .log_format
-            .as_deref()
-            .is_none_or(|fmt| Layout::parse(fmt).is_ok_and(|l| !l.has("resource-id")));
+        let lacks_resource_id = f.layout().is_ok_and(|l| !l.has("resource-id"));
         for nat in regional.filter(|_| lacks_resource_id) {
             notes.push(format!(
                 "flow log {} has no resource-id field: the records of regional NAT gateway {} (which have no interface-id) cannot be told from other records without an ENI, so its legs are not attributed to the workloads behind it; add ${{resource-id}} to the flow log's format",
@@ -332,13 +338,7 @@ pub fn coverage_notes(enricher: &crate::enrich::Enricher, read: &[String]) -> Ve
             )),
             _ => {}
         }
-        let layout = match &f.log_format {
-            Some(fmt) => match Layout::parse(fmt) {
-                Ok(l) => l,
-                Err(_) => continue,
-            },
-            None => Layout::default_v2(),
-        };
+        let Ok(layout) = f.layout() else { continue };
         let missing: Vec<String> = FIELD_USES
             .iter()
             .filter(|(fields, _)| fields.iter().any(|n| !layout.has(n)))
@@ -369,10 +369,7 @@ fn richer<'a>(
 ) -> &'a crate::inventory::FlowLogConfig {
     use crate::format::Layout;
     let score = |x: &crate::inventory::FlowLogConfig| {
-        let layout = match &x.log_format {
-            Some(fmt) => Layout::parse(fmt).unwrap_or_else(|_| Layout::default_v2()),
-            None => Layout::default_v2(),
-        };
+        let layout = x.layout().unwrap_or_else(|_| Layout::default_v2());
         FIELD_USES
             .iter()
             .filter(|(fields, _)| fields.iter().all(|n| layout.has(n)))
