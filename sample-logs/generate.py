@@ -1179,9 +1179,9 @@ def write_sagemaker():
        domain("d-public0000", "sandbox", "PublicInternetOnly", VPC2_ID, [SUB_V2], [SG["studiopub"][0]],
               "fs-0" + hx("efs-pub", 16), "2026-10-28T17:44:09.550000+00:00"))
 
-    def tj(name, start, end, created, data, sg="train", subnets=(SUB_A, SUB_B)):
+    def tj(name, start, end, created, data, sg="train", subnets=(SUB_A, SUB_B), warm_pool=None):
         secs = round(parse_iso(end) - parse_iso(start))
-        return {"TrainingJobName": name, "TrainingJobArn": sm_arn("training-job", name),
+        j = {"TrainingJobName": name, "TrainingJobArn": sm_arn("training-job", name),
                 "ModelArtifacts": {"S3ModelArtifacts": "s3://ml-platform-artifacts-%s/%s/output/model.tar.gz"
                                                        % (ACCOUNT, name)},
                 "TrainingJobStatus": "Completed", "SecondaryStatus": "Completed",
@@ -1209,13 +1209,22 @@ def write_sagemaker():
                      "StatusMessage": "Training job completed"}],
                 "EnableNetworkIsolation": False, "EnableInterContainerTrafficEncryption": False,
                 "EnableManagedSpotTraining": False, "TrainingTimeInSeconds": secs, "BillableTimeInSeconds": secs}
+        if warm_pool:
+            # A managed warm pool: the instance (and its ENI) outlives the job and the next
+            # matching job runs on it; the earlier job's WarmPoolStatus names that job.
+            j["ResourceConfig"]["KeepAlivePeriodInSeconds"] = 1800
+            j["WarmPoolStatus"] = warm_pool
+        return j
 
+    # train-b reuses train-a's warm pool: one ENI, attached for train-a, serves both.
     sm("describe-training-job-train-a.json",
        tj("train-a", "2026-11-20T10:00:00.318000+00:00", "2026-11-20T10:40:00.775000+00:00",
-          "2026-11-20T09:56:58.104000+00:00", "churn/v7"))
+          "2026-11-20T09:56:58.104000+00:00", "churn/v7",
+          warm_pool={"Status": "Reused", "ResourceRetainedBillableTimeInSeconds": 1051,
+                     "ReusedByJob": "train-b"}))
     sm("describe-training-job-train-b.json",
        tj("train-b", "2026-11-20T11:00:00.246000+00:00", "2026-11-20T11:40:00.519000+00:00",
-          "2026-11-20T10:57:31.662000+00:00", "churn/v8"))
+          "2026-11-20T10:57:31.662000+00:00", "churn/v8", warm_pool={"Status": "Available"}))
     sm("describe-training-job-train-c.json",
        tj("train-c", "2026-11-20T11:45:00.412000+00:00", "2026-11-20T11:55:00.093000+00:00",
           "2026-11-20T11:42:05.377000+00:00", "churn/nightly", sg="trainc", subnets=(SUB_B,)))
@@ -1843,7 +1852,7 @@ ENI_ROLE = {
     "NB-PUBLIC": "notebook instance nb-public (DirectInternetAccess Enabled); VPC-internal traffic only",
     "STUDIO-1": "Studio app ENI of domain d-sample12345 (Description); SGs incl. security-group-for-outbound-nfs-d-sample12345",
     "STUDIO-ALICE": "Studio app ENI, no Description; tag ManagedByAmazonSageMakerResource -> user profile alice of d-sample12345",
-    "TRAIN": "requester-managed, ela-attach, SG sg-0train0000000001 -> train-a 10:00-10:40, train-b 11:00-11:40; secondary IP 10.20.1.31",
+    "TRAIN": "requester-managed, ela-attach, SG sg-0train0000000001 -> train-a 10:00-10:40, train-b 11:00-11:40 (train-b reuses train-a's warm pool); secondary IP 10.20.1.31",
     "PROC": "requester-managed, SG sg-0proc00000000001 in subnet-0sm000000000000c3 (secondary CIDR) -> processing job proc-1",
     "EP": "requester-managed, SG sg-0model0000000001 -> model-x -> epc-x -> endpoint ep-x",
     "VPCE-API": "interface endpoint %s com.amazonaws.us-east-1.sagemaker.api" % VPCE_API,
@@ -1945,7 +1954,8 @@ def write_readme(files, members, totals, counts, findings, pq_rel, nrows_by_rule
     a("SageMaker resources: notebook instances nb-analyst, nb-public (+ nb-legacy, ENI only); Studio domains "
       "d-sample12345 (VpcOnly) and d-public0000 (PublicInternetOnly); training jobs train-a "
       "(10:00-10:40Z) and train-b (11:00-11:40Z), both with SG `sg-0train0000000001` and subnets a1+b2, i.e. "
-      "both match the TRAIN ENI, which is attributed **by time**; TRAIN traffic at 10:45-10:55 belongs to no job "
+      "both match the TRAIN ENI, which is attributed **by time** (train-b reuses train-a's managed warm pool, "
+      "`WarmPoolStatus.ReusedByJob`, so the ENI attached for train-a is train-b's too); TRAIN traffic at 10:45-10:55 belongs to no job "
       "(`sagemaker_resource` empty); training job train-c (11:45-11:55Z) on the deleted TRAIN-C ENI (below, "
       "\"CloudTrail\"); processing job proc-1 (10:00-12:00Z); model-x -> epc-x -> ep-x. "
       "`expected/eni-attribution.csv` lists the expected classification of every ENI.")

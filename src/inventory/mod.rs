@@ -476,6 +476,9 @@ pub struct Job {
     pub subnets: Vec<String>,
     /// Transform jobs reuse their model's VpcConfig.
     pub model_name: Option<String>,
+    /// `WarmPoolStatus.ReusedByJob`: the training job that ran next on this one's
+    /// instances (a managed warm pool), and so on the ENIs attached for this one.
+    pub reused_by: Option<String>,
 }
 
 /// When a workload ran: from `from` to `to` (`None`: still running), whole Unix seconds.

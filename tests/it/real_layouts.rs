@@ -716,13 +716,12 @@ fn several_models_share_a_vpc_config_and_only_one_is_served() {
 fn pending_jobs_are_bounded_by_their_creation_time() {
     let mut w = world();
     let eni = "eni-0e9d00000000000d1";
-    w.enis(vec![sagemaker_eni(
-        eni,
-        "10.0.1.50",
-        SUBNET_A,
-        &[SG_JOB],
-        "09:58",
-    )]);
+    // The pending job's own ENI, attached while it starts.
+    let pending = "eni-0e9d00000000000d2";
+    w.enis(vec![
+        sagemaker_eni(eni, "10.0.1.50", SUBNET_A, &[SG_JOB], "09:58"),
+        sagemaker_eni(pending, "10.0.1.51", SUBNET_A, &[SG_JOB], "12:01"),
+    ]);
     w.sagemaker(
         "describe-training-job-done",
         training_job("done", "Completed", "09:57", Some("10:00"), Some("11:00")),
@@ -740,12 +739,25 @@ fn pending_jobs_are_bounded_by_their_creation_time() {
     for hm in ["10:30", "11:30", "12:30"] {
         w.record(Rec::egress(eni, hm, "10.0.1.50", INTERNET, 40000, 443));
     }
+    w.record(Rec::egress(
+        pending,
+        "12:30",
+        "10.0.1.51",
+        INTERNET,
+        40000,
+        443,
+    ));
     let rows = w.query();
     assert_eq!(who(row(&rows, eni, "10:30")), ("training_job", "done", ""));
     assert_eq!(who(row(&rows, eni, "11:30")), ("training_job", "", ""));
     assert_eq!(
-        who(row(&rows, eni, "12:30")),
+        who(row(&rows, pending, "12:30")),
         ("training_job", "pending", "")
+    );
+    // `done`'s ENI was attached before `pending` was created (test 30).
+    assert_eq!(
+        who(row(&rows, eni, "12:30")),
+        ("training_job", "", "training_job:pending")
     );
     let shown = w.show();
     assert!(
@@ -1953,6 +1965,74 @@ fn a_notebook_created_after_the_window_is_no_blind_spot_of_it() {
         ["nb-old"]
     );
     assert_eq!(blind(&[]), ["nb-new", "nb-old"]);
+}
+
+/// 30. An ENI attached before the only job of its VpcConfig was created cannot be that
+///     job's (another workload's, one the inventory lacks): its records during the job's
+///     run are SageMaker's but not named as the job's, which is listed as the candidate.
+///     Before, they were named as the job's.
+#[test]
+fn an_eni_attached_before_its_job_was_created_is_not_named_as_the_jobs() {
+    let mut w = world();
+    let eni = "eni-0e0000000000000a1";
+    w.enis(vec![sagemaker_eni(
+        eni,
+        "10.0.1.40",
+        SUBNET_A,
+        &[SG_JOB],
+        "08:00",
+    )]);
+    w.sagemaker(
+        "describe-training-job-etl",
+        training_job("etl", "Completed", "09:57", Some("10:00"), Some("11:00")),
+    );
+    w.record(Rec::egress(eni, "10:30", "10.0.1.40", INTERNET, 40000, 443));
+    let rows = w.query();
+    assert_eq!(
+        who(row(&rows, eni, "10:30")),
+        ("training_job", "", "training_job:etl")
+    );
+    let (code, findings, _) = w.scan();
+    assert_eq!(code, 1);
+    let leaves = findings_of(&findings, "leaves-vpc");
+    assert_eq!(leaves.len(), 1, "{findings:#?}");
+    assert_eq!(leaves[0]["sagemaker_resource"], Value::Null);
+    assert!(
+        w.show()
+            .contains("training_job etl (2026-11-25T10:00:00Z .. 2026-11-25T11:00:00Z), created after the ENI was attached: not its ENI"),
+        "{}",
+        w.show()
+    );
+}
+
+/// 31. A training job that reuses a managed warm pool runs on the earlier job's instance
+///     and ENI, attached before it was created: the earlier job's
+///     `WarmPoolStatus.ReusedByJob` names it, so the ENI is its own too.
+#[test]
+fn a_job_on_a_warm_pool_owns_the_eni_attached_for_the_job_before() {
+    let mut w = world();
+    let eni = "eni-0e0000000000000a2";
+    w.enis(vec![sagemaker_eni(
+        eni,
+        "10.0.1.41",
+        SUBNET_A,
+        &[SG_JOB],
+        "08:58",
+    )]);
+    let mut first = training_job("first", "Completed", "08:57", Some("09:00"), Some("09:40"));
+    first["ResourceConfig"]["KeepAlivePeriodInSeconds"] = json!(1800);
+    first["WarmPoolStatus"] = json!({"Status": "Reused", "ResourceRetainedBillableTimeInSeconds": 900, "ReusedByJob": "etl"});
+    w.sagemaker("describe-training-job-first", first);
+    let mut etl = training_job("etl", "Completed", "09:55", Some("10:00"), Some("11:00"));
+    etl["ResourceConfig"]["KeepAlivePeriodInSeconds"] = json!(1800);
+    etl["WarmPoolStatus"] = json!({"Status": "Available"});
+    w.sagemaker("describe-training-job-etl", etl);
+    for hm in ["09:20", "10:30"] {
+        w.record(Rec::egress(eni, hm, "10.0.1.41", INTERNET, 40000, 443));
+    }
+    let rows = w.query();
+    assert_eq!(who(row(&rows, eni, "09:20")), ("training_job", "first", ""));
+    assert_eq!(who(row(&rows, eni, "10:30")), ("training_job", "etl", ""));
 }
 
 /// `aws sagemaker describe-processing-job` of a job run without `NetworkConfig.VpcConfig`.

@@ -28,7 +28,7 @@ use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
 pub use self::owner::{NAT_GATEWAY, Owner, Resource, ResourceRef, SAGEMAKER, VpcMatch, Workload};
-use crate::inventory::{ClusterNode, Eni, Inventory, Item, JobKind};
+use crate::inventory::{ClusterNode, Eni, Inventory, Item, Job, JobKind, Window};
 
 /// `sagemaker_resource_type` values.
 pub const STUDIO_DOMAIN: &str = "studio_domain";
@@ -150,6 +150,33 @@ fn vpc_config(groups: &[String], subnets: &[String]) -> Option<(Vec<String>, Vec
     (!groups.is_empty()).then(|| (sorted(groups), subnets.to_vec()))
 }
 
+/// When a job's ENIs can have been attached: a training job that reused a managed warm
+/// pool (the earlier job's `WarmPoolStatus.ReusedByJob` names it) runs on the instances,
+/// and ENIs, of the job before it, and so on back along the chain.
+fn warm_pool_attach_window(inv: &Inventory, job: &Job) -> Option<Window> {
+    let mut window = job.attach_window()?;
+    if job.kind != JobKind::Training {
+        return Some(window);
+    }
+    let mut seen = vec![job.name.as_str()];
+    let mut next = job.name.as_str();
+    while let Some(before) = inv
+        .jobs
+        .iter()
+        .find(|p| p.kind == JobKind::Training && p.reused_by.as_deref() == Some(next))
+    {
+        if seen.contains(&before.name.as_str()) {
+            break;
+        }
+        seen.push(&before.name);
+        if let Some(w) = before.attach_window() {
+            window.from = window.from.min(w.from);
+        }
+        next = &before.name;
+    }
+    Some(window)
+}
+
 impl<'i> Attributor<'i> {
     pub fn new(inv: &'i Inventory) -> Self {
         let models: HashMap<&str, &crate::inventory::Model> =
@@ -182,7 +209,7 @@ impl<'i> Attributor<'i> {
                 },
                 name: j.name.clone(),
                 window: j.window(),
-                attach_window: j.attach_window(),
+                attach_window: warm_pool_attach_window(inv, j),
                 configs: vec![config],
                 document: document(item),
             });

@@ -5,6 +5,10 @@ use std::borrow::Cow;
 
 use crate::inventory::Window;
 
+/// How much earlier than a workload's creation an ENI's `AttachTime` may read and still
+/// be its own: the two times come from different services' clocks.
+const CLOCK_SLACK: i64 = 60;
+
 /// A SageMaker resource an ENI belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resource {
@@ -52,6 +56,14 @@ impl Workload {
 
     fn attached_in(&self, t: i64) -> bool {
         self.attach_window.is_some_and(|w| w.contains(t))
+    }
+
+    /// Whether an ENI attached at `t` can be this workload's: not when it was attached
+    /// before the workload (or a job whose warm pool it reused) was created. Such an ENI
+    /// in the same VpcConfig is another workload's, perhaps one the inventory lacks.
+    fn can_own(&self, t: i64) -> bool {
+        self.attach_window
+            .is_none_or(|w| t >= w.from.saturating_sub(CLOCK_SLACK))
     }
 
     pub(super) fn runs_in(&self, groups: &[String], subnet: &str) -> bool {
@@ -117,7 +129,10 @@ impl VpcMatch {
             return Fit::None;
         };
         let Some(second) = fitting.next() else {
-            return Fit::One(first);
+            return match self.attach_time {
+                Some(t) if !first.can_own(t) => Fit::Several(vec![first]),
+                _ => Fit::One(first),
+            };
         };
         let mut all = vec![first, second];
         all.extend(fitting);
@@ -157,10 +172,11 @@ impl VpcMatch {
     }
 
     /// Regardless of time (the inventory's view of the ENI): the workload when only one
-    /// matches, else their common type and all of them as candidates.
+    /// matches (and the ENI can be its own), else their common type and all of them as
+    /// candidates.
     pub fn any_time(&self) -> ResourceRef<'_> {
         match self.workloads.as_slice() {
-            [w] => named(w),
+            [w] if self.attach_time.is_none_or(|t| w.can_own(t)) => named(w),
             [] => ResourceRef {
                 rtype: self.fallback_type,
                 ..ResourceRef::default()
@@ -266,7 +282,13 @@ impl Owner {
                 "sagemaker by VpcConfig: {}",
                 m.workloads
                     .iter()
-                    .map(|w| format!("{} {} ({})", w.rtype, w.name, window_text(w.window)))
+                    .map(|w| {
+                        let mut s = format!("{} {} ({})", w.rtype, w.name, window_text(w.window));
+                        if m.attach_time.is_some_and(|t| !w.can_own(t)) {
+                            s += ", created after the ENI was attached: not its ENI";
+                        }
+                        s
+                    })
                     .collect::<Vec<_>>()
                     .join(", ")
             ),

@@ -479,6 +479,19 @@ fn training_job_json(
                     .done()
             }),
         )
+        .o(
+            "WarmPoolStatus",
+            o.warm_pool_status().map(|w| {
+                Obj::new()
+                    .e("Status", w.status())
+                    .n(
+                        "ResourceRetainedBillableTimeInSeconds",
+                        w.resource_retained_billable_time_in_seconds(),
+                    )
+                    .s("ReusedByJob", w.reused_by_job())
+                    .done()
+            }),
+        )
         .done()
 }
 

@@ -181,6 +181,12 @@ fn add_job(inv: &mut Inventory, doc: &mut Doc, o: &Obj, kind: JobKind) {
             JobKind::Transform => doc.opt_str(o, "ModelName", &owner),
             _ => None,
         },
+        reused_by: match kind {
+            JobKind::Training => doc
+                .object(o, "WarmPoolStatus", &owner)
+                .and_then(|w| doc.opt_str(w, "ReusedByJob", &owner)),
+            _ => None,
+        },
         name,
     };
     inv.note_document(Item::Job(job.kind, &job.name), doc.file);
