@@ -134,6 +134,10 @@ impl Enricher {
         let Some(ip) = e.remote.and_then(|a| a.parse::<IpAddr>().ok()) else {
             return;
         };
+        if let Some(v4) = nat64(ip) {
+            self.classify_nat64(e, v4, record_service);
+            return;
+        }
         let index = vpc.and_then(|v| self.vpcs.get(v)).unwrap_or(&self.any_vpc);
         if let Some(sp) = index.special.lookup(ip) {
             match sp {
@@ -166,6 +170,15 @@ impl Enricher {
             e.remote_evidence = Evidence::Endpoint(&ep.id);
             return;
         }
+        // Another VPC of the inventory, reached over peering or a transit gateway: its
+        // IPv6 block is in ip-ranges' EC2 space and its IPv4 CIDR need not be RFC 1918
+        // (198.19.0.0/16, …), but it is no internet host.
+        if let Some((net, v)) = self.vpc_of.lookup_prefix(ip) {
+            e.remote_kind = Some("private_other");
+            e.remote_vpc = v.as_deref();
+            e.remote_evidence = Evidence::OtherVpc(net);
+            return;
+        }
         let listed = self.inventory.ip_ranges.entry(ip);
         let in_ranges = match listed {
             Some(l) => Evidence::IpRanges(l.prefix, l.service),
@@ -179,8 +192,8 @@ impl Enricher {
                 index
                     .gateway_services
                     .iter()
-                    .find(|(c, r, _)| c == l.service && r == l.region)
-                    .map(|(_, _, s)| (s, in_ranges))
+                    .find(|g| g.serves(l.service, l.region, ip))
+                    .map(|g| (&g.service, in_ranges))
             }),
         };
         if let Some((service, why)) = gateway
@@ -205,7 +218,7 @@ impl Enricher {
                 Some("S3") => Some("s3"),
                 Some("DYNAMODB") => Some("dynamodb"),
                 _ => match index.gateway_services.as_slice() {
-                    [(_, _, only)] => Some(only),
+                    [only] => Some(&only.service),
                     _ => None,
                 },
             };
@@ -228,6 +241,44 @@ impl Enricher {
             e.remote_kind = Some("internet");
             e.remote_evidence = Evidence::Unlisted;
         }
+    }
+
+    /// A NAT64 address (`64:ff9b::/96`, RFC 6052): the packet goes to a NAT gateway, which
+    /// sends it on to the IPv4 address in its last 32 bits; that address is the remote.
+    /// The gateway endpoints' routes are IPv4 prefix lists, so none carries it.
+    fn classify_nat64<'a>(
+        &'a self,
+        e: &mut Enriched<'a>,
+        v4: std::net::Ipv4Addr,
+        record_service: Option<&'a str>,
+    ) {
+        let ip = IpAddr::V4(v4);
+        let listed = self.inventory.ip_ranges.entry(ip);
+        let (kind, behind) = match (record_service.or(listed.map(|l| l.service)), listed) {
+            (Some(svc), _) => {
+                e.remote_service = Some(svc);
+                let kind = if CUSTOMER_ADDRESS_CODES.contains(&svc) {
+                    "internet"
+                } else {
+                    "aws_service"
+                };
+                let behind = match (record_service, listed) {
+                    (Some(s), _) => Nat64Behind::RecordService(s),
+                    (None, Some(l)) => Nat64Behind::IpRanges(l.prefix, l.service),
+                    (None, None) => Nat64Behind::Unlisted,
+                };
+                (kind, behind)
+            }
+            (None, _) => match self.private.lookup_prefix(ip) {
+                Some((net, ())) => {
+                    e.remote_vpc = self.vpc_of(ip);
+                    ("private_other", Nat64Behind::Private(net))
+                }
+                None => ("internet", Nat64Behind::Unlisted),
+            },
+        };
+        e.remote_kind = Some(kind);
+        e.remote_evidence = Evidence::Nat64(v4, behind);
     }
 
     fn vpc_of(&self, ip: IpAddr) -> Option<&str> {
@@ -288,6 +339,14 @@ impl Enricher {
     }
 }
 
+/// The IPv4 address a NAT64 address (the well-known prefix `64:ff9b::/96`) stands for.
+fn nat64(ip: IpAddr) -> Option<std::net::Ipv4Addr> {
+    let IpAddr::V6(v6) = ip else { return None };
+    let s = v6.segments();
+    (s[..6] == [0x64, 0xff9b, 0, 0, 0, 0])
+        .then(|| std::net::Ipv4Addr::from(((s[6] as u32) << 16) | s[7] as u32))
+}
+
 /// Which side opened a TCP connection, from one record's flags: a SYN without ACK is sent
 /// by the side that opens it, a SYN-ACK by the side that answers. The sender is the
 /// workload on egress and the remote on ingress.
@@ -339,7 +398,20 @@ pub(super) enum Evidence<'a> {
     RecordService(&'a str),
     IpRanges(ipnet::IpNet, &'a str),
     Private(ipnet::IpNet),
+    /// A CIDR of another VPC of the inventory.
+    OtherVpc(ipnet::IpNet),
+    /// A NAT64 address, and what classified the IPv4 address in it.
+    Nat64(std::net::Ipv4Addr, Nat64Behind<'a>),
     /// In no VPC, endpoint, ip-ranges prefix or private range the inventory knows.
+    Unlisted,
+}
+
+/// What classified the IPv4 address of a NAT64 address.
+#[derive(Clone, Copy)]
+pub(super) enum Nat64Behind<'a> {
+    RecordService(&'a str),
+    IpRanges(ipnet::IpNet, &'a str),
+    Private(ipnet::IpNet),
     Unlisted,
 }
 
@@ -356,6 +428,18 @@ impl Evidence<'_> {
             Evidence::RecordService(s) => write!(out, "pkt-*-aws-service {s}"),
             Evidence::IpRanges(net, code) => write!(out, "ip-ranges.json {net} {code}"),
             Evidence::Private(net) => write!(out, "private range {net}"),
+            Evidence::OtherVpc(net) => write!(out, "another VPC of the inventory: {net}"),
+            Evidence::Nat64(v4, behind) => {
+                let _ = write!(out, "NAT64 64:ff9b::/96 of {v4}: ");
+                match behind {
+                    Nat64Behind::RecordService(s) => Evidence::RecordService(s),
+                    Nat64Behind::IpRanges(net, code) => Evidence::IpRanges(net, code),
+                    Nat64Behind::Private(net) => Evidence::Private(net),
+                    Nat64Behind::Unlisted => Evidence::Unlisted,
+                }
+                .write(out);
+                Ok(())
+            }
             Evidence::Unlisted => {
                 write!(
                     out,

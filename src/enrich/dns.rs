@@ -238,6 +238,7 @@ mod tests {
             eni_ids: Vec::new(),
             route_table_ids: Vec::new(),
             private_dns_enabled: Some(true),
+            ip_address_type: None,
         };
         let inv = Inventory {
             vpc_endpoints: vec![

@@ -62,10 +62,27 @@ pub(super) struct VpcIndex {
     pub(super) inside: PrefixMap<()>,
     pub(super) special: PrefixMap<Special>,
     pub(super) gateways: PrefixMap<Gateway>,
-    /// Its gateway endpoints' services as (ip-ranges code, region, service): an address
-    /// ip-ranges gives that code and region stands in for prefix-list entries that are
-    /// missing or stale.
-    pub(super) gateway_services: Vec<(String, String, Arc<str>)>,
+    /// Its gateway endpoints' services: an address ip-ranges gives that code and region
+    /// stands in for prefix-list entries that are missing or stale.
+    pub(super) gateway_services: Vec<GatewayService>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct GatewayService {
+    /// The ip-ranges code (`S3`).
+    pub(super) code: String,
+    pub(super) region: String,
+    /// The endpoint's service (`s3`).
+    pub(super) service: Arc<str>,
+    /// Whether it carries IPv6 traffic ([`crate::inventory::VpcEndpoint::serves_ipv6`]).
+    pub(super) ipv6: bool,
+}
+
+impl GatewayService {
+    /// Whether ip-ranges' `code` in `region` for address `ip` is this endpoint's.
+    pub(super) fn serves(&self, code: &str, region: &str, ip: std::net::IpAddr) -> bool {
+        self.code == code && self.region == region && (ip.is_ipv4() || self.ipv6)
+    }
 }
 
 /// `com.amazonaws.<region>.<service>` → (region, service), the service possibly dotted
@@ -358,8 +375,12 @@ impl Enricher {
                             .push(short.clone());
                     }
                     let index = vpcs.entry(ep.vpc_id.clone()).or_default();
-                    let code = short.to_ascii_uppercase();
-                    let entry = (code, region.to_string(), short.clone());
+                    let entry = GatewayService {
+                        code: short.to_ascii_uppercase(),
+                        region: region.to_string(),
+                        service: short.clone(),
+                        ipv6: ep.serves_ipv6(),
+                    };
                     if !index.gateway_services.contains(&entry) {
                         index.gateway_services.push(entry.clone());
                         any_vpc.gateway_services.push(entry);

@@ -98,10 +98,12 @@ impl OwnerAt<'_> {
     }
 }
 
-/// ip-ranges codes of address space that customers hold (instance public and Elastic IPs,
-/// Global Accelerator static addresses), not AWS service endpoints: reaching one is
-/// reaching someone's server on the internet, not bypassing a VPC endpoint.
-pub const CUSTOMER_ADDRESS_CODES: &[&str] = &["EC2", "GLOBALACCELERATOR"];
+/// ip-ranges codes of address space that serves customers, not AWS service endpoints:
+/// instance public and Elastic IPs, Global Accelerator static addresses, and CloudFront's
+/// edges, which serve customers' distributions (a model hub's CDN) and have no VPC
+/// endpoint. Reaching one is reaching someone's server on the internet, not bypassing a
+/// VPC endpoint.
+pub const CUSTOMER_ADDRESS_CODES: &[&str] = &["EC2", "GLOBALACCELERATOR", "CLOUDFRONT"];
 
 /// Everything the per-record work needs, built once from the inventory.
 #[derive(Debug)]

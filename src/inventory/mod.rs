@@ -321,6 +321,18 @@ pub struct VpcEndpoint {
     pub eni_ids: Vec<String>,
     pub route_table_ids: Vec<String>,
     pub private_dns_enabled: Option<bool>,
+    /// `IpAddressType`: `ipv4`, `dualstack` or `ipv6`. Gateway endpoints were IPv4 only
+    /// before the field existed.
+    pub ip_address_type: Option<String>,
+}
+
+impl VpcEndpoint {
+    /// Whether it carries IPv6 traffic: a gateway endpoint of type `ipv4` (or of no type,
+    /// from before dual-stack ones) does not, and IPv6 packets to its service take the
+    /// subnet's other routes (an egress-only internet gateway, a NAT gateway).
+    pub fn serves_ipv6(&self) -> bool {
+        matches!(self.ip_address_type.as_deref(), Some("dualstack" | "ipv6"))
+    }
 }
 
 #[derive(Debug, Clone, Default)]

@@ -2326,6 +2326,150 @@ fn ipv6_traffic_is_attributed_and_classified_like_ipv4() {
     assert_eq!(dirs, ["egress", "ingress"], "{rows:#?}");
 }
 
+/// 32. IPv6 and the places an address can be. A gateway endpoint of `IpAddressType`
+///     `ipv4` carries no IPv6 packet: IPv6 S3 traffic takes the egress-only internet
+///     gateway and bypasses it (a dual-stack one carries it). A NAT64 address
+///     (`64:ff9b::/96`) is the IPv4 address in it, reached through the NAT gateway. A peered
+///     VPC of the inventory is no internet host, though its IPv6 block is in ip-ranges' EC2
+///     space and its IPv4 CIDR need not be RFC 1918. CloudFront's edges serve customers'
+///     content and have no VPC endpoint: the internet, not an endpoint bypass. Before, the
+///     first two were clean and the third and fourth cried wolf.
+#[test]
+fn ipv6_endpoints_nat64_peered_vpcs_and_cloudfront_are_placed_where_they_are() {
+    let mut w = World::new();
+    let peer = "vpc-0c1a2b3c4d5e6f799";
+    let vpc = |id: &str, v4: &str, v6: &str| {
+        json!({
+            "OwnerId": ACCOUNT, "InstanceTenancy": "default",
+            "Ipv6CidrBlockAssociationSet": [{
+                "AssociationId": format!("vpc-cidr-assoc-6{}", &id[5..]),
+                "Ipv6CidrBlock": v6, "Ipv6CidrBlockState": {"State": "associated"},
+                "NetworkBorderGroup": "us-east-1", "Ipv6Pool": "Amazon"
+            }],
+            "CidrBlockAssociationSet": [{
+                "AssociationId": format!("vpc-cidr-assoc-4{}", &id[5..]),
+                "CidrBlock": v4, "CidrBlockState": {"State": "associated"}
+            }],
+            "IsDefault": false, "Tags": [], "VpcId": id, "State": "available",
+            "CidrBlock": v4, "DhcpOptionsId": "dopt-0a1b2c3d4e5f60718"
+        })
+    };
+    w.doc(
+        "describe-vpcs.json",
+        json!({"Vpcs": [
+            vpc(VPC, "10.0.0.0/16", "2600:1f18:4a3:6e00::/56"),
+            vpc(peer, "198.19.0.0/16", "2600:1f18:7777:ab00::/56"),
+        ]}),
+    );
+    let gateway = |w: &World, ip_type: &str| {
+        let mut g = s3_gateway("vpce-0c1a2b3c4d5e6f7a1", "rtb-0c1a2b3c4d5e6f7a1");
+        g["IpAddressType"] = json!(ip_type);
+        w.doc("describe-vpc-endpoints.json", json!({"VpcEndpoints": [g]}));
+    };
+    gateway(&w, "ipv4");
+    w.doc(
+        "describe-route-tables.json",
+        json!({"RouteTables": [route_table("rtb-0c1a2b3c4d5e6f7a1", SUBNET_A, "vpce-0c1a2b3c4d5e6f7a1", true)]}),
+    );
+    s3_prefix_list(&w);
+    w.flow_logs(vec![flow_log("fl-0b1c2d3e4f5a6b7c8", VPC, "ALL", FORMAT)]);
+    let eni = "eni-0e9d000000000a632";
+    let own6 = "2600:1f18:4a3:6e01::32";
+    let mut doc = sagemaker_eni(eni, "10.0.1.32", SUBNET_A, &[SG_JOB], "08:01");
+    doc["Ipv6Addresses"] = json!([{"Ipv6Address": own6, "IsPrimaryIpv6": false}]);
+    w.enis(vec![doc]);
+    w.sagemaker(
+        "describe-training-job-dual",
+        training_job("dual", "Completed", "08:00", Some("08:01"), Some("09:00")),
+    );
+    let v6 = |r: Rec| r.line().replace(" IPv4 ", " IPv6 ");
+    // S3 over IPv6 (ip-ranges: 2600:1fa0:8000::/39, S3, us-east-1).
+    let s3_v6 = "2600:1fa0:80c0::1";
+    w.records
+        .push(v6(Rec::egress(eni, "08:10", own6, s3_v6, 40001, 443)));
+    // NAT64 of 52.217.44.196 (S3).
+    w.records.push(v6(Rec::egress(
+        eni,
+        "08:11",
+        own6,
+        "64:ff9b::34d9:2cc4",
+        40002,
+        443,
+    )));
+    // Hosts of the peered VPC open connections to the job (SYN).
+    w.records.push(v6(Rec::ingress(
+        eni,
+        "08:12",
+        "2600:1f18:7777:ab00::10",
+        own6,
+        40003,
+        8080,
+    )
+    .flags("2")));
+    w.record(Rec::ingress(eni, "08:13", "198.19.4.4", "10.0.1.32", 40004, 8080).flags("2"));
+    // A CloudFront edge (13.224.0.0/14, CLOUDFRONT).
+    w.record(Rec::egress(
+        eni,
+        "08:14",
+        "10.0.1.32",
+        "13.224.0.1",
+        40005,
+        443,
+    ));
+    let rows = w.query();
+    let place = |hm: &str| {
+        let r = row(&rows, eni, hm);
+        (
+            text(&r["remote_kind"]).to_string(),
+            text(&r["remote_service"]).to_string(),
+            text(&r["remote_vpc"]).to_string(),
+            r["endpoint_bypass"].as_bool().unwrap(),
+        )
+    };
+    let p = |kind: &str, svc: &str, vpc: &str, bypass: bool| {
+        (kind.to_string(), svc.to_string(), vpc.to_string(), bypass)
+    };
+    assert_eq!(place("08:10"), p("aws_service", "S3", "", true));
+    assert_eq!(place("08:11"), p("aws_service", "S3", "", true));
+    assert_eq!(place("08:12"), p("private_other", "", peer, false));
+    assert_eq!(place("08:13"), p("private_other", "", peer, false));
+    assert_eq!(place("08:14"), p("internet", "CLOUDFRONT", "", false));
+    let (code, findings, _) = w.scan();
+    assert_eq!(code, 1);
+    assert!(
+        findings_of(&findings, "internet-ingress").is_empty(),
+        "{findings:#?}"
+    );
+    let bypass: Vec<u64> = findings_of(&findings, "endpoint-bypass")
+        .iter()
+        .map(|f| f["srcport"].as_u64().unwrap())
+        .collect();
+    assert_eq!(bypass, [40001, 40002], "{findings:#?}");
+    let evidence = |port: u64| {
+        findings_of(&findings, "leaves-vpc")
+            .iter()
+            .find(|f| f["srcport"] == port)
+            .map(|f| text(&f["remote_evidence"]).to_string())
+            .unwrap_or_else(|| panic!("no leaves-vpc finding of port {port}: {findings:#?}"))
+    };
+    assert_eq!(
+        evidence(40002),
+        "NAT64 64:ff9b::/96 of 52.217.44.196: ip-ranges.json 52.216.0.0/15 S3"
+    );
+    assert_eq!(
+        evidence(40004),
+        "another VPC of the inventory: 198.19.0.0/16"
+    );
+
+    // A dual-stack gateway endpoint carries IPv6 S3 traffic.
+    gateway(&w, "dualstack");
+    let rows = w.query();
+    assert_eq!(
+        text(&row(&rows, eni, "08:10")["remote_kind"]),
+        "gateway_endpoint"
+    );
+}
+
 /// `aws sagemaker describe-cluster` of a Slurm HyperPod cluster with a controller and a
 /// worker group (`groups`: their names); `vpc` `None` leaves the cluster's `VpcConfig` out
 /// (the nodes then run in SageMaker's platform VPC).

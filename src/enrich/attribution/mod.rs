@@ -1121,6 +1121,7 @@ mod tests {
             eni_ids: vec!["eni-listed".into()],
             route_table_ids: vec![],
             private_dns_enabled: Some(true),
+            ip_address_type: None,
         });
         let mut listed = eni("eni-listed");
         listed.requester_managed = true;

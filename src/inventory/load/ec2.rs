@@ -164,6 +164,7 @@ pub(super) fn add_vpc_endpoint(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what
         eni_ids: doc.strings(o, "NetworkInterfaceIds", owner),
         route_table_ids: doc.strings(o, "RouteTableIds", owner),
         private_dns_enabled: doc.opt_bool(o, "PrivateDnsEnabled", owner),
+        ip_address_type: doc.opt_str(o, "IpAddressType", owner),
         id,
     };
     doc.add_unique(&mut inv.vpc_endpoints, ep, |e| &e.id, "VPC endpoint");
