@@ -51,7 +51,7 @@ impl Enricher {
                 let Some(ip) = addr.and_then(|a| a.parse::<IpAddr>().ok()) else {
                     continue;
                 };
-                let Some(w) = self.addr_owner_at(ip, r.start) else {
+                let Some(w) = self.addr_owner_at(ip, vpc, r.start) else {
                     continue;
                 };
                 if w.owner.kind() == attribution::SAGEMAKER && w.owner.present_at(r.start, r.end) {

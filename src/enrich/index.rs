@@ -57,6 +57,87 @@ pub(super) struct Gateway {
     pub(super) list: Arc<str>,
 }
 
+/// Which ENI holds an address, per VPC: VPCs (of one account or several) reuse the same
+/// private ranges, so an address names an ENI only within its VPC.
+#[derive(Debug, Default)]
+pub(super) struct AddrOwners {
+    /// `None`: ENIs of that VPC share the address (inventories of different times).
+    by_vpc: foldhash::HashMap<Arc<str>, PrefixMap<Option<Arc<str>>>>,
+    /// ENIs whose VPC the inventory does not say.
+    unplaced: PrefixMap<Option<Arc<str>>>,
+}
+
+impl AddrOwners {
+    fn new(held: Vec<(Option<&str>, ipnet::IpNet, &str)>) -> Self {
+        let mut holders: std::collections::BTreeMap<(Option<&str>, ipnet::IpNet), Vec<&str>> =
+            std::collections::BTreeMap::new();
+        for (vpc, net, id) in held {
+            let ids = holders.entry((vpc, net)).or_default();
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        let mut owners = AddrOwners::default();
+        for ((vpc, net), ids) in holders {
+            let map = match vpc {
+                Some(v) => owners.by_vpc.entry(Arc::from(v)).or_default(),
+                None => &mut owners.unplaced,
+            };
+            let id = match ids.as_slice() {
+                [one] => Some(Arc::from(*one)),
+                _ => None,
+            };
+            map.insert(net, id, 0);
+        }
+        for map in owners.by_vpc.values_mut() {
+            map.build();
+        }
+        owners.unplaced.build();
+        owners
+    }
+
+    /// The ENI holding `ip` in `vpc`; with no VPC, the one ENI of any VPC that holds it.
+    pub(super) fn lookup(&self, vpc: Option<&str>, ip: IpAddr) -> Option<&Arc<str>> {
+        let found = match vpc {
+            Some(v) => self
+                .by_vpc
+                .get(v)
+                .and_then(|m| m.lookup(ip))
+                .or_else(|| self.unplaced.lookup(ip)),
+            None => {
+                let mut hits = self
+                    .by_vpc
+                    .values()
+                    .chain(std::iter::once(&self.unplaced))
+                    .filter_map(|m| m.lookup(ip));
+                let first = hits.next()?;
+                if hits.next().is_some() {
+                    return None;
+                }
+                Some(first)
+            }
+        };
+        found.and_then(Option::as_ref)
+    }
+}
+
+/// An ENI that held an address (CloudTrail), and its VPC.
+#[derive(Debug, Clone)]
+pub(super) struct Holder {
+    pub(super) eni: Arc<str>,
+    pub(super) vpc: Option<Arc<str>>,
+}
+
+impl Holder {
+    /// Whether it can be the holder of an address seen in `vpc`.
+    pub(super) fn in_vpc(&self, vpc: Option<&str>) -> bool {
+        match (&self.vpc, vpc) {
+            (Some(a), Some(b)) => **a == *b,
+            _ => true,
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub(super) struct VpcIndex {
     pub(super) inside: PrefixMap<()>,
@@ -118,7 +199,7 @@ impl Enricher {
             inv.accepted_logged_from(eni)
         };
         let mut enis = foldhash::HashMap::default();
-        let mut addr_owner = PrefixMap::new();
+        let mut held = Vec::new();
         for (id, eni) in &inv.enis {
             let why = attributor.attribute_why(eni);
             enis.insert(
@@ -134,15 +215,12 @@ impl Enricher {
                     from_trail: false,
                 },
             );
-            let owner: Arc<str> = Arc::from(id.as_str());
-            for a in &eni.addresses {
-                addr_owner.insert(ipnet::IpNet::from(*a), owner.clone(), 0);
-            }
-            for p in &eni.prefixes {
-                addr_owner.insert(*p, owner.clone(), 0);
+            let nets = eni.addresses.iter().map(|a| ipnet::IpNet::from(*a));
+            for net in nets.chain(eni.prefixes.iter().copied()) {
+                held.push((eni.vpc_id.as_deref(), net, id.as_str()));
             }
         }
-        addr_owner.build();
+        let addr_owner = AddrOwners::new(held);
         // ENIs other documents name but describe-network-interfaces did not list: their
         // records are still attributed, from what those documents say.
         let mut named = |id: &str,
@@ -240,15 +318,18 @@ impl Enricher {
         // lifetime says who held its addresses when.
         let mut history: foldhash::HashMap<String, Vec<super::Lived<EniEntry>>> =
             foldhash::HashMap::default();
-        let mut addr_history: foldhash::HashMap<IpAddr, Vec<super::Lived<Arc<str>>>> =
+        let mut addr_history: foldhash::HashMap<IpAddr, Vec<super::Lived<Holder>>> =
             foldhash::HashMap::default();
         for l in &inv.lifetimes {
-            let id: Arc<str> = Arc::from(l.eni.id.as_str());
+            let holder = Holder {
+                eni: Arc::from(l.eni.id.as_str()),
+                vpc: l.eni.vpc_id.as_deref().map(Arc::from),
+            };
             for a in &l.eni.addresses {
                 addr_history.entry(*a).or_default().push(super::Lived {
                     created: l.created,
                     deleted: l.deleted,
-                    value: id.clone(),
+                    value: holder.clone(),
                 });
             }
             if enis.contains_key(&l.eni.id) {

@@ -117,15 +117,16 @@ pub struct Enricher {
     /// Subnet → the workloads whose VpcConfig names it, for records of ENIs the inventory
     /// does not know.
     by_subnet: foldhash::HashMap<String, VpcMatch>,
-    /// Address → owning ENI id, for attributing NAT-gateway legs by packet address.
-    addr_owner: PrefixMap<Arc<str>>,
+    /// Address → owning ENI id, per VPC, for attributing NAT-gateway legs by packet
+    /// address and DNS queries by client.
+    addr_owner: index::AddrOwners,
     /// ENIs CloudTrail saw that `describe-network-interfaces` does not list (deleted
     /// since), each with the times it lived: a record is attributed from the lifetime
     /// that holds its start.
     history: foldhash::HashMap<String, Vec<Lived<EniEntry>>>,
     /// Address → the ENIs that held it and when (CloudTrail): an address is reused, so
     /// the owner of a packet address is the ENI that held it at the record's time.
-    addr_history: foldhash::HashMap<IpAddr, Vec<Lived<Arc<str>>>>,
+    addr_history: foldhash::HashMap<IpAddr, Vec<Lived<index::Holder>>>,
     /// `--dns`: the names clients asked for, by answered address.
     dns: Option<DnsIndex>,
     /// Per VPC, the names its interface endpoints serve.
@@ -220,26 +221,31 @@ impl Enricher {
         }
     }
 
-    /// The ENI that held address `ip` at `t`: from CloudTrail where a lifetime holds `t`,
-    /// else the inventory's ENI with that address unless CloudTrail says it was created
-    /// after `t`.
-    fn addr_owner_at(&self, ip: IpAddr, t: Option<i64>) -> Option<&EniEntry> {
-        self.addr_holder_at(ip, t).map(|(_, e)| e)
+    /// The ENI that held address `ip` in `vpc` at `t`: from CloudTrail where a lifetime
+    /// holds `t`, else the inventory's ENI with that address unless CloudTrail says it was
+    /// created after `t`.
+    fn addr_owner_at(&self, ip: IpAddr, vpc: Option<&str>, t: Option<i64>) -> Option<&EniEntry> {
+        self.addr_holder_at(ip, vpc, t).map(|(_, e)| e)
     }
 
     /// [`Self::addr_owner_at`], with the ENI's id.
-    fn addr_holder_at(&self, ip: IpAddr, t: Option<i64>) -> Option<(&str, &EniEntry)> {
+    fn addr_holder_at(
+        &self,
+        ip: IpAddr,
+        vpc: Option<&str>,
+        t: Option<i64>,
+    ) -> Option<(&str, &EniEntry)> {
         let lives = self.addr_history.get(&ip);
         if let (Some(lives), Some(t)) = (lives, t)
-            && let Some(l) = lives.iter().find(|l| l.covers(t))
+            && let Some(l) = lives.iter().find(|l| l.covers(t) && l.value.in_vpc(vpc))
         {
-            return Some((&l.value, self.eni_at(&l.value, Some(t))?));
+            return Some((&l.value.eni, self.eni_at(&l.value.eni, Some(t))?));
         }
-        let id = self.addr_owner.lookup(ip)?;
+        let id = self.addr_owner.lookup(vpc, ip)?;
         let later = lives.is_some_and(|lives| {
             lives
                 .iter()
-                .any(|l| *l.value == **id && t.is_some_and(|t| !l.covers(t)))
+                .any(|l| *l.value.eni == **id && t.is_some_and(|t| !l.covers(t)))
         });
         if later {
             return None;
@@ -260,7 +266,7 @@ impl Enricher {
         let mut kept: Vec<_> = dns
             .all()
             .filter_map(|(vpc, addr, a)| {
-                let (eni, e) = self.addr_holder_at(a.client, Some(a.time))?;
+                let (eni, e) = self.addr_holder_at(a.client, Some(vpc), Some(a.time))?;
                 (e.owner.kind() == attribution::SAGEMAKER).then_some((vpc, addr, a, eni, e))
             })
             .collect();

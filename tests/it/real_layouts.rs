@@ -1730,6 +1730,40 @@ fn nat_legs_are_a_workloads_only_while_it_ran() {
     );
 }
 
+/// 33. VPCs (of one account or several) reuse the same private ranges: a packet address
+///     names an ENI only within its VPC. A NAT gateway of another VPC carrying a host at
+///     the job ENI's address is not the job's. Before, the address named the job's ENI in
+///     whichever VPC, and with ENIs at that address in both, which one won changed from
+///     run to run.
+#[test]
+fn a_packet_address_names_an_eni_only_in_its_own_vpc() {
+    let mut w = world();
+    let other = "vpc-0c1a2b3c4d5e6f7ee";
+    let mut nat = nat_eni();
+    nat["VpcId"] = json!(other);
+    w.etl_job_with("eni-0f0000000000000a1", vec![nat]);
+    w.vpcs(&[(VPC, "10.0.0.0/16"), (other, "10.0.0.0/16")]);
+    // Only the other VPC is logged, so NAT legs there would be the job's only evidence.
+    w.flow_logs(vec![flow_log("fl-0b1c2d3e4f5a6b7c8", other, "ALL", FORMAT)]);
+    w.records.push(
+        Rec::ingress(NAT_ENI, "10:20", "10.0.1.30", "10.0.0.50", 48211, 443)
+            .pkt("10.0.1.30", "203.0.113.50")
+            .flags("3")
+            .subnet(PUBLIC)
+            .line()
+            .replace(VPC, other),
+    );
+    let rows = w.query();
+    let leg = row(&rows, NAT_ENI, "10:20");
+    assert_eq!(leg["eni_owner_kind"], "nat_gateway");
+    assert_eq!(who(leg), ("", "", ""), "{leg:#?}");
+    let (_, findings, _) = w.scan();
+    assert!(
+        findings_of(&findings, "leaves-vpc").is_empty(),
+        "{findings:#?}"
+    );
+}
+
 const PUBLIC: &str = "subnet-0aa11bb22cc33dd4f";
 const NAT_ENI: &str = "eni-0f0000000000000a2";
 
