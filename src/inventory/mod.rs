@@ -81,6 +81,9 @@ pub struct Inventory {
     /// The times of the dated snapshots (folders named by their UTC time) that held a
     /// describe-network-interfaces, oldest first.
     pub snapshots: Vec<i64>,
+    /// The same per series: the folder the dated folders are in (one account and region's
+    /// `inventory collect --dated`), and the time. Each series is its own history.
+    pub(crate) snapshot_series: Vec<(String, i64)>,
     /// ENIs as each dated snapshot described them, until [`load::finish`] keeps the
     /// newest snapshot's in `enis` and turns the others into `lifetimes`.
     pub(crate) eni_sightings: Vec<EniSighting>,
@@ -122,6 +125,8 @@ pub enum LifetimeSource {
 /// An ENI as one dated snapshot described it.
 #[derive(Debug, Clone)]
 pub(crate) struct EniSighting {
+    /// The snapshot's series ([`Inventory::snapshot_series`]).
+    pub series: String,
     pub time: i64,
     pub eni: Eni,
     pub file: String,

@@ -475,6 +475,56 @@ fn job_eni(id: &str, ip: &str, attached: &str) -> Value {
 fn dated_inventory_snapshots_attribute_enis_gone_from_the_newest() {
     let dir = tempfile::tempdir().unwrap();
     let (inventory, logs) = fixture(dir.path(), false);
+    dated_snapshots(&inventory);
+    check_dated_snapshots(&inventory, &logs, 3, 16);
+
+    // The record after a's life is unknown, and the scan says what the snapshots span.
+    let out = sageflow()
+        .arg("scan")
+        .arg(&logs)
+        .arg("--inventory")
+        .arg(&inventory)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "the 3 dated inventory snapshots span 2026-11-20T10:05:00Z to 2026-11-20T12:05:00Z (those records 2026-11-20T12:00:00Z to 2026-11-20T12:01:00Z)"
+        ),
+        "{err}"
+    );
+}
+
+/// Each account (or region) collected into a folder of its own is its own series of
+/// snapshots: another account's newer snapshot does not end this one's ENIs. Before, the
+/// newest snapshot of all was everybody's, and every ENI of the account whose snapshots
+/// were older read as deleted.
+#[test]
+fn each_accounts_dated_snapshots_are_a_history_of_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let (inventory, logs) = fixture(dir.path(), false);
+    dated_snapshots(&inventory);
+    let other = inventory.join("444455556666/us-east-1/2026-11-20T120731Z");
+    std::fs::create_dir_all(&other).unwrap();
+    let mut eni = job_eni(
+        "eni-0ct0000000000000c",
+        "10.20.1.77",
+        "2026-11-20T09:00:00+00:00",
+    );
+    eni["OwnerId"] = json!("444455556666");
+    eni["VpcId"] = json!("vpc-0other00000000001");
+    std::fs::write(
+        other.join("describe-network-interfaces.json"),
+        json!({ "NetworkInterfaces": [eni] }).to_string(),
+    )
+    .unwrap();
+    check_dated_snapshots(&inventory, &logs, 4, 17);
+}
+
+/// Replaces the fixture's describe-network-interfaces with three dated snapshots: the
+/// sample's ENIs in each, ENI a in the first and b in the second.
+fn dated_snapshots(inventory: &Path) {
     let listed: Value = serde_json::from_str(
         &std::fs::read_to_string(inventory.join("describe-network-interfaces.json")).unwrap(),
     )
@@ -506,21 +556,27 @@ fn dated_inventory_snapshots_attribute_enis_gone_from_the_newest() {
         )
         .unwrap();
     }
-    let rows = query(&inventory, &logs);
+}
+
+/// What [`dated_snapshots`] gives, with `snapshots` dated snapshots and `enis` ENIs
+/// listed now.
+fn check_dated_snapshots(inventory: &Path, logs: &Path, snapshots: usize, enis: usize) {
+    let rows = query(inventory, logs);
     assert_eq!(owners(&rows), the_jobs_owners());
     assert_eq!(rows[0]["attribution"], "eni_history");
 
     let out = sageflow()
         .args(["inventory", "show", "--inventory"])
-        .arg(&inventory)
+        .arg(inventory)
         .output()
         .unwrap();
     let shown = String::from_utf8(out.stdout).unwrap();
     assert!(!shown.contains("warning"), "{shown}");
     assert!(
-        shown.contains(
-            "Inventory snapshots: 3 dated describe-network-interfaces, 2026-11-20T10:05:00Z to 2026-11-20T12:05:00Z"
-        ),
+        shown.contains(&format!(
+            "Inventory snapshots: {} dated describe-network-interfaces, 2026-11-20T10:05:00Z to",
+            snapshots
+        )),
         "{shown}"
     );
     for (eni, span) in [
@@ -541,24 +597,7 @@ fn dated_inventory_snapshots_attribute_enis_gone_from_the_newest() {
         assert!(line.contains("snapshots: "), "{line}");
     }
     // The sample's ENIs, listed in every snapshot, are described once.
-    assert!(shown.contains("ENIs (16):"), "{shown}");
-
-    // The record after a's life is unknown, and the scan says what the snapshots span.
-    let out = sageflow()
-        .arg("scan")
-        .arg(&logs)
-        .arg("--inventory")
-        .arg(&inventory)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains(
-            "the 3 dated inventory snapshots span 2026-11-20T10:05:00Z to 2026-11-20T12:05:00Z (those records 2026-11-20T12:00:00Z to 2026-11-20T12:01:00Z)"
-        ),
-        "{err}"
-    );
+    assert!(shown.contains(&format!("ENIs ({enis}):")), "{shown}");
 }
 
 /// A trail that sends its events to CloudWatch Logs: `--inventory cwlogs://GROUP` reads

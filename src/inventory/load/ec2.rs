@@ -128,6 +128,7 @@ pub(super) fn add_eni(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what: &str) {
     inv.note_document(Item::Eni(&id), doc.file);
     if let Some(time) = doc.snapshot {
         inv.eni_sightings.push(EniSighting {
+            series: super::snapshot::series_of(doc.file),
             time,
             eni,
             file: doc.file.to_string(),

@@ -444,6 +444,7 @@ fn add_object(inv: &mut Inventory, file: &str, at: String, o: &Obj) {
         recognised = true;
         if let (Some(t), "NetworkInterfaces") = (doc.snapshot, key) {
             inv.snapshots.push(t);
+            inv.snapshot_series.push((snapshot::series_of(file), t));
         }
         let items = match list {
             Value::Array(items) => items,

@@ -18,6 +18,20 @@ pub(super) fn time_of(file: &str) -> Option<i64> {
     parts.into_iter().rev().find_map(folder_time)
 }
 
+/// The series a dated snapshot belongs to: the path of the folder its dated folder is in.
+/// Accounts and regions collected each into their own folder are separate histories: an
+/// ENI of one is never listed by another's snapshots, whatever their times.
+pub(super) fn series_of(file: &str) -> String {
+    let mut parts: Vec<&str> = file.split(['/', '\\']).collect();
+    parts.pop();
+    while let Some(last) = parts.pop() {
+        if folder_time(last).is_some() {
+            break;
+        }
+    }
+    parts.join("/")
+}
+
 fn folder_time(name: &str) -> Option<i64> {
     if let Ok(d) = NaiveDate::parse_from_str(name, "%Y-%m-%d") {
         return Some(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp());
@@ -42,17 +56,27 @@ pub(super) fn lifetimes(inv: &mut Inventory) {
     let mut sightings = std::mem::take(&mut inv.eni_sightings);
     inv.snapshots.sort_unstable();
     inv.snapshots.dedup();
-    let Some(&newest) = inv.snapshots.last() else {
+    inv.snapshot_series.sort_unstable();
+    inv.snapshot_series.dedup();
+    if inv.snapshots.is_empty() {
         return;
-    };
-    sightings.sort_by(|a, b| a.eni.id.cmp(&b.eni.id).then(a.time.cmp(&b.time)));
+    }
+    // Each series' snapshot times, oldest first.
+    let mut series: std::collections::HashMap<&str, Vec<i64>> = std::collections::HashMap::new();
+    for (s, t) in &inv.snapshot_series {
+        series.entry(s.as_str()).or_default().push(*t);
+    }
+    sightings.sort_by(|a, b| (&a.series, &a.eni.id, a.time).cmp(&(&b.series, &b.eni.id, b.time)));
     let from_trail: std::collections::HashSet<String> =
         inv.lifetimes.iter().map(|l| l.eni.id.clone()).collect();
     let mut made = Vec::new();
-    for same in sightings.chunk_by(|a, b| a.eni.id == b.eni.id) {
+    for same in sightings.chunk_by(|a, b| a.eni.id == b.eni.id && a.series == b.series) {
         let (first, last) = (&same[0], &same[same.len() - 1]);
         let id = &last.eni.id;
-        if last.time == newest {
+        let times = series
+            .get(last.series.as_str())
+            .map_or(&[][..], Vec::as_slice);
+        if times.last() == Some(&last.time) {
             // Still there: the current description, unless an undated document (taken
             // now, by hand) already gave one.
             if !inv.enis.contains_key(id) {
@@ -65,9 +89,9 @@ pub(super) fn lifetimes(inv: &mut Inventory) {
         if from_trail.contains(id) || inv.enis.contains_key(id) {
             continue;
         }
-        let before_first = inv.snapshots.iter().rev().find(|&&t| t < first.time);
+        let before_first = times.iter().rev().find(|&&t| t < first.time);
         let created = first.eni.attach_time.or(before_first.copied());
-        let gone = inv.snapshots.iter().find(|&&t| t > last.time).copied();
+        let gone = times.iter().find(|&&t| t > last.time).copied();
         let mut eni = last.eni.clone();
         // VpcConfig correlation takes the workload running when the ENI came.
         eni.attach_time = eni.attach_time.or(created);
@@ -81,22 +105,36 @@ pub(super) fn lifetimes(inv: &mut Inventory) {
             from: LifetimeSource::Snapshots,
         });
     }
-    // Two ENIs never hold one address at once: a later holder's attach time ends the
-    // earlier one's life, however long before the next snapshot that was.
-    let starts: Vec<(std::net::IpAddr, i64)> = inv
+    // Two ENIs of one VPC never hold one address at once: a later holder's attach time
+    // ends the earlier one's life, however long before the next snapshot that was.
+    let starts: Vec<(Option<&str>, std::net::IpAddr, i64)> = inv
         .enis
         .values()
         .filter_map(|e| Some((e, e.attach_time?)))
         .chain(made.iter().filter_map(|l| Some((&l.eni, l.created?))))
-        .flat_map(|(e, t)| e.addresses.iter().map(move |a| (*a, t)))
+        .flat_map(|(e, t)| {
+            let vpc = e.vpc_id.as_deref();
+            e.addresses.iter().map(move |a| (vpc, *a, t))
+        })
         .collect();
-    for l in &mut made {
-        for (addr, t) in &starts {
-            let after = l.created.is_none_or(|c| *t > c);
-            if after && l.eni.addresses.contains(addr) && l.deleted.is_none_or(|d| *t < d) {
-                l.deleted = Some(*t);
+    let ends: Vec<Option<i64>> = made
+        .iter()
+        .map(|l| {
+            let mut end = l.deleted;
+            for &(vpc, addr, t) in &starts {
+                let after = l.created.is_none_or(|c| t > c);
+                let same_vpc =
+                    vpc.is_none() || l.eni.vpc_id.is_none() || vpc == l.eni.vpc_id.as_deref();
+                if after && same_vpc && l.eni.addresses.contains(&addr) && end.is_none_or(|d| t < d)
+                {
+                    end = Some(t);
+                }
             }
-        }
+            end
+        })
+        .collect();
+    for (l, end) in made.iter_mut().zip(ends) {
+        l.deleted = end;
     }
     inv.lifetimes.extend(made);
     inv.lifetimes
@@ -133,6 +171,20 @@ mod tests {
             ("inv/2026-11-20.json", None),
         ] {
             assert_eq!(time_of(file), want, "{file}");
+        }
+    }
+
+    #[test]
+    fn each_folder_of_dated_folders_is_a_series() {
+        for (file, want) in [
+            (
+                "inv/111122223333/us-east-1/2026-11-20T1205Z/describe-network-interfaces.json",
+                "inv/111122223333/us-east-1",
+            ),
+            ("s3://b/p/20261120T121530Z/sagemaker/x.json", "s3://b/p"),
+            ("2026-11-20/x.json", ""),
+        ] {
+            assert_eq!(series_of(file), want, "{file}");
         }
     }
 }
