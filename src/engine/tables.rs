@@ -136,7 +136,7 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
     let mut document = Vec::new();
     let mut outside = Vec::new();
     for nb in &inv.notebooks {
-        document.push(inv.document(Item::Notebook(&nb.name)).map(str::to_string));
+        document.push(inv.document(Item::Notebook(&nb.key())).map(str::to_string));
         rtype.push("notebook_instance".to_string());
         name.push(nb.name.clone());
         vpc.push(None::<String>);

@@ -261,7 +261,7 @@ impl Enricher {
                     eni,
                     owner,
                     attribution::NOTEBOOK_ENI,
-                    Item::Notebook(&nb.name),
+                    Item::Notebook(&nb.key()),
                 );
             }
         }

@@ -220,6 +220,57 @@ pub enum Item<'a> {
     MlflowServer(&'a str),
 }
 
+/// Where a SageMaker resource is, `account:region`, from its ARN
+/// (`arn:aws:sagemaker:us-east-1:111122223333:model/m`): a name is unique only within one
+/// account and region, and accounts deployed from one template share names.
+pub fn arn_scope(arn: &str) -> Option<String> {
+    let mut parts = arn.split(':').skip(3);
+    let (region, account) = (parts.next()?, parts.next()?);
+    (!region.is_empty() && !account.is_empty()).then(|| format!("{account}:{region}"))
+}
+
+/// A SageMaker resource's name qualified by its scope: what it is unique by.
+pub fn scoped(scope: Option<&str>, name: &str) -> String {
+    match scope {
+        Some(s) => format!("{s}/{name}"),
+        None => name.to_string(),
+    }
+}
+
+/// Whether resources of scopes `a` and `b` can name each other: the same account and
+/// region, or one unknown (a document without its ARN).
+pub fn same_scope(a: Option<&str>, b: Option<&str>) -> bool {
+    a.is_none() || b.is_none() || a == b
+}
+
+macro_rules! scoped_key {
+    ($($t:ty),*) => {$(
+        impl $t {
+            /// Its name qualified by its scope ([`scoped`]).
+            pub fn key(&self) -> String {
+                scoped(self.scope.as_deref(), &self.name)
+            }
+        }
+    )*};
+}
+scoped_key!(Notebook, Job, Model, EndpointConfig, SageMakerEndpoint);
+
+impl Inventory {
+    /// The model `name` that a resource of `scope` names.
+    pub fn model(&self, scope: Option<&str>, name: &str) -> Option<&Model> {
+        self.models
+            .iter()
+            .find(|m| m.name == name && same_scope(m.scope.as_deref(), scope))
+    }
+
+    /// The endpoint config `name` that an endpoint of `scope` names.
+    pub fn endpoint_config(&self, scope: Option<&str>, name: &str) -> Option<&EndpointConfig> {
+        self.endpoint_configs
+            .iter()
+            .find(|c| c.name == name && same_scope(c.scope.as_deref(), scope))
+    }
+}
+
 impl Item<'_> {
     fn key(self) -> String {
         match self {
@@ -442,6 +493,8 @@ impl FlowLogConfig {
 #[derive(Debug, Clone, Default)]
 pub struct Notebook {
     pub name: String,
+    /// `account:region`, from its ARN ([`arn_scope`]): its name is unique only there.
+    pub scope: Option<String>,
     pub eni_id: Option<String>,
     pub subnet_id: Option<String>,
     pub security_group_ids: Vec<String>,
@@ -475,6 +528,8 @@ pub enum JobKind {
 #[derive(Debug, Clone, Default)]
 pub struct Job {
     pub name: String,
+    /// `account:region`, from its ARN ([`arn_scope`]): its name is unique only there.
+    pub scope: Option<String>,
     pub kind: JobKind,
     /// Unix seconds (ISO 8601 strings and epoch numbers are both accepted on input).
     pub start: Option<i64>,
@@ -604,6 +659,8 @@ impl SageMakerEndpoint {
 #[derive(Debug, Clone, Default)]
 pub struct Model {
     pub name: String,
+    /// `account:region`, from its ARN ([`arn_scope`]): its name is unique only there.
+    pub scope: Option<String>,
     pub security_group_ids: Vec<String>,
     pub subnets: Vec<String>,
 }
@@ -611,6 +668,8 @@ pub struct Model {
 #[derive(Debug, Clone, Default)]
 pub struct EndpointConfig {
     pub name: String,
+    /// `account:region`, from its ARN ([`arn_scope`]): its name is unique only there.
+    pub scope: Option<String>,
     pub model_names: Vec<String>,
     /// The config's own `VpcConfig` (endpoints with inference components carry it here,
     /// not on a model).
@@ -624,6 +683,8 @@ pub struct EndpointConfig {
 #[derive(Debug, Clone, Default)]
 pub struct SageMakerEndpoint {
     pub name: String,
+    /// `account:region`, from its ARN ([`arn_scope`]): its name is unique only there.
+    pub scope: Option<String>,
     pub config_name: String,
     /// `CreationTime`, Unix seconds.
     pub created: Option<i64>,

@@ -78,10 +78,13 @@ impl Inventory {
     /// in that order and the inventory's.
     pub fn placements(&self) -> Vec<Placement<'_>> {
         let jobs = self.jobs.iter().map(|j| {
-            let doc = self.document(Item::Job(j.kind, &j.name));
+            let doc = self.document(Item::Job(j.kind, &j.key()));
+            let scope = j.scope.as_deref();
             let at = match (j.kind, j.model_name.as_deref()) {
                 // Batch transform runs in its model's VpcConfig.
-                (JobKind::Transform, Some(m)) => self.in_model(m, "the transform job", true, doc),
+                (JobKind::Transform, Some(m)) => {
+                    self.in_model(scope, m, "the transform job", true, doc)
+                }
                 (JobKind::Transform, None) => Where::unknown(
                     "the transform job names no model: where it ran is unknown".to_string(),
                     doc,
@@ -104,7 +107,7 @@ impl Inventory {
             (Placed::Job(j.kind), j.name.as_str(), j.window(), at)
         });
         let endpoints = self.endpoints.iter().map(|e| {
-            let at = self.endpoint_placement(&e.config_name);
+            let at = self.endpoint_placement(e.scope.as_deref(), &e.config_name);
             (Placed::Endpoint, e.name.as_str(), e.window(), at)
         });
         let clusters = self.clusters.iter().map(|c| {
@@ -155,13 +158,14 @@ impl Inventory {
     /// past tense when `ran`), `named_by` is the document that names the model.
     fn in_model<'a>(
         &'a self,
+        scope: Option<&str>,
         m: &str,
         who: &str,
         ran: bool,
         named_by: Option<&'a str>,
     ) -> Where<'a> {
         let runs = if ran { "ran" } else { "runs" };
-        match self.models.iter().find(|x| x.name == m) {
+        match self.model(scope, m) {
             None => Where::unknown(
                 format!(
                     "its model {m} is not in the inventory (aws sagemaker describe-model): where it {runs} is unknown"
@@ -172,20 +176,20 @@ impl Inventory {
                 format!(
                     "its model {m} has no VpcConfig: {who} {runs} in a SageMaker-managed VPC; {INVISIBLE}"
                 ),
-                self.document(Item::Model(m)),
+                self.document(Item::Model(&model.key())),
             ),
             Some(model) => Where::inside(
                 &model.subnets,
                 &format!("its model {m}'s VpcConfig"),
-                self.document(Item::Model(m)),
+                self.document(Item::Model(&model.key())),
             ),
         }
     }
 
     /// An endpoint's placement from its config: serverless inference runs outside any VPC
     /// of yours; else the config's own VpcConfig (inference components), else its models'.
-    fn endpoint_placement(&self, config: &str) -> Where<'_> {
-        let Some(cfg) = self.endpoint_configs.iter().find(|c| c.name == config) else {
+    fn endpoint_placement(&self, scope: Option<&str>, config: &str) -> Where<'_> {
+        let Some(cfg) = self.endpoint_config(scope, config) else {
             return Where::unknown(
                 format!(
                     "its endpoint config {config} is not in the inventory (aws sagemaker describe-endpoint-config): where it runs is unknown"
@@ -193,7 +197,7 @@ impl Inventory {
                 None,
             );
         };
-        let cfg_doc = self.document(Item::EndpointConfig(&cfg.name));
+        let cfg_doc = self.document(Item::EndpointConfig(&cfg.key()));
         if cfg.serverless {
             return Where::outside(
                 format!(
@@ -220,7 +224,7 @@ impl Inventory {
         let mut each: Vec<Where> = cfg
             .model_names
             .iter()
-            .map(|m| self.in_model(m, "that variant", false, cfg_doc))
+            .map(|m| self.in_model(cfg.scope.as_deref(), m, "that variant", false, cfg_doc))
             .collect();
         // One variant outside is enough: its instances run in SageMaker's VPC whatever the
         // others do. Then one whose model is unknown leaves the endpoint unknown.

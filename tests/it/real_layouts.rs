@@ -79,6 +79,7 @@ impl World {
     /// Writes one AWS CLI output document, pretty-printed as the CLI prints it.
     fn doc(&self, name: &str, v: Value) {
         let path = self.inventory().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, serde_json::to_string_pretty(&v).unwrap() + "\n").unwrap();
     }
 
@@ -1762,6 +1763,65 @@ fn a_packet_address_names_an_eni_only_in_its_own_vpc() {
         findings_of(&findings, "leaves-vpc").is_empty(),
         "{findings:#?}"
     );
+}
+
+/// 34. SageMaker names are unique only within one account and region: two accounts
+///     deployed from one template (here in one shared VPC) both have endpoint `e` on
+///     config `c` and model `m`, each in its own VpcConfig, and both are named. Before,
+///     the second account's model and config were dropped ("keeping the first"), and its
+///     endpoint's egress read as an unattributed managed ENI's.
+#[test]
+fn same_named_resources_of_two_accounts_are_both_workloads() {
+    let mut w = world();
+    let other = "444455556666";
+    let sg_other = "sg-0f1e2d3c4b5a697ff";
+    serving_endpoint(&w, SG_JOB);
+    let theirs = |v: Value| -> Value {
+        serde_json::from_str(&v.to_string().replace(ACCOUNT, other)).unwrap()
+    };
+    let doc = |name: &str, v: Value| w.doc(&format!("{other}/sagemaker/{name}.json"), theirs(v));
+    doc(
+        "describe-model-m",
+        model("m", Some(vpc_config(&[sg_other], &[SUBNET_B]))),
+    );
+    doc("describe-endpoint-config-c", endpoint_config("c", "m"));
+    doc("describe-endpoint-e", endpoint("e", "c", "09:10", "09:18"));
+    let (ours, mine) = ("eni-0e9d00000000000f1", "eni-0e9d00000000000f2");
+    let mut their_eni = sagemaker_eni(mine, "10.0.2.20", SUBNET_B, &[sg_other], "09:15");
+    their_eni["OwnerId"] = json!(other);
+    w.enis(vec![
+        sagemaker_eni(ours, "10.0.1.20", SUBNET_A, &[SG_JOB], "09:15"),
+        their_eni,
+    ]);
+    w.record(Rec::egress(
+        ours,
+        "10:00",
+        "10.0.1.20",
+        INTERNET,
+        40000,
+        443,
+    ));
+    w.record(Rec::egress(mine, "10:00", "10.0.2.20", INTERNET, 40001, 443).subnet(SUBNET_B));
+    let rows = w.query();
+    assert_eq!(who(row(&rows, ours, "10:00")), ("endpoint", "e", ""));
+    assert_eq!(who(row(&rows, mine, "10:00")), ("endpoint", "e", ""));
+    let (_, findings, _) = w.scan();
+    let docs: Vec<&str> = findings_of(&findings, "leaves-vpc")
+        .iter()
+        .map(|f| text(&f["attribution_document"]))
+        .collect();
+    assert_eq!(docs.len(), 2, "{findings:#?}");
+    assert!(
+        docs[0].ends_with("/inventory/sagemaker/describe-model-m.json"),
+        "{docs:?}"
+    );
+    assert!(
+        docs[1].ends_with(&format!(
+            "/inventory/{other}/sagemaker/describe-model-m.json"
+        )),
+        "{docs:?}"
+    );
+    assert!(!w.show().contains("already loaded"), "{}", w.show());
 }
 
 const PUBLIC: &str = "subnet-0aa11bb22cc33dd4f";

@@ -160,11 +160,11 @@ fn warm_pool_attach_window(inv: &Inventory, job: &Job) -> Option<Window> {
     }
     let mut seen = vec![job.name.as_str()];
     let mut next = job.name.as_str();
-    while let Some(before) = inv
-        .jobs
-        .iter()
-        .find(|p| p.kind == JobKind::Training && p.reused_by.as_deref() == Some(next))
-    {
+    while let Some(before) = inv.jobs.iter().find(|p| {
+        p.kind == JobKind::Training
+            && p.reused_by.as_deref() == Some(next)
+            && crate::inventory::same_scope(p.scope.as_deref(), job.scope.as_deref())
+    }) {
         if seen.contains(&before.name.as_str()) {
             break;
         }
@@ -179,28 +179,28 @@ fn warm_pool_attach_window(inv: &Inventory, job: &Job) -> Option<Window> {
 
 impl<'i> Attributor<'i> {
     pub fn new(inv: &'i Inventory) -> Self {
-        let models: HashMap<&str, &crate::inventory::Model> =
-            inv.models.iter().map(|m| (m.name.as_str(), m)).collect();
-        let model = |name: &str| models.get(name).copied();
+        let model = |scope: &Option<String>, name: &str| inv.model(scope.as_deref(), name);
         let mut workloads = Vec::new();
-        let mut served: HashSet<&str> = HashSet::new();
+        // The models endpoints and transform jobs use, by key.
+        let mut served: HashSet<String> = HashSet::new();
         let document = |item: Item| inv.document(item).map(str::to_string);
         for j in &inv.jobs {
-            let (config, item) = match (j.kind, &j.model_name) {
+            let (config, key) = match (j.kind, &j.model_name) {
                 (JobKind::Transform, Some(m)) => {
-                    served.insert(m.as_str());
-                    (
-                        model(m).and_then(|m| vpc_config(&m.security_group_ids, &m.subnets)),
-                        Item::Model(m),
-                    )
+                    let Some(m) = model(&j.scope, m) else {
+                        continue;
+                    };
+                    served.insert(m.key());
+                    (vpc_config(&m.security_group_ids, &m.subnets), m.key())
                 }
                 (JobKind::Transform, None) => continue,
-                _ => (
-                    vpc_config(&j.security_group_ids, &j.subnets),
-                    Item::Job(j.kind, &j.name),
-                ),
+                _ => (vpc_config(&j.security_group_ids, &j.subnets), j.key()),
             };
             let Some(config) = config else { continue };
+            let item = match j.kind {
+                JobKind::Transform => Item::Model(&key),
+                _ => Item::Job(j.kind, &key),
+            };
             workloads.push(Workload {
                 rtype: match j.kind {
                     JobKind::Training => TRAINING_JOB,
@@ -215,11 +215,7 @@ impl<'i> Attributor<'i> {
             });
         }
         for e in &inv.endpoints {
-            let Some(cfg) = inv
-                .endpoint_configs
-                .iter()
-                .find(|c| c.name == e.config_name)
-            else {
+            let Some(cfg) = inv.endpoint_config(e.scope.as_deref(), &e.config_name) else {
                 continue;
             };
             // The config's own VpcConfig (inference components) applies to every variant;
@@ -227,19 +223,19 @@ impl<'i> Attributor<'i> {
             let mut doc = None;
             let configs: Vec<_> = match vpc_config(&cfg.security_group_ids, &cfg.subnets) {
                 Some(c) => {
-                    doc = document(Item::EndpointConfig(&cfg.name));
+                    doc = document(Item::EndpointConfig(&cfg.key()));
                     vec![c]
                 }
                 None => cfg
                     .model_names
                     .iter()
+                    .filter_map(|m| model(&cfg.scope, m))
                     .inspect(|m| {
-                        served.insert(m.as_str());
+                        served.insert(m.key());
                     })
-                    .filter_map(|m| model(m))
                     .filter_map(|m| {
                         let c = vpc_config(&m.security_group_ids, &m.subnets)?;
-                        doc = doc.take().or_else(|| document(Item::Model(&m.name)));
+                        doc = doc.take().or_else(|| document(Item::Model(&m.key())));
                         Some(c)
                     })
                     .collect(),
@@ -279,7 +275,7 @@ impl<'i> Attributor<'i> {
         let unserved = inv
             .models
             .iter()
-            .filter(|m| !served.contains(m.name.as_str()))
+            .filter(|m| !served.contains(&m.key()))
             .filter_map(|m| vpc_config(&m.security_group_ids, &m.subnets))
             .collect();
         let mut by_groups: HashMap<Vec<String>, Vec<usize>> = HashMap::new();
@@ -359,9 +355,18 @@ impl<'i> Attributor<'i> {
     /// Attributes one ENI, saying by which rule and from which inventory file.
     pub fn attribute_why(&self, eni: &Eni) -> Attribution {
         let (owner, rule) = self.decide(eni);
-        let item = match (&owner, rule) {
-            (Owner::SageMaker(r), NOTEBOOK_ENI) => Item::Notebook(r.name.as_deref().unwrap_or("")),
-            _ => Item::Eni(&eni.id),
+        let notebook = match rule {
+            NOTEBOOK_ENI => self
+                .inv
+                .notebooks
+                .iter()
+                .find(|n| n.eni_id.as_deref() == Some(eni.id.as_str()))
+                .map(|n| n.key()),
+            _ => None,
+        };
+        let item = match &notebook {
+            Some(key) => Item::Notebook(key),
+            None => Item::Eni(&eni.id),
         };
         let document = match rule {
             HYPERPOD_NODE => self.node_of(eni).map(|n| n.file.clone()),
@@ -769,6 +774,7 @@ mod tests {
             name: "m".into(),
             security_group_ids: vec!["sg-m".into()],
             subnets: vec!["subnet-1".into()],
+            ..Model::default()
         });
         let mut batch = job("batch", JobKind::Transform, 1000, 2000, &[]);
         batch.model_name = Some("m".into());
@@ -859,6 +865,7 @@ mod tests {
                 name: m.into(),
                 security_group_ids: vec!["sg-a".into(), "sg-b".into()],
                 subnets: vec!["subnet-1".into()],
+                ..Model::default()
             });
         }
         inv.endpoint_configs.push(EndpointConfig {
@@ -872,6 +879,7 @@ mod tests {
             created: Some(100),
             last_modified: Some(200),
             status: Some("InService".into()),
+            ..SageMakerEndpoint::default()
         });
         let mut e = eni("eni-ep");
         e.requester_managed = true;

@@ -40,6 +40,12 @@ impl Doc<'_> {
             .push(format!("{}{}: {what}", self.file, self.at));
     }
 
+    /// The `account:region` of a SageMaker resource, from its ARN field `key`.
+    pub(super) fn scope(&mut self, o: &Obj, key: &str, what: &str) -> Option<String> {
+        self.opt_str(o, key, what)
+            .and_then(|arn| crate::inventory::arn_scope(&arn))
+    }
+
     /// An id-like string field; `what` names the item in a warning when it is missing.
     pub(super) fn required(&mut self, o: &Obj, key: &str, what: &str) -> Option<String> {
         match o.get(key) {
@@ -236,11 +242,12 @@ impl Doc<'_> {
 
     /// Adds `item` unless an item with the same key is already known. A repeat is normal
     /// (overlapping describe calls); a repeat that disagrees is worth a warning.
+    /// Adds `item` unless one of the same key is there (a warning when they differ).
     pub(super) fn add_unique<T: Debug>(
         &mut self,
         list: &mut Vec<T>,
         item: T,
-        key: impl Fn(&T) -> &str,
+        key: impl Fn(&T) -> String,
         kind: &str,
     ) {
         if let Some(existing) = list.iter().find(|x| key(x) == key(&item)) {

@@ -44,7 +44,7 @@ pub(super) fn add_vpc(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what: &str) {
         }
     }
     let vpc = Vpc { id, cidrs };
-    doc.add_unique(&mut inv.vpcs, vpc, |v| &v.id, "VPC");
+    doc.add_unique(&mut inv.vpcs, vpc, |v| v.id.clone(), "VPC");
 }
 
 pub(super) fn add_eni(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what: &str) {
@@ -168,7 +168,7 @@ pub(super) fn add_vpc_endpoint(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what
         ip_address_type: doc.opt_str(o, "IpAddressType", owner),
         id,
     };
-    doc.add_unique(&mut inv.vpc_endpoints, ep, |e| &e.id, "VPC endpoint");
+    doc.add_unique(&mut inv.vpc_endpoints, ep, |e| e.id.clone(), "VPC endpoint");
 }
 
 pub(super) fn add_nat_gateway(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what: &str) {
@@ -205,7 +205,7 @@ pub(super) fn add_nat_gateway(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what:
             push_unique(&mut nat.public_ips, ip);
         }
     }
-    doc.add_unique(&mut inv.nat_gateways, nat, |n| &n.id, "NAT gateway");
+    doc.add_unique(&mut inv.nat_gateways, nat, |n| n.id.clone(), "NAT gateway");
 }
 
 pub(super) fn add_prefix_list(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what: &str) {
@@ -379,7 +379,7 @@ pub(super) fn add_route_table(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what:
             None => doc.warn(format_args!("{owner}: {at} has no target; skipped")),
         }
     }
-    doc.add_unique(&mut inv.route_tables, rt, |r| &r.id, "route table");
+    doc.add_unique(&mut inv.route_tables, rt, |r| r.id.clone(), "route table");
 }
 
 pub(super) fn add_flow_log(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what: &str) {
@@ -402,7 +402,7 @@ pub(super) fn add_flow_log(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what: &s
             }),
         id,
     };
-    doc.add_unique(&mut inv.flow_logs, fl, |f| &f.id, "flow log");
+    doc.add_unique(&mut inv.flow_logs, fl, |f| f.id.clone(), "flow log");
 }
 
 #[cfg(test)]

@@ -190,9 +190,8 @@ pub(super) fn check_workload_times(inv: &mut Inventory) {
     for j in &inv.jobs {
         let in_vpc = match (&j.model_name, j.kind) {
             (Some(m), JobKind::Transform) => inv
-                .models
-                .iter()
-                .any(|x| &x.name == m && !x.security_group_ids.is_empty()),
+                .model(j.scope.as_deref(), m)
+                .is_some_and(|x| !x.security_group_ids.is_empty()),
             _ => !j.security_group_ids.is_empty(),
         };
         if in_vpc && j.window().is_none() {

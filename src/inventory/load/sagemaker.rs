@@ -5,7 +5,7 @@
 use super::doc::{Doc, Obj, Round, push_unique};
 use crate::inventory::{
     Cluster, ClusterGroup, ClusterNode, Domain, EndpointConfig, Inventory, Item, Job, JobKind,
-    MlflowServer, Model, Notebook, SageMakerEndpoint, Space,
+    MlflowServer, Model, Notebook, SageMakerEndpoint, Space, scoped,
 };
 
 /// SageMaker `describe-*` output is a bare object; returns whether `o` was one.
@@ -78,8 +78,10 @@ fn add_notebook(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
         return;
     };
     let owner = format!("notebook instance {name}");
-    inv.note_document(Item::Notebook(&name), doc.file);
+    let scope = doc.scope(o, "NotebookInstanceArn", &owner);
+    inv.note_document(Item::Notebook(&scoped(scope.as_deref(), &name)), doc.file);
     let nb = Notebook {
+        scope,
         eni_id: doc.opt_str(o, "NetworkInterfaceId", &owner),
         subnet_id: doc.opt_str(o, "SubnetId", &owner),
         security_group_ids: doc.strings(o, "SecurityGroups", &owner),
@@ -88,7 +90,7 @@ fn add_notebook(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
         created: doc.time(o, "CreationTime", &owner, Round::Down),
         name,
     };
-    doc.add_unique(&mut inv.notebooks, nb, |n| &n.name, "notebook instance");
+    doc.add_unique(&mut inv.notebooks, nb, Notebook::key, "notebook instance");
 }
 
 fn add_domain(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
@@ -112,7 +114,7 @@ fn add_domain(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
         created: doc.time(o, "CreationTime", &owner, Round::Down),
         id,
     };
-    doc.add_unique(&mut inv.domains, d, |d| &d.id, "domain");
+    doc.add_unique(&mut inv.domains, d, |d| d.id.clone(), "domain");
 }
 
 fn add_job(inv: &mut Inventory, doc: &mut Doc, o: &Obj, kind: JobKind) {
@@ -162,7 +164,13 @@ fn add_job(inv: &mut Inventory, doc: &mut Doc, o: &Obj, kind: JobKind) {
         run.max(wait)
             .map(|r| r.saturating_add(pending.unwrap_or(0)))
     });
+    let arn_key = match kind {
+        JobKind::Training => "TrainingJobArn",
+        JobKind::Processing => "ProcessingJobArn",
+        JobKind::Transform => "TransformJobArn",
+    };
     let job = Job {
+        scope: doc.scope(o, arn_key, &owner),
         kind,
         // Widen to whole seconds on both sides: flow-log times are whole seconds and a
         // record at the job's last instant must still fall inside the window.
@@ -189,8 +197,8 @@ fn add_job(inv: &mut Inventory, doc: &mut Doc, o: &Obj, kind: JobKind) {
         },
         name,
     };
-    inv.note_document(Item::Job(job.kind, &job.name), doc.file);
-    let kinds_match = |a: &Job, b: &Job| a.kind == b.kind && a.name == b.name;
+    inv.note_document(Item::Job(job.kind, &job.key()), doc.file);
+    let kinds_match = |a: &Job, b: &Job| a.kind == b.kind && a.key() == b.key();
     if let Some(existing) = inv.jobs.iter().find(|j| kinds_match(j, &job)) {
         if format!("{existing:?}") != format!("{job:?}") {
             doc.differs(&owner);
@@ -206,6 +214,7 @@ fn add_endpoint(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
     };
     let owner = format!("endpoint {name}");
     let ep = SageMakerEndpoint {
+        scope: doc.scope(o, "EndpointArn", &owner),
         config_name: doc
             .opt_str(o, "EndpointConfigName", &owner)
             .unwrap_or_default(),
@@ -214,7 +223,7 @@ fn add_endpoint(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
         status: doc.opt_str(o, "EndpointStatus", &owner),
         name,
     };
-    doc.add_unique(&mut inv.endpoints, ep, |e| &e.name, "endpoint");
+    doc.add_unique(&mut inv.endpoints, ep, SageMakerEndpoint::key, "endpoint");
 }
 
 fn add_endpoint_config(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
@@ -237,8 +246,13 @@ fn add_endpoint_config(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
     // Endpoints with inference components carry the VpcConfig here, not on a model.
     let vpc = doc.object(o, "VpcConfig", &owner);
     let (security_group_ids, subnets) = doc.vpc_config(vpc, &owner);
-    inv.note_document(Item::EndpointConfig(&name), doc.file);
+    let scope = doc.scope(o, "EndpointConfigArn", &owner);
+    inv.note_document(
+        Item::EndpointConfig(&scoped(scope.as_deref(), &name)),
+        doc.file,
+    );
     let cfg = EndpointConfig {
+        scope,
         name,
         model_names,
         security_group_ids,
@@ -248,7 +262,7 @@ fn add_endpoint_config(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
     doc.add_unique(
         &mut inv.endpoint_configs,
         cfg,
-        |c| &c.name,
+        EndpointConfig::key,
         "endpoint config",
     );
 }
@@ -260,13 +274,15 @@ fn add_model(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
     let owner = format!("model {name}");
     let vpc = doc.object(o, "VpcConfig", &owner);
     let (security_group_ids, subnets) = doc.vpc_config(vpc, &owner);
-    inv.note_document(Item::Model(&name), doc.file);
+    let scope = doc.scope(o, "ModelArn", &owner);
+    inv.note_document(Item::Model(&scoped(scope.as_deref(), &name)), doc.file);
     let m = Model {
+        scope,
         name,
         security_group_ids,
         subnets,
     };
-    doc.add_unique(&mut inv.models, m, |m| &m.name, "model");
+    doc.add_unique(&mut inv.models, m, Model::key, "model");
 }
 
 fn add_cluster(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
@@ -308,7 +324,7 @@ fn add_cluster(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
         groups,
         name,
     };
-    doc.add_unique(&mut inv.clusters, c, |c| &c.name, "HyperPod cluster");
+    doc.add_unique(&mut inv.clusters, c, |c| c.name.clone(), "HyperPod cluster");
 }
 
 /// A node of `list-cluster-nodes` or `describe-cluster-node`. Neither names its cluster
