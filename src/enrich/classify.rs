@@ -179,6 +179,14 @@ impl Enricher {
             e.remote_evidence = Evidence::OtherVpc(net);
             return;
         }
+        // A CIDR the VPC had: the address may have been inside it when the record was
+        // made, or elsewhere since; which, describe-vpcs does not say.
+        if let Some((net, ())) = index.former.lookup_prefix(ip) {
+            e.remote_kind = Some("private_other");
+            e.remote_vpc = vpc;
+            e.remote_evidence = Evidence::FormerCidr(net);
+            return;
+        }
         let listed = self.inventory.ip_ranges.entry(ip);
         let in_ranges = match listed {
             Some(l) => Evidence::IpRanges(l.prefix, l.service),
@@ -236,7 +244,10 @@ impl Enricher {
         if let Some((net, ())) = self.private.lookup_prefix(ip) {
             e.remote_kind = Some("private_other");
             e.remote_vpc = self.vpc_of(ip);
-            e.remote_evidence = Evidence::Private(net);
+            e.remote_evidence = match self.route_to(ip, vpc, subnet) {
+                Some((table, target)) => Evidence::PrivateRouted(net, target, table),
+                None => Evidence::Private(net),
+            };
         } else {
             e.remote_kind = Some("internet");
             e.remote_evidence = Evidence::Unlisted;
@@ -279,6 +290,32 @@ impl Enricher {
         };
         e.remote_kind = Some(kind);
         e.remote_evidence = Evidence::Nat64(v4, behind);
+    }
+
+    /// The route of the subnet's table (else the VPC's main table) that takes `ip` out of
+    /// the VPC — a transit gateway, a peering, a VPN gateway — as (table, target): where a
+    /// private address outside the VPC is (a centralised endpoint the inventory lacks is
+    /// often behind a transit gateway).
+    fn route_to(
+        &self,
+        ip: IpAddr,
+        vpc: Option<&str>,
+        subnet: Option<&str>,
+    ) -> Option<(&str, &str)> {
+        let table = subnet
+            .and_then(|s| self.subnet_routes.get(s))
+            .or_else(|| vpc.and_then(|v| self.main_routes.get(v)))?;
+        let rt = &self.inventory.route_tables[*table];
+        rt.routes
+            .iter()
+            .filter_map(|r| match &r.destination {
+                RouteDestination::Cidr(net) if net.contains(&ip) && r.target != "local" => {
+                    Some((net.prefix_len(), r.target.as_str()))
+                }
+                _ => None,
+            })
+            .max_by_key(|(len, _)| *len)
+            .map(|(_, target)| (rt.id.as_str(), target))
     }
 
     fn vpc_of(&self, ip: IpAddr) -> Option<&str> {
@@ -398,8 +435,12 @@ pub(super) enum Evidence<'a> {
     RecordService(&'a str),
     IpRanges(ipnet::IpNet, &'a str),
     Private(ipnet::IpNet),
+    /// A private range, and the route (target, table) that takes the address out of the VPC.
+    PrivateRouted(ipnet::IpNet, &'a str, &'a str),
     /// A CIDR of another VPC of the inventory.
     OtherVpc(ipnet::IpNet),
+    /// A CIDR the record's VPC no longer has.
+    FormerCidr(ipnet::IpNet),
     /// A NAT64 address, and what classified the IPv4 address in it.
     Nat64(std::net::Ipv4Addr, Nat64Behind<'a>),
     /// In no VPC, endpoint, ip-ranges prefix or private range the inventory knows.
@@ -428,7 +469,14 @@ impl Evidence<'_> {
             Evidence::RecordService(s) => write!(out, "pkt-*-aws-service {s}"),
             Evidence::IpRanges(net, code) => write!(out, "ip-ranges.json {net} {code}"),
             Evidence::Private(net) => write!(out, "private range {net}"),
+            Evidence::PrivateRouted(net, target, table) => {
+                write!(out, "private range {net}, routed to {target} by {table}")
+            }
             Evidence::OtherVpc(net) => write!(out, "another VPC of the inventory: {net}"),
+            Evidence::FormerCidr(net) => write!(
+                out,
+                "a CIDR the VPC has had, disassociated since: {net} (inside the VPC if the record is older)"
+            ),
             Evidence::Nat64(v4, behind) => {
                 let _ = write!(out, "NAT64 64:ff9b::/96 of {v4}: ");
                 match behind {

@@ -141,6 +141,8 @@ impl Holder {
 #[derive(Debug, Default)]
 pub(super) struct VpcIndex {
     pub(super) inside: PrefixMap<()>,
+    /// CIDRs the VPC no longer has ([`crate::inventory::Vpc::former`]).
+    pub(super) former: PrefixMap<()>,
     pub(super) special: PrefixMap<Special>,
     pub(super) gateways: PrefixMap<Gateway>,
     /// Its gateway endpoints' services: an address ip-ranges gives that code and region
@@ -375,6 +377,12 @@ impl Enricher {
         };
         let mut cidr_vpcs: HashMap<ipnet::IpNet, Vec<&str>> = HashMap::new();
         for v in &inv.vpcs {
+            for c in &v.former {
+                vpcs.entry(v.id.clone())
+                    .or_default()
+                    .former
+                    .insert(*c, (), 0);
+            }
             for c in &v.cidrs {
                 add_inside(&mut vpcs, &mut any_vpc, &v.id, *c);
                 let list = cidr_vpcs.entry(*c).or_default();
@@ -521,6 +529,7 @@ impl Enricher {
         }
         for v in vpcs.values_mut() {
             v.inside.build();
+            v.former.build();
             v.special.build();
             v.gateways.build();
         }

@@ -61,7 +61,7 @@ pub const COLUMNS: &[(&str, &str)] = &[
     ),
     (
         "remote_evidence",
-        "what classified the remote: the interface endpoint, NAT gateway or VPC CIDR, the gateway endpoint's prefix list or route, traffic-path 7, pkt-*-aws-service, the ip-ranges.json prefix and service, or the private range",
+        "what classified the remote: the interface endpoint, NAT gateway or VPC CIDR, the gateway endpoint's prefix list or route, traffic-path 7, pkt-*-aws-service, the ip-ranges.json prefix and service, another VPC's CIDR, NAT64, or the private range and the route out of the VPC",
     ),
     (
         "initiator",

@@ -325,6 +325,9 @@ pub struct Vpc {
     pub id: String,
     /// Every associated IPv4 and IPv6 CIDR (primary, secondary, IPv6), associated state only.
     pub cidrs: Vec<IpNet>,
+    /// CIDRs it had and no longer has (`disassociated`): older records' addresses in them
+    /// may have been the VPC's own.
+    pub former: Vec<IpNet>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -34,7 +34,11 @@ fn write_report(
 
     heading(out, "VPCs", inv.vpcs.len())?;
     for v in &inv.vpcs {
-        writeln!(out, "  {}  {}", v.id, list(&v.cidrs))?;
+        write!(out, "  {}  {}", v.id, list(&v.cidrs))?;
+        if !v.former.is_empty() {
+            write!(out, "  (disassociated: {})", list(&v.former))?;
+        }
+        writeln!(out)?;
     }
 
     let of_type = |t: EndpointType| -> Vec<&VpcEndpoint> {

@@ -1604,6 +1604,43 @@ fn centralised_interface_endpoints_in_a_shared_vpc() {
     let leaves = findings_of(&findings, "leaves-vpc");
     assert_eq!(leaves.len(), 1, "{leaves:#?}");
     assert_eq!(leaves[0]["dstaddr"], "10.100.7.7");
+
+    // The workload account's inventory alone: the endpoint's ENI (and VPC) are the shared
+    // account's. Its calls read as leaving the VPC, but the inventory says why, and each
+    // finding names the route that took the address out of the VPC.
+    w.vpcs(&[(VPC, "10.0.0.0/16")]);
+    w.enis(vec![notebook_eni(nb, "10.0.1.10", SUBNET_A)]);
+    let mut table = route_table(
+        "rtb-0c1a2b3c4d5e6f7a1",
+        SUBNET_A,
+        "vpce-0c1a2b3c4d5e6f7a1",
+        true,
+    );
+    table["Routes"].as_array_mut().unwrap().push(json!({
+        "DestinationCidrBlock": "10.100.0.0/16", "TransitGatewayId": "tgw-0517a4ed5e7b1c2d7",
+        "Origin": "CreateRoute", "State": "active"
+    }));
+    w.doc(
+        "describe-route-tables.json",
+        json!({"RouteTables": [table]}),
+    );
+    assert!(
+        w.show().contains(
+            "interface endpoint vpce-0517a4ed5e7b1c2d6 (com.amazonaws.us-east-1.sts) in vpc-0517a4ed5e7b1c2d3: its ENIs (eni-0e0000000000000a2) are not in describe-network-interfaces"
+        ),
+        "{}",
+        w.show()
+    );
+    let (_, findings, _) = w.scan();
+    let evidence: Vec<&str> = findings_of(&findings, "leaves-vpc")
+        .iter()
+        .map(|f| text(&f["remote_evidence"]))
+        .collect();
+    assert_eq!(
+        evidence,
+        ["private range 10.0.0.0/8, routed to tgw-0517a4ed5e7b1c2d7 by rtb-0c1a2b3c4d5e6f7a1"; 3],
+        "{findings:#?}"
+    );
 }
 
 /// 14. When no flow log records the workload's ENI but one records the NAT gateway's, the
@@ -2426,8 +2463,9 @@ fn ipv6_traffic_is_attributed_and_classified_like_ipv4() {
 ///     (`64:ff9b::/96`) is the IPv4 address in it, reached through the NAT gateway. A peered
 ///     VPC of the inventory is no internet host, though its IPv6 block is in ip-ranges' EC2
 ///     space and its IPv4 CIDR need not be RFC 1918. CloudFront's edges serve customers'
-///     content and have no VPC endpoint: the internet, not an endpoint bypass. Before, the
-///     first two were clean and the third and fourth cried wolf.
+///     content and have no VPC endpoint: the internet, not an endpoint bypass. A CIDR the
+///     VPC had (disassociated) is said to be one. Before, the first two were clean, the
+///     third and fourth cried wolf, and the last was a private range of no explanation.
 #[test]
 fn ipv6_endpoints_nat64_peered_vpcs_and_cloudfront_are_placed_where_they_are() {
     let mut w = World::new();
@@ -2448,12 +2486,17 @@ fn ipv6_endpoints_nat64_peered_vpcs_and_cloudfront_are_placed_where_they_are() {
             "CidrBlock": v4, "DhcpOptionsId": "dopt-0a1b2c3d4e5f60718"
         })
     };
+    let mut ours = vpc(VPC, "10.0.0.0/16", "2600:1f18:4a3:6e00::/56");
+    ours["CidrBlockAssociationSet"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({
+            "AssociationId": "vpc-cidr-assoc-0c1a2b3c4d5e6f7d1",
+            "CidrBlock": "10.41.0.0/16", "CidrBlockState": {"State": "disassociated"}
+        }));
     w.doc(
         "describe-vpcs.json",
-        json!({"Vpcs": [
-            vpc(VPC, "10.0.0.0/16", "2600:1f18:4a3:6e00::/56"),
-            vpc(peer, "198.19.0.0/16", "2600:1f18:7777:ab00::/56"),
-        ]}),
+        json!({"Vpcs": [ours, vpc(peer, "198.19.0.0/16", "2600:1f18:7777:ab00::/56")]}),
     );
     let gateway = |w: &World, ip_type: &str| {
         let mut g = s3_gateway("vpce-0c1a2b3c4d5e6f7a1", "rtb-0c1a2b3c4d5e6f7a1");
@@ -2510,6 +2553,15 @@ fn ipv6_endpoints_nat64_peered_vpcs_and_cloudfront_are_placed_where_they_are() {
         40005,
         443,
     ));
+    // A CIDR the VPC no longer has.
+    w.record(Rec::egress(
+        eni,
+        "08:15",
+        "10.0.1.32",
+        "10.41.0.9",
+        40006,
+        443,
+    ));
     let rows = w.query();
     let place = |hm: &str| {
         let r = row(&rows, eni, hm);
@@ -2528,6 +2580,7 @@ fn ipv6_endpoints_nat64_peered_vpcs_and_cloudfront_are_placed_where_they_are() {
     assert_eq!(place("08:12"), p("private_other", "", peer, false));
     assert_eq!(place("08:13"), p("private_other", "", peer, false));
     assert_eq!(place("08:14"), p("internet", "CLOUDFRONT", "", false));
+    assert_eq!(place("08:15"), p("private_other", "", VPC, false));
     let (code, findings, _) = w.scan();
     assert_eq!(code, 1);
     assert!(
@@ -2553,6 +2606,17 @@ fn ipv6_endpoints_nat64_peered_vpcs_and_cloudfront_are_placed_where_they_are() {
     assert_eq!(
         evidence(40004),
         "another VPC of the inventory: 198.19.0.0/16"
+    );
+    assert_eq!(
+        evidence(40006),
+        "a CIDR the VPC has had, disassociated since: 10.41.0.0/16 (inside the VPC if the record is older)"
+    );
+    assert!(
+        w.show().contains(&format!(
+            "{VPC}  10.0.0.0/16, 2600:1f18:4a3:6e00::/56  (disassociated: 10.41.0.0/16)"
+        )),
+        "{}",
+        w.show()
     );
 
     // A dual-stack gateway endpoint carries IPv6 S3 traffic.

@@ -17,6 +17,7 @@ pub(super) fn add_vpc(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what: &str) {
         return;
     };
     let mut cidrs = Vec::new();
+    let mut former = Vec::new();
     if let Some(n) = doc.net(o, "CidrBlock", &id, "CidrBlock") {
         push_unique(&mut cidrs, n);
     }
@@ -29,21 +30,24 @@ pub(super) fn add_vpc(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what: &str) {
         ),
     ] {
         for (i, a) in doc.objects(o, set, &id).into_iter().enumerate() {
-            // Disassociated and failed CIDRs no longer belong to the VPC; a missing state
-            // is taken as associated.
+            // Disassociated and failed CIDRs no longer belong to the VPC (a disassociated
+            // one did before); a missing state is taken as associated.
             let st = a
                 .get(state)
                 .and_then(|s| s.get("State"))
                 .and_then(Value::as_str);
-            if st.is_some_and(|s| s != "associated") {
-                continue;
-            }
+            let list = match st {
+                None | Some("associated") => &mut cidrs,
+                Some("disassociated" | "disassociating") => &mut former,
+                Some(_) => continue,
+            };
             if let Some(n) = doc.net(a, key, &id, &format!("{set}[{i}].{key}")) {
-                push_unique(&mut cidrs, n);
+                push_unique(list, n);
             }
         }
     }
-    let vpc = Vpc { id, cidrs };
+    former.retain(|n| !cidrs.contains(n));
+    let vpc = Vpc { id, cidrs, former };
     doc.add_unique(&mut inv.vpcs, vpc, |v| v.id.clone(), "VPC");
 }
 

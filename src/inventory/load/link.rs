@@ -183,6 +183,38 @@ pub(super) fn check_route_prefix_lists(inv: &mut Inventory) {
     }
 }
 
+/// An interface endpoint whose ENIs describe-network-interfaces does not hold has no known
+/// address (a centralised endpoint of a shared-services account is described by that
+/// account), so traffic to it counts as leaving the VPC; say so once per endpoint.
+pub(super) fn check_interface_endpoint_enis(inv: &mut Inventory) {
+    if inv.enis.is_empty() {
+        return;
+    }
+    let mut new_warnings = Vec::new();
+    for ep in &inv.vpc_endpoints {
+        let unknown = ep.endpoint_type == EndpointType::Interface
+            && !ep.eni_ids.is_empty()
+            && ep.eni_ids.iter().all(|id| !inv.enis.contains_key(id));
+        if !unknown {
+            continue;
+        }
+        new_warnings.push(format!(
+            "interface endpoint {} ({}) in {}: its ENIs ({}) are not in describe-network-interfaces, so its addresses are unknown and traffic to it counts as leaving the VPC; save `aws ec2 describe-network-interfaces --network-interface-ids {} > describe-network-interfaces-{}.json` (in the endpoint's account, for a centralised endpoint) into the inventory",
+            ep.id,
+            or_dash(&ep.service_name),
+            or_dash(&ep.vpc_id),
+            ep.eni_ids.join(", "),
+            ep.eni_ids.join(" "),
+            ep.id,
+        ));
+    }
+    for warning in new_warnings {
+        if !inv.warnings.contains(&warning) {
+            inv.warnings.push(warning);
+        }
+    }
+}
+
 /// A workload with a VpcConfig but no time to bound it cannot be matched to flow records
 /// (attribution picks the workload running at the record's time); say which.
 pub(super) fn check_workload_times(inv: &mut Inventory) {
