@@ -1,6 +1,6 @@
 -- rule: blind-spots
 -- severity: medium
--- description: SageMaker traffic your flow logs cannot see: notebook instances with DirectInternetAccess Enabled and Studio domains in PublicInternetOnly mode (their internet traffic leaves through a SageMaker-owned VPC; not one created after --until), jobs, endpoints, HyperPod clusters and MLflow tracking servers that ran in a SageMaker-managed VPC within the run's --since/--until window (no VpcConfig, serverless inference, MLflow: none of their traffic is logged), SageMaker ENIs in subnets or VPCs no flow log covers, workloads whose ENIs are gone that ran in subnets no flow log of accepted traffic covered, and SageMaker ENIs covered only by flow logs of rejected traffic (TrafficType REJECT), whose accepted traffic is never logged.
+-- description: SageMaker traffic your flow logs cannot see: notebook instances with DirectInternetAccess Enabled and Studio domains in PublicInternetOnly mode (their internet traffic leaves through a SageMaker-owned VPC; not one created after --until), jobs, endpoints, HyperPod clusters and MLflow tracking servers that ran in a SageMaker-managed VPC within the run's --since/--until window (no VpcConfig, serverless inference, MLflow: none of their traffic is logged), SageMaker ENIs in subnets or VPCs no flow log covers (and of which no accepted record was read), workloads whose ENIs are gone that ran in subnets no flow log of accepted traffic covered, and SageMaker ENIs covered only by flow logs of rejected traffic (TrafficType REJECT), whose accepted traffic is never logged.
 SELECT CAST(NULL AS VARCHAR) AS interface_id, r.resource_type AS sagemaker_resource_type,
        r.resource AS sagemaker_resource, r.reason, r.document AS attribution_document
 FROM sagemaker_resources r
@@ -40,9 +40,17 @@ SELECT interface_id, sagemaker_resource_type, sagemaker_resource,
        attribution_document
 FROM enis
 WHERE eni_owner_kind = 'sagemaker' AND NOT flow_logged
+  -- Unless its accepted records were read: a flow log the inventory does not list (a
+  -- shared VPC owner's, which a participant's describe-flow-logs cannot show) covers it.
+  AND interface_id NOT IN (SELECT interface_id FROM flows
+                           WHERE interface_id IS NOT NULL AND eni_owner_kind = 'sagemaker'
+                             AND action = 'ACCEPT')
 UNION ALL
 SELECT interface_id, sagemaker_resource_type, sagemaker_resource,
        'SageMaker ENI covered only by flow logs with TrafficType REJECT: its accepted traffic is not logged',
        attribution_document
 FROM enis
 WHERE eni_owner_kind = 'sagemaker' AND flow_logged AND NOT accepted_logged
+  AND interface_id NOT IN (SELECT interface_id FROM flows
+                           WHERE interface_id IS NOT NULL AND eni_owner_kind = 'sagemaker'
+                             AND action = 'ACCEPT')

@@ -360,7 +360,9 @@ fn foreign_hint(c: &crate::scan::Coverage) -> String {
     format!(
         ". Of them, {} records on {} ENIs are of account {:012}{others}, which owns no ENI of \
          the inventory: read only your accounts' logs (…/AWSLogs/<account-id>/…), or add \
-         those accounts' inventories to --inventory",
+         those accounts' inventories to --inventory (a shared VPC's flow log delivers every \
+         participant's records under the VPC owner's account: add the owner's \
+         describe-network-interfaces)",
         c.foreign_records, c.foreign_enis, c.foreign_account
     ) + &elsewhere
 }

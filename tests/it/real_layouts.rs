@@ -1861,6 +1861,48 @@ fn same_named_resources_of_two_accounts_are_both_workloads() {
     assert!(!w.show().contains("already loaded"), "{}", w.show());
 }
 
+/// 35. A shared VPC seen from a participant account: the VPC owner's flow log delivers the
+///     participant's records, but the participant's describe-flow-logs cannot list it. An
+///     ENI whose accepted records were read is no blind spot. Before, it was "not covered
+///     by any flow log" while its records were being read.
+#[test]
+fn an_eni_whose_accepted_records_were_read_is_no_blind_spot() {
+    let mut w = world();
+    w.flow_logs(vec![]);
+    let eni = "eni-0f0000000000000a1";
+    w.etl_job(eni);
+    w.record(Rec::egress(
+        eni,
+        "10:20",
+        "10.0.1.30",
+        "10.0.2.9",
+        40000,
+        443,
+    ));
+    let (_, findings, _) = w.scan();
+    assert!(
+        findings_of(&findings, "blind-spots").is_empty(),
+        "{findings:#?}"
+    );
+
+    // With no record of it read, it is one.
+    w.records.clear();
+    w.record(Rec::egress(
+        eni,
+        "10:20",
+        "10.0.1.30",
+        "10.0.2.9",
+        40000,
+        443,
+    ));
+    let rejected = w.records[0].replace(" ACCEPT ", " REJECT ");
+    w.records[0] = rejected;
+    let (_, findings, _) = w.scan();
+    let blind = findings_of(&findings, "blind-spots");
+    assert_eq!(blind.len(), 1, "{findings:#?}");
+    assert_eq!(blind[0]["interface_id"], eni);
+}
+
 const PUBLIC: &str = "subnet-0aa11bb22cc33dd4f";
 const NAT_ENI: &str = "eni-0f0000000000000a2";
 
