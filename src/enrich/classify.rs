@@ -172,16 +172,22 @@ impl Enricher {
         }
         // Another VPC of the inventory, reached over peering or a transit gateway: its
         // IPv6 block is in ip-ranges' EC2 space and its IPv4 CIDR need not be RFC 1918
-        // (198.19.0.0/16, …), but it is no internet host.
-        if let Some((net, v)) = self.vpc_of.lookup_prefix(ip) {
+        // (198.19.0.0/16, …), but it is no internet host — unless it was reached over the
+        // internet, as a VPC no route joins is.
+        if let Some((net, v)) = self.vpc_of.lookup_prefix(ip)
+            && self.reached_privately(ip, vpc, subnet, traffic_path)
+        {
             e.remote_kind = Some("private_other");
             e.remote_vpc = v.as_deref();
             e.remote_evidence = Evidence::OtherVpc(net);
             return;
         }
-        // A CIDR the VPC had: the address may have been inside it when the record was
-        // made, or elsewhere since; which, describe-vpcs does not say.
-        if let Some((net, ())) = index.former.lookup_prefix(ip) {
+        // A private CIDR the VPC had: the address may have been inside it when the record
+        // was made, or elsewhere since; which, describe-vpcs does not say. (A public one,
+        // an Amazon IPv6 block, is the internet's once released.)
+        if let Some((net, ())) = index.former.lookup_prefix(ip)
+            && self.private.lookup(ip).is_some()
+        {
             e.remote_kind = Some("private_other");
             e.remote_vpc = vpc;
             e.remote_evidence = Evidence::FormerCidr(net);
@@ -212,6 +218,10 @@ impl Enricher {
             e.remote_evidence = why;
             return;
         }
+        // The record's generic AMAZON yields to a more specific ip-ranges code (a
+        // CloudFront edge's records say AMAZON).
+        let record_service = record_service
+            .filter(|&s| s != "AMAZON" || listed.is_none_or(|l| l.service == "AMAZON"));
         let service = record_service.or(listed.map(|l| l.service));
         e.remote_evidence = match record_service {
             Some(s) => Evidence::RecordService(s),
@@ -290,6 +300,29 @@ impl Enricher {
         };
         e.remote_kind = Some(kind);
         e.remote_evidence = Evidence::Nat64(v4, behind);
+    }
+
+    /// Whether an address outside the VPC was reached over a private path (peering, a
+    /// transit gateway, a VPN) rather than the internet: `traffic-path` where the record
+    /// has it, else the route the subnet's table has for it, else whether it is private.
+    fn reached_privately(
+        &self,
+        ip: IpAddr,
+        vpc: Option<&str>,
+        subnet: Option<&str>,
+        traffic_path: Option<i32>,
+    ) -> bool {
+        match traffic_path {
+            Some(2 | 8) => return false,
+            Some(3..=6) => return true,
+            _ => {}
+        }
+        match self.route_to(ip, vpc, subnet) {
+            Some((_, target)) => !["igw-", "eigw-", "nat-"]
+                .iter()
+                .any(|p| target.starts_with(p)),
+            None => self.private.lookup(ip).is_some(),
+        }
     }
 
     /// The route of the subnet's table (else the VPC's main table) that takes `ip` out of

@@ -99,11 +99,18 @@ impl OwnerAt<'_> {
 }
 
 /// ip-ranges codes of address space that serves customers, not AWS service endpoints:
-/// instance public and Elastic IPs, Global Accelerator static addresses, and CloudFront's
-/// edges, which serve customers' distributions (a model hub's CDN) and have no VPC
-/// endpoint. Reaching one is reaching someone's server on the internet, not bypassing a
-/// VPC endpoint.
-pub const CUSTOMER_ADDRESS_CODES: &[&str] = &["EC2", "GLOBALACCELERATOR", "CLOUDFRONT"];
+/// instance public and Elastic IPs, Global Accelerator static addresses, CloudFront's
+/// edges, which serve customers' distributions (a model hub's CDN), and the hosts that
+/// reach customers' servers for them (CloudFront's origin fetches, Route 53 health
+/// checks); none has a VPC endpoint. Reaching one, or being reached from one, is the
+/// internet, not bypassing a VPC endpoint.
+pub const CUSTOMER_ADDRESS_CODES: &[&str] = &[
+    "EC2",
+    "GLOBALACCELERATOR",
+    "CLOUDFRONT",
+    "CLOUDFRONT_ORIGIN_FACING",
+    "ROUTE53_HEALTHCHECKS",
+];
 
 /// Everything the per-record work needs, built once from the inventory.
 #[derive(Debug)]
@@ -182,6 +189,7 @@ impl Enricher {
         eni: Option<&str>,
         resource: Option<&str>,
         subnet: Option<&str>,
+        instance: Option<&str>,
         start: Option<i64>,
         end: Option<i64>,
     ) -> OwnerAt<'_> {
@@ -193,6 +201,11 @@ impl Enricher {
         };
         if let Some(x) = self.eni_at(id, start) {
             return OwnerAt::Entry(x);
+        }
+        // An ENI on an instance of the account (`instance-id` is only written for
+        // instances you own) is no SageMaker workload's.
+        if instance.is_some() {
+            return OwnerAt::Unknown;
         }
         match subnet
             .and_then(|s| self.by_subnet.get(s))
@@ -235,6 +248,14 @@ impl Enricher {
         vpc: Option<&str>,
         t: Option<i64>,
     ) -> Option<(&str, &EniEntry)> {
+        // An address inside the VPC is one of its own ENIs'; one outside it came from
+        // another VPC (over a transit gateway or peering, which do not translate it: a
+        // central egress VPC's NAT gateway), whose ENI is the one ENI of any VPC with it.
+        let vpc = vpc.filter(|v| {
+            self.vpcs
+                .get(*v)
+                .is_some_and(|x| x.inside.lookup(ip).is_some())
+        });
         let lives = self.addr_history.get(&ip);
         if let (Some(lives), Some(t)) = (lives, t)
             && let Some(l) = lives.iter().find(|l| l.covers(t) && l.value.in_vpc(vpc))
@@ -309,6 +330,14 @@ impl Enricher {
         &self.inventory
     }
 
+    /// The columns the enrichment reads, of those a record has ([`INPUTS`]; with
+    /// `instance_id` when records of ENIs the inventory lacks can be attributed by their
+    /// subnet, which a record of the account's own instance never is).
+    pub fn inputs(&self) -> impl Iterator<Item = &'static str> {
+        let by_subnet = (!self.by_subnet.is_empty()).then_some("instance_id");
+        INPUTS.iter().copied().chain(by_subnet)
+    }
+
     /// The rule that attributed an ENI (`attribution_rule`).
     pub fn attribution_rule(&self, eni: &str) -> Option<&'static str> {
         self.enis.get(eni).map(|e| e.rule)
@@ -343,13 +372,14 @@ impl Enricher {
     /// Which records of `batch` (holding the [`INPUTS`] it has) have one of the owner
     /// `kinds`: the cheap first step of the enrichment, one ENI lookup per record.
     pub fn owners_in(&self, batch: &RecordBatch, kinds: &[String]) -> Result<BooleanArray> {
-        let [eni, resource, subnet] = [
+        let [eni, resource, subnet, instance] = [
             text(batch, "interface_id")?,
             text(batch, "resource_id")?,
             text(batch, "subnet_id")?,
+            text(batch, "instance_id")?,
         ];
-        let [eni, resource, subnet] =
-            [&eni, &resource, &subnet].map(|c| c.as_ref().map(|a| a.as_string_view()));
+        let [eni, resource, subnet, instance] =
+            [&eni, &resource, &subnet, &instance].map(|c| c.as_ref().map(|a| a.as_string_view()));
         let (start, end) = (
             ints::<Int64Type>(batch, "start"),
             ints::<Int64Type>(batch, "end"),
@@ -360,6 +390,7 @@ impl Enricher {
                     s(eni, i),
                     s(resource, i),
                     s(subnet, i),
+                    s(instance, i),
                     int(start, i),
                     int(end, i),
                 );
@@ -412,6 +443,7 @@ impl Enricher {
             text("action")?,
             text("pkt_src_aws_service")?,
             text("pkt_dst_aws_service")?,
+            text("instance_id")?,
         ];
         let [
             eni_c,
@@ -426,6 +458,7 @@ impl Enricher {
             act_c,
             ssvc_c,
             dsvc_c,
+            inst_c,
         ] = columns
             .each_ref()
             .map(|c| c.as_ref().map(|a| a.as_string_view()));
@@ -456,7 +489,8 @@ impl Enricher {
             let owner = (!flags_only || s(act_c, i) == Some("ACCEPT"))
                 .then(|| {
                     let (eni, res, subnet) = (s(eni_c, i), s(res_c, i), s(subnet_c, i));
-                    self.owner_at(eni, res, subnet, int(start_c, i), int(end_c, i))
+                    let instance = s(inst_c, i);
+                    self.owner_at(eni, res, subnet, instance, int(start_c, i), int(end_c, i))
                 })
                 .filter(|o| !flags_only || FLAGGED_OWNERS.contains(&o.kind()));
             let Some(owner) = owner else {

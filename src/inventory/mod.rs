@@ -255,19 +255,38 @@ macro_rules! scoped_key {
 }
 scoped_key!(Notebook, Job, Model, EndpointConfig, SageMakerEndpoint);
 
+/// The item named `name` that a resource of `scope` names: the one of its own scope, else
+/// one of unknown scope; for a resource of unknown scope, the only one of that name.
+fn in_scope<'a, T>(
+    items: &'a [T],
+    scope: Option<&str>,
+    name: &str,
+    of: impl Fn(&T) -> (Option<&str>, &str),
+) -> Option<&'a T> {
+    let mut named = items.iter().filter(|x| of(x).1 == name);
+    match scope {
+        Some(_) => named
+            .clone()
+            .find(|x| of(x).0 == scope)
+            .or_else(|| named.find(|x| of(x).0.is_none())),
+        None => {
+            let first = named.next()?;
+            named.next().is_none().then_some(first)
+        }
+    }
+}
+
 impl Inventory {
     /// The model `name` that a resource of `scope` names.
     pub fn model(&self, scope: Option<&str>, name: &str) -> Option<&Model> {
-        self.models
-            .iter()
-            .find(|m| m.name == name && same_scope(m.scope.as_deref(), scope))
+        in_scope(&self.models, scope, name, |m| (m.scope.as_deref(), &m.name))
     }
 
     /// The endpoint config `name` that an endpoint of `scope` names.
     pub fn endpoint_config(&self, scope: Option<&str>, name: &str) -> Option<&EndpointConfig> {
-        self.endpoint_configs
-            .iter()
-            .find(|c| c.name == name && same_scope(c.scope.as_deref(), scope))
+        in_scope(&self.endpoint_configs, scope, name, |c| {
+            (c.scope.as_deref(), &c.name)
+        })
     }
 }
 
@@ -813,5 +832,39 @@ mod zone_tests {
             assert_eq!(super::zone_region(zone).as_deref(), Some(region), "{zone}");
         }
         assert_eq!(super::zone_region("nowhere"), None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_looked_up_in_their_own_account_first() {
+        let model = |scope: Option<&str>, subnet: &str| Model {
+            name: "m".into(),
+            scope: scope.map(str::to_string),
+            subnets: vec![subnet.into()],
+            ..Model::default()
+        };
+        let inv = Inventory {
+            models: vec![
+                model(None, "subnet-none"),
+                model(Some("222:us-east-1"), "subnet-b"),
+                model(Some("111:us-east-1"), "subnet-a"),
+            ],
+            ..Inventory::default()
+        };
+        let found = |scope: Option<&str>| inv.model(scope, "m").map(|m| m.subnets[0].as_str());
+        assert_eq!(found(Some("111:us-east-1")), Some("subnet-a"));
+        assert_eq!(found(Some("222:us-east-1")), Some("subnet-b"));
+        // Another account's: the one of unknown account.
+        assert_eq!(found(Some("333:us-east-1")), Some("subnet-none"));
+        // Of unknown account itself: only when one model has the name.
+        assert_eq!(found(None), None);
+        assert_eq!(
+            arn_scope("arn:aws:sagemaker:us-east-1:111122223333:model/m").as_deref(),
+            Some("111122223333:us-east-1")
+        );
     }
 }

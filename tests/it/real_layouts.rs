@@ -663,8 +663,13 @@ fn one_vpc_config_for_a_training_job_its_endpoint_and_batch_transform() {
     // provisioned, the transform ENI while the job started.
     assert_eq!(who(row(&rows, ep, "12:10")), ("endpoint", "ep-1", ""));
     assert_eq!(who(row(&rows, bt, "12:10")), ("transform_job", "bt-1", ""));
-    // After the transform job only the endpoint runs in that VpcConfig.
-    assert_eq!(who(row(&rows, bt, "13:00")), ("endpoint", "ep-1", ""));
+    // After the transform job only the endpoint runs in that VpcConfig, but this ENI came
+    // at 12:02, long after the endpoint's last provisioning (09:18): not the endpoint's
+    // (test 37), only a candidate.
+    assert_eq!(
+        who(row(&rows, bt, "13:00")),
+        ("endpoint", "", "endpoint:ep-1")
+    );
     for r in &rows {
         assert_eq!(r["eni_owner_kind"], "sagemaker");
         assert_eq!(r["attribution"], "eni");
@@ -1626,7 +1631,7 @@ fn centralised_interface_endpoints_in_a_shared_vpc() {
     );
     assert!(
         w.show().contains(
-            "interface endpoint vpce-0517a4ed5e7b1c2d6 (com.amazonaws.us-east-1.sts) in vpc-0517a4ed5e7b1c2d3: its ENIs (eni-0e0000000000000a2) are not in describe-network-interfaces"
+            "interface endpoint vpce-0517a4ed5e7b1c2d6 (com.amazonaws.us-east-1.sts) in vpc-0517a4ed5e7b1c2d3: its ENIs eni-0e0000000000000a2 are not in describe-network-interfaces"
         ),
         "{}",
         w.show()
@@ -1770,9 +1775,9 @@ fn nat_legs_are_a_workloads_only_while_it_ran() {
 
 /// 33. VPCs (of one account or several) reuse the same private ranges: a packet address
 ///     names an ENI only within its VPC. A NAT gateway of another VPC carrying a host at
-///     the job ENI's address is not the job's. Before, the address named the job's ENI in
-///     whichever VPC, and with ENIs at that address in both, which one won changed from
-///     run to run.
+///     the job ENI's address is not the job's; an address outside the NAT's VPC is another
+///     VPC's (a central egress VPC). Before, the address named the job's ENI in whichever
+///     VPC, and with ENIs at that address in both, which one won changed from run to run.
 #[test]
 fn a_packet_address_names_an_eni_only_in_its_own_vpc() {
     let mut w = world();
@@ -1800,6 +1805,14 @@ fn a_packet_address_names_an_eni_only_in_its_own_vpc() {
         findings_of(&findings, "leaves-vpc").is_empty(),
         "{findings:#?}"
     );
+
+    // A central egress VPC of its own range: a transit gateway does not translate, so
+    // the workload VPC's address in its NAT gateway's legs is the job's.
+    w.vpcs(&[(VPC, "10.0.0.0/16"), (other, "10.99.0.0/16")]);
+    let (_, findings, _) = w.scan();
+    let leaves = findings_of(&findings, "leaves-vpc");
+    assert_eq!(leaves.len(), 1, "{findings:#?}");
+    assert_eq!(leaves[0]["sagemaker_resource"], "etl");
 }
 
 /// 34. SageMaker names are unique only within one account and region: two accounts
@@ -1901,6 +1914,110 @@ fn an_eni_whose_accepted_records_were_read_is_no_blind_spot() {
     let blind = findings_of(&findings, "blind-spots");
     assert_eq!(blind.len(), 1, "{findings:#?}");
     assert_eq!(blind[0]["interface_id"], eni);
+}
+
+/// 36. Records of ENIs the inventory lacks are attributed by their subnet and time to a
+///     workload of that subnet, but Studio apps and notebook instances put ENIs there too
+///     (and a restarted notebook leaves its old one): those are candidates, so no
+///     workload is named. A record with an `instance-id` is on an instance of the account,
+///     which is no workload's. Before, both were named as the job's.
+#[test]
+fn records_of_unknown_enis_name_no_workload_a_notebook_or_instance_could_own() {
+    let mut w = world();
+    w.etl_job("eni-0f0000000000000a1");
+    notebook(&w, "nb", "eni-0f0000000000000a9", SUBNET_B);
+    let (gone, instance) = ("eni-0f0000000000000d1", "eni-0f0000000000000d2");
+    w.record(Rec::egress(
+        gone,
+        "10:20",
+        "10.0.1.61",
+        INTERNET,
+        40000,
+        443,
+    ));
+    w.record(Rec::egress(gone, "10:21", "10.0.2.61", INTERNET, 40001, 443).subnet(SUBNET_B));
+    w.records.push(
+        Rec::egress(instance, "10:22", "10.0.1.62", INTERNET, 40002, 443)
+            .line()
+            .replace(
+                &format!("{SUBNET_A} - "),
+                &format!("{SUBNET_A} i-0a1b2c3d4e5f60789 "),
+            ),
+    );
+    let rows = w.query();
+    // Subnet A: only the job. Subnet B: the job and the notebook.
+    assert_eq!(who(row(&rows, gone, "10:20")), ("training_job", "etl", ""));
+    assert_eq!(
+        who(row(&rows, gone, "10:21")),
+        ("", "", "notebook_instance:nb,training_job:etl")
+    );
+    let on_instance = row(&rows, instance, "10:22");
+    assert_eq!(on_instance["eni_owner_kind"], "unknown", "{on_instance:#?}");
+}
+
+/// 37. An endpoint's ENIs are all attached by its last provisioning (`LastModifiedTime`):
+///     one attached after is another endpoint's (one deleted since, whose ENIs outlive
+///     it), not named as this one. An endpoint config's own VpcConfig (inference
+///     components) that no endpoint uses still makes its ENIs an endpoint's. And
+///     describe-inference-component output, which names an endpoint, is not one.
+#[test]
+fn endpoint_enis_are_told_by_when_they_came_and_by_unused_configs() {
+    let mut w = world();
+    serving_endpoint(&w, SG_JOB);
+    let sg_ic = "sg-0f1e2d3c4b5a697ic";
+    let mut config = endpoint_config("c-ic", "m");
+    config["ProductionVariants"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("ModelName");
+    config["VpcConfig"] = vpc_config(&[sg_ic], &[SUBNET_A]);
+    w.sagemaker("describe-endpoint-config-c-ic", config);
+    w.sagemaker(
+        "describe-inference-component-llm",
+        json!({
+            "InferenceComponentName": "llm",
+            "InferenceComponentArn": format!("arn:aws:sagemaker:us-east-1:{ACCOUNT}:inference-component/llm"),
+            "EndpointName": "e-ic",
+            "EndpointArn": format!("arn:aws:sagemaker:us-east-1:{ACCOUNT}:endpoint/e-ic"),
+            "VariantName": "AllTraffic",
+            "CreationTime": sm_time("09:00"),
+            "LastModifiedTime": sm_time("09:05"),
+            "InferenceComponentStatus": "InService"
+        }),
+    );
+    let (late, ic) = ("eni-0e9d00000000000e1", "eni-0e9d00000000000e2");
+    w.enis(vec![
+        sagemaker_eni(late, "10.0.1.71", SUBNET_A, &[SG_JOB], "10:05"),
+        sagemaker_eni(ic, "10.0.1.72", SUBNET_A, &[sg_ic], "09:02"),
+    ]);
+    w.record(Rec::egress(
+        late,
+        "10:30",
+        "10.0.1.71",
+        INTERNET,
+        40000,
+        443,
+    ));
+    w.record(Rec::egress(ic, "10:30", "10.0.1.72", INTERNET, 40001, 443));
+    let rows = w.query();
+    assert_eq!(
+        who(row(&rows, late, "10:30")),
+        ("endpoint", "", "endpoint:e")
+    );
+    let r = row(&rows, ic, "10:30");
+    assert_eq!(r["eni_owner_kind"], "sagemaker", "{r:#?}");
+    assert_eq!(who(r), ("endpoint", "", ""));
+    assert_eq!(r["leaves_vpc"], true);
+    let shown = w.show();
+    assert!(
+        shown.contains("its ENIs were all attached before this one: not its ENI"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("describe-inference-component output is not used"),
+        "{shown}"
+    );
+    assert!(!shown.contains("e-ic"), "{shown}");
 }
 
 const PUBLIC: &str = "subnet-0aa11bb22cc33dd4f";
@@ -2538,7 +2655,12 @@ fn ipv6_endpoints_nat64_peered_vpcs_and_cloudfront_are_placed_where_they_are() {
         }));
     w.doc(
         "describe-vpcs.json",
-        json!({"Vpcs": [ours, vpc(peer, "198.19.0.0/16", "2600:1f18:7777:ab00::/56")]}),
+        json!({"Vpcs": [
+            ours,
+            vpc(peer, "198.19.0.0/16", "2600:1f18:7777:ab00::/56"),
+            // A VPC no route joins: reached over the internet.
+            vpc("vpc-0c1a2b3c4d5e6f7ff", "10.99.0.0/16", "2600:1f18:9999:cd00::/56"),
+        ]}),
     );
     let gateway = |w: &World, ip_type: &str| {
         let mut g = s3_gateway("vpce-0c1a2b3c4d5e6f7a1", "rtb-0c1a2b3c4d5e6f7a1");
@@ -2546,9 +2668,29 @@ fn ipv6_endpoints_nat64_peered_vpcs_and_cloudfront_are_placed_where_they_are() {
         w.doc("describe-vpc-endpoints.json", json!({"VpcEndpoints": [g]}));
     };
     gateway(&w, "ipv4");
+    let mut table = route_table(
+        "rtb-0c1a2b3c4d5e6f7a1",
+        SUBNET_A,
+        "vpce-0c1a2b3c4d5e6f7a1",
+        true,
+    );
+    let routes = table["Routes"].as_array_mut().unwrap();
+    for (key, cidr) in [
+        ("DestinationCidrBlock", "198.19.0.0/16"),
+        ("DestinationIpv6CidrBlock", "2600:1f18:7777:ab00::/56"),
+    ] {
+        routes.push(json!({
+            key: cidr, "VpcPeeringConnectionId": "pcx-0c1a2b3c4d5e6f7a1",
+            "Origin": "CreateRoute", "State": "active"
+        }));
+    }
+    routes.push(json!({
+        "DestinationIpv6CidrBlock": "::/0", "EgressOnlyInternetGatewayId": "eigw-0c1a2b3c4d5e6f7a1",
+        "Origin": "CreateRoute", "State": "active"
+    }));
     w.doc(
         "describe-route-tables.json",
-        json!({"RouteTables": [route_table("rtb-0c1a2b3c4d5e6f7a1", SUBNET_A, "vpce-0c1a2b3c4d5e6f7a1", true)]}),
+        json!({"RouteTables": [table]}),
     );
     s3_prefix_list(&w);
     w.flow_logs(vec![flow_log("fl-0b1c2d3e4f5a6b7c8", VPC, "ALL", FORMAT)]);
@@ -2586,6 +2728,14 @@ fn ipv6_endpoints_nat64_peered_vpcs_and_cloudfront_are_placed_where_they_are() {
     )
     .flags("2")));
     w.record(Rec::ingress(eni, "08:13", "198.19.4.4", "10.0.1.32", 40004, 8080).flags("2"));
+    // CloudFront fetching from an origin on the job (130.176.0.0/18,
+    // CLOUDFRONT_ORIGIN_FACING): a connection from the internet.
+    w.record(Rec::ingress(eni, "08:17", "130.176.0.5", "10.0.1.32", 40008, 8080).flags("2"));
+    // A host of a VPC no route joins opens one over the internet.
+    let far = "2600:1f18:9999:cd00::5";
+    w.records.push(v6(
+        Rec::ingress(eni, "08:16", far, own6, 40007, 8080).flags("2")
+    ));
     // A CloudFront edge (13.224.0.0/14, CLOUDFRONT).
     w.record(Rec::egress(
         eni,
@@ -2623,12 +2773,18 @@ fn ipv6_endpoints_nat64_peered_vpcs_and_cloudfront_are_placed_where_they_are() {
     assert_eq!(place("08:13"), p("private_other", "", peer, false));
     assert_eq!(place("08:14"), p("internet", "CLOUDFRONT", "", false));
     assert_eq!(place("08:15"), p("private_other", "", VPC, false));
+    assert_eq!(place("08:16"), p("internet", "", "", false));
+    assert_eq!(
+        place("08:17"),
+        p("internet", "CLOUDFRONT_ORIGIN_FACING", "", false)
+    );
     let (code, findings, _) = w.scan();
     assert_eq!(code, 1);
-    assert!(
-        findings_of(&findings, "internet-ingress").is_empty(),
-        "{findings:#?}"
-    );
+    let ingress: Vec<&str> = findings_of(&findings, "internet-ingress")
+        .iter()
+        .map(|f| text(&f["remote_addr"]))
+        .collect();
+    assert_eq!(ingress, ["130.176.0.5", far], "{findings:#?}");
     let bypass: Vec<u64> = findings_of(&findings, "endpoint-bypass")
         .iter()
         .map(|f| f["srcport"].as_u64().unwrap())

@@ -126,6 +126,9 @@ const OTHER_SERVICE_OWNERS: &[&str] = &["amazon-elb", "amazon-rds", "amazon-reds
 pub struct Attributor<'i> {
     inv: &'i Inventory,
     workloads: Vec<Workload>,
+    /// Studio domains and notebook instances by their subnets: for records of ENIs the
+    /// inventory does not describe, attributed by subnet, they are candidates.
+    subnet_only: Vec<Workload>,
     /// Sorted security-group set → the workloads with a VpcConfig of exactly that set.
     by_groups: HashMap<Vec<String>, Vec<usize>>,
     /// Models with a VpcConfig that no endpoint serves and no transform job uses: an ENI
@@ -272,11 +275,26 @@ impl<'i> Attributor<'i> {
                 document: document(Item::Cluster(&c.name)),
             });
         }
+        // Models no endpoint or transform job uses, and endpoint configs with their own
+        // VpcConfig (inference components) no endpoint uses: an endpoint deleted since,
+        // whose ENIs outlive it, ran in them.
+        let used_configs: HashSet<String> = inv
+            .endpoints
+            .iter()
+            .filter_map(|e| inv.endpoint_config(e.scope.as_deref(), &e.config_name))
+            .map(|c| c.key())
+            .collect();
         let unserved = inv
             .models
             .iter()
             .filter(|m| !served.contains(&m.key()))
             .filter_map(|m| vpc_config(&m.security_group_ids, &m.subnets))
+            .chain(
+                inv.endpoint_configs
+                    .iter()
+                    .filter(|c| !used_configs.contains(&c.key()))
+                    .filter_map(|c| vpc_config(&c.security_group_ids, &c.subnets)),
+            )
             .collect();
         let mut by_groups: HashMap<Vec<String>, Vec<usize>> = HashMap::new();
         for (i, w) in workloads.iter().enumerate() {
@@ -309,9 +327,33 @@ impl<'i> Attributor<'i> {
             .iter()
             .filter_map(|n| Some((n.private_ip?, n)))
             .collect();
+        // Studio domains and notebook instances put ENIs in their subnets too, which come
+        // and go (apps, restarts): a deleted ENI there may be theirs.
+        let subnet_only = inv
+            .domains
+            .iter()
+            .map(|d| (STUDIO_DOMAIN, d.id.clone(), d.created, d.subnet_ids.clone()))
+            .chain(inv.notebooks.iter().filter_map(|n| {
+                let subnet = n.subnet_id.clone()?;
+                Some((NOTEBOOK_INSTANCE, n.name.clone(), n.created, vec![subnet]))
+            }))
+            .map(|(rtype, name, created, subnets)| Workload {
+                rtype,
+                name,
+                // One of unknown creation was there as far back as is known.
+                window: Some(Window {
+                    from: created.unwrap_or(i64::MIN),
+                    to: None,
+                }),
+                attach_window: None,
+                configs: vec![(Vec::new(), subnets)],
+                document: None,
+            })
+            .collect();
         Attributor {
             inv,
             workloads,
+            subnet_only,
             by_groups,
             unserved,
             endpoint_enis,
@@ -324,13 +366,24 @@ impl<'i> Attributor<'i> {
     /// The workloads whose VpcConfig includes `subnet`, for records of ENIs the inventory
     /// does not describe (attributed by the record's `subnet-id` and time).
     pub fn in_subnet(&self, subnet: &str) -> Option<VpcMatch> {
-        let ws: Vec<Workload> = self
+        let mut ws: Vec<Workload> = self
             .workloads
             .iter()
             .filter(|w| w.in_subnet(subnet))
             .cloned()
             .collect();
-        (!ws.is_empty()).then(|| VpcMatch::new(ws, None, None))
+        if ws.is_empty() {
+            return None;
+        }
+        // A Studio domain or notebook instance of the subnet is a candidate too: never
+        // the only one (their own ENIs are named by tag, description or id).
+        ws.extend(
+            self.subnet_only
+                .iter()
+                .filter(|w| w.in_subnet(subnet))
+                .cloned(),
+        );
+        Some(VpcMatch::new(ws, None, None))
     }
 
     /// Every subnet some workload's VpcConfig names.

@@ -59,11 +59,15 @@ impl Workload {
     }
 
     /// Whether an ENI attached at `t` can be this workload's: not when it was attached
-    /// before the workload (or a job whose warm pool it reused) was created. Such an ENI
-    /// in the same VpcConfig is another workload's, perhaps one the inventory lacks.
+    /// before the workload (or a job whose warm pool it reused) was created, nor after
+    /// its ENIs were all attached (a job's start, an endpoint's last provisioning). Such
+    /// an ENI in the same VpcConfig is another workload's, perhaps one the inventory lacks
+    /// (an endpoint deleted since, whose ENIs outlive it).
     fn can_own(&self, t: i64) -> bool {
-        self.attach_window
-            .is_none_or(|w| t >= w.from.saturating_sub(CLOCK_SLACK))
+        self.attach_window.is_none_or(|w| {
+            t >= w.from.saturating_sub(CLOCK_SLACK)
+                && w.to.is_none_or(|to| t <= to.saturating_add(CLOCK_SLACK))
+        })
     }
 
     pub(super) fn runs_in(&self, groups: &[String], subnet: &str) -> bool {
@@ -275,7 +279,7 @@ impl Owner {
                 s
             }
             Owner::VpcConfig(m) if m.workloads.is_empty() => format!(
-                "sagemaker by VpcConfig: {} of no known workload (a model no endpoint serves)",
+                "sagemaker by VpcConfig: {} of no known workload (a model or endpoint config no endpoint uses)",
                 m.fallback_type.unwrap_or("?")
             ),
             Owner::VpcConfig(m) => format!(
@@ -284,8 +288,12 @@ impl Owner {
                     .iter()
                     .map(|w| {
                         let mut s = format!("{} {} ({})", w.rtype, w.name, window_text(w.window));
-                        if m.attach_time.is_some_and(|t| !w.can_own(t)) {
-                            s += ", created after the ENI was attached: not its ENI";
+                        if let Some(t) = m.attach_time.filter(|&t| !w.can_own(t)) {
+                            s += if w.attach_window.is_some_and(|a| t < a.from) {
+                                ", created after the ENI was attached: not its ENI"
+                            } else {
+                                ", its ENIs were all attached before this one: not its ENI"
+                            };
                         }
                         s
                     })

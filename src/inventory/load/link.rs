@@ -192,19 +192,25 @@ pub(super) fn check_interface_endpoint_enis(inv: &mut Inventory) {
     }
     let mut new_warnings = Vec::new();
     for ep in &inv.vpc_endpoints {
-        let unknown = ep.endpoint_type == EndpointType::Interface
-            && !ep.eni_ids.is_empty()
-            && ep.eni_ids.iter().all(|id| !inv.enis.contains_key(id));
-        if !unknown {
+        if ep.endpoint_type != EndpointType::Interface {
+            continue;
+        }
+        let missing: Vec<&str> = ep
+            .eni_ids
+            .iter()
+            .filter(|id| !inv.enis.contains_key(*id))
+            .map(String::as_str)
+            .collect();
+        if missing.is_empty() {
             continue;
         }
         new_warnings.push(format!(
-            "interface endpoint {} ({}) in {}: its ENIs ({}) are not in describe-network-interfaces, so its addresses are unknown and traffic to it counts as leaving the VPC; save `aws ec2 describe-network-interfaces --network-interface-ids {} > describe-network-interfaces-{}.json` (in the endpoint's account, for a centralised endpoint) into the inventory",
+            "interface endpoint {} ({}) in {}: its ENIs {} are not in describe-network-interfaces, so their addresses are unknown and traffic to them counts as leaving the VPC; save `aws ec2 describe-network-interfaces --network-interface-ids {} > describe-network-interfaces-{}.json` (in the endpoint's account, for a centralised endpoint) into the inventory",
             ep.id,
             or_dash(&ep.service_name),
             or_dash(&ep.vpc_id),
-            ep.eni_ids.join(", "),
-            ep.eni_ids.join(" "),
+            missing.join(", "),
+            missing.join(" "),
             ep.id,
         ));
     }

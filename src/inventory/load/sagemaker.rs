@@ -48,6 +48,11 @@ pub(super) fn add_sagemaker(inv: &mut Inventory, doc: &mut Doc, o: &Obj) -> bool
         doc.warn(
             "describe-user-profile or describe-app output is not used: Studio apps' ENIs name their domain, and their user profile or space, in their ManagedByAmazonSageMakerResource tag; describe-domain (and describe-space, for the owner of a private space) are the documents sageflow reads; skipped",
         );
+    } else if has("InferenceComponentName") {
+        // describe-inference-component also carries EndpointName: it is not an endpoint.
+        doc.warn(
+            "describe-inference-component output is not used: an inference component runs on its endpoint's instances, in the VpcConfig of the endpoint config that describe-endpoint-config prints; skipped",
+        );
     } else if has("NotebookInstanceName") {
         add_notebook(inv, doc, o);
     } else if has("DomainId") && (has("DomainName") || has("AppNetworkAccessType")) {
