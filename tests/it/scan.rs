@@ -1046,9 +1046,11 @@ fn the_sample_attributes_a_deleted_job_from_cloudtrail_and_names_hosts_from_dns(
     for f in guessed {
         assert_eq!(text(&f["sagemaker_resource"]), "");
         assert_eq!(f["attribution"], "vpc_config_by_record");
+        // The workloads of the subnet then, and the notebook instance and Studio domain
+        // whose ENIs come and go there too (real_layouts 36).
         assert_eq!(
             f["sagemaker_candidates"],
-            "endpoint:ep-x,training_job:train-c"
+            "endpoint:ep-x,notebook_instance:nb-public,studio_domain:d-sample12345,training_job:train-c"
         );
     }
 }
