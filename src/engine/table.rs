@@ -368,7 +368,7 @@ fn plan_enrichment(
     if decode.len() == projection.len() {
         return (decode, None);
     }
-    for name in enricher.inputs() {
+    for name in crate::enrich::INPUTS {
         if let Some(i) = schema.index_of(name)
             && !decode.contains(&i)
         {

@@ -189,7 +189,6 @@ impl Enricher {
         eni: Option<&str>,
         resource: Option<&str>,
         subnet: Option<&str>,
-        instance: Option<&str>,
         start: Option<i64>,
         end: Option<i64>,
     ) -> OwnerAt<'_> {
@@ -201,11 +200,6 @@ impl Enricher {
         };
         if let Some(x) = self.eni_at(id, start) {
             return OwnerAt::Entry(x);
-        }
-        // An ENI on an instance of the account (`instance-id` is only written for
-        // instances you own) is no SageMaker workload's.
-        if instance.is_some() {
-            return OwnerAt::Unknown;
         }
         match subnet
             .and_then(|s| self.by_subnet.get(s))
@@ -330,14 +324,6 @@ impl Enricher {
         &self.inventory
     }
 
-    /// The columns the enrichment reads, of those a record has ([`INPUTS`]; with
-    /// `instance_id` when records of ENIs the inventory lacks can be attributed by their
-    /// subnet, which a record of the account's own instance never is).
-    pub fn inputs(&self) -> impl Iterator<Item = &'static str> {
-        let by_subnet = (!self.by_subnet.is_empty()).then_some("instance_id");
-        INPUTS.iter().copied().chain(by_subnet)
-    }
-
     /// The rule that attributed an ENI (`attribution_rule`).
     pub fn attribution_rule(&self, eni: &str) -> Option<&'static str> {
         self.enis.get(eni).map(|e| e.rule)
@@ -372,14 +358,13 @@ impl Enricher {
     /// Which records of `batch` (holding the [`INPUTS`] it has) have one of the owner
     /// `kinds`: the cheap first step of the enrichment, one ENI lookup per record.
     pub fn owners_in(&self, batch: &RecordBatch, kinds: &[String]) -> Result<BooleanArray> {
-        let [eni, resource, subnet, instance] = [
+        let [eni, resource, subnet] = [
             text(batch, "interface_id")?,
             text(batch, "resource_id")?,
             text(batch, "subnet_id")?,
-            text(batch, "instance_id")?,
         ];
-        let [eni, resource, subnet, instance] =
-            [&eni, &resource, &subnet, &instance].map(|c| c.as_ref().map(|a| a.as_string_view()));
+        let [eni, resource, subnet] =
+            [&eni, &resource, &subnet].map(|c| c.as_ref().map(|a| a.as_string_view()));
         let (start, end) = (
             ints::<Int64Type>(batch, "start"),
             ints::<Int64Type>(batch, "end"),
@@ -390,7 +375,6 @@ impl Enricher {
                     s(eni, i),
                     s(resource, i),
                     s(subnet, i),
-                    s(instance, i),
                     int(start, i),
                     int(end, i),
                 );
@@ -443,7 +427,6 @@ impl Enricher {
             text("action")?,
             text("pkt_src_aws_service")?,
             text("pkt_dst_aws_service")?,
-            text("instance_id")?,
         ];
         let [
             eni_c,
@@ -458,7 +441,6 @@ impl Enricher {
             act_c,
             ssvc_c,
             dsvc_c,
-            inst_c,
         ] = columns
             .each_ref()
             .map(|c| c.as_ref().map(|a| a.as_string_view()));
@@ -489,8 +471,7 @@ impl Enricher {
             let owner = (!flags_only || s(act_c, i) == Some("ACCEPT"))
                 .then(|| {
                     let (eni, res, subnet) = (s(eni_c, i), s(res_c, i), s(subnet_c, i));
-                    let instance = s(inst_c, i);
-                    self.owner_at(eni, res, subnet, instance, int(start_c, i), int(end_c, i))
+                    self.owner_at(eni, res, subnet, int(start_c, i), int(end_c, i))
                 })
                 .filter(|o| !flags_only || FLAGGED_OWNERS.contains(&o.kind()));
             let Some(owner) = owner else {
