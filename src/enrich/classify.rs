@@ -218,10 +218,7 @@ impl Enricher {
             e.remote_evidence = why;
             return;
         }
-        // The record's generic AMAZON yields to a more specific ip-ranges code (a
-        // CloudFront edge's records say AMAZON).
-        let record_service = record_service
-            .filter(|&s| s != "AMAZON" || listed.is_none_or(|l| l.service == "AMAZON"));
+        let record_service = specific(record_service, listed);
         let service = record_service.or(listed.map(|l| l.service));
         e.remote_evidence = match record_service {
             Some(s) => Evidence::RecordService(s),
@@ -244,11 +241,7 @@ impl Enricher {
         }
         if let Some(svc) = service {
             e.remote_service = Some(svc);
-            e.remote_kind = Some(if CUSTOMER_ADDRESS_CODES.contains(&svc) {
-                "internet"
-            } else {
-                "aws_service"
-            });
+            e.remote_kind = Some(service_kind(svc));
             return;
         }
         if let Some((net, ())) = self.private.lookup_prefix(ip) {
@@ -275,20 +268,16 @@ impl Enricher {
     ) {
         let ip = IpAddr::V4(v4);
         let listed = self.inventory.ip_ranges.entry(ip);
+        let record_service = specific(record_service, listed);
         let (kind, behind) = match (record_service.or(listed.map(|l| l.service)), listed) {
             (Some(svc), _) => {
                 e.remote_service = Some(svc);
-                let kind = if CUSTOMER_ADDRESS_CODES.contains(&svc) {
-                    "internet"
-                } else {
-                    "aws_service"
-                };
                 let behind = match (record_service, listed) {
                     (Some(s), _) => Nat64Behind::RecordService(s),
                     (None, Some(l)) => Nat64Behind::IpRanges(l.prefix, l.service),
                     (None, None) => Nat64Behind::Unlisted,
                 };
-                (kind, behind)
+                (service_kind(svc), behind)
             }
             (None, _) => match self.private.lookup_prefix(ip) {
                 Some((net, ())) => {
@@ -407,6 +396,25 @@ impl Enricher {
                 .get(&rt.id)
                 .is_some_and(|s| s.iter().any(|x| x.as_ref() == service))
     }
+}
+
+/// `remote_kind` of an address of service `svc`: the internet for the codes of address
+/// space that serves customers, else an AWS service.
+fn service_kind(svc: &str) -> &'static str {
+    if CUSTOMER_ADDRESS_CODES.contains(&svc) {
+        "internet"
+    } else {
+        "aws_service"
+    }
+}
+
+/// The record's `pkt-*-aws-service`, unless it is the generic AMAZON and ip-ranges has a
+/// more specific code (a CloudFront edge's records say AMAZON).
+fn specific<'a>(
+    record: Option<&'a str>,
+    listed: Option<crate::inventory::ranges::Entry<'_>>,
+) -> Option<&'a str> {
+    record.filter(|&s| s != "AMAZON" || listed.is_none_or(|l| l.service == "AMAZON"))
 }
 
 /// The IPv4 address a NAT64 address (the well-known prefix `64:ff9b::/96`) stands for.

@@ -131,9 +131,10 @@ pub struct Attributor<'i> {
     subnet_only: Vec<Workload>,
     /// Sorted security-group set → the workloads with a VpcConfig of exactly that set.
     by_groups: HashMap<Vec<String>, Vec<usize>>,
-    /// Models with a VpcConfig that no endpoint serves and no transform job uses: an ENI
-    /// matching only them is SageMaker's (an endpoint missing from the inventory, most
-    /// likely) but of no known workload; they never win over a served model.
+    /// VpcConfigs of models no endpoint serves and no transform job uses, and of endpoint
+    /// configs no endpoint uses: an ENI matching only them is SageMaker's (an endpoint
+    /// missing from the inventory, or deleted since) but of no known workload; they never
+    /// win over a workload's.
     unserved: Vec<(Vec<String>, Vec<String>)>,
     endpoint_enis: HashSet<&'i str>,
     nat_enis: HashSet<&'i str>,
