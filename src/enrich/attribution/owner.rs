@@ -5,8 +5,8 @@ use std::borrow::Cow;
 
 use crate::inventory::Window;
 
-/// How much earlier than a workload's creation an ENI's `AttachTime` may read and still
-/// be its own: the two times come from different services' clocks.
+/// How far outside a workload's attach window an ENI's `AttachTime` may read and still be
+/// its own: the times come from different services' clocks.
 const CLOCK_SLACK: i64 = 60;
 
 /// A SageMaker resource an ENI belongs to.
