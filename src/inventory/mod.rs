@@ -651,6 +651,12 @@ impl Job {
 }
 
 impl SageMakerEndpoint {
+    /// The configs its instances run: the current one, and the one an update in progress
+    /// deploys.
+    pub fn config_names(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.config_name.as_str()).chain(self.pending_config_name.as_deref())
+    }
+
     /// While it exists: from its creation, open (a failed endpoint: until its last
     /// modification). `None` without a creation time.
     pub fn window(&self) -> Option<Window> {
@@ -708,6 +714,10 @@ pub struct SageMakerEndpoint {
     /// `account:region`, from its ARN ([`arn_scope`]): its name is unique only there.
     pub scope: Option<String>,
     pub config_name: String,
+    /// `PendingDeploymentSummary.EndpointConfigName`: the config an update in progress
+    /// (blue/green, rolling) deploys. Its new fleet's ENIs are attached while the old
+    /// fleet still serves, both in the endpoint's name.
+    pub pending_config_name: Option<String>,
     /// `CreationTime`, Unix seconds.
     pub created: Option<i64>,
     /// `LastModifiedTime`: the end of its last provisioning (creation, update, scaling).

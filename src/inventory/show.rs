@@ -361,9 +361,13 @@ fn write_report(
     for e in &inv.endpoints {
         writeln!(
             out,
-            "  {}  config {}{}",
+            "  {}  config {}{}{}",
             e.name,
             or_none(&e.config_name),
+            e.pending_config_name
+                .as_deref()
+                .map(|p| format!(" (update in progress to config {p})"))
+                .unwrap_or_default(),
             mark(Placed::Endpoint, &e.name)
         )?;
     }

@@ -2009,6 +2009,68 @@ fn endpoint_enis_are_told_by_when_they_came_and_by_unused_configs() {
     assert!(!shown.contains("e-ic"), "{shown}");
 }
 
+/// 38. A blue/green (or rolling) update deploys a new endpoint config while the old fleet
+///     still serves: describe-endpoint names the new one in
+///     `PendingDeploymentSummary.EndpointConfigName`. The new fleet's ENIs, in the new
+///     model's VpcConfig, are the endpoint's too. Before, that config was read as one no
+///     endpoint uses: its records named no endpoint.
+#[test]
+fn an_update_in_progress_runs_the_endpoint_in_its_new_config_too() {
+    let mut w = world();
+    serving_endpoint(&w, SG_JOB);
+    let sg_new = "sg-0f1e2d3c4b5a69new";
+    w.sagemaker(
+        "describe-model-m2",
+        model("m2", Some(vpc_config(&[sg_new], &[SUBNET_A]))),
+    );
+    w.sagemaker("describe-endpoint-config-c2", endpoint_config("c2", "m2"));
+    let mut e = endpoint("e", "c", "09:10", "10:00");
+    e["EndpointStatus"] = json!("Updating");
+    e["PendingDeploymentSummary"] = json!({
+        "EndpointConfigName": "c2",
+        "ProductionVariants": [{
+            "VariantName": "AllTraffic",
+            "DeployedImages": [],
+            "CurrentWeight": 1.0,
+            "DesiredWeight": 1.0,
+            "CurrentInstanceCount": 1,
+            "DesiredInstanceCount": 1,
+            "InstanceType": "ml.m5.large"
+        }],
+        "StartTime": sm_time("10:00")
+    });
+    w.sagemaker("describe-endpoint-e", e);
+    let (blue, green) = ("eni-0e9d00000000000f1", "eni-0e9d00000000000f2");
+    w.enis(vec![
+        sagemaker_eni(blue, "10.0.1.81", SUBNET_A, &[SG_JOB], "09:15"),
+        sagemaker_eni(green, "10.0.1.82", SUBNET_A, &[sg_new], "10:06"),
+    ]);
+    w.record(Rec::egress(
+        blue,
+        "10:20",
+        "10.0.1.81",
+        INTERNET,
+        40000,
+        443,
+    ));
+    w.record(Rec::egress(
+        green,
+        "10:20",
+        "10.0.1.82",
+        INTERNET,
+        40001,
+        443,
+    ));
+    let rows = w.query();
+    assert_eq!(who(row(&rows, blue, "10:20")), ("endpoint", "e", ""));
+    assert_eq!(who(row(&rows, green, "10:20")), ("endpoint", "e", ""));
+    let shown = w.show();
+    assert!(
+        shown.contains("e  config c (update in progress to config c2)"),
+        "{shown}"
+    );
+}
+
 const PUBLIC: &str = "subnet-0aa11bb22cc33dd4f";
 const NAT_ENI: &str = "eni-0f0000000000000a2";
 

@@ -219,31 +219,28 @@ impl<'i> Attributor<'i> {
             });
         }
         for e in &inv.endpoints {
-            let Some(cfg) = inv.endpoint_config(e.scope.as_deref(), &e.config_name) else {
-                continue;
-            };
-            // The config's own VpcConfig (inference components) applies to every variant;
-            // otherwise each variant runs in its model's.
+            // An update in progress deploys another config: its new fleet runs there.
             let mut doc = None;
-            let configs: Vec<_> = match vpc_config(&cfg.security_group_ids, &cfg.subnets) {
-                Some(c) => {
-                    doc = document(Item::EndpointConfig(&cfg.key()));
-                    vec![c]
+            let mut configs = Vec::new();
+            for cfg in e
+                .config_names()
+                .filter_map(|c| inv.endpoint_config(e.scope.as_deref(), c))
+            {
+                // The config's own VpcConfig (inference components) applies to every
+                // variant; otherwise each variant runs in its model's.
+                if let Some(c) = vpc_config(&cfg.security_group_ids, &cfg.subnets) {
+                    doc = doc.or_else(|| document(Item::EndpointConfig(&cfg.key())));
+                    configs.push(c);
+                    continue;
                 }
-                None => cfg
-                    .model_names
-                    .iter()
-                    .filter_map(|m| model(&cfg.scope, m))
-                    .inspect(|m| {
-                        served.insert(m.key());
-                    })
-                    .filter_map(|m| {
-                        let c = vpc_config(&m.security_group_ids, &m.subnets)?;
-                        doc = doc.take().or_else(|| document(Item::Model(&m.key())));
-                        Some(c)
-                    })
-                    .collect(),
-            };
+                for m in cfg.model_names.iter().filter_map(|m| model(&cfg.scope, m)) {
+                    served.insert(m.key());
+                    if let Some(c) = vpc_config(&m.security_group_ids, &m.subnets) {
+                        doc = doc.or_else(|| document(Item::Model(&m.key())));
+                        configs.push(c);
+                    }
+                }
+            }
             if configs.is_empty() {
                 continue;
             }
@@ -282,7 +279,10 @@ impl<'i> Attributor<'i> {
         let used_configs: HashSet<String> = inv
             .endpoints
             .iter()
-            .filter_map(|e| inv.endpoint_config(e.scope.as_deref(), &e.config_name))
+            .flat_map(|e| {
+                e.config_names()
+                    .filter_map(|c| inv.endpoint_config(e.scope.as_deref(), c))
+            })
             .map(|c| c.key())
             .collect();
         let unserved = inv

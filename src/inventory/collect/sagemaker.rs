@@ -643,6 +643,15 @@ fn endpoint_json(
                 .done()
         })
         .e("EndpointStatus", o.endpoint_status())
+        .o(
+            "PendingDeploymentSummary",
+            o.pending_deployment_summary().map(|p| {
+                Obj::new()
+                    .s("EndpointConfigName", p.endpoint_config_name())
+                    .t("StartTime", p.start_time())
+                    .done()
+            }),
+        )
         .s("FailureReason", o.failure_reason())
         .t("CreationTime", o.creation_time())
         .t("LastModifiedTime", o.last_modified_time())

@@ -223,6 +223,10 @@ fn add_endpoint(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
         config_name: doc
             .opt_str(o, "EndpointConfigName", &owner)
             .unwrap_or_default(),
+        pending_config_name: doc
+            .object(o, "PendingDeploymentSummary", &owner)
+            .and_then(|p| doc.opt_str(p, "EndpointConfigName", &owner))
+            .filter(|c| !c.is_empty()),
         created: doc.time(o, "CreationTime", &owner, Round::Down),
         last_modified: doc.time(o, "LastModifiedTime", &owner, Round::Up),
         status: doc.opt_str(o, "EndpointStatus", &owner),
