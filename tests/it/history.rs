@@ -522,6 +522,58 @@ fn each_accounts_dated_snapshots_are_a_history_of_their_own() {
     check_dated_snapshots(&inventory, &logs, 4, 17);
 }
 
+/// An undated describe-network-interfaces next to dated snapshots is taken as describing
+/// now. One saved before the newest snapshot lists the ENIs deleted since as live, which
+/// then read as ENIs without records: a warning names the file, how many and the
+/// snapshot. An ENI the newest snapshot still lists is no sign of age.
+#[test]
+fn an_undated_document_older_than_the_dated_snapshots_is_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let (inventory, _) = fixture(dir.path(), false);
+    dated_snapshots(&inventory);
+    let newest: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            inventory.join("2026-11-20T1205Z/describe-network-interfaces.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let live = newest["NetworkInterfaces"][0].clone();
+    let gone = job_eni(
+        "eni-0ct0000000000000a",
+        "10.20.1.77",
+        "2026-11-20T09:58:00+00:00",
+    );
+    std::fs::write(
+        inventory.join("describe-network-interfaces.json"),
+        json!({ "NetworkInterfaces": [live, gone] }).to_string(),
+    )
+    .unwrap();
+    let out = sageflow()
+        .args(["inventory", "show", "--inventory"])
+        .arg(&inventory)
+        .output()
+        .unwrap();
+    let shown = String::from_utf8(out.stdout).unwrap();
+    let warning = shown
+        .lines()
+        .find(|l| l.contains("that the newest dated snapshot"))
+        .unwrap_or_else(|| panic!("{shown}"));
+    assert!(
+        warning.contains(
+            "describe-network-interfaces.json: lists 1 ENI(s) (first eni-0ct0000000000000a) that the newest dated snapshot in"
+        ),
+        "{warning}"
+    );
+    assert!(warning.contains("(2026-11-20T12:05:00Z)"), "{warning}");
+    // One line per file, however many of its ENIs are gone.
+    assert_eq!(
+        shown.matches("that the newest dated snapshot").count(),
+        1,
+        "{shown}"
+    );
+}
+
 /// Replaces the fixture's describe-network-interfaces with three dated snapshots: the
 /// sample's ENIs in each, ENI a in the first and b in the second.
 fn dated_snapshots(inventory: &Path) {

@@ -70,6 +70,10 @@ pub(super) fn lifetimes(inv: &mut Inventory) {
     let from_trail: std::collections::HashSet<String> =
         inv.lifetimes.iter().map(|l| l.eni.id.clone()).collect();
     let mut made = Vec::new();
+    // Undated documents that list an ENI their series' newest snapshot no longer does:
+    // file -> (ENIs, first of them, that snapshot's series and time).
+    let mut stale: std::collections::BTreeMap<String, (usize, String, String, i64)> =
+        std::collections::BTreeMap::new();
     for same in sightings.chunk_by(|a, b| a.eni.id == b.eni.id && a.series == b.series) {
         let (first, last) = (&same[0], &same[same.len() - 1]);
         let id = &last.eni.id;
@@ -86,7 +90,23 @@ pub(super) fn lifetimes(inv: &mut Inventory) {
             }
             continue;
         }
-        if from_trail.contains(id) || inv.enis.contains_key(id) {
+        if inv.enis.contains_key(id) {
+            // An undated document is taken as describing now, so it wins; but if it was
+            // saved before the series' newest snapshot, the ENI is long gone and reads
+            // as a live ENI without records.
+            let key = crate::inventory::Item::Eni(id).key();
+            if let (Some(file), Some(&newest)) = (inv.documents.get(&key), times.last())
+                && !from_trail.contains(id)
+                && time_of(file).is_none()
+            {
+                let e = stale
+                    .entry(file.clone())
+                    .or_insert_with(|| (0, id.clone(), last.series.clone(), newest));
+                e.0 += 1;
+            }
+            continue;
+        }
+        if from_trail.contains(id) {
             continue;
         }
         let before_first = times.iter().rev().find(|&&t| t < first.time);
@@ -137,6 +157,20 @@ pub(super) fn lifetimes(inv: &mut Inventory) {
         l.deleted = end;
     }
     inv.lifetimes.extend(made);
+    for (file, (n, first, series, newest)) in stale {
+        let when = chrono::DateTime::from_timestamp(newest, 0).map_or_else(
+            || newest.to_string(),
+            |t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        );
+        let folder = if series.is_empty() {
+            "."
+        } else {
+            series.as_str()
+        };
+        inv.warnings.push(format!(
+            "{file}: lists {n} ENI(s) (first {first}) that the newest dated snapshot in {folder} ({when}) no longer lists; an undated document is taken as describing now, so they read as live ENIs. If it was saved before {when}, move it into a folder of {folder} named by the UTC time it was taken, like the snapshots, or remove it"
+        ));
+    }
     inv.lifetimes
         .sort_by(|a, b| a.eni.id.cmp(&b.eni.id).then(a.created.cmp(&b.created)));
 }
