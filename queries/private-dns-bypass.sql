@@ -1,6 +1,6 @@
 -- rule: private-dns-bypass
 -- severity: high
--- description: A SageMaker workload resolved the name of an AWS service for which its VPC has an interface endpoint (api.sagemaker, runtime.sagemaker, sts, logs, ecr, the notebook and Studio UIs under sagemaker.aws, …) to an address that is not an interface endpoint's: private DNS is off on the endpoint, or the workload's resolver ignores it. Each egress record that went there is a finding; a resolution no egress followed is one too (remote_name_source dns_query, source_object and source_line naming the query-log line). Needs --dns (Route 53 Resolver query logs); remote_name is the host the workload asked for, remote_name_endpoint the endpoint it should have reached.
+-- description: A SageMaker workload resolved the name of an AWS service for which its VPC has an interface endpoint (api.sagemaker, runtime.sagemaker, sts, logs, ecr, the notebook and Studio UIs under sagemaker.aws, …) to an address that is not an interface endpoint's: private DNS is off on the endpoint, or the workload's resolver ignores it. Each egress record that went there is a finding; a resolution no egress followed is one too (remote_name_source dns_query, source_object and source_line naming the query-log line). Needs --dns (Route 53 Resolver query logs); remote_name is the host the workload asked for, remote_name_endpoint the endpoint it should have reached. Traffic that went through a VPC endpoint anyway (the S3 gateway endpoint) is not a finding.
 SELECT interface_id, srcaddr, dstaddr, srcport, dstport, protocol, start, action,
        sagemaker_resource_type, sagemaker_resource, sagemaker_user_profile,
        sagemaker_candidates, eni_owner_kind, attribution,
@@ -11,7 +11,7 @@ FROM flows
 WHERE eni_owner_kind = 'sagemaker'
   AND direction = 'egress'
   AND remote_name_endpoint IS NOT NULL
-  AND (remote_kind IS NULL OR remote_kind <> 'interface_endpoint')
+  AND (remote_kind IS NULL OR remote_kind NOT IN ('interface_endpoint', 'gateway_endpoint'))
 UNION ALL
 SELECT a.interface_id, a.client_addr AS srcaddr, a.answer_addr AS dstaddr,
        CAST(NULL AS INT) AS srcport, CAST(NULL AS INT) AS dstport, CAST(NULL AS INT) AS protocol,

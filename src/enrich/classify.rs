@@ -51,7 +51,7 @@ impl Enricher {
                 let Some(ip) = addr.and_then(|a| a.parse::<IpAddr>().ok()) else {
                     continue;
                 };
-                let Some(w) = self.addr_owner_at(ip, vpc, r.start) else {
+                let Some(w) = self.addr_owner_at(ip, vpc, r.start, r.end) else {
                     continue;
                 };
                 if w.owner.kind() == attribution::SAGEMAKER && w.owner.present_at(r.start, r.end) {
@@ -84,10 +84,11 @@ impl Enricher {
             a.and_then(|a| a.parse::<IpAddr>().ok())
                 .is_some_and(|ip| own.is_some_and(|v| v.contains(&ip)))
         };
-        // Without `flow-direction` and without the ENI's addresses (an ENI fitted by its
-        // record's subnet and time, or one known only by its id), the ENI's side is the one
-        // inside its VPC, when only one is: traffic with both sides inside stays in the VPC
-        // whichever way it went.
+        // Without `flow-direction`, and with neither side an address the inventory lists
+        // for the ENI (an ENI fitted by its record's subnet and time, one known only by its
+        // id, an address of a delegated prefix or assigned since), the ENI's side is the
+        // one inside its VPC, when only one is: traffic with both sides inside stays in the
+        // VPC whichever way it went.
         let inside = |a: Option<&str>| {
             let index = vpc.and_then(|v| self.vpcs.get(v));
             a.and_then(|a| a.parse::<IpAddr>().ok())
@@ -98,12 +99,11 @@ impl Enricher {
             Some("ingress") => Some("ingress"),
             _ if is_own(r.src) || is_own(r.pkt_src) => Some("egress"),
             _ if is_own(r.dst) || is_own(r.pkt_dst) => Some("ingress"),
-            _ if own.is_none_or(<[IpAddr]>::is_empty) => match (inside(r.src), inside(r.dst)) {
+            _ => match (inside(r.src), inside(r.dst)) {
                 (true, false) => Some("egress"),
                 (false, true) => Some("ingress"),
                 _ => None,
             },
-            _ => None,
         };
         e.direction = direction;
         let (local, remote, svc) = match direction {
@@ -159,6 +159,14 @@ impl Enricher {
             e.remote_kind = Some("same_vpc");
             e.remote_vpc = vpc.or_else(|| self.vpc_of(ip));
             e.remote_evidence = Evidence::Vpc(net);
+            return;
+        }
+        // Link-local, the instance's own services and local broadcast or multicast: no
+        // router forwards them, so they never leave the VPC (no route table applies).
+        if let Some((net, what)) = self.local_scope.lookup_prefix(ip) {
+            e.remote_kind = Some("same_vpc");
+            e.remote_vpc = vpc;
+            e.remote_evidence = Evidence::LocalScope(net, what);
             return;
         }
         // A centralised interface endpoint in another VPC (shared services over a transit
@@ -480,6 +488,8 @@ pub(super) enum Evidence<'a> {
     PrivateRouted(ipnet::IpNet, &'a str, &'a str),
     /// A CIDR of another VPC of the inventory.
     OtherVpc(ipnet::IpNet),
+    /// An address no router forwards, and what it is.
+    LocalScope(ipnet::IpNet, &'static str),
     /// A CIDR the record's VPC no longer has.
     FormerCidr(ipnet::IpNet),
     /// A NAT64 address, and what classified the IPv4 address in it.
@@ -514,6 +524,9 @@ impl Evidence<'_> {
                 write!(out, "private range {net}, routed to {target} by {table}")
             }
             Evidence::OtherVpc(net) => write!(out, "another VPC of the inventory: {net}"),
+            Evidence::LocalScope(net, what) => {
+                write!(out, "{what} {net}, never routed out of the VPC")
+            }
             Evidence::FormerCidr(net) => write!(
                 out,
                 "a CIDR the VPC has had, disassociated since: {net} (inside the VPC if the record is older)"

@@ -138,7 +138,9 @@ impl EndpointNames {
     pub fn new(inv: &Inventory) -> EndpointNames {
         let mut by_vpc: foldhash::HashMap<String, Vec<(Arc<str>, String)>> = Default::default();
         for ep in &inv.vpc_endpoints {
-            if ep.endpoint_type != EndpointType::Interface {
+            // Private DNS for on-premises clients only: the VPC's own are answered with
+            // the service's public addresses by design (its gateway endpoint carries them).
+            if ep.endpoint_type != EndpointType::Interface || ep.private_dns_inbound_only {
                 continue;
             }
             let host = match super::index::split_service_name_dotted(&ep.service_name) {
@@ -238,6 +240,7 @@ mod tests {
             eni_ids: Vec::new(),
             route_table_ids: Vec::new(),
             private_dns_enabled: Some(true),
+            private_dns_inbound_only: false,
             ip_address_type: None,
         };
         let inv = Inventory {

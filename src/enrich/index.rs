@@ -26,6 +26,8 @@ pub(super) struct EniEntry {
     pub(super) logged_from: Option<i64>,
     /// Known from CloudTrail only (the ENI was deleted before the inventory was taken).
     pub(super) from_trail: bool,
+    /// Its `Attachment.AttachTime`: before it, its addresses were not its own in use.
+    pub(super) attached: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -56,6 +58,29 @@ pub(super) struct Gateway {
     /// The prefix list the address is in.
     pub(super) list: Arc<str>,
 }
+
+/// Addresses no router forwards: link-local (where EC2 serves each instance its metadata,
+/// DNS and time, 169.254.169.254, .253 and .123, and ECS its task metadata, 169.254.170.2;
+/// RFC 3927), their IPv6 forms (`fd00:ec2::254`, `::253`, `::123`), this host, limited
+/// broadcast and link-scope multicast (mDNS, DHCP). A record to one stays in the VPC
+/// whatever the subnet's routes say.
+pub(super) const LOCAL_SCOPE: &[(&str, &str)] = &[
+    (
+        "169.254.0.0/16",
+        "link-local (instance metadata, DNS, time)",
+    ),
+    ("fe80::/10", "link-local"),
+    (
+        "fd00:ec2::/32",
+        "the instance's metadata, DNS and time services",
+    ),
+    ("0.0.0.0/8", "this network"),
+    ("127.0.0.0/8", "loopback"),
+    ("::1/128", "loopback"),
+    ("255.255.255.255/32", "limited broadcast"),
+    ("224.0.0.0/24", "link-local multicast"),
+    ("ff02::/16", "link-local multicast"),
+];
 
 /// Which ENI holds an address, per VPC: VPCs (of one account or several) reuse the same
 /// private ranges, so an address names an ENI only within its VPC.
@@ -215,6 +240,7 @@ impl Enricher {
                     addrs: eni.addresses.clone(),
                     logged_from: logged_from(eni),
                     from_trail: false,
+                    attached: eni.attach_time,
                 },
             );
             let nets = eni.addresses.iter().map(|a| ipnet::IpNet::from(*a));
@@ -242,6 +268,7 @@ impl Enricher {
                         subnet: eni.subnet_id,
                         addrs: eni.addresses,
                         from_trail: false,
+                        attached: eni.attach_time,
                     },
                 );
             }
@@ -310,6 +337,7 @@ impl Enricher {
                     addrs: nat.private_ips.clone(),
                     logged_from: Some(i64::MIN),
                     from_trail: false,
+                    attached: None,
                 };
                 (nat.id.clone(), entry)
             })
@@ -353,6 +381,7 @@ impl Enricher {
                         addrs: l.eni.addresses.clone(),
                         logged_from: logged_from(&l.eni),
                         from_trail: true,
+                        attached: None,
                     },
                 });
         }
@@ -554,13 +583,16 @@ impl Enricher {
             "172.16.0.0/12",
             "192.168.0.0/16",
             "100.64.0.0/10",
-            "169.254.0.0/16",
             "fc00::/7",
-            "fe80::/10",
         ] {
             private.insert(net.parse().expect("valid CIDR"), (), 0);
         }
         private.build();
+        let mut local_scope = PrefixMap::new();
+        for (net, what) in LOCAL_SCOPE {
+            local_scope.insert(net.parse().expect("valid CIDR"), *what, 0);
+        }
+        local_scope.build();
         drop(attributor);
         let endpoint_names = super::dns::EndpointNames::new(inv);
 
@@ -583,6 +615,7 @@ impl Enricher {
             subnet_routes,
             main_routes,
             private,
+            local_scope,
         }
     }
 }

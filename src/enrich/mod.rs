@@ -59,6 +59,10 @@ const FLAGGED_OWNERS: &[&str] = &[attribution::SAGEMAKER, attribution::NAT_GATEW
 /// `vpc_config_by_record` (which are `sagemaker`).
 const UNATTRIBUTED: &str = "unknown";
 
+/// How far before an ENI's `AttachTime` a record naming one of its addresses may start and
+/// still be its own: the flow log's and EC2's clocks differ.
+const ADDRESS_CLOCK_SLACK: i64 = 60;
+
 /// The `attribution` of a record whose ENI no document names, attributed by its subnet
 /// and time to a workload's VpcConfig: always a `sagemaker` record.
 pub(crate) const BY_RECORD: &str = "vpc_config_by_record";
@@ -154,6 +158,8 @@ pub struct Enricher {
     subnet_routes: HashMap<String, usize>,
     main_routes: HashMap<String, usize>,
     private: PrefixMap<()>,
+    /// Addresses no router forwards ([`index::LOCAL_SCOPE`]), with what they are.
+    local_scope: PrefixMap<&'static str>,
 }
 
 /// Something valid while an ENI lived (see [`crate::inventory::EniLifetime::covers`]).
@@ -228,11 +234,18 @@ impl Enricher {
         }
     }
 
-    /// The ENI that held address `ip` in `vpc` at `t`: from CloudTrail where a lifetime
-    /// holds `t`, else the inventory's ENI with that address unless CloudTrail says it was
-    /// created after `t`.
-    fn addr_owner_at(&self, ip: IpAddr, vpc: Option<&str>, t: Option<i64>) -> Option<&EniEntry> {
-        self.addr_holder_at(ip, vpc, t).map(|(_, e)| e)
+    /// The ENI that held address `ip` in `vpc` at `t` (a record's start; `until` its end):
+    /// from CloudTrail where a lifetime holds `t`, else the inventory's ENI with that
+    /// address unless CloudTrail says it was created after `t` or it was attached after
+    /// `until`.
+    fn addr_owner_at(
+        &self,
+        ip: IpAddr,
+        vpc: Option<&str>,
+        t: Option<i64>,
+        until: Option<i64>,
+    ) -> Option<&EniEntry> {
+        self.addr_holder_at(ip, vpc, t, until).map(|(_, e)| e)
     }
 
     /// [`Self::addr_owner_at`], with the ENI's id.
@@ -241,6 +254,7 @@ impl Enricher {
         ip: IpAddr,
         vpc: Option<&str>,
         t: Option<i64>,
+        until: Option<i64>,
     ) -> Option<(&str, &EniEntry)> {
         // An address inside the VPC is one of its own ENIs'; one outside it came from
         // another VPC (over a transit gateway or peering, which do not translate it: a
@@ -265,7 +279,14 @@ impl Enricher {
         if later {
             return None;
         }
-        Some((id, self.enis.get(id.as_ref())?))
+        let entry = self.enis.get(id.as_ref())?;
+        // Attached after the record: the address was someone else's then (or no one's).
+        if let (Some(a), Some(u)) = (entry.attached, until.or(t))
+            && u < a.saturating_sub(ADDRESS_CLOCK_SLACK)
+        {
+            return None;
+        }
+        Some((id, entry))
     }
 
     /// The answers SageMaker workloads got from `--dns`'s query logs, each with the
@@ -281,7 +302,7 @@ impl Enricher {
         let mut kept: Vec<_> = dns
             .all()
             .filter_map(|(vpc, addr, a)| {
-                let (eni, e) = self.addr_holder_at(a.client, Some(vpc), Some(a.time))?;
+                let (eni, e) = self.addr_holder_at(a.client, Some(vpc), Some(a.time), None)?;
                 (e.owner.kind() == attribution::SAGEMAKER).then_some((vpc, addr, a, eni, e))
             })
             .collect();

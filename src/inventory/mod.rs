@@ -380,6 +380,10 @@ pub struct Eni {
     pub security_group_ids: Vec<String>,
     pub security_group_names: Vec<String>,
     pub tags: Vec<(String, String)>,
+    /// CloudTrail says an IAM user or the root user created it. SageMaker's ENIs are
+    /// created by a role (the execution role, a service-linked role): this one is the
+    /// account's own, whatever VpcConfig it shares.
+    pub created_by_person: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -399,6 +403,11 @@ pub struct VpcEndpoint {
     pub eni_ids: Vec<String>,
     pub route_table_ids: Vec<String>,
     pub private_dns_enabled: Option<bool>,
+    /// `DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint`: an S3 interface endpoint
+    /// whose private DNS answers only on-premises clients (through an inbound Resolver
+    /// endpoint); the VPC's own clients get S3's public addresses, which its gateway
+    /// endpoint carries.
+    pub private_dns_inbound_only: bool,
     /// `IpAddressType`: `ipv4`, `dualstack` or `ipv6`. Gateway endpoints were IPv4 only
     /// before the field existed.
     pub ip_address_type: Option<String>,
@@ -563,6 +572,12 @@ pub struct Job {
     pub status: Option<String>,
     /// `EnableManagedSpotTraining`: an interrupted job resumes on new instances.
     pub spot: bool,
+    /// `RetryStrategy.MaximumRetryAttempts` above 0: a retried job starts again on new
+    /// instances.
+    pub retries: bool,
+    /// `ResourceConfig.KeepAlivePeriodInSeconds`: a managed warm pool keeps the job's
+    /// instances, and their ENIs, that long after it ends.
+    pub keep_alive: Option<i64>,
     /// `StoppingCondition`: the longest it can run, seconds (for a managed spot job, the
     /// wait for capacity included).
     pub max_runtime: Option<i64>,
@@ -607,6 +622,13 @@ fn finished(status: Option<&str>) -> bool {
 }
 
 impl Job {
+    /// How long after its end the job can still hold its ENIs: SageMaker deletes them
+    /// after the job has stopped and uploaded its output (no documented bound: the same
+    /// margin as [`STOPPING_SLACK`]), and a warm pool keeps them for its keep-alive period.
+    pub fn release_slack(&self) -> i64 {
+        STOPPING_SLACK.saturating_add(self.keep_alive.unwrap_or(0))
+    }
+
     /// When the job ran: from its start (a job still starting has none: from its
     /// creation) to its end (a finished job without one: its last modification; a job in
     /// progress: until its stopping condition stops it, else open). `None` when no time
@@ -635,13 +657,14 @@ impl Job {
 
     /// When its ENIs can have been attached: while it starts, from its creation to a
     /// little after its start (its instances, and their ENIs, come up before training
-    /// does). A managed spot job resumes on new instances, and a job not started yet is
-    /// still starting: until its end.
+    /// does). A managed spot job resumes on new instances, a job with a retry strategy
+    /// starts again on new ones, and a job not started yet is still starting: until its
+    /// end.
     pub fn attach_window(&self) -> Option<Window> {
         let w = self.window()?;
         let from = self.created.map_or(w.from, |c| c.min(w.from));
         let to = match self.start {
-            Some(s) if !self.spot => {
+            Some(s) if !self.spot && !self.retries => {
                 Some(w.to.map_or(s + ATTACH_SLACK, |e| e.min(s + ATTACH_SLACK)))
             }
             _ => w.to,
@@ -825,6 +848,8 @@ pub struct ClusterNode {
     pub group: Option<String>,
     /// `PrivatePrimaryIp` (`describe-cluster-node`).
     pub private_ip: Option<IpAddr>,
+    /// `LaunchTime`, Unix seconds: it holds that address from then on.
+    pub launched: Option<i64>,
     pub file: String,
 }
 

@@ -106,6 +106,15 @@ pub async fn check_suppressions(
                 HINT,
             ));
         }
+        // `*` alone is a prefix of everything: a match of only those accepts every finding.
+        if s.matches.values().all(|v| v.as_str() == Some("*")) {
+            return Err(Error::config(
+                format!(
+                    "{at}: its `match` is only `*`, which matches any value, so it would accept every finding of the rule; name what to accept, e.g. match = {{ sagemaker_resource = \"train-*\" }}"
+                ),
+                HINT,
+            ));
+        }
         let (columns, grouped) = finding_columns(ctx, rule, by).await?;
         for key in s.matches.keys() {
             if !columns.iter().any(|c| c == key) {

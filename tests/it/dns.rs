@@ -357,3 +357,113 @@ logs.put_log_events(logGroupName="/route53/resolver", logStreamName="{VPC}_0a1b2
         assert!(err.contains(rejected_in), "{source}: {err}");
     }
 }
+
+/// An S3 interface endpoint next to the S3 gateway endpoint, its private DNS for
+/// on-premises clients only (`DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint`): AWS
+/// answers the VPC's own clients with S3's public addresses, which the gateway endpoint
+/// carries (EC2 API reference, DnsOptionsSpecification). Those answers are no bypass, and
+/// the name is not the interface endpoint's. With private DNS for every client, traffic
+/// that still went through the gateway endpoint went through an endpoint too: no
+/// `private-dns-bypass`. Before, both were high findings on every S3 request.
+#[test]
+fn s3_through_the_gateway_endpoint_is_no_private_dns_bypass() {
+    for inbound_only in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let inventory = dir.path().join("inventory");
+        crate::support::copy_dir(
+            &crate::support::root().join("sample-logs/inventory"),
+            &inventory,
+        );
+        std::fs::write(
+            inventory.join("describe-vpc-endpoints-s3-interface.json"),
+            json!({"VpcEndpoints": [{
+                "VpcEndpointId": "vpce-0s3if000000000001",
+                "VpcEndpointType": "Interface",
+                "VpcId": VPC,
+                "ServiceName": "com.amazonaws.us-east-1.s3",
+                "State": "available",
+                "RouteTableIds": [],
+                "SubnetIds": ["subnet-0sm000000000000a1"],
+                "Groups": [{"GroupId": "sg-0vpce00000000001", "GroupName": "vpc-endpoints-https"}],
+                "IpAddressType": "ipv4",
+                "DnsOptions": {
+                    "DnsRecordIpType": "ipv4",
+                    "PrivateDnsOnlyForInboundResolverEndpoint": inbound_only
+                },
+                "PrivateDnsEnabled": true,
+                "RequesterManaged": false,
+                "NetworkInterfaceIds": [],
+                "DnsEntries": [],
+                "CreationTimestamp": "2026-10-02T14:11:09.512000+00:00",
+                "Tags": [],
+                "OwnerId": "111122223333"
+            }]})
+            .to_string(),
+        )
+        .unwrap();
+        // train-a's S3 traffic through the gateway endpoint, and the answer it followed.
+        let day = dir
+            .path()
+            .join("dns/AWSLogs/111122223333/vpcdnsquerylogs")
+            .join(VPC)
+            .join("2026/11/20");
+        std::fs::create_dir_all(&day).unwrap();
+        std::fs::write(
+            day.join("111122223333_vpcdnsquerylogs_us-east-1_20261120T1100Z_0a1b2c3d.log"),
+            query(
+                VPC,
+                TRAIN,
+                1_795_168_963 - 30,
+                "sageflow-bucket.s3.us-east-1.amazonaws.com.",
+                &[("A", "54.231.200.35")],
+            ) + "\n",
+        )
+        .unwrap();
+        let out = sageflow()
+            .args(["scan", "sample-logs/v5-custom", "--inventory"])
+            .arg(&inventory)
+            .arg("--dns")
+            .arg(dir.path().join("dns"))
+            .args(["--format", "json", "--group-by", "flow"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        let findings: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+        let s3: Vec<&Value> = findings
+            .iter()
+            .filter(|f| f["rule"] == "private-dns-bypass" && f["dstaddr"] == "54.231.200.35")
+            .collect();
+        assert!(s3.is_empty(), "inbound only {inbound_only}: {s3:#?}");
+        let out = sageflow()
+            .args(["query", "sample-logs/v5-custom", "--inventory"])
+            .arg(&inventory)
+            .arg("--dns")
+            .arg(dir.path().join("dns"))
+            .args([
+                "--format",
+                "json",
+                "--sql",
+                "SELECT DISTINCT remote_kind, remote_name, remote_name_endpoint FROM flows \
+                 WHERE remote_addr = '54.231.200.35' AND direction = 'egress' \
+                 AND remote_name IS NOT NULL",
+            ])
+            .output()
+            .unwrap();
+        let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+        let endpoint = if inbound_only {
+            Value::Null
+        } else {
+            json!("vpce-0s3if000000000001")
+        };
+        assert_eq!(
+            rows,
+            vec![json!({
+                "remote_kind": "gateway_endpoint",
+                "remote_name": "sageflow-bucket.s3.us-east-1.amazonaws.com",
+                "remote_name_endpoint": endpoint
+            })],
+            "inbound only {inbound_only}"
+        );
+    }
+}

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::support::{root, sageflow};
+use crate::support::{copy_dir, root, sageflow};
 
 /// 2026-11-20T10:00:00Z: train-a ran 10:00-10:40, train-b 11:00-11:40, with one VpcConfig.
 const T0: i64 = 1_795_168_800;
@@ -72,19 +72,6 @@ fn delete(id: &str, t: i64) -> Value {
         "managementEvent": true,
         "recipientAccountId": "111122223333"
     })
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
 }
 
 fn gz(data: &[u8]) -> Vec<u8> {

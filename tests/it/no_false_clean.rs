@@ -254,6 +254,17 @@ fn suppressions_that_cannot_work_are_errors_and_unused_ones_are_listed() {
         assert_eq!(code, 2, "{name}: {err}");
         assert!(err.contains("no `match`"), "{name}: {err}");
     }
+    // `*` alone matches any value: as broad as no match at all.
+    let star = write(
+        "star.toml",
+        "[[suppress]]\nrule = \"leaves-vpc\"\nmatch = { dstaddr = \"*\" }\nreason = \"x\"\n",
+    );
+    let (code, _, err) = scan_with(&star);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("its `match` is only `*`, which matches any value"),
+        "{err}"
+    );
     // A column only this rule selects is fine; one that matched nothing is listed.
     let unused = write(
         "unused.toml",

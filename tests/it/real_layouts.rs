@@ -665,11 +665,9 @@ fn one_vpc_config_for_a_training_job_its_endpoint_and_batch_transform() {
     assert_eq!(who(row(&rows, bt, "12:10")), ("transform_job", "bt-1", ""));
     // After the transform job only the endpoint runs in that VpcConfig, but this ENI came
     // at 12:02, long after the endpoint's last provisioning (09:18): not the endpoint's
-    // (test 37), only a candidate.
-    assert_eq!(
-        who(row(&rows, bt, "13:00")),
-        ("endpoint", "", "endpoint:ep-1")
-    );
+    // (test 37). It came for the transform job, and a job's ENI outlives the job a while
+    // (test 39): still the transform job's.
+    assert_eq!(who(row(&rows, bt, "13:00")), ("transform_job", "bt-1", ""));
     for r in &rows {
         assert_eq!(r["eni_owner_kind"], "sagemaker");
         assert_eq!(r["attribution"], "eni");
@@ -755,7 +753,8 @@ fn pending_jobs_are_bounded_by_their_creation_time() {
     ));
     let rows = w.query();
     assert_eq!(who(row(&rows, eni, "10:30")), ("training_job", "done", ""));
-    assert_eq!(who(row(&rows, eni, "11:30")), ("training_job", "", ""));
+    // Half an hour after its end: its own ENI, which outlives it a while (test 39).
+    assert_eq!(who(row(&rows, eni, "11:30")), ("training_job", "done", ""));
     assert_eq!(
         who(row(&rows, pending, "12:30")),
         ("training_job", "pending", "")
@@ -889,10 +888,16 @@ fn overlapping_tuning_jobs_are_never_picked_silently() {
             "training_job:tune-001,training_job:tune-002"
         )
     );
-    // Only tune-002 and tune-003 run at 11:01; only tune-002 could have attached it.
+    // Only tune-002 and tune-003 run at 11:01, and only tune-002 of the two could have
+    // attached it; but tune-001 has just ended, and its ENI would still be there (test
+    // 39): still both.
     assert_eq!(
         who(row(&rows, first, "11:01")),
-        ("training_job", "tune-002", "")
+        (
+            "training_job",
+            "",
+            "training_job:tune-001,training_job:tune-002"
+        )
     );
     assert_eq!(
         who(row(&rows, third, "10:53")),
@@ -2068,6 +2073,218 @@ fn an_update_in_progress_runs_the_endpoint_in_its_new_config_too() {
     assert!(
         shown.contains("e  config c (update in progress to config c2)"),
         "{shown}"
+    );
+}
+
+/// 39. The SageMaker Python SDK gives a model its training job's VpcConfig, so a retrained
+///     model's endpoint shares the job's. A job's ENI outlives the job a while (it stops,
+///     uploads its output, then SageMaker deletes it): its records after the job's end
+///     are not the endpoint's by elimination. While its ENI's attach time fits both, no
+///     name; an hour after the job's end, a job's ENI is long deleted. Before, the record
+///     right after the job's end was named as the endpoint.
+#[test]
+fn a_jobs_eni_after_the_job_ended_is_not_another_workloads_by_elimination() {
+    let mut w = world();
+    serving_endpoint(&w, SG_JOB);
+    w.sagemaker(
+        "describe-training-job-tr",
+        training_job("tr", "Completed", "09:12", Some("09:14"), Some("09:40")),
+    );
+    let (job, ep) = ("eni-0e9d0000000000a91", "eni-0e9d0000000000a92");
+    w.enis(vec![
+        sagemaker_eni(job, "10.0.1.91", SUBNET_A, &[SG_JOB], "09:13"),
+        sagemaker_eni(ep, "10.0.1.92", SUBNET_A, &[SG_JOB], "09:11"),
+    ]);
+    for (eni, ip, hm, port) in [
+        (job, "10.0.1.91", "09:20", 40000),
+        (job, "10.0.1.91", "09:50", 40001),
+        (job, "10.0.1.91", "10:50", 40002),
+        (ep, "10.0.1.92", "09:50", 40003),
+    ] {
+        w.record(Rec::egress(eni, hm, ip, INTERNET, port, 443));
+    }
+    let rows = w.query();
+    let both = ("", "", "endpoint:e,training_job:tr");
+    assert_eq!(who(row(&rows, job, "09:20")), both);
+    assert_eq!(who(row(&rows, job, "09:50")), both);
+    assert_eq!(who(row(&rows, job, "10:50")), ("endpoint", "e", ""));
+    assert_eq!(who(row(&rows, ep, "09:50")), ("endpoint", "e", ""));
+}
+
+/// 40. A training job with a retry strategy starts again on new instances when it is
+///     retried, and their ENIs are attached then: its ENIs are not all attached by its
+///     start. Before, an ENI of a retry was no longer named as the job (the only one of
+///     its VpcConfig).
+#[test]
+fn a_retried_jobs_new_enis_are_its_own() {
+    let mut w = world();
+    let mut job = training_job("rt", "Completed", "09:57", Some("10:00"), Some("11:00"));
+    job["RetryStrategy"] = json!({"MaximumRetryAttempts": 2});
+    w.sagemaker("describe-training-job-rt", job);
+    let eni = "eni-0e9d0000000000b01";
+    w.enis(vec![sagemaker_eni(
+        eni,
+        "10.0.1.101",
+        SUBNET_A,
+        &[SG_JOB],
+        "10:30",
+    )]);
+    w.record(Rec::egress(
+        eni,
+        "10:40",
+        "10.0.1.101",
+        INTERNET,
+        40000,
+        443,
+    ));
+    let rows = w.query();
+    assert_eq!(who(row(&rows, eni, "10:40")), ("training_job", "rt", ""));
+}
+
+/// 41. A NAT gateway's leg names the ENI holding the packet's address only from that
+///     ENI's attach time: an endpoint's ENI attached by a scale-out at 12:00 did not send
+///     what the NAT gateway carried at 10:20 from its address. Before, it was the
+///     endpoint's.
+#[test]
+fn a_nat_leg_before_the_address_holder_was_attached_is_not_its() {
+    let mut w = world();
+    w.sagemaker(
+        "describe-model-m",
+        model("m", Some(vpc_config(&[SG_JOB], &[SUBNET_A]))),
+    );
+    w.sagemaker("describe-endpoint-config-c", endpoint_config("c", "m"));
+    w.sagemaker("describe-endpoint-e", endpoint("e", "c", "09:10", "12:00"));
+    let eni = "eni-0e9d0000000000b11";
+    w.enis(vec![
+        sagemaker_eni(eni, "10.0.1.30", SUBNET_A, &[SG_JOB], "12:00"),
+        nat_eni(),
+    ]);
+    w.flow_logs(vec![flow_log(
+        "fl-0b1c2d3e4f5a6b7c8",
+        PUBLIC,
+        "ALL",
+        FORMAT,
+    )]);
+    for (hm, port) in [("10:20", 48211), ("12:20", 48400)] {
+        w.record(
+            Rec::ingress(NAT_ENI, hm, "10.0.1.30", "10.0.0.50", port, 443)
+                .pkt("10.0.1.30", "203.0.113.50")
+                .flags("3")
+                .subnet(PUBLIC),
+        );
+    }
+    let rows = w.query();
+    let before = row(&rows, NAT_ENI, "10:20");
+    assert_ne!(before["attribution"], "packet_address", "{before:#?}");
+    assert_eq!(who(before), ("", "", ""));
+    let after = row(&rows, NAT_ENI, "12:20");
+    assert_eq!(after["attribution"], "packet_address", "{after:#?}");
+    assert_eq!(who(after), ("endpoint", "e", ""));
+}
+
+/// 42. A rejected egress record that answers a connection the remote side opened (the
+///     SYN-ACK of an inbound connection, dropped by a stateless network ACL) is not the
+///     workload trying to reach something: `rejected-sagemaker-egress` is about what the
+///     workload opened. One it opened is still a finding.
+#[test]
+fn a_rejected_reply_is_not_the_workload_reaching_out() {
+    let mut w = world();
+    let eni = "eni-0f0000000000000a1";
+    w.etl_job(eni);
+    w.record(Rec::ingress(eni, "10:20", INTERNET, "10.0.1.30", 51516, 8888).flags("2"));
+    let mut reply = Rec::egress(eni, "10:20", "10.0.1.30", INTERNET, 8888, 51516).flags("18");
+    reply.action = "REJECT";
+    w.record(reply);
+    let mut opened = Rec::egress(eni, "10:30", "10.0.1.30", INTERNET, 40000, 443).flags("2");
+    opened.action = "REJECT";
+    w.record(opened);
+    let (_, findings, _) = w.scan();
+    let rejected = findings_of(&findings, "rejected-sagemaker-egress");
+    assert_eq!(rejected.len(), 1, "{rejected:#?}");
+    assert_eq!(rejected[0]["dstport"], 443);
+}
+
+/// 43. Without `flow-direction` (the default v2 format), an address the inventory does not
+///     list for the ENI (one of a delegated prefix, or assigned after
+///     describe-network-interfaces ran) is still the ENI's side when it is the one inside
+///     the VPC. Before, such records had no direction, so no rule could fire on them.
+#[test]
+fn an_unlisted_address_of_a_known_eni_is_its_side_without_flow_direction() {
+    let mut w = world();
+    let eni = "eni-0f0000000000000a1";
+    w.etl_job(eni);
+    w.record(Rec::egress(
+        eni,
+        "10:20",
+        "10.0.1.180",
+        INTERNET,
+        40000,
+        443,
+    ));
+    w.record(Rec::ingress(
+        eni,
+        "10:20",
+        INTERNET,
+        "10.0.1.180",
+        443,
+        40000,
+    ));
+    let rows = w.query_format(&FORMAT.replace(" flow-direction", ""));
+    let dirs: Vec<(&str, bool)> = rows
+        .iter()
+        .map(|r| (text(&r["direction"]), r["leaves_vpc"] == true))
+        .collect();
+    assert_eq!(dirs, [("egress", true), ("ingress", true)], "{rows:#?}");
+}
+
+/// 44. Addresses no router forwards stay in the VPC whatever the subnet's routes say:
+///     EC2's instance metadata, DNS and time services (169.254.169.254, .253, .123), ECS
+///     task metadata (169.254.170.2), limited broadcast and link-local multicast (mDNS).
+///     Before, they were high `leaves-vpc` findings, as a private range "routed to" the
+///     NAT gateway or as the internet.
+#[test]
+fn link_local_and_local_broadcast_addresses_never_leave_the_vpc() {
+    let mut w = world();
+    let eni = "eni-0f0000000000000a1";
+    w.etl_job(eni);
+    // Its subnet sends 0.0.0.0/0 to the NAT gateway.
+    w.doc(
+        "describe-route-tables.json",
+        json!({"RouteTables": [
+            route_table("rtb-0a00000000000000a", SUBNET_A, "vpce-0s3aaaaaaaaaaaaa1", false)
+        ]}),
+    );
+    let locals = [
+        ("169.254.169.254", 80),
+        ("169.254.169.253", 53),
+        ("169.254.169.123", 123),
+        ("169.254.170.2", 80),
+        ("255.255.255.255", 67),
+        ("224.0.0.251", 5353),
+    ];
+    for (i, (dst, port)) in locals.iter().enumerate() {
+        w.record(Rec::egress(
+            eni,
+            "10:20",
+            "10.0.1.30",
+            dst,
+            40000 + i as u16,
+            *port,
+        ));
+    }
+    let rows = w.query();
+    for (dst, _) in locals {
+        let r = rows
+            .iter()
+            .find(|r| r["dstaddr"] == dst)
+            .unwrap_or_else(|| panic!("{dst}: {rows:#?}"));
+        assert_eq!(r["remote_kind"], "same_vpc", "{r:#?}");
+        assert_eq!(r["leaves_vpc"], false, "{r:#?}");
+    }
+    let (_, findings, _) = w.scan();
+    assert!(
+        findings_of(&findings, "leaves-vpc").is_empty(),
+        "{findings:#?}"
     );
 }
 

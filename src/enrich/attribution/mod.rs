@@ -181,6 +181,26 @@ fn warm_pool_attach_window(inv: &Inventory, job: &Job) -> Option<Window> {
     Some(window)
 }
 
+/// How long after its end a job may still hold its ENIs ([`Job::release_slack`]): a
+/// training job whose warm pool the next job reused hands them over at that job's start.
+fn release_of(inv: &Inventory, job: &Job) -> i64 {
+    let slack = job.release_slack();
+    let next = job.reused_by.as_deref().and_then(|n| {
+        inv.jobs.iter().find(|p| {
+            p.kind == JobKind::Training
+                && p.name == n
+                && crate::inventory::same_scope(p.scope.as_deref(), job.scope.as_deref())
+        })
+    });
+    match (
+        next.and_then(|n| n.start.or(n.created)),
+        job.window().and_then(|w| w.to),
+    ) {
+        (Some(start), Some(end)) => slack.min(start.saturating_sub(end).max(0)),
+        _ => slack,
+    }
+}
+
 impl<'i> Attributor<'i> {
     pub fn new(inv: &'i Inventory) -> Self {
         let model = |scope: &Option<String>, name: &str| inv.model(scope.as_deref(), name);
@@ -214,6 +234,7 @@ impl<'i> Attributor<'i> {
                 name: j.name.clone(),
                 window: j.window(),
                 attach_window: warm_pool_attach_window(inv, j),
+                release: release_of(inv, j),
                 configs: vec![config],
                 document: document(item),
             });
@@ -249,6 +270,7 @@ impl<'i> Attributor<'i> {
                 name: e.name.clone(),
                 window: e.window(),
                 attach_window: e.attach_window(),
+                release: 0,
                 configs,
                 document: doc,
             });
@@ -269,6 +291,7 @@ impl<'i> Attributor<'i> {
                 name: c.name.clone(),
                 window: c.window(),
                 attach_window: c.window(),
+                release: 0,
                 configs,
                 document: document(Item::Cluster(&c.name)),
             });
@@ -347,6 +370,7 @@ impl<'i> Attributor<'i> {
                     to: None,
                 }),
                 attach_window: None,
+                release: 0,
                 configs: vec![(Vec::new(), subnets)],
                 document: None,
             })
@@ -575,7 +599,8 @@ impl<'i> Attributor<'i> {
     /// VPC): an address joins only a service-managed ENI, in a subnet of the node's
     /// cluster when the inventory describes it.
     fn may_hold_address_of(&self, eni: &Eni, n: &ClusterNode) -> bool {
-        let in_cluster = match self.inv.clusters.iter().find(|c| c.name == n.cluster) {
+        let cluster = self.inv.clusters.iter().find(|c| c.name == n.cluster);
+        let in_cluster = match cluster {
             Some(c) => eni.subnet_id.as_ref().is_some_and(|s| {
                 c.vpc_configs()
                     .iter()
@@ -583,7 +608,15 @@ impl<'i> Attributor<'i> {
             }),
             None => true,
         };
-        service_managed(eni) && in_cluster
+        // The node holds its address from its launch (its cluster's creation at the
+        // earliest): an ENI attached before had it first, and addresses are reused. The
+        // margin is for the order of launch and attachment, which AWS does not document.
+        let since = n.launched.or(cluster.and_then(|c| c.created));
+        let in_time = match (eni.attach_time, since) {
+            (Some(a), Some(s)) => a >= s.saturating_sub(crate::inventory::ATTACH_SLACK),
+            _ => true,
+        };
+        service_managed(eni) && in_cluster && in_time
     }
 
     fn vpc_match(&self, eni: &Eni) -> Option<VpcMatch> {
@@ -690,6 +723,10 @@ fn from_arn(arn: &str) -> Option<Resource> {
 
 /// Attached by a service rather than to an EC2 instance of the account.
 fn service_managed(eni: &Eni) -> bool {
+    !eni.created_by_person && service_held(eni)
+}
+
+fn service_held(eni: &Eni) -> bool {
     cross_account(eni)
         || eni.requester_managed
         || eni
@@ -1034,6 +1071,7 @@ mod tests {
             instance_id: "i-node".into(),
             group: Some("workers".into()),
             private_ip: Some("10.0.9.9".parse().unwrap()),
+            launched: Some(1_000),
             file: "nodes.json".into(),
         });
         let a = Attributor::new(&inv);
@@ -1054,6 +1092,20 @@ mod tests {
         let mut elsewhere = by_ip.clone();
         elsewhere.subnet_id = Some("subnet-9".into());
         assert_ne!(a.attribute_why(&elsewhere).rule, HYPERPOD_NODE);
+        // Attached long before the node launched (a deleted job's ENI CloudTrail knows,
+        // whose address the node was given later): not the node's.
+        let mut earlier = by_ip.clone();
+        earlier.attach_time = Some(1_000 - 3_600);
+        assert_ne!(a.attribute_why(&earlier).rule, HYPERPOD_NODE);
+        earlier.attach_time = Some(1_000 + 5);
+        assert_eq!(a.attribute_why(&earlier).rule, HYPERPOD_NODE);
+        // One an IAM user created (CloudTrail) is the account's own, whatever it shares.
+        let mut by_person = eni("eni-p");
+        by_person.security_group_ids = vec!["sg-c".into()];
+        by_person.created_by_person = true;
+        assert_eq!(a.attribute(&by_person).kind(), "unknown");
+        by_person.created_by_person = false;
+        assert_eq!(a.attribute(&by_person).kind(), "sagemaker");
         let mut own = by_ip.clone();
         own.instance_id = Some("i-own".into());
         own.instance_owner_id = Some("111122223333".into());
@@ -1183,6 +1235,7 @@ mod tests {
             eni_ids: vec!["eni-listed".into()],
             route_table_ids: vec![],
             private_dns_enabled: Some(true),
+            private_dns_inbound_only: false,
             ip_address_type: None,
         });
         let mut listed = eni("eni-listed");

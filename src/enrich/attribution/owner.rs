@@ -39,6 +39,9 @@ pub struct Workload {
     pub window: Option<Window>,
     /// When its ENIs can have been attached, to choose between workloads that overlap.
     pub attach_window: Option<Window>,
+    /// How long after its window ends its own ENIs may still carry traffic, seconds (a
+    /// job's are deleted only after it stops and uploads its output).
+    pub release: i64,
     /// Each VpcConfig it runs in: sorted security-group ids, subnets.
     pub(super) configs: Vec<(Vec<String>, Vec<String>)>,
     /// The inventory file of its (first) VpcConfig.
@@ -52,6 +55,14 @@ impl Workload {
 
     pub(super) fn fits(&self, t0: i64, t1: i64) -> bool {
         self.window.is_some_and(|w| w.overlaps(t0, t1))
+    }
+
+    /// Whether one of its own ENIs (attached in its attach window) can carry a record of
+    /// `t0..=t1`: while it runs, and for its release time after.
+    fn holds(&self, t0: i64, t1: i64) -> bool {
+        self.window.is_some_and(|w| {
+            t1 >= w.from && w.to.is_none_or(|e| t0 <= e.saturating_add(self.release))
+        })
     }
 
     fn attached_in(&self, t: i64) -> bool {
@@ -128,7 +139,12 @@ impl VpcMatch {
         let (Some(t0), Some(t1)) = (start.or(end), end.or(start)) else {
             return Fit::None;
         };
-        let mut fitting = self.workloads.iter().filter(|w| w.fits(t0, t1));
+        // A workload the ENI's attach time says it may be of still holds it a while after
+        // it ends: its records then are not another's by elimination.
+        let attach_time = self.attach_time;
+        let mut fitting = self.workloads.iter().filter(|w| {
+            w.fits(t0, t1) || attach_time.is_some_and(|a| w.attached_in(a) && w.holds(t0, t1))
+        });
         let Some(first) = fitting.next() else {
             return Fit::None;
         };

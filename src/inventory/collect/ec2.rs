@@ -330,6 +330,18 @@ fn vpc_endpoint_json(e: &aws_sdk_ec2::types::VpcEndpoint) -> Value {
         })
         .e("IpAddressType", e.ip_address_type())
         .b("PrivateDnsEnabled", e.private_dns_enabled())
+        .o(
+            "DnsOptions",
+            e.dns_options().map(|d| {
+                Obj::new()
+                    .e("DnsRecordIpType", d.dns_record_ip_type())
+                    .b(
+                        "PrivateDnsOnlyForInboundResolverEndpoint",
+                        d.private_dns_only_for_inbound_resolver_endpoint(),
+                    )
+                    .done()
+            }),
+        )
         .b("RequesterManaged", e.requester_managed())
         .strs("NetworkInterfaceIds", e.network_interface_ids())
         .list("DnsEntries", e.dns_entries(), |d| {

@@ -222,6 +222,9 @@ fn created(doc: &mut Doc, r: &Obj, what: &str) -> Option<EniEventKind> {
             .map(str::to_string)
     });
     let invoked_by = who.and_then(|u| str_of(u, "invokedBy")).map(str::to_string);
+    eni.created_by_person = who
+        .and_then(|u| str_of(u, "type"))
+        .is_some_and(|t| matches!(t, "IAMUser" | "Root"));
     Some(EniEventKind::Create {
         eni: Box::new(eni),
         created_by,

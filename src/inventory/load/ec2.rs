@@ -169,6 +169,10 @@ pub(super) fn add_vpc_endpoint(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what
         eni_ids: doc.strings(o, "NetworkInterfaceIds", owner),
         route_table_ids: doc.strings(o, "RouteTableIds", owner),
         private_dns_enabled: doc.opt_bool(o, "PrivateDnsEnabled", owner),
+        private_dns_inbound_only: doc
+            .object(o, "DnsOptions", owner)
+            .and_then(|d| doc.opt_bool(d, "PrivateDnsOnlyForInboundResolverEndpoint", owner))
+            .unwrap_or(false),
         ip_address_type: doc.opt_str(o, "IpAddressType", owner),
         id,
     };

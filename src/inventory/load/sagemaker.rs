@@ -53,6 +53,11 @@ pub(super) fn add_sagemaker(inv: &mut Inventory, doc: &mut Doc, o: &Obj) -> bool
         doc.warn(
             "describe-inference-component output is not used: an inference component runs on its endpoint's instances, in the VpcConfig of the endpoint config that describe-endpoint-config prints; skipped",
         );
+    } else if has("HyperParameterTuningJobName") || has("AutoMLJobName") {
+        // Their own documents name a VpcConfig too, but the ENIs are their jobs'.
+        doc.warn(
+            "describe-hyper-parameter-tuning-job and describe-auto-ml-job output is not used: a tuning or AutoML job runs training (and processing) jobs, each on its own ENIs in the VpcConfig its describe-training-job or describe-processing-job prints; save those (aws sagemaker list-training-jobs, then describe-training-job for each, as `sageflow inventory collect` does); skipped",
+        );
     } else if has("NotebookInstanceName") {
         add_notebook(inv, doc, o);
     } else if has("DomainId") && (has("DomainName") || has("AppNetworkAccessType")) {
@@ -187,6 +192,14 @@ fn add_job(inv: &mut Inventory, doc: &mut Doc, o: &Obj, kind: JobKind) {
         spot: doc
             .opt_bool(o, "EnableManagedSpotTraining", &owner)
             .unwrap_or(false),
+        retries: doc
+            .object(o, "RetryStrategy", &owner)
+            .and_then(|r| doc.opt_u64(r, "MaximumRetryAttempts", &owner))
+            .is_some_and(|n| n > 0),
+        keep_alive: doc
+            .object(o, "ResourceConfig", &owner)
+            .and_then(|r| doc.opt_u64(r, "KeepAlivePeriodInSeconds", &owner))
+            .map(|s| s.min(i64::MAX as u64) as i64),
         max_runtime: max_runtime.flatten().map(|s| s.min(i64::MAX as u64) as i64),
         security_group_ids,
         subnets,
@@ -348,6 +361,7 @@ fn add_cluster_node(inv: &mut Inventory, doc: &mut Doc, o: &Obj, cluster: Option
         cluster: cluster.unwrap_or_default().to_string(),
         group: doc.opt_str(o, "InstanceGroupName", &owner),
         private_ip: doc.ip(o, "PrivatePrimaryIp", &owner, "PrivatePrimaryIp"),
+        launched: doc.time(o, "LaunchTime", &owner, Round::Down),
         file: doc.file.to_string(),
         instance_id,
     };
@@ -361,6 +375,9 @@ fn add_cluster_node(inv: &mut Inventory, doc: &mut Doc, o: &Obj, cluster: Option
         Some(n) => {
             if n.private_ip.is_none() {
                 n.private_ip = node.private_ip;
+            }
+            if n.launched.is_none() {
+                n.launched = node.launched;
             }
             if n.cluster.is_empty() {
                 n.cluster = node.cluster;
