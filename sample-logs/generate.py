@@ -1955,8 +1955,8 @@ def write_readme(files, members, totals, counts, findings, pq_rel, nrows_by_rule
       "d-sample12345 (VpcOnly) and d-public0000 (PublicInternetOnly); training jobs train-a "
       "(10:00-10:40Z) and train-b (11:00-11:40Z), both with SG `sg-0train0000000001` and subnets a1+b2, i.e. "
       "both match the TRAIN ENI, which is attributed **by time** (train-b reuses train-a's managed warm pool, "
-      "`WarmPoolStatus.ReusedByJob`, so the ENI attached for train-a is train-b's too); TRAIN traffic at 10:45-10:55 belongs to no job "
-      "(`sagemaker_resource` empty); training job train-c (11:45-11:55Z) on the deleted TRAIN-C ENI (below, "
+      "`WarmPoolStatus.ReusedByJob`, so the ENI attached for train-a is train-b's too); TRAIN traffic at 10:45-10:55, "
+      "between the two, is train-a's (its warm pool keeps its instance, and the ENI, until train-b reuses it); training job train-c (11:45-11:55Z) on the deleted TRAIN-C ENI (below, "
       "\"CloudTrail\"); processing job proc-1 (10:00-12:00Z); model-x -> epc-x -> ep-x. "
       "`expected/eni-attribution.csv` lists the expected classification of every ENI.")
     a("")
@@ -2194,8 +2194,8 @@ def main():
     rows = []
     for n, e in ENIS.items():
         if n == "TRAIN":
-            spans = [("training-job", "train-a", iso(TRAIN_JOBS[0][1]), iso(TRAIN_JOBS[0][2])),
-                     ("training-job", "", iso(TRAIN_JOBS[0][2]), iso(TRAIN_JOBS[1][1])),
+            # train-a's warm pool keeps its instance, and the ENI, until train-b reuses it.
+            spans = [("training-job", "train-a", iso(TRAIN_JOBS[0][1]), iso(TRAIN_JOBS[1][1])),
                      ("training-job", "train-b", iso(TRAIN_JOBS[1][1]), iso(TRAIN_JOBS[1][2]))]
         elif n == "TRAIN-C":
             spans = [("training-job", TRAIN_C[0], iso(TRAIN_C[1]), iso(TRAIN_C[2]))]

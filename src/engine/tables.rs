@@ -64,6 +64,7 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
     let mut accepted_from = Vec::new();
     let mut attached = Vec::new();
     let mut status = Vec::new();
+    let mut reachable = Vec::new();
     for eni in &enis {
         let owner = enricher.owner(&eni.id);
         let resource = owner.and_then(|o| o.resource_any_time());
@@ -90,6 +91,7 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
         accepted_from.push(inv.accepted_logged_from(eni).filter(|&t| t != i64::MIN));
         attached.push(eni.attach_time);
         status.push(eni.status.clone());
+        reachable.push(enricher.reachable_from_internet(eni));
     }
     let names = [
         "interface_id",
@@ -116,6 +118,13 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
     fields.push(Field::new("accepted_logged_from", DataType::Int64, true));
     fields.push(Field::new("attached_at", DataType::Int64, true));
     fields.push(Field::new("status", DataType::Utf8, true));
+    // Whether a host on the internet can open a connection to it: who opened a
+    // connection, when no TCP flags say.
+    fields.push(Field::new(
+        "reachable_from_internet",
+        DataType::Boolean,
+        false,
+    ));
     let mut arrays: Vec<ArrayRef> = cols
         .into_iter()
         .map(|c| Arc::new(StringArray::from(c)) as ArrayRef)
@@ -125,6 +134,7 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
     arrays.push(Arc::new(Int64Array::from(accepted_from)));
     arrays.push(Arc::new(Int64Array::from(attached)));
     arrays.push(Arc::new(StringArray::from(status)));
+    arrays.push(Arc::new(BooleanArray::from(reachable)));
     let enis = batch(fields, arrays)?;
 
     let mut rtype = Vec::new();

@@ -255,9 +255,11 @@ impl Enricher {
         if let Some((net, ())) = self.private.lookup_prefix(ip) {
             e.remote_kind = Some("private_other");
             e.remote_vpc = self.vpc_of(ip);
-            e.remote_evidence = match self.route_to(ip, vpc, subnet) {
-                Some((table, target)) => Evidence::PrivateRouted(net, target, table),
-                None => Evidence::Private(net),
+            // The record's own traffic-path says which way it went, where it has one.
+            e.remote_evidence = match (private_path(traffic_path), self.route_to(ip, vpc, subnet)) {
+                (Some(path), _) => Evidence::PrivatePath(net, path),
+                (None, Some((table, target))) => Evidence::PrivateRouted(net, target, table),
+                (None, None) => Evidence::Private(net),
             };
         } else {
             e.remote_kind = Some("internet");
@@ -348,6 +350,30 @@ impl Enricher {
             .map(|(_, target)| (rt.id.as_str(), target))
     }
 
+    /// Whether a host on the internet can open a connection to `eni`: it has a public
+    /// IPv4 address (`Association.PublicIp`), or an IPv6 address in a subnet whose route
+    /// for the IPv6 internet is an internet gateway (an egress-only one lets only replies
+    /// in). A private IPv4 address behind a NAT gateway takes no unsolicited connection.
+    /// Without route tables in the inventory an IPv6 address counts as reachable.
+    pub fn reachable_from_internet(&self, eni: &crate::inventory::Eni) -> bool {
+        if eni.public_ip.is_some() {
+            return true;
+        }
+        let v6 = eni.addresses.iter().any(IpAddr::is_ipv6)
+            || eni
+                .prefixes
+                .iter()
+                .any(|p| matches!(p, ipnet::IpNet::V6(_)));
+        if !v6 {
+            return false;
+        }
+        let internet = IpAddr::V6(std::net::Ipv6Addr::new(0x2600, 0, 0, 0, 0, 0, 0, 1));
+        match self.route_to(internet, eni.vpc_id.as_deref(), eni.subnet_id.as_deref()) {
+            Some((_, target)) => target.starts_with("igw-"),
+            None => self.inventory.route_tables.is_empty(),
+        }
+    }
+
     fn vpc_of(&self, ip: IpAddr) -> Option<&str> {
         self.vpc_of.lookup(ip).and_then(|v| v.as_deref())
     }
@@ -436,6 +462,17 @@ fn nat64(ip: IpAddr) -> Option<std::net::Ipv4Addr> {
 /// Which side opened a TCP connection, from one record's flags: a SYN without ACK is sent
 /// by the side that opens it, a SYN-ACK by the side that answers. The sender is the
 /// workload on egress and the remote on ingress.
+/// The private path a record's `traffic-path` names (3–6), in words.
+fn private_path(traffic_path: Option<i32>) -> Option<&'static str> {
+    Some(match traffic_path? {
+        3 => "traffic-path 3 (a virtual private gateway)",
+        4 => "traffic-path 4 (an intra-region VPC peering)",
+        5 => "traffic-path 5 (an inter-region VPC peering)",
+        6 => "traffic-path 6 (a local gateway)",
+        _ => return None,
+    })
+}
+
 pub(super) fn initiator(r: &Record, direction: &str) -> Option<&'static str> {
     if r.protocol != Some(6) {
         return None;
@@ -486,6 +523,8 @@ pub(super) enum Evidence<'a> {
     Private(ipnet::IpNet),
     /// A private range, and the route (target, table) that takes the address out of the VPC.
     PrivateRouted(ipnet::IpNet, &'a str, &'a str),
+    /// A private range, and the private path the record's traffic-path names.
+    PrivatePath(ipnet::IpNet, &'static str),
     /// A CIDR of another VPC of the inventory.
     OtherVpc(ipnet::IpNet),
     /// An address no router forwards, and what it is.
@@ -523,6 +562,7 @@ impl Evidence<'_> {
             Evidence::PrivateRouted(net, target, table) => {
                 write!(out, "private range {net}, routed to {target} by {table}")
             }
+            Evidence::PrivatePath(net, path) => write!(out, "private range {net}, {path}"),
             Evidence::OtherVpc(net) => write!(out, "another VPC of the inventory: {net}"),
             Evidence::LocalScope(net, what) => {
                 write!(out, "{what} {net}, never routed out of the VPC")

@@ -2288,6 +2288,116 @@ fn link_local_and_local_broadcast_addresses_never_leave_the_vpc() {
     );
 }
 
+/// 45. Who opened a connection when no TCP flags say (a connection begun before the scanned
+///     data, UDP, v2 logs): a reply from a remote server on a high port (gRPC's 50051,
+///     WireGuard's 51820) to the workload's ephemeral port is no internet ingress when no
+///     internet host can reach the ENI (a private address behind a NAT gateway, no public
+///     IPv4 address). A workload's server port below the ephemeral range answered from an
+///     ephemeral port still is. Before, the first two were high findings because the
+///     workload's port was the lower.
+#[test]
+fn replies_from_high_remote_ports_are_no_ingress_to_an_unreachable_eni() {
+    let mut w = world();
+    let eni = "eni-0f0000000000000a1";
+    w.etl_job(eni);
+    let no_syn = |r: Rec| r.flags("16");
+    w.record(no_syn(Rec::egress(
+        eni,
+        "10:20",
+        "10.0.1.30",
+        INTERNET,
+        40000,
+        50051,
+    )));
+    w.record(no_syn(Rec::ingress(
+        eni,
+        "10:20",
+        INTERNET,
+        "10.0.1.30",
+        50051,
+        40000,
+    )));
+    let mut udp = Rec::ingress(eni, "10:21", INTERNET, "10.0.1.30", 51820, 40001).flags("0");
+    udp.protocol = 17;
+    w.record(udp);
+    w.record(no_syn(Rec::ingress(
+        eni,
+        "10:22",
+        INTERNET,
+        "10.0.1.30",
+        51515,
+        8080,
+    )));
+    let (_, findings, _) = w.scan();
+    let ingress = findings_of(&findings, "internet-ingress");
+    assert_eq!(ingress.len(), 1, "{ingress:#?}");
+    assert_eq!(ingress[0]["dstport"], 8080);
+}
+
+/// 46. A private address outside the VPC is explained by the record's own traffic-path
+///     where it has one (3–6: a VPN gateway, a peering, a local gateway), not by the
+///     subnet's default route. Before, a VPN destination read "routed to nat-…".
+#[test]
+fn a_private_remotes_evidence_is_the_records_traffic_path() {
+    let mut w = world();
+    let eni = "eni-0f0000000000000a1";
+    w.etl_job(eni);
+    w.doc(
+        "describe-route-tables.json",
+        json!({"RouteTables": [
+            route_table("rtb-0a00000000000000a", SUBNET_A, "vpce-0s3aaaaaaaaaaaaa1", false)
+        ]}),
+    );
+    w.record(Rec::egress(eni, "10:20", "10.0.1.30", "192.168.1.1", 40000, 443).path("3"));
+    w.record(Rec::egress(
+        eni,
+        "10:21",
+        "10.0.1.30",
+        "192.168.1.2",
+        40001,
+        443,
+    ));
+    let logs = w.write_logs(FORMAT);
+    let rows = w.sql(
+        &logs,
+        "SELECT dstaddr, remote_kind, remote_evidence FROM flows ORDER BY start",
+    );
+    assert_eq!(rows[0]["remote_kind"], "private_other");
+    assert_eq!(
+        rows[0]["remote_evidence"],
+        "private range 192.168.0.0/16, traffic-path 3 (a virtual private gateway)"
+    );
+    assert_eq!(
+        rows[1]["remote_evidence"],
+        "private range 192.168.0.0/16, routed to nat-0a1b2c3d4e5f60718 by rtb-0a00000000000000a"
+    );
+}
+
+/// 47. A gateway endpoint serves only the subnets whose route table routes to it: without
+///     describe-route-tables its use is assumed, and the inventory says so. Before, the
+///     assumption was silent, and a subnet without the route hid its S3 bypass.
+#[test]
+fn a_gateway_endpoint_without_route_tables_is_an_assumption_said_aloud() {
+    let w = world();
+    w.etl_job("eni-0f0000000000000a1");
+    w.doc(
+        "describe-vpc-endpoints.json",
+        json!({"VpcEndpoints": [s3_gateway("vpce-0s3aaaaaaaaaaaaa1", "rtb-0a00000000000000a")]}),
+    );
+    let shown = w.show();
+    assert!(
+        shown.contains("gateway endpoint(s) vpce-0s3aaaaaaaaaaaaa1 but no describe-route-tables"),
+        "{shown}"
+    );
+    w.doc(
+        "describe-route-tables.json",
+        json!({"RouteTables": [
+            route_table("rtb-0a00000000000000a", SUBNET_A, "vpce-0s3aaaaaaaaaaaaa1", false)
+        ]}),
+    );
+    assert!(!w.show().contains("no describe-route-tables"));
+}
+
 const PUBLIC: &str = "subnet-0aa11bb22cc33dd4f";
 const NAT_ENI: &str = "eni-0f0000000000000a2";
 

@@ -517,7 +517,11 @@ impl<'i> Attributor<'i> {
         }
         // h. a HyperPod node's ENI
         if let Some(n) = self.node_of(eni) {
-            let cluster = (!n.cluster.is_empty()).then(|| n.cluster.clone());
+            // A node of no described cluster is linked by its instance group's name, which
+            // another cluster (one deleted since) may share: the ENI's subnet must be one of
+            // the cluster's, else the cluster is unknown.
+            let cluster = (!n.cluster.is_empty() && self.cluster_has_subnet_of(&n.cluster, eni))
+                .then(|| n.cluster.clone());
             return (sagemaker(HYPERPOD_CLUSTER, cluster, None), HYPERPOD_NODE);
         }
         // c. notebook description
@@ -598,6 +602,19 @@ impl<'i> Attributor<'i> {
     /// Private addresses repeat across VPCs (a node's may be one of SageMaker's platform
     /// VPC): an address joins only a service-managed ENI, in a subnet of the node's
     /// cluster when the inventory describes it.
+    /// Whether `eni`'s subnet is in a VpcConfig of cluster `name` (true when the cluster or
+    /// the ENI's subnet is unknown, or the cluster names no subnet).
+    fn cluster_has_subnet_of(&self, name: &str, eni: &Eni) -> bool {
+        let Some(c) = self.inv.clusters.iter().find(|c| c.name == name) else {
+            return true;
+        };
+        let configs = c.vpc_configs();
+        let Some(subnet) = eni.subnet_id.as_ref() else {
+            return true;
+        };
+        configs.iter().all(|(_, s)| s.is_empty()) || configs.iter().any(|(_, s)| s.contains(subnet))
+    }
+
     fn may_hold_address_of(&self, eni: &Eni, n: &ClusterNode) -> bool {
         let cluster = self.inv.clusters.iter().find(|c| c.name == n.cluster);
         let in_cluster = match cluster {
@@ -1084,6 +1101,13 @@ mod tests {
             name(&why.owner, 500),
             (HYPERPOD_CLUSTER.into(), Some("hp".into()))
         );
+        // The node's instance in a subnet the cluster does not use: a node of another
+        // cluster (one deleted since, whose instance group had the same name).
+        let mut other_cluster = by_id.clone();
+        other_cluster.subnet_id = Some("subnet-9".into());
+        let why = a.attribute_why(&other_cluster);
+        assert_eq!(why.rule, HYPERPOD_NODE);
+        assert_eq!(name(&why.owner, 500), (HYPERPOD_CLUSTER.into(), None));
         let mut by_ip = eni("eni-2");
         by_ip.addresses = vec!["10.0.9.9".parse().unwrap()];
         assert_eq!(a.attribute_why(&by_ip).rule, HYPERPOD_NODE);

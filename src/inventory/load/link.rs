@@ -221,6 +221,29 @@ pub(super) fn check_interface_endpoint_enis(inv: &mut Inventory) {
     }
 }
 
+/// A gateway endpoint serves only the subnets whose route table routes its prefix list to
+/// it. Without describe-route-tables, traffic to its prefix list is taken to use it (unless
+/// a record's traffic-path says otherwise): a subnet without the route would be a bypass
+/// nobody sees, so say what the verdicts rest on.
+pub(super) fn check_gateway_routes(inv: &mut Inventory) {
+    if !inv.route_tables.is_empty() {
+        return;
+    }
+    let gateways: Vec<&str> = inv
+        .vpc_endpoints
+        .iter()
+        .filter(|e| e.endpoint_type == EndpointType::Gateway)
+        .map(|e| e.id.as_str())
+        .collect();
+    if gateways.is_empty() {
+        return;
+    }
+    inv.warnings.push(format!(
+        "gateway endpoint(s) {} but no describe-route-tables: traffic to their prefix lists is taken to go through them unless a record's traffic-path says otherwise, though an endpoint serves only the subnets whose route table routes to it; save `aws ec2 describe-route-tables --output json > describe-route-tables.json` into the inventory",
+        gateways.join(", ")
+    ));
+}
+
 /// A workload with a VpcConfig but no time to bound it cannot be matched to flow records
 /// (attribution picks the workload running at the record's time); say which.
 pub(super) fn check_workload_times(inv: &mut Inventory) {

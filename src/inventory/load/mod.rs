@@ -23,8 +23,8 @@ use self::ec2::{
     add_vpc_endpoint,
 };
 use self::link::{
-    check_interface_endpoint_enis, check_route_prefix_lists, check_workload_times,
-    link_cluster_nodes, link_nat_gateways, resolve_unassigned_entries,
+    check_gateway_routes, check_interface_endpoint_enis, check_route_prefix_lists,
+    check_workload_times, link_cluster_nodes, link_nat_gateways, resolve_unassigned_entries,
 };
 use self::sagemaker::add_sagemaker;
 use super::{Inventory, IpRanges};
@@ -204,6 +204,7 @@ pub fn finish(inv: &mut Inventory) {
     link_cluster_nodes(inv);
     check_route_prefix_lists(inv);
     check_interface_endpoint_enis(inv);
+    check_gateway_routes(inv);
     check_workload_times(inv);
 
     inv.vpcs.sort_by(|a, b| a.id.cmp(&b.id));
