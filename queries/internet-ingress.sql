@@ -1,6 +1,6 @@
 -- rule: internet-ingress
 -- severity: high
--- description: Accepted connections that a host on the internet opened to a SageMaker ENI. Who opened it comes from the TCP flags where the logs have them (the SYN without ACK, on this record or on the connection's first record); without them (v2 logs, UDP, a connection begun before the scanned data), the SageMaker side is the server when its port is below the ephemeral range (32768) and the remote's in it; otherwise an ENI no internet host can reach (no public IPv4 address, no IPv6 address behind an internet gateway: the enis table's reachable_from_internet) opened it, and an ENI one can is the server when its port is lower than the remote's.
+-- description: Accepted connections that a host on the internet opened to a SageMaker ENI. Who opened it comes from the TCP flags where the logs have them (the SYN without ACK, on this record or on the connection's first record); without them (v2 logs, UDP, a connection begun before the scanned data), the SageMaker side is taken as the server when its port is lower than the remote's, except that a port of its in the ephemeral range (from 32768) on an ENI no internet host can reach (no public IPv4 address, no IPv6 address behind an internet gateway: the enis table's reachable_from_internet) is a client's.
 WITH handshakes AS (
   SELECT interface_id, local_addr, remote_addr,
          CASE WHEN direction = 'ingress' THEN dstport ELSE srcport END AS local_port,
@@ -32,9 +32,9 @@ WHERE f.eni_owner_kind = 'sagemaker'
         WHEN f.initiator IS NOT NULL THEN f.initiator = 'remote'
         WHEN h.opened_by_remote > 0 AND h.opened_by_local = 0 THEN true
         WHEN h.opened_by_local > 0 AND h.opened_by_remote = 0 THEN false
-        -- A server port of the workload's (below the ephemeral range Linux uses from
-        -- 32768) answered from an ephemeral one: the remote side is the client.
-        WHEN f.dstport < 32768 AND f.srcport >= 32768 THEN true
-        WHEN e.reachable_from_internet = false THEN false
+        -- The workload's port in the ephemeral range Linux uses (from 32768) on an ENI
+        -- no internet host can reach: a reply to a connection it opened to a server on a
+        -- high port (gRPC's 50051), not a server of its own.
+        WHEN f.dstport >= 32768 AND e.reachable_from_internet = false THEN false
         ELSE f.dstport < f.srcport
       END

@@ -26,7 +26,8 @@ pub(super) struct EniEntry {
     pub(super) logged_from: Option<i64>,
     /// Known from CloudTrail only (the ENI was deleted before the inventory was taken).
     pub(super) from_trail: bool,
-    /// Its `Attachment.AttachTime`: before it, its addresses were not its own in use.
+    /// When it took its addresses, where that is its `AttachTime` ([`attached_once`]):
+    /// before it, they were not its own.
     pub(super) attached: Option<i64>,
 }
 
@@ -146,6 +147,16 @@ impl AddrOwners {
     }
 }
 
+/// When an ENI took its addresses, for one a workload's VpcConfig matched: a job's or an
+/// endpoint's ENI is created and attached once, so its `AttachTime` is when it came. Other
+/// ENIs may have been detached and attached again since (`AttachTime` is the last
+/// attachment), their addresses theirs all along: `None`.
+fn attached_once(owner: &Owner, eni: &crate::inventory::Eni) -> Option<i64> {
+    matches!(owner, Owner::VpcConfig(_))
+        .then_some(eni.attach_time)
+        .flatten()
+}
+
 /// An ENI that held an address (CloudTrail), and its VPC.
 #[derive(Debug, Clone)]
 pub(super) struct Holder {
@@ -229,6 +240,7 @@ impl Enricher {
         let mut held = Vec::new();
         for (id, eni) in &inv.enis {
             let why = attributor.attribute_why(eni);
+            let attached = attached_once(&why.owner, eni);
             enis.insert(
                 id.clone(),
                 EniEntry {
@@ -240,7 +252,7 @@ impl Enricher {
                     addrs: eni.addresses.clone(),
                     logged_from: logged_from(eni),
                     from_trail: false,
-                    attached: eni.attach_time,
+                    attached,
                 },
             );
             let nets = eni.addresses.iter().map(|a| ipnet::IpNet::from(*a));
@@ -268,7 +280,7 @@ impl Enricher {
                         subnet: eni.subnet_id,
                         addrs: eni.addresses,
                         from_trail: false,
-                        attached: eni.attach_time,
+                        attached: None,
                     },
                 );
             }

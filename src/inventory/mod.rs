@@ -380,9 +380,10 @@ pub struct Eni {
     pub security_group_ids: Vec<String>,
     pub security_group_names: Vec<String>,
     pub tags: Vec<(String, String)>,
-    /// CloudTrail says an IAM user or the root user created it. SageMaker's ENIs are
-    /// created by a role (the execution role, a service-linked role): this one is the
-    /// account's own, whatever VpcConfig it shares.
+    /// CloudTrail says a person created it: an IAM user, the root user, or an IAM
+    /// Identity Center user (an `AWSReservedSSO_…` role). SageMaker's ENIs are created by
+    /// the execution role or a service-linked role: this one is the account's own,
+    /// whatever VpcConfig it shares.
     pub created_by_person: bool,
 }
 
@@ -572,9 +573,9 @@ pub struct Job {
     pub status: Option<String>,
     /// `EnableManagedSpotTraining`: an interrupted job resumes on new instances.
     pub spot: bool,
-    /// `RetryStrategy.MaximumRetryAttempts` above 0: a retried job starts again on new
-    /// instances.
-    pub retries: bool,
+    /// Retried under its `RetryStrategy` (its `SecondaryStatusTransitions` start again):
+    /// it started again on new instances.
+    pub retried: bool,
     /// `ResourceConfig.KeepAlivePeriodInSeconds`: a managed warm pool keeps the job's
     /// instances, and their ENIs, that long after it ends.
     pub keep_alive: Option<i64>,
@@ -657,14 +658,13 @@ impl Job {
 
     /// When its ENIs can have been attached: while it starts, from its creation to a
     /// little after its start (its instances, and their ENIs, come up before training
-    /// does). A managed spot job resumes on new instances, a job with a retry strategy
-    /// starts again on new ones, and a job not started yet is still starting: until its
-    /// end.
+    /// does). A managed spot job resumes on new instances, a retried job starts again on
+    /// new ones, and a job not started yet is still starting: until its end.
     pub fn attach_window(&self) -> Option<Window> {
         let w = self.window()?;
         let from = self.created.map_or(w.from, |c| c.min(w.from));
         let to = match self.start {
-            Some(s) if !self.spot && !self.retries => {
+            Some(s) if !self.spot && !self.retried => {
                 Some(w.to.map_or(s + ATTACH_SLACK, |e| e.min(s + ATTACH_SLACK)))
             }
             _ => w.to,

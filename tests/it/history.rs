@@ -561,6 +561,55 @@ fn an_undated_document_older_than_the_dated_snapshots_is_warned_about() {
     );
 }
 
+/// SageMaker creates its ENIs with the execution role or a service-linked role: one a
+/// person created (an IAM Identity Center user's `AWSReservedSSO_…` role, an IAM user) in
+/// a job's subnet and security group is the account's own, not the job's.
+#[test]
+fn enis_a_person_created_are_not_sagemakers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (inventory, logs) = fixture(dir.path(), true);
+    let (a, b) = ("eni-0ct0000000000000a", "eni-0ct0000000000000b");
+    let sso_role = "AWSReservedSSO_DataScientist_0123456789abcdef";
+    let mut by_sso = create(a, "10.20.1.77", T0 + 5);
+    by_sso["userIdentity"] = json!({
+        "type": "AssumedRole",
+        "arn": format!("arn:aws:sts::111122223333:assumed-role/{sso_role}/alice"),
+        "sessionContext": {"sessionIssuer": {
+            "type": "Role",
+            "arn": format!("arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/{sso_role}")
+        }}
+    });
+    let mut by_user = create(b, "10.20.1.77", T0 + 3605);
+    by_user["userIdentity"] = json!({
+        "type": "IAMUser",
+        "arn": "arn:aws:iam::111122223333:user/alice",
+        "userName": "alice"
+    });
+    let records = json!({"Records": [
+        by_sso,
+        delete(a, T0 + 41 * 60),
+        by_user,
+        delete(b, T0 + 3600 + 41 * 60),
+    ]});
+    std::fs::write(
+        inventory
+            .join("cloudtrail/AWSLogs/o-aa111bb222/111122223333/CloudTrail/us-east-1/2026/11/20")
+            .join("111122223333_CloudTrail_us-east-1_20261120T1150Z_Mu0KsOhtH1ar15ZZ.json.gz"),
+        gz(records.to_string().as_bytes()),
+    )
+    .unwrap();
+    let rows = query(&inventory, &logs);
+    let theirs: Vec<&Value> = rows
+        .iter()
+        .filter(|r| r["interface_id"] == a || r["interface_id"] == b)
+        .collect();
+    assert_eq!(theirs.len(), 3, "{rows:#?}");
+    for r in theirs {
+        assert_eq!(r["eni_owner_kind"], "unknown", "{r:#?}");
+        assert_eq!(r["sagemaker_resource"], Value::Null, "{r:#?}");
+    }
+}
+
 /// Replaces the fixture's describe-network-interfaces with three dated snapshots: the
 /// sample's ENIs in each, ENI a in the first and b in the second.
 fn dated_snapshots(inventory: &Path) {

@@ -455,6 +455,37 @@ fn training_job_json(
         .e("SecondaryStatus", o.secondary_status())
         .s("FailureReason", o.failure_reason())
         .s("RoleArn", o.role_arn())
+        .o(
+            "ResourceConfig",
+            o.resource_config().map(|r| {
+                Obj::new()
+                    .e("InstanceType", r.instance_type())
+                    .n("InstanceCount", r.instance_count())
+                    .n("VolumeSizeInGB", r.volume_size_in_gb())
+                    .n("KeepAlivePeriodInSeconds", r.keep_alive_period_in_seconds())
+                    .done()
+            }),
+        )
+        .o(
+            "RetryStrategy",
+            o.retry_strategy().map(|r| {
+                Obj::new()
+                    .n("MaximumRetryAttempts", r.maximum_retry_attempts())
+                    .done()
+            }),
+        )
+        .list(
+            "SecondaryStatusTransitions",
+            o.secondary_status_transitions(),
+            |t| {
+                Obj::new()
+                    .e("Status", t.status())
+                    .t("StartTime", t.start_time())
+                    .t("EndTime", t.end_time())
+                    .s("StatusMessage", t.status_message())
+                    .done()
+            },
+        )
         .o("VpcConfig", o.vpc_config().map(sm_vpc_config))
         .t("CreationTime", o.creation_time())
         .t("TrainingStartTime", o.training_start_time())

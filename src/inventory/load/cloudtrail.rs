@@ -222,9 +222,15 @@ fn created(doc: &mut Doc, r: &Obj, what: &str) -> Option<EniEventKind> {
             .map(str::to_string)
     });
     let invoked_by = who.and_then(|u| str_of(u, "invokedBy")).map(str::to_string);
+    // A person: an IAM user, the root user, or someone signed in through IAM Identity
+    // Center (its roles are `AWSReservedSSO_…`). SageMaker acts through the execution
+    // role or a service-linked role.
     eni.created_by_person = who
         .and_then(|u| str_of(u, "type"))
-        .is_some_and(|t| matches!(t, "IAMUser" | "Root"));
+        .is_some_and(|t| matches!(t, "IAMUser" | "Root"))
+        || created_by
+            .as_deref()
+            .is_some_and(|a| a.contains("/AWSReservedSSO_"));
     Some(EniEventKind::Create {
         eni: Box::new(eni),
         created_by,

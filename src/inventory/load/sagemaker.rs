@@ -192,10 +192,24 @@ fn add_job(inv: &mut Inventory, doc: &mut Doc, o: &Obj, kind: JobKind) {
         spot: doc
             .opt_bool(o, "EnableManagedSpotTraining", &owner)
             .unwrap_or(false),
-        retries: doc
+        // Retried (RetryStrategy): its SecondaryStatus went back to Starting (or through
+        // Restarting), on new instances.
+        retried: doc
             .object(o, "RetryStrategy", &owner)
             .and_then(|r| doc.opt_u64(r, "MaximumRetryAttempts", &owner))
-            .is_some_and(|n| n > 0),
+            .is_some_and(|n| n > 0)
+            && {
+                let statuses: Vec<Option<String>> = doc
+                    .objects(o, "SecondaryStatusTransitions", &owner)
+                    .into_iter()
+                    .map(|t| doc.opt_str(t, "Status", &owner))
+                    .collect();
+                let starts = statuses
+                    .iter()
+                    .filter(|s| s.as_deref() == Some("Starting"))
+                    .count();
+                starts > 1 || statuses.iter().any(|s| s.as_deref() == Some("Restarting"))
+            },
         keep_alive: doc
             .object(o, "ResourceConfig", &owner)
             .and_then(|r| doc.opt_u64(r, "KeepAlivePeriodInSeconds", &owner))
