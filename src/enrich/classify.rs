@@ -459,9 +459,6 @@ fn nat64(ip: IpAddr) -> Option<std::net::Ipv4Addr> {
         .then(|| std::net::Ipv4Addr::from(((s[6] as u32) << 16) | s[7] as u32))
 }
 
-/// Which side opened a TCP connection, from one record's flags: a SYN without ACK is sent
-/// by the side that opens it, a SYN-ACK by the side that answers. The sender is the
-/// workload on egress and the remote on ingress.
 /// The private path a record's `traffic-path` names (3–6), in words.
 fn private_path(traffic_path: Option<i32>) -> Option<&'static str> {
     Some(match traffic_path? {
@@ -473,6 +470,9 @@ fn private_path(traffic_path: Option<i32>) -> Option<&'static str> {
     })
 }
 
+/// Which side opened a TCP connection, from one record's flags: a SYN without ACK is sent
+/// by the side that opens it, a SYN-ACK by the side that answers. The sender is the
+/// workload on egress and the remote on ingress.
 pub(super) fn initiator(r: &Record, direction: &str) -> Option<&'static str> {
     if r.protocol != Some(6) {
         return None;

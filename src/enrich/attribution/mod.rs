@@ -599,9 +599,6 @@ impl<'i> Attributor<'i> {
             .unwrap_or(name)
     }
 
-    /// Private addresses repeat across VPCs (a node's may be one of SageMaker's platform
-    /// VPC): an address joins only a service-managed ENI, in a subnet of the node's
-    /// cluster when the inventory describes it.
     /// Whether `eni`'s subnet is in a VpcConfig of cluster `name` (true when the cluster or
     /// the ENI's subnet is unknown, or the cluster names no subnet).
     fn cluster_has_subnet_of(&self, name: &str, eni: &Eni) -> bool {
@@ -615,6 +612,9 @@ impl<'i> Attributor<'i> {
         configs.iter().all(|(_, s)| s.is_empty()) || configs.iter().any(|(_, s)| s.contains(subnet))
     }
 
+    /// Private addresses repeat across VPCs (a node's may be one of SageMaker's platform
+    /// VPC): an address joins only a service-managed ENI, in a subnet of the node's
+    /// cluster when the inventory describes it, and attached since the node launched.
     fn may_hold_address_of(&self, eni: &Eni, n: &ClusterNode) -> bool {
         let cluster = self.inv.clusters.iter().find(|c| c.name == n.cluster);
         let in_cluster = match cluster {
