@@ -127,6 +127,28 @@ fn add_domain(inv: &mut Inventory, doc: &mut Doc, o: &Obj) {
     doc.add_unique(&mut inv.domains, d, |d| d.id.clone(), "domain");
 }
 
+/// Whether a job was retried under its `RetryStrategy`: its `SecondaryStatusTransitions`
+/// went back to `Starting` (or through `Restarting`), on new instances.
+fn retried(doc: &mut Doc, o: &Obj, owner: &str) -> bool {
+    let may_retry = doc
+        .object(o, "RetryStrategy", owner)
+        .and_then(|r| doc.opt_u64(r, "MaximumRetryAttempts", owner))
+        .is_some_and(|n| n > 0);
+    if !may_retry {
+        return false;
+    }
+    // Every transition is read, so that a malformed one is warned about as before.
+    let (mut starts, mut restarted) = (0, false);
+    for t in doc.objects(o, "SecondaryStatusTransitions", owner) {
+        match doc.opt_str(t, "Status", owner).as_deref() {
+            Some("Restarting") => restarted = true,
+            Some("Starting") => starts += 1,
+            _ => {}
+        }
+    }
+    restarted || starts > 1
+}
+
 fn add_job(inv: &mut Inventory, doc: &mut Doc, o: &Obj, kind: JobKind) {
     let (name_key, start_key, end_key, status_key, label) = match kind {
         JobKind::Training => (
@@ -192,24 +214,7 @@ fn add_job(inv: &mut Inventory, doc: &mut Doc, o: &Obj, kind: JobKind) {
         spot: doc
             .opt_bool(o, "EnableManagedSpotTraining", &owner)
             .unwrap_or(false),
-        // Retried (RetryStrategy): its SecondaryStatus went back to Starting (or through
-        // Restarting), on new instances.
-        retried: doc
-            .object(o, "RetryStrategy", &owner)
-            .and_then(|r| doc.opt_u64(r, "MaximumRetryAttempts", &owner))
-            .is_some_and(|n| n > 0)
-            && {
-                let statuses: Vec<Option<String>> = doc
-                    .objects(o, "SecondaryStatusTransitions", &owner)
-                    .into_iter()
-                    .map(|t| doc.opt_str(t, "Status", &owner))
-                    .collect();
-                let starts = statuses
-                    .iter()
-                    .filter(|s| s.as_deref() == Some("Starting"))
-                    .count();
-                starts > 1 || statuses.iter().any(|s| s.as_deref() == Some("Restarting"))
-            },
+        retried: retried(doc, o, &owner),
         keep_alive: doc
             .object(o, "ResourceConfig", &owner)
             .and_then(|r| doc.opt_u64(r, "KeepAlivePeriodInSeconds", &owner))
