@@ -59,10 +59,6 @@ const FLAGGED_OWNERS: &[&str] = &[attribution::SAGEMAKER, attribution::NAT_GATEW
 /// `vpc_config_by_record` (which are `sagemaker`).
 const UNATTRIBUTED: &str = "unknown";
 
-/// How far before an ENI's `AttachTime` a record naming one of its addresses may start and
-/// still be its own: the flow log's and EC2's clocks differ.
-const ADDRESS_CLOCK_SLACK: i64 = 60;
-
 /// The `attribution` of a record whose ENI no document names, attributed by its subnet
 /// and time to a workload's VpcConfig: always a `sagemaker` record.
 pub(crate) const BY_RECORD: &str = "vpc_config_by_record";
@@ -282,7 +278,7 @@ impl Enricher {
         let entry = self.enis.get(id.as_ref())?;
         // Attached after the record: the address was someone else's then (or no one's).
         if let (Some(a), Some(u)) = (entry.attached, until.or(t))
-            && u < a.saturating_sub(ADDRESS_CLOCK_SLACK)
+            && u < a.saturating_sub(attribution::CLOCK_SLACK)
         {
             return None;
         }

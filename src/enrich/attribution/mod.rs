@@ -27,7 +27,9 @@ mod owner;
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
-pub use self::owner::{NAT_GATEWAY, Owner, Resource, ResourceRef, SAGEMAKER, VpcMatch, Workload};
+pub use self::owner::{
+    CLOCK_SLACK, NAT_GATEWAY, Owner, Resource, ResourceRef, SAGEMAKER, VpcMatch, Workload,
+};
 use crate::inventory::{ClusterNode, Eni, Inventory, Item, Job, JobKind, Window};
 
 /// `sagemaker_resource_type` values.
@@ -207,6 +209,8 @@ impl<'i> Attributor<'i> {
         let mut workloads = Vec::new();
         // The models endpoints and transform jobs use, by key.
         let mut served: HashSet<String> = HashSet::new();
+        // The endpoint configs endpoints use (or an update in progress deploys), by key.
+        let mut used_configs: HashSet<String> = HashSet::new();
         let document = |item: Item| inv.document(item).map(str::to_string);
         for j in &inv.jobs {
             let (config, key) = match (j.kind, &j.model_name) {
@@ -247,6 +251,7 @@ impl<'i> Attributor<'i> {
                 .config_names()
                 .filter_map(|c| inv.endpoint_config(e.scope.as_deref(), c))
             {
+                used_configs.insert(cfg.key());
                 // The config's own VpcConfig (inference components) applies to every
                 // variant; otherwise each variant runs in its model's.
                 if let Some(c) = vpc_config(&cfg.security_group_ids, &cfg.subnets) {
@@ -299,15 +304,6 @@ impl<'i> Attributor<'i> {
         // Models no endpoint or transform job uses, and endpoint configs with their own
         // VpcConfig (inference components) no endpoint uses: an endpoint deleted since,
         // whose ENIs outlive it, ran in them.
-        let used_configs: HashSet<String> = inv
-            .endpoints
-            .iter()
-            .flat_map(|e| {
-                e.config_names()
-                    .filter_map(|c| inv.endpoint_config(e.scope.as_deref(), c))
-            })
-            .map(|c| c.key())
-            .collect();
         let unserved = inv
             .models
             .iter()

@@ -5,9 +5,10 @@ use std::borrow::Cow;
 
 use crate::inventory::Window;
 
-/// How far outside a workload's attach window an ENI's `AttachTime` may read and still be
-/// its own: the times come from different services' clocks.
-const CLOCK_SLACK: i64 = 60;
+/// How far an ENI's `AttachTime` may read from another service's time (a workload's
+/// attach window, a flow record's start) and still be compared as the same instant: the
+/// times come from different services' clocks.
+pub const CLOCK_SLACK: i64 = 60;
 
 /// A SageMaker resource an ENI belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
