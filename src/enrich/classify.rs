@@ -166,7 +166,7 @@ impl Enricher {
         if let Some((net, what)) = self.local_scope.lookup_prefix(ip) {
             e.remote_kind = Some("same_vpc");
             e.remote_vpc = vpc;
-            e.remote_evidence = Evidence::LocalScope(net, what);
+            e.remote_evidence = Evidence::LocalScope(net, *what);
             return;
         }
         // A centralised interface endpoint in another VPC (shared services over a transit
@@ -218,19 +218,49 @@ impl Enricher {
                     .map(|g| (&g.service, in_ranges))
             }),
         };
-        if let Some((service, why)) = gateway
-            && self.through_gateway(service, vpc, subnet, traffic_path)
-        {
-            e.remote_kind = Some("gateway_endpoint");
-            e.remote_service = Some(service);
-            e.remote_evidence = why;
-            return;
+        // Why the VPC's gateway endpoint of the address's service did not carry it: a
+        // bypass of it is only actionable with the reason (the bucket's region, a route).
+        let mut missed = None;
+        match gateway {
+            Some((service, why)) => match self.gateway_miss(service, vpc, subnet, traffic_path) {
+                None => {
+                    e.remote_kind = Some("gateway_endpoint");
+                    e.remote_service = Some(service);
+                    e.remote_evidence = why;
+                    return;
+                }
+                Some(miss) => missed = Some((&**service, miss)),
+            },
+            None => {
+                let of_code = |l: &crate::inventory::ranges::Entry<'_>, same_region: bool| {
+                    index
+                        .gateway_services
+                        .iter()
+                        .find(|g| g.code == l.service && (!same_region || g.region == l.region))
+                };
+                if let Some(l) = listed
+                    && let Some(g) = of_code(&l, true).or_else(|| of_code(&l, false))
+                {
+                    let miss = if g.region != l.region {
+                        GatewayMiss::Region(l.region, &g.region)
+                    } else {
+                        GatewayMiss::Ipv6
+                    };
+                    missed = Some((&*g.service, miss));
+                }
+            }
         }
         let record_service = specific(record_service, listed);
         let service = record_service.or(listed.map(|l| l.service));
-        e.remote_evidence = match record_service {
-            Some(s) => Evidence::RecordService(s),
-            None => in_ranges,
+        e.remote_evidence = match (record_service, missed, listed) {
+            (Some(s), Some((gw, miss)), _) => {
+                Evidence::NotThroughGateway(Seen::RecordService(s), gw, miss)
+            }
+            (None, Some((gw, miss)), Some(l)) => {
+                Evidence::NotThroughGateway(Seen::IpRanges(l.prefix, l.service), gw, miss)
+            }
+            (Some(s), None, _) => Evidence::RecordService(s),
+            (None, _, _) => in_ranges,
         };
         // traffic-path 7 says the packet went through a gateway endpoint, whatever the
         // inventory's prefix lists say.
@@ -378,35 +408,33 @@ impl Enricher {
         self.vpc_of.lookup(ip).and_then(|v| v.as_deref())
     }
 
-    /// Whether traffic to a gateway endpoint's service really used it: traffic-path 7 says
-    /// yes, 8 (internet gateway) says no; absent or 2 is ambiguous, and then the route table
-    /// of the subnet decides when the inventory has route tables (else the endpoint is
-    /// assumed): it must route a prefix list to a gateway endpoint of that service. With
-    /// one endpoint per route table, each subnet's own table names its endpoint.
-    fn through_gateway(
+    /// Whether traffic to a gateway endpoint's service really used it (`None`), and if
+    /// not, why: traffic-path 7 says it did, 8 (internet gateway) says no; absent or 2 is
+    /// ambiguous, and then the route table of the subnet decides when the inventory has
+    /// route tables (else the endpoint is assumed): it must route a prefix list to a
+    /// gateway endpoint of that service. With one endpoint per route table, each subnet's
+    /// own table names its endpoint.
+    fn gateway_miss(
         &self,
         service: &str,
         vpc: Option<&str>,
         subnet: Option<&str>,
         traffic_path: Option<i32>,
-    ) -> bool {
+    ) -> Option<GatewayMiss<'_>> {
         match traffic_path {
-            Some(7) => return true,
-            Some(8) => return false,
+            Some(7) => return None,
             Some(2) | None => {}
-            Some(_) => return false,
+            Some(path) => return Some(GatewayMiss::TrafficPath(path)),
         }
         let inv = &self.inventory;
         if inv.route_tables.is_empty() {
-            return true;
+            return None;
         }
         let table = subnet
             .and_then(|s| self.subnet_routes.get(s))
             .or_else(|| vpc.and_then(|v| self.main_routes.get(v)));
-        let Some(&t) = table else {
-            // A subnet with no known table: nothing contradicts the endpoint.
-            return true;
-        };
+        // A subnet with no known table: nothing contradicts the endpoint.
+        let &t = table?;
         let rt = &inv.route_tables[t];
         let routed = rt.routes.iter().any(|r| {
             let RouteDestination::PrefixList(pl) = &r.destination else {
@@ -424,11 +452,15 @@ impl Enricher {
                 }
             }
         });
-        routed
-            || self
-                .gateway_tables
-                .get(&rt.id)
-                .is_some_and(|s| s.iter().any(|x| x.as_ref() == service))
+        let associated = self
+            .gateway_tables
+            .get(&rt.id)
+            .is_some_and(|s| s.iter().any(|x| x.as_ref() == service));
+        if routed || associated {
+            None
+        } else {
+            Some(GatewayMiss::NoRoute(&rt.id))
+        }
     }
 }
 
@@ -527,14 +559,38 @@ pub(super) enum Evidence<'a> {
     PrivatePath(ipnet::IpNet, &'static str),
     /// A CIDR of another VPC of the inventory.
     OtherVpc(ipnet::IpNet),
-    /// An address no router forwards, and what it is.
-    LocalScope(ipnet::IpNet, &'static str),
+    /// An address no router forwards, what it is and why it stays.
+    LocalScope(ipnet::IpNet, (&'static str, &'static str)),
     /// A CIDR the record's VPC no longer has.
     FormerCidr(ipnet::IpNet),
     /// A NAT64 address, and what classified the IPv4 address in it.
     Nat64(std::net::Ipv4Addr, Nat64Behind<'a>),
+    /// An address of a service a gateway endpoint of the VPC serves, which that endpoint
+    /// did not carry: what said the service, the endpoint's service, and why.
+    NotThroughGateway(Seen<'a>, &'a str, GatewayMiss<'a>),
     /// In no VPC, endpoint, ip-ranges prefix or private range the inventory knows.
     Unlisted,
+}
+
+/// What named an AWS service's address.
+#[derive(Clone, Copy)]
+pub(super) enum Seen<'a> {
+    RecordService(&'a str),
+    IpRanges(ipnet::IpNet, &'a str),
+}
+
+/// Why a gateway endpoint did not carry traffic to its service.
+#[derive(Clone, Copy)]
+pub(super) enum GatewayMiss<'a> {
+    /// The record's traffic-path (8: an internet gateway).
+    TrafficPath(i32),
+    /// The subnet's route table, which routes no prefix list to such an endpoint.
+    NoRoute(&'a str),
+    /// The address's region and the endpoint's: a gateway endpoint reaches only its own
+    /// region's service.
+    Region(&'a str, &'a str),
+    /// An IPv6 address, which the endpoint (IpAddressType ipv4) does not carry.
+    Ipv6,
 }
 
 /// What classified the IPv4 address of a NAT64 address.
@@ -564,8 +620,8 @@ impl Evidence<'_> {
             }
             Evidence::PrivatePath(net, path) => write!(out, "private range {net}, {path}"),
             Evidence::OtherVpc(net) => write!(out, "another VPC of the inventory: {net}"),
-            Evidence::LocalScope(net, what) => {
-                write!(out, "{what} {net}, never routed out of the VPC")
+            Evidence::LocalScope(net, (what, why)) => {
+                write!(out, "{what} {net}, {why}")
             }
             Evidence::FormerCidr(net) => write!(
                 out,
@@ -581,6 +637,30 @@ impl Evidence<'_> {
                 }
                 .write(out);
                 Ok(())
+            }
+            Evidence::NotThroughGateway(seen, gw, miss) => {
+                let _ = match seen {
+                    Seen::RecordService(s) => write!(out, "pkt-*-aws-service {s}"),
+                    Seen::IpRanges(net, code) => write!(out, "ip-ranges.json {net} {code}"),
+                };
+                let _ = write!(out, "; not through the VPC's {gw} gateway endpoint: ");
+                match miss {
+                    GatewayMiss::TrafficPath(8) => {
+                        write!(out, "traffic-path 8 (through an internet gateway)")
+                    }
+                    GatewayMiss::TrafficPath(p) => write!(out, "traffic-path {p}"),
+                    GatewayMiss::NoRoute(table) => write!(
+                        out,
+                        "route table {table} of the subnet routes no prefix list to it"
+                    ),
+                    GatewayMiss::Region(at, serves) => write!(
+                        out,
+                        "the address is in {at}, and the endpoint reaches {serves} only"
+                    ),
+                    GatewayMiss::Ipv6 => {
+                        write!(out, "an IPv6 address, and the endpoint carries IPv4 only")
+                    }
+                }
             }
             Evidence::Unlisted => {
                 write!(

@@ -64,24 +64,34 @@ pub(super) struct Gateway {
 /// DNS and time, 169.254.169.254, .253 and .123, and ECS its task metadata, 169.254.170.2;
 /// RFC 3927), their IPv6 forms (`fd00:ec2::254`, `::253`, `::123`), this host, limited
 /// broadcast and link-scope multicast (mDNS, DHCP). A record to one stays in the VPC
-/// whatever the subnet's routes say.
-pub(super) const LOCAL_SCOPE: &[(&str, &str)] = &[
+/// whatever the subnet's routes say. Wider multicast (SSDP's 239.255.255.250, ff05::c)
+/// is what service discovery sends without asking: no internet or NAT gateway forwards
+/// it, and a VPC drops it unless a transit gateway multicast domain carries it to the VPCs
+/// attached to it, so it is not traffic leaving for the internet either.
+/// Each entry: the range, what it is, and why it stays.
+pub(super) const LOCAL_SCOPE: &[(&str, &str, &str)] = &[
     (
         "169.254.0.0/16",
         "link-local (instance metadata, DNS, time)",
+        NOT_ROUTED,
     ),
-    ("fe80::/10", "link-local"),
+    ("fe80::/10", "link-local", NOT_ROUTED),
     (
         "fd00:ec2::/32",
         "the instance's metadata, DNS and time services",
+        NOT_ROUTED,
     ),
-    ("0.0.0.0/8", "this network"),
-    ("127.0.0.0/8", "loopback"),
-    ("::1/128", "loopback"),
-    ("255.255.255.255/32", "limited broadcast"),
-    ("224.0.0.0/24", "link-local multicast"),
-    ("ff02::/16", "link-local multicast"),
+    ("0.0.0.0/8", "this network", NOT_ROUTED),
+    ("127.0.0.0/8", "loopback", NOT_ROUTED),
+    ("::1/128", "loopback", NOT_ROUTED),
+    ("255.255.255.255/32", "limited broadcast", NOT_ROUTED),
+    ("224.0.0.0/24", "link-local multicast", NOT_ROUTED),
+    ("ff02::/16", "link-local multicast", NOT_ROUTED),
+    ("224.0.0.0/4", "multicast", MULTICAST),
+    ("ff00::/8", "multicast", MULTICAST),
 ];
+const NOT_ROUTED: &str = "never routed out of the VPC";
+const MULTICAST: &str = "forwarded by no internet or NAT gateway (only a transit gateway multicast domain carries it, to its VPCs)";
 
 /// Which ENI holds an address, per VPC: VPCs (of one account or several) reuse the same
 /// private ranges, so an address names an ENI only within its VPC.
@@ -601,8 +611,8 @@ impl Enricher {
         }
         private.build();
         let mut local_scope = PrefixMap::new();
-        for (net, what) in LOCAL_SCOPE {
-            local_scope.insert(net.parse().expect("valid CIDR"), *what, 0);
+        for (net, what, why) in LOCAL_SCOPE {
+            local_scope.insert(net.parse().expect("valid CIDR"), (*what, *why), 0);
         }
         local_scope.build();
         drop(attributor);

@@ -154,8 +154,8 @@ pub struct Enricher {
     subnet_routes: HashMap<String, usize>,
     main_routes: HashMap<String, usize>,
     private: PrefixMap<()>,
-    /// Addresses no router forwards ([`index::LOCAL_SCOPE`]), with what they are.
-    local_scope: PrefixMap<&'static str>,
+    /// Addresses no router forwards ([`index::LOCAL_SCOPE`]), with what they are and why.
+    local_scope: PrefixMap<(&'static str, &'static str)>,
 }
 
 /// Something valid while an ENI lived (see [`crate::inventory::EniLifetime::covers`]).

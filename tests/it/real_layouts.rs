@@ -2345,6 +2345,131 @@ fn link_local_and_local_broadcast_addresses_never_leave_the_vpc() {
     );
 }
 
+/// 48. Multicast beyond the link (SSDP's 239.255.255.250, what service discovery sends
+///     unasked, and other groups): no internet or NAT gateway forwards it, and a VPC
+///     carries it only in a transit gateway multicast domain, so it is no traffic leaving
+///     for the internet. Before, it was "internet" and a high `leaves-vpc` finding.
+#[test]
+fn multicast_is_not_internet_traffic() {
+    let mut w = etl_world();
+    subnet_a_routes(&w);
+    for (i, dst) in ["239.255.255.250", "233.252.0.1"].iter().enumerate() {
+        let mut r = Rec::egress(ETL_ENI, "10:20", "10.0.1.30", dst, 40000 + i as u16, 1900);
+        r.protocol = 17;
+        w.record(r);
+    }
+    let rows = w.sql(
+        &w.write_logs(FORMAT),
+        "SELECT remote_kind, leaves_vpc, remote_evidence FROM flows",
+    );
+    assert_eq!(rows.len(), 2, "{rows:#?}");
+    for r in &rows {
+        assert_eq!(r["remote_kind"], "same_vpc", "{r:#?}");
+        assert_eq!(r["leaves_vpc"], false, "{r:#?}");
+        assert!(
+            text(&r["remote_evidence"])
+                .starts_with("multicast 224.0.0.0/4, forwarded by no internet or NAT gateway"),
+            "{r:#?}"
+        );
+    }
+    let (_, findings, _) = w.scan();
+    assert!(
+        findings_of(&findings, "leaves-vpc").is_empty(),
+        "{findings:#?}"
+    );
+}
+
+/// 49. An S3 address the VPC's gateway endpoint did not carry says why, so a bypass can
+///     be mended: the record's traffic-path 8 (an internet gateway), a subnet whose route
+///     table has no route to the endpoint, a bucket in another region (a gateway endpoint
+///     reaches only its own region's S3). Before, the evidence was the ip-ranges prefix
+///     alone.
+#[test]
+fn an_s3_address_the_gateway_endpoint_did_not_carry_says_why() {
+    let mut w = etl_world();
+    w.doc(
+        "describe-vpc-endpoints.json",
+        json!({"VpcEndpoints": [s3_gateway("vpce-0s3aaaaaaaaaaaaa1", "rtb-0a00000000000000a")]}),
+    );
+    subnet_a_routes(&w);
+    let s3 = "52.217.44.196";
+    let oregon = "16.12.96.10";
+    w.record(Rec::egress(ETL_ENI, "10:20", "10.0.1.30", s3, 40000, 443).path("8"));
+    w.record(Rec::egress(
+        ETL_ENI,
+        "10:21",
+        "10.0.1.30",
+        oregon,
+        40001,
+        443,
+    ));
+    w.record(Rec::egress(ETL_ENI, "10:22", "10.0.1.30", s3, 40002, 443));
+    let sql = "SELECT remote_kind, remote_evidence FROM flows ORDER BY start";
+    let evidence = |w: &World| -> Vec<(String, String)> {
+        w.sql(&w.write_logs(FORMAT), sql)
+            .iter()
+            .map(|r| {
+                (
+                    text(&r["remote_kind"]).to_string(),
+                    text(&r["remote_evidence"]).to_string(),
+                )
+            })
+            .collect()
+    };
+    let gw = "not through the VPC's s3 gateway endpoint";
+    assert_eq!(
+        evidence(&w),
+        [
+            (
+                "aws_service".to_string(),
+                format!(
+                    "ip-ranges.json 52.216.0.0/15 S3; {gw}: traffic-path 8 (through an internet gateway)"
+                )
+            ),
+            (
+                "aws_service".to_string(),
+                format!(
+                    "ip-ranges.json 16.12.96.0/21 S3; {gw}: the address is in us-west-2, and the endpoint reaches us-east-1 only"
+                )
+            ),
+            (
+                "gateway_endpoint".to_string(),
+                "ip-ranges.json 52.216.0.0/15 S3".to_string()
+            ),
+        ]
+    );
+    // The endpoint associated with another table only, subnet A's without the route.
+    w.doc(
+        "describe-vpc-endpoints.json",
+        json!({"VpcEndpoints": [s3_gateway("vpce-0s3aaaaaaaaaaaaa1", "rtb-0b00000000000000b")]}),
+    );
+    let mut table = route_table(
+        "rtb-0a00000000000000a",
+        SUBNET_A,
+        "vpce-0s3aaaaaaaaaaaaa1",
+        false,
+    );
+    table["Routes"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|r| r.get("DestinationPrefixListId").is_none());
+    w.doc(
+        "describe-route-tables.json",
+        json!({"RouteTables": [table]}),
+    );
+    let rows = evidence(&w);
+    assert_eq!(
+        rows[2],
+        (
+            "aws_service".to_string(),
+            format!(
+                "ip-ranges.json 52.216.0.0/15 S3; {gw}: route table rtb-0a00000000000000a of the subnet routes no prefix list to it"
+            )
+        ),
+        "{rows:#?}"
+    );
+}
+
 /// 45. Who opened a connection when no TCP flags say (a connection begun before the scanned
 ///     data, UDP, v2 logs): a reply from a remote server on a high port (gRPC's 50051,
 ///     WireGuard's 51820) to the workload's port in the ephemeral range is no internet
