@@ -119,6 +119,12 @@ pub(super) async fn prepare(
         accounts: input.accounts.clone(),
         regions: input.log_regions.clone(),
         flow_logs: input.flow_logs.clone(),
+        // As late as a CloudWatch event may be stamped and still be read, and at least the
+        // quarter hour in which an object being written when the last run listed, or a
+        // run started late by its scheduler, would otherwise fall between two runs.
+        late: state
+            .is_some()
+            .then(|| (input.cw_overlap / 1000).max(15 * 60)),
     };
     let mut enricher = Enricher::new(Arc::new(inventory));
     if !input.dns.is_empty() {

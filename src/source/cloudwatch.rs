@@ -68,13 +68,26 @@ pub fn format_key(group: &str) -> String {
 }
 
 /// Lists the streams of a group (with the optional prefix) that can hold events of the
-/// window, one object each; also returns how many streams the window excluded.
+/// window, one object each; also returns how many streams the window excluded. `late`:
+/// an incremental run's allowance for events stamped before `--since` that reach
+/// CloudWatch after it ([`super::s3::ListFilter::late`]): a stream no run has read is
+/// read from that much earlier.
 pub async fn list(
     client: &Client,
     url: &str,
     window: &TimeWindow,
+    late: Option<i64>,
 ) -> Result<(Vec<SourceObject>, u64)> {
     let (group, prefix) = parse_url(url)?;
+    let stream_window = match late {
+        Some(late) => TimeWindow {
+            since: window
+                .since
+                .map(|s| s - late.max(START_MARGIN_SECS) + START_MARGIN_SECS),
+            ..*window
+        },
+        None => *window,
+    };
     let mut req = client.describe_log_streams().log_group_name(&group);
     if let Some(p) = &prefix {
         req = req.log_stream_name_prefix(p);
@@ -95,8 +108,15 @@ pub async fn list(
             };
             let first = s.first_event_timestamp().map(|t| t / 1000);
             let last = s.last_event_timestamp().map(|t| t / 1000);
-            if let (Some(lo), Some(hi)) = (first, last)
-                && !window.overlaps_range(lo - START_MARGIN_SECS, hi + START_MARGIN_SECS)
+            // A stream's lastEventTimestamp is eventually consistent (it can lag
+            // ingestion by an hour or more): an incremental run, which must not miss what
+            // just arrived, leaves out only streams that begin after the window.
+            let hi = match (late, last) {
+                (Some(_), _) => Some(i64::MAX - START_MARGIN_SECS),
+                (None, last) => last,
+            };
+            if let (Some(lo), Some(hi)) = (first, hi)
+                && !stream_window.overlaps_range(lo - START_MARGIN_SECS, hi + START_MARGIN_SECS)
             {
                 pruned += 1;
                 continue;
@@ -106,7 +126,7 @@ pub async fn list(
                 stream: name.to_string(),
                 resume_from_ms: None,
                 skip: Default::default(),
-                window: *window,
+                window: stream_window,
             };
             let url = format!("cwlogs://{group}/{name}");
             out.push(SourceObject {
@@ -143,7 +163,7 @@ pub async fn each_message(
     mut each: impl FnMut(&std::sync::Arc<str>, u64, &str) -> Result<()>,
 ) -> Result<usize> {
     use futures::StreamExt;
-    let (streams, _) = list(client, url, window).await?;
+    let (streams, _) = list(client, url, window, None).await?;
     let mut read = 0;
     for o in streams {
         let Some(loc) = &o.cw else { continue };
@@ -173,10 +193,10 @@ pub fn pages(
         .log_group_name(&loc.group)
         .log_stream_names(&loc.stream);
     let since = window.since.map(|s| (s - START_MARGIN_SECS).max(0) * 1000);
-    let start = match (since, loc.resume_from_ms) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
-    };
+    // A stream an earlier run read is resumed where that run left it (less the overlap),
+    // whatever --since says: an event stamped in the overlap that reached CloudWatch
+    // since is new data.
+    let start = loc.resume_from_ms.or(since);
     if let Some(start) = start {
         req = req.start_time(start);
     }

@@ -242,7 +242,7 @@ pub async fn discover(
         if arg.starts_with("cwlogs://") {
             let client =
                 logs.ok_or_else(|| Error::source(arg, "no CloudWatch Logs client was configured"))?;
-            let (streams, pruned) = cloudwatch::list(client, arg, window).await?;
+            let (streams, pruned) = cloudwatch::list(client, arg, window, filter.late).await?;
             if streams.is_empty() && pruned == 0 {
                 return Err(Error::source(arg, "the log group has no log stream"));
             }
@@ -325,8 +325,24 @@ fn add_path(p: &Path, explicit: bool, filter: &s3::ListFilter, d: &mut Discovery
     let meta = std::fs::metadata(p).map_err(|e| Error::io(p, e))?;
     let key = parse_key(&p.to_string_lossy());
     d.seen.note(&key);
-    if let Some((lo, hi)) = key.range
-        && !filter.window.overlaps_range(lo, hi)
+    let wanted = |(lo, hi): (i64, i64)| {
+        if meta.is_dir() {
+            // A day's or hour's folder can receive a late delivery for a day after (as
+            // S3 listings allow, `s3::days`): an incremental run walks it that long, and
+            // its files' times then say.
+            let late = if filter.late.is_some() { 24 * 3600 } else { 0 };
+            filter.window.overlaps_range(lo, hi + late)
+        } else {
+            let mtime = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map(|d| d.as_secs() as i64);
+            filter.wants((lo, hi), mtime)
+        }
+    };
+    if let Some(range) = key.range
+        && !wanted(range)
     {
         d.pruned += 1;
         return Ok(());

@@ -52,9 +52,30 @@ pub struct ListFilter {
     pub accounts: Vec<String>,
     pub regions: Vec<String>,
     pub flow_logs: Vec<String>,
+    /// Incremental runs (`--state`): how late, in seconds, data may reach its
+    /// destination after `--since` and still be read. Such a run reads what it has not
+    /// read before, and what was delivered late for an earlier window is new to it: an
+    /// object delivered (S3 `LastModified`, a local copy's mtime) since `--since` less
+    /// this is read whatever time its name says, and a CloudWatch stream no run has read
+    /// is read from `--since` less this.
+    pub late: Option<i64>,
 }
 
 impl ListFilter {
+    /// Whether an object whose name says records of `lo..=hi`, delivered at `delivered`
+    /// (Unix seconds), is read: records of the window, or an incremental run's late
+    /// delivery.
+    pub fn wants(&self, (lo, hi): (i64, i64), delivered: Option<i64>) -> bool {
+        if self.window.overlaps_range(lo, hi) {
+            return true;
+        }
+        // Late for a window before this one; never one after --until.
+        match (self.late, self.window.since, delivered) {
+            (Some(late), Some(since), Some(t)) => hi < since && t >= since - late,
+            _ => false,
+        }
+    }
+
     /// Whether an object with this key is read: a key that does not say (no AWS layout
     /// or name) is never left out by what it does not say.
     pub fn selects(&self, key: &KeyInfo) -> bool {
@@ -143,8 +164,9 @@ async fn list_all(
             }
             let info = parse_key(key);
             out.seen.note(&info);
-            if let Some((lo, hi)) = info.range
-                && !filter.window.overlaps_range(lo, hi)
+            let delivered = o.last_modified().map(|t| t.secs());
+            if let Some(range) = info.range
+                && !filter.wants(range, delivered)
             {
                 out.pruned += 1;
                 continue;

@@ -141,6 +141,24 @@ s3.put_object(Bucket="{BUCKET}", Key="logs/AWSLogs/111122223333/vpcflowlogs/us-e
     assert_eq!(third[0]["dstaddr"], "198.51.100.200");
     assert_eq!(third[0]["sagemaker_resource"], "train-a");
 
+    // Delivered after the run that covered its window, for a run whose --since is past
+    // every time the object's name allows (an hourly cron): read by its LastModified.
+    moto.run_python(&format!(
+        r#"
+import os, gzip, boto3
+s3 = boto3.client("s3", endpoint_url=os.environ["ENDPOINT"])
+hdr = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
+rec = "2 111122223333 eni-07c690cc407310f14 10.20.1.30 198.51.100.201 40000 443 6 5 500 1795169100 1795169130 ACCEPT OK\n"
+s3.put_object(Bucket="{BUCKET}", Key="logs/AWSLogs/111122223333/vpcflowlogs/us-east-1/2026/11/20/111122223333_vpcflowlogs_us-east-1_fl-0aaa1111bbbb22220_20261120T1005Z_1a7e1a7f.log.gz", Body=gzip.compress((hdr + rec).encode()))
+"#
+    ));
+    let (code, late, err) = scan_with(moto, &["--since", "2026-11-20T11:00:00Z"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("1 objects read"), "{err}");
+    let late: Vec<Value> = serde_json::from_str(&late).unwrap();
+    assert_eq!(late.len(), 1, "{late:?}");
+    assert_eq!(late[0]["dstaddr"], "198.51.100.201");
+
     // Nothing new: an error (delivery may have stopped) unless a quiet interval is
     // expected; then no findings, exit 0.
     let (code, _, err) = scan(moto);
@@ -157,6 +175,11 @@ s3.put_object(Bucket="{BUCKET}", Key="logs/AWSLogs/111122223333/vpcflowlogs/us-e
 /// Puts `events` (time in seconds, message) on the stream of train-a's ENI in log group
 /// `group`, creating both when needed.
 fn put_events(moto: &support::Moto, group: &str, events: &[(i64, &str)]) {
+    put_stream_events(moto, group, "eni-07c690cc407310f14-all", events)
+}
+
+/// Puts `events` on `stream` of `group`, creating both when needed.
+fn put_stream_events(moto: &support::Moto, group: &str, stream: &str, events: &[(i64, &str)]) {
     let list: Vec<String> = events
         .iter()
         .map(|(t, m)| format!("{{\"timestamp\": {}, \"message\": {m:?}}}", t * 1000))
@@ -165,12 +188,13 @@ fn put_events(moto: &support::Moto, group: &str, events: &[(i64, &str)]) {
         r#"
 import os, boto3
 logs = boto3.client("logs", endpoint_url=os.environ["ENDPOINT"])
-try:
-    logs.create_log_group(logGroupName="{group}")
-    logs.create_log_stream(logGroupName="{group}", logStreamName="eni-07c690cc407310f14-all")
-except logs.exceptions.ResourceAlreadyExistsException:
-    pass
-logs.put_log_events(logGroupName="{group}", logStreamName="eni-07c690cc407310f14-all", logEvents=[{}])
+for create in (lambda: logs.create_log_group(logGroupName="{group}"),
+               lambda: logs.create_log_stream(logGroupName="{group}", logStreamName="{stream}")):
+    try:
+        create()
+    except logs.exceptions.ResourceAlreadyExistsException:
+        pass
+logs.put_log_events(logGroupName="{group}", logStreamName="{stream}", logEvents=[{}])
 "#,
         list.join(", ")
     ));
@@ -182,6 +206,76 @@ fn train_a_to(dst: &str, t: i64) -> String {
         "2 111122223333 eni-07c690cc407310f14 10.20.1.30 {dst} 40000 443 6 5 500 {t} {} ACCEPT OK",
         t + 30
     )
+}
+
+/// An hourly cron with --since: a stream the last run read is resumed where it left it,
+/// less --cw-overlap, whatever --since says, so an event stamped 10:40 that reached
+/// CloudWatch after the 11:00 run is read by the 12:00 run (--since 11:00); a stream new
+/// to the state (a new ENI's) is read from --since less --cw-overlap, and listed whatever
+/// its (eventually consistent) last event time says. Before, --since won over both, and
+/// the run was clean.
+#[test]
+fn an_hourly_cron_reads_late_events_and_new_streams() {
+    let moto = support::moto();
+    let _guard = moto.lock();
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    let scan = |moto: &support::Moto, since: &str| {
+        let (code, out, err) = moto.run(&[
+            "scan",
+            "cwlogs://hourly",
+            "--inventory",
+            "sample-logs/inventory",
+            "--format",
+            "json",
+            "--group-by",
+            "flow",
+            "--allow-empty",
+            "--state",
+            state.to_str().unwrap(),
+            "--since",
+            since,
+        ]);
+        assert!(matches!(code, Some(0 | 1)), "{err}");
+        let dsts: BTreeSet<String> = serde_json::from_str::<Vec<Value>>(&out)
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "leaves-vpc")
+            .map(|f| f["dstaddr"].as_str().unwrap().to_string())
+            .collect();
+        (dsts, err)
+    };
+    let t0 = 1795169100; // 10:05, train-a running
+    let (a, b) = (
+        train_a_to("198.51.100.1", t0),
+        train_a_to("198.51.100.2", t0 + 2400),
+    );
+    put_events(moto, "hourly", &[(t0, &a), (t0 + 2400, &b)]);
+    let (dsts, err) = scan(moto, "2026-11-20T10:00:00Z");
+    assert_eq!(dsts.len(), 2, "{err}");
+
+    // After the 11:00 run: train-a's event of 10:40, and the first event of nb-analyst's
+    // stream, stamped 10:42.
+    let late = train_a_to("198.51.100.3", t0 + 2100);
+    put_events(moto, "hourly", &[(t0 + 2100, &late)]);
+    let nb = format!(
+        "2 111122223333 eni-05aec870f7b234ef9 10.20.1.10 198.51.100.4 40000 443 6 5 500 {} {} ACCEPT OK",
+        t0 + 2220,
+        t0 + 2250
+    );
+    put_stream_events(
+        moto,
+        "hourly",
+        "eni-05aec870f7b234ef9-all",
+        &[(t0 + 2220, &nb)],
+    );
+    let (dsts, err) = scan(moto, "2026-11-20T11:00:00Z");
+    assert_eq!(
+        dsts,
+        BTreeSet::from(["198.51.100.3".to_string(), "198.51.100.4".to_string()]),
+        "{err}"
+    );
+    assert!(err.contains("2 records"), "nothing read twice: {err}");
 }
 
 #[test]

@@ -428,6 +428,81 @@ fn a_late_object_straddling_since_is_reported_whole_by_an_incremental_scan() {
     assert_eq!(leaving_ports(&out), Vec::<i64>::new());
 }
 
+/// An object delivered later than the run that covered its window (its name says 10:05,
+/// it landed after the 11:00 run) is new data for the next hourly run, whose --since is
+/// past every time its name allows: it is read by its delivery time (a local copy's
+/// modification time). An object of a window after --until is not read early, and a scan
+/// without --state keeps to its window. Before, the next run left it out by its name, and
+/// no incremental run ever read it: a false clean.
+#[test]
+fn an_object_delivered_after_the_run_of_its_window_is_read_by_the_next_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    let state = dir.path().join("state.json");
+    let scan = |since: &str, until: &str, extra: &[&str]| {
+        let mut args = vec![
+            "scan",
+            path(&logs),
+            "--inventory",
+            INV,
+            "--format",
+            "json",
+            "--group-by",
+            "flow",
+            "--since",
+            since,
+            "--until",
+            until,
+        ];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    object_at_1100(
+        dir.path(),
+        &format!("{HEADER}{}", leaving(40001, ELEVEN - 200)),
+    );
+    let (code, out, err) = scan(
+        "2026-11-20T10:00:00Z",
+        "2026-11-20T11:00:00Z",
+        &["--state", path(&state)],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(leaving_ports(&out), vec![40001], "{err}");
+
+    // Delivered after the 11:00 run: an object named for 10:05; and one named for 13:00,
+    // after the next run's --until.
+    let day = dir
+        .path()
+        .join("logs/AWSLogs/111122223333/vpcflowlogs/us-east-1/2026/11/20");
+    std::fs::write(
+        day.join(
+            "111122223333_vpcflowlogs_us-east-1_fl-0aaa1111bbbb22220_20261120T1005Z_1a7e0002.log",
+        ),
+        format!("{HEADER}{}", leaving(40002, ELEVEN - 3300)),
+    )
+    .unwrap();
+    std::fs::write(
+        day.join(
+            "111122223333_vpcflowlogs_us-east-1_fl-0aaa1111bbbb22220_20261120T1300Z_1a7e0003.log",
+        ),
+        format!("{HEADER}{}", leaving(40003, ELEVEN + 7200)),
+    )
+    .unwrap();
+    let (code, out, err) = scan(
+        "2026-11-20T11:00:00Z",
+        "2026-11-20T12:00:00Z",
+        &["--state", path(&state)],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("1 objects read"), "{err}");
+    assert_eq!(leaving_ports(&out), vec![40002], "{err}");
+    // Without --state the window is the window.
+    let (_, out, err) = scan("2026-11-20T10:00:00Z", "2026-11-20T11:00:00Z", &[]);
+    assert_eq!(leaving_ports(&out), vec![40001, 40002], "{err}");
+    let (code, _, err) = scan("2026-11-20T11:00:00Z", "2026-11-20T12:00:00Z", &[]);
+    assert_eq!(code, 2, "no record of the window: {err}");
+}
+
 /// Issue 17, 6: an incremental scan knows local files by content: a touched file is not
 /// read again, an appended one only from its new lines (with the file's line numbers),
 /// and a rewritten one is read whole again with a warning.
