@@ -67,7 +67,7 @@ impl Enricher {
                     } else {
                         r.src_service
                     };
-                    self.classify(&mut e, vpc, w.subnet.as_deref(), r.traffic_path, svc);
+                    self.classify(&mut e, vpc, w.subnet.as_deref(), r, svc);
                     e.initiator = initiator(r, dir);
                     // One connection is flagged once, on the workload's own record; when
                     // no flow log records the workload's ENI, these legs are all there is.
@@ -113,7 +113,7 @@ impl Enricher {
         e.local = local;
         e.remote = remote;
         if let Some(dir) = direction {
-            self.classify(&mut e, vpc, subnet, r.traffic_path, svc);
+            self.classify(&mut e, vpc, subnet, r, svc);
             e.initiator = initiator(r, dir);
         }
         if e.owner_kind == attribution::SAGEMAKER {
@@ -128,9 +128,10 @@ impl Enricher {
         e: &mut Enriched<'a>,
         vpc: Option<&'a str>,
         subnet: Option<&str>,
-        traffic_path: Option<i32>,
+        r: &Record<'_>,
         record_service: Option<&'a str>,
     ) {
+        let traffic_path = r.traffic_path;
         let Some(ip) = e.remote.and_then(|a| a.parse::<IpAddr>().ok()) else {
             return;
         };
@@ -222,7 +223,13 @@ impl Enricher {
         // bypass of it is only actionable with the reason (the bucket's region, a route).
         let mut missed = None;
         match gateway {
-            Some((service, why)) => match self.gateway_miss(service, vpc, subnet, traffic_path) {
+            Some((service, why)) => match self.gateway_miss(
+                service,
+                index.created(service, r.end.or(r.start)),
+                vpc,
+                subnet,
+                traffic_path,
+            ) {
                 None => {
                     e.remote_kind = Some("gateway_endpoint");
                     e.remote_service = Some(service);
@@ -417,6 +424,7 @@ impl Enricher {
     fn gateway_miss(
         &self,
         service: &str,
+        created_after: Option<i64>,
         vpc: Option<&str>,
         subnet: Option<&str>,
         traffic_path: Option<i32>,
@@ -425,6 +433,11 @@ impl Enricher {
             Some(7) => return None,
             Some(2) | None => {}
             Some(path) => return Some(GatewayMiss::TrafficPath(path)),
+        }
+        // The route table is the inventory's, of now: before the endpoint existed it
+        // held no route to it.
+        if let Some(t) = created_after {
+            return Some(GatewayMiss::NotYet(t));
         }
         let inv = &self.inventory;
         if inv.route_tables.is_empty() {
@@ -591,6 +604,8 @@ pub(super) enum GatewayMiss<'a> {
     Region(&'a str, &'a str),
     /// An IPv6 address, which the endpoint (IpAddressType ipv4) does not carry.
     Ipv6,
+    /// When the endpoint was created, after the record.
+    NotYet(i64),
 }
 
 /// What classified the IPv4 address of a NAT64 address.
@@ -660,6 +675,13 @@ impl Evidence<'_> {
                     GatewayMiss::Ipv6 => {
                         write!(out, "an IPv6 address, and the endpoint carries IPv4 only")
                     }
+                    GatewayMiss::NotYet(t) => write!(
+                        out,
+                        "it was created at {}, after the record",
+                        chrono::DateTime::from_timestamp(t, 0)
+                            .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                            .unwrap_or_else(|| t.to_string())
+                    ),
                 }
             }
             Evidence::Unlisted => {

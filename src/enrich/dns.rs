@@ -242,6 +242,7 @@ mod tests {
             private_dns_enabled: Some(true),
             private_dns_inbound_only: false,
             ip_address_type: None,
+            created: None,
         };
         let inv = Inventory {
             vpc_endpoints: vec![

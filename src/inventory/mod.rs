@@ -412,6 +412,8 @@ pub struct VpcEndpoint {
     /// `IpAddressType`: `ipv4`, `dualstack` or `ipv6`. Gateway endpoints were IPv4 only
     /// before the field existed.
     pub ip_address_type: Option<String>,
+    /// `CreationTimestamp`: nothing went through it before.
+    pub created: Option<i64>,
 }
 
 impl VpcEndpoint {

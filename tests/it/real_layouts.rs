@@ -2470,6 +2470,42 @@ fn an_s3_address_the_gateway_endpoint_did_not_carry_says_why() {
     );
 }
 
+/// 50. A gateway endpoint carries nothing from before its creation: S3 traffic of a log
+///     without traffic-path (the default format) before the endpoint existed took the
+///     subnet's other routes, whatever the inventory's route table, taken after, says.
+///     Before, a fresh inventory after a remediation hid the bypasses before it.
+#[test]
+fn a_gateway_endpoint_carries_nothing_from_before_its_creation() {
+    let mut w = etl_world();
+    let mut gateway = s3_gateway("vpce-0s3aaaaaaaaaaaaa1", "rtb-0a00000000000000a");
+    gateway["CreationTimestamp"] = json!(sm_time("10:30"));
+    w.doc(
+        "describe-vpc-endpoints.json",
+        json!({"VpcEndpoints": [gateway]}),
+    );
+    subnet_a_routes(&w);
+    let s3 = "52.217.44.196";
+    w.record(Rec::egress(ETL_ENI, "10:20", "10.0.1.30", s3, 40000, 443));
+    w.record(Rec::egress(ETL_ENI, "10:40", "10.0.1.30", s3, 40001, 443));
+    let rows = w.sql(
+        &w.write_logs(FORMAT),
+        "SELECT remote_kind, leaves_vpc, endpoint_bypass, remote_evidence FROM flows ORDER BY start",
+    );
+    assert_eq!(rows[0]["remote_kind"], "aws_service", "{rows:#?}");
+    assert_eq!(rows[0]["endpoint_bypass"], true, "{rows:#?}");
+    assert_eq!(
+        rows[0]["remote_evidence"],
+        "ip-ranges.json 52.216.0.0/15 S3; not through the VPC's s3 gateway endpoint: it was created at 2026-11-25T10:30:00Z, after the record"
+    );
+    assert_eq!(rows[1]["remote_kind"], "gateway_endpoint", "{rows:#?}");
+    let (_, findings, _) = w.scan();
+    assert_eq!(
+        findings_of(&findings, "endpoint-bypass").len(),
+        1,
+        "{findings:#?}"
+    );
+}
+
 /// 45. Who opened a connection when no TCP flags say (a connection begun before the scanned
 ///     data, UDP, v2 logs): a reply from a remote server on a high port (gRPC's 50051,
 ///     WireGuard's 51820) to the workload's port in the ephemeral range is no internet

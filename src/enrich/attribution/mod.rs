@@ -1257,6 +1257,7 @@ mod tests {
             private_dns_enabled: Some(true),
             private_dns_inbound_only: false,
             ip_address_type: None,
+            created: None,
         });
         let mut listed = eni("eni-listed");
         listed.requester_managed = true;

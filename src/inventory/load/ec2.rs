@@ -174,6 +174,7 @@ pub(super) fn add_vpc_endpoint(inv: &mut Inventory, doc: &mut Doc, o: &Obj, what
             .and_then(|d| doc.opt_bool(d, "PrivateDnsOnlyForInboundResolverEndpoint", owner))
             .unwrap_or(false),
         ip_address_type: doc.opt_str(o, "IpAddressType", owner),
+        created: doc.time(o, "CreationTimestamp", owner, Round::Down),
         id,
     };
     doc.add_unique(&mut inv.vpc_endpoints, ep, |e| e.id.clone(), "VPC endpoint");
