@@ -30,10 +30,14 @@ CROSS JOIN scan_context c
 WHERE r.unlogged_subnets IS NOT NULL
   AND (c.window_end IS NULL OR r.active_from <= c.window_end)
   AND (c.window_start IS NULL OR r.active_to IS NULL OR r.active_to >= c.window_start)
+  -- An ENI several workloads may have had in turn (one VpcConfig) names them as
+  -- candidates: it shows each of them.
   AND NOT EXISTS (SELECT 1 FROM enis e
                   WHERE e.eni_owner_kind = 'sagemaker'
-                    AND e.sagemaker_resource_type = r.resource_type
-                    AND e.sagemaker_resource = r.resource)
+                    AND ((e.sagemaker_resource_type = r.resource_type
+                          AND e.sagemaker_resource = r.resource)
+                         OR strpos(',' || e.sagemaker_candidates || ',',
+                                   ',' || r.resource_type || ':' || r.resource || ',') > 0))
 UNION ALL
 SELECT interface_id, sagemaker_resource_type, sagemaker_resource,
        'SageMaker ENI not covered by any flow log (' || coalesce(vpc_id, 'unknown VPC') || ')',

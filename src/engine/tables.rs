@@ -214,19 +214,17 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
     };
     let mut unlogged = vec![None::<String>; rtype.len()];
     for p in inv.placements() {
-        unlogged.push(
-            if p.outside_vpc == Some(false) && !inv.flow_logs.is_empty() {
-                let missing: Vec<&str> = p
-                    .subnets
-                    .iter()
-                    .map(String::as_str)
-                    .filter(|s| !subnet_logged(s, p.window.and_then(|w| w.to)))
-                    .collect();
-                (!missing.is_empty()).then(|| missing.join(", "))
-            } else {
-                None
-            },
-        );
+        unlogged.push(if p.outside_vpc == Some(false) && inv.flow_logs_listed {
+            let missing: Vec<&str> = p
+                .subnets
+                .iter()
+                .map(String::as_str)
+                .filter(|s| !subnet_logged(s, p.window.and_then(|w| w.to)))
+                .collect();
+            (!missing.is_empty()).then(|| missing.join(", "))
+        } else {
+            None
+        });
         rtype.push(
             match p.placed {
                 Placed::Job(JobKind::Training) => TRAINING_JOB,

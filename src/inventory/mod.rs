@@ -63,6 +63,9 @@ pub struct Inventory {
     pub files: Vec<String>,
     /// describe-network-interfaces output that lists no ENI (another region, or filters).
     pub empty_eni_files: Vec<String>,
+    /// Whether describe-flow-logs output was read, even one listing no flow log: an empty
+    /// list says nothing is logged, where a missing document says nothing.
+    pub flow_logs_listed: bool,
     /// The file that first described each [`Item`] (by [`Item::key`]): the evidence a
     /// finding's attribution names.
     pub documents: HashMap<String, String>,

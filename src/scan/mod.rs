@@ -270,6 +270,16 @@ pub fn coverage_notes(enricher: &crate::enrich::Enricher, read: &[String]) -> Ve
     };
     let any_named = inv.flow_logs.iter().any(named);
     let mut notes = Vec::new();
+    let workloads = !sagemaker.is_empty() || !inv.jobs.is_empty() || !inv.endpoints.is_empty();
+    if !inv.flow_logs_listed && workloads {
+        notes.push(
+            "the inventory has no describe-flow-logs output: which SageMaker ENIs and subnets a flow log covers, and since when, is not checked (blind-spots and log-gaps cannot report them); save `aws ec2 describe-flow-logs --output json --region REGION` into it (`sageflow inventory collect` does)".to_string(),
+        );
+    } else if inv.flow_logs.is_empty() && workloads {
+        notes.push(
+            "describe-flow-logs lists no flow log: nothing logs the SageMaker ENIs now; the records read come from a flow log deleted since (or a shared VPC owner's), and workloads that ran in subnets no flow log covered are blind spots".to_string(),
+        );
+    }
     // Two flow logs that capture the same ENIs each deliver their own records of the same
     // traffic: read together, every connection counts twice (records, bytes, per-record
     // findings). Only the objects' own flow-log ids say both were read.

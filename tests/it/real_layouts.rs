@@ -2506,6 +2506,95 @@ fn a_gateway_endpoint_carries_nothing_from_before_its_creation() {
     );
 }
 
+/// 51. describe-flow-logs that lists no flow log says nothing logs the VPC (a flow log
+///     deleted since the records were delivered): a job that ran in its subnets, whose
+///     ENI is gone, is a blind spot, and the summary says why. Without the document
+///     nothing can be said of coverage, and the summary says that instead. Before, both
+///     read as "everything is logged", and the run was clean.
+#[test]
+fn an_empty_describe_flow_logs_is_no_coverage() {
+    let mut w = etl_world();
+    // Another team's job, in its own security group: the listed ENI is not its.
+    let mut later = training_job("later", "Completed", "11:00", Some("11:05"), Some("11:40"));
+    later["VpcConfig"] = vpc_config(&["sg-0ccccccccccccccc9"], &[SUBNET_B]);
+    w.sagemaker("describe-training-job-later", later);
+    w.record(Rec::egress(
+        ETL_ENI,
+        "10:20",
+        "10.0.1.30",
+        INTERNET,
+        40000,
+        443,
+    ));
+    let (_, findings, _) = w.scan();
+    assert!(
+        findings_of(&findings, "blind-spots").is_empty(),
+        "{findings:#?}"
+    );
+
+    w.flow_logs(vec![]);
+    let (_, findings, stderr) = w.scan();
+    let blind = findings_of(&findings, "blind-spots");
+    assert_eq!(blind.len(), 1, "{findings:#?}");
+    assert_eq!(blind[0]["sagemaker_resource"], "later");
+    assert!(
+        text(&blind[0]["reason"])
+            .starts_with("ran in subnets no flow log of accepted traffic covered"),
+        "{blind:#?}"
+    );
+    assert!(
+        stderr.contains("note: describe-flow-logs lists no flow log"),
+        "{stderr}"
+    );
+
+    std::fs::remove_file(w.inventory().join("describe-flow-logs.json")).unwrap();
+    let (_, _, stderr) = w.scan();
+    assert!(
+        stderr.contains("note: the inventory has no describe-flow-logs output"),
+        "{stderr}"
+    );
+}
+
+/// 52. Two jobs of one VpcConfig (subnets A and B) that ran in turn on one ENI in subnet
+///     A, which a flow log covers: the ENI names both as candidates, and shows them, so
+///     neither "ran in subnets no flow log covered" (B, which neither used). Before, the
+///     check looked only for an ENI naming the job alone, and both were blind spots.
+#[test]
+fn jobs_an_eni_names_as_candidates_are_shown_by_it() {
+    let mut w = etl_world();
+    w.flow_logs(vec![flow_log(
+        "fl-0b1c2d3e4f5a6b7c8",
+        SUBNET_A,
+        "ALL",
+        FORMAT,
+    )]);
+    w.sagemaker(
+        "describe-training-job-etl2",
+        training_job("etl2", "Completed", "11:05", Some("11:10"), Some("11:50")),
+    );
+    w.record(Rec::egress(
+        ETL_ENI,
+        "10:20",
+        "10.0.1.30",
+        INTERNET,
+        40000,
+        443,
+    ));
+    let rows = w.sql(
+        &w.write_logs(FORMAT),
+        "SELECT sagemaker_candidates FROM enis",
+    );
+    assert_eq!(
+        rows[0]["sagemaker_candidates"],
+        "training_job:etl,training_job:etl2"
+    );
+    let (_, findings, _) = w.scan();
+    assert!(
+        findings_of(&findings, "blind-spots").is_empty(),
+        "{findings:#?}"
+    );
+}
+
 /// 45. Who opened a connection when no TCP flags say (a connection begun before the scanned
 ///     data, UDP, v2 logs): a reply from a remote server on a high port (gRPC's 50051,
 ///     WireGuard's 51820) to the workload's port in the ephemeral range is no internet

@@ -462,6 +462,9 @@ fn add_object(inv: &mut Inventory, file: &str, at: String, o: &Obj) {
             add_entries(inv, &mut doc, items);
             continue;
         }
+        if key == "FlowLogs" {
+            inv.flow_logs_listed = true;
+        }
         if key == "NetworkInterfaces" && items.is_empty() {
             inv.empty_eni_files.push(file.to_string());
         }
