@@ -265,6 +265,16 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
         );
     }
     damage?;
+    if coverage.sagemaker_traffic > 0 && coverage.sagemaker_no_action == coverage.sagemaker_traffic
+    {
+        return Err(Error::config(
+            format!(
+                "none of the {} records of SageMaker workloads has an action (ACCEPT or REJECT): their format lacks the action field, so no rule can tell traffic that passed from traffic that was refused, and none reported any",
+                coverage.sagemaker_traffic
+            ),
+            "add ${action} to the flow log's format (a flow log's format cannot be changed: create another with it), or read the objects with the --log-format they were written in",
+        ));
+    }
     Ok(if spool.is_empty() {
         EXIT_OK
     } else {

@@ -82,6 +82,10 @@ pub type Finding = Map<String, Value>;
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Coverage {
     pub sagemaker_records: u64,
+    /// Of those, the records of captured traffic (`log-status` OK, or none), and those of
+    /// them without an `action`: a format without the field, on which no rule can decide.
+    pub sagemaker_traffic: u64,
+    pub sagemaker_no_action: u64,
     /// Records of NAT gateways attributed to a workload by the address in the packet: the
     /// workload's traffic seen on the gateway, counted apart (where the workload's own ENI is
     /// logged too, they are the same connections again).
@@ -163,6 +167,8 @@ impl Coverage {
         let mut streams = Vec::new();
         for sql in [
             "SELECT coalesce(sum(CASE WHEN eni_owner_kind = 'sagemaker' THEN 1 ELSE 0 END), 0) AS sagemaker_records, \
+             coalesce(sum(CASE WHEN eni_owner_kind = 'sagemaker' AND coalesce(log_status, 'OK') = 'OK' THEN 1 ELSE 0 END), 0) AS sagemaker_traffic, \
+             coalesce(sum(CASE WHEN eni_owner_kind = 'sagemaker' AND coalesce(log_status, 'OK') = 'OK' AND action IS NULL THEN 1 ELSE 0 END), 0) AS sagemaker_no_action, \
              coalesce(sum(CASE WHEN attribution = 'packet_address' THEN 1 ELSE 0 END), 0) AS nat_leg_records \
              FROM flows WHERE eni_owner_kind IN ('sagemaker', 'nat_gateway') \
              AND (eni_owner_kind = 'sagemaker' OR attribution = 'packet_address')",
@@ -203,20 +209,22 @@ impl Coverage {
         }
         Ok(Coverage {
             sagemaker_records: v[0],
-            nat_leg_records: v[1],
-            unknown_enis: v[2],
-            unknown_records: v[3],
-            unknown_bytes: v[4],
-            attributed: v[5],
-            unknown_from: v[6],
-            unknown_to: v[7],
-            foreign_enis: v[8],
-            foreign_records: v[9],
-            foreign_account: v[10],
-            foreign_accounts: v[11],
-            other_region_enis: v[12],
-            other_region_records: v[13],
-            other_regions: v[14],
+            sagemaker_traffic: v[1],
+            sagemaker_no_action: v[2],
+            nat_leg_records: v[3],
+            unknown_enis: v[4],
+            unknown_records: v[5],
+            unknown_bytes: v[6],
+            attributed: v[7],
+            unknown_from: v[8],
+            unknown_to: v[9],
+            foreign_enis: v[10],
+            foreign_records: v[11],
+            foreign_account: v[12],
+            foreign_accounts: v[13],
+            other_region_enis: v[14],
+            other_region_records: v[15],
+            other_regions: v[16],
         })
     }
 }

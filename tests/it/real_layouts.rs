@@ -2595,6 +2595,36 @@ fn jobs_an_eni_names_as_candidates_are_shown_by_it() {
     );
 }
 
+/// 53. A custom format without `action` (AWS takes any subset of fields): no rule can
+///     tell traffic that passed from traffic that was refused, so the scan fails, saying
+///     what to add. Before, it printed "No findings" and exited 0.
+#[test]
+fn records_without_an_action_cannot_be_found_clean() {
+    let mut w = etl_world();
+    w.record(Rec::egress(
+        ETL_ENI,
+        "10:20",
+        "10.0.1.30",
+        INTERNET,
+        40000,
+        443,
+    ));
+    let (code, findings, stderr) = w.scan();
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(findings_of(&findings, "leaves-vpc").len(), 1);
+    let logs = w.write_logs(&FORMAT.replace(" action", ""));
+    let (code, _, stderr) = w.scan_with(&logs, &["--group-by", "flow"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("error: none of the 1 records of SageMaker workloads has an action"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: add ${action} to the flow log's format"),
+        "{stderr}"
+    );
+}
+
 /// 45. Who opened a connection when no TCP flags say (a connection begun before the scanned
 ///     data, UDP, v2 logs): a reply from a remote server on a high port (gRPC's 50051,
 ///     WireGuard's 51820) to the workload's port in the ephemeral range is no internet
