@@ -2,7 +2,9 @@
 -- severity: medium
 -- description: SageMaker traffic your flow logs cannot see: notebook instances with DirectInternetAccess Enabled and Studio domains in PublicInternetOnly mode (their internet traffic leaves through a SageMaker-owned VPC; not one created after --until), jobs, endpoints, HyperPod clusters and MLflow tracking servers that ran in a SageMaker-managed VPC within the run's --since/--until window (no VpcConfig, serverless inference, MLflow: none of their traffic is logged), SageMaker ENIs in subnets or VPCs no flow log covers (and of which no accepted record was read), workloads whose ENIs are gone that ran in subnets no flow log of accepted traffic covered, and SageMaker ENIs covered only by flow logs of rejected traffic (TrafficType REJECT), whose accepted traffic is never logged.
 SELECT CAST(NULL AS VARCHAR) AS interface_id, r.resource_type AS sagemaker_resource_type,
-       r.resource AS sagemaker_resource, r.reason, r.document AS attribution_document
+       r.resource AS sagemaker_resource, r.reason, r.document AS attribution_document,
+       -- Which one of that name (one deleted and created again is another blind spot).
+       r.active_from
 FROM sagemaker_resources r
 CROSS JOIN scan_context c
 WHERE (r.direct_internet_access OR r.app_network_access_type = 'PublicInternetOnly')
@@ -11,7 +13,8 @@ WHERE (r.direct_internet_access OR r.app_network_access_type = 'PublicInternetOn
 UNION ALL
 -- Jobs, endpoints, HyperPod clusters and MLflow servers: those that ran in the run's --since/--until window (every one in the
 -- inventory without a window). Notebooks and domains are the part above.
-SELECT CAST(NULL AS VARCHAR), r.resource_type, r.resource, r.reason, r.document
+SELECT CAST(NULL AS VARCHAR), r.resource_type, r.resource, r.reason, r.document,
+       r.active_from
 FROM sagemaker_resources r
 CROSS JOIN scan_context c
 WHERE r.outside_vpc
@@ -24,7 +27,7 @@ UNION ALL
 -- ENI rows below cannot show them.
 SELECT CAST(NULL AS VARCHAR), r.resource_type, r.resource,
        'ran in subnets no flow log of accepted traffic covered (' || r.unlogged_subnets || '): its traffic there is not logged',
-       r.document
+       r.document, r.active_from
 FROM sagemaker_resources r
 CROSS JOIN scan_context c
 WHERE r.unlogged_subnets IS NOT NULL
@@ -41,7 +44,7 @@ WHERE r.unlogged_subnets IS NOT NULL
 UNION ALL
 SELECT interface_id, sagemaker_resource_type, sagemaker_resource,
        'SageMaker ENI not covered by any flow log (' || coalesce(vpc_id, 'unknown VPC') || ')',
-       attribution_document
+       attribution_document, attached_at
 FROM enis
 WHERE eni_owner_kind = 'sagemaker' AND NOT flow_logged
   -- Unless its accepted records were read: a flow log the inventory does not list (a
@@ -52,7 +55,7 @@ WHERE eni_owner_kind = 'sagemaker' AND NOT flow_logged
 UNION ALL
 SELECT interface_id, sagemaker_resource_type, sagemaker_resource,
        'SageMaker ENI covered only by flow logs with TrafficType REJECT: its accepted traffic is not logged',
-       attribution_document
+       attribution_document, attached_at
 FROM enis
 WHERE eni_owner_kind = 'sagemaker' AND flow_logged AND NOT accepted_logged
   AND interface_id NOT IN (SELECT interface_id FROM flows

@@ -49,7 +49,10 @@ impl ScanState {
     }
 
     /// Whether a finding belongs in this run's report: findings from flow records always
-    /// (they come from new data); the others only the first time.
+    /// (they come from new data); the others only the first time. A configuration finding
+    /// is known by its key columns, its reason and when its resource came to be
+    /// (`active_from`): a resource deleted and created again under the same name, or one
+    /// whose fault changed, is a new finding.
     pub fn report(&mut self, f: &impl crate::scan::Lookup) -> bool {
         if f.value("start").is_some_and(|v| !v.is_null()) {
             return true;
@@ -57,6 +60,7 @@ impl ScanState {
         let fingerprint = crate::scan::KEY_COLUMNS
             .iter()
             .filter(|k| **k != "severity")
+            .chain(&["reason", "active_from"])
             .map(|k| f.value(k).map_or(String::new(), |v| v.to_string()))
             .collect::<Vec<_>>()
             .join("|");

@@ -503,6 +503,50 @@ fn an_object_delivered_after_the_run_of_its_window_is_read_by_the_next_run() {
     assert_eq!(code, 2, "no record of the window: {err}");
 }
 
+/// A blind spot is reported once by incremental runs, and again when its resource is a
+/// new one of the same name: a notebook instance with direct internet access deleted and
+/// created again (the setting cannot be changed in place). Before, a state remembered the
+/// name, and no incremental run ever reported the new notebook.
+#[test]
+fn a_blind_spot_of_a_resource_created_again_is_reported_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = dir.path().join("inventory");
+    support::copy_dir(std::path::Path::new(INV), &inv);
+    let state = dir.path().join("state.json");
+    let public = |out: &str| -> usize {
+        serde_json::from_str::<Vec<Value>>(out)
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "blind-spots" && f["sagemaker_resource"] == "nb-public")
+            .count()
+    };
+    let scan = || {
+        run(&[
+            "scan",
+            V2,
+            "--inventory",
+            path(&inv),
+            "--format",
+            "json",
+            "--state",
+            path(&state),
+            "--allow-empty",
+        ])
+    };
+    let (_, out, err) = scan();
+    assert_eq!(public(&out), 1, "{err}");
+    let (_, out, err) = scan();
+    assert_eq!(public(&out), 0, "reported once: {err}");
+    let doc = inv.join("sagemaker/describe-notebook-instance-nb-public.json");
+    let text = std::fs::read_to_string(&doc).unwrap().replace(
+        "\"CreationTime\": \"2026-10-19T15:40:07.733000+00:00\"",
+        "\"CreationTime\": \"2026-11-20T09:00:00.000000+00:00\"",
+    );
+    std::fs::write(&doc, text).unwrap();
+    let (_, out, err) = scan();
+    assert_eq!(public(&out), 1, "created again: {err}");
+}
+
 /// Issue 17, 6: an incremental scan knows local files by content: a touched file is not
 /// read again, an appended one only from its new lines (with the file's line numbers),
 /// and a rewritten one is read whole again with a warning.
