@@ -230,6 +230,12 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
                 indicatif::HumanBytes(std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
             );
         }
+        if incremental && a.format == crate::scan::FindingFormat::Sarif {
+            let _ = writeln!(
+                err,
+                "note: this SARIF holds only this run's new findings: GitHub code scanning closes the alerts an upload lacks, so upload SARIF of `--full-coverage` runs (or runs without --state) instead"
+            );
+        }
         if incremental {
             let _ = writeln!(
                 err,

@@ -545,6 +545,22 @@ fn a_blind_spot_of_a_resource_created_again_is_reported_again() {
     std::fs::write(&doc, text).unwrap();
     let (_, out, err) = scan();
     assert_eq!(public(&out), 1, "created again: {err}");
+    // SARIF of an incremental run would close in code scanning every alert it lacks.
+    let (_, _, err) = run(&[
+        "scan",
+        V2,
+        "--inventory",
+        path(&inv),
+        "--format",
+        "sarif",
+        "--state",
+        path(&state),
+        "--allow-empty",
+    ]);
+    assert!(
+        err.contains("note: this SARIF holds only this run's new findings"),
+        "{err}"
+    );
 }
 
 /// Issue 17, 6: an incremental scan knows local files by content: a touched file is not
