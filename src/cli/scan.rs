@@ -141,7 +141,7 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
         .iter()
         .filter_map(|o| o.key.flow_log_id.clone())
         .collect();
-    let mut notes = crate::scan::coverage_notes(&run.enricher, &read_from);
+    let mut notes = crate::scan::coverage_notes(&run.enricher, &read_from, &run.window);
     // Its zero without DNS logs says nothing: never let it read as clean.
     if a.input.dns.is_empty() && per_rule.iter().any(|(n, _)| n == "private-dns-bypass") {
         notes.push(

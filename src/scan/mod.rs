@@ -263,8 +263,13 @@ pub struct CoverageRun(Vec<SendableRecordBatchStream>);
 /// What the inventory's flow logs cannot show, for the scan summary: flow logs of only
 /// rejected or only accepted traffic, and record formats without fields some rules use.
 /// `read` names the flow logs (ids) and log groups the scanned objects came from; when
-/// none is known, every flow log that covers a SageMaker ENI is considered.
-pub fn coverage_notes(enricher: &crate::enrich::Enricher, read: &[String]) -> Vec<String> {
+/// none is known, every flow log that covers a SageMaker ENI is considered. `window` is
+/// the run's `--since`/`--until`.
+pub fn coverage_notes(
+    enricher: &crate::enrich::Enricher,
+    read: &[String],
+    window: &crate::decode::TimeWindow,
+) -> Vec<String> {
     use crate::format::Layout;
     let inv = enricher.inventory();
     let sagemaker = sagemaker_enis(enricher);
@@ -287,6 +292,58 @@ pub fn coverage_notes(enricher: &crate::enrich::Enricher, read: &[String]) -> Ve
         notes.push(
             "describe-flow-logs lists no flow log: nothing logs the SageMaker ENIs now; the records read come from a flow log deleted since (or a shared VPC owner's), and workloads that ran in subnets no flow log covered are blind spots".to_string(),
         );
+    }
+    // Where a workload runs comes from the documents it names: without them it may run
+    // outside your VPCs (serverless inference, a model without VpcConfig), unseen.
+    let unknown: Vec<String> = inv
+        .placements()
+        .into_iter()
+        .filter(|p| p.outside_vpc.is_none())
+        .filter(|p| {
+            p.window
+                .is_none_or(|w| window.overlaps(Some(w.from), Some(w.to.unwrap_or(i64::MAX))))
+        })
+        .map(|p| format!("{}: {}", p.name, p.reason))
+        .collect();
+    if !unknown.is_empty() {
+        notes.push(format!(
+            "where {} workloads run is unknown, so neither blind-spots nor the flow rules can vouch for them (each may run outside your VPCs, unseen):\n    {}",
+            unknown.len(),
+            unknown.join("\n    ")
+        ));
+    }
+    // The accepted traffic of SageMaker ENIs that only flow logs whose objects were not
+    // read record: the records read cannot show it.
+    if any_named {
+        let unread: Vec<_> = inv
+            .flow_logs
+            .iter()
+            .filter(|f| !named(f) && f.logs_accepted())
+            .filter_map(|f| {
+                let n = sagemaker
+                    .iter()
+                    .filter(|e| {
+                        f.covers(e)
+                            && !inv
+                                .flow_logs
+                                .iter()
+                                .any(|r| named(r) && r.logs_accepted() && r.covers(e))
+                    })
+                    .count();
+                (n > 0).then_some((f, n))
+            })
+            .collect();
+        for (f, n) in unread {
+            notes.push(format!(
+                "the accepted traffic of {n} SageMaker ENIs is recorded only by flow log {} ({}), whose objects were not among those read: what they sent is unseen by this scan; scan its destination too",
+                f.id,
+                match (&f.log_group_name, &f.destination) {
+                    (Some(g), _) => format!("to CloudWatch Logs group {g}: cwlogs://{g}"),
+                    (None, Some(d)) => format!("to {d}"),
+                    (None, None) => "destination unknown".to_string(),
+                },
+            ));
+        }
     }
     // Two flow logs that capture the same ENIs each deliver their own records of the same
     // traffic: read together, every connection counts twice (records, bytes, per-record
@@ -347,7 +404,7 @@ pub fn coverage_notes(enricher: &crate::enrich::Enricher, read: &[String]) -> Ve
         }
         match f.traffic_type.as_deref() {
             Some("REJECT") => notes.push(format!(
-                "flow log {} records only rejected traffic (TrafficType REJECT): the accepted traffic of the {covered} SageMaker ENIs it covers is unseen (blind-spots lists those no other flow log covers)",
+                "flow log {} records only rejected traffic (TrafficType REJECT): the accepted traffic of the {covered} SageMaker ENIs it covers is unseen in its records (blind-spots lists those no other flow log covers; a note above names any that does but was not read)",
                 f.id
             )),
             Some("ACCEPT") => notes.push(format!(

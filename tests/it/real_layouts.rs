@@ -2625,6 +2625,47 @@ fn records_without_an_action_cannot_be_found_clean() {
     );
 }
 
+/// 54. What the scan cannot vouch for is said: an endpoint whose endpoint config the
+///     inventory lacks may run outside your VPCs (serverless inference); and when the
+///     objects read are of a flow log of rejected traffic only, the flow log that records
+///     the accepted traffic, not read, is named with its destination. Before, both runs
+///     were clean without a word (the second with a note suggesting the other flow log
+///     took care of it).
+#[test]
+fn what_the_scan_cannot_vouch_for_is_said() {
+    let mut w = etl_world();
+    w.sagemaker(
+        "describe-endpoint-e",
+        endpoint("e", "c-missing", "09:10", "09:18"),
+    );
+    let mut all = flow_log("fl-0c1c2d3e4f5a6b7c8", VPC, "ALL", FORMAT);
+    all["LogDestinationType"] = json!("cloud-watch-logs");
+    all["LogGroupName"] = json!("/vpc/flow-logs");
+    all["LogDestination"] = json!(format!(
+        "arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/vpc/flow-logs"
+    ));
+    w.flow_logs(vec![
+        flow_log("fl-0b1c2d3e4f5a6b7c8", VPC, "REJECT", FORMAT),
+        all,
+    ]);
+    let mut refused = Rec::egress(ETL_ENI, "10:20", "10.0.1.30", INTERNET, 40000, 443);
+    refused.action = "REJECT";
+    w.record(refused);
+    let (_, _, stderr) = w.scan();
+    assert!(
+        stderr.contains("note: where 1 workloads run is unknown") && stderr.contains(
+            "    e: its endpoint config c-missing is not in the inventory (aws sagemaker describe-endpoint-config)"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "note: the accepted traffic of 1 SageMaker ENIs is recorded only by flow log fl-0c1c2d3e4f5a6b7c8 (to CloudWatch Logs group /vpc/flow-logs: cwlogs:///vpc/flow-logs), whose objects were not among those read"
+        ),
+        "{stderr}"
+    );
+}
+
 /// 45. Who opened a connection when no TCP flags say (a connection begun before the scanned
 ///     data, UDP, v2 logs): a reply from a remote server on a high port (gRPC's 50051,
 ///     WireGuard's 51820) to the workload's port in the ephemeral range is no internet
