@@ -1,6 +1,38 @@
 -- rule: blind-spots
 -- severity: medium
 -- description: SageMaker traffic your flow logs cannot see: notebook instances with DirectInternetAccess Enabled and Studio domains in PublicInternetOnly mode (their internet traffic leaves through a SageMaker-owned VPC; not one created after --until), jobs, endpoints, HyperPod clusters and MLflow tracking servers that ran in a SageMaker-managed VPC within the run's --since/--until window (no VpcConfig, serverless inference, MLflow: none of their traffic is logged), SageMaker ENIs in subnets or VPCs no flow log covers (and of which no accepted record was read), workloads whose ENIs are gone that ran in subnets no flow log of accepted traffic covered, and SageMaker ENIs covered only by flow logs of rejected traffic (TrafficType REJECT), whose accepted traffic is never logged.
+WITH seen AS (
+  -- When each SageMaker ENI's accepted traffic was recorded, in the records read.
+  SELECT interface_id, min(start) AS first_start, max(start) AS last_start
+  FROM flows
+  WHERE interface_id IS NOT NULL AND eni_owner_kind = 'sagemaker' AND action = 'ACCEPT'
+  GROUP BY interface_id
+),
+shown AS (
+  -- In-VPC workloads that an ENI of the inventory shows (by name, or as one of the
+  -- candidates of an ENI several workloads of one VpcConfig had in turn): one in a subnet
+  -- a flow log covered all the while the workload ran (it used no other), or, in a
+  -- subnet no listed flow log covered at all, one whose accepted records of the
+  -- workload's run were read (a flow log covered it then: one deleted since, or a shared
+  -- VPC owner's). A subnet covered only from some time (`subnet until T`) is not shown
+  -- by records after T. An ENI of which no accepted record was read and that no flow
+  -- log of accepted traffic covers is a finding of its own (below), which says it.
+  SELECT DISTINCT r.resource_type, r.resource
+  FROM sagemaker_resources r
+  JOIN enis e
+    ON e.eni_owner_kind = 'sagemaker'
+   AND ((e.sagemaker_resource_type = r.resource_type AND e.sagemaker_resource = r.resource)
+        OR strpos(',' || e.sagemaker_candidates || ',',
+                  ',' || r.resource_type || ':' || r.resource || ',') > 0)
+  LEFT JOIN seen s ON s.interface_id = e.interface_id
+  WHERE r.unlogged_subnets IS NOT NULL
+    AND ((strpos(r.unlogged_subnets || ',', e.subnet_id || ',') = 0
+          AND strpos(r.unlogged_subnets, e.subnet_id || ' ') = 0)
+         OR (strpos(r.unlogged_subnets, e.subnet_id || ' until') = 0
+             AND s.last_start >= r.active_from
+             AND (r.active_to IS NULL OR s.first_start <= r.active_to))
+         OR (NOT e.accepted_logged AND s.interface_id IS NULL))
+)
 SELECT CAST(NULL AS VARCHAR) AS interface_id, r.resource_type AS sagemaker_resource_type,
        r.resource AS sagemaker_resource, r.reason, r.document AS attribution_document,
        -- Which one of that name (one deleted and created again is another blind spot).
@@ -23,8 +55,8 @@ WHERE r.outside_vpc
   AND (c.window_start IS NULL OR r.active_to IS NULL OR r.active_to >= c.window_start)
 UNION ALL
 -- In-VPC workloads that ran in the window in subnets no flow log of accepted traffic
--- covered, of which the inventory lists no ENI (a finished job's ENIs are deleted): the
--- ENI rows below cannot show them.
+-- covered while they ran, unless an ENI shows them (above; a finished job's ENIs are
+-- deleted, and the ENI rows below cannot show it).
 SELECT CAST(NULL AS VARCHAR), r.resource_type, r.resource,
        'ran in subnets no flow log of accepted traffic covered (' || r.unlogged_subnets || '): its traffic there is not logged',
        r.document, r.active_from
@@ -33,14 +65,8 @@ CROSS JOIN scan_context c
 WHERE r.unlogged_subnets IS NOT NULL
   AND (c.window_end IS NULL OR r.active_from <= c.window_end)
   AND (c.window_start IS NULL OR r.active_to IS NULL OR r.active_to >= c.window_start)
-  -- An ENI several workloads may have had in turn (one VpcConfig) names them as
-  -- candidates: it shows each of them.
-  AND NOT EXISTS (SELECT 1 FROM enis e
-                  WHERE e.eni_owner_kind = 'sagemaker'
-                    AND ((e.sagemaker_resource_type = r.resource_type
-                          AND e.sagemaker_resource = r.resource)
-                         OR strpos(',' || e.sagemaker_candidates || ',',
-                                   ',' || r.resource_type || ':' || r.resource || ',') > 0))
+  AND NOT EXISTS (SELECT 1 FROM shown
+                  WHERE shown.resource_type = r.resource_type AND shown.resource = r.resource)
 UNION ALL
 SELECT interface_id, sagemaker_resource_type, sagemaker_resource,
        'SageMaker ENI not covered by any flow log (' || coalesce(vpc_id, 'unknown VPC') || ')',

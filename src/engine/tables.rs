@@ -193,33 +193,52 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
         .values()
         .filter_map(|e| Some((e.subnet_id.as_deref()?, e.vpc_id.as_deref()?)))
         .collect();
-    // Whether a flow log that records accepted traffic covered `subnet` while a workload
-    // ran (until `to`): one on the subnet, or on its VPC; a subnet of no known VPC counts
-    // as covered when any VPC's flow log could be its (unknown is not a finding).
+    // Whether a flow log that records accepted traffic covered `subnet` all the while a
+    // workload ran (`Ok`), or from when (`Err(Some(t))`: created while it ran), or not
+    // (`Err(None)`): one on the subnet, or on its VPC; a subnet of no known VPC counts as
+    // covered when any VPC's flow log could be its (unknown is not a finding). A flow log
+    // records nothing from before its creation.
     let accepted_logs: Vec<_> = inv.flow_logs.iter().filter(|f| f.logs_accepted()).collect();
-    let subnet_logged = |subnet: &str, to: Option<i64>| {
+    let subnet_logged = |subnet: &str, ran: Option<crate::inventory::Window>| {
         let vpc = subnet_vpc.get(subnet).copied();
-        accepted_logs.iter().any(|f| {
-            let in_time = match (f.created, to) {
-                (Some(c), Some(to)) => c <= to,
-                _ => true,
-            };
-            in_time
-                && (f.resource_id == subnet
-                    || match vpc {
-                        Some(v) => f.resource_id == v,
-                        None => f.resource_id.starts_with("vpc-"),
-                    })
-        })
+        let mut from: Option<i64> = None;
+        for f in &accepted_logs {
+            let covers = f.resource_id == subnet
+                || match vpc {
+                    Some(v) => f.resource_id == v,
+                    None => f.resource_id.starts_with("vpc-"),
+                };
+            if !covers {
+                continue;
+            }
+            match (f.created, ran) {
+                (Some(c), Some(w)) if c > w.from + crate::enrich::attribution::CLOCK_SLACK => {
+                    if w.to.is_none_or(|to| c <= to) {
+                        from = Some(from.map_or(c, |t| t.min(c)));
+                    }
+                }
+                _ => return Ok(()),
+            }
+        }
+        Err(from)
     };
     let mut unlogged = vec![None::<String>; rtype.len()];
     for p in inv.placements() {
         unlogged.push(if p.outside_vpc == Some(false) && inv.flow_logs_listed {
-            let missing: Vec<&str> = p
+            let missing: Vec<String> = p
                 .subnets
                 .iter()
-                .map(String::as_str)
-                .filter(|s| !subnet_logged(s, p.window.and_then(|w| w.to)))
+                .filter_map(|s| match subnet_logged(s, p.window) {
+                    Ok(()) => None,
+                    Err(None) => Some(s.clone()),
+                    // Unlogged until then.
+                    Err(Some(t)) => Some(format!(
+                        "{s} until {}",
+                        chrono::DateTime::from_timestamp(t, 0)
+                            .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                            .unwrap_or_else(|| t.to_string())
+                    )),
+                })
                 .collect();
             (!missing.is_empty()).then(|| missing.join(", "))
         } else {

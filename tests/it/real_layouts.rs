@@ -1532,8 +1532,16 @@ fn reject_only_flow_logs_are_blind_spots() {
         stderr.contains("flow log fl-0b1c2d3e4f5a6b7c8 records only rejected traffic"),
         "{stderr}"
     );
-    // The objects read are fl-…c8's, so fl-…c9's missing fields are not this scan's.
-    assert!(!stderr.contains("fl-0b1c2d3e4f5a6b7c9"), "{stderr}");
+    // The objects read are fl-…c8's, so fl-…c9's missing fields are not this scan's; that
+    // it alone records nb-b's accepted traffic is.
+    assert!(
+        !stderr.contains("fl-0b1c2d3e4f5a6b7c9 (default format) lacks fields"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("the accepted traffic of 1 SageMaker ENIs is recorded only by flow log fl-0b1c2d3e4f5a6b7c9"),
+        "{stderr}"
+    );
     let path = w.write_logs(v2);
     std::fs::rename(
         &path,
@@ -2663,6 +2671,35 @@ fn what_the_scan_cannot_vouch_for_is_said() {
             "note: the accepted traffic of 1 SageMaker ENIs is recorded only by flow log fl-0c1c2d3e4f5a6b7c8 (to CloudWatch Logs group /vpc/flow-logs: cwlogs:///vpc/flow-logs), whose objects were not among those read"
         ),
         "{stderr}"
+    );
+}
+
+/// 55. A flow log created while a job ran covers only the rest of its run: the job is a
+///     blind spot for its subnets before then, its listed ENI notwithstanding (that ENI's
+///     records cannot show what went before the flow log). Before, any flow log created
+///     before the job's end counted as covering all of it, and an ENI naming the job
+///     exempted it.
+#[test]
+fn a_flow_log_created_while_a_job_ran_covers_only_the_rest_of_it() {
+    let mut w = etl_world();
+    let mut late = flow_log("fl-0b1c2d3e4f5a6b7c8", VPC, "ALL", FORMAT);
+    late["CreationTime"] = json!(sm_time("10:30"));
+    w.flow_logs(vec![late]);
+    w.record(Rec::egress(
+        ETL_ENI,
+        "10:40",
+        "10.0.1.30",
+        INTERNET,
+        40000,
+        443,
+    ));
+    let (_, findings, _) = w.scan();
+    let blind = findings_of(&findings, "blind-spots");
+    assert_eq!(blind.len(), 1, "{findings:#?}");
+    assert_eq!(blind[0]["sagemaker_resource"], "etl");
+    assert_eq!(
+        blind[0]["reason"],
+        "ran in subnets no flow log of accepted traffic covered (subnet-0aa11bb22cc33dd41 until 2026-11-25T10:30:00Z, subnet-0aa11bb22cc33dd42 until 2026-11-25T10:30:00Z): its traffic there is not logged"
     );
 }
 
