@@ -8,6 +8,15 @@ WITH seen AS (
   WHERE interface_id IS NOT NULL AND eni_owner_kind = 'sagemaker' AND action = 'ACCEPT'
   GROUP BY interface_id
 ),
+ran AS (
+  -- When each SageMaker workload's accepted traffic was recorded on its own ENIs (not NAT
+  -- gateway legs), in the records read.
+  SELECT sagemaker_resource_type AS resource_type, sagemaker_resource AS resource,
+         min(start) AS first_start, max(start) AS last_start
+  FROM flows
+  WHERE eni_owner_kind = 'sagemaker' AND action = 'ACCEPT' AND sagemaker_resource IS NOT NULL
+  GROUP BY sagemaker_resource_type, sagemaker_resource
+),
 shown AS (
   -- In-VPC workloads that an ENI of the inventory shows (by name, or as one of the
   -- candidates of an ENI several workloads of one VpcConfig had in turn): one in a subnet
@@ -32,6 +41,16 @@ shown AS (
              AND s.last_start >= r.active_from
              AND (r.active_to IS NULL OR s.first_start <= r.active_to))
          OR (NOT e.accepted_logged AND s.interface_id IS NULL))
+  UNION
+  -- One whose own records of its run were read, in subnets no listed flow log covered at
+  -- all (its ENIs known from CloudTrail, or named by the records' subnet and time).
+  SELECT r.resource_type, r.resource
+  FROM sagemaker_resources r
+  JOIN ran ON ran.resource_type = r.resource_type AND ran.resource = r.resource
+  WHERE r.unlogged_subnets IS NOT NULL
+    AND strpos(r.unlogged_subnets, ' until') = 0
+    AND ran.last_start >= r.active_from
+    AND (r.active_to IS NULL OR ran.first_start <= r.active_to)
 )
 SELECT CAST(NULL AS VARCHAR) AS interface_id, r.resource_type AS sagemaker_resource_type,
        r.resource AS sagemaker_resource, r.reason, r.document AS attribution_document,

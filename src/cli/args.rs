@@ -420,9 +420,10 @@ pub struct InputArgs {
     /// Incremental runs (scan --state, export) re-read each CloudWatch stream from this long
     /// before the newest event an earlier run read, skipping the events already read: an
     /// event that reaches CloudWatch Logs stamped earlier than that is missed until a
-    /// `scan --state --full-coverage` run. They also read a stream no run has read from this
-    /// long before --since, and S3 objects and local files delivered since this long
-    /// (at least 15 minutes) before --since, whatever time their names say. At most 24h. Keep it from run to run: the run
+    /// `scan --state --full-coverage` run. After the first, they also read what was
+    /// delivered since the last run listed its sources (or --since, if earlier), less this
+    /// (at least 15 minutes): S3 objects and local files whatever time their names say, and
+    /// streams from then at the earliest. At most 24h. Keep it from run to run: the run
     /// that widens it reads again events whose ids the state did not keep, and reports them
     /// again.
     #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_overlap)]

@@ -102,6 +102,7 @@ pub(super) async fn export_locked(
                 damage(&run.stats)?;
                 run.read_something(run.stats.snapshot(), true)?;
                 m.sources.record(&run.objects, &run.ledger);
+                m.sources.listed_at = Some(run.listed_at);
                 Ok(())
             },
         )

@@ -37,6 +37,9 @@ pub(super) struct Run {
     pub(super) cluster: Option<SessionContext>,
     /// `--since`/`--until`, resolved.
     pub(super) window: TimeWindow,
+    /// When the sources were listed, Unix seconds: the state's `listed_at` once the run
+    /// has moved it forward.
+    pub(super) listed_at: i64,
 }
 
 /// With `state`, an incremental run: only what earlier runs did not read.
@@ -119,12 +122,14 @@ pub(super) async fn prepare(
         accounts: input.accounts.clone(),
         regions: input.log_regions.clone(),
         flow_logs: input.flow_logs.clone(),
-        // As late as a CloudWatch event may be stamped and still be read, and at least the
-        // quarter hour in which an object being written when the last run listed, or a
-        // run started late by its scheduler, would otherwise fall between two runs.
-        late: state
-            .is_some()
-            .then(|| (input.cw_overlap / 1000).max(15 * 60)),
+        // What was delivered since the last run listed (less a quarter hour for an object
+        // being written then, or --cw-overlap for CloudWatch events stamped late), when
+        // that is before --since. The first run has no earlier one to have missed any.
+        delivered_since: state.and_then(|(known, _)| {
+            let since = window.since?;
+            let listed = known.listed_at?;
+            Some(since.min(listed) - (input.cw_overlap / 1000).max(15 * 60))
+        }),
     };
     let mut enricher = Enricher::new(Arc::new(inventory));
     if !input.dns.is_empty() {
@@ -217,6 +222,7 @@ pub(super) async fn prepare(
         enricher,
         cluster,
         window,
+        listed_at: now.timestamp(),
     })
 }
 

@@ -180,11 +180,13 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
         })?;
     drop(out);
 
-    // Only a complete run moves the state forward: a failed one (a damaged object too) is
-    // read again next time.
+    // Only a complete run moves the state forward: a failed one (a damaged object too, or
+    // records no rule could decide on) is read again next time.
     let damage = super::damage(&run.stats);
-    if let (Some(store), Ok(())) = (&state_store, &damage) {
+    let undecidable = no_action(&coverage);
+    if let (Some(store), Ok(()), Ok(())) = (&state_store, &damage, &undecidable) {
         state.read.record(&run.objects, &run.ledger);
+        state.read.listed_at = Some(run.listed_at);
         store.save(&state).await?;
     }
     run.summary_of(read)?;
@@ -271,21 +273,27 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
         );
     }
     damage?;
-    if coverage.sagemaker_traffic > 0 && coverage.sagemaker_no_action == coverage.sagemaker_traffic
-    {
-        return Err(Error::config(
-            format!(
-                "none of the {} records of SageMaker workloads has an action (ACCEPT or REJECT): their format lacks the action field, so no rule can tell traffic that passed from traffic that was refused, and none reported any",
-                coverage.sagemaker_traffic
-            ),
-            "add ${action} to the flow log's format (a flow log's format cannot be changed: create another with it), or read the objects with the --log-format they were written in",
-        ));
-    }
+    undecidable?;
     Ok(if spool.is_empty() {
         EXIT_OK
     } else {
         EXIT_FINDINGS
     })
+}
+
+/// Records of SageMaker workloads' traffic without an action (only NODATA and SKIPDATA
+/// records have none): their format lacks the field, and no rule can decide on them.
+fn no_action(coverage: &crate::scan::Coverage) -> Result<()> {
+    if coverage.sagemaker_no_action == 0 {
+        return Ok(());
+    }
+    Err(Error::config(
+        format!(
+            "{} of the {} records of SageMaker workloads' traffic have no action (ACCEPT or REJECT): their format lacks the action field, so no rule can tell traffic that passed from traffic that was refused on them, and none reported any",
+            coverage.sagemaker_no_action, coverage.sagemaker_traffic
+        ),
+        "add ${action} to the flow log's format (a flow log's format cannot be changed: create another with it), or read the objects with the --log-format they were written in; the state, if any, is not moved forward",
+    ))
 }
 
 /// What the report page says about the run besides its aggregations.

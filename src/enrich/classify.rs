@@ -6,7 +6,7 @@
 use std::net::IpAddr;
 
 use super::attribution::{self, ResourceRef};
-use super::index::{Special, split_service_name};
+use super::index::{Special, VpcIndex, split_service_name};
 use super::{CUSTOMER_ADDRESS_CODES, Enricher, OwnerAt};
 use crate::inventory::RouteDestination;
 
@@ -225,7 +225,8 @@ impl Enricher {
         match gateway {
             Some((service, why)) => match self.gateway_miss(
                 service,
-                index.created(service, r.end.or(r.start)),
+                r.end.or(r.start),
+                index,
                 vpc,
                 subnet,
                 traffic_path,
@@ -419,12 +420,15 @@ impl Enricher {
     /// not, why: traffic-path 7 says it did, 8 (internet gateway) says no; absent or 2 is
     /// ambiguous, and then the route table of the subnet decides when the inventory has
     /// route tables (else the endpoint is assumed): it must route a prefix list to a
-    /// gateway endpoint of that service. With one endpoint per route table, each subnet's
-    /// own table names its endpoint.
+    /// gateway endpoint of that service, created before the record ended at `end` (the
+    /// route tables are the inventory's, of now). With one endpoint per route table, each
+    /// subnet's own table names its endpoint; without tables, the VPC's first endpoint of
+    /// the service (`index`) is the one.
     fn gateway_miss(
         &self,
         service: &str,
-        created_after: Option<i64>,
+        end: Option<i64>,
+        index: &VpcIndex,
         vpc: Option<&str>,
         subnet: Option<&str>,
         traffic_path: Option<i32>,
@@ -434,26 +438,20 @@ impl Enricher {
             Some(2) | None => {}
             Some(path) => return Some(GatewayMiss::TrafficPath(path)),
         }
-        // The route table is the inventory's, of now: before the endpoint existed it
-        // held no route to it.
-        if let Some(t) = created_after {
-            return Some(GatewayMiss::NotYet(t));
-        }
         let inv = &self.inventory;
-        if inv.route_tables.is_empty() {
-            return None;
-        }
         let table = subnet
             .and_then(|s| self.subnet_routes.get(s))
             .or_else(|| vpc.and_then(|v| self.main_routes.get(v)));
-        // A subnet with no known table: nothing contradicts the endpoint.
-        let &t = table?;
+        let (Some(&t), false) = (table, inv.route_tables.is_empty()) else {
+            // No table: nothing contradicts the endpoint but its creation.
+            return index.created(service, end).map(GatewayMiss::NotYet);
+        };
         let rt = &inv.route_tables[t];
-        let routed = rt.routes.iter().any(|r| {
+        let routed = rt.routes.iter().find_map(|r| {
             let RouteDestination::PrefixList(pl) = &r.destination else {
-                return false;
+                return None;
             };
-            match self.gateway_endpoints.get(&r.target) {
+            let serves = match self.gateway_endpoints.get(&r.target) {
                 Some(s) => s.as_ref() == service,
                 // A route to an endpoint describe-vpc-endpoints did not list: its
                 // prefix list's name says the service.
@@ -463,17 +461,33 @@ impl Enricher {
                             split_service_name(&p.name).is_some_and(|(_, s)| s == service)
                         })
                 }
-            }
+            };
+            serves.then_some(r.target.as_str())
         });
         let associated = self
             .gateway_tables
             .get(&rt.id)
             .is_some_and(|s| s.iter().any(|x| x.as_ref() == service));
-        if routed || associated {
-            None
-        } else {
-            Some(GatewayMiss::NoRoute(&rt.id))
+        if routed.is_none() && !associated {
+            return Some(GatewayMiss::NoRoute(&rt.id));
         }
+        // The endpoint this table routes to.
+        let created = inv
+            .vpc_endpoints
+            .iter()
+            .filter(|ep| match routed {
+                Some(id) => ep.id == id,
+                None => {
+                    ep.route_table_ids.contains(&rt.id)
+                        && ep
+                            .service_name
+                            .strip_suffix(service)
+                            .is_some_and(|p| p.ends_with('.'))
+                }
+            })
+            .filter_map(|ep| ep.created)
+            .min()?;
+        (end? + super::attribution::CLOCK_SLACK < created).then_some(GatewayMiss::NotYet(created))
     }
 }
 

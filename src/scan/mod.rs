@@ -404,7 +404,7 @@ pub fn coverage_notes(
         }
         match f.traffic_type.as_deref() {
             Some("REJECT") => notes.push(format!(
-                "flow log {} records only rejected traffic (TrafficType REJECT): the accepted traffic of the {covered} SageMaker ENIs it covers is unseen in its records (blind-spots lists those no other flow log covers; a note above names any that does but was not read)",
+                "flow log {} records only rejected traffic (TrafficType REJECT): the accepted traffic of the {covered} SageMaker ENIs it covers is unseen in its records (blind-spots lists those no other flow log covers; when another does, its objects must be among the sources)",
                 f.id
             )),
             Some("ACCEPT") => notes.push(format!(

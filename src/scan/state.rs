@@ -80,6 +80,7 @@ mod tests {
     fn a_state_round_trips_with_every_kind_of_entry() {
         let mut st = ScanState::default();
         st.read.version = 1;
+        st.read.listed_at = Some(1_795_172_400);
         st.read.s3.insert("s3://b/k".into(), "\"etag\"".into());
         st.read
             .files

@@ -68,25 +68,23 @@ pub fn format_key(group: &str) -> String {
 }
 
 /// Lists the streams of a group (with the optional prefix) that can hold events of the
-/// window, one object each; also returns how many streams the window excluded. `late`:
-/// an incremental run's allowance for events stamped before `--since` that reach
-/// CloudWatch after it ([`super::s3::ListFilter::late`]): a stream no run has read is
-/// read from that much earlier.
+/// window, one object each; also returns how many streams the window excluded.
+/// `delivered_since`: an incremental run's ([`super::s3::ListFilter::delivered_since`]):
+/// events stamped since then may be new to it, so streams are read from then at the
+/// earliest (a stream an earlier run read, from where it left it, if later).
 pub async fn list(
     client: &Client,
     url: &str,
     window: &TimeWindow,
-    late: Option<i64>,
+    delivered_since: Option<i64>,
 ) -> Result<(Vec<SourceObject>, u64)> {
     let (group, prefix) = parse_url(url)?;
-    let stream_window = match late {
-        Some(late) => TimeWindow {
-            since: window
-                .since
-                .map(|s| s - late.max(START_MARGIN_SECS) + START_MARGIN_SECS),
+    let stream_window = match (delivered_since, window.since) {
+        (Some(from), Some(since)) => TimeWindow {
+            since: Some(since.min(from + START_MARGIN_SECS)),
             ..*window
         },
-        None => *window,
+        _ => *window,
     };
     let mut req = client.describe_log_streams().log_group_name(&group);
     if let Some(p) = &prefix {
@@ -109,11 +107,11 @@ pub async fn list(
             let first = s.first_event_timestamp().map(|t| t / 1000);
             let last = s.last_event_timestamp().map(|t| t / 1000);
             // A stream's lastEventTimestamp is eventually consistent (it can lag
-            // ingestion by an hour or more): an incremental run, which must not miss what
-            // just arrived, leaves out only streams that begin after the window.
-            let hi = match (late, last) {
-                (Some(_), _) => Some(i64::MAX - START_MARGIN_SECS),
-                (None, last) => last,
+            // ingestion by an hour, rarely more): an incremental run, which must not miss
+            // what just arrived, gives it a day.
+            let hi = match delivered_since {
+                Some(_) => last.map(|t| t + 24 * 3600),
+                None => last,
             };
             if let (Some(lo), Some(hi)) = (first, hi)
                 && !stream_window.overlaps_range(lo - START_MARGIN_SECS, hi + START_MARGIN_SECS)
@@ -194,9 +192,11 @@ pub fn pages(
         .log_stream_names(&loc.stream);
     let since = window.since.map(|s| (s - START_MARGIN_SECS).max(0) * 1000);
     // A stream an earlier run read is resumed where that run left it (less the overlap),
-    // whatever --since says: an event stamped in the overlap that reached CloudWatch
-    // since is new data.
-    let start = loc.resume_from_ms.or(since);
+    // unless that is before the window (an incremental run's widened as `list` says).
+    let start = match (since, loc.resume_from_ms) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    };
     if let Some(start) = start {
         req = req.start_time(start);
     }

@@ -31,6 +31,11 @@ pub struct ReadLedger {
     /// `cwlogs://group/stream` → what was read.
     #[serde(default)]
     pub cloudwatch: BTreeMap<String, StreamState>,
+    /// When the last run that moved it forward listed its sources (Unix seconds): what
+    /// was delivered since is new to the next run, whatever its `--since` (a late object,
+    /// or one of the hour of a run that failed or did not run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listed_at: Option<i64>,
 }
 
 /// How far back an incremental run re-reads a CloudWatch stream by default

@@ -242,7 +242,8 @@ pub async fn discover(
         if arg.starts_with("cwlogs://") {
             let client =
                 logs.ok_or_else(|| Error::source(arg, "no CloudWatch Logs client was configured"))?;
-            let (streams, pruned) = cloudwatch::list(client, arg, window, filter.late).await?;
+            let (streams, pruned) =
+                cloudwatch::list(client, arg, window, filter.delivered_since).await?;
             if streams.is_empty() && pruned == 0 {
                 return Err(Error::source(arg, "the log group has no log stream"));
             }
@@ -328,10 +329,12 @@ fn add_path(p: &Path, explicit: bool, filter: &s3::ListFilter, d: &mut Discovery
     let wanted = |(lo, hi): (i64, i64)| {
         if meta.is_dir() {
             // A day's or hour's folder can receive a late delivery for a day after (as
-            // S3 listings allow, `s3::days`): an incremental run walks it that long, and
-            // its files' times then say.
-            let late = if filter.late.is_some() { 24 * 3600 } else { 0 };
-            filter.window.overlaps_range(lo, hi + late)
+            // S3 listings allow, `s3::days`): an incremental run walks those of the days
+            // since its deliveries are new, and their files' times then say.
+            let from = filter.delivered_since.map(|t| t - 24 * 3600);
+            filter.window.overlaps_range(lo, hi)
+                || from
+                    .is_some_and(|from| hi >= from && filter.window.until.is_none_or(|u| lo <= u))
         } else {
             let mtime = meta
                 .modified()

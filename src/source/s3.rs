@@ -52,13 +52,13 @@ pub struct ListFilter {
     pub accounts: Vec<String>,
     pub regions: Vec<String>,
     pub flow_logs: Vec<String>,
-    /// Incremental runs (`--state`): how late, in seconds, data may reach its
-    /// destination after `--since` and still be read. Such a run reads what it has not
-    /// read before, and what was delivered late for an earlier window is new to it: an
-    /// object delivered (S3 `LastModified`, a local copy's mtime) since `--since` less
-    /// this is read whatever time its name says, and a CloudWatch stream no run has read
-    /// is read from `--since` less this.
-    pub late: Option<i64>,
+    /// Incremental runs (`--state`) after the first: since when (Unix seconds) what was
+    /// delivered is new to the run, when that is before `--since`. Such a run reads what
+    /// it has not read before, and what was delivered late for an earlier window (or for
+    /// the window of a run that failed) is new to it: an object delivered since then (S3
+    /// `LastModified`, a local copy's mtime) is read whatever time its name says, and a
+    /// CloudWatch stream is read from then at the earliest.
+    pub delivered_since: Option<i64>,
 }
 
 impl ListFilter {
@@ -70,8 +70,8 @@ impl ListFilter {
             return true;
         }
         // Late for a window before this one; never one after --until.
-        match (self.late, self.window.since, delivered) {
-            (Some(late), Some(since), Some(t)) => hi < since && t >= since - late,
+        match (self.delivered_since, self.window.since, delivered) {
+            (Some(from), Some(since), Some(t)) => hi < since && t >= from,
             _ => false,
         }
     }
@@ -243,7 +243,15 @@ pub async fn list(client: &Client, url: &str, filter: &ListFilter) -> Result<Lis
             if !filter.regions.is_empty() && !filter.regions.iter().any(|r| r == region) {
                 continue;
             }
-            match days(&filter.window) {
+            // Days of deliveries new to an incremental run are listed too.
+            let listed = TimeWindow {
+                since: match (filter.window.since, filter.delivered_since) {
+                    (Some(s), Some(d)) => Some(s.min(d)),
+                    (s, _) => s,
+                },
+                ..filter.window
+            };
+            match days(&listed) {
                 Some(days) => {
                     for d in days {
                         let p = if hive {

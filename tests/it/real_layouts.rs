@@ -2512,6 +2512,21 @@ fn a_gateway_endpoint_carries_nothing_from_before_its_creation() {
         1,
         "{findings:#?}"
     );
+
+    // A VPC with an older S3 gateway endpoint of another route table: subnet A's is the
+    // one that counts.
+    let mut older = s3_gateway("vpce-0s3bbbbbbbbbbbbb2", "rtb-0b00000000000000b");
+    older["CreationTimestamp"] = json!("2026-10-01T12:00:00+00:00");
+    w.doc(
+        "describe-vpc-endpoints.json",
+        json!({"VpcEndpoints": [gateway, older]}),
+    );
+    let rows = w.sql(
+        &w.write_logs(FORMAT),
+        "SELECT remote_kind FROM flows ORDER BY start",
+    );
+    assert_eq!(rows[0]["remote_kind"], "aws_service", "{rows:#?}");
+    assert_eq!(rows[1]["remote_kind"], "gateway_endpoint", "{rows:#?}");
 }
 
 /// 51. describe-flow-logs that lists no flow log says nothing logs the VPC (a flow log
@@ -2624,13 +2639,20 @@ fn records_without_an_action_cannot_be_found_clean() {
     let (code, _, stderr) = w.scan_with(&logs, &["--group-by", "flow"]);
     assert_eq!(code, 2, "{stderr}");
     assert!(
-        stderr.contains("error: none of the 1 records of SageMaker workloads has an action"),
+        stderr.contains("error: 1 of the 1 records of SageMaker workloads' traffic have no action"),
         "{stderr}"
     );
     assert!(
         stderr.contains("hint: add ${action} to the flow log's format"),
         "{stderr}"
     );
+    // An incremental run does not mark them read: read again with the right format, they
+    // are found.
+    let state = w.dir.path().join("state.json");
+    let state_arg = state.to_str().unwrap();
+    let (code, _, stderr) = w.scan_with(&logs, &["--group-by", "flow", "--state", state_arg]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(!state.exists(), "{stderr}");
 }
 
 /// 54. What the scan cannot vouch for is said: an endpoint whose endpoint config the
