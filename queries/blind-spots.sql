@@ -84,6 +84,8 @@ CROSS JOIN scan_context c
 WHERE r.unlogged_subnets IS NOT NULL
   AND (c.window_end IS NULL OR r.active_from <= c.window_end)
   AND (c.window_start IS NULL OR r.active_to IS NULL OR r.active_to >= c.window_start)
+  -- Only partly unlogged (flow logs created while it ran): not for a window after that.
+  AND (r.logged_from IS NULL OR c.window_start IS NULL OR c.window_start < r.logged_from)
   AND NOT EXISTS (SELECT 1 FROM shown
                   WHERE shown.resource_type = r.resource_type AND shown.resource = r.resource)
 UNION ALL

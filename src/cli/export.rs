@@ -102,7 +102,9 @@ pub(super) async fn export_locked(
                 damage(&run.stats)?;
                 run.read_something(run.stats.snapshot(), true)?;
                 m.sources.record(&run.objects, &run.ledger);
-                m.sources.listed_at = Some(run.listed_at);
+                if run.window.until.is_none() {
+                    m.sources.listed_at = Some(run.listed_at);
+                }
                 Ok(())
             },
         )

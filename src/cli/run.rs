@@ -124,13 +124,24 @@ pub(super) async fn prepare(
         flow_logs: input.flow_logs.clone(),
         // What was delivered since the last run listed (less a quarter hour for an object
         // being written then, or --cw-overlap for CloudWatch events stamped late), when
-        // that is before --since. The first run has no earlier one to have missed any.
+        // that is before --since. The first run has no earlier one to have missed any; a
+        // state written before its listing time was kept, about --since.
         delivered_since: state.and_then(|(known, _)| {
             let since = window.since?;
-            let listed = known.listed_at?;
+            let listed = known
+                .listed_at
+                .or_else(|| (!known.is_empty()).then_some(since))?;
             Some(since.min(listed) - (input.cw_overlap / 1000).max(15 * 60))
         }),
     };
+    if let (Some(from), Some(since), false) = (filter.delivered_since, window.since, input.quiet)
+        && from < since - 2 * 3600
+    {
+        eprintln!(
+            "note: the last run that moved the state forward listed its sources at {}: what was delivered since then is read as new, whatever --since says",
+            crate::scan::iso(from + (input.cw_overlap / 1000).max(15 * 60))
+        );
+    }
     let mut enricher = Enricher::new(Arc::new(inventory));
     if !input.dns.is_empty() {
         enricher = enricher.with_dns(load_dns(&input.dns, &window, &input.aws, input.quiet).await?);

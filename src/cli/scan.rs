@@ -186,7 +186,11 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
     let undecidable = no_action(&coverage);
     if let (Some(store), Ok(()), Ok(())) = (&state_store, &damage, &undecidable) {
         state.read.record(&run.objects, &run.ledger);
-        state.read.listed_at = Some(run.listed_at);
+        // A run bounded by --until (a backfill) leaves out what was delivered for later
+        // windows: the next run must still find it new.
+        if run.window.until.is_none() {
+            state.read.listed_at = Some(run.listed_at);
+        }
         store.save(&state).await?;
     }
     run.summary_of(read)?;

@@ -223,27 +223,35 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
         Err(from)
     };
     let mut unlogged = vec![None::<String>; rtype.len()];
+    let mut logged_from = vec![None::<i64>; rtype.len()];
     for p in inv.placements() {
-        unlogged.push(if p.outside_vpc == Some(false) && inv.flow_logs_listed {
-            let missing: Vec<String> = p
-                .subnets
-                .iter()
-                .filter_map(|s| match subnet_logged(s, p.window) {
-                    Ok(()) => None,
-                    Err(None) => Some(s.clone()),
+        let mut missing: Vec<String> = Vec::new();
+        // From when every subnet it used was logged: the latest creation of their first
+        // flow logs, when each was created while it ran; `None` once one never was.
+        let mut all_from: Option<i64> = Some(i64::MIN);
+        if p.outside_vpc == Some(false) && inv.flow_logs_listed {
+            for s in p.subnets {
+                match subnet_logged(s, p.window) {
+                    Ok(()) => {}
+                    Err(None) => {
+                        all_from = None;
+                        missing.push(s.clone());
+                    }
                     // Unlogged until then.
-                    Err(Some(t)) => Some(format!(
-                        "{s} until {}",
-                        chrono::DateTime::from_timestamp(t, 0)
-                            .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-                            .unwrap_or_else(|| t.to_string())
-                    )),
-                })
-                .collect();
-            (!missing.is_empty()).then(|| missing.join(", "))
-        } else {
-            None
-        });
+                    Err(Some(t)) => {
+                        all_from = all_from.map(|f| f.max(t));
+                        missing.push(format!(
+                            "{s} until {}",
+                            chrono::DateTime::from_timestamp(t, 0)
+                                .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                                .unwrap_or_else(|| t.to_string())
+                        ));
+                    }
+                }
+            }
+        }
+        logged_from.push(all_from.filter(|_| !missing.is_empty()));
+        unlogged.push((!missing.is_empty()).then(|| missing.join(", ")));
         rtype.push(
             match p.placed {
                 Placed::Job(JobKind::Training) => TRAINING_JOB,
@@ -284,6 +292,9 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
         // An in-VPC workload's subnets that no flow log of accepted traffic covered while
         // it ran, comma-separated (NULL: none, or no flow logs are in the inventory).
         Field::new("unlogged_subnets", DataType::Utf8, true),
+        // When every one of them was logged (the first flow logs created while it ran),
+        // Unix seconds: NULL when one never was.
+        Field::new("logged_from", DataType::Int64, true),
     ];
     let arrays: Vec<ArrayRef> = vec![
         Arc::new(StringArray::from(rtype)),
@@ -297,6 +308,7 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
         Arc::new(Int64Array::from(from)),
         Arc::new(Int64Array::from(to)),
         Arc::new(StringArray::from(unlogged)),
+        Arc::new(Int64Array::from(logged_from)),
     ];
     Ok(vec![
         ("enis", enis),

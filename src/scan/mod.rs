@@ -82,8 +82,10 @@ pub type Finding = Map<String, Value>;
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Coverage {
     pub sagemaker_records: u64,
-    /// Of those, the records of captured traffic (`log-status` OK, or none), and those of
-    /// them without an `action`: a format without the field, on which no rule can decide.
+    /// Of those, the records of captured traffic (`log-status` OK; without the field, those
+    /// with an address or packet count, which NODATA and SKIPDATA records lack), and those
+    /// of them without an `action`: a format without the field, on which no rule can
+    /// decide.
     pub sagemaker_traffic: u64,
     pub sagemaker_no_action: u64,
     /// Records of NAT gateways attributed to a workload by the address in the packet: the
@@ -164,16 +166,18 @@ impl Coverage {
              FROM ({}\n) AS r",
             unknown_enis.sql.trim().trim_end_matches(';')
         );
-        let mut streams = Vec::new();
-        for sql in [
+        // A NODATA or SKIPDATA record has neither addresses nor packets (nor an action).
+        let traffic = "coalesce(log_status = 'OK', srcaddr IS NOT NULL OR packets IS NOT NULL)";
+        let workloads = format!(
             "SELECT coalesce(sum(CASE WHEN eni_owner_kind = 'sagemaker' THEN 1 ELSE 0 END), 0) AS sagemaker_records, \
-             coalesce(sum(CASE WHEN eni_owner_kind = 'sagemaker' AND coalesce(log_status, 'OK') = 'OK' THEN 1 ELSE 0 END), 0) AS sagemaker_traffic, \
-             coalesce(sum(CASE WHEN eni_owner_kind = 'sagemaker' AND coalesce(log_status, 'OK') = 'OK' AND action IS NULL THEN 1 ELSE 0 END), 0) AS sagemaker_no_action, \
+             coalesce(sum(CASE WHEN eni_owner_kind = 'sagemaker' AND {traffic} THEN 1 ELSE 0 END), 0) AS sagemaker_traffic, \
+             coalesce(sum(CASE WHEN eni_owner_kind = 'sagemaker' AND {traffic} AND action IS NULL THEN 1 ELSE 0 END), 0) AS sagemaker_no_action, \
              coalesce(sum(CASE WHEN attribution = 'packet_address' THEN 1 ELSE 0 END), 0) AS nat_leg_records \
              FROM flows WHERE eni_owner_kind IN ('sagemaker', 'nat_gateway') \
-             AND (eni_owner_kind = 'sagemaker' OR attribution = 'packet_address')",
-            unknown.as_str(),
-        ] {
+             AND (eni_owner_kind = 'sagemaker' OR attribution = 'packet_address')"
+        );
+        let mut streams = Vec::new();
+        for sql in [workloads.as_str(), unknown.as_str()] {
             let stream = ctx
                 .sql(sql)
                 .await

@@ -164,6 +164,14 @@ enum Known {
 }
 
 impl ReadLedger {
+    /// Whether no run has recorded anything in it.
+    pub fn is_empty(&self) -> bool {
+        self.s3.is_empty()
+            && self.files.is_empty()
+            && self.local.is_empty()
+            && self.cloudwatch.is_empty()
+    }
+
     /// Keeps, of `objects`, what earlier runs did not read: new objects, S3 objects with a
     /// new ETag, every CloudWatch stream (resumed, not skipped), and local files that are
     /// new, grew (read from where the last run stopped) or changed (see `on_rewrite`).

@@ -468,6 +468,10 @@ fn an_object_delivered_after_the_run_of_its_window_is_read_by_the_next_run() {
     );
     assert_eq!(code, 1, "{err}");
     assert_eq!(leaving_ports(&out), vec![40001], "{err}");
+    // A run bounded by --until (a backfill, here) leaves out later windows' deliveries:
+    // it does not say, for the next run, that everything delivered until now was listed.
+    let saved = std::fs::read_to_string(&state).unwrap();
+    assert!(!saved.contains("listed_at"), "{saved}");
 
     // Delivered after the 11:00 run: an object named for 10:05; and one named for 13:00,
     // after the next run's --until.

@@ -2653,6 +2653,22 @@ fn records_without_an_action_cannot_be_found_clean() {
     let (code, _, stderr) = w.scan_with(&logs, &["--group-by", "flow", "--state", state_arg]);
     assert_eq!(code, 2, "{stderr}");
     assert!(!state.exists(), "{stderr}");
+
+    // A format with `action` but without `log-status`: a NODATA record (no addresses,
+    // packets or action) is no record of traffic without an action.
+    let mut nodata: Vec<String> = w.records[0].split(' ').map(str::to_string).collect();
+    for (i, v) in nodata.iter_mut().enumerate() {
+        // Everything but version, account, interface, start, end, log-status and the
+        // VPC, subnet, region and zone is "-" in a NODATA record.
+        if ![0, 1, 2, 10, 11, 14, 15, 21, 22].contains(&i) {
+            *v = "-".into();
+        }
+    }
+    nodata[13] = "NODATA".into();
+    w.records.push(nodata.join(" "));
+    let logs = w.write_logs(&FORMAT.replace(" log-status", ""));
+    let (code, _, stderr) = w.scan_with(&logs, &["--group-by", "flow"]);
+    assert_eq!(code, 1, "{stderr}");
 }
 
 /// 54. What the scan cannot vouch for is said: an endpoint whose endpoint config the
@@ -2722,6 +2738,23 @@ fn a_flow_log_created_while_a_job_ran_covers_only_the_rest_of_it() {
     assert_eq!(
         blind[0]["reason"],
         "ran in subnets no flow log of accepted traffic covered (subnet-0aa11bb22cc33dd41 until 2026-11-25T10:30:00Z, subnet-0aa11bb22cc33dd42 until 2026-11-25T10:30:00Z): its traffic there is not logged"
+    );
+    // A scan of a window after the flow log's creation saw nothing it could not.
+    let logs = w.write_logs(FORMAT);
+    let (_, findings, _) = w.scan_with(
+        &logs,
+        &[
+            "--group-by",
+            "flow",
+            "--since",
+            "2026-11-25T10:35:00Z",
+            // The object is named for 10:00: none is read, the configuration is.
+            "--allow-empty",
+        ],
+    );
+    assert!(
+        findings_of(&findings, "blind-spots").is_empty(),
+        "{findings:#?}"
     );
 }
 
