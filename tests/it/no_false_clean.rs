@@ -374,6 +374,27 @@ fn leaving_ports(json: &str) -> Vec<i64> {
 
 const ELEVEN: i64 = 1795172400; // 2026-11-20T11:00:00Z
 
+/// A scan of `logs` over `since`..`until` with the sample's inventory, one JSON finding per
+/// record, and `extra` arguments.
+fn windowed_scan(logs: &Path, since: &str, until: &str, extra: &[&str]) -> (i32, String, String) {
+    let mut args = vec![
+        "scan",
+        path(logs),
+        "--inventory",
+        INV,
+        "--format",
+        "json",
+        "--group-by",
+        "flow",
+        "--since",
+        since,
+        "--until",
+        until,
+    ];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
 /// Issue 17, 8: an object AWS delivered late, named inside the window but holding records
 /// from before --since, is read whole by an incremental scan (its early records are new
 /// data), so that marking it done loses nothing; a later run with a wider window finds
@@ -390,22 +411,7 @@ fn a_late_object_straddling_since_is_reported_whole_by_an_incremental_scan() {
     let logs = dir.path().join("logs");
     let state = dir.path().join("state.json");
     let scan = |since: &str, state_args: &[&str]| {
-        let mut args = vec![
-            "scan",
-            path(&logs),
-            "--inventory",
-            INV,
-            "--format",
-            "json",
-            "--group-by",
-            "flow",
-            "--since",
-            since,
-            "--until",
-            "2026-11-20T12:00:00Z",
-        ];
-        args.extend_from_slice(state_args);
-        run(&args)
+        windowed_scan(&logs, since, "2026-11-20T12:00:00Z", state_args)
     };
     let (code, out, err) = scan("2026-11-20T11:00:00Z", &[]);
     assert_eq!(code, 1, "{err}");
@@ -439,24 +445,7 @@ fn an_object_delivered_after_the_run_of_its_window_is_read_by_the_next_run() {
     let dir = tempfile::tempdir().unwrap();
     let logs = dir.path().join("logs");
     let state = dir.path().join("state.json");
-    let scan = |since: &str, until: &str, extra: &[&str]| {
-        let mut args = vec![
-            "scan",
-            path(&logs),
-            "--inventory",
-            INV,
-            "--format",
-            "json",
-            "--group-by",
-            "flow",
-            "--since",
-            since,
-            "--until",
-            until,
-        ];
-        args.extend_from_slice(extra);
-        run(&args)
-    };
+    let scan = |since: &str, until: &str, extra: &[&str]| windowed_scan(&logs, since, until, extra);
     object_at_1100(
         dir.path(),
         &format!("{HEADER}{}", leaving(40001, ELEVEN - 200)),
