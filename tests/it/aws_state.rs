@@ -45,6 +45,20 @@ for p in sorted(glob.glob(base + "/**/*.log.gz", recursive=True)):
     ));
 }
 
+/// Uploads an object named for 10:05 (its name ending in `hash`) holding one record of
+/// train-a at 10:05 to `dst`: uploaded now, it is delivered late for its window.
+fn upload_late(moto: &support::Moto, dst: &str, hash: &str) {
+    moto.run_python(&format!(
+        r#"
+import os, gzip, boto3
+s3 = boto3.client("s3", endpoint_url=os.environ["ENDPOINT"])
+hdr = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
+rec = "2 111122223333 eni-07c690cc407310f14 10.20.1.30 {dst} 40000 443 6 5 500 1795169100 1795169130 ACCEPT OK\n"
+s3.put_object(Bucket="{BUCKET}", Key="logs/AWSLogs/111122223333/vpcflowlogs/us-east-1/2026/11/20/111122223333_vpcflowlogs_us-east-1_fl-0aaa1111bbbb22220_20261120T1005Z_{hash}.log.gz", Body=gzip.compress((hdr + rec).encode()))
+"#
+    ));
+}
+
 #[test]
 fn s3_state_reads_only_new_objects() {
     let moto = support::moto();
@@ -123,15 +137,7 @@ fn s3_state_reads_only_new_objects() {
     );
 
     // An object delivered late for an earlier window is new too.
-    moto.run_python(&format!(
-        r#"
-import os, gzip, boto3
-s3 = boto3.client("s3", endpoint_url=os.environ["ENDPOINT"])
-hdr = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
-rec = "2 111122223333 eni-07c690cc407310f14 10.20.1.30 198.51.100.200 40000 443 6 5 500 1795169100 1795169130 ACCEPT OK\n"
-s3.put_object(Bucket="{BUCKET}", Key="logs/AWSLogs/111122223333/vpcflowlogs/us-east-1/2026/11/20/111122223333_vpcflowlogs_us-east-1_fl-0aaa1111bbbb22220_20261120T1005Z_1a7e1a7e.log.gz", Body=gzip.compress((hdr + rec).encode()))
-"#
-    ));
+    upload_late(moto, "198.51.100.200", "1a7e1a7e");
     let (code, third, err) = scan(moto);
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("1 objects read"), "{err}");
@@ -143,15 +149,7 @@ s3.put_object(Bucket="{BUCKET}", Key="logs/AWSLogs/111122223333/vpcflowlogs/us-e
 
     // Delivered after the run that covered its window, for a run whose --since is past
     // every time the object's name allows (an hourly cron): read by its LastModified.
-    moto.run_python(&format!(
-        r#"
-import os, gzip, boto3
-s3 = boto3.client("s3", endpoint_url=os.environ["ENDPOINT"])
-hdr = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
-rec = "2 111122223333 eni-07c690cc407310f14 10.20.1.30 198.51.100.201 40000 443 6 5 500 1795169100 1795169130 ACCEPT OK\n"
-s3.put_object(Bucket="{BUCKET}", Key="logs/AWSLogs/111122223333/vpcflowlogs/us-east-1/2026/11/20/111122223333_vpcflowlogs_us-east-1_fl-0aaa1111bbbb22220_20261120T1005Z_1a7e1a7f.log.gz", Body=gzip.compress((hdr + rec).encode()))
-"#
-    ));
+    upload_late(moto, "198.51.100.201", "1a7e1a7f");
     let (code, late, err) = scan_with(moto, &["--since", "2026-11-20T11:00:00Z"]);
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("1 objects read"), "{err}");
