@@ -240,12 +240,7 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
                     // Unlogged until then.
                     Err(Some(t)) => {
                         all_from = all_from.map(|f| f.max(t));
-                        missing.push(format!(
-                            "{s} until {}",
-                            chrono::DateTime::from_timestamp(t, 0)
-                                .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-                                .unwrap_or_else(|| t.to_string())
-                        ));
+                        missing.push(format!("{s} until {}", crate::format::iso(t)));
                     }
                 }
             }

@@ -692,9 +692,7 @@ impl Evidence<'_> {
                     GatewayMiss::NotYet(t) => write!(
                         out,
                         "it was created at {}, after the record",
-                        chrono::DateTime::from_timestamp(t, 0)
-                            .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-                            .unwrap_or_else(|| t.to_string())
+                        crate::format::iso(t)
                     ),
                 }
             }

@@ -14,6 +14,14 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit}
 
 use crate::error::{Error, Result};
 
+/// Unix seconds as ISO 8601 UTC (`2026-11-20T10:00:00Z`); out of range, the number. Every
+/// stage that words a time for people (evidence, inventory tables, outputs) uses it.
+pub fn iso(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0)
+        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_else(|| t.to_string())
+}
+
 /// How a field's text value is checked and typed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {

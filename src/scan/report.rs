@@ -201,12 +201,7 @@ pub(super) fn shown(column: &str, v: Option<&Value>) -> String {
     crate::terminal::printable(&cell).into_owned()
 }
 
-/// Unix seconds as ISO 8601 UTC (`2026-11-20T10:00:00Z`); out of range, the number.
-pub fn iso(t: i64) -> String {
-    chrono::DateTime::from_timestamp(t, 0)
-        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-        .unwrap_or_else(|| t.to_string())
-}
+pub use crate::format::iso;
 
 /// [`shown`] without the terminal escaping: for outputs that escape for themselves (the
 /// HTML report).
