@@ -6,7 +6,7 @@
 use std::net::IpAddr;
 
 use super::attribution::{self, ResourceRef};
-use super::index::{Special, VpcIndex, split_service_name};
+use super::index::{Special, split_service_name};
 use super::{CUSTOMER_ADDRESS_CODES, Enricher, OwnerAt};
 use crate::inventory::RouteDestination;
 
@@ -223,22 +223,17 @@ impl Enricher {
         // bypass of it is only actionable with the reason (the bucket's region, a route).
         let mut missed = None;
         match gateway {
-            Some((service, why)) => match self.gateway_miss(
-                service,
-                r.end.or(r.start),
-                index,
-                vpc,
-                subnet,
-                traffic_path,
-            ) {
-                None => {
-                    e.remote_kind = Some("gateway_endpoint");
-                    e.remote_service = Some(service);
-                    e.remote_evidence = why;
-                    return;
+            Some((service, why)) => {
+                match self.gateway_miss(service, r.end.or(r.start), vpc, subnet, traffic_path) {
+                    None => {
+                        e.remote_kind = Some("gateway_endpoint");
+                        e.remote_service = Some(service);
+                        e.remote_evidence = why;
+                        return;
+                    }
+                    Some(miss) => missed = Some((&**service, miss)),
                 }
-                Some(miss) => missed = Some((&**service, miss)),
-            },
+            }
             None => {
                 let of_code = |l: &crate::inventory::ranges::Entry<'_>, same_region: bool| {
                     index
@@ -428,7 +423,6 @@ impl Enricher {
         &self,
         service: &str,
         end: Option<i64>,
-        index: &VpcIndex,
         vpc: Option<&str>,
         subnet: Option<&str>,
         traffic_path: Option<i32>,
@@ -439,12 +433,26 @@ impl Enricher {
             Some(path) => return Some(GatewayMiss::TrafficPath(path)),
         }
         let inv = &self.inventory;
+        // A gateway endpoint of the service.
+        let of_service = |ep: &crate::inventory::VpcEndpoint| {
+            ep.endpoint_type == crate::inventory::EndpointType::Gateway
+                && split_service_name(&ep.service_name).map_or(ep.service_name.as_str(), |(_, s)| s)
+                    == service
+        };
         let table = subnet
             .and_then(|s| self.subnet_routes.get(s))
             .or_else(|| vpc.and_then(|v| self.main_routes.get(v)));
         let (Some(&t), false) = (table, inv.route_tables.is_empty()) else {
-            // No table: nothing contradicts the endpoint but its creation.
-            return index.created(service, end).map(GatewayMiss::NotYet);
+            // No table: nothing contradicts the endpoint but its creation, the first of
+            // the VPC's (of any VPC, for a record of a VPC the inventory lacks).
+            let vpc = vpc.filter(|v| self.vpcs.contains_key(*v));
+            let created = created_after(
+                inv.vpc_endpoints
+                    .iter()
+                    .filter(|ep| of_service(ep) && vpc.is_none_or(|v| ep.vpc_id == v)),
+                end,
+            );
+            return created.map(GatewayMiss::NotYet);
         };
         let rt = &inv.route_tables[t];
         let routed = rt.routes.iter().find_map(|r| {
@@ -471,24 +479,31 @@ impl Enricher {
         if routed.is_none() && !associated {
             return Some(GatewayMiss::NoRoute(&rt.id));
         }
-        // The endpoint this table routes to.
-        let created = inv
-            .vpc_endpoints
-            .iter()
-            .filter(|ep| match routed {
-                Some(id) => ep.id == id,
-                None => {
-                    ep.route_table_ids.contains(&rt.id)
-                        && ep
-                            .service_name
-                            .strip_suffix(service)
-                            .is_some_and(|p| p.ends_with('.'))
-                }
-            })
-            .filter_map(|ep| ep.created)
-            .min()?;
-        (end? + super::attribution::CLOCK_SLACK < created).then_some(GatewayMiss::NotYet(created))
+        // The endpoint this table routes to, or the first of those associated with it
+        // whose creation is known.
+        let created = created_after(
+            inv.vpc_endpoints.iter().filter(|ep| {
+                of_service(ep)
+                    && ep.created.is_some()
+                    && match routed {
+                        Some(id) => ep.id == id,
+                        None => ep.route_table_ids.contains(&rt.id),
+                    }
+            }),
+            end,
+        );
+        created.map(GatewayMiss::NotYet)
     }
+}
+
+/// When the first of `endpoints` was created, if after a record that ended at `end` (with
+/// the clock slack between services); unknown when one's creation is.
+fn created_after<'e>(
+    endpoints: impl Iterator<Item = &'e crate::inventory::VpcEndpoint>,
+    end: Option<i64>,
+) -> Option<i64> {
+    let created = endpoints.map(|ep| ep.created).min()??;
+    (end? + super::attribution::CLOCK_SLACK < created).then_some(created)
 }
 
 /// `remote_kind` of an address of service `svc`: the internet for the codes of address

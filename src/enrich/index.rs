@@ -205,30 +205,9 @@ pub(super) struct GatewayService {
     pub(super) service: Arc<str>,
     /// Whether it carries IPv6 traffic ([`crate::inventory::VpcEndpoint::serves_ipv6`]).
     pub(super) ipv6: bool,
-    /// When the first of the VPC's endpoints of the service was created (`None`: unknown).
-    pub(super) created: Option<i64>,
-}
-
-impl VpcIndex {
-    /// When the VPC's first gateway endpoint of `service` was created, if after a record
-    /// that ended at `end` (with the clock slack between services).
-    pub(super) fn created(&self, service: &str, end: Option<i64>) -> Option<i64> {
-        let created = self
-            .gateway_services
-            .iter()
-            .filter(|g| g.service.as_ref() == service)
-            .map(|g| g.created)
-            .min()??;
-        (end? + super::attribution::CLOCK_SLACK < created).then_some(created)
-    }
 }
 
 impl GatewayService {
-    fn same_service(&self, other: &GatewayService) -> bool {
-        (&self.code, &self.region, &self.service, self.ipv6)
-            == (&other.code, &other.region, &other.service, other.ipv6)
-    }
-
     /// Whether ip-ranges' `code` in `region` for address `ip` is this endpoint's.
     pub(super) fn serves(&self, code: &str, region: &str, ip: std::net::IpAddr) -> bool {
         self.code == code && self.region == region && (ip.is_ipv4() || self.ipv6)
@@ -541,19 +520,10 @@ impl Enricher {
                         region: region.to_string(),
                         service: short.clone(),
                         ipv6: ep.serves_ipv6(),
-                        created: ep.created,
                     };
-                    for services in [&mut index.gateway_services, &mut any_vpc.gateway_services] {
-                        // One entry per service: the first of its endpoints to exist.
-                        match services.iter_mut().find(|g| g.same_service(&entry)) {
-                            Some(g) => {
-                                g.created = match (g.created, entry.created) {
-                                    (Some(a), Some(b)) => Some(a.min(b)),
-                                    _ => None,
-                                }
-                            }
-                            None => services.push(entry.clone()),
-                        }
+                    if !index.gateway_services.contains(&entry) {
+                        index.gateway_services.push(entry.clone());
+                        any_vpc.gateway_services.push(entry);
                     }
                     // The endpoint's prefix lists: same name, or routed to this endpoint.
                     // Several endpoints of one service (one per route table) share the
