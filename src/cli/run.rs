@@ -117,29 +117,34 @@ pub(super) async fn prepare(
     } else {
         None
     };
+    // When the last run that moved the state forward listed its sources; a state written
+    // before that was kept, about --since. The first run has none: no earlier run to have
+    // missed anything.
+    let listed = state.and_then(|(known, _)| {
+        known
+            .listed_at
+            .or_else(|| (!known.is_empty()).then_some(window.since?))
+    });
+    // Less a quarter hour for an object being written then, or --cw-overlap for
+    // CloudWatch events stamped late.
+    let late = (input.cw_overlap / 1000).max(15 * 60);
     let filter = source::s3::ListFilter {
         window,
         accounts: input.accounts.clone(),
         regions: input.log_regions.clone(),
         flow_logs: input.flow_logs.clone(),
-        // What was delivered since the last run listed (less a quarter hour for an object
-        // being written then, or --cw-overlap for CloudWatch events stamped late), when
-        // that is before --since. The first run has no earlier one to have missed any; a
-        // state written before its listing time was kept, about --since.
-        delivered_since: state.and_then(|(known, _)| {
-            let since = window.since?;
-            let listed = known
-                .listed_at
-                .or_else(|| (!known.is_empty()).then_some(since))?;
-            Some(since.min(listed) - (input.cw_overlap / 1000).max(15 * 60))
-        }),
+        // What was delivered since then, when that is before --since.
+        delivered_since: window
+            .since
+            .zip(listed)
+            .map(|(since, listed)| since.min(listed) - late),
     };
-    if let (Some(from), Some(since), false) = (filter.delivered_since, window.since, input.quiet)
-        && from < since - 2 * 3600
+    if let (Some(listed), Some(since), false) = (listed, window.since, input.quiet)
+        && listed - late < since - 2 * 3600
     {
         eprintln!(
             "note: the last run that moved the state forward listed its sources at {}: what was delivered since then is read as new, whatever --since says",
-            crate::scan::iso(from + (input.cw_overlap / 1000).max(15 * 60))
+            crate::scan::iso(listed)
         );
     }
     let mut enricher = Enricher::new(Arc::new(inventory));
