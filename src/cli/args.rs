@@ -241,6 +241,14 @@ pub struct ScanArgs {
     #[arg(long)]
     pub allow_empty: bool,
 
+    /// Accept a run that rejected records (they do not fit their format) or found objects
+    /// damaged: it exits 0 or 1 by its findings, and moves --state past them. Without it
+    /// such a scan prints its findings and then fails (exit 2): the rejected records may
+    /// hold what a rule looks for, and the state is not moved forward, so the next run
+    /// reads those objects again (with the right --log-format, say).
+    #[arg(long)]
+    pub allow_rejects: bool,
+
     /// With --state: read every object and log event the window selects, as a scan without
     /// state would, and report every finding (those of earlier runs too), including
     /// SageMaker ENIs with no record at all, which incremental runs cannot see; then update
@@ -285,6 +293,11 @@ pub struct ReportArgs {
     #[arg(long)]
     pub allow_empty: bool,
 
+    /// Accept a run that rejected records or found objects damaged (as scan's): without it
+    /// the page is written and the run then fails (exit 2).
+    #[arg(long)]
+    pub allow_rejects: bool,
+
     /// Findings of each rule listed in the page's table (the charts and counts include
     /// every one); 0 lists them all, which makes the page grow with the findings.
     #[arg(long, value_name = "N", default_value_t = crate::html::TABLE_FINDINGS_PER_RULE)]
@@ -302,6 +315,7 @@ impl From<ReportArgs> for ScanArgs {
             suppress: r.suppress,
             state: None,
             allow_empty: r.allow_empty,
+            allow_rejects: r.allow_rejects,
             full_coverage: false,
             findings_per_rule: r.findings_per_rule,
         }
@@ -324,6 +338,13 @@ pub struct ExportArgs {
     /// Rebuild the whole export instead of adding new source data.
     #[arg(long)]
     pub full: bool,
+
+    /// Commit an export whose run rejected records (they do not fit their format) or found
+    /// objects damaged: their objects are then marked exported, and the rejected records
+    /// are not in the export. Without it such a run fails (exit 2) and commits nothing, so
+    /// a run with the right --log-format exports those objects whole.
+    #[arg(long)]
+    pub allow_rejects: bool,
 
     /// Take over the export lock of an S3 output (`_sageflow/lock.json`) left by a run
     /// on another host that was killed. One export at a time runs per output: a second one

@@ -84,11 +84,12 @@ pub(super) async fn export_locked(
     let summary = if run.objects.is_empty() {
         ex::Summary::default()
     } else {
-        // Checked before the commit: an object whose records were all rejected must not be
-        // marked exported, so that a run with the right --log-format reads it again. What
+        // Checked before the commit: an object with rejected records must not be marked
+        // exported (unless --allow-rejects), so that a run with the right --log-format
+        // exports it whole. What
         // was read is known once the rows are written (how far each file was read, the
         // newest event of each stream).
-        ex::export(
+        let exported = ex::export(
             run.query_ctx(),
             store,
             a.partition_by,
@@ -99,7 +100,7 @@ pub(super) async fn export_locked(
                 if let Some(c) = counted {
                     c.add_to(&run.stats, &run.rejects)?;
                 }
-                damage(&run.stats)?;
+                complete(&run.stats, &run.rejects, a.allow_rejects)?;
                 run.read_something(run.stats.snapshot(), true)?;
                 m.sources.record(&run.objects, &run.ledger);
                 if run.window.until.is_none() {
@@ -108,7 +109,16 @@ pub(super) async fn export_locked(
                 Ok(())
             },
         )
-        .await?
+        .await;
+        match exported {
+            Ok(s) => s,
+            Err(e) => {
+                // The rejects and counts the refusal speaks of.
+                drop(progress);
+                run.summary()?;
+                return Err(e);
+            }
+        }
     };
     drop(progress);
     if !a.input.inventory.inventory.is_empty() {

@@ -17,6 +17,35 @@ pub(super) fn damage(stats: &ScanStats) -> Result<()> {
     Err(last)
 }
 
+/// Ends a run that did not read all it was given: the objects found damaged (as
+/// [`damage`]), then records rejected by their format, which may be the very ones a rule
+/// looks for. With `allow` (--allow-rejects) they are warnings and the run is complete.
+/// A run whose every record was rejected is left to [`Run::read_something`].
+pub(super) fn complete(stats: &ScanStats, rejects: &RejectSink, allow: bool) -> Result<()> {
+    if allow {
+        for e in stats.take_damage() {
+            eprintln!(
+                "sageflow: warning: {} (accepted by --allow-rejects)",
+                crate::terminal::printable(&e.to_string())
+            );
+        }
+        return Ok(());
+    }
+    damage(stats)?;
+    let s = stats.snapshot();
+    let rejected = rejects.count();
+    if rejected == 0 || s.rows == 0 {
+        return Ok(());
+    }
+    Err(Error::config(
+        format!(
+            "{rejected} of the {} records read were rejected (listed above): the result covers only the {} records that fit their format, and those rejected may hold the traffic a rule looks for",
+            s.records, s.rows
+        ),
+        "fix their format (--log-format, or the object's header line; --rejects FILE lists every one with its object, line and field) and run again: the state or export manifest, if any, was not moved forward, so the next run reads these objects again. --allow-rejects accepts such a run",
+    ))
+}
+
 /// A prepared run over the inputs: session, counters, timer.
 pub(super) struct Run {
     /// The objects this run reads (for `--state`).

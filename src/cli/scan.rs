@@ -180,11 +180,11 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
         })?;
     drop(out);
 
-    // Only a complete run moves the state forward: a failed one (a damaged object too, or
-    // records no rule could decide on) is read again next time.
-    let damage = super::damage(&run.stats);
+    // Only a complete run moves the state forward: a failed one (a damaged object too,
+    // rejected records, or records no rule could decide on) is read again next time.
+    let complete = super::complete(&run.stats, &run.rejects, a.allow_rejects);
     let undecidable = no_action(&coverage);
-    if let (Some(store), Ok(()), Ok(())) = (&state_store, &damage, &undecidable) {
+    if let (Some(store), Ok(()), Ok(())) = (&state_store, &complete, &undecidable) {
         state.read.record(&run.objects, &run.ledger);
         // A run bounded by --until (a backfill) leaves out what was delivered for later
         // windows: the next run must still find it new.
@@ -276,7 +276,7 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
             foreign_hint(&coverage),
         );
     }
-    damage?;
+    complete?;
     undecidable?;
     Ok(if spool.is_empty() {
         EXIT_OK

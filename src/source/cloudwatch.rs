@@ -140,6 +140,7 @@ pub async fn list(
                 cw: Some(loc),
                 mtime_ns: None,
                 resume: None,
+                hold_open_line: false,
                 read: Default::default(),
             });
         }

@@ -194,6 +194,8 @@ impl ReadLedger {
                 keep.push(o);
                 continue;
             }
+            // Incremental: a line still being written is left to the next run.
+            o.hold_open_line = true;
             match self.known(&o)? {
                 Known::Unchanged => {}
                 Known::New => keep.push(o),
@@ -231,8 +233,15 @@ impl ReadLedger {
             });
             return Ok(if same { Known::Unchanged } else { Known::New });
         };
+        // A last line an earlier run left unread (it had no line end yet) is read now
+        // that the file has not changed since, as it is.
+        let held = (m.read.read_to < m.size).then(|| Resume {
+            from: m.read.read_to,
+            lines: m.read.lines,
+            header: m.read.header.clone(),
+        });
         if o.size == m.size && o.mtime_ns == Some(m.mtime_ns) {
-            return Ok(Known::Unchanged);
+            return Ok(held.map_or(Known::Unchanged, Known::Appended));
         }
         if o.size < m.read.read_to {
             return Ok(Known::Rewritten("it is shorter than when it was read"));
@@ -244,7 +253,8 @@ impl ReadLedger {
             return Ok(Known::Rewritten("its content changed since it was read"));
         }
         if o.size == m.size {
-            return Ok(Known::Unchanged); // touched, or rewritten with the same bytes
+            // touched, or rewritten with the same bytes
+            return Ok(held.map_or(Known::Unchanged, Known::Appended));
         }
         let mut first = [0u8; 4];
         let n = {

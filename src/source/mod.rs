@@ -38,6 +38,10 @@ pub struct SourceObject {
     pub mtime_ns: Option<i64>,
     /// A local text file that grew since an earlier run read it: only what follows is read.
     pub resume: Option<Resume>,
+    /// A local file of an incremental run (`--state`, export): a last line without a line
+    /// end in a file changed within [`OPEN_LINE_SECS`] is still being written, and is left
+    /// to the next run, which reads it whole (or as it is, once the file stopped changing).
+    pub hold_open_line: bool,
     /// How much of a local file the read took, set by the reader (clones share it): what
     /// `--state` and the export manifest record to tell an appended file from a rewritten one.
     pub read: Arc<OnceLock<ReadMark>>,
@@ -68,6 +72,11 @@ pub struct ReadMark {
     pub head: String,
     pub tail: String,
 }
+
+/// How recently a local text file must have changed for a last line without a line end to
+/// be taken as one being written ([`SourceObject::hold_open_line`]). A writer ends the line
+/// within moments; a file that stopped without one is read as it is by a later run.
+pub const OPEN_LINE_SECS: i64 = 300;
 
 /// How many bytes at each end of what was read identify a local file's content.
 pub const SAMPLE_BYTES: u64 = 4096;
@@ -111,6 +120,7 @@ impl SourceObject {
             cw: None,
             mtime_ns: None,
             resume: None,
+            hold_open_line: false,
             read: Default::default(),
         }
     }

@@ -102,31 +102,65 @@ pub(super) struct TextEnd {
 }
 
 /// How much of a local file to read: its listed size; for a plain-text file that has grown
-/// since, only the whole lines within it.
+/// since, only the whole lines within it, and so for one whose last line is being written
+/// ([`SourceObject::hold_open_line`]).
 pub(super) fn listed_length(obj: &SourceObject, enc: Encoding, file: &mut File) -> Result<u64> {
     let io = |e| Error::io(&obj.path, e);
     let now = file.metadata().map_err(io)?.len();
+    if enc == Encoding::Plain && now == obj.size && obj.size > 0 && open_line(obj) {
+        let mut last = [0u8; 1];
+        file.seek(SeekFrom::Start(obj.size - 1)).map_err(io)?;
+        file.read_exact(&mut last).map_err(io)?;
+        if last[0] != b'\n' {
+            let end = line_end_before(file, obj.size).map_err(io)?;
+            let from = obj.resume.as_ref().map_or(0, |r| r.from);
+            tracing::warn!(
+                file = %crate::terminal::printable(&obj.name),
+                "its last line has no line end yet and the file changed less than {} s ago (still being written?): that line ({} bytes) is left to the next run",
+                super::OPEN_LINE_SECS,
+                obj.size - end
+            );
+            return Ok(end.max(from));
+        }
+        file.seek(SeekFrom::Start(0)).map_err(io)?;
+    }
     if obj.mtime_ns.is_none() || now <= obj.size {
         return Ok(now.max(obj.size));
     }
     if enc != Encoding::Plain {
         return Ok(obj.size);
     }
-    // The last newline at or before the listed size.
-    let mut end = obj.size;
+    line_end_before(file, obj.size).map_err(io)
+}
+
+/// Whether `obj`'s last line may be one being written: an incremental run's file that
+/// changed within [`OPEN_LINE_SECS`].
+fn open_line(obj: &SourceObject) -> bool {
+    use super::OPEN_LINE_SECS;
+    let now = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX);
+    obj.hold_open_line
+        && obj
+            .mtime_ns
+            .is_some_and(|t| now.saturating_sub(t) < OPEN_LINE_SECS * 1_000_000_000)
+}
+
+/// The offset just past the last line end at or before `size` (0 if there is none); the
+/// file is left positioned at its start.
+fn line_end_before(file: &mut File, size: u64) -> std::io::Result<u64> {
+    let mut end = size;
     let mut buf = vec![0u8; 64 * 1024];
     while end > 0 {
         let start = end.saturating_sub(buf.len() as u64);
         let chunk = &mut buf[..(end - start) as usize];
-        file.seek(SeekFrom::Start(start)).map_err(io)?;
-        file.read_exact(chunk).map_err(io)?;
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(chunk)?;
         if let Some(i) = memchr::memrchr(b'\n', chunk) {
             end = start + i as u64 + 1;
             break;
         }
         end = start;
     }
-    file.seek(SeekFrom::Start(0)).map_err(io)?;
+    file.seek(SeekFrom::Start(0))?;
     Ok(end)
 }
 

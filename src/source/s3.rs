@@ -188,6 +188,7 @@ async fn list_all(
                 cw: None,
                 mtime_ns: None,
                 resume: None,
+                hold_open_line: false,
                 read: Default::default(),
             });
         }

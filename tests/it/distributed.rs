@@ -889,6 +889,18 @@ fn scan_on_worker_processes() {
         "--inventory".into(),
         r.join("sample-logs/inventory").into_os_string(),
     ];
+    // The workers' rejects are the run's: without --allow-rejects it fails after its
+    // findings, as in-process.
+    let out = sageflow()
+        .args(["scan", "--format", "json", "--workers", &list])
+        .args(&args)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("3 of the "), "{err}");
+    assert!(!out.stdout.is_empty(), "{err}");
+    let args = [&args[..], &["--allow-rejects".into()]].concat();
     let (findings, want_err, got_err) = scan_both(&args, &list);
     assert!(findings.len() > 5, "{findings:?}");
     assert!(counts(&want_err).ends_with("3 rejected"), "{want_err}");

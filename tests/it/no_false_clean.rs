@@ -2,7 +2,8 @@
 //! 16, part A): scans that cannot attribute anything or read nothing, runs whose every
 //! record was rejected, typos in field names and suppressions, and the same files named
 //! twice. Also incremental scans that lose nothing and repeat nothing (issue 17): late
-//! objects straddling --since, appended, touched and rewritten files.
+//! objects straddling --since, appended, touched and rewritten files, lines being written;
+//! and runs that rejected records.
 
 use crate::support;
 
@@ -636,4 +637,156 @@ pub(crate) fn incremental_scans_of_a_local_file(extra: &[&str]) {
         "{err}"
     );
     assert_eq!(leaving_ports(&out), vec![40002, 40009, 40010]);
+}
+
+/// Records a scan rejected may be the very ones a rule looks for: the scan prints its
+/// findings and fails (exit 2), and an incremental one leaves its state where it was, so
+/// that the next run reads the object again (with the right format, say). Before, the run
+/// exited 0 or 1 by the findings of the records that did fit, and `--state` marked the
+/// object read: a record rejected once was never checked by any incremental run.
+/// `--allow-rejects` accepts such a run. An export likewise commits nothing.
+#[test]
+fn records_rejected_in_a_run_fail_it_and_are_read_again() {
+    let dir = tempfile::tempdir().unwrap();
+    // The second record lost its last two fields.
+    let cut = leaving(40002, ELEVEN + 60);
+    let cut = cut.trim_end().rsplitn(3, ' ').nth(2).unwrap();
+    object_at_1100(
+        dir.path(),
+        &format!("{HEADER}{}{cut}\n", leaving(40001, ELEVEN)),
+    );
+    let logs = dir.path().join("logs");
+    let state = dir.path().join("state.json");
+    let scan = |extra: &[&str]| {
+        windowed_scan(&logs, "2026-11-20T11:00:00Z", "2026-11-20T12:00:00Z", extra)
+    };
+    for extra in [&[][..], &["--state", path(&state)]] {
+        let (code, out, err) = scan(extra);
+        assert_eq!(code, 2, "{extra:?}: {err}");
+        assert_eq!(
+            leaving_ports(&out),
+            vec![40001],
+            "findings are printed: {err}"
+        );
+        assert!(
+            err.contains("1 of the 2 records read were rejected")
+                && err.contains("--allow-rejects accepts such a run"),
+            "{err}"
+        );
+    }
+    assert!(!state.exists(), "the state was not moved forward");
+
+    // Accepted: findings decide the exit code, and the state moves past the object.
+    let (code, out, err) = scan(&["--state", path(&state), "--allow-rejects"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(leaving_ports(&out), vec![40001], "read again: {err}");
+    assert!(err.contains("1 rejected"), "{err}");
+    let (code, _, err) = scan(&["--state", path(&state), "--allow-empty"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("1 objects already done"), "{err}");
+
+    let out = dir.path().join("export");
+    let export = |extra: &[&str]| {
+        let mut args = vec!["export", path(&logs), "--out", path(&out)];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let (code, _, err) = export(&[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("1 of the 2 records read were rejected") && err.contains("1 rejected"),
+        "the refusal and the summary it speaks of: {err}"
+    );
+    let parquet = |root: &Path| {
+        let mut n = 0;
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() && !p.ends_with("_sageflow") {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "parquet") {
+                    n += 1;
+                }
+            }
+        }
+        n
+    };
+    assert_eq!(parquet(&out), 0, "nothing committed");
+    let (code, _, err) = export(&["--allow-rejects"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("exported 1 rows"), "{err}");
+    assert_eq!(parquet(&out), 1);
+}
+
+/// A plain-text file read by incremental runs while its last line is being written: the
+/// line has no line end yet, and the file changed moments ago. The run leaves that line
+/// to the next one, which reads it whole. Before, the run read the half line (rejected, or
+/// worse, a cut address read as another), and the state resumed after it: the record was
+/// lost. A last line that never gets its line end is read as it is once the file has
+/// stopped changing; a scan without --state reads it at once.
+#[test]
+fn a_line_being_written_is_left_to_the_next_incremental_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let second = leaving(40002, ELEVEN + 60);
+    let (head, rest) = second.split_at(second.find("203.0.113.7").unwrap() + 10);
+    let file = object_at_1100(
+        dir.path(),
+        &format!("{HEADER}{}{head}", leaving(40001, ELEVEN)),
+    );
+    let logs = dir.path().join("logs");
+    let state = dir.path().join("state.json");
+    let scan = |extra: &[&str]| {
+        windowed_scan(&logs, "2026-11-20T11:00:00Z", "2026-11-20T12:00:00Z", extra)
+    };
+    let incremental = || scan(&["--state", path(&state), "--allow-empty"]);
+    let (code, out, err) = incremental();
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(leaving_ports(&out), vec![40001], "{err}");
+    assert!(
+        err.contains("0 rejected") && err.contains("its last line has no line end yet"),
+        "{err}"
+    );
+
+    let append = |text: &str| {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&file)
+            .unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+    };
+    append(rest);
+    let (code, out, err) = incremental();
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(leaving_ports(&out), vec![40002], "the whole line: {err}");
+    let v: Vec<Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["source_line"], 3, "{out}");
+
+    // A last line that stays without its line end.
+    let third = leaving(40003, ELEVEN + 120);
+    append(third.trim_end());
+    let (code, out, err) = incremental();
+    assert_eq!(code, 0, "held while the file may be being written: {err}");
+    assert_eq!(leaving_ports(&out), Vec::<i64>::new());
+    let (code, out, err) = scan(&[]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        leaving_ports(&out),
+        vec![40001, 40002, 40003],
+        "no state: {err}"
+    );
+    let ten_minutes_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(600);
+    std::fs::File::options()
+        .append(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(ten_minutes_ago)
+        .unwrap();
+    let (code, out, err) = incremental();
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(leaving_ports(&out), vec![40003], "read as it is: {err}");
+    assert!(!err.contains("no line end"), "{err}");
+    let (code, out, err) = incremental();
+    assert_eq!((code, leaving_ports(&out)), (0, vec![]), "read once: {err}");
 }

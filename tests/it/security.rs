@@ -26,7 +26,8 @@ const EXPORT_PREFIX: &str = "flows/";
 const STATE_BUCKET: &str = "sec-state";
 const STATE_KEY: &str = "sageflow/state.json";
 
-/// Uploads the v2 sample and a malformed log (so that runs have rejects to write) under
+/// Uploads the v2 sample and a malformed log (so that runs have rejects to write; scans and
+/// exports accept them with --allow-rejects) under
 /// `s3://sec-logs/org/`, puts the v2 sample in the log group (one stream per ENI),
 /// creates the export and state buckets, and one resource of every kind `inventory
 /// collect` lists.
@@ -210,6 +211,7 @@ fn canary_credentials_never_reach_any_output() {
                 &rejects,
                 "--state",
                 &state,
+                "--allow-rejects",
             ],
             vec![],
             false,
@@ -223,6 +225,7 @@ fn canary_credentials_never_reach_any_output() {
                 "--state",
                 &s3_state,
                 "-vv",
+                "--allow-rejects",
             ],
             vec![
                 Rule::on("GetObject")
@@ -233,7 +236,15 @@ fn canary_credentials_never_reach_any_output() {
             false,
         ),
         (
-            vec!["scan", &logs, "--inventory", &inv, "--rejects", &rejects],
+            vec![
+                "scan",
+                &logs,
+                "--inventory",
+                &inv,
+                "--rejects",
+                &rejects,
+                "--allow-rejects",
+            ],
             vec![Rule::on("GetObject").key("T1015Z").always().fault(sig())],
             true,
         ),
@@ -273,17 +284,34 @@ fn canary_credentials_never_reach_any_output() {
                 &out_dir,
                 "--rejects",
                 &rejects,
+                "--allow-rejects",
             ],
             vec![],
             false,
         ),
         (
-            vec!["export", &logs, "--inventory", &inv, "--out", &s3_out],
+            vec![
+                "export",
+                &logs,
+                "--inventory",
+                &inv,
+                "--out",
+                &s3_out,
+                "--allow-rejects",
+            ],
             vec![Rule::on("CopyObject").always().fault(sig())],
             true,
         ),
         (
-            vec!["export", &logs, "--inventory", &inv, "--out", &s3_out],
+            vec![
+                "export",
+                &logs,
+                "--inventory",
+                &inv,
+                "--out",
+                &s3_out,
+                "--allow-rejects",
+            ],
             vec![],
             false,
         ),
@@ -592,8 +620,17 @@ fn iam_policy_allows_exactly_what_the_commands_call() {
         "--state",
         &state,
         "--allow-empty",
+        "--allow-rejects",
     ];
-    let export = ["export", &logs, "--inventory", &inv, "--out", &out];
+    let export = [
+        "export",
+        &logs,
+        "--inventory",
+        &inv,
+        "--out",
+        &out,
+        "--allow-rejects",
+    ];
     let runs: Vec<Vec<&str>> = vec![
         scan.to_vec(),
         scan.to_vec(),

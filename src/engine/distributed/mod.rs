@@ -795,6 +795,7 @@ impl FlowsCodec {
                 key: o.s3.as_ref().map(|s| s.key.clone()),
                 etag: o.s3.as_ref().and_then(|s| s.etag.clone()),
                 mtime_ns: o.mtime_ns,
+                hold_open_line: o.hold_open_line,
                 resume_from: o.resume.as_ref().map(|r| r.from),
                 resume_lines: o.resume.as_ref().map(|r| r.lines),
                 resume_header: o.resume.as_ref().and_then(|r| r.header.clone()),
@@ -902,6 +903,7 @@ impl FlowsCodec {
                     lines: o.resume_lines.unwrap_or(0),
                     header: o.resume_header.clone(),
                 }),
+                hold_open_line: o.hold_open_line,
                 read: Default::default(),
             })
             .collect();
@@ -1097,6 +1099,8 @@ pub struct ObjectProto {
     pub cw_since: Option<i64>,
     #[prost(int64, optional, tag = "21")]
     pub cw_until: Option<i64>,
+    #[prost(bool, tag = "22")]
+    pub hold_open_line: bool,
 }
 
 #[derive(Clone, PartialEq, Message)]
