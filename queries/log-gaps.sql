@@ -1,12 +1,14 @@
 -- rule: log-gaps
 -- severity: medium
--- description: Windows in which a SageMaker ENI's traffic was not recorded (SKIPDATA: records lost; NODATA: nothing captured), and SageMaker ENIs covered by a flow log of accepted traffic that have no record at all in the scanned data (full scans only: an incremental run sees only new data; not an ENI attached to nothing, nor one attached or first covered after --until).
+-- description: Windows in which a SageMaker ENI's traffic was not recorded (SKIPDATA: records lost, at capacity or on an internal error), and SageMaker ENIs covered by a flow log of accepted traffic that have no record at all in the scanned data (full scans only: an incremental run sees only new data; not an ENI attached to nothing, nor one attached or first covered after --until).
 SELECT interface_id, srcaddr, dstaddr, srcport, dstport, protocol, start, action,
        sagemaker_resource_type, sagemaker_resource, sagemaker_user_profile,
        log_status, "end", attribution_rule, attribution_document, source_object, source_line
 FROM flows
 WHERE eni_owner_kind = 'sagemaker'
-  AND log_status IN ('NODATA', 'SKIPDATA')
+  -- NODATA is not a gap: AWS writes it for a window in which the ENI had no traffic, so
+  -- it shows the flow log at work on an idle workload (and counts as the ENI's record below).
+  AND log_status = 'SKIPDATA'
 UNION ALL
 SELECT e.interface_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
        e.sagemaker_resource_type, e.sagemaker_resource, e.sagemaker_user_profile,

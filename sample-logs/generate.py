@@ -492,7 +492,7 @@ class Gen:
 
 NFS_SPORT = {"STUDIO-1": 43120, "STUDIO-ALICE": 51022}
 JUPYTER_SPORT = 40512
-STUDIO_GAP_W = ts(2026, 11, 20, 11, 30)  # STUDIO-1 idle: NODATA (log-gaps)
+STUDIO_GAP_W = ts(2026, 11, 20, 11, 30)  # STUDIO-1 idle: NODATA (not a log gap: no traffic)
 
 
 def background_window(g, W, *, include, rounds=1, persistent=True):
@@ -658,7 +658,8 @@ def labelled_flows(g):
                "egress", 1)
     g.label(r2, "rejected-sagemaker-egress")
     # log gaps
-    g.label(g.gap("STUDIO-1", STUDIO_GAP_W + 64, "NODATA"), "log-gaps")
+    # NODATA says the ENI had no traffic in the window: the flow log at work, not a gap.
+    g.gap("STUDIO-1", STUDIO_GAP_W + 64, "NODATA")
     g.label(g.gap("TRAIN", at(10, 17, 9), "SKIPDATA"), "log-gaps")
 
 
@@ -1718,7 +1719,8 @@ def apply_rules(recs, inv, shape, dns=None):
         base = (eid, r["srcaddr"] or "", r["dstaddr"] or "", fmt_opt(r["srcport"]), fmt_opt(r["dstport"]),
                 fmt_opt(r["protocol"]), str(r["start"]), r["action"] or "", typ, res)
         if r["log-status"] != "OK":
-            found.add(("log-gaps",) + base)
+            if r["log-status"] == "SKIPDATA":
+                found.add(("log-gaps",) + base)
             continue
         own = {p["PrivateIpAddress"] for p in eni_by_id[eid]["PrivateIpAddresses"]}
         if "flow-direction" in r:
@@ -1889,8 +1891,8 @@ FLOW_DOC = [
      "11:41:02; the egress reply 10.20.2.40:8080 -> 198.51.100.23:51515 is leaves-vpc only."),
     ("(g)", "rejected-sagemaker-egress", "PROC REJECT egress 10.21.1.30:41822 -> 198.51.100.99:22 at 10:48:33 "
      "(3 SYNs) and NB-LEGACY REJECT egress 10.20.2.10:53533 -> 8.8.8.8:53/UDP at 11:03:51. Not leaves-vpc."),
-    ("(h)", "log-gaps", "NODATA on STUDIO-1 at 11:31:04 (the ENI has no other record in the 11:30 window) and "
-     "SKIPDATA on TRAIN at 10:17:09 (train-a)."),
+    ("(h)", "log-gaps", "SKIPDATA on TRAIN at 10:17:09 (train-a). NODATA on STUDIO-1 at 11:31:04 (the ENI has no "
+     "other record in the 11:30 window) is not a finding: AWS writes NODATA for a window without traffic."),
     ("(i)", "unattributed-aws-managed-enis", "ORPHAN %s: ACCEPT traffic to VPCE-API 10.20.1.100:443, listed once."
      % ENIS["ORPHAN"]["id"]),
     ("(l)", "private-dns-bypass, with `--dns` only", "STUDIO-1 (d-sample12345) resolved "
@@ -2099,7 +2101,7 @@ def write_readme(files, members, totals, counts, findings, pq_rel, nrows_by_rule
       "or a name under it), to an address that is not an interface endpoint's; and such a resolution by a "
       "SageMaker ENI that no egress of it to the answered address followed (one row, `start` = the query time, "
       "record columns otherwise empty).")
-    a("* **log-gaps**: NODATA or SKIPDATA records on SageMaker ENIs.")
+    a("* **log-gaps**: SKIPDATA records on SageMaker ENIs (NODATA, no traffic in the window, is not a gap).")
     a("* **unattributed-aws-managed-enis**: ENIs of InterfaceType `interface` that are requester-managed or have "
       "an `ela-attach-` attachment, match no notebook/Studio/job/model, and have records in the scanned logs. "
       "Endpoint, NAT and EFS ENIs are known infrastructure and excluded. One row per ENI.")

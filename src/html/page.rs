@@ -144,7 +144,7 @@ pub fn write(
         &mut html,
         "coverage",
         "Flow-log coverage per SageMaker ENI",
-        "Records per ENI and time bucket (darker: more). Grey: NODATA (nothing captured); red: SKIPDATA (records lost); hatched: a gap with no record at all between the ENI's first and last.",
+        "Records per ENI and time bucket (darker: more). Grey: NODATA (no traffic in the window); red: SKIPDATA (records lost); hatched: a gap with no record at all between the ENI's first and last.",
         &cov,
     );
     findings_table(&mut html, &data, cx);
