@@ -142,6 +142,15 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
         .filter_map(|o| o.key.flow_log_id.clone())
         .collect();
     let mut notes = crate::scan::coverage_notes(&run.enricher, &read_from, &run.window);
+    // An incremental run's objects are only the new ones: gaps between them are by design.
+    if !incremental {
+        notes.extend(crate::scan::delivery_notes(
+            &run.objects,
+            &run.window,
+            run.enricher.inventory(),
+            Utc::now().timestamp(),
+        ));
+    }
     // Its zero without DNS logs says nothing: never let it read as clean.
     if a.input.dns.is_empty() && per_rule.iter().any(|(n, _)| n == "private-dns-bypass") {
         notes.push(

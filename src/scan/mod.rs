@@ -3,6 +3,7 @@
 
 mod connections;
 mod csv;
+mod delivery;
 pub mod fanout;
 pub mod findings;
 pub mod group;
@@ -24,6 +25,7 @@ use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+pub use delivery::delivery_notes;
 pub use findings::{Findings, Lookup, Row};
 pub use group::GroupBy;
 pub use report::{FindingFormat, SARIF_MAX_RESULTS, iso, shown_raw, write};

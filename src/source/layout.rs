@@ -27,6 +27,8 @@ pub struct KeyInfo {
     pub flow_log_id: Option<String>,
     /// Unix-second span, already widened, that records under this key can have.
     pub range: Option<(i64, i64)>,
+    /// The time an AWS object name gives (the start of its five-minute delivery window).
+    pub named_at: Option<i64>,
 }
 
 /// The accounts, regions and flow logs that keys named: what `--account`, `--log-region`
@@ -111,6 +113,7 @@ pub fn parse_key(key: &str) -> KeyInfo {
         info.region.get_or_insert_with(|| o.region.to_string());
         info.flow_log_id = Some(o.flow_log_id.to_string());
         info.range = Some((o.time - FILE_MARGIN, o.time + 5 * 60 + FILE_MARGIN));
+        info.named_at = Some(o.time);
     }
     info
 }

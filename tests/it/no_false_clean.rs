@@ -790,3 +790,42 @@ fn a_line_being_written_is_left_to_the_next_incremental_run() {
     let (code, out, err) = incremental();
     assert_eq!((code, leaving_ports(&out)), (0, vec![]), "read once: {err}");
 }
+
+/// A full scan whose sources lack the objects of part of its window says so: S3 delivery
+/// names an object after each five-minute window, so the stretches without one (here the
+/// hour before the first object, and the end of the window) are time whose records are
+/// missing. Before, a window half missing scanned as clean without a word. An incremental
+/// run reads only new objects, and says nothing of the others.
+#[test]
+fn time_the_sources_hold_no_object_for_is_told() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = object_at_1100(dir.path(), &format!("{HEADER}{}", leaving(40001, ELEVEN)));
+    std::fs::write(
+        file.with_file_name(
+            "111122223333_vpcflowlogs_us-east-1_fl-0aaa1111bbbb22220_20261120T1105Z_1a7e0002.log",
+        ),
+        format!("{HEADER}{}", leaving(40002, ELEVEN + 300)),
+    )
+    .unwrap();
+    let logs = dir.path().join("logs");
+    let (code, _, err) = windowed_scan(&logs, "2026-11-20T10:00:00Z", "2026-11-20T12:30:00Z", &[]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(
+            "the sources hold no object of flow log fl-0aaa1111bbbb22220 for \
+             2026-11-20T10:00:00Z to 2026-11-20T11:00:00Z (1h), \
+             2026-11-20T11:10:00Z to 2026-11-20T12:30:00Z (1h 20m)"
+        ),
+        "{err}"
+    );
+    let (_, _, err) = windowed_scan(&logs, "2026-11-20T11:00:00Z", "2026-11-20T11:30:00Z", &[]);
+    assert!(!err.contains("hold no object"), "{err}");
+    let state = dir.path().join("state.json");
+    let (_, _, err) = windowed_scan(
+        &logs,
+        "2026-11-20T10:00:00Z",
+        "2026-11-20T12:30:00Z",
+        &["--state", path(&state)],
+    );
+    assert!(!err.contains("hold no object"), "{err}");
+}

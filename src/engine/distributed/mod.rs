@@ -875,6 +875,7 @@ impl FlowsCodec {
                     region: o.region.clone(),
                     flow_log_id: o.flow_log_id.clone(),
                     range: o.range_from.zip(o.range_to),
+                    named_at: None,
                 },
                 s3: o.bucket.clone().zip(o.key.clone()).map(|(bucket, key)| {
                     crate::source::s3::S3Location {

@@ -1,0 +1,154 @@
+//! Stretches of a scan's time that the sources hold no object for. S3 delivery writes each
+//! flow log's records in five-minute windows (an idle ENI's NODATA records included) and
+//! names every object after its window, so a run of windows without an object, between
+//! objects that were read or at either end of `--since`/`--until`, is time whose records
+//! are not in the sources: delivery stopped, or the copy scanned is incomplete. The names
+//! tell it without reading a record; the scan says so in notes.
+
+use std::collections::BTreeMap;
+
+use crate::decode::TimeWindow;
+use crate::format::iso;
+use crate::inventory::Inventory;
+use crate::source::SourceObject;
+
+/// Shorter stretches without an object are delivery's own jitter, not missing records.
+pub const MISSING_AFTER_SECS: i64 = 30 * 60;
+/// How long after a window its objects may still arrive: a later `--until` is not judged.
+const DELIVERED_WITHIN_SECS: i64 = 30 * 60;
+/// The time one object's name stands for.
+const WINDOW_SECS: i64 = 5 * 60;
+/// Stretches told per flow log; the rest are counted.
+const TOLD: usize = 3;
+
+/// The notes for `objects` (a full scan's: an incremental run reads only what is new, so
+/// its objects have gaps by design) over `window`, at `now` (Unix seconds). A flow log
+/// created inside the window (the inventory's `CreationTime`) owes nothing before then.
+pub fn delivery_notes(
+    objects: &[SourceObject],
+    window: &TimeWindow,
+    inv: &Inventory,
+    now: i64,
+) -> Vec<String> {
+    let mut named: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+    for o in objects {
+        if let (Some(id), Some(t)) = (o.key.flow_log_id.as_deref(), o.key.named_at) {
+            named.entry(id).or_default().push(t);
+        }
+    }
+    let span = |secs: i64| humantime::format_duration(std::time::Duration::from_secs(secs as u64));
+    let mut notes = Vec::new();
+    for (id, mut times) in named {
+        times.sort_unstable();
+        times.dedup();
+        let (Some(&first), Some(&last)) = (times.first(), times.last()) else {
+            continue;
+        };
+        let mut missing: Vec<(i64, i64)> = Vec::new();
+        if let Some(since) = window.since {
+            let created = inv
+                .flow_logs
+                .iter()
+                .find(|f| f.id == id)
+                .and_then(|f| f.created);
+            let due = created.map_or(since, |c| c.max(since));
+            if first - due >= MISSING_AFTER_SECS {
+                missing.push((due, first));
+            }
+        }
+        for w in times.windows(2) {
+            if w[1] - (w[0] + WINDOW_SECS) >= MISSING_AFTER_SECS {
+                missing.push((w[0] + WINDOW_SECS, w[1]));
+            }
+        }
+        if let Some(until) = window.until.filter(|&u| u <= now - DELIVERED_WITHIN_SECS)
+            && until - (last + WINDOW_SECS) >= MISSING_AFTER_SECS
+        {
+            missing.push((last + WINDOW_SECS, until));
+        }
+        if missing.is_empty() {
+            continue;
+        }
+        let mut told: Vec<String> = missing
+            .iter()
+            .take(TOLD)
+            .map(|&(from, to)| format!("{} to {} ({})", iso(from), iso(to), span(to - from)))
+            .collect();
+        if missing.len() > TOLD {
+            told.push(format!("and {} more", missing.len() - TOLD));
+        }
+        notes.push(format!(
+            "the sources hold no object of flow log {id} for {}: it delivers an object for every five minutes in which its ENIs were logged (idle ones too, as NODATA), so their records of that time are not in this scan (delivery stopped, or the objects are missing from the sources); no rule could see what the workloads did then",
+            told.join(", ")
+        ));
+    }
+    notes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(name: &str) -> SourceObject {
+        SourceObject::local(
+            std::path::Path::new(name),
+            1,
+            crate::source::parse_key(name),
+        )
+    }
+
+    fn at(hhmm: &str) -> String {
+        format!(
+            "111122223333_vpcflowlogs_us-east-1_fl-0aaa1111bbbb22220_20261120T{hhmm}Z_1a7e0001.log.gz"
+        )
+    }
+
+    const TEN: i64 = 1795168800; // 2026-11-20T10:00:00Z
+
+    #[test]
+    fn stretches_without_objects_are_told_by_the_names() {
+        let inv = Inventory::default();
+        let every_five = |from: u32, to: u32| {
+            (from..to)
+                .step_by(5)
+                .map(|m| object(&at(&format!("{:02}{:02}", 10 + m / 60, m % 60))))
+                .collect::<Vec<_>>()
+        };
+        let whole = TimeWindow {
+            since: Some(TEN),
+            until: Some(TEN + 7200),
+        };
+        let now = TEN + 86400;
+        assert!(delivery_notes(&every_five(0, 120), &whole, &inv, now).is_empty());
+        // 10:30 to 11:00 missing; and the last hour.
+        let mut objects = every_five(0, 30);
+        objects.extend(every_five(60, 60 + 5));
+        let notes = delivery_notes(&objects, &whole, &inv, now);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].contains(
+                "flow log fl-0aaa1111bbbb22220 for 2026-11-20T10:30:00Z to 2026-11-20T11:00:00Z (30m), 2026-11-20T11:05:00Z to 2026-11-20T12:00:00Z (55m)"
+            ),
+            "{notes:?}"
+        );
+        // A window that ends too recently for its objects to have arrived is not judged;
+        // a stretch of less than half an hour is delivery's jitter.
+        let recent = delivery_notes(&every_five(0, 90), &whole, &inv, TEN + 7200);
+        assert!(recent.is_empty(), "{recent:?}");
+        let mut jitter = every_five(0, 30);
+        jitter.extend(every_five(55, 120));
+        assert!(delivery_notes(&jitter, &whole, &inv, now).is_empty());
+        // A flow log created at 11:00 owes nothing before.
+        let mut created = Inventory::default();
+        created.flow_logs.push(crate::inventory::FlowLogConfig {
+            id: "fl-0aaa1111bbbb22220".into(),
+            created: Some(TEN + 3600),
+            ..Default::default()
+        });
+        assert!(delivery_notes(&every_five(60, 120), &whole, &created, now).is_empty());
+        assert_eq!(
+            delivery_notes(&every_five(60, 120), &whole, &inv, now).len(),
+            1
+        );
+    }
+}
