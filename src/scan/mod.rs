@@ -478,6 +478,10 @@ pub fn sagemaker_enis(enricher: &crate::enrich::Enricher) -> Vec<&crate::invento
 /// Optional flow-log fields and what the rules do without them.
 const FIELD_USES: &[(&[&str], &str)] = &[
     (
+        &["interface-id"],
+        "no record names its ENI, so none is attributed to a workload: every rule on workloads' traffic finds nothing, and log-gaps reports their ENIs as without records",
+    ),
+    (
         &["pkt-srcaddr", "pkt-dstaddr"],
         "NAT-gateway legs cannot be attributed to the workload, and secondary addresses read as the primary one",
     ),

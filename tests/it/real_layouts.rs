@@ -4320,3 +4320,38 @@ fn mlflow_tracking_servers_are_blind_spots() {
         "{shown}"
     );
 }
+
+/// 56. A flow log whose format lacks `interface-id`: no record can be tied to an ENI, so
+///     nothing is a workload's, and the rules find nothing but "no records" for ENIs whose
+///     records were read. The note says so; before, the fields it named were only those
+///     of lesser rules, and this one was missed (audit K-F7).
+#[test]
+fn a_format_without_interface_id_is_told() {
+    let mut w = world();
+    let nb = "eni-0f5600000000000a1";
+    w.enis(vec![notebook_eni(nb, "10.0.1.10", SUBNET_A)]);
+    notebook(&w, "nb-56", nb, SUBNET_A);
+    let without = FORMAT
+        .split(' ')
+        .filter(|f| *f != "interface-id")
+        .collect::<Vec<_>>()
+        .join(" ");
+    w.flow_logs(vec![flow_log("fl-0f56000000000000c", VPC, "ALL", &without)]);
+    w.record(Rec::egress(
+        nb,
+        "10:30",
+        "10.0.1.10",
+        "203.0.113.56",
+        40000,
+        443,
+    ));
+    let (_, findings, stderr) = w.scan_format(&without);
+    assert!(findings_of(&findings, "leaves-vpc").is_empty());
+    assert!(
+        stderr.contains("flow log fl-0f56000000000000c (custom format) lacks fields rules use")
+            && stderr.contains(
+                "interface-id: no record names its ENI, so none is attributed to a workload"
+            ),
+        "{stderr}"
+    );
+}
