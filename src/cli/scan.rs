@@ -141,7 +141,8 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
         .iter()
         .filter_map(|o| o.key.flow_log_id.clone())
         .collect();
-    let mut notes = crate::scan::coverage_notes(&run.enricher, &read_from, &run.window);
+    let mut notes =
+        crate::scan::coverage_notes(&run.enricher, &read_from, &run.window, &run.stats.formats());
     // An incremental run's objects are only the new ones: gaps between them are by design.
     if !incremental {
         notes.extend(crate::scan::delivery_notes(

@@ -190,6 +190,10 @@ pub struct ScanStats {
     /// damage are kept and the unreadable rest is one rejected record, but the run must end
     /// with these errors ([`ScanStats::damage`]), never as a complete result.
     pub damaged: std::sync::Mutex<Vec<crate::error::Error>>,
+    /// The record formats rows were decoded in (AWS `${field}` syntax; `interface-id`
+    /// included where a CloudWatch stream's ENI stood in for it): what the records read
+    /// lack, whatever describe-flow-logs says ([`ScanStats::note_format`]).
+    pub formats: std::sync::Mutex<std::collections::BTreeSet<String>>,
     /// Set once a statement has read the sources: the next statements of the same run read
     /// them again, and the summary must count each object once ([`ScanStats::settle`]).
     settled: std::sync::atomic::AtomicBool,
@@ -230,6 +234,20 @@ impl ScanStats {
 
     pub fn is_settled(&self) -> bool {
         self.settled.load(Ordering::Relaxed)
+    }
+
+    /// Records a format rows were decoded in.
+    pub fn note_format(&self, format: String) {
+        let mut formats = self.formats.lock().unwrap_or_else(|p| p.into_inner());
+        if !formats.contains(&format) {
+            formats.insert(format);
+        }
+    }
+
+    /// The formats rows were decoded in so far.
+    pub fn formats(&self) -> Vec<String> {
+        let formats = self.formats.lock().unwrap_or_else(|p| p.into_inner());
+        formats.iter().cloned().collect()
     }
 
     /// Records an object damaged at rest.

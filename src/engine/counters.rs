@@ -27,6 +27,8 @@ const SAMPLE_LABEL: &str = "reject";
 const MARK: &str = "flow_read_mark";
 /// What was read of a CloudWatch stream ([`StreamState`]): what `--state` records of it.
 const STREAM: &str = "flow_stream_read";
+/// A record format rows were decoded in ([`ScanStats::formats`]), in a label.
+const FORMAT: &str = "flow_format_read";
 /// The labels of those: the file or stream, and the value as JSON.
 const KEY_LABEL: &str = "key";
 const VALUE_LABEL: &str = "value";
@@ -45,6 +47,8 @@ pub struct Counted {
     pub marks: Vec<(String, ReadMark)>,
     /// What was read of each CloudWatch stream, by stream.
     pub streams: Vec<(String, StreamState)>,
+    /// The record formats rows were decoded in.
+    pub formats: Vec<String>,
 }
 
 impl Counted {
@@ -56,6 +60,9 @@ impl Counted {
         ScanStats::add(&stats.records, self.records);
         ScanStats::add(&stats.rows, self.rows);
         ScanStats::add(&stats.outside_window, self.outside_window);
+        for f in &self.formats {
+            stats.note_format(f.clone());
+        }
         rejects.add_counted(self.rejected, &self.samples)
     }
 
@@ -69,18 +76,20 @@ impl Counted {
         self.samples.extend(other.samples.iter().cloned());
         self.marks.extend(other.marks.iter().cloned());
         self.streams.extend(other.streams.iter().cloned());
+        self.formats.extend(other.formats.iter().cloned());
     }
 }
 
 /// The metrics of a read whose counters are `s` and which rejected `rejected` records,
 /// the first of which are `samples`, and which read the local files of `marks` and the
-/// CloudWatch streams of `streams` so far.
+/// CloudWatch streams of `streams` so far, in the record formats of `formats`.
 pub fn metrics(
     s: &StatsSnapshot,
     rejected: u64,
     samples: &[Reject],
     marks: &[(String, ReadMark)],
     streams: &[(String, StreamState)],
+    formats: &[String],
 ) -> MetricsSet {
     let mut set = MetricsSet::new();
     for (name, value) in [
@@ -110,6 +119,9 @@ pub fn metrics(
     }
     for (stream, read) in streams {
         set.push(keyed(STREAM, stream, read));
+    }
+    for f in formats {
+        set.push(labelled(FORMAT, vec![Label::new(VALUE_LABEL, f.clone())]));
     }
     set
 }
@@ -170,6 +182,11 @@ pub fn counted(set: &MetricsSet) -> Option<Counted> {
             c.streams.extend(keyed_value(m));
             continue;
         }
+        if name.as_ref() == FORMAT {
+            let label = m.labels().iter().find(|l| l.name() == VALUE_LABEL);
+            c.formats.extend(label.map(|l| l.value().to_string()));
+            continue;
+        }
         let slot = match name.as_ref() {
             OBJECTS => &mut c.objects,
             BYTES => &mut c.bytes,
@@ -223,6 +240,7 @@ mod tests {
             std::slice::from_ref(&reject),
             &[("logs/a.log".into(), mark.clone())],
             &[("cwlogs://g/eni-1-all".into(), stream.clone())],
+            &["${version} ${srcaddr}".to_string()],
         );
         assert_eq!(
             counted(&set),
@@ -236,6 +254,7 @@ mod tests {
                 samples: vec![reject],
                 marks: vec![("logs/a.log".into(), mark)],
                 streams: vec![("cwlogs://g/eni-1-all".into(), stream)],
+                formats: vec!["${version} ${srcaddr}".to_string()],
             })
         );
         assert_eq!(counted(&MetricsSet::new()), None);

@@ -688,6 +688,7 @@ impl ExecutionPlan for FlowsExec {
             &self.opts.rejects.sent_back(),
             &marks,
             &streams,
+            &self.stats.formats(),
         ))
     }
 

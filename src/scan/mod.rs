@@ -270,11 +270,14 @@ pub struct CoverageRun(Vec<SendableRecordBatchStream>);
 /// rejected or only accepted traffic, and record formats without fields some rules use.
 /// `read` names the flow logs (ids) and log groups the scanned objects came from; when
 /// none is known, every flow log that covers a SageMaker ENI is considered. `window` is
-/// the run's `--since`/`--until`.
+/// the run's `--since`/`--until`; `formats` the record formats the rows read were decoded
+/// in (AWS syntax): when the objects' names do not say whose they are, what those lack is
+/// told instead of what the inventory's flow logs lack (which may not be those read).
 pub fn coverage_notes(
     enricher: &crate::enrich::Enricher,
     read: &[String],
     window: &crate::decode::TimeWindow,
+    formats: &[String],
 ) -> Vec<String> {
     use crate::format::Layout;
     let inv = enricher.inventory();
@@ -288,7 +291,18 @@ pub fn coverage_notes(
         })
     };
     let any_named = inv.flow_logs.iter().any(named);
+    let by_format = !any_named && !formats.is_empty();
     let mut notes = Vec::new();
+    for format in formats.iter().filter(|_| by_format) {
+        let Ok(layout) = Layout::parse(format) else {
+            continue;
+        };
+        if let Some(missing) = missing_fields(&layout) {
+            notes.push(format!(
+                "the records read in the format `{format}` lack fields rules use, so:\n    {missing}"
+            ));
+        }
+    }
     let workloads = !sagemaker.is_empty() || !inv.jobs.is_empty() || !inv.endpoints.is_empty();
     if !inv.flow_logs_listed && workloads {
         notes.push(
@@ -420,14 +434,9 @@ pub fn coverage_notes(
             _ => {}
         }
         let Ok(layout) = f.layout() else { continue };
-        let missing: Vec<String> = FIELD_USES
-            .iter()
-            .filter(|(fields, _)| fields.iter().any(|n| !layout.has(n)))
-            .map(|(fields, why)| format!("{}: {why}", fields.join(", ")))
-            .collect();
-        if !missing.is_empty() {
+        if let Some(missing) = missing_fields(&layout).filter(|_| !by_format) {
             notes.push(format!(
-                "flow log {} ({}) lacks fields rules use, so:\n    {}",
+                "flow log {} ({}) lacks fields rules use, so:\n    {missing}",
                 f.id,
                 // describe-flow-logs prints the default format's fields too.
                 if layout == Layout::default_v2() {
@@ -435,11 +444,21 @@ pub fn coverage_notes(
                 } else {
                     "custom format"
                 },
-                missing.join("\n    ")
             ));
         }
     }
     notes
+}
+
+/// The fields rules use that `layout` lacks, with what follows, one per line; `None` if
+/// it has them all.
+fn missing_fields(layout: &crate::format::Layout) -> Option<String> {
+    let missing: Vec<String> = FIELD_USES
+        .iter()
+        .filter(|(fields, _)| fields.iter().any(|n| !layout.has(n)))
+        .map(|(fields, why)| format!("{}: {why}", fields.join(", ")))
+        .collect();
+    (!missing.is_empty()).then(|| missing.join("\n    "))
 }
 
 /// Of two flow logs of the same ENIs, the one to keep: the one whose format has more of
@@ -500,6 +519,10 @@ const FIELD_USES: &[(&[&str], &str)] = &[
     (
         &["subnet-id"],
         "records of ENIs missing from the inventory cannot be attributed by VpcConfig",
+    ),
+    (
+        &["log-status"],
+        "log-gaps cannot see SKIPDATA, the windows whose records AWS lost",
     ),
 ];
 

@@ -104,6 +104,18 @@ impl ParquetSetup {
 
 /// Maps a Parquet object onto the table: the columns to read and in which form, the row
 /// groups the time window keeps.
+/// The flow-log fields among a Parquet object's columns, as a format: what its records
+/// have and lack ([`ScanStats::formats`]).
+fn format_of(schema: &datafusion::arrow::datatypes::Schema) -> Option<String> {
+    let fields: Vec<String> = schema
+        .fields()
+        .iter()
+        .filter_map(|f| crate::format::lookup(f.name()))
+        .map(|i| format!("${{{}}}", crate::format::FIELDS[i].name))
+        .collect();
+    (!fields.is_empty()).then(|| fields.join(" "))
+}
+
 pub(super) fn configure(
     meta: ArrowReaderMetadata,
     obj: &SourceObject,
@@ -302,6 +314,11 @@ impl ParquetSetup {
         emit: &mut Emit<'_>,
     ) -> Result<bool> {
         let (plan, positions, opts) = (&self.plan, &self.positions, &self.opts);
+        if self.meta.metadata().file_metadata().num_rows() > 0
+            && let Some(format) = format_of(self.meta.schema())
+        {
+            stats.note_format(format);
+        }
         let mut row = 0u64;
         while let Some(batch) = next() {
             let batch =

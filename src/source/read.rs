@@ -417,6 +417,9 @@ pub(super) fn flush(
     stats: &Arc<ScanStats>,
     emit: &mut Emit<'_>,
 ) -> Result<bool> {
+    for format in dec.take_formats() {
+        stats.note_format(format);
+    }
     ScanStats::add(&stats.records, dec.records - counted.records);
     ScanStats::add(&stats.outside_window, dec.outside_window - counted.outside);
     ScanStats::add(&stats.rows, dec.filtered - counted.filtered);

@@ -4321,10 +4321,11 @@ fn mlflow_tracking_servers_are_blind_spots() {
     );
 }
 
-/// 56. A flow log whose format lacks `interface-id`: no record can be tied to an ENI, so
-///     nothing is a workload's, and the rules find nothing but "no records" for ENIs whose
-///     records were read. The note says so; before, the fields it named were only those
-///     of lesser rules, and this one was missed (audit K-F7).
+/// 56. A format without `interface-id`: no record can be tied to an ENI, so nothing is a
+///     workload's, and the rules find nothing but "no records" for ENIs whose records
+///     were read. The notes say so, of the records read and of the flow log whose objects
+///     they are; before, the fields they named were only those of lesser rules, and this
+///     one was missed (audit K-F7).
 #[test]
 fn a_format_without_interface_id_is_told() {
     let mut w = world();
@@ -4336,7 +4337,6 @@ fn a_format_without_interface_id_is_told() {
         .filter(|f| *f != "interface-id")
         .collect::<Vec<_>>()
         .join(" ");
-    w.flow_logs(vec![flow_log("fl-0f56000000000000c", VPC, "ALL", &without)]);
     w.record(Rec::egress(
         nb,
         "10:30",
@@ -4345,13 +4345,82 @@ fn a_format_without_interface_id_is_told() {
         40000,
         443,
     ));
+    let told = "interface-id: no record names its ENI, so none is attributed to a workload";
+    // The objects' flow log (by their names) is the inventory's: its format is told.
+    w.flow_logs(vec![flow_log("fl-0b1c2d3e4f5a6b7c8", VPC, "ALL", &without)]);
     let (_, findings, stderr) = w.scan_format(&without);
     assert!(findings_of(&findings, "leaves-vpc").is_empty());
     assert!(
-        stderr.contains("flow log fl-0f56000000000000c (custom format) lacks fields rules use")
-            && stderr.contains(
-                "interface-id: no record names its ENI, so none is attributed to a workload"
-            ),
+        stderr.contains("flow log fl-0b1c2d3e4f5a6b7c8 (custom format) lacks fields rules use")
+            && stderr.contains(told),
+        "{stderr}"
+    );
+    // Objects of no flow log the inventory lists: the format they were read in is told.
+    w.flow_logs(vec![flow_log("fl-0f56000000000000c", VPC, "ALL", FORMAT)]);
+    let (_, _, stderr) = w.scan_format(&without);
+    assert!(
+        stderr.contains(&format!(
+            "the records read in the format `{}` lack fields rules use",
+            aws(&without)
+        )) && stderr.contains(told)
+            && !stderr.contains("flow log fl-0f56000000000000c (custom format) lacks"),
+        "{stderr}"
+    );
+}
+
+/// `format` (field names) in AWS `${field}` syntax.
+fn aws(format: &str) -> String {
+    format
+        .split(' ')
+        .map(|f| format!("${{{f}}}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// 57. The fields the records lack are those of the formats they were read in: records
+///     read with every field (`--log-format`, or their header) get no note for a flow log
+///     of the default format whose objects may not be those read (audit J11), and records
+///     of the default format get one without describe-flow-logs (audit K-F10), which the
+///     notes needed before. Without `log-status`, log-gaps cannot see SKIPDATA: told.
+#[test]
+fn the_fields_told_missing_are_those_of_the_records_read() {
+    let mut w = world();
+    let nb = "eni-0f5700000000000a1";
+    w.enis(vec![notebook_eni(nb, "10.0.1.10", SUBNET_A)]);
+    notebook(&w, "nb-57", nb, SUBNET_A);
+    w.record(Rec::egress(
+        nb,
+        "10:30",
+        "10.0.1.10",
+        "203.0.113.57",
+        40000,
+        443,
+    ));
+    let v2 = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status";
+    w.flow_logs(vec![flow_log("fl-0f57000000000000c", VPC, "ALL", v2)]);
+    let (code, _, stderr) = w.scan_format(FORMAT);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(!stderr.contains("lack"), "{stderr}");
+
+    let (_, _, stderr) = w.scan_format(v2);
+    assert!(
+        stderr.contains(&format!(
+            "the records read in the format `{}` lack fields rules use",
+            aws(v2)
+        )) && stderr.contains("tcp-flags: internet-ingress decides who opened a connection"),
+        "{stderr}"
+    );
+    std::fs::remove_file(w.inventory().join("describe-flow-logs.json")).unwrap();
+    let (_, _, stderr) = w.scan_format(v2);
+    assert!(
+        stderr.contains("the inventory has no describe-flow-logs output")
+            && stderr.contains("the records read in the format `"),
+        "{stderr}"
+    );
+    let no_status = FORMAT.replace(" log-status", "");
+    let (_, _, stderr) = w.scan_format(&no_status);
+    assert!(
+        stderr.contains("log-status: log-gaps cannot see SKIPDATA"),
         "{stderr}"
     );
 }

@@ -51,6 +51,10 @@ pub struct TextDecoder {
     default_interface: Option<String>,
     /// The last header line read, which a later read of the rest of the file starts from.
     last_header: Option<String>,
+    /// Whether a record was decoded in the current layout, and the formats records were
+    /// decoded in, not yet taken ([`TextDecoder::take_formats`]).
+    layout_noted: bool,
+    formats_read: Vec<String>,
 }
 
 impl TextDecoder {
@@ -95,6 +99,8 @@ impl TextDecoder {
             vals: Vec::with_capacity(64),
             default_interface: None,
             last_header: None,
+            layout_noted: false,
+            formats_read: Vec::new(),
         }
     }
 
@@ -125,6 +131,23 @@ impl TextDecoder {
         }
         self.line_no = lines;
         Ok(())
+    }
+
+    /// The formats records were decoded in since the last call (each once per switch to it).
+    pub fn take_formats(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.formats_read)
+    }
+
+    /// The current layout as read: a stream's ENI stands in for a missing `interface-id`.
+    fn format_read(&self) -> String {
+        let mut layout = self.layout.clone();
+        if self.default_interface.is_some()
+            && !layout.has("interface-id")
+            && let Some(i) = crate::format::lookup("interface-id")
+        {
+            layout.slots.push(crate::format::Slot::Known(i));
+        }
+        layout.to_aws_format()
     }
 
     /// The last header line read.
@@ -303,6 +326,11 @@ impl TextDecoder {
         self.records += 1;
         if !self.fast_fields(text.as_bytes()) && !self.checked_fields(text)? {
             return Ok(());
+        }
+        if !self.layout_noted {
+            self.layout_noted = true;
+            let format = self.format_read();
+            self.formats_read.push(format);
         }
         if let Some(w) = &self.opts.window {
             let start = self.plan.start_pos.and_then(|p| int_of(self.vals[p]));
@@ -592,6 +620,7 @@ impl TextDecoder {
             self.align();
             self.plan = make_plan(&self.opts, &layout);
             self.layout = layout;
+            self.layout_noted = false;
         }
         self.origin = Origin::Header;
         Ok(())
