@@ -1,6 +1,6 @@
 -- rule: log-gaps
 -- severity: medium
--- description: Windows in which a SageMaker ENI's traffic was not recorded (SKIPDATA: records lost, at capacity or on an internal error), and SageMaker ENIs covered by a flow log of accepted traffic that have no record at all in the scanned data (full scans only: an incremental run sees only new data; not an ENI attached to nothing, nor one attached or first covered after --until).
+-- description: Windows in which a SageMaker ENI's traffic was not recorded (SKIPDATA: records lost, at capacity or on an internal error), SageMaker ENIs whose every flow log of accepted traffic fails to deliver (DELIVERY FAILED: DeliverLogsStatus FAILED, records may be missing), and SageMaker ENIs covered by a flow log of accepted traffic that have no record at all in the scanned data (full scans only: an incremental run sees only new data; not an ENI attached to nothing, nor one attached or first covered after --until).
 SELECT interface_id, srcaddr, dstaddr, srcport, dstport, protocol, start, action,
        sagemaker_resource_type, sagemaker_resource, sagemaker_user_profile,
        log_status, "end", attribution_rule, attribution_document, source_object, source_line
@@ -28,3 +28,11 @@ WHERE e.eni_owner_kind = 'sagemaker'
   AND NOT EXISTS (SELECT 1 FROM scan_context c
                   WHERE c.window_end IS NOT NULL
                     AND (e.attached_at > c.window_end OR e.accepted_logged_from > c.window_end))
+UNION ALL
+SELECT e.interface_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       e.sagemaker_resource_type, e.sagemaker_resource, e.sagemaker_user_profile,
+       'DELIVERY FAILED', NULL, e.attribution_rule, e.attribution_document, NULL, NULL
+FROM enis e
+WHERE e.eni_owner_kind = 'sagemaker'
+  AND e.delivery_failed
+  AND (e.status IS NULL OR e.status <> 'available')

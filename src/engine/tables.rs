@@ -62,6 +62,7 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
     let mut logged = Vec::new();
     let mut accepted = Vec::new();
     let mut accepted_from = Vec::new();
+    let mut failing = Vec::new();
     let mut attached = Vec::new();
     let mut status = Vec::new();
     let mut reachable = Vec::new();
@@ -89,6 +90,9 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
         logged.push(!covering.is_empty());
         accepted.push(covering.iter().any(|f| f.logs_accepted()));
         accepted_from.push(inv.accepted_logged_from(eni).filter(|&t| t != i64::MIN));
+        let accepting: Vec<_> = covering.iter().filter(|f| f.logs_accepted()).collect();
+        failing
+            .push(!accepting.is_empty() && accepting.iter().all(|f| f.delivery_failed.is_some()));
         attached.push(eni.attach_time);
         status.push(eni.status.clone());
         reachable.push(enricher.reachable_from_internet(eni));
@@ -116,6 +120,9 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
     // covered, or no time known), when it was attached, and `Status`: a rule can tell an
     // ENI that could have had records in a window from one that could not.
     fields.push(Field::new("accepted_logged_from", DataType::Int64, true));
+    // Every flow log of accepted traffic that covers it fails to deliver (describe-flow-logs'
+    // `DeliverLogsStatus` FAILED): its records may be missing.
+    fields.push(Field::new("delivery_failed", DataType::Boolean, false));
     fields.push(Field::new("attached_at", DataType::Int64, true));
     fields.push(Field::new("status", DataType::Utf8, true));
     // Whether a host on the internet can open a connection to it: who opened a
@@ -132,6 +139,7 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
     arrays.push(Arc::new(BooleanArray::from(logged)));
     arrays.push(Arc::new(BooleanArray::from(accepted)));
     arrays.push(Arc::new(Int64Array::from(accepted_from)));
+    arrays.push(Arc::new(BooleanArray::from(failing)));
     arrays.push(Arc::new(Int64Array::from(attached)));
     arrays.push(Arc::new(StringArray::from(status)));
     arrays.push(Arc::new(BooleanArray::from(reachable)));

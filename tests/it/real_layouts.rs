@@ -2868,8 +2868,9 @@ fn nat_eni() -> Value {
 /// 25. A flow log records nothing from before its CreationTime: a job's subnet logged only
 ///     since after the job ran leaves its NAT gateway legs as the only evidence, and they
 ///     are flagged. A flow log whose delivery FAILED is told in the summary: its records,
-///     and so the findings on them, may be missing. Before, either read as covered, and
-///     the job's internet traffic through the gateway was no finding.
+///     and so the findings on them, may be missing; the ENIs it alone logs are log-gaps
+///     findings. Before, either read as covered, and the job's internet traffic through
+///     the gateway was no finding.
 #[test]
 fn flow_logs_cover_from_their_creation_and_a_failed_delivery_is_told() {
     let mut w = world();
@@ -2901,12 +2902,36 @@ fn flow_logs_cover_from_their_creation_and_a_failed_delivery_is_told() {
         flow_log("fl-0b1c2d3e4f5a6b7c8", public, "ALL", FORMAT),
         late,
     ]);
-    let (_, _, stderr) = w.scan();
+    let (code, findings, stderr) = w.scan();
     assert!(
         stderr.contains(
             "note: flow log fl-0b1c2d3e4f5a6b7c9 failed to deliver logs (DeliverLogsStatus FAILED: Access error): records of the 1 SageMaker ENIs it covers may be missing"
         ),
         "{stderr}"
+    );
+    // And a finding, so that the exit code says it (audit K-F4): the job's ENI is logged
+    // by that flow log alone.
+    assert_eq!(code, 1);
+    let failed: Vec<_> = findings_of(&findings, "log-gaps")
+        .into_iter()
+        .filter(|f| f["log_status"] == "DELIVERY FAILED")
+        .collect();
+    assert_eq!(failed.len(), 1, "{findings:#?}");
+    assert_eq!(failed[0]["interface_id"], "eni-0f0000000000000a1");
+    assert_eq!(failed[0]["sagemaker_resource"], "etl");
+    // Another flow log of accepted traffic that delivers covers it too: no gap.
+    let mut failing = flow_log("fl-0b1c2d3e4f5a6b7c9", SUBNET_A, "ALL", FORMAT);
+    failing["DeliverLogsStatus"] = json!("FAILED");
+    w.flow_logs(vec![
+        flow_log("fl-0b1c2d3e4f5a6b7c8", VPC, "ALL", FORMAT),
+        failing,
+    ]);
+    let (_, findings, _) = w.scan();
+    assert!(
+        findings_of(&findings, "log-gaps")
+            .iter()
+            .all(|f| f["log_status"] != "DELIVERY FAILED"),
+        "{findings:#?}"
     );
 }
 
