@@ -163,6 +163,29 @@ enum Known {
     Rewritten(&'static str),
 }
 
+/// An object read before whose content changed otherwise than by growing: read whole
+/// again with a warning (a scan), or refused (an export, which would hold its earlier
+/// records twice).
+fn rewritten(o: &SourceObject, why: &str, on_rewrite: OnRewrite) -> Result<()> {
+    let name = crate::terminal::printable(&o.name);
+    match on_rewrite {
+        OnRewrite::ReadAgain => {
+            tracing::warn!(object = %name, "{why}: read whole again (its findings may be reported again)");
+            Ok(())
+        }
+        OnRewrite::Refuse => Err(Error::config(
+            format!(
+                "{name}: {why}: exporting it again would put its earlier records in the export twice"
+            ),
+            if o.s3.is_some() {
+                "put the object back as it was (for S3, restore the earlier version), or rebuild the export with --full (the old one stays until the new one is committed)"
+            } else {
+                "put the file back as it was and add new records at its end (they are exported alone), or rebuild the export with --full (the old one stays until the new one is committed)"
+            },
+        )),
+    }
+}
+
 impl ReadLedger {
     /// Whether no run has recorded anything in it.
     pub fn is_empty(&self) -> bool {
@@ -181,13 +204,20 @@ impl ReadLedger {
         let mut keep = Vec::with_capacity(before);
         for mut o in objects.drain(..) {
             if let Some(loc) = &o.s3 {
-                let done = loc
-                    .etag
-                    .as_ref()
-                    .is_some_and(|e| self.s3.get(&o.name) == Some(e));
-                if !done {
-                    keep.push(o);
+                let read = self.s3.get(&o.name);
+                if loc.etag.is_some() && read == loc.etag.as_ref() {
+                    continue;
                 }
+                // Another object under a key read before: AWS never rewrites its
+                // deliveries, so it was replaced (an intact copy of a damaged one, say).
+                if read.is_some() {
+                    rewritten(
+                        &o,
+                        "it was replaced since it was read (its ETag changed)",
+                        on_rewrite,
+                    )?;
+                }
+                keep.push(o);
                 continue;
             }
             if o.cw.is_some() {
@@ -203,18 +233,9 @@ impl ReadLedger {
                     o.resume = Some(r);
                     keep.push(o);
                 }
-                Known::Rewritten(why) if on_rewrite == OnRewrite::ReadAgain => {
-                    tracing::warn!(file = %crate::terminal::printable(&o.name), "{why}: read whole again (its findings may be reported again)");
-                    keep.push(o);
-                }
                 Known::Rewritten(why) => {
-                    return Err(Error::config(
-                        format!(
-                            "{}: {why}: exporting it again would put its earlier records in the export twice",
-                            crate::terminal::printable(&o.name)
-                        ),
-                        "put the file back as it was and add new records at its end (they are exported alone), or rebuild the export with --full (the old one stays until the new one is committed)",
-                    ));
+                    rewritten(&o, why, on_rewrite)?;
+                    keep.push(o);
                 }
             }
         }
