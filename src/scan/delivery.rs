@@ -3,7 +3,10 @@
 //! names every object after its window, so a run of windows without an object, between
 //! objects that were read or at either end of `--since`/`--until`, is time whose records
 //! are not in the sources: delivery stopped, or the copy scanned is incomplete. The names
-//! tell it without reading a record; the scan says so in notes.
+//! tell it without reading a record; the scan says so in notes. Only where an object was
+//! due: a flow log of all traffic (one of rejected or accepted traffic only has nothing to
+//! write while there is none) that covered an ENI of the inventory then (a subnet's flow
+//! log has nothing to write while no ENI is in it).
 
 use std::collections::BTreeMap;
 
@@ -23,7 +26,8 @@ const TOLD: usize = 3;
 
 /// The notes for `objects` (a full scan's: an incremental run reads only what is new, so
 /// its objects have gaps by design) over `window`, at `now` (Unix seconds). A flow log
-/// created inside the window (the inventory's `CreationTime`) owes nothing before then.
+/// created inside the window (the inventory's `CreationTime`) owes nothing before then,
+/// and one the inventory does not describe is not judged.
 pub fn delivery_notes(
     objects: &[SourceObject],
     window: &TimeWindow,
@@ -44,14 +48,16 @@ pub fn delivery_notes(
         let (Some(&first), Some(&last)) = (times.first(), times.last()) else {
             continue;
         };
+        let Some(log) = inv
+            .flow_logs
+            .iter()
+            .find(|f| f.id == id && f.logs_accepted() && f.logs_rejected())
+        else {
+            continue;
+        };
         let mut missing: Vec<(i64, i64)> = Vec::new();
         if let Some(since) = window.since {
-            let created = inv
-                .flow_logs
-                .iter()
-                .find(|f| f.id == id)
-                .and_then(|f| f.created);
-            let due = created.map_or(since, |c| c.max(since));
+            let due = log.created.map_or(since, |c| c.max(since));
             if first - due >= MISSING_AFTER_SECS {
                 missing.push((due, first));
             }
@@ -66,6 +72,15 @@ pub fn delivery_notes(
         {
             missing.push((last + WINDOW_SECS, until));
         }
+        // An ENI it covered, attached since before the stretch began (and still there
+        // when the inventory was taken), had at least NODATA records to deliver.
+        missing.retain(|&(from, _)| {
+            inv.enis.values().any(|e| {
+                log.covers(e)
+                    && e.status.as_deref() != Some("available")
+                    && e.attach_time.is_some_and(|t| t <= from)
+            })
+        });
         if missing.is_empty() {
             continue;
         }
@@ -105,9 +120,31 @@ mod tests {
 
     const TEN: i64 = 1795168800; // 2026-11-20T10:00:00Z
 
+    /// A flow log of all traffic of a VPC with one ENI attached since 09:00.
+    fn logged() -> Inventory {
+        let mut inv = Inventory::default();
+        inv.flow_logs.push(crate::inventory::FlowLogConfig {
+            id: "fl-0aaa1111bbbb22220".into(),
+            resource_id: "vpc-1".into(),
+            traffic_type: Some("ALL".into()),
+            ..Default::default()
+        });
+        inv.enis.insert(
+            "eni-1".into(),
+            crate::inventory::Eni {
+                id: "eni-1".into(),
+                vpc_id: Some("vpc-1".into()),
+                status: Some("in-use".into()),
+                attach_time: Some(TEN - 3600),
+                ..Default::default()
+            },
+        );
+        inv
+    }
+
     #[test]
     fn stretches_without_objects_are_told_by_the_names() {
-        let inv = Inventory::default();
+        let inv = logged();
         let every_five = |from: u32, to: u32| {
             (from..to)
                 .step_by(5)
@@ -139,16 +176,22 @@ mod tests {
         jitter.extend(every_five(55, 120));
         assert!(delivery_notes(&jitter, &whole, &inv, now).is_empty());
         // A flow log created at 11:00 owes nothing before.
-        let mut created = Inventory::default();
-        created.flow_logs.push(crate::inventory::FlowLogConfig {
-            id: "fl-0aaa1111bbbb22220".into(),
-            created: Some(TEN + 3600),
-            ..Default::default()
-        });
+        let mut created = logged();
+        created.flow_logs[0].created = Some(TEN + 3600);
         assert!(delivery_notes(&every_five(60, 120), &whole, &created, now).is_empty());
         assert_eq!(
             delivery_notes(&every_five(60, 120), &whole, &inv, now).len(),
             1
         );
+        // Nothing was due: from a flow log of rejected traffic only, one the inventory
+        // does not describe, or while no ENI it covers was attached.
+        let half = every_five(0, 30);
+        let mut rejects = logged();
+        rejects.flow_logs[0].traffic_type = Some("REJECT".into());
+        let mut late_eni = logged();
+        late_eni.enis.get_mut("eni-1").unwrap().attach_time = Some(TEN + 7200);
+        for inv in [rejects, Inventory::default(), late_eni] {
+            assert!(delivery_notes(&half, &whole, &inv, now).is_empty());
+        }
     }
 }
