@@ -96,6 +96,7 @@ mod tests {
                     header: Some("version".into()),
                     head: "a".into(),
                     tail: "b".into(),
+                    open_from: Some(2),
                 },
             },
         );

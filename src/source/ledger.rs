@@ -288,10 +288,36 @@ impl ReadLedger {
                 "it grew since it was read, and only plain text can be read on from where a run stopped",
             ));
         }
-        Ok(Known::Appended(Resume {
-            from: m.read.read_to,
-            lines: m.read.lines,
-            header: m.read.header.clone(),
+        // A last line read as it was, without its line end, and continued since: if what
+        // follows begins with its line end, it was whole; else it was cut short, and is
+        // read again whole.
+        let mut next = [0u8; 2];
+        let n = {
+            use std::os::unix::fs::FileExt;
+            file.read_at(&mut next, m.read.read_to)
+                .map_err(|e| Error::io(&o.path, e))?
+        };
+        let ended = match &next[..n] {
+            [b'\n', ..] => Some(1),
+            [b'\r', b'\n'] => Some(2),
+            _ => None,
+        };
+        Ok(Known::Appended(match (m.read.open_from, ended) {
+            (Some(from), None) => Resume {
+                from,
+                lines: m.read.lines.saturating_sub(1),
+                header: m.read.header.clone(),
+            },
+            (Some(_), Some(skip)) => Resume {
+                from: m.read.read_to + skip,
+                lines: m.read.lines,
+                header: m.read.header.clone(),
+            },
+            (None, _) => Resume {
+                from: m.read.read_to,
+                lines: m.read.lines,
+                header: m.read.header.clone(),
+            },
         }))
     }
 
@@ -361,6 +387,7 @@ mod tests {
                 header: Some("version srcaddr".into()),
                 head,
                 tail,
+                open_from: None,
             })
             .unwrap();
     }

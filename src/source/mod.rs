@@ -71,6 +71,11 @@ pub struct ReadMark {
     /// SHA-256 of the first and of the last 4 KiB of those bytes.
     pub head: String,
     pub tail: String,
+    /// Where its last line began, when that line had no line end and was read as it was
+    /// (a file that had stopped changing): if the file then grows, the line was cut short,
+    /// and is read again whole from there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_from: Option<u64>,
 }
 
 /// How recently a local text file must have changed for a last line without a line end to

@@ -60,6 +60,10 @@ pub fn read_object(
         enc => listed_length(obj, enc, &mut file)?,
     };
     let (head, tail) = super::content_samples(&file, limit).map_err(io)?;
+    let open_from = match enc {
+        Encoding::Plain => open_line_start(&mut file, limit).map_err(io)?,
+        _ => None,
+    };
     let mut end = TextEnd::default();
     let go_on = match enc {
         Encoding::Parquet => read_parquet(obj, file, opts, stats, emit)?,
@@ -88,6 +92,7 @@ pub fn read_object(
             header: end.header,
             head,
             tail,
+            open_from,
         });
     }
     ScanStats::add(&stats.objects_done, 1);
@@ -131,6 +136,23 @@ pub(super) fn listed_length(obj: &SourceObject, enc: Encoding, file: &mut File) 
         return Ok(obj.size);
     }
     line_end_before(file, obj.size).map_err(io)
+}
+
+/// Where the last line of a file's first `limit` bytes begins, when it has no line end.
+fn open_line_start(file: &mut File, limit: u64) -> std::io::Result<Option<u64>> {
+    if limit == 0 {
+        return Ok(None);
+    }
+    let mut last = [0u8; 1];
+    file.seek(SeekFrom::Start(limit - 1))?;
+    file.read_exact(&mut last)?;
+    let start = if last[0] == b'\n' {
+        None
+    } else {
+        Some(line_end_before(file, limit)?)
+    };
+    file.seek(SeekFrom::Start(0))?;
+    Ok(start)
 }
 
 /// Whether `obj`'s last line may be one being written: an incremental run's file that

@@ -724,7 +724,8 @@ fn records_rejected_in_a_run_fail_it_and_are_read_again() {
 /// to the next one, which reads it whole. Before, the run read the half line (rejected, or
 /// worse, a cut address read as another), and the state resumed after it: the record was
 /// lost. A last line that never gets its line end is read as it is once the file has
-/// stopped changing; a scan without --state reads it at once.
+/// stopped changing (and again whole if the file then grows: it was cut short); a scan
+/// without --state reads it at once.
 #[test]
 fn a_line_being_written_is_left_to_the_next_incremental_run() {
     let dir = tempfile::tempdir().unwrap();
@@ -789,6 +790,33 @@ fn a_line_being_written_is_left_to_the_next_incremental_run() {
     assert!(!err.contains("no line end"), "{err}");
     let (code, out, err) = incremental();
     assert_eq!((code, leaving_ports(&out)), (0, vec![]), "read once: {err}");
+
+    // A line read as it was, cut short inside its last field, and continued later: read
+    // again whole (its first reading stands), and the lines after it keep their numbers.
+    // Before, the rest of it was read as a line of its own and rejected, every run.
+    let fourth = leaving(40004, ELEVEN + 180);
+    let (cut, rest) = fourth.split_at(fourth.len() - 2);
+    append(&format!("\n{cut}"));
+    std::fs::File::options()
+        .append(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(ten_minutes_ago)
+        .unwrap();
+    let (code, out, err) = incremental();
+    assert_eq!((code, leaving_ports(&out)), (1, vec![40004]), "{err}");
+    append(&format!("{rest}{}", leaving(40005, ELEVEN + 240)));
+    let (code, out, err) = incremental();
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("0 rejected"), "{err}");
+    assert_eq!(leaving_ports(&out), vec![40004, 40005], "{err}");
+    let v: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let lines: BTreeSet<i64> = v
+        .iter()
+        .filter(|f| f["dstaddr"] == "203.0.113.77")
+        .map(|f| f["source_line"].as_i64().unwrap())
+        .collect();
+    assert_eq!(lines, BTreeSet::from([5, 6]), "{out}");
 }
 
 /// A full scan whose sources lack the objects of part of its window says so: S3 delivery
