@@ -256,11 +256,22 @@ impl ReadLedger {
         };
         // A last line an earlier run left unread (it had no line end yet) is read now
         // that the file has not changed since, as it is.
-        let held = (m.read.read_to < m.size).then(|| Resume {
-            from: m.read.read_to,
-            lines: m.read.lines,
-            header: m.read.header.clone(),
-        });
+        let held = if m.read.read_to < m.size && o.size >= m.size {
+            let mut rest = vec![0u8; (m.size - m.read.read_to).min(1 << 20) as usize];
+            let n = {
+                use std::os::unix::fs::FileExt;
+                std::fs::File::open(&o.path)
+                    .and_then(|f| f.read_at(&mut rest, m.read.read_to))
+                    .map_err(|e| Error::io(&o.path, e))?
+            };
+            (!rest[..n].contains(&b'\n')).then(|| Resume {
+                from: m.read.read_to,
+                lines: m.read.lines,
+                header: m.read.header.clone(),
+            })
+        } else {
+            None
+        };
         if o.size == m.size && o.mtime_ns == Some(m.mtime_ns) {
             return Ok(held.map_or(Known::Unchanged, Known::Appended));
         }
