@@ -278,12 +278,13 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
              `sageflow query … --report unknown-enis`, and save \
              describe-network-interfaces while the workloads run (job ENIs are deleted when jobs end), \
              and describe-nat-gateways (a regional NAT gateway's records have no ENI: the report \
-             lists them by its nat- id){}{}",
+             lists them by its nat- id){}{}{}",
             coverage.unknown_records,
             indicatif::HumanBytes(coverage.unknown_bytes),
             coverage.unknown_enis,
             history_hint(run.enricher.inventory(), &coverage),
             foreign_hint(&coverage),
+            age_hint(run.enricher.inventory(), &coverage),
         );
     }
     complete?;
@@ -403,6 +404,23 @@ fn foreign_hint(c: &crate::scan::Coverage) -> String {
          describe-network-interfaces)",
         c.foreign_records, c.foreign_enis, c.foreign_account
     ) + &elsewhere
+}
+
+/// What the inventory's age says of records of unknown ENIs well after it was saved: ENIs
+/// created since cannot be in it (dated snapshots have their own hint).
+fn age_hint(inv: &crate::inventory::Inventory, c: &crate::scan::Coverage) -> String {
+    let newest = c.unknown_to as i64;
+    match inv.enis_saved_at() {
+        Some(saved) if inv.snapshots.is_empty() && newest > saved + 86_400 => format!(
+            "; the inventory's describe-network-interfaces was saved at {} (its file's time), {} before the newest of those records ({}): ENIs created since cannot be in it, so save it again before each scan (`sageflow inventory collect`)",
+            crate::scan::iso(saved),
+            humantime::format_duration(std::time::Duration::from_secs(
+                ((newest - saved) / 3600 * 3600) as u64
+            )),
+            crate::scan::iso(newest),
+        ),
+        _ => String::new(),
+    }
 }
 
 /// What the ENI history could add about records of unknown ENIs: the trail's files when

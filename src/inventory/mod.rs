@@ -84,6 +84,9 @@ pub struct Inventory {
     /// The times of the dated snapshots (folders named by their UTC time) that held a
     /// describe-network-interfaces, oldest first.
     pub snapshots: Vec<i64>,
+    /// The files that held a describe-network-interfaces document: when they were saved
+    /// says which ENIs the inventory cannot know ([`Inventory::enis_saved_at`]).
+    pub eni_files: Vec<String>,
     /// The same per series: the folder the dated folders are in (one account and region's
     /// `inventory collect --dated`), and the time. Each series is its own history.
     pub(crate) snapshot_series: Vec<(String, i64)>,
@@ -331,6 +334,18 @@ impl Inventory {
     pub fn document(&self, item: Item) -> Option<&str> {
         self.documents.get(&item.key()).map(String::as_str)
     }
+    /// When the newest local file holding describe-network-interfaces was last modified
+    /// (Unix seconds): ENIs created after it are unknown to the inventory. `None` for
+    /// other sources (S3, `live`), which a copy does not date.
+    pub fn enis_saved_at(&self) -> Option<i64> {
+        self.eni_files
+            .iter()
+            .filter_map(|f| std::fs::metadata(f).ok()?.modified().ok())
+            .filter_map(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_secs() as i64)
+            .max()
+    }
+
     /// Days between the ip-ranges `createDate` and `now` (Unix seconds), when known.
     pub fn ip_ranges_age_days(&self, now: i64) -> Option<i64> {
         let created =

@@ -4449,3 +4449,43 @@ fn the_fields_told_missing_are_those_of_the_records_read() {
         "{stderr}"
     );
 }
+
+/// 58. Records of an ENI the inventory does not know, from long after its
+///     describe-network-interfaces was saved: the warning says when it was saved, since
+///     ENIs created after cannot be in it (audit J7: a stale inventory reused for weeks).
+///     Before, nothing dated the inventory. An inventory saved after the records gets no
+///     such hint.
+#[test]
+fn an_inventory_older_than_the_records_is_told() {
+    let mut w = world();
+    let nb = "eni-0f5800000000000a1";
+    w.enis(vec![notebook_eni(nb, "10.0.1.10", SUBNET_A)]);
+    notebook(&w, "nb-58", nb, SUBNET_A);
+    w.record(Rec::egress(
+        "eni-0f580000000000ee1",
+        "10:30",
+        "10.0.1.58",
+        "203.0.113.58",
+        40000,
+        443,
+    ));
+    let saved = "the inventory's describe-network-interfaces was saved at";
+    let (_, _, stderr) = w.scan();
+    assert!(
+        stderr.contains("on 1 ENIs that no inventory document names") && !stderr.contains(saved),
+        "{stderr}"
+    );
+    let nov_10 = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_794_268_800);
+    std::fs::File::options()
+        .append(true)
+        .open(w.inventory().join("describe-network-interfaces.json"))
+        .unwrap()
+        .set_modified(nov_10)
+        .unwrap();
+    let (_, _, stderr) = w.scan();
+    assert!(
+        stderr.contains(&format!("{saved} 2026-11-10T00:00:00Z (its file's time)"))
+            && stderr.contains("ENIs created since cannot be in it"),
+        "{stderr}"
+    );
+}

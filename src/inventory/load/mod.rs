@@ -444,6 +444,9 @@ fn add_object(inv: &mut Inventory, file: &str, at: String, o: &Obj) {
     for key in EC2_KEYS {
         let Some(list) = o.get(key) else { continue };
         recognised = true;
+        if key == "NetworkInterfaces" && !inv.eni_files.iter().any(|f| f == file) {
+            inv.eni_files.push(file.to_string());
+        }
         if let (Some(t), "NetworkInterfaces") = (doc.snapshot, key) {
             inv.snapshots.push(t);
             inv.snapshot_series.push((snapshot::series_of(file), t));
