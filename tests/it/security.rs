@@ -199,6 +199,15 @@ fn canary_credentials_never_reach_any_output() {
         p("inventory"),
     );
     let sig = || Fault::SignatureMismatch;
+    let export_s3 = vec![
+        "export",
+        &logs,
+        "--inventory",
+        &inv,
+        "--out",
+        &s3_out,
+        "--allow-rejects",
+    ];
     // (arguments, fault plan, whether the run must fail)
     let runs: Vec<(Vec<&str>, Vec<Rule>, bool)> = vec![
         (
@@ -290,31 +299,11 @@ fn canary_credentials_never_reach_any_output() {
             false,
         ),
         (
-            vec![
-                "export",
-                &logs,
-                "--inventory",
-                &inv,
-                "--out",
-                &s3_out,
-                "--allow-rejects",
-            ],
+            export_s3.clone(),
             vec![Rule::on("CopyObject").always().fault(sig())],
             true,
         ),
-        (
-            vec![
-                "export",
-                &logs,
-                "--inventory",
-                &inv,
-                "--out",
-                &s3_out,
-                "--allow-rejects",
-            ],
-            vec![],
-            false,
-        ),
+        (export_s3.clone(), vec![], false),
         (
             vec!["inventory", "collect", "--out", &inv_dir],
             vec![],
