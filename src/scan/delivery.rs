@@ -4,15 +4,16 @@
 //! objects that were read or at either end of `--since`/`--until`, is time whose records
 //! are not in the sources: delivery stopped, or the copy scanned is incomplete. The names
 //! tell it without reading a record; the scan says so in notes. Only where an object was
-//! due: a flow log of all traffic (one of rejected or accepted traffic only has nothing to
-//! write while there is none) that covered an ENI of the inventory then (a subnet's flow
-//! log has nothing to write while no ENI is in it).
+//! due: from a flow log of all traffic (one of rejected or accepted traffic only has
+//! nothing to write while there is none), while something it covers was there (a subnet's
+//! flow log has nothing to write while no ENI is in it): an ENI the inventory lists, one
+//! of its history (CloudTrail, dated snapshots), or a workload that ran in its subnets.
 
 use std::collections::BTreeMap;
 
 use crate::decode::TimeWindow;
 use crate::format::iso;
-use crate::inventory::Inventory;
+use crate::inventory::{FlowLogConfig, Inventory};
 use crate::source::SourceObject;
 
 /// Shorter stretches without an object are delivery's own jitter, not missing records.
@@ -72,15 +73,17 @@ pub fn delivery_notes(
         {
             missing.push((last + WINDOW_SECS, until));
         }
-        // An ENI it covered, attached since before the stretch began (and still there
-        // when the inventory was taken), had at least NODATA records to deliver.
-        missing.retain(|&(from, _)| {
-            inv.enis.values().any(|e| {
-                log.covers(e)
-                    && e.status.as_deref() != Some("available")
-                    && e.attach_time.is_some_and(|t| t <= from)
+        // Only while something it covers was there: it had at least NODATA to deliver.
+        let present = present(log, inv);
+        let missing: Vec<(i64, i64)> = missing
+            .into_iter()
+            .flat_map(|(from, to)| {
+                present
+                    .iter()
+                    .map(move |&(a, b)| (a.max(from), b.min(to)))
+                    .filter(|&(a, b)| b - a >= MISSING_AFTER_SECS)
             })
-        });
+            .collect();
         if missing.is_empty() {
             continue;
         }
@@ -98,6 +101,46 @@ pub fn delivery_notes(
         ));
     }
     notes
+}
+
+/// When something `log` covers was there to be logged, as disjoint intervals in time
+/// order: the ENIs the inventory lists (from their attachment; an in-use one without an
+/// attachment all along), the ENIs of its history (from creation to deletion), and the
+/// workloads that ran in its subnets.
+fn present(log: &FlowLogConfig, inv: &Inventory) -> Vec<(i64, i64)> {
+    let mut spans: Vec<(i64, i64)> = Vec::new();
+    for e in inv.enis.values() {
+        if log.covers(e) && e.status.as_deref() != Some("available") {
+            spans.push((e.attach_time.unwrap_or(i64::MIN), i64::MAX));
+        }
+    }
+    for l in inv.lifetimes.iter().filter(|l| log.covers(&l.eni)) {
+        spans.push((l.created.unwrap_or(i64::MIN), l.deleted.unwrap_or(i64::MAX)));
+    }
+    // A subnet's VPC, from the ENIs in it.
+    let subnet_vpc: std::collections::HashMap<&str, &str> = inv
+        .enis
+        .values()
+        .chain(inv.lifetimes.iter().map(|l| &l.eni))
+        .filter_map(|e| Some((e.subnet_id.as_deref()?, e.vpc_id.as_deref()?)))
+        .collect();
+    for p in inv.placements() {
+        let covered = p.subnets.iter().any(|s| {
+            log.resource_id == *s || subnet_vpc.get(s.as_str()) == Some(&log.resource_id.as_str())
+        });
+        if let (Some(false), true, Some(w)) = (p.outside_vpc, covered, p.window) {
+            spans.push((w.from, w.to.unwrap_or(i64::MAX)));
+        }
+    }
+    spans.sort_unstable();
+    let mut merged: Vec<(i64, i64)> = Vec::new();
+    for (a, b) in spans {
+        match merged.last_mut() {
+            Some(last) if a <= last.1 => last.1 = last.1.max(b),
+            _ => merged.push((a, b)),
+        }
+    }
+    merged
 }
 
 #[cfg(test)]
@@ -193,5 +236,23 @@ mod tests {
         for inv in [rejects, Inventory::default(), late_eni] {
             assert!(delivery_notes(&half, &whole, &inv, now).is_empty());
         }
+        // Only while a training job ran in its subnet (its ENI deleted since): 10:30 to
+        // 11:30 of the stretch from 10:30 on.
+        let mut job = logged();
+        job.enis.clear();
+        job.flow_logs[0].resource_id = "subnet-1".into();
+        job.jobs.push(crate::inventory::Job {
+            name: "train-d".into(),
+            start: Some(TEN),
+            end: Some(TEN + 5400),
+            subnets: vec!["subnet-1".into()],
+            ..Default::default()
+        });
+        let notes = delivery_notes(&half, &whole, &job, now);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].contains("2026-11-20T10:30:00Z to 2026-11-20T11:30:00Z (1h)"),
+            "{notes:?}"
+        );
     }
 }
