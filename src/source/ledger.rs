@@ -160,7 +160,30 @@ enum Known {
     New,
     Unchanged,
     Appended(Resume),
+    /// Its last line, read without its line end, was continued since: read again whole
+    /// from here.
+    Continued(Resume),
     Rewritten(&'static str),
+}
+
+/// A file whose last line, read without its line end, was continued since: line `line` is
+/// read again whole with a warning (a scan: its cut reading stands), or refused (an
+/// export, which holds the cut line already).
+fn continued(o: &SourceObject, line: u64, on_rewrite: OnRewrite) -> Result<()> {
+    let name = crate::terminal::printable(&o.name);
+    let what = format!(
+        "its last line (line {line}) was read without its line end, as it was, and the file has continued it since: that reading was of a line cut short"
+    );
+    match on_rewrite {
+        OnRewrite::ReadAgain => {
+            tracing::warn!(file = %name, "{what}: read again whole (the findings of the cut line stand)");
+            Ok(())
+        }
+        OnRewrite::Refuse => Err(Error::config(
+            format!("{name}: {what}, and exporting it again would put the line in twice"),
+            "rebuild the export with --full (the old one stays until the new one is committed)",
+        )),
+    }
 }
 
 /// An object read before whose content changed otherwise than by growing: read whole
@@ -169,8 +192,12 @@ enum Known {
 fn rewritten(o: &SourceObject, why: &str, on_rewrite: OnRewrite) -> Result<()> {
     let name = crate::terminal::printable(&o.name);
     match on_rewrite {
-        OnRewrite::ReadAgain => {
+        OnRewrite::ReadAgain if o.s3.is_some() => {
             tracing::warn!(object = %name, "{why}: read whole again (its findings may be reported again)");
+            Ok(())
+        }
+        OnRewrite::ReadAgain => {
+            tracing::warn!(file = %name, "{why}: read whole again (its findings may be reported again)");
             Ok(())
         }
         OnRewrite::Refuse => Err(Error::config(
@@ -230,6 +257,11 @@ impl ReadLedger {
                 Known::Unchanged => {}
                 Known::New => keep.push(o),
                 Known::Appended(r) => {
+                    o.resume = Some(r);
+                    keep.push(o);
+                }
+                Known::Continued(r) => {
+                    continued(&o, r.lines + 1, on_rewrite)?;
                     o.resume = Some(r);
                     keep.push(o);
                 }
@@ -313,23 +345,19 @@ impl ReadLedger {
             [b'\r', b'\n'] => Some(2),
             _ => None,
         };
-        Ok(Known::Appended(match (m.read.open_from, ended) {
-            (Some(from), None) => Resume {
+        Ok(match (m.read.open_from, ended) {
+            (Some(from), None) => Known::Continued(Resume {
                 from,
                 lines: m.read.lines.saturating_sub(1),
                 header: m.read.header.clone(),
-            },
-            (Some(_), Some(skip)) => Resume {
-                from: m.read.read_to + skip,
+            }),
+            (open, ended) => Known::Appended(Resume {
+                // Its line end came later: the line was whole.
+                from: m.read.read_to + open.and(ended).unwrap_or(0),
                 lines: m.read.lines,
                 header: m.read.header.clone(),
-            },
-            (None, _) => Resume {
-                from: m.read.read_to,
-                lines: m.read.lines,
-                header: m.read.header.clone(),
-            },
-        }))
+            }),
+        })
     }
 
     /// Where to resume a stream: events from `overlap_ms` before the newest one read, minus
