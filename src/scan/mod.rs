@@ -399,10 +399,30 @@ pub fn coverage_notes(
         // Whether or not its objects were read: one that fails to deliver has none.
         let covered = sagemaker.iter().filter(|e| f.covers(e)).count();
         if let Some(why) = f.delivery_failed.as_ref().filter(|_| covered > 0) {
-            notes.push(format!(
-                "flow log {} failed to deliver logs (DeliverLogsStatus FAILED: {why}): records of the {covered} SageMaker ENIs it covers may be missing, and their NAT gateway legs are not flagged in their stead; fix the delivery (the destination's permissions) and scan again",
-                f.id
-            ));
+            // Those another delivering flow log of accepted traffic also logs are not lost.
+            let alone = sagemaker
+                .iter()
+                .filter(|e| f.covers(e))
+                .filter(|e| {
+                    !inv.flow_logs.iter().any(|g| {
+                        g.id != f.id
+                            && g.delivery_failed.is_none()
+                            && g.logs_accepted()
+                            && g.covers(e)
+                    })
+                })
+                .count();
+            notes.push(if alone > 0 {
+                format!(
+                    "flow log {} failed to deliver logs (DeliverLogsStatus FAILED: {why}): records of the {alone} SageMaker ENIs it alone logs may be missing (log-gaps lists them), and their NAT gateway legs are not flagged in their stead; fix the delivery (the destination's permissions) and scan again",
+                    f.id
+                )
+            } else {
+                format!(
+                    "flow log {} failed to deliver logs (DeliverLogsStatus FAILED: {why}); the {covered} SageMaker ENIs it covers are logged by other flow logs too; fix its delivery (the destination's permissions)",
+                    f.id
+                )
+            });
         }
         if any_named && !named(f) {
             continue;

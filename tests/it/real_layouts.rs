@@ -2905,7 +2905,7 @@ fn flow_logs_cover_from_their_creation_and_a_failed_delivery_is_told() {
     let (code, findings, stderr) = w.scan();
     assert!(
         stderr.contains(
-            "note: flow log fl-0b1c2d3e4f5a6b7c9 failed to deliver logs (DeliverLogsStatus FAILED: Access error): records of the 1 SageMaker ENIs it covers may be missing"
+            "note: flow log fl-0b1c2d3e4f5a6b7c9 failed to deliver logs (DeliverLogsStatus FAILED: Access error): records of the 1 SageMaker ENIs it alone logs may be missing"
         ),
         "{stderr}"
     );
@@ -2926,12 +2926,16 @@ fn flow_logs_cover_from_their_creation_and_a_failed_delivery_is_told() {
         flow_log("fl-0b1c2d3e4f5a6b7c8", VPC, "ALL", FORMAT),
         failing,
     ]);
-    let (_, findings, _) = w.scan();
+    let (_, findings, stderr) = w.scan();
     assert!(
         findings_of(&findings, "log-gaps")
             .iter()
             .all(|f| f["log_status"] != "DELIVERY FAILED"),
         "{findings:#?}"
+    );
+    assert!(
+        stderr.contains("the 1 SageMaker ENIs it covers are logged by other flow logs too"),
+        "{stderr}"
     );
 }
 
