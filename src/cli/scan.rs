@@ -412,11 +412,9 @@ fn age_hint(inv: &crate::inventory::Inventory, c: &crate::scan::Coverage) -> Str
     let newest = c.unknown_to as i64;
     match inv.enis_saved_at() {
         Some(saved) if inv.snapshots.is_empty() && newest > saved + 86_400 => format!(
-            "; the inventory's describe-network-interfaces was saved at {} (its file's time), {} before the newest of those records ({}): ENIs created since cannot be in it, so save it again before each scan (`sageflow inventory collect`)",
+            "; the inventory's describe-network-interfaces was saved at {} (its file's time), {} days before the newest of those records ({}): ENIs created since cannot be in it, so save it again before each scan (`sageflow inventory collect`)",
             crate::scan::iso(saved),
-            humantime::format_duration(std::time::Duration::from_secs(
-                ((newest - saved) / 3600 * 3600) as u64
-            )),
+            (newest - saved) / 86_400,
             crate::scan::iso(newest),
         ),
         _ => String::new(),

@@ -396,6 +396,11 @@ fn windowed_scan(logs: &Path, since: &str, until: &str, extra: &[&str]) -> (i32,
     run(&args)
 }
 
+/// [`windowed_scan`] of 11:00 to 12:00.
+fn hour_scan(logs: &Path, extra: &[&str]) -> (i32, String, String) {
+    windowed_scan(logs, "2026-11-20T11:00:00Z", "2026-11-20T12:00:00Z", extra)
+}
+
 /// Issue 17, 8: an object AWS delivered late, named inside the window but holding records
 /// from before --since, is read whole by an incremental scan (its early records are new
 /// data), so that marking it done loses nothing; a later run with a wider window finds
@@ -657,9 +662,7 @@ fn records_rejected_in_a_run_fail_it_and_are_read_again() {
     );
     let logs = dir.path().join("logs");
     let state = dir.path().join("state.json");
-    let scan = |extra: &[&str]| {
-        windowed_scan(&logs, "2026-11-20T11:00:00Z", "2026-11-20T12:00:00Z", extra)
-    };
+    let scan = |extra: &[&str]| hour_scan(&logs, extra);
     for extra in [&[][..], &["--state", path(&state)]] {
         let (code, out, err) = scan(extra);
         assert_eq!(code, 2, "{extra:?}: {err}");
@@ -737,9 +740,7 @@ fn a_line_being_written_is_left_to_the_next_incremental_run() {
     );
     let logs = dir.path().join("logs");
     let state = dir.path().join("state.json");
-    let scan = |extra: &[&str]| {
-        windowed_scan(&logs, "2026-11-20T11:00:00Z", "2026-11-20T12:00:00Z", extra)
-    };
+    let scan = |extra: &[&str]| hour_scan(&logs, extra);
     let incremental = || scan(&["--state", path(&state), "--allow-empty"]);
     let (code, out, err) = incremental();
     assert_eq!(code, 1, "{err}");
@@ -805,10 +806,19 @@ fn a_line_being_written_is_left_to_the_next_incremental_run() {
         .unwrap();
     let (code, out, err) = incremental();
     assert_eq!((code, leaving_ports(&out)), (1, vec![40004]), "{err}");
+    // An export reads the cut line as it is too.
+    let exported = dir.path().join("export");
+    let export = || run(&["export", path(&logs), "--out", path(&exported)]);
+    let (code, _, err) = export();
+    assert_eq!(code, 0, "{err}");
     append(&format!("{rest}{}", leaving(40005, ELEVEN + 240)));
     let (code, out, err) = incremental();
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("0 rejected"), "{err}");
+    assert!(
+        err.contains("0 rejected")
+            && err.contains("its last line (line 5) was read without its line end"),
+        "{err}"
+    );
     assert_eq!(leaving_ports(&out), vec![40004, 40005], "{err}");
     let v: Vec<Value> = serde_json::from_str(&out).unwrap();
     let lines: BTreeSet<i64> = v
@@ -817,6 +827,13 @@ fn a_line_being_written_is_left_to_the_next_incremental_run() {
         .map(|f| f["source_line"].as_i64().unwrap())
         .collect();
     assert_eq!(lines, BTreeSet::from([5, 6]), "{out}");
+    // The export holds the cut line: it refuses to add the line again.
+    let (code, _, err) = export();
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("exporting it again would put the line in twice"),
+        "{err}"
+    );
 }
 
 /// A full scan whose sources lack the objects of part of its window says so: S3 delivery
