@@ -237,7 +237,7 @@ impl ReadLedger {
                 }
                 // Another object under a key read before: AWS never rewrites its
                 // deliveries, so it was replaced (an intact copy of a damaged one, say).
-                if read.is_some() {
+                if read.is_some() && loc.etag.is_some() {
                     rewritten(
                         &o,
                         "it was replaced since it was read (its ETag changed)",
