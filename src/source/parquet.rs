@@ -314,7 +314,14 @@ impl ParquetSetup {
         emit: &mut Emit<'_>,
     ) -> Result<bool> {
         let (plan, positions, opts) = (&self.plan, &self.positions, &self.opts);
-        if self.meta.metadata().file_metadata().num_rows() > 0
+        // An export's columns are every field's, whatever its records had: they say
+        // nothing of the format they were read in.
+        let file = self.meta.metadata().file_metadata();
+        let export = file
+            .created_by()
+            .is_some_and(|c| c.starts_with(super::committed::CREATED_BY_PREFIX));
+        if file.num_rows() > 0
+            && !export
             && let Some(format) = format_of(self.meta.schema())
         {
             stats.note_format(format);

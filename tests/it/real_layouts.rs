@@ -4410,7 +4410,8 @@ fn aws(format: &str) -> String {
 ///     read with every field (`--log-format`, or their header) get no note for a flow log
 ///     of the default format whose objects may not be those read (audit J11), and records
 ///     of the default format get one without describe-flow-logs (audit K-F10), which the
-///     notes needed before. Without `log-status`, log-gaps cannot see SKIPDATA: told.
+///     notes needed before. Without `log-status`, log-gaps cannot see SKIPDATA: told. An
+///     export's columns say nothing of the format its records were read in.
 #[test]
 fn the_fields_told_missing_are_those_of_the_records_read() {
     let mut w = world();
@@ -4437,6 +4438,27 @@ fn the_fields_told_missing_are_those_of_the_records_read() {
             "the records read in the format `{}` lack fields rules use",
             aws(v2)
         )) && stderr.contains("tcp-flags: internet-ingress decides who opened a connection"),
+        "{stderr}"
+    );
+    // An export's columns are every field's, whatever its records had: a scan of it falls
+    // back on the flow logs' formats.
+    let export = w.dir.path().join("export");
+    let out = sageflow()
+        .arg("export")
+        .arg(w.write_logs(v2))
+        .arg("--out")
+        .arg(&export)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (_, _, stderr) = w.scan_with(&export, &[]);
+    assert!(
+        stderr.contains("flow log fl-0f57000000000000c (default format) lacks fields rules use")
+            && !stderr.contains("the records read in the format"),
         "{stderr}"
     );
     std::fs::remove_file(w.inventory().join("describe-flow-logs.json")).unwrap();
