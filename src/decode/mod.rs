@@ -239,9 +239,7 @@ impl ScanStats {
     /// Records a format rows were decoded in.
     pub fn note_format(&self, format: String) {
         let mut formats = self.formats.lock().unwrap_or_else(|p| p.into_inner());
-        if !formats.contains(&format) {
-            formats.insert(format);
-        }
+        formats.insert(format);
     }
 
     /// The formats rows were decoded in so far.

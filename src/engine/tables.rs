@@ -88,11 +88,10 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
         }
         let covering: Vec<_> = inv.flow_logs.iter().filter(|f| f.covers(eni)).collect();
         logged.push(!covering.is_empty());
-        accepted.push(covering.iter().any(|f| f.logs_accepted()));
+        let accepting = covering.iter().any(|f| f.logs_accepted());
+        accepted.push(accepting);
         accepted_from.push(inv.accepted_logged_from(eni).filter(|&t| t != i64::MIN));
-        let accepting: Vec<_> = covering.iter().filter(|f| f.logs_accepted()).collect();
-        failing
-            .push(!accepting.is_empty() && accepting.iter().all(|f| f.delivery_failed.is_some()));
+        failing.push(accepting && !inv.accepted_delivered(eni));
         attached.push(eni.attach_time);
         status.push(eni.status.clone());
         reachable.push(enricher.reachable_from_internet(eni));

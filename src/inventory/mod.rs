@@ -330,6 +330,14 @@ impl Inventory {
             .min()
     }
 
+    /// Whether a flow log of accepted traffic that delivers (`DeliverLogsStatus` not
+    /// FAILED) covers `eni`.
+    pub fn accepted_delivered(&self, eni: &Eni) -> bool {
+        self.flow_logs
+            .iter()
+            .any(|f| f.logs_accepted() && f.delivery_failed.is_none() && f.covers(eni))
+    }
+
     /// The file that described `item`.
     pub fn document(&self, item: Item) -> Option<&str> {
         self.documents.get(&item.key()).map(String::as_str)

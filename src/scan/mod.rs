@@ -402,15 +402,7 @@ pub fn coverage_notes(
             // Those another delivering flow log of accepted traffic also logs are not lost.
             let alone = sagemaker
                 .iter()
-                .filter(|e| f.covers(e))
-                .filter(|e| {
-                    !inv.flow_logs.iter().any(|g| {
-                        g.id != f.id
-                            && g.delivery_failed.is_none()
-                            && g.logs_accepted()
-                            && g.covers(e)
-                    })
-                })
+                .filter(|e| f.covers(e) && !inv.accepted_delivered(e))
                 .count();
             notes.push(if alone > 0 {
                 format!(

@@ -166,6 +166,12 @@ enum Known {
     Rewritten(&'static str),
 }
 
+/// Reads what `file` (local object `o`) holds at `at` into `buf`; returns how much.
+fn read_at(o: &SourceObject, file: &std::fs::File, at: u64, buf: &mut [u8]) -> Result<usize> {
+    use std::os::unix::fs::FileExt;
+    file.read_at(buf, at).map_err(|e| Error::io(&o.path, e))
+}
+
 /// A file whose last line, read without its line end, was continued since: line `line` is
 /// read again whole with a warning (a scan: its cut reading stands), or refused (an
 /// export, which holds the cut line already).
@@ -290,12 +296,8 @@ impl ReadLedger {
         // that the file has not changed since, as it is.
         let held = if m.read.read_to < m.size && o.size >= m.size {
             let mut rest = vec![0u8; (m.size - m.read.read_to).min(1 << 20) as usize];
-            let n = {
-                use std::os::unix::fs::FileExt;
-                std::fs::File::open(&o.path)
-                    .and_then(|f| f.read_at(&mut rest, m.read.read_to))
-                    .map_err(|e| Error::io(&o.path, e))?
-            };
+            let file = std::fs::File::open(&o.path).map_err(|e| Error::io(&o.path, e))?;
+            let n = read_at(o, &file, m.read.read_to, &mut rest)?;
             (!rest[..n].contains(&b'\n')).then(|| Resume {
                 from: m.read.read_to,
                 lines: m.read.lines,
@@ -321,11 +323,7 @@ impl ReadLedger {
             return Ok(held.map_or(Known::Unchanged, Known::Appended));
         }
         let mut first = [0u8; 4];
-        let n = {
-            use std::os::unix::fs::FileExt;
-            file.read_at(&mut first, 0)
-                .map_err(|e| Error::io(&o.path, e))?
-        };
+        let n = read_at(o, &file, 0, &mut first)?;
         if super::compression::sniff(&first[..n]) != super::compression::Encoding::Plain {
             return Ok(Known::Rewritten(
                 "it grew since it was read, and only plain text can be read on from where a run stopped",
@@ -335,11 +333,7 @@ impl ReadLedger {
         // follows begins with its line end, it was whole; else it was cut short, and is
         // read again whole.
         let mut next = [0u8; 2];
-        let n = {
-            use std::os::unix::fs::FileExt;
-            file.read_at(&mut next, m.read.read_to)
-                .map_err(|e| Error::io(&o.path, e))?
-        };
+        let n = read_at(o, &file, m.read.read_to, &mut next)?;
         let ended = match &next[..n] {
             [b'\n', ..] => Some(1),
             [b'\r', b'\n'] => Some(2),

@@ -60,8 +60,9 @@ pub fn read_object(
         enc => listed_length(obj, enc, &mut file)?,
     };
     let (head, tail) = super::content_samples(&file, limit).map_err(io)?;
+    // Only what an incremental run records: where a last line read as it was began.
     let open_from = match enc {
-        Encoding::Plain => open_line_start(&mut file, limit).map_err(io)?,
+        Encoding::Plain if obj.hold_open_line => open_line_start(&mut file, limit).map_err(io)?,
         _ => None,
     };
     let mut end = TextEnd::default();
@@ -112,22 +113,19 @@ pub(super) struct TextEnd {
 pub(super) fn listed_length(obj: &SourceObject, enc: Encoding, file: &mut File) -> Result<u64> {
     let io = |e| Error::io(&obj.path, e);
     let now = file.metadata().map_err(io)?.len();
-    if enc == Encoding::Plain && now == obj.size && obj.size > 0 && open_line(obj) {
-        let mut last = [0u8; 1];
-        file.seek(SeekFrom::Start(obj.size - 1)).map_err(io)?;
-        file.read_exact(&mut last).map_err(io)?;
-        if last[0] != b'\n' {
-            let end = line_end_before(file, obj.size).map_err(io)?;
-            let from = obj.resume.as_ref().map_or(0, |r| r.from);
-            tracing::warn!(
-                file = %crate::terminal::printable(&obj.name),
-                "its last line has no line end yet and the file changed less than {} s ago (still being written?): that line ({} bytes) is left to the next run",
-                super::OPEN_LINE_SECS,
-                obj.size - end
-            );
-            return Ok(end.max(from));
-        }
-        file.seek(SeekFrom::Start(0)).map_err(io)?;
+    if enc == Encoding::Plain
+        && now == obj.size
+        && open_line(obj)
+        && let Some(end) = open_line_start(file, obj.size).map_err(io)?
+    {
+        let from = obj.resume.as_ref().map_or(0, |r| r.from);
+        tracing::warn!(
+            file = %crate::terminal::printable(&obj.name),
+            "its last line has no line end yet and the file changed less than {} s ago (still being written?): that line ({} bytes) is left to the next run",
+            super::OPEN_LINE_SECS,
+            obj.size - end
+        );
+        return Ok(end.max(from));
     }
     if obj.mtime_ns.is_none() || now <= obj.size {
         return Ok(now.max(obj.size));
