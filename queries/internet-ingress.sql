@@ -20,10 +20,9 @@ SELECT f.interface_id, f.srcaddr, f.dstaddr, f.srcport, f.dstport, f.protocol, f
        f."end", f.attribution_rule, f.attribution_document, f.remote_evidence, f.source_object,
        f.source_line
 FROM handshakes h
-RIGHT JOIN flows f
+RIGHT JOIN (enis e RIGHT JOIN flows f ON e.interface_id = f.interface_id)
   ON h.interface_id = f.interface_id AND h.local_addr = f.local_addr
  AND h.remote_addr = f.remote_addr AND h.local_port = f.dstport AND h.remote_port = f.srcport
-LEFT JOIN enis e ON e.interface_id = f.interface_id
 WHERE f.eni_owner_kind = 'sagemaker'
   AND f.action = 'ACCEPT'
   AND f.direction = 'ingress'
