@@ -599,6 +599,11 @@ pub async fn start_rule(ctx: &SessionContext, rule: &Rule, by: GroupBy) -> Resul
             let plan = sorting::compact(&plan)
                 .map_err(Error::from_datafusion)?
                 .unwrap_or(plan);
+            tracing::debug!(
+                "rule {}:\n{}",
+                rule.name,
+                datafusion::physical_plan::displayable(plan.as_ref()).indent(true)
+            );
             datafusion::physical_plan::execute_stream(plan, task)
         } else {
             df.execute_stream().await
