@@ -163,7 +163,9 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
         Some(p) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(p).map_err(|e| Error::io(p, e))?,
         )),
-        None => Box::new(std::io::stdout().lock()),
+        // Standard output flushes at every line end: pretty JSON and SARIF, a line per
+        // value, took a write call each (4.5 s of a 7.2 s scan with 267,000 findings).
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
     let written = match aggregated {
         Some(agg) => {
