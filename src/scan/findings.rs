@@ -263,6 +263,39 @@ impl Findings {
         }
         out.push(b'}');
     }
+
+    /// Row `row` as `serde_json`'s pretty printer prints its map as an element of an
+    /// array (`--format json`): two spaces a level, the map at the first.
+    pub fn write_json_pretty(&self, row: usize, out: &mut Vec<u8>) {
+        if self.names.is_empty() {
+            out.extend_from_slice(b"  {}");
+            return;
+        }
+        out.extend_from_slice(b"  {");
+        for (c, n) in self.names.iter().enumerate() {
+            if c > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"\n    ");
+            serde_json::to_writer(&mut *out, n).expect("a Vec takes any text");
+            out.extend_from_slice(b": ");
+            match self.cell(c, row) {
+                Cell::Json(v @ (Value::Array(_) | Value::Object(_))) => {
+                    // Printed alone, then indented to the value's level (JSON text has
+                    // no line end but between its tokens).
+                    let text = serde_json::to_vec_pretty(v).expect("a Vec takes any value");
+                    for b in text {
+                        out.push(b);
+                        if b == b'\n' {
+                            out.extend_from_slice(b"    ");
+                        }
+                    }
+                }
+                cell => cell.write_json(out),
+            }
+        }
+        out.extend_from_slice(b"\n  }");
+    }
 }
 
 /// One finding of a [`Findings`].
@@ -453,6 +486,17 @@ mod tests {
                 m
             })
             .collect();
+        // `--format json`: the array serde_json prints of the maps.
+        let mut array = b"[".to_vec();
+        for r in 0..f.len() {
+            array.extend_from_slice(if r > 0 { b",\n" } else { b"\n" });
+            f.write_json_pretty(r, &mut array);
+        }
+        array.extend_from_slice(b"\n]");
+        assert_eq!(
+            String::from_utf8(array).unwrap(),
+            serde_json::to_string_pretty(&maps).unwrap()
+        );
         for (r, m) in maps.iter().enumerate() {
             assert_eq!(&f.to_map(r), m);
             let mut line = Vec::new();
