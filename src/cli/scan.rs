@@ -164,7 +164,8 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
             std::fs::File::create(p).map_err(|e| Error::io(p, e))?,
         )),
         // Standard output flushes at every line end: pretty JSON and SARIF, a line per
-        // value, took a write call each (4.5 s of a 7.2 s scan with 267,000 findings).
+        // value, took a write call each (`--format json` of 267,534 findings written to a
+        // file: 12.6 s, buffered 4.4 s).
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
     let written = match aggregated {
