@@ -109,8 +109,8 @@ def main():
     results["b1"] = median_runs({
         "sageflow 1 core": ["taskset", "-c", "0"] + sf + ["query", corpus, "--quiet", "--format", "csv", "--inventory", inv, "--sql", Q_B_SAGEFLOW],
     })
-    # The findings as pretty JSON, a line per value: standard output unbuffered made this
-    # 2.5x the CSV scan (fixed 2026-12-07).
+    # The findings as pretty JSON, a line per value: unbuffered standard output and a map
+    # made per finding took 2.7x the CSV scan's time (only leaves-vpc; fixed 2026-12-07).
     print("scan with the findings as JSON", flush=True)
     results["scan_json"] = median_runs({
         "sageflow scan --format json": sf + ["scan", corpus, "--quiet", "--format", "json", "--inventory", inv],
