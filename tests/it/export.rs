@@ -2,20 +2,13 @@
 //! findings as the logs), DuckDB reading it with the printed DDL, incremental re-runs,
 //! interrupted runs, export to S3 (moto), and values spelled like NULL stand-ins kept as text.
 
-use crate::support::{self, root, sageflow};
+use crate::support::{self, ok, root, sageflow};
 
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
 use serde_json::Value;
-
-fn ok(cmd: &mut Command) -> (String, String) {
-    let out = cmd.output().unwrap();
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert!(out.status.success(), "{err}");
-    (String::from_utf8(out.stdout).unwrap(), err)
-}
 
 fn parquet_files(dir: &Path) -> Vec<PathBuf> {
     support::files_under(dir)

@@ -4443,17 +4443,12 @@ fn the_fields_told_missing_are_those_of_the_records_read() {
     // An export's columns are every field's, whatever its records had: a scan of it falls
     // back on the flow logs' formats.
     let export = w.dir.path().join("export");
-    let out = sageflow()
-        .arg("export")
-        .arg(w.write_logs(v2))
-        .arg("--out")
-        .arg(&export)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    support::ok(
+        sageflow()
+            .arg("export")
+            .arg(w.write_logs(v2))
+            .arg("--out")
+            .arg(&export),
     );
     let (_, _, stderr) = w.scan_with(&export, &[]);
     assert!(

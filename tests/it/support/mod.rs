@@ -587,6 +587,14 @@ pub fn venv_setup(script: &str, name: &str) -> String {
     String::from_utf8(o.stdout).unwrap()
 }
 
+/// Runs `cmd`, which must succeed (exit 0); its standard output and error.
+pub fn ok(cmd: &mut assert_cmd::Command) -> (String, String) {
+    let out = cmd.output().unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{err}");
+    (String::from_utf8(out.stdout).unwrap(), err)
+}
+
 /// Copies the directory tree `from` to `to`.
 pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
