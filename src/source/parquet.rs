@@ -81,6 +81,8 @@ pub(super) struct ParquetSetup {
     pub(super) batch_size: usize,
     /// The options this object is decoded with (an export's own enrichment, or not).
     pub(super) opts: Arc<DecodeOptions>,
+    /// Written by a sageflow export (its writer names itself so).
+    pub(super) export: bool,
 }
 
 impl ParquetSetup {
@@ -142,6 +144,7 @@ pub(super) fn configure(
         row_groups,
         batch_size: opts.batch_size,
         opts,
+        export: validated,
     })
 }
 
@@ -316,12 +319,8 @@ impl ParquetSetup {
         let (plan, positions, opts) = (&self.plan, &self.positions, &self.opts);
         // An export's columns are every field's, whatever its records had: they say
         // nothing of the format they were read in.
-        let file = self.meta.metadata().file_metadata();
-        let export = file
-            .created_by()
-            .is_some_and(|c| c.starts_with(super::committed::CREATED_BY_PREFIX));
-        if file.num_rows() > 0
-            && !export
+        if self.meta.metadata().file_metadata().num_rows() > 0
+            && !self.export
             && let Some(format) = format_of(self.meta.schema())
         {
             stats.note_format(format);
