@@ -244,7 +244,18 @@ impl ParquetPlan {
             .filters
             .iter()
             .map(|f| {
-                let at = find(&sources[f.column]).map(|(_, i, k, n)| read_pos(*i, *k, n));
+                let at = match &sources[f.column] {
+                    // An export's enrichment, read as it was written (the options of
+                    // `DecodeOptions::materialised` test it; no other file's is sageflow's).
+                    ColumnSource::Enriched(_) => {
+                        let name = opts.schema.arrow().field(f.column).name();
+                        match file_schema.index_of(name) {
+                            Ok(i) if validated => Some(read_pos(i, Kind::Str, name)),
+                            _ => None,
+                        }
+                    }
+                    src => find(src).map(|(_, i, k, n)| read_pos(*i, *k, n)),
+                };
                 (at, f.test.clone())
             })
             .collect();

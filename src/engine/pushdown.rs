@@ -1,7 +1,12 @@
 //! Which of a query's filters the `flows` table applies itself, exactly, while decoding
 //! (see [`crate::decode::filter`]): comparisons of a decoded field with a constant, the
-//! shapes compliance queries are made of. Anything else (enrichment columns, expressions,
-//! `LIKE` patterns other than a prefix, `OR`) stays with DataFusion.
+//! shapes compliance queries are made of. Anything else (expressions, `LIKE` patterns
+//! other than a prefix, `OR`) stays with DataFusion.
+//!
+//! Enrichment columns are compiled only for a run that reads them as an export wrote them
+//! (no inventory): the Parquet reader then tests an export's column as it reads it, and
+//! other objects are tested after their enrichment (`engine::table`). With an inventory
+//! the owner filters thin the read instead ([`super::owners`]).
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
@@ -9,10 +14,12 @@ use datafusion::logical_expr::expr::{Cast, InList, Like};
 use datafusion::logical_expr::{BinaryExpr, Expr, Operator};
 
 use crate::decode::filter::{CmpOp, Predicate, Test};
+use crate::format::enrichment::TEXT_COLUMNS;
 use crate::format::{ColumnSource, FIELDS, FlowSchema, Kind};
 
 /// The predicate `e` is, when the decoders can apply it with the same result as SQL.
-pub fn compile(e: &Expr, schema: &FlowSchema) -> Option<Predicate> {
+/// `enriched`: whether tests of the text enrichment columns are compiled too.
+pub fn compile(e: &Expr, schema: &FlowSchema, enriched: bool) -> Option<Predicate> {
     let (column, test) = match e {
         // Short `IN` lists reach here as `x = 'a' OR x = 'b'`.
         Expr::BinaryExpr(BinaryExpr {
@@ -20,7 +27,10 @@ pub fn compile(e: &Expr, schema: &FlowSchema) -> Option<Predicate> {
             op: Operator::Or,
             right,
         }) => {
-            let (l, r) = (compile(left, schema)?, compile(right, schema)?);
+            let (l, r) = (
+                compile(left, schema, enriched)?,
+                compile(right, schema, enriched)?,
+            );
             match (l.test, r.test) {
                 (Test::In(mut a), Test::In(b)) if l.column == r.column => {
                     a.extend(b);
@@ -30,7 +40,10 @@ pub fn compile(e: &Expr, schema: &FlowSchema) -> Option<Predicate> {
             }
         }
         Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
-            let (column, value, op) = match (field(left, schema), field(right, schema)) {
+            let (column, value, op) = match (
+                field(left, schema, enriched),
+                field(right, schema, enriched),
+            ) {
                 (Some(c), None) => (c, right, *op),
                 (None, Some(c)) => (c, left, op.swap()?),
                 _ => return None,
@@ -64,7 +77,7 @@ pub fn compile(e: &Expr, schema: &FlowSchema) -> Option<Predicate> {
             escape_char: None,
             case_insensitive: false,
         }) => {
-            let (column, true) = field(expr, schema)? else {
+            let (column, true) = field(expr, schema, enriched)? else {
                 return None;
             };
             let pattern = text(pattern)?;
@@ -91,7 +104,7 @@ pub fn compile(e: &Expr, schema: &FlowSchema) -> Option<Predicate> {
             list,
             negated,
         }) if !list.is_empty() => {
-            let (column, true) = field(expr, schema)? else {
+            let (column, true) = field(expr, schema, enriched)? else {
                 return None;
             };
             // A NULL in the list makes `NOT IN` NULL for every row; it is not pushed.
@@ -113,9 +126,9 @@ pub fn compile(e: &Expr, schema: &FlowSchema) -> Option<Predicate> {
 }
 
 /// The table column a filter side reads, and whether it is text (otherwise an integer):
-/// a decoded field of a kind the decoders test, possibly cast to a type that keeps every
-/// value as it is.
-fn field(e: &Expr, schema: &FlowSchema) -> Option<(usize, bool)> {
+/// a decoded field of a kind the decoders test (or, when `enriched`, a text enrichment
+/// column), possibly cast to a type that keeps every value as it is.
+fn field(e: &Expr, schema: &FlowSchema, enriched: bool) -> Option<(usize, bool)> {
     let (column, cast_to) = match e {
         Expr::Column(c) => (c, None),
         Expr::Cast(Cast { expr, field }) => match expr.as_ref() {
@@ -125,10 +138,11 @@ fn field(e: &Expr, schema: &FlowSchema) -> Option<(usize, bool)> {
         _ => return None,
     };
     let i = schema.index_of(&column.name)?;
-    let ColumnSource::Known(k) = schema.sources()[i] else {
-        return None;
+    let kind = match schema.sources()[i] {
+        ColumnSource::Known(k) => FIELDS[k].kind,
+        ColumnSource::Enriched(k) if enriched && k < TEXT_COLUMNS => Kind::Str,
+        _ => return None,
     };
-    let kind = FIELDS[k].kind;
     let lossless = match (kind, cast_to) {
         (_, None) => true,
         (Kind::Str | Kind::Ip, Some(t)) => is_text(t),
@@ -192,7 +206,7 @@ mod tests {
     #[test]
     fn only_shapes_with_the_sql_result_are_compiled() {
         let schema = FlowSchema::default();
-        let test = |e: Expr| compile(&e, &schema).map(|p| p.test);
+        let test = |e: Expr| compile(&e, &schema, false).map(|p| p.test);
         let like = |pattern: &str, escape_char, case_insensitive| {
             Expr::Like(Like::new(
                 false,
@@ -227,6 +241,19 @@ mod tests {
         assert_eq!(test(cast(col("bytes"), DataType::Int32).eq(lit(1))), None);
         assert_eq!(test(col("action").lt(lit("B"))), None);
         assert_eq!(test(col("remote_kind").eq(lit("internet"))), None);
+        // Without an inventory an export's enrichment is read as it is: its text columns
+        // are tested like fields, its flags are not.
+        let enriched = |e: Expr| compile(&e, &schema, true).map(|p| p.test);
+        assert_eq!(
+            enriched(col("remote_kind").eq(lit("internet"))),
+            Some(Test::In(vec!["internet".into()]))
+        );
+        assert_eq!(
+            enriched(col("sagemaker_resource").like(lit("nb-%"))),
+            Some(Test::Prefix("nb-".into()))
+        );
+        assert_eq!(enriched(col("leaves_vpc").eq(lit(true))), None);
+        assert_eq!(enriched(col("start").gt(lit(5i64))), None);
         assert_eq!(test(col("start").gt(lit(5i64))), None);
         assert_eq!(
             test(col("action").eq(lit("A")).or(col("action").eq(lit("B")))),

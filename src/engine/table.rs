@@ -22,10 +22,12 @@ use datafusion::physical_plan::{
     SendableRecordBatchStream,
 };
 
-use datafusion::arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions};
+use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, RecordBatchOptions};
+use datafusion::arrow::buffer::BooleanBuffer;
 use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::Schema;
 
+use crate::decode::filter::{Predicate, Test};
 use crate::decode::{DecodeOptions, RejectSink, ScanStats, TimeWindow};
 use crate::enrich::Enricher;
 use crate::format::{ColumnSource, FlowSchema, Layout};
@@ -87,11 +89,13 @@ impl FlowsTable {
 
     /// The decoders' form of a filter this table answers `Exact` for; `scan` gets the same
     /// filters back and must apply exactly those. Time filters only prune (`Inexact`).
-    fn exact_filter(&self, f: &Expr) -> Option<crate::decode::filter::Predicate> {
+    /// Without an inventory, tests of enrichment columns are exact too: an export's are
+    /// applied as it is read, other objects' once they are enriched.
+    fn exact_filter(&self, f: &Expr) -> Option<Predicate> {
         if time_bound(f).is_some() {
             return None;
         }
-        super::pushdown::compile(f, &self.schema)
+        super::pushdown::compile(f, &self.schema, self.config.exported_enrichment)
     }
 
     /// The owner kinds every record `f` keeps has, when it names them and the enrichment
@@ -203,7 +207,16 @@ impl FlowsTable {
         ScanStats::add(&stats.objects_pruned, pruned as u64);
         ScanStats::add(&stats.objects_total, objects.len() as u64);
 
-        let (decode, mut post) = plan_enrichment(&self.schema, &projection, &self.config.enricher);
+        let (on_enriched, on_fields): (Vec<Predicate>, Vec<Predicate>) = filters
+            .iter()
+            .filter_map(|f| self.exact_filter(f))
+            .partition(|p| matches!(self.schema.sources()[p.column], ColumnSource::Enriched(_)));
+        let (decode, mut post) = plan_enrichment(
+            &self.schema,
+            &projection,
+            &on_enriched,
+            &self.config.enricher,
+        );
         if let Some(post) = post.as_mut() {
             // Filters hold together: the kinds of their conjunction.
             post.owners = filters
@@ -212,7 +225,7 @@ impl FlowsTable {
                 .reduce(Expr::and)
                 .and_then(|all| self.owners(&all));
         }
-        let options = |projection: Vec<usize>| {
+        let options = |projection: Vec<usize>, filters: Vec<Predicate>| {
             let mut opts = DecodeOptions::new(
                 self.schema.clone(),
                 Some(projection),
@@ -224,18 +237,22 @@ impl FlowsTable {
             opts.flow_log_formats = self.config.flow_log_formats.clone();
             opts.allow_unknown_fields = self.config.allow_unknown_fields;
             opts.prune = Some(prune).filter(|w| !w.is_open());
-            opts.filters = filters
-                .iter()
-                .filter_map(|f| self.exact_filter(f))
-                .collect();
+            opts.filters = filters;
             opts
         };
-        let mut opts = options(decode);
+        let mut opts = options(decode, on_fields.clone());
         if let Some(kinds) = post.as_ref().and_then(|p| p.owners.as_ref()) {
             opts.skip_enis = self.config.enricher.enis_outside(kinds).map(Arc::new);
         }
-        if self.config.exported_enrichment && post.is_some() {
-            opts.materialised = Some(Arc::new(options(projection.clone())));
+        if let Some(post) = post.as_mut()
+            && self.config.exported_enrichment
+        {
+            // An export's enrichment columns are tested as the file is read, where a
+            // column only the filter reads is tested once per dictionary value.
+            let all = on_fields.into_iter().chain(on_enriched).collect();
+            let materialised = options(projection.clone(), all);
+            post.exported = Some(materialised.output_schema.clone());
+            opts.materialised = Some(Arc::new(materialised));
         }
         let opts = Arc::new(opts);
         let n = partitions.unwrap_or_else(|| {
@@ -315,12 +332,24 @@ struct PostProcess {
     /// The owner kinds the query's filters keep (`None`: any): the other records are
     /// dropped before they are enriched.
     owners: Option<Vec<String>>,
+    /// The table's exact filters on enrichment columns, each with its column's position in
+    /// `wanted` (which holds the columns only a filter reads too).
+    filters: Vec<(usize, Test)>,
+    /// The schema of the batches a sageflow export's reader hands out with the enrichment
+    /// it was written with, and its filters applied ([`DecodeOptions::materialised`]):
+    /// these pass as they are. Compared by identity: a batch decoded from any other object
+    /// may have the same fields (when every projected column is an enrichment input and
+    /// only a filter reads an enrichment column).
+    exported: Option<SchemaRef>,
 }
 
 impl PostProcess {
     fn apply(&self, batch: RecordBatch) -> crate::error::Result<RecordBatch> {
-        // A sageflow export read with its own enrichment arrives complete.
-        if batch.schema().fields() == self.schema.fields() {
+        if self
+            .exported
+            .as_ref()
+            .is_some_and(|s| Arc::ptr_eq(s, &batch.schema()))
+        {
             return Ok(batch);
         }
         let batch = match &self.owners {
@@ -343,19 +372,42 @@ impl PostProcess {
                 Err(k) => enriched[*k].clone(),
             })
             .collect();
-        Ok(RecordBatch::try_new_with_options(
+        let n = batch.num_rows();
+        let out = RecordBatch::try_new_with_options(
             self.schema.clone(),
             columns,
-            &RecordBatchOptions::new().with_row_count(Some(batch.num_rows())),
-        )?)
+            &RecordBatchOptions::new().with_row_count(Some(n)),
+        )?;
+        let mut keep: Option<BooleanBuffer> = None;
+        for (k, test) in &self.filters {
+            let pass = test.array(&enriched[*k])?;
+            // A NULL value fails, as in a `WHERE` clause.
+            let pass = match pass.nulls() {
+                Some(nulls) => pass.values() & nulls.inner(),
+                None => pass.values().clone(),
+            };
+            keep = Some(match keep {
+                Some(keep) => &keep & &pass,
+                None => pass,
+            });
+        }
+        match keep {
+            Some(keep) if keep.count_set_bits() < n => Ok(compact(
+                filter_record_batch(&out, &BooleanArray::new(keep, None))?,
+                n,
+            )?),
+            _ => Ok(out),
+        }
     }
 }
 
 /// Splits a projection into the columns to decode and, when enrichment columns are
-/// projected, the post-processing that adds them (decoding their inputs too).
+/// projected or `filters` test them, the post-processing that adds them and applies those
+/// filters (decoding their inputs too).
 fn plan_enrichment(
     schema: &FlowSchema,
     projection: &[usize],
+    filters: &[Predicate],
     enricher: &Arc<Enricher>,
 ) -> (Vec<usize>, Option<PostProcess>) {
     let sources = schema.sources();
@@ -365,7 +417,7 @@ fn plan_enrichment(
         .copied()
         .filter(|c| !is_enriched(c))
         .collect();
-    if decode.len() == projection.len() {
+    if decode.len() == projection.len() && filters.is_empty() {
         return (decode, None);
     }
     for name in crate::enrich::INPUTS {
@@ -376,17 +428,25 @@ fn plan_enrichment(
         }
     }
     let mut wanted: Vec<usize> = Vec::new();
+    let mut want = |k: usize| match wanted.iter().position(|w| *w == k) {
+        Some(at) => at,
+        None => {
+            wanted.push(k);
+            wanted.len() - 1
+        }
+    };
     let outputs: Vec<Result<usize, usize>> = projection
         .iter()
         .map(|c| match sources[*c] {
-            ColumnSource::Enriched(k) => Err(match wanted.iter().position(|w| *w == k) {
-                Some(at) => at,
-                None => {
-                    wanted.push(k);
-                    wanted.len() - 1
-                }
-            }),
+            ColumnSource::Enriched(k) => Err(want(k)),
             _ => Ok(decode.iter().position(|d| d == c).expect("decoded")),
+        })
+        .collect();
+    let filters = filters
+        .iter()
+        .filter_map(|p| match sources[p.column] {
+            ColumnSource::Enriched(k) => Some((want(k), p.test.clone())),
+            _ => None,
         })
         .collect();
     let out_schema = Arc::new(Schema::new(
@@ -403,6 +463,8 @@ fn plan_enrichment(
             schema: out_schema,
             wanted,
             owners: None,
+            filters,
+            exported: None,
         }),
     )
 }
@@ -640,8 +702,16 @@ impl DisplayAs for FlowsExec {
                 .collect::<Vec<_>>()
                 .join(", ")
         )?;
-        if !self.opts.filters.is_empty() {
-            let shown: Vec<&str> = self.opts.filters.iter().map(|p| p.shown.as_str()).collect();
+        // Those on enrichment columns are among an export's (they are applied after
+        // enrichment elsewhere).
+        let filters = &self
+            .opts
+            .materialised
+            .as_ref()
+            .unwrap_or(&self.opts)
+            .filters;
+        if !filters.is_empty() {
+            let shown: Vec<&str> = filters.iter().map(|p| p.shown.as_str()).collect();
             write!(f, ", filters=[{}]", shown.join(", "))?;
         }
         Ok(())

@@ -526,6 +526,64 @@ fn an_export_without_inventory_keeps_its_enrichment() {
     .0;
     assert_eq!(filtered, expected);
     assert_ne!(filtered, "n,enis\n0,0\n");
+    // The reader tests the export's column itself (a column only the filter reads is not
+    // handed to DataFusion to test again).
+    let plan = query_csv(
+        &out,
+        "EXPLAIN SELECT count(*) FROM flows WHERE sagemaker_resource = 'nb-analyst'",
+    );
+    let read = plan.lines().find(|l| l.contains("FlowsExec")).unwrap();
+    assert!(read.contains("filters=[sagemaker_resource = "), "{plan}");
+    assert!(!plan.contains("FilterExec"), "{plan}");
+    // With the logs it came from alongside: their records are enriched from no inventory
+    // (no workload, so the filter keeps none of them), the export's are taken as written.
+    // Every projected column here is one the enrichment reads, so the logs' decoded
+    // batches have the very columns the export's reader hands out.
+    let inputs = "interface_id, resource_id, srcaddr, dstaddr, pkt_srcaddr, pkt_dstaddr, \
+                  flow_direction, vpc_id, subnet_id, start, \"end\", action, protocol, tcp_flags, \
+                  traffic_path, pkt_src_aws_service, pkt_dst_aws_service";
+    let mixed = |sql: &str| {
+        ok(sageflow().arg("query").arg(&out).args([
+            "sample-logs/v5-custom",
+            "--quiet",
+            "--format",
+            "csv",
+            "--sql",
+            sql,
+        ]))
+        .0
+    };
+    let rows = format!(
+        "SELECT {inputs} FROM flows WHERE sagemaker_resource = 'nb-analyst' ORDER BY {inputs}"
+    );
+    let export_rows = query_csv(&out, &rows);
+    assert_eq!(mixed(&rows), export_rows);
+    assert_eq!(
+        export_rows.lines().count() as u64 - 1,
+        filtered
+            .lines()
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .next()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+    );
+    // A negated test keeps no NULL: neither the logs' records nor the export's unnamed ones.
+    let others = "SELECT count(*) AS n FROM flows WHERE sagemaker_resource <> 'nb-analyst'";
+    let expected = ok(sageflow()
+        .args([
+            "query",
+            "sample-logs/v5-custom",
+            "--quiet",
+            "--format",
+            "csv",
+        ])
+        .args(["--inventory", "sample-logs/inventory", "--sql", others]))
+    .0;
+    assert_eq!(mixed(others), expected);
+    assert_eq!(query_csv(&out, others), expected);
     // With --inventory the export's enrichment is recomputed: an empty inventory names
     // no workload.
     let empty = tempfile::tempdir().unwrap();
