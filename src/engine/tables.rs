@@ -152,11 +152,17 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
     let mut reason = Vec::new();
     let mut document = Vec::new();
     let mut outside = Vec::new();
+    let subnet_vpc = inv.subnet_vpcs();
     for nb in &inv.notebooks {
         document.push(inv.document(Item::Notebook(&nb.key())).map(str::to_string));
         rtype.push("notebook_instance".to_string());
         name.push(nb.name.clone());
-        vpc.push(None::<String>);
+        vpc.push(
+            nb.subnet_id
+                .as_deref()
+                .and_then(|s| subnet_vpc.get(s))
+                .map(|v| v.to_string()),
+        );
         // Without a subnet a notebook instance runs in SageMaker's VPC (its internet
         // access is then always Enabled).
         outside.push(Some(nb.subnet_id.is_none()));
@@ -194,12 +200,6 @@ pub fn batches(enricher: &Enricher) -> Result<Vec<(&'static str, RecordBatch)>> 
         .chain(inv.domains.iter().map(|d| d.created))
         .collect();
     let mut to = vec![None; rtype.len()];
-    // A subnet's VPC, from the ENIs in it (every ENI of a subnet is in its VPC).
-    let subnet_vpc: std::collections::HashMap<&str, &str> = inv
-        .enis
-        .values()
-        .filter_map(|e| Some((e.subnet_id.as_deref()?, e.vpc_id.as_deref()?)))
-        .collect();
     // Whether a flow log that records accepted traffic covered `subnet` all the while a
     // workload ran (`Ok`), or from when (`Err(Some(t))`: created while it ran), or not
     // (`Err(None)`): one on the subnet, or on its VPC; a subnet of no known VPC counts as

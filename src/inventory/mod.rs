@@ -321,6 +321,17 @@ impl Inventory {
             .or_insert_with(|| file.to_string());
     }
 
+    /// Each subnet's VPC, from the ENIs in it (every ENI of a subnet is in its VPC): those
+    /// listed and those of the history, since a finished job's subnet may hold no ENI
+    /// `describe-network-interfaces` lists.
+    pub fn subnet_vpcs(&self) -> HashMap<&str, &str> {
+        self.enis
+            .values()
+            .chain(self.lifetimes.iter().map(|l| &l.eni))
+            .filter_map(|e| Some((e.subnet_id.as_deref()?, e.vpc_id.as_deref()?)))
+            .collect()
+    }
+
     /// From when a flow log that records accepted traffic covers `eni` (`i64::MIN`: as far
     /// back as is known), or `None` when none does.
     pub fn accepted_logged_from(&self, eni: &Eni) -> Option<i64> {

@@ -117,13 +117,7 @@ fn present(log: &FlowLogConfig, inv: &Inventory) -> Vec<(i64, i64)> {
     for l in inv.lifetimes.iter().filter(|l| log.covers(&l.eni)) {
         spans.push((l.created.unwrap_or(i64::MIN), l.deleted.unwrap_or(i64::MAX)));
     }
-    // A subnet's VPC, from the ENIs in it.
-    let subnet_vpc: std::collections::HashMap<&str, &str> = inv
-        .enis
-        .values()
-        .chain(inv.lifetimes.iter().map(|l| &l.eni))
-        .filter_map(|e| Some((e.subnet_id.as_deref()?, e.vpc_id.as_deref()?)))
-        .collect();
+    let subnet_vpc = inv.subnet_vpcs();
     for p in inv.placements() {
         let covered = p.subnets.iter().any(|s| {
             log.resource_id == *s || subnet_vpc.get(s.as_str()) == Some(&log.resource_id.as_str())

@@ -770,3 +770,50 @@ logs.put_log_events(logGroupName="not-a-trail", logStreamName="111122223333_Clou
         "{err}"
     );
 }
+
+/// A finished job's subnet may hold no ENI that `describe-network-interfaces` lists: its
+/// VPC is then known from the job's ENIs in CloudTrail, and a flow log of another VPC does
+/// not cover it. Before, such a subnet was of no known VPC, so any VPC's flow log was taken
+/// for its, and the job read as logged. (A notebook instance's `vpc_id` was NULL too.)
+#[test]
+fn a_subnet_only_deleted_enis_show_is_in_their_vpc() {
+    const SUBNET: &str = "subnet-0ot000000000000c3";
+    const VPC: &str = "vpc-0ot00000000000003";
+    let dir = tempfile::tempdir().unwrap();
+    let (inventory, logs) = fixture(dir.path(), false);
+    // train-a ran in a subnet of a VPC of its own, which the inventory's flow logs (all on
+    // the sample's VPC) do not cover.
+    let job = inventory.join("sagemaker/describe-training-job-train-a.json");
+    let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(&job).unwrap()).unwrap();
+    doc["VpcConfig"]["Subnets"] = json!([SUBNET]);
+    std::fs::write(&job, doc.to_string()).unwrap();
+    let table = "SELECT resource, vpc_id, unlogged_subnets FROM sagemaker_resources \
+                 WHERE resource = 'train-a'";
+    let unknown = rows(&inventory, &logs, table);
+    assert_eq!(unknown[0]["vpc_id"], Value::Null, "{unknown:#?}");
+    // A notebook instance's subnet has listed ENIs: its VPC is theirs.
+    let notebook = rows(
+        &inventory,
+        &logs,
+        "SELECT vpc_id FROM sagemaker_resources WHERE resource = 'nb-analyst'",
+    );
+    assert_eq!(notebook, vec![json!({"vpc_id": "vpc-0a1b2c3d4e5f60001"})]);
+
+    let mut eni = create("eni-0ct0000000000000a", "10.30.1.77", T0 + 5);
+    eni["responseElements"]["networkInterface"]["subnetId"] = json!(SUBNET);
+    eni["responseElements"]["networkInterface"]["vpcId"] = json!(VPC);
+    let records = json!({"Records": [eni, delete("eni-0ct0000000000000a", T0 + 41 * 60)]});
+    let day = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/20";
+    let trail = inventory.join("cloudtrail").join(day);
+    std::fs::create_dir_all(&trail).unwrap();
+    std::fs::write(
+        trail.join("111122223333_CloudTrail_us-east-1_20261120T1150Z_Hs0KsOhtH1ar15ZZ.json.gz"),
+        gz(records.to_string().as_bytes()),
+    )
+    .unwrap();
+    let known = rows(&inventory, &logs, table);
+    assert_eq!(
+        known,
+        vec![json!({"resource": "train-a", "vpc_id": VPC, "unlogged_subnets": SUBNET})]
+    );
+}
