@@ -156,9 +156,8 @@ fn init_tracing(verbose: u8, ansi: bool) {
         // Object names in warnings come from the data: no escape sequence of theirs
         // reaches the terminal.
         .with_writer(move || sageflow::terminal::Printable::new(std::io::stderr(), ansi))
-        .with_target(false)
-        .without_time()
         .with_ansi(ansi)
+        .event_format(cli::warnings::Warnings::new(ansi))
         .with_filter(filter.and(filter_fn(|meta| {
             !(*meta.level() == Level::TRACE && is_transport(meta.target()))
         })));

@@ -12,6 +12,7 @@ mod run;
 mod scan;
 mod schema;
 mod shell;
+pub mod warnings;
 
 use std::io::{IsTerminal, Read, Write};
 use std::sync::Arc;

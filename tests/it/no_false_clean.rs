@@ -637,8 +637,16 @@ pub(crate) fn incremental_scans_of_a_local_file(extra: &[&str]) {
     std::fs::write(&file, &rewritten).unwrap();
     let (code, out, err) = scan();
     assert_eq!(code, 1, "{err}");
+    let warning = err
+        .lines()
+        .find(|l| l.contains("its content changed since it was read"))
+        .unwrap_or_else(|| panic!("{err}"));
+    // In the form of the warnings the commands print, naming the file after the message.
+    let name = file.file_name().unwrap().to_str().unwrap();
     assert!(
-        err.contains("its content changed since it was read"),
+        warning.starts_with("sageflow: warning: ")
+            && warning.contains("(file: ")
+            && warning.ends_with(&format!("{name})")),
         "{err}"
     );
     assert_eq!(leaving_ports(&out), vec![40002, 40009, 40010]);

@@ -1,0 +1,143 @@
+//! How the warnings and errors logged while a command runs are written on stderr: in the
+//! same `sageflow: warning: …` form as the ones the commands print themselves, with what
+//! they are about (the object, the file) after the message, instead of tracing's
+//! ` WARN object=…: …`. More verbose levels (`-v`) keep tracing's own form.
+
+use std::fmt;
+
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::fmt::format::{DefaultFields, Format, Full, Writer};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent};
+use tracing_subscriber::registry::LookupSpan;
+
+/// The event format of the binary's log layer.
+pub struct Warnings {
+    other: Format<Full, ()>,
+}
+
+impl Warnings {
+    pub fn new(ansi: bool) -> Self {
+        Warnings {
+            other: Format::default()
+                .with_target(false)
+                .without_time()
+                .with_ansi(ansi),
+        }
+    }
+}
+
+impl<S> FormatEvent<S, DefaultFields> for Warnings
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, DefaultFields>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let level = *event.metadata().level();
+        // Tracing orders levels by verbosity: WARN and ERROR are the least.
+        if level > Level::WARN {
+            return self.other.format_event(ctx, writer, event);
+        }
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        writeln!(writer, "{}", line(level, &fields))
+    }
+}
+
+/// One warning or error line.
+fn line(level: Level, fields: &Fields) -> String {
+    let kind = if level == Level::ERROR {
+        "error"
+    } else {
+        "warning"
+    };
+    let mut out = format!("sageflow: {kind}: {}", fields.message);
+    if !fields.rest.is_empty() {
+        out.push_str(&format!(" ({})", fields.rest.join(", ")));
+    }
+    out
+}
+
+/// An event's message and its other fields as `name: value`.
+#[derive(Default)]
+struct Fields {
+    message: String,
+    rest: Vec<String>,
+}
+
+impl Fields {
+    fn add(&mut self, field: &Field, value: String) {
+        if field.name() == "message" {
+            self.message = value;
+        } else {
+            self.rest.push(format!("{}: {value}", field.name()));
+        }
+    }
+}
+
+impl Visit for Fields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.add(field, value.to_string());
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        // `%x` fields and the message arrive here, and print as their Display.
+        self.add(field, format!("{value:?}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use tracing_subscriber::prelude::*;
+
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Buffer {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn warnings_read_like_the_commands_own() {
+        let out = Buffer::default();
+        let writer = out.clone();
+        let subscriber = tracing_subscriber::registry().with(
+            tracing_subscriber::fmt::layer()
+                .event_format(Warnings::new(false))
+                .with_writer(move || writer.clone()),
+        );
+        tracing::subscriber::with_default(subscriber, || {
+            let name = "logs/a.log.gz";
+            tracing::warn!(object = %name, attempt = 2, "read whole again");
+            tracing::error!("no fields");
+            tracing::info!(object = %name, "progress");
+        });
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[..2],
+            [
+                "sageflow: warning: read whole again (object: logs/a.log.gz, attempt: 2)",
+                "sageflow: error: no fields",
+            ]
+        );
+        assert!(
+            lines[2].contains("INFO") && lines[2].contains("object=logs/a.log.gz"),
+            "{text}"
+        );
+    }
+}
