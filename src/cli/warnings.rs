@@ -98,27 +98,13 @@ mod tests {
 
     use super::*;
 
-    #[derive(Clone, Default)]
-    struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Buffer {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
     #[test]
     fn warnings_read_like_the_commands_own() {
-        let out = Buffer::default();
-        let writer = out.clone();
+        let out = Arc::new(Mutex::new(Vec::<u8>::new()));
         let subscriber = tracing_subscriber::registry().with(
             tracing_subscriber::fmt::layer()
                 .event_format(Warnings::new(false))
-                .with_writer(move || writer.clone()),
+                .with_writer(out.clone()),
         );
         tracing::subscriber::with_default(subscriber, || {
             let name = "logs/a.log.gz";
@@ -126,7 +112,7 @@ mod tests {
             tracing::error!("no fields");
             tracing::info!(object = %name, "progress");
         });
-        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        let text = String::from_utf8(out.lock().unwrap().clone()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
             lines[..2],

@@ -505,13 +505,20 @@ fn an_export_without_inventory_keeps_its_enrichment() {
     let sql = "SELECT sagemaker_resource_type, sagemaker_resource, attribution, remote_kind, remote_service, \
                count(*) AS n, count(*) FILTER (WHERE leaves_vpc) AS leaves, count(*) FILTER (WHERE endpoint_bypass) AS bypass \
                FROM flows GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5";
-    let with_inventory = |source: &str| {
+    // The logs the export was made from, with the inventory it was made with.
+    let over_logs = |sql: &str| {
         ok(sageflow()
-            .args(["query", source, "--quiet", "--format", "csv"])
+            .args([
+                "query",
+                "sample-logs/v5-custom",
+                "--quiet",
+                "--format",
+                "csv",
+            ])
             .args(["--inventory", "sample-logs/inventory", "--sql", sql]))
         .0
     };
-    let logs = with_inventory("sample-logs/v5-custom");
+    let logs = over_logs(sql);
     assert!(logs.contains("notebook_instance,nb-analyst,eni,"), "{logs}");
     assert_eq!(query_csv(&out, sql), logs);
     // A filter on an enrichment column, and a column never enriched alongside.
@@ -519,11 +526,9 @@ fn an_export_without_inventory_keeps_its_enrichment() {
         &out,
         "SELECT count(*) AS n, count(DISTINCT interface_id) AS enis FROM flows WHERE sagemaker_resource = 'nb-analyst'",
     );
-    let expected = ok(sageflow()
-        .args(["query", "sample-logs/v5-custom", "--quiet", "--format", "csv"])
-        .args(["--inventory", "sample-logs/inventory", "--sql"])
-        .arg("SELECT count(*) AS n, count(DISTINCT interface_id) AS enis FROM flows WHERE sagemaker_resource = 'nb-analyst'"))
-    .0;
+    let expected = over_logs(
+        "SELECT count(*) AS n, count(DISTINCT interface_id) AS enis FROM flows WHERE sagemaker_resource = 'nb-analyst'",
+    );
     assert_eq!(filtered, expected);
     assert_ne!(filtered, "n,enis\n0,0\n");
     // The reader tests the export's column itself (a column only the filter reads is not
@@ -572,16 +577,7 @@ fn an_export_without_inventory_keeps_its_enrichment() {
     );
     // A negated test keeps no NULL: neither the logs' records nor the export's unnamed ones.
     let others = "SELECT count(*) AS n FROM flows WHERE sagemaker_resource <> 'nb-analyst'";
-    let expected = ok(sageflow()
-        .args([
-            "query",
-            "sample-logs/v5-custom",
-            "--quiet",
-            "--format",
-            "csv",
-        ])
-        .args(["--inventory", "sample-logs/inventory", "--sql", others]))
-    .0;
+    let expected = over_logs(others);
     assert_eq!(mixed(others), expected);
     assert_eq!(query_csv(&out, others), expected);
     // With --inventory the export's enrichment is recomputed: an empty inventory names

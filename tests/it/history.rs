@@ -80,6 +80,21 @@ fn gz(data: &[u8]) -> Vec<u8> {
     e.finish().unwrap()
 }
 
+/// `records` as the CloudTrail file of 2026-11-20 11:50 in the inventory's `cloudtrail/`,
+/// under `prefix` (an organisation trail's holds the organisation's id).
+fn write_trail(inventory: &Path, prefix: &str, records: &Value) {
+    let logs = inventory
+        .join("cloudtrail")
+        .join(prefix)
+        .join("111122223333/CloudTrail/us-east-1/2026/11/20");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::write(
+        logs.join("111122223333_CloudTrail_us-east-1_20261120T1150Z_Mu0KsOhtH1ar15ZZ.json.gz"),
+        gz(records.to_string().as_bytes()),
+    )
+    .unwrap();
+}
+
 /// The sample's inventory plus, when `trail`, an organisation trail's CloudTrail files
 /// (gzip, with a digest file beside them); and v2 flow logs of two training jobs' ENIs,
 /// which `describe-network-interfaces` no longer lists, and of the NAT gateway's legs.
@@ -100,14 +115,7 @@ fn fixture(dir: &Path, trail: bool) -> (std::path::PathBuf, std::path::PathBuf) 
             create("eni-0ct0000000000000b", "10.20.1.77", T0 + 3605),
             delete("eni-0ct0000000000000b", T0 + 3600 + 41 * 60),
         ]});
-        let day = "AWSLogs/o-aa111bb222/111122223333/CloudTrail/us-east-1/2026/11/20";
-        let logs = inventory.join("cloudtrail").join(day);
-        std::fs::create_dir_all(&logs).unwrap();
-        std::fs::write(
-            logs.join("111122223333_CloudTrail_us-east-1_20261120T1150Z_Mu0KsOhtH1ar15ZZ.json.gz"),
-            gz(records.to_string().as_bytes()),
-        )
-        .unwrap();
+        write_trail(&inventory, "AWSLogs/o-aa111bb222", &records);
         let digests = inventory
             .join("cloudtrail")
             .join("AWSLogs/o-aa111bb222/111122223333/CloudTrail-Digest/us-east-1/2026/11/20");
@@ -803,14 +811,7 @@ fn a_subnet_only_deleted_enis_show_is_in_their_vpc() {
     eni["responseElements"]["networkInterface"]["subnetId"] = json!(SUBNET);
     eni["responseElements"]["networkInterface"]["vpcId"] = json!(VPC);
     let records = json!({"Records": [eni, delete("eni-0ct0000000000000a", T0 + 41 * 60)]});
-    let day = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/20";
-    let trail = inventory.join("cloudtrail").join(day);
-    std::fs::create_dir_all(&trail).unwrap();
-    std::fs::write(
-        trail.join("111122223333_CloudTrail_us-east-1_20261120T1150Z_Hs0KsOhtH1ar15ZZ.json.gz"),
-        gz(records.to_string().as_bytes()),
-    )
-    .unwrap();
+    write_trail(&inventory, "AWSLogs", &records);
     let known = rows(&inventory, &logs, table);
     assert_eq!(
         known,
