@@ -92,7 +92,7 @@ impl Visit for Fields {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
+    use std::sync::Mutex;
 
     use tracing_subscriber::prelude::*;
 
@@ -100,11 +100,12 @@ mod tests {
 
     #[test]
     fn warnings_read_like_the_commands_own() {
-        let out = Arc::new(Mutex::new(Vec::<u8>::new()));
+        // Written to a file the test reads back (a `Mutex` of a writer is a `MakeWriter`).
+        let out = tempfile::NamedTempFile::new().unwrap();
         let subscriber = tracing_subscriber::registry().with(
             tracing_subscriber::fmt::layer()
                 .event_format(Warnings::new(false))
-                .with_writer(out.clone()),
+                .with_writer(Mutex::new(out.reopen().unwrap())),
         );
         tracing::subscriber::with_default(subscriber, || {
             let name = "logs/a.log.gz";
@@ -112,7 +113,7 @@ mod tests {
             tracing::error!("no fields");
             tracing::info!(object = %name, "progress");
         });
-        let text = String::from_utf8(out.lock().unwrap().clone()).unwrap();
+        let text = std::fs::read_to_string(out.path()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
             lines[..2],
