@@ -44,16 +44,26 @@ where
         }
         let mut fields = Fields::default();
         event.record(&mut fields);
-        writeln!(writer, "{}", line(level, &fields))
+        writeln!(
+            writer,
+            "{}",
+            line(level, &fields, writer.has_ansi_escapes())
+        )
     }
 }
 
-/// One warning or error line.
-fn line(level: Level, fields: &Fields) -> String {
-    let kind = if level == Level::ERROR {
-        "error"
+/// One warning or error line; with `ansi`, its kind in bold yellow or red (`--color`,
+/// `NO_COLOR`).
+fn line(level: Level, fields: &Fields, ansi: bool) -> String {
+    let (kind, colour) = if level == Level::ERROR {
+        ("error", "31")
     } else {
-        "warning"
+        ("warning", "33")
+    };
+    let kind = if ansi {
+        format!("\x1b[1;{colour}m{kind}\x1b[0m")
+    } else {
+        kind.to_string()
     };
     let mut out = format!("sageflow: {kind}: {}", fields.message);
     if !fields.rest.is_empty() {
@@ -104,6 +114,7 @@ mod tests {
         let out = tempfile::NamedTempFile::new().unwrap();
         let subscriber = tracing_subscriber::registry().with(
             tracing_subscriber::fmt::layer()
+                .with_ansi(false)
                 .event_format(Warnings::new(false))
                 .with_writer(Mutex::new(out.reopen().unwrap())),
         );
@@ -125,6 +136,14 @@ mod tests {
         assert!(
             lines[2].contains("INFO") && lines[2].contains("object=logs/a.log.gz"),
             "{text}"
+        );
+        let fields = Fields {
+            message: "m".into(),
+            rest: vec![],
+        };
+        assert_eq!(
+            line(Level::WARN, &fields, true),
+            "sageflow: \x1b[1;33mwarning\x1b[0m: m"
         );
     }
 }
