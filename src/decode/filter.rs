@@ -7,7 +7,8 @@
 //! They are the exact SQL result, not a pre-filter: DataFusion does not test them again.
 //! Every test is false for NULL, as a comparison with NULL is in a `WHERE` clause.
 
-use datafusion::arrow::array::{ArrayRef, BooleanArray, Datum, Int64Array, StringViewArray};
+use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, Datum, Int64Array, StringViewArray};
+use datafusion::arrow::buffer::BooleanBuffer;
 use datafusion::arrow::compute::kernels::{boolean, cmp, comparison};
 use datafusion::arrow::error::ArrowError;
 
@@ -68,10 +69,20 @@ impl Test {
         matches!(self, Test::Int(..))
     }
 
+    /// The rows of a column that pass the test, as a `WHERE` clause keeps them: a NULL
+    /// value fails. The column is `Int64` for [`Test::Int`], `Utf8View` otherwise.
+    pub fn passes(&self, a: &ArrayRef) -> Result<BooleanBuffer, ArrowError> {
+        let pass = self.array(a)?;
+        Ok(match pass.nulls() {
+            Some(nulls) => pass.values() & nulls.inner(),
+            None => pass.values().clone(),
+        })
+    }
+
     /// The test on a column: `Int64` for [`Test::Int`], `Utf8View` otherwise (rows whose
     /// value is NULL come out NULL). Arrow's kernels compare short views as whole words,
     /// several times faster than a loop over the values.
-    pub fn array(&self, a: &ArrayRef) -> Result<BooleanArray, ArrowError> {
+    fn array(&self, a: &ArrayRef) -> Result<BooleanArray, ArrowError> {
         let text = |s: &str| StringViewArray::new_scalar(s);
         // `f` against each value, joined by `join`; `empty` is the result for no values.
         let fold = |list: &[String],

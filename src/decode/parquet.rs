@@ -503,12 +503,7 @@ impl ParquetPlan {
                 keep = &keep & &self.dictionary_test(i, &read_columns[p], test)?;
                 continue;
             }
-            let pass = test.array(self.text_of(&mut typed, read_columns, p)?)?;
-            // A NULL result (NULL value) fails, as in a `WHERE` clause.
-            keep = &keep & pass.values();
-            if let Some(nulls) = pass.nulls() {
-                keep = &keep & nulls.inner();
-            }
+            keep = &keep & &test.passes(self.text_of(&mut typed, read_columns, p)?)?;
         }
         if let Some((Some(p), skip)) = &self.skip_enis {
             let enis = self.text_of(&mut typed, read_columns, *p)?.as_string_view();

@@ -380,12 +380,7 @@ impl PostProcess {
         )?;
         let mut keep: Option<BooleanBuffer> = None;
         for (k, test) in &self.filters {
-            let pass = test.array(&enriched[*k])?;
-            // A NULL value fails, as in a `WHERE` clause.
-            let pass = match pass.nulls() {
-                Some(nulls) => pass.values() & nulls.inner(),
-                None => pass.values().clone(),
-            };
+            let pass = test.passes(&enriched[*k])?;
             keep = Some(match keep {
                 Some(keep) => &keep & &pass,
                 None => pass,
