@@ -157,7 +157,7 @@ fn init_tracing(verbose: u8, ansi: bool) {
         // reaches the terminal.
         .with_writer(move || sageflow::terminal::Printable::new(std::io::stderr(), ansi))
         .with_ansi(ansi)
-        .event_format(cli::warnings::Warnings::new(ansi))
+        .event_format(cli::warnings::Warnings::default())
         .with_filter(filter.and(filter_fn(|meta| {
             !(*meta.level() == Level::TRACE && is_transport(meta.target()))
         })));

@@ -11,18 +11,16 @@ use tracing_subscriber::fmt::format::{DefaultFields, Format, Full, Writer};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent};
 use tracing_subscriber::registry::LookupSpan;
 
-/// The event format of the binary's log layer.
+/// The event format of the binary's log layer. Colours, in either form, follow the
+/// layer's `with_ansi`.
 pub struct Warnings {
     other: Format<Full, ()>,
 }
 
-impl Warnings {
-    pub fn new(ansi: bool) -> Self {
+impl Default for Warnings {
+    fn default() -> Self {
         Warnings {
-            other: Format::default()
-                .with_target(false)
-                .without_time()
-                .with_ansi(ansi),
+            other: Format::default().with_target(false).without_time(),
         }
     }
 }
@@ -115,7 +113,7 @@ mod tests {
         let subscriber = tracing_subscriber::registry().with(
             tracing_subscriber::fmt::layer()
                 .with_ansi(false)
-                .event_format(Warnings::new(false))
+                .event_format(Warnings::default())
                 .with_writer(Mutex::new(out.reopen().unwrap())),
         );
         tracing::subscriber::with_default(subscriber, || {
