@@ -244,8 +244,8 @@ pub struct ScanArgs {
     /// Accept a run that rejected records (they do not fit their format) or found objects
     /// damaged: it exits 0 or 1 by its findings, and moves --state past them. Without it
     /// such a scan prints its findings and then fails (exit 2): the rejected records may
-    /// hold what a rule looks for, and the state is not moved forward, so the next run
-    /// reads those objects again (with the right --log-format, say).
+    /// hold what a rule looks for, and --state records the run's other objects only, so
+    /// the next run reads those with rejects again (with the right --log-format, say).
     #[arg(long)]
     pub allow_rejects: bool,
 

@@ -100,9 +100,10 @@ pub(super) async fn export_locked(
                 if let Some(c) = counted {
                     c.add_to(&run.stats, &run.rejects)?;
                 }
-                complete(&run.stats, &run.rejects, a.allow_rejects)?;
+                complete(&run.stats, &run.rejects, a.allow_rejects, REJECTS_NOT_MOVED)?;
                 run.read_something(run.stats.snapshot(), true)?;
-                m.sources.record(&run.objects, &run.ledger);
+                m.sources
+                    .record(&run.objects, &run.ledger, &Default::default());
                 if run.window.until.is_none() {
                     m.sources.listed_at = Some(run.listed_at);
                 }

@@ -17,11 +17,38 @@ pub(super) fn damage(stats: &ScanStats) -> Result<()> {
     Err(last)
 }
 
+macro_rules! fix_rejects {
+    ($next:literal) => {
+        concat!(
+            "fix their format (--log-format, or the object's header line; --rejects FILE lists every one with its object, line and field) and run again: ",
+            $next,
+            ". --allow-rejects accepts such a run"
+        )
+    };
+}
+/// [`complete`]'s hint for a run that moves nothing forward.
+pub(super) const REJECTS_NO_STATE: &str =
+    fix_rejects!("without --state, the next run reads every object again");
+/// For a run whose state or export manifest stays where it was.
+pub(super) const REJECTS_NOT_MOVED: &str = fix_rejects!(
+    "the state or export manifest, if any, was not moved forward, so the next run reads these objects again"
+);
+/// For a scan whose state records the objects that had no reject.
+pub(super) const REJECTS_HELD_BACK: &str = fix_rejects!(
+    "--state records every other object as read, and leaves these to the next run, which reads them again"
+);
+
 /// Ends a run that did not read all it was given: the objects found damaged (as
 /// [`damage`]), then records rejected by their format, which may be the very ones a rule
 /// looks for. With `allow` (--allow-rejects) they are warnings and the run is complete.
-/// A run whose every record was rejected is left to [`Run::read_something`].
-pub(super) fn complete(stats: &ScanStats, rejects: &RejectSink, allow: bool) -> Result<()> {
+/// A run whose every record was rejected is left to [`Run::read_something`]. `hint` (one
+/// of the `REJECTS_*`) says what the next run reads again.
+pub(super) fn complete(
+    stats: &ScanStats,
+    rejects: &RejectSink,
+    allow: bool,
+    hint: &'static str,
+) -> Result<()> {
     if allow {
         for e in stats.take_damage() {
             eprintln!(
@@ -42,7 +69,7 @@ pub(super) fn complete(stats: &ScanStats, rejects: &RejectSink, allow: bool) -> 
             "{rejected} of the {} records read were rejected (listed above): the result covers only the {} records that fit their format, and those rejected may hold the traffic a rule looks for",
             s.records, s.rows
         ),
-        "fix their format (--log-format, or the object's header line; --rejects FILE lists every one with its object, line and field) and run again: the state or export manifest, if any, was not moved forward, so the next run reads these objects again. --allow-rejects accepts such a run",
+        hint,
     ))
 }
 

@@ -193,15 +193,34 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
         })?;
     drop(out);
 
-    // Only a complete run moves the state forward: a failed one (a damaged object too,
-    // rejected records, or records no rule could decide on) is read again next time.
-    let complete = super::complete(&run.stats, &run.rejects, a.allow_rejects);
+    // A run with rejected records (a damaged object's unreadable rest is one) fails, and
+    // the objects that had them are left out of the state, so that the next run reads them
+    // again; the others are recorded, so that their findings are not reported a second
+    // time. Records no rule could decide on (a format), or rejects whose objects did not
+    // come back from the workers, leave the whole state where it was.
     let undecidable = no_action(&coverage);
-    if let (Some(store), Ok(()), Ok(())) = (&state_store, &complete, &undecidable) {
-        state.read.record(&run.objects, &run.ledger);
+    let held_back = if a.allow_rejects {
+        Some(std::collections::BTreeSet::new())
+    } else {
+        run.rejects.objects()
+    };
+    let complete = super::complete(
+        &run.stats,
+        &run.rejects,
+        a.allow_rejects,
+        match (&state_store, &held_back) {
+            (None, _) => super::run::REJECTS_NO_STATE,
+            (Some(_), Some(_)) if undecidable.is_ok() => super::run::REJECTS_HELD_BACK,
+            (Some(_), _) => super::run::REJECTS_NOT_MOVED,
+        },
+    );
+    let held_back = held_back.filter(|held| complete.is_ok() || !held.is_empty());
+    if let (Some(store), Some(held), Ok(())) = (&state_store, &held_back, &undecidable) {
+        state.read.record(&run.objects, &run.ledger, held);
         // A run bounded by --until (a backfill) leaves out what was delivered for later
-        // windows: the next run must still find it new.
-        if run.window.until.is_none() {
+        // windows, and one that left objects out must list them again: the next run must
+        // still find them new.
+        if run.window.until.is_none() && held.is_empty() {
             state.read.listed_at = Some(run.listed_at);
         }
         store.save(&state).await?;

@@ -2,9 +2,10 @@
 //! decoder of a run. A reject is never dropped silently: it is counted, the first few are
 //! kept for the end-of-run summary, and all of them can be written as NDJSON.
 
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
 
@@ -29,6 +30,12 @@ pub struct RejectSink {
     /// A worker's read for a run that writes `--rejects FILE`: its rejects (up to
     /// [`SENT_BACK_MAX`]), sent back with its counts for the coordinator to write.
     kept: Option<Mutex<Vec<Reject>>>,
+    /// The objects that had a reject, so that `scan --state` can leave them to the next
+    /// run and record the others.
+    objects: Mutex<BTreeSet<String>>,
+    /// Set when some rejects came back from workers without their object (only the first
+    /// of each read comes back, unless the run writes `--rejects FILE`).
+    objects_unknown: AtomicBool,
 }
 
 impl std::fmt::Debug for RejectSink {
@@ -48,6 +55,8 @@ impl RejectSink {
             first: Mutex::new(Vec::new()),
             out: out.map(Mutex::new),
             kept: None,
+            objects: Mutex::default(),
+            objects_unknown: AtomicBool::new(false),
         }
     }
 
@@ -86,6 +95,10 @@ impl RejectSink {
     pub fn add_counted(&self, n: u64, samples: &[Reject]) -> Result<()> {
         self.count.fetch_add(n, Ordering::Relaxed);
         self.keep_first(samples);
+        self.note_objects(samples);
+        if (samples.len() as u64) < n {
+            self.objects_unknown.store(true, Ordering::Relaxed);
+        }
         self.write_out(samples)?;
         if self.writes() && (samples.len() as u64) < n {
             return Err(Error::config(
@@ -105,6 +118,29 @@ impl RejectSink {
         for r in rejects.into_iter().take(KEEP.saturating_sub(first.len())) {
             first.push(r.clone());
         }
+    }
+
+    fn note_objects<'a>(&self, rejects: impl IntoIterator<Item = &'a Reject>) {
+        let mut objects = self.objects.lock().unwrap_or_else(|e| e.into_inner());
+        for r in rejects {
+            if !objects.contains(&r.object) {
+                objects.insert(r.object.clone());
+            }
+        }
+    }
+
+    /// The objects (as rejects name them) that had a reject, or `None` when that is not
+    /// known of every reject (some were counted on workers and did not come back).
+    pub fn objects(&self) -> Option<BTreeSet<String>> {
+        if self.objects_unknown.load(Ordering::Relaxed) {
+            return None;
+        }
+        Some(
+            self.objects
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
+        )
     }
 
     /// Writes rejects to the `--rejects` file, if there is one, a line of JSON each.
@@ -144,6 +180,7 @@ impl RejectSink {
             }
         }
         self.keep_first([&r]);
+        self.note_objects([&r]);
         if self.strict {
             return Err(Error::Rejected(Box::new(r)));
         }
@@ -226,5 +263,33 @@ mod tests {
         // Fewer sent back than counted: the file has those, and the run fails saying so.
         let e = coordinator.add_counted(60_000, &sent).unwrap_err();
         assert!(e.to_string().contains("sent back 25 of them"), "{e}");
+    }
+
+    #[test]
+    fn the_objects_with_rejects_are_known_while_every_reject_names_its_own() {
+        let sink = RejectSink::new(false, None);
+        assert_eq!(sink.objects(), Some(BTreeSet::new()));
+        for (object, line) in [("b.log", 3), ("a.log", 1), ("b.log", 9)] {
+            sink.reject(Reject {
+                object: object.into(),
+                ..reject(line)
+            })
+            .unwrap();
+        }
+        let named = |names: &[&str]| Some(names.iter().map(|n| n.to_string()).collect());
+        assert_eq!(sink.objects(), named(&["a.log", "b.log"]));
+        // A worker's rejects that all came back name their objects too.
+        sink.add_counted(
+            1,
+            &[Reject {
+                object: "c.log".into(),
+                ..reject(2)
+            }],
+        )
+        .unwrap();
+        assert_eq!(sink.objects(), named(&["a.log", "b.log", "c.log"]));
+        // Counted on a worker without coming back: which objects had them is unknown.
+        sink.add_counted(12, &[reject(4)]).unwrap();
+        assert_eq!(sink.objects(), None);
     }
 }

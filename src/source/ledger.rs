@@ -362,9 +362,15 @@ impl ReadLedger {
             .map(|s| (s.until_ms - overlap_ms, s.seen.clone()))
     }
 
-    /// Adds what a successful run read.
-    pub fn record(&mut self, objects: &[SourceObject], ledger: &CwLedger) {
-        for o in objects {
+    /// Adds what a run read, but for the objects and CloudWatch streams named in
+    /// `held_back` (their records were rejected): the next run reads those again.
+    pub fn record(
+        &mut self,
+        objects: &[SourceObject],
+        ledger: &CwLedger,
+        held_back: &BTreeSet<String>,
+    ) {
+        for o in objects.iter().filter(|o| !held_back.contains(&o.name)) {
             if let Some(loc) = &o.s3 {
                 if let Some(e) = &loc.etag {
                     self.s3.insert(o.name.clone(), e.clone());
@@ -388,6 +394,9 @@ impl ReadLedger {
         }
         let overlap = ledger.overlap_ms();
         for (stream, read) in ledger.streams().iter() {
+            if held_back.contains(stream) {
+                continue;
+            }
             let entry = self.cloudwatch.entry(stream.clone()).or_default();
             if read.until_ms >= entry.until_ms {
                 entry.seen.extend(read.seen.iter().cloned());
@@ -445,7 +454,11 @@ mod tests {
         // Appended while it was read; the run then saves its state.
         std::fs::write(&path, "version srcaddr\n2 10.0.0.1\n2 10.0.0.2\n").unwrap();
         let mut st = ReadLedger::default();
-        st.record(std::slice::from_ref(&first), &CwLedger::default());
+        st.record(
+            std::slice::from_ref(&first),
+            &CwLedger::default(),
+            &BTreeSet::new(),
+        );
         let grown = select(&st, &listed(&path), OnRewrite::Refuse).unwrap();
         assert_eq!(
             grown[0].resume,
@@ -485,7 +498,7 @@ mod tests {
             ledger.note("s", 0, "a");
             ledger.note("s", overlap + 10, "b");
             let mut st = ReadLedger::default();
-            st.record(&[], &ledger);
+            st.record(&[], &ledger, &BTreeSet::new());
             let s = &st.cloudwatch["s"];
             assert_eq!(s.until_ms, overlap + 10);
             assert_eq!(
@@ -497,5 +510,17 @@ mod tests {
             assert_eq!(round.cloudwatch, st.cloudwatch);
             assert_eq!(round.resume("s", overlap).unwrap().0, 10);
         }
+    }
+
+    /// A stream whose records were rejected stays where it was, to be read again.
+    #[test]
+    fn a_held_back_stream_is_not_moved_forward() {
+        let ledger = CwLedger::new(60_000);
+        ledger.note("cwlogs://g/held", 5_000, "a");
+        ledger.note("cwlogs://g/read", 7_000, "b");
+        let mut st = ReadLedger::default();
+        st.record(&[], &ledger, &["cwlogs://g/held".to_string()].into());
+        assert!(!st.cloudwatch.contains_key("cwlogs://g/held"));
+        assert_eq!(st.cloudwatch["cwlogs://g/read"].until_ms, 7_000);
     }
 }

@@ -685,7 +685,12 @@ fn records_rejected_in_a_run_fail_it_and_are_read_again() {
             "{err}"
         );
     }
-    assert!(!state.exists(), "the state was not moved forward");
+    let recorded: Value = serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    assert_eq!(
+        recorded["local"],
+        serde_json::json!({}),
+        "the object with the reject is not recorded as read"
+    );
 
     // Accepted: findings decide the exit code, and the state moves past the object.
     let (code, out, err) = scan(&["--state", path(&state), "--allow-rejects"]);
@@ -728,6 +733,66 @@ fn records_rejected_in_a_run_fail_it_and_are_read_again() {
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("exported 1 rows"), "{err}");
     assert_eq!(parquet(&out), 1);
+}
+
+/// An incremental scan whose objects are all clean but one: the run fails (exit 2) and
+/// leaves the object with the rejected record to the next run, but records the others as
+/// read, so that their findings are not reported again by every run until the format is
+/// fixed. Before, the state stayed where it was, and each run reported them all again.
+#[test]
+fn a_reject_holds_back_its_object_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let cut = leaving(40002, ELEVEN + 60);
+    let cut = cut.trim_end().rsplitn(3, ' ').nth(2).unwrap();
+    let bad = object_at_1100(
+        dir.path(),
+        &format!("{HEADER}{}{cut}\n", leaving(40001, ELEVEN)),
+    );
+    let clean = bad.with_file_name(
+        "111122223333_vpcflowlogs_us-east-1_fl-0aaa1111bbbb22220_20261120T1105Z_1a7e0002.log",
+    );
+    std::fs::write(&clean, format!("{HEADER}{}", leaving(40003, ELEVEN + 300))).unwrap();
+    let logs = dir.path().join("logs");
+    let state = dir.path().join("state.json");
+    let scan = |extra: &[&str]| {
+        let mut args = vec!["--state", path(&state)];
+        args.extend_from_slice(extra);
+        hour_scan(&logs, &args)
+    };
+
+    let (code, out, err) = scan(&[]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(leaving_ports(&out), vec![40001, 40003], "{err}");
+    assert!(
+        err.contains("1 of the 3 records read were rejected")
+            && err.contains(
+                "--state records every other object as read, and leaves these to the next run"
+            ),
+        "{err}"
+    );
+    // Nothing changed: only the object with the reject is read, and it fails again.
+    let (code, out, err) = scan(&[]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(leaving_ports(&out), vec![40001], "{err}");
+    assert!(err.contains("1 objects already done"), "{err}");
+
+    // Its format fixed (the record written whole): read, and recorded.
+    std::fs::write(
+        &bad,
+        format!(
+            "{HEADER}{}{}",
+            leaving(40001, ELEVEN),
+            leaving(40002, ELEVEN + 60)
+        ),
+    )
+    .unwrap();
+    let (code, out, err) = scan(&[]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(leaving_ports(&out), vec![40001, 40002], "{err}");
+    let (code, out, err) = scan(&["--allow-empty"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(leaving_ports(&out), Vec::<i64>::new(), "{err}");
+    assert!(err.contains("2 objects already done"), "{err}");
 }
 
 /// A plain-text file read by incremental runs while its last line is being written: the
