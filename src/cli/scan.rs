@@ -198,7 +198,7 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
     // again; the others are recorded, so that their findings are not reported a second
     // time. Records no rule could decide on (a format), or rejects whose objects did not
     // come back from the workers, leave the whole state where it was.
-    let undecidable = no_action(&coverage);
+    let undecidable = no_action(&coverage).and(no_interface(&run.stats.formats(), &coverage));
     let held_back = if a.allow_rejects {
         Some(std::collections::BTreeSet::new())
     } else {
@@ -316,6 +316,27 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
     } else {
         EXIT_FINDINGS
     })
+}
+
+/// Records read only in formats without `interface-id`: none names its ENI, so none is
+/// attributed to a workload, and the rules on workloads' traffic cannot fire. (An export's
+/// Parquet says nothing of the format its records were read in: a run that reads one with
+/// workloads' records is not refused.)
+fn no_interface(formats: &[String], coverage: &crate::scan::Coverage) -> Result<()> {
+    let lacking =
+        |f: &String| crate::format::Layout::parse(f).is_ok_and(|l| !l.has("interface-id"));
+    if formats.is_empty() || !formats.iter().all(lacking) || coverage.sagemaker_records > 0 {
+        return Ok(());
+    }
+    Err(Error::config(
+        format!(
+            "no record read names its ENI: the format{} `{}` {} no interface-id, so no record can be attributed to a SageMaker workload, no rule on workloads' traffic can fire, and log-gaps reports their ENIs as without records",
+            if formats.len() > 1 { "s" } else { "" },
+            formats.join("`, `"),
+            if formats.len() > 1 { "have" } else { "has" },
+        ),
+        "add ${interface-id} to the flow log's format (a flow log's format cannot be changed: create another with it), or read the objects with the --log-format they were written in; the state, if any, is not moved forward",
+    ))
 }
 
 /// Records of SageMaker workloads' traffic without an action (only NODATA and SKIPDATA

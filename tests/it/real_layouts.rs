@@ -4354,7 +4354,9 @@ fn mlflow_tracking_servers_are_blind_spots() {
 ///     workload's, and the rules find nothing but "no records" for ENIs whose records
 ///     were read. The notes say so, of the records read and of the flow log whose objects
 ///     they are; before, the fields they named were only those of lesser rules, and this
-///     one was missed (audit K-F7).
+///     one was missed (audit K-F7). And the scan fails (exit 2) after its findings, as one
+///     whose records have no action does: before, its only findings were log-gaps' "no
+///     records" for ENIs whose records were read, and it exited 1.
 #[test]
 fn a_format_without_interface_id_is_told() {
     let mut w = world();
@@ -4377,7 +4379,15 @@ fn a_format_without_interface_id_is_told() {
     let told = "interface-id: no record names its ENI, so none is attributed to a workload";
     // The objects' flow log (by their names) is the inventory's: its format is told.
     w.flow_logs(vec![flow_log("fl-0b1c2d3e4f5a6b7c8", VPC, "ALL", &without)]);
-    let (_, findings, stderr) = w.scan_format(&without);
+    let (code, findings, stderr) = w.scan_format(&without);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "error: no record read names its ENI: the format `{}` has no interface-id",
+            aws(&without)
+        )) && stderr.contains("hint: add ${interface-id} to the flow log's format"),
+        "{stderr}"
+    );
     assert!(findings_of(&findings, "leaves-vpc").is_empty());
     assert!(
         stderr.contains("flow log fl-0b1c2d3e4f5a6b7c8 (custom format) lacks fields rules use")
