@@ -46,15 +46,16 @@ for p in sorted(glob.glob(base + "/**/*.log.gz", recursive=True)):
 }
 
 /// Uploads an object named for 10:05 (its name ending in `hash`) holding one record of
-/// train-a at 10:05 to `dst`: uploaded now, it is delivered late for its window.
-fn upload_late(moto: &support::Moto, dst: &str, hash: &str) {
+/// train-a at 10:05 to `dst`, then the lines of `tail`: uploaded now, it is delivered late
+/// for its window.
+fn upload_late(moto: &support::Moto, dst: &str, hash: &str, tail: &str) {
     moto.run_python(&format!(
         r#"
 import os, gzip, boto3
 s3 = boto3.client("s3", endpoint_url=os.environ["ENDPOINT"])
 hdr = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
 rec = "2 111122223333 eni-07c690cc407310f14 10.20.1.30 {dst} 40000 443 6 5 500 1795169100 1795169130 ACCEPT OK\n"
-s3.put_object(Bucket="{BUCKET}", Key="logs/AWSLogs/111122223333/vpcflowlogs/us-east-1/2026/11/20/111122223333_vpcflowlogs_us-east-1_fl-0aaa1111bbbb22220_20261120T1005Z_{hash}.log.gz", Body=gzip.compress((hdr + rec).encode()))
+s3.put_object(Bucket="{BUCKET}", Key="logs/AWSLogs/111122223333/vpcflowlogs/us-east-1/2026/11/20/111122223333_vpcflowlogs_us-east-1_fl-0aaa1111bbbb22220_20261120T1005Z_{hash}.log.gz", Body=gzip.compress((hdr + rec + "{tail}").encode()))
 "#
     ));
 }
@@ -137,7 +138,7 @@ fn s3_state_reads_only_new_objects() {
     );
 
     // An object delivered late for an earlier window is new too.
-    upload_late(moto, "198.51.100.200", "1a7e1a7e");
+    upload_late(moto, "198.51.100.200", "1a7e1a7e", "");
     let (code, third, err) = scan(moto);
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("1 objects read"), "{err}");
@@ -149,7 +150,7 @@ fn s3_state_reads_only_new_objects() {
 
     // Delivered after the run that covered its window, for a run whose --since is past
     // every time the object's name allows (an hourly cron): read by its LastModified.
-    upload_late(moto, "198.51.100.201", "1a7e1a7f");
+    upload_late(moto, "198.51.100.201", "1a7e1a7f", "");
     let (code, late, err) = scan_with(moto, &["--since", "2026-11-20T11:00:00Z"]);
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("1 objects read"), "{err}");
@@ -178,7 +179,7 @@ fn s3_state_reads_only_new_objects() {
     };
     let (code, _, err) = export(moto);
     assert_eq!(code, Some(0), "{err}");
-    upload_late(moto, "198.51.100.202", "1a7e1a7e");
+    upload_late(moto, "198.51.100.202", "1a7e1a7e", "");
     let (code, replaced, err) = scan(moto);
     assert_eq!(code, Some(1), "{err}");
     assert!(
@@ -196,6 +197,38 @@ fn s3_state_reads_only_new_objects() {
         ),
         "{err}"
     );
+
+    // An object with a rejected record fails the run, which records its other object;
+    // the next run (an hourly cron, whose --since the objects' names are before) lists
+    // and reads the object with the reject again, and only it.
+    upload_late(moto, "198.51.100.203", "1a7e1a80", "");
+    upload_late(
+        moto,
+        "198.51.100.204",
+        "1a7e1a81",
+        "2 111122223333 eni-07c690cc407310f14 10.20.1.30\\n",
+    );
+    let hourly = |moto: &support::Moto| scan_with(moto, &["--since", "2026-11-20T11:00:00Z"]);
+    let destinations = |json: &str| {
+        let mut v: Vec<String> = serde_json::from_str::<Vec<Value>>(json)
+            .unwrap()
+            .iter()
+            .map(|f| f["dstaddr"].as_str().unwrap_or_default().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let (code, held, err) = hourly(moto);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("2 objects read") && err.contains("1 rejected"),
+        "{err}"
+    );
+    assert_eq!(destinations(&held), ["198.51.100.203", "198.51.100.204"]);
+    let (code, again, err) = hourly(moto);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("1 objects read"), "{err}");
+    assert_eq!(destinations(&again), ["198.51.100.204"]);
 }
 
 /// Puts `events` (time in seconds, message) on the stream of train-a's ENI in log group
