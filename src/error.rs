@@ -166,7 +166,7 @@ impl Error {
                 ) =>
             {
                 Some(
-                    "the object is damaged: its rows before the damage were read, the rest cannot be (a query or scan result holds them, but the run exits 2 and moves no --state; export commits nothing); replace it with an intact copy (for S3, an earlier version), leave it out of the inputs, or accept the loss of its rest with --allow-rejects (scan, export)",
+                    "the object is damaged: its rows before the damage were read, the rest cannot be (a query or scan result holds them, but the run exits 2, --state does not record the object, and export commits nothing); replace it with an intact copy (for S3, an earlier version), leave it out of the inputs, or accept the loss of its rest with --allow-rejects (scan, export; an export that took it so refuses a copy put in its place later, short of --full)",
                 )
             }
             // The CSV and JSON writers keep only the io::Error's message.

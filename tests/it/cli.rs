@@ -367,6 +367,12 @@ fn damaged_gzip_member_is_not_exported_nor_recorded_in_scan_state() {
             err.contains("gzip member 3 at byte offset"),
             "{command}: {err}"
         );
+        // What the run left undone, and the order of the ways out.
+        assert!(
+            err.contains("--state does not record the object, and export commits nothing")
+                && err.contains("refuses a copy put in its place later, short of --full"),
+            "{command}: {err}"
+        );
     }
     // Only the lock file, which stays (deleting a file others may be waiting to lock would
     // let two runs hold it): no data, manifest, run record or staging.
