@@ -141,8 +141,9 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
         .iter()
         .filter_map(|o| o.key.flow_log_id.clone())
         .collect();
-    let mut notes =
-        crate::scan::coverage_notes(&run.enricher, &read_from, &run.window, &run.stats.formats());
+    // The formats the rows were decoded in: for the notes and for `no_interface`.
+    let formats = run.stats.formats();
+    let mut notes = crate::scan::coverage_notes(&run.enricher, &read_from, &run.window, &formats);
     // An incremental run's objects are only the new ones: gaps between them are by design.
     if !incremental {
         notes.extend(crate::scan::delivery_notes(
@@ -198,7 +199,7 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
     // again; the others are recorded, so that their findings are not reported a second
     // time. Records no rule could decide on (a format), or rejects whose objects did not
     // come back from the workers, leave the whole state where it was.
-    let undecidable = no_action(&coverage).and(no_interface(&run.stats.formats(), &coverage));
+    let undecidable = no_action(&coverage).and(no_interface(&formats, &coverage));
     let held_back = if a.allow_rejects {
         Some(std::collections::BTreeSet::new())
     } else {
