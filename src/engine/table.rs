@@ -415,7 +415,7 @@ fn plan_enrichment(
     if decode.len() == projection.len() && filters.is_empty() {
         return (decode, None);
     }
-    for name in crate::enrich::INPUTS {
+    for name in enricher.inputs() {
         if let Some(i) = schema.index_of(name)
             && !decode.contains(&i)
         {

@@ -408,9 +408,13 @@ impl Enricher {
                 });
         }
         let mut by_subnet = foldhash::HashMap::default();
+        let mut by_subnet_on_instances = foldhash::HashMap::default();
         for subnet in attributor.subnets() {
             if let Some(m) = attributor.in_subnet(subnet) {
                 by_subnet.insert(subnet.to_string(), m);
+            }
+            if let Some(m) = attributor.in_subnet_on_instances(subnet) {
+                by_subnet_on_instances.insert(subnet.to_string(), m);
             }
         }
 
@@ -623,6 +627,7 @@ impl Enricher {
             enis,
             nat_gateways,
             by_subnet,
+            by_subnet_on_instances,
             addr_owner,
             history,
             addr_history,

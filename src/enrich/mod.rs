@@ -124,6 +124,8 @@ pub struct Enricher {
     /// Subnet → the workloads whose VpcConfig names it, for records of ENIs the inventory
     /// does not know.
     by_subnet: foldhash::HashMap<String, VpcMatch>,
+    /// [`Self::by_subnet`] for records that name an instance: HyperPod clusters only.
+    by_subnet_on_instances: foldhash::HashMap<String, VpcMatch>,
     /// Address → owning ENI id, per VPC, for attributing NAT-gateway legs by packet
     /// address and DNS queries by client.
     addr_owner: index::AddrOwners,
@@ -191,6 +193,7 @@ impl Enricher {
         eni: Option<&str>,
         resource: Option<&str>,
         subnet: Option<&str>,
+        instance: Option<&str>,
         start: Option<i64>,
         end: Option<i64>,
     ) -> OwnerAt<'_> {
@@ -203,8 +206,15 @@ impl Enricher {
         if let Some(x) = self.eni_at(id, start) {
             return OwnerAt::Entry(x);
         }
+        // `instance-id` is written only for an instance the account owns (or a HyperPod
+        // node): an autoscaled EC2 instance deleted since, in a job's subnet during the
+        // job, is not the job's.
+        let by_subnet = match instance {
+            Some(_) => &self.by_subnet_on_instances,
+            None => &self.by_subnet,
+        };
         match subnet
-            .and_then(|s| self.by_subnet.get(s))
+            .and_then(|s| by_subnet.get(s))
             .and_then(|m| m.fitting(start, end))
         {
             Some(r) => OwnerAt::Fitted(r),
@@ -341,6 +351,14 @@ impl Enricher {
         &self.inventory
     }
 
+    /// The columns the enrichment reads, of those a record has: [`INPUTS`], and
+    /// `instance_id` when records of ENIs the inventory lacks can be attributed by their
+    /// subnet (a record of the account's own instance never is).
+    pub fn inputs(&self) -> impl Iterator<Item = &'static str> {
+        let by_subnet = (!self.by_subnet.is_empty()).then_some("instance_id");
+        INPUTS.iter().copied().chain(by_subnet)
+    }
+
     /// The rule that attributed an ENI (`attribution_rule`).
     pub fn attribution_rule(&self, eni: &str) -> Option<&'static str> {
         self.enis.get(eni).map(|e| e.rule)
@@ -375,13 +393,14 @@ impl Enricher {
     /// Which records of `batch` (holding the [`INPUTS`] it has) have one of the owner
     /// `kinds`: the cheap first step of the enrichment, one ENI lookup per record.
     pub fn owners_in(&self, batch: &RecordBatch, kinds: &[String]) -> Result<BooleanArray> {
-        let [eni, resource, subnet] = [
+        let [eni, resource, subnet, instance] = [
             text(batch, "interface_id")?,
             text(batch, "resource_id")?,
             text(batch, "subnet_id")?,
+            text(batch, "instance_id")?,
         ];
-        let [eni, resource, subnet] =
-            [&eni, &resource, &subnet].map(|c| c.as_ref().map(|a| a.as_string_view()));
+        let [eni, resource, subnet, instance] =
+            [&eni, &resource, &subnet, &instance].map(|c| c.as_ref().map(|a| a.as_string_view()));
         let (start, end) = (
             ints::<Int64Type>(batch, "start"),
             ints::<Int64Type>(batch, "end"),
@@ -392,6 +411,7 @@ impl Enricher {
                     s(eni, i),
                     s(resource, i),
                     s(subnet, i),
+                    s(instance, i),
                     int(start, i),
                     int(end, i),
                 );
@@ -444,6 +464,7 @@ impl Enricher {
             text("action")?,
             text("pkt_src_aws_service")?,
             text("pkt_dst_aws_service")?,
+            text("instance_id")?,
         ];
         let [
             eni_c,
@@ -458,6 +479,7 @@ impl Enricher {
             act_c,
             ssvc_c,
             dsvc_c,
+            inst_c,
         ] = columns
             .each_ref()
             .map(|c| c.as_ref().map(|a| a.as_string_view()));
@@ -488,7 +510,8 @@ impl Enricher {
             let owner = (!flags_only || s(act_c, i) == Some("ACCEPT"))
                 .then(|| {
                     let (eni, res, subnet) = (s(eni_c, i), s(res_c, i), s(subnet_c, i));
-                    self.owner_at(eni, res, subnet, int(start_c, i), int(end_c, i))
+                    let instance = s(inst_c, i);
+                    self.owner_at(eni, res, subnet, instance, int(start_c, i), int(end_c, i))
                 })
                 .filter(|o| !flags_only || FLAGGED_OWNERS.contains(&o.kind()));
             let Some(owner) = owner else {

@@ -311,6 +311,7 @@ struct Rec {
     direction: &'static str,
     path: String,
     bytes: u64,
+    instance: String,
 }
 
 impl Rec {
@@ -332,6 +333,7 @@ impl Rec {
             direction: "egress",
             path: "-".into(),
             bytes: 4200,
+            instance: "-".into(),
         }
     }
 
@@ -358,6 +360,12 @@ impl Rec {
         self
     }
 
+    /// `instance-id`: an instance the account owns, or a HyperPod node.
+    fn instance(mut self, i: &str) -> Rec {
+        self.instance = i.into();
+        self
+    }
+
     fn pkt(mut self, src: &str, dst: &str) -> Rec {
         self.pkt_src = src.into();
         self.pkt_dst = dst.into();
@@ -366,7 +374,7 @@ impl Rec {
 
     fn line(&self) -> String {
         format!(
-            "5 {ACCOUNT} {} {} {} {} {} {} 10 {} {} {} {} OK {VPC} {} - {} IPv4 {} {} us-east-1 use1-az1 - - {} {}",
+            "5 {ACCOUNT} {} {} {} {} {} {} 10 {} {} {} {} OK {VPC} {} {} {} IPv4 {} {} us-east-1 use1-az1 - - {} {}",
             self.eni,
             self.src,
             self.dst,
@@ -378,6 +386,7 @@ impl Rec {
             self.start + 45,
             self.action,
             self.subnet,
+            self.instance,
             self.flags,
             self.pkt_src,
             self.pkt_dst,
@@ -1954,9 +1963,11 @@ fn an_eni_whose_accepted_records_were_read_is_no_blind_spot() {
 /// 36. Records of ENIs the inventory lacks are attributed by their subnet and time to a
 ///     workload of that subnet, but Studio apps and notebook instances put ENIs there too
 ///     (and a restarted notebook leaves its old one): those are candidates, so no
-///     workload is named. Before, it was named as the job's.
+///     workload is named. A record with an `instance-id` is on an instance of the
+///     account (an autoscaled EC2 instance, deleted since), which is no job's. Before,
+///     both were named as the job's.
 #[test]
-fn records_of_unknown_enis_name_no_workload_a_notebook_could_own() {
+fn records_of_unknown_enis_name_no_workload_a_notebook_or_instance_could_own() {
     let mut w = world();
     w.etl_job("eni-0f0000000000000a1");
     notebook(&w, "nb", "eni-0f0000000000000a9", SUBNET_B);
@@ -1970,6 +1981,11 @@ fn records_of_unknown_enis_name_no_workload_a_notebook_could_own() {
         443,
     ));
     w.record(Rec::egress(gone, "10:21", "10.0.2.61", INTERNET, 40001, 443).subnet(SUBNET_B));
+    let instance = "eni-0f0000000000000d2";
+    w.record(
+        Rec::egress(instance, "10:22", "10.0.1.62", INTERNET, 40002, 443)
+            .instance("i-0a1b2c3d4e5f60789"),
+    );
     let rows = w.query();
     // Subnet A: only the job. Subnet B: the job and the notebook.
     assert_eq!(who(row(&rows, gone, "10:20")), ("training_job", "etl", ""));
@@ -1977,6 +1993,16 @@ fn records_of_unknown_enis_name_no_workload_a_notebook_could_own() {
         who(row(&rows, gone, "10:21")),
         ("", "", "notebook_instance:nb,training_job:etl")
     );
+    let on_instance = row(&rows, instance, "10:22");
+    assert_eq!(on_instance["eni_owner_kind"], "unknown", "{on_instance:#?}");
+    assert_eq!(who(on_instance), ("", "", ""), "{on_instance:#?}");
+    // Its internet egress is therefore no finding of the job's; the other ENI's two are.
+    let (_, findings, _) = w.scan();
+    let leaves: Vec<&str> = findings_of(&findings, "leaves-vpc")
+        .iter()
+        .map(|f| text(&f["interface_id"]))
+        .collect();
+    assert_eq!(leaves, [gone, gone], "{findings:#?}");
 }
 
 /// 37. An endpoint's ENIs are all attached by its last provisioning (`LastModifiedTime`):
@@ -3811,12 +3837,23 @@ fn hyperpod_nodes_are_attributed_to_their_cluster() {
     ] {
         w.record(Rec::egress(eni, "09:00", ip, INTERNET, 40000, 443));
     }
+    // A node replaced before the inventory was taken: its ENI is gone, and its records
+    // carry the node's id as `instance-id`, which does not make them an instance of the
+    // account's (as it does a job's subnet's records, test 36).
+    let gone = "eni-0e9d0000000000c74";
+    w.record(
+        Rec::egress(gone, "09:00", "10.0.2.74", INTERNET, 40000, 443)
+            .subnet(SUBNET_B)
+            .instance("i-0a1b2c3d4e5f60798"),
+    );
 
     let rows = w.sql(
         &w.write_logs(FORMAT),
         "SELECT interface_id, start, eni_owner_kind, sagemaker_resource_type, sagemaker_resource, \
          sagemaker_candidates, attribution_rule, attribution_document, leaves_vpc FROM flows",
     );
+    let r = row(&rows, gone, "09:00");
+    assert_eq!(who(r), ("hyperpod_cluster", "hp-train", ""), "{r:#?}");
     let r = row(&rows, node, "09:00");
     assert_eq!(who(r), ("hyperpod_cluster", "hp-train", ""), "{r:#?}");
     assert_eq!(r["attribution_rule"], "hyperpod_node");
@@ -3841,7 +3878,14 @@ fn hyperpod_nodes_are_attributed_to_their_cluster() {
         .map(|f| (text(&f["interface_id"]), text(&f["sagemaker_resource"])))
         .collect();
     leaves.sort();
-    assert_eq!(leaves, [(node, "hp-train"), (replaced, "hp-train")]);
+    assert_eq!(
+        leaves,
+        [
+            (node, "hp-train"),
+            (replaced, "hp-train"),
+            (gone, "hp-train")
+        ]
+    );
     let blind: Vec<(&str, &str)> = findings_of(&findings, "blind-spots")
         .iter()
         .map(|f| {

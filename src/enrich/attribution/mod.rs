@@ -407,6 +407,20 @@ impl<'i> Attributor<'i> {
         Some(VpcMatch::new(ws, None, None))
     }
 
+    /// [`Self::in_subnet`] for a record that names an instance (`instance-id`, written
+    /// only for an instance the account owns, or a HyperPod node): of the workloads, only
+    /// a HyperPod cluster's ENIs are on one. A job's, an endpoint's, a Studio app's or a
+    /// notebook's instance is in SageMaker's account, and flow logs leave it out.
+    pub fn in_subnet_on_instances(&self, subnet: &str) -> Option<VpcMatch> {
+        let ws: Vec<Workload> = self
+            .workloads
+            .iter()
+            .filter(|w| w.rtype == HYPERPOD_CLUSTER && w.in_subnet(subnet))
+            .cloned()
+            .collect();
+        (!ws.is_empty()).then(|| VpcMatch::new(ws, None, None))
+    }
+
     /// Every subnet some workload's VpcConfig names.
     pub fn subnets(&self) -> Vec<&str> {
         let mut s: Vec<&str> = self
