@@ -1,6 +1,6 @@
 -- rule: log-gaps
 -- severity: medium
--- description: Windows in which a SageMaker ENI's traffic was not recorded (SKIPDATA: records lost, at capacity or on an internal error), SageMaker ENIs whose every flow log of accepted traffic fails to deliver (DELIVERY FAILED: DeliverLogsStatus FAILED, records may be missing), and SageMaker ENIs covered by a flow log of accepted traffic that have no record at all in the scanned data (full scans only: an incremental run sees only new data; not an ENI attached to nothing, nor one attached or first covered after --until).
+-- description: Windows in which a SageMaker ENI's traffic was not recorded (SKIPDATA: records lost, at capacity or on an internal error), SageMaker ENIs whose every flow log of accepted traffic fails to deliver (DELIVERY FAILED: DeliverLogsStatus FAILED, records may be missing), and SageMaker ENIs covered by a flow log of accepted traffic that have no record at all in the scanned data (full scans only: an incremental run sees only new data; not an ENI attached to nothing, nor one attached or first covered after --until or in the half hour before the run, whose records may still be on their way).
 SELECT interface_id, srcaddr, dstaddr, srcport, dstport, protocol, start, action,
        sagemaker_resource_type, sagemaker_resource, sagemaker_user_profile,
        log_status, "end", attribution_rule, attribution_document, source_object, source_line
@@ -23,11 +23,13 @@ WHERE e.eni_owner_kind = 'sagemaker'
                              WHERE interface_id IS NOT NULL AND eni_owner_kind = 'sagemaker')
   AND NOT EXISTS (SELECT 1 FROM scan_context WHERE incremental)
   -- Nothing was expected of an ENI attached to nothing (a leftover), nor of one attached,
-  -- or first covered by a flow log, after the run's --until.
+  -- or first covered by a flow log, after the run's --until or so shortly before the run
+  -- that its records may still be on their way (delivered_until).
   AND (e.status IS NULL OR e.status <> 'available')
   AND NOT EXISTS (SELECT 1 FROM scan_context c
-                  WHERE c.window_end IS NOT NULL
-                    AND (e.attached_at > c.window_end OR e.accepted_logged_from > c.window_end))
+                  WHERE c.delivered_until IS NOT NULL
+                    AND (e.attached_at > c.delivered_until
+                         OR e.accepted_logged_from > c.delivered_until))
 UNION ALL
 SELECT e.interface_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
        e.sagemaker_resource_type, e.sagemaker_resource, e.sagemaker_user_profile,

@@ -19,13 +19,18 @@ use crate::enrich::attribution::{
 };
 use crate::error::Result;
 use crate::inventory::{Item, JobKind, Placed};
+use crate::source::layout::DELIVERED_WITHIN_SECS;
 
-/// `scan_context(incremental, window_start, window_end)`: whether this run reads only new
-/// data (`scan --state`), for rules whose meaning needs the whole data set, and the run's
-/// `--since`/`--until` (Unix seconds, NULL when not given), for rules about workloads that
-/// ran at some time.
+/// `scan_context(incremental, window_start, window_end, delivered_until)`: whether this run
+/// reads only new data (`scan --state`), for rules whose meaning needs the whole data set,
+/// the run's `--since`/`--until` (Unix seconds, NULL when not given), for rules about
+/// workloads that ran at some time, and the time after which records may still be on
+/// their way: `--until`, but no later than half an hour before the run
+/// ([`DELIVERED_WITHIN_SECS`]), for rules about records that are missing.
 pub fn register_context(ctx: &SessionContext, incremental: bool, window: TimeWindow) -> Result<()> {
     let _ = ctx.deregister_table("scan_context")?;
+    let due = chrono::Utc::now().timestamp() - DELIVERED_WITHIN_SECS;
+    let delivered_until = window.until.map_or(due, |u| u.min(due));
     register_batch(
         ctx,
         "scan_context",
@@ -33,11 +38,13 @@ pub fn register_context(ctx: &SessionContext, incremental: bool, window: TimeWin
             Field::new("incremental", DataType::Boolean, false),
             Field::new("window_start", DataType::Int64, true),
             Field::new("window_end", DataType::Int64, true),
+            Field::new("delivered_until", DataType::Int64, true),
         ],
         vec![
             Arc::new(BooleanArray::from(vec![incremental])),
             Arc::new(Int64Array::from(vec![window.since])),
             Arc::new(Int64Array::from(vec![window.until])),
+            Arc::new(Int64Array::from(vec![delivered_until])),
         ],
     )
 }

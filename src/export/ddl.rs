@@ -71,9 +71,9 @@ pub fn inventory_tables(location: &str, d: Dialect) -> crate::error::Result<Stri
             ),
         };
     }
-    // No `--since`/`--until`: rules read the whole export.
+    // No `--since`/`--until`: rules read the whole export, whose records have all arrived.
     let context = "SELECT false AS incremental, CAST(NULL AS BIGINT) AS window_start, \
-                   CAST(NULL AS BIGINT) AS window_end;\n";
+                   CAST(NULL AS BIGINT) AS window_end, CAST(NULL AS BIGINT) AS delivered_until;\n";
     out += &match d {
         Dialect::Trino => format!("CREATE OR REPLACE VIEW hive.default.scan_context AS {context}"),
         Dialect::Athena => format!("CREATE OR REPLACE VIEW scan_context AS {context}"),

@@ -15,11 +15,11 @@ use crate::decode::TimeWindow;
 use crate::format::iso;
 use crate::inventory::{FlowLogConfig, Inventory};
 use crate::source::SourceObject;
+// A later `--until` is not judged: its objects may still arrive.
+use crate::source::layout::DELIVERED_WITHIN_SECS;
 
 /// Shorter stretches without an object are delivery's own jitter, not missing records.
 pub const MISSING_AFTER_SECS: i64 = 30 * 60;
-/// How long after a window its objects may still arrive: a later `--until` is not judged.
-const DELIVERED_WITHIN_SECS: i64 = 30 * 60;
 /// The time one object's name stands for.
 const WINDOW_SECS: i64 = 5 * 60;
 /// Stretches told per flow log; the rest are counted.

@@ -18,6 +18,10 @@ use chrono::{NaiveDate, NaiveDateTime};
 const FILE_MARGIN: i64 = 20 * 60;
 /// Widening for partition directories (a late file may land in the next hour or day).
 const DIR_MARGIN: i64 = 60 * 60;
+/// How long after a window its records may still arrive: S3 delivers a window's objects,
+/// and CloudWatch Logs its events, minutes after it ends. Records of the last half hour
+/// before a run may therefore be on their way, and their absence is no gap yet.
+pub const DELIVERED_WITHIN_SECS: i64 = 30 * 60;
 
 /// What a key (or a directory prefix) says about its objects.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

@@ -4564,3 +4564,54 @@ fn an_inventory_older_than_the_records_is_told() {
         "{stderr}"
     );
 }
+
+/// 59. An ENI attached (or first covered by a flow log) in the half hour before a run may
+///     have records still on their way: S3 and CloudWatch Logs deliver a window's records
+///     minutes after it. It is no "NO RECORDS" gap, with or without --until; one attached
+///     long before still is. Before, a full scan right after `inventory collect` reported
+///     the ENI of every job started in the last minutes (audit finding 7).
+#[test]
+fn no_records_is_not_expected_of_an_eni_whose_records_may_be_on_their_way() {
+    let mut w = world();
+    let (used, quiet, fresh) = (
+        "eni-0e9d00000000000b1",
+        "eni-0e9d00000000000b2",
+        "eni-0e9d00000000000b3",
+    );
+    let now = chrono::Utc::now();
+    let ago = |minutes: i64| {
+        (now - chrono::Duration::minutes(minutes))
+            .format("%Y-%m-%dT%H:%M:%S+00:00")
+            .to_string()
+    };
+    let mut fresh_eni = sagemaker_eni(fresh, "10.0.1.53", SUBNET_A, &[SG_JOB], "09:58");
+    fresh_eni["Attachment"]["AttachTime"] = json!(ago(5));
+    w.enis(vec![
+        sagemaker_eni(used, "10.0.1.50", SUBNET_A, &[SG_JOB], "09:58"),
+        sagemaker_eni(quiet, "10.0.1.51", SUBNET_A, &[SG_JOB], "09:58"),
+        fresh_eni,
+    ]);
+    w.sagemaker(
+        "describe-training-job-etl",
+        training_job("etl", "InProgress", "09:57", Some("10:00"), None),
+    );
+    w.flow_logs(vec![flow_log("fl-0b1c2d3e4f5a6b7c8", VPC, "ALL", FORMAT)]);
+    w.record(Rec::egress(
+        used,
+        "10:20",
+        "10.0.1.50",
+        "10.0.2.9",
+        48211,
+        443,
+    ));
+    let logs = w.write_logs(FORMAT);
+    let until_now = ago(0);
+    for extra in [&[][..], &["--until", until_now.as_str()][..]] {
+        let (_, findings, stderr) = w.scan_with(&logs, extra);
+        let gaps: Vec<&str> = findings_of(&findings, "log-gaps")
+            .iter()
+            .map(|f| text(&f["interface_id"]))
+            .collect();
+        assert_eq!(gaps, [quiet], "{extra:?}: {findings:#?}\n{stderr}");
+    }
+}
