@@ -76,7 +76,8 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
         .await?;
     }
     let incremental = state_store.is_some() && !a.full_coverage;
-    crate::engine::tables::register_context(&run.ctx, incremental, run.window)?;
+    let end = crate::engine::tables::sources_end(&run.objects);
+    crate::engine::tables::register_context(&run.ctx, incremental, run.window, end)?;
     let progress = run.progress();
     let mut per_rule: Vec<(String, usize)> = Vec::new();
     // Every rule is planned first, then the sources are read once for all of them

@@ -19,18 +19,31 @@ use crate::enrich::attribution::{
 };
 use crate::error::Result;
 use crate::inventory::{Item, JobKind, Placed};
+use crate::source::SourceObject;
 use crate::source::layout::DELIVERED_WITHIN_SECS;
 
 /// `scan_context(incremental, window_start, window_end, delivered_until)`: whether this run
 /// reads only new data (`scan --state`), for rules whose meaning needs the whole data set,
 /// the run's `--since`/`--until` (Unix seconds, NULL when not given), for rules about
-/// workloads that ran at some time, and the time after which records may still be on
-/// their way: `--until`, but no later than half an hour before the run
-/// ([`DELIVERED_WITHIN_SECS`]), for rules about records that are missing.
-pub fn register_context(ctx: &SessionContext, incremental: bool, window: TimeWindow) -> Result<()> {
+/// workloads that ran at some time, and, for rules about records that are missing, the
+/// time after which the sources read may not hold them: `--until`, but no later than half
+/// an hour before the run ([`DELIVERED_WITHIN_SECS`]: records still on their way), nor
+/// than `sources_end` ([`sources_end`]).
+pub fn register_context(
+    ctx: &SessionContext,
+    incremental: bool,
+    window: TimeWindow,
+    sources_end: Option<i64>,
+) -> Result<()> {
     let _ = ctx.deregister_table("scan_context")?;
-    let due = chrono::Utc::now().timestamp() - DELIVERED_WITHIN_SECS;
-    let delivered_until = window.until.map_or(due, |u| u.min(due));
+    let delivered_until = [
+        Some(chrono::Utc::now().timestamp() - DELIVERED_WITHIN_SECS),
+        window.until,
+        sources_end,
+    ]
+    .into_iter()
+    .flatten()
+    .min();
     register_batch(
         ctx,
         "scan_context",
@@ -49,8 +62,26 @@ pub fn register_context(ctx: &SessionContext, incremental: bool, window: TimeWin
     )
 }
 
-pub fn register(ctx: &SessionContext, enricher: &Enricher, window: TimeWindow) -> Result<()> {
-    register_context(ctx, false, window)?;
+/// The latest time any record of `objects` can have, when every one of them says (an AWS
+/// object name, or date partitions: the widened span of [`crate::source::layout::KeyInfo`]):
+/// an inventory taken later lists ENIs attached after it, which these objects cannot show.
+/// `None` when one does not (a CloudWatch stream, a renamed file).
+pub fn sources_end(objects: &[SourceObject]) -> Option<i64> {
+    objects
+        .iter()
+        .map(|o| o.key.range.map(|(_, to)| to))
+        .collect::<Option<Vec<i64>>>()?
+        .into_iter()
+        .max()
+}
+
+pub fn register(
+    ctx: &SessionContext,
+    enricher: &Enricher,
+    window: TimeWindow,
+    sources_end: Option<i64>,
+) -> Result<()> {
+    register_context(ctx, false, window, sources_end)?;
     for (name, batch) in batches(enricher)? {
         let table = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
         ctx.register_table(name, Arc::new(table))?;

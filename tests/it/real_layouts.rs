@@ -4567,16 +4567,19 @@ fn an_inventory_older_than_the_records_is_told() {
 
 /// 59. An ENI attached (or first covered by a flow log) in the half hour before a run may
 ///     have records still on their way: S3 and CloudWatch Logs deliver a window's records
-///     minutes after it. It is no "NO RECORDS" gap, with or without --until; one attached
-///     long before still is. Before, a full scan right after `inventory collect` reported
-///     the ENI of every job started in the last minutes (audit finding 7).
+///     minutes after it. One attached after the time the objects read can hold (their
+///     names: a copy of older logs, scanned with a newer inventory) cannot be in them.
+///     Neither is a "NO RECORDS" gap, with or without --until; one attached long before
+///     still is. Before, both were (audit finding 7): a full scan right after `inventory
+///     collect` reported the ENI of every job started in the last minutes.
 #[test]
 fn no_records_is_not_expected_of_an_eni_whose_records_may_be_on_their_way() {
     let mut w = world();
-    let (used, quiet, fresh) = (
+    let (used, quiet, fresh, later) = (
         "eni-0e9d00000000000b1",
         "eni-0e9d00000000000b2",
         "eni-0e9d00000000000b3",
+        "eni-0e9d00000000000b4",
     );
     let now = chrono::Utc::now();
     let ago = |minutes: i64| {
@@ -4590,6 +4593,8 @@ fn no_records_is_not_expected_of_an_eni_whose_records_may_be_on_their_way() {
         sagemaker_eni(used, "10.0.1.50", SUBNET_A, &[SG_JOB], "09:58"),
         sagemaker_eni(quiet, "10.0.1.51", SUBNET_A, &[SG_JOB], "09:58"),
         fresh_eni,
+        // The one object read is named 10:00: its records end by 10:05.
+        sagemaker_eni(later, "10.0.1.54", SUBNET_A, &[SG_JOB], "13:00"),
     ]);
     w.sagemaker(
         "describe-training-job-etl",
