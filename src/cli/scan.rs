@@ -76,8 +76,7 @@ pub(super) async fn scan(a: ScanArgs) -> Result<u8> {
         .await?;
     }
     let incremental = state_store.is_some() && !a.full_coverage;
-    let end = crate::engine::tables::sources_end(&run.objects);
-    crate::engine::tables::register_context(&run.ctx, incremental, run.window, end)?;
+    crate::engine::tables::register_context(&run.ctx, incremental, run.window, &run.objects)?;
     let progress = run.progress();
     let mut per_rule: Vec<(String, usize)> = Vec::new();
     // Every rule is planned first, then the sources are read once for all of them

@@ -111,8 +111,7 @@ pub fn session(discovery: Discovery, config: ScanConfig) -> Result<(SessionConte
     let extra = unknown_fields(&discovery.objects, &config)?;
     let schema = FlowSchema::new(&extra);
     let ctx = new_context(config.memory_limit);
-    let end = tables::sources_end(&discovery.objects);
-    tables::register(&ctx, &config.enricher, config.window, end)?;
+    tables::register(&ctx, &config.enricher, config.window, &discovery.objects)?;
     let table = FlowsTable::new(schema.clone(), discovery.objects, config);
     ctx.register_table("flows", Arc::new(table))?;
     Ok((ctx, schema))

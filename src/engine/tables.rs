@@ -28,18 +28,18 @@ use crate::source::layout::DELIVERED_WITHIN_SECS;
 /// workloads that ran at some time, and, for rules about records that are missing, the
 /// time after which the sources read may not hold them: `--until`, but no later than half
 /// an hour before the run ([`DELIVERED_WITHIN_SECS`]: records still on their way), nor
-/// than `sources_end` ([`sources_end`]).
+/// than the latest time `objects` can hold ([`sources_end`]).
 pub fn register_context(
     ctx: &SessionContext,
     incremental: bool,
     window: TimeWindow,
-    sources_end: Option<i64>,
+    objects: &[SourceObject],
 ) -> Result<()> {
     let _ = ctx.deregister_table("scan_context")?;
     let delivered_until = [
         Some(chrono::Utc::now().timestamp() - DELIVERED_WITHIN_SECS),
         window.until,
-        sources_end,
+        sources_end(objects),
     ]
     .into_iter()
     .flatten()
@@ -66,7 +66,7 @@ pub fn register_context(
 /// object name, or date partitions: the widened span of [`crate::source::layout::KeyInfo`]):
 /// an inventory taken later lists ENIs attached after it, which these objects cannot show.
 /// `None` when one does not (a CloudWatch stream, a renamed file).
-pub fn sources_end(objects: &[SourceObject]) -> Option<i64> {
+fn sources_end(objects: &[SourceObject]) -> Option<i64> {
     objects
         .iter()
         .map(|o| o.key.range.map(|(_, to)| to))
@@ -79,9 +79,9 @@ pub fn register(
     ctx: &SessionContext,
     enricher: &Enricher,
     window: TimeWindow,
-    sources_end: Option<i64>,
+    objects: &[SourceObject],
 ) -> Result<()> {
-    register_context(ctx, false, window, sources_end)?;
+    register_context(ctx, false, window, objects)?;
     for (name, batch) in batches(enricher)? {
         let table = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
         ctx.register_table(name, Arc::new(table))?;
