@@ -145,7 +145,7 @@ pub(super) async fn prepare(
         if let Some(f) = &fl.log_format {
             match Layout::parse(f) {
                 Ok(l) => {
-                    flow_log_formats.insert(fl.id.clone(), l);
+                    flow_log_formats.insert(fl.id.clone(), vec![l]);
                 }
                 Err(e) => tracing::warn!("inventory: flow log {}: {e}", fl.id),
             }
@@ -491,40 +491,26 @@ impl Run {
     }
 }
 
-/// Record formats of CloudWatch log groups: the `LogFormat` of the flow log that writes to
+/// Record formats of CloudWatch log groups: the `LogFormat` of each flow log that writes to
 /// the group, from the inventory's `describe-flow-logs`, else from the live DescribeFlowLogs;
-/// a group no flow log names is read in the default format.
+/// a group no flow log names is read in the default format. Flow logs that write to one
+/// group share its streams (one per ENI), so a group can hold records in several formats:
+/// each record is read in the one with its number of fields.
 pub(super) async fn group_formats(
     sdk: &aws_config::SdkConfig,
     inventory: &Inventory,
     groups: &[String],
-    formats: &mut std::collections::HashMap<String, Layout>,
+    formats: &mut std::collections::HashMap<String, Vec<Layout>>,
 ) -> Result<()> {
     for group in groups {
-        let key = source::cloudwatch::format_key(group);
-        let writers: Vec<_> = inventory
+        // (flow log id, its LogFormat: None for the default format)
+        let mut writers: Vec<(String, Option<String>)> = inventory
             .flow_logs
             .iter()
             .filter(|f| f.log_group_name.as_deref() == Some(group.as_str()))
+            .map(|f| (f.id.clone(), f.log_format.clone()))
             .collect();
-        // Flow logs that write to one group share its streams (one per ENI): in two
-        // formats, one read can decode only one of them.
-        let layout_of = |f: &crate::inventory::FlowLogConfig| f.layout().ok();
-        if let Some(first) = writers.first()
-            && let Some(other) = writers.iter().find(|f| layout_of(f) != layout_of(first))
-        {
-            eprintln!(
-                "sageflow: warning: log group {group} is written by flow logs {} and {} in different record formats ({} and {} fields): its records are read in {}'s format, and {}'s are rejected; give each flow log its own log group (or pass --log-format for the other's)",
-                first.id,
-                other.id,
-                layout_of(first).map_or(0, |l| l.slots.len()),
-                layout_of(other).map_or(0, |l| l.slots.len()),
-                first.id,
-                other.id,
-            );
-        }
-        let mut format = writers.first().map(|f| f.log_format.clone());
-        if format.is_none() {
+        if writers.is_empty() {
             let ec2 = aws_sdk_ec2::Client::new(sdk);
             let resp = ec2
                 .describe_flow_logs()
@@ -538,11 +524,17 @@ pub(super) async fn group_formats(
                 .await;
             match resp {
                 Ok(r) => {
-                    format = r
+                    writers = r
                         .flow_logs()
                         .iter()
-                        .find(|f| f.log_group_name() == Some(group.as_str()))
-                        .map(|f| f.log_format().map(str::to_string));
+                        .filter(|f| f.log_group_name() == Some(group.as_str()))
+                        .map(|f| {
+                            (
+                                f.flow_log_id().unwrap_or("a flow log").to_string(),
+                                f.log_format().map(str::to_string),
+                            )
+                        })
+                        .collect();
                 }
                 // Without the permission (or on an endpoint without the call) the default
                 // format is a reasonable guess; after a failure that retries did not cure,
@@ -563,13 +555,37 @@ pub(super) async fn group_formats(
                 }
             }
         }
-        match format.flatten() {
-            Some(f) => {
-                let layout = Layout::parse(&f)?;
-                tracing::info!(group = %group, format = %f, "record format from describe-flow-logs");
-                formats.insert(key, layout);
+        // Each distinct format once, with the first flow log that writes it.
+        let mut layouts: Vec<(String, Layout)> = Vec::new();
+        for (id, format) in writers {
+            let layout = match &format {
+                Some(f) => Layout::parse(f)?,
+                None => Layout::default_v2(),
+            };
+            tracing::info!(group = %group, flow_log = %id, format = %layout.to_aws_format(), "record format from describe-flow-logs");
+            if !layouts.iter().any(|(_, l)| *l == layout) {
+                layouts.push((id, layout));
             }
-            None => tracing::info!(group = %group, "no flow log names this group; default format"),
+        }
+        // Records are told apart by their number of fields only.
+        for (i, (id, layout)) in layouts.iter().enumerate() {
+            if let Some((first, _)) = layouts[..i]
+                .iter()
+                .find(|(_, l)| l.slots.len() == layout.slots.len())
+            {
+                eprintln!(
+                    "sageflow: warning: log group {group} is written by flow logs {first} and {id} in different record formats of the same number of fields ({}): their records cannot be told apart, and are read in {first}'s format ({id}'s are rejected, or read wrongly where they fit it); give each flow log its own log group (or pass --log-format for the other's)",
+                    layout.slots.len(),
+                );
+            }
+        }
+        if !layouts.is_empty() {
+            formats.insert(
+                source::cloudwatch::format_key(group),
+                layouts.into_iter().map(|(_, l)| l).collect(),
+            );
+        } else {
+            tracing::info!(group = %group, "no flow log names this group; default format");
         }
     }
     Ok(())

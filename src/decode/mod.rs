@@ -104,8 +104,10 @@ pub struct DecodeOptions {
     /// `--log-format`: overrides header lines and the default format.
     pub log_format: Option<Layout>,
     /// Formats of flow logs by id (from `describe-flow-logs`), for objects whose key names
-    /// the flow log and that have no header line.
-    pub flow_log_formats: Arc<std::collections::HashMap<String, Layout>>,
+    /// the flow log and that have no header line. A CloudWatch log group's key has the
+    /// format of each flow log that writes to it, the first read by default: they share
+    /// its streams, and a record is read in the format with its number of fields.
+    pub flow_log_formats: Arc<std::collections::HashMap<String, Vec<Layout>>>,
     /// The window of the query's time filters and `--since`/`--until`: Parquet row groups
     /// whose statistics lie outside it are not read.
     pub prune: Option<TimeWindow>,

@@ -38,8 +38,9 @@ use crate::source::read::read_object;
 #[derive(Debug, Clone)]
 pub struct ScanConfig {
     pub log_format: Option<Layout>,
-    /// Record formats by flow-log id, from the inventory's `describe-flow-logs`.
-    pub flow_log_formats: Arc<std::collections::HashMap<String, Layout>>,
+    /// Record formats by flow-log id, from the inventory's `describe-flow-logs` (a
+    /// CloudWatch group's key: each format written to it; see `DecodeOptions`).
+    pub flow_log_formats: Arc<std::collections::HashMap<String, Vec<Layout>>>,
     /// `--since`/`--until`: prunes objects and drops rows outside it.
     pub window: TimeWindow,
     pub batch_size: usize,

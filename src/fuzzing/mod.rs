@@ -102,7 +102,7 @@ impl Setup {
             sink.clone(),
         );
         if let Some(l) = &self.flow_log {
-            opts.flow_log_formats = Arc::new([("fl-fuzz".to_string(), l.clone())].into());
+            opts.flow_log_formats = Arc::new([("fl-fuzz".to_string(), vec![l.clone()])].into());
         }
         if self.prune {
             opts.prune = self.window;

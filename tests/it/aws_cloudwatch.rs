@@ -81,8 +81,9 @@ fn cloudwatch_groups_give_the_same_findings_as_local_files() {
     assert_eq!(code, Some(2), "every record rejected is an error: {err}");
     assert!(err.contains("2236 rejected"), "{err}");
 
-    // Two flow logs in different formats that write to one group share its streams: the
-    // one format read is named, and so are the records it cannot read.
+    // Two flow logs in different formats that write to one group share its streams: each
+    // record is read in the format with its number of fields, here v5's (before, every
+    // record of the group was rejected, for the first flow log's format).
     let dir = tempfile::tempdir().unwrap();
     let inventory = dir.path().join("inventory");
     std::fs::create_dir(&inventory).unwrap();
@@ -92,34 +93,113 @@ fn cloudwatch_groups_give_the_same_findings_as_local_files() {
             std::fs::copy(&path, inventory.join(path.file_name().unwrap())).unwrap();
         }
     }
-    let flow_log = |id: &str, format: &str| {
-        serde_json::json!({"FlowLogId": id, "ResourceId": "vpc-0a1b2c3d4e5f60001",
-            "TrafficType": "ALL", "LogDestinationType": "cloud-watch-logs",
-            "LogGroupName": "/aws/vpc/flowlogs-v5", "LogFormat": format})
+    let written_by = |formats: [(&str, &str); 2]| {
+        let flow_logs: Vec<_> = formats
+            .iter()
+            .map(|(id, format)| {
+                serde_json::json!({"FlowLogId": id, "ResourceId": "vpc-0a1b2c3d4e5f60001",
+                    "TrafficType": "ALL", "LogDestinationType": "cloud-watch-logs",
+                    "LogGroupName": "/aws/vpc/flowlogs-v5", "LogFormat": format})
+            })
+            .collect();
+        std::fs::write(
+            inventory.join("describe-flow-logs.json"),
+            serde_json::json!({ "FlowLogs": flow_logs }).to_string(),
+        )
+        .unwrap();
+        moto.run(&[
+            "query",
+            "cwlogs:///aws/vpc/flowlogs-v5",
+            "--inventory",
+            inventory.to_str().unwrap(),
+            "--sql",
+            "SELECT count(*) FROM flows",
+        ])
     };
-    std::fs::write(
-        inventory.join("describe-flow-logs.json"),
-        serde_json::json!({"FlowLogs": [
-            flow_log("fl-0aaa1111bbbb22220", &sageflow::format::DEFAULT_FORMAT.split(' ')
-                .map(|f| format!("${{{f}}}")).collect::<Vec<_>>().join(" ")),
-            flow_log("fl-0ccc3333dddd44440", V5_FORMAT),
-        ]})
-        .to_string(),
-    )
-    .unwrap();
-    let (_, _, err) = moto.run(&[
-        "query",
-        "cwlogs:///aws/vpc/flowlogs-v5",
-        "--inventory",
-        inventory.to_str().unwrap(),
-        "--sql",
-        "SELECT count(*) FROM flows",
+    let (code, _, err) = written_by([
+        ("fl-0aaa1111bbbb22220", &default_format()),
+        ("fl-0ccc3333dddd44440", V5_FORMAT),
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("2236 records: 2236 rows, 0 rejected"), "{err}");
+    assert!(!err.contains("warning: log group"), "{err}");
+    // Two formats of as many fields cannot be told apart record by record: that is said.
+    let swapped = V5_FORMAT.replace("${srcport} ${dstport}", "${dstport} ${srcport}");
+    let (_, _, err) = written_by([
+        ("fl-0aaa1111bbbb22220", V5_FORMAT),
+        ("fl-0ccc3333dddd44440", &swapped),
     ]);
     assert!(
         err.contains(
-            "warning: log group /aws/vpc/flowlogs-v5 is written by flow logs fl-0aaa1111bbbb22220 and fl-0ccc3333dddd44440 in different record formats (14 and 27 fields): its records are read in fl-0aaa1111bbbb22220's format, and fl-0ccc3333dddd44440's are rejected"
+            "warning: log group /aws/vpc/flowlogs-v5 is written by flow logs fl-0aaa1111bbbb22220 and fl-0ccc3333dddd44440 in different record formats of the same number of fields (27): their records cannot be told apart, and are read in fl-0aaa1111bbbb22220's format"
         ),
         "{err}"
+    );
+}
+
+/// The default format as a describe-flow-logs `LogFormat`.
+pub(crate) fn default_format() -> String {
+    sageflow::format::DEFAULT_FORMAT
+        .split(' ')
+        .map(|f| format!("${{{f}}}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Flow logs in two formats write to one group (their records interleaved in each ENI's
+/// stream, as AWS delivers them): with the formats from the live DescribeFlowLogs, each
+/// record is read in its own, and the scan finds what it finds in the same records read
+/// from local files in their two formats.
+#[test]
+fn a_group_written_by_flow_logs_in_two_formats_reads_both() {
+    let moto = support::moto();
+    let _guard = moto.lock();
+    let group = "/aws/vpc/flowlogs-two-formats";
+    moto.run_python(&support::log_group_seed_of(
+        &[
+            ("v2-default", Some(&default_format())),
+            ("v5-custom", Some(V5_FORMAT)),
+        ],
+        group,
+    ));
+    let url = format!("cwlogs://{group}");
+    let sql = "SELECT count(*), count(flow_direction), sum(bytes) FROM flows";
+    let (code, out, err) = moto.run(&["query", &url, "--format", "csv", "--sql", sql]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("4472 records: 4472 rows, 0 rejected"), "{err}");
+    let local = assert_cmd::Command::cargo_bin("sageflow")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["query", "sample-logs/v2-default", "sample-logs/v5-custom"])
+        .args(["--format", "csv", "--sql", sql])
+        .output()
+        .unwrap();
+    assert_eq!(out, String::from_utf8(local.stdout).unwrap());
+    // The v5 records' directions (all but their NODATA records'), which v2 lacks.
+    assert!(out.contains("\n4472,2228,"), "{out}");
+
+    let (code, out, err) = moto.run(&[
+        "scan",
+        &url,
+        "--inventory",
+        "sample-logs/inventory",
+        "--format",
+        "json",
+        "--group-by",
+        "flow",
+    ]);
+    assert_eq!(code, Some(1), "{err}");
+    let local = assert_cmd::Command::cargo_bin("sageflow")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["scan", "sample-logs/v2-default", "sample-logs/v5-custom"])
+        .args(["--inventory", "sample-logs/inventory", "--format", "json"])
+        .args(["--group-by", "flow", "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        support::findings_read_from(&out, &url),
+        support::findings_read_from(&String::from_utf8(local.stdout).unwrap(), "sample-logs/"),
     );
 }
 

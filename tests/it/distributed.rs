@@ -1166,16 +1166,19 @@ fn dns_names_on_worker_processes() {
 
 /// CloudWatch Logs sources on worker processes: the streams are split among the workers,
 /// the findings and counts are the in-process scan's, and `--state` records the same of
-/// every stream, so that the next run, on the workers too, reads no event again.
+/// every stream, so that the next run, on the workers too, reads no event again. Two flow
+/// logs in two formats write to the group, so the workers get both formats.
 #[test]
 fn a_cloudwatch_scan_with_state_on_worker_processes() {
     const GROUP: &str = "/aws/vpc/flowlogs-workers";
     let moto = crate::support::moto();
     let _guard = moto.lock();
-    moto.run_python(&crate::support::log_group_seed(
-        "v5-custom",
+    moto.run_python(&crate::support::log_group_seed_of(
+        &[
+            ("v5-custom", Some(crate::aws_cloudwatch::V5_FORMAT)),
+            ("v2-default", Some(&crate::aws_cloudwatch::default_format())),
+        ],
         GROUP,
-        Some(crate::aws_cloudwatch::V5_FORMAT),
     ));
     let dir = tempfile::tempdir().unwrap();
     let (workers, list) = fleet_with(dir.path(), 2, || moto.env().into_iter().collect());
@@ -1204,7 +1207,10 @@ fn a_cloudwatch_scan_with_state_on_worker_processes() {
     assert_eq!(code, Some(1), "{got_err}");
     assert_eq!(got, want);
     assert_eq!(counts(&got_err), counts(&want_err));
-    assert!(counts(&got_err).contains("2236 records"), "{got_err}");
+    assert!(
+        counts(&got_err).contains("4472 records: 4472 rows, 0 rejected"),
+        "{got_err}"
+    );
     // Each worker read a share of the streams.
     for w in &workers {
         let first = w.first_object();

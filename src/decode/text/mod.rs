@@ -55,6 +55,17 @@ pub struct TextDecoder {
     /// decoded in, not yet taken ([`TextDecoder::take_formats`]).
     layout_noted: bool,
     formats_read: Vec<String>,
+    /// The other formats of the flow logs that write to the object (a CloudWatch group's
+    /// streams are shared by them), each with its plan and whether it was noted: a record
+    /// whose number of fields is one of theirs is read in it.
+    others: Vec<Alternative>,
+}
+
+/// A format the decoder switches to, record by record ([`TextDecoder::with_flow_log`]).
+struct Alternative {
+    layout: Layout,
+    plan: Plan,
+    noted: bool,
 }
 
 impl TextDecoder {
@@ -101,20 +112,75 @@ impl TextDecoder {
             last_header: None,
             layout_noted: false,
             formats_read: Vec::new(),
+            others: Vec::new(),
         }
     }
 
     /// Starts from the format of flow log `id` (from the object's key) when the inventory
-    /// has it and `--log-format` was not given; a header line still takes precedence.
+    /// has it and `--log-format` was not given; a header line still takes precedence. When
+    /// several flow logs write to the object (a CloudWatch group's), each record is read in
+    /// the first of their formats with its number of fields.
     pub fn with_flow_log(mut self, id: Option<&str>) -> Self {
         if self.origin == Origin::Default
-            && let Some(layout) = id.and_then(|id| self.opts.flow_log_formats.get(id))
+            && let Some([layout, others @ ..]) = id
+                .and_then(|id| self.opts.flow_log_formats.get(id))
+                .map(Vec::as_slice)
         {
             self.plan = make_plan(&self.opts, layout);
             self.layout = layout.clone();
             self.origin = Origin::FlowLog;
+            self.others = others
+                .iter()
+                .map(|l| Alternative {
+                    layout: l.clone(),
+                    plan: make_plan(&self.opts, l),
+                    noted: false,
+                })
+                .collect();
         }
         self
+    }
+
+    /// Switches to the other flow log's format that has `fields` fields, if there is one
+    /// (and no header line or `--log-format` decides the format).
+    fn switch_to_format_of(&mut self, fields: usize) -> bool {
+        if self.origin != Origin::FlowLog {
+            return false;
+        }
+        let Some(i) = self
+            .others
+            .iter()
+            .position(|o| o.layout.slots.len() == fields)
+        else {
+            return false;
+        };
+        // The columns the new format has and the old one lacks must line up.
+        self.align();
+        let other = &mut self.others[i];
+        std::mem::swap(&mut self.layout, &mut other.layout);
+        std::mem::swap(&mut self.plan, &mut other.plan);
+        std::mem::swap(&mut self.layout_noted, &mut other.noted);
+        true
+    }
+
+    /// The numbers of fields a record may have, and where the formats come from.
+    fn expected_fields(&self) -> String {
+        let mut counts = vec![self.plan.slots.len()];
+        if self.origin == Origin::FlowLog {
+            counts.extend(self.others.iter().map(|o| o.layout.slots.len()));
+        }
+        counts.sort_unstable();
+        counts.dedup();
+        let mut counts: Vec<String> = counts.iter().map(ToString::to_string).collect();
+        let last = counts.pop().unwrap_or_default();
+        if counts.is_empty() {
+            format!("{last} fields ({})", self.origin.describe())
+        } else {
+            format!(
+                "{} or {last} fields (LogFormats of the flow logs that write to it, in describe-flow-logs)",
+                counts.join(", ")
+            )
+        }
     }
 
     /// Fills `interface_id` with `eni` when the record format has no `interface-id`.
@@ -410,11 +476,12 @@ impl TextDecoder {
             }
             s = i + 1;
         }
-        let expected = self.plan.slots.len();
-        if self.tokens.len() != expected {
+        if self.tokens.len() != self.plan.slots.len()
+            && !self.switch_to_format_of(self.tokens.len())
+        {
             let reason = format!(
-                "expected {expected} fields ({}), found {}",
-                self.origin.describe(),
+                "expected {}, found {}",
+                self.expected_fields(),
                 self.tokens.len()
             );
             return self.reject_false(None, None, reason, text);
@@ -1194,6 +1261,67 @@ mod tests {
             let lines: Vec<u64> = sink.first().iter().map(|r| r.line).collect();
             assert_eq!(lines, [1000, 1500]);
         }
+    }
+
+    /// Flow logs that write to one CloudWatch group share its streams: their records come
+    /// interleaved, each read in the format with its number of fields.
+    #[test]
+    fn a_group_written_in_two_formats_reads_each_record_in_its_own() {
+        const V5: &str = "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status} ${vpc-id} ${subnet-id} ${instance-id} ${tcp-flags} ${type} ${pkt-srcaddr} ${pkt-dstaddr} ${region} ${az-id} ${pkt-src-aws-service} ${pkt-dst-aws-service} ${flow-direction} ${traffic-path}";
+        const V5_LINE: &str = "5 123456789010 eni-1 10.0.0.1 52.1.2.3 49152 443 6 10 999 1439387263 1439387264 ACCEPT OK vpc-1 subnet-1 - 2 IPv4 10.0.0.1 52.1.2.3 us-east-1 use1-az1 - S3 egress 8";
+        let schema = FlowSchema::default();
+        let projection = ["bytes", "dstaddr", "flow_direction", "vpc_id"]
+            .iter()
+            .map(|c| schema.index_of(c).expect("column"))
+            .collect();
+        let sink = Arc::new(RejectSink::new(false, None));
+        let mut opts = DecodeOptions::new(schema, Some(projection), 100, None, None, sink.clone());
+        opts.flow_log_formats = Arc::new(
+            [(
+                "log-group:g".to_string(),
+                vec![Layout::default_v2(), Layout::parse(V5).unwrap()],
+            )]
+            .into(),
+        );
+        let mut d = TextDecoder::new(Arc::new(opts), "cwlogs://g/eni-1-all")
+            .with_flow_log(Some("log-group:g"));
+        for line in [GOOD, V5_LINE, V5_LINE, GOOD, "2 1 eni-1 10.0.0.1", V5_LINE] {
+            d.decode_line(line.as_bytes()).unwrap();
+        }
+        let b = d.flush().unwrap().unwrap();
+        let bytes: Vec<i64> = b.column(0).as_primitive::<Int64Type>().values().to_vec();
+        assert_eq!(bytes, [840, 999, 999, 840, 999]);
+        let text = |c: usize| -> Vec<Option<String>> {
+            let a = datafusion::arrow::compute::cast(
+                b.column(c),
+                &datafusion::arrow::datatypes::DataType::Utf8,
+            )
+            .unwrap();
+            a.as_string::<i32>()
+                .iter()
+                .map(|v| v.map(str::to_string))
+                .collect()
+        };
+        let egress = Some("egress".to_string());
+        assert_eq!(
+            text(2),
+            [None, egress.clone(), egress.clone(), None, egress]
+        );
+        assert_eq!(text(1)[1].as_deref(), Some("52.1.2.3"));
+        assert_eq!(text(3)[3], None);
+        // A record of neither format is rejected, naming both.
+        let rejects = sink.first();
+        assert_eq!(rejects.len(), 1);
+        assert_eq!((rejects[0].line, d.records, d.rejected), (5, 6, 1));
+        assert!(
+            rejects[0]
+                .reason
+                .starts_with("expected 14 or 27 fields (LogFormats of the flow logs"),
+            "{}",
+            rejects[0].reason
+        );
+        // Each format is noted once, however often the records switch.
+        assert_eq!(d.take_formats().len(), 2);
     }
 
     #[test]

@@ -762,12 +762,16 @@ impl FlowsCodec {
             h.update(format!("{:?}", dns.1).as_bytes());
             format!("{:x}", h.finalize())
         };
+        // A group's formats keep their order (the first is read by default): the sort is
+        // stable.
         let mut formats: Vec<NamedFormat> = config
             .flow_log_formats
             .iter()
-            .map(|(id, l)| NamedFormat {
-                id: id.clone(),
-                format: l.to_aws_format(),
+            .flat_map(|(id, layouts)| {
+                layouts.iter().map(|l| NamedFormat {
+                    id: id.clone(),
+                    format: l.to_aws_format(),
+                })
             })
             .collect();
         formats.sort_by(|a, b| a.id.cmp(&b.id));
@@ -859,9 +863,12 @@ impl FlowsCodec {
             msg.aws_region.clone(),
             msg.aws_endpoint_url.clone(),
         )?;
-        let mut flow_log_formats = HashMap::new();
+        let mut flow_log_formats: HashMap<String, Vec<Layout>> = HashMap::new();
         for f in &msg.flow_log_formats {
-            flow_log_formats.insert(f.id.clone(), layout(&f.format)?);
+            flow_log_formats
+                .entry(f.id.clone())
+                .or_default()
+                .push(layout(&f.format)?);
         }
         let objects: Vec<SourceObject> = msg
             .objects

@@ -448,8 +448,25 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
 /// each event stamped with its record's `start`. With `flow_log_format`, it also creates
 /// the flow log that writes to the group.
 pub fn log_group_seed(shape: &str, group: &str, flow_log_format: Option<&str>) -> String {
+    log_group_seed_of(&[(shape, flow_log_format)], group)
+}
+
+/// [`log_group_seed`] of several shapes into one group, as flow logs that write to the same
+/// group share its streams: each stream's events of every shape, in time order, and a flow
+/// log (of a VPC of its own) for each shape that has a format.
+#[allow(dead_code)]
+pub fn log_group_seed_of(shapes: &[(&str, Option<&str>)], group: &str) -> String {
     let root = env!("CARGO_MANIFEST_DIR");
-    let fmt = flow_log_format.map_or("None".to_string(), |f| format!("{f:?}"));
+    let shapes = shapes
+        .iter()
+        .map(|(shape, f)| {
+            format!(
+                "({shape:?}, {})",
+                f.map_or("None".to_string(), |f| format!("{f:?}"))
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
     format!(
         r#"
 import os, gzip, glob, boto3, collections
@@ -459,26 +476,27 @@ ec2 = boto3.client("ec2", endpoint_url=ep)
 group = {group:?}
 logs.create_log_group(logGroupName=group)
 by_stream = collections.defaultdict(list)
-for f in sorted(glob.glob("{root}/sample-logs/{shape}/**/*.log.gz", recursive=True)):
-    lines = gzip.open(f, "rt").read().splitlines()
-    header = lines[0].split()
-    for line in lines[1:]:
-        if line.startswith("version "):
-            continue
-        rec = dict(zip(header, line.split()))
-        by_stream[rec["interface-id"] + "-all"].append((int(rec["start"]) * 1000, line))
+for shape, fmt in [{shapes}]:
+    for f in sorted(glob.glob("{root}/sample-logs/" + shape + "/**/*.log.gz", recursive=True)):
+        lines = gzip.open(f, "rt").read().splitlines()
+        header = lines[0].split()
+        for line in lines[1:]:
+            if line.startswith("version "):
+                continue
+            rec = dict(zip(header, line.split()))
+            by_stream[rec["interface-id"] + "-all"].append((int(rec["start"]) * 1000, line))
+    if fmt:
+        # AWS refuses a second flow log of one resource, traffic type and destination.
+        vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+        ec2.create_flow_logs(ResourceIds=[vpc], ResourceType="VPC", TrafficType="ALL",
+            LogDestinationType="cloud-watch-logs", LogGroupName=group,
+            DeliverLogsPermissionArn="arn:aws:iam::111122223333:role/flow-logs", LogFormat=fmt)
 for stream, events in by_stream.items():
     logs.create_log_stream(logGroupName=group, logStreamName=stream)
     events.sort()
     for i in range(0, len(events), 5000):
         logs.put_log_events(logGroupName=group, logStreamName=stream,
             logEvents=[{{"timestamp": t, "message": m}} for t, m in events[i:i + 5000]])
-fmt = {fmt}
-if fmt:
-    vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
-    ec2.create_flow_logs(ResourceIds=[vpc], ResourceType="VPC", TrafficType="ALL",
-        LogDestinationType="cloud-watch-logs", LogGroupName=group,
-        DeliverLogsPermissionArn="arn:aws:iam::111122223333:role/flow-logs", LogFormat=fmt)
 "#
     )
 }
