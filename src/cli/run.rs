@@ -495,7 +495,8 @@ impl Run {
 /// the group, from the inventory's `describe-flow-logs`, else from the live DescribeFlowLogs;
 /// a group no flow log names is read in the default format. Flow logs that write to one
 /// group share its streams (one per ENI), so a group can hold records in several formats:
-/// each record is read in the one with its number of fields.
+/// each record is read in the one with its number of fields (the default format among
+/// them, for records of a flow log deleted since).
 pub(super) async fn group_formats(
     sdk: &aws_config::SdkConfig,
     inventory: &Inventory,
@@ -578,6 +579,17 @@ pub(super) async fn group_formats(
                     layout.slots.len(),
                 );
             }
+        }
+        // A flow log's format cannot be changed: a new format is a new flow log, and the
+        // group keeps what the one deleted wrote, most often in the default format (a flow
+        // log's unless given another). Records of its number of fields are read in it.
+        let default = Layout::default_v2();
+        if !layouts.is_empty()
+            && !layouts
+                .iter()
+                .any(|(_, l)| l.slots.len() == default.slots.len())
+        {
+            layouts.push(("the default format".to_string(), default));
         }
         if !layouts.is_empty() {
             formats.insert(

@@ -293,13 +293,30 @@ pub fn coverage_notes(
     let any_named = inv.flow_logs.iter().any(named);
     let by_format = !any_named && !formats.is_empty();
     let mut notes = Vec::new();
-    for format in formats.iter().filter(|_| by_format) {
+    // What the formats the records were read in lack, for those of no flow log whose
+    // objects were read: all of them when the objects' names do not say whose they are,
+    // else those of a flow log deleted since (a CloudWatch group keeps the records of one
+    // re-created in a new format). The named flow logs' formats are told below.
+    for format in formats {
         let Ok(layout) = Layout::parse(format) else {
             continue;
         };
+        let listed = inv
+            .flow_logs
+            .iter()
+            .filter(|f| named(f))
+            .any(|f| f.layout().is_ok_and(|l| same_format(&layout, &l)));
+        if listed {
+            continue;
+        }
         if let Some(missing) = missing_fields(&layout) {
+            let whose = if any_named {
+                " (no flow log whose objects were read has it in describe-flow-logs)"
+            } else {
+                ""
+            };
             notes.push(format!(
-                "the records read in the format `{format}` lack fields rules use, so:\n    {missing}"
+                "the records read in the format `{format}`{whose} lack fields rules use, so:\n    {missing}"
             ));
         }
     }
@@ -460,6 +477,15 @@ pub fn coverage_notes(
         }
     }
     notes
+}
+
+/// Whether records read in `read` are in the format `listed`: a CloudWatch stream's records
+/// without `interface-id` are read with the stream's ENI as one more field.
+fn same_format(read: &crate::format::Layout, listed: &crate::format::Layout) -> bool {
+    read == listed
+        || (!listed.has("interface-id")
+            && read.slots.len() == listed.slots.len() + 1
+            && read.slots[..listed.slots.len()] == listed.slots[..])
 }
 
 /// The fields rules use that `layout` lacks, with what follows, one per line; `None` if
@@ -743,4 +769,23 @@ fn in_finding_order(
         .map(|n| Expr::Column(Column::new_unqualified(n)).sort(true, true))
         .collect();
     df.sort(sorts).map_err(Error::from_datafusion)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::format::Layout;
+
+    /// A CloudWatch stream's records without `interface-id` are read with the stream's ENI
+    /// as one more field, and are still in their flow log's format.
+    #[test]
+    fn a_format_read_with_the_stream_eni_is_its_flow_logs() {
+        let listed = Layout::parse("${version} ${srcaddr} ${dstaddr} ${action}").unwrap();
+        let read =
+            Layout::parse("${version} ${srcaddr} ${dstaddr} ${action} ${interface-id}").unwrap();
+        assert!(super::same_format(&read, &listed));
+        assert!(super::same_format(&listed, &listed));
+        assert!(!super::same_format(&Layout::default_v2(), &listed));
+        let other = Layout::parse("${version} ${srcaddr} ${dstaddr} ${bytes} ${interface-id}");
+        assert!(!super::same_format(&other.unwrap(), &listed));
+    }
 }

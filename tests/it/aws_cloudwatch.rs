@@ -85,28 +85,8 @@ fn cloudwatch_groups_give_the_same_findings_as_local_files() {
     // record is read in the format with its number of fields, here v5's (before, every
     // record of the group was rejected, for the first flow log's format).
     let dir = tempfile::tempdir().unwrap();
-    let inventory = dir.path().join("inventory");
-    std::fs::create_dir(&inventory).unwrap();
-    for entry in std::fs::read_dir(support::root().join("sample-logs/inventory")).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_file() && !path.ends_with("describe-flow-logs.json") {
-            std::fs::copy(&path, inventory.join(path.file_name().unwrap())).unwrap();
-        }
-    }
     let written_by = |formats: [(&str, &str); 2]| {
-        let flow_logs: Vec<_> = formats
-            .iter()
-            .map(|(id, format)| {
-                serde_json::json!({"FlowLogId": id, "ResourceId": "vpc-0a1b2c3d4e5f60001",
-                    "TrafficType": "ALL", "LogDestinationType": "cloud-watch-logs",
-                    "LogGroupName": "/aws/vpc/flowlogs-v5", "LogFormat": format})
-            })
-            .collect();
-        std::fs::write(
-            inventory.join("describe-flow-logs.json"),
-            serde_json::json!({ "FlowLogs": flow_logs }).to_string(),
-        )
-        .unwrap();
+        let inventory = inventory_writing(dir.path(), "/aws/vpc/flowlogs-v5", &formats);
         moto.run(&[
             "query",
             "cwlogs:///aws/vpc/flowlogs-v5",
@@ -135,6 +115,50 @@ fn cloudwatch_groups_give_the_same_findings_as_local_files() {
         ),
         "{err}"
     );
+}
+
+/// The sample inventory, in `dir`, with a describe-flow-logs of flow logs (id, format) that
+/// write to `group`.
+fn inventory_writing(
+    dir: &std::path::Path,
+    group: &str,
+    formats: &[(&str, &str)],
+) -> std::path::PathBuf {
+    let inventory = dir.join("inventory");
+    std::fs::create_dir_all(&inventory).unwrap();
+    for entry in std::fs::read_dir(support::root().join("sample-logs/inventory")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() && !path.ends_with("describe-flow-logs.json") {
+            std::fs::copy(&path, inventory.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let flow_logs: Vec<_> = formats
+        .iter()
+        .map(|(id, format)| {
+            serde_json::json!({"FlowLogId": id, "ResourceId": "vpc-0a1b2c3d4e5f60001",
+                "TrafficType": "ALL", "LogDestinationType": "cloud-watch-logs",
+                "LogGroupName": group, "LogFormat": format})
+        })
+        .collect();
+    std::fs::write(
+        inventory.join("describe-flow-logs.json"),
+        serde_json::json!({ "FlowLogs": flow_logs }).to_string(),
+    )
+    .unwrap();
+    inventory
+}
+
+/// `query --format csv --sql SQL` over local files.
+fn local_query(sources: &[&str], sql: &str) -> String {
+    let out = assert_cmd::Command::cargo_bin("sageflow")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("query")
+        .args(sources)
+        .args(["--format", "csv", "--sql", sql])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap()
 }
 
 /// The default format as a describe-flow-logs `LogFormat`.
@@ -167,14 +191,10 @@ fn a_group_written_by_flow_logs_in_two_formats_reads_both() {
     let (code, out, err) = moto.run(&["query", &url, "--format", "csv", "--sql", sql]);
     assert_eq!(code, Some(0), "{err}");
     assert!(err.contains("4472 records: 4472 rows, 0 rejected"), "{err}");
-    let local = assert_cmd::Command::cargo_bin("sageflow")
-        .unwrap()
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["query", "sample-logs/v2-default", "sample-logs/v5-custom"])
-        .args(["--format", "csv", "--sql", sql])
-        .output()
-        .unwrap();
-    assert_eq!(out, String::from_utf8(local.stdout).unwrap());
+    assert_eq!(
+        out,
+        local_query(&["sample-logs/v2-default", "sample-logs/v5-custom"], sql)
+    );
     // The v5 records' directions (all but their NODATA records'), which v2 lacks.
     assert!(out.contains("\n4472,2228,"), "{out}");
 
@@ -248,4 +268,41 @@ for i in range(0, len(events), 5000):
     assert_eq!(out, "n,enis,eni\n5000,1,eni-0123456789abcdef0\n", "{err}");
     let (_, out, err) = q(&["--since", "2026-11-21T00:00:00Z"]);
     assert_eq!(out, "n,enis,eni\n0,0,\n", "{err}");
+}
+
+/// A flow log's format cannot be changed: one re-created in a new format leaves in its group
+/// the records the deleted one wrote, most often in the default format. Records of its
+/// number of fields are read in it (before, each was rejected), and the scan says what
+/// they lack.
+#[test]
+fn a_group_keeps_the_records_of_a_flow_log_deleted_since() {
+    let moto = support::moto();
+    let _guard = moto.lock();
+    let group = "/aws/vpc/flowlogs-recreated";
+    // The v2 records' flow log is gone: only the v5 one is described.
+    moto.run_python(&support::log_group_seed_of(
+        &[("v2-default", None), ("v5-custom", Some(V5_FORMAT))],
+        group,
+    ));
+    let url = format!("cwlogs://{group}");
+    let sql = "SELECT count(*), count(flow_direction), sum(bytes) FROM flows";
+    let (code, out, err) = moto.run(&["query", &url, "--format", "csv", "--sql", sql]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("4472 records: 4472 rows, 0 rejected"), "{err}");
+    assert_eq!(
+        out,
+        local_query(&["sample-logs/v2-default", "sample-logs/v5-custom"], sql)
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = inventory_writing(dir.path(), group, &[("fl-0eee5555ffff66660", V5_FORMAT)]);
+    let (_, _, err) = moto.run(&["scan", &url, "--inventory", inventory.to_str().unwrap()]);
+    assert!(err.contains("4472 records: 4472 rows, 0 rejected"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "the records read in the format `{}` (no flow log whose objects were read has it in describe-flow-logs) lack fields rules use",
+            default_format()
+        )),
+        "{err}"
+    );
 }

@@ -176,8 +176,15 @@ impl TextDecoder {
         if counts.is_empty() {
             format!("{last} fields ({})", self.origin.describe())
         } else {
+            let default = Layout::default_v2();
+            let or_default =
+                if self.layout == default || self.others.iter().any(|o| o.layout == default) {
+                    ", or the default format"
+                } else {
+                    ""
+                };
             format!(
-                "{} or {last} fields (LogFormats of the flow logs that write to it, in describe-flow-logs)",
+                "{} or {last} fields (LogFormats of the flow logs that write to it, in describe-flow-logs{or_default})",
                 counts.join(", ")
             )
         }
