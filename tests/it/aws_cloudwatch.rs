@@ -161,6 +161,31 @@ fn local_query(sources: &[&str], sql: &str) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// Seeds `group` with the v2 sample's records (with a flow log of `v2_format`, if any) and
+/// the v5 sample's (with the v5 flow log), interleaved in each ENI's stream, and checks
+/// that a query reads every record, as it reads the same records from the local files.
+/// Returns the group's URL and the query's CSV.
+fn reads_both_samples(
+    moto: &support::Moto,
+    group: &str,
+    v2_format: Option<&str>,
+) -> (String, String) {
+    moto.run_python(&support::log_group_seed_of(
+        &[("v2-default", v2_format), ("v5-custom", Some(V5_FORMAT))],
+        group,
+    ));
+    let url = format!("cwlogs://{group}");
+    let sql = "SELECT count(*), count(flow_direction), sum(bytes) FROM flows";
+    let (code, out, err) = moto.run(&["query", &url, "--format", "csv", "--sql", sql]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("4472 records: 4472 rows, 0 rejected"), "{err}");
+    assert_eq!(
+        out,
+        local_query(&["sample-logs/v2-default", "sample-logs/v5-custom"], sql)
+    );
+    (url, out)
+}
+
 /// The default format as a describe-flow-logs `LogFormat`.
 pub(crate) fn default_format() -> String {
     sageflow::format::DEFAULT_FORMAT
@@ -178,22 +203,10 @@ pub(crate) fn default_format() -> String {
 fn a_group_written_by_flow_logs_in_two_formats_reads_both() {
     let moto = support::moto();
     let _guard = moto.lock();
-    let group = "/aws/vpc/flowlogs-two-formats";
-    moto.run_python(&support::log_group_seed_of(
-        &[
-            ("v2-default", Some(&default_format())),
-            ("v5-custom", Some(V5_FORMAT)),
-        ],
-        group,
-    ));
-    let url = format!("cwlogs://{group}");
-    let sql = "SELECT count(*), count(flow_direction), sum(bytes) FROM flows";
-    let (code, out, err) = moto.run(&["query", &url, "--format", "csv", "--sql", sql]);
-    assert_eq!(code, Some(0), "{err}");
-    assert!(err.contains("4472 records: 4472 rows, 0 rejected"), "{err}");
-    assert_eq!(
-        out,
-        local_query(&["sample-logs/v2-default", "sample-logs/v5-custom"], sql)
+    let (url, out) = reads_both_samples(
+        moto,
+        "/aws/vpc/flowlogs-two-formats",
+        Some(&default_format()),
     );
     // The v5 records' directions (all but their NODATA records'), which v2 lacks.
     assert!(out.contains("\n4472,2228,"), "{out}");
@@ -280,19 +293,7 @@ fn a_group_keeps_the_records_of_a_flow_log_deleted_since() {
     let _guard = moto.lock();
     let group = "/aws/vpc/flowlogs-recreated";
     // The v2 records' flow log is gone: only the v5 one is described.
-    moto.run_python(&support::log_group_seed_of(
-        &[("v2-default", None), ("v5-custom", Some(V5_FORMAT))],
-        group,
-    ));
-    let url = format!("cwlogs://{group}");
-    let sql = "SELECT count(*), count(flow_direction), sum(bytes) FROM flows";
-    let (code, out, err) = moto.run(&["query", &url, "--format", "csv", "--sql", sql]);
-    assert_eq!(code, Some(0), "{err}");
-    assert!(err.contains("4472 records: 4472 rows, 0 rejected"), "{err}");
-    assert_eq!(
-        out,
-        local_query(&["sample-logs/v2-default", "sample-logs/v5-custom"], sql)
-    );
+    let (url, _) = reads_both_samples(moto, group, None);
 
     let dir = tempfile::tempdir().unwrap();
     let inventory = inventory_writing(dir.path(), group, &[("fl-0eee5555ffff66660", V5_FORMAT)]);
