@@ -392,6 +392,8 @@ pub struct InputArgs {
 
     /// Record format, when objects have no header line: AWS syntax ('${version} ${srcaddr} ...')
     /// or space-separated field names (hyphens or underscores). Overrides header lines.
+    /// Without it, a CloudWatch group is read in the formats of the flow logs that write to
+    /// it (describe-flow-logs; each record in the one with its number of fields).
     #[arg(long, value_name = "FORMAT")]
     pub log_format: Option<String>,
 
