@@ -559,10 +559,7 @@ pub(super) async fn group_formats(
         // Each distinct format once, with the first flow log that writes it.
         let mut layouts: Vec<(String, Layout)> = Vec::new();
         for (id, format) in writers {
-            let layout = match &format {
-                Some(f) => Layout::parse(f)?,
-                None => Layout::default_v2(),
-            };
+            let layout = Layout::of_flow_log(format.as_deref())?;
             tracing::info!(group = %group, flow_log = %id, format = %layout.to_aws_format(), "record format from describe-flow-logs");
             if !layouts.iter().any(|(_, l)| *l == layout) {
                 layouts.push((id, layout));

@@ -332,6 +332,12 @@ impl Layout {
         Layout::parse(DEFAULT_FORMAT).expect("default format is valid")
     }
 
+    /// A flow log's record format: its `LogFormat` in describe-flow-logs, or the default
+    /// format when it has none.
+    pub fn of_flow_log(log_format: Option<&str>) -> Result<Self> {
+        log_format.map_or_else(|| Ok(Layout::default_v2()), Layout::parse)
+    }
+
     /// Parses a format: AWS `${field}` syntax, or space-separated names with hyphens or
     /// underscores. Unknown names become text columns (see [`Layout::unknown`]); a name
     /// given twice is an error, since the two values could not both be kept.

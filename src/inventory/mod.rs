@@ -541,10 +541,7 @@ impl FlowLogConfig {
 
     /// Its record format: `LogFormat`, or the default format when none was saved.
     pub fn layout(&self) -> crate::error::Result<crate::format::Layout> {
-        match &self.log_format {
-            Some(fmt) => crate::format::Layout::parse(fmt),
-            None => Ok(crate::format::Layout::default_v2()),
-        }
+        crate::format::Layout::of_flow_log(self.log_format.as_deref())
     }
 
     /// From when it records accepted traffic of `eni` (`i64::MIN`: as far back as is
