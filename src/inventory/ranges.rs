@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use serde::Deserialize;
@@ -21,18 +21,34 @@ pub struct IpRanges {
     pub create_date: String,
     /// `syncToken`: the publication time in epoch seconds.
     pub sync_token: String,
-    /// Entries in `prefixes` (a CIDR listed under several services counts once per entry).
-    pub ipv4_prefixes: usize,
-    /// Entries in `ipv6_prefixes`.
-    pub ipv6_prefixes: usize,
-    table: Arc<Table>,
+    table: Arc<LazyTable>,
 }
+
+/// The lookup table, built when first asked for when it is the built-in snapshot's: a
+/// query that classifies no address (one over an export, which carries its enrichment, or
+/// one that reads no enrichment column) does not parse 2.6 MB of JSON, a third of its
+/// start-up.
+#[derive(Debug, Default)]
+struct LazyTable {
+    table: OnceLock<Table>,
+    /// Built from [`BUILTIN_JSON`] on first use (else the table is set, or empty).
+    builtin: bool,
+}
+
+/// `createDate` and `syncToken` of [`BUILTIN_JSON`], known without parsing it (a test
+/// checks them against the file: update them with it).
+const BUILTIN_CREATE_DATE: &str = "2026-08-22-21-17-05";
+const BUILTIN_SYNC_TOKEN: &str = "1787433425";
 
 /// (service code, region) pairs are interned: millions of lookups return borrowed names.
 #[derive(Default)]
 struct Table {
     map: PrefixMap<u16>,
     services: Vec<(String, String)>,
+    /// Entries in `prefixes` (a CIDR listed under several services counts once per entry).
+    ipv4_prefixes: usize,
+    /// Entries in `ipv6_prefixes`.
+    ipv6_prefixes: usize,
 }
 
 impl std::fmt::Debug for Table {
@@ -70,19 +86,48 @@ struct DocEntry<'a> {
 
 impl IpRanges {
     /// The snapshot built into the binary: include_bytes!("../../data/ip-ranges.json"),
-    /// parsed on first use.
+    /// parsed on its first lookup.
     pub fn builtin() -> IpRanges {
-        static BUILTIN: OnceLock<IpRanges> = OnceLock::new();
-        BUILTIN
-            .get_or_init(|| {
-                IpRanges::from_json(BUILTIN_JSON, "built-in ip-ranges.json").unwrap_or_else(|e| {
+        // Every copy shares one table, built once.
+        static BUILTIN: LazyLock<IpRanges> = LazyLock::new(|| IpRanges {
+            create_date: BUILTIN_CREATE_DATE.to_string(),
+            sync_token: BUILTIN_SYNC_TOKEN.to_string(),
+            table: Arc::new(LazyTable {
+                table: OnceLock::new(),
+                builtin: true,
+            }),
+        });
+        BUILTIN.clone()
+    }
+
+    fn table(&self) -> &Table {
+        let lazy = &*self.table;
+        lazy.table.get_or_init(|| {
+            if !lazy.builtin {
+                return Table::default();
+            }
+            match IpRanges::from_json(BUILTIN_JSON, "built-in ip-ranges.json") {
+                Ok(parsed) => Arc::into_inner(parsed.table)
+                    .and_then(|t| t.table.into_inner())
+                    .unwrap_or_default(),
+                Err(e) => {
                     // Only a broken build gets here (the snapshot is tested); degrade to
                     // "no AWS service known" rather than abort an analysis.
                     tracing::error!("{e}");
-                    IpRanges::default()
-                })
-            })
-            .clone()
+                    Table::default()
+                }
+            }
+        })
+    }
+
+    /// Entries in `prefixes` (a CIDR listed under several services counts once per entry).
+    pub fn ipv4_prefixes(&self) -> usize {
+        self.table().ipv4_prefixes
+    }
+
+    /// Entries in `ipv6_prefixes`.
+    pub fn ipv6_prefixes(&self) -> usize {
+        self.table().ipv6_prefixes
     }
 
     /// Parses an ip-ranges.json document; `source` names it in errors.
@@ -134,12 +179,19 @@ impl IpRanges {
         }
         map.build();
 
+        let table = Table {
+            map,
+            services,
+            ipv4_prefixes: doc.prefixes.len(),
+            ipv6_prefixes: doc.ipv6_prefixes.len(),
+        };
         Ok(IpRanges {
             create_date: text(doc.create_date),
             sync_token: text(doc.sync_token),
-            ipv4_prefixes: doc.prefixes.len(),
-            ipv6_prefixes: doc.ipv6_prefixes.len(),
-            table: Arc::new(Table { map, services }),
+            table: Arc::new(LazyTable {
+                table: OnceLock::from(table),
+                builtin: false,
+            }),
         })
     }
 
@@ -157,8 +209,8 @@ impl IpRanges {
     /// The published entry an address is in: the prefix that matched, its service code
     /// and region (one lookup gives what enrichment asks of an address).
     pub fn entry(&self, ip: IpAddr) -> Option<Entry<'_>> {
-        let (prefix, &code) = self.table.map.lookup_prefix(ip)?;
-        let (service, region) = self.table.services.get(usize::from(code))?;
+        let (prefix, &code) = self.table().map.lookup_prefix(ip)?;
+        let (service, region) = self.table().services.get(usize::from(code))?;
         Some(Entry {
             prefix,
             service,
@@ -167,7 +219,7 @@ impl IpRanges {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.table.map.is_empty()
+        self.table().map.is_empty()
     }
 }
 
@@ -218,10 +270,14 @@ mod tests {
         assert!(!r.is_empty());
         assert_eq!(r.create_date, "2026-08-22-21-17-05");
         assert_eq!(r.sync_token, "1787433425");
-        assert_eq!(r.ipv4_prefixes, 10666);
-        assert_eq!(r.ipv6_prefixes, 6160);
+        assert_eq!(r.ipv4_prefixes(), 10666);
+        assert_eq!(r.ipv6_prefixes(), 6160);
+        // The built-in ranges' dates are constants, known before the table is built.
         let b = IpRanges::builtin();
-        assert_eq!(b.ipv4_prefixes, r.ipv4_prefixes);
+        assert_eq!(b.create_date, r.create_date, "update BUILTIN_CREATE_DATE");
+        assert_eq!(b.sync_token, r.sync_token, "update BUILTIN_SYNC_TOKEN");
+        assert_eq!(b.ipv4_prefixes(), r.ipv4_prefixes());
+        assert_eq!(b.ipv6_prefixes(), r.ipv6_prefixes());
     }
 
     #[test]
@@ -296,7 +352,7 @@ mod tests {
         .expect("parses");
         assert_eq!(r.service(ip("1.2.3.4")), Some("DYNAMODB"));
         assert_eq!(r.service(ip("1.3.3.4")), Some("AMAZON"));
-        assert_eq!(r.ipv4_prefixes, 3);
-        assert_eq!(r.ipv6_prefixes, 0);
+        assert_eq!(r.ipv4_prefixes(), 3);
+        assert_eq!(r.ipv6_prefixes(), 0);
     }
 }

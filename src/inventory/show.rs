@@ -426,8 +426,8 @@ fn write_report(
             "ip-ranges: {ip_ranges_source}, createDate {}, syncToken {}, {} IPv4 and {} IPv6 prefixes",
             or_none(&r.create_date),
             or_none(&r.sync_token),
-            r.ipv4_prefixes,
-            r.ipv6_prefixes
+            r.ipv4_prefixes(),
+            r.ipv6_prefixes()
         )?;
     }
 
