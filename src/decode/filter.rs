@@ -102,8 +102,14 @@ impl Test {
         match self {
             Test::In(list) => fold(list, cmp::eq, boolean::or, false),
             Test::NotIn(list) => fold(list, cmp::neq, boolean::and, true),
-            Test::Prefix(p) => comparison::starts_with(a, &text(p)),
-            Test::NotPrefix(p) => boolean::not(&comparison::starts_with(a, &text(p))?),
+            Test::Prefix(p) => match short_prefix(a, p.as_bytes(), false) {
+                Some(m) => Ok(m),
+                None => comparison::starts_with(a, &text(p)),
+            },
+            Test::NotPrefix(p) => match short_prefix(a, p.as_bytes(), true) {
+                Some(m) => Ok(m),
+                None => boolean::not(&comparison::starts_with(a, &text(p))?),
+            },
             Test::Int(op, c) => {
                 let c = Int64Array::new_scalar(*c);
                 match op {
@@ -117,6 +123,30 @@ impl Test {
             }
         }
     }
+}
+
+/// `LIKE 'p%'` (or, `negate`d, `NOT LIKE`) on a view array for a prefix of at most four
+/// bytes, which every view holds after its length, inline or not: a word test per row,
+/// without reading any value. Arrow's kernel takes each value's prefix through an iterator
+/// and packs a `Vec<bool>`; on an export's `dstaddr NOT LIKE '10.%'` that was a tenth of a
+/// query's time. `None` for other arrays and longer prefixes.
+fn short_prefix(a: &ArrayRef, p: &[u8], negate: bool) -> Option<BooleanArray> {
+    let views = a.as_any().downcast_ref::<StringViewArray>()?;
+    if p.len() > 4 {
+        return None;
+    }
+    let mut want = [0u8; 4];
+    want[..p.len()].copy_from_slice(p);
+    let want = u32::from_le_bytes(want);
+    let mask = u32::MAX.checked_shr(8 * (4 - p.len() as u32)).unwrap_or(0);
+    let min_len = p.len() as u32;
+    let v = views.views();
+    let values = BooleanBuffer::collect_bool(v.len(), |i| {
+        let view = v[i];
+        let hit = view as u32 >= min_len && (view >> 32) as u32 & mask == want;
+        hit != negate
+    });
+    Some(BooleanArray::new(values, views.logical_nulls()))
 }
 
 /// Slice equality without a call to `memcmp`: the values are a few bytes long, and the
@@ -187,5 +217,58 @@ mod tests {
         // A text test never passes an integer, nor the reverse.
         assert!(!Test::In(vec!["1".into()]).int(Some(1)));
         assert!(!Test::Int(CmpOp::Eq, 1).text(Some(b"1")));
+    }
+
+    /// The view kernel of short prefixes against Arrow's `starts_with`: inline and long
+    /// values, values shorter than the prefix, empty values and prefix, NULLs, non-ASCII.
+    #[test]
+    fn short_prefixes_on_views_match_arrows_kernel() {
+        let values: Vec<Option<&str>> = vec![
+            Some("10.0.0.1"),
+            Some("100.0.0.1"),
+            Some("10."),
+            Some("10"),
+            Some(""),
+            None,
+            Some("1"),
+            Some("10.20.30.40.a-value-longer-than-twelve-bytes"),
+            Some("2600:1f18:4a1b:c200::1"),
+            Some("é10."),
+            Some("10.é"),
+            Some("\0\0\0\0"),
+        ];
+        let a: ArrayRef = std::sync::Arc::new(StringViewArray::from(values.clone()));
+        for p in ["", "1", "10", "10.", "100.", "é", "10.é", "\0", "10.0.0"] {
+            for negate in [false, true] {
+                let want =
+                    comparison::starts_with(&a, &StringViewArray::new_scalar(p)).expect("kernel");
+                let want = if negate {
+                    boolean::not(&want).expect("not")
+                } else {
+                    want
+                };
+                let test = if negate {
+                    Test::NotPrefix(p.into())
+                } else {
+                    Test::Prefix(p.into())
+                };
+                let got = test.array(&a).expect("test");
+                assert_eq!(got, want, "prefix {p:?}, negate {negate}");
+                if p.len() <= 4 {
+                    assert!(short_prefix(&a, p.as_bytes(), negate).is_some());
+                }
+                // And the per-value test of the text decoder agrees.
+                let by_value: Vec<bool> = values
+                    .iter()
+                    .map(|v| test.text(v.map(str::as_bytes)))
+                    .collect();
+                let passes = test.passes(&a).expect("passes");
+                assert_eq!(
+                    passes.iter().collect::<Vec<_>>(),
+                    by_value,
+                    "{p:?} {negate}"
+                );
+            }
+        }
     }
 }
