@@ -338,6 +338,18 @@ impl Layout {
         log_format.map_or_else(|| Ok(Layout::default_v2()), Layout::parse)
     }
 
+    /// The format a CloudWatch stream's records are read in: a stream is one ENI's, so when
+    /// the format has no `interface-id`, the stream's ENI is read as one more, last field.
+    pub fn with_stream_eni(&self) -> Self {
+        let mut layout = self.clone();
+        if !layout.has("interface-id")
+            && let Some(i) = lookup("interface-id")
+        {
+            layout.slots.push(Slot::Known(i));
+        }
+        layout
+    }
+
     /// Parses a format: AWS `${field}` syntax, or space-separated names with hyphens or
     /// underscores. Unknown names become text columns (see [`Layout::unknown`]); a name
     /// given twice is an error, since the two values could not both be kept.

@@ -209,8 +209,9 @@ impl IpRanges {
     /// The published entry an address is in: the prefix that matched, its service code
     /// and region (one lookup gives what enrichment asks of an address).
     pub fn entry(&self, ip: IpAddr) -> Option<Entry<'_>> {
-        let (prefix, &code) = self.table().map.lookup_prefix(ip)?;
-        let (service, region) = self.table().services.get(usize::from(code))?;
+        let table = self.table();
+        let (prefix, &code) = table.map.lookup_prefix(ip)?;
+        let (service, region) = table.services.get(usize::from(code))?;
         Some(Entry {
             prefix,
             service,

@@ -479,13 +479,10 @@ pub fn coverage_notes(
     notes
 }
 
-/// Whether records read in `read` are in the format `listed`: a CloudWatch stream's records
-/// without `interface-id` are read with the stream's ENI as one more field.
+/// Whether records read in `read` are in the format `listed`, read as a file's or as a
+/// CloudWatch stream's ([`Layout::with_stream_eni`](crate::format::Layout::with_stream_eni)).
 fn same_format(read: &crate::format::Layout, listed: &crate::format::Layout) -> bool {
-    read == listed
-        || (!listed.has("interface-id")
-            && read.slots.len() == listed.slots.len() + 1
-            && read.slots[..listed.slots.len()] == listed.slots[..])
+    read == listed || *read == listed.with_stream_eni()
 }
 
 /// The fields rules use that `layout` lacks, with what follows, one per line; `None` if

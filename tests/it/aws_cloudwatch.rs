@@ -150,15 +150,9 @@ fn inventory_writing(
 
 /// `query --format csv --sql SQL` over local files.
 fn local_query(sources: &[&str], sql: &str) -> String {
-    let out = assert_cmd::Command::cargo_bin("sageflow")
-        .unwrap()
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .arg("query")
-        .args(sources)
-        .args(["--format", "csv", "--sql", sql])
-        .output()
-        .unwrap();
-    String::from_utf8(out.stdout).unwrap()
+    let mut query = support::sageflow();
+    query.arg("query").args(sources);
+    support::ok(query.args(["--format", "csv", "--sql", sql])).0
 }
 
 /// Seeds `group` with the v2 sample's records (with a flow log of `v2_format`, if any) and

@@ -213,14 +213,10 @@ impl TextDecoder {
 
     /// The current layout as read: a stream's ENI stands in for a missing `interface-id`.
     fn format_read(&self) -> String {
-        let mut layout = self.layout.clone();
-        if self.default_interface.is_some()
-            && !layout.has("interface-id")
-            && let Some(i) = crate::format::lookup("interface-id")
-        {
-            layout.slots.push(crate::format::Slot::Known(i));
+        match self.default_interface {
+            Some(_) => self.layout.with_stream_eni().to_aws_format(),
+            None => self.layout.to_aws_format(),
         }
-        layout.to_aws_format()
     }
 
     /// The last header line read.
