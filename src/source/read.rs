@@ -327,7 +327,11 @@ pub(super) fn read_text<R: TextInput>(
         dec.resume(r.header.as_deref(), r.lines)?;
     }
     let mut counted = Counted::default();
-    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK * 2);
+    // `buf[..filled]` holds the text read and not yet decoded past `start`. The rest of
+    // `buf` stays initialised between reads: zeroing a megabyte before each one (as a
+    // `resize` to the read's size does) was 1.6 % of the CPU time of a query over gzip logs.
+    let mut buf: Vec<u8> = Vec::new();
+    let mut filled = 0usize;
     let mut start = 0usize;
     let mut eof = false;
     // Bytes of an over-long line being skipped (it is never buffered whole).
@@ -339,20 +343,20 @@ pub(super) fn read_text<R: TextInput>(
         // Decode what is buffered.
         loop {
             if let Some(skipped) = skipping {
-                match memchr::memchr(b'\n', &buf[start..]) {
+                match memchr::memchr(b'\n', &buf[start..filled]) {
                     Some(i) => {
                         dec.reject_long_line(skipped + i as u64)?;
                         start += i + 1;
                         skipping = None;
                     }
                     None => {
-                        skipping = Some(skipped + (buf.len() - start) as u64);
-                        start = buf.len();
+                        skipping = Some(skipped + (filled - start) as u64);
+                        start = filled;
                         break;
                     }
                 }
             }
-            let used = dec.decode(&buf[start..], eof)?;
+            let used = dec.decode(&buf[start..filled], eof)?;
             start += used;
             if dec.is_full() {
                 if !flush(&mut dec, &mut counted, stats, emit)? {
@@ -369,16 +373,19 @@ pub(super) fn read_text<R: TextInput>(
             break;
         }
         // Keep the partial line; drop it from the buffer if it is already too long.
-        buf.drain(..start);
+        buf.copy_within(start..filled, 0);
+        filled -= start;
         start = 0;
-        if skipping.is_none() && buf.len() >= MAX_LINE_BYTES {
-            skipping = Some(buf.len() as u64);
-            buf.clear();
+        if skipping.is_none() && filled >= MAX_LINE_BYTES {
+            skipping = Some(filled as u64);
+            filled = 0;
         }
-        let old = buf.len();
-        buf.resize(old + CHUNK, 0);
+        let old = filled;
+        if buf.len() < old + CHUNK {
+            buf.resize(old + CHUNK, 0);
+        }
         let result = loop {
-            match reader.read(&mut buf[old..]) {
+            match reader.read(&mut buf[old..old + CHUNK]) {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 r => break r,
             }
@@ -412,7 +419,7 @@ pub(super) fn read_text<R: TextInput>(
                 return Err(read_failure(obj, at, e, dec.line(), part_line));
             }
         };
-        buf.truncate(old + n);
+        filled = old + n;
         if n == 0 {
             eof = true;
         }
