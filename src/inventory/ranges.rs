@@ -106,10 +106,8 @@ impl IpRanges {
             if !lazy.builtin {
                 return Table::default();
             }
-            match IpRanges::from_json(BUILTIN_JSON, "built-in ip-ranges.json") {
-                Ok(parsed) => Arc::into_inner(parsed.table)
-                    .and_then(|t| t.table.into_inner())
-                    .unwrap_or_default(),
+            match parse(BUILTIN_JSON, "built-in ip-ranges.json") {
+                Ok((_, table)) => table,
                 Err(e) => {
                     // Only a broken build gets here (the snapshot is tested); degrade to
                     // "no AWS service known" rather than abort an analysis.
@@ -132,69 +130,16 @@ impl IpRanges {
 
     /// Parses an ip-ranges.json document; `source` names it in errors.
     pub fn from_json(bytes: &[u8], source: &str) -> Result<IpRanges> {
-        let fail = |message: String| Error::Inventory {
-            file: source.to_string(),
-            message,
-        };
-        let doc: Doc = serde_json::from_slice(bytes)
-            .map_err(|e| fail(format!("not an AWS ip-ranges.json document: {e}")))?;
-
-        let mut services: Vec<(String, String)> = Vec::new();
-        let mut codes: HashMap<(String, String), u16> = HashMap::new();
-        let mut map = PrefixMap::new();
-        let mut intern = |service: &str, region: &str| -> Result<(u16, u8)> {
-            let key = (service.to_string(), region.to_string());
-            let code = match codes.get(&key) {
-                Some(&c) => c,
-                None => {
-                    let c = u16::try_from(services.len()).map_err(|_| {
-                        fail("more than 65535 service and region pairs".to_string())
-                    })?;
-                    codes.insert(key.clone(), c);
-                    services.push(key);
-                    c
-                }
-            };
-            Ok((code, priority(service)))
-        };
-
-        let v4 = doc.prefixes.iter().enumerate().map(|(i, e)| {
-            let net = e.ip_prefix.parse::<Ipv4Net>().ok().map(IpNet::V4);
-            (net, e, ("prefixes", i, "ip_prefix", "IPv4"))
-        });
-        let v6 = doc.ipv6_prefixes.iter().enumerate().map(|(i, e)| {
-            let net = e.ip_prefix.parse::<Ipv6Net>().ok().map(IpNet::V6);
-            (net, e, ("ipv6_prefixes", i, "ipv6_prefix", "IPv6"))
-        });
-        // `at` says where an entry is, for the error: list, index, field, family.
-        for (net, e, (list, i, field, family)) in v4.chain(v6) {
-            let net = net.ok_or_else(|| {
-                fail(format!(
-                    "{list}[{i}].{field} {:?} is not an {family} CIDR",
-                    e.ip_prefix
-                ))
-            })?;
-            let (code, prio) = intern(&e.service, &e.region)?;
-            map.insert(net, code, prio);
-        }
-        map.build();
-
-        let table = Table {
-            map,
-            services,
-            ipv4_prefixes: doc.prefixes.len(),
-            ipv6_prefixes: doc.ipv6_prefixes.len(),
-        };
+        let ((create_date, sync_token), table) = parse(bytes, source)?;
         Ok(IpRanges {
-            create_date: text(doc.create_date),
-            sync_token: text(doc.sync_token),
+            create_date,
+            sync_token,
             table: Arc::new(LazyTable {
                 table: OnceLock::from(table),
                 builtin: false,
             }),
         })
     }
-
     /// The ip-ranges service code of an address: the longest matching prefix; among
     /// equal-length prefixes a specific code (S3, EC2, DYNAMODB, …) wins over AMAZON.
     pub fn service(&self, ip: IpAddr) -> Option<&str> {
@@ -222,6 +167,64 @@ impl IpRanges {
     pub fn is_empty(&self) -> bool {
         self.table().map.is_empty()
     }
+}
+
+/// An ip-ranges.json document's (`createDate`, `syncToken`) and lookup table; `source`
+/// names it in errors.
+fn parse(bytes: &[u8], source: &str) -> Result<((String, String), Table)> {
+    let fail = |message: String| Error::Inventory {
+        file: source.to_string(),
+        message,
+    };
+    let doc: Doc = serde_json::from_slice(bytes)
+        .map_err(|e| fail(format!("not an AWS ip-ranges.json document: {e}")))?;
+
+    let mut services: Vec<(String, String)> = Vec::new();
+    let mut codes: HashMap<(String, String), u16> = HashMap::new();
+    let mut map = PrefixMap::new();
+    let mut intern = |service: &str, region: &str| -> Result<(u16, u8)> {
+        let key = (service.to_string(), region.to_string());
+        let code = match codes.get(&key) {
+            Some(&c) => c,
+            None => {
+                let c = u16::try_from(services.len())
+                    .map_err(|_| fail("more than 65535 service and region pairs".to_string()))?;
+                codes.insert(key.clone(), c);
+                services.push(key);
+                c
+            }
+        };
+        Ok((code, priority(service)))
+    };
+
+    let v4 = doc.prefixes.iter().enumerate().map(|(i, e)| {
+        let net = e.ip_prefix.parse::<Ipv4Net>().ok().map(IpNet::V4);
+        (net, e, ("prefixes", i, "ip_prefix", "IPv4"))
+    });
+    let v6 = doc.ipv6_prefixes.iter().enumerate().map(|(i, e)| {
+        let net = e.ip_prefix.parse::<Ipv6Net>().ok().map(IpNet::V6);
+        (net, e, ("ipv6_prefixes", i, "ipv6_prefix", "IPv6"))
+    });
+    // `at` says where an entry is, for the error: list, index, field, family.
+    for (net, e, (list, i, field, family)) in v4.chain(v6) {
+        let net = net.ok_or_else(|| {
+            fail(format!(
+                "{list}[{i}].{field} {:?} is not an {family} CIDR",
+                e.ip_prefix
+            ))
+        })?;
+        let (code, prio) = intern(&e.service, &e.region)?;
+        map.insert(net, code, prio);
+    }
+    map.build();
+
+    let table = Table {
+        map,
+        services,
+        ipv4_prefixes: doc.prefixes.len(),
+        ipv6_prefixes: doc.ipv6_prefixes.len(),
+    };
+    Ok(((text(doc.create_date), text(doc.sync_token)), table))
 }
 
 /// An address's entry in ip-ranges.json (see [`IpRanges::entry`]).
